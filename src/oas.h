@@ -1,0 +1,29 @@
+/* mod_oauth_as: constants and limits shared by the core and the glue.
+ * Core files (src/oas_*.c) include APR, APR-util, OpenSSL and jansson only. */
+#ifndef OAS_H
+#define OAS_H
+
+#include <apr_pools.h>
+#include <apr_strings.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#define OAS_VERSION "0.1.0"
+
+/* Defaults of INTERFACE.md; they live here and in the config getters only. */
+#define OAS_DEFAULT_STORE_SIZE        100000
+#define OAS_DEFAULT_CODE_TTL          60
+#define OAS_DEFAULT_REQUEST_URI_TTL   60
+#define OAS_DEFAULT_ACCESS_TOKEN_TTL  3600
+#define OAS_DEFAULT_REFRESH_TOKEN_TTL 2592000
+#define OAS_DEFAULT_ID_TOKEN_TTL      3600
+#define OAS_DEFAULT_MAX_BODY          16384
+
+/* Limits on outside input. */
+#define OAS_MAX_FORM_PAIRS   64      /* parameters in one request */
+#define OAS_MAX_VALUE_LEN    8192    /* one decoded parameter value */
+#define OAS_TOKEN_BYTES      32      /* 256-bit codes, request_uris, refresh tokens */
+
+#define OAS_REQUEST_URI_PREFIX "urn:ietf:params:oauth:request_uri:"
+
+#endif

@@ -1,0 +1,188 @@
+/* mod_oauth_as: base64url, SHA-256, random tokens, constant-time compare.
+ * OpenSSL's EVP and RAND_bytes do the cryptography; nothing here is allocated outside a pool. */
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#include "oas_util.h"
+
+static const char b64url_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+const char *oas_b64url_encode(apr_pool_t *p, const unsigned char *data, apr_size_t len)
+{
+    char *out = apr_palloc(p, (len + 2) / 3 * 4 + 1);
+    char *o = out;
+    apr_size_t i;
+
+    for (i = 0; i + 2 < len; i += 3) {
+        *o++ = b64url_chars[data[i] >> 2];
+        *o++ = b64url_chars[((data[i] & 3) << 4) | (data[i + 1] >> 4)];
+        *o++ = b64url_chars[((data[i + 1] & 15) << 2) | (data[i + 2] >> 6)];
+        *o++ = b64url_chars[data[i + 2] & 63];
+    }
+    if (len - i == 1) {
+        *o++ = b64url_chars[data[i] >> 2];
+        *o++ = b64url_chars[(data[i] & 3) << 4];
+    }
+    else if (len - i == 2) {
+        *o++ = b64url_chars[data[i] >> 2];
+        *o++ = b64url_chars[((data[i] & 3) << 4) | (data[i + 1] >> 4)];
+        *o++ = b64url_chars[(data[i + 1] & 15) << 2];
+    }
+    *o = '\0';
+    return out;
+}
+
+static int b64_value(int c, int url)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == (url ? '-' : '+'))
+        return 62;
+    if (c == (url ? '_' : '/'))
+        return 63;
+    return -1;
+}
+
+/* Shared decoder: inlen must already exclude padding. Rejects non-canonical trailing bits. */
+static apr_status_t b64_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *p,
+                               const char *in, apr_size_t inlen, int url)
+{
+    unsigned char *out;
+    apr_size_t i, o = 0;
+    unsigned int acc = 0;
+    int bits = 0;
+
+    if (inlen % 4 == 1)
+        return APR_EINVAL;
+    out = apr_palloc(p, inlen / 4 * 3 + 3);
+    for (i = 0; i < inlen; i++) {
+        int v = b64_value((unsigned char)in[i], url);
+        if (v < 0)
+            return APR_EINVAL;
+        acc = (acc << 6) | (unsigned int)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0)
+        return APR_EINVAL; /* leftover bits must be zero (canonical encoding) */
+    out[o] = '\0';
+    *pout = out;
+    *plen = o;
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_b64url_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *p,
+                               const char *in, apr_size_t inlen)
+{
+    return b64_decode(pout, plen, p, in, inlen, 1);
+}
+
+apr_status_t oas_b64_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *p,
+                            const char *in, apr_size_t inlen)
+{
+    apr_size_t pad = 0;
+
+    if (inlen % 4 != 0)
+        return APR_EINVAL;
+    while (pad < 2 && inlen > pad && in[inlen - 1 - pad] == '=')
+        pad++;
+    return b64_decode(pout, plen, p, in, inlen - pad, 0);
+}
+
+void oas_sha256(unsigned char out[OAS_SHA256_LEN], const void *data, apr_size_t len)
+{
+    unsigned int n = 0;
+    EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+}
+
+apr_status_t oas_random_token(const char **ptok, apr_pool_t *p, apr_size_t nbytes)
+{
+    unsigned char buf[64];
+
+    if (nbytes > sizeof(buf) || RAND_bytes(buf, (int)nbytes) != 1)
+        return APR_EGENERAL;
+    *ptok = oas_b64url_encode(p, buf, nbytes);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return APR_SUCCESS;
+}
+
+int oas_secure_streq(const char *a, const char *b)
+{
+    unsigned char da[OAS_SHA256_LEN], db[OAS_SHA256_LEN];
+
+    if (!a || !b)
+        return 0;
+    oas_sha256(da, a, strlen(a));
+    oas_sha256(db, b, strlen(b));
+    return CRYPTO_memcmp(da, db, OAS_SHA256_LEN) == 0;
+}
+
+const char *oas_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len)
+{
+    static const char hx[] = "0123456789abcdef";
+    char *out = apr_palloc(p, len * 2 + 1);
+    apr_size_t i;
+
+    for (i = 0; i < len; i++) {
+        out[2 * i] = hx[data[i] >> 4];
+        out[2 * i + 1] = hx[data[i] & 15];
+    }
+    out[2 * len] = '\0';
+    return out;
+}
+
+int oas_is_clean_utf8(const char *s, apr_size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t i = 0;
+
+    while (i < len) {
+        unsigned int c = u[i];
+        apr_size_t n, k;
+        unsigned int cp;
+
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return 0;
+            i++;
+            continue;
+        }
+        if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+        }
+        else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+        }
+        else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+        }
+        else {
+            return 0;
+        }
+        for (k = 1; k <= n; k++) {
+            if (i + k >= len || (u[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (u[i + k] & 0x3f);
+        }
+        /* overlong forms, surrogates and values beyond U+10FFFF are invalid */
+        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+            return 0;
+        i += n + 1;
+    }
+    return 1;
+}

@@ -1,0 +1,38 @@
+/* mod_oauth_as: small crypto and encoding helpers (base64url, SHA-256, random tokens,
+ * constant-time comparison). Everything allocates from the pool it is given. */
+#ifndef OAS_UTIL_H
+#define OAS_UTIL_H
+
+#include "oas.h"
+
+#define OAS_SHA256_LEN 32
+
+/** base64url without padding (RFC 7515 §2) of len bytes, NUL-terminated, in p. */
+const char *oas_b64url_encode(apr_pool_t *p, const unsigned char *data, apr_size_t len);
+
+/** Decode base64url (no padding, no whitespace). Returns APR_EINVAL on any other byte.
+ * *pout is NUL-terminated (not counted in *plen). */
+apr_status_t oas_b64url_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *p,
+                               const char *in, apr_size_t inlen);
+
+/** Decode standard base64 with padding (RFC 4648 §4), as in HTTP Basic. Strict. */
+apr_status_t oas_b64_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *p,
+                            const char *in, apr_size_t inlen);
+
+/** SHA-256 of data into out. */
+void oas_sha256(unsigned char out[OAS_SHA256_LEN], const void *data, apr_size_t len);
+
+/** A fresh secret: nbytes from RAND_bytes, base64url-encoded. APR_EGENERAL if the RNG fails. */
+apr_status_t oas_random_token(const char **ptok, apr_pool_t *p, apr_size_t nbytes);
+
+/** Constant-time comparison of two strings of possibly different length
+ * (compares SHA-256 digests, so the time does not depend on where they differ). */
+int oas_secure_streq(const char *a, const char *b);
+
+/** Lower-case hex of len bytes. */
+const char *oas_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len);
+
+/** True when s is non-empty valid UTF-8 with no control characters below 0x20 (or 0x7f). */
+int oas_is_clean_utf8(const char *s, apr_size_t len);
+
+#endif
