@@ -79,7 +79,7 @@ int oas_uri_valid_redirect(const char **perr, apr_pool_t *p, const char *uri)
         err = "scheme not allowed";
         goto leave;
     }
-    /* any other scheme is a native app's private-use scheme (RFC 8252 §7.1): com.example.app:/cb */
+    /* other schemes: private-use schemes of native apps (RFC 8252 §7.1), com.example.app:/cb */
     if (!SCHEME_IS("http") && !SCHEME_IS("https"))
         goto leave;
 
