@@ -76,8 +76,8 @@ static const char *next_segment(const char *segend, const char *end)
     return segend < end ? segend + 1 : end;
 }
 
-apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p,
-                            const char *data, apr_size_t len, int max_pairs)
+apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p, const char *data,
+                            apr_size_t len, int max_pairs)
 {
     apr_table_t *tab = apr_table_make(p, 16);
     apr_hash_t *seen = apr_hash_make(p);
@@ -103,9 +103,9 @@ apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p
             return APR_EINVAL;
         }
         eq = memchr(seg, '=', (apr_size_t)(segend - seg));
-        if (form_decode(&name, &nlen, p, seg, (apr_size_t)((eq ? eq : segend) - seg))
-                != APR_SUCCESS
-            || nlen == 0 || !oas_is_clean_utf8(name, nlen)) {
+        if (form_decode(&name, &nlen, p, seg, (apr_size_t)((eq ? eq : segend) - seg)) !=
+                APR_SUCCESS ||
+            nlen == 0 || !oas_is_clean_utf8(name, nlen)) {
             *pbad = "parameter";
             return APR_EINVAL;
         }
@@ -125,9 +125,9 @@ apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p
             vlen = 0;
             value = "";
         }
-        else if (form_decode(&value, &vlen, p, eq + 1, (apr_size_t)(segend - eq - 1))
-                     != APR_SUCCESS
-                 || vlen > OAS_MAX_VALUE_LEN || !oas_is_clean_utf8(value, vlen)) {
+        else if (form_decode(&value, &vlen, p, eq + 1, (apr_size_t)(segend - eq - 1)) !=
+                     APR_SUCCESS ||
+                 vlen > OAS_MAX_VALUE_LEN || !oas_is_clean_utf8(value, vlen)) {
             /* App. B: values are UTF-8 then form-encoded; NUL, CR, LF, TAB are never valid in
              * an OAuth parameter (SECURITY.md B04, B05) */
             *pbad = safe_name(name, nlen);

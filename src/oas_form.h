@@ -20,7 +20,7 @@
  * *pbad is NULL on success. On failure it is a static or pool string made only of
  * [A-Za-z0-9_.-], fit for an error_description: the offending parameter's name, "parameter"
  * when that name cannot be shown safely, or "too_many_parameters". */
-apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p,
-                            const char *data, apr_size_t len, int max_pairs);
+apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p, const char *data,
+                            apr_size_t len, int max_pairs);
 
 #endif

@@ -42,38 +42,48 @@ typedef struct piece_t {
     apr_size_t n;
 } piece_t;
 
+/* The entity for one of & < > " ' (the quote too: attributes may be single-quoted, P13), or
+ * NULL for any other byte. UTF-8 passes through unchanged. */
+static const char *html_entity(char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&#39;";
+    default:
+        return NULL;
+    }
+}
+
 const char *oas_html_escape(apr_pool_t *p, const char *s)
 {
     apr_size_t i, extra = 0;
+    const char *ent;
     char *out, *o;
 
     if (s == NULL)
         return "";
     for (i = 0; s[i] != '\0'; i++) {
-        switch (s[i]) {
-        case '&': extra += 4; break;  /* &amp; */
-        case '<':
-        case '>': extra += 3; break;  /* &lt; &gt; */
-        case '"': extra += 5; break;  /* &quot; */
-        case '\'': extra += 4; break; /* &#39; */
-        default: break;
-        }
+        if ((ent = html_entity(s[i])) != NULL)
+            extra += strlen(ent) - 1;
     }
     if (extra == 0)
         return s;
     out = o = apr_palloc(p, i + extra + 1);
     for (i = 0; s[i] != '\0'; i++) {
-        const char *rep;
-        switch (s[i]) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&#39;"; break;
-        default: *o++ = s[i]; continue;
+        if ((ent = html_entity(s[i])) == NULL) {
+            *o++ = s[i];
+            continue;
         }
-        memcpy(o, rep, strlen(rep));
-        o += strlen(rep);
+        memcpy(o, ent, strlen(ent));
+        o += strlen(ent);
     }
     *o = '\0';
     return out;
@@ -184,8 +194,8 @@ apr_status_t oas_tmpl_parse(oas_tmpl_t **pt, const char **perr, apr_pool_t *p, c
             ;
         if (!valid_name(in, (apr_size_t)(inend - in))) {
             /* also catches {{{raw}}} and {{&raw}}: there is no unescaped output (C13) */
-            *perr = apr_psprintf(p, "line %d: invalid tag name (allowed: [A-Za-z0-9_.-]+)",
-                                 tag_line);
+            *perr =
+                apr_psprintf(p, "line %d: invalid tag name (allowed: [A-Za-z0-9_.-]+)", tag_line);
             return APR_EINVAL;
         }
         if (type == -1) { /* {{/name}} closes the innermost open section */
@@ -197,14 +207,14 @@ apr_status_t oas_tmpl_parse(oas_tmpl_t **pt, const char **perr, apr_pool_t *p, c
             }
             top = APR_ARRAY_IDX(open, open->nelts - 1, node_t *);
             if (top->len != (apr_size_t)(inend - in) || memcmp(top->s, in, top->len) != 0) {
-                *perr = apr_psprintf(p, "line %d: {{/%.*s}} does not close section '%s' opened "
-                                     "at line %d", tag_line, (int)(inend - in), in, top->s,
-                                     top->line);
+                *perr = apr_psprintf(p,
+                                     "line %d: {{/%.*s}} does not close section '%s' opened "
+                                     "at line %d",
+                                     tag_line, (int)(inend - in), in, top->s, top->line);
                 return APR_EINVAL;
             }
             apr_array_pop(open);
-            cur = open->nelts ? APR_ARRAY_IDX(open, open->nelts - 1, node_t *)->children
-                              : t->nodes;
+            cur = open->nelts ? APR_ARRAY_IDX(open, open->nelts - 1, node_t *)->children : t->nodes;
             continue;
         }
         n = add_node(p, cur, type, in, (apr_size_t)(inend - in), tag_line);
@@ -288,8 +298,8 @@ static void push(apr_array_header_t *out, const char *s, apr_size_t n)
     pc->n = n;
 }
 
-static void render_nodes(apr_array_header_t *out, apr_pool_t *p,
-                         const apr_array_header_t *nodes, const scope_t *sc)
+static void render_nodes(apr_array_header_t *out, apr_pool_t *p, const apr_array_header_t *nodes,
+                         const scope_t *sc)
 {
     int i, k;
 
