@@ -1,4 +1,5 @@
 /* Unit tests: HTML escaping and templates (STYLE.md C13, P13; SECURITY.md B08). */
+#include <apr_thread_proc.h>
 #include <apr_time.h>
 
 #include "unit.h"
@@ -171,6 +172,57 @@ static void test_reuse(void **state)
     assert_string_equal(oas_tmpl_render(p, t, a), "12");
 }
 
+/* Many threads render one parsed template at once (worker MPM): each must see its own output. */
+typedef struct job_t {
+    const oas_tmpl_t *t;
+    int id;
+    int ok;
+} job_t;
+
+static void *APR_THREAD_FUNC render_job(apr_thread_t *th, void *data)
+{
+    job_t *job = data;
+    apr_pool_t *tp;
+    int i;
+
+    apr_pool_create_unmanaged(&tp);
+    job->ok = 1;
+    for (i = 0; i < 200; i++) {
+        oas_tmpl_vars_t *v = oas_tmpl_vars_make(tp);
+        const char *want = apr_psprintf(tp, "<%d><%d>", job->id, i);
+        oas_tmpl_set(oas_tmpl_list_add(v, "l"), "x", apr_itoa(tp, job->id));
+        oas_tmpl_set(oas_tmpl_list_add(v, "l"), "x", apr_itoa(tp, i));
+        if (strcmp(oas_tmpl_render(tp, job->t, v), want) != 0)
+            job->ok = 0;
+        apr_pool_clear(tp);
+    }
+    apr_pool_destroy(tp);
+    apr_thread_exit(th, APR_SUCCESS);
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_tmpl_t *t;
+    const char *err, *tx = "{{#l}}<{{x}}>{{/l}}";
+    apr_thread_t *th[4];
+    job_t jobs[4];
+    apr_status_t trv;
+    int i;
+
+    assert_int_equal(oas_tmpl_parse(&t, &err, p, tx, strlen(tx)), APR_SUCCESS);
+    for (i = 0; i < 4; i++) {
+        jobs[i].t = t;
+        jobs[i].id = 1000 + i;
+        assert_int_equal(apr_thread_create(&th[i], NULL, render_job, &jobs[i], p), APR_SUCCESS);
+    }
+    for (i = 0; i < 4; i++) {
+        apr_thread_join(&trv, th[i]);
+        assert_true(jobs[i].ok);
+    }
+}
+
 static apr_interval_time_t time_render(apr_pool_t *p, apr_size_t target)
 {
     static const char unit[] = "<p title=\"{{t}}\">{{#l}}<li>{{n}}</li>{{/l}}{{^e}}-{{/e}}</p>\n";
@@ -219,6 +271,7 @@ int main(void)
         UNIT_TEST(test_parse_errors),
         UNIT_TEST(test_parse_limits),
         UNIT_TEST(test_reuse),
+        UNIT_TEST(test_threads),
         UNIT_TEST(test_render_linear),
     };
     return UNIT_RUN(tests);
