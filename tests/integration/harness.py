@@ -11,6 +11,7 @@ to and no vhost merge is needed for it.  Plain HTTP on `port` is a <VirtualHost>
 SSLEngine off that inherits everything from the main server (directives apply to both ports).
 """
 
+import atexit
 import datetime
 import ipaddress
 import os
@@ -88,6 +89,8 @@ def session_dir():
     global _session_dir
     if _session_dir is None:
         _session_dir = tempfile.mkdtemp(prefix="oas-session-")
+        # Servers copy what they use into their own conf/, so this can go with the process.
+        atexit.register(shutil.rmtree, _session_dir, True)
     return _session_dir
 
 
@@ -299,12 +302,6 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
     def _fix_perms(self):
         # Children run as nobody: they must traverse workdir and read htdocs/conf, and may
         # write datadir and cores.  tempfile.mkdtemp makes 0700 directories, hence the chmod.
-        # Ancestors are not ours to change: refuse clearly instead (e.g. /root is 0700).
-        d = os.path.dirname(self.workdir)
-        while d != "/":
-            if os.geteuid() == 0 and not os.stat(d).st_mode & 0o001:
-                raise HttpdError(f"{d} is not traversable by the httpd children (nobody)")
-            d = os.path.dirname(d)
         os.chmod(self.workdir, 0o755)
         for root, dirs, files in os.walk(self.workdir):
             for n in dirs:
@@ -331,7 +328,16 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
         self.write_config()
         return self._apache("-t")
 
+    def _check_ancestors(self):
+        # Ancestors are not ours to change: refuse clearly instead (e.g. /root is 0700).
+        d = os.path.dirname(self.workdir)
+        while d != "/":
+            if os.geteuid() == 0 and not os.stat(d).st_mode & 0o001:
+                raise HttpdError(f"{d} is not traversable by the httpd children (nobody)")
+            d = os.path.dirname(d)
+
     def start(self, timeout=10, retries=3):
+        self._check_ancestors()
         for attempt in range(retries):
             self.write_config()
             rc, out = self._apache("-k", "start")
