@@ -68,7 +68,8 @@ def free_port():
 
 
 def unexpected_log_lines(text, allowed=()):
-    """Lines of an error_log that a passing test must not produce (see module docstring)."""
+    """Lines of an error_log that a passing test must not produce: levels error and above,
+    and children that died on a signal (AH00052), unless they contain an allowed substring."""
     bad = []
     for line in text.splitlines():
         if not (_BAD_LEVEL.search(line) or _CRASH.search(line)):

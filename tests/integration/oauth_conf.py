@@ -10,6 +10,7 @@ https://as.test, because clients must reach it; compare it exactly, via `h.issue
 
 import base64
 import hashlib
+import shutil
 
 from harness import session_key
 
@@ -75,7 +76,6 @@ def sqlite_dbd(h):
 
 def signing_key(h, kind):
     """Copy the session's `kind` key ('es256', 'rsa', 'ed25519') into h's conf/; its path."""
-    import shutil
     dst = h.path("conf", f"signing-{kind}.pem")
     shutil.copyfile(session_key(kind), dst)
     return dst

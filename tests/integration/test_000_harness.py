@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from harness import Httpd, children, unexpected_log_lines
+from harness import Httpd, unexpected_log_lines
 from oauth_conf import CLIENTS, ENDPOINTS, standard_conf
 
 HELLO = """
