@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make run: a foreground httpd with mod_oauth_as on https://localhost:$PORT (Ctrl-C stops it).
+# Builds nothing (make does); creates the git-ignored demo/ directory once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DEMO=$ROOT/demo
+PORT=${PORT:-8443}
+MODULE=$ROOT/build/mod_oauth_as.so
+APACHE2=/usr/sbin/apache2
+
+[ -f "$MODULE" ] || { echo "demo: $MODULE is missing; run 'make run' (it builds first)" >&2; exit 1; }
+
+mkdir -p "$DEMO/run" "$DEMO/htdocs"
+if [ ! -f "$DEMO/tls.crt" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+        -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+        -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" \
+        -keyout "$DEMO/tls.key" -out "$DEMO/tls.crt" 2>/dev/null
+fi
+if [ ! -f "$DEMO/signing-es256.pem" ]; then
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$DEMO/signing-es256.pem"
+fi
+[ -f "$DEMO/users.htpasswd" ] || htpasswd -cbB "$DEMO/users.htpasswd" demo demo 2>/dev/null
+cat > "$DEMO/htdocs/callback.html" <<'HTML'
+<!doctype html>
+<html><head><meta charset="utf-8"><title>demo-app callback</title></head>
+<body>
+<h1>demo-app callback</h1>
+<p>The authorization server redirected here. This page is static: the parameters below are
+read from the address bar by the browser, nothing on the server handles them.</p>
+<pre id="q"></pre>
+<script>
+  var out = [];
+  new URLSearchParams(location.search).forEach(function (v, k) { out.push(k + " = " + v); });
+  document.getElementById("q").textContent = out.join("\n") || "(no parameters)";
+</script>
+</body></html>
+HTML
+
+# Children run as nobody when we are root; they read htdocs and the htpasswd file.
+RUN_AS=
+if [ "$(id -u)" -eq 0 ]; then
+    RUN_AS='User nobody\nGroup nogroup'
+    chmod 755 "$DEMO" "$DEMO/htdocs"
+    chmod 644 "$DEMO/users.htpasswd" "$DEMO/htdocs/callback.html"
+fi
+
+sed -e "s|@DEMO@|$DEMO|g" -e "s|@PORT@|$PORT|g" -e "s|@MODULE@|$MODULE|g" \
+    -e "s|@MODULES_DIR@|/usr/lib/apache2/modules|g" -e "s|@RUN_AS@|$RUN_AS|g" \
+    conf/demo.conf.in > "$DEMO/httpd.conf"
+
+ISS=https://localhost:$PORT
+REDIRECT=$(printf '%s' "$ISS/callback" | sed -e 's|:|%3A|g' -e 's|/|%2F|g')
+VERIFIER=$(openssl rand -base64 48 | tr -d '\n=' | tr '+/' '-_' | cut -c1-43)
+CHALLENGE=$(printf '%s' "$VERIFIER" | openssl dgst -sha256 -binary | openssl base64 -A | tr -d '=' | tr '+/' '-_')
+cat <<TXT
+mod_oauth_as demo — issuer $ISS   (user demo / password demo; Ctrl-C stops)
+
+  metadata:  curl --cacert demo/tls.crt $ISS/.well-known/openid-configuration
+  JWKS:      curl --cacert demo/tls.crt $ISS/.well-known/jwks.json
+
+  1. open in a browser (accept the self-signed certificate, log in as demo/demo):
+     $ISS/authorize?response_type=code&client_id=demo-app&redirect_uri=$REDIRECT&scope=openid%20profile%20email&state=xyz&nonce=n1&code_challenge=$CHALLENGE&code_challenge_method=S256
+  2. redeem the code shown on the callback page:
+     curl --cacert demo/tls.crt -u demo-app:demo-secret $ISS/oauth/token \\
+          -d grant_type=authorization_code -d redirect_uri=$ISS/callback \\
+          -d code_verifier=$VERIFIER -d code=CODE
+
+TXT
+exec "$APACHE2" -f "$DEMO/httpd.conf" -d "$DEMO" -D FOREGROUND
