@@ -1,0 +1,271 @@
+/* mod_oauth_as: loading signing keys and publishing them as JWKs.
+ * OpenSSL 3 provider APIs only (no RSA_/EC_KEY_ accessors); the EVP_PKEY belongs to the pool. */
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <string.h>
+
+#include "oas_json.h"
+#include "oas_keys.h"
+#include "oas_util.h"
+
+#define P256_COORD_LEN 32
+#define ED25519_LEN 32
+#define RSA_MIN_BITS 2048
+
+/* The public members of a JWK as base64url strings; unused ones stay NULL. */
+typedef struct jwk_pub_t {
+    const char *kty;
+    const char *crv;
+    const char *n;
+    const char *e;
+    const char *x;
+    const char *y;
+} jwk_pub_t;
+
+static apr_status_t pkey_cleanup(void *data)
+{
+    EVP_PKEY_free(data);
+    return APR_SUCCESS;
+}
+
+/* The oldest entry in this thread's error queue says what went wrong first; the queue is
+ * then emptied so the entries cannot leak into a later message (STYLE.md P11). */
+static const char *ssl_reason(apr_pool_t *p)
+{
+    char buf[256];
+    unsigned long e = ERR_get_error();
+
+    if (e == 0)
+        return "unknown error";
+    ERR_error_string_n(e, buf, sizeof(buf));
+    ERR_clear_error();
+    return apr_pstrdup(p, buf);
+}
+
+/* Keys are read while httpd starts, possibly detached from a terminal: never prompt. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+static int is_p256(const char *curve)
+{
+    /* OpenSSL names the group "prime256v1"; accept the NIST alias as well. */
+    return OBJ_txt2nid(curve) == NID_X9_62_prime256v1 ||
+           EC_curve_nist2nid(curve) == NID_X9_62_prime256v1;
+}
+
+/* base64url of a big-number parameter: minimal big-endian bytes when width is 0 (RSA n and e,
+ * RFC 7518 §6.3.1), else left-padded to width bytes (EC coordinates, RFC 7518 §6.2.1.2). */
+static apr_status_t bn_param_b64(const char **pout, apr_pool_t *p, EVP_PKEY *pk, const char *name,
+                                 int width)
+{
+    apr_status_t rv = APR_EGENERAL;
+    BIGNUM *bn = NULL;
+    unsigned char *buf;
+    int len;
+
+    if (!EVP_PKEY_get_bn_param(pk, name, &bn) || BN_is_zero(bn) || BN_is_negative(bn))
+        goto leave;
+    len = width ? width : BN_num_bytes(bn);
+    if (BN_num_bytes(bn) > len)
+        goto leave;
+    buf = apr_palloc(p, (apr_size_t)len);
+    if (BN_bn2binpad(bn, buf, len) != len)
+        goto leave;
+    *pout = oas_b64url_encode(p, buf, (apr_size_t)len);
+    rv = APR_SUCCESS;
+leave:
+    BN_free(bn);
+    return rv;
+}
+
+static apr_status_t jwk_public(jwk_pub_t *jwk, apr_pool_t *p, EVP_PKEY *pk)
+{
+    apr_status_t rv;
+    unsigned char raw[ED25519_LEN];
+    size_t rawlen = sizeof(raw);
+    char curve[64];
+
+    memset(jwk, 0, sizeof(*jwk));
+    switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_RSA:
+        jwk->kty = "RSA";
+        if ((rv = bn_param_b64(&jwk->n, p, pk, OSSL_PKEY_PARAM_RSA_N, 0)) != APR_SUCCESS)
+            return rv;
+        return bn_param_b64(&jwk->e, p, pk, OSSL_PKEY_PARAM_RSA_E, 0);
+    case EVP_PKEY_EC:
+        if (!EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve),
+                                            NULL) ||
+            !is_p256(curve))
+            return APR_ENOTIMPL;
+        jwk->kty = "EC";
+        jwk->crv = "P-256";
+        if ((rv = bn_param_b64(&jwk->x, p, pk, OSSL_PKEY_PARAM_EC_PUB_X, P256_COORD_LEN)) !=
+            APR_SUCCESS)
+            return rv;
+        return bn_param_b64(&jwk->y, p, pk, OSSL_PKEY_PARAM_EC_PUB_Y, P256_COORD_LEN);
+    case EVP_PKEY_ED25519:
+        if (!EVP_PKEY_get_raw_public_key(pk, raw, &rawlen) || rawlen != ED25519_LEN)
+            return APR_EGENERAL;
+        jwk->kty = "OKP";
+        jwk->crv = "Ed25519";
+        jwk->x = oas_b64url_encode(p, raw, rawlen);
+        return APR_SUCCESS;
+    default:
+        return APR_ENOTIMPL;
+    }
+}
+
+/* RFC 7638 §3.2: the required members only, in lexicographic order, no whitespace. The values
+ * are base64url or fixed names, so no JSON escaping is needed. */
+static const char *thumbprint_of(apr_pool_t *p, const jwk_pub_t *jwk)
+{
+    unsigned char d[OAS_SHA256_LEN];
+    const char *canon;
+
+    if (jwk->n)
+        canon = apr_psprintf(p, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", jwk->e, jwk->n);
+    else if (jwk->y)
+        canon = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
+                             jwk->crv, jwk->x, jwk->y);
+    else
+        canon = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"OKP\",\"x\":\"%s\"}", jwk->crv, jwk->x);
+    oas_sha256(d, canon, strlen(canon));
+    return oas_b64url_encode(p, d, sizeof(d));
+}
+
+apr_status_t oas_key_thumbprint(const char **ptp, apr_pool_t *p, EVP_PKEY *pk)
+{
+    jwk_pub_t jwk;
+    apr_status_t rv;
+
+    ERR_clear_error();
+    rv = jwk_public(&jwk, p, pk);
+    ERR_clear_error();
+    if (rv == APR_SUCCESS)
+        *ptp = thumbprint_of(p, &jwk);
+    return rv;
+}
+
+/* Decide the JWS algorithm from the key, or say in *perr why the key is refused. */
+static apr_status_t check_key(oas_key_t *k, const char **perr, apr_pool_t *p)
+{
+    const char *name;
+    char curve[64];
+    int bits;
+
+    switch (EVP_PKEY_get_base_id(k->pkey)) {
+    case EVP_PKEY_RSA:
+        bits = EVP_PKEY_get_bits(k->pkey);
+        if (bits < RSA_MIN_BITS) {
+            *perr = apr_psprintf(p, "RSA key too small (%d bits, need >= %d)", bits, RSA_MIN_BITS);
+            return APR_ENOTIMPL;
+        }
+        k->alg = OAS_ALG_RS256;
+        k->alg_name = "RS256";
+        return APR_SUCCESS;
+    case EVP_PKEY_EC:
+        if (!EVP_PKEY_get_utf8_string_param(k->pkey, OSSL_PKEY_PARAM_GROUP_NAME, curve,
+                                            sizeof(curve), NULL)) {
+            *perr = "unsupported EC key without a named curve (only P-256)";
+            return APR_ENOTIMPL;
+        }
+        if (!is_p256(curve)) {
+            *perr = apr_psprintf(p, "unsupported EC curve %s (only P-256)", curve);
+            return APR_ENOTIMPL;
+        }
+        k->alg = OAS_ALG_ES256;
+        k->alg_name = "ES256";
+        return APR_SUCCESS;
+    case EVP_PKEY_ED25519:
+        k->alg = OAS_ALG_EDDSA;
+        k->alg_name = "EdDSA";
+        return APR_SUCCESS;
+    default:
+        name = EVP_PKEY_get0_type_name(k->pkey);
+        *perr = apr_psprintf(p, "unsupported key type %s", name ? name : "(unknown)");
+        return APR_ENOTIMPL;
+    }
+}
+
+/* The public JWK in a fixed member order, so the JWKS is byte-stable across restarts. */
+static const char *jwk_json(apr_pool_t *p, const oas_key_t *k, const jwk_pub_t *pub)
+{
+    json_t *j = oas_json_adopt(p, json_pack("{s:s,s:s,s:s,s:s}", "kty", pub->kty, "use", "sig",
+                                            "alg", k->alg_name, "kid", k->kid));
+
+    if (!j)
+        return NULL; /* kid is not valid UTF-8 */
+    if (pub->n) {
+        json_object_set_new(j, "n", json_string(pub->n));
+        json_object_set_new(j, "e", json_string(pub->e));
+    }
+    else {
+        json_object_set_new(j, "crv", json_string(pub->crv));
+        json_object_set_new(j, "x", json_string(pub->x));
+        if (pub->y)
+            json_object_set_new(j, "y", json_string(pub->y));
+    }
+    return oas_json_dumps(p, j, JSON_PRESERVE_ORDER);
+}
+
+apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, const char *path,
+                          const char *kid)
+{
+    apr_status_t rv = APR_SUCCESS;
+    BIO *bio = NULL;
+    EVP_PKEY *pk = NULL;
+    oas_key_t *k = NULL;
+    jwk_pub_t pub;
+
+    *pkey = NULL;
+    *perr = NULL;
+    ERR_clear_error();
+    /* PEM_read_bio_PrivateKey takes PKCS#8 and the traditional RSA/EC formats alike. */
+    if (NULL == (bio = BIO_new_file(path, "r")) ||
+        NULL == (pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL))) {
+        *perr = apr_psprintf(p, "cannot read key file %s: %s", path, ssl_reason(p));
+        rv = APR_ENOENT;
+        goto leave;
+    }
+    apr_pool_cleanup_register(p, pk, pkey_cleanup, apr_pool_cleanup_null);
+    k = apr_pcalloc(p, sizeof(*k));
+    k->pkey = pk;
+    if ((rv = check_key(k, perr, p)) != APR_SUCCESS)
+        goto leave;
+    if ((rv = jwk_public(&pub, p, pk)) != APR_SUCCESS) {
+        *perr = apr_psprintf(p, "cannot export the public key of %s: %s", path, ssl_reason(p));
+        goto leave;
+    }
+    k->kid = (kid && *kid) ? apr_pstrdup(p, kid) : thumbprint_of(p, &pub);
+    if (NULL == (k->jwk_json = jwk_json(p, k, &pub))) {
+        *perr = "key id is not valid UTF-8";
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    *pkey = k;
+leave:
+    BIO_free(bio);
+    ERR_clear_error();
+    return rv;
+}
+
+const char *oas_keys_jwks_json(apr_pool_t *p, apr_array_header_t *keys)
+{
+    apr_array_header_t *parts = apr_array_make(p, keys->nelts, sizeof(const char *));
+    int i;
+
+    /* Each JWK is already compact JSON; joining them keeps the published order. */
+    for (i = 0; i < keys->nelts; i++)
+        APR_ARRAY_PUSH(parts, const char *) = APR_ARRAY_IDX(keys, i, const oas_key_t *)->jwk_json;
+    return apr_pstrcat(p, "{\"keys\":[", apr_array_pstrcat(p, parts, ','), "]}", NULL);
+}

@@ -1,0 +1,44 @@
+/* mod_oauth_as: signing keys read from PEM files, their JWK form (RFC 7517/7518) and the
+ * JWKS document. Keys are loaded at startup and read-only afterwards. */
+#ifndef OAS_KEYS_H
+#define OAS_KEYS_H
+
+#include <openssl/evp.h>
+
+#include "oas.h"
+
+typedef enum {
+    OAS_ALG_RS256, /* RSASSA-PKCS1-v1_5 with SHA-256, RSA >= 2048 bits */
+    OAS_ALG_ES256, /* ECDSA P-256 with SHA-256 */
+    OAS_ALG_EDDSA  /* Ed25519 (RFC 8037) */
+} oas_alg_e;
+
+typedef struct oas_key_t {
+    EVP_PKEY *pkey; /* private key, owned by the pool the key was loaded into */
+    oas_alg_e alg;
+    const char *alg_name; /* "RS256", "ES256", "EdDSA" */
+    const char *kid;      /* configured, or the RFC 7638 thumbprint */
+    const char *jwk_json; /* public JWK, compact: kty, use, alg, kid, then n,e | crv,x[,y] */
+} oas_key_t;
+
+/** Load a private key from a PEM file (PKCS#8 or traditional, unencrypted).
+ * Accepted: RSA with a modulus >= 2048 bits (RS256), EC on P-256 (ES256), Ed25519 (EdDSA).
+ * @param pkey receives the key, allocated in p; its EVP_PKEY is freed when p is cleared
+ * @param perr receives a short message for the administrator on failure (in p)
+ * @param path the PEM file
+ * @param kid the key id to publish, or NULL to use the RFC 7638 thumbprint
+ * @return APR_SUCCESS, APR_ENOENT when the file cannot be read or parsed, APR_ENOTIMPL for an
+ *         unsupported key type, curve or size, APR_EGENERAL on other OpenSSL failures */
+apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, const char *path,
+                          const char *kid);
+
+/** RFC 7638 JWK thumbprint (SHA-256, base64url) of the public part of pk; works on public-only
+ * keys. @return APR_SUCCESS, APR_ENOTIMPL for a key type we do not support */
+apr_status_t oas_key_thumbprint(const char **ptp, apr_pool_t *p, EVP_PKEY *pk);
+
+/** The JWK Set (RFC 7517 §5) {"keys":[...]} of the public keys, in array order.
+ * @param keys an array of oas_key_t *
+ * @return compact JSON in p */
+const char *oas_keys_jwks_json(apr_pool_t *p, apr_array_header_t *keys);
+
+#endif
