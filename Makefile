@@ -20,9 +20,17 @@ MODULE   := build/mod_oauth_as.so
 all: $(MODULE)
 
 # apxs compiles every file through libtool; -Wc passes our warning flags to each compile.
-$(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS)
+# The built-in consent page is conf/consent.html, turned into a C string at build time.
+GEN_HDR  := build/gen/oas_consent_default.h
+$(GEN_HDR): conf/consent.html
+	@mkdir -p build/gen
+	{ echo '/* generated from conf/consent.html: do not edit */'; \
+	  echo 'static const char oas_consent_default_html[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+
+$(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS) $(GEN_HDR)
 	@mkdir -p build
-	$(APXS) -c -o build/mod_oauth_as.la -Wc,"$(WARN) -Isrc $(DEP_CFLAGS)" \
+	$(APXS) -c -o build/mod_oauth_as.la -Wc,"$(WARN) -Isrc -Ibuild/gen $(DEP_CFLAGS)" \
 	    -Wl,"-Wl,--exclude-libs,ALL" $(GLUE_SRC) $(CORE_SRC) $(DEP_LIBS)
 	cp build/.libs/mod_oauth_as.so $(MODULE)
 
@@ -32,11 +40,11 @@ install: $(MODULE)
 # ---- unit tests: core files only, no httpd headers (STYLE.md C1) ----
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
-UNIT_FLAGS := -g -O1 $(WARN) -Isrc $(APR_CFLAGS) $(DEP_CFLAGS) \
+UNIT_FLAGS := -g -O1 $(WARN) -Isrc -Ibuild/gen $(APR_CFLAGS) $(DEP_CFLAGS) \
               -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_LIBS  := $(APR_LIBS) $(DEP_LIBS) -lcmocka -lpthread
 
-build/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS) tests/unit/unit.h
+build/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS) $(GEN_HDR) tests/unit/unit.h
 	@mkdir -p build/unit
 	$(CC) $(UNIT_FLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
 
@@ -51,13 +59,20 @@ check: check-layering $(UNIT_BIN)
 integration: $(MODULE)
 	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
-test: check integration
+# `make test` and `make run` work on a fresh machine: they install what is missing first,
+# then re-enter make so the compiler flags are computed with the packages in place.
+test:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory integration
 
-run: $(MODULE)
+run:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
 	tools/demo.sh
 
 deps:
-	tools/deps.sh
+	@tools/deps.sh
 
 format:
 	clang-format -i mod_oauth_as.c src/*.[ch] tests/unit/*.[ch]

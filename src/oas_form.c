@@ -76,8 +76,11 @@ static const char *next_segment(const char *segend, const char *end)
     return segend < end ? segend + 1 : end;
 }
 
-apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p, const char *data,
-                            apr_size_t len, int max_pairs)
+/* The parser. With pdup, a repeated name is not an error: the first value is kept and
+ * *pdup names the first repeated parameter (the authorization endpoint needs client_id and
+ * redirect_uri to decide where the invalid_request error may go). */
+static apr_status_t parse(apr_table_t **ptab, const char **pbad, const char **pdup,
+                          apr_pool_t *p, const char *data, apr_size_t len, int max_pairs)
 {
     apr_table_t *tab = apr_table_make(p, 16);
     apr_hash_t *seen = apr_hash_make(p);
@@ -116,8 +119,14 @@ apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p
         for (i = 0; i < nlen; i++)
             key[i] = (char)apr_tolower((unsigned char)key[i]);
         if (apr_hash_get(seen, key, (apr_ssize_t)nlen) != NULL) {
-            *pbad = safe_name(name, nlen);
-            return APR_EINVAL;
+            if (!pdup) {
+                *pbad = safe_name(name, nlen);
+                return APR_EINVAL;
+            }
+            if (!*pdup)
+                *pdup = safe_name(key, nlen);
+            seg = next_segment(segend, end);
+            continue;
         }
         apr_hash_set(seen, key, (apr_ssize_t)nlen, key);
 
@@ -140,4 +149,19 @@ apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p
     }
     *ptab = tab;
     return APR_SUCCESS;
+}
+
+apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p, const char *data,
+                            apr_size_t len, int max_pairs)
+{
+    return parse(ptab, pbad, NULL, p, data, len, max_pairs);
+}
+
+apr_status_t oas_form_parse_first(apr_table_t **ptab, const char **pdup, apr_pool_t *p,
+                                  const char *data, apr_size_t len, int max_pairs)
+{
+    const char *bad;
+
+    *pdup = NULL;
+    return parse(ptab, &bad, pdup, p, data, len, max_pairs);
 }

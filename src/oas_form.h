@@ -23,4 +23,10 @@
 apr_status_t oas_form_parse(apr_table_t **ptab, const char **pbad, apr_pool_t *p, const char *data,
                             apr_size_t len, int max_pairs);
 
+/** Like oas_form_parse, but a repeated name is not an error: the first value is kept and
+ * *pdup is set to the (lower-cased, safe) name of the first repeated parameter, else NULL.
+ * Malformed input still gives APR_EINVAL. */
+apr_status_t oas_form_parse_first(apr_table_t **ptab, const char **pdup, apr_pool_t *p,
+                                  const char *data, apr_size_t len, int max_pairs);
+
 #endif

@@ -162,6 +162,24 @@ static apr_interval_time_t time_parse(apr_pool_t *p, int n, int dup)
 }
 
 /* SECURITY.md B06: time(10x pairs) must stay far below 100x (quadratic); generous bound. */
+static void test_parse_first(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_table_t *t;
+    const char *dup;
+    const char *q = "client_id=a&state=1&STATE=2&state=3&scope=x";
+
+    assert_int_equal(oas_form_parse_first(&t, &dup, p, q, strlen(q), 64), APR_SUCCESS);
+    assert_string_equal(dup, "state");
+    assert_string_equal(apr_table_get(t, "state"), "1");
+    assert_string_equal(apr_table_get(t, "scope"), "x");
+    q = "a=1&b=2";
+    assert_int_equal(oas_form_parse_first(&t, &dup, p, q, strlen(q), 64), APR_SUCCESS);
+    assert_null(dup);
+    q = "a=%zz&a=1";
+    assert_int_equal(oas_form_parse_first(&t, &dup, p, q, strlen(q), 64), APR_EINVAL);
+}
+
 static void test_linear_time(void **state)
 {
     apr_pool_t *p = *state;
@@ -182,6 +200,7 @@ int main(void)
         UNIT_TEST(test_parse_rows),
         UNIT_TEST(test_length_bounded),
         UNIT_TEST(test_value_length),
+        UNIT_TEST(test_parse_first),
         UNIT_TEST(test_linear_time),
     };
     return UNIT_RUN(tests);

@@ -1,0 +1,93 @@
+/* mod_oauth_as: an OAuth 2.0 / OpenID Connect Authorization Server inside Apache httpd.
+ * This file is glue only: the module record, hook registration and the lifecycle.
+ * Directives are in src/mod_oas_config.c, endpoints in src/mod_oas_*.c, protocol logic in
+ * src/oas_*.c. */
+#include "mod_oas_private.h"
+
+#include <ap_mpm.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "mod_oas_config.h"
+#include "mod_oas_handlers.h"
+#include "mod_oas_shm.h"
+#include "oas_client_auth.h"
+
+static int oas_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    apr_status_t rv = oas_mod_shm_pre_config(pconf);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_perror(APLOG_MARK, APLOG_CRIT, rv, plog, OAS_LOGNO(00001)
+                      "cannot register mutex type %s", OAS_MUTEX_TYPE);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* Runs for `apache2 -t` as well as at start-up: whole-configuration faults fail here. */
+static int oas_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                            server_rec *s)
+{
+    return oas_mod_config_check(s, ptemp) ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
+
+static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *vs;
+    apr_uint32_t entries = 0;
+    apr_status_t rv;
+
+    /* 1. documents and templates, on every pass so a fault shows at the first */
+    if (oas_mod_config_prepare(s, pconf) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
+        return OK; /* dry run: create nothing */
+
+    /* 2. one shared-memory store for all issuers of this httpd, sized by the largest */
+    for (vs = s; vs; vs = vs->next) {
+        const oas_issuer_t *iss = oas_mod_issuer(vs);
+        if (iss->issuer && (apr_uint32_t)iss->store_size > entries)
+            entries = (apr_uint32_t)iss->store_size;
+    }
+    if (entries && (rv = oas_mod_shm_post_config(s, pconf, entries)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OAS_LOGNO(00002)
+                     "cannot create the shared-memory store");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(00003) "mod_oauth_as %s ready",
+                 OAS_VERSION);
+    return OK;
+}
+
+static void oas_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv = oas_mod_shm_child_init(pchild, s);
+
+    oas_client_auth_init(pchild);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OAS_LOGNO(00004)
+                     "cannot attach the shared-memory store in this child");
+    }
+}
+
+static void oas_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(oas_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(oas_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(oas_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(oas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(oas_mod_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(oauth_as) = {
+    STANDARD20_MODULE_STUFF,
+    oas_mod_config_create_dir,
+    oas_mod_config_merge_dir,
+    oas_mod_config_create_server,
+    oas_mod_config_merge_server,
+    oas_mod_cmds,
+    oas_register_hooks,
+    AP_MODULE_FLAG_NONE,
+};

@@ -1,0 +1,36 @@
+/* mod_oauth_as: server and directory configuration, the directive table, whole-config
+ * checks. The server config is the core's oas_issuer_t (src/oas_conf.h). */
+#ifndef MOD_OAS_CONFIG_H
+#define MOD_OAS_CONFIG_H
+
+#include "mod_oas_private.h"
+#include "oas_conf.h"
+
+/* Per-directory config: which endpoint a <Location> serves. Inside <OAuthASClient> and
+ * <OAuthASResource> blocks the same struct carries the block being filled. */
+typedef struct oas_dir_conf_t {
+    oas_endpoint_e endpoint;
+    oas_client_t *client;     /* only while parsing a client block */
+    oas_resource_t *resource; /* only while parsing a resource block */
+} oas_dir_conf_t;
+
+extern const command_rec oas_mod_cmds[];
+
+void *oas_mod_config_create_server(apr_pool_t *p, server_rec *s);
+void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv);
+void *oas_mod_config_create_dir(apr_pool_t *p, char *path);
+void *oas_mod_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+
+/* Applies defaults and checks what needs the whole configuration (every server).
+ * Logs each fault naming the directive; returns non-zero when the config is unusable. */
+int oas_mod_config_check(server_rec *s, apr_pool_t *ptemp);
+
+/* Prepares per-issuer data once at start-up (metadata and JWKS documents). */
+apr_status_t oas_mod_config_prepare(server_rec *s, apr_pool_t *pconf);
+
+static inline oas_issuer_t *oas_mod_issuer(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &oauth_as_module);
+}
+
+#endif

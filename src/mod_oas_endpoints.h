@@ -1,0 +1,12 @@
+/* mod_oauth_as: the protocol endpoints (each in its own glue file). */
+#ifndef MOD_OAS_ENDPOINTS_H
+#define MOD_OAS_ENDPOINTS_H
+
+#include "mod_oas_private.h"
+#include "oas_conf.h"
+
+int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss);
+int oas_mod_token(request_rec *r, const oas_issuer_t *iss);
+int oas_mod_par(request_rec *r, const oas_issuer_t *iss);
+
+#endif

@@ -1,0 +1,54 @@
+/* mod_oauth_as: endpoint dispatch and the static documents (metadata, JWKS). The
+ * authorization and token endpoints live in their own files. */
+#include <http_protocol.h>
+
+#include "mod_oas_config.h"
+#include "mod_oas_endpoints.h"
+#include "mod_oas_handlers.h"
+#include "mod_oas_request.h"
+
+/* Metadata and JWKS are prepared at start-up; clients may cache them for a while. */
+static int serve_document(request_rec *r, const char *json)
+{
+    int rv = oas_mod_check_method(r, 1, 0);
+
+    if (rv != OK)
+        return rv;
+    apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, strlen(json));
+    if (!r->header_only)
+        ap_rputs(json, r);
+    return OK;
+}
+
+int oas_mod_handler(request_rec *r)
+{
+    const oas_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &oauth_as_module);
+    const oas_issuer_t *iss = oas_mod_issuer(r->server);
+
+    if (!dc || dc->endpoint == OAS_EP_NONE)
+        return DECLINED;
+    if (!iss->issuer) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00100)
+                      "OAuthASEndpoint %s used in a server without OAuthASIssuer",
+                      oas_endpoint_name(dc->endpoint));
+        return HTTP_NOT_FOUND;
+    }
+    switch (dc->endpoint) {
+    case OAS_EP_METADATA:
+        return serve_document(r, iss->metadata_json);
+    case OAS_EP_JWKS:
+        return serve_document(r, iss->jwks_json);
+    case OAS_EP_AUTHORIZE:
+        return oas_mod_authorize(r, iss);
+    case OAS_EP_TOKEN:
+        return oas_mod_token(r, iss);
+    case OAS_EP_PAR:
+        return oas_mod_par(r, iss);
+    default:
+        /* userinfo, revoke and introspect are not served yet (not in the metadata either) */
+        return HTTP_NOT_FOUND;
+    }
+}

@@ -1,0 +1,64 @@
+/* mod_oauth_as: the pushed authorization request endpoint (RFC 9126). The request is
+ * validated with the same code as /authorize and kept, under a digest of its request_uri,
+ * in the short-lived store. */
+#include <http_protocol.h>
+
+#include "mod_oas_client.h"
+#include "mod_oas_endpoints.h"
+#include "mod_oas_request.h"
+#include "mod_oas_store.h"
+#include "oas_authz.h"
+#include "oas_json.h"
+#include "oas_util.h"
+
+int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
+{
+    oas_store_t *st = oas_mod_store_short(iss);
+    const oas_client_t *c;
+    apr_table_t *form;
+    oas_authz_req_t *req;
+    oas_err_t err;
+    const char *token, *rec, *body;
+    const apr_array_header_t *arr;
+    json_t *o, *params;
+    apr_status_t rv;
+    int i, status = oas_mod_client_request(&c, &form, r, iss);
+
+    if (status != OK || !c)
+        return status;
+    /* RFC 9126 §2.1: a pushed request must not itself refer to a request_uri */
+    if (apr_table_get(form, "request_uri"))
+        return oas_mod_send_oauth_error(r, 400, "invalid_request",
+                                        "request_uri is not allowed in a pushed request");
+    apr_table_unset(form, "client_secret");
+    apr_table_set(form, "client_id", c->id);
+    if (oas_authz_validate(&req, &err, r->pool, iss, form, NULL, OAS_AUTHZ_PAR) !=
+        APR_SUCCESS) {
+        /* RFC 9126 §2.3: token-endpoint style errors, never a redirect */
+        return oas_mod_send_oauth_error(r, 400, err.error, err.description);
+    }
+    if (!st)
+        return oas_mod_store_failure(r, APR_ENOTIMPL, "storing a pushed request", 1);
+
+    o = oas_json_adopt(r->pool, json_object());
+    params = json_object();
+    arr = apr_table_elts(form);
+    for (i = 0; i < arr->nelts; i++) {
+        const apr_table_entry_t *e = &APR_ARRAY_IDX(arr, i, apr_table_entry_t);
+        json_object_set_new(params, e->key, json_string(e->val));
+    }
+    json_object_set_new(o, "cid", json_string(c->id));
+    json_object_set_new(o, "p", params);
+    rec = oas_json_dumps(r->pool, o, 0);
+    if (oas_random_token(&token, r->pool, OAS_TOKEN_BYTES) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    rv = oas_store_put_new(st, r->pool, OAS_NS_REQUEST_URI, token, rec, strlen(rec),
+                           apr_time_now() + apr_time_from_sec(iss->request_uri_ttl));
+    if (rv != APR_SUCCESS)
+        return oas_mod_store_failure(r, rv, "storing a pushed request", 1);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00150)
+                  "pushed authorization request stored for client %s", c->id);
+    body = apr_psprintf(r->pool, "{\"request_uri\":\"%s%s\",\"expires_in\":%d}",
+                        OAS_REQUEST_URI_PREFIX, token, iss->request_uri_ttl);
+    return oas_mod_send_json(r, HTTP_CREATED, body);
+}

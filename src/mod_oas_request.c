@@ -1,0 +1,264 @@
+/* mod_oauth_as: capped body reading, form and Basic parsing, and the response senders.
+ * Every response of the module leaves through the senders below, so the cache and
+ * security headers cannot be forgotten on one path. */
+#include <apr_strings.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <util_filter.h>
+
+#include "mod_oas_request.h"
+#include "oas_form.h"
+#include "oas_html.h"
+#include "oas_util.h"
+
+/* Reads the whole body up to max bytes (STYLE.md C11: never trust r->remaining). */
+static int read_body(char **pbody, apr_size_t *plen, request_rec *r, apr_size_t max)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_bucket_brigade *acc = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    apr_size_t total = 0;
+    int eos = 0;
+
+    while (!eos) {
+        apr_bucket *b;
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES, APR_BLOCK_READ,
+                                         HUGE_STRING_LEN);
+        if (rv != APR_SUCCESS)
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+            const char *data;
+            apr_size_t len;
+            if (APR_BUCKET_IS_EOS(b)) {
+                eos = 1;
+                break;
+            }
+            if (APR_BUCKET_IS_METADATA(b))
+                continue;
+            if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) != APR_SUCCESS)
+                return HTTP_BAD_REQUEST;
+            if (len > max - total)
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            apr_brigade_write(acc, NULL, NULL, data, len);
+            total += len;
+        }
+        apr_brigade_cleanup(bb);
+    }
+    *pbody = apr_palloc(r->pool, total + 1);
+    *plen = total;
+    if (total)
+        apr_brigade_flatten(acc, *pbody, plen);
+    (*pbody)[total] = '\0';
+    return OK;
+}
+
+static int is_form_content_type(const char *ct)
+{
+    const char *semi;
+    apr_size_t n;
+
+    if (!ct)
+        return 0;
+    semi = ap_strchr_c(ct, ';');
+    n = semi ? (apr_size_t)(semi - ct) : strlen(ct);
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n != 33 || strncasecmp(ct, "application/x-www-form-urlencoded", 33))
+        return 0;
+    if (semi) {
+        /* only a UTF-8 charset parameter is allowed (RFC 6749 App. B) */
+        const char *cs = ap_strcasestr(semi, "charset=");
+        if (cs) {
+            cs += 8;
+            if (*cs == '"')
+                cs++;
+            if (strncasecmp(cs, "utf-8", 5) && strncasecmp(cs, "utf8", 4))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *form_error(request_rec *r, const char *bad)
+{
+    if (bad)
+        return apr_psprintf(r->pool, "invalid or repeated parameter: %s", bad);
+    return "malformed form encoding";
+}
+
+int oas_mod_read_form_raw(char **pbody, apr_size_t *plen, const char **perr, request_rec *r,
+                          apr_size_t max)
+{
+    *pbody = NULL;
+    *perr = NULL;
+    if (!is_form_content_type(apr_table_get(r->headers_in, "Content-Type"))) {
+        /* the body is left unread: close the connection after the error response */
+        *perr = "content type must be application/x-www-form-urlencoded";
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return OK;
+    }
+    return read_body(pbody, plen, r, max);
+}
+
+int oas_mod_read_form(apr_table_t **ptab, const char **perr, request_rec *r, apr_size_t max)
+{
+    char *body;
+    apr_size_t len = 0;
+    const char *bad = NULL;
+    int status;
+
+    *ptab = NULL;
+    if ((status = oas_mod_read_form_raw(&body, &len, perr, r, max)) != OK || !body)
+        return status;
+    if (oas_form_parse(ptab, &bad, r->pool, body, len, OAS_MAX_FORM_PAIRS) != APR_SUCCESS) {
+        *ptab = NULL;
+        *perr = form_error(r, bad);
+    }
+    return OK;
+}
+
+int oas_mod_query_form(apr_table_t **ptab, const char **perr, request_rec *r)
+{
+    const char *bad = NULL;
+    const char *q = r->args ? r->args : "";
+    apr_status_t rv = oas_form_parse(ptab, &bad, r->pool, q, strlen(q), OAS_MAX_FORM_PAIRS);
+
+    *perr = NULL;
+    if (rv != APR_SUCCESS) {
+        *ptab = NULL;
+        *perr = form_error(r, bad);
+    }
+    return OK;
+}
+
+/* Decodes one form-urlencoded credential part (RFC 6749 §2.3.1). */
+static const char *decode_part(request_rec *r, const char *s, apr_size_t n)
+{
+    apr_table_t *t;
+    const char *bad;
+    char *pair = apr_pstrcat(r->pool, "v=", apr_pstrmemdup(r->pool, s, n), NULL);
+
+    if (oas_form_parse(&t, &bad, r->pool, pair, strlen(pair), 1) != APR_SUCCESS)
+        return NULL;
+    return apr_table_get(t, "v");
+}
+
+int oas_mod_basic_credentials(const char **pid, const char **psecret, request_rec *r)
+{
+    const char *h = apr_table_get(r->headers_in, "Authorization");
+    unsigned char *dec;
+    apr_size_t n;
+    const char *colon;
+
+    *pid = *psecret = NULL;
+    if (!h)
+        return 0;
+    if (strncasecmp(h, "Basic ", 6))
+        return -1;
+    h += 6;
+    /* a repeated header is joined with ", " by httpd; a single space separates the scheme */
+    if (!*h || strlen(h) > 4096 || oas_b64_decode(&dec, &n, r->pool, h, strlen(h)) != APR_SUCCESS)
+        return -1;
+    if (memchr(dec, '\0', n) || !(colon = memchr(dec, ':', n)))
+        return -1;
+    *pid = decode_part(r, (const char *)dec, (apr_size_t)(colon - (const char *)dec));
+    *psecret = decode_part(r, colon + 1, n - (apr_size_t)(colon + 1 - (const char *)dec));
+    if (!*pid || !*psecret)
+        return -1;
+    return 1;
+}
+
+static int send_body(request_rec *r, int status, const char *ctype, const char *body)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+
+    r->status = status;
+    ap_set_content_type(r, ctype);
+    ap_set_content_length(r, strlen(body));
+    if (!r->header_only)
+        apr_brigade_write(bb, NULL, NULL, body, strlen(body));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    return ap_pass_brigade_fchk(r, bb, NULL);
+}
+
+int oas_mod_send_json(request_rec *r, int status, const char *json)
+{
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
+    return send_body(r, status, "application/json", json);
+}
+
+int oas_mod_send_oauth_error(request_rec *r, int status, const char *error,
+                             const char *description)
+{
+    /* error and description are our own constants (RFC 6749 §5.2 charset), never input */
+    const char *body =
+        description ? apr_psprintf(r->pool, "{\"error\":\"%s\",\"error_description\":\"%s\"}",
+                                   error, description)
+                    : apr_psprintf(r->pool, "{\"error\":\"%s\"}", error);
+
+    if (status == HTTP_UNAUTHORIZED) {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       "Basic realm=\"oauth\", charset=\"UTF-8\"");
+    }
+    return oas_mod_send_json(r, status, body);
+}
+
+static void html_headers(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
+    apr_table_setn(r->err_headers_out, "X-Frame-Options", "DENY");
+    apr_table_setn(r->err_headers_out, "Content-Security-Policy",
+                   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                   "frame-ancestors 'none'; base-uri 'none'");
+    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
+}
+
+int oas_mod_send_html(request_rec *r, int status, const char *html)
+{
+    html_headers(r);
+    return send_body(r, status, "text/html; charset=utf-8", html);
+}
+
+int oas_mod_send_error_page(request_rec *r, int status, const char *title, const char *text)
+{
+    const char *t = oas_html_escape(r->pool, title);
+    const char *page = apr_pstrcat(
+        r->pool,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<title>",
+        t,
+        "</title><style>body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2433;"
+        "margin:0}main{max-width:32rem;margin:10vh auto;background:#fff;border-radius:12px;"
+        "padding:2rem;box-shadow:0 2px 12px rgba(0,0,0,.08)}h1{font-size:1.3rem;margin-top:0}"
+        "</style></head><body><main><h1>",
+        t, "</h1><p>", oas_html_escape(r->pool, text), "</p></main></body></html>\n", NULL);
+
+    return oas_mod_send_html(r, status, page);
+}
+
+int oas_mod_redirect(request_rec *r, const char *location)
+{
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
+    apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
+    apr_table_setn(r->headers_out, "Location", location);
+    return send_body(r, HTTP_MOVED_TEMPORARILY, "text/html; charset=utf-8", "");
+}
+
+int oas_mod_check_method(request_rec *r, int allow_get, int allow_post)
+{
+    int ok = (allow_get && (r->method_number == M_GET)) ||
+             (allow_post && r->method_number == M_POST);
+
+    if (ok)
+        return OK;
+    r->allowed = 0;
+    if (allow_get)
+        r->allowed |= (AP_METHOD_BIT << M_GET);
+    if (allow_post)
+        r->allowed |= (AP_METHOD_BIT << M_POST);
+    return HTTP_METHOD_NOT_ALLOWED;
+}

@@ -1,0 +1,46 @@
+/* mod_oauth_as: request input (capped body, form parsing, Basic credentials) and the one
+ * place responses are sent from (JSON, OAuth errors, HTML pages, redirects). */
+#ifndef MOD_OAS_REQUEST_H
+#define MOD_OAS_REQUEST_H
+
+#include "mod_oas_private.h"
+#include "oas_conf.h"
+
+/* Reads and parses an application/x-www-form-urlencoded body (POST), at most max bytes.
+ * Returns OK with *ptab set, or an HTTP status for transport-level faults (413, 400, 408).
+ * A wrong content type, a repeated or malformed parameter gives OK with *ptab NULL and
+ * *perr set to a client-safe description (the caller answers invalid_request). */
+int oas_mod_read_form(apr_table_t **ptab, const char **perr, request_rec *r, apr_size_t max);
+
+/* Reads a form body without parsing it (content type checked as above). */
+int oas_mod_read_form_raw(char **pbody, apr_size_t *plen, const char **perr, request_rec *r,
+                          apr_size_t max);
+
+/* Parses the query string the same way (repeats and bad escapes refused). */
+int oas_mod_query_form(apr_table_t **ptab, const char **perr, request_rec *r);
+
+/* Client credentials from "Authorization: Basic" (RFC 6749 §2.3.1: both parts are
+ * form-urlencoded before base64). Returns 0 when there is no Basic header, 1 when parsed,
+ * -1 when the header is malformed. */
+int oas_mod_basic_credentials(const char **pid, const char **psecret, request_rec *r);
+
+/* Sends a JSON body with Cache-Control: no-store and Pragma: no-cache. */
+int oas_mod_send_json(request_rec *r, int status, const char *json);
+
+/* Sends an OAuth error (RFC 6749 §5.2). status 401 adds WWW-Authenticate: Basic. */
+int oas_mod_send_oauth_error(request_rec *r, int status, const char *error,
+                             const char *description);
+
+/* Sends an HTML page with the anti-framing, CSP, no-store and nosniff headers. */
+int oas_mod_send_html(request_rec *r, int status, const char *html);
+
+/* Sends the HTML error page used when the client or redirect_uri cannot be trusted. */
+int oas_mod_send_error_page(request_rec *r, int status, const char *title, const char *text);
+
+/* 302 redirect with Cache-Control: no-store. */
+int oas_mod_redirect(request_rec *r, const char *location);
+
+/* Sets 405 with Allow for everything but the given methods; returns the status or OK. */
+int oas_mod_check_method(request_rec *r, int allow_get, int allow_post);
+
+#endif

@@ -1,0 +1,204 @@
+/* mod_oauth_as: authorization request validation, in the order RFC 6749 §4.1.2.1 implies:
+ * first what decides whether we may redirect at all (client, redirect URI), then the
+ * errors that are sent back to the client. */
+#include "oas_authz.h"
+#include "oas_pkce.h"
+
+#define FAIL(code, desc)                                                                          \
+    do {                                                                                        \
+        OAS_ERR_SET(err, 400, code, desc);                                                      \
+        return APR_EINVAL;                                                                      \
+    } while (0)
+
+#define PAGE(desc)                                                                                \
+    do {                                                                                        \
+        OAS_ERR_SET(err, 400, "invalid_request", desc);                                         \
+        err->page = 1;                                                                          \
+        return APR_EINVAL;                                                                      \
+    } while (0)
+
+apr_array_header_t *oas_scope_split(apr_pool_t *p, const char *scope)
+{
+    apr_array_header_t *a = apr_array_make(p, 8, sizeof(const char *));
+    char *copy = apr_pstrdup(p, scope ? scope : "");
+    char *last, *tok;
+
+    for (tok = apr_strtok(copy, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
+        if (!oas_list_has(a, tok))
+            APR_ARRAY_PUSH(a, const char *) = tok;
+    }
+    return a;
+}
+
+int oas_scope_subset(apr_pool_t *p, const char *want, const char *have)
+{
+    apr_array_header_t *w = oas_scope_split(p, want), *h = oas_scope_split(p, have);
+    int i;
+
+    for (i = 0; i < w->nelts; i++) {
+        if (!oas_list_has(h, APR_ARRAY_IDX(w, i, const char *)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Scope tokens are %x21 / %x23-5B / %x5D-7E (RFC 6749 §3.3). */
+static int valid_scope_string(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c != ' ' && (c < 0x21 || c > 0x7e || c == '"' || c == '\\'))
+            return 0;
+    }
+    return 1;
+}
+
+static apr_status_t check_prompt(oas_authz_req_t *req, oas_err_t *err, apr_pool_t *p,
+                                 const char *prompt)
+{
+    apr_array_header_t *v = oas_scope_split(p, prompt);
+    int i;
+
+    for (i = 0; i < v->nelts; i++) {
+        const char *x = APR_ARRAY_IDX(v, i, const char *);
+        if (!strcmp(x, "none"))
+            req->prompt_none = 1;
+        else if (!strcmp(x, "consent"))
+            req->prompt_consent = 1;
+        else if (!strcmp(x, "login"))
+            req->prompt_login = 1;
+        else if (strcmp(x, "select_account"))
+            FAIL("invalid_request", "unsupported prompt value");
+    }
+    if (req->prompt_none && v->nelts > 1)
+        FAIL("invalid_request", "prompt=none cannot be combined with other values");
+    return APR_SUCCESS;
+}
+
+/* RFC 8707 resource / the design's audience: one resource per request. */
+static apr_status_t check_resource(oas_authz_req_t *req, oas_err_t *err, const oas_issuer_t *iss,
+                                   apr_table_t *params)
+{
+    const char *aud = apr_table_get(params, "audience");
+    const char *res = apr_table_get(params, "resource");
+
+    if (aud && res && strcmp(aud, res))
+        FAIL("invalid_target", "audience and resource name different resources");
+    req->resource = res ? res : aud;
+    if (!req->resource)
+        return APR_SUCCESS;
+    if (!oas_issuer_resource(iss, req->resource) ||
+        !oas_list_has(req->client->audiences, req->resource))
+        FAIL("invalid_scope", "the client may not ask for this audience");
+    return APR_SUCCESS;
+}
+
+static apr_status_t check_pkce(oas_authz_req_t *req, oas_err_t *err, apr_table_t *params)
+{
+    const char *cc = apr_table_get(params, "code_challenge");
+    const char *method = apr_table_get(params, "code_challenge_method");
+
+    if (!cc) {
+        if (method)
+            FAIL("invalid_request", "code_challenge_method without code_challenge");
+        if (req->client->require_pkce)
+            FAIL("invalid_request", "code challenge required (PKCE S256)");
+        return APR_SUCCESS;
+    }
+    if (!method || strcmp(method, "S256")) /* absent means plain (RFC 7636 §4.3) */
+        FAIL("invalid_request", "transform algorithm not supported: use S256");
+    if (!oas_pkce_valid_syntax(cc))
+        FAIL("invalid_request", "malformed code_challenge");
+    req->code_challenge = cc;
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool_t *p,
+                                const oas_issuer_t *iss, apr_table_t *params, const char *dup,
+                                int origin)
+{
+    oas_authz_req_t *req = apr_pcalloc(p, sizeof(*req));
+    const char *client_id = apr_table_get(params, "client_id");
+    const char *ru = apr_table_get(params, "redirect_uri");
+    const char *rt = apr_table_get(params, "response_type");
+    const char *scope = apr_table_get(params, "scope");
+    const char *v;
+    apr_array_header_t *scopes;
+    int i;
+
+    *preq = req;
+    req->max_age = -1;
+    OAS_ERR_SET(err, 0, NULL, NULL);
+
+    /* 1. may we redirect at all? */
+    if (dup && (!strcmp(dup, "client_id") || !strcmp(dup, "redirect_uri") ||
+                !strcmp(dup, "request_uri")))
+        PAGE("a parameter is repeated: client_id, redirect_uri or request_uri");
+    if (!client_id)
+        PAGE("the client_id parameter is missing");
+    if (!(req->client = oas_issuer_client(iss, client_id)))
+        PAGE("unknown client");
+    if (ru) {
+        if (!oas_list_has(req->client->redirect_uris, ru))
+            PAGE("the redirect_uri is not registered for this client");
+        req->redirect_uri = ru;
+        req->redirect_uri_sent = 1;
+    }
+    else {
+        /* OIDC Core §3.1.2.1 requires it; plain OAuth may omit it with one registered URI */
+        if (req->client->redirect_uris->nelts != 1)
+            PAGE("the redirect_uri parameter is missing");
+        if (scope && oas_list_has(oas_scope_split(p, scope), "openid"))
+            PAGE("the redirect_uri parameter is required for OpenID Connect requests");
+        req->redirect_uri = APR_ARRAY_IDX(req->client->redirect_uris, 0, const char *);
+    }
+
+    /* 2. errors redirected to the client (state is echoed only when it was not repeated) */
+    if (!dup || strcmp(dup, "state"))
+        req->state = apr_table_get(params, "state");
+    if (dup) {
+        if (!strcmp(dup, "resource"))
+            FAIL("invalid_target", "the resource parameter is repeated");
+        FAIL("invalid_request", "a parameter is repeated");
+    }
+    if (apr_table_get(params, "request"))
+        FAIL("request_not_supported", "request objects are not supported");
+    if (origin == OAS_AUTHZ_PAR && apr_table_get(params, "request_uri"))
+        FAIL("invalid_request", "request_uri is not allowed in a pushed request");
+    if (!(req->client->grant_types & OAS_GRANT_CODE))
+        FAIL("unauthorized_client", "this client may not use the authorization code flow");
+    if (!rt)
+        FAIL("invalid_request", "the response_type parameter is missing");
+    if (strcmp(rt, "code"))
+        FAIL("unsupported_response_type", "only response_type=code is supported");
+    if (origin != OAS_AUTHZ_PAR && oas_client_require_par(iss, req->client))
+        FAIL("invalid_request", "this client must use pushed authorization requests");
+    if (apr_table_get(params, "response_mode") &&
+        strcmp(apr_table_get(params, "response_mode"), "query"))
+        FAIL("invalid_request", "only response_mode=query is supported");
+
+    if (scope && !valid_scope_string(scope))
+        FAIL("invalid_scope", "malformed scope");
+    scopes = oas_scope_split(p, scope);
+    for (i = 0; i < scopes->nelts; i++) {
+        if (!oas_list_has(req->client->scopes, APR_ARRAY_IDX(scopes, i, const char *)))
+            FAIL("invalid_scope", "the client may not ask for a requested scope");
+    }
+    req->scope = apr_array_pstrcat(p, scopes, ' ');
+    req->openid = oas_list_has(scopes, "openid");
+    if (check_resource(req, err, iss, params) != APR_SUCCESS)
+        return APR_EINVAL;
+    if (check_pkce(req, err, params) != APR_SUCCESS)
+        return APR_EINVAL;
+    if ((v = apr_table_get(params, "prompt")) && check_prompt(req, err, p, v) != APR_SUCCESS)
+        return APR_EINVAL;
+    if ((v = apr_table_get(params, "max_age"))) {
+        char *end;
+        apr_int64_t n = apr_strtoi64(v, &end, 10);
+        if (*end || end == v || n < 0)
+            FAIL("invalid_request", "max_age must be a non-negative integer");
+        req->max_age = n;
+    }
+    req->nonce = apr_table_get(params, "nonce");
+    return APR_SUCCESS;
+}

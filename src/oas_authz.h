@@ -1,0 +1,46 @@
+/* mod_oauth_as: validation of an authorization request (RFC 6749 §4.1.1, RFC 7636,
+ * RFC 8707, OIDC Core §3.1.2), shared by /authorize and /oauth/par. No I/O. */
+#ifndef OAS_AUTHZ_H
+#define OAS_AUTHZ_H
+
+#include "oas_conf.h"
+#include "oas_err.h"
+
+typedef struct oas_authz_req_t {
+    const oas_client_t *client;
+    const char *redirect_uri;     /* the one the response goes to */
+    int redirect_uri_sent;        /* sent in the request: must be repeated at the token endpoint */
+    const char *scope;            /* requested scopes, normalised: single spaces, no repeats */
+    int openid;                   /* "openid" is among the scopes */
+    const char *state;            /* NULL when absent */
+    const char *nonce;
+    const char *resource;         /* audience (resource or audience parameter), or NULL */
+    const char *code_challenge;   /* S256 challenge, or NULL */
+    int prompt_none, prompt_consent, prompt_login;
+    apr_int64_t max_age;          /* -1 when absent */
+} oas_authz_req_t;
+
+/* Where the request comes from. */
+#define OAS_AUTHZ_FRONT 0 /* /authorize with its own parameters */
+#define OAS_AUTHZ_PAR   1 /* pushed (RFC 9126): validated at push time and again when used */
+
+/**
+ * Validates params (names unique; values decoded). dup names a parameter the request
+ * repeated (NULL when none): RFC 6749 §3.1 makes that invalid_request, reported after the
+ * client and redirect URI are known so the error can be redirected.
+ * On failure *err is set; err->page tells that the client or redirect URI cannot be
+ * trusted (RFC 6749 §4.1.2.1: show a page, never redirect); otherwise *preq is still filled
+ * far enough (client, redirect_uri, state) to redirect the error.
+ * @return APR_SUCCESS or APR_EINVAL.
+ */
+apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool_t *p,
+                                const oas_issuer_t *iss, apr_table_t *params, const char *dup,
+                                int origin);
+
+/** The scope string as a list (split on spaces). */
+apr_array_header_t *oas_scope_split(apr_pool_t *p, const char *scope);
+
+/** True when every scope of want is in have (both space-separated). */
+int oas_scope_subset(apr_pool_t *p, const char *want, const char *have);
+
+#endif

@@ -1,0 +1,121 @@
+/* mod_oauth_as: client authentication methods client_secret_basic, client_secret_post and
+ * none (public clients), with a per-process cache of verified hashed secrets. */
+#include <apr_md5.h>
+#include <apr_thread_mutex.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "oas_client_auth.h"
+#include "oas_util.h"
+
+#define CACHE_SLOTS 256
+
+/* A small direct-mapped cache of SHA-256(client id, hash, presented secret) that were
+ * verified. Only successes are cached, so a wrong secret always pays the full hash cost. */
+typedef struct {
+    apr_thread_mutex_t *lock;
+    unsigned char slot[CACHE_SLOTS][OAS_SHA256_LEN];
+} secret_cache_t;
+
+static secret_cache_t *cache;
+
+apr_status_t oas_client_auth_init(apr_pool_t *p)
+{
+    secret_cache_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_status_t rv = apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p);
+
+    if (rv == APR_SUCCESS)
+        cache = c;
+    return rv;
+}
+
+static void cache_key(unsigned char out[OAS_SHA256_LEN], const oas_client_t *c,
+                      const char *presented)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestUpdate(md, c->id, strlen(c->id) + 1);
+    EVP_DigestUpdate(md, c->secret, strlen(c->secret) + 1);
+    EVP_DigestUpdate(md, presented, strlen(presented));
+    EVP_DigestFinal_ex(md, out, &n);
+    EVP_MD_CTX_free(md);
+}
+
+static int hashed_secret_ok(const oas_client_t *c, const char *presented)
+{
+    unsigned char key[OAS_SHA256_LEN];
+    unsigned int idx;
+    int hit = 0;
+
+    cache_key(key, c, presented);
+    idx = key[0] % CACHE_SLOTS;
+    if (cache && apr_thread_mutex_lock(cache->lock) == APR_SUCCESS) {
+        hit = CRYPTO_memcmp(cache->slot[idx], key, OAS_SHA256_LEN) == 0;
+        apr_thread_mutex_unlock(cache->lock);
+    }
+    if (hit)
+        return 1;
+    if (apr_password_validate(presented, c->secret) != APR_SUCCESS)
+        return 0;
+    if (cache && apr_thread_mutex_lock(cache->lock) == APR_SUCCESS) {
+        memcpy(cache->slot[idx], key, OAS_SHA256_LEN);
+        apr_thread_mutex_unlock(cache->lock);
+    }
+    return 1;
+}
+
+int oas_client_secret_ok(const oas_client_t *c, const char *presented)
+{
+    if (!c->secret || !presented)
+        return 0;
+    if (c->secret_hashed)
+        return hashed_secret_ok(c, presented);
+    return oas_secure_streq(c->secret, presented);
+}
+
+#define DENY(st, code, desc)                                                                      \
+    do {                                                                                        \
+        OAS_ERR_SET(err, st, code, desc);                                                       \
+        return APR_EINVAL;                                                                      \
+    } while (0)
+
+apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, apr_pool_t *p,
+                                     const oas_issuer_t *iss, int basic, const char *basic_id,
+                                     const char *basic_secret, apr_table_t *form)
+{
+    const char *form_id = apr_table_get(form, "client_id");
+    const char *form_secret = apr_table_get(form, "client_secret");
+    const oas_client_t *c;
+
+    (void)p;
+    *pc = NULL;
+    if (basic < 0)
+        DENY(401, "invalid_client", "malformed Basic authorization header");
+    if (basic > 0) {
+        /* RFC 6749 §2.3: one method per request */
+        if (form_secret)
+            DENY(400, "invalid_request", "more than one client authentication method");
+        if (form_id && strcmp(form_id, basic_id))
+            DENY(400, "invalid_request", "client_id does not match the authenticated client");
+        c = oas_issuer_client(iss, basic_id);
+        if (!c || !(c->auth_methods & OAS_AUTH_BASIC) || !oas_client_secret_ok(c, basic_secret))
+            DENY(401, "invalid_client", "client authentication failed");
+        *pc = c;
+        return APR_SUCCESS;
+    }
+    if (!form_id)
+        DENY(401, "invalid_client", "client authentication required");
+    c = oas_issuer_client(iss, form_id);
+    if (form_secret) {
+        if (!c || !(c->auth_methods & OAS_AUTH_POST) || !oas_client_secret_ok(c, form_secret))
+            DENY(401, "invalid_client", "client authentication failed");
+        *pc = c;
+        return APR_SUCCESS;
+    }
+    if (!c || !(c->auth_methods & OAS_AUTH_NONE))
+        DENY(401, "invalid_client", "client authentication failed");
+    *pc = c;
+    return APR_SUCCESS;
+}

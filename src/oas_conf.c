@@ -1,0 +1,75 @@
+/* mod_oauth_as: lookups and resolved settings over the configuration model. */
+#include "oas_conf.h"
+
+static const char *const endpoint_names[OAS_EP_COUNT] = {
+    NULL, "authorize", "par", "token", "metadata", "jwks", "userinfo", "revoke", "introspect",
+};
+
+const char *oas_endpoint_name(oas_endpoint_e ep)
+{
+    return (ep > OAS_EP_NONE && ep < OAS_EP_COUNT) ? endpoint_names[ep] : "none";
+}
+
+oas_endpoint_e oas_endpoint_from_name(const char *name)
+{
+    int i;
+
+    for (i = OAS_EP_NONE + 1; i < OAS_EP_COUNT; i++) {
+        if (!strcasecmp(name, endpoint_names[i]))
+            return (oas_endpoint_e)i;
+    }
+    return OAS_EP_NONE;
+}
+
+const oas_client_t *oas_issuer_client(const oas_issuer_t *iss, const char *id)
+{
+    return (id && iss->clients) ? apr_hash_get(iss->clients, id, APR_HASH_KEY_STRING) : NULL;
+}
+
+const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *id)
+{
+    return (id && iss->resources) ? apr_hash_get(iss->resources, id, APR_HASH_KEY_STRING)
+                                  : NULL;
+}
+
+int oas_client_is_public(const oas_client_t *c)
+{
+    return c->secret == NULL;
+}
+
+int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return c->require_par != OAS_UNSET ? c->require_par : iss->require_par;
+}
+
+int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r)
+{
+    if (c && c->at_ttl != OAS_UNSET)
+        return c->at_ttl;
+    if (r && r->at_ttl != OAS_UNSET)
+        return r->at_ttl;
+    return iss->at_ttl;
+}
+
+int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return c->rt_ttl != OAS_UNSET ? c->rt_ttl : iss->rt_ttl;
+}
+
+int oas_list_has(const apr_array_header_t *list, const char *s)
+{
+    int i;
+
+    if (!list || !s)
+        return 0;
+    for (i = 0; i < list->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(list, i, const char *), s))
+            return 1;
+    }
+    return 0;
+}
+
+int oas_cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}

@@ -1,0 +1,119 @@
+/* mod_oauth_as: the configuration model seen by the core — an issuer (one per server or
+ * virtual host), its clients and its resources. The glue (mod_oas_config.c) fills these
+ * from httpd.conf; after post_config they are read-only and shared by every thread. */
+#ifndef OAS_CONF_H
+#define OAS_CONF_H
+
+#include <apr_hash.h>
+#include <strings.h>
+
+#include "oas.h"
+
+#define OAS_UNSET (-1)
+
+/* Client authentication methods (bit set). */
+#define OAS_AUTH_BASIC 0x1 /* client_secret_basic */
+#define OAS_AUTH_POST  0x2 /* client_secret_post */
+#define OAS_AUTH_NONE  0x4 /* public client */
+
+/* Grant types (bit set). */
+#define OAS_GRANT_CODE    0x1 /* authorization_code */
+#define OAS_GRANT_REFRESH 0x2 /* refresh_token */
+#define OAS_GRANT_CC      0x4 /* client_credentials */
+
+/* Where state lives. */
+#define OAS_STORE_SHM 1
+#define OAS_STORE_DBD 2
+
+/* Endpoint kinds of OAuthASEndpoint. */
+typedef enum {
+    OAS_EP_NONE = 0,
+    OAS_EP_AUTHORIZE,
+    OAS_EP_PAR,
+    OAS_EP_TOKEN,
+    OAS_EP_METADATA,
+    OAS_EP_JWKS,
+    OAS_EP_USERINFO,
+    OAS_EP_REVOKE,
+    OAS_EP_INTROSPECT,
+    OAS_EP_COUNT
+} oas_endpoint_e;
+
+struct oas_key_t;
+struct oas_tmpl_t;
+
+typedef struct oas_client_t {
+    const char *id;
+    const char *name;                   /* shown on the consent page; defaults to id */
+    const char *secret;                 /* plaintext or htpasswd-style hash; NULL = public */
+    int secret_hashed;                  /* secret is an apr_password_validate hash */
+    apr_array_header_t *redirect_uris;  /* const char *, exact match */
+    apr_array_header_t *scopes;         /* const char *, what it may ask for */
+    apr_array_header_t *audiences;      /* const char *, resources it may ask for */
+    int auth_methods;                   /* OAS_AUTH_* bits; OAS_UNSET until resolved */
+    int grant_types;                    /* OAS_GRANT_* bits; OAS_UNSET until resolved */
+    int require_par;                    /* OAS_UNSET: the server's setting */
+    int require_pkce;                   /* default On; always On for public clients */
+    int consent;                        /* default On */
+    int rt_rotation;                    /* default Off; always On for public clients */
+    int at_ttl;                         /* OAS_UNSET: resource's, then server's */
+    int rt_ttl;                         /* OAS_UNSET: server's */
+    const char *defined_at;             /* "file:line" for configuration messages */
+} oas_client_t;
+
+typedef struct oas_resource_t {
+    const char *id;
+    apr_array_header_t *scopes; /* const char * */
+    int at_ttl;                 /* OAS_UNSET: server's */
+    const char *defined_at;
+} oas_resource_t;
+
+typedef struct oas_claim_t {
+    const char *name;
+    const void *expr; /* ap_expr_info_t, evaluated by the glue in the /authorize request */
+} oas_claim_t;
+
+typedef struct oas_issuer_t {
+    const char *issuer; /* NULL: the AS is off for this server */
+    const char *issuer_origin; /* scheme://authority, the base of endpoint URLs */
+    apr_array_header_t *keys;  /* struct oas_key_t *; first signs access tokens */
+    const struct oas_key_t *id_token_key; /* first RSA key, else the first key */
+    int store_short, store_long;
+    int store_size;
+    int code_ttl, request_uri_ttl, at_ttl, rt_ttl, idt_ttl;
+    int require_par;
+    int max_body;
+    const char *consent_template_path;
+    const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
+    apr_array_header_t *claims;            /* oas_claim_t */
+    apr_hash_t *clients;                   /* id -> oas_client_t * */
+    apr_hash_t *resources;                 /* id -> oas_resource_t * */
+    apr_table_t *scope_descriptions;       /* scope -> human text */
+    const char *endpoints[OAS_EP_COUNT];   /* URL path where each kind is mounted */
+    /* prepared once at start-up */
+    const char *metadata_json;
+    const char *jwks_json;
+    int has_public_clients;
+} oas_issuer_t;
+
+/* Names of endpoint kinds as written in OAuthASEndpoint. */
+const char *oas_endpoint_name(oas_endpoint_e ep);
+oas_endpoint_e oas_endpoint_from_name(const char *name);
+
+/* Lookups (hash, not a scan). */
+const oas_client_t *oas_issuer_client(const oas_issuer_t *iss, const char *id);
+const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *id);
+
+/* Resolved settings of a client (client's value, else resource/server default). */
+int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c);
+int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r);
+int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
+int oas_client_is_public(const oas_client_t *c);
+
+/* qsort comparator for arrays of const char *. */
+int oas_cmp_strp(const void *a, const void *b);
+
+/* True when list (const char *) holds s. */
+int oas_list_has(const apr_array_header_t *list, const char *s);
+
+#endif

@@ -1,0 +1,45 @@
+/* mod_oauth_as: grants (what an authorization code carries) and the tokens minted from
+ * them: RFC 9068 JWT access tokens and OpenID Connect ID tokens. */
+#ifndef OAS_TOKEN_H
+#define OAS_TOKEN_H
+
+#include "oas_conf.h"
+
+/* The state bound to an authorization code (RFC 6749 §4.1.2, RFC 7636 §4.4). */
+typedef struct oas_grant_t {
+    const char *iss;
+    const char *client_id;
+    const char *sub;
+    const char *scope;          /* granted scopes, space-separated */
+    const char *resource;       /* audience, or NULL: the issuer */
+    const char *nonce;
+    const char *redirect_uri;
+    int redirect_uri_sent;
+    const char *code_challenge; /* S256, or NULL */
+    apr_int64_t auth_time;      /* seconds since the epoch */
+    const char *claims_json;    /* the user's claims evaluated at authorization time */
+} oas_grant_t;
+
+apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_grant_t *g);
+apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *json,
+                                 apr_size_t len);
+
+typedef struct oas_tokens_t {
+    const char *access_token;
+    const char *id_token; /* NULL unless openid was granted */
+    const char *jti;      /* of the access token */
+    apr_int64_t expires_in;
+    apr_int64_t exp;      /* access token expiry, seconds since the epoch */
+} oas_tokens_t;
+
+/** Mints the access token (and the ID token when openid is in the scope) of a grant.
+ * jti is given by the caller so it can be recorded before the tokens exist. */
+apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t *iss,
+                            const oas_client_t *client, const oas_grant_t *g, const char *jti,
+                            apr_int64_t now);
+
+/** The token endpoint's success body (RFC 6749 §5.1). refresh_token may be NULL. */
+const char *oas_token_response_json(apr_pool_t *p, const oas_tokens_t *t, const char *scope,
+                                    const char *refresh_token);
+
+#endif
