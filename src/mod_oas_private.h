@@ -1,0 +1,17 @@
+/* mod_oauth_as: included first by every glue file (src/mod_oas_*.c, mod_oauth_as.c). */
+#ifndef MOD_OAS_PRIVATE_H
+#define MOD_OAS_PRIVATE_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+extern module AP_MODULE_DECLARE_DATA oauth_as_module;
+APLOG_USE_MODULE(oauth_as);
+
+/* Our own log tags (httpd's AH numbers are reserved for httpd): see tools/lognos. */
+#define OAS_LOGNO(n) "OAS" #n ": "
+
+#define OAS_MUTEX_TYPE "oauth-as-store"
+
+#endif
