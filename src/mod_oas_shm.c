@@ -1,0 +1,169 @@
+/* mod_oauth_as: owns the shared-memory segment and global mutex behind oas_store_shm.c.
+ * Both live in the process pool and are remembered in retained data, so that a graceful
+ * restart keeps the codes in flight and old and new children share one lock (P1). */
+#include "mod_oas_private.h"
+
+#include <apr_shm.h>
+#include <util_mutex.h>
+
+#include "mod_oas_shm.h"
+#include "oas_store_shm.h"
+
+#define OAS_SHM_RETAINED_KEY "mod_oauth_as-shm"
+
+/* Survives restarts: allocated by ap_retained_data_create(), zeroed the first time. */
+typedef struct {
+    apr_shm_t *shm;
+    apr_global_mutex_t *mutex;
+    apr_uint32_t entries;
+} oas_shm_retained_t;
+
+/* Set in post_config (parent) and again in child_init; read-only at request time (P8). */
+static oas_store_t *shm_store;
+
+/* A statically linked module keeps its statics across generations: forget the store with
+ * the pconf that saw it attached, so a generation without a store has none. */
+static apr_status_t shm_store_forget(void *data)
+{
+    shm_store = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_mod_shm_pre_config(apr_pool_t *pconf)
+{
+    return ap_mutex_register(pconf, OAS_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+/* A new anonymous segment in the process pool, formatted for `entries`. */
+static apr_status_t shm_create(oas_shm_retained_t *ret, server_rec *s, apr_uint32_t entries)
+{
+    apr_size_t size = oas_shm_store_size_needed(entries);
+    apr_status_t rv;
+
+    rv = apr_shm_create(&ret->shm, size, NULL, s->process->pool);
+    if (rv != APR_SUCCESS) {
+        ret->shm = NULL;
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01003)
+                     "cannot create a shared-memory segment of %" APR_SIZE_T_FMT " bytes",
+                     size);
+        return rv;
+    }
+    rv = oas_shm_store_format(apr_shm_baseaddr_get(ret->shm), apr_shm_size_get(ret->shm),
+                              entries);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01004)
+                     "cannot initialise the shared-memory store");
+        apr_shm_destroy(ret->shm);
+        ret->shm = NULL;
+        return rv;
+    }
+    ret->entries = entries;
+    return APR_SUCCESS;
+}
+
+/* Old children of a graceful restart keep their own mapping of the segment; destroying it
+ * here only unmaps it from the parent. */
+static void shm_drop(oas_shm_retained_t *ret)
+{
+    apr_shm_destroy(ret->shm);
+    ret->shm = NULL;
+    ret->entries = 0;
+}
+
+apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint32_t entries)
+{
+    oas_shm_retained_t *ret = ap_retained_data_get(OAS_SHM_RETAINED_KEY);
+    apr_size_t bpe = 0;
+    apr_status_t rv;
+
+    if (oas_shm_store_size_needed(entries) == 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, OAS_LOGNO(01001)
+                     "store size %u is out of range (1..%u entries)", entries,
+                     OAS_SHM_MAX_ENTRIES);
+        return APR_EINVAL;
+    }
+    if (!ret)
+        ret = ap_retained_data_create(OAS_SHM_RETAINED_KEY, sizeof(*ret));
+
+    /* 1. the mutex: once per server lifetime, so every generation locks the same one.
+     * A changed Mutex directive for this type therefore applies after a full restart. */
+    if (!ret->mutex) {
+        rv = ap_global_mutex_create(&ret->mutex, NULL, OAS_MUTEX_TYPE, NULL, s,
+                                    s->process->pool, 0);
+        if (rv != APR_SUCCESS) {
+            ret->mutex = NULL;
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01002)
+                         "cannot create the global mutex %s", OAS_MUTEX_TYPE);
+            return rv;
+        }
+    }
+
+    /* 2. the segment: reused with its contents unless the capacity changed */
+    if (ret->shm && ret->entries != entries) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, OAS_LOGNO(01005)
+                     "store size changed from %u to %u entries: store re-created, "
+                     "its contents dropped", ret->entries, entries);
+        shm_drop(ret);
+    }
+    if (!ret->shm && (rv = shm_create(ret, s, entries)) != APR_SUCCESS)
+        return rv;
+
+    /* 3. attach in the parent; a segment left by another build of the module is replaced */
+    rv = oas_shm_store_attach(&shm_store, pconf, apr_shm_baseaddr_get(ret->shm),
+                              apr_shm_size_get(ret->shm), ret->mutex);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, rv, s, OAS_LOGNO(01006)
+                     "retained store has an unknown layout: store re-created, "
+                     "its contents dropped");
+        shm_drop(ret);
+        if ((rv = shm_create(ret, s, entries)) != APR_SUCCESS)
+            return rv;
+        rv = oas_shm_store_attach(&shm_store, pconf, apr_shm_baseaddr_get(ret->shm),
+                                  apr_shm_size_get(ret->shm), ret->mutex);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01007)
+                         "cannot attach the shared-memory store");
+            return rv;
+        }
+    }
+    apr_pool_cleanup_register(pconf, NULL, shm_store_forget, apr_pool_cleanup_null);
+
+    /* not `live`: that takes the lock, and the parent must not wait on a child */
+    oas_shm_store_stats(shm_store, NULL, NULL, &bpe);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(01008)
+                 "shared-memory store: %u entries, %" APR_SIZE_T_FMT " bytes per entry, "
+                 "%" APR_SIZE_T_FMT " bytes in all", entries, bpe,
+                 apr_shm_size_get(ret->shm));
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_mod_shm_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    oas_shm_retained_t *ret = ap_retained_data_get(OAS_SHM_RETAINED_KEY);
+    apr_global_mutex_t *mutex;
+    apr_status_t rv;
+
+    if (!shm_store || !ret || !ret->shm || !ret->mutex)
+        return APR_SUCCESS; /* no issuer uses the store in this generation */
+    mutex = ret->mutex;
+    rv = apr_global_mutex_child_init(&mutex, apr_global_mutex_lockfile(mutex), pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01009)
+                     "cannot re-open the global mutex %s in this child", OAS_MUTEX_TYPE);
+        shm_store = NULL;
+        return rv;
+    }
+    /* the child's own mutex handle (file locks are per open file) goes into its store */
+    rv = oas_shm_store_attach(&shm_store, pchild, apr_shm_baseaddr_get(ret->shm),
+                              apr_shm_size_get(ret->shm), mutex);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01010)
+                     "cannot attach the shared-memory store in this child");
+    }
+    return rv;
+}
+
+oas_store_t *oas_mod_shm_store(void)
+{
+    return shm_store;
+}

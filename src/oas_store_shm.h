@@ -1,0 +1,47 @@
+/* mod_oauth_as: the shared-memory store (STYLE.md C15). A fixed-capacity hash table in one
+ * contiguous region, linked by 32-bit indexes so that every process may map it at its own
+ * address; values live in a chunk arena. Core file: no httpd headers. */
+#ifndef OAS_STORE_SHM_H
+#define OAS_STORE_SHM_H
+
+#include <apr_global_mutex.h>
+
+#include "oas_store.h"
+
+#define OAS_SHM_CHUNK_SIZE      128          /* bytes of value per arena chunk */
+#define OAS_SHM_CHUNKS_PER_ENTRY 4           /* arena sizing: 512 value bytes per entry */
+#define OAS_SHM_MAX_VALUE       (16 * 1024)  /* larger values are refused with APR_ENOSPC */
+#define OAS_SHM_MAX_ENTRIES     (1u << 24)
+
+/** Bytes a region for `entries` entries needs, or 0 when entries is 0 or above
+ * OAS_SHM_MAX_ENTRIES. */
+apr_size_t oas_shm_store_size_needed(apr_uint32_t entries);
+
+/** Initialise a fresh region: header, random salt (RAND_bytes), empty table.
+ * @param base   8-byte aligned start of the region (e.g. apr_shm_baseaddr_get())
+ * @param size   its size, at least oas_shm_store_size_needed(entries)
+ * @return APR_EINVAL on bad sizes or alignment, APR_EGENERAL if the RNG fails */
+apr_status_t oas_shm_store_format(void *base, apr_size_t size, apr_uint32_t entries);
+
+/** Attach to a formatted region and return a store implementing oas_store.h.
+ * @param pst    the store, allocated in p; usable from every thread of this process
+ * @param p      lifetime of the store object (not of the region)
+ * @param mutex  guards the table across processes and threads; NULL only when a single
+ *               thread of a single process uses the region (unit tests)
+ * @return APR_EINVAL when the header is not ours (magic, version, sizes) */
+apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, apr_size_t size,
+                                  apr_global_mutex_t *mutex);
+
+/** Occupancy for log lines and benchmarks: live entries (expired ones not yet reclaimed
+ * included), capacity, and region bytes per entry of capacity. Any out-param may be NULL. */
+void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capacity,
+                         apr_size_t *bytes_per_entry);
+
+/** Full consistency check under the lock (tests, diagnostics): every entry and chunk is on
+ * exactly one list, checksums and counters agree. Never repairs anything.
+ * @param pfree_chunks  free arena chunks (may be NULL)
+ * @param p             scratch for the bitmaps
+ * @return APR_SUCCESS when consistent, APR_EGENERAL when not */
+apr_status_t oas_shm_store_verify(apr_uint32_t *pfree_chunks, apr_pool_t *p, oas_store_t *st);
+
+#endif

@@ -1,0 +1,580 @@
+/* Unit tests: the shm store (oas_store_shm.c) through the oas_store.h interface, including
+ * single-use `take` raced by forked processes and by threads. */
+#include "unit.h"
+
+#include <unistd.h>
+
+#include <apr_atomic.h>
+#include <apr_global_mutex.h>
+#include <apr_shm.h>
+#include <apr_thread_proc.h>
+
+#include "oas_store_shm.h"
+
+#define NS OAS_NS_TEST
+#define HOUR apr_time_from_sec(3600)
+
+static apr_uint32_t free_chunks(apr_pool_t *p, oas_store_t *st)
+{
+    apr_uint32_t n = 0;
+    assert_int_equal(oas_shm_store_verify(&n, p, st), APR_SUCCESS);
+    return n;
+}
+
+static apr_uint32_t live(oas_store_t *st)
+{
+    apr_uint32_t n;
+    oas_shm_store_stats(st, &n, NULL, NULL);
+    return n;
+}
+
+/* A formatted, attached store in pool memory (8-aligned), no mutex. */
+static oas_store_t *mkstore(apr_pool_t *p, apr_uint32_t entries, void **pbase)
+{
+    apr_size_t sz = oas_shm_store_size_needed(entries);
+    void *base = apr_palloc(p, sz);
+    oas_store_t *st;
+
+    assert_true(sz > 0);
+    assert_int_equal(oas_shm_store_format(base, sz, entries), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach(&st, p, base, sz, NULL), APR_SUCCESS);
+    if (pbase)
+        *pbase = base;
+    return st;
+}
+
+static void test_basic(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 16, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char *v;
+    apr_size_t n;
+    static const char bkey[] = { 'a', '\0', 'b' }; /* keys are bytes, not C strings */
+
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v1", 2, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_int_equal(n, 2);
+    assert_string_equal(v, "v1");
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS); /* get keeps it */
+
+    /* put overwrites, longer then shorter */
+    assert_int_equal(oas_store_put(st, p, NS, "k", "a much longer value", 19, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "a much longer value");
+    assert_int_equal(oas_store_put(st, p, NS, "k", "s", 1, exp), APR_SUCCESS);
+    assert_int_equal(live(st), 1);
+
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "s");
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+
+    /* empty value; take with pval NULL; del */
+    assert_int_equal(oas_store_put(st, p, NS, "e", "", 0, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "e", &v, &n), APR_SUCCESS);
+    assert_int_equal(n, 0);
+    assert_string_equal(v, "");
+    assert_int_equal(oas_store_take(st, p, NS, "e", NULL, NULL), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "d", "x", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_del(st, p, NS, "d"), APR_SUCCESS);
+    assert_int_equal(oas_store_del(st, p, NS, "d"), APR_NOTFOUND);
+
+    assert_int_equal(st->put(st, p, NS, bkey, 3, "B", 1, exp), APR_SUCCESS);
+    assert_int_equal(st->get(st, p, NS, bkey, 1, &v, &n), APR_NOTFOUND);
+    assert_int_equal(st->get(st, p, NS, bkey, 3, &v, &n), APR_SUCCESS);
+
+    /* bad arguments */
+    assert_int_equal(st->put(st, p, 256, "k", 1, "v", 1, exp), APR_EINVAL);
+    assert_int_equal(st->put(st, p, NS, NULL, 1, "v", 1, exp), APR_EINVAL);
+    assert_int_equal(st->put(st, p, NS, "k", 1, NULL, 1, exp), APR_EINVAL);
+    assert_int_equal(st->get(st, NULL, NS, "k", 1, &v, &n), APR_EINVAL);
+    assert_string_equal(st->name, "shm");
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+static void test_put_new(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 8, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(oas_store_put_new(st, p, NS, "k", "one", 3, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put_new(st, p, NS, "k", "two", 3, exp), APR_EEXIST);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "one"); /* the first writer wins, untouched */
+    assert_int_equal(oas_store_del(st, p, NS, "k"), APR_SUCCESS);
+    assert_int_equal(oas_store_put_new(st, p, NS, "k", "two", 3, exp), APR_SUCCESS);
+    /* an expired entry does not count as existing */
+    assert_int_equal(oas_store_put(st, p, NS, "old", "x", 1, apr_time_now() - 1), APR_SUCCESS);
+    assert_int_equal(oas_store_put_new(st, p, NS, "old", "y", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "old", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "y");
+}
+
+static void test_namespaces(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 8, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(oas_store_put(st, p, OAS_NS_CODE, "s3cret", "code", 4, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, OAS_NS_REQUEST_URI, "s3cret", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_put_new(st, p, OAS_NS_REQUEST_URI, "s3cret", "par", 3, exp),
+                     APR_SUCCESS);
+    assert_int_equal(oas_store_take(st, p, OAS_NS_REQUEST_URI, "s3cret", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "par");
+    assert_int_equal(oas_store_get(st, p, OAS_NS_CODE, "s3cret", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "code");
+}
+
+static void test_expiry(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 8, NULL);
+    apr_uint32_t fc = free_chunks(p, st);
+    char *v;
+    apr_size_t n;
+    int i;
+
+    assert_int_equal(oas_store_put(st, p, NS, "past", "x", 1, apr_time_now() - 1), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "past", &v, &n), APR_NOTFOUND);
+    assert_int_equal(live(st), 0); /* met on the chain walk: reclaimed */
+    assert_int_equal(free_chunks(p, st), fc);
+
+    assert_int_equal(oas_store_put(st, p, NS, "soon", "x", 1, apr_time_now() + 1000), APR_SUCCESS);
+    apr_sleep(5000);
+    assert_int_equal(oas_store_take(st, p, NS, "soon", &v, &n), APR_NOTFOUND);
+
+    /* full of entries about to expire: refused now, accepted once they are gone */
+    for (i = 0; i < 8; i++) {
+        const char *k = apr_psprintf(p, "k%d", i);
+        assert_int_equal(oas_store_put(st, p, NS, k, "v", 1, apr_time_now() + 50000),
+                         APR_SUCCESS);
+    }
+    assert_int_equal(oas_store_put(st, p, NS, "more", "v", 1, apr_time_now() + HOUR), APR_ENOSPC);
+    apr_sleep(60000);
+    for (i = 0; i < 8; i++) {
+        const char *k = apr_psprintf(p, "n%d", i);
+        assert_int_equal(oas_store_put(st, p, NS, k, "v", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    }
+    assert_int_equal(live(st), 8);
+    assert_int_equal(oas_store_get(st, p, NS, "k3", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+/* A bigger table than one sweep batch: every put on the full, expired table still finds room. */
+static void test_sweep_rotates(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 1000, NULL);
+    apr_time_t soon = apr_time_now() + 30000;
+    int i;
+
+    for (i = 0; i < 1000; i++) {
+        assert_int_equal(oas_store_put(st, p, NS, apr_itoa(p, i), "v", 1, soon), APR_SUCCESS);
+    }
+    apr_sleep(40000);
+    for (i = 0; i < 1000; i++) {
+        const char *k = apr_psprintf(p, "new%d", i);
+        assert_int_equal(oas_store_put(st, p, NS, k, "v", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    }
+    assert_int_equal(live(st), 1000);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+static void test_full(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 4, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char *v;
+    apr_size_t n;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(oas_store_put(st, p, NS, apr_itoa(p, i), "v", 1, exp), APR_SUCCESS);
+    }
+    assert_int_equal(oas_store_put(st, p, NS, "x", "v", 1, exp), APR_ENOSPC);
+    assert_int_equal(oas_store_put_new(st, p, NS, "x", "v", 1, exp), APR_ENOSPC);
+    assert_int_equal(oas_store_put(st, p, NS, "2", "again", 5, exp), APR_SUCCESS); /* overwrite */
+    assert_int_equal(oas_store_put_new(st, p, NS, "2", "v", 1, exp), APR_EEXIST);
+    assert_int_equal(oas_store_del(st, p, NS, "1"), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "x", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "2", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "again");
+    assert_int_equal(live(st), 4);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+static void fill(unsigned char *buf, apr_size_t len, unsigned int seed)
+{
+    apr_size_t i;
+    for (i = 0; i < len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(seed >> 16);
+    }
+}
+
+static void test_large_values(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 40, NULL); /* 160 chunks of 128 bytes */
+    apr_time_t exp = apr_time_now() + HOUR;
+    unsigned char *big = apr_palloc(p, OAS_SHM_MAX_VALUE + 1);
+    apr_uint32_t fc = free_chunks(p, st);
+    apr_uint32_t fc2;
+    char *v;
+    apr_size_t n;
+    apr_size_t len;
+
+    assert_int_equal(fc, 160);
+    fill(big, OAS_SHM_MAX_VALUE + 1, 7);
+    /* lengths around chunk boundaries, up to 8 KiB */
+    for (len = 1; len <= 8192; len = len * 2 + (len & 1 ? 0 : 1)) {
+        assert_int_equal(oas_store_put(st, p, NS, "big", big, len, exp), APR_SUCCESS);
+        assert_int_equal(oas_store_get(st, p, NS, "big", &v, &n), APR_SUCCESS);
+        assert_int_equal(n, len);
+        assert_memory_equal(v, big, len);
+        assert_int_equal(v[len], '\0');
+    }
+    assert_int_equal(oas_store_put(st, p, NS, "big", big, 8192, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_take(st, p, NS, "big", &v, &n), APR_SUCCESS);
+    assert_int_equal(n, 8192);
+    assert_memory_equal(v, big, 8192);
+    assert_int_equal(free_chunks(p, st), fc);
+
+    /* too large for the limit, or for what is left of the arena: refused, nothing leaked */
+    assert_int_equal(oas_store_put(st, p, NS, "huge", big, OAS_SHM_MAX_VALUE + 1, exp),
+                     APR_ENOSPC);
+    assert_int_equal(free_chunks(p, st), fc);
+    assert_int_equal(oas_store_put(st, p, NS, "max", big, OAS_SHM_MAX_VALUE, exp), APR_SUCCESS);
+    fc2 = free_chunks(p, st);
+    assert_int_equal(fc2, fc - OAS_SHM_MAX_VALUE / OAS_SHM_CHUNK_SIZE);
+    assert_int_equal(oas_store_put(st, p, NS, "half", big, 8192, exp), APR_ENOSPC);
+    assert_int_equal(free_chunks(p, st), fc2);
+    assert_int_equal(live(st), 1);
+    /* overwriting the big value reuses its chunks even though the arena is short */
+    assert_int_equal(oas_store_put(st, p, NS, "max", big + 1, OAS_SHM_MAX_VALUE, exp),
+                     APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "max", &v, &n), APR_SUCCESS);
+    assert_memory_equal(v, big + 1, OAS_SHM_MAX_VALUE);
+    /* a failed overwrite keeps the old value */
+    assert_int_equal(oas_store_put(st, p, NS, "max", big, OAS_SHM_MAX_VALUE + 1, exp), APR_ENOSPC);
+    assert_int_equal(oas_store_get(st, p, NS, "max", &v, &n), APR_SUCCESS);
+    assert_memory_equal(v, big + 1, OAS_SHM_MAX_VALUE);
+    assert_int_equal(oas_store_del(st, p, NS, "max"), APR_SUCCESS);
+    assert_int_equal(free_chunks(p, st), fc);
+}
+
+static void test_capacity_edges(void **state)
+{
+    apr_pool_t *p = *state;
+    static const apr_uint32_t caps[] = { 1, 2, 3, 7, 33, 100 };
+    apr_time_t exp = apr_time_now() + HOUR;
+    apr_size_t sz;
+    apr_size_t bpe;
+    apr_uint32_t cap;
+    char *v;
+    apr_size_t n;
+    size_t i;
+    apr_uint32_t j;
+
+    assert_int_equal(oas_shm_store_size_needed(0), 0);
+    assert_int_equal(oas_shm_store_size_needed(OAS_SHM_MAX_ENTRIES + 1), 0);
+    sz = oas_shm_store_size_needed(4);
+    {
+        char *base = apr_palloc(p, sz + 8);
+        assert_int_equal(oas_shm_store_format(base, sz - 1, 4), APR_EINVAL);
+        assert_int_equal(oas_shm_store_format(base + 1, sz, 4), APR_EINVAL);
+        assert_int_equal(oas_shm_store_format(base, sz, 0), APR_EINVAL);
+    }
+    for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        oas_store_t *st = mkstore(p, caps[i], NULL);
+        apr_uint32_t fc = free_chunks(p, st);
+
+        for (j = 0; j < caps[i]; j++) {
+            assert_int_equal(oas_store_put(st, p, NS, apr_itoa(p, j), "val", 3, exp), APR_SUCCESS);
+        }
+        assert_int_equal(oas_store_put(st, p, NS, "one-too-many", "v", 1, exp), APR_ENOSPC);
+        assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+        for (j = 0; j < caps[i]; j++) {
+            assert_int_equal(oas_store_take(st, p, NS, apr_itoa(p, j), &v, &n), APR_SUCCESS);
+            assert_string_equal(v, "val");
+        }
+        assert_int_equal(live(st), 0);
+        assert_int_equal(free_chunks(p, st), fc);
+    }
+    /* the figure the module logs: well under 1 KiB per entry */
+    oas_shm_store_stats(mkstore(p, 100000, NULL), NULL, &cap, &bpe);
+    assert_int_equal(cap, 100000);
+    assert_true(bpe < 1024);
+    print_message("shm store: %lu bytes per entry\n", (unsigned long)bpe);
+}
+
+static void test_attach_rejects(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t sz = oas_shm_store_size_needed(8);
+    unsigned char *base;
+    oas_store_t *st = mkstore(p, 8, (void **)&base);
+
+    assert_non_null(st);
+    assert_int_equal(oas_shm_store_attach(&st, p, base, sz - 1, NULL), APR_EINVAL);
+    assert_null(st);
+    assert_int_equal(oas_shm_store_attach(&st, p, base, 16, NULL), APR_EINVAL);
+    base[0] ^= 1; /* magic */
+    assert_int_equal(oas_shm_store_attach(&st, p, base, sz, NULL), APR_EINVAL);
+    base[0] ^= 1;
+    assert_int_equal(oas_shm_store_attach(&st, p, base, sz, NULL), APR_SUCCESS);
+    memset(base, 0, sz);
+    assert_int_equal(oas_shm_store_attach(&st, p, base, sz, NULL), APR_EINVAL);
+}
+
+/* White box: the header is 96 bytes and `busy` sits at offset 64 (after the salt). */
+#define HDR_SIZE 96
+#define BUSY_OFF 64
+
+static void test_damage(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_uint32_t cap = 16;
+    apr_size_t sz = oas_shm_store_size_needed(cap);
+    apr_time_t exp = apr_time_now() + HOUR;
+    unsigned char *base;
+    oas_store_t *st = mkstore(p, cap, (void **)&base);
+    unsigned char *copy = apr_palloc(p, sz);
+    apr_uint32_t one = 1;
+    unsigned int seed = 1;
+    char *v;
+    apr_size_t n;
+    int round;
+    int i;
+
+    /* a holder died mid-update: the next operation starts from an empty table */
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    memcpy(base + BUSY_OFF, &one, sizeof(one));
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+
+    /* everything after the header is garbage: out-of-range indexes, found and wiped */
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    memset(base + HDR_SIZE, 0xa5, sz - HDR_SIZE);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+
+    /* random byte flips anywhere past the magic: no crash (ASan watches), no garbage */
+    for (i = 0; i < 12; i++) {
+        unsigned char *val = apr_palloc(p, 300);
+        fill(val, 300, (unsigned int)i);
+        assert_int_equal(oas_store_put(st, p, NS, apr_itoa(p, i), val, 300, exp), APR_SUCCESS);
+    }
+    memcpy(copy, base, sz);
+    for (round = 0; round < 200; round++) {
+        memcpy(base, copy, sz);
+        for (i = 0; i < 8; i++) {
+            apr_size_t off;
+            seed = seed * 1103515245u + 12345u;
+            off = 4 + (seed >> 8) % (sz - 4);
+            seed = seed * 1103515245u + 12345u;
+            base[off] ^= (unsigned char)(1 + (seed >> 16) % 255);
+        }
+        for (i = 0; i < 14; i++) {
+            const char *k = apr_itoa(p, i);
+            apr_status_t rv = oas_store_get(st, p, NS, k, &v, &n);
+            assert_true(rv == APR_SUCCESS || rv == APR_NOTFOUND);
+            if (rv == APR_SUCCESS)
+                assert_true(n == 300 || n == 1);
+            rv = oas_store_put(st, p, NS, apr_psprintf(p, "n%d", i), "v", 1, exp);
+            assert_true(rv == APR_SUCCESS || rv == APR_ENOSPC || rv == APR_EGENERAL);
+            rv = oas_store_take(st, p, NS, k, NULL, NULL);
+            assert_true(rv == APR_SUCCESS || rv == APR_NOTFOUND);
+        }
+    }
+}
+
+/* ---- races: exactly one take wins per key ---- */
+
+#define RACERS 8
+#define RACE_KEYS 1024
+
+typedef struct {
+    oas_store_t *st;
+    apr_pool_t *p;
+    volatile apr_uint32_t *go;
+    volatile apr_uint32_t *wins; /* RACE_KEYS counters */
+    volatile apr_uint32_t *errors;
+    int id;
+} racer_t;
+
+static void race_setup(oas_store_t *st, apr_pool_t *p)
+{
+    apr_time_t exp = apr_time_now() + HOUR;
+    int k;
+
+    for (k = 0; k < RACE_KEYS; k++) {
+        const char *key = apr_psprintf(p, "race-%d", k);
+        assert_int_equal(oas_store_put(st, p, OAS_NS_CODE, key, key, strlen(key), exp),
+                         APR_SUCCESS);
+    }
+}
+
+/* Every racer tries every key, starting at its own offset so that they collide. */
+static void race_run(racer_t *r)
+{
+    apr_pool_t *sub;
+    int i;
+
+    apr_pool_create(&sub, r->p);
+    while (!apr_atomic_read32(r->go)) {
+        /* spin: all racers start together */
+    }
+    for (i = 0; i < RACE_KEYS; i++) {
+        int k = (i + r->id * (RACE_KEYS / RACERS / 2)) % RACE_KEYS;
+        const char *key = apr_psprintf(sub, "race-%d", k);
+        char *v;
+        apr_size_t n;
+        apr_status_t rv = oas_store_take(r->st, sub, OAS_NS_CODE, key, &v, &n);
+
+        if (rv == APR_SUCCESS && n == strlen(key) && !strcmp(v, key))
+            apr_atomic_inc32(&r->wins[k]);
+        else if (rv != APR_NOTFOUND)
+            apr_atomic_inc32(r->errors);
+        apr_pool_clear(sub);
+    }
+    apr_pool_destroy(sub);
+}
+
+static void race_check(apr_pool_t *p, oas_store_t *st, volatile apr_uint32_t *wins,
+                       volatile apr_uint32_t *errors)
+{
+    int k;
+
+    assert_int_equal(*errors, 0);
+    for (k = 0; k < RACE_KEYS; k++) {
+        assert_int_equal(wins[k], 1);
+    }
+    assert_int_equal(live(st), 0);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+static void test_race_processes(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t ssz = oas_shm_store_size_needed(RACE_KEYS);
+    apr_size_t csz = sizeof(apr_uint32_t) * (RACE_KEYS + 2);
+    const char *lock = apr_psprintf(p, "/tmp/oas-test-store-%ld.lock", (long)getpid());
+    apr_global_mutex_t *mutex;
+    apr_shm_t *shm;
+    apr_proc_t kids[RACERS];
+    oas_store_t *st;
+    unsigned char *base;
+    volatile apr_uint32_t *ctr;
+    racer_t r;
+    int i;
+
+    assert_int_equal(apr_shm_create(&shm, ssz + csz, NULL, p), APR_SUCCESS);
+    base = apr_shm_baseaddr_get(shm);
+    memset(base, 0, ssz + csz);
+    ctr = (volatile apr_uint32_t *)(base + ssz); /* [0] go, [1] errors, [2..] wins */
+    assert_int_equal(apr_global_mutex_create(&mutex, lock, APR_LOCK_DEFAULT, p), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_format(base, ssz, RACE_KEYS), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach(&st, p, base, ssz, mutex), APR_SUCCESS);
+    race_setup(st, p);
+
+    for (i = 0; i < RACERS; i++) {
+        apr_status_t rv = apr_proc_fork(&kids[i], p);
+        if (rv == APR_INCHILD) {
+            apr_global_mutex_t *m = mutex;
+            apr_pool_t *cp;
+            oas_store_t *cst;
+
+            /* no cmocka asserts here: report through the shared counters and exit code */
+            apr_pool_create(&cp, NULL);
+            if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS
+                || oas_shm_store_attach(&cst, cp, base, ssz, m) != APR_SUCCESS)
+                _exit(2);
+            r.st = cst;
+            r.p = cp;
+            r.go = &ctr[0];
+            r.errors = &ctr[1];
+            r.wins = &ctr[2];
+            r.id = i;
+            race_run(&r);
+            _exit(0); /* skip atexit handlers (cmocka, ASan leak check of the parent's pools) */
+        }
+        assert_int_equal(rv, APR_INPARENT);
+    }
+    apr_atomic_set32(&ctr[0], 1);
+    for (i = 0; i < RACERS; i++) {
+        int code = -1;
+        apr_exit_why_e why;
+        assert_int_equal(apr_proc_wait(&kids[i], &code, &why, APR_WAIT), APR_CHILD_DONE);
+        assert_int_equal(why, APR_PROC_EXIT);
+        assert_int_equal(code, 0);
+    }
+    race_check(p, st, &ctr[2], &ctr[1]);
+    apr_global_mutex_destroy(mutex);
+    apr_shm_destroy(shm);
+}
+
+static void *APR_THREAD_FUNC race_thread(apr_thread_t *t, void *data)
+{
+    race_run(data);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+static void test_race_threads(void **state)
+{
+    apr_pool_t *p = *state;
+    static apr_uint32_t ctr[RACE_KEYS + 2];
+    apr_global_mutex_t *mutex;
+    apr_thread_t *threads[RACERS];
+    racer_t racers[RACERS];
+    oas_store_t *st;
+    apr_size_t sz = oas_shm_store_size_needed(RACE_KEYS);
+    void *base = apr_palloc(p, sz);
+    int i;
+
+    memset(ctr, 0, sizeof(ctr));
+    assert_int_equal(apr_global_mutex_create(&mutex, NULL, APR_LOCK_DEFAULT, p), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_format(base, sz, RACE_KEYS), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach(&st, p, base, sz, mutex), APR_SUCCESS);
+    race_setup(st, p);
+    for (i = 0; i < RACERS; i++) {
+        racers[i].st = st;
+        apr_pool_create(&racers[i].p, p); /* pools are per thread: made here, not there */
+        racers[i].go = &ctr[0];
+        racers[i].errors = &ctr[1];
+        racers[i].wins = &ctr[2];
+        racers[i].id = i;
+        assert_int_equal(apr_thread_create(&threads[i], NULL, race_thread, &racers[i], p),
+                         APR_SUCCESS);
+    }
+    apr_atomic_set32(&ctr[0], 1);
+    for (i = 0; i < RACERS; i++) {
+        apr_status_t trv;
+        assert_int_equal(apr_thread_join(&trv, threads[i]), APR_SUCCESS);
+    }
+    race_check(p, st, &ctr[2], &ctr[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_basic),         UNIT_TEST(test_put_new),
+        UNIT_TEST(test_namespaces),    UNIT_TEST(test_expiry),
+        UNIT_TEST(test_sweep_rotates), UNIT_TEST(test_full),
+        UNIT_TEST(test_large_values),  UNIT_TEST(test_capacity_edges),
+        UNIT_TEST(test_attach_rejects), UNIT_TEST(test_damage),
+        UNIT_TEST(test_race_processes), UNIT_TEST(test_race_threads),
+    };
+    return UNIT_RUN(tests);
+}
