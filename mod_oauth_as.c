@@ -2,9 +2,11 @@
  * This file is glue only: the module record, hook registration and the lifecycle.
  * Directives are in src/mod_oas_config.c, endpoints in src/mod_oas_*.c, protocol logic in
  * src/oas_*.c. */
+#define OAS_MODULE_FILE
 #include "mod_oas_private.h"
 
 #include <ap_mpm.h>
+#include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
 

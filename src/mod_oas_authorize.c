@@ -376,7 +376,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
 
     memset(&pd, 0, sizeof(pd));
     if (!dup && apr_table_get(params, "request_uri")) {
-        if ((status = load_pushed(&params, &pd.request_uri, r, iss)) != OK || !params)
+        if ((status = load_pushed(&params, &pd.request_uri, r, iss, params)) != OK || !params)
             return status;
     }
     if (oas_authz_validate(&req, &err, r->pool, iss, params, dup,

@@ -7,7 +7,10 @@
 #include <http_log.h>
 
 extern module AP_MODULE_DECLARE_DATA oauth_as_module;
+/* mod_oauth_as.c gets this from AP_DECLARE_MODULE */
+#ifndef OAS_MODULE_FILE
 APLOG_USE_MODULE(oauth_as);
+#endif
 
 /* Our own log tags (httpd's AH numbers are reserved for httpd): see tools/lognos. */
 #define OAS_LOGNO(n) "OAS" #n ": "
