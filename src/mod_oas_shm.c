@@ -25,6 +25,7 @@ static oas_store_t *shm_store;
  * the pconf that saw it attached, so a generation without a store has none. */
 static apr_status_t shm_store_forget(void *data)
 {
+    (void)data;
     shm_store = NULL;
     return APR_SUCCESS;
 }

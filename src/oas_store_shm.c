@@ -10,14 +10,14 @@
 #include "oas_store_shm.h"
 #include "oas_util.h"
 
-#define SHM_MAGIC   0x5353414fu /* "OASS" */
+#define SHM_MAGIC 0x5353414fu /* "OASS" */
 #define SHM_VERSION 1u
-#define NIL         0xffffffffu
-#define SALT_LEN    32
-#define SWEEP_MAX   256 /* entries looked at per put that finds the table full */
-#define SLOT_FREE   0u
-#define SLOT_USED   0x44455355u /* "USED": a random word is unlikely to look in use */
-#define ALIGN8(n)   (((n) + 7) & ~(apr_uint64_t)7)
+#define NIL 0xffffffffu
+#define SALT_LEN 32
+#define SWEEP_MAX 256 /* entries looked at per put that finds the table full */
+#define SLOT_FREE 0u
+#define SLOT_USED 0x44455355u /* "USED": a random word is unlikely to look in use */
+#define ALIGN8(n) (((n) + 7) & ~(apr_uint64_t)7)
 
 /* The region header. The first block is fixed at format time, the second changes under
  * the mutex. Fixed-width types only: every process (and every build) reads the same bytes. */
@@ -283,8 +283,8 @@ static void table_sweep(shm_ctx_t *c, int need_entry, apr_uint32_t need_chunks, 
         if ((!need_entry || h->free_entry != NIL) && h->free_chunks >= need_chunks)
             return;
         h->cursor = (idx + 1) % c->cap;
-        if (e->state == SLOT_USED && e->expires <= now
-            && chain_walk(NULL, c, bucket_of(c, e->digest), NULL, now) == APR_EGENERAL) {
+        if (e->state == SLOT_USED && e->expires <= now &&
+            chain_walk(NULL, c, bucket_of(c, e->digest), NULL, now) == APR_EGENERAL) {
             table_damaged(c);
             return;
         }
@@ -374,9 +374,9 @@ static apr_status_t key_digest(unsigned char *out, const shm_ctx_t *c, int ns, c
 
     ERR_clear_error();
     md = EVP_MD_CTX_new();
-    ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)
-         && EVP_DigestUpdate(md, c->salt, SALT_LEN) && EVP_DigestUpdate(md, &nsb, 1)
-         && EVP_DigestUpdate(md, key, klen) && EVP_DigestFinal_ex(md, out, NULL);
+    ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+         EVP_DigestUpdate(md, c->salt, SALT_LEN) && EVP_DigestUpdate(md, &nsb, 1) &&
+         EVP_DigestUpdate(md, key, klen) && EVP_DigestFinal_ex(md, out, NULL);
     EVP_MD_CTX_free(md);
     return ok ? APR_SUCCESS : APR_EGENERAL;
 }
@@ -421,8 +421,7 @@ static apr_status_t shm_store(shm_ctx_t *c, int ns, const char *key, apr_size_t 
         }
         old = (rv == APR_SUCCESS) ? *link : NIL;
         old_chunks = (old != NIL) ? chunks_for(c->entries[old].vlen) : 0;
-        if ((old != NIL || c->hdr->free_entry != NIL)
-            && c->hdr->free_chunks + old_chunks >= need)
+        if ((old != NIL || c->hdr->free_entry != NIL) && c->hdr->free_chunks + old_chunks >= need)
             break;
         if (swept) {
             rv = APR_ENOSPC; /* checked before any change: nothing half-written */
@@ -580,9 +579,9 @@ apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, 
     *pst = NULL;
     if (!base || ((apr_uintptr_t)base & 7) || size < sizeof(*h))
         return APR_EINVAL;
-    if (h->magic != SHM_MAGIC || h->version != SHM_VERSION || !layout_get(&l, h->capacity)
-        || h->size != l.total || l.total > size || h->nchunks != l.nchunks
-        || h->chunk_size != OAS_SHM_CHUNK_SIZE)
+    if (h->magic != SHM_MAGIC || h->version != SHM_VERSION || !layout_get(&l, h->capacity) ||
+        h->size != l.total || l.total > size || h->nchunks != l.nchunks ||
+        h->chunk_size != OAS_SHM_CHUNK_SIZE)
         return APR_EINVAL;
     c = apr_pcalloc(p, sizeof(*c));
     ctx_map(c, base, &l, h->capacity);
@@ -643,8 +642,8 @@ static int verify_locked(apr_uint32_t *pfree_chunks, apr_pool_t *p, const shm_ct
     for (b = 0; b < c->cap; b++) {
         for (k = c->buckets[b]; k != NIL; k = c->entries[k].next) {
             const shm_entry_t *e = &c->entries[k];
-            if (k >= c->cap || eseen[k] || !entry_ok(c, e) || bucket_of(c, e->digest) != b
-                || !verify_chain(cseen, c, e->chunk, chunks_for(e->vlen)))
+            if (k >= c->cap || eseen[k] || !entry_ok(c, e) || bucket_of(c, e->digest) != b ||
+                !verify_chain(cseen, c, e->chunk, chunks_for(e->vlen)))
                 return 0;
             eseen[k] = 1;
             used++;

@@ -50,7 +50,7 @@ static void test_basic(void **state)
     apr_time_t exp = apr_time_now() + HOUR;
     char *v;
     apr_size_t n;
-    static const char bkey[] = { 'a', '\0', 'b' }; /* keys are bytes, not C strings */
+    static const char bkey[] = {'a', '\0', 'b'}; /* keys are bytes, not C strings */
 
     assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
     assert_int_equal(oas_store_put(st, p, NS, "k", "v1", 2, exp), APR_SUCCESS);
@@ -154,8 +154,7 @@ static void test_expiry(void **state)
     /* full of entries about to expire: refused now, accepted once they are gone */
     for (i = 0; i < 8; i++) {
         const char *k = apr_psprintf(p, "k%d", i);
-        assert_int_equal(oas_store_put(st, p, NS, k, "v", 1, apr_time_now() + 50000),
-                         APR_SUCCESS);
+        assert_int_equal(oas_store_put(st, p, NS, k, "v", 1, apr_time_now() + 50000), APR_SUCCESS);
     }
     assert_int_equal(oas_store_put(st, p, NS, "more", "v", 1, apr_time_now() + HOUR), APR_ENOSPC);
     apr_sleep(60000);
@@ -250,8 +249,7 @@ static void test_large_values(void **state)
     assert_int_equal(free_chunks(p, st), fc);
 
     /* too large for the limit, or for what is left of the arena: refused, nothing leaked */
-    assert_int_equal(oas_store_put(st, p, NS, "huge", big, OAS_SHM_MAX_VALUE + 1, exp),
-                     APR_ENOSPC);
+    assert_int_equal(oas_store_put(st, p, NS, "huge", big, OAS_SHM_MAX_VALUE + 1, exp), APR_ENOSPC);
     assert_int_equal(free_chunks(p, st), fc);
     assert_int_equal(oas_store_put(st, p, NS, "max", big, OAS_SHM_MAX_VALUE, exp), APR_SUCCESS);
     fc2 = free_chunks(p, st);
@@ -260,8 +258,7 @@ static void test_large_values(void **state)
     assert_int_equal(free_chunks(p, st), fc2);
     assert_int_equal(live(st), 1);
     /* overwriting the big value reuses its chunks even though the arena is short */
-    assert_int_equal(oas_store_put(st, p, NS, "max", big + 1, OAS_SHM_MAX_VALUE, exp),
-                     APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "max", big + 1, OAS_SHM_MAX_VALUE, exp), APR_SUCCESS);
     assert_int_equal(oas_store_get(st, p, NS, "max", &v, &n), APR_SUCCESS);
     assert_memory_equal(v, big + 1, OAS_SHM_MAX_VALUE);
     /* a failed overwrite keeps the old value */
@@ -275,7 +272,7 @@ static void test_large_values(void **state)
 static void test_capacity_edges(void **state)
 {
     apr_pool_t *p = *state;
-    static const apr_uint32_t caps[] = { 1, 2, 3, 7, 33, 100 };
+    static const apr_uint32_t caps[] = {1, 2, 3, 7, 33, 100};
     apr_time_t exp = apr_time_now() + HOUR;
     apr_size_t sz;
     apr_size_t bpe;
@@ -399,6 +396,60 @@ static void test_damage(void **state)
     }
 }
 
+/* A child dies holding the lock in the middle of an update: the lock is released by the
+ * system (robust pthread mutex, fcntl, flock, SysV SEM_UNDO) and the next holder sees `busy`
+ * and starts from an empty table instead of trusting a half-written slot. */
+static void test_holder_dies(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t sz = oas_shm_store_size_needed(8);
+    apr_time_t exp = apr_time_now() + HOUR;
+    const char *lock = apr_psprintf(p, "/tmp/oas-test-dies-%ld.lock", (long)getpid());
+    const char *mech;
+    apr_global_mutex_t *mutex;
+    apr_shm_t *shm;
+    apr_proc_t kid;
+    oas_store_t *st;
+    unsigned char *base;
+    apr_exit_why_e why;
+    int code = -1;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(apr_shm_create(&shm, sz, NULL, p), APR_SUCCESS);
+    base = apr_shm_baseaddr_get(shm);
+    assert_int_equal(apr_global_mutex_create(&mutex, lock, APR_LOCK_DEFAULT, p), APR_SUCCESS);
+    mech = apr_global_mutex_name(mutex);
+    if (strcmp(mech, "pthread") && strcmp(mech, "fcntl") && strcmp(mech, "flock") &&
+        strcmp(mech, "sysvsem")) {
+        skip(); /* a lock that stays held after its owner died would hang this test */
+    }
+    assert_int_equal(oas_shm_store_format(base, sz, 8), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach(&st, p, base, sz, mutex), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    if (apr_proc_fork(&kid, p) == APR_INCHILD) {
+        apr_uint32_t one = 1;
+        apr_global_mutex_t *m = mutex;
+        apr_pool_t *cp;
+
+        apr_pool_create(&cp, NULL);
+        if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
+            apr_global_mutex_lock(m) != APR_SUCCESS)
+            _exit(2);
+        memcpy(base + BUSY_OFF, &one, sizeof(one));
+        memset(base + HDR_SIZE, 0x5a, 16); /* the half-written part */
+        _exit(0);
+    }
+    assert_int_equal(apr_proc_wait(&kid, &code, &why, APR_WAIT), APR_CHILD_DONE);
+    assert_int_equal(code, 0);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    apr_global_mutex_destroy(mutex);
+    apr_shm_destroy(shm);
+}
+
 /* ---- races: exactly one take wins per key ---- */
 
 #define RACERS 8
@@ -497,8 +548,8 @@ static void test_race_processes(void **state)
 
             /* no cmocka asserts here: report through the shared counters and exit code */
             apr_pool_create(&cp, NULL);
-            if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS
-                || oas_shm_store_attach(&cst, cp, base, ssz, m) != APR_SUCCESS)
+            if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
+                oas_shm_store_attach(&cst, cp, base, ssz, m) != APR_SUCCESS)
                 _exit(2);
             r.st = cst;
             r.p = cp;
@@ -569,12 +620,13 @@ static void test_race_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_basic),         UNIT_TEST(test_put_new),
-        UNIT_TEST(test_namespaces),    UNIT_TEST(test_expiry),
-        UNIT_TEST(test_sweep_rotates), UNIT_TEST(test_full),
-        UNIT_TEST(test_large_values),  UNIT_TEST(test_capacity_edges),
+        UNIT_TEST(test_basic),          UNIT_TEST(test_put_new),
+        UNIT_TEST(test_namespaces),     UNIT_TEST(test_expiry),
+        UNIT_TEST(test_sweep_rotates),  UNIT_TEST(test_full),
+        UNIT_TEST(test_large_values),   UNIT_TEST(test_capacity_edges),
         UNIT_TEST(test_attach_rejects), UNIT_TEST(test_damage),
-        UNIT_TEST(test_race_processes), UNIT_TEST(test_race_threads),
+        UNIT_TEST(test_holder_dies),    UNIT_TEST(test_race_processes),
+        UNIT_TEST(test_race_threads),
     };
     return UNIT_RUN(tests);
 }
