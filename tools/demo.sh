@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-DEMO=$ROOT/demo
+DEMO=${DEMO_DIR:-$ROOT/demo}
 PORT=${PORT:-8443}
 MODULE=$ROOT/build/mod_oauth_as.so
 APACHE2=/usr/sbin/apache2
