@@ -1,0 +1,255 @@
+/* Unit tests: grant records, token minting (RFC 9068 access token, OIDC ID token), the token
+ * response, client authentication and the consent page. */
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "oas_client_auth.h"
+#include "oas_consent.h"
+#include "oas_jose.h"
+#include "oas_json.h"
+#include "oas_keys.h"
+#include "oas_token.h"
+#include "unit.h"
+
+static oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
+{
+    char path[] = "/tmp/oas-token-XXXXXX";
+    int fd = mkstemp(path);
+    BIO *bio = BIO_new_fd(fd, BIO_CLOSE);
+    oas_key_t *k;
+    const char *err;
+
+    assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL), 1);
+    BIO_free(bio);
+    EVP_PKEY_free(pk);
+    assert_int_equal(oas_key_load(&k, &err, p, path, NULL), APR_SUCCESS);
+    unlink(path);
+    return k;
+}
+
+static oas_issuer_t *issuer(apr_pool_t *p)
+{
+    oas_issuer_t *iss = apr_pcalloc(p, sizeof(*iss));
+    oas_resource_t *r = apr_pcalloc(p, sizeof(*r));
+
+    iss->issuer = "https://as.test";
+    iss->keys = apr_array_make(p, 2, sizeof(oas_key_t *));
+    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = gen_key(p, EVP_EC_gen("P-256"));
+    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = gen_key(p, EVP_RSA_gen(2048));
+    iss->id_token_key = APR_ARRAY_IDX(iss->keys, 1, oas_key_t *);
+    iss->at_ttl = 3600;
+    iss->idt_ttl = 600;
+    iss->rt_ttl = 86400;
+    iss->resources = apr_hash_make(p);
+    r->id = "urn:api";
+    r->at_ttl = 120;
+    apr_hash_set(iss->resources, r->id, APR_HASH_KEY_STRING, r);
+    return iss;
+}
+
+static oas_client_t *client(apr_pool_t *p, const char *secret)
+{
+    oas_client_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->id = "conf1";
+    c->name = "Notes <b>App</b>";
+    c->secret = secret;
+    c->secret_hashed = secret && secret[0] == '$';
+    c->auth_methods = secret ? OAS_AUTH_BASIC : OAS_AUTH_NONE;
+    c->at_ttl = c->rt_ttl = OAS_UNSET;
+    return c;
+}
+
+static json_t *payload(apr_pool_t *p, oas_issuer_t *iss, const char *jws, const char **phdr)
+{
+    const char *pl;
+    json_t *j;
+
+    assert_int_equal(oas_jws_verify(&pl, phdr, p, jws, iss->keys), APR_SUCCESS);
+    assert_int_equal(oas_json_parse(&j, p, pl, strlen(pl)), APR_SUCCESS);
+    return j;
+}
+
+static void test_grant_roundtrip(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_grant_t g = {0}, *back;
+    const char *json;
+
+    g.iss = "https://as.test";
+    g.client_id = "conf1";
+    g.sub = "alice";
+    g.scope = "openid email";
+    g.nonce = "n\"1";
+    g.redirect_uri = "https://rp1.test/cb";
+    g.redirect_uri_sent = 1;
+    g.code_challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    g.auth_time = 1700000000;
+    g.claims_json = "{\"email\":\"a@x\"}";
+    assert_int_equal(oas_grant_to_json(&json, p, &g), APR_SUCCESS);
+    assert_int_equal(oas_grant_from_json(&back, p, json, strlen(json)), APR_SUCCESS);
+    assert_string_equal(back->nonce, "n\"1");
+    assert_true(back->redirect_uri_sent);
+    assert_null(back->resource);
+    assert_int_equal(back->auth_time, 1700000000);
+    assert_string_equal(back->claims_json, "{\"email\":\"a@x\"}");
+    assert_int_equal(oas_grant_from_json(&back, p, "{\"iss\":1}", 9), APR_EINVAL);
+    assert_int_equal(oas_grant_from_json(&back, p, "[]", 2), APR_EINVAL);
+}
+
+static void test_mint(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = issuer(p);
+    oas_grant_t g = {0};
+    oas_tokens_t t;
+    const char *hdr;
+    json_t *at, *id, *resp;
+    const char *body;
+
+    g.iss = iss->issuer;
+    g.client_id = "conf1";
+    g.sub = "alice";
+    g.scope = "openid email";
+    g.nonce = "N1";
+    g.auth_time = 1700000000;
+    g.claims_json = "{\"email\":\"alice@x\",\"name\":\"Alice\",\"email_verified\":\"true\"}";
+    assert_int_equal(oas_token_mint(&t, p, iss, client(p, "s"), &g, "jti-1", 1700000100),
+                     APR_SUCCESS);
+    at = payload(p, iss, t.access_token, &hdr);
+    assert_non_null(strstr(hdr, "\"typ\":\"at+jwt\""));
+    assert_non_null(strstr(hdr, "\"alg\":\"ES256\""));
+    assert_string_equal(oas_json_str(at, "aud"), "https://as.test"); /* no resource: issuer */
+    assert_string_equal(oas_json_str(at, "client_id"), "conf1");
+    assert_string_equal(oas_json_str(at, "jti"), "jti-1");
+    assert_int_equal(oas_json_int(at, "exp", 0), 1700000100 + 3600);
+    assert_int_equal(t.expires_in, 3600);
+    id = payload(p, iss, t.id_token, &hdr);
+    assert_non_null(strstr(hdr, "\"alg\":\"RS256\"")); /* the first RSA key signs ID tokens */
+    assert_string_equal(oas_json_str(id, "aud"), "conf1");
+    assert_string_equal(oas_json_str(id, "nonce"), "N1");
+    assert_string_equal(oas_json_str(id, "at_hash"),
+                        oas_jose_at_hash(p, iss->id_token_key, t.access_token));
+    assert_string_equal(oas_json_str(id, "email"), "alice@x");
+    assert_true(json_is_true(json_object_get(id, "email_verified")));
+    assert_null(oas_json_str(id, "name")); /* profile was not granted */
+    assert_int_equal(oas_json_int(id, "exp", 0), 1700000100 + 600);
+
+    body = oas_token_response_json(p, &t, g.scope, NULL);
+    assert_int_equal(oas_json_parse(&resp, p, body, strlen(body)), APR_SUCCESS);
+    assert_string_equal(oas_json_str(resp, "token_type"), "Bearer");
+    assert_null(oas_json_str(resp, "refresh_token"));
+    assert_int_equal(oas_json_int(resp, "expires_in", 0), 3600);
+
+    /* a resource: its audience and its lifetime; no openid: no ID token */
+    g.scope = "api.read";
+    g.resource = "urn:api";
+    assert_int_equal(oas_token_mint(&t, p, iss, client(p, "s"), &g, "jti-2", 1700000100),
+                     APR_SUCCESS);
+    assert_null(t.id_token);
+    at = payload(p, iss, t.access_token, &hdr);
+    assert_string_equal(oas_json_str(at, "aud"), "urn:api");
+    assert_int_equal(t.expires_in, 120);
+}
+
+static void test_client_auth(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = issuer(p);
+    oas_client_t *conf = client(p, "s3cret"), *hashed = client(p, NULL), *pub = client(p, NULL);
+    const oas_client_t *c;
+    oas_err_t err;
+    apr_table_t *form = apr_table_make(p, 4);
+    /* htpasswd -nbB x s3cret */
+    static const char *bcrypt = "$2y$05$4FCsuGZcjUA6dBwRH3wTU.eiCtq6OXmggUJWOoAfA2mcft/RG2ZQm";
+
+    assert_int_equal(oas_client_auth_init(p), APR_SUCCESS);
+    hashed->id = "hashed";
+    hashed->secret = bcrypt;
+    hashed->secret_hashed = 1;
+    hashed->auth_methods = OAS_AUTH_BASIC | OAS_AUTH_POST;
+    pub->id = "pub1";
+    iss->clients = apr_hash_make(p);
+    apr_hash_set(iss->clients, "conf1", APR_HASH_KEY_STRING, conf);
+    apr_hash_set(iss->clients, "hashed", APR_HASH_KEY_STRING, hashed);
+    apr_hash_set(iss->clients, "pub1", APR_HASH_KEY_STRING, pub);
+
+    assert_true(oas_client_secret_ok(conf, "s3cret"));
+    assert_false(oas_client_secret_ok(conf, "s3cre"));
+    assert_true(oas_client_secret_ok(hashed, "s3cret"));
+    assert_true(oas_client_secret_ok(hashed, "s3cret")); /* from the cache */
+    assert_false(oas_client_secret_ok(hashed, "wrong"));
+
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "s3cret", form),
+                     APR_SUCCESS);
+    assert_ptr_equal(c, conf);
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "x", form),
+                     APR_EINVAL);
+    assert_int_equal(err.status, 401);
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, -1, NULL, NULL, form), APR_EINVAL);
+    assert_string_equal(err.error, "invalid_client");
+    /* Basic for a client registered for post only */
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_EINVAL);
+    apr_table_set(form, "client_id", "hashed");
+    apr_table_set(form, "client_secret", "s3cret");
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_SUCCESS);
+    /* two methods at once */
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "hashed", "s3cret", form),
+                     APR_EINVAL);
+    assert_int_equal(err.status, 400);
+    /* a public client: client_id alone; a confidential one cannot do that */
+    apr_table_unset(form, "client_secret");
+    apr_table_set(form, "client_id", "pub1");
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_SUCCESS);
+    apr_table_set(form, "client_id", "conf1");
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_EINVAL);
+    /* a public client sending a secret */
+    apr_table_set(form, "client_id", "pub1");
+    apr_table_set(form, "client_secret", "x");
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_EINVAL);
+}
+
+static void test_consent_page(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = issuer(p);
+    oas_tmpl_t *t;
+    const char *err, *html;
+    oas_consent_view_t v;
+    const char *text = oas_consent_default_template();
+
+    assert_int_equal(oas_tmpl_parse(&t, &err, p, text, strlen(text)), APR_SUCCESS);
+    iss->scope_descriptions = apr_table_make(p, 2);
+    apr_table_set(iss->scope_descriptions, "api.read", "Read your <notes>");
+    v.client = client(p, "s");
+    v.user = "alice\"><script>";
+    v.scope = "openid api.read";
+    v.resource = "urn:api";
+    v.action = "/authorize";
+    v.txn = "TXN";
+    v.csrf = "CSRF";
+    html = oas_consent_render(p, t, iss, &v);
+    assert_non_null(strstr(html, "Notes &lt;b&gt;App&lt;/b&gt;"));
+    assert_null(strstr(html, "<script>"));
+    assert_non_null(strstr(html, "alice&quot;&gt;&lt;script&gt;"));
+    assert_non_null(strstr(html, "Read your &lt;notes&gt;"));
+    assert_non_null(strstr(html, "Sign you in with your account")); /* built-in text */
+    assert_non_null(strstr(html, "name=\"txn\" value=\"TXN\""));
+    assert_non_null(strstr(html, "name=\"csrf\" value=\"CSRF\""));
+    assert_non_null(strstr(html, "value=\"allow\""));
+    assert_non_null(strstr(html, "value=\"deny\""));
+    assert_non_null(strstr(html, "urn:api"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_grant_roundtrip),
+        UNIT_TEST(test_mint),
+        UNIT_TEST(test_client_auth),
+        UNIT_TEST(test_consent_page),
+    };
+    return UNIT_RUN(tests);
+}
