@@ -375,9 +375,12 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         return consent_decision(r, iss, params);
 
     memset(&pd, 0, sizeof(pd));
-    if (!dup && apr_table_get(params, "request_uri")) {
+    if (apr_table_get(params, "request_uri") &&
+        (!dup || (strcmp(dup, "client_id") && strcmp(dup, "request_uri")))) {
+        /* RFC 9126 §4: only the pushed parameters count; the rest of the query is ignored */
         if ((status = load_pushed(&params, &pd.request_uri, r, iss, params)) != OK || !params)
             return status;
+        dup = NULL;
     }
     if (oas_authz_validate(&req, &err, r->pool, iss, params, dup,
                            pd.request_uri ? OAS_AUTHZ_PAR : OAS_AUTHZ_FRONT) != APR_SUCCESS) {
