@@ -47,8 +47,13 @@ int oas_mod_handler(request_rec *r)
         return oas_mod_token(r, iss);
     case OAS_EP_PAR:
         return oas_mod_par(r, iss);
+    case OAS_EP_USERINFO:
+        return oas_mod_userinfo(r, iss);
+    case OAS_EP_REVOKE:
+        return oas_mod_revoke(r, iss);
+    case OAS_EP_INTROSPECT:
+        return oas_mod_introspect(r, iss);
     default:
-        /* userinfo, revoke and introspect are not served yet (not in the metadata either) */
         return HTTP_NOT_FOUND;
     }
 }

@@ -6,6 +6,7 @@
 #include "mod_oas_endpoints.h"
 #include "mod_oas_request.h"
 #include "mod_oas_store.h"
+#include "oas_authz.h"
 #include "oas_json.h"
 #include "oas_pkce.h"
 #include "oas_token.h"
@@ -46,6 +47,17 @@ int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request
     return OK;
 }
 
+/* Revokes a refresh-token family: every token of it stops working at once. */
+void oas_mod_revoke_family(request_rec *r, const oas_issuer_t *iss, const char *family,
+                           const char *why)
+{
+    oas_store_t *lst = oas_mod_store_long(iss);
+
+    if (family && lst && oas_store_del(lst, r->pool, OAS_NS_FAMILY, family) == APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OAS_LOGNO(00134)
+                      "revoked a refresh token family: %s", why);
+}
+
 /* A second redemption by the rightful client: RFC 6749 §4.1.2 asks to revoke what the
  * first issued. Invalid replays (wrong client or verifier) revoke nothing (OAuth 2.1 §7.5.2). */
 static void revoke_replayed(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c,
@@ -72,6 +84,59 @@ static void revoke_replayed(request_rec *r, const oas_issuer_t *iss, const oas_c
                       "jti %s issued from it",
                       c->id, jti);
     }
+    oas_mod_revoke_family(r, iss, oas_json_str(t, "fam"), "its authorization code was replayed");
+}
+
+/* A new refresh token of family fam (a new family when NULL) for grant g. */
+static apr_status_t new_refresh_token(const char **prt, request_rec *r, const oas_issuer_t *iss,
+                                      const oas_client_t *c, oas_grant_t *g)
+{
+    oas_store_t *lst = oas_mod_store_long(iss);
+    apr_time_t exp = apr_time_now() + apr_time_from_sec(oas_client_rt_ttl(iss, c));
+    const char *json;
+    apr_status_t rv;
+
+    if (!lst)
+        return APR_ENOTIMPL;
+    if (!g->family) {
+        if ((rv = oas_random_token(&g->family, r->pool, 16)) != APR_SUCCESS)
+            return rv;
+    }
+    /* the family lives as long as its newest token */
+    if ((rv = oas_store_put(lst, r->pool, OAS_NS_FAMILY, g->family, "1", 1, exp)) ||
+        (rv = oas_random_token(prt, r->pool, OAS_TOKEN_BYTES)) ||
+        (rv = oas_grant_to_json(&json, r->pool, g)))
+        return rv;
+    return oas_store_put_new(lst, r->pool, OAS_NS_REFRESH, *prt, json, strlen(json), exp);
+}
+
+/* Mints the tokens of grant g, keeps the user's claims for userinfo, answers 200. */
+static int send_tokens(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c,
+                       const oas_grant_t *g, const char *jti, const char *refresh_token)
+{
+    oas_store_t *st = oas_mod_store_long(iss);
+    oas_tokens_t tok;
+
+    if (oas_token_mint(&tok, r->pool, iss, c, g, jti, apr_time_sec(apr_time_now())) !=
+        APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00132) "cannot sign tokens");
+        return oas_mod_send_oauth_error(r, 500, "server_error", "cannot issue tokens");
+    }
+    if (tok.id_token && g->claims_json && st) {
+        const char *ui = oas_token_userinfo_json(r->pool, g->sub, g->scope, g->claims_json);
+        oas_store_put(st, r->pool, OAS_NS_USERINFO, jti, ui, strlen(ui),
+                      apr_time_from_sec(tok.exp + 1));
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00133)
+                  "issued tokens to client %s for %s (jti %s)", c->id, g->sub, jti);
+    return oas_mod_send_json(r, HTTP_OK,
+                             oas_token_response_json(r->pool, &tok, g->scope, refresh_token));
+}
+
+static int wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t *p)
+{
+    return (c->grant_types & OAS_GRANT_REFRESH) &&
+           oas_list_has(oas_scope_split(p, scope), "offline_access");
 }
 
 static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
@@ -81,12 +146,12 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
     const char *code = apr_table_get(form, "code");
     const char *verifier = apr_table_get(form, "code_verifier");
     const char *ru = apr_table_get(form, "redirect_uri");
-    const char *jti, *tomb;
+    const char *jti, *tomb, *rt = NULL;
     char *val;
     apr_size_t len;
     oas_grant_t *g;
-    oas_tokens_t tok;
-    apr_int64_t now = apr_time_sec(apr_time_now());
+    json_t *t;
+    apr_int64_t exp;
     apr_status_t rv;
 
     if (!code)
@@ -130,25 +195,137 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
     }
     if (rv != APR_SUCCESS)
         return oas_mod_store_failure(r, rv, "redeeming a code", 1);
-    if (oas_token_mint(&tok, r->pool, iss, c, g, jti, now) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00132) "cannot sign tokens");
-        return oas_mod_send_oauth_error(r, 500, "server_error", "cannot issue tokens");
-    }
+    if (wants_refresh(c, g->scope, r->pool) &&
+        (rv = new_refresh_token(&rt, r, iss, c, g)) != APR_SUCCESS)
+        return oas_mod_store_failure(r, rv, "storing a refresh token", 1);
+
     /* a tombstone remembers what the code issued, so a replay can revoke it */
-    {
-        json_t *t = oas_json_adopt(r->pool, json_object());
-        json_object_set_new(t, "cid", json_string(c->id));
-        json_object_set_new(t, "jti", json_string(jti));
-        json_object_set_new(t, "exp", json_integer(tok.exp));
-        if (g->code_challenge)
-            json_object_set_new(t, "cc", json_string(g->code_challenge));
-        tomb = oas_json_dumps(r->pool, t, 0);
-    }
+    exp = apr_time_sec(apr_time_now()) +
+          oas_client_at_ttl(iss, c, g->resource ? oas_issuer_resource(iss, g->resource) : NULL);
+    t = oas_json_adopt(r->pool, json_object());
+    json_object_set_new(t, "cid", json_string(c->id));
+    json_object_set_new(t, "jti", json_string(jti));
+    json_object_set_new(t, "exp", json_integer(exp));
+    if (g->code_challenge)
+        json_object_set_new(t, "cc", json_string(g->code_challenge));
+    if (g->family)
+        json_object_set_new(t, "fam", json_string(g->family));
+    tomb = oas_json_dumps(r->pool, t, 0);
     oas_store_put(st, r->pool, OAS_NS_CODE_USED, code, tomb, strlen(tomb),
-                  apr_time_from_sec(tok.exp + 1));
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00133)
-                  "issued tokens to client %s for %s (jti %s)", c->id, g->sub, jti);
-    return oas_mod_send_json(r, HTTP_OK, oas_token_response_json(r->pool, &tok, g->scope, NULL));
+                  apr_time_from_sec(exp + 1));
+    return send_tokens(r, iss, c, g, jti, rt);
+}
+
+/* RFC 6749 §6, RFC 9700 §4.14.2: rotation with reuse detection for public clients (and
+ * confidential ones that ask for it); a rotated-out token presented again revokes its family. */
+static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c,
+                               apr_table_t *form)
+{
+    oas_store_t *lst = oas_mod_store_long(iss);
+    const char *rt = apr_table_get(form, "refresh_token");
+    const char *scope = apr_table_get(form, "scope");
+    const char *jti, *new_rt = NULL, *marker;
+    char *val, *fam;
+    apr_size_t len;
+    json_t *o;
+    oas_grant_t *g, use;
+    apr_status_t rv;
+
+    if (!rt)
+        return oas_mod_send_oauth_error(r, 400, "invalid_request",
+                                        "the refresh_token parameter is missing");
+    if (!lst)
+        return oas_mod_store_failure(r, APR_ENOTIMPL, "reading a refresh token", 1);
+    rv = oas_store_get(lst, r->pool, OAS_NS_REFRESH, rt, &val, &len);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+        return oas_mod_store_failure(r, rv, "reading a refresh token", 1);
+    if (rv == APR_NOTFOUND || oas_json_parse(&o, r->pool, val, len) != APR_SUCCESS)
+        return oas_mod_send_oauth_error(r, 400, "invalid_grant",
+                                        "the refresh token is invalid or expired");
+    if (json_object_get(o, "rotated")) {
+        if (!strcmp(oas_json_str(o, "cid") ? oas_json_str(o, "cid") : "", c->id))
+            oas_mod_revoke_family(r, iss, oas_json_str(o, "fam"),
+                                  "a rotated-out refresh token was used again");
+        return oas_mod_send_oauth_error(r, 400, "invalid_grant",
+                                        "the refresh token is invalid or expired");
+    }
+    if (oas_grant_from_json(&g, r->pool, val, len) != APR_SUCCESS ||
+        strcmp(g->iss, iss->issuer) || strcmp(g->client_id, c->id) || !g->family)
+        return oas_mod_send_oauth_error(r, 400, "invalid_grant",
+                                        "the refresh token was not issued to this client");
+    rv = oas_store_get(lst, r->pool, OAS_NS_FAMILY, g->family, &fam, &len);
+    if (rv == APR_NOTFOUND)
+        return oas_mod_send_oauth_error(r, 400, "invalid_grant", "the refresh token was revoked");
+    if (rv != APR_SUCCESS)
+        return oas_mod_store_failure(r, rv, "reading a refresh token", 1);
+    use = *g;
+    if (scope) { /* RFC 6749 §6: a narrower scope may be asked for, never a wider one */
+        if (!oas_scope_subset(r->pool, scope, g->scope))
+            return oas_mod_send_oauth_error(r, 400, "invalid_scope",
+                                            "the scope exceeds what was granted");
+        use.scope = apr_array_pstrcat(r->pool, oas_scope_split(r->pool, scope), ' ');
+    }
+    use.nonce = NULL; /* OIDC Core §12.2: no nonce in a refreshed ID token */
+    if (oas_random_token(&jti, r->pool, 16) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (c->rt_rotation) {
+        /* the commit point: one refresh takes the token; a marker remembers it for reuse
+         * detection as long as the token would have lived */
+        rv = oas_store_take(lst, r->pool, OAS_NS_REFRESH, rt, NULL, NULL);
+        if (rv == APR_NOTFOUND)
+            return oas_mod_send_oauth_error(r, 400, "invalid_grant",
+                                            "the refresh token was already used");
+        if (rv != APR_SUCCESS)
+            return oas_mod_store_failure(r, rv, "rotating a refresh token", 1);
+        marker = apr_psprintf(r->pool, "{\"rotated\":1,\"cid\":\"%s\",\"fam\":\"%s\"}",
+                              c->id, g->family);
+        oas_store_put(lst, r->pool, OAS_NS_REFRESH, rt, marker, strlen(marker),
+                      apr_time_now() + apr_time_from_sec(oas_client_rt_ttl(iss, c)));
+        if ((rv = new_refresh_token(&new_rt, r, iss, c, g)) != APR_SUCCESS)
+            return oas_mod_store_failure(r, rv, "storing a refresh token", 1);
+    }
+    return send_tokens(r, iss, c, &use, jti, new_rt);
+}
+
+/* RFC 6749 §4.4: the client acts for itself. */
+static int grant_client_credentials(request_rec *r, const oas_issuer_t *iss,
+                                    const oas_client_t *c, apr_table_t *form)
+{
+    const char *scope = apr_table_get(form, "scope");
+    const char *aud = apr_table_get(form, "audience");
+    const char *res = apr_table_get(form, "resource");
+    apr_array_header_t *scopes = oas_scope_split(r->pool, scope);
+    oas_grant_t g;
+    const char *jti;
+    int i;
+
+    if (oas_client_is_public(c))
+        return oas_mod_send_oauth_error(r, 400, "unauthorized_client",
+                                        "public clients cannot use client_credentials");
+    for (i = 0; i < scopes->nelts; i++) {
+        const char *sc = APR_ARRAY_IDX(scopes, i, const char *);
+        if (!oas_list_has(c->scopes, sc) || !strcmp(sc, "openid") ||
+            !strcmp(sc, "offline_access"))
+            return oas_mod_send_oauth_error(r, 400, "invalid_scope",
+                                            "the client may not ask for a requested scope");
+    }
+    if (aud && res && strcmp(aud, res))
+        return oas_mod_send_oauth_error(r, 400, "invalid_target",
+                                        "audience and resource name different resources");
+    if (!res)
+        res = aud;
+    if (res && (!oas_issuer_resource(iss, res) || !oas_list_has(c->audiences, res)))
+        return oas_mod_send_oauth_error(r, 400, "invalid_scope",
+                                        "the client may not ask for this audience");
+    memset(&g, 0, sizeof(g));
+    g.iss = iss->issuer;
+    g.client_id = c->id;
+    g.sub = c->id;
+    g.scope = apr_array_pstrcat(r->pool, scopes, ' ');
+    g.resource = res;
+    if (oas_random_token(&jti, r->pool, 16) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    return send_tokens(r, iss, c, &g, jti, NULL);
 }
 
 int oas_mod_token(request_rec *r, const oas_issuer_t *iss)
@@ -157,22 +334,28 @@ int oas_mod_token(request_rec *r, const oas_issuer_t *iss)
     apr_table_t *form;
     const char *gt;
     int status = oas_mod_client_request(&c, &form, r, iss);
+    int bit;
 
     if (status != OK || !c)
         return status;
     gt = apr_table_get(form, "grant_type");
     if (!gt)
         return oas_mod_send_oauth_error(r, 400, "invalid_request", "grant_type is missing");
-    if (!strcmp(gt, "authorization_code")) {
-        if (!(c->grant_types & OAS_GRANT_CODE))
-            return oas_mod_send_oauth_error(r, 400, "unauthorized_client",
-                                            "the client may not use this grant type");
-        return grant_authorization_code(r, iss, c, form);
-    }
-    if (!strcmp(gt, "refresh_token") || !strcmp(gt, "client_credentials")) {
+    if (!strcmp(gt, "authorization_code"))
+        bit = OAS_GRANT_CODE;
+    else if (!strcmp(gt, "refresh_token"))
+        bit = OAS_GRANT_REFRESH;
+    else if (!strcmp(gt, "client_credentials"))
+        bit = OAS_GRANT_CC;
+    else
+        return oas_mod_send_oauth_error(r, 400, "unsupported_grant_type",
+                                        "the grant type is not supported");
+    if (!(c->grant_types & bit))
         return oas_mod_send_oauth_error(r, 400, "unauthorized_client",
                                         "the client may not use this grant type");
-    }
-    return oas_mod_send_oauth_error(r, 400, "unsupported_grant_type",
-                                    "the grant type is not supported");
+    if (bit == OAS_GRANT_CODE)
+        return grant_authorization_code(r, iss, c, form);
+    if (bit == OAS_GRANT_REFRESH)
+        return grant_refresh_token(r, iss, c, form);
+    return grant_client_credentials(r, iss, c, form);
 }

@@ -75,7 +75,9 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     add_endpoint(doc, iss, OAS_EP_TOKEN, "token_endpoint", p);
     add_endpoint(doc, iss, OAS_EP_PAR, "pushed_authorization_request_endpoint", p);
     add_endpoint(doc, iss, OAS_EP_JWKS, "jwks_uri", p);
-    /* userinfo, revocation and introspection are published once they are served */
+    add_endpoint(doc, iss, OAS_EP_USERINFO, "userinfo_endpoint", p);
+    add_endpoint(doc, iss, OAS_EP_REVOKE, "revocation_endpoint", p);
+    add_endpoint(doc, iss, OAS_EP_INTROSPECT, "introspection_endpoint", p);
     json_object_set_new(doc, "scopes_supported", scopes_supported(p, iss));
     json_object_set_new(doc, "response_types_supported", str_array(code, 1));
     json_object_set_new(doc, "response_modes_supported", str_array(modes, 1));
@@ -95,6 +97,12 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     if (iss->has_public_clients)
         json_array_append_new(auth, json_string("none"));
     json_object_set_new(doc, "token_endpoint_auth_methods_supported", auth);
+    if (iss->endpoints[OAS_EP_REVOKE])
+        json_object_set_new(doc, "revocation_endpoint_auth_methods_supported",
+                            json_pack("[ss]", "client_secret_basic", "client_secret_post"));
+    if (iss->endpoints[OAS_EP_INTROSPECT])
+        json_object_set_new(doc, "introspection_endpoint_auth_methods_supported",
+                            json_pack("[ss]", "client_secret_basic", "client_secret_post"));
     json_object_set_new(doc, "code_challenge_methods_supported", str_array(s256, 1));
     json_object_set_new(doc, "authorization_response_iss_parameter_supported", json_true());
     json_object_set_new(doc, "require_pushed_authorization_requests",

@@ -30,6 +30,7 @@ apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_gran
         json_object_set_new(o, "rus", json_true());
     set_str(o, "cc", g->code_challenge);
     json_object_set_new(o, "at", json_integer(g->auth_time));
+    set_str(o, "fam", g->family);
     if (g->claims_json) {
         json_t *c = json_loads(g->claims_json, 0, NULL);
         if (!c)
@@ -59,6 +60,7 @@ apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *js
     g->redirect_uri_sent = json_is_true(json_object_get(o, "rus"));
     g->code_challenge = oas_json_str(o, "cc");
     g->auth_time = oas_json_int(o, "at", 0);
+    g->family = oas_json_str(o, "fam");
     if ((cl = json_object_get(o, "cl")) && json_is_object(cl))
         g->claims_json = oas_json_dumps(p, cl, 0);
     if (!g->iss || !g->client_id || !g->sub || !g->scope)
@@ -161,6 +163,40 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
         rv = oas_jws_sign(&out->id_token, p, idk, "JWT", oas_json_dumps(p, id, 0));
     }
     return rv;
+}
+
+apr_status_t oas_token_verify_access(json_t **pclaims, apr_pool_t *p, const oas_issuer_t *iss,
+                                     const char *jwt, apr_int64_t now)
+{
+    const char *payload, *header, *iss_claim;
+    json_t *h, *c;
+
+    if (!jwt || oas_jws_verify(&payload, &header, p, jwt, iss->keys) != APR_SUCCESS ||
+        oas_json_parse(&h, p, header, strlen(header)) != APR_SUCCESS ||
+        oas_json_parse(&c, p, payload, strlen(payload)) != APR_SUCCESS)
+        return APR_EINVAL;
+    /* RFC 9068 §4: typ at+jwt keeps an ID token from passing as an access token */
+    if (!oas_json_str(h, "typ") || strcasecmp(oas_json_str(h, "typ"), "at+jwt"))
+        return APR_EINVAL;
+    iss_claim = oas_json_str(c, "iss");
+    if (!iss_claim || strcmp(iss_claim, iss->issuer) || oas_json_int(c, "exp", 0) <= now ||
+        !oas_json_str(c, "jti") || !oas_json_str(c, "sub"))
+        return APR_EINVAL;
+    *pclaims = c;
+    return APR_SUCCESS;
+}
+
+const char *oas_token_userinfo_json(apr_pool_t *p, const char *sub, const char *scope,
+                                    const char *claims_json)
+{
+    json_t *o = oas_json_adopt(p, json_object());
+    oas_grant_t g;
+
+    memset(&g, 0, sizeof(g));
+    g.claims_json = claims_json;
+    set_str(o, "sub", sub);
+    add_user_claims(o, p, &g, oas_scope_split(p, scope));
+    return oas_json_dumps(p, o, 0);
 }
 
 const char *oas_token_response_json(apr_pool_t *p, const oas_tokens_t *t, const char *scope,

@@ -3,6 +3,8 @@
 #ifndef OAS_TOKEN_H
 #define OAS_TOKEN_H
 
+#include <jansson.h>
+
 #include "oas_conf.h"
 
 /* The state bound to an authorization code (RFC 6749 §4.1.2, RFC 7636 §4.4). */
@@ -18,6 +20,7 @@ typedef struct oas_grant_t {
     const char *code_challenge; /* S256, or NULL */
     apr_int64_t auth_time;      /* seconds since the epoch */
     const char *claims_json;    /* the user's claims evaluated at authorization time */
+    const char *family;         /* refresh tokens: the family all rotations belong to */
 } oas_grant_t;
 
 apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_grant_t *g);
@@ -37,6 +40,16 @@ typedef struct oas_tokens_t {
 apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t *iss,
                             const oas_client_t *client, const oas_grant_t *g, const char *jti,
                             apr_int64_t now);
+
+/** Verifies an access token of this issuer (RFC 9068 §4): signature by one of its keys,
+ * typ at+jwt, iss, exp. *pclaims gets its claims. APR_EINVAL when it is not valid. */
+apr_status_t oas_token_verify_access(json_t **pclaims, apr_pool_t *p, const oas_issuer_t *iss,
+                                     const char *jwt, apr_int64_t now);
+
+/** The claims of the user that the scopes release (OIDC Core §5.4), as a JSON object text
+ * including sub, for userinfo. */
+const char *oas_token_userinfo_json(apr_pool_t *p, const char *sub, const char *scope,
+                                    const char *claims_json);
 
 /** The token endpoint's success body (RFC 6749 §5.1). refresh_token may be NULL. */
 const char *oas_token_response_json(apr_pool_t *p, const oas_tokens_t *t, const char *scope,
