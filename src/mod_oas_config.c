@@ -738,7 +738,7 @@ const command_rec oas_mod_cmds[] = {
                   "a user claim: name and ap_expr string"),
     AP_INIT_TAKE2("OAuthASScopeDescription", set_scope_description, NULL, RSRC_CONF,
                   "text shown for a scope on the consent page"),
-    AP_INIT_TAKE1("OAuthASEndpoint", set_endpoint, NULL, ACCESS_CONF,
+    AP_INIT_TAKE1("OAuthASEndpoint", set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
                   "jwks, userinfo, revoke or introspect"),
     AP_INIT_RAW_ARGS("<OAuthASClient", client_block, NULL, RSRC_CONF,
