@@ -61,8 +61,17 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(claims);
-    MERGE_P(clients);
-    MERGE_P(resources);
+    /* A vhost with its own OAuthASIssuer is another issuer: clients and resources belong to
+     * the server that declares them (INTERFACE.md), so it does not take the main server's.
+     * A vhost without one (e.g. the same issuer on another port) inherits everything. */
+    if (add->issuer) {
+        m->clients = add->clients;
+        m->resources = add->resources;
+    }
+    else {
+        MERGE_P(clients);
+        MERGE_P(resources);
+    }
     MERGE_P(scope_descriptions);
     for (i = 0; i < OAS_EP_COUNT; i++)
         MERGE_P(endpoints[i]);
@@ -738,7 +747,7 @@ const command_rec oas_mod_cmds[] = {
                   "a user claim: name and ap_expr string"),
     AP_INIT_TAKE2("OAuthASScopeDescription", set_scope_description, NULL, RSRC_CONF,
                   "text shown for a scope on the consent page"),
-    AP_INIT_TAKE1("OAuthASEndpoint", set_endpoint, NULL, ACCESS_CONF,
+    AP_INIT_TAKE1("OAuthASEndpoint", set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
                   "jwks, userinfo, revoke or introspect"),
     AP_INIT_RAW_ARGS("<OAuthASClient", client_block, NULL, RSRC_CONF,

@@ -1,0 +1,219 @@
+"""The shared-memory store across processes (issue 2: The shared-memory store): atomic take
+under 50 parallel redemptions from different connections, contents surviving a graceful
+restart, and a full table answering 503 + Retry-After until expired entries are reclaimed."""
+
+import re
+import threading
+import time
+
+from flow2 import get_code, jwt_parts, pkce_pair, redeem, session
+from oauth_conf import CLIENTS, CONF1_SECRET, USERS, standard_conf
+
+PARALLEL = 50
+
+
+def _pids_serving(h):
+    """Pids of the children that took a TLS connection since the last mark (mod_ssl logs
+    AH01964 'Connection to child ...' at info level with the pid of the process)."""
+    text = h.error_log()[h._log_offset:]
+    return {int(m.group(1)) for m in re.finditer(r"\[pid (\d+)(?::tid \d+)?\][^\n]*AH01964", text)}
+
+
+def race(h, code, verifier, n=PARALLEL):
+    """n threads, each on its own connection, redeem one code at the same moment."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def worker(i):
+        s = session(h)
+        try:
+            # No connection is opened before the start line: event MPM closes idle keep-alive
+            # connections when a child's workers are all busy, which would fail such a POST.
+            barrier.wait(timeout=30)
+            r = redeem(h, code, verifier, sess=s, timeout=30)
+            body = r.json() if r.headers.get("Content-Type", "").startswith(
+                "application/json") else r.text
+            results[i] = (r.status_code, body)
+        except Exception as e:  # reported below as a failed slot
+            results[i] = ("exception", repr(e))
+            barrier.abort()
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_parallel_redemptions_one_winner(httpd_factory):
+    h = httpd_factory(standard_conf)
+    h.mark_log()
+    jtis = set()
+    for round_ in range(5):
+        code, verifier, _ = get_code(h)
+        results = race(h, code, verifier)
+        statuses = [r[0] for r in results]
+        ok = [r for r in results if r[0] == 200]
+        assert len(ok) == 1, (round_, statuses)
+        losers = [r for r in results if r[0] != 200]
+        assert len(losers) == PARALLEL - 1
+        for status, body in losers:
+            assert status == 400 and body["error"] == "invalid_grant", (round_, status, body)
+        tok = ok[0][1]
+        assert tok["access_token"] and tok["id_token"]
+        jtis.add(jwt_parts(tok["access_token"])[1]["jti"])
+        # afterwards the code stays dead
+        r = redeem(h, code, verifier)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert len(jtis) == 5
+    pids = _pids_serving(h)
+    assert len(pids) >= 2, f"only {pids} served requests"
+    assert h.pid not in pids
+    assert len(h.children()) >= 2
+
+
+def test_parallel_distinct_codes_all_win(httpd_factory):
+    """The other side of atomicity: 20 different codes redeemed in parallel all succeed."""
+    h = httpd_factory(standard_conf)
+    pairs = [get_code(h)[:2] for _ in range(20)]
+    barrier = threading.Barrier(len(pairs))
+    results = [None] * len(pairs)
+
+    def worker(i):
+        s = session(h)
+        try:
+            barrier.wait(timeout=30)
+            results[i] = redeem(h, *pairs[i], sess=s, timeout=30).status_code
+        except Exception as e:
+            results[i] = repr(e)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(pairs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == [200] * len(pairs), results
+
+
+def test_code_survives_graceful(httpd_factory):
+    h = httpd_factory(standard_conf)
+    code, verifier, _ = get_code(h)
+    used, used_verifier, _ = get_code(h)
+    assert redeem(h, used, used_verifier).status_code == 200
+    old_children = set(h.children())
+    h.graceful()
+    # the new generation serves: wait until the old children are gone
+    deadline = time.monotonic() + 10
+    while set(h.children()) & old_children and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(h.children()) & old_children
+    r = redeem(h, code, verifier)
+    assert r.status_code == 200, r.text
+    # single use across the restart too, and a code used before it stays used
+    assert redeem(h, code, verifier).status_code == 400
+    r = redeem(h, used, used_verifier)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
+    assert "OAS01005" not in h.error_log(), "the store must not be re-created"
+
+
+def push(h, s):
+    _, challenge = pkce_pair()
+    return s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
+        "response_type": "code", "client_id": "conf1", "redirect_uri": "https://rp1.test/cb",
+        "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},
+        timeout=10)
+
+
+def authorize_fp1(h, s, with_verifier=False):
+    verifier, challenge = pkce_pair()
+    r = s.get(h.issuer + "/authorize", params={
+        "response_type": "code", "client_id": "fp1",
+        "redirect_uri": CLIENTS["fp1"]["redirect_uris"][0], "scope": "openid", "state": "s",
+        "code_challenge": challenge, "code_challenge_method": "S256"},
+        auth=("alice", USERS["alice"]), allow_redirects=False, timeout=10)
+    return (r, verifier) if with_verifier else r
+
+
+def assert_503(r, json_body):
+    assert r.status_code == 503, (r.status_code, r.text[:300])
+    assert int(r.headers["Retry-After"]) > 0
+    if json_body:
+        assert r.json()["error"] == "temporarily_unavailable"
+    assert r.headers.get("Cache-Control") == "no-store" or json_body is False
+
+
+def test_store_full_503_then_reclaimed(httpd_factory):
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=20, OAuthASCodeLifetime=2,
+                                              OAuthASRequestURILifetime=2))
+    s = session(h)
+    # fill the table with request_uris
+    statuses = []
+    for _ in range(40):
+        r = push(h, s)
+        statuses.append(r.status_code)
+        if r.status_code == 503:
+            assert_503(r, json_body=True)
+            break
+        assert r.status_code == 201, r.text
+        assert r.json()["expires_in"] == 2
+    assert statuses[-1] == 503, statuses
+    # OAuthASStoreSize entries, no more and no fewer (nothing else lives in the table)
+    assert statuses.count(201) == 20, statuses
+    # full for codes too: an error page, never a 500, nothing redirected
+    r = authorize_fp1(h, s)
+    assert r.status_code == 503 and "Location" not in r.headers, r.status_code
+    assert int(r.headers["Retry-After"]) > 0
+    # still full a moment later, and the server is alive
+    assert push(h, s).status_code == 503
+    assert s.get(h.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
+
+    # after the lifetime, expired entries are reclaimed
+    time.sleep(2.2)
+    deadline = time.monotonic() + 5
+    while (r := push(h, s)).status_code != 201 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert r.status_code == 201, r.text
+    r = authorize_fp1(h, s)
+    assert r.status_code == 302 and "code=" in r.headers["Location"]
+    assert "OAS00120" in h.error_log()
+
+
+def test_store_full_codes_parallel(httpd_factory):
+    """Filling the table from many connections at once: every answer is a code or a 503,
+    and a code issued before the table filled up still redeems while it is full."""
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=20, OAuthASCodeLifetime=30))
+    n = 40
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def worker(i):
+        s = session(h)
+        try:
+            barrier.wait(timeout=30)
+            r, verifier = authorize_fp1(h, s, with_verifier=True)
+            results[i] = (r.status_code, r.headers.get("Retry-After"),
+                          r.headers.get("Location"), verifier)
+        except Exception as e:
+            results[i] = (repr(e), None, None, None)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    issued = [r for r in results if r[0] == 302]
+    full = [r for r in results if r[0] == 503]
+    assert len(issued) + len(full) == n, [r[0] for r in results]
+    assert len(issued) == 20, [r[0] for r in results]
+    assert all(ra and int(ra) > 0 for _, ra, _, _ in full)
+    assert_503(push(h, session(h)), json_body=True)
+    # redeeming works while the table is full (the take frees what the tombstone needs)
+    for _, _, location, verifier in issued[:3]:
+        code = re.search(r"[?&]code=([^&]+)", location).group(1)
+        r = redeem(h, code, verifier)
+        assert r.status_code == 200, r.text
