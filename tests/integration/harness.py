@@ -337,7 +337,7 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
                 raise HttpdError(f"{d} is not traversable by the httpd children (nobody)")
             d = os.path.dirname(d)
 
-    def start(self, timeout=10, retries=3):
+    def start(self, timeout=30, retries=3):
         self._check_ancestors()
         for attempt in range(retries):
             self.write_config()
@@ -381,7 +381,7 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
             time.sleep(0.05)
         raise HttpdError(f"httpd not serving after {timeout}s: {last}")
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=30):
         pid = self._read_pid() or self.pid
         if pid is None:
             return
@@ -405,7 +405,7 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
     def _resumed_count(self):
         return self.error_log().count("resuming normal operations")
 
-    def graceful(self, timeout=10):
+    def graceful(self, timeout=30):
         """Graceful restart; returns once the new generation announced itself and serves."""
         before = self._resumed_count()
         self.write_config()
@@ -419,7 +419,7 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
             time.sleep(0.05)
         self._wait_serving(timeout)
 
-    def restart(self, timeout=10):
+    def restart(self, timeout=30):
         self.stop(timeout)
         self.start(timeout)
 
