@@ -222,6 +222,13 @@ def test_227_deny_uses_request_uri_up(oas):
     r = c.approve(p2)
     assert_error_page(r, 400, "invalid_request_uri")
     assert codes_issued(oas) == 0
+    # and the other way round: once a code was issued, a deny on another page sends no
+    # access_denied after it (one authorization response per request_uri)
+    ru = c.push_ok("conf1", Pkce(), state="after-code", prompt="consent")
+    p1, p2 = c.authorize("conf1", ru), c.authorize("conf1", ru)
+    assert "code" in c.callback(c.approve(p1))
+    assert_error_page(c.decide(p2, "deny"), 400, "invalid_request_uri")
+    assert codes_issued(oas) == 1
 
 
 def test_228_error_redirect_uses_request_uri_up(oas):
