@@ -260,5 +260,7 @@ int oas_mod_check_method(request_rec *r, int allow_get, int allow_post)
         r->allowed |= (AP_METHOD_BIT << M_GET);
     if (allow_post)
         r->allowed |= (AP_METHOD_BIT << M_POST);
+    /* httpd builds the 405's Allow header from allowed_methods, not from r->allowed */
+    r->allowed_methods->method_mask = r->allowed;
     return HTTP_METHOD_NOT_ALLOWED;
 }
