@@ -286,3 +286,44 @@ def test_212_remembered_consent_then_prompt_consent(oas):
     assert r.status_code == 302 and "code" in c.callback(r)
     ru = c.push_ok("conf1", pkce, prompt="consent")
     assert is_consent_page(c.authorize("conf1", ru))
+
+
+def test_213_no_secrets_in_logs(oas):
+    """U5: a PAR flow for each kind of client leaves no client secret, code_verifier, code or
+    token in error_log or access_log."""
+    c = Flow(oas)
+    secrets_seen = [CLIENTS["conf1"]["secret"], CLIENTS["conf2"]["secret"]]
+    for client in ("conf1", "conf2", "pub1"):
+        pkce = Pkce()
+        ru = c.push_ok(client, pkce)
+        q = c.callback(c.authorize_and_approve(client, ru))
+        t = c.token(client, q["code"], pkce.verifier).json()
+        secrets_seen += [pkce.verifier, q["code"], t["access_token"], t["id_token"]]
+    # a failed push with a wrong secret is not logged either
+    c.s.post(oas.issuer + "/oauth/par", data=c.par_params("conf1", Pkce()),
+             auth=("conf1", "wrong-secret-zz81"))
+    secrets_seen.append("wrong-secret-zz81")
+    logs = oas.error_log() + open(oas.accesslog).read()
+    assert "POST /oauth/par" in logs
+    for s in secrets_seen:
+        assert s not in logs
+
+
+def test_214_repeated_outer_parameter_with_request_uri(oas):
+    """/authorize?client_id&request_uri with another parameter repeated: no code and no
+    redirect outside the registered URI; the request_uri stays usable (the pinned
+    behaviour; the issue's "other parameters are ignored" is not applied to a malformed
+    request)."""
+    c = Flow(oas)
+    pkce = Pkce()
+    ru = c.push_ok("conf1", pkce, state="pushed")
+    r = c.authorize(None, None, raw_query="client_id=conf1&request_uri="
+                    + ru + "&state=a&state=b")
+    # RFC 6749 §3.1: the request is malformed → invalid_request to the registered URI,
+    # without state (state itself was repeated); the pushed request is not touched
+    base, q = location_query(r)
+    assert base == "https://rp1.test/cb"
+    assert q["error"] == "invalid_request" and "code" not in q and "state" not in q
+    assert codes_issued(oas) == 0
+    q = c.callback(c.authorize_and_approve("conf1", ru), base="https://rp1.test/cb")
+    assert q["state"] == "pushed"
