@@ -379,6 +379,9 @@ def test_231_p10_policy_change_after_push(httpd_factory):
                               "OAuthASRedirectURI https://rp1-new.test/cb")
     h.body = lambda h: standard_conf(h, clients=False, extra=clients)
     h.graceful()
+    # new connections: under prefork an old child keeps serving its keep-alive connection
+    # with the old configuration until it closes (httpd's behaviour, not the module's)
+    c.s = c.session()
 
     for ru, cid in ((ru1, "conf1"), (ru4, "conf1"), (ru2, "conf2")):
         r = c.authorize(cid, ru)
@@ -406,6 +409,9 @@ def test_232_p10_scope_removed_after_push(httpd_factory):
     clients = clients.replace(old, old.replace(" api.read", "", 1))
     h.body = lambda h: standard_conf(h, clients=False, extra=clients)
     h.graceful()
+    # new connections: under prefork an old child keeps serving its keep-alive connection
+    # with the old configuration until it closes (httpd's behaviour, not the module's)
+    c.s = c.session()
     base, q = location_query(c.authorize("conf1", ru))
     assert base == "https://rp1.test/cb"
     assert q["error"] == "invalid_scope" and q["state"] == "sc" and "code" not in q

@@ -53,6 +53,8 @@ def split(results, h, base):
 def _with_session(flow, session):
     f = Flow.__new__(Flow)
     f.h, f.user, f.s = flow.h, flow.user, session
+    # no keep-alive: under prefork an idle connection would hold one of the few children
+    session.headers["Connection"] = "close"
     return f
 
 
