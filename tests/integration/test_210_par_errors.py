@@ -435,3 +435,32 @@ def test_233_request_uri_by_post_form(oas):
     r = c.s.post(oas.issuer + "/authorize", data={"client_id": "fp1", "request_uri": ru},
                  auth=("alice", "alice-password"), allow_redirects=False)
     assert_error_page(r, 400, "invalid_request_uri")
+
+
+def test_234_store_full_503(httpd_factory):
+    """Pushes that fill the short-lived store: 503 JSON with Retry-After (never a 500); once
+    the pushed requests expire, pushing works again."""
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=64,
+                                              OAuthASRequestURILifetime=2))
+    c = Flow(h)
+    pkce = Pkce()
+    statuses = []
+    for _ in range(200):
+        r = c.push("pub1", pkce)
+        statuses.append(r.status_code)
+        if r.status_code == 503:
+            body = assert_json_error(r, 503)
+            assert body["error"] in ("temporarily_unavailable", "server_error")
+            assert r.headers.get("Retry-After", "").isdigit()
+            break
+        assert r.status_code == 201, r.text
+    assert statuses[-1] == 503 and statuses.count(201) >= 10, statuses
+    deadline = time.monotonic() + 10
+    while True:
+        r = c.push("pub1", pkce)
+        if r.status_code == 201 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert r.status_code == 201, r.text
+    q = c.callback(c.authorize_and_approve("pub1", r.json()["request_uri"]))
+    assert c.token("pub1", q["code"], pkce.verifier).status_code == 200
