@@ -2,8 +2,6 @@
 (seeds/002_470903fbc0ab66b1.txt) for confidential and public clients, and the catalogue's
 P01, P05 (b, c), P08, P09 (SECURITY.md §6)."""
 
-import json
-import time
 
 from flow4 import (URN, Flow, Pkce, assert_error_page, b64url_decode, consent_form,
                    is_consent_page, jwt_claims, location_query, request_uri)

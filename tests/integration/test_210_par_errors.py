@@ -10,7 +10,7 @@ import pytest
 
 from flow4 import (URN, Flow, Pkce, assert_error_page, assert_json_error, is_consent_page,
                    location_query)
-from oauth_conf import (CLIENTS, CLIENTS_CONF, CONF1_SECRET, CONF2_SECRET, FP1_SECRET,
+from oauth_conf import (CLIENTS_CONF, CONF1_SECRET, CONF2_SECRET, FP1_SECRET,
                         PARREQ_SECRET, SVC1_SECRET, standard_conf)
 
 
@@ -128,7 +128,7 @@ def test_223_p03_no_interaction_errors_at_push(oas):
 def test_224_unauthorized_client(httpd_factory):
     """A client without the authorization_code grant: unauthorized_client at push time. svc1
     (client_credentials only, no redirect URI) is refused too."""
-    extra = f"""
+    extra = """
 <OAuthASClient cc2>
     OAuthASClientSecret "cc2-secret"
     OAuthASAuthMethod client_secret_basic
