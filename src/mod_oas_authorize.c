@@ -59,8 +59,16 @@ static int redirect_error(request_rec *r, const oas_issuer_t *iss, const char *u
                           const char *request_uri)
 {
     apr_array_header_t *pairs = apr_array_make(r->pool, 8, sizeof(const char *));
+    apr_status_t rv = use_up_request_uri(r, iss, request_uri);
 
-    use_up_request_uri(r, iss, request_uri);
+    /* a PAR authorization ends once: when another tab or a concurrent request already
+     * ended it (a code or an error), this one gets no authorization response at all */
+    if (rv == APR_NOTFOUND)
+        return error_page(r, HTTP_BAD_REQUEST, "Request expired",
+                          "This authorization request has expired or was already used "
+                          "(invalid_request_uri). Please start again from the application.");
+    if (rv != APR_SUCCESS)
+        return oas_mod_store_failure(r, rv, "using up a request_uri", 0);
     APR_ARRAY_PUSH(pairs, const char *) = "error";
     APR_ARRAY_PUSH(pairs, const char *) = error;
     if (desc) {

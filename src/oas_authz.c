@@ -146,7 +146,8 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
     }
     else {
         /* OIDC Core §3.1.2.1 requires it; plain OAuth may omit it with one registered URI */
-        if (req->client->redirect_uris->nelts != 1)
+        /* a client without redirect URIs (client_credentials only) has a NULL list */
+        if (!req->client->redirect_uris || req->client->redirect_uris->nelts != 1)
             PAGE("the redirect_uri parameter is missing");
         if (scope && oas_list_has(oas_scope_split(p, scope), "openid"))
             PAGE("the redirect_uri parameter is required for OpenID Connect requests");

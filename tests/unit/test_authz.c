@@ -8,7 +8,7 @@
 static oas_issuer_t *make_issuer(apr_pool_t *p)
 {
     oas_issuer_t *iss = apr_pcalloc(p, sizeof(*iss));
-    oas_client_t *c = apr_pcalloc(p, sizeof(*c)), *c2 = apr_pcalloc(p, sizeof(*c2));
+    oas_client_t *c = apr_pcalloc(p, sizeof(*c)), *c2 = apr_pcalloc(p, sizeof(*c2)), *c3;
     oas_resource_t *r = apr_pcalloc(p, sizeof(*r));
 
     iss->issuer = "https://as.test";
@@ -35,6 +35,13 @@ static oas_issuer_t *make_issuer(apr_pool_t *p)
     APR_ARRAY_PUSH(c2->redirect_uris, const char *) = "https://rp2.test/cb";
     APR_ARRAY_PUSH(c2->redirect_uris, const char *) = "https://rp2.test/cb?tenant=a";
     apr_hash_set(iss->clients, c2->id, APR_HASH_KEY_STRING, c2);
+    /* a client_credentials-only client: no redirect URIs at all (NULL list) */
+    c3 = apr_pcalloc(p, sizeof(*c3));
+    *c3 = *c;
+    c3->id = "svc1";
+    c3->grant_types = OAS_GRANT_CC;
+    c3->redirect_uris = NULL;
+    apr_hash_set(iss->clients, c3->id, APR_HASH_KEY_STRING, c3);
     r->id = "urn:api";
     apr_hash_set(iss->resources, r->id, APR_HASH_KEY_STRING, r);
     apr_hash_set(iss->resources, "urn:other", APR_HASH_KEY_STRING, r);
@@ -110,6 +117,10 @@ static const struct {
      "&code_challenge=" CH "&code_challenge_method=S256",
      NULL, OAS_AUTHZ_PAR, NULL, 0},
     {"client_id=conf2&response_type=code", NULL, OAS_AUTHZ_PAR, "invalid_request", 1},
+    /* no registered redirect URI: the error page, never a crash */
+    {"client_id=svc1&response_type=code", NULL, OAS_AUTHZ_PAR, "invalid_request", 1},
+    {"client_id=svc1&response_type=code", NULL, OAS_AUTHZ_FRONT, "invalid_request", 1},
+    {"client_id=svc1&redirect_uri=https://rp1.test/cb", NULL, 0, "invalid_request", 1},
 };
 
 static void test_validate_rows(void **state)
