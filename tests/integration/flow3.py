@@ -209,9 +209,11 @@ class Flow:
         return self.s.post(url, data=data, auth=auth, headers=headers, allow_redirects=False,
                            timeout=10)
 
-    def authz_params(self, client_id="conf1", redirect_uri=None, scope="openid api.read",
+    def authz_params(self, client_id="conf1", redirect_uri="default", scope="openid api.read",
                      state=None, nonce=None, challenge=None, **extra):
-        if redirect_uri is None:
+        """Authorization parameters; redirect_uri=None omits it (default: the first
+        registered URI), state=None makes a random one."""
+        if redirect_uri == "default":
             redirect_uri = CLIENTS[client_id]["redirect_uris"][0]
         p = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
              "scope": scope, "state": state or b64url(os.urandom(9))}
