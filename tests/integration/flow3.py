@@ -209,6 +209,14 @@ class Flow:
         return self.s.post(url, data=data, auth=auth, headers=headers, allow_redirects=False,
                            timeout=10)
 
+    def complete(self, params, user="alice", method="GET"):
+        """/authorize with params, then allow on the consent page if one comes: the final
+        response (normally the redirect)."""
+        r = self.authorize(params, user=user, method=method)
+        if r.status_code == 200:
+            r = self.decide(consent_form(r), "allow", user=user)
+        return r
+
     def authz_params(self, client_id="conf1", redirect_uri="default", scope="openid api.read",
                      state=None, nonce=None, challenge=None, **extra):
         """Authorization parameters; redirect_uri=None omits it (default: the first
