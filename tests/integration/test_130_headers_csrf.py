@@ -116,6 +116,12 @@ def test_h02_csrf(oas):
     assert r.status_code == 400 and "Location" not in r.headers
     # an unknown decision
     assert_error_page(f.decide(form, decision="maybe"), 400)
+    # repeated fields (RFC 6749 §3.1), even when the first values are the right ones
+    for extra in [("decision", "deny"), ("csrf", "x"), ("txn", "x"), ("DECISION", "allow")]:
+        data = [("txn", form["txn"]), ("csrf", form["csrf"]), ("decision", "allow"), extra]
+        r = f.s.post(f.url("/authorize"), data=data, auth=("alice", "alice-password"),
+                     allow_redirects=False, timeout=10)
+        assert_error_page(r, 400)
     # none of these used the transaction up: the real user's same-origin POST works once
     r = f.decide(form, headers={"Origin": oas.issuer, "Sec-Fetch-Site": "same-origin"})
     q = redirect_params(r, "https://rp1.test/cb")
