@@ -241,3 +241,35 @@ def test_user_of_code_is_the_authenticated_user(oas):
     kid = f.verify_jwt(t["access_token"])[0]["kid"]
     assert kid in [k["kid"] for k in f.jwks()["keys"]]
     assert b64url_decode(t["access_token"].split(".")[2])
+
+
+@pytest.mark.parametrize("keys,at_alg,id_alg", [
+    (("es256", "rsa"), "ES256", "RS256"),
+    (("ed25519",), "EdDSA", "EdDSA"),
+    (("rsa", "es256"), "RS256", "RS256"),
+])
+def test_signing_keys(httpd_factory, keys, at_alg, id_alg):
+    """The first key signs access tokens; ID tokens use the first RSA key when there is one."""
+    h = httpd_factory(lambda h: standard_conf(h, keys=keys))
+    f = Flow(h)
+    assert len(f.jwks()["keys"]) == len(keys)
+    g = f.get_code("fp1", scope="openid email")
+    t = check_token_response(f.redeem(g), "openid email")
+    assert f.verify_jwt(t["access_token"], typ="at+jwt")[0]["alg"] == at_alg
+    assert f.verify_jwt(t["id_token"])[0]["alg"] == id_alg
+    check_id_token(f, t, g)
+    check_access_token(f, t, g, h.issuer, "openid email")
+
+
+def test_prompt_none_without_user_is_login_required(httpd_factory):
+    """A location where authentication is optional: prompt=none without a user →
+    login_required (no configuration error logged for it)."""
+    h = httpd_factory(lambda h: standard_conf(
+        h, extra="<Location /authorize>\n    AuthType None\n    Require all granted\n"
+                  "</Location>\n"))
+    f = Flow(h)
+    p = f.authz_params("fp1", scope="openid", state="ln", prompt="none",
+                       challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+    r = f.authorize(p, user=None)
+    assert_error_redirect(h, r, "login_required", state="ln", base="https://fp.test/cb")
+    assert "OAS00144" not in h.error_log()
