@@ -6,10 +6,11 @@ import time
 
 import pytest
 
-from flow3 import (CLIENTS, RESOURCE, Flow, assert_error_page, assert_error_redirect, at_hash,
-                   b64url_decode, consent_form, redirect_params)
+from flow3 import (RESOURCE, Flow, assert_error_page, assert_error_redirect, at_hash,
+                   b64url_decode, consent_form)
 from oauth_conf import standard_conf
 
+CH = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 App. B
 B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -143,7 +144,7 @@ def test_codes_are_distinct(oas):
 def test_consent_page_content_and_headers(oas):
     f = Flow(oas)
     p = f.authz_params("conf1", scope="openid profile api.read", audience=RESOURCE,
-                       challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+                       challenge=CH)
     r = f.authorize(p)
     form = consent_form(r)
     assert r.headers["X-Frame-Options"] == "DENY"
@@ -156,7 +157,7 @@ def test_consent_page_content_and_headers(oas):
 
 def test_consent_deny(oas):
     f = Flow(oas)
-    p = f.authz_params("conf1", state="deny-state", challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+    p = f.authz_params("conf1", state="deny-state", challenge=CH)
     form = consent_form(f.authorize(p))
     r = f.decide(form, "deny")
     assert r.status_code in (302, 303)
@@ -186,7 +187,7 @@ def test_remembered_consent_and_prompt(oas):
 def test_prompt_none_without_consent(oas):
     f = Flow(oas)
     p = f.authz_params("conf1", state="pn", prompt="none",
-                       challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+                       challenge=CH)
     r = f.authorize(p)
     assert_error_redirect(oas, r, "consent_required", state="pn", base="https://rp1.test/cb")
 
@@ -211,7 +212,7 @@ def test_redeemed_tokens_differ_per_code(oas):
 
 def test_head_authorize_changes_nothing(oas):
     f = Flow(oas)
-    p = f.authz_params("conf1", challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+    p = f.authz_params("conf1", challenge=CH)
     r = f.s.head(f.url("/authorize"), params=p, auth=("alice", "alice-password"),
                  allow_redirects=False, timeout=5)
     assert r.status_code == 200 and r.content == b""
@@ -224,7 +225,7 @@ def test_unprotected_location_is_refused(httpd_factory):
         h, extra="<Location /authorize>\n    AuthType None\n    Require all granted\n"
                   "</Location>\n"))
     f = Flow(h)
-    p = f.authz_params("conf1", challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+    p = f.authz_params("conf1", challenge=CH)
     r = f.authorize(p, user=None)
     assert_error_page(r, 403)
     assert "not configured" in r.text.lower()
@@ -269,7 +270,7 @@ def test_prompt_none_without_user_is_login_required(httpd_factory):
                   "</Location>\n"))
     f = Flow(h)
     p = f.authz_params("fp1", scope="openid", state="ln", prompt="none",
-                       challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+                       challenge=CH)
     r = f.authorize(p, user=None)
     assert_error_redirect(h, r, "login_required", state="ln", base="https://fp.test/cb")
     assert "OAS00144" not in h.error_log()

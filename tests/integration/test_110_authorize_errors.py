@@ -167,7 +167,7 @@ def test_other_redirected_errors(oas):
     ]
     for extra, err in cases:
         r = f.authorize({**params(f, state="o"), **extra})
-        q = assert_error_redirect(oas, r, err, state="o", base=RP1)
+        assert_error_redirect(oas, r, err, state="o", base=RP1)
         assert "#" not in r.headers["Location"]
     # parreq must use PAR
     r = f.authorize(params(f, "parreq", scope="openid", state="par"))

@@ -6,9 +6,7 @@ import os
 import subprocess
 import time
 
-import pytest
-
-from flow3 import (CLIENTS, RESOURCE, RFC7636_CHALLENGE, RFC7636_VERIFIER, Flow,
+from flow3 import (CLIENTS, RFC7636_CHALLENGE, RFC7636_VERIFIER, Flow,
                    assert_error_page, assert_error_redirect, assert_json_error, b64url, basic,
                    pkce_pair, raw_request, redirect_params, s256)
 from oauth_conf import standard_conf
@@ -141,7 +139,8 @@ def test_t07_garbage_codes(oas):
 def test_t08_grant_type_errors(oas):
     f = Flow(oas)
     assert_json_error(f.token({"code": "x"}, auth=CONF1), 400, "invalid_request")
-    for gt, extra in [("foo", {}), ("password", {"username": "alice", "password": "alice-password"}),
+    for gt, extra in [("foo", {}),
+                      ("password", {"username": "alice", "password": "alice-password"}),
                       ("implicit", {}), ("AUTHORIZATION_CODE", {"code": "x"})]:
         r = f.token({"grant_type": gt, **extra}, auth=CONF1)
         assert_json_error(r, 400, "unsupported_grant_type")

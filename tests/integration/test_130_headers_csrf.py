@@ -56,7 +56,8 @@ def test_h01_headers_on_consent_error_and_redirect(oas):
     # an error redirect and a code redirect
     r = f.authorize(f.authz_params("conf1", scope="nope", challenge=CH))
     assert r.status_code == 302
-    assert "no-store" in r.headers["Cache-Control"] and "Access-Control-Allow-Origin" not in r.headers
+    assert "no-store" in r.headers["Cache-Control"]
+    assert "Access-Control-Allow-Origin" not in r.headers
     assert r.headers.get("Referrer-Policy") == "no-referrer"
     r = f.authorize(f.authz_params("fp1", scope="openid", challenge=CH))
     assert r.status_code == 302 and r.headers["Cache-Control"] == "no-store"

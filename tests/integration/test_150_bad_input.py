@@ -225,6 +225,9 @@ def test_token_sweep(oas):
     auth = "basic " + base64.b64encode(f"{CONF1[0]}:{CONF1[1]}".encode()).decode()
     r = f.token(dict(base), auth=auth)
     assert r.status_code == 200, r.text
+    # no secret material in the error log (U5)
+    log = oas.error_log()
+    assert CONF1[1] not in log and g["code"] not in log and g["verifier"] not in log
     # and the server still serves a normal flow
     g = f.get_code("pub1", scope="openid")
     assert f.redeem(g).status_code == 200
