@@ -379,8 +379,13 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         return error_page(r, HTTP_FORBIDDEN, "Not configured",
                           "Sign-in is not configured for this authorization server.");
     }
-    if (r->method_number == M_POST && apr_table_get(params, "txn"))
+    if (r->method_number == M_POST && apr_table_get(params, "txn")) {
+        /* RFC 6749 §3.1: no repeats, not even of txn, csrf or decision */
+        if (dup)
+            return error_page(r, HTTP_BAD_REQUEST, "Invalid request",
+                              "The consent form was submitted with a repeated field.");
         return consent_decision(r, iss, params);
+    }
 
     memset(&pd, 0, sizeof(pd));
     if (apr_table_get(params, "request_uri") &&
