@@ -255,10 +255,16 @@ int oas_mod_check_method(request_rec *r, int allow_get, int allow_post)
 
     if (ok)
         return OK;
+    /* httpd builds the 405's Allow header from r->allowed_methods, not r->allowed */
     r->allowed = 0;
-    if (allow_get)
+    ap_clear_method_list(r->allowed_methods);
+    if (allow_get) {
         r->allowed |= (AP_METHOD_BIT << M_GET);
-    if (allow_post)
+        ap_method_list_add(r->allowed_methods, "GET");
+    }
+    if (allow_post) {
         r->allowed |= (AP_METHOD_BIT << M_POST);
+        ap_method_list_add(r->allowed_methods, "POST");
+    }
     return HTTP_METHOD_NOT_ALLOWED;
 }
