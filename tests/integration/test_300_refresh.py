@@ -209,6 +209,8 @@ def test_r05_fifty_parallel_refreshes_all_succeed(srv):
 
     def one(_):
         s = session(h)
+        # no keep-alive: under prefork (10 workers) idle connections would starve the rest
+        s.headers["Connection"] = "close"
         barrier.wait(timeout=20)
         return refresh(h, "conf1", rt, s=s)
 
@@ -293,6 +295,8 @@ def test_x03_twenty_concurrent_refreshes_of_a_public_rt(srv):
 
     def one(_):
         s = session(h)
+        # no keep-alive: under prefork (10 workers) idle connections would starve the rest
+        s.headers["Connection"] = "close"
         barrier.wait(timeout=20)
         return refresh(h, "pub1", rt, s=s)
 
