@@ -272,9 +272,12 @@ static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oa
         /* the commit point: one refresh takes the token; a marker remembers it for reuse
          * detection as long as the token would have lived */
         rv = oas_store_take(lst, r->pool, OAS_NS_REFRESH, rt, NULL, NULL);
-        if (rv == APR_NOTFOUND)
+        if (rv == APR_NOTFOUND) {
+            /* a concurrent request rotated it first: this is a second use as well */
+            oas_mod_revoke_family(r, iss, g->family, "a refresh token was used twice at once");
             return oas_mod_send_oauth_error(r, 400, "invalid_grant",
                                             "the refresh token was already used");
+        }
         if (rv != APR_SUCCESS)
             return oas_mod_store_failure(r, rv, "rotating a refresh token", 1);
         marker = apr_psprintf(r->pool, "{\"rotated\":1,\"cid\":\"%s\",\"fam\":\"%s\"}",
