@@ -87,27 +87,30 @@ static void revoke_replayed(request_rec *r, const oas_issuer_t *iss, const oas_c
     oas_mod_revoke_family(r, iss, oas_json_str(t, "fam"), "its authorization code was replayed");
 }
 
-/* A new refresh token of family fam (a new family when NULL) for grant g. */
+/* A new refresh token for grant g: of a new family when g has none, else of g's family.
+ * A family is created once with an absolute lifetime and never written again, so a
+ * revocation (which deletes it) cannot be undone by a rotation racing with it. */
 static apr_status_t new_refresh_token(const char **prt, request_rec *r, const oas_issuer_t *iss,
                                       const oas_client_t *c, oas_grant_t *g)
 {
     oas_store_t *lst = oas_mod_store_long(iss);
-    apr_time_t exp = apr_time_now() + apr_time_from_sec(oas_client_rt_ttl(iss, c));
     const char *json;
     apr_status_t rv;
 
     if (!lst)
         return APR_ENOTIMPL;
     if (!g->family) {
-        if ((rv = oas_random_token(&g->family, r->pool, 16)) != APR_SUCCESS)
+        g->family_exp = apr_time_sec(apr_time_now()) + oas_client_rt_ttl(iss, c);
+        if ((rv = oas_random_token(&g->family, r->pool, 16)) ||
+            (rv = oas_store_put_new(lst, r->pool, OAS_NS_FAMILY, g->family, "1", 1,
+                                    apr_time_from_sec(g->family_exp))))
             return rv;
     }
-    /* the family lives as long as its newest token */
-    if ((rv = oas_store_put(lst, r->pool, OAS_NS_FAMILY, g->family, "1", 1, exp)) ||
-        (rv = oas_random_token(prt, r->pool, OAS_TOKEN_BYTES)) ||
+    if ((rv = oas_random_token(prt, r->pool, OAS_TOKEN_BYTES)) ||
         (rv = oas_grant_to_json(&json, r->pool, g)))
         return rv;
-    return oas_store_put_new(lst, r->pool, OAS_NS_REFRESH, *prt, json, strlen(json), exp);
+    return oas_store_put_new(lst, r->pool, OAS_NS_REFRESH, *prt, json, strlen(json),
+                             apr_time_from_sec(g->family_exp));
 }
 
 /* Mints the tokens of grant g, keeps the user's claims for userinfo, answers 200. */
@@ -283,7 +286,7 @@ static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oa
         marker = apr_psprintf(r->pool, "{\"rotated\":1,\"cid\":\"%s\",\"fam\":\"%s\"}",
                               c->id, g->family);
         oas_store_put(lst, r->pool, OAS_NS_REFRESH, rt, marker, strlen(marker),
-                      apr_time_now() + apr_time_from_sec(oas_client_rt_ttl(iss, c)));
+                      apr_time_from_sec(g->family_exp));
         if ((rv = new_refresh_token(&new_rt, r, iss, c, g)) != APR_SUCCESS)
             return oas_mod_store_failure(r, rv, "storing a refresh token", 1);
     }

@@ -75,9 +75,11 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
 
     if ((status = oas_mod_check_method(r, 1, 1)) != OK)
         return status;
-    if (h) {
-        if (strncasecmp(h, "Bearer ", 7) || !h[7])
-            return bearer_error(r, 401, "invalid_request", "malformed Authorization header");
+    if (h && !strncasecmp(h, "Bearer", 6) && (!h[6] || h[6] == ' ')) {
+        /* RFC 6750 §3.1: a malformed Bearer credential is invalid_request (400); another
+         * scheme is no Bearer credential at all (401 without an error code, below) */
+        if (h[6] != ' ' || !h[7] || ap_strchr_c(h + 7, ' '))
+            return bearer_error(r, 400, "invalid_request", "malformed Bearer credential");
         tok = h + 7;
     }
     if (r->method_number == M_POST && apr_table_get(r->headers_in, "Content-Type") &&

@@ -11,7 +11,7 @@
 
 static void set_str(json_t *o, const char *k, const char *v)
 {
-    if (v)
+    if (v && *v)
         json_object_set_new(o, k, json_string(v));
 }
 
@@ -31,6 +31,8 @@ apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_gran
     set_str(o, "cc", g->code_challenge);
     json_object_set_new(o, "at", json_integer(g->auth_time));
     set_str(o, "fam", g->family);
+    if (g->family_exp)
+        json_object_set_new(o, "fexp", json_integer(g->family_exp));
     if (g->claims_json) {
         json_t *c = json_loads(g->claims_json, 0, NULL);
         if (!c)
@@ -61,6 +63,7 @@ apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *js
     g->code_challenge = oas_json_str(o, "cc");
     g->auth_time = oas_json_int(o, "at", 0);
     g->family = oas_json_str(o, "fam");
+    g->family_exp = oas_json_int(o, "fexp", 0);
     if ((cl = json_object_get(o, "cl")) && json_is_object(cl))
         g->claims_json = oas_json_dumps(p, cl, 0);
     if (!g->iss || !g->client_id || !g->sub || !g->scope)

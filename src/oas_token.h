@@ -21,6 +21,7 @@ typedef struct oas_grant_t {
     apr_int64_t auth_time;      /* seconds since the epoch */
     const char *claims_json;    /* the user's claims evaluated at authorization time */
     const char *family;         /* refresh tokens: the family all rotations belong to */
+    apr_int64_t family_exp;     /* when the family ends (seconds): rotation never extends it */
 } oas_grant_t;
 
 apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_grant_t *g);
