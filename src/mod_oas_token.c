@@ -125,9 +125,21 @@ static int send_tokens(request_rec *r, const oas_issuer_t *iss, const oas_client
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00132) "cannot sign tokens");
         return oas_mod_send_oauth_error(r, 500, "server_error", "cannot issue tokens");
     }
-    if (tok.id_token && g->claims_json && st) {
-        const char *ui = oas_token_userinfo_json(r->pool, g->sub, g->scope, g->claims_json);
-        oas_store_put(st, r->pool, OAS_NS_USERINFO, jti, ui, strlen(ui),
+    /* what the access token itself does not say: the family it lives and dies with
+     * (RFC 9700 §4.14.2: a revoked grant takes its access tokens along) and, for userinfo,
+     * the user's claims */
+    if (st && (g->family || (tok.id_token && g->claims_json))) {
+        json_t *o = oas_json_adopt(r->pool, json_object());
+        const char *rec;
+        if (g->family)
+            json_object_set_new(o, "fam", json_string(g->family));
+        if (tok.id_token && g->claims_json)
+            json_object_set_new(o, "ui", json_loads(oas_token_userinfo_json(r->pool, g->sub,
+                                                                           g->scope,
+                                                                           g->claims_json),
+                                                    0, NULL));
+        rec = oas_json_dumps(r->pool, o, 0);
+        oas_store_put(st, r->pool, OAS_NS_ACCESS, jti, rec, strlen(rec),
                       apr_time_from_sec(tok.exp + 1));
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00133)

@@ -15,19 +15,34 @@ static apr_int64_t now_sec(void)
     return apr_time_sec(apr_time_now());
 }
 
-/* An access token of ours that is valid and not revoked: its claims, else NULL. */
-static json_t *live_access_token(request_rec *r, const oas_issuer_t *iss, const char *tok)
+/* An access token of ours that is valid, not revoked and whose refresh family (if any) is
+ * still live: its claims, and its store record (family, userinfo claims) in *prec. */
+static json_t *live_access_token(request_rec *r, const oas_issuer_t *iss, const char *tok,
+                                 json_t **prec)
 {
     oas_store_t *lst = oas_mod_store_long(iss);
-    json_t *c;
+    json_t *c, *rec = NULL;
+    const char *fam;
     char *v;
     apr_size_t n;
+    apr_status_t rv;
 
+    if (prec)
+        *prec = NULL;
     if (oas_token_verify_access(&c, r->pool, iss, tok, now_sec()) != APR_SUCCESS)
         return NULL;
     if (!lst || oas_store_get(lst, r->pool, OAS_NS_REVOKED, oas_json_str(c, "jti"), &v, &n) !=
                     APR_NOTFOUND)
         return NULL; /* revoked, or the store cannot tell: not active */
+    rv = oas_store_get(lst, r->pool, OAS_NS_ACCESS, oas_json_str(c, "jti"), &v, &n);
+    if (rv == APR_SUCCESS && oas_json_parse(&rec, r->pool, v, n) == APR_SUCCESS &&
+        (fam = oas_json_str(rec, "fam")) &&
+        oas_store_get(lst, r->pool, OAS_NS_FAMILY, fam, &v, &n) != APR_SUCCESS)
+        return NULL; /* its grant was revoked */
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+        return NULL;
+    if (prec)
+        *prec = rec;
     return c;
 }
 
@@ -67,10 +82,7 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
     const char *h = apr_table_get(r->headers_in, "Authorization");
     const char *tok = NULL, *perr, *sub, *ui = NULL;
     apr_table_t *form;
-    oas_store_t *lst = oas_mod_store_long(iss);
-    json_t *c;
-    char *v;
-    apr_size_t n;
+    json_t *c, *rec;
     int status;
 
     if ((status = oas_mod_check_method(r, 1, 1)) != OK)
@@ -98,16 +110,15 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
     }
     if (!tok)
         return bearer_error(r, 401, NULL, NULL); /* RFC 6750 §3.1: no error code */
-    if (!(c = live_access_token(r, iss, tok)))
+    if (!(c = live_access_token(r, iss, tok, &rec)))
         return bearer_error(r, 401, "invalid_token", "the access token is invalid");
     if (strcmp(oas_json_str(c, "aud") ? oas_json_str(c, "aud") : "", iss->issuer) ||
         !oas_list_has(oas_scope_split(r->pool, oas_json_str(c, "scope")), "openid"))
         return bearer_error(r, 403, "insufficient_scope",
                             "the access token is not for userinfo (needs openid)");
     sub = oas_json_str(c, "sub");
-    if (lst && oas_store_get(lst, r->pool, OAS_NS_USERINFO, oas_json_str(c, "jti"), &v, &n) ==
-                   APR_SUCCESS)
-        ui = v;
+    if (rec && json_is_object(json_object_get(rec, "ui")))
+        ui = oas_json_dumps(r->pool, json_object_get(rec, "ui"), 0);
     if (!ui) {
         json_t *o = oas_json_adopt(r->pool, json_object());
         json_object_set_new(o, "sub", json_string(sub));
@@ -153,7 +164,7 @@ int oas_mod_revoke(request_rec *r, const oas_issuer_t *iss)
         if (!strcmp(g->client_id, c->id)) /* RFC 7009 §2.1: only the client's own tokens */
             oas_mod_revoke_family(r, iss, g->family, "revoked by its client");
     }
-    else if ((at = live_access_token(r, iss, tok)) && oas_json_str(at, "client_id") &&
+    else if ((at = live_access_token(r, iss, tok, NULL)) && oas_json_str(at, "client_id") &&
              !strcmp(oas_json_str(at, "client_id"), c->id)) {
         oas_store_t *lst = oas_mod_store_long(iss);
         if (!lst || oas_store_put(lst, r->pool, OAS_NS_REVOKED, oas_json_str(at, "jti"), "", 0,
@@ -178,7 +189,7 @@ int oas_mod_introspect(request_rec *r, const oas_issuer_t *iss)
     if (status != OK || !c)
         return status;
     o = oas_json_adopt(r->pool, json_object());
-    if ((at = live_access_token(r, iss, tok))) {
+    if ((at = live_access_token(r, iss, tok, NULL))) {
         static const char *const copy[] = {"scope", "client_id", "sub", "aud", "iss",
                                            "exp",   "iat",       "jti", "auth_time", NULL};
         int i;
