@@ -61,6 +61,7 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                      "cannot create the shared-memory store");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    oas_mod_dbd_post_config(ptemp); /* 3. database tables; failures logged, not fatal */
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(00003) "mod_oauth_as %s ready",
                  OAS_VERSION);
     return OK;

@@ -7,6 +7,8 @@
 #include <apr_dbd.h>
 #include <apr_strings.h>
 #include <mod_dbd.h>
+#include <unistd.h>
+#include <unixd.h>
 #include <util_cfgtree.h>
 
 #include "mod_oas_config.h"
@@ -160,13 +162,40 @@ static apr_status_t ensure_schemas(apr_pool_t *p)
     return rv;
 }
 
+/* A SQLite file the parent (root) created must stay writable by the children (User). */
+static void give_to_children(apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; targets && geteuid() == 0 && i < targets->nelts; i++) {
+        const dbd_target_t *t = &APR_ARRAY_IDX(targets, i, dbd_target_t);
+        if (strcmp(t->driver, "sqlite3") || !*t->params || *t->params == ':')
+            continue;
+        if (chown(t->params, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0)
+            ap_log_perror(APLOG_MARK, APLOG_WARNING, errno, p, OAS_LOGNO(00205)
+                          "OAuthASStore dbd: cannot give %s to the server's User", t->params);
+    }
+}
+
+apr_status_t oas_mod_dbd_post_config(apr_pool_t *ptemp)
+{
+    /* Before any child exists: children then only read the schema while mod_dbd prepares
+     * our statements, and never race each other creating it. A database that is down
+     * now is not fatal: children and requests try again. */
+    if (targets && targets->nelts) {
+        schema_ok = ensure_schemas(ptemp) == APR_SUCCESS;
+        give_to_children(ptemp);
+    }
+    return APR_SUCCESS;
+}
+
 void oas_mod_dbd_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_pool_t *p;
 
     (void)s;
-    if (!targets || targets->nelts == 0)
-        return;
+    if (!targets || targets->nelts == 0 || schema_ok)
+        return; /* created by the parent */
     apr_pool_create(&p, pchild);
     schema_tried = (apr_uint32_t)apr_time_sec(apr_time_now());
     if (ensure_schemas(p) == APR_SUCCESS)

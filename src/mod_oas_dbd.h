@@ -11,6 +11,9 @@
  * with ap_dbd_prepare (config time only, P16). @return number of faults logged */
 int oas_mod_dbd_check_config(apr_pool_t *pconf, server_rec *s);
 
+/** post_config, real pass only (parent): create the tables if missing, before any child. */
+apr_status_t oas_mod_dbd_post_config(apr_pool_t *ptemp);
+
 /** child_init, before mod_dbd's: create the tables if missing (mod_dbd prepares our
  * statements on every new connection, and a prepare fails on a missing table). */
 void oas_mod_dbd_child_init(apr_pool_t *pchild, server_rec *s);

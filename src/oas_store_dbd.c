@@ -334,11 +334,16 @@ apr_status_t oas_dbd_schema_ensure(const char **perr, apr_pool_t *p,
     if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
         apr_dbd_results_t *res = NULL;
         apr_dbd_row_t *row = NULL;
+        apr_dbd_query(driver, handle, &nrows, "PRAGMA busy_timeout = 5000");
         /* readers do not block the writer; the mode sticks to the file */
         if (!apr_dbd_select(driver, p, handle, &res, "PRAGMA journal_mode=WAL", 0))
             while (apr_dbd_get_row(driver, p, res, &row, -1) == 0)
                 ;
     }
+    /* the usual case, read only: no write lock taken while other processes start up */
+    version = schema_version(p, driver, handle);
+    if (version >= 1 && version <= OAS_DBD_SCHEMA_VERSION)
+        return APR_SUCCESS;
     for (i = 0; ddl[i] && !failed; i++) {
         if ((rc = apr_dbd_query(driver, handle, &nrows, ddl[i])) != 0)
             failed = apr_pstrcat(p, ddl[i], ": ", apr_dbd_error(driver, handle, rc), NULL);
