@@ -216,17 +216,48 @@ static void retry_schema(request_rec *r)
         apr_atomic_set32(&schema_ok, 1);
 }
 
+typedef struct {
+    request_rec *r;
+    ap_dbd_t *dbd;
+    int failed;
+} req_dbd_t;
+
 static void log_db_error(void *baton, const char *op, int rc, const char *msg)
 {
-    request_rec *r = baton;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00202)
+    req_dbd_t *rd = baton;
+    rd->failed = 1;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, rd->r, OAS_LOGNO(00202)
                   "OAuthASStore dbd: %s failed in the database (%d): %s", op, rc,
                   msg ? msg : "no message");
+}
+
+/* After a failed statement, before mod_dbd takes the connection back (cleanups run in
+ * reverse order): apr_dbd_pgsql's check_conn quietly reconnects a broken connection with
+ * PQreset, which loses the server-side prepared statements while mod_dbd keeps using it.
+ * Preparing ours again makes the connection whole once the database is back; while it is
+ * down the prepares fail and the old entries stay. */
+static apr_status_t reprepare(void *data)
+{
+    req_dbd_t *rd = data;
+    int i;
+
+    if (!rd->failed || strcmp(apr_dbd_name(rd->dbd->driver), "pgsql"))
+        return APR_SUCCESS;
+    for (i = 0; oas_dbd_statements[i].label; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        if (apr_dbd_prepare(rd->dbd->driver, rd->dbd->pool, rd->dbd->handle,
+                            oas_dbd_statements[i].sql, oas_dbd_statements[i].label, &stmt) ||
+            !stmt)
+            break;
+        apr_hash_set(rd->dbd->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
+    }
+    return APR_SUCCESS;
 }
 
 oas_store_t *oas_mod_dbd_store(request_rec *r)
 {
     oas_store_t *st = NULL;
+    req_dbd_t *rd;
     ap_dbd_t *dbd;
     void *cached = NULL;
     int nrows;
@@ -252,8 +283,12 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     /* SQLite serializes writers: wait for the lock instead of failing with SQLITE_BUSY */
     if (!strcmp(apr_dbd_name(dbd->driver), "sqlite3"))
         apr_dbd_query(dbd->driver, dbd->handle, &nrows, "PRAGMA busy_timeout = 5000");
+    rd = apr_pcalloc(r->pool, sizeof(*rd));
+    rd->r = r;
+    rd->dbd = dbd;
+    apr_pool_cleanup_register(r->pool, rd, reprepare, apr_pool_cleanup_null);
     if (oas_dbd_store_make(&st, r->pool, dbd->driver, dbd->handle, dbd->prepared, &purge_state,
-                           log_db_error, r) != APR_SUCCESS) {
+                           log_db_error, rd) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00204)
                       "OAuthASStore dbd: the oauth_as_* statements are not prepared on this "
                       "connection");

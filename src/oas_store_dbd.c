@@ -16,19 +16,21 @@
  * exp is apr_time_t (microseconds since the epoch). v is 't' + the value when it is clean
  * UTF-8 (the JSON we store, readable by an administrator), else 'b' + base64. */
 #define T "oauth_as_store"
+/* apr_dbd_pgsql declares %s parameters as varchar: times are cast (a no-op for SQLite) */
+#define TM "CAST(%s AS BIGINT)"
 
 const oas_dbd_stmt_t oas_dbd_statements[] = {
-    {"oauth_as_put", "INSERT INTO " T " (k, v, exp) VALUES (%s, %s, %s) "
+    {"oauth_as_put", "INSERT INTO " T " (k, v, exp) VALUES (%s, %s, " TM ") "
                      "ON CONFLICT (k) DO UPDATE SET v = excluded.v, exp = excluded.exp"},
     /* writes only over a missing or expired row: nrows 0 means a live one exists */
-    {"oauth_as_put_new", "INSERT INTO " T " (k, v, exp) VALUES (%s, %s, %s) "
+    {"oauth_as_put_new", "INSERT INTO " T " (k, v, exp) VALUES (%s, %s, " TM ") "
                          "ON CONFLICT (k) DO UPDATE SET v = excluded.v, exp = excluded.exp "
-                         "WHERE " T ".exp <= %s"},
-    {"oauth_as_get", "SELECT v FROM " T " WHERE k = %s AND exp > %s"},
+                         "WHERE " T ".exp <= " TM},
+    {"oauth_as_get", "SELECT v FROM " T " WHERE k = %s AND exp > " TM},
     /* the commit point of codes and request_uris: read and delete in one statement */
-    {"oauth_as_take", "DELETE FROM " T " WHERE k = %s AND exp > %s RETURNING v"},
-    {"oauth_as_del", "DELETE FROM " T " WHERE k = %s AND exp > %s"},
-    {"oauth_as_purge", "DELETE FROM " T " WHERE exp <= %s"},
+    {"oauth_as_take", "DELETE FROM " T " WHERE k = %s AND exp > " TM " RETURNING v"},
+    {"oauth_as_del", "DELETE FROM " T " WHERE k = %s AND exp > " TM},
+    {"oauth_as_purge", "DELETE FROM " T " WHERE exp <= " TM},
     {NULL, NULL}};
 
 enum { S_PUT, S_PUT_NEW, S_GET, S_TAKE, S_DEL, S_PURGE, S_COUNT };
@@ -149,7 +151,9 @@ static apr_status_t select_one(char **pval, apr_size_t *plen, dbd_ctx_t *c, apr_
     int rc;
     int nrows = 0;
 
-    rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, stmt, 0, k, now, NULL);
+    /* random access: the whole result is fetched here, so a lost connection is an error
+     * now; apr_dbd_pgsql's sequential mode reports it as "no rows" (a wrong NOTFOUND) */
+    rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, stmt, 1, k, now, NULL);
     if (rc != 0)
         return db_fail(c, op, rc);
     while ((rc = apr_dbd_get_row(c->driver, p, res, &row, -1)) == 0) {
