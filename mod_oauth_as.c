@@ -11,6 +11,7 @@
 #include <http_request.h>
 
 #include "mod_oas_config.h"
+#include "mod_oas_dbd.h"
 #include "mod_oas_handlers.h"
 #include "mod_oas_shm.h"
 #include "oas_client_auth.h"
@@ -31,7 +32,10 @@ static int oas_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 static int oas_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                             server_rec *s)
 {
-    return oas_mod_config_check(s, ptemp) ? HTTP_INTERNAL_SERVER_ERROR : OK;
+    int bad = oas_mod_config_check(s, ptemp);
+
+    bad |= oas_mod_dbd_check_config(pconf, s); /* after the check: store kinds are resolved */
+    return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
 static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -57,6 +61,7 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                      "cannot create the shared-memory store");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    oas_mod_dbd_post_config(ptemp); /* 3. database tables; failures logged, not fatal */
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(00003) "mod_oauth_as %s ready",
                  OAS_VERSION);
     return OK;
@@ -76,10 +81,14 @@ static void oas_child_init(apr_pool_t *pchild, server_rec *s)
 
 static void oas_register_hooks(apr_pool_t *p)
 {
+    /* the tables must exist before mod_dbd prepares our statements on its first connection */
+    static const char *const before_dbd[] = {"mod_dbd.c", NULL};
+
     ap_hook_pre_config(oas_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(oas_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(oas_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(oas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(oas_mod_dbd_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
     ap_hook_handler(oas_mod_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

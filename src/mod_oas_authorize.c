@@ -34,7 +34,7 @@ static int error_page(request_rec *r, int status, const char *title, const char 
 /* Ends an authorization that came through PAR: its request_uri is dead from now on. */
 static apr_status_t use_up_request_uri(request_rec *r, const oas_issuer_t *iss, const char *ru)
 {
-    oas_store_t *st = oas_mod_store_short(iss);
+    oas_store_t *st = oas_mod_store_short(r, iss);
 
     if (!ru)
         return APR_SUCCESS;
@@ -85,7 +85,7 @@ static int redirect_error(request_rec *r, const oas_issuer_t *iss, const char *u
  * is ever issued for it (SECURITY.md §2: consumed at code issuance, not at first GET). */
 static int issue_code(request_rec *r, const oas_issuer_t *iss, const pending_t *pd)
 {
-    oas_store_t *st = oas_mod_store_short(iss);
+    oas_store_t *st = oas_mod_store_short(r, iss);
     apr_array_header_t *pairs = apr_array_make(r->pool, 8, sizeof(const char *));
     const char *code, *json;
     apr_status_t rv;
@@ -152,7 +152,7 @@ static const char *consent_key(request_rec *r, const oas_authz_req_t *req, const
 
 static int consent_remembered(request_rec *r, const oas_issuer_t *iss, const char *key)
 {
-    oas_store_t *st = oas_mod_store_long(iss);
+    oas_store_t *st = oas_mod_store_long(r, iss);
     char *v;
     apr_size_t n;
 
@@ -162,7 +162,7 @@ static int consent_remembered(request_rec *r, const oas_issuer_t *iss, const cha
 static void remember_consent(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c,
                              const char *key)
 {
-    oas_store_t *st = oas_mod_store_long(iss);
+    oas_store_t *st = oas_mod_store_long(r, iss);
     apr_time_t exp = apr_time_now() + apr_time_from_sec(oas_client_rt_ttl(iss, c));
 
     if (!st || oas_store_put(st, r->pool, OAS_NS_CONSENT, key, "1", 1, exp) != APR_SUCCESS)
@@ -174,7 +174,7 @@ static void remember_consent(request_rec *r, const oas_issuer_t *iss, const oas_
 static int show_consent(request_rec *r, const oas_issuer_t *iss, const oas_authz_req_t *req,
                         const pending_t *pd)
 {
-    oas_store_t *st = oas_mod_store_short(iss);
+    oas_store_t *st = oas_mod_store_short(r, iss);
     oas_consent_view_t v;
     const char *txn, *csrf, *grant, *rec;
     json_t *o;
@@ -215,7 +215,7 @@ static int show_consent(request_rec *r, const oas_issuer_t *iss, const oas_authz
  * transaction (one decision per transaction, even when posted twice at once). */
 static int consent_decision(request_rec *r, const oas_issuer_t *iss, apr_table_t *form)
 {
-    oas_store_t *st = oas_mod_store_short(iss);
+    oas_store_t *st = oas_mod_store_short(r, iss);
     const char *txn = apr_table_get(form, "txn");
     const char *csrf = apr_table_get(form, "csrf");
     const char *decision = apr_table_get(form, "decision");
@@ -285,7 +285,7 @@ static int consent_decision(request_rec *r, const oas_issuer_t *iss, apr_table_t
 static int load_pushed(apr_table_t **pparams, const char **pru, request_rec *r,
                        const oas_issuer_t *iss, apr_table_t *front)
 {
-    oas_store_t *st = oas_mod_store_short(iss);
+    oas_store_t *st = oas_mod_store_short(r, iss);
     const char *ru = apr_table_get(front, "request_uri");
     const char *cid = apr_table_get(front, "client_id");
     apr_size_t plen = sizeof(OAS_REQUEST_URI_PREFIX) - 1;

@@ -818,9 +818,6 @@ static int check_issuer(server_rec *s, oas_issuer_t *c, apr_pool_t *ptemp)
     }
     if (!c->keys || c->keys->nelts == 0)
         bad |= fail(s, "OAuthASSigningKey is required: no signing key configured");
-    if (c->store_short == OAS_STORE_DBD || c->store_long == OAS_STORE_DBD)
-        bad |= fail(s, "OAuthASStore dbd: the mod_dbd backend is not available in this build; "
-                       "use OAuthASStore shm");
     for (hi = c->clients ? apr_hash_first(ptemp, c->clients) : NULL; hi; hi = apr_hash_next(hi)) {
         const oas_client_t *cl = apr_hash_this_val(hi);
         for (i = 0; cl->audiences && i < cl->audiences->nelts; i++) {

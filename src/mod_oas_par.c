@@ -13,7 +13,7 @@
 
 int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
 {
-    oas_store_t *st = oas_mod_store_short(iss);
+    oas_store_t *st = oas_mod_store_short(r, iss);
     const oas_client_t *c;
     apr_table_t *form;
     oas_authz_req_t *req;

@@ -1,18 +1,17 @@
 /* mod_oauth_as: store selection and store-failure responses. */
+#include "mod_oas_dbd.h"
 #include "mod_oas_request.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_store.h"
 
-oas_store_t *oas_mod_store_short(const oas_issuer_t *iss)
+oas_store_t *oas_mod_store_short(request_rec *r, const oas_issuer_t *iss)
 {
-    (void)iss; /* the dbd backend comes with OAuthASStore dbd */
-    return oas_mod_shm_store();
+    return iss->store_short == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
 }
 
-oas_store_t *oas_mod_store_long(const oas_issuer_t *iss)
+oas_store_t *oas_mod_store_long(request_rec *r, const oas_issuer_t *iss)
 {
-    (void)iss;
-    return oas_mod_shm_store();
+    return iss->store_long == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
 }
 
 int oas_mod_store_failure(request_rec *r, apr_status_t rv, const char *what, int json)

@@ -7,10 +7,11 @@
 #include "oas_conf.h"
 #include "oas_store.h"
 
-/* The store for short-lived state (codes, request_uris, transactions). */
-oas_store_t *oas_mod_store_short(const oas_issuer_t *iss);
+/* The store for short-lived state (codes, request_uris, transactions). NULL when the
+ * database cannot be reached (logged): callers answer 503. */
+oas_store_t *oas_mod_store_short(request_rec *r, const oas_issuer_t *iss);
 /* The store for long-lived state (refresh tokens, remembered consents, revocations). */
-oas_store_t *oas_mod_store_long(const oas_issuer_t *iss);
+oas_store_t *oas_mod_store_long(request_rec *r, const oas_issuer_t *iss);
 
 /* Logs a store failure and answers 503 with Retry-After (JSON when json, else a page). */
 int oas_mod_store_failure(request_rec *r, apr_status_t rv, const char *what, int json);

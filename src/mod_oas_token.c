@@ -51,7 +51,7 @@ int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request
 void oas_mod_revoke_family(request_rec *r, const oas_issuer_t *iss, const char *family,
                            const char *why)
 {
-    oas_store_t *lst = oas_mod_store_long(iss);
+    oas_store_t *lst = oas_mod_store_long(r, iss);
 
     if (family && lst && oas_store_del(lst, r->pool, OAS_NS_FAMILY, family) == APR_SUCCESS)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OAS_LOGNO(00134)
@@ -63,7 +63,7 @@ void oas_mod_revoke_family(request_rec *r, const oas_issuer_t *iss, const char *
 static void revoke_replayed(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c,
                             const char *code, const char *verifier)
 {
-    oas_store_t *st = oas_mod_store_short(iss), *lst = oas_mod_store_long(iss);
+    oas_store_t *st = oas_mod_store_short(r, iss), *lst = oas_mod_store_long(r, iss);
     char *val;
     apr_size_t len;
     json_t *t;
@@ -93,7 +93,7 @@ static void revoke_replayed(request_rec *r, const oas_issuer_t *iss, const oas_c
 static apr_status_t new_refresh_token(const char **prt, request_rec *r, const oas_issuer_t *iss,
                                       const oas_client_t *c, oas_grant_t *g)
 {
-    oas_store_t *lst = oas_mod_store_long(iss);
+    oas_store_t *lst = oas_mod_store_long(r, iss);
     const char *json;
     apr_status_t rv;
 
@@ -117,7 +117,7 @@ static apr_status_t new_refresh_token(const char **prt, request_rec *r, const oa
 static int send_tokens(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c,
                        const oas_grant_t *g, const char *jti, const char *refresh_token)
 {
-    oas_store_t *st = oas_mod_store_long(iss);
+    oas_store_t *st = oas_mod_store_long(r, iss);
     oas_tokens_t tok;
 
     if (oas_token_mint(&tok, r->pool, iss, c, g, jti, apr_time_sec(apr_time_now())) !=
@@ -157,7 +157,7 @@ static int wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t *p
 static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
                                     const oas_client_t *c, apr_table_t *form)
 {
-    oas_store_t *st = oas_mod_store_short(iss);
+    oas_store_t *st = oas_mod_store_short(r, iss);
     const char *code = apr_table_get(form, "code");
     const char *verifier = apr_table_get(form, "code_verifier");
     const char *ru = apr_table_get(form, "redirect_uri");
@@ -236,7 +236,7 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
 static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c,
                                apr_table_t *form)
 {
-    oas_store_t *lst = oas_mod_store_long(iss);
+    oas_store_t *lst = oas_mod_store_long(r, iss);
     const char *rt = apr_table_get(form, "refresh_token");
     const char *scope = apr_table_get(form, "scope");
     const char *jti, *new_rt = NULL, *marker;

@@ -20,7 +20,7 @@ static apr_int64_t now_sec(void)
 static json_t *live_access_token(request_rec *r, const oas_issuer_t *iss, const char *tok,
                                  json_t **prec)
 {
-    oas_store_t *lst = oas_mod_store_long(iss);
+    oas_store_t *lst = oas_mod_store_long(r, iss);
     json_t *c, *rec = NULL;
     const char *fam;
     char *v;
@@ -49,7 +49,7 @@ static json_t *live_access_token(request_rec *r, const oas_issuer_t *iss, const 
 /* A live refresh token of ours: its grant, else NULL. */
 static oas_grant_t *live_refresh_token(request_rec *r, const oas_issuer_t *iss, const char *tok)
 {
-    oas_store_t *lst = oas_mod_store_long(iss);
+    oas_store_t *lst = oas_mod_store_long(r, iss);
     oas_grant_t *g;
     char *v;
     apr_size_t n;
@@ -166,7 +166,7 @@ int oas_mod_revoke(request_rec *r, const oas_issuer_t *iss)
     }
     else if ((at = live_access_token(r, iss, tok, NULL)) && oas_json_str(at, "client_id") &&
              !strcmp(oas_json_str(at, "client_id"), c->id)) {
-        oas_store_t *lst = oas_mod_store_long(iss);
+        oas_store_t *lst = oas_mod_store_long(r, iss);
         if (!lst || oas_store_put(lst, r->pool, OAS_NS_REVOKED, oas_json_str(at, "jti"), "", 0,
                                   apr_time_from_sec(oas_json_int(at, "exp", 0) + 1)))
             return oas_mod_store_failure(r, APR_EGENERAL, "revoking an access token", 1);

@@ -11,7 +11,7 @@ APACHE2=/usr/sbin/apache2
 
 [ -f "$MODULE" ] || { echo "demo: $MODULE is missing; run 'make run' (it builds first)" >&2; exit 1; }
 
-mkdir -p "$DEMO/run" "$DEMO/htdocs"
+mkdir -p "$DEMO/run" "$DEMO/htdocs" "$DEMO/data"
 if [ ! -f "$DEMO/tls.crt" ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
         -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
@@ -44,6 +44,8 @@ if [ "$(id -u)" -eq 0 ]; then
     RUN_AS='User nobody\nGroup nogroup'
     chmod 755 "$DEMO" "$DEMO/htdocs"
     chmod 644 "$DEMO/users.htpasswd" "$DEMO/htdocs/callback.html"
+    # the SQLite database (and its WAL files) are written by the children
+    chown -R nobody:nogroup "$DEMO/data"
 fi
 
 sed -e "s|@DEMO@|$DEMO|g" -e "s|@PORT@|$PORT|g" -e "s|@MODULE@|$MODULE|g" \

@@ -1,0 +1,299 @@
+/* mod_oauth_as: `OAuthASStore dbd` glue (STYLE.md C16, P16, P17). mod_dbd owns the
+ * connections and prepares our statements on each; we create the tables they need before
+ * mod_dbd opens its first connection in a child, and build a store per request. */
+#include "mod_oas_private.h"
+
+#include <apr_atomic.h>
+#include <apr_dbd.h>
+#include <apr_strings.h>
+#include <mod_dbd.h>
+#include <unistd.h>
+#include <unixd.h>
+#include <util_cfgtree.h>
+
+#include "mod_oas_config.h"
+#include "mod_oas_dbd.h"
+#include "oas_store_dbd.h"
+
+#define SCHEMA_RETRY_SEC 10 /* a child retries a failed table creation at most this often */
+#define STORE_KEY "oauth_as-dbd-store"
+
+/* Where the tables live: mod_dbd keeps DBDriver/DBDParams private, so they are read from
+ * the configuration tree (public API) for the child_init table creation. */
+typedef struct {
+    server_rec *s;
+    const char *driver;
+    const char *params;
+} dbd_target_t;
+
+/* Set at config time (check_config) in the parent, read-only in children (P8). */
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+static apr_array_header_t *targets; /* dbd_target_t, in pconf */
+/* Per process (each child has its copy after fork). */
+static oas_dbd_purge_t purge_state;
+static volatile apr_uint32_t schema_ok;    /* the tables were seen in this process */
+static volatile apr_uint32_t schema_tried; /* apr_time_sec() of the last attempt */
+
+static apr_status_t forget_targets(void *data)
+{
+    (void)data;
+    targets = NULL;
+    dbd_acquire = NULL;
+    return APR_SUCCESS;
+}
+
+/* The last DBDriver/DBDParams among a list of directives and the containers in it that are
+ * not other virtual hosts or per-directory sections (<IfModule>, <IfDefine> bodies). */
+static void scan(const ap_directive_t *d, const char **pdriver, const char **pparams)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "DBDriver"))
+            *pdriver = d->args;
+        else if (!strcasecmp(d->directive, "DBDParams"))
+            *pparams = d->args;
+        else if (d->first_child && !strncasecmp(d->directive, "<If", 3))
+            scan(d->first_child, pdriver, pparams);
+    }
+}
+
+static const ap_directive_t *find_vhost(const ap_directive_t *d, const server_rec *s)
+{
+    for (; d && s->defn_name; d = d->next) {
+        const ap_directive_t *v;
+        if (!strcasecmp(d->directive, "<VirtualHost") && d->line_num == (int)s->defn_line_number &&
+            d->filename && !strcmp(d->filename, s->defn_name))
+            return d;
+        if (d->first_child && !strncasecmp(d->directive, "<If", 3) &&
+            (v = find_vhost(d->first_child, s)))
+            return v;
+    }
+    return NULL;
+}
+
+/* DBD arguments are raw text: a quoted "host=... user=..." keeps its quotes in args. */
+static const char *unquote(apr_pool_t *p, const char *a)
+{
+    apr_size_t n = a ? strlen(a) : 0;
+    if (n >= 2 && (a[0] == '"' || a[0] == '\'') && a[n - 1] == a[0])
+        return apr_pstrmemdup(p, a + 1, n - 2);
+    return a;
+}
+
+static int fail(server_rec *s, const char *msg)
+{
+    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL, OAS_LOGNO(00200) "%s (%s:%d)",
+                 msg, s->defn_name ? s->defn_name : "main server", s->defn_line_number);
+    return 1;
+}
+
+int oas_mod_dbd_check_config(apr_pool_t *pconf, server_rec *s)
+{
+    APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    server_rec *vs;
+    int bad = 0;
+    int i;
+
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    targets = apr_array_make(pconf, 2, sizeof(dbd_target_t));
+    apr_pool_cleanup_register(pconf, NULL, forget_targets, apr_pool_cleanup_null);
+    for (vs = s; vs; vs = vs->next) {
+        const oas_issuer_t *iss = oas_mod_issuer(vs);
+        const char *driver = NULL, *params = NULL;
+        const ap_directive_t *vh;
+        dbd_target_t *t;
+
+        if (!iss->issuer || (iss->store_short != OAS_STORE_DBD && iss->store_long != OAS_STORE_DBD))
+            continue;
+        if (!prepare || !dbd_acquire) {
+            bad |= fail(vs, "OAuthASStore dbd needs mod_dbd: add `LoadModule dbd_module "
+                            "modules/mod_dbd.so` with DBDriver and DBDParams");
+            continue;
+        }
+        scan(ap_conftree, &driver, &params);
+        if (vs->is_virtual && (vh = find_vhost(ap_conftree, vs)))
+            scan(vh->first_child, &driver, &params);
+        if (!driver) {
+            bad |= fail(vs, "OAuthASStore dbd needs a database: DBDriver (sqlite3 or pgsql) and "
+                            "DBDParams are not set for this server");
+            continue;
+        }
+        for (i = 0; oas_dbd_statements[i].label; i++)
+            prepare(vs, oas_dbd_statements[i].sql, oas_dbd_statements[i].label);
+        t = apr_array_push(targets);
+        t->s = vs;
+        t->driver = unquote(pconf, driver);
+        t->params = unquote(pconf, params ? params : "");
+    }
+    return bad;
+}
+
+/* Creates the tables of every configured database; logs and returns the first failure. */
+static apr_status_t ensure_schemas(apr_pool_t *p)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    for (i = 0; targets && i < targets->nelts; i++) {
+        const dbd_target_t *t = &APR_ARRAY_IDX(targets, i, dbd_target_t);
+        const apr_dbd_driver_t *driver;
+        apr_dbd_t *handle = NULL;
+        const char *err = NULL;
+        apr_status_t r2;
+
+        if (i > 0 && !strcmp(t->driver, APR_ARRAY_IDX(targets, i - 1, dbd_target_t).driver) &&
+            !strcmp(t->params, APR_ARRAY_IDX(targets, i - 1, dbd_target_t).params))
+            continue; /* the same database as the previous server */
+        if ((r2 = apr_dbd_get_driver(p, t->driver, &driver)) != APR_SUCCESS)
+            err = "no such apr_dbd driver";
+        else if ((r2 = apr_dbd_open_ex(driver, p, t->params, &handle, &err)) != APR_SUCCESS)
+            err = err ? err : "cannot connect";
+        else {
+            r2 = oas_dbd_schema_ensure(&err, p, driver, handle);
+            apr_dbd_close(driver, handle);
+        }
+        if (r2 != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, r2, t->s, OAS_LOGNO(00201)
+                         "OAuthASStore dbd: cannot create or check the tables in the %s "
+                         "database: %s",
+                         t->driver, err ? err : "unknown error");
+            rv = r2;
+        }
+    }
+    return rv;
+}
+
+/* A SQLite file the parent (root) created must stay writable by the children (User). */
+static void give_to_children(apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; targets && geteuid() == 0 && i < targets->nelts; i++) {
+        const dbd_target_t *t = &APR_ARRAY_IDX(targets, i, dbd_target_t);
+        if (strcmp(t->driver, "sqlite3") || !*t->params || *t->params == ':')
+            continue;
+        if (chown(t->params, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0)
+            ap_log_perror(APLOG_MARK, APLOG_WARNING, errno, p, OAS_LOGNO(00205)
+                          "OAuthASStore dbd: cannot give %s to the server's User", t->params);
+    }
+}
+
+apr_status_t oas_mod_dbd_post_config(apr_pool_t *ptemp)
+{
+    /* Before any child exists: children then only read the schema while mod_dbd prepares
+     * our statements, and never race each other creating it. A database that is down
+     * now is not fatal: children and requests try again. */
+    if (targets && targets->nelts) {
+        schema_ok = ensure_schemas(ptemp) == APR_SUCCESS;
+        give_to_children(ptemp);
+    }
+    return APR_SUCCESS;
+}
+
+void oas_mod_dbd_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_pool_t *p;
+
+    (void)s;
+    if (!targets || targets->nelts == 0 || schema_ok)
+        return; /* created by the parent */
+    apr_pool_create(&p, pchild);
+    schema_tried = (apr_uint32_t)apr_time_sec(apr_time_now());
+    if (ensure_schemas(p) == APR_SUCCESS)
+        schema_ok = 1;
+    apr_pool_destroy(p);
+}
+
+/* The database was unreachable when this child started: try again, rarely, from a request. */
+static void retry_schema(request_rec *r)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t last = apr_atomic_read32(&schema_tried);
+
+    if (apr_atomic_read32(&schema_ok) || now - last < SCHEMA_RETRY_SEC ||
+        apr_atomic_cas32(&schema_tried, now, last) != last)
+        return;
+    if (ensure_schemas(r->pool) == APR_SUCCESS)
+        apr_atomic_set32(&schema_ok, 1);
+}
+
+typedef struct {
+    request_rec *r;
+    ap_dbd_t *dbd;
+    int failed;
+} req_dbd_t;
+
+static void log_db_error(void *baton, const char *op, int rc, const char *msg)
+{
+    req_dbd_t *rd = baton;
+    rd->failed = 1;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, rd->r, OAS_LOGNO(00202)
+                  "OAuthASStore dbd: %s failed in the database (%d): %s", op, rc,
+                  msg ? msg : "no message");
+}
+
+/* After a failed statement, before mod_dbd takes the connection back (cleanups run in
+ * reverse order): apr_dbd_pgsql's check_conn quietly reconnects a broken connection with
+ * PQreset, which loses the server-side prepared statements while mod_dbd keeps using it.
+ * Preparing ours again makes the connection whole once the database is back; while it is
+ * down the prepares fail and the old entries stay. */
+static apr_status_t reprepare(void *data)
+{
+    req_dbd_t *rd = data;
+    int i;
+
+    if (!rd->failed || strcmp(apr_dbd_name(rd->dbd->driver), "pgsql"))
+        return APR_SUCCESS;
+    for (i = 0; oas_dbd_statements[i].label; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        if (apr_dbd_prepare(rd->dbd->driver, rd->dbd->pool, rd->dbd->handle,
+                            oas_dbd_statements[i].sql, oas_dbd_statements[i].label, &stmt) ||
+            !stmt)
+            break;
+        apr_hash_set(rd->dbd->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
+    }
+    return APR_SUCCESS;
+}
+
+oas_store_t *oas_mod_dbd_store(request_rec *r)
+{
+    oas_store_t *st = NULL;
+    req_dbd_t *rd;
+    ap_dbd_t *dbd;
+    void *cached = NULL;
+    int nrows;
+
+    apr_pool_userdata_get(&cached, STORE_KEY, r->pool);
+    if (cached)
+        return *(oas_store_t **)cached; /* NULL again when this request already failed */
+    cached = apr_pcalloc(r->pool, sizeof(oas_store_t *));
+    apr_pool_userdata_setn(cached, STORE_KEY, NULL, r->pool);
+
+    if (!dbd_acquire)
+        return NULL; /* refused at check_config; never reached */
+    if (!(dbd = dbd_acquire(r))) {
+        retry_schema(r);
+        dbd = dbd_acquire(r);
+    }
+    if (!dbd) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00203)
+                      "OAuthASStore dbd: mod_dbd has no database connection (database down or "
+                      "unreachable, see mod_dbd's message); answering 503");
+        return NULL;
+    }
+    /* SQLite serializes writers: wait for the lock instead of failing with SQLITE_BUSY */
+    if (!strcmp(apr_dbd_name(dbd->driver), "sqlite3"))
+        apr_dbd_query(dbd->driver, dbd->handle, &nrows, "PRAGMA busy_timeout = 5000");
+    rd = apr_pcalloc(r->pool, sizeof(*rd));
+    rd->r = r;
+    rd->dbd = dbd;
+    apr_pool_cleanup_register(r->pool, rd, reprepare, apr_pool_cleanup_null);
+    if (oas_dbd_store_make(&st, r->pool, dbd->driver, dbd->handle, dbd->prepared, &purge_state,
+                           log_db_error, rd) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00204)
+                      "OAuthASStore dbd: the oauth_as_* statements are not prepared on this "
+                      "connection");
+        return NULL;
+    }
+    *(oas_store_t **)cached = st;
+    return st;
+}

@@ -1,0 +1,58 @@
+/* mod_oauth_as: the database store behind oas_store.h (STYLE.md C16), over any apr_dbd
+ * handle (mod_dbd's pooled connections in the module, an in-memory sqlite3 in unit tests).
+ * Core file: APR-util only, no httpd headers. */
+#ifndef OAS_STORE_DBD_H
+#define OAS_STORE_DBD_H
+
+#include <apr_dbd.h>
+#include <apr_hash.h>
+
+#include "oas_store.h"
+
+/* Bumped when the tables change; oauth_as_schema holds the version a database has. */
+#define OAS_DBD_SCHEMA_VERSION 1
+
+/* Expired rows are purged by one statement, at most this often per process. */
+#define OAS_DBD_PURGE_INTERVAL apr_time_from_sec(60)
+
+/* The statements the store runs, each under an `oauth_as_*` label. The glue registers
+ * them with ap_dbd_prepare() at config time; tests prepare them with apr_dbd_prepare(). */
+typedef struct {
+    const char *label;
+    const char *sql; /* portable: %s parameters, valid for sqlite3 (>= 3.35) and pgsql */
+} oas_dbd_stmt_t;
+
+/** The statements, terminated by { NULL, NULL }. */
+extern const oas_dbd_stmt_t oas_dbd_statements[];
+
+/* Per-process purge state, shared by every store built in the process; lock-free. */
+typedef struct {
+    volatile apr_uint32_t last; /* apr_time_sec() of the last purge (low 32 bits) */
+} oas_dbd_purge_t;
+
+/* Called once per failed database call, e.g. to log apr_dbd_error() through httpd. */
+typedef void oas_dbd_error_fn(void *baton, const char *op, int rc, const char *msg);
+
+/** Create the tables if they are missing and check the schema version (idempotent; safe to
+ * race with other processes and hosts: a losing CREATE is retried as a version check).
+ * @param perr  on failure, what went wrong (in p)
+ * @return APR_SUCCESS; APR_EGENERAL when the database refuses; APR_EINVAL when the
+ *         schema is newer than this module (a downgrade) */
+apr_status_t oas_dbd_schema_ensure(const char **perr, apr_pool_t *p,
+                                   const apr_dbd_driver_t *driver, apr_dbd_t *handle);
+
+/** A store over one connection. Everything is allocated in p, which must not outlive the
+ * connection (for mod_dbd: r->pool, STYLE.md P9).
+ * @param prepared  label -> apr_dbd_prepared_t *, holding every oas_dbd_statements label
+ * @param purge     per-process purge state, or NULL to never purge
+ * @param errfn     optional error callback with its baton
+ * @return APR_EINVAL when a statement is missing from prepared */
+apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_driver_t *driver,
+                                apr_dbd_t *handle, apr_hash_t *prepared, oas_dbd_purge_t *purge,
+                                oas_dbd_error_fn *errfn, void *baton);
+
+/** Delete every expired row now (also done by the store, see OAS_DBD_PURGE_INTERVAL).
+ * @param pn  rows deleted (may be NULL) */
+apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p);
+
+#endif

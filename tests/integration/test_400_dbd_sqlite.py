@@ -1,0 +1,91 @@
+"""OAuthASStore dbd on SQLite (issue 7): the standard flows with everything in the database and
+with `shm dbd`, durability of refresh tokens across a full restart, single-use codes under a
+concurrent burst, a config without mod_dbd refused by `apache2 -t`."""
+
+import concurrent.futures
+import os
+
+import pytest
+
+import dbd_flow as f
+from oauth_conf import sqlite_dbd, standard_conf
+
+
+def dbd_conf(store):
+    return lambda h: standard_conf(h, OAuthASStore=store, extra=sqlite_dbd(h))
+
+
+@pytest.mark.parametrize("store", ["dbd", "shm dbd"])
+def test_400_flows(httpd_factory, store):
+    h = httpd_factory(dbd_conf(store))
+    code, verifier = f.code_for_pub1(h)
+    r = f.redeem(h, code, verifier)
+    assert r.status_code == 200, r.text
+    tok = r.json()
+    assert tok["access_token"].startswith("ey") and tok["refresh_token"]
+    r2 = f.refresh(h, tok["refresh_token"])
+    assert r2.status_code == 200, r2.text
+    assert r2.json()["refresh_token"] != tok["refresh_token"]        # pub1 always rotates
+    assert f.refresh(h, tok["refresh_token"]).json()["error"] == "invalid_grant"
+    # the replayed old token revoked the family: the new one is dead too
+    assert f.refresh(h, r2.json()["refresh_token"]).status_code == 400
+    # a code is single-use
+    assert f.redeem(h, code, verifier).json()["error"] == "invalid_grant"
+    # PAR: the request_uri works once
+    verifier, challenge = f.pkce()
+    r = f.par(h, dict(f.PUB, response_type="code", scope="openid", state="p",
+                      code_challenge=challenge, code_challenge_method="S256"))
+    assert r.status_code == 201, r.text
+    ru = r.json()["request_uri"]
+    code = f.authorize(h, {"client_id": "pub1", "request_uri": ru})
+    assert f.redeem(h, code, verifier).status_code == 200
+    # the tables are in the SQLite file, owned by the children's user when we are root
+    db = os.path.join(h.datadir, "oas.sqlite")
+    assert os.path.getsize(db) > 0
+    if os.geteuid() == 0:
+        assert os.stat(db).st_uid != 0
+
+
+def test_401_refresh_token_and_consent_survive_restart(httpd_factory):
+    h = httpd_factory(dbd_conf("shm dbd"))
+    code, verifier = f.code_for_pub1(h)
+    rt = f.redeem(h, code, verifier).json()["refresh_token"]
+    h.restart()   # a full stop and start: shm is gone, the database stays
+    r = f.refresh(h, rt)
+    assert r.status_code == 200, r.text
+    # the remembered consent survived too: /authorize answers with a code at once
+    verifier, challenge = f.pkce()
+    r = f.session().get(h.issuer + "/authorize", verify=h.ca, allow_redirects=False,
+                        auth=("alice", "alice-password"), timeout=10,
+                        params=dict(f.PUB, response_type="code", scope=f.SCOPE, state="x",
+                                    code_challenge=challenge, code_challenge_method="S256"))
+    assert r.status_code == 302 and "code=" in r.headers["Location"], r.text[:300]
+
+
+def test_402_concurrent_redemptions_one_winner(httpd_factory):
+    h = httpd_factory(dbd_conf("dbd"))
+    code, verifier = f.code_for_pub1(h)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=50) as ex:
+        results = list(ex.map(lambda _: f.redeem(h, code, verifier), range(50)))
+    statuses = sorted(r.status_code for r in results)
+    assert statuses.count(200) == 1, statuses
+    assert statuses.count(400) == 49, statuses       # invalid_grant, never a 5xx
+    assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
+
+
+def test_403_dbd_without_mod_dbd_fails_configtest(httpd_factory):
+    h = httpd_factory(dbd_conf("dbd"), start=False)
+    h.write_config()
+    text = open(h.conf).read().replace("LoadModule dbd_module", "#LoadModule dbd_module")
+    text = text.replace("DBDriver ", "#DBDriver ").replace("DBDParams ", "#DBDParams ")
+    open(h.conf, "w").write(text)
+    rc, out = h._apache("-t")
+    assert rc != 0
+    assert "OAuthASStore dbd needs mod_dbd" in out, out
+
+
+def test_404_dbd_without_dbdriver_fails_configtest(httpd_factory):
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStore="dbd"), start=False)
+    rc, out = h.configtest()
+    assert rc != 0
+    assert "DBDriver" in out, out

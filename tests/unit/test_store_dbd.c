@@ -1,0 +1,400 @@
+/* Unit tests: the database store (oas_store_dbd.c) through the oas_store.h interface, on
+ * sqlite3 (in memory, and a file shared by threads racing for one take). */
+#include "unit.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <apr_atomic.h>
+#include <apr_dbd.h>
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+
+#include "oas_store_dbd.h"
+
+#define NS OAS_NS_TEST
+#define HOUR apr_time_from_sec(3600)
+
+typedef struct {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    apr_hash_t *prepared;
+} conn_t;
+
+static int errors_seen;
+
+/* Registered before any statement is prepared, so it runs after their finalizers. */
+static apr_status_t close_conn(void *data)
+{
+    conn_t *c = data;
+    apr_dbd_close(c->driver, c->handle);
+    return APR_SUCCESS;
+}
+
+static void count_error(void *baton, const char *op, int rc, const char *msg)
+{
+    (void)baton;
+    (void)op;
+    (void)rc;
+    (void)msg;
+    errors_seen++;
+}
+
+/* A connection with the schema and every statement prepared, like mod_dbd gives. */
+static conn_t *mkconn(apr_pool_t *p, const char *params)
+{
+    conn_t *c = apr_pcalloc(p, sizeof(*c));
+    const char *err;
+    int i;
+
+    assert_int_equal(apr_dbd_init(p), APR_SUCCESS);
+    assert_int_equal(apr_dbd_get_driver(p, "sqlite3", &c->driver), APR_SUCCESS);
+    assert_int_equal(apr_dbd_open(c->driver, p, params, &c->handle), APR_SUCCESS);
+    apr_pool_cleanup_register(p, c, close_conn, apr_pool_cleanup_null);
+    assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_SUCCESS);
+    c->prepared = apr_hash_make(p);
+    for (i = 0; oas_dbd_statements[i].label; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        assert_int_equal(apr_dbd_prepare(c->driver, p, c->handle, oas_dbd_statements[i].sql,
+                                         oas_dbd_statements[i].label, &stmt),
+                         0);
+        apr_hash_set(c->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
+    }
+    return c;
+}
+
+static oas_store_t *mkstore(apr_pool_t *p, conn_t *c, oas_dbd_purge_t *purge)
+{
+    oas_store_t *st;
+    assert_int_equal(oas_dbd_store_make(&st, p, c->driver, c->handle, c->prepared, purge,
+                                        count_error, NULL),
+                     APR_SUCCESS);
+    return st;
+}
+
+static int count_rows(apr_pool_t *p, conn_t *c)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int n = -1;
+
+    assert_int_equal(apr_dbd_select(c->driver, p, c->handle, &res,
+                                    "SELECT COUNT(*) FROM oauth_as_store", 0),
+                     0);
+    while (apr_dbd_get_row(c->driver, p, res, &row, -1) == 0)
+        n = atoi(apr_dbd_get_entry(c->driver, row, 0));
+    return n;
+}
+
+static void test_basic(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, mkconn(p, ":memory:"), NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char *v;
+    apr_size_t n;
+    static const char bkey[] = {'a', '\0', 'b'};
+
+    assert_string_equal(st->name, "dbd");
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v1", 2, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_int_equal(n, 2);
+    assert_string_equal(v, "v1");
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "a much longer value", 19, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "a much longer value");
+    assert_int_equal(oas_store_put(st, p, NS, "k", "s", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "s");
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+
+    assert_int_equal(oas_store_put(st, p, NS, "e", "", 0, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "e", &v, &n), APR_SUCCESS);
+    assert_int_equal(n, 0);
+    assert_string_equal(v, "");
+    assert_int_equal(oas_store_take(st, p, NS, "e", NULL, NULL), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "d", "x", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_del(st, p, NS, "d"), APR_SUCCESS);
+    assert_int_equal(oas_store_del(st, p, NS, "d"), APR_NOTFOUND);
+
+    assert_int_equal(st->put(st, p, NS, bkey, 3, "B", 1, exp), APR_SUCCESS);
+    assert_int_equal(st->get(st, p, NS, bkey, 1, &v, &n), APR_NOTFOUND);
+    assert_int_equal(st->get(st, p, NS, bkey, 3, &v, &n), APR_SUCCESS);
+
+    assert_int_equal(st->put(st, p, 256, "k", 1, "v", 1, exp), APR_EINVAL);
+    assert_int_equal(st->put(st, p, NS, NULL, 1, "v", 1, exp), APR_EINVAL);
+    assert_int_equal(st->put(st, p, NS, "k", 1, NULL, 1, exp), APR_EINVAL);
+    assert_int_equal(st->get(st, NULL, NS, "k", 1, &v, &n), APR_EINVAL);
+    assert_int_equal(errors_seen, 0);
+}
+
+static void test_put_new(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, mkconn(p, ":memory:"), NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(oas_store_put_new(st, p, NS, "k", "one", 3, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put_new(st, p, NS, "k", "two", 3, exp), APR_EEXIST);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "one");
+    assert_int_equal(oas_store_del(st, p, NS, "k"), APR_SUCCESS);
+    assert_int_equal(oas_store_put_new(st, p, NS, "k", "two", 3, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "old", "x", 1, apr_time_now() - 1), APR_SUCCESS);
+    assert_int_equal(oas_store_put_new(st, p, NS, "old", "y", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "old", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "y");
+}
+
+static void test_namespaces(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, mkconn(p, ":memory:"), NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(oas_store_put(st, p, OAS_NS_CODE, "s3cret", "code", 4, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, OAS_NS_REQUEST_URI, "s3cret", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_put_new(st, p, OAS_NS_REQUEST_URI, "s3cret", "par", 3, exp),
+                     APR_SUCCESS);
+    assert_int_equal(oas_store_take(st, p, OAS_NS_REQUEST_URI, "s3cret", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "par");
+    assert_int_equal(oas_store_get(st, p, OAS_NS_CODE, "s3cret", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "code");
+}
+
+/* Expired rows are never returned, taken or deleted, and the purge removes them. */
+static void test_expiry_and_purge(void **state)
+{
+    apr_pool_t *p = *state;
+    conn_t *c = mkconn(p, ":memory:");
+    oas_dbd_purge_t purge = {0};
+    oas_store_t *st = mkstore(p, c, &purge);
+    char *v;
+    apr_size_t n;
+    int gone;
+
+    assert_int_equal(oas_store_put(st, p, NS, "past", "x", 1, apr_time_now() - 1), APR_SUCCESS);
+    assert_true(purge.last != 0); /* the first write ran the purge and set the clock */
+    assert_int_equal(oas_store_get(st, p, NS, "past", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_take(st, p, NS, "past", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_del(st, p, NS, "past"), APR_NOTFOUND);
+    assert_int_equal(oas_store_put(st, p, NS, "soon", "x", 1, apr_time_now() + 1000), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "live", "x", 1, apr_time_now() + HOUR),
+                     APR_SUCCESS);
+    apr_sleep(5000);
+    assert_int_equal(oas_store_take(st, p, NS, "soon", &v, &n), APR_NOTFOUND);
+    assert_int_equal(count_rows(p, c), 3); /* within the interval: not purged yet */
+    assert_int_equal(oas_dbd_store_purge(&gone, st, p), APR_SUCCESS);
+    assert_int_equal(gone, 2);
+    assert_int_equal(count_rows(p, c), 1);
+    purge.last = 0; /* the interval has passed: the next write purges by itself */
+    assert_int_equal(oas_store_put(st, p, NS, "old2", "x", 1, apr_time_now() - 1), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "new", "x", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    assert_int_equal(count_rows(p, c), 3);
+    purge.last = 0;
+    assert_int_equal(oas_store_put(st, p, NS, "new", "y", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    assert_int_equal(count_rows(p, c), 2);
+}
+
+static void fill(unsigned char *buf, apr_size_t len, unsigned int seed)
+{
+    apr_size_t i;
+    for (i = 0; i < len; i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = (unsigned char)(seed >> 16);
+    }
+}
+
+/* Values are bytes: binary, NULs, invalid UTF-8 and large JSON round-trip exactly. */
+static void test_values_round_trip(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, mkconn(p, ":memory:"), NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    apr_size_t sizes[] = {1, 2, 3, 127, 128, 129, 4096, 65536};
+    unsigned char *big = apr_palloc(p, 65536);
+    static const char json[] = "{\"sub\":\"al\xc3\xaf" "ce\",\"scope\":\"openid\",\"n\":1}";
+    static const char nul[] = {'a', '\0', 'b'};
+    char *v;
+    apr_size_t n;
+    size_t i;
+
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        fill(big, sizes[i], (unsigned int)i);
+        assert_int_equal(oas_store_put(st, p, NS, "bin", big, sizes[i], exp), APR_SUCCESS);
+        assert_int_equal(oas_store_get(st, p, NS, "bin", &v, &n), APR_SUCCESS);
+        assert_int_equal(n, sizes[i]);
+        assert_memory_equal(v, big, sizes[i]);
+        assert_int_equal(v[n], '\0');
+    }
+    assert_int_equal(oas_store_put(st, p, NS, "nul", nul, 3, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_take(st, p, NS, "nul", &v, &n), APR_SUCCESS);
+    assert_int_equal(n, 3);
+    assert_memory_equal(v, nul, 3);
+    assert_int_equal(oas_store_put(st, p, NS, "json", json, strlen(json), exp), APR_SUCCESS);
+    assert_int_equal(oas_store_take(st, p, NS, "json", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, json);
+    /* a quote in a value is data, never SQL */
+    assert_int_equal(oas_store_put(st, p, NS, "q'); DROP TABLE oauth_as_store; --", "it's", 4,
+                     exp),
+                     APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "q'); DROP TABLE oauth_as_store; --", &v, &n),
+                     APR_SUCCESS);
+    assert_string_equal(v, "it's");
+}
+
+/* Schema: idempotent, versioned, a newer database refused; missing statements refused. */
+static void test_schema(void **state)
+{
+    apr_pool_t *p = *state;
+    conn_t *c = mkconn(p, ":memory:");
+    oas_store_t *st;
+    const char *err;
+    int nrows;
+
+    assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_SUCCESS);
+    assert_null(err);
+    assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows,
+                                   "UPDATE oauth_as_schema SET version = 99"),
+                     0);
+    assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_EINVAL);
+    assert_non_null(strstr(err, "99"));
+    apr_hash_set(c->prepared, "oauth_as_take", APR_HASH_KEY_STRING, NULL);
+    assert_int_equal(oas_dbd_store_make(&st, p, c->driver, c->handle, c->prepared, NULL, NULL,
+                                        NULL),
+                     APR_EINVAL);
+    assert_null(st);
+}
+
+/* The database fails under the store: an error, reported once per call, never a crash. */
+static void test_db_errors(void **state)
+{
+    apr_pool_t *p = *state;
+    conn_t *c = mkconn(p, ":memory:");
+    oas_store_t *st = mkstore(p, c, NULL);
+    char *v;
+    apr_size_t n;
+    int nrows;
+
+    errors_seen = 0;
+    assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows, "DROP TABLE oauth_as_store"), 0);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, apr_time_now() + HOUR), APR_EGENERAL);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_EGENERAL);
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_EGENERAL);
+    assert_int_equal(oas_store_del(st, p, NS, "k"), APR_EGENERAL);
+    assert_int_equal(errors_seen, 4);
+    errors_seen = 0;
+}
+
+/* ---- one key taken by many threads, each with its own connection to one file ---- */
+
+#define RACERS 8
+#define RACE_KEYS 40
+
+typedef struct {
+    const char *path;
+    apr_pool_t *p;
+    volatile apr_uint32_t *go, *wins, *errors;
+} racer_t;
+
+static void *APR_THREAD_FUNC race_thread(apr_thread_t *t, void *data)
+{
+    racer_t *rc = data;
+    conn_t *c;
+    oas_store_t *st;
+    int i;
+
+    (void)t;
+    c = apr_pcalloc(rc->p, sizeof(*c));
+    apr_dbd_get_driver(rc->p, "sqlite3", &c->driver);
+    if (apr_dbd_open(c->driver, rc->p, rc->path, &c->handle) != APR_SUCCESS) {
+        apr_atomic_inc32(rc->errors);
+        return NULL;
+    }
+    apr_pool_cleanup_register(rc->p, c, close_conn, apr_pool_cleanup_null);
+    apr_dbd_query(c->driver, c->handle, &i, "PRAGMA busy_timeout = 10000");
+    c->prepared = apr_hash_make(rc->p);
+    for (i = 0; oas_dbd_statements[i].label; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        apr_dbd_prepare(c->driver, rc->p, c->handle, oas_dbd_statements[i].sql,
+                        oas_dbd_statements[i].label, &stmt);
+        apr_hash_set(c->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
+    }
+    if (oas_dbd_store_make(&st, rc->p, c->driver, c->handle, c->prepared, NULL, NULL, NULL)) {
+        apr_atomic_inc32(rc->errors);
+        return NULL;
+    }
+    while (!apr_atomic_read32(rc->go))
+        apr_sleep(100);
+    for (i = 0; i < RACE_KEYS; i++) {
+        apr_status_t rv = oas_store_take(st, rc->p, NS, apr_itoa(rc->p, i), NULL, NULL);
+        if (rv == APR_SUCCESS)
+            apr_atomic_inc32(rc->wins);
+        else if (rv != APR_NOTFOUND)
+            apr_atomic_inc32(rc->errors);
+    }
+    return NULL;
+}
+
+static void test_race_threads(void **state)
+{
+    apr_pool_t *p = *state;
+    static volatile apr_uint32_t go, wins, errors;
+    char tmpl[] = "/tmp/oas-dbd-XXXXXX";
+    apr_thread_t *threads[RACERS];
+    racer_t racers[RACERS];
+    const char *path;
+    oas_store_t *st;
+    conn_t *c;
+    int fd = mkstemp(tmpl);
+    int i;
+
+    assert_true(fd >= 0);
+    close(fd);
+    path = apr_pstrdup(p, tmpl);
+    c = mkconn(p, path);
+    st = mkstore(p, c, NULL);
+    for (i = 0; i < RACE_KEYS; i++)
+        assert_int_equal(oas_store_put(st, p, NS, apr_itoa(p, i), "v", 1, apr_time_now() + HOUR),
+                         APR_SUCCESS);
+    go = wins = errors = 0;
+    for (i = 0; i < RACERS; i++) {
+        racers[i].path = path;
+        apr_pool_create(&racers[i].p, p);
+        racers[i].go = &go;
+        racers[i].wins = &wins;
+        racers[i].errors = &errors;
+        assert_int_equal(apr_thread_create(&threads[i], NULL, race_thread, &racers[i], p),
+                         APR_SUCCESS);
+    }
+    apr_atomic_set32(&go, 1);
+    for (i = 0; i < RACERS; i++) {
+        apr_status_t trv;
+        assert_int_equal(apr_thread_join(&trv, threads[i]), APR_SUCCESS);
+    }
+    assert_int_equal(errors, 0);
+    assert_int_equal(wins, RACE_KEYS); /* every key taken exactly once */
+    assert_int_equal(count_rows(p, c), 0);
+    unlink(path);
+    unlink(apr_pstrcat(p, path, "-wal", NULL));
+    unlink(apr_pstrcat(p, path, "-shm", NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_basic),          UNIT_TEST(test_put_new),
+        UNIT_TEST(test_namespaces),     UNIT_TEST(test_expiry_and_purge),
+        UNIT_TEST(test_values_round_trip), UNIT_TEST(test_schema),
+        UNIT_TEST(test_db_errors),      UNIT_TEST(test_race_threads),
+    };
+    return UNIT_RUN(tests);
+}
