@@ -23,10 +23,12 @@ import re
 import urllib.parse
 
 import pytest
+import requests
 
 from flow3 import parse_forms, session
 from harness import MODULES_DIR, free_port
 from oauth_conf import USERS, standard_conf
+from test_190_readme import demo  # noqa: F401  (fixture: tools/demo.sh on a free port)
 
 RP_CLIENT = "rp-openidc"
 RP_SECRET = "rp-openidc-secret-3c9e51"
@@ -207,3 +209,33 @@ def test_deny_starts_no_session(httpd_factory):
     assert not any(c.name.startswith("mod_auth_openidc_session") for c in s.cookies)
     r = s.get(h.rp_url + "/app/", allow_redirects=False, timeout=10)
     assert r.status_code == 302 and r.headers["Location"].startswith(h.issuer + "/authorize?")
+
+
+def test_demo_app_and_api(demo):
+    """`make run`'s demo: https://localhost:PORT/app/ behind mod_auth_openidc (client demo-rp),
+    and the app's "Call the API" link reaching /api/ behind mod_oauth2 with the access token."""
+    workdir, port = demo
+    base = f"https://localhost:{port}"
+    s = requests.Session()
+    s.trust_env = False
+    s.verify = str(workdir / "demo" / "tls.crt")
+    auth = ("demo", "demo")
+    r = s.get(base + "/app/", allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and r.headers["Location"].startswith(base + "/authorize?")
+    r = s.get(r.headers["Location"], auth=auth, allow_redirects=False, timeout=10)
+    assert r.status_code == 200 and "Demo app (mod_auth_openidc)" in r.text, r.text[:500]
+    form = parse_forms(r.text)[0]
+    action = urllib.parse.urljoin(r.url, html.unescape(form["action"] or r.url))
+    r = s.post(action, data=dict(form["hidden"], decision="allow"), auth=auth,
+               allow_redirects=False, timeout=10)
+    assert r.headers["Location"].startswith(base + "/app/redirect_uri?code="), r.headers
+    r = s.get(r.headers["Location"], allow_redirects=True, timeout=20)
+    assert r.status_code == 200 and r.url == base + "/app/", (r.status_code, r.url)
+    assert '<dd id="sub">demo</dd>' in r.text and '<dd id="email">demo@example.test</dd>' in r.text
+    assert 'href="/app/api/"' in r.text
+    r = s.get(base + "/app/api/", allow_redirects=False, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
+    assert r.json()["sub"] == "demo" and r.json()["client_id"] == "demo-rp", r.text
+    # the API itself wants a bearer token
+    r = s.get(base + "/api/", allow_redirects=False, timeout=10)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
