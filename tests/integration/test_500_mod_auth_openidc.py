@@ -26,8 +26,9 @@ import pytest
 import requests
 
 from flow3 import parse_forms, session
-from harness import MODULES_DIR, free_port
+from harness import MODULES_DIR
 from oauth_conf import USERS, standard_conf
+from third_party import second_port
 from test_190_readme import demo  # noqa: F401  (fixture: tools/demo.sh on a free port)
 
 RP_CLIENT = "rp-openidc"
@@ -44,10 +45,9 @@ APP_PAGE = """<!doctype html>
 """
 
 
-def rp_body(h, keys, method="GET"):
+def rp_body(h, keys, method="GET", ca_bundle=None):
     """standard_conf + an RP client + the RP vhost (port kept in h.rp_port across retries)."""
-    if not getattr(h, "rp_port", None):
-        h.rp_port = free_port()
+    h.rp_port = second_port(h)
     rp = f"https://localhost:{h.rp_port}"
     h.rp_url = rp
     h.rp_redirect = rp + "/app/redirect_uri"
@@ -80,7 +80,7 @@ Listen 127.0.0.1:{h.rp_port}
     </Directory>
 
     OIDCProviderMetadataURL {h.issuer}/.well-known/openid-configuration
-    OIDCCABundlePath "{h.ca}"
+    OIDCCABundlePath "{ca_bundle or h.ca}"
     OIDCSSLValidateServer On
     OIDCClientID {RP_CLIENT}
     OIDCClientSecret {RP_SECRET}
@@ -106,8 +106,8 @@ Listen 127.0.0.1:{h.rp_port}
     return standard_conf(h, keys=keys, extra=client) + vhost
 
 
-def start(httpd_factory, keys, method="GET"):
-    return httpd_factory(lambda h: rp_body(h, keys, method), extra_modules=("dir",))
+def start(httpd_factory, keys, method="GET", **kw):
+    return httpd_factory(lambda h: rp_body(h, keys, method, **kw), extra_modules=("dir",))
 
 
 def browser(h):
@@ -239,3 +239,15 @@ def test_demo_app_and_api(demo):
     # the API itself wants a bearer token
     r = s.get(base + "/api/", allow_redirects=False, timeout=10)
     assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.allow_log("auth_openidc:error")
+def test_rp_verifies_our_certificate(httpd_factory):
+    """OIDCSSLValidateServer stays On: with the system CA bundle instead of our self-signed
+    certificate, mod_auth_openidc cannot fetch the discovery document and sends nobody to
+    /authorize (so the logins above really ran over verified TLS)."""
+    h = start(httpd_factory, ("es256",), ca_bundle="/etc/ssl/certs/ca-certificates.crt")
+    r = browser(h).get(h.rp_url + "/app/", allow_redirects=False, timeout=20)
+    assert r.status_code >= 500 and "Location" not in r.headers, (r.status_code, r.headers)
+    assert "/.well-known/openid-configuration" not in open(h.accesslog).read()
+    assert "SSL certificate problem" in h.error_log()

@@ -27,8 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from flow6 import (authorize, client_credentials, introspect, jwt_claims, redeem, revoke,
                    session)
-from harness import MODULES_DIR, free_port
+from harness import MODULES_DIR
 from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
+from third_party import second_port
 
 API_PAGE = """{"sub": "<!--#echo var="OAUTH2_CLAIM_sub" -->", \
 "aud": "<!--#echo var="OAUTH2_CLAIM_aud" -->", "remote_user": "<!--#echo var="REMOTE_USER" -->"}
@@ -43,8 +44,7 @@ LOG_AUTHZ = "AH01631"   # mod_authz_core: Require oauth2_claim not satisfied
 
 
 def rs_body(h, **overrides):
-    if not getattr(h, "rs_port", None):
-        h.rs_port = free_port()
+    h.rs_port = second_port(h)
     h.rs_url = f"https://localhost:{h.rs_port}"
     docs = h.path("rs-htdocs")
     os.makedirs(docs, exist_ok=True)
