@@ -11,7 +11,7 @@ APACHE2=/usr/sbin/apache2
 
 [ -f "$MODULE" ] || { echo "demo: $MODULE is missing; run 'make run' (it builds first)" >&2; exit 1; }
 
-mkdir -p "$DEMO/run" "$DEMO/htdocs" "$DEMO/data"
+mkdir -p "$DEMO/run" "$DEMO/htdocs/app" "$DEMO/htdocs/api" "$DEMO/data"
 if [ ! -f "$DEMO/tls.crt" ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
         -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
@@ -21,6 +21,8 @@ fi
 if [ ! -f "$DEMO/signing-es256.pem" ]; then
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$DEMO/signing-es256.pem"
 fi
+[ -f "$DEMO/rp-passphrase" ] || openssl rand -hex 24 > "$DEMO/rp-passphrase"
+RP_PASSPHRASE=$(cat "$DEMO/rp-passphrase")
 [ -f "$DEMO/users.htpasswd" ] || htpasswd -cbB "$DEMO/users.htpasswd" demo demo 2>/dev/null
 cat > "$DEMO/htdocs/callback.html" <<'HTML'
 <!doctype html>
@@ -38,18 +40,47 @@ read from the address bar by the browser, nothing on the server handles them.</p
 </body></html>
 HTML
 
+# The relying party's page (mod_auth_openidc passes the ID token's claims as OIDC_CLAIM_*)
+# and the API's answer (mod_oauth2 passes the access token's claims as OAUTH2_CLAIM_*).
+cat > "$DEMO/htdocs/app/index.shtml" <<'HTML'
+<!doctype html>
+<html><head><meta charset="utf-8"><title>Demo app</title>
+<style>
+  body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; color: #222; }
+  dt { font-weight: 600; margin-top: .6rem; } dd { margin-left: 0; font-family: monospace; }
+  a.button { display: inline-block; margin-top: 1.5rem; padding: .6rem 1.2rem; border-radius: 6px;
+             background: #1a5fb4; color: #fff; text-decoration: none; }
+</style></head>
+<body>
+<h1>Hello, <span id="user"><!--#echo var="OIDC_CLAIM_name" --></span></h1>
+<p>This page is protected by mod_auth_openidc; you signed in at the authorization server
+<code><!--#echo var="OIDC_CLAIM_iss" --></code>. Claims of your ID token:</p>
+<dl>
+  <dt>sub</dt><dd id="sub"><!--#echo var="OIDC_CLAIM_sub" --></dd>
+  <dt>email</dt><dd id="email"><!--#echo var="OIDC_CLAIM_email" --></dd>
+  <dt>name</dt><dd id="name"><!--#echo var="OIDC_CLAIM_name" --></dd>
+</dl>
+<a class="button" id="call-api" href="/app/api/">Call the API with my access token</a>
+</body></html>
+HTML
+cat > "$DEMO/htdocs/api/index.shtml" <<'JSON'
+{"message": "hello from the API (mod_oauth2)", "sub": "<!--#echo var="OAUTH2_CLAIM_sub" -->", "client_id": "<!--#echo var="OAUTH2_CLAIM_client_id" -->", "scope": "<!--#echo var="OAUTH2_CLAIM_scope" -->"}
+JSON
+
 # Children run as nobody when we are root; they read htdocs and the htpasswd file.
 RUN_AS=
 if [ "$(id -u)" -eq 0 ]; then
     RUN_AS='User nobody\nGroup nogroup'
-    chmod 755 "$DEMO" "$DEMO/htdocs"
-    chmod 644 "$DEMO/users.htpasswd" "$DEMO/htdocs/callback.html"
+    chmod 755 "$DEMO" "$DEMO/htdocs" "$DEMO/htdocs/app" "$DEMO/htdocs/api"
+    chmod 644 "$DEMO/users.htpasswd" "$DEMO/htdocs/callback.html" \
+        "$DEMO/htdocs/app/index.shtml" "$DEMO/htdocs/api/index.shtml"
     # the SQLite database (and its WAL files) are written by the children
     chown -R nobody:nogroup "$DEMO/data"
 fi
 
 sed -e "s|@DEMO@|$DEMO|g" -e "s|@PORT@|$PORT|g" -e "s|@MODULE@|$MODULE|g" \
     -e "s|@MODULES_DIR@|/usr/lib/apache2/modules|g" -e "s|@RUN_AS@|$RUN_AS|g" \
+    -e "s|@RP_PASSPHRASE@|$RP_PASSPHRASE|g" \
     conf/demo.conf.in > "$DEMO/httpd.conf"
 
 ISS=https://localhost:$PORT
@@ -62,6 +93,10 @@ mod_oauth_as demo — issuer $ISS   (user demo / password demo; Ctrl-C stops)
   metadata:  curl --cacert demo/tls.crt $ISS/.well-known/openid-configuration
   JWKS:      curl --cacert demo/tls.crt $ISS/.well-known/jwks.json
 
+  the app (mod_auth_openidc, client demo-rp): $ISS/app/   -> sign in, allow, "Call the API"
+  the API (mod_oauth2):                       $ISS/api/   (needs Authorization: Bearer <access token>)
+
+  by hand, as the client demo-app:
   1. open in a browser (accept the self-signed certificate, log in as demo/demo):
      $ISS/authorize?response_type=code&client_id=demo-app&redirect_uri=$REDIRECT&scope=openid%20profile%20email&state=xyz&nonce=n1&code_challenge=$CHALLENGE&code_challenge_method=S256
   2. redeem the code shown on the callback page:

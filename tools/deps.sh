@@ -12,6 +12,7 @@ PACKAGES=(
     curl openssl
     python3-pytest python3-requests python3-cryptography
     postgresql
+    libapache2-mod-auth-openidc libapache2-mod-oauth2
 )
 
 missing=()

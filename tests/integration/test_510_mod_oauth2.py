@@ -1,0 +1,220 @@
+"""Issue 8: a real resource server, Debian's mod_oauth2 (liboauth2), accepts our tokens.
+
+One httpd: the main server (TLS) is the AS of standard_conf; a second TLS <VirtualHost> on its
+own port is the resource server, /api/... protected by mod_oauth2 (AuthType oauth2):
+
+    /api/jwks/        OAuth2TokenVerify jwks_uri <our JWKS>        Require valid-user
+    /api/aud/         OAuth2TokenVerify jwks_uri <our JWKS>        Require oauth2_claim aud:urn:test:api
+    /api/introspect/  OAuth2TokenVerify introspect <our /oauth/introspect>, as svc1
+                      (client_secret_basic)                         Require valid-user
+
+Each serves a mod_include page printing the claims mod_oauth2 passes on (OAUTH2_CLAIM_sub,
+OAUTH2_CLAIM_aud).  liboauth2 1.4.5 has no CA-bundle option for these URLs, so the RS fetches
+our JWKS / calls introspection with *.ssl_verify=false (loopback only; a deployment with a
+public CA keeps the default, verification on).  expiry=1 keeps mod_oauth2's cache of token
+validation results (default: much longer) out of the revocation test's way.
+"""
+
+import base64
+import json
+import os
+import time
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from flow6 import (authorize, client_credentials, introspect, jwt_claims, redeem, revoke,
+                   session)
+from harness import MODULES_DIR
+from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
+from third_party import second_port
+
+API_PAGE = """{"sub": "<!--#echo var="OAUTH2_CLAIM_sub" -->", \
+"aud": "<!--#echo var="OAUTH2_CLAIM_aud" -->", "remote_user": "<!--#echo var="REMOTE_USER" -->"}
+"""
+
+
+# mod_oauth2 logs every rejected token at [error] level: these lines are expected where a
+# test presents a bad token (the harness fails a test on any other [error] line).
+LOG_EXPIRED = '"exp" validation failure'
+LOG_INACTIVE = '"active" boolean object with value "false"'
+LOG_AUTHZ = "AH01631"   # mod_authz_core: Require oauth2_claim not satisfied
+
+
+def rs_body(h, **overrides):
+    h.rs_port = second_port(h)
+    h.rs_url = f"https://localhost:{h.rs_port}"
+    docs = h.path("rs-htdocs")
+    os.makedirs(docs, exist_ok=True)
+    with open(os.path.join(docs, "api.shtml"), "w") as f:
+        f.write(API_PAGE)
+    jwks = (f"OAuth2TokenVerify jwks_uri {h.issuer}/.well-known/jwks.json "
+            "jwks_uri.ssl_verify=false&verify.exp=required&verify.iss=skip&expiry=1")
+    intro = (f"OAuth2TokenVerify introspect {h.issuer}/oauth/introspect "
+             "introspect.ssl_verify=false&introspect.auth=client_secret_basic"
+             f"&client_id=svc1&client_secret={SVC1_SECRET}&expiry=1")
+    vhost = f"""
+LoadModule oauth2_module {MODULES_DIR}/mod_oauth2.so
+LoadModule include_module {MODULES_DIR}/mod_include.so
+
+Listen 127.0.0.1:{h.rs_port}
+<VirtualHost 127.0.0.1:{h.rs_port}>
+    ServerName localhost:{h.rs_port}
+    SSLEngine on
+    DocumentRoot "{docs}"
+    <Directory "{docs}">
+        Require all granted
+        Options +Includes
+        AddOutputFilter INCLUDES .shtml
+        ForceType application/json
+    </Directory>
+    AliasMatch "^/api/(jwks|aud|introspect)/$" "{docs}/api.shtml"
+
+    <Location /api/jwks/>
+        AuthType oauth2
+        {jwks}
+        Require valid-user
+    </Location>
+    <Location /api/aud/>
+        AuthType oauth2
+        {jwks}
+        Require oauth2_claim aud:{RESOURCE}
+    </Location>
+    <Location /api/introspect/>
+        AuthType oauth2
+        {intro}
+        Require valid-user
+    </Location>
+</VirtualHost>
+"""
+    return standard_conf(h, **overrides) + vhost
+
+
+@pytest.fixture
+def rs(httpd_factory):
+    return httpd_factory(rs_body)
+
+
+def call(h, where, token):
+    s = session(h)
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return s.get(f"{h.rs_url}/api/{where}/", headers=headers, timeout=10,
+                 allow_redirects=False)
+
+
+def assert_ok(r, sub):
+    assert r.status_code == 200, (r.status_code, r.headers, r.text[:300])
+    body = json.loads(r.text)
+    assert body["sub"] == sub and body["remote_user"] == sub, body
+    return body
+
+
+def assert_401(r):
+    assert r.status_code == 401, (r.status_code, r.headers, r.text[:300])
+    assert r.headers.get("WWW-Authenticate", "").startswith("Bearer"), r.headers
+
+
+def cc_token(h, **data):
+    r = client_credentials(h, **data)
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+# ---- a valid token gets the API's answer -----------------------------------------------------
+
+@pytest.mark.parametrize("where", ["jwks", "aud", "introspect"])
+def test_client_credentials_token_accepted(rs, where):
+    at = cc_token(rs, resource=RESOURCE)
+    assert jwt_claims(at)["aud"] in (RESOURCE, [RESOURCE])
+    body = assert_ok(call(rs, where, at), "svc1")
+    assert body["aud"] == RESOURCE
+
+
+@pytest.mark.parametrize("param", ["resource", "audience"])
+@pytest.mark.parametrize("where", ["jwks", "aud", "introspect"])
+def test_code_flow_token_accepted(rs, where, param):
+    a = authorize(rs, "conf1", "openid api.read", extra={param: RESOURCE})
+    r = redeem(rs, "conf1", a)
+    assert r.status_code == 200, r.text
+    at = r.json()["access_token"]
+    assert jwt_claims(at)["sub"] == "alice"
+    body = assert_ok(call(rs, where, at), "alice")
+    assert body["aud"] == RESOURCE
+
+
+@pytest.mark.parametrize("where", ["jwks", "aud", "introspect"])
+def test_no_token_401(rs, where):
+    assert_401(call(rs, where, None))
+
+
+# ---- expired, revoked, wrongly signed, other audience -------------------------------------
+
+@pytest.mark.allow_log(LOG_EXPIRED, LOG_INACTIVE)
+@pytest.mark.parametrize("where", ["jwks", "introspect"])
+def test_expired_token_401(httpd_factory, where):
+    h = httpd_factory(lambda h: rs_body(h, OAuthASAccessTokenLifetime=2))
+    at = cc_token(h, resource=RESOURCE)
+    assert_ok(call(h, where, at), "svc1")
+    exp = jwt_claims(at)["exp"]
+    while time.time() < exp + 1.2:
+        time.sleep(0.2)
+    assert_401(call(h, where, at))
+
+
+@pytest.mark.allow_log(LOG_INACTIVE)
+def test_revoked_token_401_with_introspection(rs):
+    at = cc_token(rs, resource=RESOURCE)
+    assert_ok(call(rs, "introspect", at), "svc1")
+    r = revoke(rs, "svc1", at)
+    assert r.status_code == 200, r.text
+    assert introspect(rs, at).json() == {"active": False}
+    time.sleep(1.2)   # mod_oauth2's validation cache (expiry=1)
+    assert_401(call(rs, "introspect", at))
+    # a JWKS-only resource server cannot know: the signature is still good (documented limit)
+    assert_ok(call(rs, "jwks", at), "svc1")
+
+
+def _b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def _resign(token, key):
+    """The token's header and payload, signed with another ES256 key (same kid)."""
+    head, payload, _ = token.split(".")
+    signing_input = f"{head}.{payload}".encode()
+    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+    return f"{head}.{payload}.{_b64u(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+@pytest.mark.allow_log(LOG_INACTIVE)
+@pytest.mark.parametrize("where", ["jwks", "aud", "introspect"])
+def test_wrongly_signed_token_401(rs, where):
+    at = cc_token(rs, resource=RESOURCE)
+    other = ec.generate_private_key(ec.SECP256R1())
+    assert_401(call(rs, where, _resign(at, other)))
+
+
+@pytest.mark.allow_log(LOG_INACTIVE)
+@pytest.mark.parametrize("where", ["jwks", "aud", "introspect"])
+def test_tampered_token_401(rs, where):
+    at = cc_token(rs, resource=RESOURCE)
+    head, payload, sig = at.split(".")
+    claims = jwt_claims(at)
+    claims["sub"] = "alice"
+    forged = f"{head}.{_b64u(json.dumps(claims).encode())}.{sig}"
+    assert_401(call(rs, where, forged))
+
+
+@pytest.mark.allow_log(LOG_AUTHZ)
+def test_other_audience_rejected(rs):
+    # client_credentials without resource: aud is the issuer, not urn:test:api
+    at = cc_token(rs)
+    assert RESOURCE not in (jwt_claims(at)["aud"] if isinstance(jwt_claims(at)["aud"], list)
+                            else [jwt_claims(at)["aud"]])
+    # the signature is ours: a resource server that checks no audience accepts it ...
+    assert_ok(call(rs, "jwks", at), "svc1")
+    # ... Require oauth2_claim aud:urn:test:api does not
+    r = call(rs, "aud", at)
+    assert r.status_code == 401, (r.status_code, r.headers, r.text[:300])
