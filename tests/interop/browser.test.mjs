@@ -31,7 +31,7 @@ async function launch() {
   return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
 }
 
-test('log in through the consent page in Chromium, redeem the code, call userinfo', async () => {
+test('Chromium: app, consent page (deny, then allow), callback; code redeemed, userinfo', async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const { context, close } = await launch();
   const problems = [];   // console errors (CSP violations show up here) and page errors
@@ -83,7 +83,20 @@ test('log in through the consent page in Chromium, redeem the code, call userinf
     await page.screenshot({ path: consentShot, fullPage: true });
     console.log(`screenshot: ${consentShot}`);
 
-    // Allow: back at the app's callback page with a code and our state.
+    // Deny first: back at the app with access_denied and no code (RFC 6749 §4.1.2.1).
+    await deny.click();
+    await page.waitForURL((u) => u.href.startsWith(env('REDIRECT_URI')));
+    const denied = new URL(page.url());
+    assert.equal(denied.searchParams.get('error'), 'access_denied');
+    assert.equal(denied.searchParams.get('state'), env('STATE'));
+    assert.equal(denied.searchParams.get('iss'), ISSUER);
+    assert.equal(denied.searchParams.get('code'), null);
+
+    // Log in again (a denial is not remembered: the consent page comes back), then Allow:
+    // back at the app's callback page with a code and our state.
+    await page.goto(env('APP_URL'));
+    await page.getByRole('link', { name: 'Log in' }).click();
+    await page.waitForURL((u) => u.href.startsWith(ISSUER + '/authorize'));
     await allow.click();
     await page.waitForURL((u) => u.href.startsWith(env('REDIRECT_URI')));
     const cb = new URL(page.url());
