@@ -228,9 +228,14 @@ static int consent_decision(request_rec *r, const oas_issuer_t *iss, apr_table_t
     const char *gj;
     apr_status_t rv;
 
+    /* Our pages send Referrer-Policy: no-referrer, under which browsers serialize the Origin
+     * of the page's own form POST as "null" (Fetch: "serializing a request origin"); Chromium
+     * adds Sec-Fetch-Site: same-origin, which no page can forge.  So "null" passes only with
+     * that; any other Origin must be our own. */
     if ((site && !strcmp(site, "cross-site")) ||
-        (origin && strcmp(origin, apr_pstrcat(r->pool, ap_http_scheme(r), "://",
-                                              apr_table_get(r->headers_in, "Host"), NULL))))
+        (origin && !(site && !strcmp(origin, "null") && !strcmp(site, "same-origin")) &&
+         strcmp(origin, apr_pstrcat(r->pool, ap_http_scheme(r), "://",
+                                    apr_table_get(r->headers_in, "Host"), NULL))))
         return error_page(r, HTTP_FORBIDDEN, "Request refused",
                           "The consent form was submitted from another site.");
     if (!txn || !csrf || !decision)

@@ -4,7 +4,8 @@ set -euo pipefail
 
 # Build: apxs (apache2-dev), APR/APR-util, jansson, OpenSSL; unit tests: cmocka.
 # Tests and demo: httpd itself and its modules, the DBD drivers (OAuthASStore dbd on sqlite3
-# and PostgreSQL), htpasswd (apache2-utils), curl/openssl CLIs, Debian's pytest + requests.
+# and PostgreSQL), htpasswd (apache2-utils), curl/openssl CLIs, Debian's pytest + requests;
+# chromium: the browser of the interop test (driven by playwright-core, never a downloaded one).
 PACKAGES=(
     apache2 apache2-dev apache2-utils
     libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
@@ -13,7 +14,23 @@ PACKAGES=(
     python3-pytest python3-requests python3-cryptography
     postgresql
     libapache2-mod-auth-openidc libapache2-mod-oauth2
+    chromium
 )
+# Interop tests (tests/interop, run by the pytest wrappers with `npm ci`): Node.js >= 20 and npm.
+# The machine images ship Node 20 with its npm; only a machine without node gets Debian's.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    PACKAGES+=(nodejs npm)
+fi
+
+# openid-client v6 and playwright-core need Node.js 20 or newer (Debian 12's own is 18).
+check_node() {
+    local v
+    v=$(node --version 2>/dev/null || true)
+    if [[ ! "$v" =~ ^v([0-9]+)\. ]] || [ "${BASH_REMATCH[1]}" -lt 20 ]; then
+        echo "deps: Node.js >= 20 is needed for tests/interop, found '${v:-none}'" >&2
+        exit 1
+    fi
+}
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -22,7 +39,8 @@ for p in "${PACKAGES[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "deps: all ${#PACKAGES[@]} packages installed"
+    check_node
+    echo "deps: all ${#PACKAGES[@]} packages installed, node $(node --version)"
     exit 0
 fi
 echo "deps: installing ${missing[*]}"
@@ -53,4 +71,5 @@ for p in "${missing[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$status" = "install ok installed" ] || { echo "deps: $p failed to install" >&2; exit 1; }
 done
+check_node
 echo "deps: done"
