@@ -15,7 +15,9 @@
 #include "mod_oas_dbd.h"
 #include "oas_store_dbd.h"
 
-#define SCHEMA_RETRY_SEC 10 /* a child retries a failed table creation at most this often */
+/* A child whose start found the database down retries the table check at most this often,
+ * from a request that got no connection (mod_dbd itself tries to connect on every request). */
+#define SCHEMA_RETRY_SEC 1
 #define STORE_KEY "oauth_as-dbd-store"
 
 /* Where the tables live: mod_dbd keeps DBDriver/DBDParams private, so they are read from
