@@ -19,6 +19,7 @@
  * from a request that got no connection (mod_dbd itself tries to connect on every request). */
 #define SCHEMA_RETRY_SEC 1
 #define STORE_KEY "oauth_as-dbd-store"
+#define SQLITE_CONNECT_TRIES 50 /* x 20 ms: a connection refused on a locked SQLite file */
 
 /* Where the tables live: mod_dbd keeps DBDriver/DBDParams private, so they are read from
  * the configuration tree (public API) for the child_init table creation. */
@@ -263,6 +264,18 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
     return APR_SUCCESS;
 }
 
+static int uses_sqlite(const server_rec *s)
+{
+    int i;
+
+    for (i = 0; targets && i < targets->nelts; i++) {
+        const dbd_target_t *t = &APR_ARRAY_IDX(targets, i, dbd_target_t);
+        if (t->s == s)
+            return !strcmp(t->driver, "sqlite3");
+    }
+    return 0;
+}
+
 oas_store_t *oas_mod_dbd_store(request_rec *r)
 {
     oas_store_t *st = NULL;
@@ -270,6 +283,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     ap_dbd_t *dbd;
     void *cached = NULL;
     int nrows;
+    int i;
 
     apr_pool_userdata_get(&cached, STORE_KEY, r->pool);
     if (cached)
@@ -281,6 +295,14 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
         return NULL; /* refused at check_config; never reached */
     if (!(dbd = dbd_acquire(r))) {
         retry_schema(r);
+        dbd = dbd_acquire(r);
+    }
+    /* mod_dbd prepares our statements as it connects, before anyone can set a busy timeout:
+     * with SQLite that fails while another process holds the file's exclusive lock for a
+     * moment (the last connection to close checkpoints the WAL, e.g. children exiting in a
+     * graceful restart). mod_dbd connects again on every acquire: wait like busy_timeout. */
+    for (i = 0; !dbd && i < SQLITE_CONNECT_TRIES && uses_sqlite(r->server); i++) {
+        apr_sleep(apr_time_from_msec(20));
         dbd = dbd_acquire(r);
     }
     if (!dbd) {
