@@ -196,3 +196,24 @@ def test_414_database_down_at_start(httpd_factory, pg):
     tables = pg.run("psql", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-At",
                     "-d", "oauth_as_late", "-c", "SELECT version FROM oauth_as_schema").stdout
     assert tables.strip() == "1"
+
+
+def test_415_graceful_on_postgres(cluster):
+    """A graceful restart re-registers the statements with mod_dbd (check_config runs again):
+    the new generation's connections must prepare them once and serve; a code issued before
+    is redeemed after, on either node."""
+    a, b = cluster
+    code, verifier = f.code_for_pub1(a)
+    verifier2, challenge = f.pkce()
+    r = f.par(b, dict(f.PUB, response_type="code", scope=f.SCOPE, state="p",
+                      code_challenge=challenge, code_challenge_method="S256"))
+    assert r.status_code == 201, r.text
+    for _ in range(2):
+        a.graceful()
+    assert f.redeem(a, code, verifier).status_code == 200
+    code = f.authorize(a, {"client_id": "pub1", "request_uri": r.json()["request_uri"]})
+    assert f.redeem(b, code, verifier2).status_code == 200
+    for _ in range(6):
+        code, verifier = f.code_for_pub1(a)
+        r = f.redeem(a, code, verifier)
+        assert r.status_code == 200, r.text
