@@ -15,8 +15,11 @@
 #include "mod_oas_dbd.h"
 #include "oas_store_dbd.h"
 
-#define SCHEMA_RETRY_SEC 10 /* a child retries a failed table creation at most this often */
+/* A child whose start found the database down retries the table check at most this often,
+ * from a request that got no connection (mod_dbd itself tries to connect on every request). */
+#define SCHEMA_RETRY_SEC 1
 #define STORE_KEY "oauth_as-dbd-store"
+#define SQLITE_CONNECT_TRIES 50 /* x 20 ms: a connection refused on a locked SQLite file */
 
 /* Where the tables live: mod_dbd keeps DBDriver/DBDParams private, so they are read from
  * the configuration tree (public API) for the child_init table creation. */
@@ -219,39 +222,58 @@ static void retry_schema(request_rec *r)
 typedef struct {
     request_rec *r;
     ap_dbd_t *dbd;
-    int failed;
 } req_dbd_t;
 
 static void log_db_error(void *baton, const char *op, int rc, const char *msg)
 {
     req_dbd_t *rd = baton;
-    rd->failed = 1;
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, rd->r, OAS_LOGNO(00202)
                   "OAuthASStore dbd: %s failed in the database (%d): %s", op, rc,
                   msg ? msg : "no message");
 }
 
-/* After a failed statement, before mod_dbd takes the connection back (cleanups run in
- * reverse order): apr_dbd_pgsql's check_conn quietly reconnects a broken connection with
- * PQreset, which loses the server-side prepared statements while mod_dbd keeps using it.
- * Preparing ours again makes the connection whole once the database is back; while it is
- * down the prepares fail and the old entries stay. */
-static apr_status_t reprepare(void *data)
+/* Called by the store when a statement failed (pgsql only). apr_dbd_pgsql notices a server
+ * that went away (database restarted) only when a statement fails; mod_dbd's next
+ * apr_dbd_check_conn then quietly reconnects with PQreset, which loses the server-side
+ * prepared statements while mod_dbd keeps the connection. Here: reconnect now if the
+ * connection is broken, and prepare ours again, so the store can go on within this request.
+ * On a healthy connection the prepares fail ("already exists"), so other failures are not
+ * retried; while the database is down the reconnect fails and the old entries stay. */
+static apr_status_t recover(void *baton, const char *op, int rc, const char *msg)
 {
-    req_dbd_t *rd = data;
+    req_dbd_t *rd = baton;
+    ap_dbd_t *dbd = rd->dbd;
+    apr_status_t rv;
     int i;
 
-    if (!rd->failed || strcmp(apr_dbd_name(rd->dbd->driver), "pgsql"))
-        return APR_SUCCESS;
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, rd->r, OAS_LOGNO(00206)
+                  "OAuthASStore dbd: %s failed on a pooled connection (%d): %s; reconnecting "
+                  "and preparing the statements again", op, rc, msg ? msg : "no message");
+    if ((rv = apr_dbd_check_conn(dbd->driver, rd->r->pool, dbd->handle)) != APR_SUCCESS)
+        return rv;
     for (i = 0; oas_dbd_statements[i].label; i++) {
         apr_dbd_prepared_t *stmt = NULL;
-        if (apr_dbd_prepare(rd->dbd->driver, rd->dbd->pool, rd->dbd->handle,
-                            oas_dbd_statements[i].sql, oas_dbd_statements[i].label, &stmt) ||
+        if (apr_dbd_prepare(dbd->driver, dbd->pool, dbd->handle, oas_dbd_statements[i].sql,
+                            oas_dbd_statements[i].label, &stmt) ||
             !stmt)
-            break;
-        apr_hash_set(rd->dbd->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
+            return APR_EGENERAL;
+        apr_hash_set(dbd->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
     }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, rd->r, OAS_LOGNO(00207)
+                  "OAuthASStore dbd: connection repaired, running %s again", op);
     return APR_SUCCESS;
+}
+
+static int uses_sqlite(const server_rec *s)
+{
+    int i;
+
+    for (i = 0; targets && i < targets->nelts; i++) {
+        const dbd_target_t *t = &APR_ARRAY_IDX(targets, i, dbd_target_t);
+        if (t->s == s)
+            return !strcmp(t->driver, "sqlite3");
+    }
+    return 0;
 }
 
 oas_store_t *oas_mod_dbd_store(request_rec *r)
@@ -261,6 +283,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     ap_dbd_t *dbd;
     void *cached = NULL;
     int nrows;
+    int i;
 
     apr_pool_userdata_get(&cached, STORE_KEY, r->pool);
     if (cached)
@@ -272,6 +295,14 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
         return NULL; /* refused at check_config; never reached */
     if (!(dbd = dbd_acquire(r))) {
         retry_schema(r);
+        dbd = dbd_acquire(r);
+    }
+    /* mod_dbd prepares our statements as it connects, before anyone can set a busy timeout:
+     * with SQLite that fails while another process holds the file's exclusive lock for a
+     * moment (the last connection to close checkpoints the WAL, e.g. children exiting in a
+     * graceful restart). mod_dbd connects again on every acquire: wait like busy_timeout. */
+    for (i = 0; !dbd && i < SQLITE_CONNECT_TRIES && uses_sqlite(r->server); i++) {
+        apr_sleep(apr_time_from_msec(20));
         dbd = dbd_acquire(r);
     }
     if (!dbd) {
@@ -286,7 +317,6 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     rd = apr_pcalloc(r->pool, sizeof(*rd));
     rd->r = r;
     rd->dbd = dbd;
-    apr_pool_cleanup_register(r->pool, rd, reprepare, apr_pool_cleanup_null);
     if (oas_dbd_store_make(&st, r->pool, dbd->driver, dbd->handle, dbd->prepared, &purge_state,
                            log_db_error, rd) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00204)
@@ -294,6 +324,8 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
                       "connection");
         return NULL;
     }
+    if (!strcmp(apr_dbd_name(dbd->driver), "pgsql"))
+        oas_dbd_store_set_recover(st, recover);
     *(oas_store_t **)cached = st;
     return st;
 }

@@ -51,7 +51,10 @@ typedef struct {
     apr_dbd_prepared_t *stmt[S_COUNT];
     oas_dbd_purge_t *purge;
     oas_dbd_error_fn *errfn;
+    oas_dbd_recover_fn *recover;
     void *baton;
+    apr_hash_t *prepared;
+    int verified; /* a statement succeeded on the connection through this store */
 } dbd_ctx_t;
 
 /* ---- helpers ---- */
@@ -61,6 +64,66 @@ static apr_status_t db_fail(dbd_ctx_t *c, const char *op, int rc)
     if (c->errfn)
         c->errfn(c->baton, op, rc, apr_dbd_error(c->driver, c->handle, rc));
     return APR_EGENERAL;
+}
+
+/* Lets the glue repair the connection after op failed, then reloads our statements from
+ * the prepared hash (they are new objects after a re-prepare). 1 when they may run again. */
+static int recover(dbd_ctx_t *c, const char *op, int rc)
+{
+    int i;
+
+    if (!c->recover ||
+        c->recover(c->baton, op, rc, apr_dbd_error(c->driver, c->handle, rc)) != APR_SUCCESS)
+        return 0;
+    for (i = 0; i < S_COUNT; i++) {
+        apr_dbd_prepared_t *stmt =
+            apr_hash_get(c->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING);
+        if (!stmt)
+            return 0;
+        c->stmt[i] = stmt;
+    }
+    return 1;
+}
+
+/* Before a statement that is never retried (take, put_new, del): when nothing has run yet
+ * on this connection for this store, a harmless prepared select proves it (and, failing,
+ * repairs it). Why not simply retry those statements like the others: a failure reported
+ * by the driver does not prove the statement did not run — the server may have committed
+ * a DELETE … RETURNING and lost the connection before the rows reached us; a second try
+ * would then answer "no such code" for a code this very request consumed, and a put_new
+ * would find its own row (EEXIST). The commonest failure, a pooled connection whose
+ * server went away while it was idle (a database restart), surfaces here on the probe
+ * instead, which is safe to repeat. Failures after the probe are real ones: 503. */
+static void probe(dbd_ctx_t *c, apr_pool_t *p)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rc;
+
+    if (!c->recover || c->verified)
+        return;
+    /* k is 64 hex digits in every row: the empty key matches none */
+    rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[S_GET], 1, "", "0", NULL);
+    if (rc == 0) {
+        while (apr_dbd_get_row(c->driver, p, res, &row, -1) == 0)
+            ;
+        c->verified = 1;
+    }
+    else if (recover(c, "probe", rc))
+        c->verified = 1;
+}
+
+/* An idempotent statement (put, get, purge): rerun once after a repaired connection. */
+static int pvquery_retry(dbd_ctx_t *c, apr_pool_t *p, const char *op, int *nrows, int s,
+                         const char *a1, const char *a2, const char *a3)
+{
+    int rc = apr_dbd_pvquery(c->driver, p, c->handle, nrows, c->stmt[s], a1, a2, a3, NULL);
+
+    if (rc != 0 && recover(c, op, rc))
+        rc = apr_dbd_pvquery(c->driver, p, c->handle, nrows, c->stmt[s], a1, a2, a3, NULL);
+    if (rc == 0)
+        c->verified = 1;
+    return rc;
 }
 
 static const char *row_key(apr_pool_t *p, int ns, const char *key, apr_size_t klen)
@@ -140,9 +203,10 @@ static void maybe_purge(oas_store_t *st, apr_pool_t *p)
     oas_dbd_store_purge(NULL, st, p);
 }
 
-/* A one-row select (or DELETE … RETURNING): the row loop always runs to -1 (P16). */
+/* A one-row select (or DELETE … RETURNING): the row loop always runs to -1 (P16). Only an
+ * idempotent select is retried (retry), see probe(). */
 static apr_status_t select_one(char **pval, apr_size_t *plen, dbd_ctx_t *c, apr_pool_t *p,
-                               const char *op, apr_dbd_prepared_t *stmt, const char *k,
+                               const char *op, int s, int retry, const char *k,
                                const char *now)
 {
     apr_dbd_results_t *res = NULL;
@@ -153,9 +217,12 @@ static apr_status_t select_one(char **pval, apr_size_t *plen, dbd_ctx_t *c, apr_
 
     /* random access: the whole result is fetched here, so a lost connection is an error
      * now; apr_dbd_pgsql's sequential mode reports it as "no rows" (a wrong NOTFOUND) */
-    rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, stmt, 1, k, now, NULL);
+    rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[s], 1, k, now, NULL);
+    if (rc != 0 && retry && recover(c, op, rc))
+        rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[s], 1, k, now, NULL);
     if (rc != 0)
         return db_fail(c, op, rc);
+    c->verified = 1;
     while ((rc = apr_dbd_get_row(c->driver, p, res, &row, -1)) == 0) {
         if (nrows++ == 0)
             v = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 0));
@@ -188,11 +255,15 @@ static apr_status_t write_row(oas_store_t *st, apr_pool_t *p, int ns, const char
     k = row_key(p, ns, key, klen);
     v = encode_value(p, val ? val : "", vlen);
     e = time_arg(p, expires);
-    if (only_new)
+    if (only_new) {
+        probe(c, p);
         rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_PUT_NEW], k, v, e,
                              time_arg(p, apr_time_now()), NULL);
+        if (rc == 0)
+            c->verified = 1;
+    }
     else
-        rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_PUT], k, v, e, NULL);
+        rc = pvquery_retry(c, p, "put", &nrows, S_PUT, k, v, e);
     if (rc != 0)
         return db_fail(c, only_new ? "put_new" : "put", rc);
     if (only_new && nrows != 1)
@@ -222,7 +293,7 @@ static apr_status_t dbd_get(oas_store_t *st, apr_pool_t *p, int ns, const char *
     if ((rv = check_args(st, p, ns, key)) != APR_SUCCESS)
         return rv;
     c = st->ctx;
-    return select_one(pval, plen, c, p, "get", c->stmt[S_GET], row_key(p, ns, key, klen),
+    return select_one(pval, plen, c, p, "get", S_GET, 1, row_key(p, ns, key, klen),
                       time_arg(p, apr_time_now()));
 }
 
@@ -235,7 +306,8 @@ static apr_status_t dbd_take(oas_store_t *st, apr_pool_t *p, int ns, const char 
     if ((rv = check_args(st, p, ns, key)) != APR_SUCCESS)
         return rv;
     c = st->ctx;
-    return select_one(pval, plen, c, p, "take", c->stmt[S_TAKE], row_key(p, ns, key, klen),
+    probe(c, p);
+    return select_one(pval, plen, c, p, "take", S_TAKE, 0, row_key(p, ns, key, klen),
                       time_arg(p, apr_time_now()));
 }
 
@@ -250,10 +322,12 @@ static apr_status_t dbd_del(oas_store_t *st, apr_pool_t *p, int ns, const char *
     if ((rv = check_args(st, p, ns, key)) != APR_SUCCESS)
         return rv;
     c = st->ctx;
+    probe(c, p);
     rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_DEL],
                          row_key(p, ns, key, klen), time_arg(p, apr_time_now()), NULL);
     if (rc != 0)
         return db_fail(c, "del", rc);
+    c->verified = 1;
     return nrows > 0 ? APR_SUCCESS : APR_NOTFOUND;
 }
 
@@ -278,6 +352,7 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
     }
     c->driver = driver;
     c->handle = handle;
+    c->prepared = prepared;
     c->purge = purge;
     c->errfn = errfn;
     c->baton = baton;
@@ -293,14 +368,18 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
     return APR_SUCCESS;
 }
 
+void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *fn)
+{
+    ((dbd_ctx_t *)st->ctx)->recover = fn;
+}
+
 apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p)
 {
     dbd_ctx_t *c = st->ctx;
     int nrows = 0;
     int rc;
 
-    rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_PURGE],
-                         time_arg(p, apr_time_now()), NULL);
+    rc = pvquery_retry(c, p, "purge", &nrows, S_PURGE, time_arg(p, apr_time_now()), NULL, NULL);
     if (pn)
         *pn = nrows;
     return rc ? db_fail(c, "purge", rc) : APR_SUCCESS;

@@ -33,6 +33,11 @@ typedef struct {
 /* Called once per failed database call, e.g. to log apr_dbd_error() through httpd. */
 typedef void oas_dbd_error_fn(void *baton, const char *op, int rc, const char *msg);
 
+/* Repairs the connection after statement op failed with rc/msg (e.g. reconnects it and prepares every
+ * oas_dbd_statements label again into the `prepared` hash given to oas_dbd_store_make).
+ * @return APR_SUCCESS when the statements can be run again on the same handle */
+typedef apr_status_t oas_dbd_recover_fn(void *baton, const char *op, int rc, const char *msg);
+
 /** Create the tables if they are missing and check the schema version (idempotent; safe to
  * race with other processes and hosts: a losing CREATE is retried as a version check).
  * @param perr  on failure, what went wrong (in p)
@@ -50,6 +55,13 @@ apr_status_t oas_dbd_schema_ensure(const char **perr, apr_pool_t *p,
 apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_driver_t *driver,
                                 apr_dbd_t *handle, apr_hash_t *prepared, oas_dbd_purge_t *purge,
                                 oas_dbd_error_fn *errfn, void *baton);
+
+/** Let the store repair its connection within the request (same baton as errfn). With it:
+ * a failed get/put/purge (idempotent) is retried once after a successful recovery; a
+ * take/put_new/del (not idempotent: a failure may hide a commit) is never retried, and is
+ * instead preceded, when nothing has succeeded yet on the connection in this store, by a
+ * harmless probe statement that triggers the recovery. */
+void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover);
 
 /** Delete every expired row now (also done by the store, see OAS_DBD_PURGE_INTERVAL).
  * @param pn  rows deleted (may be NULL) */

@@ -36,7 +36,11 @@ def _code_from(r):
 
 def authorize(h, params, user="alice"):
     """GET /authorize on h with params (consent given when asked); returns the code."""
-    s = session()
+    with session() as s:   # closed: no idle keep-alive holds a prefork child
+        return _authorize(s, h, params, user)
+
+
+def _authorize(s, h, params, user):
     auth = (user, USERS[user])
     r = s.get(h.issuer + "/authorize", params=params, auth=auth, verify=h.ca,
               allow_redirects=False, timeout=10)
@@ -56,8 +60,9 @@ def code_for_pub1(h, user="alice", scope=SCOPE):
 
 
 def token(h, data, auth=None, timeout=10):
-    return session().post(h.issuer + "/oauth/token", data=data, auth=auth, verify=h.ca,
-                          allow_redirects=False, timeout=timeout)
+    with session() as s:
+        return s.post(h.issuer + "/oauth/token", data=data, auth=auth, verify=h.ca,
+                      allow_redirects=False, timeout=timeout)
 
 
 def redeem(h, code, verifier):
@@ -70,4 +75,5 @@ def refresh(h, rt):
 
 
 def par(h, params):
-    return session().post(h.issuer + "/oauth/par", data=params, verify=h.ca, timeout=10)
+    with session() as s:
+        return s.post(h.issuer + "/oauth/par", data=params, verify=h.ca, timeout=10)

@@ -294,6 +294,112 @@ static void test_db_errors(void **state)
     errors_seen = 0;
 }
 
+/* ---- repairing the connection within a call (what the glue does for pgsql) ---- */
+
+static int recoveries;
+static int recover_ok;
+
+/* Stands in for a reconnect: the table is back and the statements are prepared anew. */
+static apr_status_t fake_recover(void *baton, const char *op, int rc, const char *msg)
+{
+    conn_t *c = baton;
+    apr_pool_t *p = apr_hash_pool_get(c->prepared);
+    int nrows;
+    int i;
+
+    (void)op;
+    (void)rc;
+    (void)msg;
+    recoveries++;
+    if (!recover_ok)
+        return APR_EGENERAL;
+    if (apr_dbd_query(c->driver, c->handle, &nrows,
+                      "CREATE TABLE IF NOT EXISTS oauth_as_store (k CHAR(64) PRIMARY KEY, "
+                      "v TEXT NOT NULL, exp BIGINT NOT NULL)"))
+        return APR_EGENERAL;
+    for (i = 0; oas_dbd_statements[i].label; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        if (apr_dbd_prepare(c->driver, p, c->handle, oas_dbd_statements[i].sql,
+                            oas_dbd_statements[i].label, &stmt))
+            return APR_EGENERAL;
+        apr_hash_set(c->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
+    }
+    return APR_SUCCESS;
+}
+
+static oas_store_t *mkstore_recover(apr_pool_t *p, conn_t *c)
+{
+    oas_store_t *st;
+    assert_int_equal(oas_dbd_store_make(&st, p, c->driver, c->handle, c->prepared, NULL,
+                                        count_error, c),
+                     APR_SUCCESS);
+    oas_dbd_store_set_recover(st, fake_recover);
+    return st;
+}
+
+static void drop(conn_t *c)
+{
+    int nrows;
+    assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows, "DROP TABLE oauth_as_store"), 0);
+}
+
+/* get/put are retried once after a repair; take/put_new/del never are, but a store that has
+ * not yet run anything probes first, so a connection broken while idle is repaired before. */
+static void test_recover(void **state)
+{
+    apr_pool_t *p = *state;
+    conn_t *c = mkconn(p, ":memory:");
+    oas_store_t *st = mkstore_recover(p, c);
+    char *v;
+    apr_size_t n;
+
+    errors_seen = recoveries = 0;
+    recover_ok = 1;
+    drop(c);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(recoveries, 1);
+    drop(c);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    assert_int_equal(recoveries, 2);
+    assert_int_equal(errors_seen, 0);
+    /* the store has run statements: a failing take is an error, not retried */
+    drop(c);
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_EGENERAL);
+    assert_int_equal(oas_store_del(st, p, NS, "k"), APR_EGENERAL);
+    assert_int_equal(oas_store_put_new(st, p, NS, "k", "v", 1, apr_time_now() + HOUR),
+                     APR_EGENERAL);
+    assert_int_equal(recoveries, 2);
+    assert_int_equal(errors_seen, 3);
+    /* fresh stores (a new request): the probe fails and repairs; the statement runs once */
+    st = mkstore_recover(p, c);
+    assert_int_equal(oas_store_put_new(st, p, NS, "k", "v", 1, apr_time_now() + HOUR),
+                     APR_SUCCESS);
+    assert_int_equal(recoveries, 3);
+    st = mkstore_recover(p, c);
+    drop(c);
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(recoveries, 4);
+    st = mkstore_recover(p, c);
+    drop(c);
+    assert_int_equal(oas_store_del(st, p, NS, "k"), APR_NOTFOUND);
+    assert_int_equal(recoveries, 5);
+    /* a healthy connection is probed once per store, and never repaired */
+    st = mkstore_recover(p, c);
+    assert_int_equal(oas_store_put(st, p, NS, "t", "w", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    assert_int_equal(oas_store_take(st, p, NS, "t", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, "w");
+    assert_int_equal(recoveries, 5);
+    /* a repair that fails: the error is reported once, nothing else happens */
+    recover_ok = 0;
+    st = mkstore_recover(p, c);
+    drop(c);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_EGENERAL);
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_EGENERAL);
+    assert_int_equal(recoveries, 7);
+    assert_int_equal(errors_seen, 5);
+    errors_seen = 0;
+}
+
 /* ---- one key taken by many threads, each with its own connection to one file ---- */
 
 #define RACERS 8
@@ -394,7 +500,8 @@ int main(void)
         UNIT_TEST(test_basic),          UNIT_TEST(test_put_new),
         UNIT_TEST(test_namespaces),     UNIT_TEST(test_expiry_and_purge),
         UNIT_TEST(test_values_round_trip), UNIT_TEST(test_schema),
-        UNIT_TEST(test_db_errors),      UNIT_TEST(test_race_threads),
+        UNIT_TEST(test_db_errors),      UNIT_TEST(test_recover),
+        UNIT_TEST(test_race_threads),
     };
     return UNIT_RUN(tests);
 }
