@@ -6,6 +6,9 @@
 #include <apr_atomic.h>
 #include <apr_dbd.h>
 #include <apr_strings.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
 #include <mod_dbd.h>
 #include <unistd.h>
 #include <unixd.h>
@@ -192,12 +195,97 @@ apr_status_t oas_mod_dbd_post_config(apr_pool_t *ptemp)
     return APR_SUCCESS;
 }
 
+/* ---- the background purge: a thread per child with a connection of its own ---- */
+
+typedef struct {
+    apr_thread_mutex_t *lock;
+    apr_thread_cond_t *wake;
+    apr_thread_t *thread;
+    int stop;
+} purger_t;
+
+static void purge_all(apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; targets && i < targets->nelts; i++) {
+        const dbd_target_t *t = &APR_ARRAY_IDX(targets, i, dbd_target_t);
+        const apr_dbd_driver_t *driver;
+        apr_dbd_t *handle;
+        const char *err = NULL;
+        int n = 0;
+
+        if (apr_dbd_get_driver(p, t->driver, &driver) != APR_SUCCESS ||
+            apr_dbd_open_ex(driver, p, t->params, &handle, &err) != APR_SUCCESS)
+            continue; /* database down: the next round tries again */
+        if (!strcmp(t->driver, "sqlite3"))
+            apr_dbd_query(driver, handle, &n, "PRAGMA busy_timeout = 5000");
+        if (oas_dbd_purge_expired(&n, p, driver, handle) == APR_SUCCESS && n > 0)
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, t->s, OAS_LOGNO(00208)
+                         "OAuthASStore dbd: purged %d expired rows", n);
+        apr_dbd_close(driver, handle);
+    }
+}
+
+static void *APR_THREAD_FUNC purge_thread(apr_thread_t *thread, void *data)
+{
+    purger_t *pg = data;
+    apr_pool_t *p;
+
+    apr_pool_create(&p, NULL);
+    apr_thread_mutex_lock(pg->lock);
+    while (!pg->stop) {
+        apr_thread_cond_timedwait(pg->wake, pg->lock, OAS_DBD_PURGE_INTERVAL);
+        if (pg->stop)
+            break;
+        apr_thread_mutex_unlock(pg->lock);
+        purge_all(p); /* outside the lock: a slow database never delays shutdown's signal */
+        apr_pool_clear(p);
+        apr_thread_mutex_lock(pg->lock);
+    }
+    apr_thread_mutex_unlock(pg->lock);
+    apr_pool_destroy(p);
+    apr_thread_exit(thread, APR_SUCCESS);
+    return NULL;
+}
+
+static apr_status_t stop_purger(void *data)
+{
+    purger_t *pg = data;
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(pg->lock);
+    pg->stop = 1;
+    apr_thread_cond_signal(pg->wake);
+    apr_thread_mutex_unlock(pg->lock);
+    apr_thread_join(&rv, pg->thread);
+    return APR_SUCCESS;
+}
+
+static void start_purger(apr_pool_t *pchild, server_rec *s)
+{
+    purger_t *pg = apr_pcalloc(pchild, sizeof(*pg));
+
+    if (apr_thread_mutex_create(&pg->lock, APR_THREAD_MUTEX_DEFAULT, pchild) ||
+        apr_thread_cond_create(&pg->wake, pchild) ||
+        apr_thread_create(&pg->thread, NULL, purge_thread, pg, pchild)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, OAS_LOGNO(00209)
+                     "OAuthASStore dbd: cannot start the purge thread; expired rows are "
+                     "purged by requests instead");
+        return;
+    }
+    purge_state.off = 1;
+    apr_pool_cleanup_register(pchild, pg, stop_purger, apr_pool_cleanup_null);
+}
+
 void oas_mod_dbd_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_pool_t *p;
 
-    (void)s;
-    if (!targets || targets->nelts == 0 || schema_ok)
+    if (!targets || targets->nelts == 0)
+        return;
+    start_purger(pchild, s);
+    if (schema_ok)
         return; /* created by the parent */
     apr_pool_create(&p, pchild);
     schema_tried = (apr_uint32_t)apr_time_sec(apr_time_now());

@@ -194,7 +194,7 @@ static void maybe_purge(oas_store_t *st, apr_pool_t *p)
     apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
     apr_uint32_t last;
 
-    if (!c->purge)
+    if (!c->purge || c->purge->off)
         return;
     last = apr_atomic_read32(&c->purge->last);
     if (now - last < (apr_uint32_t)apr_time_sec(OAS_DBD_PURGE_INTERVAL) ||
@@ -447,4 +447,18 @@ apr_status_t oas_dbd_schema_ensure(const char **perr, apr_pool_t *p,
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
+}
+
+apr_status_t oas_dbd_purge_expired(int *pn, apr_pool_t *p, const apr_dbd_driver_t *driver,
+                                   apr_dbd_t *handle)
+{
+    int nrows = 0;
+    /* our own integer in the text: no outside input reaches this statement */
+    const char *sql = apr_psprintf(p, "DELETE FROM " T " WHERE exp <= %" APR_TIME_T_FMT,
+                                   apr_time_now());
+    int rc = apr_dbd_query(driver, handle, &nrows, sql);
+
+    if (pn)
+        *pn = nrows;
+    return rc ? APR_EGENERAL : APR_SUCCESS;
 }

@@ -28,6 +28,7 @@ extern const oas_dbd_stmt_t oas_dbd_statements[];
 /* Per-process purge state, shared by every store built in the process; lock-free. */
 typedef struct {
     volatile apr_uint32_t last; /* apr_time_sec() of the last purge (low 32 bits) */
+    int off;                    /* a background thread purges: requests never do */
 } oas_dbd_purge_t;
 
 /* Called once per failed database call, e.g. to log apr_dbd_error() through httpd. */
@@ -66,5 +67,10 @@ void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover);
 /** Delete every expired row now (also done by the store, see OAS_DBD_PURGE_INTERVAL).
  * @param pn  rows deleted (may be NULL) */
 apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p);
+
+/** Delete every expired row on a connection of one's own (the background purge thread),
+ * with a plain statement: no prepared statement is needed. */
+apr_status_t oas_dbd_purge_expired(int *pn, apr_pool_t *p, const apr_dbd_driver_t *driver,
+                                   apr_dbd_t *handle);
 
 #endif
