@@ -24,6 +24,9 @@ fi
 [ -f "$DEMO/rp-passphrase" ] || openssl rand -hex 24 > "$DEMO/rp-passphrase"
 RP_PASSPHRASE=$(cat "$DEMO/rp-passphrase")
 [ -f "$DEMO/users.htpasswd" ] || htpasswd -cbB "$DEMO/users.htpasswd" demo demo 2>/dev/null
+# A 16x16 favicon: browsers ask for /favicon.ico on every page, and a 404 is a console error.
+printf '%s' 'iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAFklEQVR4nGOQit9CEmIY1TCqYfhqAABsBC0QMgl3ZgAAAABJRU5ErkJggg==' \
+    | openssl base64 -d -A > "$DEMO/htdocs/favicon.ico"
 cat > "$DEMO/htdocs/callback.html" <<'HTML'
 <!doctype html>
 <html><head><meta charset="utf-8"><title>demo-app callback</title></head>
@@ -72,7 +75,7 @@ RUN_AS=
 if [ "$(id -u)" -eq 0 ]; then
     RUN_AS='User nobody\nGroup nogroup'
     chmod 755 "$DEMO" "$DEMO/htdocs" "$DEMO/htdocs/app" "$DEMO/htdocs/api"
-    chmod 644 "$DEMO/users.htpasswd" "$DEMO/htdocs/callback.html" \
+    chmod 644 "$DEMO/users.htpasswd" "$DEMO/htdocs/callback.html" "$DEMO/htdocs/favicon.ico" \
         "$DEMO/htdocs/app/index.shtml" "$DEMO/htdocs/api/index.shtml"
     # the SQLite database (and its WAL files) are written by the children
     chown -R nobody:nogroup "$DEMO/data"
