@@ -379,6 +379,10 @@ static int run_flow(worker_t *w, unsigned k)
         }
         t1 = now_us();
         if (measuring) hist_add(&w->h[ST_PAR], t1 - t0);
+        if (opt.flow_par == 2) {        /* parfill: leave the request_uri live (prefill) */
+            if (measuring) { hist_add(&w->h[ST_FLOW], t1 - t0); w->flows_ok++; }
+            return 0;
+        }
         pct(rq_uri, rq_enc);
         n = (size_t)snprintf(req, sizeof req,
             "GET %s?client_id=%s&request_uri=%s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s%s%s\r\n",
@@ -532,7 +536,7 @@ static void usage(void)
     fprintf(stderr,
         "usage: driver [options]\n"
         "  --port P --host H --tls --conns N --duration S --warmup S --flows N (total, then stop)\n"
-        "  --flow par|code --par-path P --auth-path P --token-path P\n"
+        "  --flow par|code|parfill (PAR only) --par-path P --auth-path P --token-path P\n"
         "  --client-id ID --client-secret S --redirect-uri U --scope S --resource R\n"
         "  --user U --password P (Basic on authorize; --user '' for none) --cookie C\n"
         "  --server-pid PID (CPU of PID and its descendants) --label L --verbose\n");
@@ -559,7 +563,8 @@ int main(int argc, char **argv)
         case 'd': opt.duration = atof(optarg); break;
         case 'w': opt.warmup = atof(optarg); break;
         case 'n': opt.flows_limit = atol(optarg); break;
-        case 'f': opt.flow_par = !strcmp(optarg, "par"); break;
+        case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2 : 0;
+            break;
         case 1: opt.par_path = optarg; break;
         case 2: opt.auth_path = optarg; break;
         case 3: opt.token_path = optarg; break;
@@ -658,7 +663,7 @@ int main(int argc, char **argv)
     printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
            "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
            "\"token\":%llu},\"reconnects\":%llu,",
-           opt.label, opt.flow_par ? "par" : "code", opt.conns, opt.tls, wall,
+           opt.label, opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code", opt.conns, opt.tls, wall,
            (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],
            (unsigned long long)fails[1], (unsigned long long)fails[2],
            (unsigned long long)reconn);

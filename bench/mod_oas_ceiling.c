@@ -1,7 +1,7 @@
 /* bench/mod_oas_ceiling.c: the httpd ceiling for the benchmark.  Answers the three requests of
  * the flows with fixed responses: no storage, no checks, no client or user authentication.
  *
- *   <Location /oauth/par>   SetHandler oas-ceiling-par   </Location>  201 fixed JSON
+ *   <Location /oauth/par>   SetHandler oas-ceiling-par   </Location>  201 JSON (state echoed in request_uri)
  *   <Location /authorize>   SetHandler oas-ceiling-auth  </Location>  302 fixed code, state echoed
  *   <Location /oauth/token> SetHandler oas-ceiling-token </Location>  200 fixed JSON
  *
@@ -9,8 +9,8 @@
  *                            two ES256 signatures (access token + ID token) made per request
  *                            with EVP_DigestSign over a fixed payload, as JWS compact strings.
  *
- * Request bodies are read and discarded; state is copied from the query string so the driver's
- * check holds.  Built with apxs by `make bench` (bench/Makefile).
+ * Request bodies are read and discarded (the PAR body is scanned for state, which is echoed in
+ * the request_uri); state is copied back into the Location so the driver's check holds.  Built with apxs by `make bench` (bench/Makefile).
  */
 #include "httpd.h"
 #include "http_config.h"
@@ -27,9 +27,35 @@ module AP_MODULE_DECLARE_DATA oas_ceiling_module;
 
 typedef struct { const char *key_file; EVP_PKEY *key; } ceil_conf;
 
-static const char PAR_JSON[] =
-    "{\"request_uri\":\"urn:ietf:params:oauth:request_uri:ceilingFixedRequestUri0123456789\","
-    "\"expires_in\":60}";
+static const char PAR_JSON_HEAD[] = "{\"request_uri\":\"urn:ietf:params:oauth:request_uri:ceiling:";
+static const char PAR_JSON_TAIL[] = "\",\"expires_in\":60}";
+
+/* the value of form/query parameter `name` (raw, not decoded; "" when absent) */
+static const char *param(request_rec *r, const char *s, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = s; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (!strncmp(p, name, nl) && p[nl] == '=')
+            return apr_pstrndup(r->pool, p + nl + 1, strcspn(p + nl + 1, "&"));
+    }
+    return "";
+}
+
+/* the whole (small) request body as a string */
+static const char *read_body(request_rec *r)
+{
+    char buf[4096];
+    size_t len = 0;
+    long n;
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_ERROR) != OK || !ap_should_client_block(r))
+        return NULL;
+    while ((n = ap_get_client_block(r, buf + len, sizeof buf - 1 - len)) > 0) {
+        len += (size_t)n;
+        if (len >= sizeof buf - 1) return NULL;
+    }
+    if (n < 0) return NULL;
+    return apr_pstrndup(r->pool, buf, len);
+}
 /* JWS header+payload of a plausible access token / ID token (fixed) */
 static const char AT_SIGNING_INPUT[] =
     "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImNlaWxpbmcifQ."
@@ -135,19 +161,24 @@ static int handler(request_rec *r)
     else if (!strcmp(r->handler, "oas-ceiling-token")) kind = 2;
     else return DECLINED;
 
+    if (kind == 0) {
+        /* no storage: the state travels inside the request_uri, so the driver's checks of the
+         * authorize answer hold without keeping anything */
+        const char *body = read_body(r);
+        if (!body) return HTTP_BAD_REQUEST;
+        return send_fixed(r, HTTP_CREATED, "application/json",
+                          apr_pstrcat(r->pool, PAR_JSON_HEAD, param(r, body, "state"),
+                                      PAR_JSON_TAIL, NULL));
+    }
     int rv = ap_discard_request_body(r);
     if (rv != OK) return rv;
     if (r->header_only) return OK;
-
-    if (kind == 0)
-        return send_fixed(r, HTTP_CREATED, "application/json", PAR_JSON);
     if (kind == 1) {
-        const char *st = r->args ? strstr(r->args, "state=") : NULL;
-        const char *state = "";
-        if (st && (st == r->args || st[-1] == '&')) {
-            st += 6;
-            state = apr_pstrndup(r->pool, st, strcspn(st, "&"));
-        }
+        const char *state = r->args ? param(r, r->args, "state") : "";
+        const char *ru = r->args ? param(r, r->args, "request_uri") : "";
+        const char *mark = strstr(ru, "ceiling%3A");
+        if (*ru && mark)       /* PAR flow: urn%3A...%3Aceiling%3A<state> */
+            state = mark + 10;
         apr_table_setn(r->headers_out, "Location",
                        apr_pstrcat(r->pool, "https://rp.bench.test/cb?code="
                                    "ceilingFixedAuthorizationCode0123456789abcdef&state=",
