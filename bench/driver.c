@@ -623,13 +623,13 @@ int main(int argc, char **argv)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 256 * 1024);
+    if (opt.flows_limit) atomic_store(&phase, 1);   /* every one of the N flows counts */
     for (int i = 0; i < opt.conns; i++) pthread_create(&th[i], &attr, worker_main, &ws[i]);
 
     double s_cpu0 = 0, d_cpu0 = 0, s_cpu1, d_cpu1, wall;
     int nproc = 0;
     uint64_t t0;
     if (opt.flows_limit) {            /* fixed number of flows: measure everything */
-        atomic_store(&phase, 1);
         t0 = now_us();
         if (opt.server_pid) s_cpu0 = tree_cpu(opt.server_pid, &nproc);
         d_cpu0 = self_cpu();
