@@ -79,3 +79,12 @@ format:
 
 clean:
 	rm -rf build *.o *.lo *.slo src/*.o src/*.lo src/*.slo .libs src/.libs
+
+# ---- benchmarks (bench/README.md); not part of `make test` ----
+.PHONY: bench bench-build bench-callgrind
+bench-build: $(MODULE)
+	$(MAKE) -C bench all
+bench: bench-build
+	bench/run $(BENCH_ARGS)
+bench-callgrind: bench-build
+	bench/run --callgrind $(BENCH_ARGS)

@@ -1,0 +1,680 @@
+/* bench/driver.c: closed-loop load driver for complete OAuth flows over loopback.
+ *
+ *   PAR flow : POST par  -> 201 {"request_uri"}         (client_secret_basic)
+ *              GET  authorize?client_id&request_uri -> 302 Location with code= and state=
+ *              POST token (authorization_code, PKCE S256) -> 200 access_token + id_token
+ *   code flow: GET  authorize?<all parameters>       -> 302 code + state
+ *              POST token                            -> 200 access_token + id_token
+ *
+ * N connections on N threads (blocking sockets, HTTP/1.1 keep-alive, one flow at a time per
+ * connection so a whole flow stays on one connection: node:cluster's per-worker memory store
+ * depends on that).  Optional TLS (OpenSSL, no verification: loopback benchmark).  PKCE pairs
+ * are precomputed.  Fixed duration after a warm-up.  Output: one JSON object on stdout.
+ *
+ * Server CPU: utime+stime of --server-pid and all its descendants, from /proc, read at the
+ * start and end of the measured interval.  Driver CPU: getrusage(RUSAGE_SELF).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------------- options ---------------- */
+static struct {
+    const char *host;
+    int port, conns, tls;
+    double duration, warmup;
+    long flows_limit;          /* stop after this many flows in total (callgrind), 0 = none */
+    int flow_par;              /* 1 = PAR flow, 0 = plain code flow */
+    const char *par_path, *auth_path, *token_path;
+    const char *client_id, *client_secret, *redirect_uri, *scope, *resource;
+    const char *user, *password;   /* HTTP Basic on GET authorize (ours) */
+    const char *cookie;            /* Cookie on GET authorize (oidc-provider's session) */
+    int server_pid;
+    const char *label;
+    int verbose;
+} opt = {
+    .host = "127.0.0.1", .port = 8080, .conns = 8, .duration = 10, .warmup = 1,
+    .flow_par = 1, .par_path = "/oauth/par", .auth_path = "/authorize",
+    .token_path = "/oauth/token", .client_id = "bench", .client_secret = "bench-secret",
+    .redirect_uri = "https://rp.bench.test/cb", .scope = "openid", .resource = NULL,
+    .user = "benchuser", .password = "benchpass", .label = "",
+};
+
+/* ---------------- latency histogram: log-linear, microseconds ---------------- */
+#define SUB 64                       /* sub-buckets per power of two */
+#define NPOW 26                      /* up to 2^26 us = 67 s */
+#define NBUCKET (SUB * NPOW)
+typedef struct { uint32_t b[NBUCKET]; uint64_t n; } hist_t;
+
+static int bucket_of(uint64_t us)
+{
+    if (us < SUB) return (int)us;
+    int p = 63 - __builtin_clzll(us);          /* >= 6 */
+    int shift = p - 6;
+    int idx = (p - 5) * SUB + (int)((us >> shift) - SUB);
+    return idx >= NBUCKET ? NBUCKET - 1 : idx;
+}
+static double bucket_value(int idx)
+{
+    if (idx < SUB) return idx;
+    int p = idx / SUB + 5, sub = idx % SUB;
+    int shift = p - 6;
+    return (double)(((uint64_t)(SUB + sub) << shift) + ((1ull << shift) / 2));
+}
+static void hist_add(hist_t *h, uint64_t us) { h->b[bucket_of(us)]++; h->n++; }
+static void hist_merge(hist_t *d, const hist_t *s)
+{
+    for (int i = 0; i < NBUCKET; i++) d->b[i] += s->b[i];
+    d->n += s->n;
+}
+static double hist_pct(const hist_t *h, double q)
+{
+    if (!h->n) return 0;
+    uint64_t want = (uint64_t)(q * (double)h->n + 0.5), acc = 0;
+    if (want < 1) want = 1;
+    for (int i = 0; i < NBUCKET; i++) {
+        acc += h->b[i];
+        if (acc >= want) return bucket_value(i);
+    }
+    return bucket_value(NBUCKET - 1);
+}
+
+/* ---------------- per-thread state ---------------- */
+enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_FLOW, NSTEP };
+static const char *step_name[NSTEP] = {"par", "authorize", "token", "flow"};
+
+#define NPKCE 64
+typedef struct {
+    int id, fd;
+    SSL *ssl;
+    char verifier[NPKCE][44], challenge[NPKCE][44];
+    char *buf; size_t cap, len, off;     /* receive buffer */
+    char *body; size_t body_len;        /* last response body (points into buf) */
+    char location[2048];
+    int status, conn_close;
+    uint64_t flows_ok, fail[NSTEP - 1], reconnects;
+    hist_t h[NSTEP];
+    char first_error[256];
+} worker_t;
+
+static SSL_CTX *ssl_ctx;
+static struct sockaddr_in addr;
+static char client_basic[512], user_basic[512];
+static atomic_int phase;                 /* 0 warm-up, 1 measuring, 2 stop */
+static atomic_long flows_total;
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void b64(const unsigned char *in, size_t n, char *out, int url)
+{
+    static const char *std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char *u = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const char *t = url ? u : std;
+    size_t i, o = 0;
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63];
+        out[o++] = t[(v >> 6) & 63]; out[o++] = t[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+        out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63];
+        if (i + 1 < n) out[o++] = t[(v >> 6) & 63];
+        else if (!url) out[o++] = '=';
+        if (!url) out[o++] = '=';
+    }
+    out[o] = 0;
+}
+
+/* percent-encode everything but unreserved characters */
+static size_t pct(const char *in, char *out)
+{
+    static const char *hx = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *in; in++) {
+        unsigned char c = (unsigned char)*in;
+        if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') out[o++] = (char)c;
+        else { out[o++] = '%'; out[o++] = hx[c >> 4]; out[o++] = hx[c & 15]; }
+    }
+    out[o] = 0;
+    return o;
+}
+
+/* ---------------- connection I/O ---------------- */
+static void conn_close(worker_t *w)
+{
+    if (w->ssl) { SSL_free(w->ssl); w->ssl = NULL; }
+    if (w->fd >= 0) { close(w->fd); w->fd = -1; }
+    w->len = w->off = 0;
+}
+
+static int conn_open(worker_t *w)
+{
+    conn_close(w);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd < 0) return -1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) { close(fd); return -1; }
+    w->fd = fd;
+    if (opt.tls) {
+        w->ssl = SSL_new(ssl_ctx);
+        SSL_set_fd(w->ssl, fd);
+        SSL_set_tlsext_host_name(w->ssl, "localhost");
+        if (SSL_connect(w->ssl) != 1) { conn_close(w); return -1; }
+    }
+    return 0;
+}
+
+static int io_write(worker_t *w, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t k = w->ssl ? SSL_write(w->ssl, p, (int)n) : write(w->fd, p, n);
+        if (k <= 0) { if (!w->ssl && k < 0 && errno == EINTR) continue; return -1; }
+        p += k; n -= (size_t)k;
+    }
+    return 0;
+}
+
+static ssize_t io_read(worker_t *w)
+{
+    if (w->cap - w->len < 16384) {
+        w->cap = w->cap * 2 + 65536;
+        w->buf = realloc(w->buf, w->cap);
+    }
+    for (;;) {
+        ssize_t k = w->ssl ? SSL_read(w->ssl, w->buf + w->len, (int)(w->cap - w->len - 1))
+                           : read(w->fd, w->buf + w->len, w->cap - w->len - 1);
+        if (k < 0 && !w->ssl && errno == EINTR) continue;
+        if (k > 0) { w->len += (size_t)k; w->buf[w->len] = 0; }
+        return k;
+    }
+}
+
+static const char *hdr_find(const char *h, const char *end, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = h; p && p < end; ) {
+        const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+        if (!eol) break;
+        if ((size_t)(eol - p) > nl && p[nl] == ':' && !strncasecmp(p, name, nl)) {
+            p += nl + 1;
+            while (*p == ' ' || *p == '\t') p++;
+            return p;
+        }
+        p = eol + 2;
+    }
+    return NULL;
+}
+
+/* Read one response; leaves status, body, location.  Keeps pipelined leftovers (none). */
+static int read_response(worker_t *w)
+{
+    /* drop the previous response */
+    if (w->off) {
+        memmove(w->buf, w->buf + w->off, w->len - w->off);
+        w->len -= w->off; w->off = 0;
+        if (w->buf) w->buf[w->len] = 0;
+    }
+    char *he;
+    while (!w->buf || !(he = memmem(w->buf, w->len, "\r\n\r\n", 4)))
+        if (io_read(w) <= 0) return -1;
+    size_t hlen = (size_t)(he - w->buf) + 4;
+    if (w->len < 12 || strncmp(w->buf, "HTTP/1.", 7)) return -1;
+    w->status = atoi(w->buf + 9);
+    const char *hend = w->buf + hlen;
+    const char *v = hdr_find(w->buf, hend, "Connection");
+    w->conn_close = v && !strncasecmp(v, "close", 5);
+    w->location[0] = 0;
+    if ((v = hdr_find(w->buf, hend, "Location"))) {
+        const char *e = strstr(v, "\r\n");
+        size_t n = (size_t)(e - v);
+        if (n >= sizeof w->location) n = sizeof w->location - 1;
+        memcpy(w->location, v, n); w->location[n] = 0;
+    }
+    const char *cl = hdr_find(w->buf, hend, "Content-Length");
+    const char *te = hdr_find(w->buf, hend, "Transfer-Encoding");
+    if (te && !strncasecmp(te, "chunked", 7)) {
+        /* de-chunk in place after the headers */
+        size_t rd = hlen, wr = hlen;
+        for (;;) {
+            char *crlf;
+            while (!(crlf = memmem(w->buf + rd, w->len - rd, "\r\n", 2)))
+                if (io_read(w) <= 0) return -1;
+            size_t csz = strtoul(w->buf + rd, NULL, 16);
+            size_t data = (size_t)(crlf - w->buf) + 2;
+            while (w->len < data + csz + 2)
+                if (io_read(w) <= 0) return -1;
+            if (csz == 0) {      /* no trailers expected */
+                w->body = w->buf + hlen; w->body_len = wr - hlen;
+                w->off = data + 2;
+                return 0;
+            }
+            memmove(w->buf + wr, w->buf + data, csz);
+            wr += csz; rd = data + csz + 2;
+        }
+    }
+    size_t blen = cl ? strtoul(cl, NULL, 10) : 0;
+    while (w->len < hlen + blen)
+        if (io_read(w) <= 0) return -1;
+    w->body = w->buf + hlen; w->body_len = blen;
+    w->off = hlen + blen;
+    /* NUL-terminate the body for strstr (the byte after is ours to clobber only if no
+     * pipelined data follows, which is the case: one request at a time) */
+    w->buf[hlen + blen] = 0;
+    return 0;
+}
+
+static int exchange(worker_t *w, const char *req, size_t n)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (w->fd < 0 && conn_open(w) < 0) return -1;
+        if (io_write(w, req, n) == 0 && read_response(w) == 0) {
+            if (w->conn_close) conn_close(w);
+            return 0;
+        }
+        /* a kept-alive connection closed by the server between requests: retry once, but only
+         * if nothing was received (the request may not have been processed) */
+        conn_close(w);
+        w->reconnects++;
+    }
+    return -1;
+}
+
+/* copy the query parameter `name` of a URL into out */
+static int url_param(const char *url, const char *name, char *out, size_t cap)
+{
+    size_t nl = strlen(name);
+    const char *q = strchr(url, '?');
+    for (const char *p = q; p; p = strchr(p + 1, '&')) {
+        if (!strncmp(p + 1, name, nl) && p[1 + nl] == '=') {
+            const char *s = p + 2 + nl, *e = s + strcspn(s, "&#");
+            if ((size_t)(e - s) >= cap) return -1;
+            memcpy(out, s, (size_t)(e - s)); out[e - s] = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* value of a JSON string member (no escapes expected in the values we need) */
+static int json_str(const char *body, const char *name, char *out, size_t cap)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\"", name);
+    const char *p = strstr(body, key);
+    if (!p) return -1;
+    p += strlen(key);
+    while (*p == ' ' || *p == ':') p++;
+    if (*p != '"') return -1;
+    const char *e = strchr(++p, '"');
+    if (!e || (size_t)(e - p) >= cap) return -1;
+    memcpy(out, p, (size_t)(e - p)); out[e - p] = 0;
+    return 0;
+}
+
+static void fail(worker_t *w, int step, const char *what)
+{
+    if (atomic_load(&phase) == 1) w->fail[step]++;
+    if (!w->first_error[0]) {
+        int n = (int)(w->body_len < 120 ? w->body_len : 120);
+        snprintf(w->first_error, sizeof w->first_error, "%s: %s (status %d) %.*s",
+                 step_name[step], what, w->status, n, w->body ? w->body : "");
+        for (char *c = w->first_error; *c; c++) if (*c == '\n' || *c == '"') *c = ' ';
+    }
+    if (opt.verbose) fprintf(stderr, "conn %d: %s\n", w->id, w->first_error);
+}
+
+static const char *hostname;
+static char redirect_enc[512], scope_enc[256], resource_enc[512], client_enc[256];
+
+static int run_flow(worker_t *w, unsigned k)
+{
+    char req[4096], body[2048], state[32], nonce[32], rq_uri[512], rq_enc[1024], code[512];
+    const char *ver = w->verifier[k % NPKCE], *chal = w->challenge[k % NPKCE];
+    int measuring = atomic_load(&phase) == 1;
+    uint64_t t0 = now_us(), t1, t2;
+    size_t n, bl;
+    snprintf(state, sizeof state, "s%dx%u", w->id, k);
+    snprintf(nonce, sizeof nonce, "n%dx%u", w->id, k);
+    char res_part[600] = "";
+    if (opt.resource) snprintf(res_part, sizeof res_part, "&resource=%s", resource_enc);
+
+    if (opt.flow_par) {
+        bl = (size_t)snprintf(body, sizeof body,
+            "response_type=code&client_id=%s&redirect_uri=%s&scope=%s&state=%s&nonce=%s"
+            "&code_challenge=%s&code_challenge_method=S256%s",
+            client_enc, redirect_enc, scope_enc, state, nonce, chal, res_part);
+        n = (size_t)snprintf(req, sizeof req,
+            "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+            opt.par_path, hostname, client_basic, bl, body);
+        if (exchange(w, req, n) < 0) { fail(w, ST_PAR, "i/o"); return -1; }
+        if (w->status != 201) { fail(w, ST_PAR, "status"); return -1; }
+        if (json_str(w->body, "request_uri", rq_uri, sizeof rq_uri) < 0) {
+            fail(w, ST_PAR, "no request_uri"); return -1;
+        }
+        t1 = now_us();
+        if (measuring) hist_add(&w->h[ST_PAR], t1 - t0);
+        if (opt.flow_par == 2) {        /* parfill: leave the request_uri live (prefill) */
+            if (measuring) { hist_add(&w->h[ST_FLOW], t1 - t0); w->flows_ok++; }
+            return 0;
+        }
+        pct(rq_uri, rq_enc);
+        n = (size_t)snprintf(req, sizeof req,
+            "GET %s?client_id=%s&request_uri=%s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s%s%s\r\n",
+            opt.auth_path, client_enc, rq_enc, hostname,
+            opt.user ? "Authorization: Basic " : "", opt.user ? user_basic : "",
+            opt.user ? "\r\n" : "",
+            opt.cookie ? "Cookie: " : "", opt.cookie ? opt.cookie : "", opt.cookie ? "\r\n" : "");
+    } else {
+        t1 = t0;
+        n = (size_t)snprintf(req, sizeof req,
+            "GET %s?response_type=code&client_id=%s&redirect_uri=%s&scope=%s&state=%s&nonce=%s"
+            "&code_challenge=%s&code_challenge_method=S256%s HTTP/1.1\r\nHost: %s\r\n"
+            "%s%s%s%s%s%s\r\n",
+            opt.auth_path, client_enc, redirect_enc, scope_enc, state, nonce, chal, res_part,
+            hostname,
+            opt.user ? "Authorization: Basic " : "", opt.user ? user_basic : "",
+            opt.user ? "\r\n" : "",
+            opt.cookie ? "Cookie: " : "", opt.cookie ? opt.cookie : "", opt.cookie ? "\r\n" : "");
+    }
+    if (exchange(w, req, n) < 0) { fail(w, ST_AUTH, "i/o"); return -1; }
+    if (w->status != 302 && w->status != 303) { fail(w, ST_AUTH, "status"); return -1; }
+    char got_state[64];
+    if (strncmp(w->location, opt.redirect_uri, strlen(opt.redirect_uri)) ||
+        url_param(w->location, "code", code, sizeof code) < 0 ||
+        url_param(w->location, "state", got_state, sizeof got_state) < 0 ||
+        strcmp(got_state, state)) {
+        if (!w->first_error[0])
+            snprintf(w->first_error, sizeof w->first_error, "authorize: bad Location %.200s",
+                     w->location);
+        for (char *q = w->first_error; *q; q++) if (*q == '"') *q = ' ';
+        if (measuring) w->fail[ST_AUTH]++;
+        return -1;
+    }
+    t2 = now_us();
+    if (measuring) hist_add(&w->h[ST_AUTH], t2 - t1);
+
+    char code_dec[512];   /* codes are URL-safe; keep as is (percent-encoded stays encoded) */
+    snprintf(code_dec, sizeof code_dec, "%s", code);
+    bl = (size_t)snprintf(body, sizeof body,
+        "grant_type=authorization_code&code=%s&redirect_uri=%s&code_verifier=%s",
+        code_dec, redirect_enc, ver);
+    n = (size_t)snprintf(req, sizeof req,
+        "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+        opt.token_path, hostname, client_basic, bl, body);
+    if (exchange(w, req, n) < 0) { fail(w, ST_TOKEN, "i/o"); return -1; }
+    if (w->status != 200) { fail(w, ST_TOKEN, "status"); return -1; }
+    if (!strstr(w->body, "\"access_token\"") || !strstr(w->body, "\"id_token\"")) {
+        fail(w, ST_TOKEN, "no access_token/id_token"); return -1;
+    }
+    uint64_t t3 = now_us();
+    if (opt.verbose && k == (unsigned)w->id * 7919u + 1)   /* one sample answer per connection */
+        fprintf(stderr, "conn %d token answer: %.*s\n", w->id, (int)w->body_len, w->body);
+    if (measuring) {
+        hist_add(&w->h[ST_TOKEN], t3 - t2);
+        hist_add(&w->h[ST_FLOW], t3 - t0);
+        w->flows_ok++;
+    }
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    unsigned k = (unsigned)w->id * 7919u;
+    while (atomic_load(&phase) < 2) {
+        if (opt.flows_limit && atomic_fetch_add(&flows_total, 1) >= opt.flows_limit) break;
+        if (run_flow(w, k++) < 0) {
+            conn_close(w);              /* start the next flow on a fresh connection */
+            if (w->fd < 0 && atomic_load(&phase) < 2) usleep(1000);
+        }
+    }
+    conn_close(w);
+    return NULL;
+}
+
+/* ---------------- CPU from /proc ---------------- */
+static double proc_cpu(int pid)     /* seconds of utime+stime of one process */
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    if (!p) return 0;
+    unsigned long ut = 0, st = 0;
+    /* fields after comm: state(3) ppid(4) ... utime(14) stime(15) */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return 0;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static int proc_ppid(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    char *p = strrchr(buf, ')');
+    int ppid = -1;
+    if (p) sscanf(p + 2, "%*c %d", &ppid);
+    return ppid;
+}
+
+/* CPU of pid and all its descendants (processes only; threads are counted in their process) */
+static double tree_cpu(int root, int *nproc)
+{
+    int pids[4096], ppids[4096], n = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < 4096) {
+        if (!isdigit((unsigned char)e->d_name[0])) continue;
+        pids[n] = atoi(e->d_name);
+        ppids[n] = proc_ppid(pids[n]);
+        n++;
+    }
+    if (d) closedir(d);
+    char in[4096] = {0};
+    for (int i = 0; i < n; i++) if (pids[i] == root) in[i] = 1;
+    for (int changed = 1; changed; ) {
+        changed = 0;
+        for (int i = 0; i < n; i++) {
+            if (in[i]) continue;
+            for (int j = 0; j < n; j++)
+                if (in[j] && pids[j] == ppids[i]) { in[i] = 1; changed = 1; break; }
+        }
+    }
+    double s = 0;
+    int c = 0;
+    for (int i = 0; i < n; i++) if (in[i]) { s += proc_cpu(pids[i]); c++; }
+    if (nproc) *nproc = c;
+    return s;
+}
+
+static double self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+        "usage: driver [options]\n"
+        "  --port P --host H --tls --conns N --duration S --warmup S --flows N (total, then stop)\n"
+        "  --flow par|code|parfill (PAR only) --par-path P --auth-path P --token-path P\n"
+        "  --client-id ID --client-secret S --redirect-uri U --scope S --resource R\n"
+        "  --user U --password P (Basic on authorize; --user '' for none) --cookie C\n"
+        "  --server-pid PID (CPU of PID and its descendants) --label L --verbose\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    static struct option lo[] = {
+        {"host", 1, 0, 'H'}, {"port", 1, 0, 'p'}, {"tls", 0, 0, 'T'}, {"conns", 1, 0, 'c'},
+        {"duration", 1, 0, 'd'}, {"warmup", 1, 0, 'w'}, {"flows", 1, 0, 'n'},
+        {"flow", 1, 0, 'f'}, {"par-path", 1, 0, 1}, {"auth-path", 1, 0, 2},
+        {"token-path", 1, 0, 3}, {"client-id", 1, 0, 4}, {"client-secret", 1, 0, 5},
+        {"redirect-uri", 1, 0, 6}, {"scope", 1, 0, 7}, {"resource", 1, 0, 8},
+        {"user", 1, 0, 9}, {"password", 1, 0, 10}, {"cookie", 1, 0, 11},
+        {"server-pid", 1, 0, 12}, {"label", 1, 0, 13}, {"verbose", 0, 0, 'v'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'H': opt.host = optarg; break;
+        case 'p': opt.port = atoi(optarg); break;
+        case 'T': opt.tls = 1; break;
+        case 'c': opt.conns = atoi(optarg); break;
+        case 'd': opt.duration = atof(optarg); break;
+        case 'w': opt.warmup = atof(optarg); break;
+        case 'n': opt.flows_limit = atol(optarg); break;
+        case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2 : 0;
+            break;
+        case 1: opt.par_path = optarg; break;
+        case 2: opt.auth_path = optarg; break;
+        case 3: opt.token_path = optarg; break;
+        case 4: opt.client_id = optarg; break;
+        case 5: opt.client_secret = optarg; break;
+        case 6: opt.redirect_uri = optarg; break;
+        case 7: opt.scope = optarg; break;
+        case 8: opt.resource = *optarg ? optarg : NULL; break;
+        case 9: opt.user = *optarg ? optarg : NULL; break;
+        case 10: opt.password = optarg; break;
+        case 11: opt.cookie = *optarg ? optarg : NULL; break;
+        case 12: opt.server_pid = atoi(optarg); break;
+        case 13: opt.label = optarg; break;
+        case 'v': opt.verbose = 1; break;
+        default: usage();
+        }
+    }
+    if (opt.conns < 1 || opt.conns > 1024) usage();
+
+    char tmp[512], hb[64];
+    snprintf(tmp, sizeof tmp, "%s:%s", opt.client_id, opt.client_secret);
+    b64((unsigned char *)tmp, strlen(tmp), client_basic, 0);
+    if (opt.user) {
+        snprintf(tmp, sizeof tmp, "%s:%s", opt.user, opt.password);
+        b64((unsigned char *)tmp, strlen(tmp), user_basic, 0);
+    }
+    pct(opt.redirect_uri, redirect_enc);
+    pct(opt.scope, scope_enc);
+    pct(opt.client_id, client_enc);
+    if (opt.resource) pct(opt.resource, resource_enc);
+    snprintf(hb, sizeof hb, "%s:%d", opt.tls ? "localhost" : opt.host, opt.port);
+    hostname = hb;
+
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)opt.port);
+    if (inet_pton(AF_INET, opt.host, &addr.sin_addr) != 1) usage();
+    if (opt.tls) {
+        ssl_ctx = SSL_CTX_new(TLS_client_method());
+        SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
+    }
+
+    worker_t *ws = calloc((size_t)opt.conns, sizeof *ws);
+    pthread_t *th = calloc((size_t)opt.conns, sizeof *th);
+    for (int i = 0; i < opt.conns; i++) {
+        worker_t *w = &ws[i];
+        w->id = i; w->fd = -1;
+        for (int j = 0; j < NPKCE; j++) {
+            unsigned char rnd[32], dg[32];
+            RAND_bytes(rnd, sizeof rnd);
+            b64(rnd, sizeof rnd, w->verifier[j], 1);              /* 43 chars */
+            EVP_Digest(w->verifier[j], strlen(w->verifier[j]), dg, NULL, EVP_sha256(), NULL);
+            b64(dg, sizeof dg, w->challenge[j], 1);
+        }
+    }
+    /* small stacks: 32 threads must stay cheap */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    if (opt.flows_limit) atomic_store(&phase, 1);   /* every one of the N flows counts */
+    for (int i = 0; i < opt.conns; i++) pthread_create(&th[i], &attr, worker_main, &ws[i]);
+
+    double s_cpu0 = 0, d_cpu0 = 0, s_cpu1, d_cpu1, wall;
+    int nproc = 0;
+    uint64_t t0;
+    if (opt.flows_limit) {            /* fixed number of flows: measure everything */
+        t0 = now_us();
+        if (opt.server_pid) s_cpu0 = tree_cpu(opt.server_pid, &nproc);
+        d_cpu0 = self_cpu();
+        for (int i = 0; i < opt.conns; i++) pthread_join(th[i], NULL);
+    } else {
+        usleep((useconds_t)(opt.warmup * 1e6));
+        if (opt.server_pid) s_cpu0 = tree_cpu(opt.server_pid, &nproc);
+        d_cpu0 = self_cpu();
+        t0 = now_us();
+        atomic_store(&phase, 1);
+        usleep((useconds_t)(opt.duration * 1e6));
+        atomic_store(&phase, 2);
+    }
+    wall = (double)(now_us() - t0) / 1e6;
+    s_cpu1 = opt.server_pid ? tree_cpu(opt.server_pid, NULL) : 0;
+    d_cpu1 = self_cpu();
+    if (!opt.flows_limit)
+        for (int i = 0; i < opt.conns; i++) pthread_join(th[i], NULL);
+
+    hist_t *h = calloc(NSTEP, sizeof *h);
+    uint64_t ok = 0, fails[NSTEP - 1] = {0}, reconn = 0;
+    const char *err = "";
+    for (int i = 0; i < opt.conns; i++) {
+        for (int s = 0; s < NSTEP; s++) hist_merge(&h[s], &ws[i].h[s]);
+        for (int s = 0; s < NSTEP - 1; s++) fails[s] += ws[i].fail[s];
+        ok += ws[i].flows_ok;
+        reconn += ws[i].reconnects;
+        if (!*err && ws[i].first_error[0]) err = ws[i].first_error;
+    }
+    double scpu = s_cpu1 - s_cpu0, dcpu = d_cpu1 - d_cpu0;
+    printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
+           "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
+           "\"token\":%llu},\"reconnects\":%llu,",
+           opt.label, opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code", opt.conns, opt.tls, wall,
+           (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],
+           (unsigned long long)fails[1], (unsigned long long)fails[2],
+           (unsigned long long)reconn);
+    printf("\"latency_ms\":{");
+    for (int s = 0; s < NSTEP; s++)
+        printf("%s\"%s\":{\"p50\":%.3f,\"p99\":%.3f,\"n\":%llu}", s ? "," : "", step_name[s],
+               hist_pct(&h[s], 0.50) / 1000.0, hist_pct(&h[s], 0.99) / 1000.0,
+               (unsigned long long)h[s].n);
+    printf("},\"server_cpu_s\":%.3f,\"server_procs\":%d,\"driver_cpu_s\":%.3f,"
+           "\"server_cpu_ms_per_flow\":%.4f,\"driver_cpu_ms_per_flow\":%.4f,\"first_error\":\"%s\"}\n",
+           scpu, nproc, dcpu, ok ? scpu * 1000 / (double)ok : 0,
+           ok ? dcpu * 1000 / (double)ok : 0, err);
+    return 0;
+}

@@ -1,0 +1,218 @@
+/* bench/mod_oas_ceiling.c: the httpd ceiling for the benchmark.  Answers the three requests of
+ * the flows with fixed responses: no storage, no checks, no client or user authentication.
+ *
+ *   <Location /oauth/par>   SetHandler oas-ceiling-par   </Location>  201 JSON (state echoed in request_uri)
+ *   <Location /authorize>   SetHandler oas-ceiling-auth  </Location>  302 fixed code, state echoed
+ *   <Location /oauth/token> SetHandler oas-ceiling-token </Location>  200 fixed JSON
+ *
+ *   OASCeilingSignKey FILE   (server scope) an EC P-256 PEM key: the token answer then carries
+ *                            two ES256 signatures (access token + ID token) made per request
+ *                            with EVP_DigestSign over a fixed payload, as JWS compact strings.
+ *
+ * Request bodies are read and discarded (the PAR body is scanned for state, which is echoed in
+ * the request_uri); state is copied back into the Location so the driver's check holds.  Built with apxs by `make bench` (bench/Makefile).
+ */
+#include "httpd.h"
+#include "http_config.h"
+#include "http_protocol.h"
+#include "http_log.h"
+#include "apr_strings.h"
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ecdsa.h>
+#include <openssl/bn.h>
+#include <string.h>
+
+module AP_MODULE_DECLARE_DATA oas_ceiling_module;
+
+typedef struct { const char *key_file; EVP_PKEY *key; } ceil_conf;
+
+static const char PAR_JSON_HEAD[] = "{\"request_uri\":\"urn:ietf:params:oauth:request_uri:ceiling:";
+static const char PAR_JSON_TAIL[] = "\",\"expires_in\":60}";
+
+/* the value of form/query parameter `name` (raw, not decoded; "" when absent) */
+static const char *param(request_rec *r, const char *s, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *p = s; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        if (!strncmp(p, name, nl) && p[nl] == '=')
+            return apr_pstrndup(r->pool, p + nl + 1, strcspn(p + nl + 1, "&"));
+    }
+    return "";
+}
+
+/* the whole (small) request body as a string */
+static const char *read_body(request_rec *r)
+{
+    char buf[4096];
+    size_t len = 0;
+    long n;
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_ERROR) != OK || !ap_should_client_block(r))
+        return NULL;
+    while ((n = ap_get_client_block(r, buf + len, sizeof buf - 1 - len)) > 0) {
+        len += (size_t)n;
+        if (len >= sizeof buf - 1) return NULL;
+    }
+    if (n < 0) return NULL;
+    return apr_pstrndup(r->pool, buf, len);
+}
+/* JWS header+payload of a plausible access token / ID token (fixed) */
+static const char AT_SIGNING_INPUT[] =
+    "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImNlaWxpbmcifQ."
+    "eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xIiwic3ViIjoiYmVuY2h1c2VyIiwiYXVkIjoidXJuOmJlbmNoOmFwaSIs"
+    "ImNsaWVudF9pZCI6ImJlbmNoIiwic2NvcGUiOiJvcGVuaWQiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAw"
+    "MzYwMCwianRpIjoiY2VpbGluZ2p0aTAxMjM0NTY3ODkifQ";
+static const char ID_SIGNING_INPUT[] =
+    "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImNlaWxpbmcifQ."
+    "eyJpc3MiOiJodHRwOi8vMTI3LjAuMC4xIiwic3ViIjoiYmVuY2h1c2VyIiwiYXVkIjoiYmVuY2giLCJub25jZSI6"
+    "Im4xIiwiYXRfaGFzaCI6IkFBQUFBQUFBQUFBQUFBQUFBQUFBQUEiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcw"
+    "MDAwMzYwMH0";
+static const char FIXED_SIG[] =
+    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+static void *create_conf(apr_pool_t *p, server_rec *s)
+{
+    return apr_pcalloc(p, sizeof(ceil_conf));
+}
+
+static const char *set_key(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    ceil_conf *c = ap_get_module_config(cmd->server->module_config, &oas_ceiling_module);
+    c->key_file = ap_server_root_relative(cmd->pool, arg);
+    return NULL;
+}
+
+static apr_status_t key_free(void *k) { EVP_PKEY_free(k); return APR_SUCCESS; }
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    for (; s; s = s->next) {
+        ceil_conf *c = ap_get_module_config(s->module_config, &oas_ceiling_module);
+        if (!c->key_file || c->key) continue;
+        FILE *f = fopen(c->key_file, "r");
+        if (!f) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ceiling: cannot open %s", c->key_file);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        c->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+        fclose(f);
+        if (!c->key) return HTTP_INTERNAL_SERVER_ERROR;
+        apr_pool_cleanup_register(pconf, c->key, key_free, apr_pool_cleanup_null);
+    }
+    return OK;
+}
+
+static void b64url(const unsigned char *in, size_t n, char *out)
+{
+    static const char *t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t i, o = 0;
+    for (i = 0; i + 2 < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 | in[i + 2];
+        out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63];
+        out[o++] = t[(v >> 6) & 63]; out[o++] = t[v & 63];
+    }
+    if (i < n) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0);
+        out[o++] = t[v >> 18]; out[o++] = t[(v >> 12) & 63];
+        if (i + 1 < n) out[o++] = t[(v >> 6) & 63];
+    }
+    out[o] = 0;
+}
+
+/* ES256 over `input`: DER from EVP_DigestSign converted to JOSE's raw r||s, base64url */
+static const char *es256(request_rec *r, EVP_PKEY *key, const char *input)
+{
+    unsigned char der[80], raw[64];
+    size_t dlen = sizeof der;
+    char *out = apr_palloc(r->pool, 90);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+             EVP_DigestSign(md, der, &dlen, (const unsigned char *)input, strlen(input)) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok) return NULL;
+    const unsigned char *p = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
+    if (!sig) return NULL;
+    const BIGNUM *br, *bs;
+    ECDSA_SIG_get0(sig, &br, &bs);
+    BN_bn2binpad(br, raw, 32);
+    BN_bn2binpad(bs, raw + 32, 32);
+    ECDSA_SIG_free(sig);
+    b64url(raw, 64, out);
+    return out;
+}
+
+static int send_fixed(request_rec *r, int status, const char *ctype, const char *body)
+{
+    r->status = status;
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, ctype);
+    ap_set_content_length(r, (apr_off_t)strlen(body));
+    ap_rputs(body, r);
+    return OK;
+}
+
+static int handler(request_rec *r)
+{
+    int kind;
+    if (!r->handler) return DECLINED;
+    if (!strcmp(r->handler, "oas-ceiling-par")) kind = 0;
+    else if (!strcmp(r->handler, "oas-ceiling-auth")) kind = 1;
+    else if (!strcmp(r->handler, "oas-ceiling-token")) kind = 2;
+    else return DECLINED;
+
+    if (kind == 0) {
+        /* no storage: the state travels inside the request_uri, so the driver's checks of the
+         * authorize answer hold without keeping anything */
+        const char *body = read_body(r);
+        if (!body) return HTTP_BAD_REQUEST;
+        return send_fixed(r, HTTP_CREATED, "application/json",
+                          apr_pstrcat(r->pool, PAR_JSON_HEAD, param(r, body, "state"),
+                                      PAR_JSON_TAIL, NULL));
+    }
+    int rv = ap_discard_request_body(r);
+    if (rv != OK) return rv;
+    if (r->header_only) return OK;
+    if (kind == 1) {
+        const char *state = r->args ? param(r, r->args, "state") : "";
+        const char *ru = r->args ? param(r, r->args, "request_uri") : "";
+        const char *mark = strstr(ru, "ceiling%3A");
+        if (*ru && mark)       /* PAR flow: urn%3A...%3Aceiling%3A<state> */
+            state = mark + 10;
+        apr_table_setn(r->headers_out, "Location",
+                       apr_pstrcat(r->pool, "https://rp.bench.test/cb?code="
+                                   "ceilingFixedAuthorizationCode0123456789abcdef&state=",
+                                   state, "&iss=http%3A%2F%2F127.0.0.1", NULL));
+        apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+        r->status = HTTP_MOVED_TEMPORARILY;
+        ap_set_content_length(r, 0);
+        return OK;
+    }
+    ceil_conf *c = ap_get_module_config(r->server->module_config, &oas_ceiling_module);
+    const char *s1 = FIXED_SIG, *s2 = FIXED_SIG;
+    if (c->key) {
+        s1 = es256(r, c->key, AT_SIGNING_INPUT);
+        s2 = es256(r, c->key, ID_SIGNING_INPUT);
+        if (!s1 || !s2) return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return send_fixed(r, HTTP_OK, "application/json",
+        apr_pstrcat(r->pool, "{\"access_token\":\"", AT_SIGNING_INPUT, ".", s1,
+                    "\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"scope\":\"openid\","
+                    "\"id_token\":\"", ID_SIGNING_INPUT, ".", s2, "\"}", NULL));
+}
+
+static const command_rec cmds[] = {
+    AP_INIT_TAKE1("OASCeilingSignKey", set_key, NULL, RSRC_CONF,
+                  "EC P-256 PEM key: sign two ES256 JWS per token answer"),
+    {NULL}
+};
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(oas_ceiling) = {
+    STANDARD20_MODULE_STUFF, NULL, NULL, create_conf, NULL, cmds, register_hooks
+};

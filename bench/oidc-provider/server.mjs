@@ -1,0 +1,127 @@
+// bench/oidc-provider/server.mjs: node oidc-provider configured for the benchmark's flows.
+//
+//   node server.mjs --port P --key ES256.pem [--workers N] [--cookie-file F]
+//
+// Same flows as mod_oauth_as: PAR enabled (POST /request), PKCE S256 required, client 'bench'
+// with client_secret_basic, JWT access tokens for the resource urn:bench:api signed ES256,
+// ES256 ID tokens, the built-in in-memory adapter.
+//
+// The user 'benchuser' has an existing login session and grant, so /auth redirects at once:
+// at start-up every process saves (1) a Grant for benchuser/bench with scope openid and the
+// resource scope api.read on urn:bench:api and (2) a Session with the fixed id 'benchsession'
+// whose authorizations name that grant.  The driver sends the (signed) session cookie, written
+// to --cookie-file, on every GET /auth.  Nothing else is short-circuited: the provider loads
+// the session and the grant from its adapter, runs its prompt policy, and issues real codes
+// and tokens.  This is what a returning user with a remembered consent looks like.
+//
+// --workers N (N >= 2): a node:cluster of N workers sharing the port.  The in-memory adapter is
+// per process; node's cluster hands each accepted connection to one worker, and the driver runs
+// each whole flow on one kept-alive connection, so the PAR request_uri and the code are always
+// redeemed in the worker that stored them (sticky by connection).  A real deployment would
+// need a shared adapter (Redis...) and pay for it; the cluster figure is therefore a best case.
+import cluster from 'node:cluster';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import Provider from 'oidc-provider';
+import Keygrip from 'keygrip';
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', default: '3000' },
+    key: { type: 'string' },
+    workers: { type: 'string', default: '1' },
+    'cookie-file': { type: 'string' },
+  },
+});
+const PORT = Number(args.port);
+const WORKERS = Number(args.workers);
+const ISSUER = `http://127.0.0.1:${PORT}`;
+const COOKIE_KEYS = ['bench-cookie-signing-key-0123456789'];
+const SESSION_ID = 'benchsession';
+const USER = 'benchuser';
+const CLIENT = { id: 'bench', secret: 'bench-secret', redirect: 'https://rp.bench.test/cb' };
+const RESOURCE = 'urn:bench:api';
+
+const cookieValue = () => {
+  const kg = new Keygrip(COOKIE_KEYS);
+  return `_session=${SESSION_ID}; _session.sig=${kg.sign(`_session=${SESSION_ID}`)}`;
+};
+
+async function worker() {
+  const jwk = createPrivateKey(readFileSync(args.key)).export({ format: 'jwk' });
+  jwk.alg = 'ES256';
+  jwk.use = 'sig';
+  jwk.kid = 'bench-es256';
+
+  const provider = new Provider(ISSUER, {
+    clients: [{
+      client_id: CLIENT.id,
+      client_secret: CLIENT.secret,
+      redirect_uris: [CLIENT.redirect],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
+    }],
+    jwks: { keys: [jwk] },
+    cookies: { keys: COOKIE_KEYS },
+    pkce: { required: () => true },
+    scopes: ['openid'],
+    features: {
+      devInteractions: { enabled: false },
+      pushedAuthorizationRequests: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx, resourceIndicator) => {
+          if (resourceIndicator !== RESOURCE) throw new Error('unknown resource');
+          return {
+            scope: 'api.read',
+            audience: RESOURCE,
+            accessTokenTTL: 3600,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'ES256' } },
+          };
+        },
+      },
+    },
+    findAccount: (ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
+    // the default: the grant id the session remembers for this client
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+  });
+  provider.on('server_error', (ctx, err) => console.error('server_error', err));
+  if (process.env.BENCH_DEBUG) provider.on('interaction.started', (ctx, prompt) => console.error('interaction', JSON.stringify(prompt)));
+
+  // the returning user's grant and session (see the header)
+  const grant = new provider.Grant({ accountId: USER, clientId: CLIENT.id });
+  grant.addOIDCScope('openid');
+  grant.addResourceScope(RESOURCE, 'api.read');
+  const grantId = await grant.save();
+  const now = Math.floor(Date.now() / 1000);
+  const session = new provider.Session({
+    jti: SESSION_ID,
+    uid: 'benchsessionuid',
+    accountId: USER,
+    loginTs: now,
+    authorizations: { [CLIENT.id]: { grantId, sid: 'benchsid', persistsLogout: false } },
+  });
+  await session.save(7 * 24 * 3600);
+
+  const server = provider.listen(PORT, '127.0.0.1');
+  server.keepAliveTimeout = 60000;
+  server.headersTimeout = 61000;
+}
+
+if (WORKERS > 1 && cluster.isPrimary) {
+  for (let i = 0; i < WORKERS; i++) cluster.fork();
+  cluster.on('exit', (w, code) => { console.error(`worker ${w.process.pid} exited ${code}`); });
+  if (args['cookie-file']) writeFileSync(args['cookie-file'], cookieValue());
+} else {
+  await worker();
+  if (WORKERS <= 1 && args['cookie-file']) writeFileSync(args['cookie-file'], cookieValue());
+}
