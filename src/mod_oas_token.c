@@ -226,8 +226,12 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
     if (g->family)
         json_object_set_new(t, "fam", json_string(g->family));
     tomb = oas_json_dumps(r->pool, t, 0);
+    /* A replay comes soon after the theft it reveals: the tombstone lives twice the code
+     * lifetime (at least two minutes), not as long as the tokens, so that a busy server does
+     * not fill its store with dead codes. */
     oas_store_put(st, r->pool, OAS_NS_CODE_USED, code, tomb, strlen(tomb),
-                  apr_time_from_sec(exp + 1));
+                  apr_time_now() + apr_time_from_sec(iss->code_ttl * 2 > 120 ? iss->code_ttl * 2
+                                                                             : 120));
     return send_tokens(r, iss, c, g, jti, rt);
 }
 
