@@ -10,6 +10,7 @@ and logs nothing above info; mod_reqtimeout logs AH01382 at info.
 
 import select
 import socket
+import ssl
 import threading
 import time
 
@@ -40,10 +41,17 @@ def slow_post(h, seconds_max, path="/oauth/token"):
                 break
             r, _, _ = select.select([s], [], [], 1.0)
             if r or s.pending():
+                # readable may be only a TLS 1.3 session ticket: never block here, or the
+                # trickle would stop and httpd's Timeout would be what answers
+                s.settimeout(0.1)
                 try:
                     chunk = s.recv(65536)
-                except (OSError, socket.timeout):
+                except (socket.timeout, ssl.SSLWantReadError):
+                    continue
+                except OSError:
                     break
+                finally:
+                    s.settimeout(seconds_max + 5)
                 if not chunk:
                     break
                 got += chunk

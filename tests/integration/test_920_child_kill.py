@@ -13,13 +13,12 @@ Here: 8 threads run complete code flows (fp1: /authorize → code → token, the
 code) while a killer SIGSTOPs a random child (which may be inside the lock: then everyone
 else waits for it), keeps it stopped for 0.3 s and SIGKILLs it, over and over for a few
 seconds. Pinned expectations: no request takes longer than 5 s (nothing waits on a dead
-holder), no 5xx, a code never redeems twice, the only crash lines are the SIGKILLs we sent,
+holder), no 5xx, a code never redeems twice, no child dies but the ones we kill,
 and afterwards flows complete normally. Codes lost to a table wipe answer invalid_grant
 (counted, allowed). Run with the default mutex, `Mutex pthread` and `Mutex fcntl`.
 """
 
 import random
-import re
 import signal
 import threading
 import time
@@ -90,7 +89,6 @@ def os_kill(pid, sig):
     os.kill(pid, sig)
 
 
-@pytest.mark.allow_log("AH00052")
 @pytest.mark.parametrize("mutex", [None, "pthread", "fcntl"])
 def test_kill_children_under_load(httpd_factory, mutex):
     extra = f"Mutex {mutex} oauth-as-store\n" if mutex else ""
@@ -118,11 +116,9 @@ def test_kill_children_under_load(httpd_factory, mutex):
         assert out == [200, 400], (out, st2)
         assert time.monotonic() - t0 < 2
     assert h.pid == parent and h._read_pid() == parent       # the parent never died
-    # the only children that died on a signal are the ones we killed
-    for line in h.error_log().splitlines():
-        if "exit signal" in line or "AH00052" in line:
-            m = re.search(r"child pid (\d+) exit signal (.*)", line)
-            assert m and int(m.group(1)) in killed and "(9)" in m.group(2), line
+    # httpd does not log children that died of SIGKILL (ap_process_child_status): the
+    # fixture's check (no AH00052 / "exit signal" line, no core file) stays in force, so any
+    # crash of a child we did not kill fails the test
     # report figures on stdout (pytest -s): counts per kind/status
     # answered requests that waited about as long as a child stayed stopped: most likely
     # behind the store's lock held by the stopped child

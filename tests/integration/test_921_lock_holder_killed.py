@@ -11,11 +11,10 @@ child queues behind the lock meanwhile — and then kills it (SIGKILL). Expected
 - the next holder finds `busy` set and wipes the table instead of trusting a half-written
   slot: codes issued before answer invalid_grant (pinned; losing short-lived codes beats
   handing out a wrong value);
-- afterwards flows complete normally and the only crash line is our SIGKILL.
+- afterwards flows complete normally and no other child dies (httpd logs no AH00052 for SIGKILL).
 """
 
 import os
-import re
 import shutil
 import subprocess
 import threading
@@ -46,7 +45,6 @@ def push(h, s):
         "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=20)
 
 
-@pytest.mark.allow_log("AH00052")
 @pytest.mark.parametrize("mutex", [None, "fcntl"])
 def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     assert shutil.which("gdb"), "gdb is needed (tools/deps.sh installs it)"
@@ -129,10 +127,8 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
         code, verifier = get_code(h, sess=s)[:2]
         assert redeem(h, code, verifier, sess=s).status_code == 200
         assert push(h, s).status_code == 201
-    for line in h.error_log().splitlines():
-        if "exit signal" in line:
-            m = re.search(r"child pid (\d+) exit signal (.*)", line)
-            assert m and int(m.group(1)) == target and "(9)" in m.group(2), line
+    # httpd does not log a SIGKILLed child (ap_process_child_status), so the fixture's
+    # check (no AH00052 / "exit signal" line, no core file) catches any other death
     print(f"\nmutex={mutex or 'default'}: requests={len(results)}, "
           f"waited for the dead holder then 201: {len(waited)}, "
           f"max wait {max(t for _, t in results):.2f}s, "
