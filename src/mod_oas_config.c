@@ -36,6 +36,7 @@ void *oas_mod_config_create_server(apr_pool_t *p, server_rec *s)
     c->code_ttl = c->request_uri_ttl = c->at_ttl = c->rt_ttl = c->idt_ttl = OAS_UNSET;
     c->require_par = OAS_UNSET;
     c->max_body = OAS_UNSET;
+    c->authfail_limit = c->authfail_window = OAS_UNSET;
     return c;
 }
 
@@ -58,6 +59,8 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(idt_ttl);
     MERGE_I(require_par);
     MERGE_I(max_body);
+    MERGE_I(authfail_limit);
+    MERGE_I(authfail_window);
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(claims);
@@ -284,6 +287,24 @@ static const char *set_server_int(cmd_parms *cmd, void *mconfig, const char *arg
     else if (!strcmp(cmd->cmd->name, "OAuthASMaxBody"))
         max = 1024 * 1024;
     return parse_positive(cmd, arg, max, field);
+}
+
+/* OAuthASClientAuthFailureLimit N [SECONDS] (SECURITY.md C07); N = 0 switches it off. */
+static const char *set_authfail_limit(cmd_parms *cmd, void *mconfig, const char *n,
+                                      const char *secs)
+{
+    oas_issuer_t *sc = srv(cmd);
+    const char *err = check_place(cmd, mconfig, IN_SERVER);
+
+    if (err)
+        return err;
+    if (!strcmp(n, "0"))
+        sc->authfail_limit = 0;
+    else if ((err = parse_positive(cmd, n, 1000000, &sc->authfail_limit)))
+        return err;
+    if (secs)
+        return parse_positive(cmd, secs, 86400, &sc->authfail_window);
+    return NULL;
 }
 
 static const char *set_consent_template(cmd_parms *cmd, void *mconfig, const char *file)
@@ -735,6 +756,9 @@ const command_rec oas_mod_cmds[] = {
                   "ID token lifetime in seconds"),
     AP_INIT_TAKE1("OAuthASMaxBody", set_server_int, OFF_S(max_body), RSRC_CONF,
                   "largest accepted form body in bytes"),
+    AP_INIT_TAKE12("OAuthASClientAuthFailureLimit", set_authfail_limit, NULL, RSRC_CONF,
+                   "failed client authentications per client and address within a window "
+                   "(seconds, default 60) before 429; 0 = off"),
     AP_INIT_TAKE1("OAuthASAccessTokenLifetime", set_lifetime, NULL, RSRC_CONF,
                   "access token lifetime in seconds"),
     AP_INIT_TAKE1("OAuthASRefreshTokenLifetime", set_lifetime, NULL, RSRC_CONF,
@@ -800,6 +824,8 @@ static void resolve_defaults(oas_issuer_t *c)
     DFLT(idt_ttl, OAS_DEFAULT_ID_TOKEN_TTL);
     DFLT(require_par, 0);
     DFLT(max_body, OAS_DEFAULT_MAX_BODY);
+    DFLT(authfail_limit, OAS_DEFAULT_AUTHFAIL_LIMIT);
+    DFLT(authfail_window, OAS_DEFAULT_AUTHFAIL_WINDOW);
 #undef DFLT
 }
 

@@ -17,10 +17,98 @@ static int send_err(request_rec *r, const oas_err_t *e)
     return oas_mod_send_oauth_error(r, e->status, e->error, e->description);
 }
 
+/* ---- brute-force throttling of client secrets (SECURITY.md C07) ----
+ * Failed authentications of a known client that has a secret are counted per
+ * (client id, client address) in the short-lived store, in a fixed window that starts with
+ * the first failure. At OAuthASClientAuthFailureLimit failures the pair is refused with 429
+ * until the window ends, without looking at the secret. Keying on the address means an
+ * attacker elsewhere cannot lock the real client out; a success resets nothing. Counting
+ * is best effort (get + put, not atomic): concurrent failures may be counted once. */
+
+/* The client a request names (Basic user, else the form's client_id), when it is a known
+ * client with a secret: only those can be brute-forced. */
+static const oas_client_t *authfail_client(const oas_issuer_t *iss, int basic, const char *bid,
+                                           apr_table_t *form)
+{
+    const char *id = basic > 0 ? bid : apr_table_get(form, "client_id");
+    const oas_client_t *c = id ? oas_issuer_client(iss, id) : NULL;
+
+    return c && c->secret ? c : NULL;
+}
+
+static const char *authfail_key(request_rec *r, const oas_client_t *c)
+{
+    return apr_pstrcat(r->pool, c->id, "\n", r->useragent_ip ? r->useragent_ip : "", NULL);
+}
+
+/* Failures counted so far and the end of their window (0/0 when none). */
+static void authfail_get(request_rec *r, oas_store_t *st, const char *key, long *count,
+                         apr_int64_t *until)
+{
+    char *val;
+    apr_size_t len;
+
+    *count = 0;
+    *until = 0;
+    if (st && oas_store_get(st, r->pool, OAS_NS_AUTHFAIL, key, &val, &len) == APR_SUCCESS &&
+        sscanf(val, "%ld %" APR_INT64_T_FMT, count, until) != 2) {
+        *count = 0;
+        *until = 0;
+    }
+}
+
+static void authfail_count(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c)
+{
+    oas_store_t *st = oas_mod_store_short(r, iss);
+    const char *key = authfail_key(r, c);
+    apr_int64_t now = apr_time_sec(apr_time_now()), until;
+    long count;
+    const char *val;
+    apr_status_t rv;
+
+    authfail_get(r, st, key, &count, &until);
+    if (!st)
+        return;
+    if (count <= 0 || until <= now) {
+        count = 0;
+        until = now + iss->authfail_window;
+    }
+    count++;
+    val = apr_psprintf(r->pool, "%ld %" APR_INT64_T_FMT, count, until);
+    rv = oas_store_put(st, r->pool, OAS_NS_AUTHFAIL, key, val, strlen(val),
+                       apr_time_from_sec(until));
+    if (rv != APR_SUCCESS)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, OAS_LOGNO(00135)
+                      "cannot count a failed authentication of client %s", c->id);
+    else if (count == iss->authfail_limit)
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OAS_LOGNO(00136)
+                      "client %s: %ld failed authentications from %s, refused for %"
+                      APR_INT64_T_FMT " s", c->id, count, r->useragent_ip, until - now);
+}
+
+/* 1 when the (client, address) pair is over the limit: the 429 is then set up in r and
+ * its sending left to the caller. */
+static int authfail_over(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now()), until;
+    long count;
+
+    authfail_get(r, oas_mod_store_short(r, iss), authfail_key(r, c), &count, &until);
+    if (count < iss->authfail_limit || until <= now)
+        return 0;
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00137)
+                  "client %s refused: too many failed authentications from %s", c->id,
+                  r->useragent_ip);
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, until - now));
+    return 1;
+}
+
 int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request_rec *r,
                            const oas_issuer_t *iss)
 {
     const char *perr, *bid, *bsecret;
+    const oas_client_t *named = NULL;
     oas_err_t err;
     int basic, status;
 
@@ -38,10 +126,17 @@ int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request
                                         "parameters must be sent in the request body");
     }
     basic = oas_mod_basic_credentials(&bid, &bsecret, r);
+    if (iss->authfail_limit > 0 && (named = authfail_client(iss, basic, bid, *pform)) &&
+        authfail_over(r, iss, named))
+        return oas_mod_send_oauth_error(r, HTTP_TOO_MANY_REQUESTS, "temporarily_unavailable",
+                                        "too many failed client authentications, try again "
+                                        "later");
     if (oas_client_authenticate(pc, &err, r->pool, iss, basic, bid, bsecret, *pform) !=
         APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00130)
                       "client authentication failed: %s", err.description);
+        if (named && err.status == HTTP_UNAUTHORIZED)
+            authfail_count(r, iss, named);
         return send_err(r, &err);
     }
     return OK;

@@ -18,6 +18,8 @@
 #define OAS_DEFAULT_REFRESH_TOKEN_TTL 2592000
 #define OAS_DEFAULT_ID_TOKEN_TTL      3600
 #define OAS_DEFAULT_MAX_BODY          16384
+#define OAS_DEFAULT_AUTHFAIL_LIMIT    10
+#define OAS_DEFAULT_AUTHFAIL_WINDOW   60
 
 /* Limits on outside input. */
 #define OAS_MAX_FORM_PAIRS   64      /* parameters in one request */

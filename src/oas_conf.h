@@ -83,6 +83,7 @@ typedef struct oas_issuer_t {
     int code_ttl, request_uri_ttl, at_ttl, rt_ttl, idt_ttl;
     int require_par;
     int max_body;
+    int authfail_limit, authfail_window; /* OAuthASClientAuthFailureLimit; 0 = off */
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
     apr_array_header_t *claims;            /* oas_claim_t */

@@ -11,7 +11,7 @@ PACKAGES=(
     libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
     libjansson-dev libssl-dev libcmocka-dev pkg-config gcc make
     curl openssl
-    python3-pytest python3-requests python3-cryptography
+    python3-pytest python3-requests python3-cryptography gdb
     postgresql
     libapache2-mod-auth-openidc libapache2-mod-oauth2
     chromium

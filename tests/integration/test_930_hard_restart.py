@@ -1,0 +1,110 @@
+"""Hard restart under load with live codes and request_uris (issue 9; SECURITY.md D01/D04).
+
+Pinned for OAuthASStore shm: the store lives in shared memory owned by the httpd parent, so a
+graceful restart keeps it (test_040_store.py::test_code_survives_graceful) and a hard restart
+(stop + start, or `apachectl -k restart`... here: stop + start) loses it. Codes and
+request_uris issued before a hard restart are then refused cleanly — invalid_grant at the
+token endpoint, the invalid_request_uri error page at /authorize — never a 5xx, never a
+double redemption; refresh tokens in shm are lost the same way (use `OAuthASStore shm dbd`
+to keep them). During the restart window clients see only connection errors.
+"""
+
+import threading
+import time
+
+from flow2 import get_code, pkce_pair, redeem, session
+from hardening_flow import flow
+from oauth_conf import CONF1_SECRET, standard_conf
+
+THREADS = 6
+
+
+def push(h, s):
+    _, challenge = pkce_pair()
+    r = s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
+        "response_type": "code", "redirect_uri": "https://rp1.test/cb", "scope": "openid",
+        "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()["request_uri"]
+
+
+def test_hard_restart_under_load(httpd_factory):
+    h = httpd_factory(standard_conf)
+    s = session(h)
+    live_codes = [get_code(h, sess=s)[:2] for _ in range(10)]
+    used = get_code(h, sess=s)[:2]
+    assert redeem(h, *used, sess=s).status_code == 200
+    live_uris = [push(h, s) for _ in range(10)]
+    s.close()
+
+    stop = threading.Event()
+    restarting = threading.Event()
+    records = []            # (phase, outcomes of one flow)
+    errors = []
+
+    def worker():
+        ws = session(h)
+        while not stop.is_set():
+            phase = "restart" if restarting.is_set() else "steady"
+            stats = []
+            try:
+                out = flow(h, ws, stats)
+            except Exception as e:
+                errors.append(repr(e))
+                return
+            records.append((phase, out, stats))
+            if any(isinstance(st, str) for _, st, _ in stats):
+                ws.close()
+                ws = session(h)
+                time.sleep(0.05)
+        ws.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    restarting.set()
+    t0 = time.monotonic()
+    old_pid = h.pid
+    h.restart()
+    restart_seconds = time.monotonic() - t0
+    restarting.clear()
+    time.sleep(1.5)
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert h.pid != old_pid
+
+    steady_after = [r for r in records if r[0] == "steady"]
+    assert len(steady_after) >= 20, len(records)
+    for phase, out, stats in records:
+        for kind, st, _ in stats:
+            # connection errors only while the server restarts; no 5xx ever
+            assert not (isinstance(st, int) and st >= 500), (phase, stats)
+        if out is None:
+            continue
+        assert out.count(200) <= 1, (phase, stats)            # never a double redemption
+        assert out[1] != 200 or out[0] == "conn", (phase, stats)
+    # outside the restart window every flow completes (the first flows of the new generation
+    # may still find a connection of the old one: those are retried by a fresh session)
+    tail = records[-THREADS * 3:]
+    assert all(r[1] == [200, 400] for r in tail), tail
+
+    # what lived in shm before the hard restart is gone, cleanly
+    s = session(h)
+    for code, verifier in live_codes + [used]:
+        r = redeem(h, code, verifier, sess=s)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    for uri in live_uris:
+        r = s.get(h.issuer + "/authorize", params={"client_id": "conf1", "request_uri": uri},
+                  auth=("alice", "alice-password"), allow_redirects=False, timeout=10)
+        assert r.status_code == 400 and "Location" not in r.headers, r.status_code
+        assert "invalid_request_uri" in r.text
+    # and new flows work at once
+    code, verifier = get_code(h, sess=s)[:2]
+    assert redeem(h, code, verifier, sess=s).status_code == 200
+    conn_errors = sum(1 for _, _, st in records for _, x, _ in st if isinstance(x, str))
+    print(f"\nhard restart: {restart_seconds:.2f}s, flows={len(records)}, "
+          f"connection errors={conn_errors}, lost codes={len(live_codes) + 1}/"
+          f"{len(live_codes) + 1} refused cleanly, lost request_uris={len(live_uris)}")
