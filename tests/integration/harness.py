@@ -15,6 +15,7 @@ import atexit
 import datetime
 import ipaddress
 import os
+import resource
 import re
 import shutil
 import signal
@@ -321,7 +322,7 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
         env["LANG"] = "C"
         p = subprocess.run([APACHE2, "-f", self.conf, "-d", self.workdir, *args], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                           timeout=timeout)
+                           timeout=timeout, preexec_fn=_allow_core_dumps)
         return p.returncode, p.stdout
 
     def configtest(self):
@@ -470,6 +471,14 @@ def _alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
+
+
+def _allow_core_dumps():
+    # a crashed child leaves a core in CoreDumpDirectory (the runner's limit is often 0)
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    except (ValueError, OSError):
+        pass
 
 
 def _wait_gone(pid, timeout):
