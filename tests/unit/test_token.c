@@ -108,6 +108,11 @@ static void test_grant_roundtrip(void **state)
     assert_string_equal(back->scope, "");
     json = "{\"iss\":\"x\",\"cid\":\"c\",\"scope\":\"a\"}"; /* no sub */
     assert_int_equal(oas_grant_from_json(&back, p, json, strlen(json)), APR_EINVAL);
+    /* fuzz_grant: an empty sub was accepted but would not survive a write and read back */
+    json = "{\"iss\":\"x\",\"cid\":\"c\",\"sub\":\"\"}";
+    assert_int_equal(oas_grant_from_json(&back, p, json, strlen(json)), APR_EINVAL);
+    json = "{\"iss\":\"\",\"cid\":\"c\",\"sub\":\"s\"}";
+    assert_int_equal(oas_grant_from_json(&back, p, json, strlen(json)), APR_EINVAL);
 }
 
 static void test_mint(void **state)
