@@ -4,7 +4,8 @@ set -euo pipefail
 
 # Build: apxs (apache2-dev), APR/APR-util, jansson, OpenSSL; unit tests: cmocka.
 # Tests and demo: httpd itself and its modules, the DBD drivers (OAuthASStore dbd on sqlite3
-# and PostgreSQL), htpasswd (apache2-utils), curl/openssl CLIs, Debian's pytest + requests.
+# and PostgreSQL), htpasswd (apache2-utils), curl/openssl CLIs, Debian's pytest + requests;
+# fuzzing: clang and its libFuzzer/sanitizer runtimes.
 PACKAGES=(
     apache2 apache2-dev apache2-utils
     libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
@@ -12,6 +13,7 @@ PACKAGES=(
     curl openssl
     python3-pytest python3-requests python3-cryptography
     postgresql
+    clang libclang-rt-14-dev
 )
 
 missing=()
