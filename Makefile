@@ -15,7 +15,8 @@ APR_LIBS   := $(shell apr-1-config --link-ld) $(shell apu-1-config --link-ld)
 
 MODULE   := build/mod_oauth_as.so
 
-.PHONY: all install check check-layering test integration run deps clean format bench
+.PHONY: all install check check-layering test integration run deps clean format bench \
+        fuzz fuzz-short fuzz-build integration-asan integration-asan-subset
 
 all: $(MODULE)
 
@@ -56,15 +57,88 @@ check: check-layering $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $$t; done
 
+# ---- fuzzing: libFuzzer harnesses (tests/fuzz/README.md), clang with ASan + UBSan ----
+# Each harness links only the core files it needs. `make fuzz` runs each for FUZZ_SECONDS;
+# `make test` runs each for FUZZ_SHORT_SECONDS. New inputs go to build/fuzz/corpus/<target>
+# (the seeds in tests/fuzz/corpus/<target> are only read); a crash leaves
+# build/fuzz/crash-<target>-* and fails the run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 300
+FUZZ_SHORT_SECONDS ?= 25
+FUZZ_TARGETS := form basic jws tmpl grant shm uri
+FUZZ_BIN     := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_FLAGS   := -g -O1 -fno-lto -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+                -fno-omit-frame-pointer -Wall -Werror -Wno-unused-parameter -Wno-unused-function \
+                -Isrc $(APR_CFLAGS) $(DEP_CFLAGS)
+FUZZ_LIBS    := $(APR_LIBS) $(DEP_LIBS) -lpthread
+FUZZ_SRC_form  := src/oas_form.c src/oas_util.c
+FUZZ_SRC_basic := src/oas_basic.c src/oas_form.c src/oas_util.c
+FUZZ_SRC_jws   := src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_util.c src/oas_token.c \
+                  src/oas_authz.c src/oas_conf.c src/oas_pkce.c
+FUZZ_SRC_tmpl  := src/oas_html.c
+FUZZ_SRC_grant := src/oas_token.c src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_util.c \
+                  src/oas_authz.c src/oas_conf.c src/oas_pkce.c
+FUZZ_SRC_shm   := src/oas_store_shm.c src/oas_util.c
+FUZZ_SRC_uri   := src/oas_uri.c src/oas_authz.c src/oas_form.c src/oas_conf.c src/oas_pkce.c \
+                  src/oas_util.c
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_SRC) $(HEADERS)
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+# One run per target: prints libFuzzer's "Done N runs in S second(s)" line; fails on a crash.
+define fuzz_run
+	@set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus/$$t; \
+	    printf '== fuzz_%s (%ss): ' $$t $(1); \
+	    if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 build/fuzz/fuzz_$$t \
+	        -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/crash-$$t- build/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+	        > build/fuzz/$$t.log 2>&1; then \
+	        grep -E '^Done [0-9]+ runs' build/fuzz/$$t.log || tail -1 build/fuzz/$$t.log; \
+	    else echo FAILED; tail -40 build/fuzz/$$t.log; exit 1; fi; done
+endef
+
+fuzz: $(FUZZ_BIN)
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+fuzz-short: $(FUZZ_BIN)
+	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))
+
 integration: $(MODULE)
 	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+# ---- the module built with ASan + UBSan, for the integration suite (gcc, like the unit tests) ----
+# httpd is not instrumented: the harness preloads the ASan runtime into apache2
+# (OAS_SANITIZER_PRELOAD) and fails a test on any report file (tests/integration/harness.py).
+ASAN_MODULE := build-asan/mod_oauth_as.so
+ASAN_RT     := $(shell $(CC) -print-file-name=libasan.so)
+ASAN_ENV    := OAS_MODULE=$(CURDIR)/$(ASAN_MODULE) OAS_SANITIZER_PRELOAD=$(ASAN_RT)
+# make test runs this subset under ASan; make integration-asan runs everything
+ASAN_SUBSET ?= test_100 test_120 test_150 test_200 test_230 test_300 test_340
+
+$(ASAN_MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS) $(GEN_HDR)
+	@mkdir -p build-asan
+	$(CC) -shared -fPIC -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer $(WARN) \
+	    -Isrc -Ibuild/gen -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(DEP_CFLAGS) \
+	    -o $@ $(GLUE_SRC) $(CORE_SRC) $(DEP_LIBS) -Wl,--exclude-libs,ALL
+
+integration-asan: $(ASAN_MODULE)
+	$(ASAN_ENV) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+integration-asan-subset: $(ASAN_MODULE)
+	$(ASAN_ENV) $(PYTHON) -m pytest -q \
+	    $(foreach t,$(ASAN_SUBSET),$(wildcard tests/integration/$(t)*.py)) $(PYTEST_ARGS)
 
 # `make test` and `make run` work on a fresh machine: they install what is missing first,
 # then re-enter make so the compiler flags are computed with the packages in place.
 test:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-asan
 
 run:
 	@$(MAKE) --no-print-directory deps
@@ -78,7 +152,7 @@ format:
 	clang-format -i mod_oauth_as.c src/*.[ch] tests/unit/*.[ch]
 
 clean:
-	rm -rf build *.o *.lo *.slo src/*.o src/*.lo src/*.slo .libs src/.libs
+	rm -rf build build-asan *.o *.lo *.slo src/*.o src/*.lo src/*.slo .libs src/.libs
 
 # ---- benchmarks (bench/README.md); not part of `make test` ----
 .PHONY: bench bench-build bench-callgrind

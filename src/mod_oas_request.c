@@ -7,9 +7,9 @@
 #include <util_filter.h>
 
 #include "mod_oas_request.h"
+#include "oas_basic.h"
 #include "oas_form.h"
 #include "oas_html.h"
-#include "oas_util.h"
 
 /* Reads the whole body up to max bytes (STYLE.md C11: never trust r->remaining). */
 static int read_body(char **pbody, apr_size_t *plen, request_rec *r, apr_size_t max)
@@ -130,41 +130,9 @@ int oas_mod_query_form(apr_table_t **ptab, const char **perr, request_rec *r)
     return OK;
 }
 
-/* Decodes one form-urlencoded credential part (RFC 6749 §2.3.1). */
-static const char *decode_part(request_rec *r, const char *s, apr_size_t n)
-{
-    apr_table_t *t;
-    const char *bad;
-    char *pair = apr_pstrcat(r->pool, "v=", apr_pstrmemdup(r->pool, s, n), NULL);
-
-    if (oas_form_parse(&t, &bad, r->pool, pair, strlen(pair), 1) != APR_SUCCESS)
-        return NULL;
-    return apr_table_get(t, "v");
-}
-
 int oas_mod_basic_credentials(const char **pid, const char **psecret, request_rec *r)
 {
-    const char *h = apr_table_get(r->headers_in, "Authorization");
-    unsigned char *dec;
-    apr_size_t n;
-    const char *colon;
-
-    *pid = *psecret = NULL;
-    if (!h)
-        return 0;
-    if (strncasecmp(h, "Basic ", 6))
-        return -1;
-    h += 6;
-    /* a repeated header is joined with ", " by httpd; a single space separates the scheme */
-    if (!*h || strlen(h) > 4096 || oas_b64_decode(&dec, &n, r->pool, h, strlen(h)) != APR_SUCCESS)
-        return -1;
-    if (memchr(dec, '\0', n) || !(colon = memchr(dec, ':', n)))
-        return -1;
-    *pid = decode_part(r, (const char *)dec, (apr_size_t)(colon - (const char *)dec));
-    *psecret = decode_part(r, colon + 1, n - (apr_size_t)(colon + 1 - (const char *)dec));
-    if (!*pid || !*psecret)
-        return -1;
-    return 1;
+    return oas_basic_parse(pid, psecret, r->pool, apr_table_get(r->headers_in, "Authorization"));
 }
 
 static int send_body(request_rec *r, int status, const char *ctype, const char *body)

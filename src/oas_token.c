@@ -66,8 +66,11 @@ apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *js
     g->family_exp = oas_json_int(o, "fexp", 0);
     if ((cl = json_object_get(o, "cl")) && json_is_object(cl))
         g->claims_json = oas_json_dumps(p, cl, 0);
-    if (!g->iss || !g->client_id || !g->sub || !g->scope)
+    /* empty is missing: oas_grant_to_json leaves empty strings out */
+    if (!g->iss || !*g->iss || !g->client_id || !*g->client_id || !g->sub || !*g->sub)
         return APR_EINVAL;
+    if (!g->scope) /* no scopes granted: oas_grant_to_json leaves the empty string out */
+        g->scope = "";
     *pg = g;
     return APR_SUCCESS;
 }

@@ -6,6 +6,7 @@ set -euo pipefail
 # Tests and demo: httpd itself and its modules, the DBD drivers (OAuthASStore dbd on sqlite3
 # and PostgreSQL), htpasswd (apache2-utils), curl/openssl CLIs, Debian's pytest + requests;
 # chromium: the browser of the interop test (driven by playwright-core, never a downloaded one).
+# fuzzing: clang and its libFuzzer/sanitizer runtimes.
 PACKAGES=(
     apache2 apache2-dev apache2-utils
     libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
@@ -15,6 +16,7 @@ PACKAGES=(
     postgresql
     libapache2-mod-auth-openidc libapache2-mod-oauth2
     chromium
+    clang libclang-rt-14-dev
 )
 # Interop tests (tests/interop, run by the pytest wrappers with `npm ci`): Node.js >= 20 and npm.
 # The machine images ship Node 20 with its npm; only a machine without node gets Debian's.

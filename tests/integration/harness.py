@@ -29,7 +29,12 @@ import requests
 APACHE2 = "/usr/sbin/apache2"
 MODULES_DIR = "/usr/lib/apache2/modules"
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MODULE = os.path.join(REPO, "build", "mod_oauth_as.so")
+# OAS_MODULE: another build of the module (make integration-asan: build-asan/mod_oauth_as.so).
+MODULE = os.environ.get("OAS_MODULE") or os.path.join(REPO, "build", "mod_oauth_as.so")
+# OAS_SANITIZER_PRELOAD: the ASan runtime to preload into apache2 (a module built with
+# -fsanitize=address needs it loaded first); reports go to files in <workdir>/sanitizer,
+# and check_error_log fails a test on any of them.
+SANITIZER_PRELOAD = os.environ.get("OAS_SANITIZER_PRELOAD")
 
 # The modules every test server loads (mod_log_config, mod_unixd and mod_so are compiled in).
 # authz_host: `Require ip/local`; dbd: OAuthASStore dbd; socache_shmcb: the TLS session cache.
@@ -182,7 +187,8 @@ class Httpd:
         self.allowed = []          # error_log substrings a test declares as expected
         self._log_offset = 0
         self.pid = None
-        for d in ("conf", "logs", "run", "htdocs", "data", "cores"):
+        self._sanitizer_seen = set()
+        for d in ("conf", "logs", "run", "htdocs", "data", "cores", "sanitizer"):
             os.makedirs(os.path.join(self.workdir, d), exist_ok=True)
         self.conf = self.path("conf", "httpd.conf")
         self.pidfile = self.path("run", "httpd.pid")
@@ -312,7 +318,7 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
                 p = os.path.join(root, n)
                 os.chmod(p, os.stat(p).st_mode | 0o444)
         if os.geteuid() == 0:
-            for d in (self.datadir, self.path("cores")):
+            for d in (self.datadir, self.path("cores"), self.path("sanitizer")):
                 shutil.chown(d, "nobody", "nogroup")
 
     # -- control
@@ -320,6 +326,13 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
         # A clean environment: no APACHE_* variables from the caller can leak into the config.
         env = {k: v for k, v in os.environ.items() if not k.startswith("APACHE")}
         env["LANG"] = "C"
+        if SANITIZER_PRELOAD:
+            env["LD_PRELOAD"] = SANITIZER_PRELOAD
+            # httpd frees its pools at exit but not everything libraries allocate: no leaks
+            env["ASAN_OPTIONS"] = ("detect_leaks=0:abort_on_error=1:"
+                                   f"log_path={self.path('sanitizer', 'report')}")
+            env["UBSAN_OPTIONS"] = ("print_stacktrace=1:"
+                                    f"log_path={self.path('sanitizer', 'report')}")
         p = subprocess.run([APACHE2, "-f", self.conf, "-d", self.workdir, *args], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                            timeout=timeout, preexec_fn=_allow_core_dumps)
@@ -447,7 +460,20 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
         self._log_offset = len(text)
         bad = unexpected_log_lines(new, tuple(allowed) + tuple(self.allowed))
         bad += [f"core file: {c}" for c in os.listdir(self.path("cores"))]
+        bad += self.sanitizer_reports()
         return bad
+
+    def sanitizer_reports(self):
+        """Sanitizer report files not reported before, each as one line with its head."""
+        out = []
+        for n in sorted(os.listdir(self.path("sanitizer"))):
+            if n in self._sanitizer_seen:
+                continue
+            self._sanitizer_seen.add(n)
+            with open(self.path("sanitizer", n), errors="replace") as f:
+                text = f.read()
+            out.append(f"sanitizer report {n}: " + " | ".join(text.splitlines()[:12]))
+        return out
 
     def wait_log(self, regex, timeout=5):
         """Wait for a line matching regex written after the mark; returns the match."""
