@@ -71,7 +71,9 @@ def write_htpasswd(path, users=USERS):
 
 def sqlite_dbd(h):
     """mod_dbd on sqlite3 in the server's datadir (writable by the children)."""
-    return f'DBDriver sqlite3\nDBDParams "{h.datadir}/oas.sqlite"\n'
+    # DBDMin 0: mod_dbd opens no connection in child_init, where a SQLite file locked for a
+    # moment by another process fails the child with AH00636 (requests wait for the lock)
+    return f'DBDriver sqlite3\nDBDParams "{h.datadir}/oas.sqlite"\nDBDMin 0\n'
 
 
 def signing_key(h, kind):

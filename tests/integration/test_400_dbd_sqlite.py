@@ -77,7 +77,8 @@ def test_403_dbd_without_mod_dbd_fails_configtest(httpd_factory):
     h = httpd_factory(dbd_conf("dbd"), start=False)
     h.write_config()
     text = open(h.conf).read().replace("LoadModule dbd_module", "#LoadModule dbd_module")
-    text = text.replace("DBDriver ", "#DBDriver ").replace("DBDParams ", "#DBDParams ")
+    for d in ("DBDriver ", "DBDParams ", "DBDMin "):
+        text = text.replace(d, "#" + d)
     open(h.conf, "w").write(text)
     rc, out = h._apache("-t")
     assert rc != 0

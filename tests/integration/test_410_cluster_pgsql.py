@@ -55,7 +55,8 @@ class Postgres:
 
     def dbd(self, dbname="oauth_as"):
         return ("DBDriver pgsql\n"
-                f'DBDParams "host=127.0.0.1 port={self.port} dbname={dbname} user=postgres"\n')
+                f'DBDParams "host=127.0.0.1 port={self.port} dbname={dbname} user=postgres"\n'
+                "DBDMin 0\n")
 
 
 @pytest.fixture(scope="module")
