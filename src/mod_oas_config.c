@@ -9,6 +9,7 @@
 #include <http_core.h>
 
 #include "mod_oas_config.h"
+#include "oas_authz.h"
 #include "oas_consent.h"
 #include "oas_metadata.h"
 #include "oas_html.h"
@@ -170,19 +171,6 @@ static apr_array_header_t *list_add(apr_pool_t *p, apr_array_header_t **plist, c
     if (!oas_list_has(*plist, v))
         APR_ARRAY_PUSH(*plist, const char *) = v;
     return *plist;
-}
-
-/* A scope token per RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E. */
-static int valid_scope_token(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
-            return 0;
-    }
-    return 1;
 }
 
 /* ---- server-level directives ---- */
@@ -381,7 +369,7 @@ static const char *set_scope_description(cmd_parms *cmd, void *mconfig, const ch
 
     if (err)
         return err;
-    if (!valid_scope_token(scope))
+    if (!oas_scope_valid(scope, 1))
         return apr_psprintf(cmd->pool, "OAuthASScopeDescription: invalid scope '%s'", scope);
     if (!sc->scope_descriptions)
         sc->scope_descriptions = apr_table_make(cmd->pool, 8);
@@ -459,7 +447,7 @@ static const char *set_scope(cmd_parms *cmd, void *mconfig, const char *arg)
 
     if (err)
         return err;
-    if (!valid_scope_token(arg))
+    if (!oas_scope_valid(arg, 1))
         return apr_psprintf(cmd->pool, "OAuthASScope: invalid scope '%s'", arg);
     list_add(cmd->pool, dc->client ? &dc->client->scopes : &dc->resource->scopes, arg);
     return NULL;

@@ -409,9 +409,9 @@ static int grant_client_credentials(request_rec *r, const oas_issuer_t *iss,
                                     const oas_client_t *c, apr_table_t *form)
 {
     const char *scope = apr_table_get(form, "scope");
-    const char *aud = apr_table_get(form, "audience");
-    const char *res = apr_table_get(form, "resource");
+    const char *res;
     apr_array_header_t *scopes = oas_scope_split(r->pool, scope);
+    oas_err_t err;
     oas_grant_t g;
     const char *jti;
     int i;
@@ -426,14 +426,8 @@ static int grant_client_credentials(request_rec *r, const oas_issuer_t *iss,
             return oas_mod_send_oauth_error(r, 400, "invalid_scope",
                                             "the client may not ask for a requested scope");
     }
-    if (aud && res && strcmp(aud, res))
-        return oas_mod_send_oauth_error(r, 400, "invalid_target",
-                                        "audience and resource name different resources");
-    if (!res)
-        res = aud;
-    if (res && (!oas_issuer_resource(iss, res) || !oas_list_has(c->audiences, res)))
-        return oas_mod_send_oauth_error(r, 400, "invalid_scope",
-                                        "the client may not ask for this audience");
+    if (oas_resource_check(&res, &err, iss, c, form) != APR_SUCCESS)
+        return oas_mod_send_oauth_error(r, 400, err.error, err.description);
     memset(&g, 0, sizeof(g));
     g.iss = iss->issuer;
     g.client_id = c->id;

@@ -42,12 +42,15 @@ int oas_scope_subset(apr_pool_t *p, const char *want, const char *have)
     return 1;
 }
 
-/* Scope tokens are %x21 / %x23-5B / %x5D-7E (RFC 6749 §3.3). */
-static int valid_scope_string(const char *s)
+int oas_scope_valid(const char *s, int one_token)
 {
+    if (one_token && !*s)
+        return 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c != ' ' && (c < 0x21 || c > 0x7e || c == '"' || c == '\\'))
+        if (c == ' ' && !one_token)
+            continue;
+        if (c < 0x21 || c > 0x7e || c == '"' || c == '\\')
             return 0;
     }
     return 1;
@@ -75,21 +78,20 @@ static apr_status_t check_prompt(oas_authz_req_t *req, oas_err_t *err, apr_pool_
     return APR_SUCCESS;
 }
 
-/* RFC 8707 resource / the design's audience: one resource per request. */
-static apr_status_t check_resource(oas_authz_req_t *req, oas_err_t *err, const oas_issuer_t *iss,
-                                   apr_table_t *params)
+apr_status_t oas_resource_check(const char **pres, oas_err_t *err, const oas_issuer_t *iss,
+                                const oas_client_t *client, apr_table_t *params)
 {
     const char *aud = apr_table_get(params, "audience");
     const char *res = apr_table_get(params, "resource");
 
+    *pres = NULL;
     if (aud && res && strcmp(aud, res))
         FAIL("invalid_target", "audience and resource name different resources");
-    req->resource = res ? res : aud;
-    if (!req->resource)
-        return APR_SUCCESS;
-    if (!oas_issuer_resource(iss, req->resource) ||
-        !oas_list_has(req->client->audiences, req->resource))
+    if (!res)
+        res = aud;
+    if (res && (!oas_issuer_resource(iss, res) || !oas_list_has(client->audiences, res)))
         FAIL("invalid_scope", "the client may not ask for this audience");
+    *pres = res;
     return APR_SUCCESS;
 }
 
@@ -178,7 +180,7 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
         strcmp(apr_table_get(params, "response_mode"), "query"))
         FAIL("invalid_request", "only response_mode=query is supported");
 
-    if (scope && !valid_scope_string(scope))
+    if (scope && !oas_scope_valid(scope, 0))
         FAIL("invalid_scope", "malformed scope");
     scopes = oas_scope_split(p, scope);
     for (i = 0; i < scopes->nelts; i++) {
@@ -187,7 +189,7 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
     }
     req->scope = apr_array_pstrcat(p, scopes, ' ');
     req->openid = oas_list_has(scopes, "openid");
-    if (check_resource(req, err, iss, params) != APR_SUCCESS)
+    if (oas_resource_check(&req->resource, err, iss, req->client, params) != APR_SUCCESS)
         return APR_EINVAL;
     if (check_pkce(req, err, params) != APR_SUCCESS)
         return APR_EINVAL;

@@ -37,6 +37,16 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
                                 const oas_issuer_t *iss, apr_table_t *params, const char *dup,
                                 int origin);
 
+/** Scope syntax (RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E): one token, or a space-separated
+ * scope string. */
+int oas_scope_valid(const char *s, int one_token);
+
+/** The one resource of a request (RFC 8707 resource or the audience parameter), which the
+ * client must be allowed to ask for. NULL when neither is given.
+ * @return APR_SUCCESS, or APR_EINVAL with *err set (invalid_target, invalid_scope). */
+apr_status_t oas_resource_check(const char **pres, oas_err_t *err, const oas_issuer_t *iss,
+                                const oas_client_t *client, apr_table_t *params);
+
 /** The scope string as a list (split on spaces). */
 apr_array_header_t *oas_scope_split(apr_pool_t *p, const char *scope);
 
