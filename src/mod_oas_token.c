@@ -351,18 +351,19 @@ static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oa
     if (!lst)
         return oas_mod_store_failure(r, APR_ENOTIMPL, "reading a refresh token", 1);
     rv = oas_store_get(lst, r->pool, OAS_NS_REFRESH, rt, &val, &len);
-    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
-        return oas_mod_store_failure(r, rv, "reading a refresh token", 1);
-    if (rv == APR_NOTFOUND || oas_json_parse(&o, r->pool, val, len) != APR_SUCCESS)
-        return oas_mod_send_oauth_error(r, 400, "invalid_grant",
-                                        "the refresh token is invalid or expired");
-    if (json_object_get(o, "rotated")) {
-        if (!strcmp(oas_json_str(o, "cid") ? oas_json_str(o, "cid") : "", c->id))
+    if (rv == APR_NOTFOUND) {
+        rv = oas_store_get(lst, r->pool, OAS_NS_REFRESH_USED, rt, &val, &len);
+        if (rv == APR_SUCCESS && oas_json_parse(&o, r->pool, val, len) == APR_SUCCESS &&
+            !strcmp(oas_json_str(o, "cid") ? oas_json_str(o, "cid") : "", c->id))
             oas_mod_revoke_family(r, iss, oas_json_str(o, "fam"),
                                   "a rotated-out refresh token was used again");
+        if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+            return oas_mod_store_failure(r, rv, "reading a refresh token", 1);
         return oas_mod_send_oauth_error(r, 400, "invalid_grant",
                                         "the refresh token is invalid or expired");
     }
+    if (rv != APR_SUCCESS)
+        return oas_mod_store_failure(r, rv, "reading a refresh token", 1);
     if (oas_grant_from_json(&g, r->pool, val, len) != APR_SUCCESS ||
         strcmp(g->iss, iss->issuer) || strcmp(g->client_id, c->id) || !g->family)
         return oas_mod_send_oauth_error(r, 400, "invalid_grant",
@@ -383,10 +384,13 @@ static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oa
     if (oas_random_token(&jti, r->pool, 16) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     if (c->rt_rotation) {
-        /* the commit point: one refresh takes the token; a marker remembers it for reuse
-         * detection as long as the token would have lived */
-        rv = oas_store_take(lst, r->pool, OAS_NS_REFRESH, rt, NULL, NULL);
-        if (rv == APR_NOTFOUND) {
+        /* the commit point: exactly one request creates the reuse marker (put_new is
+         * atomic across processes and hosts); the marker outlives the token so that a
+         * later replay is recognised, and only then is the token itself removed */
+        marker = apr_psprintf(r->pool, "{\"cid\":\"%s\",\"fam\":\"%s\"}", c->id, g->family);
+        rv = oas_store_put_new(lst, r->pool, OAS_NS_REFRESH_USED, rt, marker, strlen(marker),
+                               apr_time_from_sec(g->family_exp));
+        if (rv == APR_EEXIST) {
             /* a concurrent request rotated it first: this is a second use as well */
             oas_mod_revoke_family(r, iss, g->family, "a refresh token was used twice at once");
             return oas_mod_send_oauth_error(r, 400, "invalid_grant",
@@ -394,10 +398,7 @@ static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oa
         }
         if (rv != APR_SUCCESS)
             return oas_mod_store_failure(r, rv, "rotating a refresh token", 1);
-        marker = apr_psprintf(r->pool, "{\"rotated\":1,\"cid\":\"%s\",\"fam\":\"%s\"}",
-                              c->id, g->family);
-        oas_store_put(lst, r->pool, OAS_NS_REFRESH, rt, marker, strlen(marker),
-                      apr_time_from_sec(g->family_exp));
+        oas_store_del(lst, r->pool, OAS_NS_REFRESH, rt);
         if ((rv = new_refresh_token(&new_rt, r, iss, c, g)) != APR_SUCCESS)
             return oas_mod_store_failure(r, rv, "storing a refresh token", 1);
     }

@@ -16,6 +16,7 @@ typedef enum {
     OAS_NS_TXN = 't',         /* consent transaction id -> validated request */
     OAS_NS_CONSENT = 'g',     /* user+client+scopes -> remembered grant */
     OAS_NS_REFRESH = 'R',     /* refresh token -> refresh record */
+    OAS_NS_REFRESH_USED = 'U', /* rotated-out refresh token -> {"cid", "fam"} (reuse marker) */
     OAS_NS_REVOKED = 'j',     /* revoked access-token jti -> "" */
     OAS_NS_FAMILY = 'f',      /* refresh family id -> "1" while the family is live */
     OAS_NS_ACCESS = 'i',      /* access-token jti -> {"fam": its refresh family, "ui": claims} */

@@ -139,10 +139,11 @@ def background(h, c, stop, done, errors):
 # SQLite: a child that mod_dbd starts while another process closes the last connection (it
 # checkpoints the WAL under an exclusive lock) fails to prepare at connect time, because
 # mod_dbd prepares before any busy timeout can be set; mod_dbd connects again on the next
-# request. Seen when spare children start as the test stops the server. Allowed here; what
-# must hold is that no request gets a 5xx, asserted below.
+# request (AH02655 is mod_dbd's line for that failed acquire; our store waits and acquires
+# again). Seen when spare children start around a restart. Allowed here; what must hold is
+# that no request gets a 5xx, asserted below.
 @pytest.mark.allow_log("AH00632: failed to prepare SQL statements: database is locked",
-                       "AH00633", "AH00636")
+                       "AH00633", "AH00636", "AH02655")
 @pytest.mark.parametrize("store", ["shm", "dbd"])
 def test_420_graceful_loses_nothing_in_flight(httpd_factory, store):
     extra = sqlite_dbd if store == "dbd" else (lambda h: "")
