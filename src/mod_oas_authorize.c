@@ -11,6 +11,8 @@
 #include "oas_authz.h"
 #include "oas_consent.h"
 #include "oas_form.h"
+#include "oas_jsonr.h"
+#include "oas_jsonw.h"
 #include "oas_json.h"
 #include "oas_token.h"
 #include "oas_uri.h"
@@ -177,7 +179,7 @@ static int show_consent(request_rec *r, const oas_issuer_t *iss, const oas_authz
     oas_store_t *st = oas_mod_store_short(r, iss);
     oas_consent_view_t v;
     const char *txn, *csrf, *grant, *rec;
-    json_t *o;
+    oas_jsonw_t o;
     apr_status_t rv;
 
     if (!st)
@@ -186,15 +188,14 @@ static int show_consent(request_rec *r, const oas_issuer_t *iss, const oas_authz
         oas_random_token(&csrf, r->pool, OAS_TOKEN_BYTES) ||
         oas_grant_to_json(&grant, r->pool, pd->grant))
         return HTTP_INTERNAL_SERVER_ERROR;
-    o = oas_json_adopt(r->pool, json_object());
-    json_object_set_new(o, "u", json_string(r->user));
-    json_object_set_new(o, "csrf", json_string(csrf));
-    json_object_set_new(o, "g", json_loads(grant, 0, NULL));
-    if (pd->state)
-        json_object_set_new(o, "st", json_string(pd->state));
-    if (pd->request_uri)
-        json_object_set_new(o, "par", json_string(pd->request_uri));
-    rec = oas_json_dumps(r->pool, o, 0);
+    oas_jsonw_init(&o, r->pool, 1024);
+    oas_jsonw_str(&o, "u", r->user);
+    oas_jsonw_str(&o, "csrf", csrf);
+    oas_jsonw_raw(&o, "g", grant);
+    oas_jsonw_str_keep_empty(&o, "st", pd->state);
+    oas_jsonw_str(&o, "par", pd->request_uri);
+    if (!(rec = oas_jsonw_end(&o)))
+        return HTTP_INTERNAL_SERVER_ERROR;
     rv = oas_store_put_new(st, r->pool, OAS_NS_TXN, txn, rec, strlen(rec),
                            apr_time_now() + apr_time_from_sec(TXN_TTL));
     if (rv != APR_SUCCESS)
@@ -223,7 +224,7 @@ static int consent_decision(request_rec *r, const oas_issuer_t *iss, apr_table_t
     const char *site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
     char *val;
     apr_size_t len;
-    json_t *o;
+    oas_jobj_t o;
     pending_t pd;
     const char *gj;
     apr_status_t rv;
@@ -250,18 +251,18 @@ static int consent_decision(request_rec *r, const oas_issuer_t *iss, apr_table_t
                           "start again from the application.");
     if (rv != APR_SUCCESS)
         return oas_mod_store_failure(r, rv, "reading a consent", 0);
-    if (oas_json_parse(&o, r->pool, val, len) != APR_SUCCESS || !oas_json_str(o, "u") ||
-        strcmp(oas_json_str(o, "u"), r->user) ||
-        !oas_secure_streq(csrf, oas_json_str(o, "csrf") ? oas_json_str(o, "csrf") : ""))
+    if (oas_jsonr_parse(&o, r->pool, val, len) != APR_SUCCESS || !oas_jobj_str(&o, "u") ||
+        strcmp(oas_jobj_str(&o, "u"), r->user) ||
+        !oas_secure_streq(csrf, oas_jobj_str(&o, "csrf") ? oas_jobj_str(&o, "csrf") : ""))
         return error_page(r, HTTP_FORBIDDEN, "Request refused",
                           "The consent form does not belong to this user or session.");
     if (strcmp(decision, "allow") && strcmp(decision, "deny"))
         return error_page(r, HTTP_BAD_REQUEST, "Invalid request", "Unknown decision.");
-    gj = oas_json_dumps(r->pool, json_object_get(o, "g"), 0);
+    gj = oas_jobj_object(&o, "g");
     if (!gj || oas_grant_from_json(&pd.grant, r->pool, gj, strlen(gj)) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
-    pd.state = oas_json_str(o, "st");
-    pd.request_uri = oas_json_str(o, "par");
+    pd.state = oas_jobj_str(&o, "st");
+    pd.request_uri = oas_jobj_str(&o, "par");
     rv = oas_store_take(st, r->pool, OAS_NS_TXN, txn, NULL, NULL);
     if (rv == APR_NOTFOUND)
         return error_page(r, HTTP_BAD_REQUEST, "Request expired",
@@ -296,9 +297,9 @@ static int load_pushed(apr_table_t **pparams, const char **pru, request_rec *r,
     apr_size_t plen = sizeof(OAS_REQUEST_URI_PREFIX) - 1;
     char *val;
     apr_size_t len;
-    json_t *o, *params;
-    const char *k;
-    json_t *v;
+    oas_jobj_t o, params;
+    const char *praw;
+    int i;
     apr_status_t rv;
 
     *pparams = NULL;
@@ -315,17 +316,16 @@ static int load_pushed(apr_table_t **pparams, const char **pru, request_rec *r,
                           "used (invalid_request_uri). Please start again from the application.");
     if (rv != APR_SUCCESS)
         return oas_mod_store_failure(r, rv, "reading a request_uri", 0);
-    if (oas_json_parse(&o, r->pool, val, len) != APR_SUCCESS || !oas_json_str(o, "cid") ||
-        strcmp(oas_json_str(o, "cid"), cid) || !json_is_object(params = json_object_get(o, "p")))
+    if (oas_jsonr_parse(&o, r->pool, val, len) != APR_SUCCESS || !oas_jobj_str(&o, "cid") ||
+        strcmp(oas_jobj_str(&o, "cid"), cid) || !(praw = oas_jobj_object(&o, "p")) ||
+        oas_jsonr_parse(&params, r->pool, praw, strlen(praw)) != APR_SUCCESS)
         return error_page(r, HTTP_BAD_REQUEST, "Invalid request",
                           "This authorization request belongs to another client "
                           "(invalid_request_uri).");
-    *pparams = apr_table_make(r->pool, 16);
-    json_object_foreach(params, k, v)
-    {
-        if (json_is_string(v))
-            apr_table_setn(*pparams, apr_pstrdup(r->pool, k),
-                           apr_pstrdup(r->pool, json_string_value(v)));
+    *pparams = apr_table_make(r->pool, params.n);
+    for (i = 0; i < params.n; i++) {
+        if (params.m[i].type == OAS_JSON_STRING)
+            apr_table_setn(*pparams, params.m[i].key, params.m[i].str);
     }
     *pru = ru + plen;
     return OK;
@@ -416,6 +416,10 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         return redirect_error(r, iss, req->redirect_uri, req->state, "login_required",
                               "the user is not signed in", pd.request_uri);
 
+    /* the user name becomes the sub claim: JSON text must be UTF-8 (RFC 8259 §8.1) */
+    if (!*r->user || !oas_is_clean_utf8(r->user, strlen(r->user)))
+        return error_page(r, HTTP_FORBIDDEN, "Request refused",
+                          "Your user name cannot be used here (it is not UTF-8 text).");
     pd.state = req->state;
     pd.grant = apr_pcalloc(r->pool, sizeof(*pd.grant));
     pd.grant->iss = iss->issuer;

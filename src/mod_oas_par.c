@@ -8,7 +8,7 @@
 #include "mod_oas_request.h"
 #include "mod_oas_store.h"
 #include "oas_authz.h"
-#include "oas_json.h"
+#include "oas_jsonw.h"
 #include "oas_util.h"
 
 int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
@@ -20,7 +20,7 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
     oas_err_t err;
     const char *token, *rec, *body;
     const apr_array_header_t *arr;
-    json_t *o, *params;
+    oas_jsonw_t o, params;
     apr_status_t rv;
     int i, status = oas_mod_client_request(&c, &form, r, iss);
 
@@ -40,16 +40,18 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
     if (!st)
         return oas_mod_store_failure(r, APR_ENOTIMPL, "storing a pushed request", 1);
 
-    o = oas_json_adopt(r->pool, json_object());
-    params = json_object();
+    oas_jsonw_init(&params, r->pool, 1024);
     arr = apr_table_elts(form);
     for (i = 0; i < arr->nelts; i++) {
         const apr_table_entry_t *e = &APR_ARRAY_IDX(arr, i, apr_table_entry_t);
-        json_object_set_new(params, e->key, json_string(e->val));
+        oas_jsonw_str_keep_empty(&params, e->key, e->val);
     }
-    json_object_set_new(o, "cid", json_string(c->id));
-    json_object_set_new(o, "p", params);
-    rec = oas_json_dumps(r->pool, o, 0);
+    oas_jsonw_init(&o, r->pool, 1024);
+    oas_jsonw_str(&o, "cid", c->id);
+    oas_jsonw_raw(&o, "p", oas_jsonw_end(&params));
+    /* the form parser let only UTF-8 through, so the record cannot fail */
+    if (!(rec = oas_jsonw_end(&o)))
+        return oas_mod_send_oauth_error(r, 400, "invalid_request", "malformed parameters");
     if (oas_random_token(&token, r->pool, OAS_TOKEN_BYTES) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     rv = oas_store_put_new(st, r->pool, OAS_NS_REQUEST_URI, token, rec, strlen(rec),

@@ -8,6 +8,8 @@
 #include "mod_oas_store.h"
 #include "oas_authz.h"
 #include "oas_json.h"
+#include "oas_jsonr.h"
+#include "oas_jsonw.h"
 #include "oas_pkce.h"
 #include "oas_token.h"
 #include "oas_util.h"
@@ -161,25 +163,25 @@ static void revoke_replayed(request_rec *r, const oas_issuer_t *iss, const oas_c
     oas_store_t *st = oas_mod_store_short(r, iss), *lst = oas_mod_store_long(r, iss);
     char *val;
     apr_size_t len;
-    json_t *t;
+    oas_jobj_t t;
     const char *jti, *cc;
 
     if (!st || !lst || oas_store_get(st, r->pool, OAS_NS_CODE_USED, code, &val, &len) ||
-        oas_json_parse(&t, r->pool, val, len))
+        oas_jsonr_parse(&t, r->pool, val, len))
         return;
-    jti = oas_json_str(t, "jti");
-    cc = oas_json_str(t, "cc");
-    if (!jti || strcmp(oas_json_str(t, "cid") ? oas_json_str(t, "cid") : "", c->id) ||
+    jti = oas_jobj_str(&t, "jti");
+    cc = oas_jobj_str(&t, "cc");
+    if (!jti || strcmp(oas_jobj_str(&t, "cid") ? oas_jobj_str(&t, "cid") : "", c->id) ||
         (cc && !oas_pkce_verify_s256(verifier, cc)))
         return;
     if (oas_store_put(lst, r->pool, OAS_NS_REVOKED, jti, "", 0,
-                      apr_time_from_sec(oas_json_int(t, "exp", 0) + 1)) == APR_SUCCESS) {
+                      apr_time_from_sec(oas_jobj_int(&t, "exp", 0) + 1)) == APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OAS_LOGNO(00131)
                       "authorization code replayed by client %s: revoked the access token "
                       "jti %s issued from it",
                       c->id, jti);
     }
-    oas_mod_revoke_family(r, iss, oas_json_str(t, "fam"), "its authorization code was replayed");
+    oas_mod_revoke_family(r, iss, oas_jobj_str(&t, "fam"), "its authorization code was replayed");
 }
 
 /* A new refresh token for grant g: of a new family when g has none, else of g's family.
@@ -224,18 +226,16 @@ static int send_tokens(request_rec *r, const oas_issuer_t *iss, const oas_client
      * (RFC 9700 §4.14.2: a revoked grant takes its access tokens along) and, for userinfo,
      * the user's claims */
     if (st && (g->family || (tok.id_token && g->claims_json))) {
-        json_t *o = oas_json_adopt(r->pool, json_object());
+        oas_jsonw_t w;
         const char *rec;
-        if (g->family)
-            json_object_set_new(o, "fam", json_string(g->family));
+        oas_jsonw_init(&w, r->pool, 256);
+        oas_jsonw_str(&w, "fam", g->family);
         if (tok.id_token && g->claims_json)
-            json_object_set_new(o, "ui", json_loads(oas_token_userinfo_json(r->pool, g->sub,
-                                                                           g->scope,
-                                                                           g->claims_json),
-                                                    0, NULL));
-        rec = oas_json_dumps(r->pool, o, 0);
-        oas_store_put(st, r->pool, OAS_NS_ACCESS, jti, rec, strlen(rec),
-                      apr_time_from_sec(tok.exp + 1));
+            oas_jsonw_raw(&w, "ui",
+                          oas_token_userinfo_json(r->pool, g->sub, g->scope, g->claims_json));
+        if ((rec = oas_jsonw_end(&w)))
+            oas_store_put(st, r->pool, OAS_NS_ACCESS, jti, rec, strlen(rec),
+                          apr_time_from_sec(tok.exp + 1));
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00133)
                   "issued tokens to client %s for %s (jti %s)", c->id, g->sub, jti);
@@ -260,7 +260,7 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
     char *val;
     apr_size_t len;
     oas_grant_t *g;
-    json_t *t;
+    oas_jsonw_t t;
     apr_int64_t exp;
     apr_status_t rv;
 
@@ -312,19 +312,18 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
     /* a tombstone remembers what the code issued, so a replay can revoke it */
     exp = apr_time_sec(apr_time_now()) +
           oas_client_at_ttl(iss, c, g->resource ? oas_issuer_resource(iss, g->resource) : NULL);
-    t = oas_json_adopt(r->pool, json_object());
-    json_object_set_new(t, "cid", json_string(c->id));
-    json_object_set_new(t, "jti", json_string(jti));
-    json_object_set_new(t, "exp", json_integer(exp));
-    if (g->code_challenge)
-        json_object_set_new(t, "cc", json_string(g->code_challenge));
-    if (g->family)
-        json_object_set_new(t, "fam", json_string(g->family));
-    tomb = oas_json_dumps(r->pool, t, 0);
+    oas_jsonw_init(&t, r->pool, 256);
+    oas_jsonw_str(&t, "cid", c->id);
+    oas_jsonw_str(&t, "jti", jti);
+    oas_jsonw_int(&t, "exp", exp);
+    oas_jsonw_str(&t, "cc", g->code_challenge);
+    oas_jsonw_str(&t, "fam", g->family);
+    tomb = oas_jsonw_end(&t);
     /* A replay comes soon after the theft it reveals: the tombstone lives twice the code
      * lifetime (at least two minutes), not as long as the tokens, so that a busy server does
      * not fill its store with dead codes. */
-    oas_store_put(st, r->pool, OAS_NS_CODE_USED, code, tomb, strlen(tomb),
+    if (tomb)
+        oas_store_put(st, r->pool, OAS_NS_CODE_USED, code, tomb, strlen(tomb),
                   apr_time_now() + apr_time_from_sec(iss->code_ttl * 2 > 120 ? iss->code_ttl * 2
                                                                              : 120));
     return send_tokens(r, iss, c, g, jti, rt);

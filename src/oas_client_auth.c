@@ -35,7 +35,7 @@ static void cache_key(unsigned char out[OAS_SHA256_LEN], const oas_client_t *c,
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int n = 0;
 
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    EVP_DigestInit_ex(md, oas_md_sha256(), NULL);
     EVP_DigestUpdate(md, c->id, strlen(c->id) + 1);
     EVP_DigestUpdate(md, c->secret, strlen(c->secret) + 1);
     EVP_DigestUpdate(md, presented, strlen(presented));

@@ -7,6 +7,7 @@
 
 #include "oas_jose.h"
 #include "oas_json.h"
+#include "oas_jsonw.h"
 #include "oas_util.h"
 
 #define P256_LEN 32
@@ -82,7 +83,7 @@ leave:
 /* RS256 and ES256 hash with SHA-256; Ed25519 signs the message itself (one-shot, NULL md). */
 static const EVP_MD *alg_md(oas_alg_e alg)
 {
-    return alg == OAS_ALG_EDDSA ? NULL : EVP_sha256();
+    return alg == OAS_ALG_EDDSA ? NULL : oas_md_sha256();
 }
 
 static apr_status_t sign_bytes(unsigned char **psig, size_t *psiglen, apr_pool_t *p,
@@ -96,7 +97,8 @@ static apr_status_t sign_bytes(unsigned char **psig, size_t *psiglen, apr_pool_t
 
     ERR_clear_error();
     if (NULL == (ctx = EVP_MD_CTX_new()) ||
-        EVP_DigestSignInit(ctx, NULL, alg_md(key->alg), NULL, key->pkey) != 1 ||
+        (key->sign_tmpl ? EVP_MD_CTX_copy_ex(ctx, key->sign_tmpl)
+                        : EVP_DigestSignInit(ctx, NULL, alg_md(key->alg), NULL, key->pkey)) != 1 ||
         EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)tbs, tbslen) != 1)
         goto leave;
     sig = apr_palloc(p, len);
@@ -118,36 +120,25 @@ leave:
     return rv;
 }
 
-/* json_string() refuses invalid UTF-8, which is how a bad typ or kid is caught. */
-static apr_status_t set_str(json_t *obj, const char *key, const char *val)
-{
-    json_t *v;
-
-    if (!val)
-        return APR_SUCCESS;
-    if (NULL == (v = json_string(val)))
-        return APR_EINVAL;
-    return json_object_set_new(obj, key, v) == 0 ? APR_SUCCESS : APR_EGENERAL;
-}
-
 apr_status_t oas_jws_sign(const char **pjws, apr_pool_t *p, const oas_key_t *key, const char *typ,
                           const char *payload_json)
 {
     apr_status_t rv;
-    json_t *hdr;
+    oas_jsonw_t hdr;
     const char *hjson;
     const char *input;
     unsigned char *sig;
     size_t siglen;
 
     *pjws = NULL;
-    if (NULL == (hdr = oas_json_adopt(p, json_pack("{s:s}", "alg", key->alg_name))))
-        return APR_EGENERAL;
-    if ((rv = set_str(hdr, "typ", typ)) != APR_SUCCESS ||
-        (rv = set_str(hdr, "kid", key->kid)) != APR_SUCCESS)
-        return rv;
-    if (NULL == (hjson = oas_json_dumps(p, hdr, JSON_PRESERVE_ORDER)))
-        return APR_EGENERAL;
+    if (!payload_json)
+        return APR_EINVAL;
+    oas_jsonw_init(&hdr, p, 128);
+    oas_jsonw_str(&hdr, "alg", key->alg_name);
+    oas_jsonw_str(&hdr, "typ", typ);
+    oas_jsonw_str(&hdr, "kid", key->kid);
+    if (NULL == (hjson = oas_jsonw_end(&hdr))) /* a kid or typ that is not UTF-8 */
+        return APR_EINVAL;
     input = apr_pstrcat(
         p, oas_b64url_encode(p, (const unsigned char *)hjson, strlen(hjson)), ".",
         oas_b64url_encode(p, (const unsigned char *)payload_json, strlen(payload_json)), NULL);

@@ -26,6 +26,12 @@ typedef struct jwk_pub_t {
     const char *y;
 } jwk_pub_t;
 
+static apr_status_t md_ctx_cleanup(void *data)
+{
+    EVP_MD_CTX_free(data);
+    return APR_SUCCESS;
+}
+
 static apr_status_t pkey_cleanup(void *data)
 {
     EVP_PKEY_free(data);
@@ -251,6 +257,12 @@ apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, co
         *perr = "key id is not valid UTF-8";
         rv = APR_EINVAL;
         goto leave;
+    }
+    /* Ed25519 signs in one shot and has nothing to save; RS256 and ES256 do */
+    if (k->alg != OAS_ALG_EDDSA && NULL != (k->sign_tmpl = EVP_MD_CTX_new())) {
+        apr_pool_cleanup_register(p, k->sign_tmpl, md_ctx_cleanup, apr_pool_cleanup_null);
+        if (EVP_DigestSignInit(k->sign_tmpl, NULL, oas_md_sha256(), NULL, pk) != 1)
+            k->sign_tmpl = NULL; /* freed by the cleanup; signatures initialise afresh */
     }
     *pkey = k;
 leave:

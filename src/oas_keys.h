@@ -19,6 +19,9 @@ typedef struct oas_key_t {
     const char *alg_name; /* "RS256", "ES256", "EdDSA" */
     const char *kid;      /* configured, or the RFC 7638 thumbprint */
     const char *jwk_json; /* public JWK, compact: kty, use, alg, kid, then n,e | crv,x[,y] */
+    /* a signing context initialised once at load: each signature copies it, which costs a
+     * fraction of EVP_DigestSignInit's provider lookups (NULL: initialise per signature) */
+    EVP_MD_CTX *sign_tmpl;
 } oas_key_t;
 
 /** Load a private key from a PEM file (PKCS#8 or traditional, unencrypted).

@@ -374,7 +374,7 @@ static apr_status_t key_digest(unsigned char *out, const shm_ctx_t *c, int ns, c
 
     ERR_clear_error();
     md = EVP_MD_CTX_new();
-    ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) &&
+    ok = md && EVP_DigestInit_ex(md, oas_md_sha256(), NULL) &&
          EVP_DigestUpdate(md, c->salt, SALT_LEN) && EVP_DigestUpdate(md, &nsb, 1) &&
          EVP_DigestUpdate(md, key, klen) && EVP_DigestFinal_ex(md, out, NULL);
     EVP_MD_CTX_free(md);

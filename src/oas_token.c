@@ -4,68 +4,67 @@
 #include "oas_authz.h"
 #include "oas_jose.h"
 #include "oas_json.h"
+#include "oas_jsonr.h"
+#include "oas_jsonw.h"
 #include "oas_keys.h"
 #include "oas_token.h"
 
 /* ---- grant record ---- */
 
-static void set_str(json_t *o, const char *k, const char *v)
-{
-    if (v && *v)
-        json_object_set_new(o, k, json_string(v));
-}
 
 apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_grant_t *g)
 {
-    json_t *o = oas_json_adopt(p, json_object());
+    oas_jsonw_t w;
 
-    set_str(o, "iss", g->iss);
-    set_str(o, "cid", g->client_id);
-    set_str(o, "sub", g->sub);
-    set_str(o, "scope", g->scope);
-    set_str(o, "res", g->resource);
-    set_str(o, "nonce", g->nonce);
-    set_str(o, "ru", g->redirect_uri);
+    oas_jsonw_init(&w, p, 512);
+    oas_jsonw_str(&w, "iss", g->iss);
+    oas_jsonw_str(&w, "cid", g->client_id);
+    oas_jsonw_str(&w, "sub", g->sub);
+    oas_jsonw_str(&w, "scope", g->scope);
+    oas_jsonw_str(&w, "res", g->resource);
+    oas_jsonw_str(&w, "nonce", g->nonce);
+    oas_jsonw_str(&w, "ru", g->redirect_uri);
     if (g->redirect_uri_sent)
-        json_object_set_new(o, "rus", json_true());
-    set_str(o, "cc", g->code_challenge);
-    json_object_set_new(o, "at", json_integer(g->auth_time));
-    set_str(o, "fam", g->family);
+        oas_jsonw_bool(&w, "rus", 1);
+    oas_jsonw_str(&w, "cc", g->code_challenge);
+    oas_jsonw_int(&w, "at", g->auth_time);
+    oas_jsonw_str(&w, "fam", g->family);
     if (g->family_exp)
-        json_object_set_new(o, "fexp", json_integer(g->family_exp));
+        oas_jsonw_int(&w, "fexp", g->family_exp);
     if (g->claims_json) {
-        json_t *c = json_loads(g->claims_json, 0, NULL);
-        if (!c)
+        oas_jobj_t c;
+        /* claims come from our own output; still, only an object goes in */
+        if (oas_jsonr_parse(&c, p, g->claims_json, strlen(g->claims_json)) != APR_SUCCESS)
             return APR_EINVAL;
-        json_object_set_new(o, "cl", c);
+        oas_jsonw_raw(&w, "cl", g->claims_json);
     }
-    *pjson = oas_json_dumps(p, o, 0);
-    return *pjson ? APR_SUCCESS : APR_ENOMEM;
+    *pjson = oas_jsonw_end(&w);
+    return *pjson ? APR_SUCCESS : APR_EINVAL;
 }
 
 apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *json,
                                  apr_size_t len)
 {
-    json_t *o, *cl;
+    oas_jobj_t o;
+    const oas_jmember_t *rus;
     oas_grant_t *g;
 
-    if (oas_json_parse(&o, p, json, len) != APR_SUCCESS)
+    if (oas_jsonr_parse(&o, p, json, len) != APR_SUCCESS)
         return APR_EINVAL;
     g = apr_pcalloc(p, sizeof(*g));
-    g->iss = oas_json_str(o, "iss");
-    g->client_id = oas_json_str(o, "cid");
-    g->sub = oas_json_str(o, "sub");
-    g->scope = oas_json_str(o, "scope");
-    g->resource = oas_json_str(o, "res");
-    g->nonce = oas_json_str(o, "nonce");
-    g->redirect_uri = oas_json_str(o, "ru");
-    g->redirect_uri_sent = json_is_true(json_object_get(o, "rus"));
-    g->code_challenge = oas_json_str(o, "cc");
-    g->auth_time = oas_json_int(o, "at", 0);
-    g->family = oas_json_str(o, "fam");
-    g->family_exp = oas_json_int(o, "fexp", 0);
-    if ((cl = json_object_get(o, "cl")) && json_is_object(cl))
-        g->claims_json = oas_json_dumps(p, cl, 0);
+    g->iss = oas_jobj_str(&o, "iss");
+    g->client_id = oas_jobj_str(&o, "cid");
+    g->sub = oas_jobj_str(&o, "sub");
+    g->scope = oas_jobj_str(&o, "scope");
+    g->resource = oas_jobj_str(&o, "res");
+    g->nonce = oas_jobj_str(&o, "nonce");
+    g->redirect_uri = oas_jobj_str(&o, "ru");
+    g->redirect_uri_sent = (rus = oas_jobj_get(&o, "rus")) && rus->type == OAS_JSON_TRUE;
+    g->code_challenge = oas_jobj_str(&o, "cc");
+    g->auth_time = oas_jobj_int(&o, "at", 0);
+    g->family = oas_jobj_str(&o, "fam");
+    g->family_exp = oas_jobj_int(&o, "fexp", 0);
+    g->claims_json = oas_jobj_object(&o, "cl");
     /* empty is missing: oas_grant_to_json leaves empty strings out */
     if (!g->iss || !*g->iss || !g->client_id || !*g->client_id || !g->sub || !*g->sub)
         return APR_EINVAL;
@@ -99,7 +98,7 @@ static const char *scope_of_claim(const char *claim)
 }
 
 /* Adds the user's claims that the granted scopes release. */
-static void add_user_claims(json_t *o, apr_pool_t *p, const oas_grant_t *g,
+static void add_user_claims(oas_jsonw_t *w, apr_pool_t *p, const oas_grant_t *g,
                             apr_array_header_t *scopes)
 {
     json_t *cl;
@@ -114,9 +113,11 @@ static void add_user_claims(json_t *o, apr_pool_t *p, const oas_grant_t *g,
         if (need && !oas_list_has(scopes, need))
             continue;
         if (json_is_string(v) && strstr(k, "_verified"))
-            json_object_set_new(o, k, json_boolean(!strcmp(json_string_value(v), "true")));
+            oas_jsonw_bool(w, k, !strcmp(json_string_value(v), "true"));
+        else if (json_is_string(v))
+            oas_jsonw_str(w, k, json_string_value(v));
         else
-            json_object_set(o, k, v);
+            oas_jsonw_raw(w, k, oas_json_dumps(p, v, JSON_ENCODE_ANY));
     }
 }
 
@@ -128,7 +129,7 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
     const oas_key_t *at_key = APR_ARRAY_IDX(iss->keys, 0, const oas_key_t *);
     apr_int64_t ttl = oas_client_at_ttl(iss, client, res);
     apr_array_header_t *scopes = oas_scope_split(p, g->scope);
-    json_t *at = oas_json_adopt(p, json_object());
+    oas_jsonw_t at;
     apr_status_t rv;
 
     memset(out, 0, sizeof(*out));
@@ -137,36 +138,38 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
     out->exp = now + ttl;
 
     /* RFC 9068 §2.2 */
-    set_str(at, "iss", iss->issuer);
-    set_str(at, "sub", g->sub);
-    set_str(at, "aud", g->resource ? g->resource : iss->issuer);
-    set_str(at, "client_id", g->client_id);
-    set_str(at, "scope", g->scope);
-    json_object_set_new(at, "iat", json_integer(now));
-    json_object_set_new(at, "exp", json_integer(out->exp));
+    oas_jsonw_init(&at, p, 512);
+    oas_jsonw_str(&at, "iss", iss->issuer);
+    oas_jsonw_str(&at, "sub", g->sub);
+    oas_jsonw_str(&at, "aud", g->resource ? g->resource : iss->issuer);
+    oas_jsonw_str(&at, "client_id", g->client_id);
+    oas_jsonw_str(&at, "scope", g->scope);
+    oas_jsonw_int(&at, "iat", now);
+    oas_jsonw_int(&at, "exp", out->exp);
     if (g->auth_time)
-        json_object_set_new(at, "auth_time", json_integer(g->auth_time));
-    set_str(at, "jti", jti);
-    rv = oas_jws_sign(&out->access_token, p, at_key, "at+jwt", oas_json_dumps(p, at, 0));
+        oas_jsonw_int(&at, "auth_time", g->auth_time);
+    oas_jsonw_str(&at, "jti", jti);
+    rv = oas_jws_sign(&out->access_token, p, at_key, "at+jwt", oas_jsonw_end(&at));
     if (rv != APR_SUCCESS)
         return rv;
 
     if (oas_list_has(scopes, "openid")) {
         const oas_key_t *idk = iss->id_token_key;
-        json_t *id = oas_json_adopt(p, json_object());
+        oas_jsonw_t id;
 
-        set_str(id, "iss", iss->issuer);
-        set_str(id, "sub", g->sub);
-        set_str(id, "aud", g->client_id);
-        json_object_set_new(id, "exp", json_integer(now + iss->idt_ttl));
-        json_object_set_new(id, "iat", json_integer(now));
+        oas_jsonw_init(&id, p, 1024);
+        oas_jsonw_str(&id, "iss", iss->issuer);
+        oas_jsonw_str(&id, "sub", g->sub);
+        oas_jsonw_str(&id, "aud", g->client_id);
+        oas_jsonw_int(&id, "exp", now + iss->idt_ttl);
+        oas_jsonw_int(&id, "iat", now);
         if (g->auth_time)
-            json_object_set_new(id, "auth_time", json_integer(g->auth_time));
-        set_str(id, "nonce", g->nonce);
-        set_str(id, "azp", g->client_id);
-        set_str(id, "at_hash", oas_jose_at_hash(p, idk, out->access_token));
-        add_user_claims(id, p, g, scopes);
-        rv = oas_jws_sign(&out->id_token, p, idk, "JWT", oas_json_dumps(p, id, 0));
+            oas_jsonw_int(&id, "auth_time", g->auth_time);
+        oas_jsonw_str(&id, "nonce", g->nonce);
+        oas_jsonw_str(&id, "azp", g->client_id);
+        oas_jsonw_str(&id, "at_hash", oas_jose_at_hash(p, idk, out->access_token));
+        add_user_claims(&id, p, g, scopes);
+        rv = oas_jws_sign(&out->id_token, p, idk, "JWT", oas_jsonw_end(&id));
     }
     return rv;
 }
@@ -195,26 +198,28 @@ apr_status_t oas_token_verify_access(json_t **pclaims, apr_pool_t *p, const oas_
 const char *oas_token_userinfo_json(apr_pool_t *p, const char *sub, const char *scope,
                                     const char *claims_json)
 {
-    json_t *o = oas_json_adopt(p, json_object());
+    oas_jsonw_t w;
     oas_grant_t g;
 
     memset(&g, 0, sizeof(g));
     g.claims_json = claims_json;
-    set_str(o, "sub", sub);
-    add_user_claims(o, p, &g, oas_scope_split(p, scope));
-    return oas_json_dumps(p, o, 0);
+    oas_jsonw_init(&w, p, 256);
+    oas_jsonw_str(&w, "sub", sub);
+    add_user_claims(&w, p, &g, oas_scope_split(p, scope));
+    return oas_jsonw_end(&w);
 }
 
 const char *oas_token_response_json(apr_pool_t *p, const oas_tokens_t *t, const char *scope,
                                     const char *refresh_token)
 {
-    json_t *o = oas_json_adopt(p, json_object());
+    oas_jsonw_t w;
 
-    set_str(o, "access_token", t->access_token);
-    set_str(o, "token_type", "Bearer");
-    json_object_set_new(o, "expires_in", json_integer(t->expires_in));
-    set_str(o, "scope", scope);
-    set_str(o, "refresh_token", refresh_token);
-    set_str(o, "id_token", t->id_token);
-    return oas_json_dumps(p, o, 0);
+    oas_jsonw_init(&w, p, 2048);
+    oas_jsonw_str(&w, "access_token", t->access_token);
+    oas_jsonw_str(&w, "token_type", "Bearer");
+    oas_jsonw_int(&w, "expires_in", t->expires_in);
+    oas_jsonw_str(&w, "scope", scope);
+    oas_jsonw_str(&w, "refresh_token", refresh_token);
+    oas_jsonw_str(&w, "id_token", t->id_token);
+    return oas_jsonw_end(&w);
 }

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "oas_util.h"
@@ -100,10 +101,26 @@ apr_status_t oas_b64_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *
     return b64_decode(pout, plen, p, in, inlen - pad, 0);
 }
 
+/* OpenSSL 3 looks EVP_sha256() up in the provider tables on every EVP_DigestInit (about a
+ * third of a short digest's cost); one explicit fetch per process is kept for its lifetime. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+const EVP_MD *oas_md_sha256(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md ? sha256_md : EVP_sha256();
+}
+
 void oas_sha256(unsigned char out[OAS_SHA256_LEN], const void *data, apr_size_t len)
 {
     unsigned int n = 0;
-    EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
+    EVP_Digest(data, len, out, &n, oas_md_sha256(), NULL);
 }
 
 apr_status_t oas_random_token(const char **ptok, apr_pool_t *p, apr_size_t nbytes)
@@ -142,47 +159,55 @@ const char *oas_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len)
     return out;
 }
 
+apr_size_t oas_utf8_seq_len(const unsigned char *s, apr_size_t n)
+{
+    unsigned int c = s[0], cp;
+    apr_size_t len, k;
+
+    if ((c & 0xe0) == 0xc0) {
+        len = 2;
+        cp = c & 0x1f;
+    }
+    else if ((c & 0xf0) == 0xe0) {
+        len = 3;
+        cp = c & 0x0f;
+    }
+    else if ((c & 0xf8) == 0xf0) {
+        len = 4;
+        cp = c & 0x07;
+    }
+    else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (k = 1; k < len; k++) {
+        if ((s[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    /* overlong forms, surrogates and values beyond U+10FFFF are invalid */
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+        return 0;
+    return len;
+}
+
 int oas_is_clean_utf8(const char *s, apr_size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
-    apr_size_t i = 0;
+    apr_size_t i = 0, n;
 
     while (i < len) {
-        unsigned int c = u[i];
-        apr_size_t n, k;
-        unsigned int cp;
-
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
+        if (u[i] < 0x80) {
+            if (u[i] < 0x20 || u[i] == 0x7f)
                 return 0;
             i++;
             continue;
         }
-        if ((c & 0xe0) == 0xc0) {
-            n = 1;
-            cp = c & 0x1f;
-        }
-        else if ((c & 0xf0) == 0xe0) {
-            n = 2;
-            cp = c & 0x0f;
-        }
-        else if ((c & 0xf8) == 0xf0) {
-            n = 3;
-            cp = c & 0x07;
-        }
-        else {
+        if (!(n = oas_utf8_seq_len(u + i, len - i)))
             return 0;
-        }
-        for (k = 1; k <= n; k++) {
-            if (i + k >= len || (u[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (u[i + k] & 0x3f);
-        }
-        /* overlong forms, surrogates and values beyond U+10FFFF are invalid */
-        if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-            return 0;
-        i += n + 1;
+        i += n;
     }
     return 1;
 }

@@ -3,6 +3,8 @@
 #ifndef OAS_UTIL_H
 #define OAS_UTIL_H
 
+#include <openssl/evp.h>
+
 #include "oas.h"
 
 #define OAS_SHA256_LEN 32
@@ -22,6 +24,10 @@ apr_status_t oas_b64_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *
 /** SHA-256 of data into out. */
 void oas_sha256(unsigned char out[OAS_SHA256_LEN], const void *data, apr_size_t len);
 
+/** SHA-256, fetched from the default provider once per process (EVP_sha256() is looked up
+ * again on every use in OpenSSL 3). Never freed: it lives as long as the process. */
+const EVP_MD *oas_md_sha256(void);
+
 /** A fresh secret: nbytes from RAND_bytes, base64url-encoded. APR_EGENERAL if the RNG fails. */
 apr_status_t oas_random_token(const char **ptok, apr_pool_t *p, apr_size_t nbytes);
 
@@ -34,5 +40,9 @@ const char *oas_hex(apr_pool_t *p, const unsigned char *data, apr_size_t len);
 
 /** True when s is non-empty valid UTF-8 with no control characters below 0x20 (or 0x7f). */
 int oas_is_clean_utf8(const char *s, apr_size_t len);
+
+/** Length of the valid multi-byte UTF-8 sequence at s (of at most n bytes), or 0 when it is
+ * not one (overlong, surrogate, beyond U+10FFFF, truncated, or s[0] < 0x80). */
+apr_size_t oas_utf8_seq_len(const unsigned char *s, apr_size_t n);
 
 #endif

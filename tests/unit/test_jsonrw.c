@@ -1,0 +1,141 @@
+/* Unit tests: the hot-path JSON writer (oas_jsonw) and reader (oas_jsonr), checked against
+ * jansson: what one writes the other reads back, and both agree on what is valid. */
+#include "oas_json.h"
+#include "oas_jsonr.h"
+#include "oas_jsonw.h"
+#include "unit.h"
+
+static void test_writer_escapes_and_skips(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_jsonw_t w;
+    json_t *j;
+    const char *out;
+
+    oas_jsonw_init(&w, p, 8); /* tiny: the buffer must grow */
+    oas_jsonw_str(&w, "s", "a\"b\\c\n\x01/\xc3\xa9\xf0\x9f\x98\x80");
+    oas_jsonw_str(&w, "empty", "");
+    oas_jsonw_str(&w, "null", NULL);
+    oas_jsonw_int(&w, "i", -1234567890123LL);
+    oas_jsonw_bool(&w, "t", 1);
+    oas_jsonw_bool(&w, "f", 0);
+    oas_jsonw_raw(&w, "o", "{\"x\":[1,2]}");
+    out = oas_jsonw_end(&w);
+    assert_string_equal(out, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001/\xc3\xa9\xf0\x9f\x98\x80\","
+                             "\"i\":-1234567890123,\"t\":true,\"f\":false,\"o\":{\"x\":[1,2]}}");
+    /* jansson reads it back to the same values */
+    assert_int_equal(oas_json_parse(&j, p, out, strlen(out)), APR_SUCCESS);
+    assert_string_equal(oas_json_str(j, "s"), "a\"b\\c\n\x01/\xc3\xa9\xf0\x9f\x98\x80");
+    assert_int_equal(oas_json_int(j, "i", 0), -1234567890123LL);
+    assert_null(json_object_get(j, "empty"));
+
+    oas_jsonw_init(&w, p, 0);
+    assert_string_equal(oas_jsonw_end(&w), "{}");
+}
+
+static void test_writer_refuses_bad_utf8(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const bad[] = {"\xff", "a\xc3", "\xc0\xaf", "\xed\xa0\x80",
+                                      "\xf4\x90\x80\x80", "\x80"};
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        oas_jsonw_t w;
+        oas_jsonw_init(&w, p, 64);
+        oas_jsonw_str(&w, "k", bad[i]);
+        assert_null(oas_jsonw_end(&w));
+    }
+}
+
+static void test_reader_rows(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const valid[] = {
+        "{}", " { \"a\" : 1 } ", "{\"a\":\"x\",\"b\":-0,\"c\":true,\"d\":false,\"e\":null}",
+        "{\"a\":{\"b\":[1,{\"c\":\"d\"},[]],\"e\":{}}}", "{\"a\":\"\\ud83d\\ude00\\u00e9\\/\"}",
+        "{\"a\":\"\xc3\xa9\"}", "{\"a\":[]}",
+    };
+    static const char *const invalid[] = {
+        "", "{", "}", "[]", "\"x\"", "{\"a\":1,\"a\":2}", "{\"a\":1} x", "{\"a\":\"\\u0000\"}",
+        "{\"a\":01}", "{\"a\":-}", "{\"a\":tru}", "{\"a\"}", "{\"a\":1,}", "{,}",
+        "{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\x01\"}",
+        "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":[1,]}", "{\"a\":\"abc",
+        "{\"a\":\"abc\\", "{\"a\":{\"b\":1", "{a:1}", "{\"a\":1 \"b\":2}",
+        /* valid JSON that our records never hold: refused by us only */
+        "{\"a\":1.5}", "{\"a\":1e3}", "{\"a\":1234567890123456789}",
+    };
+    size_t i;
+    oas_jobj_t o;
+    json_t *j;
+
+    /* never more lenient than jansson */
+    for (i = 0; i < sizeof(valid) / sizeof(valid[0]); i++) {
+        assert_int_equal(oas_jsonr_parse(&o, p, valid[i], strlen(valid[i])), APR_SUCCESS);
+        assert_int_equal(oas_json_parse(&j, p, valid[i], strlen(valid[i])), APR_SUCCESS);
+    }
+    for (i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++)
+        assert_int_equal(oas_jsonr_parse(&o, p, invalid[i], strlen(invalid[i])), APR_EINVAL);
+}
+
+static void test_reader_values(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *in = "{\"s\":\"a\\\"\\n\\u00e9\\ud83d\\ude00\",\"i\":-42,\"t\":true,"
+                     "\"o\":{\"x\":[1, 2]},\"n\":null}";
+    oas_jobj_t o;
+
+    assert_int_equal(oas_jsonr_parse(&o, p, in, strlen(in)), APR_SUCCESS);
+    assert_int_equal(o.n, 5);
+    assert_string_equal(oas_jobj_str(&o, "s"), "a\"\n\xc3\xa9\xf0\x9f\x98\x80");
+    assert_int_equal(oas_jobj_int(&o, "i", 0), -42);
+    assert_int_equal(oas_jobj_int(&o, "s", 7), 7);
+    assert_int_equal(oas_jobj_get(&o, "t")->type, OAS_JSON_TRUE);
+    assert_string_equal(oas_jobj_object(&o, "o"), "{\"x\":[1, 2]}");
+    assert_null(oas_jobj_object(&o, "s"));
+    assert_null(oas_jobj_str(&o, "missing"));
+    assert_int_equal(oas_jobj_get(&o, "n")->type, OAS_JSON_NULL);
+}
+
+/* whatever the writer produces, the reader gives back */
+static void test_round_trip(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_jsonw_t w;
+    oas_jobj_t o;
+    char key[8], val[64];
+    const char *out;
+    int i, k;
+
+    oas_jsonw_init(&w, p, 16);
+    for (i = 0; i < 40; i++) {
+        apr_snprintf(key, sizeof(key), "k%d", i);
+        for (k = 0; k < 63; k++)
+            val[k] = (char)(1 + (i * 7 + k * 13) % 127);
+        val[63] = '\0';
+        oas_jsonw_str(&w, key, val);
+    }
+    out = oas_jsonw_end(&w);
+    assert_non_null(out);
+    assert_int_equal(oas_jsonr_parse(&o, p, out, strlen(out)), APR_SUCCESS);
+    assert_int_equal(o.n, 40);
+    for (i = 0; i < 40; i++) {
+        apr_snprintf(key, sizeof(key), "k%d", i);
+        for (k = 0; k < 63; k++)
+            val[k] = (char)(1 + (i * 7 + k * 13) % 127);
+        val[63] = '\0';
+        assert_string_equal(oas_jobj_str(&o, key), val);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_writer_escapes_and_skips),
+        UNIT_TEST(test_writer_refuses_bad_utf8),
+        UNIT_TEST(test_reader_rows),
+        UNIT_TEST(test_reader_values),
+        UNIT_TEST(test_round_trip),
+    };
+    return UNIT_RUN(tests);
+}
