@@ -32,15 +32,11 @@ apr_status_t oas_client_auth_init(apr_pool_t *p)
 static void cache_key(unsigned char out[OAS_SHA256_LEN], const oas_client_t *c,
                       const char *presented)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int n = 0;
+    oas_bytes_t parts[3] = {{c->id, strlen(c->id) + 1},
+                            {c->secret, strlen(c->secret) + 1},
+                            {presented, strlen(presented)}};
 
-    EVP_DigestInit_ex(md, oas_md_sha256(), NULL);
-    EVP_DigestUpdate(md, c->id, strlen(c->id) + 1);
-    EVP_DigestUpdate(md, c->secret, strlen(c->secret) + 1);
-    EVP_DigestUpdate(md, presented, strlen(presented));
-    EVP_DigestFinal_ex(md, out, &n);
-    EVP_MD_CTX_free(md);
+    oas_sha256_parts(out, parts, 3);
 }
 
 static int hashed_secret_ok(const oas_client_t *c, const char *presented)

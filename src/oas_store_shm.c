@@ -368,17 +368,10 @@ static void table_unlock(shm_ctx_t *c)
 static apr_status_t key_digest(unsigned char *out, const shm_ctx_t *c, int ns, const char *key,
                                apr_size_t klen)
 {
-    EVP_MD_CTX *md;
     unsigned char nsb = (unsigned char)ns;
-    int ok;
+    oas_bytes_t parts[3] = {{c->salt, SALT_LEN}, {&nsb, 1}, {key, klen}};
 
-    ERR_clear_error();
-    md = EVP_MD_CTX_new();
-    ok = md && EVP_DigestInit_ex(md, oas_md_sha256(), NULL) &&
-         EVP_DigestUpdate(md, c->salt, SALT_LEN) && EVP_DigestUpdate(md, &nsb, 1) &&
-         EVP_DigestUpdate(md, key, klen) && EVP_DigestFinal_ex(md, out, NULL);
-    EVP_MD_CTX_free(md);
-    return ok ? APR_SUCCESS : APR_EGENERAL;
+    return oas_sha256_parts(out, parts, 3) ? APR_SUCCESS : APR_ENOMEM;
 }
 
 static int key_bad(int ns, const char *key, apr_size_t klen)

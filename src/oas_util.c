@@ -101,26 +101,59 @@ apr_status_t oas_b64_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *
     return b64_decode(pout, plen, p, in, inlen - pad, 0);
 }
 
-/* OpenSSL 3 looks EVP_sha256() up in the provider tables on every EVP_DigestInit (about a
- * third of a short digest's cost); one explicit fetch per process is kept for its lifetime. */
+/* OpenSSL 3 looks EVP_sha256() up in the provider tables on every EVP_DigestInit, and a new
+ * EVP_MD_CTX allocates a provider context each time: together more than the hashing of a
+ * short key. One fetch per process, and one context per thread, reused (freed when the
+ * thread exits). */
 static EVP_MD *sha256_md;
+static pthread_key_t sha256_ctx_key;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
-static void sha256_fetch(void)
+static void ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void sha256_init_once(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (pthread_key_create(&sha256_ctx_key, ctx_free) != 0)
+        sha256_ctx_key = (pthread_key_t)-1;
 }
 
 const EVP_MD *oas_md_sha256(void)
 {
-    pthread_once(&sha256_once, sha256_fetch);
+    pthread_once(&sha256_once, sha256_init_once);
     return sha256_md ? sha256_md : EVP_sha256();
+}
+
+int oas_sha256_parts(unsigned char out[OAS_SHA256_LEN], const oas_bytes_t *parts, int n)
+{
+    const EVP_MD *md = oas_md_sha256();
+    EVP_MD_CTX *ctx = NULL, *own = NULL;
+    unsigned int len = 0;
+    int i, ok;
+
+    if (sha256_ctx_key != (pthread_key_t)-1 && !(ctx = pthread_getspecific(sha256_ctx_key)) &&
+        (ctx = EVP_MD_CTX_new()) && pthread_setspecific(sha256_ctx_key, ctx) != 0) {
+        own = ctx; /* cannot keep it: used once, freed below */
+    }
+    if (!ctx)
+        ctx = own = EVP_MD_CTX_new();
+    ok = ctx && EVP_DigestInit_ex(ctx, md, NULL) == 1;
+    for (i = 0; ok && i < n; i++)
+        ok = EVP_DigestUpdate(ctx, parts[i].data, parts[i].len) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1;
+    if (!ok) /* allocation failure only; the caller fails, the zeros are never used */
+        memset(out, 0, OAS_SHA256_LEN);
+    EVP_MD_CTX_free(own);
+    return ok;
 }
 
 void oas_sha256(unsigned char out[OAS_SHA256_LEN], const void *data, apr_size_t len)
 {
-    unsigned int n = 0;
-    EVP_Digest(data, len, out, &n, oas_md_sha256(), NULL);
+    oas_bytes_t part = {data, len};
+    oas_sha256_parts(out, &part, 1);
 }
 
 apr_status_t oas_random_token(const char **ptok, apr_pool_t *p, apr_size_t nbytes)

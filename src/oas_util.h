@@ -24,6 +24,15 @@ apr_status_t oas_b64_decode(unsigned char **pout, apr_size_t *plen, apr_pool_t *
 /** SHA-256 of data into out. */
 void oas_sha256(unsigned char out[OAS_SHA256_LEN], const void *data, apr_size_t len);
 
+typedef struct {
+    const void *data;
+    apr_size_t len;
+} oas_bytes_t;
+
+/** SHA-256 of the concatenation of n parts, with a context kept per thread.
+ * @return 1, or 0 when OpenSSL could not allocate (out is then zeroed) */
+int oas_sha256_parts(unsigned char out[OAS_SHA256_LEN], const oas_bytes_t *parts, int n);
+
 /** SHA-256, fetched from the default provider once per process (EVP_sha256() is looked up
  * again on every use in OpenSSL 3). Never freed: it lives as long as the process. */
 const EVP_MD *oas_md_sha256(void);
