@@ -89,6 +89,8 @@ static void oas_register_hooks(apr_pool_t *p)
     ap_hook_post_config(oas_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(oas_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(oas_mod_dbd_child_init, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(oas_mod_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(oas_mod_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(oas_mod_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

@@ -23,6 +23,31 @@ static int serve_document(request_rec *r, const char *json)
     return OK;
 }
 
+/* The endpoints other than /authorize are virtual: no file stands behind them, so httpd's
+ * walk of the file system (a stat per path component, <Directory> and .htaccess merging)
+ * is skipped for them, as mod_proxy does for the URLs it serves; their <Location>
+ * configuration applies as usual. /authorize keeps the walk: a site may protect it with
+ * <Directory> authentication. httpd resets the per-directory configuration before
+ * map_to_storage, so translate_name (which still sees the <Location> merge) marks the
+ * request. */
+static const char virtual_endpoint;
+
+int oas_mod_translate_name(request_rec *r)
+{
+    const oas_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &oauth_as_module);
+
+    if (dc && dc->endpoint != OAS_EP_NONE && dc->endpoint != OAS_EP_AUTHORIZE)
+        ap_set_module_config(r->request_config, &oauth_as_module, (void *)&virtual_endpoint);
+    return DECLINED;
+}
+
+int oas_mod_map_to_storage(request_rec *r)
+{
+    return ap_get_module_config(r->request_config, &oauth_as_module) == &virtual_endpoint
+               ? OK
+               : DECLINED;
+}
+
 int oas_mod_handler(request_rec *r)
 {
     const oas_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &oauth_as_module);

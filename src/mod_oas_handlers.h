@@ -7,4 +7,9 @@
 /* The handler hook: serves the endpoint mounted at this <Location>, or DECLINED. */
 int oas_mod_handler(request_rec *r);
 
+/* translate_name marks a request for a virtual endpoint (all but authorize); map_to_storage
+ * then answers OK for it: no file-system walk. */
+int oas_mod_translate_name(request_rec *r);
+int oas_mod_map_to_storage(request_rec *r);
+
 #endif
