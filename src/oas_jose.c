@@ -15,33 +15,48 @@
 
 /* ---- ES256 signature forms ---- */
 
+/* One DER INTEGER (X.690 §8.3) at *pp, positive and minimally encoded, into 32 bytes. */
+static int der_uint256(unsigned char out[P256_LEN], const unsigned char **pp,
+                       const unsigned char *end)
+{
+    const unsigned char *p = *pp;
+    apr_size_t len;
+
+    if (end - p < 3 || p[0] != 0x02 || p[1] == 0 || p[1] > P256_LEN + 1 ||
+        (apr_size_t)(end - p - 2) < p[1])
+        return 0;
+    len = p[1];
+    p += 2;
+    if (p[0] & 0x80) /* negative */
+        return 0;
+    if (p[0] == 0 && len > 1) {
+        if (!(p[1] & 0x80)) /* a leading zero that is not needed */
+            return 0;
+        p++;
+        len--;
+    }
+    if (len > P256_LEN)
+        return 0;
+    memset(out, 0, P256_LEN - len);
+    memcpy(out + P256_LEN - len, p, len);
+    *pp = p + len;
+    return 1;
+}
+
+/* Strict DER (SEQUENCE of two INTEGERs, nothing after): OpenSSL's d2i_ECDSA_SIG and BIGNUM
+ * conversions cost more than the rest of the token response. */
 apr_status_t oas_ecdsa_der_to_raw(unsigned char raw[OAS_ES256_RAW_LEN], const unsigned char *der,
                                   apr_size_t derlen)
 {
-    apr_status_t rv = APR_EINVAL;
-    const unsigned char *q = der;
-    const BIGNUM *r;
-    const BIGNUM *s;
-    ECDSA_SIG *sig = NULL;
+    const unsigned char *p = der, *end = der + derlen;
 
-    ERR_clear_error();
-    if (derlen == 0 || derlen > MAX_DER_LEN)
-        goto leave;
-    /* Trailing bytes after the SEQUENCE would make two inputs map to one signature. */
-    if (NULL == (sig = d2i_ECDSA_SIG(NULL, &q, (long)derlen)) || q != der + derlen)
-        goto leave;
-    ECDSA_SIG_get0(sig, &r, &s);
-    if (BN_num_bytes(r) > P256_LEN || BN_num_bytes(s) > P256_LEN)
-        goto leave;
-    /* RFC 7518 §3.4: each integer as a fixed 32-byte big-endian octet string. */
-    if (BN_bn2binpad(r, raw, P256_LEN) != P256_LEN ||
-        BN_bn2binpad(s, raw + P256_LEN, P256_LEN) != P256_LEN)
-        goto leave;
-    rv = APR_SUCCESS;
-leave:
-    ECDSA_SIG_free(sig);
-    ERR_clear_error();
-    return rv;
+    if (derlen < 8 || derlen > MAX_DER_LEN || der[0] != 0x30 || der[1] != derlen - 2)
+        return APR_EINVAL;
+    p += 2;
+    /* RFC 7518 §3.4: each integer as a fixed 32-byte big-endian octet string */
+    if (!der_uint256(raw, &p, end) || !der_uint256(raw + P256_LEN, &p, end) || p != end)
+        return APR_EINVAL;
+    return APR_SUCCESS;
 }
 
 apr_status_t oas_ecdsa_raw_to_der(unsigned char **pder, apr_size_t *pderlen, apr_pool_t *p,

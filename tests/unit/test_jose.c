@@ -525,6 +525,20 @@ static void test_ecdsa_vectors(void **state)
     assert_int_equal(oas_ecdsa_der_to_raw(back, big, sizeof(big)), APR_EINVAL); /* 33-byte s */
     assert_int_equal(oas_ecdsa_der_to_raw(back, (const unsigned char *)"junk", 4), APR_EINVAL);
     assert_int_equal(oas_ecdsa_der_to_raw(back, expect, 0), APR_EINVAL);
+    {
+        /* strict DER: not minimal, negative, empty integer, lengths that do not add up */
+        static const unsigned char padded[] = {0x30, 0x07, 0x02, 0x02, 0x00, 0x01,
+                                               0x02, 0x01, 0x01};
+        static const unsigned char negative[] = {0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x01};
+        static const unsigned char empty[] = {0x30, 0x06, 0x02, 0x00, 0x02, 0x02, 0x01, 0x01};
+        static const unsigned char seqlen[] = {0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01};
+        static const unsigned char intlen[] = {0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x02, 0x01};
+        assert_int_equal(oas_ecdsa_der_to_raw(back, padded, sizeof(padded)), APR_EINVAL);
+        assert_int_equal(oas_ecdsa_der_to_raw(back, negative, sizeof(negative)), APR_EINVAL);
+        assert_int_equal(oas_ecdsa_der_to_raw(back, empty, sizeof(empty)), APR_EINVAL);
+        assert_int_equal(oas_ecdsa_der_to_raw(back, seqlen, sizeof(seqlen)), APR_EINVAL);
+        assert_int_equal(oas_ecdsa_der_to_raw(back, intlen, sizeof(intlen)), APR_EINVAL);
+    }
     assert_int_equal(ERR_peek_error(), 0);
 }
 
