@@ -140,6 +140,23 @@ static const char *eval_claims(request_rec *r, const oas_issuer_t *iss)
     return oas_json_dumps(r->pool, o, 0);
 }
 
+/* Whether the consent transaction or the code that this request leads to would be larger
+ * than the store keeps (state and nonce come from the client, up to the body limit, and
+ * JSON escaping may double them): that is the client's invalid_request, not a busy server. */
+static int record_too_large(request_rec *r, const pending_t *pd)
+{
+    const char *g;
+    json_t *st;
+    apr_size_t n = 512; /* the transaction's own members: csrf, par, names and quotes */
+
+    if (oas_grant_to_json(&g, r->pool, pd->grant) != APR_SUCCESS)
+        return 1;
+    n += strlen(g) + 2 * strlen(r->user ? r->user : "");
+    if (pd->state && (st = oas_json_adopt(r->pool, json_string(pd->state))))
+        n += strlen(oas_json_dumps(r->pool, st, JSON_ENCODE_ANY));
+    return n > OAS_STORE_MAX_VALUE;
+}
+
 /* Key of a remembered consent: user, client, the set of scopes (order-free), resource. */
 static const char *consent_key(request_rec *r, const oas_authz_req_t *req, const char *user)
 {
@@ -430,6 +447,9 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
     /* httpd authenticated this very request (Basic sends credentials every time) */
     pd.grant->auth_time = apr_time_sec(r->request_time);
     pd.grant->claims_json = eval_claims(r, iss);
+    if (record_too_large(r, &pd))
+        return redirect_error(r, iss, req->redirect_uri, req->state, "invalid_request",
+                              "the authorization request is too large", pd.request_uri);
 
     if (req->client->consent &&
         (req->prompt_consent || !consent_remembered(r, iss, consent_key(r, req, r->user)))) {
