@@ -192,3 +192,29 @@ def plain_session_for(h):
     s.verify = h.ca
     s.headers["Connection"] = "close"
     return s
+
+
+# ---- R04: the access tokens go with the family -----------------------------------------------
+
+def test_r04_reuse_revokes_the_access_tokens_too(oas):
+    """R04: pub1 rotates RT1 -> RT2 (+ AT2); presenting RT1 again revokes the whole grant: RT2
+    is refused and AT2 (and AT1 of the code exchange) are inactive at introspection and refused
+    at userinfo; a client's unrelated grant is untouched."""
+    from flow6 import code_tokens, introspect, refresh, userinfo
+    h = oas
+    t1 = code_tokens(h, "pub1", "openid offline_access")
+    other = code_tokens(h, "pub1", "openid offline_access")
+    r = refresh(h, "pub1", t1["refresh_token"])
+    assert r.status_code == 200, r.text
+    rt2, at2 = r.json()["refresh_token"], r.json()["access_token"]
+    assert introspect(h, at2).json()["active"] is True
+    assert userinfo(h, at2).status_code == 200
+    r = refresh(h, "pub1", t1["refresh_token"])
+    assert_json_error(r, 400, "invalid_grant")
+    assert_json_error(refresh(h, "pub1", rt2), 400, "invalid_grant")
+    for at in (at2, t1["access_token"]):
+        assert introspect(h, at).json() == {"active": False}
+        u = userinfo(h, at)
+        assert u.status_code == 401 and 'error="invalid_token"' in u.headers["WWW-Authenticate"]
+    assert introspect(h, other["access_token"]).json()["active"] is True
+    assert refresh(h, "pub1", other["refresh_token"]).status_code == 200
