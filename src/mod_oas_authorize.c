@@ -83,6 +83,15 @@ static int redirect_error(request_rec *r, const oas_issuer_t *iss, const char *u
     return redirect_with(r, uri, pairs, iss, state);
 }
 
+/* State and nonce come from the client, up to the body limit, and JSON escaping may double
+ * them: a code or consent record larger than the store keeps is the client's
+ * invalid_request, not a busy server. */
+static int too_large(request_rec *r, const oas_issuer_t *iss, const pending_t *pd)
+{
+    return redirect_error(r, iss, pd->grant->redirect_uri, pd->state, "invalid_request",
+                          "the authorization request is too large", pd->request_uri);
+}
+
 /* Issues the code: the single point where a PAR request_uri is used up, so exactly one code
  * is ever issued for it (SECURITY.md §2: consumed at code issuance, not at first GET). */
 static int issue_code(request_rec *r, const oas_issuer_t *iss, const pending_t *pd)
@@ -94,6 +103,11 @@ static int issue_code(request_rec *r, const oas_issuer_t *iss, const pending_t *
 
     if (!st)
         return oas_mod_store_failure(r, APR_ENOTIMPL, "issuing a code", 0);
+    if (oas_random_token(&code, r->pool, OAS_TOKEN_BYTES) != APR_SUCCESS ||
+        oas_grant_to_json(&json, r->pool, pd->grant) != APR_SUCCESS)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (strlen(json) > OAS_STORE_MAX_VALUE)
+        return too_large(r, iss, pd);
     if (pd->request_uri) {
         rv = use_up_request_uri(r, iss, pd->request_uri);
         if (rv == APR_NOTFOUND)
@@ -103,9 +117,6 @@ static int issue_code(request_rec *r, const oas_issuer_t *iss, const pending_t *
         if (rv != APR_SUCCESS)
             return oas_mod_store_failure(r, rv, "using up a request_uri", 0);
     }
-    if (oas_random_token(&code, r->pool, OAS_TOKEN_BYTES) != APR_SUCCESS ||
-        oas_grant_to_json(&json, r->pool, pd->grant) != APR_SUCCESS)
-        return HTTP_INTERNAL_SERVER_ERROR;
     rv = oas_store_put_new(st, r->pool, OAS_NS_CODE, code, json, strlen(json),
                            apr_time_now() + apr_time_from_sec(iss->code_ttl));
     if (rv != APR_SUCCESS)
@@ -196,6 +207,8 @@ static int show_consent(request_rec *r, const oas_issuer_t *iss, const oas_authz
     oas_jsonw_str(&o, "par", pd->request_uri);
     if (!(rec = oas_jsonw_end(&o)))
         return HTTP_INTERNAL_SERVER_ERROR;
+    if (strlen(rec) > OAS_STORE_MAX_VALUE)
+        return too_large(r, iss, pd);
     rv = oas_store_put_new(st, r->pool, OAS_NS_TXN, txn, rec, strlen(rec),
                            apr_time_now() + apr_time_from_sec(TXN_TTL));
     if (rv != APR_SUCCESS)

@@ -219,7 +219,7 @@ static void purge_all(apr_pool_t *p)
             apr_dbd_open_ex(driver, p, t->params, &handle, &err) != APR_SUCCESS)
             continue; /* database down: the next round tries again */
         if (!strcmp(t->driver, "sqlite3"))
-            apr_dbd_query(driver, handle, &n, "PRAGMA busy_timeout = 5000");
+            apr_dbd_query(driver, handle, &n, OAS_SQLITE_BUSY_TIMEOUT);
         if (oas_dbd_purge_expired(&n, p, driver, handle) == APR_SUCCESS && n > 0)
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, t->s, OAS_LOGNO(00208)
                          "OAuthASStore dbd: purged %d expired rows", n);
@@ -403,7 +403,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     }
     /* SQLite serializes writers: wait for the lock instead of failing with SQLITE_BUSY */
     if (!strcmp(apr_dbd_name(dbd->driver), "sqlite3"))
-        apr_dbd_query(dbd->driver, dbd->handle, &nrows, "PRAGMA busy_timeout = 5000");
+        apr_dbd_query(dbd->driver, dbd->handle, &nrows, OAS_SQLITE_BUSY_TIMEOUT);
     rd = apr_pcalloc(r->pool, sizeof(*rd));
     rd->r = r;
     rd->dbd = dbd;

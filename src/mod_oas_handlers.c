@@ -1,6 +1,9 @@
 /* mod_oauth_as: endpoint dispatch and the static documents (metadata, JWKS). The
  * authorization and token endpoints live in their own files. */
 #include <http_protocol.h>
+#include <http_log.h>
+#include <string.h>
+#include <strings.h>
 
 #include "mod_oas_config.h"
 #include "mod_oas_endpoints.h"
@@ -60,6 +63,22 @@ int oas_mod_handler(request_rec *r)
                       "OAuthASEndpoint %s used in a server without OAuthASIssuer",
                       oas_endpoint_name(dc->endpoint));
         return HTTP_NOT_FOUND;
+    }
+    /* RFC 6749 §3.1, §3.2, RFC 9126 §2: the endpoints that carry credentials, codes, tokens or
+     * user interaction are served only over TLS when the issuer is https (http issuers exist
+     * only on loopback). A server without TLS that inherits the Location (a port-80 vhost)
+     * must not process them. ap_http_scheme is "https" under mod_ssl, and behind a
+     * TLS-terminating proxy when ServerName says https://. Metadata and JWKS are public. */
+    if (dc->endpoint != OAS_EP_METADATA && dc->endpoint != OAS_EP_JWKS &&
+        !strncasecmp(iss->issuer, "https:", 6) && strcasecmp(ap_http_scheme(r), "https")) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00101)
+                      "%s endpoint requested without TLS: refused (403)",
+                      oas_endpoint_name(dc->endpoint));
+        if (dc->endpoint == OAS_EP_AUTHORIZE)
+            return oas_mod_send_error_page(r, HTTP_FORBIDDEN, "HTTPS required",
+                                           "This page is served over HTTPS only.");
+        return oas_mod_send_oauth_error(r, HTTP_FORBIDDEN, "invalid_request",
+                                        "TLS is required (RFC 6749 section 3.2)");
     }
     switch (dc->endpoint) {
     case OAS_EP_METADATA:

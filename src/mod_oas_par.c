@@ -2,6 +2,7 @@
  * validated with the same code as /authorize and kept, under a digest of its request_uri,
  * in the short-lived store. */
 #include <http_protocol.h>
+#include <string.h>
 
 #include "mod_oas_client.h"
 #include "mod_oas_endpoints.h"
@@ -18,8 +19,7 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
     apr_table_t *form;
     oas_authz_req_t *req;
     oas_err_t err;
-    const char *token, *rec, *body;
-    const apr_array_header_t *arr;
+    const char *token, *rec, *body, *v;
     oas_jsonw_t o, params;
     apr_status_t rv;
     int i, status = oas_mod_client_request(&c, &form, r, iss);
@@ -40,11 +40,12 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
     if (!st)
         return oas_mod_store_failure(r, APR_ENOTIMPL, "storing a pushed request", 1);
 
+    /* only what the authorization request reads: unknown parameters are ignored (RFC 6749
+     * §3.1), so a body padded with them up to the size limit still fits the store */
     oas_jsonw_init(&params, r->pool, 1024);
-    arr = apr_table_elts(form);
-    for (i = 0; i < arr->nelts; i++) {
-        const apr_table_entry_t *e = &APR_ARRAY_IDX(arr, i, apr_table_entry_t);
-        oas_jsonw_str_keep_empty(&params, e->key, e->val);
+    for (i = 0; oas_authz_param_names[i]; i++) {
+        if ((v = apr_table_get(form, oas_authz_param_names[i])))
+            oas_jsonw_str_keep_empty(&params, oas_authz_param_names[i], v);
     }
     oas_jsonw_init(&o, r->pool, 1024);
     oas_jsonw_str(&o, "cid", c->id);
@@ -52,6 +53,11 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
     /* the form parser let only UTF-8 through, so the record cannot fail */
     if (!(rec = oas_jsonw_end(&o)))
         return oas_mod_send_oauth_error(r, 400, "invalid_request", "malformed parameters");
+    /* JSON escaping can make the record longer than the body: too large for the store is
+     * the client's problem (RFC 9126 §2.3: 413), not "the server is busy" */
+    if (strlen(rec) > OAS_STORE_MAX_VALUE)
+        return oas_mod_send_oauth_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "invalid_request",
+                                        "the pushed request is too large");
     if (oas_random_token(&token, r->pool, OAS_TOKEN_BYTES) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     rv = oas_store_put_new(st, r->pool, OAS_NS_REQUEST_URI, token, rec, strlen(rec),

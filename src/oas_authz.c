@@ -115,6 +115,13 @@ static apr_status_t check_pkce(oas_authz_req_t *req, oas_err_t *err, apr_table_t
     return APR_SUCCESS;
 }
 
+/* Keep in step with oas_authz_validate and what it calls: PAR stores only these. */
+const char *const oas_authz_param_names[] = {
+    "response_type", "client_id",  "redirect_uri",  "scope",         "state",
+    "nonce",         "audience",   "resource",      "code_challenge", "code_challenge_method",
+    "prompt",        "max_age",    "response_mode", "request",        "request_uri",
+    NULL};
+
 apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool_t *p,
                                 const oas_issuer_t *iss, apr_table_t *params, const char *dup,
                                 int origin)

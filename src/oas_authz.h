@@ -37,6 +37,10 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
                                 const oas_issuer_t *iss, apr_table_t *params, const char *dup,
                                 int origin);
 
+/** The parameters oas_authz_validate reads, NULL-terminated: all that a pushed request needs
+ * to keep (RFC 6749 §3.1: any other parameter is ignored). */
+extern const char *const oas_authz_param_names[];
+
 /** Scope syntax (RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E): one token, or a space-separated
  * scope string. */
 int oas_scope_valid(const char *s, int one_token);

@@ -24,6 +24,10 @@ typedef enum {
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
+/* Every backend stores values of up to this many bytes (shm refuses larger ones with
+ * APR_ENOSPC): callers that build a value from client input check it first. */
+#define OAS_STORE_MAX_VALUE (16 * 1024)
+
 typedef struct oas_store_t oas_store_t;
 
 /* Every function returns:

@@ -417,7 +417,7 @@ apr_status_t oas_dbd_schema_ensure(const char **perr, apr_pool_t *p,
     if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
         apr_dbd_results_t *res = NULL;
         apr_dbd_row_t *row = NULL;
-        apr_dbd_query(driver, handle, &nrows, "PRAGMA busy_timeout = 5000");
+        apr_dbd_query(driver, handle, &nrows, OAS_SQLITE_BUSY_TIMEOUT);
         /* readers do not block the writer; the mode sticks to the file */
         if (!apr_dbd_select(driver, p, handle, &res, "PRAGMA journal_mode=WAL", 0))
             while (apr_dbd_get_row(driver, p, res, &row, -1) == 0)

@@ -15,6 +15,12 @@
 /* Expired rows are purged by one statement, at most this often per process. */
 #define OAS_DBD_PURGE_INTERVAL apr_time_from_sec(60)
 
+/* SQLite: how long one sqlite3_step waits for another connection's lock. apr_dbd_sqlite3
+ * itself steps again after SQLITE_BUSY, 16 tries with 100 ms sleeps, so a statement waits
+ * at most about 16 x (busy_timeout + 100 ms): 250 ms gives the ~5 s of waiting meant here
+ * (busy_timeout = 5000 made it 82 s, far beyond httpd's Timeout and any client's). */
+#define OAS_SQLITE_BUSY_TIMEOUT "PRAGMA busy_timeout = 250"
+
 /* The statements the store runs, each under an `oauth_as_*` label. The glue registers
  * them with ap_dbd_prepare() at config time; tests prepare them with apr_dbd_prepare(). */
 typedef struct {

@@ -10,7 +10,7 @@
 
 #define OAS_SHM_CHUNK_SIZE 128        /* bytes of value per arena chunk */
 #define OAS_SHM_CHUNKS_PER_ENTRY 4    /* arena sizing: 512 value bytes per entry */
-#define OAS_SHM_MAX_VALUE (16 * 1024) /* larger values are refused with APR_ENOSPC */
+#define OAS_SHM_MAX_VALUE OAS_STORE_MAX_VALUE /* larger values are refused with APR_ENOSPC */
 #define OAS_SHM_MAX_ENTRIES (1u << 24)
 
 /** Bytes a region for `entries` entries needs, or 0 when entries is 0 or above

@@ -10,6 +10,7 @@ https://as.test, because clients must reach it; compare it exactly, via `h.issue
 
 import base64
 import hashlib
+import os
 import shutil
 
 from harness import session_key
@@ -61,11 +62,16 @@ SERVER_DEFAULTS = {
 
 
 def write_htpasswd(path, users=USERS):
-    """{SHA} entries (mod_authn_file reads them; no apache2-utils, no bcrypt cost per request)."""
-    with open(path, "w") as f:
+    """{SHA} entries (mod_authn_file reads them; no apache2-utils, no bcrypt cost per request).
+    Written to a temporary file and renamed: standard_conf runs again at every graceful
+    restart of the harness, and children read the file at every request meanwhile (a
+    truncated file would answer 401)."""
+    with open(path + ".tmp", "w") as f:
         for user, pw in users.items():
             digest = base64.b64encode(hashlib.sha1(pw.encode()).digest()).decode()
             f.write(f"{user}:{{SHA}}{digest}\n")
+    os.chmod(path + ".tmp", 0o644)
+    os.replace(path + ".tmp", path)
     return path
 
 

@@ -267,9 +267,8 @@ def test_r04_public_client_rotates_and_reuse_revokes_family(srv):
     assert m.group(1) == "warn"
     invalid_grant(refresh(h, "pub1", rt2))
     assert introspect(h, rt2).json() == {"active": False}
-    # (SECURITY.md R04 also wants AT2 inactive; the server does not link access tokens to
-    # their family, so the access token of the
-    # refresh lives until it expires: reported, not asserted.)
+    # (SECURITY.md R04 also wants AT2 inactive: asserted in test_600_catalogue_transport.py::
+    # test_r04_reuse_revokes_the_access_tokens_too.)
     # and nothing comes back to life later
     invalid_grant(refresh(h, "pub1", rt1))
     invalid_grant(refresh(h, "pub1", rt2))

@@ -218,3 +218,26 @@ def test_415_graceful_on_postgres(cluster):
         code, verifier = f.code_for_pub1(a)
         r = f.redeem(a, code, verifier)
         assert r.status_code == 200, r.text
+
+
+def test_416_x02_refresh_raced_on_two_nodes(cluster):
+    """X02, refresh half: one rotating (pub1) refresh token presented 20 times at once, split
+    over both nodes: at most one success (exactly one unless reuse detection fired first),
+    the others invalid_grant, never a 5xx; the decision is the database's, so afterwards the
+    family is revoked on both nodes (the race's losers were reuses of a rotated-out token)."""
+    a, b = cluster
+    code, verifier = f.code_for_pub1(a)
+    rt = f.redeem(a, code, verifier).json()["refresh_token"]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
+        results = list(ex.map(lambda i: f.refresh(a if i % 2 else b, rt), range(20)))
+    statuses = sorted(r.status_code for r in results)
+    assert statuses.count(200) <= 1, statuses
+    assert statuses.count(400) >= 19, statuses
+    assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
+    for r in results:
+        if r.status_code == 200:
+            new_rt = r.json()["refresh_token"]
+            for node in (a, b):
+                assert f.refresh(node, new_rt).json()["error"] == "invalid_grant"
+    for node in (a, b):
+        assert f.refresh(node, rt).json()["error"] == "invalid_grant"

@@ -199,6 +199,12 @@ def test_requests_still_use_loopback_alias(httpd_factory):
     h = httpd_factory(standard_conf)
     s = session_from(h, "127.0.0.2")
     assert s.get(h.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
-    with open(h.accesslog) as f:
-        assert any(line.startswith("127.0.0.2 ") for line in f), "source address not used"
+    # httpd writes the access-log line after the response went out: wait for it
+    def logged():
+        with open(h.accesslog) as f:
+            return any(line.startswith("127.0.0.2 ") for line in f)
+    deadline = time.monotonic() + 10
+    while not logged() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert logged(), "source address not used"
     assert isinstance(s.get_adapter(h.issuer), requests.adapters.HTTPAdapter)
