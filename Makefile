@@ -73,10 +73,10 @@ FUZZ_FLAGS   := -g -O1 -fno-lto -fsanitize=fuzzer,address,undefined -fno-sanitiz
 FUZZ_LIBS    := $(APR_LIBS) $(DEP_LIBS) -lpthread
 FUZZ_SRC_form  := src/oas_form.c src/oas_util.c
 FUZZ_SRC_basic := src/oas_basic.c src/oas_form.c src/oas_util.c
-FUZZ_SRC_jws   := src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_jsonw.c src/oas_util.c src/oas_token.c \
+FUZZ_SRC_jws   := src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_jsonr.c src/oas_jsonw.c src/oas_util.c src/oas_token.c \
                   src/oas_authz.c src/oas_conf.c src/oas_pkce.c
 FUZZ_SRC_tmpl  := src/oas_html.c
-FUZZ_SRC_grant := src/oas_token.c src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_jsonw.c src/oas_util.c \
+FUZZ_SRC_grant := src/oas_token.c src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_jsonr.c src/oas_jsonw.c src/oas_util.c \
                   src/oas_authz.c src/oas_conf.c src/oas_pkce.c
 FUZZ_SRC_shm   := src/oas_store_shm.c src/oas_util.c
 FUZZ_SRC_uri   := src/oas_uri.c src/oas_authz.c src/oas_form.c src/oas_conf.c src/oas_pkce.c \
