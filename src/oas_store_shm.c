@@ -617,6 +617,29 @@ void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capa
         *bytes_per_entry = (oas_shm_store_size_needed(c->cap) + c->cap - 1) / c->cap;
 }
 
+apr_status_t oas_shm_store_usage(oas_shm_usage_t *u, oas_store_t *st)
+{
+    shm_ctx_t *c = st->ctx;
+    apr_uint32_t live, free_chunks, resets;
+    apr_status_t rv;
+
+    memset(u, 0, sizeof(*u));
+    u->capacity = c->cap;
+    u->chunks = c->nchunks;
+    u->bytes = oas_shm_store_size_needed(c->cap);
+    if ((rv = table_lock(c)) != APR_SUCCESS)
+        return rv;
+    live = c->hdr->live;
+    free_chunks = c->hdr->free_chunks;
+    resets = c->hdr->resets;
+    table_unlock(c);
+    u->entries = live;
+    u->chunks_used = free_chunks <= c->nchunks ? c->nchunks - free_chunks : c->nchunks;
+    u->value_bytes = (apr_size_t)u->chunks_used * OAS_SHM_CHUNK_SIZE;
+    u->resets = resets;
+    return APR_SUCCESS;
+}
+
 /* Marks the chunks of one chain in seen[]; 0 when a chunk is out of range or seen twice. */
 static int verify_chain(unsigned char *seen, const shm_ctx_t *c, apr_uint32_t k, apr_uint32_t n)
 {

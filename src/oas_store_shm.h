@@ -37,6 +37,21 @@ apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, 
 void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capacity,
                          apr_size_t *bytes_per_entry);
 
+/** Occupancy of a store, for server-status and benchmarks. */
+typedef struct oas_shm_usage_t {
+    apr_uint32_t entries;     /* live entries, expired ones not yet reclaimed included */
+    apr_uint32_t capacity;    /* entry slots (OAuthASStoreSize) */
+    apr_uint32_t chunks_used; /* value arena chunks in use */
+    apr_uint32_t chunks;      /* value arena chunks in all */
+    apr_size_t value_bytes;   /* bytes of the arena in use: chunks_used * OAS_SHM_CHUNK_SIZE */
+    apr_size_t bytes;         /* size of the region */
+    apr_uint32_t resets;      /* times a damaged table was wiped since the region was made */
+} oas_shm_usage_t;
+
+/** Copies the counters under the lock (held only for the copy) into *u.
+ * @return the lock's error, with *u holding the fixed figures only (capacity, chunks, bytes) */
+apr_status_t oas_shm_store_usage(oas_shm_usage_t *u, oas_store_t *st);
+
 /** Full consistency check under the lock (tests, diagnostics): every entry and chunk is on
  * exactly one list, checksums and counters agree. Never repairs anything.
  * @param pfree_chunks  free arena chunks (may be NULL)

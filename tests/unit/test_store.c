@@ -399,6 +399,74 @@ static void test_damage(void **state)
 /* A child dies holding the lock in the middle of an update: the lock is released by the
  * system (robust pthread mutex, fcntl, flock, SysV SEM_UNDO) and the next holder sees `busy`
  * and starts from an empty table instead of trusting a half-written slot. */
+/* oas_shm_store_usage: the counters server-status shows follow puts, overwrites, takes,
+ * expiry and a wipe, and agree with the full check. */
+static void test_usage(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 16, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char big[3 * OAS_SHM_CHUNK_SIZE + 1];
+    oas_shm_usage_t u;
+    char *v;
+    apr_size_t n;
+
+    memset(big, 'b', sizeof(big));
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 0);
+    assert_int_equal(u.capacity, 16);
+    assert_int_equal(u.chunks_used, 0);
+    assert_int_equal(u.chunks, free_chunks(p, st));
+    assert_int_equal(u.value_bytes, 0);
+    assert_int_equal(u.bytes, oas_shm_store_size_needed(16));
+    assert_int_equal(u.resets, 0);
+
+    assert_int_equal(oas_store_put(st, p, NS, "a", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "b", big, sizeof(big), exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "c", "", 0, exp), APR_SUCCESS); /* no chunk */
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 3);
+    assert_int_equal(u.chunks_used, 1 + 4);
+    assert_int_equal(u.chunks - u.chunks_used, free_chunks(p, st));
+    assert_int_equal(u.value_bytes, 5 * OAS_SHM_CHUNK_SIZE);
+
+    /* an overwrite keeps the entry count and changes the chunks */
+    assert_int_equal(oas_store_put(st, p, NS, "b", "w", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 3);
+    assert_int_equal(u.chunks_used, 2);
+
+    /* take and expiry give them back */
+    assert_int_equal(oas_store_take(st, p, NS, "a", &v, &n), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "old", "x", 1, apr_time_now() - 1), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 3); /* the expired one counts until it is reclaimed */
+    assert_int_equal(oas_store_get(st, p, NS, "old", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 2);
+    assert_int_equal(u.chunks_used, 1);
+    assert_int_equal(u.chunks - u.chunks_used, free_chunks(p, st));
+}
+
+/* A holder that died inside the lock: the next reader of the counters wipes the table and
+ * the wipe is counted. */
+static void test_usage_after_wipe(void **state)
+{
+    apr_pool_t *p = *state;
+    unsigned char *base;
+    oas_store_t *st = mkstore(p, 8, (void **)&base);
+    apr_uint32_t one = 1;
+    oas_shm_usage_t u;
+
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    memcpy(base + BUSY_OFF, &one, sizeof(one));
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 0);
+    assert_int_equal(u.chunks_used, 0);
+    assert_int_equal(u.resets, 1);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
 static void test_holder_dies(void **state)
 {
     apr_pool_t *p = *state;
@@ -626,7 +694,8 @@ int main(void)
         UNIT_TEST(test_large_values),   UNIT_TEST(test_capacity_edges),
         UNIT_TEST(test_attach_rejects), UNIT_TEST(test_damage),
         UNIT_TEST(test_holder_dies),    UNIT_TEST(test_race_processes),
-        UNIT_TEST(test_race_threads),
+        UNIT_TEST(test_race_threads), UNIT_TEST(test_usage),
+        UNIT_TEST(test_usage_after_wipe),
     };
     return UNIT_RUN(tests);
 }
