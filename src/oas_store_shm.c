@@ -15,6 +15,7 @@
 #define NIL 0xffffffffu
 #define SALT_LEN 32
 #define SWEEP_MAX 256 /* entries looked at per put that finds the table full */
+#define RECLAIM_STEP 16 /* entries looked at by every put, full or not */
 #define SLOT_FREE 0u
 #define SLOT_USED 0x44455355u /* "USED": a random word is unlikely to look in use */
 #define ALIGN8(n) (((n) + 7) & ~(apr_uint64_t)7)
@@ -291,6 +292,29 @@ static void table_sweep(shm_ctx_t *c, int need_entry, apr_uint32_t need_chunks, 
     }
 }
 
+/* Every put advances the sweep cursor by RECLAIM_STEP slots and reclaims the expired entries
+ * met there (with the rest of their chains), so expired entries do not wait for a lookup of
+ * their bucket or for a full table: the count of live entries (server-status) follows the
+ * entries still in force, and the table's touched memory follows it too. Before any lookup of
+ * the put, so no link the put holds is moved. */
+static void table_reclaim(shm_ctx_t *c, apr_time_t now)
+{
+    shm_hdr_t *h = c->hdr;
+    apr_uint32_t i;
+
+    for (i = 0; i < RECLAIM_STEP && i < c->cap; i++) {
+        apr_uint32_t idx = h->cursor % c->cap;
+        const shm_entry_t *e = &c->entries[idx];
+
+        h->cursor = (idx + 1) % c->cap;
+        if (e->state == SLOT_USED && e->expires <= now &&
+            chain_walk(NULL, c, bucket_of(c, e->digest), NULL, now) == APR_EGENERAL) {
+            table_damaged(c);
+            return;
+        }
+    }
+}
+
 /* Takes n chunks off the free list as one NIL-terminated chain (NIL when n is 0).
  * APR_EGENERAL, with nothing taken, when the list is shorter than its counter says. */
 static apr_status_t chunks_alloc(apr_uint32_t *pfirst, shm_ctx_t *c, apr_uint32_t n)
@@ -411,6 +435,7 @@ static apr_status_t shm_store(shm_ctx_t *c, int ns, const char *key, apr_size_t 
     if ((rv = table_lock(c)) != APR_SUCCESS)
         return rv;
     now = apr_time_now();
+    table_reclaim(c, now);
     for (;;) {
         apr_uint32_t old_chunks;
 

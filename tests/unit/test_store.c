@@ -187,6 +187,31 @@ static void test_sweep_rotates(void **state)
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
 }
 
+/* Expired entries are reclaimed by the puts' rotating sweep even when no lookup meets them
+ * and the table is far from full: the live count follows the entries in force. */
+static void test_reclaim_without_lookups(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 1000, NULL);
+    apr_time_t soon = apr_time_now() + 30000;
+    apr_uint32_t fc = free_chunks(p, st);
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        assert_int_equal(oas_store_put(st, p, NS, apr_itoa(p, i), "v", 1, soon), APR_SUCCESS);
+    }
+    assert_int_equal(live(st), 500);
+    apr_sleep(40000);
+    /* 100 puts look at 1,600 slots: every slot of the table once at least */
+    for (i = 0; i < 100; i++) {
+        const char *k = apr_psprintf(p, "new%d", i);
+        assert_int_equal(oas_store_put(st, p, NS, k, "v", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    }
+    assert_int_equal(live(st), 100);
+    assert_int_equal(free_chunks(p, st), fc - 100);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
 static void test_full(void **state)
 {
     apr_pool_t *p = *state;
@@ -690,7 +715,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_basic),          UNIT_TEST(test_put_new),
         UNIT_TEST(test_namespaces),     UNIT_TEST(test_expiry),
-        UNIT_TEST(test_sweep_rotates),  UNIT_TEST(test_full),
+        UNIT_TEST(test_sweep_rotates),  UNIT_TEST(test_reclaim_without_lookups),  UNIT_TEST(test_full),
         UNIT_TEST(test_large_values),   UNIT_TEST(test_capacity_edges),
         UNIT_TEST(test_attach_rejects), UNIT_TEST(test_damage),
         UNIT_TEST(test_holder_dies),    UNIT_TEST(test_race_processes),
