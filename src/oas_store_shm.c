@@ -65,6 +65,7 @@ typedef struct {
     apr_uint32_t *chunk_next;
     unsigned char *chunks;
     apr_global_mutex_t *mutex;
+    apr_interval_time_t lock_timeout;
     apr_uint32_t cap;
     apr_uint32_t nchunks;
     unsigned char salt[SALT_LEN]; /* a private copy: hashing happens outside the lock */
@@ -369,12 +370,21 @@ static void value_read(char *out, const shm_ctx_t *c, const shm_entry_t *e)
 
 /* ---- locking and hashing ---- */
 
+/* A holder that is alive but not running (stopped, swapped out, starved) would make every
+ * store operation of every process wait for it: after lock_timeout the operation fails with
+ * APR_TIMEUP instead (the glue answers 503 + Retry-After). A dead holder does not need it:
+ * the mutex is released with it (robust pthread mutex, fcntl, flock, SysV SEM_UNDO). */
 static apr_status_t table_lock(shm_ctx_t *c)
 {
     apr_status_t rv;
 
-    if (c->mutex && (rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS)
-        return rv;
+    if (c->mutex) {
+        rv = apr_global_mutex_timedlock(c->mutex, c->lock_timeout);
+        if (rv == APR_ENOTIMPL)
+            rv = apr_global_mutex_lock(c->mutex);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
     /* A holder that died in the middle of an update left busy set: start afresh. */
     if (c->hdr->busy)
         table_damaged(c);
@@ -612,6 +622,7 @@ apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, 
     ctx_map(c, base, &l, h->capacity);
     memcpy(c->salt, h->salt, SALT_LEN);
     c->mutex = mutex;
+    c->lock_timeout = OAS_SHM_LOCK_TIMEOUT;
     st = apr_pcalloc(p, sizeof(*st));
     st->name = "shm";
     st->ctx = c;
@@ -640,6 +651,11 @@ void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capa
         *capacity = c->cap;
     if (bytes_per_entry)
         *bytes_per_entry = (oas_shm_store_size_needed(c->cap) + c->cap - 1) / c->cap;
+}
+
+void oas_shm_store_set_lock_timeout(oas_store_t *st, apr_interval_time_t timeout)
+{
+    ((shm_ctx_t *)st->ctx)->lock_timeout = timeout;
 }
 
 apr_status_t oas_shm_store_usage(oas_shm_usage_t *u, oas_store_t *st)

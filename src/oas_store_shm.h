@@ -12,6 +12,8 @@
 #define OAS_SHM_CHUNKS_PER_ENTRY 4    /* arena sizing: 512 value bytes per entry */
 #define OAS_SHM_MAX_VALUE (16 * 1024) /* larger values are refused with APR_ENOSPC */
 #define OAS_SHM_MAX_ENTRIES (1u << 24)
+/* longest wait for the lock before an operation fails with APR_TIMEUP (a stopped holder) */
+#define OAS_SHM_LOCK_TIMEOUT apr_time_from_sec(5)
 
 /** Bytes a region for `entries` entries needs, or 0 when entries is 0 or above
  * OAS_SHM_MAX_ENTRIES. */
@@ -36,6 +38,10 @@ apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, 
  * included), capacity, and region bytes per entry of capacity. Any out-param may be NULL. */
 void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capacity,
                          apr_size_t *bytes_per_entry);
+
+/** Changes the lock wait limit of this process's store (default OAS_SHM_LOCK_TIMEOUT; tests).
+ * A negative timeout waits for ever. */
+void oas_shm_store_set_lock_timeout(oas_store_t *st, apr_interval_time_t timeout);
 
 /** Occupancy of a store, for server-status and benchmarks. */
 typedef struct oas_shm_usage_t {

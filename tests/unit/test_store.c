@@ -492,6 +492,69 @@ static void test_usage_after_wipe(void **state)
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
 }
 
+/* A holder that is alive but does not let go (a stopped child): other operations give up
+ * after the lock timeout with APR_TIMEUP, change nothing, and work again once it lets go. */
+static void test_lock_timeout(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t sz = oas_shm_store_size_needed(8);
+    apr_time_t exp = apr_time_now() + HOUR;
+    const char *lock = apr_psprintf(p, "/tmp/oas-test-timeout-%ld.lock", (long)getpid());
+    apr_global_mutex_t *mutex;
+    apr_shm_t *shm;
+    apr_proc_t kid;
+    oas_store_t *st;
+    oas_shm_usage_t u;
+    apr_exit_why_e why;
+    apr_time_t t0;
+    int code = -1;
+    int pipefd[2];
+    char c;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(apr_shm_create(&shm, sz, NULL, p), APR_SUCCESS);
+    assert_int_equal(apr_global_mutex_create(&mutex, lock, APR_LOCK_DEFAULT, p), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_format(apr_shm_baseaddr_get(shm), sz, 8), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach(&st, p, apr_shm_baseaddr_get(shm), sz, mutex),
+                     APR_SUCCESS);
+    oas_shm_store_set_lock_timeout(st, apr_time_from_msec(200));
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(pipe(pipefd), 0);
+    if (apr_proc_fork(&kid, p) == APR_INCHILD) {
+        apr_global_mutex_t *m = mutex;
+        apr_pool_t *cp;
+
+        apr_pool_create(&cp, NULL);
+        if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
+            apr_global_mutex_lock(m) != APR_SUCCESS)
+            _exit(2);
+        if (write(pipefd[1], "L", 1) != 1) /* holding it */
+            _exit(3);
+        apr_sleep(apr_time_from_msec(1500));
+        apr_global_mutex_unlock(m);
+        _exit(0);
+    }
+    assert_int_equal(read(pipefd[0], &c, 1), 1);
+    t0 = apr_time_now();
+    assert_true(APR_STATUS_IS_TIMEUP(oas_store_put(st, p, NS, "x", "v", 1, exp)));
+    assert_true(apr_time_now() - t0 < apr_time_from_msec(1200));
+    assert_true(APR_STATUS_IS_TIMEUP(oas_store_take(st, p, NS, "k", &v, &n)));
+    assert_true(APR_STATUS_IS_TIMEUP(oas_shm_store_usage(&u, st)));
+    assert_int_equal(u.capacity, 8); /* the fixed figures are there */
+    assert_int_equal(apr_proc_wait(&kid, &code, &why, APR_WAIT), APR_CHILD_DONE);
+    assert_int_equal(code, 0);
+    /* nothing was changed meanwhile, nothing wiped */
+    assert_int_equal(oas_store_get(st, p, NS, "x", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.resets, 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    apr_global_mutex_destroy(mutex);
+    apr_shm_destroy(shm);
+}
+
 static void test_holder_dies(void **state)
 {
     apr_pool_t *p = *state;
@@ -720,7 +783,7 @@ int main(void)
         UNIT_TEST(test_attach_rejects), UNIT_TEST(test_damage),
         UNIT_TEST(test_holder_dies),    UNIT_TEST(test_race_processes),
         UNIT_TEST(test_race_threads), UNIT_TEST(test_usage),
-        UNIT_TEST(test_usage_after_wipe),
+        UNIT_TEST(test_usage_after_wipe), UNIT_TEST(test_lock_timeout),
     };
     return UNIT_RUN(tests);
 }
