@@ -45,9 +45,9 @@ RECYCLE = {
     "event": "MaxConnectionsPerChild 60\nServerLimit 16\nMaxRequestWorkers 80\n",
     "prefork": "MaxConnectionsPerChild 30\nServerLimit 48\nMaxRequestWorkers 48\n",
 }
-# X07: a stopped child's ten threads count as busy: room for the clients without them; and no
-# idle child is ever asked to exit (MaxSpareThreads = MaxRequestWorkers), so the stopped one
-# is still there afterwards unless something went wrong
+# X07 (mpm_event, whatever MPM= says): a stopped child's ten threads count as busy: room for
+# the clients without them; and no idle child is ever asked to exit (MaxSpareThreads =
+# MaxRequestWorkers), so the stopped one is still there afterwards unless something went wrong
 STOPPABLE = "ServerLimit 8\nMaxRequestWorkers 80\nMaxSpareThreads 80\n"
 
 
@@ -216,7 +216,7 @@ def test_x06_lock_stress_with_recycling(httpd_factory, mpm):
 
 
 def test_x07_child_stopped_then_continued(httpd_factory):
-    h = httpd_factory(lambda h: standard_conf(h, extra=STOPPABLE))
+    h = httpd_factory(lambda h: standard_conf(h, extra=STOPPABLE), mpm="event")
     parent = h.pid
     rec = Recorder()
     state = {}
@@ -307,7 +307,7 @@ def test_x07_child_stopped_inside_the_lock(httpd_factory):
     import shutil
     import subprocess
     assert shutil.which("gdb"), "gdb is needed (tools/deps.sh installs it)"
-    h = httpd_factory(lambda h: standard_conf(h, extra=STOPPABLE))
+    h = httpd_factory(lambda h: standard_conf(h, extra=STOPPABLE), mpm="event")
     s = session(h)
     s.headers["Connection"] = "close"
     rec = Recorder()
