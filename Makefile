@@ -155,10 +155,14 @@ clean:
 	rm -rf build build-asan *.o *.lo *.slo src/*.o src/*.lo src/*.slo .libs src/.libs
 
 # ---- benchmarks (bench/README.md); not part of `make test` ----
-.PHONY: bench bench-build bench-callgrind
+.PHONY: bench bench-build bench-callgrind soak
 bench-build: $(MODULE)
 	$(MAKE) -C bench all
 bench: bench-build
 	bench/run $(BENCH_ARGS)
 bench-callgrind: bench-build
 	bench/run --callgrind $(BENCH_ARGS)
+# the soak (bench/soak, SECURITY.md L02 spirit): 10 minutes by default, SOAK_ARGS="--minutes 60"
+soak: $(MODULE)
+	$(MAKE) -C bench build/driver
+	bench/soak $(SOAK_ARGS)

@@ -9,11 +9,13 @@
 #include <http_core.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <mod_status.h>
 
 #include "mod_oas_config.h"
 #include "mod_oas_dbd.h"
 #include "mod_oas_handlers.h"
 #include "mod_oas_shm.h"
+#include "mod_oas_status.h"
 #include "oas_client_auth.h"
 
 static int oas_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -92,6 +94,8 @@ static void oas_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(oas_mod_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(oas_mod_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(oas_mod_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* server-status shows the store's occupancy when mod_status is loaded */
+    APR_OPTIONAL_HOOK(ap, status_hook, oas_mod_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 AP_DECLARE_MODULE(oauth_as) = {

@@ -5,6 +5,12 @@
  *              POST token (authorization_code, PKCE S256) -> 200 access_token + id_token
  *   code flow: GET  authorize?<all parameters>       -> 302 code + state
  *              POST token                            -> 200 access_token + id_token
+ *   mixed    : PAR and code flows alternately.
+ *   --refreshes N: after the token, N refresh_token grants with the refresh token it got
+ *              (the latest one when the server rotates) -> 200 access_token each.
+ *   --rate R : at most R flows/s in all (each connection paced at R/conns), else closed loop.
+ *   --progress S: every S seconds one JSON line on stdout with running totals (flows, and
+ *              failures by step and HTTP status, 0 = i/o), for soak runs; the summary is last.
  *
  * N connections on N threads (blocking sockets, HTTP/1.1 keep-alive, one flow at a time per
  * connection so a whole flow stays on one connection: node:cluster's per-worker memory store
@@ -43,7 +49,10 @@ static struct {
     int port, conns, tls;
     double duration, warmup;
     long flows_limit;          /* stop after this many flows in total (callgrind), 0 = none */
-    int flow_par;              /* 1 = PAR flow, 0 = plain code flow */
+    int flow_par;              /* 1 = PAR flow, 0 = plain code flow, 2 = parfill, 3 = mixed */
+    int refreshes;             /* refresh_token grants per flow */
+    double rate;               /* flows/s in all, 0 = closed loop */
+    double progress;           /* seconds between progress lines, 0 = none */
     const char *par_path, *auth_path, *token_path;
     const char *client_id, *client_secret, *redirect_uri, *scope, *resource;
     const char *user, *password;   /* HTTP Basic on GET authorize (ours) */
@@ -99,8 +108,9 @@ static double hist_pct(const hist_t *h, double q)
 }
 
 /* ---------------- per-thread state ---------------- */
-enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_FLOW, NSTEP };
-static const char *step_name[NSTEP] = {"par", "authorize", "token", "flow"};
+enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_REFRESH, ST_FLOW, NSTEP };
+static const char *step_name[NSTEP] = {"par", "authorize", "token", "refresh", "flow"};
+#define NSTATUS 600                  /* failures by step and HTTP status (0: i/o) */
 
 #define NPKCE 64
 typedef struct {
@@ -112,6 +122,8 @@ typedef struct {
     char location[2048];
     int status, conn_close;
     uint64_t flows_ok, fail[NSTEP - 1], reconnects;
+    _Atomic uint64_t all_ok;             /* every flow, warm-up included (progress lines) */
+    _Atomic uint32_t fail_status[NSTEP - 1][NSTATUS];
     hist_t h[NSTEP];
     char first_error[256];
 } worker_t;
@@ -336,9 +348,16 @@ static int json_str(const char *body, const char *name, char *out, size_t cap)
     return 0;
 }
 
+static void count_status(worker_t *w, int step, int status)
+{
+    if (status < 0 || status >= NSTATUS) status = 0;
+    atomic_fetch_add_explicit(&w->fail_status[step][status], 1, memory_order_relaxed);
+}
+
 static void fail(worker_t *w, int step, const char *what)
 {
     if (atomic_load(&phase) == 1) w->fail[step]++;
+    count_status(w, step, strcmp(what, "i/o") ? w->status : 0);
     if (!w->first_error[0]) {
         int n = (int)(w->body_len < 120 ? w->body_len : 120);
         snprintf(w->first_error, sizeof w->first_error, "%s: %s (status %d) %.*s",
@@ -355,6 +374,7 @@ static int run_flow(worker_t *w, unsigned k)
 {
     char req[4096], body[2048], state[32], nonce[32], rq_uri[512], rq_enc[1024], code[512];
     const char *ver = w->verifier[k % NPKCE], *chal = w->challenge[k % NPKCE];
+    int flow_par = opt.flow_par == 3 ? (int)(k & 1) : opt.flow_par;
     int measuring = atomic_load(&phase) == 1;
     uint64_t t0 = now_us(), t1, t2;
     size_t n, bl;
@@ -363,7 +383,7 @@ static int run_flow(worker_t *w, unsigned k)
     char res_part[600] = "";
     if (opt.resource) snprintf(res_part, sizeof res_part, "&resource=%s", resource_enc);
 
-    if (opt.flow_par) {
+    if (flow_par) {
         bl = (size_t)snprintf(body, sizeof body,
             "response_type=code&client_id=%s&redirect_uri=%s&scope=%s&state=%s&nonce=%s"
             "&code_challenge=%s&code_challenge_method=S256%s",
@@ -379,7 +399,7 @@ static int run_flow(worker_t *w, unsigned k)
         }
         t1 = now_us();
         if (measuring) hist_add(&w->h[ST_PAR], t1 - t0);
-        if (opt.flow_par == 2) {        /* parfill: leave the request_uri live (prefill) */
+        if (flow_par == 2) {            /* parfill: leave the request_uri live (prefill) */
             if (measuring) { hist_add(&w->h[ST_FLOW], t1 - t0); w->flows_ok++; }
             return 0;
         }
@@ -414,6 +434,7 @@ static int run_flow(worker_t *w, unsigned k)
                      w->location);
         for (char *q = w->first_error; *q; q++) if (*q == '"') *q = ' ';
         if (measuring) w->fail[ST_AUTH]++;
+        count_status(w, ST_AUTH, w->status);
         return -1;
     }
     t2 = now_us();
@@ -436,11 +457,39 @@ static int run_flow(worker_t *w, unsigned k)
     uint64_t t3 = now_us();
     if (opt.verbose && k == (unsigned)w->id * 7919u + 1)   /* one sample answer per connection */
         fprintf(stderr, "conn %d token answer: %.*s\n", w->id, (int)w->body_len, w->body);
+    if (measuring) hist_add(&w->h[ST_TOKEN], t3 - t2);
+
+    if (opt.refreshes > 0) {
+        char rt[512], rt_enc[1536];
+        if (json_str(w->body, "refresh_token", rt, sizeof rt) < 0) {
+            fail(w, ST_REFRESH, "no refresh_token in the token answer"); return -1;
+        }
+        for (int i = 0; i < opt.refreshes; i++) {
+            uint64_t r0 = now_us();
+            pct(rt, rt_enc);
+            bl = (size_t)snprintf(body, sizeof body, "grant_type=refresh_token&refresh_token=%s",
+                                  rt_enc);
+            n = (size_t)snprintf(req, sizeof req,
+                "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
+                opt.token_path, hostname, client_basic, bl, body);
+            if (exchange(w, req, n) < 0) { fail(w, ST_REFRESH, "i/o"); return -1; }
+            if (w->status != 200) { fail(w, ST_REFRESH, "status"); return -1; }
+            if (!strstr(w->body, "\"access_token\"")) {
+                fail(w, ST_REFRESH, "no access_token"); return -1;
+            }
+            char next[512];      /* a rotating server hands out a successor */
+            if (json_str(w->body, "refresh_token", next, sizeof next) == 0)
+                memcpy(rt, next, sizeof rt);
+            if (measuring) hist_add(&w->h[ST_REFRESH], now_us() - r0);
+        }
+        t3 = now_us();
+    }
     if (measuring) {
-        hist_add(&w->h[ST_TOKEN], t3 - t2);
         hist_add(&w->h[ST_FLOW], t3 - t0);
         w->flows_ok++;
     }
+    atomic_fetch_add_explicit(&w->all_ok, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -448,7 +497,18 @@ static void *worker_main(void *arg)
 {
     worker_t *w = arg;
     unsigned k = (unsigned)w->id * 7919u;
+    /* --rate: each connection starts a flow every conns/rate seconds, at an offset of its
+     * own; a connection that falls behind by more than a second does not catch up in a burst */
+    double interval = opt.rate > 0 ? 1e6 * opt.conns / opt.rate : 0;
+    double next = (double)now_us() + interval * w->id / opt.conns;
     while (atomic_load(&phase) < 2) {
+        if (interval > 0) {
+            double now = (double)now_us();
+            if (now < next) usleep((useconds_t)(next - now));
+            else if (now > next + 1e6) next = now;
+            next += interval;
+            if (atomic_load(&phase) >= 2) break;
+        }
         if (opt.flows_limit && atomic_fetch_add(&flows_total, 1) >= opt.flows_limit) break;
         if (run_flow(w, k++) < 0) {
             conn_close(w);              /* start the next flow on a fresh connection */
@@ -531,12 +591,33 @@ static double self_cpu(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* One progress line: running totals over every connection, warm-up included. */
+static void print_progress(worker_t *ws, double t)
+{
+    uint64_t ok = 0;
+    for (int i = 0; i < opt.conns; i++) ok += atomic_load(&ws[i].all_ok);
+    printf("{\"progress\":%.3f,\"flows\":%llu,\"errors\":{", t, (unsigned long long)ok);
+    for (int s = 0; s < NSTEP - 1; s++) {
+        printf("%s\"%s\":{", s ? "," : "", step_name[s]);
+        int first = 1;
+        for (int st = 0; st < NSTATUS; st++) {
+            uint64_t n = 0;
+            for (int i = 0; i < opt.conns; i++) n += atomic_load(&ws[i].fail_status[s][st]);
+            if (n) { printf("%s\"%d\":%llu", first ? "" : ",", st, (unsigned long long)n); first = 0; }
+        }
+        printf("}");
+    }
+    printf("}}\n");
+    fflush(stdout);
+}
+
 static void usage(void)
 {
     fprintf(stderr,
         "usage: driver [options]\n"
         "  --port P --host H --tls --conns N --duration S --warmup S --flows N (total, then stop)\n"
-        "  --flow par|code|parfill (PAR only) --par-path P --auth-path P --token-path P\n"
+        "  --flow par|code|mixed|parfill (PAR only) --par-path P --auth-path P --token-path P\n"
+        "  --refreshes N (refresh grants per flow) --rate R (flows/s in all) --progress S\n"
         "  --client-id ID --client-secret S --redirect-uri U --scope S --resource R\n"
         "  --user U --password P (Basic on authorize; --user '' for none) --cookie C\n"
         "  --server-pid PID (CPU of PID and its descendants) --label L --verbose\n");
@@ -552,7 +633,8 @@ int main(int argc, char **argv)
         {"token-path", 1, 0, 3}, {"client-id", 1, 0, 4}, {"client-secret", 1, 0, 5},
         {"redirect-uri", 1, 0, 6}, {"scope", 1, 0, 7}, {"resource", 1, 0, 8},
         {"user", 1, 0, 9}, {"password", 1, 0, 10}, {"cookie", 1, 0, 11},
-        {"server-pid", 1, 0, 12}, {"label", 1, 0, 13}, {"verbose", 0, 0, 'v'}, {0, 0, 0, 0}};
+        {"server-pid", 1, 0, 12}, {"label", 1, 0, 13}, {"verbose", 0, 0, 'v'},
+        {"refreshes", 1, 0, 14}, {"rate", 1, 0, 15}, {"progress", 1, 0, 16}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -563,7 +645,8 @@ int main(int argc, char **argv)
         case 'd': opt.duration = atof(optarg); break;
         case 'w': opt.warmup = atof(optarg); break;
         case 'n': opt.flows_limit = atol(optarg); break;
-        case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2 : 0;
+        case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2
+                               : !strcmp(optarg, "mixed") ? 3 : 0;
             break;
         case 1: opt.par_path = optarg; break;
         case 2: opt.auth_path = optarg; break;
@@ -578,6 +661,9 @@ int main(int argc, char **argv)
         case 11: opt.cookie = *optarg ? optarg : NULL; break;
         case 12: opt.server_pid = atoi(optarg); break;
         case 13: opt.label = optarg; break;
+        case 14: opt.refreshes = atoi(optarg); break;
+        case 15: opt.rate = atof(optarg); break;
+        case 16: opt.progress = atof(optarg); break;
         case 'v': opt.verbose = 1; break;
         default: usage();
         }
@@ -640,7 +726,20 @@ int main(int argc, char **argv)
         d_cpu0 = self_cpu();
         t0 = now_us();
         atomic_store(&phase, 1);
-        usleep((useconds_t)(opt.duration * 1e6));
+        if (opt.progress > 0) {
+            uint64_t start = now_us(), end = start + (uint64_t)(opt.duration * 1e6);
+            uint64_t tick = start;
+            for (;;) {
+                tick += (uint64_t)(opt.progress * 1e6);
+                uint64_t now = now_us();
+                if (tick > end) tick = end;
+                if (tick > now) usleep((useconds_t)(tick - now));
+                print_progress(ws, (double)(now_us() - start) / 1e6);
+                if (tick >= end) break;
+            }
+        } else {
+            usleep((useconds_t)(opt.duration * 1e6));
+        }
         atomic_store(&phase, 2);
     }
     wall = (double)(now_us() - t0) / 1e6;
@@ -662,11 +761,11 @@ int main(int argc, char **argv)
     double scpu = s_cpu1 - s_cpu0, dcpu = d_cpu1 - d_cpu0;
     printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
            "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
-           "\"token\":%llu},\"reconnects\":%llu,",
-           opt.label, opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code", opt.conns, opt.tls, wall,
+           "\"token\":%llu,\"refresh\":%llu},\"reconnects\":%llu,",
+           opt.label, opt.flow_par == 3 ? "mixed" : opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code", opt.conns, opt.tls, wall,
            (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],
            (unsigned long long)fails[1], (unsigned long long)fails[2],
-           (unsigned long long)reconn);
+           (unsigned long long)fails[3], (unsigned long long)reconn);
     printf("\"latency_ms\":{");
     for (int s = 0; s < NSTEP; s++)
         printf("%s\"%s\":{\"p50\":%.3f,\"p99\":%.3f,\"n\":%llu}", s ? "," : "", step_name[s],

@@ -15,6 +15,7 @@
 #define NIL 0xffffffffu
 #define SALT_LEN 32
 #define SWEEP_MAX 256 /* entries looked at per put that finds the table full */
+#define RECLAIM_STEP 16 /* entries looked at by every put, full or not */
 #define SLOT_FREE 0u
 #define SLOT_USED 0x44455355u /* "USED": a random word is unlikely to look in use */
 #define ALIGN8(n) (((n) + 7) & ~(apr_uint64_t)7)
@@ -64,6 +65,7 @@ typedef struct {
     apr_uint32_t *chunk_next;
     unsigned char *chunks;
     apr_global_mutex_t *mutex;
+    apr_interval_time_t lock_timeout;
     apr_uint32_t cap;
     apr_uint32_t nchunks;
     unsigned char salt[SALT_LEN]; /* a private copy: hashing happens outside the lock */
@@ -291,6 +293,29 @@ static void table_sweep(shm_ctx_t *c, int need_entry, apr_uint32_t need_chunks, 
     }
 }
 
+/* Every put advances the sweep cursor by RECLAIM_STEP slots and reclaims the expired entries
+ * met there (with the rest of their chains), so expired entries do not wait for a lookup of
+ * their bucket or for a full table: the count of live entries (server-status) follows the
+ * entries still in force, and the table's touched memory follows it too. Before any lookup of
+ * the put, so no link the put holds is moved. */
+static void table_reclaim(shm_ctx_t *c, apr_time_t now)
+{
+    shm_hdr_t *h = c->hdr;
+    apr_uint32_t i;
+
+    for (i = 0; i < RECLAIM_STEP && i < c->cap; i++) {
+        apr_uint32_t idx = h->cursor % c->cap;
+        const shm_entry_t *e = &c->entries[idx];
+
+        h->cursor = (idx + 1) % c->cap;
+        if (e->state == SLOT_USED && e->expires <= now &&
+            chain_walk(NULL, c, bucket_of(c, e->digest), NULL, now) == APR_EGENERAL) {
+            table_damaged(c);
+            return;
+        }
+    }
+}
+
 /* Takes n chunks off the free list as one NIL-terminated chain (NIL when n is 0).
  * APR_EGENERAL, with nothing taken, when the list is shorter than its counter says. */
 static apr_status_t chunks_alloc(apr_uint32_t *pfirst, shm_ctx_t *c, apr_uint32_t n)
@@ -345,12 +370,21 @@ static void value_read(char *out, const shm_ctx_t *c, const shm_entry_t *e)
 
 /* ---- locking and hashing ---- */
 
+/* A holder that is alive but not running (stopped, swapped out, starved) would make every
+ * store operation of every process wait for it: after lock_timeout the operation fails with
+ * APR_TIMEUP instead (the glue answers 503 + Retry-After). A dead holder does not need it:
+ * the mutex is released with it (robust pthread mutex, fcntl, flock, SysV SEM_UNDO). */
 static apr_status_t table_lock(shm_ctx_t *c)
 {
     apr_status_t rv;
 
-    if (c->mutex && (rv = apr_global_mutex_lock(c->mutex)) != APR_SUCCESS)
-        return rv;
+    if (c->mutex) {
+        rv = apr_global_mutex_timedlock(c->mutex, c->lock_timeout);
+        if (rv == APR_ENOTIMPL)
+            rv = apr_global_mutex_lock(c->mutex);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
     /* A holder that died in the middle of an update left busy set: start afresh. */
     if (c->hdr->busy)
         table_damaged(c);
@@ -404,6 +438,7 @@ static apr_status_t shm_store(shm_ctx_t *c, int ns, const char *key, apr_size_t 
     if ((rv = table_lock(c)) != APR_SUCCESS)
         return rv;
     now = apr_time_now();
+    table_reclaim(c, now);
     for (;;) {
         apr_uint32_t old_chunks;
 
@@ -580,6 +615,7 @@ apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, 
     ctx_map(c, base, &l, h->capacity);
     memcpy(c->salt, h->salt, SALT_LEN);
     c->mutex = mutex;
+    c->lock_timeout = OAS_SHM_LOCK_TIMEOUT;
     st = apr_pcalloc(p, sizeof(*st));
     st->name = "shm";
     st->ctx = c;
@@ -608,6 +644,34 @@ void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capa
         *capacity = c->cap;
     if (bytes_per_entry)
         *bytes_per_entry = (oas_shm_store_size_needed(c->cap) + c->cap - 1) / c->cap;
+}
+
+void oas_shm_store_set_lock_timeout(oas_store_t *st, apr_interval_time_t timeout)
+{
+    ((shm_ctx_t *)st->ctx)->lock_timeout = timeout;
+}
+
+apr_status_t oas_shm_store_usage(oas_shm_usage_t *u, oas_store_t *st)
+{
+    shm_ctx_t *c = st->ctx;
+    apr_uint32_t live, free_chunks, resets;
+    apr_status_t rv;
+
+    memset(u, 0, sizeof(*u));
+    u->capacity = c->cap;
+    u->chunks = c->nchunks;
+    u->bytes = oas_shm_store_size_needed(c->cap);
+    if ((rv = table_lock(c)) != APR_SUCCESS)
+        return rv;
+    live = c->hdr->live;
+    free_chunks = c->hdr->free_chunks;
+    resets = c->hdr->resets;
+    table_unlock(c);
+    u->entries = live;
+    u->chunks_used = free_chunks <= c->nchunks ? c->nchunks - free_chunks : c->nchunks;
+    u->value_bytes = (apr_size_t)u->chunks_used * OAS_SHM_CHUNK_SIZE;
+    u->resets = resets;
+    return APR_SUCCESS;
 }
 
 /* Marks the chunks of one chain in seen[]; 0 when a chunk is out of range or seen twice. */

@@ -12,6 +12,8 @@
 #define OAS_SHM_CHUNKS_PER_ENTRY 4    /* arena sizing: 512 value bytes per entry */
 #define OAS_SHM_MAX_VALUE OAS_STORE_MAX_VALUE /* larger values are refused with APR_ENOSPC */
 #define OAS_SHM_MAX_ENTRIES (1u << 24)
+/* longest wait for the lock before an operation fails with APR_TIMEUP (a stopped holder) */
+#define OAS_SHM_LOCK_TIMEOUT apr_time_from_sec(5)
 
 /** Bytes a region for `entries` entries needs, or 0 when entries is 0 or above
  * OAS_SHM_MAX_ENTRIES. */
@@ -36,6 +38,25 @@ apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, 
  * included), capacity, and region bytes per entry of capacity. Any out-param may be NULL. */
 void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capacity,
                          apr_size_t *bytes_per_entry);
+
+/** Changes the lock wait limit of this process's store (default OAS_SHM_LOCK_TIMEOUT; tests).
+ * A negative timeout waits for ever. */
+void oas_shm_store_set_lock_timeout(oas_store_t *st, apr_interval_time_t timeout);
+
+/** Occupancy of a store, for server-status and benchmarks. */
+typedef struct oas_shm_usage_t {
+    apr_uint32_t entries;     /* live entries, expired ones not yet reclaimed included */
+    apr_uint32_t capacity;    /* entry slots (OAuthASStoreSize) */
+    apr_uint32_t chunks_used; /* value arena chunks in use */
+    apr_uint32_t chunks;      /* value arena chunks in all */
+    apr_size_t value_bytes;   /* bytes of the arena in use: chunks_used * OAS_SHM_CHUNK_SIZE */
+    apr_size_t bytes;         /* size of the region */
+    apr_uint32_t resets;      /* times a damaged table was wiped since the region was made */
+} oas_shm_usage_t;
+
+/** Copies the counters under the lock (held only for the copy) into *u.
+ * @return the lock's error, with *u holding the fixed figures only (capacity, chunks, bytes) */
+apr_status_t oas_shm_store_usage(oas_shm_usage_t *u, oas_store_t *st);
 
 /** Full consistency check under the lock (tests, diagnostics): every entry and chunk is on
  * exactly one list, checksums and counters agree. Never repairs anything.

@@ -187,6 +187,31 @@ static void test_sweep_rotates(void **state)
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
 }
 
+/* Expired entries are reclaimed by the puts' rotating sweep even when no lookup meets them
+ * and the table is far from full: the live count follows the entries in force. */
+static void test_reclaim_without_lookups(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 1000, NULL);
+    apr_time_t soon = apr_time_now() + 30000;
+    apr_uint32_t fc = free_chunks(p, st);
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        assert_int_equal(oas_store_put(st, p, NS, apr_itoa(p, i), "v", 1, soon), APR_SUCCESS);
+    }
+    assert_int_equal(live(st), 500);
+    apr_sleep(40000);
+    /* 100 puts look at 1,600 slots: every slot of the table once at least */
+    for (i = 0; i < 100; i++) {
+        const char *k = apr_psprintf(p, "new%d", i);
+        assert_int_equal(oas_store_put(st, p, NS, k, "v", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    }
+    assert_int_equal(live(st), 100);
+    assert_int_equal(free_chunks(p, st), fc - 100);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
 static void test_full(void **state)
 {
     apr_pool_t *p = *state;
@@ -399,6 +424,137 @@ static void test_damage(void **state)
 /* A child dies holding the lock in the middle of an update: the lock is released by the
  * system (robust pthread mutex, fcntl, flock, SysV SEM_UNDO) and the next holder sees `busy`
  * and starts from an empty table instead of trusting a half-written slot. */
+/* oas_shm_store_usage: the counters server-status shows follow puts, overwrites, takes,
+ * expiry and a wipe, and agree with the full check. */
+static void test_usage(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 16, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char big[3 * OAS_SHM_CHUNK_SIZE + 1];
+    oas_shm_usage_t u;
+    char *v;
+    apr_size_t n;
+
+    memset(big, 'b', sizeof(big));
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 0);
+    assert_int_equal(u.capacity, 16);
+    assert_int_equal(u.chunks_used, 0);
+    assert_int_equal(u.chunks, free_chunks(p, st));
+    assert_int_equal(u.value_bytes, 0);
+    assert_int_equal(u.bytes, oas_shm_store_size_needed(16));
+    assert_int_equal(u.resets, 0);
+
+    assert_int_equal(oas_store_put(st, p, NS, "a", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "b", big, sizeof(big), exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "c", "", 0, exp), APR_SUCCESS); /* no chunk */
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 3);
+    assert_int_equal(u.chunks_used, 1 + 4);
+    assert_int_equal(u.chunks - u.chunks_used, free_chunks(p, st));
+    assert_int_equal(u.value_bytes, 5 * OAS_SHM_CHUNK_SIZE);
+
+    /* an overwrite keeps the entry count and changes the chunks */
+    assert_int_equal(oas_store_put(st, p, NS, "b", "w", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 3);
+    assert_int_equal(u.chunks_used, 2);
+
+    /* take and expiry give them back */
+    assert_int_equal(oas_store_take(st, p, NS, "a", &v, &n), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "old", "x", 1, apr_time_now() - 1), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 3); /* the expired one counts until it is reclaimed */
+    assert_int_equal(oas_store_get(st, p, NS, "old", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 2);
+    assert_int_equal(u.chunks_used, 1);
+    assert_int_equal(u.chunks - u.chunks_used, free_chunks(p, st));
+}
+
+/* A holder that died inside the lock: the next reader of the counters wipes the table and
+ * the wipe is counted. */
+static void test_usage_after_wipe(void **state)
+{
+    apr_pool_t *p = *state;
+    unsigned char *base;
+    oas_store_t *st = mkstore(p, 8, (void **)&base);
+    apr_uint32_t one = 1;
+    oas_shm_usage_t u;
+
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    memcpy(base + BUSY_OFF, &one, sizeof(one));
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.entries, 0);
+    assert_int_equal(u.chunks_used, 0);
+    assert_int_equal(u.resets, 1);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+/* A holder that is alive but does not let go (a stopped child): other operations give up
+ * after the lock timeout with APR_TIMEUP, change nothing, and work again once it lets go. */
+static void test_lock_timeout(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t sz = oas_shm_store_size_needed(8);
+    apr_time_t exp = apr_time_now() + HOUR;
+    const char *lock = apr_psprintf(p, "/tmp/oas-test-timeout-%ld.lock", (long)getpid());
+    apr_global_mutex_t *mutex;
+    apr_shm_t *shm;
+    apr_proc_t kid;
+    oas_store_t *st;
+    oas_shm_usage_t u;
+    apr_exit_why_e why;
+    apr_time_t t0;
+    int code = -1;
+    int pipefd[2];
+    char c;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(apr_shm_create(&shm, sz, NULL, p), APR_SUCCESS);
+    assert_int_equal(apr_global_mutex_create(&mutex, lock, APR_LOCK_DEFAULT, p), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_format(apr_shm_baseaddr_get(shm), sz, 8), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach(&st, p, apr_shm_baseaddr_get(shm), sz, mutex),
+                     APR_SUCCESS);
+    oas_shm_store_set_lock_timeout(st, apr_time_from_msec(200));
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(pipe(pipefd), 0);
+    if (apr_proc_fork(&kid, p) == APR_INCHILD) {
+        apr_global_mutex_t *m = mutex;
+        apr_pool_t *cp;
+
+        apr_pool_create(&cp, NULL);
+        if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
+            apr_global_mutex_lock(m) != APR_SUCCESS)
+            _exit(2);
+        if (write(pipefd[1], "L", 1) != 1) /* holding it */
+            _exit(3);
+        apr_sleep(apr_time_from_msec(1500));
+        apr_global_mutex_unlock(m);
+        _exit(0);
+    }
+    assert_int_equal(read(pipefd[0], &c, 1), 1);
+    t0 = apr_time_now();
+    assert_true(APR_STATUS_IS_TIMEUP(oas_store_put(st, p, NS, "x", "v", 1, exp)));
+    assert_true(apr_time_now() - t0 < apr_time_from_msec(1200));
+    assert_true(APR_STATUS_IS_TIMEUP(oas_store_take(st, p, NS, "k", &v, &n)));
+    assert_true(APR_STATUS_IS_TIMEUP(oas_shm_store_usage(&u, st)));
+    assert_int_equal(u.capacity, 8); /* the fixed figures are there */
+    assert_int_equal(apr_proc_wait(&kid, &code, &why, APR_WAIT), APR_CHILD_DONE);
+    assert_int_equal(code, 0);
+    /* nothing was changed meanwhile, nothing wiped */
+    assert_int_equal(oas_store_get(st, p, NS, "x", &v, &n), APR_NOTFOUND);
+    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.resets, 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    apr_global_mutex_destroy(mutex);
+    apr_shm_destroy(shm);
+}
+
 static void test_holder_dies(void **state)
 {
     apr_pool_t *p = *state;
@@ -622,11 +778,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_basic),          UNIT_TEST(test_put_new),
         UNIT_TEST(test_namespaces),     UNIT_TEST(test_expiry),
-        UNIT_TEST(test_sweep_rotates),  UNIT_TEST(test_full),
+        UNIT_TEST(test_sweep_rotates),  UNIT_TEST(test_reclaim_without_lookups),  UNIT_TEST(test_full),
         UNIT_TEST(test_large_values),   UNIT_TEST(test_capacity_edges),
         UNIT_TEST(test_attach_rejects), UNIT_TEST(test_damage),
         UNIT_TEST(test_holder_dies),    UNIT_TEST(test_race_processes),
-        UNIT_TEST(test_race_threads),
+        UNIT_TEST(test_race_threads), UNIT_TEST(test_usage),
+        UNIT_TEST(test_usage_after_wipe), UNIT_TEST(test_lock_timeout),
     };
     return UNIT_RUN(tests);
 }

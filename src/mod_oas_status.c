@@ -1,0 +1,89 @@
+/* mod_oauth_as: our section of mod_status's report. One shared-memory store serves every
+ * issuer of this httpd (sized by the largest OAuthASStoreSize): its counters are shown once,
+ * then each issuer with the stores it uses. Database stores have no counters here. */
+#include <http_main.h>
+#include <http_protocol.h>
+#include <mod_status.h>
+
+#include "mod_oas_config.h"
+#include "mod_oas_shm.h"
+#include "mod_oas_status.h"
+#include "oas_store_shm.h"
+
+static const char *store_kind(int kind)
+{
+    return kind == OAS_STORE_DBD ? "dbd" : "shm";
+}
+
+/* True when an earlier server of the list has the same issuer (vhosts inherit it). */
+static int issuer_seen(const server_rec *first, const server_rec *s, const char *issuer)
+{
+    for (; first && first != s; first = first->next) {
+        const oas_issuer_t *iss = oas_mod_issuer(first);
+        if (iss->issuer && strcmp(iss->issuer, issuer) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void report_shm(request_rec *r, int flags, const oas_shm_usage_t *u)
+{
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "OAuthASShmEntries: %u\nOAuthASShmCapacity: %u\n"
+                   "OAuthASShmValueBytes: %" APR_SIZE_T_FMT "\n"
+                   "OAuthASShmValueCapacity: %" APR_SIZE_T_FMT "\n"
+                   "OAuthASShmBytes: %" APR_SIZE_T_FMT "\nOAuthASShmResets: %u\n",
+                   u->entries, u->capacity, u->value_bytes,
+                   (apr_size_t)u->chunks * OAS_SHM_CHUNK_SIZE, u->bytes, u->resets);
+        return;
+    }
+    ap_rprintf(r, "<tr><th>shared-memory store</th><td>%u of %u entries in use (%.1f%%), "
+               "values %" APR_SIZE_T_FMT " of %" APR_SIZE_T_FMT " bytes, region %"
+               APR_SIZE_T_FMT " bytes, wiped %u times</td></tr>\n",
+               u->entries, u->capacity, u->capacity ? 100.0 * u->entries / u->capacity : 0.0,
+               u->value_bytes, (apr_size_t)u->chunks * OAS_SHM_CHUNK_SIZE, u->bytes,
+               u->resets);
+}
+
+int oas_mod_status_hook(request_rec *r, int flags)
+{
+    const server_rec *first = ap_server_conf;
+    oas_store_t *st = oas_mod_shm_store();
+    const server_rec *s;
+    int short_form = flags & AP_STATUS_SHORT;
+    int n = 0;
+
+    if (!short_form)
+        ap_rputs("<hr />\n<h2>mod_oauth_as</h2>\n<table>\n", r);
+    if (st) {
+        oas_shm_usage_t u;
+        apr_status_t rv = oas_shm_store_usage(&u, st);
+
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OAS_LOGNO(00161)
+                          "cannot read the counters of the shared-memory store");
+        }
+        else {
+            report_shm(r, flags, &u);
+        }
+    }
+    for (s = first; s; s = s->next) {
+        const oas_issuer_t *iss = oas_mod_issuer(s);
+
+        if (!iss->issuer || issuer_seen(first, s, iss->issuer))
+            continue;
+        n++;
+        if (short_form) {
+            ap_rprintf(r, "OAuthASIssuer%d: %s %s %s\n", n, iss->issuer,
+                       store_kind(iss->store_short), store_kind(iss->store_long));
+        }
+        else {
+            ap_rprintf(r, "<tr><th>issuer</th><td>%s: short-lived state in %s, long-lived "
+                       "in %s</td></tr>\n", ap_escape_html(r->pool, iss->issuer),
+                       store_kind(iss->store_short), store_kind(iss->store_long));
+        }
+    }
+    if (!short_form)
+        ap_rputs("</table>\n", r);
+    return OK;
+}

@@ -1,0 +1,97 @@
+"""Store occupancy in mod_status (Hardening issue: shm occupancy observable).
+
+With mod_status loaded, /server-status?auto carries OAuthASShm* lines (entries in use,
+capacity, value bytes in use and available, region bytes, wipes) and one OAuthASIssuerN
+line per issuer with its short and long store; the HTML page has the same figures. The
+counters must follow the flows: a pushed request and an issued code take one entry each,
+a redemption trades the code for its used-code tombstone (and, for fp1 with openid, the
+per-jti userinfo claims)."""
+
+import re
+
+from flow2 import get_code, pkce_pair, redeem, session
+from oauth_conf import CLIENTS, CONF1_SECRET, sqlite_dbd, standard_conf
+
+STATUS_CONF = """
+<Location /server-status>
+    SetHandler server-status
+    Require local
+</Location>
+"""
+
+
+def status_auto(h, s):
+    r = s.get(h.issuer + "/server-status?auto", timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    out = {}
+    for line in r.text.splitlines():
+        k, sep, v = line.partition(": ")
+        if sep:
+            out[k] = v
+    return out
+
+
+def shm(h, s):
+    st = status_auto(h, s)
+    return {k[len("OAuthASShm"):]: int(v) for k, v in st.items() if k.startswith("OAuthASShm")}
+
+
+def push(h, s):
+    _, challenge = pkce_pair()
+    r = s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
+        "response_type": "code", "redirect_uri": CLIENTS["conf1"]["redirect_uris"][0],
+        "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},
+        timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()["request_uri"]
+
+
+def test_status_counts_follow_flows(httpd_factory):
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=500, extra=STATUS_CONF),
+                      extra_modules=("status",))
+    s = session(h)
+    st = status_auto(h, s)
+    # one issuer, listed once although the plain-HTTP vhost inherits it
+    assert st.get("OAuthASIssuer1") == f"{h.issuer} shm shm", st
+    assert "OAuthASIssuer2" not in st, st
+    u0 = shm(h, s)
+    assert u0["Capacity"] == 500, u0
+    assert u0["Bytes"] >= 500 * 128, u0          # the region: slots plus the value arena
+    assert u0["ValueCapacity"] >= 500 * 128, u0
+    assert u0["Resets"] == 0, u0
+    assert 0 <= u0["Entries"] <= 500, u0
+
+    for _ in range(4):
+        push(h, s)
+    u1 = shm(h, s)
+    assert u1["Entries"] == u0["Entries"] + 4, (u0, u1)       # one request_uri each
+    assert u1["ValueBytes"] > u0["ValueBytes"], (u0, u1)
+
+    codes = [get_code(h, sess=s)[:2] for _ in range(3)]
+    u2 = shm(h, s)
+    assert u2["Entries"] == u1["Entries"] + 3, (u1, u2)       # one code each
+
+    for code, verifier in codes:
+        assert redeem(h, code, verifier, sess=s).status_code == 200
+    u3 = shm(h, s)
+    # each code was taken and replaced by its tombstone; each access token keeps its
+    # userinfo claims (scope openid)
+    assert u3["Entries"] == u2["Entries"] + 3, (u2, u3)
+    assert u3["Capacity"] == 500 and u3["Resets"] == 0, u3
+
+    # the HTML page shows the same store
+    r = s.get(h.issuer + "/server-status", timeout=10)
+    assert r.status_code == 200
+    m = re.search(r"(\d+) of 500 entries in use", r.text)
+    assert m and abs(int(m.group(1)) - u3["Entries"]) <= 2, r.text[-2000:]
+    assert f"{h.issuer}: short-lived state in shm, long-lived in shm" in r.text
+
+
+def test_status_names_each_store(httpd_factory):
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStore="shm dbd",
+                                              extra=sqlite_dbd(h) + STATUS_CONF),
+                      extra_modules=("status", "dbd"))
+    s = session(h)
+    st = status_auto(h, s)
+    assert st.get("OAuthASIssuer1") == f"{h.issuer} shm dbd", st
+    assert int(st["OAuthASShmCapacity"]) > 0, st
