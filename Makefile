@@ -33,7 +33,9 @@ $(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS) $(GEN_HDR)
 	@mkdir -p build
 	$(APXS) -c -o build/mod_oauth_as.la -Wc,"$(WARN) -Isrc -Ibuild/gen $(DEP_CFLAGS)" \
 	    -Wl,"-Wl,--exclude-libs,ALL" $(GLUE_SRC) $(CORE_SRC) $(DEP_LIBS)
-	cp build/.libs/mod_oauth_as.so $(MODULE)
+	@# a new file renamed over the old one: an httpd running the old build keeps its mapping
+	@# (cp would overwrite the mapped file in place and crash its children with SIGBUS)
+	cp build/.libs/mod_oauth_as.so $(MODULE).new && mv -f $(MODULE).new $(MODULE)
 
 install: $(MODULE)
 	$(APXS) -i -n oauth_as build/mod_oauth_as.la
