@@ -428,6 +428,10 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
     if (!r->user) /* prompt=none without a signed-in user */
         return redirect_error(r, iss, req->redirect_uri, req->state, "login_required",
                               "the user is not signed in", pd.request_uri);
+    /* a pushed request was counted when it was pushed (D07) */
+    if (!pd.request_uri && oas_mod_client_over_quota(r, iss, req->client))
+        return redirect_error(r, iss, req->redirect_uri, req->state, "temporarily_unavailable",
+                              "too many pending authorization requests", NULL);
 
     /* the user name becomes the sub claim: JSON text must be UTF-8 (RFC 8259 §8.1) */
     if (!*r->user || !oas_is_clean_utf8(r->user, strlen(r->user)))

@@ -38,6 +38,7 @@ void *oas_mod_config_create_server(apr_pool_t *p, server_rec *s)
     c->require_par = OAS_UNSET;
     c->max_body = OAS_UNSET;
     c->authfail_limit = c->authfail_window = OAS_UNSET;
+    c->rt_grace = c->client_quota = OAS_UNSET;
     return c;
 }
 
@@ -62,6 +63,8 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(max_body);
     MERGE_I(authfail_limit);
     MERGE_I(authfail_window);
+    MERGE_I(rt_grace);
+    MERGE_I(client_quota);
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(claims);
@@ -275,6 +278,24 @@ static const char *set_server_int(cmd_parms *cmd, void *mconfig, const char *arg
     else if (!strcmp(cmd->cmd->name, "OAuthASMaxBody"))
         max = 1024 * 1024;
     return parse_positive(cmd, arg, max, field);
+}
+
+/* OAuthASRefreshTokenGrace SECONDS and OAuthASClientQuota N: a number, or 0 for off. */
+static const char *set_server_int_or_off(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    const char *err = check_place(cmd, mconfig, IN_SERVER);
+    int *field = (int *)((char *)srv(cmd) + (apr_size_t)cmd->info);
+
+    if (err)
+        return err;
+    if (!strcmp(arg, "0")) {
+        *field = 0;
+        return NULL;
+    }
+    return parse_positive(cmd, arg, !strcmp(cmd->cmd->name, "OAuthASRefreshTokenGrace")
+                                        ? 3600
+                                        : 100000000,
+                          field);
 }
 
 /* OAuthASClientAuthFailureLimit N [SECONDS] (SECURITY.md C07); N = 0 switches it off. */
@@ -747,6 +768,12 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE12("OAuthASClientAuthFailureLimit", set_authfail_limit, NULL, RSRC_CONF,
                    "failed client authentications per client and address within a window "
                    "(seconds, default 60) before 429; 0 = off"),
+    AP_INIT_TAKE1("OAuthASRefreshTokenGrace", set_server_int_or_off, OFF_S(rt_grace), RSRC_CONF,
+                  "seconds a rotated-out refresh token of a confidential client may be "
+                  "retried (default 30; 0 = off)"),
+    AP_INIT_TAKE1("OAuthASClientQuota", set_server_int_or_off, OFF_S(client_quota), RSRC_CONF,
+                  "authorization requests one client may start within the request_uri/code "
+                  "lifetime (default 0 = no limit)"),
     AP_INIT_TAKE1("OAuthASAccessTokenLifetime", set_lifetime, NULL, RSRC_CONF,
                   "access token lifetime in seconds"),
     AP_INIT_TAKE1("OAuthASRefreshTokenLifetime", set_lifetime, NULL, RSRC_CONF,
@@ -814,6 +841,8 @@ static void resolve_defaults(oas_issuer_t *c)
     DFLT(max_body, OAS_DEFAULT_MAX_BODY);
     DFLT(authfail_limit, OAS_DEFAULT_AUTHFAIL_LIMIT);
     DFLT(authfail_window, OAS_DEFAULT_AUTHFAIL_WINDOW);
+    DFLT(rt_grace, OAS_DEFAULT_RT_GRACE);
+    DFLT(client_quota, 0);
 #undef DFLT
 }
 

@@ -58,6 +58,10 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
     if (strlen(rec) > OAS_STORE_MAX_VALUE)
         return oas_mod_send_oauth_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE, "invalid_request",
                                         "the pushed request is too large");
+    /* RFC 9126 §2.3: 429 when a client pushes more than its share of the store (D07) */
+    if (oas_mod_client_over_quota(r, iss, c))
+        return oas_mod_send_oauth_error(r, HTTP_TOO_MANY_REQUESTS, "temporarily_unavailable",
+                                        "too many pending authorization requests");
     if (oas_random_token(&token, r->pool, OAS_TOKEN_BYTES) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     rv = oas_store_put_new(st, r->pool, OAS_NS_REQUEST_URI, token, rec, strlen(rec),

@@ -1,4 +1,6 @@
-/* mod_oauth_as: store selection and store-failure responses. */
+/* mod_oauth_as: store selection, per-client quota and store-failure responses. */
+#include <stdio.h>
+
 #include "mod_oas_dbd.h"
 #include "mod_oas_request.h"
 #include "mod_oas_shm.h"
@@ -12,6 +14,36 @@ oas_store_t *oas_mod_store_short(request_rec *r, const oas_issuer_t *iss)
 oas_store_t *oas_mod_store_long(request_rec *r, const oas_issuer_t *iss)
 {
     return iss->store_long == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
+}
+
+int oas_mod_client_over_quota(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c)
+{
+    oas_store_t *st = oas_mod_store_short(r, iss);
+    apr_int64_t now = apr_time_sec(apr_time_now()), until = 0;
+    long count = 0;
+    char *val;
+    apr_size_t len;
+    const char *rec;
+
+    if (iss->client_quota <= 0 || !st)
+        return 0;
+    if (oas_store_get(st, r->pool, OAS_NS_QUOTA, c->id, &val, &len) != APR_SUCCESS ||
+        sscanf(val, "%ld %" APR_INT64_T_FMT, &count, &until) != 2 || until <= now) {
+        count = 0;
+        until = now + (iss->request_uri_ttl > iss->code_ttl ? iss->request_uri_ttl
+                                                            : iss->code_ttl);
+    }
+    if (count >= iss->client_quota) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00162)
+                      "client %s over its quota of %d authorization requests", c->id,
+                      iss->client_quota);
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, until - now));
+        return 1;
+    }
+    rec = apr_psprintf(r->pool, "%ld %" APR_INT64_T_FMT, count + 1, until);
+    oas_store_put(st, r->pool, OAS_NS_QUOTA, c->id, rec, strlen(rec), apr_time_from_sec(until));
+    return 0;
 }
 
 int oas_mod_store_failure(request_rec *r, apr_status_t rv, const char *what, int json)

@@ -13,6 +13,12 @@ oas_store_t *oas_mod_store_short(request_rec *r, const oas_issuer_t *iss);
 /* The store for long-lived state (refresh tokens, remembered consents, revocations). */
 oas_store_t *oas_mod_store_long(request_rec *r, const oas_issuer_t *iss);
 
+/* OAuthASClientQuota (SECURITY.md D07): counts one more authorization request started by
+ * client c (a push, or a front-channel request) in a fixed window as long as the longest
+ * short-lived entry lives; 1 when c is over its quota (the caller answers 429 or
+ * temporarily_unavailable). Best effort like the C07 counters: get + put, not atomic. */
+int oas_mod_client_over_quota(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c);
+
 /* Logs a store failure and answers 503 with Retry-After (JSON when json, else a page). */
 int oas_mod_store_failure(request_rec *r, apr_status_t rv, const char *what, int json);
 

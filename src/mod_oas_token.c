@@ -329,6 +329,38 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
     return send_tokens(r, iss, c, g, jti, rt);
 }
 
+/* FAPI 2.0 SP §5.3.2.1: a confidential client that lost the answer to a rotating refresh may
+ * retry with the previous token for OAuthASRefreshTokenGrace seconds (the marker then keeps
+ * the grant); a public client never: for it any second use is a theft (RFC 9700 §4.14.2). */
+static int retry_allowed(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return iss->rt_grace > 0 && !oas_client_is_public(c);
+}
+
+/* A rotated-out token came back. Within the grace window of a confidential client this is a
+ * retry: *pval gets the grant kept in the marker and 1 is returned. Otherwise its family is
+ * revoked (reuse detection) and 0 is returned. */
+static int rotated_out(char **pval, apr_size_t *plen, request_rec *r, const oas_issuer_t *iss,
+                       const oas_client_t *c, const char *marker, apr_size_t mlen)
+{
+    oas_jobj_t m;
+    const char *g;
+    apr_int64_t now = apr_time_sec(apr_time_now());
+
+    if (oas_jsonr_parse(&m, r->pool, marker, mlen) != APR_SUCCESS ||
+        strcmp(oas_jobj_str(&m, "cid") ? oas_jobj_str(&m, "cid") : "", c->id))
+        return 0; /* another client's token: nothing of ours to revoke */
+    if (retry_allowed(iss, c) && (g = oas_jobj_object(&m, "g")) &&
+        now - oas_jobj_int(&m, "t", 0) <= iss->rt_grace) {
+        *pval = (char *)g;
+        *plen = strlen(g);
+        return 1;
+    }
+    oas_mod_revoke_family(r, iss, oas_jobj_str(&m, "fam"),
+                          "a rotated-out refresh token was used again");
+    return 0;
+}
+
 /* RFC 6749 §6, RFC 9700 §4.14.2: rotation with reuse detection for public clients (and
  * confidential ones that ask for it); a rotated-out token presented again revokes its family. */
 static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c,
@@ -340,9 +372,10 @@ static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oa
     const char *jti, *new_rt = NULL, *marker;
     char *val, *fam;
     apr_size_t len;
-    json_t *o;
     oas_grant_t *g, use;
+    oas_jsonw_t w;
     apr_status_t rv;
+    int retry = 0;
 
     if (!rt)
         return oas_mod_send_oauth_error(r, 400, "invalid_request",
@@ -352,17 +385,15 @@ static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oa
     rv = oas_store_get(lst, r->pool, OAS_NS_REFRESH, rt, &val, &len);
     if (rv == APR_NOTFOUND) {
         rv = oas_store_get(lst, r->pool, OAS_NS_REFRESH_USED, rt, &val, &len);
-        if (rv == APR_SUCCESS && oas_json_parse(&o, r->pool, val, len) == APR_SUCCESS &&
-            !strcmp(oas_json_str(o, "cid") ? oas_json_str(o, "cid") : "", c->id))
-            oas_mod_revoke_family(r, iss, oas_json_str(o, "fam"),
-                                  "a rotated-out refresh token was used again");
         if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
             return oas_mod_store_failure(r, rv, "reading a refresh token", 1);
-        return oas_mod_send_oauth_error(r, 400, "invalid_grant",
-                                        "the refresh token is invalid or expired");
+        if (rv == APR_NOTFOUND || !(retry = rotated_out(&val, &len, r, iss, c, val, len)))
+            return oas_mod_send_oauth_error(r, 400, "invalid_grant",
+                                            "the refresh token is invalid or expired");
     }
-    if (rv != APR_SUCCESS)
+    else if (rv != APR_SUCCESS) {
         return oas_mod_store_failure(r, rv, "reading a refresh token", 1);
+    }
     if (oas_grant_from_json(&g, r->pool, val, len) != APR_SUCCESS ||
         strcmp(g->iss, iss->issuer) || strcmp(g->client_id, c->id) || !g->family)
         return oas_mod_send_oauth_error(r, 400, "invalid_grant",
@@ -382,25 +413,35 @@ static int grant_refresh_token(request_rec *r, const oas_issuer_t *iss, const oa
     use.nonce = NULL; /* OIDC Core §12.2: no nonce in a refreshed ID token */
     if (oas_random_token(&jti, r->pool, 16) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
-    if (c->rt_rotation) {
+    if (c->rt_rotation && !retry) {
         /* the commit point: exactly one request creates the reuse marker (put_new is
          * atomic across processes and hosts); the marker outlives the token so that a
          * later replay is recognised, and only then is the token itself removed */
-        marker = apr_psprintf(r->pool, "{\"cid\":\"%s\",\"fam\":\"%s\"}", c->id, g->family);
+        oas_jsonw_init(&w, r->pool, 256 + (retry_allowed(iss, c) ? len : 0));
+        oas_jsonw_str(&w, "cid", c->id);
+        oas_jsonw_str(&w, "fam", g->family);
+        if (retry_allowed(iss, c)) {
+            oas_jsonw_int(&w, "t", apr_time_sec(apr_time_now()));
+            oas_jsonw_raw(&w, "g", val);
+        }
+        if (!(marker = oas_jsonw_end(&w)))
+            return HTTP_INTERNAL_SERVER_ERROR;
         rv = oas_store_put_new(lst, r->pool, OAS_NS_REFRESH_USED, rt, marker, strlen(marker),
                                apr_time_from_sec(g->family_exp));
-        if (rv == APR_EEXIST) {
+        if (rv == APR_EEXIST && !retry_allowed(iss, c)) {
             /* a concurrent request rotated it first: this is a second use as well */
             oas_mod_revoke_family(r, iss, g->family, "a refresh token was used twice at once");
             return oas_mod_send_oauth_error(r, 400, "invalid_grant",
                                             "the refresh token was already used");
         }
-        if (rv != APR_SUCCESS)
+        if (rv != APR_SUCCESS && rv != APR_EEXIST)
             return oas_mod_store_failure(r, rv, "rotating a refresh token", 1);
-        oas_store_del(lst, r->pool, OAS_NS_REFRESH, rt);
-        if ((rv = new_refresh_token(&new_rt, r, iss, c, g)) != APR_SUCCESS)
-            return oas_mod_store_failure(r, rv, "storing a refresh token", 1);
+        if (rv == APR_SUCCESS)
+            oas_store_del(lst, r->pool, OAS_NS_REFRESH, rt);
+        /* APR_EEXIST here: a confidential client's concurrent retry, inside the grace */
     }
+    if (c->rt_rotation && (rv = new_refresh_token(&new_rt, r, iss, c, g)) != APR_SUCCESS)
+        return oas_mod_store_failure(r, rv, "storing a refresh token", 1);
     return send_tokens(r, iss, c, &use, jti, new_rt);
 }
 

@@ -20,6 +20,7 @@
 #define OAS_DEFAULT_MAX_BODY          16384
 #define OAS_DEFAULT_AUTHFAIL_LIMIT    10
 #define OAS_DEFAULT_AUTHFAIL_WINDOW   60
+#define OAS_DEFAULT_RT_GRACE          30 /* FAPI 2.0 SP §5.3.2.1: a retry with the previous RT */
 
 /* Limits on outside input. */
 #define OAS_MAX_FORM_PAIRS   64      /* parameters in one request */

@@ -84,6 +84,10 @@ typedef struct oas_issuer_t {
     int require_par;
     int max_body;
     int authfail_limit, authfail_window; /* OAuthASClientAuthFailureLimit; 0 = off */
+    int client_quota; /* OAuthASClientQuota: authorization requests a client may start per
+                       * short-lived window; 0 = no limit */
+    int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
+                   * client may still be retried; 0 = off */
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
     apr_array_header_t *claims;            /* oas_claim_t */

@@ -21,6 +21,7 @@ typedef enum {
     OAS_NS_FAMILY = 'f',      /* refresh family id -> "1" while the family is live */
     OAS_NS_ACCESS = 'i',      /* access-token jti -> {"fam": its refresh family, "ui": claims} */
     OAS_NS_AUTHFAIL = 'a',    /* client id "\n" client address -> "count expiry" (C07) */
+    OAS_NS_QUOTA = 'q',       /* client id -> "count expiry": requests started (D07) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 

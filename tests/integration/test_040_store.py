@@ -217,3 +217,40 @@ def test_store_full_codes_parallel(httpd_factory):
         code = re.search(r"[?&]code=([^&]+)", location).group(1)
         r = redeem(h, code, verifier)
         assert r.status_code == 200, r.text
+
+
+def test_d07_client_quota_keeps_one_client_from_filling_the_store(httpd_factory):
+    """D07 (pin): with OAuthASClientQuota, one client that pushes without end gets 429 once it
+    holds its share, and the rest of the store stays for the other clients; /authorize gives
+    it temporarily_unavailable; its quota comes back with the window (the request_uri
+    lifetime)."""
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=100, OAuthASClientQuota=30,
+                                              OAuthASRequestURILifetime=2,
+                                              OAuthASCodeLifetime=2))
+    s = session(h)
+    statuses = [push(h, s).status_code for _ in range(60)]
+    assert statuses == [201] * 30 + [429] * 30, statuses
+    r = push(h, s)
+    assert r.status_code == 429 and r.json()["error"] == "temporarily_unavailable"
+    assert 0 < int(r.headers["Retry-After"]) <= 2
+    assert r.headers.get("Cache-Control") == "no-store"
+    # the front channel counts too: conf1 is refused there with a redirect, not a page
+    _, challenge = pkce_pair()
+    r = s.get(h.issuer + "/authorize", params={
+        "response_type": "code", "client_id": "conf1", "redirect_uri": "https://rp1.test/cb",
+        "scope": "openid", "state": "q", "code_challenge": challenge,
+        "code_challenge_method": "S256"}, auth=("alice", USERS["alice"]),
+        allow_redirects=False, timeout=10)
+    assert r.status_code == 302, r.status_code
+    assert "error=temporarily_unavailable" in r.headers["Location"]
+    assert "state=q" in r.headers["Location"]
+    # the other clients are not starved: 20 complete flows of fp1 meanwhile
+    for _ in range(20):
+        r, verifier = authorize_fp1(h, s, with_verifier=True)
+        assert r.status_code == 302 and "code=" in r.headers["Location"], r.status_code
+    # after the window the client may push again
+    time.sleep(2.2)
+    deadline = time.monotonic() + 5
+    while (r := push(h, s)).status_code != 201 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert r.status_code == 201, r.text

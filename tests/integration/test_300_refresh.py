@@ -238,12 +238,43 @@ def test_confidential_rotation_on(srv):
     j = refresh(h, "rot1", rt3).json()
     assert set(j["scope"].split()) == set(FULL.split())
     rt4 = j["refresh_token"]
-    # the rotated-out token is refused and revokes the family
+    # R05 policy B: a confidential client may retry with a rotated-out token within the grace
+    # (OAuthASRefreshTokenGrace, default 30 s): 200, a new successor, the family untouched
     h.mark_log()
-    invalid_grant(refresh(h, "rot1", rt2))
+    r = refresh(h, "rot1", rt2)
+    assert r.status_code == 200, r.text
+    rt5 = r.json()["refresh_token"]
+    assert rt5 not in (rt1, rt2, rt3, rt4)
+    assert "OAS00134" not in h.error_log()
+    assert refresh(h, "rot1", rt4).status_code == 200
+    assert introspect(h, rt5).json()["active"] is True
+
+
+def test_r05_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
+    """R05 policy B, after the window: the rotated-out token is refused and revokes the
+    family; the grace never applies to a public client (test_r04)."""
+    h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA_CLIENTS,
+                                              OAuthASRefreshTokenGrace=1))
+    rt1 = code_tokens(h, "rot1", FULL)["refresh_token"]
+    r = refresh(h, "rot1", rt1)
+    assert r.status_code == 200, r.text
+    rt2 = r.json()["refresh_token"]
+    time.sleep(2.1)  # waiting out the 1-second grace (whole seconds are compared)
+    h.mark_log()
+    invalid_grant(refresh(h, "rot1", rt1))
     h.wait_log(r"\[oauth_as:warn\].*OAS00134")
-    invalid_grant(refresh(h, "rot1", rt4))
-    assert introspect(h, rt4).json() == {"active": False}
+    invalid_grant(refresh(h, "rot1", rt2))
+    assert introspect(h, rt2).json() == {"active": False}
+
+
+def test_r05_grace_off_reuse_revokes_at_once(httpd_factory):
+    h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA_CLIENTS,
+                                              OAuthASRefreshTokenGrace=0))
+    rt1 = code_tokens(h, "rot1", FULL)["refresh_token"]
+    rt2 = refresh(h, "rot1", rt1).json()["refresh_token"]
+    invalid_grant(refresh(h, "rot1", rt1))
+    h.wait_log(r"\[oauth_as:warn\].*OAS00134")
+    invalid_grant(refresh(h, "rot1", rt2))
 
 
 # ---- R04: public client, reuse detection ------------------------------------------------------
