@@ -587,3 +587,16 @@ def test_blocks_refused_in_location(tmp_path, block):
 def test_client_directive_refused_at_server_level(tmp_path, directive):
     assert_fails(tmp_path, valid(server_lines=directive), directive.split()[0],
                  "only allowed inside")
+
+
+@pytest.mark.parametrize("directive", ["OAuthASRefreshTokenGrace", "OAuthASClientQuota"])
+@pytest.mark.parametrize("value", ["-1", "x", "1.5", "99999999999"])
+def test_grace_and_quota_values(tmp_path, directive, value):
+    out = assert_fails(tmp_path, valid(server_lines=f"{directive} {value}"), directive)
+    assert f"'{value}'" in out, out
+
+
+@pytest.mark.parametrize("line", ["OAuthASRefreshTokenGrace 0", "OAuthASRefreshTokenGrace 120",
+                                  "OAuthASClientQuota 0", "OAuthASClientQuota 5000"])
+def test_grace_and_quota_accepted(tmp_path, line):
+    assert_ok(tmp_path, valid(server_lines=line))
