@@ -34,6 +34,7 @@ static int error_page(request_rec *r, int status, const char *title, const char 
 }
 
 /* Ends an authorization that came through PAR: its request_uri is dead from now on. */
+/* Uses up the pushed request ru (none: nothing to do). */
 static apr_status_t use_up_request_uri(request_rec *r, const oas_issuer_t *iss, const char *ru)
 {
     oas_store_t *st = oas_mod_store_short(r, iss);
@@ -41,6 +42,18 @@ static apr_status_t use_up_request_uri(request_rec *r, const oas_issuer_t *iss, 
     if (!ru)
         return APR_SUCCESS;
     return st ? oas_store_take(st, r->pool, OAS_NS_REQUEST_URI, ru, NULL, NULL) : APR_ENOTIMPL;
+}
+
+/* The answer when use_up_request_uri failed with rv. A PAR authorization ends once: when
+ * another tab or a concurrent request already ended it (a code or an error), this one gets
+ * no authorization response at all. */
+static int request_uri_not_used_up(request_rec *r, apr_status_t rv)
+{
+    if (rv == APR_NOTFOUND)
+        return error_page(r, HTTP_BAD_REQUEST, "Request expired",
+                          "This authorization request has expired or was already used "
+                          "(invalid_request_uri). Please start again from the application.");
+    return oas_mod_store_failure(r, rv, "using up a request_uri", 0);
 }
 
 static int redirect_with(request_rec *r, const char *uri, apr_array_header_t *pairs,
@@ -63,14 +76,8 @@ static int redirect_error(request_rec *r, const oas_issuer_t *iss, const char *u
     apr_array_header_t *pairs = apr_array_make(r->pool, 8, sizeof(const char *));
     apr_status_t rv = use_up_request_uri(r, iss, request_uri);
 
-    /* a PAR authorization ends once: when another tab or a concurrent request already
-     * ended it (a code or an error), this one gets no authorization response at all */
-    if (rv == APR_NOTFOUND)
-        return error_page(r, HTTP_BAD_REQUEST, "Request expired",
-                          "This authorization request has expired or was already used "
-                          "(invalid_request_uri). Please start again from the application.");
     if (rv != APR_SUCCESS)
-        return oas_mod_store_failure(r, rv, "using up a request_uri", 0);
+        return request_uri_not_used_up(r, rv);
     APR_ARRAY_PUSH(pairs, const char *) = "error";
     APR_ARRAY_PUSH(pairs, const char *) = error;
     if (desc) {
@@ -108,15 +115,8 @@ static int issue_code(request_rec *r, const oas_issuer_t *iss, const pending_t *
         return HTTP_INTERNAL_SERVER_ERROR;
     if (strlen(json) > OAS_STORE_MAX_VALUE)
         return too_large(r, iss, pd);
-    if (pd->request_uri) {
-        rv = use_up_request_uri(r, iss, pd->request_uri);
-        if (rv == APR_NOTFOUND)
-            return error_page(r, HTTP_BAD_REQUEST, "Request expired",
-                              "This authorization request has expired or was already used "
-                              "(invalid_request_uri). Please start again from the application.");
-        if (rv != APR_SUCCESS)
-            return oas_mod_store_failure(r, rv, "using up a request_uri", 0);
-    }
+    if ((rv = use_up_request_uri(r, iss, pd->request_uri)) != APR_SUCCESS)
+        return request_uri_not_used_up(r, rv);
     rv = oas_store_put_new(st, r->pool, OAS_NS_CODE, code, json, strlen(json),
                            apr_time_now() + apr_time_from_sec(iss->code_ttl));
     if (rv != APR_SUCCESS)
