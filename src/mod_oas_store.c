@@ -16,19 +16,40 @@ oas_store_t *oas_mod_store_long(request_rec *r, const oas_issuer_t *iss)
     return iss->store_long == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
 }
 
+void oas_mod_counter_get(request_rec *r, oas_store_t *st, int ns, const char *key, long *count,
+                         apr_int64_t *until)
+{
+    char *val;
+    apr_size_t len;
+
+    *count = 0;
+    *until = 0;
+    if (st && oas_store_get(st, r->pool, ns, key, &val, &len) == APR_SUCCESS &&
+        sscanf(val, "%ld %" APR_INT64_T_FMT, count, until) != 2) {
+        *count = 0;
+        *until = 0;
+    }
+}
+
+apr_status_t oas_mod_counter_put(request_rec *r, oas_store_t *st, int ns, const char *key,
+                                 long count, apr_int64_t until)
+{
+    const char *val = apr_psprintf(r->pool, "%ld %" APR_INT64_T_FMT, count, until);
+
+    return st ? oas_store_put(st, r->pool, ns, key, val, strlen(val), apr_time_from_sec(until))
+              : APR_ENOTIMPL;
+}
+
 int oas_mod_client_over_quota(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c)
 {
     oas_store_t *st = oas_mod_store_short(r, iss);
-    apr_int64_t now = apr_time_sec(apr_time_now()), until = 0;
-    long count = 0;
-    char *val;
-    apr_size_t len;
-    const char *rec;
+    apr_int64_t now = apr_time_sec(apr_time_now()), until;
+    long count;
 
     if (iss->client_quota <= 0 || !st)
         return 0;
-    if (oas_store_get(st, r->pool, OAS_NS_QUOTA, c->id, &val, &len) != APR_SUCCESS ||
-        sscanf(val, "%ld %" APR_INT64_T_FMT, &count, &until) != 2 || until <= now) {
+    oas_mod_counter_get(r, st, OAS_NS_QUOTA, c->id, &count, &until);
+    if (until <= now) {
         count = 0;
         until = now + (iss->request_uri_ttl > iss->code_ttl ? iss->request_uri_ttl
                                                             : iss->code_ttl);
@@ -41,8 +62,7 @@ int oas_mod_client_over_quota(request_rec *r, const oas_issuer_t *iss, const oas
                        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, until - now));
         return 1;
     }
-    rec = apr_psprintf(r->pool, "%ld %" APR_INT64_T_FMT, count + 1, until);
-    oas_store_put(st, r->pool, OAS_NS_QUOTA, c->id, rec, strlen(rec), apr_time_from_sec(until));
+    oas_mod_counter_put(r, st, OAS_NS_QUOTA, c->id, count + 1, until);
     return 0;
 }
 

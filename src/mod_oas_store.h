@@ -13,6 +13,14 @@ oas_store_t *oas_mod_store_short(request_rec *r, const oas_issuer_t *iss);
 /* The store for long-lived state (refresh tokens, remembered consents, revocations). */
 oas_store_t *oas_mod_store_long(request_rec *r, const oas_issuer_t *iss);
 
+/* A fixed-window counter in the store (C07 failures, D07 quota): "count until" under
+ * (ns, key). get: the count and the window's end, 0/0 when none is running; put: best
+ * effort (get + put, not atomic: concurrent requests may be counted once). */
+void oas_mod_counter_get(request_rec *r, oas_store_t *st, int ns, const char *key, long *count,
+                         apr_int64_t *until);
+apr_status_t oas_mod_counter_put(request_rec *r, oas_store_t *st, int ns, const char *key,
+                                 long count, apr_int64_t until);
+
 /* OAuthASClientQuota (SECURITY.md D07): counts one more authorization request started by
  * client c (a push, or a front-channel request) in a fixed window as long as the longest
  * short-lived entry lives; 1 when c is over its quota (the caller answers 429 or

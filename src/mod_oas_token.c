@@ -43,42 +43,23 @@ static const char *authfail_key(request_rec *r, const oas_client_t *c)
     return apr_pstrcat(r->pool, c->id, "\n", r->useragent_ip ? r->useragent_ip : "", NULL);
 }
 
-/* Failures counted so far and the end of their window (0/0 when none). */
-static void authfail_get(request_rec *r, oas_store_t *st, const char *key, long *count,
-                         apr_int64_t *until)
-{
-    char *val;
-    apr_size_t len;
-
-    *count = 0;
-    *until = 0;
-    if (st && oas_store_get(st, r->pool, OAS_NS_AUTHFAIL, key, &val, &len) == APR_SUCCESS &&
-        sscanf(val, "%ld %" APR_INT64_T_FMT, count, until) != 2) {
-        *count = 0;
-        *until = 0;
-    }
-}
-
 static void authfail_count(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c)
 {
     oas_store_t *st = oas_mod_store_short(r, iss);
     const char *key = authfail_key(r, c);
     apr_int64_t now = apr_time_sec(apr_time_now()), until;
     long count;
-    const char *val;
     apr_status_t rv;
 
-    authfail_get(r, st, key, &count, &until);
     if (!st)
         return;
+    oas_mod_counter_get(r, st, OAS_NS_AUTHFAIL, key, &count, &until);
     if (count <= 0 || until <= now) {
         count = 0;
         until = now + iss->authfail_window;
     }
     count++;
-    val = apr_psprintf(r->pool, "%ld %" APR_INT64_T_FMT, count, until);
-    rv = oas_store_put(st, r->pool, OAS_NS_AUTHFAIL, key, val, strlen(val),
-                       apr_time_from_sec(until));
+    rv = oas_mod_counter_put(r, st, OAS_NS_AUTHFAIL, key, count, until);
     if (rv != APR_SUCCESS)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, OAS_LOGNO(00135)
                       "cannot count a failed authentication of client %s", c->id);
@@ -95,7 +76,8 @@ static int authfail_over(request_rec *r, const oas_issuer_t *iss, const oas_clie
     apr_int64_t now = apr_time_sec(apr_time_now()), until;
     long count;
 
-    authfail_get(r, oas_mod_store_short(r, iss), authfail_key(r, c), &count, &until);
+    oas_mod_counter_get(r, oas_mod_store_short(r, iss), OAS_NS_AUTHFAIL, authfail_key(r, c),
+                        &count, &until);
     if (count < iss->authfail_limit || until <= now)
         return 0;
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00137)
