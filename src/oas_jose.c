@@ -7,7 +7,6 @@
 
 #include "oas_jose.h"
 #include "oas_json.h"
-#include "oas_jsonw.h"
 #include "oas_util.h"
 
 #define P256_LEN 32
@@ -139,8 +138,7 @@ apr_status_t oas_jws_sign(const char **pjws, apr_pool_t *p, const oas_key_t *key
                           const char *payload_json)
 {
     apr_status_t rv;
-    oas_jsonw_t hdr;
-    const char *hjson;
+    const char *hdr;
     const char *input;
     unsigned char *sig;
     size_t siglen;
@@ -148,14 +146,14 @@ apr_status_t oas_jws_sign(const char **pjws, apr_pool_t *p, const oas_key_t *key
     *pjws = NULL;
     if (!payload_json)
         return APR_EINVAL;
-    oas_jsonw_init(&hdr, p, 128);
-    oas_jsonw_str(&hdr, "alg", key->alg_name);
-    oas_jsonw_str(&hdr, "typ", typ);
-    oas_jsonw_str(&hdr, "kid", key->kid);
-    if (NULL == (hjson = oas_jsonw_end(&hdr))) /* a kid or typ that is not UTF-8 */
+    /* the headers of our two token types were prepared when the key was loaded */
+    hdr = typ && !strcmp(typ, "at+jwt") && key->hdr_at_jwt ? key->hdr_at_jwt
+          : typ && !strcmp(typ, "JWT") && key->hdr_jwt     ? key->hdr_jwt
+                                                           : oas_key_jws_header(p, key, typ);
+    if (!hdr) /* a typ that is not UTF-8 */
         return APR_EINVAL;
     input = apr_pstrcat(
-        p, oas_b64url_encode(p, (const unsigned char *)hjson, strlen(hjson)), ".",
+        p, hdr, ".",
         oas_b64url_encode(p, (const unsigned char *)payload_json, strlen(payload_json)), NULL);
     if ((rv = sign_bytes(&sig, &siglen, p, key, input, strlen(input))) != APR_SUCCESS)
         return rv;

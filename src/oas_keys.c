@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "oas_json.h"
+#include "oas_jsonw.h"
 #include "oas_keys.h"
 #include "oas_util.h"
 
@@ -25,6 +26,20 @@ typedef struct jwk_pub_t {
     const char *x;
     const char *y;
 } jwk_pub_t;
+
+const char *oas_key_jws_header(apr_pool_t *p, const oas_key_t *key, const char *typ)
+{
+    oas_jsonw_t w;
+    const char *json;
+
+    oas_jsonw_init(&w, p, 128);
+    oas_jsonw_str(&w, "alg", key->alg_name);
+    oas_jsonw_str(&w, "typ", typ);
+    oas_jsonw_str(&w, "kid", key->kid);
+    if (NULL == (json = oas_jsonw_end(&w)))
+        return NULL;
+    return oas_b64url_encode(p, (const unsigned char *)json, strlen(json));
+}
 
 static apr_status_t md_ctx_cleanup(void *data)
 {
@@ -258,6 +273,8 @@ apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, co
         rv = APR_EINVAL;
         goto leave;
     }
+    k->hdr_at_jwt = oas_key_jws_header(p, k, "at+jwt");
+    k->hdr_jwt = oas_key_jws_header(p, k, "JWT");
     /* Ed25519 signs in one shot and has nothing to save; RS256 and ES256 do */
     if (k->alg != OAS_ALG_EDDSA && NULL != (k->sign_tmpl = EVP_MD_CTX_new())) {
         apr_pool_cleanup_register(p, k->sign_tmpl, md_ctx_cleanup, apr_pool_cleanup_null);

@@ -22,7 +22,14 @@ typedef struct oas_key_t {
     /* a signing context initialised once at load: each signature copies it, which costs a
      * fraction of EVP_DigestSignInit's provider lookups (NULL: initialise per signature) */
     EVP_MD_CTX *sign_tmpl;
+    /* base64url of the JWS protected header {alg, typ, kid} for typ "at+jwt" and "JWT",
+     * prepared at load: every token starts with one of them */
+    const char *hdr_at_jwt, *hdr_jwt;
 } oas_key_t;
+
+/** base64url of the JWS protected header {"alg", "typ", "kid"} of key for typ (NULL: none).
+ * @return the text in p, or NULL when typ is not UTF-8 */
+const char *oas_key_jws_header(apr_pool_t *p, const oas_key_t *key, const char *typ);
 
 /** Load a private key from a PEM file (PKCS#8 or traditional, unencrypted).
  * Accepted: RSA with a modulus >= 2048 bits (RS256), EC on P-256 (ES256), Ed25519 (EdDSA).
