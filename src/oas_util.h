@@ -37,7 +37,12 @@ int oas_sha256_parts(unsigned char out[OAS_SHA256_LEN], const oas_bytes_t *parts
  * again on every use in OpenSSL 3). Never freed: it lives as long as the process. */
 const EVP_MD *oas_md_sha256(void);
 
-/** A fresh secret: nbytes from RAND_bytes, base64url-encoded. APR_EGENERAL if the RNG fails. */
+/** n random bytes from RAND_bytes, through a small per-thread reserve that a fork empties.
+ * @return 1, or 0 when the RNG fails */
+int oas_rand_bytes(unsigned char *out, apr_size_t n);
+
+/** A fresh secret: nbytes from oas_rand_bytes, base64url-encoded. APR_EGENERAL if the RNG
+ * fails. */
 apr_status_t oas_random_token(const char **ptok, apr_pool_t *p, apr_size_t nbytes);
 
 /** Constant-time comparison of two strings of possibly different length

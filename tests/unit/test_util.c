@@ -2,6 +2,9 @@
 #include "unit.h"
 #include "oas_util.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 static void test_b64url_roundtrip(void **state)
 {
     apr_pool_t *p = *state;
@@ -58,6 +61,39 @@ static void test_random_token(void **state)
     assert_string_not_equal(a, b);
 }
 
+/* the per-thread reserve: bytes never repeat, also not across a fork (the child's reserve is
+ * emptied, so parent and child cannot hand out the same next bytes) and not across threads */
+static void test_rand_reserve(void **state)
+{
+    unsigned char a[16], b[16], big[600], seen[64][16];
+    int fds[2], i, j, status;
+    pid_t pid;
+
+    (void)state;
+    for (i = 0; i < 64; i++) { /* more than one reserve's worth */
+        assert_true(oas_rand_bytes(seen[i], 16));
+        for (j = 0; j < i; j++)
+            assert_memory_not_equal(seen[i], seen[j], 16);
+    }
+    assert_true(oas_rand_bytes(big, sizeof(big))); /* larger than the reserve: direct */
+
+    assert_true(oas_rand_bytes(a, 1)); /* the reserve holds unused bytes now */
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int ok = oas_rand_bytes(b, 16) && write(fds[1], b, 16) == 16;
+        _exit(ok ? 0 : 1);
+    }
+    assert_true(oas_rand_bytes(a, 16));
+    assert_int_equal(read(fds[0], b, 16), 16);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(status, 0);
+    assert_memory_not_equal(a, b, 16);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 static void test_secure_streq(void **state)
 {
     (void)state;
@@ -85,7 +121,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_b64url_roundtrip), UNIT_TEST(test_b64_rejects),
         UNIT_TEST(test_sha256_pkce_vector), UNIT_TEST(test_random_token),
-        UNIT_TEST(test_secure_streq), UNIT_TEST(test_utf8),
+        UNIT_TEST(test_rand_reserve), UNIT_TEST(test_secure_streq), UNIT_TEST(test_utf8),
     };
     return UNIT_RUN(tests);
 }
