@@ -109,7 +109,6 @@ static apr_status_t sign_bytes(unsigned char **psig, size_t *psiglen, apr_pool_t
     unsigned char *raw;
     size_t len = 0;
 
-    ERR_clear_error();
     if (NULL == (ctx = EVP_MD_CTX_new()) ||
         (key->sign_tmpl ? EVP_MD_CTX_copy_ex(ctx, key->sign_tmpl)
                         : EVP_DigestSignInit(ctx, NULL, alg_md(key->alg), NULL, key->pkey)) != 1 ||
@@ -130,7 +129,8 @@ static apr_status_t sign_bytes(unsigned char **psig, size_t *psiglen, apr_pool_t
     rv = APR_SUCCESS;
 leave:
     EVP_MD_CTX_free(ctx);
-    ERR_clear_error();
+    if (rv != APR_SUCCESS) /* leave no error behind for unrelated code; on success there is none */
+        ERR_clear_error();
     return rv;
 }
 
