@@ -243,14 +243,20 @@ static apr_status_t chain_walk(apr_uint32_t **plink, shm_ctx_t *c, apr_uint32_t 
         if (idx >= c->cap || ++steps > c->cap)
             return APR_EGENERAL;
         e = &c->entries[idx];
-        if (!entry_ok(c, e))
+        if (e->state != SLOT_USED)
             return APR_EGENERAL;
+        /* An entry passed over is only compared; the full check (checksum, value chain: a
+         * walk through chunk_next, cold in a large table) is for the entry freed or found. */
         if (e->expires <= now) {
+            if (!entry_ok(c, e))
+                return APR_EGENERAL;
             *link = e->next;
             entry_release(c, idx);
             continue;
         }
         if (digest && CRYPTO_memcmp(e->digest, digest, OAS_SHA256_LEN) == 0) {
+            if (!entry_ok(c, e))
+                return APR_EGENERAL;
             *plink = link;
             return APR_SUCCESS;
         }
