@@ -71,6 +71,15 @@ static int string(rd_t *r, const char **out)
     char *buf = NULL, *o = NULL;
 
     r->s++;
+    /* the common case, plain ASCII up to the closing quote: one scan and one copy */
+    for (q = r->s; q < r->end && oas_json_plain[*q]; q++)
+        ;
+    if (q < r->end && *q == '"') {
+        if (out)
+            *out = apr_pstrmemdup(r->p, (const char *)r->s, (apr_size_t)(q - r->s));
+        r->s = q + 1;
+        return 1;
+    }
     if (out) {
         for (q = r->s; q < r->end && *q != '"'; q++) {
             if (*q == '\\')

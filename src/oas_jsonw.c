@@ -27,18 +27,6 @@ static void put(oas_jsonw_t *w, const char *s, apr_size_t n)
     w->len += n;
 }
 
-/* printable ASCII other than '"' and '\\': copied as it is (the rest of the 256 is 0) */
-static const unsigned char plain[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
-
 static void put_string(oas_jsonw_t *w, const char *str)
 {
     static const char hex[] = "0123456789abcdef";
@@ -48,7 +36,7 @@ static void put_string(oas_jsonw_t *w, const char *str)
     put(w, "\"", 1);
     while (i < n) {
         /* copy the longest run that needs no escaping in one go */
-        for (run = i; run < n && plain[s[run]]; run++)
+        for (run = i; run < n && oas_json_plain[s[run]]; run++)
             ;
         put(w, (const char *)s + i, run - i);
         if ((i = run) >= n)

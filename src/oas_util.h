@@ -41,6 +41,10 @@ const EVP_MD *oas_md_sha256(void);
  * @return 1, or 0 when the RNG fails */
 int oas_rand_bytes(unsigned char *out, apr_size_t n);
 
+/** 1 for the bytes a JSON string holds unescaped and a reader passes as they are (printable
+ * ASCII other than '"' and '\\'), 0 for the rest (oas_jsonr.c, oas_jsonw.c). */
+extern const unsigned char oas_json_plain[256];
+
 /** A fresh secret: nbytes from oas_rand_bytes, base64url-encoded. APR_EGENERAL if the RNG
  * fails. */
 apr_status_t oas_random_token(const char **ptok, apr_pool_t *p, apr_size_t nbytes);
