@@ -310,8 +310,8 @@ static int load_pushed(apr_table_t **pparams, const char **pru, request_rec *r,
     apr_size_t plen = sizeof(OAS_REQUEST_URI_PREFIX) - 1;
     char *val;
     apr_size_t len;
-    oas_jobj_t o, params;
-    const char *praw;
+    oas_jobj_t o;
+    const char *pcid;
     int i;
     apr_status_t rv;
 
@@ -329,16 +329,15 @@ static int load_pushed(apr_table_t **pparams, const char **pru, request_rec *r,
                           "used (invalid_request_uri). Please start again from the application.");
     if (rv != APR_SUCCESS)
         return oas_mod_store_failure(r, rv, "reading a request_uri", 0);
-    if (oas_jsonr_parse(&o, r->pool, val, len) != APR_SUCCESS || !oas_jobj_str(&o, "cid") ||
-        strcmp(oas_jobj_str(&o, "cid"), cid) || !(praw = oas_jobj_object(&o, "p")) ||
-        oas_jsonr_parse(&params, r->pool, praw, strlen(praw)) != APR_SUCCESS)
+    if (oas_jsonr_parse(&o, r->pool, val, len) != APR_SUCCESS ||
+        !(pcid = oas_jobj_str(&o, OAS_PAR_RECORD_CLIENT)) || strcmp(pcid, cid))
         return error_page(r, HTTP_BAD_REQUEST, "Invalid request",
                           "This authorization request belongs to another client "
                           "(invalid_request_uri).");
-    *pparams = apr_table_make(r->pool, params.n);
-    for (i = 0; i < params.n; i++) {
-        if (params.m[i].type == OAS_JSON_STRING)
-            apr_table_setn(*pparams, params.m[i].key, params.m[i].str);
+    *pparams = apr_table_make(r->pool, o.n);
+    for (i = 0; i < o.n; i++) {
+        if (o.m[i].type == OAS_JSON_STRING && strcmp(o.m[i].key, OAS_PAR_RECORD_CLIENT))
+            apr_table_setn(*pparams, o.m[i].key, o.m[i].str);
     }
     *pru = ru + plen;
     return OK;

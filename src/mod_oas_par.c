@@ -20,7 +20,7 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
     oas_authz_req_t *req;
     oas_err_t err;
     const char *token, *rec, *body, *v;
-    oas_jsonw_t o, params;
+    oas_jsonw_t o;
     apr_status_t rv;
     int i, status = oas_mod_client_request(&c, &form, r, iss);
 
@@ -41,15 +41,14 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
         return oas_mod_store_failure(r, APR_ENOTIMPL, "storing a pushed request", 1);
 
     /* only what the authorization request reads: unknown parameters are ignored (RFC 6749
-     * §3.1), so a body padded with them up to the size limit still fits the store */
-    oas_jsonw_init(&params, r->pool, 1024);
+     * §3.1), so a body padded with them up to the size limit still fits the store. One flat
+     * object: "cid" (the pushing client, not a parameter name) and the parameters. */
+    oas_jsonw_init(&o, r->pool, 1024);
+    oas_jsonw_str(&o, OAS_PAR_RECORD_CLIENT, c->id);
     for (i = 0; oas_authz_param_names[i]; i++) {
         if ((v = apr_table_get(form, oas_authz_param_names[i])))
-            oas_jsonw_str_keep_empty(&params, oas_authz_param_names[i], v);
+            oas_jsonw_str_keep_empty(&o, oas_authz_param_names[i], v);
     }
-    oas_jsonw_init(&o, r->pool, 1024);
-    oas_jsonw_str(&o, "cid", c->id);
-    oas_jsonw_raw(&o, "p", oas_jsonw_end(&params));
     /* the form parser let only UTF-8 through, so the record cannot fail */
     if (!(rec = oas_jsonw_end(&o)))
         return oas_mod_send_oauth_error(r, 400, "invalid_request", "malformed parameters");

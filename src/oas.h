@@ -28,5 +28,8 @@
 #define OAS_TOKEN_BYTES      32      /* 256-bit codes, request_uris, refresh tokens */
 
 #define OAS_REQUEST_URI_PREFIX "urn:ietf:params:oauth:request_uri:"
+/* the member of a pushed request's record naming the client that pushed it: the record is
+ * otherwise the request's parameters, none of which has this name */
+#define OAS_PAR_RECORD_CLIENT "cid"
 
 #endif
