@@ -422,6 +422,20 @@ static void test_usage_after_wipe(void **state)
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
 }
 
+/* In a forked child (no cmocka asserts there): joins the parent's mutex in a pool of its
+ * own and takes it; NULL when either fails. */
+static apr_global_mutex_t *child_lock(apr_global_mutex_t *mutex, const char *lock)
+{
+    apr_global_mutex_t *m = mutex;
+    apr_pool_t *cp;
+
+    apr_pool_create(&cp, NULL);
+    if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
+        apr_global_mutex_lock(m) != APR_SUCCESS)
+        return NULL;
+    return m;
+}
+
 /* A holder that is alive but does not let go (a stopped child): other operations give up
  * after the lock timeout with APR_TIMEUP, change nothing, and work again once it lets go. */
 static void test_lock_timeout(void **state)
@@ -452,12 +466,9 @@ static void test_lock_timeout(void **state)
     assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
     assert_int_equal(pipe(pipefd), 0);
     if (apr_proc_fork(&kid, p) == APR_INCHILD) {
-        apr_global_mutex_t *m = mutex;
-        apr_pool_t *cp;
+        apr_global_mutex_t *m = child_lock(mutex, lock);
 
-        apr_pool_create(&cp, NULL);
-        if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
-            apr_global_mutex_lock(m) != APR_SUCCESS)
+        if (!m)
             _exit(2);
         if (write(pipefd[1], "L", 1) != 1) /* holding it */
             _exit(3);
@@ -515,12 +526,9 @@ static void test_holder_dies(void **state)
     assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
     if (apr_proc_fork(&kid, p) == APR_INCHILD) {
         apr_uint32_t one = 1;
-        apr_global_mutex_t *m = mutex;
-        apr_pool_t *cp;
+        apr_global_mutex_t *m = child_lock(mutex, lock);
 
-        apr_pool_create(&cp, NULL);
-        if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
-            apr_global_mutex_lock(m) != APR_SUCCESS)
+        if (!m)
             _exit(2);
         memcpy(base + BUSY_OFF, &one, sizeof(one));
         memset(base + HDR_SIZE, 0x5a, 16); /* the half-written part */
