@@ -47,7 +47,8 @@ UNIT_FLAGS := -g -O1 $(WARN) -Isrc -Ibuild/gen $(APR_CFLAGS) $(DEP_CFLAGS) \
               -fsanitize=address,undefined -fno-omit-frame-pointer
 UNIT_LIBS  := $(APR_LIBS) $(DEP_LIBS) -lcmocka -lpthread
 
-build/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS) $(GEN_HDR) tests/unit/unit.h
+build/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS) $(GEN_HDR) tests/unit/unit.h \
+             tests/unit/store_common.h
 	@mkdir -p build/unit
 	$(CC) $(UNIT_FLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
 

@@ -1,39 +1,16 @@
 """Small helpers for the foundation tests (test_010..040): sessions, PKCE, a code flow for
 the first-party client fp1 (consent Off), JWS verification against a JWKS, and configtest."""
 
-import base64
 import hashlib
 import json
 import os
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
-import requests
-
+from common import b64url as b64u
+from common import b64url_decode as b64u_dec
+from common import jwt_header_payload, pkce_pair, session  # noqa: F401 (re-exported)
 from oauth_conf import CLIENTS, USERS
-
-
-def b64u(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64u_dec(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def session(h=None):
-    """A requests.Session that ignores REQUESTS_CA_BUNDLE & co. and trusts h's certificate."""
-    s = requests.Session()
-    s.trust_env = False
-    if h is not None:
-        s.verify = h.ca
-    return s
-
-
-def pkce_pair():
-    verifier = b64u(secrets.token_bytes(32))
-    challenge = b64u(hashlib.sha256(verifier.encode()).digest())
-    return verifier, challenge
 
 
 def get_code(h, client_id="fp1", redirect_uri=None, scope="openid", base=None, user="alice",
@@ -72,8 +49,9 @@ def redeem(h, code, verifier, client_id="fp1", secret=None, redirect_uri=None, b
 
 
 def jwt_parts(token):
+    """(header, payload, signature bytes, signing input) of a compact JWS, not verified."""
     h, p, s = token.split(".")
-    return json.loads(b64u_dec(h)), json.loads(b64u_dec(p)), b64u_dec(s), f"{h}.{p}".encode()
+    return (*jwt_header_payload(token), b64u_dec(s), f"{h}.{p}".encode())
 
 
 # ---- JWK ----------------------------------------------------------------------------------

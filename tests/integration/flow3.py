@@ -15,7 +15,6 @@ Everything talks to the server with a requests.Session that ignores the environm
 
 import base64
 import hashlib
-import html.parser
 import http.client
 import json
 import os
@@ -24,11 +23,12 @@ import ssl
 import time
 import urllib.parse
 
-import requests
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+import common
+from common import b64url, pkce_pair, s256, session  # noqa: F401 (re-exported)
 from oauth_conf import CLIENTS, RESOURCE, USERS
 
 # RFC 7636 Appendix B
@@ -38,62 +38,17 @@ RFC7636_CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 ERROR_DESC_RE = r"^[\x20-\x21\x23-\x5B\x5D-\x7E]*$"
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def b64url_decode(s):
-    if isinstance(s, str):
-        s = s.encode()
-    return base64.urlsafe_b64decode(s + b"=" * (-len(s) % 4))
-
-
-def s256(verifier):
-    return b64url(hashlib.sha256(verifier.encode()).digest())
-
-
-def pkce_pair():
-    """(verifier, challenge): a 43-char verifier from 32 random bytes and its S256 challenge."""
-    v = b64url(os.urandom(32))
-    return v, s256(v)
-
-
-def session(h):
-    s = requests.Session()
-    s.trust_env = False
-    s.verify = h.ca
-    return s
+    """common.b64url_decode read on the UTF-8 bytes of a str: characters outside the
+    alphabet (non-ASCII ones too) are skipped, as this module always read them."""
+    return common.b64url_decode(s.encode() if isinstance(s, str) else s)
 
 
 # ---- HTML ---------------------------------------------------------------------------------
 
-class _FormParser(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms = []       # [{"method", "action", "hidden": {..}, "buttons": [(name, value)]}]
-        self._cur = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self._cur = {"method": (a.get("method") or "").lower(), "action": a.get("action"),
-                         "hidden": {}, "buttons": []}
-            self.forms.append(self._cur)
-        elif self._cur is not None and tag == "input" and (a.get("type") or "") == "hidden":
-            self._cur["hidden"][a.get("name")] = a.get("value")
-        elif self._cur is not None and tag == "button":
-            self._cur["buttons"].append((a.get("name"), a.get("value")))
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._cur = None
-
-
 def parse_forms(text):
-    p = _FormParser()
-    p.feed(text)
-    p.close()
-    return p.forms
+    """The page's forms; inputs and buttons count only inside their <form>."""
+    return common.parse_forms(text, scoped=True)
 
 
 def consent_form(r):
@@ -304,8 +259,7 @@ class Flow:
         """Verifies the compact JWS against the JWKS; returns (header, claims)."""
         parts = token.split(".")
         assert len(parts) == 3, token
-        header = json.loads(b64url_decode(parts[0]))
-        claims = json.loads(b64url_decode(parts[1]))
+        header, claims = common.jwt_header_payload(token, b64url_decode)
         sig = b64url_decode(parts[2])
         signed = (parts[0] + "." + parts[1]).encode()
         if typ is not None:

@@ -11,16 +11,13 @@ the token request.  Private to these tests (issue 4); nothing here changes the s
     t = c.token("conf1", q["code"], pkce.verifier)    # token response
 """
 
-import base64
-import hashlib
-import html.parser
 import json
 import re
 import secrets
 import urllib.parse
 
-import requests
-
+import common
+from common import b64url, b64url_decode, pkce_pair, s256  # noqa: F401 (re-exported)
 from oauth_conf import CLIENTS, USERS
 
 URN = "urn:ietf:params:oauth:request_uri:"
@@ -33,50 +30,29 @@ JSON_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "unauthoriz
                "temporarily_unavailable", "server_error", "invalid_redirect_uri"}
 
 
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_decode(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
 class Pkce:
-    """A fresh S256 pair (RFC 7636): 43-char verifier and its challenge."""
+    """A fresh S256 pair (RFC 7636): 43-char verifier and its challenge, as an object
+    (common.pkce_pair() gives the same as a tuple)."""
 
     def __init__(self, verifier=None):
-        self.verifier = verifier or b64url(secrets.token_bytes(32))
-        self.challenge = b64url(hashlib.sha256(self.verifier.encode()).digest())
+        if verifier:
+            self.verifier, self.challenge = verifier, s256(verifier)
+        else:
+            self.verifier, self.challenge = pkce_pair()
 
 
 def jwt_claims(token):
     """(header, payload) of a compact JWS, not verified (the tests check content only)."""
     parts = token.split(".")
     assert len(parts) == 3, token
-    return json.loads(b64url_decode(parts[0])), json.loads(b64url_decode(parts[1]))
-
-
-class _FormParser(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms = []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append({"method": (a.get("method") or "get").lower(),
-                               "action": a.get("action"), "hidden": {}, "buttons": []})
-        elif tag == "input" and self.forms and (a.get("type") or "").lower() == "hidden":
-            self.forms[-1]["hidden"][a.get("name")] = a.get("value") or ""
-        elif tag == "button" and self.forms:
-            self.forms[-1]["buttons"].append((a.get("name"), a.get("value")))
+    return common.jwt_header_payload(token)
 
 
 def consent_form(resp):
     """The one form of a consent page: {'action', 'hidden': {txn, csrf}, 'buttons'}."""
     assert resp.status_code == 200, (resp.status_code, resp.text[:300])
     assert resp.headers["Content-Type"].startswith("text/html")
-    p = _FormParser()
+    p = common.FormParser(scoped=False)  # inputs after the <form>, not only inside it
     p.feed(resp.text)
     assert len(p.forms) == 1, resp.text
     f = p.forms[0]
@@ -142,10 +118,7 @@ class Flow:
         self.s = self.session()
 
     def session(self):
-        s = requests.Session()
-        s.trust_env = False      # the environment sets REQUESTS_CA_BUNDLE
-        s.verify = self.h.ca
-        return s
+        return common.session(self.h)
 
     @property
     def url(self):

@@ -6,16 +6,14 @@ introspection, and JWT decoding.  Private to test_3xx_*; the shared harness is u
     r = refresh(h, "conf1", t["refresh_token"])              # requests.Response
 """
 
-import base64
-import hashlib
 import html
-import json
 import re
 import secrets
 import urllib.parse
 
-import requests
-
+from common import b64url, b64url_decode, session  # noqa: F401 (re-exported)
+from common import jwt_header_payload as jwt_parts
+from common import pkce_pair as pkce
 from oauth_conf import CLIENTS, USERS
 
 # Clients of the tests' own configs (standard_conf(h, extra=...)) are added with register().
@@ -32,34 +30,6 @@ def register(client_id, secret=None, auth="client_secret_basic", redirect_uris=(
 
 def client_redirect(client_id):
     return _CLIENTS[client_id]["redirect_uris"][0]
-
-
-def session(h):
-    """A requests.Session that ignores the environment's proxies/CA bundle and trusts h."""
-    s = requests.Session()
-    s.trust_env = False
-    s.verify = h.ca
-    return s
-
-
-def b64url(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_decode(s):
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-
-def pkce():
-    """(verifier, S256 challenge)."""
-    verifier = b64url(secrets.token_bytes(32))
-    return verifier, b64url(hashlib.sha256(verifier.encode()).digest())
-
-
-def jwt_parts(token):
-    """(header, payload) of a compact JWS, not verified."""
-    h, p, _ = token.split(".")
-    return json.loads(b64url_decode(h)), json.loads(b64url_decode(p))
 
 
 def jwt_claims(token):

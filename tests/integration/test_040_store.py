@@ -19,8 +19,10 @@ def _pids_serving(h):
     return {int(m.group(1)) for m in re.finditer(r"\[pid (\d+)(?::tid \d+)?\][^\n]*AH01964", text)}
 
 
-def race(h, code, verifier, n=PARALLEL):
-    """n threads, each on its own connection, redeem one code at the same moment."""
+def together(h, n, fn, failed):
+    """n threads call fn(s) at the same moment, each with a session (connection) of its own;
+    returns their results in order. A call that raises leaves failed(exception) in its slot
+    (for the caller's assertions) and releases the others."""
     barrier = threading.Barrier(n)
     results = [None] * n
 
@@ -30,12 +32,9 @@ def race(h, code, verifier, n=PARALLEL):
             # No connection is opened before the start line: event MPM closes idle keep-alive
             # connections when a child's workers are all busy, which would fail such a POST.
             barrier.wait(timeout=30)
-            r = redeem(h, code, verifier, sess=s, timeout=30)
-            body = r.json() if r.headers.get("Content-Type", "").startswith(
-                "application/json") else r.text
-            results[i] = (r.status_code, body)
-        except Exception as e:  # reported below as a failed slot
-            results[i] = ("exception", repr(e))
+            results[i] = fn(s)
+        except Exception as e:  # reported by the caller as a failed slot
+            results[i] = failed(e)
             barrier.abort()
         finally:
             s.close()
@@ -46,6 +45,17 @@ def race(h, code, verifier, n=PARALLEL):
     for t in threads:
         t.join(60)
     return results
+
+
+def race(h, code, verifier, n=PARALLEL):
+    """n threads, each on its own connection, redeem one code at the same moment."""
+    def one(s):
+        r = redeem(h, code, verifier, sess=s, timeout=30)
+        body = r.json() if r.headers.get("Content-Type", "").startswith(
+            "application/json") else r.text
+        return (r.status_code, body)
+
+    return together(h, n, one, lambda e: ("exception", repr(e)))
 
 
 def test_parallel_redemptions_one_winner(httpd_factory):
@@ -187,25 +197,12 @@ def test_store_full_codes_parallel(httpd_factory):
     and a code issued before the table filled up still redeems while it is full."""
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=20, OAuthASCodeLifetime=30))
     n = 40
-    barrier = threading.Barrier(n)
-    results = [None] * n
 
-    def worker(i):
-        s = session(h)
-        try:
-            barrier.wait(timeout=30)
-            r, verifier = authorize_fp1(h, s, with_verifier=True)
-            results[i] = (r.status_code, r.headers.get("Retry-After"),
-                          r.headers.get("Location"), verifier)
-        except Exception as e:
-            results[i] = (repr(e), None, None, None)
-            barrier.abort()
+    def one(s):
+        r, verifier = authorize_fp1(h, s, with_verifier=True)
+        return (r.status_code, r.headers.get("Retry-After"), r.headers.get("Location"), verifier)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = together(h, n, one, lambda e: (repr(e), None, None, None))
     issued = [r for r in results if r[0] == 302]
     full = [r for r in results if r[0] == 503]
     assert len(issued) + len(full) == n, [r[0] for r in results]

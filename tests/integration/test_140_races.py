@@ -9,6 +9,7 @@ import pytest
 
 from flow3 import (CLIENTS, RFC7636_CHALLENGE, Flow, basic, consent_form, read_response,
                    redirect_params, session, tls_connect)
+from common import run_parallel
 from oauth_conf import USERS, standard_conf
 
 CONF1 = ("conf1", CLIENTS["conf1"]["secret"])
@@ -95,6 +96,19 @@ MORE_WORKERS = {
 }
 
 
+def approve_together(h, forms):
+    """Each (user, consent form) of `forms` approved by its user on a session of its own, all
+    released together; returns the responses (none may be an exception)."""
+    def post(i):
+        user, form = forms[i]
+        return session(h).post(h.issuer + "/authorize", auth=(user, USERS[user]),
+                               data={"txn": form["txn"], "csrf": form["csrf"],
+                                     "decision": "allow"},
+                               allow_redirects=False, timeout=20)
+
+    return run_parallel(len(forms), post)
+
+
 @pytest.mark.parametrize("mpm,rounds", [("event", 5), ("prefork", 2)])
 def test_x01_parallel_redemptions(httpd_factory, mpm, rounds):
     h = httpd_factory(lambda h: standard_conf(h, extra=MORE_WORKERS[mpm]), mpm=mpm)
@@ -116,27 +130,7 @@ def test_x04_parallel_consent_posts(oas):
     f = Flow(oas)
     p = f.authz_params("conf1", challenge=RFC7636_CHALLENGE, state="x4")
     form = consent_form(f.authorize(p))
-    n = 20
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def post(i):
-        s = session(oas)
-        try:
-            barrier.wait(10)
-            results[i] = s.post(oas.issuer + "/authorize", auth=("alice", USERS["alice"]),
-                                data={"txn": form["txn"], "csrf": form["csrf"],
-                                      "decision": "allow"},
-                                allow_redirects=False, timeout=20)
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = approve_together(oas, [("alice", form)] * 20)
     codes = [r for r in results if r.status_code == 302]
     assert len(codes) == 1, [r.status_code for r in results]
     q = redirect_params(codes[0], "https://rp1.test/cb")
@@ -159,27 +153,7 @@ def test_x04_parallel_request_uri_approvals(oas):
         user = ("alice", "bob")[i % 2]
         r = f.authorize({"client_id": "conf1", "request_uri": ru}, user=user)
         forms.append((user, consent_form(r)))
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def post(i):
-        user, form = forms[i]
-        s = session(oas)
-        try:
-            barrier.wait(10)
-            results[i] = s.post(oas.issuer + "/authorize", auth=(user, USERS[user]),
-                                data={"txn": form["txn"], "csrf": form["csrf"],
-                                      "decision": "allow"},
-                                allow_redirects=False, timeout=20)
-        except Exception as e:
-            results[i] = e
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not [r for r in results if isinstance(r, Exception)], results
+    results = approve_together(oas, forms)
     statuses = [r.status_code for r in results]
     assert statuses.count(302) == 1, statuses
     assert statuses.count(400) == n - 1, statuses

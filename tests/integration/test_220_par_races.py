@@ -1,38 +1,15 @@
 """Pushed Authorization Requests under concurrency (issue 4: "exactly one code is ever
 issued for it, even under concurrent use"; SECURITY.md X group, P05)."""
 
-import threading
-
 import pytest
 
+from common import run_parallel
 from flow4 import Flow, Pkce, assert_error_page, consent_form, is_consent_page, location_query
 from oauth_conf import standard_conf
 
 
 def codes_issued(h):
     return h.error_log().count("OAS00141")
-
-
-def run_parallel(n, fn):
-    """Runs fn(i) in n threads released together; returns the results (or exceptions)."""
-    barrier = threading.Barrier(n)
-    out = [None] * n
-
-    def work(i):
-        try:
-            barrier.wait(10)
-            out[i] = fn(i)
-        except Exception as e:  # reported by the caller's assertions
-            out[i] = e
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    errors = [r for r in out if isinstance(r, Exception)]
-    assert not errors, errors[:3]
-    return out
 
 
 def split(results, h, base):

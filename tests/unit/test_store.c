@@ -14,6 +14,8 @@
 #define NS OAS_NS_TEST
 #define HOUR apr_time_from_sec(3600)
 
+#include "store_common.h"
+
 static apr_uint32_t free_chunks(apr_pool_t *p, oas_store_t *st)
 {
     apr_uint32_t n = 0;
@@ -48,48 +50,10 @@ static void test_basic(void **state)
     apr_pool_t *p = *state;
     oas_store_t *st = mkstore(p, 16, NULL);
     apr_time_t exp = apr_time_now() + HOUR;
-    char *v;
-    apr_size_t n;
-    static const char bkey[] = {'a', '\0', 'b'}; /* keys are bytes, not C strings */
 
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
-    assert_int_equal(oas_store_put(st, p, NS, "k", "v1", 2, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_int_equal(n, 2);
-    assert_string_equal(v, "v1");
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS); /* get keeps it */
-
-    /* put overwrites, longer then shorter */
-    assert_int_equal(oas_store_put(st, p, NS, "k", "a much longer value", 19, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "a much longer value");
-    assert_int_equal(oas_store_put(st, p, NS, "k", "s", 1, exp), APR_SUCCESS);
+    store_check_put_get(p, st, exp);
     assert_int_equal(live(st), 1);
-
-    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "s");
-    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_NOTFOUND);
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
-
-    /* empty value; take with pval NULL; del */
-    assert_int_equal(oas_store_put(st, p, NS, "e", "", 0, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, NS, "e", &v, &n), APR_SUCCESS);
-    assert_int_equal(n, 0);
-    assert_string_equal(v, "");
-    assert_int_equal(oas_store_take(st, p, NS, "e", NULL, NULL), APR_SUCCESS);
-    assert_int_equal(oas_store_put(st, p, NS, "d", "x", 1, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_del(st, p, NS, "d"), APR_SUCCESS);
-    assert_int_equal(oas_store_del(st, p, NS, "d"), APR_NOTFOUND);
-
-    assert_int_equal(st->put(st, p, NS, bkey, 3, "B", 1, exp), APR_SUCCESS);
-    assert_int_equal(st->get(st, p, NS, bkey, 1, &v, &n), APR_NOTFOUND);
-    assert_int_equal(st->get(st, p, NS, bkey, 3, &v, &n), APR_SUCCESS);
-
-    /* bad arguments */
-    assert_int_equal(st->put(st, p, 256, "k", 1, "v", 1, exp), APR_EINVAL);
-    assert_int_equal(st->put(st, p, NS, NULL, 1, "v", 1, exp), APR_EINVAL);
-    assert_int_equal(st->put(st, p, NS, "k", 1, NULL, 1, exp), APR_EINVAL);
-    assert_int_equal(st->get(st, NULL, NS, "k", 1, &v, &n), APR_EINVAL);
+    store_check_take_del(p, st, exp);
     assert_string_equal(st->name, "shm");
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
 }
@@ -97,40 +61,15 @@ static void test_basic(void **state)
 static void test_put_new(void **state)
 {
     apr_pool_t *p = *state;
-    oas_store_t *st = mkstore(p, 8, NULL);
-    apr_time_t exp = apr_time_now() + HOUR;
-    char *v;
-    apr_size_t n;
 
-    assert_int_equal(oas_store_put_new(st, p, NS, "k", "one", 3, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_put_new(st, p, NS, "k", "two", 3, exp), APR_EEXIST);
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "one"); /* the first writer wins, untouched */
-    assert_int_equal(oas_store_del(st, p, NS, "k"), APR_SUCCESS);
-    assert_int_equal(oas_store_put_new(st, p, NS, "k", "two", 3, exp), APR_SUCCESS);
-    /* an expired entry does not count as existing */
-    assert_int_equal(oas_store_put(st, p, NS, "old", "x", 1, apr_time_now() - 1), APR_SUCCESS);
-    assert_int_equal(oas_store_put_new(st, p, NS, "old", "y", 1, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, NS, "old", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "y");
+    store_check_put_new(p, mkstore(p, 8, NULL));
 }
 
 static void test_namespaces(void **state)
 {
     apr_pool_t *p = *state;
-    oas_store_t *st = mkstore(p, 8, NULL);
-    apr_time_t exp = apr_time_now() + HOUR;
-    char *v;
-    apr_size_t n;
 
-    assert_int_equal(oas_store_put(st, p, OAS_NS_CODE, "s3cret", "code", 4, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, OAS_NS_REQUEST_URI, "s3cret", &v, &n), APR_NOTFOUND);
-    assert_int_equal(oas_store_put_new(st, p, OAS_NS_REQUEST_URI, "s3cret", "par", 3, exp),
-                     APR_SUCCESS);
-    assert_int_equal(oas_store_take(st, p, OAS_NS_REQUEST_URI, "s3cret", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "par");
-    assert_int_equal(oas_store_get(st, p, OAS_NS_CODE, "s3cret", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "code");
+    store_check_namespaces(p, mkstore(p, 8, NULL));
 }
 
 static void test_expiry(void **state)
@@ -234,15 +173,6 @@ static void test_full(void **state)
     assert_string_equal(v, "again");
     assert_int_equal(live(st), 4);
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
-}
-
-static void fill(unsigned char *buf, apr_size_t len, unsigned int seed)
-{
-    apr_size_t i;
-    for (i = 0; i < len; i++) {
-        seed = seed * 1103515245u + 12345u;
-        buf[i] = (unsigned char)(seed >> 16);
-    }
 }
 
 static void test_large_values(void **state)
@@ -492,6 +422,20 @@ static void test_usage_after_wipe(void **state)
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
 }
 
+/* In a forked child (no cmocka asserts there): joins the parent's mutex in a pool of its
+ * own and takes it; NULL when either fails. */
+static apr_global_mutex_t *child_lock(apr_global_mutex_t *mutex, const char *lock)
+{
+    apr_global_mutex_t *m = mutex;
+    apr_pool_t *cp;
+
+    apr_pool_create(&cp, NULL);
+    if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
+        apr_global_mutex_lock(m) != APR_SUCCESS)
+        return NULL;
+    return m;
+}
+
 /* A holder that is alive but does not let go (a stopped child): other operations give up
  * after the lock timeout with APR_TIMEUP, change nothing, and work again once it lets go. */
 static void test_lock_timeout(void **state)
@@ -522,12 +466,9 @@ static void test_lock_timeout(void **state)
     assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
     assert_int_equal(pipe(pipefd), 0);
     if (apr_proc_fork(&kid, p) == APR_INCHILD) {
-        apr_global_mutex_t *m = mutex;
-        apr_pool_t *cp;
+        apr_global_mutex_t *m = child_lock(mutex, lock);
 
-        apr_pool_create(&cp, NULL);
-        if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
-            apr_global_mutex_lock(m) != APR_SUCCESS)
+        if (!m)
             _exit(2);
         if (write(pipefd[1], "L", 1) != 1) /* holding it */
             _exit(3);
@@ -585,12 +526,9 @@ static void test_holder_dies(void **state)
     assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
     if (apr_proc_fork(&kid, p) == APR_INCHILD) {
         apr_uint32_t one = 1;
-        apr_global_mutex_t *m = mutex;
-        apr_pool_t *cp;
+        apr_global_mutex_t *m = child_lock(mutex, lock);
 
-        apr_pool_create(&cp, NULL);
-        if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
-            apr_global_mutex_lock(m) != APR_SUCCESS)
+        if (!m)
             _exit(2);
         memcpy(base + BUSY_OFF, &one, sizeof(one));
         memset(base + HDR_SIZE, 0x5a, 16); /* the half-written part */

@@ -16,6 +16,8 @@
 #define NS OAS_NS_TEST
 #define HOUR apr_time_from_sec(3600)
 
+#include "store_common.h"
+
 typedef struct {
     const apr_dbd_driver_t *driver;
     apr_dbd_t *handle;
@@ -41,12 +43,30 @@ static void count_error(void *baton, const char *op, int rc, const char *msg)
     errors_seen++;
 }
 
+/* Prepares every statement of the store anew into the hash c->prepared (made by the caller;
+ * a store made on it sees the new ones); stops at the first failure and returns its code, 0
+ * when all are prepared. */
+static int prepare_all(conn_t *c, apr_pool_t *p)
+{
+    int i;
+    int rc;
+
+    for (i = 0; oas_dbd_statements[i].label; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        rc = apr_dbd_prepare(c->driver, p, c->handle, oas_dbd_statements[i].sql,
+                             oas_dbd_statements[i].label, &stmt);
+        if (rc)
+            return rc;
+        apr_hash_set(c->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
+    }
+    return 0;
+}
+
 /* A connection with the schema and every statement prepared, like mod_dbd gives. */
 static conn_t *mkconn(apr_pool_t *p, const char *params)
 {
     conn_t *c = apr_pcalloc(p, sizeof(*c));
     const char *err;
-    int i;
 
     assert_int_equal(apr_dbd_init(p), APR_SUCCESS);
     assert_int_equal(apr_dbd_get_driver(p, "sqlite3", &c->driver), APR_SUCCESS);
@@ -54,13 +74,7 @@ static conn_t *mkconn(apr_pool_t *p, const char *params)
     apr_pool_cleanup_register(p, c, close_conn, apr_pool_cleanup_null);
     assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_SUCCESS);
     c->prepared = apr_hash_make(p);
-    for (i = 0; oas_dbd_statements[i].label; i++) {
-        apr_dbd_prepared_t *stmt = NULL;
-        assert_int_equal(apr_dbd_prepare(c->driver, p, c->handle, oas_dbd_statements[i].sql,
-                                         oas_dbd_statements[i].label, &stmt),
-                         0);
-        apr_hash_set(c->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
-    }
+    assert_int_equal(prepare_all(c, p), 0);
     return c;
 }
 
@@ -92,82 +106,25 @@ static void test_basic(void **state)
     apr_pool_t *p = *state;
     oas_store_t *st = mkstore(p, mkconn(p, ":memory:"), NULL);
     apr_time_t exp = apr_time_now() + HOUR;
-    char *v;
-    apr_size_t n;
-    static const char bkey[] = {'a', '\0', 'b'};
 
     assert_string_equal(st->name, "dbd");
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
-    assert_int_equal(oas_store_put(st, p, NS, "k", "v1", 2, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_int_equal(n, 2);
-    assert_string_equal(v, "v1");
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_int_equal(oas_store_put(st, p, NS, "k", "a much longer value", 19, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "a much longer value");
-    assert_int_equal(oas_store_put(st, p, NS, "k", "s", 1, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "s");
-    assert_int_equal(oas_store_take(st, p, NS, "k", &v, &n), APR_NOTFOUND);
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
-
-    assert_int_equal(oas_store_put(st, p, NS, "e", "", 0, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, NS, "e", &v, &n), APR_SUCCESS);
-    assert_int_equal(n, 0);
-    assert_string_equal(v, "");
-    assert_int_equal(oas_store_take(st, p, NS, "e", NULL, NULL), APR_SUCCESS);
-    assert_int_equal(oas_store_put(st, p, NS, "d", "x", 1, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_del(st, p, NS, "d"), APR_SUCCESS);
-    assert_int_equal(oas_store_del(st, p, NS, "d"), APR_NOTFOUND);
-
-    assert_int_equal(st->put(st, p, NS, bkey, 3, "B", 1, exp), APR_SUCCESS);
-    assert_int_equal(st->get(st, p, NS, bkey, 1, &v, &n), APR_NOTFOUND);
-    assert_int_equal(st->get(st, p, NS, bkey, 3, &v, &n), APR_SUCCESS);
-
-    assert_int_equal(st->put(st, p, 256, "k", 1, "v", 1, exp), APR_EINVAL);
-    assert_int_equal(st->put(st, p, NS, NULL, 1, "v", 1, exp), APR_EINVAL);
-    assert_int_equal(st->put(st, p, NS, "k", 1, NULL, 1, exp), APR_EINVAL);
-    assert_int_equal(st->get(st, NULL, NS, "k", 1, &v, &n), APR_EINVAL);
+    store_check_put_get(p, st, exp);
+    store_check_take_del(p, st, exp);
     assert_int_equal(errors_seen, 0);
 }
 
 static void test_put_new(void **state)
 {
     apr_pool_t *p = *state;
-    oas_store_t *st = mkstore(p, mkconn(p, ":memory:"), NULL);
-    apr_time_t exp = apr_time_now() + HOUR;
-    char *v;
-    apr_size_t n;
 
-    assert_int_equal(oas_store_put_new(st, p, NS, "k", "one", 3, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_put_new(st, p, NS, "k", "two", 3, exp), APR_EEXIST);
-    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "one");
-    assert_int_equal(oas_store_del(st, p, NS, "k"), APR_SUCCESS);
-    assert_int_equal(oas_store_put_new(st, p, NS, "k", "two", 3, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_put(st, p, NS, "old", "x", 1, apr_time_now() - 1), APR_SUCCESS);
-    assert_int_equal(oas_store_put_new(st, p, NS, "old", "y", 1, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, NS, "old", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "y");
+    store_check_put_new(p, mkstore(p, mkconn(p, ":memory:"), NULL));
 }
 
 static void test_namespaces(void **state)
 {
     apr_pool_t *p = *state;
-    oas_store_t *st = mkstore(p, mkconn(p, ":memory:"), NULL);
-    apr_time_t exp = apr_time_now() + HOUR;
-    char *v;
-    apr_size_t n;
 
-    assert_int_equal(oas_store_put(st, p, OAS_NS_CODE, "s3cret", "code", 4, exp), APR_SUCCESS);
-    assert_int_equal(oas_store_get(st, p, OAS_NS_REQUEST_URI, "s3cret", &v, &n), APR_NOTFOUND);
-    assert_int_equal(oas_store_put_new(st, p, OAS_NS_REQUEST_URI, "s3cret", "par", 3, exp),
-                     APR_SUCCESS);
-    assert_int_equal(oas_store_take(st, p, OAS_NS_REQUEST_URI, "s3cret", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "par");
-    assert_int_equal(oas_store_get(st, p, OAS_NS_CODE, "s3cret", &v, &n), APR_SUCCESS);
-    assert_string_equal(v, "code");
+    store_check_namespaces(p, mkstore(p, mkconn(p, ":memory:"), NULL));
 }
 
 /* Expired rows are never returned, taken or deleted, and the purge removes them. */
@@ -202,15 +159,6 @@ static void test_expiry_and_purge(void **state)
     purge.last = 0;
     assert_int_equal(oas_store_put(st, p, NS, "new", "y", 1, apr_time_now() + HOUR), APR_SUCCESS);
     assert_int_equal(count_rows(p, c), 2);
-}
-
-static void fill(unsigned char *buf, apr_size_t len, unsigned int seed)
-{
-    apr_size_t i;
-    for (i = 0; i < len; i++) {
-        seed = seed * 1103515245u + 12345u;
-        buf[i] = (unsigned char)(seed >> 16);
-    }
 }
 
 /* Values are bytes: binary, NULs, invalid UTF-8 and large JSON round-trip exactly. */
@@ -305,7 +253,6 @@ static apr_status_t fake_recover(void *baton, const char *op, int rc, const char
     conn_t *c = baton;
     apr_pool_t *p = apr_hash_pool_get(c->prepared);
     int nrows;
-    int i;
 
     (void)op;
     (void)rc;
@@ -317,14 +264,7 @@ static apr_status_t fake_recover(void *baton, const char *op, int rc, const char
                       "CREATE TABLE IF NOT EXISTS oauth_as_store (k CHAR(64) PRIMARY KEY, "
                       "v TEXT NOT NULL, exp BIGINT NOT NULL)"))
         return APR_EGENERAL;
-    for (i = 0; oas_dbd_statements[i].label; i++) {
-        apr_dbd_prepared_t *stmt = NULL;
-        if (apr_dbd_prepare(c->driver, p, c->handle, oas_dbd_statements[i].sql,
-                            oas_dbd_statements[i].label, &stmt))
-            return APR_EGENERAL;
-        apr_hash_set(c->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
-    }
-    return APR_SUCCESS;
+    return prepare_all(c, p) ? APR_EGENERAL : APR_SUCCESS;
 }
 
 static oas_store_t *mkstore_recover(apr_pool_t *p, conn_t *c)
@@ -428,12 +368,7 @@ static void *APR_THREAD_FUNC race_thread(apr_thread_t *t, void *data)
     apr_pool_cleanup_register(rc->p, c, close_conn, apr_pool_cleanup_null);
     apr_dbd_query(c->driver, c->handle, &i, "PRAGMA busy_timeout = 10000");
     c->prepared = apr_hash_make(rc->p);
-    for (i = 0; oas_dbd_statements[i].label; i++) {
-        apr_dbd_prepared_t *stmt = NULL;
-        apr_dbd_prepare(c->driver, rc->p, c->handle, oas_dbd_statements[i].sql,
-                        oas_dbd_statements[i].label, &stmt);
-        apr_hash_set(c->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
-    }
+    (void)prepare_all(c, rc->p); /* a missing statement makes the store refuse: counted below */
     if (oas_dbd_store_make(&st, rc->p, c->driver, c->handle, c->prepared, NULL, NULL, NULL)) {
         apr_atomic_inc32(rc->errors);
         return NULL;
