@@ -419,6 +419,34 @@ static int key_bad(int ns, const char *key, apr_size_t klen)
     return ns < 0 || ns > 255 || (key == NULL && klen > 0);
 }
 
+/* Outside the lock: bring the lines a lookup will read into the cache - the bucket, the first
+ * entries of its chain and the first chunk of each, and for a put the slots the reclaim step
+ * looks at - so that the walk under the lock does not wait for memory: in a large table they
+ * are cold, and every miss under the lock is a wait for every other worker. Relaxed reads of
+ * a table others may be changing: hints only, every index is checked, nothing is used. */
+#define PREFETCH_CHAIN 4
+static void table_prefetch(const shm_ctx_t *c, const unsigned char *digest, int put)
+{
+    apr_uint32_t idx = __atomic_load_n(&c->buckets[bucket_of(c, digest)], __ATOMIC_RELAXED);
+    apr_uint32_t i, k;
+
+    for (i = 0; i < PREFETCH_CHAIN && idx < c->cap; i++) {
+        const shm_entry_t *e = &c->entries[idx];
+        k = __atomic_load_n(&e->chunk, __ATOMIC_RELAXED);
+        if (k < c->nchunks) {
+            __builtin_prefetch(&c->chunk_next[k]);
+            __builtin_prefetch(c->chunks + (apr_size_t)k * OAS_SHM_CHUNK_SIZE);
+            __builtin_prefetch(c->chunks + (apr_size_t)k * OAS_SHM_CHUNK_SIZE + 64);
+        }
+        idx = __atomic_load_n(&e->next, __ATOMIC_RELAXED);
+    }
+    if (put) {
+        k = __atomic_load_n(&c->hdr->cursor, __ATOMIC_RELAXED) % c->cap;
+        for (i = 0; i < RECLAIM_STEP && k + i < c->cap; i++)
+            __builtin_prefetch(&c->entries[k + i]);
+    }
+}
+
 /* ---- oas_store_t methods ---- */
 
 static apr_status_t shm_store(shm_ctx_t *c, int ns, const char *key, apr_size_t klen,
@@ -441,6 +469,7 @@ static apr_status_t shm_store(shm_ctx_t *c, int ns, const char *key, apr_size_t 
         return APR_ENOSPC;
     if ((rv = key_digest(d, c, ns, key, klen)) != APR_SUCCESS)
         return rv;
+    table_prefetch(c, d, 1);
     if ((rv = table_lock(c)) != APR_SUCCESS)
         return rv;
     now = apr_time_now();
@@ -521,6 +550,7 @@ static apr_status_t shm_fetch(oas_store_t *st, apr_pool_t *p, int ns, const char
         return APR_EINVAL;
     if ((rv = key_digest(d, c, ns, key, klen)) != APR_SUCCESS)
         return rv;
+    table_prefetch(c, d, 0);
     if ((rv = table_lock(c)) != APR_SUCCESS)
         return rv;
     rv = table_find(&link, c, d, apr_time_now());
