@@ -420,8 +420,8 @@ static int key_bad(int ns, const char *key, apr_size_t klen)
 }
 
 /* Outside the lock: bring the lines a lookup will read into the cache - the bucket, the first
- * entries of its chain and the first chunk of each, and for a put the slots the reclaim step
- * looks at - so that the walk under the lock does not wait for memory: in a large table they
+ * entries of its chain and the first chunk of each, and for a put the free slot and chunk it
+ * would take and the slots the reclaim step looks at - so that the walk under the lock does not wait for memory: in a large table they
  * are cold, and every miss under the lock is a wait for every other worker. Relaxed reads of
  * a table others may be changing: hints only, every index is checked, nothing is used. */
 #define PREFETCH_CHAIN 4
@@ -441,6 +441,13 @@ static void table_prefetch(const shm_ctx_t *c, const unsigned char *digest, int 
         idx = __atomic_load_n(&e->next, __ATOMIC_RELAXED);
     }
     if (put) {
+        /* the slot and the first chunk a new entry would take */
+        if ((idx = __atomic_load_n(&c->hdr->free_entry, __ATOMIC_RELAXED)) < c->cap)
+            __builtin_prefetch(&c->entries[idx], 1);
+        if ((k = __atomic_load_n(&c->hdr->free_chunk, __ATOMIC_RELAXED)) < c->nchunks) {
+            __builtin_prefetch(&c->chunk_next[k], 1);
+            __builtin_prefetch(c->chunks + (apr_size_t)k * OAS_SHM_CHUNK_SIZE, 1);
+        }
         k = __atomic_load_n(&c->hdr->cursor, __ATOMIC_RELAXED) % c->cap;
         for (i = 0; i < RECLAIM_STEP && k + i < c->cap; i++)
             __builtin_prefetch(&c->entries[k + i]);
