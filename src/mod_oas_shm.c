@@ -16,6 +16,7 @@ typedef struct {
     apr_shm_t *shm;
     apr_global_mutex_t *mutex;
     apr_uint32_t entries;
+    int own_lock; /* the mechanism is pthread: the store uses the lock in its segment */
 } oas_shm_retained_t;
 
 /* Set in post_config (parent) and again in child_init; read-only at request time (P8). */
@@ -36,6 +37,16 @@ apr_status_t oas_mod_shm_pre_config(apr_pool_t *pconf)
 }
 
 /* A new anonymous segment in the process pool, formatted for `entries`. */
+static apr_status_t shm_attach(oas_shm_retained_t *ret, apr_pool_t *p,
+                               apr_global_mutex_t *mutex)
+{
+    void *base = apr_shm_baseaddr_get(ret->shm);
+    apr_size_t size = apr_shm_size_get(ret->shm);
+
+    return ret->own_lock ? oas_shm_store_attach_own_lock(&shm_store, p, base, size)
+                         : oas_shm_store_attach(&shm_store, p, base, size, mutex);
+}
+
 static apr_status_t shm_create(oas_shm_retained_t *ret, server_rec *s, apr_uint32_t entries)
 {
     apr_size_t size = oas_shm_store_size_needed(entries);
@@ -97,6 +108,12 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
                          "cannot create the global mutex %s", OAS_MUTEX_TYPE);
             return rv;
         }
+        /* `Mutex pthread|default oauth-as-store` (or none): APR's robust pthread mutex is a
+         * priority-inheritance futex that convoys a busy threaded server; the store uses
+         * its own lock in the segment instead (robust, timed, no priority inheritance,
+         * src/oas_shm_lock.h). Any other mechanism is APR's global mutex as configured.
+         * The APR mutex is created either way, so the directive is checked as before. */
+        ret->own_lock = strcmp(apr_global_mutex_name(ret->mutex), "pthread") == 0;
     }
 
     /* 2. the segment: reused with its contents unless the capacity changed */
@@ -110,8 +127,7 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
         return rv;
 
     /* 3. attach in the parent; a segment left by another build of the module is replaced */
-    rv = oas_shm_store_attach(&shm_store, pconf, apr_shm_baseaddr_get(ret->shm),
-                              apr_shm_size_get(ret->shm), ret->mutex);
+    rv = shm_attach(ret, pconf, ret->mutex);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, rv, s, OAS_LOGNO(01006)
                      "retained store has an unknown layout: store re-created, "
@@ -119,8 +135,7 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
         shm_drop(ret);
         if ((rv = shm_create(ret, s, entries)) != APR_SUCCESS)
             return rv;
-        rv = oas_shm_store_attach(&shm_store, pconf, apr_shm_baseaddr_get(ret->shm),
-                                  apr_shm_size_get(ret->shm), ret->mutex);
+        rv = shm_attach(ret, pconf, ret->mutex);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01007)
                          "cannot attach the shared-memory store");
@@ -133,8 +148,10 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
     oas_shm_store_stats(shm_store, NULL, NULL, &bpe);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(01008)
                  "shared-memory store: %u entries, %" APR_SIZE_T_FMT " bytes per entry, "
-                 "%" APR_SIZE_T_FMT " bytes in all", entries, bpe,
-                 apr_shm_size_get(ret->shm));
+                 "%" APR_SIZE_T_FMT " bytes in all, lock: %s", entries, bpe,
+                 apr_shm_size_get(ret->shm),
+                 ret->own_lock ? "in the segment (robust, no priority inheritance)"
+                               : apr_global_mutex_name(ret->mutex));
     return APR_SUCCESS;
 }
 
@@ -146,6 +163,14 @@ apr_status_t oas_mod_shm_child_init(apr_pool_t *pchild, server_rec *s)
 
     if (!shm_store || !ret || !ret->shm || !ret->mutex)
         return APR_SUCCESS; /* no issuer uses the store in this generation */
+    if (ret->own_lock) {
+        /* nothing to re-open: the lock is in the inherited mapping of the segment */
+        rv = shm_attach(ret, pchild, NULL);
+        if (rv != APR_SUCCESS)
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01010)
+                         "cannot attach the shared-memory store in this child");
+        return rv;
+    }
     mutex = ret->mutex;
     rv = apr_global_mutex_child_init(&mutex, apr_global_mutex_lockfile(mutex), pchild);
     if (rv != APR_SUCCESS) {
@@ -155,8 +180,7 @@ apr_status_t oas_mod_shm_child_init(apr_pool_t *pchild, server_rec *s)
         return rv;
     }
     /* the child's own mutex handle (file locks are per open file) goes into its store */
-    rv = oas_shm_store_attach(&shm_store, pchild, apr_shm_baseaddr_get(ret->shm),
-                              apr_shm_size_get(ret->shm), mutex);
+    rv = shm_attach(ret, pchild, mutex);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01010)
                      "cannot attach the shared-memory store in this child");
