@@ -16,7 +16,10 @@ typedef struct {
     apr_shm_t *shm;
     apr_global_mutex_t *mutex;
     apr_uint32_t entries;
-    int own_lock; /* the mechanism is pthread: the store uses the lock in its segment */
+    /* the mechanism is pthread: the store uses the lock in its segment. Fits in what was
+     * padding, so a block retained by an older build (graceful restart into this one) reads
+     * 0 here and keeps APR's mutex until a full restart. */
+    int own_lock;
 } oas_shm_retained_t;
 
 /* Set in post_config (parent) and again in child_init; read-only at request time (P8). */
