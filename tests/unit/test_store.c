@@ -2,6 +2,7 @@
  * single-use `take` raced by forked processes and by threads. */
 #include "unit.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include <apr_atomic.h>
@@ -655,6 +656,52 @@ static void test_holder_dies_own_lock(void **state)
     apr_shm_destroy(shm);
 }
 
+/* The lock's slot made not recoverable (a recovered mutex released without being made
+ * consistent): the next operation moves to a spare slot, and since nothing is known about
+ * the table then, wipes it; the store works normally afterwards. */
+static void test_own_lock_not_recoverable(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t sz = oas_shm_store_size_needed(8);
+    apr_time_t exp = apr_time_now() + HOUR;
+    apr_shm_t *shm;
+    apr_proc_t kid;
+    oas_store_t *st;
+    oas_shm_lock_t *lk;
+    oas_shm_usage_t u;
+    unsigned char *base;
+    apr_exit_why_e why;
+    int code = -1;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(apr_shm_create(&shm, sz, NULL, p), APR_SUCCESS);
+    base = apr_shm_baseaddr_get(shm);
+    lk = (oas_shm_lock_t *)(base + LOCK_OFF);
+    assert_int_equal(oas_shm_store_format(base, sz, 8), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach_own_lock(&st, p, base, sz), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    if (apr_proc_fork(&kid, p) == APR_INCHILD) {
+        int rec;
+        _exit(oas_shm_lock_acquire(lk, apr_time_from_sec(5), &rec) == APR_SUCCESS ? 0 : 2);
+    }
+    assert_int_equal(apr_proc_wait(&kid, &code, &why, APR_WAIT), APR_CHILD_DONE);
+    assert_int_equal(code, 0);
+    assert_int_equal(pthread_mutex_lock(&lk->slot[0].m), EOWNERDEAD);
+    assert_int_equal(pthread_mutex_unlock(&lk->slot[0].m), 0); /* not made consistent */
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(lk->current, 1);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.resets, 1);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.resets, 1); /* the spare slot is an ordinary lock: no more wipes */
+    assert_int_equal(lk->current, 1);
+    apr_shm_destroy(shm);
+}
+
 /* ---- races: exactly one take wins per key ---- */
 
 #define RACERS 8
@@ -859,7 +906,7 @@ int main(void)
         UNIT_TEST(test_race_threads), UNIT_TEST(test_usage),
         UNIT_TEST(test_usage_after_wipe), UNIT_TEST(test_lock_timeout),
         UNIT_TEST(test_holder_dies_own_lock), UNIT_TEST(test_race_processes_own_lock),
-        UNIT_TEST(test_race_threads_own_lock),
+        UNIT_TEST(test_race_threads_own_lock), UNIT_TEST(test_own_lock_not_recoverable),
     };
     return UNIT_RUN(tests);
 }
