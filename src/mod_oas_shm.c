@@ -39,7 +39,7 @@ apr_status_t oas_mod_shm_pre_config(apr_pool_t *pconf)
     return ap_mutex_register(pconf, OAS_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
 }
 
-/* A new anonymous segment in the process pool, formatted for `entries`. */
+/* Attaches this process's store to the retained segment, with the lock chosen at start. */
 static apr_status_t shm_attach(oas_shm_retained_t *ret, apr_pool_t *p,
                                apr_global_mutex_t *mutex)
 {
@@ -50,6 +50,7 @@ static apr_status_t shm_attach(oas_shm_retained_t *ret, apr_pool_t *p,
                          : oas_shm_store_attach(&shm_store, p, base, size, mutex);
 }
 
+/* A new anonymous segment in the process pool, formatted for `entries`. */
 static apr_status_t shm_create(oas_shm_retained_t *ret, server_rec *s, apr_uint32_t entries)
 {
     apr_size_t size = oas_shm_store_size_needed(entries);

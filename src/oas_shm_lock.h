@@ -52,7 +52,8 @@ typedef struct {
  * @return APR_SUCCESS, or the pthread error (an APR status) of the attribute calls */
 apr_status_t oas_shm_lock_init(oas_shm_lock_t *l);
 
-/** False when *l was never initialised by this build's layout or every slot is spent. */
+/** False when every slot is spent (or oas_shm_lock_init failed): the region must be made
+ * again. */
 int oas_shm_lock_usable(const oas_shm_lock_t *l);
 
 /** Take the lock.
