@@ -81,7 +81,7 @@ FUZZ_SRC_jws   := src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_jsonr.c s
 FUZZ_SRC_tmpl  := src/oas_html.c
 FUZZ_SRC_grant := src/oas_token.c src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_jsonr.c src/oas_jsonw.c src/oas_util.c \
                   src/oas_authz.c src/oas_conf.c src/oas_pkce.c
-FUZZ_SRC_shm   := src/oas_store_shm.c src/oas_util.c
+FUZZ_SRC_shm   := src/oas_store_shm.c src/oas_shm_lock.c src/oas_util.c
 FUZZ_SRC_uri   := src/oas_uri.c src/oas_authz.c src/oas_form.c src/oas_conf.c src/oas_pkce.c \
                   src/oas_util.c
 

@@ -16,6 +16,10 @@ typedef struct {
     apr_shm_t *shm;
     apr_global_mutex_t *mutex;
     apr_uint32_t entries;
+    /* the mechanism is pthread: the store uses the lock in its segment. Fits in what was
+     * padding, so a block retained by an older build (graceful restart into this one) reads
+     * 0 here and keeps APR's mutex until a full restart. */
+    int own_lock;
 } oas_shm_retained_t;
 
 /* Set in post_config (parent) and again in child_init; read-only at request time (P8). */
@@ -33,6 +37,17 @@ static apr_status_t shm_store_forget(void *data)
 apr_status_t oas_mod_shm_pre_config(apr_pool_t *pconf)
 {
     return ap_mutex_register(pconf, OAS_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+/* Attaches this process's store to the retained segment, with the lock chosen at start. */
+static apr_status_t shm_attach(oas_shm_retained_t *ret, apr_pool_t *p,
+                               apr_global_mutex_t *mutex)
+{
+    void *base = apr_shm_baseaddr_get(ret->shm);
+    apr_size_t size = apr_shm_size_get(ret->shm);
+
+    return ret->own_lock ? oas_shm_store_attach_own_lock(&shm_store, p, base, size)
+                         : oas_shm_store_attach(&shm_store, p, base, size, mutex);
 }
 
 /* A new anonymous segment in the process pool, formatted for `entries`. */
@@ -97,6 +112,12 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
                          "cannot create the global mutex %s", OAS_MUTEX_TYPE);
             return rv;
         }
+        /* `Mutex pthread|default oauth-as-store` (or none): APR's robust pthread mutex is a
+         * priority-inheritance futex that convoys a busy threaded server; the store uses
+         * its own lock in the segment instead (robust, timed, no priority inheritance,
+         * src/oas_shm_lock.h). Any other mechanism is APR's global mutex as configured.
+         * The APR mutex is created either way, so the directive is checked as before. */
+        ret->own_lock = strcmp(apr_global_mutex_name(ret->mutex), "pthread") == 0;
     }
 
     /* 2. the segment: reused with its contents unless the capacity changed */
@@ -110,8 +131,7 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
         return rv;
 
     /* 3. attach in the parent; a segment left by another build of the module is replaced */
-    rv = oas_shm_store_attach(&shm_store, pconf, apr_shm_baseaddr_get(ret->shm),
-                              apr_shm_size_get(ret->shm), ret->mutex);
+    rv = shm_attach(ret, pconf, ret->mutex);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, rv, s, OAS_LOGNO(01006)
                      "retained store has an unknown layout: store re-created, "
@@ -119,8 +139,7 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
         shm_drop(ret);
         if ((rv = shm_create(ret, s, entries)) != APR_SUCCESS)
             return rv;
-        rv = oas_shm_store_attach(&shm_store, pconf, apr_shm_baseaddr_get(ret->shm),
-                                  apr_shm_size_get(ret->shm), ret->mutex);
+        rv = shm_attach(ret, pconf, ret->mutex);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01007)
                          "cannot attach the shared-memory store");
@@ -133,8 +152,10 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
     oas_shm_store_stats(shm_store, NULL, NULL, &bpe);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(01008)
                  "shared-memory store: %u entries, %" APR_SIZE_T_FMT " bytes per entry, "
-                 "%" APR_SIZE_T_FMT " bytes in all", entries, bpe,
-                 apr_shm_size_get(ret->shm));
+                 "%" APR_SIZE_T_FMT " bytes in all, lock: %s", entries, bpe,
+                 apr_shm_size_get(ret->shm),
+                 ret->own_lock ? "in the segment (robust, no priority inheritance)"
+                               : apr_global_mutex_name(ret->mutex));
     return APR_SUCCESS;
 }
 
@@ -146,6 +167,14 @@ apr_status_t oas_mod_shm_child_init(apr_pool_t *pchild, server_rec *s)
 
     if (!shm_store || !ret || !ret->shm || !ret->mutex)
         return APR_SUCCESS; /* no issuer uses the store in this generation */
+    if (ret->own_lock) {
+        /* nothing to re-open: the lock is in the inherited mapping of the segment */
+        rv = shm_attach(ret, pchild, NULL);
+        if (rv != APR_SUCCESS)
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01010)
+                         "cannot attach the shared-memory store in this child");
+        return rv;
+    }
     mutex = ret->mutex;
     rv = apr_global_mutex_child_init(&mutex, apr_global_mutex_lockfile(mutex), pchild);
     if (rv != APR_SUCCESS) {
@@ -155,8 +184,7 @@ apr_status_t oas_mod_shm_child_init(apr_pool_t *pchild, server_rec *s)
         return rv;
     }
     /* the child's own mutex handle (file locks are per open file) goes into its store */
-    rv = oas_shm_store_attach(&shm_store, pchild, apr_shm_baseaddr_get(ret->shm),
-                              apr_shm_size_get(ret->shm), mutex);
+    rv = shm_attach(ret, pchild, mutex);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01010)
                      "cannot attach the shared-memory store in this child");

@@ -5,13 +5,15 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "oas_shm_lock.h"
 #include "oas_store_shm.h"
 #include "oas_util.h"
 
 #define SHM_MAGIC 0x5353414fu /* "OASS" */
-#define SHM_VERSION 1u
+#define SHM_VERSION 2u /* 2: the lock of our own in the header */
 #define NIL 0xffffffffu
 #define SALT_LEN 32
 #define SWEEP_MAX 256 /* entries looked at per put that finds the table full */
@@ -40,7 +42,13 @@ typedef struct {
     apr_uint32_t cursor; /* where the next sweep starts */
     apr_uint32_t resets; /* times a damaged table was wiped */
     apr_uint32_t reserved2;
+    unsigned char pad[32]; /* the lock starts on its own cache line (offset 128) */
+
+    oas_shm_lock_t lock; /* initialised at format time; used when attached with it */
 } shm_hdr_t;
+
+/* the lock on a cache line of its own when the region is (as apr_shm's) page-aligned */
+typedef char shm_hdr_lock_offset_check[offsetof(shm_hdr_t, lock) == 128 ? 1 : -1];
 
 typedef struct {
     unsigned char digest[OAS_SHA256_LEN]; /* SHA-256(salt || ns || key) */
@@ -65,6 +73,7 @@ typedef struct {
     apr_uint32_t *chunk_next;
     unsigned char *chunks;
     apr_global_mutex_t *mutex;
+    oas_shm_lock_t *own_lock; /* the lock in the header, or NULL (then mutex, if any) */
     apr_interval_time_t lock_timeout;
     apr_uint32_t cap;
     apr_uint32_t nchunks;
@@ -383,8 +392,18 @@ static void value_read(char *out, const shm_ctx_t *c, const shm_entry_t *e)
 static apr_status_t table_lock(shm_ctx_t *c)
 {
     apr_status_t rv;
+    int recovered = 0;
 
-    if (c->mutex) {
+    if (c->own_lock) {
+        /* EOWNERDEAD is left to the busy flag below (a holder that died outside an update
+         * left the table whole); a lock moved to a spare slot says nothing: wipe */
+        rv = oas_shm_lock_acquire(c->own_lock, c->lock_timeout, &recovered);
+        if (rv != APR_SUCCESS)
+            return rv;
+        if (recovered & OAS_SHM_LOCK_MOVED)
+            table_damaged(c);
+    }
+    else if (c->mutex) {
         rv = apr_global_mutex_timedlock(c->mutex, c->lock_timeout);
         if (rv == APR_ENOTIMPL)
             rv = apr_global_mutex_lock(c->mutex);
@@ -401,7 +420,9 @@ static apr_status_t table_lock(shm_ctx_t *c)
 static void table_unlock(shm_ctx_t *c)
 {
     c->hdr->busy = 0;
-    if (c->mutex)
+    if (c->own_lock)
+        oas_shm_lock_release(c->own_lock);
+    else if (c->mutex)
         apr_global_mutex_unlock(c->mutex);
 }
 
@@ -627,6 +648,8 @@ apr_status_t oas_shm_store_format(void *base, apr_size_t size, apr_uint32_t entr
     ERR_clear_error();
     if (RAND_bytes(h->salt, SALT_LEN) != 1)
         return APR_EGENERAL;
+    if (oas_shm_lock_init(&h->lock) != 0)
+        return APR_EGENERAL;
     h->version = SHM_VERSION;
     h->capacity = entries;
     h->nchunks = l.nchunks;
@@ -639,8 +662,8 @@ apr_status_t oas_shm_store_format(void *base, apr_size_t size, apr_uint32_t entr
     return APR_SUCCESS;
 }
 
-apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, apr_size_t size,
-                                  apr_global_mutex_t *mutex)
+static apr_status_t store_attach(oas_store_t **pst, apr_pool_t *p, void *base, apr_size_t size,
+                                 apr_global_mutex_t *mutex, int own_lock)
 {
     const shm_hdr_t *h = base;
     shm_layout_t l;
@@ -654,10 +677,13 @@ apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, 
         h->size != l.total || l.total > size || h->nchunks != l.nchunks ||
         h->chunk_size != OAS_SHM_CHUNK_SIZE)
         return APR_EINVAL;
+    if (own_lock && !oas_shm_lock_usable(&h->lock))
+        return APR_EINVAL; /* every slot spent: the region must be made again */
     c = apr_pcalloc(p, sizeof(*c));
     ctx_map(c, base, &l, h->capacity);
     memcpy(c->salt, h->salt, SALT_LEN);
-    c->mutex = mutex;
+    c->mutex = own_lock ? NULL : mutex;
+    c->own_lock = own_lock ? &c->hdr->lock : NULL;
     c->lock_timeout = OAS_SHM_LOCK_TIMEOUT;
     st = apr_pcalloc(p, sizeof(*st));
     st->name = "shm";
@@ -669,6 +695,18 @@ apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, 
     st->del = shm_del;
     *pst = st;
     return APR_SUCCESS;
+}
+
+apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, apr_size_t size,
+                                  apr_global_mutex_t *mutex)
+{
+    return store_attach(pst, p, base, size, mutex, 0);
+}
+
+apr_status_t oas_shm_store_attach_own_lock(oas_store_t **pst, apr_pool_t *p, void *base,
+                                           apr_size_t size)
+{
+    return store_attach(pst, p, base, size, NULL, 1);
 }
 
 void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capacity,

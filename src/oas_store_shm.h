@@ -28,11 +28,20 @@ apr_status_t oas_shm_store_format(void *base, apr_size_t size, apr_uint32_t entr
 /** Attach to a formatted region and return a store implementing oas_store.h.
  * @param pst    the store, allocated in p; usable from every thread of this process
  * @param p      lifetime of the store object (not of the region)
- * @param mutex  guards the table across processes and threads; NULL only when a single
- *               thread of a single process uses the region (unit tests)
+ * @param mutex  guards the table across processes and threads (an APR global mutex, e.g.
+ *               `Mutex fcntl`); NULL only when a single thread of a single process uses
+ *               the region (unit tests)
  * @return APR_EINVAL when the header is not ours (magic, version, sizes) */
 apr_status_t oas_shm_store_attach(oas_store_t **pst, apr_pool_t *p, void *base, apr_size_t size,
                                   apr_global_mutex_t *mutex);
+
+/** As oas_shm_store_attach, but the table is guarded by the lock kept inside the region
+ * (oas_shm_lock.h: process-shared, robust, no priority inheritance, timed), which every
+ * process and thread attached this way shares; no APR mutex is involved.
+ * @return APR_EINVAL as oas_shm_store_attach, and when the region's lock is spent (every
+ *         slot not recoverable: the region must be formatted again) */
+apr_status_t oas_shm_store_attach_own_lock(oas_store_t **pst, apr_pool_t *p, void *base,
+                                           apr_size_t size);
 
 /** Occupancy for log lines and benchmarks: live entries (expired ones not yet reclaimed
  * included), capacity, and region bytes per entry of capacity. Any out-param may be NULL. */

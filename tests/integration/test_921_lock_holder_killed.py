@@ -5,8 +5,9 @@ the table marked busy (src/oas_store_shm.c), PAR requests are sent until one of 
 there, gdb keeps that child stopped for HOLD seconds — every store operation of the other
 child queues behind the lock meanwhile — and then kills it (SIGKILL). Expected:
 
-- the waiting requests proceed as soon as the holder is dead (robust pthread mutex:
-  EOWNERDEAD recovered by APR; fcntl: the kernel drops the dead process's lock): none waits
+- the waiting requests proceed as soon as the holder is dead (default: the store's own
+  robust pthread mutex in the segment, EOWNERDEAD recovered by src/oas_shm_lock.c; fcntl:
+  APR's mutex, the kernel drops the dead process's lock): none waits
   longer than HOLD + 5 s, none gets a 5xx;
 - the next holder finds `busy` set and wipes the table instead of trusting a half-written
   slot: codes issued before answer invalid_grant (pinned; losing short-lived codes beats
@@ -15,6 +16,7 @@ child queues behind the lock meanwhile — and then kills it (SIGKILL). Expected
 """
 
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -50,6 +52,11 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     assert shutil.which("gdb"), "gdb is needed (tools/deps.sh installs it)"
     extra = f"Mutex {mutex} oauth-as-store\n" if mutex else ""
     h = httpd_factory(lambda h: standard_conf(h, extra=extra))
+    # which lock is under test: the store's own lock in the segment by default (pthread),
+    # APR's global mutex for any other mechanism (src/mod_oas_shm.c)
+    want = "lock: fcntl" if mutex == "fcntl" else "lock: in the segment"
+    started = re.findall(r"OAS01008[^\n]*", h.error_log())
+    assert started and all(want in x for x in started), started
     s = session(h)
     live = [get_code(h, sess=s)[:2] for _ in range(5)]
     target = h.children()[0]

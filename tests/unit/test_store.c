@@ -2,6 +2,7 @@
  * single-use `take` raced by forked processes and by threads. */
 #include "unit.h"
 
+#include <errno.h>
 #include <unistd.h>
 
 #include <apr_atomic.h>
@@ -9,6 +10,7 @@
 #include <apr_shm.h>
 #include <apr_thread_proc.h>
 
+#include "oas_shm_lock.h"
 #include "oas_store_shm.h"
 
 #define NS OAS_NS_TEST
@@ -288,9 +290,11 @@ static void test_attach_rejects(void **state)
     assert_int_equal(oas_shm_store_attach(&st, p, base, sz, NULL), APR_EINVAL);
 }
 
-/* White box: the header is 96 bytes and `busy` sits at offset 64 (after the salt). */
-#define HDR_SIZE 96
+/* White box: the header is 448 bytes, `busy` sits at offset 64 (after the salt) and the
+ * store's own lock (oas_shm_lock_t) at offset 128. */
+#define HDR_SIZE (128 + sizeof(oas_shm_lock_t))
 #define BUSY_OFF 64
+#define LOCK_OFF 128
 
 static void test_damage(void **state)
 {
@@ -544,6 +548,98 @@ static void test_holder_dies(void **state)
     apr_shm_destroy(shm);
 }
 
+/* The same with the lock kept in the segment: a forked child takes it, marks the table busy,
+ * half-writes and dies. The next operation gets EOWNERDEAD (recovered), sees busy and
+ * wipes the table; the lock works normally afterwards. */
+static void test_holder_dies_own_lock(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t sz = oas_shm_store_size_needed(8);
+    apr_time_t exp = apr_time_now() + HOUR;
+    apr_shm_t *shm;
+    apr_proc_t kid;
+    oas_store_t *st;
+    oas_shm_lock_t *lk;
+    unsigned char *base;
+    apr_exit_why_e why;
+    int code = -1;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(apr_shm_create(&shm, sz, NULL, p), APR_SUCCESS);
+    base = apr_shm_baseaddr_get(shm);
+    lk = (oas_shm_lock_t *)(base + LOCK_OFF);
+    assert_int_equal(oas_shm_store_format(base, sz, 8), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach_own_lock(&st, p, base, sz), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(lk->recoveries, 0);
+    if (apr_proc_fork(&kid, p) == APR_INCHILD) {
+        apr_uint32_t one = 1;
+        int rec;
+
+        if (oas_shm_lock_acquire(lk, apr_time_from_sec(5), &rec) != APR_SUCCESS)
+            _exit(2);
+        memcpy(base + BUSY_OFF, &one, sizeof(one));
+        memset(base + HDR_SIZE, 0x5a, 16); /* the half-written part */
+        _exit(0);
+    }
+    assert_int_equal(apr_proc_wait(&kid, &code, &why, APR_WAIT), APR_CHILD_DONE);
+    assert_int_equal(code, 0);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(lk->recoveries, 1);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_int_equal(lk->recoveries, 1);
+    apr_shm_destroy(shm);
+}
+
+/* The lock's slot made not recoverable (a recovered mutex released without being made
+ * consistent): the next operation moves to a spare slot, and since nothing is known about
+ * the table then, wipes it; the store works normally afterwards. */
+static void test_own_lock_not_recoverable(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t sz = oas_shm_store_size_needed(8);
+    apr_time_t exp = apr_time_now() + HOUR;
+    apr_shm_t *shm;
+    apr_proc_t kid;
+    oas_store_t *st;
+    oas_shm_lock_t *lk;
+    oas_shm_usage_t u;
+    unsigned char *base;
+    apr_exit_why_e why;
+    int code = -1;
+    char *v;
+    apr_size_t n;
+
+    assert_int_equal(apr_shm_create(&shm, sz, NULL, p), APR_SUCCESS);
+    base = apr_shm_baseaddr_get(shm);
+    lk = (oas_shm_lock_t *)(base + LOCK_OFF);
+    assert_int_equal(oas_shm_store_format(base, sz, 8), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach_own_lock(&st, p, base, sz), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    if (apr_proc_fork(&kid, p) == APR_INCHILD) {
+        int rec;
+        _exit(oas_shm_lock_acquire(lk, apr_time_from_sec(5), &rec) == APR_SUCCESS ? 0 : 2);
+    }
+    assert_int_equal(apr_proc_wait(&kid, &code, &why, APR_WAIT), APR_CHILD_DONE);
+    assert_int_equal(code, 0);
+    assert_int_equal(pthread_mutex_lock(&lk->slot[0].m), EOWNERDEAD);
+    assert_int_equal(pthread_mutex_unlock(&lk->slot[0].m), 0); /* not made consistent */
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_NOTFOUND);
+    assert_int_equal(lk->current, 1);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.resets, 1);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "k", &v, &n), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.resets, 1); /* the spare slot is an ordinary lock: no more wipes */
+    assert_int_equal(lk->current, 1);
+    apr_shm_destroy(shm);
+}
+
 /* ---- races: exactly one take wins per key ---- */
 
 #define RACERS 8
@@ -609,9 +705,8 @@ static void race_check(apr_pool_t *p, oas_store_t *st, volatile apr_uint32_t *wi
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
 }
 
-static void test_race_processes(void **state)
+static void race_processes(apr_pool_t *p, int own)
 {
-    apr_pool_t *p = *state;
     apr_size_t ssz = oas_shm_store_size_needed(RACE_KEYS);
     apr_size_t csz = sizeof(apr_uint32_t) * (RACE_KEYS + 2);
     const char *lock = apr_psprintf(p, "/tmp/oas-test-store-%ld.lock", (long)getpid());
@@ -630,7 +725,10 @@ static void test_race_processes(void **state)
     ctr = (volatile apr_uint32_t *)(base + ssz); /* [0] go, [1] errors, [2..] wins */
     assert_int_equal(apr_global_mutex_create(&mutex, lock, APR_LOCK_DEFAULT, p), APR_SUCCESS);
     assert_int_equal(oas_shm_store_format(base, ssz, RACE_KEYS), APR_SUCCESS);
-    assert_int_equal(oas_shm_store_attach(&st, p, base, ssz, mutex), APR_SUCCESS);
+    if (own)
+        assert_int_equal(oas_shm_store_attach_own_lock(&st, p, base, ssz), APR_SUCCESS);
+    else
+        assert_int_equal(oas_shm_store_attach(&st, p, base, ssz, mutex), APR_SUCCESS);
     race_setup(st, p);
 
     for (i = 0; i < RACERS; i++) {
@@ -642,8 +740,9 @@ static void test_race_processes(void **state)
 
             /* no cmocka asserts here: report through the shared counters and exit code */
             apr_pool_create(&cp, NULL);
-            if (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
-                oas_shm_store_attach(&cst, cp, base, ssz, m) != APR_SUCCESS)
+            if (own ? oas_shm_store_attach_own_lock(&cst, cp, base, ssz) != APR_SUCCESS
+                    : (apr_global_mutex_child_init(&m, lock, cp) != APR_SUCCESS ||
+                       oas_shm_store_attach(&cst, cp, base, ssz, m) != APR_SUCCESS))
                 _exit(2);
             r.st = cst;
             r.p = cp;
@@ -676,9 +775,18 @@ static void *APR_THREAD_FUNC race_thread(apr_thread_t *t, void *data)
     return NULL;
 }
 
-static void test_race_threads(void **state)
+static void test_race_processes(void **state)
 {
-    apr_pool_t *p = *state;
+    race_processes(*state, 0);
+}
+
+static void test_race_processes_own_lock(void **state)
+{
+    race_processes(*state, 1);
+}
+
+static void race_threads(apr_pool_t *p, int own)
+{
     static apr_uint32_t ctr[RACE_KEYS + 2];
     apr_global_mutex_t *mutex;
     apr_thread_t *threads[RACERS];
@@ -691,7 +799,10 @@ static void test_race_threads(void **state)
     memset(ctr, 0, sizeof(ctr));
     assert_int_equal(apr_global_mutex_create(&mutex, NULL, APR_LOCK_DEFAULT, p), APR_SUCCESS);
     assert_int_equal(oas_shm_store_format(base, sz, RACE_KEYS), APR_SUCCESS);
-    assert_int_equal(oas_shm_store_attach(&st, p, base, sz, mutex), APR_SUCCESS);
+    if (own)
+        assert_int_equal(oas_shm_store_attach_own_lock(&st, p, base, sz), APR_SUCCESS);
+    else
+        assert_int_equal(oas_shm_store_attach(&st, p, base, sz, mutex), APR_SUCCESS);
     race_setup(st, p);
     for (i = 0; i < RACERS; i++) {
         racers[i].st = st;
@@ -711,6 +822,16 @@ static void test_race_threads(void **state)
     race_check(p, st, &ctr[2], &ctr[1]);
 }
 
+static void test_race_threads(void **state)
+{
+    race_threads(*state, 0);
+}
+
+static void test_race_threads_own_lock(void **state)
+{
+    race_threads(*state, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -722,6 +843,8 @@ int main(void)
         UNIT_TEST(test_holder_dies),    UNIT_TEST(test_race_processes),
         UNIT_TEST(test_race_threads), UNIT_TEST(test_usage),
         UNIT_TEST(test_usage_after_wipe), UNIT_TEST(test_lock_timeout),
+        UNIT_TEST(test_holder_dies_own_lock), UNIT_TEST(test_race_processes_own_lock),
+        UNIT_TEST(test_race_threads_own_lock), UNIT_TEST(test_own_lock_not_recoverable),
     };
     return UNIT_RUN(tests);
 }
