@@ -548,30 +548,39 @@ static void test_holder_dies(void **state)
     apr_shm_destroy(shm);
 }
 
+/* A store of 8 entries on a fresh segment, with the lock kept in the segment, holding "k". */
+static oas_store_t *own_lock_store(apr_pool_t *p, apr_shm_t **pshm, unsigned char **pbase,
+                                   oas_shm_lock_t **plk)
+{
+    apr_size_t sz = oas_shm_store_size_needed(8);
+    oas_store_t *st;
+
+    assert_int_equal(apr_shm_create(pshm, sz, NULL, p), APR_SUCCESS);
+    *pbase = apr_shm_baseaddr_get(*pshm);
+    *plk = (oas_shm_lock_t *)(*pbase + LOCK_OFF);
+    assert_int_equal(oas_shm_store_format(*pbase, sz, 8), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach_own_lock(&st, p, *pbase, sz), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, apr_time_now() + HOUR), APR_SUCCESS);
+    return st;
+}
+
 /* The same with the lock kept in the segment: a forked child takes it, marks the table busy,
  * half-writes and dies. The next operation gets EOWNERDEAD (recovered), sees busy and
  * wipes the table; the lock works normally afterwards. */
 static void test_holder_dies_own_lock(void **state)
 {
     apr_pool_t *p = *state;
-    apr_size_t sz = oas_shm_store_size_needed(8);
     apr_time_t exp = apr_time_now() + HOUR;
     apr_shm_t *shm;
     apr_proc_t kid;
-    oas_store_t *st;
     oas_shm_lock_t *lk;
     unsigned char *base;
+    oas_store_t *st = own_lock_store(p, &shm, &base, &lk);
     apr_exit_why_e why;
     int code = -1;
     char *v;
     apr_size_t n;
 
-    assert_int_equal(apr_shm_create(&shm, sz, NULL, p), APR_SUCCESS);
-    base = apr_shm_baseaddr_get(shm);
-    lk = (oas_shm_lock_t *)(base + LOCK_OFF);
-    assert_int_equal(oas_shm_store_format(base, sz, 8), APR_SUCCESS);
-    assert_int_equal(oas_shm_store_attach_own_lock(&st, p, base, sz), APR_SUCCESS);
-    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
     assert_int_equal(lk->recoveries, 0);
     if (apr_proc_fork(&kid, p) == APR_INCHILD) {
         apr_uint32_t one = 1;
@@ -600,25 +609,18 @@ static void test_holder_dies_own_lock(void **state)
 static void test_own_lock_not_recoverable(void **state)
 {
     apr_pool_t *p = *state;
-    apr_size_t sz = oas_shm_store_size_needed(8);
     apr_time_t exp = apr_time_now() + HOUR;
     apr_shm_t *shm;
     apr_proc_t kid;
-    oas_store_t *st;
     oas_shm_lock_t *lk;
     oas_shm_usage_t u;
     unsigned char *base;
+    oas_store_t *st = own_lock_store(p, &shm, &base, &lk);
     apr_exit_why_e why;
     int code = -1;
     char *v;
     apr_size_t n;
 
-    assert_int_equal(apr_shm_create(&shm, sz, NULL, p), APR_SUCCESS);
-    base = apr_shm_baseaddr_get(shm);
-    lk = (oas_shm_lock_t *)(base + LOCK_OFF);
-    assert_int_equal(oas_shm_store_format(base, sz, 8), APR_SUCCESS);
-    assert_int_equal(oas_shm_store_attach_own_lock(&st, p, base, sz), APR_SUCCESS);
-    assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
     if (apr_proc_fork(&kid, p) == APR_INCHILD) {
         int rec;
         _exit(oas_shm_lock_acquire(lk, apr_time_from_sec(5), &rec) == APR_SUCCESS ? 0 : 2);
