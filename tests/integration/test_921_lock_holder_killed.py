@@ -15,29 +15,18 @@ child queues behind the lock meanwhile — and then kills it (SIGKILL). Expected
 - afterwards flows complete normally and no other child dies (httpd logs no AH00052 for SIGKILL).
 """
 
-import os
 import re
 import shutil
-import subprocess
 import threading
 import time
 
 import pytest
 
 from flow2 import get_code, pkce_pair, redeem, session
+from lock_holder import LockHolder
 from oauth_conf import CONF1_SECRET, standard_conf
 
 HOLD = 1.5
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def busy_line():
-    """The line after `c->hdr->busy = 1;` in table_lock: lock held, table marked busy."""
-    with open(os.path.join(REPO, "src", "oas_store_shm.c")) as f:
-        for n, line in enumerate(f, 1):
-            if "c->hdr->busy = 1;" in line:
-                return n + 1
-    raise AssertionError("table_lock's busy marker not found")
 
 
 def push(h, s):
@@ -61,27 +50,8 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     live = [get_code(h, sess=s)[:2] for _ in range(5)]
     target = h.children()[0]
 
-    g = subprocess.Popen(
-        ["gdb", "-q", "-batch", "-nx", "-p", str(target),
-         "-ex", "set pagination off", "-ex", f"break oas_store_shm.c:{busy_line()}",
-         "-ex", "continue", "-ex", "p c->hdr->busy", "-ex", f"shell sleep {HOLD}",
-         "-ex", "kill", "-ex", "quit"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines, hit = [], threading.Event()
-
-    def read_gdb():
-        for line in g.stdout:
-            lines.append(line)
-            if "hit Breakpoint" in line:
-                hit.set()
-
-    reader = threading.Thread(target=read_gdb)
-    reader.start()
-    # wait until gdb has attached and set its breakpoint
-    deadline = time.monotonic() + 20
-    while not any("Breakpoint 1 at" in x for x in lines):
-        assert g.poll() is None and time.monotonic() < deadline, "".join(lines)
-        time.sleep(0.05)
+    holder = LockHolder(target, HOLD, ["kill"], timeout=20)
+    lines, hit = holder.lines, holder.hit
 
     results = []
 
@@ -110,12 +80,11 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
         t = threading.Thread(target=one)
         t.start()
         threads.append(t)
-    g.wait(HOLD + 20)
-    reader.join(5)
+    holder.wait(HOLD + 20)
     for t in threads:
         t.join(HOLD + 10)
     assert not any(t.is_alive() for t in threads), "a request hung"
-    out = "".join(lines)
+    out = holder.output()
     assert "$1 = 1" in out, out                              # it was inside, table busy
     assert "killed" in out, out
     assert time.monotonic() - t_hit < HOLD + 10

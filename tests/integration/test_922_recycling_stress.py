@@ -31,6 +31,7 @@ import pytest
 import requests
 
 from flow2 import pkce_pair, session
+from lock_holder import LockHolder
 from oauth_conf import CLIENTS, FP1_SECRET, USERS, standard_conf
 
 CLIENTS_N = 32
@@ -283,16 +284,6 @@ def test_x07_child_stopped_then_continued(httpd_factory):
           f"flows={len(rec.codes)}")
 
 
-def busy_line():
-    """The line after `c->hdr->busy = 1;` in table_lock (as in test_921): lock held."""
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    with open(os.path.join(repo, "src", "oas_store_shm.c")) as f:
-        for n, line in enumerate(f, 1):
-            if "c->hdr->busy = 1;" in line:
-                return n + 1
-    raise AssertionError("table_lock's busy marker not found")
-
-
 LOCK_TIMEOUT = 5.0     # OAS_SHM_LOCK_TIMEOUT
 HOLD = LOCK_TIMEOUT + 2.5
 
@@ -305,7 +296,6 @@ def test_x07_child_stopped_inside_the_lock(httpd_factory):
     its request completes and so does everything after it; nothing was wiped (the holder
     was alive)."""
     import shutil
-    import subprocess
     assert shutil.which("gdb"), "gdb is needed (tools/deps.sh installs it)"
     h = httpd_factory(lambda h: standard_conf(h, extra=STOPPABLE), mpm="event")
     s = session(h)
@@ -313,26 +303,8 @@ def test_x07_child_stopped_inside_the_lock(httpd_factory):
     rec = Recorder()
     assert one_flow(h, rec, par=False)
     target = h.children()[0]
-    g = subprocess.Popen(
-        ["gdb", "-q", "-batch", "-nx", "-p", str(target),
-         "-ex", "set pagination off", "-ex", f"break oas_store_shm.c:{busy_line()}",
-         "-ex", "continue", "-ex", "p c->hdr->busy", "-ex", f"shell sleep {HOLD}",
-         "-ex", "delete", "-ex", "detach", "-ex", "quit"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines, hit = [], threading.Event()
-
-    def read_gdb():
-        for line in g.stdout:
-            lines.append(line)
-            if "hit Breakpoint" in line:
-                hit.set()
-
-    reader = threading.Thread(target=read_gdb)
-    reader.start()
-    deadline = time.monotonic() + 30
-    while not any("Breakpoint 1 at" in x for x in lines):
-        assert g.poll() is None and time.monotonic() < deadline, "".join(lines)
-        time.sleep(0.05)
+    holder = LockHolder(target, HOLD, ["delete", "detach"])
+    lines, hit = holder.lines, holder.hit
 
     results = []
 
@@ -389,8 +361,7 @@ def test_x07_child_stopped_inside_the_lock(httpd_factory):
         t = threading.Thread(target=authorize)
         t.start()
         threads.append(t)
-    g.wait(HOLD + 30)
-    reader.join(5)
+    holder.wait(HOLD + 30)
     for t in threads:
         t.join(HOLD + 30)
     assert not any(t.is_alive() for t in threads), "a request hung"
