@@ -426,6 +426,16 @@ static void test_usage_after_wipe(void **state)
     assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
 }
 
+/* In a forked child holding the lock: mark the table busy, half-write it and die. */
+static void die_mid_update(unsigned char *base)
+{
+    apr_uint32_t one = 1;
+
+    memcpy(base + BUSY_OFF, &one, sizeof(one));
+    memset(base + HDR_SIZE, 0x5a, 16); /* the half-written part */
+    _exit(0);
+}
+
 /* In a forked child (no cmocka asserts there): joins the parent's mutex in a pool of its
  * own and takes it; NULL when either fails. */
 static apr_global_mutex_t *child_lock(apr_global_mutex_t *mutex, const char *lock)
@@ -529,14 +539,9 @@ static void test_holder_dies(void **state)
     assert_int_equal(oas_shm_store_attach(&st, p, base, sz, mutex), APR_SUCCESS);
     assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, exp), APR_SUCCESS);
     if (apr_proc_fork(&kid, p) == APR_INCHILD) {
-        apr_uint32_t one = 1;
-        apr_global_mutex_t *m = child_lock(mutex, lock);
-
-        if (!m)
+        if (!child_lock(mutex, lock))
             _exit(2);
-        memcpy(base + BUSY_OFF, &one, sizeof(one));
-        memset(base + HDR_SIZE, 0x5a, 16); /* the half-written part */
-        _exit(0);
+        die_mid_update(base);
     }
     assert_int_equal(apr_proc_wait(&kid, &code, &why, APR_WAIT), APR_CHILD_DONE);
     assert_int_equal(code, 0);
@@ -583,14 +588,11 @@ static void test_holder_dies_own_lock(void **state)
 
     assert_int_equal(lk->recoveries, 0);
     if (apr_proc_fork(&kid, p) == APR_INCHILD) {
-        apr_uint32_t one = 1;
         int rec;
 
         if (oas_shm_lock_acquire(lk, apr_time_from_sec(5), &rec) != APR_SUCCESS)
             _exit(2);
-        memcpy(base + BUSY_OFF, &one, sizeof(one));
-        memset(base + HDR_SIZE, 0x5a, 16); /* the half-written part */
-        _exit(0);
+        die_mid_update(base);
     }
     assert_int_equal(apr_proc_wait(&kid, &code, &why, APR_WAIT), APR_CHILD_DONE);
     assert_int_equal(code, 0);
