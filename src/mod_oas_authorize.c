@@ -33,8 +33,8 @@ static int error_page(request_rec *r, int status, const char *title, const char 
     return oas_mod_send_error_page(r, status, title, text);
 }
 
-/* Ends an authorization that came through PAR: its request_uri is dead from now on. */
-/* Uses up the pushed request ru (none: nothing to do). */
+/* Ends an authorization that came through PAR: its request_uri ru is dead from now on
+ * (ru NULL, a front-channel request: nothing to do). */
 static apr_status_t use_up_request_uri(request_rec *r, const oas_issuer_t *iss, const char *ru)
 {
     oas_store_t *st = oas_mod_store_short(r, iss);

@@ -442,9 +442,10 @@ static int key_bad(int ns, const char *key, apr_size_t klen)
 
 /* Outside the lock: bring the lines a lookup will read into the cache - the bucket, the first
  * entries of its chain and the first chunk of each, and for a put the free slot and chunk it
- * would take and the slots the reclaim step looks at - so that the walk under the lock does not wait for memory: in a large table they
- * are cold, and every miss under the lock is a wait for every other worker. Relaxed reads of
- * a table others may be changing: hints only, every index is checked, nothing is used. */
+ * would take and the slots the reclaim step looks at - so that the walk under the lock does
+ * not wait for memory: in a large table they are cold, and every miss under the lock is a
+ * wait for every other worker. Relaxed reads of a table others may be changing: hints only,
+ * every index is checked, nothing is used. */
 #define PREFETCH_CHAIN 4
 static void table_prefetch(const shm_ctx_t *c, const unsigned char *digest, int put)
 {
