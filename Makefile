@@ -15,7 +15,7 @@ APR_LIBS   := $(shell apr-1-config --link-ld) $(shell apu-1-config --link-ld)
 
 MODULE   := build/mod_oauth_as.so
 
-.PHONY: all install check check-layering test integration run deps clean format bench \
+.PHONY: all install check check-layering check-lognos test integration run deps clean format bench \
         fuzz fuzz-short fuzz-build integration-asan integration-asan-subset
 
 all: $(MODULE)
@@ -29,10 +29,40 @@ $(GEN_HDR): conf/consent.html
 	  echo 'static const char oas_consent_default_html[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
-$(MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS) $(GEN_HDR)
+# ---- the core: every src/oas_*.c, built once per flavour into a static library that the
+# module, the unit tests and the fuzzers link (the linker takes only the members they use).
+#   build/core/liboas.a        the module (apxs's optimisation, position independent)
+#   build/core-asan/liboas.a   unit tests and the ASan module (gcc, ASan + UBSan)
+#   build/core-fuzz/liboas.a   the fuzzers (clang, libFuzzer instrumentation, ASan + UBSan)
+CORE_CFLAGS := -fPIC $(WARN) -Isrc -Ibuild/gen $(APR_CFLAGS) $(DEP_CFLAGS)
+CORE_LIB      := build/core/liboas.a
+CORE_LIB_ASAN := build/core-asan/liboas.a
+CORE_LIB_FUZZ := build/core-fuzz/liboas.a
+CORE_OBJ      := $(patsubst src/%.c,build/core/%.o,$(CORE_SRC))
+CORE_OBJ_ASAN := $(patsubst src/%.c,build/core-asan/%.o,$(CORE_SRC))
+CORE_OBJ_FUZZ := $(patsubst src/%.c,build/core-fuzz/%.o,$(CORE_SRC))
+ASAN_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
+
+build/core/%.o: src/%.c $(HEADERS) $(GEN_HDR)
+	@mkdir -p build/core
+	$(CC) -c $(shell $(APXS) -q CFLAGS) $(CORE_CFLAGS) -o $@ $<
+build/core-asan/%.o: src/%.c $(HEADERS) $(GEN_HDR)
+	@mkdir -p build/core-asan
+	$(CC) -c $(ASAN_CFLAGS) $(CORE_CFLAGS) -o $@ $<
+build/core-fuzz/%.o: src/%.c $(HEADERS) $(GEN_HDR)
+	@mkdir -p build/core-fuzz
+	$(FUZZ_CC) -c $(FUZZ_LIB_FLAGS) $(CORE_CFLAGS) -o $@ $<
+$(CORE_LIB): $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(CORE_LIB_ASAN): $(CORE_OBJ_ASAN)
+	rm -f $@ && ar rcs $@ $^
+$(CORE_LIB_FUZZ): $(CORE_OBJ_FUZZ)
+	rm -f $@ && ar rcs $@ $^
+
+$(MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB)
 	@mkdir -p build
 	$(APXS) -c -o build/mod_oauth_as.la -Wc,"$(WARN) -Isrc -Ibuild/gen $(DEP_CFLAGS)" \
-	    -Wl,"-Wl,--exclude-libs,ALL" $(GLUE_SRC) $(CORE_SRC) $(DEP_LIBS)
+	    -Wl,"-Wl,--exclude-libs,ALL" $(GLUE_SRC) $(CORE_LIB) $(DEP_LIBS)
 	@# a new file renamed over the old one: an httpd running the old build keeps its mapping
 	@# (cp would overwrite the mapped file in place and crash its children with SIGBUS)
 	cp build/.libs/mod_oauth_as.so $(MODULE).new && mv -f $(MODULE).new $(MODULE)
@@ -43,25 +73,27 @@ install: $(MODULE)
 # ---- unit tests: core files only, no httpd headers (STYLE.md C1) ----
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(patsubst tests/unit/%.c,build/unit/%,$(UNIT_SRC))
-UNIT_FLAGS := -g -O1 $(WARN) -Isrc -Ibuild/gen $(APR_CFLAGS) $(DEP_CFLAGS) \
-              -fsanitize=address,undefined -fno-omit-frame-pointer
+UNIT_FLAGS := $(ASAN_CFLAGS) $(WARN) -Isrc -Ibuild/gen $(APR_CFLAGS) $(DEP_CFLAGS)
 UNIT_LIBS  := $(APR_LIBS) $(DEP_LIBS) -lcmocka -lpthread
 
-build/unit/%: tests/unit/%.c $(CORE_SRC) $(HEADERS) $(GEN_HDR) tests/unit/unit.h \
-             tests/unit/store_common.h
+build/unit/%: tests/unit/%.c $(CORE_LIB_ASAN) $(HEADERS) $(GEN_HDR) $(wildcard tests/unit/*.h)
 	@mkdir -p build/unit
-	$(CC) $(UNIT_FLAGS) -o $@ $< $(CORE_SRC) $(UNIT_LIBS)
+	$(CC) $(UNIT_FLAGS) -o $@ $< $(CORE_LIB_ASAN) $(UNIT_LIBS)
 
 check-layering:
 	@! grep -nE '#include *[<"](httpd|http_[a-z_]+|ap_[a-z_]+|mod_[a-z_]+|util_[a-z_]+)\.h' \
 	    src/oas_*.[ch] || (echo "core file includes an httpd header"; exit 1)
 
-check: check-layering $(UNIT_BIN)
+# every log tag is written once (tools/lognos lists the ranges and the next free numbers)
+check-lognos:
+	@tools/lognos --check
+
+check: check-layering check-lognos $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; \
 	    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 $$t; done
 
 # ---- fuzzing: libFuzzer harnesses (tests/fuzz/README.md), clang with ASan + UBSan ----
-# Each harness links only the core files it needs. `make fuzz` runs each for FUZZ_SECONDS;
+# Each harness links the core library built for fuzzing. `make fuzz` runs each for FUZZ_SECONDS;
 # `make test` runs each for FUZZ_SHORT_SECONDS. New inputs go to build/fuzz/corpus/<target>
 # (the seeds in tests/fuzz/corpus/<target> are only read); a crash leaves
 # build/fuzz/crash-<target>-* and fails the run.
@@ -70,24 +102,15 @@ FUZZ_SECONDS ?= 300
 FUZZ_SHORT_SECONDS ?= 25
 FUZZ_TARGETS := form basic jws tmpl grant shm uri
 FUZZ_BIN     := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_LIB_FLAGS := -g -O1 -fno-lto -fsanitize=fuzzer-no-link,address,undefined \
+                  -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unused-function
 FUZZ_FLAGS   := -g -O1 -fno-lto -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -fno-omit-frame-pointer -Wall -Werror -Wno-unused-parameter -Wno-unused-function \
                 -Isrc $(APR_CFLAGS) $(DEP_CFLAGS)
 FUZZ_LIBS    := $(APR_LIBS) $(DEP_LIBS) -lpthread
-FUZZ_SRC_form  := src/oas_form.c src/oas_util.c
-FUZZ_SRC_basic := src/oas_basic.c src/oas_form.c src/oas_util.c
-FUZZ_SRC_jws   := src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_jsonr.c src/oas_jsonw.c src/oas_util.c src/oas_token.c \
-                  src/oas_authz.c src/oas_conf.c src/oas_pkce.c
-FUZZ_SRC_tmpl  := src/oas_html.c
-FUZZ_SRC_grant := src/oas_token.c src/oas_jose.c src/oas_keys.c src/oas_json.c src/oas_jsonr.c src/oas_jsonw.c src/oas_util.c \
-                  src/oas_authz.c src/oas_conf.c src/oas_pkce.c
-FUZZ_SRC_shm   := src/oas_store_shm.c src/oas_shm_lock.c src/oas_util.c
-FUZZ_SRC_uri   := src/oas_uri.c src/oas_authz.c src/oas_form.c src/oas_conf.c src/oas_pkce.c \
-                  src/oas_util.c
-
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_SRC) $(HEADERS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(CORE_LIB_FUZZ) $(HEADERS)
 	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRC_$*) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_LIB_FUZZ) $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -121,11 +144,11 @@ ASAN_ENV    := OAS_MODULE=$(CURDIR)/$(ASAN_MODULE) OAS_SANITIZER_PRELOAD=$(ASAN_
 # make test runs this subset under ASan; make integration-asan runs everything
 ASAN_SUBSET ?= test_100 test_120 test_150 test_200 test_230 test_300 test_340
 
-$(ASAN_MODULE): $(CORE_SRC) $(GLUE_SRC) $(HEADERS) $(GEN_HDR)
+$(ASAN_MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB_ASAN)
 	@mkdir -p build-asan
-	$(CC) -shared -fPIC -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer $(WARN) \
+	$(CC) -shared -fPIC $(ASAN_CFLAGS) $(WARN) \
 	    -Isrc -Ibuild/gen -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(DEP_CFLAGS) \
-	    -o $@ $(GLUE_SRC) $(CORE_SRC) $(DEP_LIBS) -Wl,--exclude-libs,ALL
+	    -o $@ $(GLUE_SRC) $(CORE_LIB_ASAN) $(DEP_LIBS) -Wl,--exclude-libs,ALL
 
 integration-asan: $(ASAN_MODULE)
 	$(ASAN_ENV) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)

@@ -14,6 +14,7 @@
 #include "mod_oas_config.h"
 #include "mod_oas_dbd.h"
 #include "mod_oas_handlers.h"
+#include "mod_oas_log.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_status.h"
 #include "oas_client_auth.h"
@@ -85,6 +86,8 @@ static void oas_register_hooks(apr_pool_t *p)
 {
     /* the tables must exist before mod_dbd prepares our statements on its first connection */
     static const char *const before_dbd[] = {"mod_dbd.c", NULL};
+
+    oas_mod_log_init(); /* the core logs through httpd from here on */
 
     ap_hook_pre_config(oas_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(oas_check_config, NULL, NULL, APR_HOOK_MIDDLE);

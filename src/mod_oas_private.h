@@ -12,8 +12,7 @@ extern module AP_MODULE_DECLARE_DATA oauth_as_module;
 APLOG_USE_MODULE(oauth_as);
 #endif
 
-/* Our own log tags (httpd's AH numbers are reserved for httpd): see tools/lognos. */
-#define OAS_LOGNO(n) "OAS" #n ": "
+#include "oas_log.h" /* OAS_LOGNO: our own log tags, see tools/lognos */
 
 #define OAS_MUTEX_TYPE "oauth-as-store"
 

@@ -171,6 +171,23 @@ int oas_mod_send_oauth_error(request_rec *r, int status, const char *error,
     return oas_mod_send_json(r, status, body);
 }
 
+void oas_mod_log_err(request_rec *r, const oas_err_t *e)
+{
+    int level = e->level ? e->level : APLOG_INFO;
+
+    if (e->detail)
+        ap_log_rerror(APLOG_MARK, level, e->rv, r, "%s", e->detail);
+    if (e->retry_after > 0)
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, e->retry_after));
+}
+
+int oas_mod_send_err(request_rec *r, const oas_err_t *e)
+{
+    oas_mod_log_err(r, e);
+    return oas_mod_send_oauth_error(r, e->status, e->error, e->description);
+}
+
 static void html_headers(request_rec *r)
 {
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");

@@ -5,6 +5,7 @@
 
 #include "mod_oas_private.h"
 #include "oas_conf.h"
+#include "oas_err.h"
 
 /* Reads and parses an application/x-www-form-urlencoded body (POST), at most max bytes.
  * Returns OK with *ptab set, or an HTTP status for transport-level faults (413, 400, 408).
@@ -30,6 +31,14 @@ int oas_mod_send_json(request_rec *r, int status, const char *json);
 /* Sends an OAuth error (RFC 6749 §5.2). status 401 adds WWW-Authenticate: Basic. */
 int oas_mod_send_oauth_error(request_rec *r, int status, const char *error,
                              const char *description);
+
+/* Writes e's detail to the log (at its level, with its backend status) and sets its
+ * Retry-After: what every rendering of an error does first. */
+void oas_mod_log_err(request_rec *r, const oas_err_t *e);
+
+/* The one rendering of an error value as JSON (RFC 6749 §5.2): oas_mod_log_err, then
+ * oas_mod_send_oauth_error. */
+int oas_mod_send_err(request_rec *r, const oas_err_t *e);
 
 /* Sends an HTML page with the anti-framing, CSP, no-store and nosniff headers. */
 int oas_mod_send_html(request_rec *r, int status, const char *html);

@@ -167,28 +167,23 @@ apr_status_t oas_mod_shm_child_init(apr_pool_t *pchild, server_rec *s)
 
     if (!shm_store || !ret || !ret->shm || !ret->mutex)
         return APR_SUCCESS; /* no issuer uses the store in this generation */
-    if (ret->own_lock) {
-        /* nothing to re-open: the lock is in the inherited mapping of the segment */
-        rv = shm_attach(ret, pchild, NULL);
-        if (rv != APR_SUCCESS)
-            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01010)
-                         "cannot attach the shared-memory store in this child");
-        return rv;
+    /* the own lock needs nothing re-opened: it is in the inherited mapping of the segment;
+     * APR's mutex gets the child's own handle (file locks are per open file) */
+    mutex = NULL;
+    if (!ret->own_lock) {
+        mutex = ret->mutex;
+        rv = apr_global_mutex_child_init(&mutex, apr_global_mutex_lockfile(mutex), pchild);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01009)
+                         "cannot re-open the global mutex %s in this child", OAS_MUTEX_TYPE);
+            shm_store = NULL;
+            return rv;
+        }
     }
-    mutex = ret->mutex;
-    rv = apr_global_mutex_child_init(&mutex, apr_global_mutex_lockfile(mutex), pchild);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01009)
-                     "cannot re-open the global mutex %s in this child", OAS_MUTEX_TYPE);
-        shm_store = NULL;
-        return rv;
-    }
-    /* the child's own mutex handle (file locks are per open file) goes into its store */
     rv = shm_attach(ret, pchild, mutex);
-    if (rv != APR_SUCCESS) {
+    if (rv != APR_SUCCESS)
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01010)
                      "cannot attach the shared-memory store in this child");
-    }
     return rv;
 }
 

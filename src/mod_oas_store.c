@@ -68,14 +68,34 @@ int oas_mod_client_over_quota(request_rec *r, const oas_issuer_t *iss, const oas
 
 int oas_mod_store_failure(request_rec *r, apr_status_t rv, const char *what, int json)
 {
-    int full = APR_STATUS_IS_ENOSPC(rv);
+    oas_err_t e;
 
-    ap_log_rerror(APLOG_MARK, full ? APLOG_WARNING : APLOG_ERR, rv, r, OAS_LOGNO(00120)
-                  "store %s while %s", full ? "full" : "failure", what);
-    apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    oas_err_store(&e, r->pool, rv, what);
     if (json)
-        return oas_mod_send_oauth_error(r, HTTP_SERVICE_UNAVAILABLE, "temporarily_unavailable",
-                                        "the server is busy, try again later");
+        return oas_mod_send_err(r, &e);
+    oas_mod_log_err(r, &e);
     return oas_mod_send_error_page(r, HTTP_SERVICE_UNAVAILABLE, "Temporarily unavailable",
                                    "The server is busy. Please try again in a moment.");
+}
+
+static oas_store_t *ctx_open(void *baton, int kind)
+{
+    oas_ctx_t *x = baton;
+    request_rec *r = x->log;
+    int which = kind == OAS_CTX_LONG ? x->iss->store_long : x->iss->store_short;
+
+    return which == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
+}
+
+oas_ctx_t *oas_mod_ctx(request_rec *r, const oas_issuer_t *iss)
+{
+    oas_ctx_t *x = apr_palloc(r->pool, sizeof(*x));
+
+    oas_ctx_init(x, r->pool, iss, apr_time_sec(apr_time_now()));
+    x->addr = r->useragent_ip ? r->useragent_ip : "";
+    x->user = r->user;
+    x->log = r;
+    x->open = ctx_open;
+    x->open_baton = x;
+    return x;
 }

@@ -5,6 +5,7 @@
 
 #include "mod_oas_private.h"
 #include "oas_conf.h"
+#include "oas_ctx.h"
 #include "oas_store.h"
 
 /* The store for short-lived state (codes, request_uris, transactions). NULL when the
@@ -26,6 +27,9 @@ apr_status_t oas_mod_counter_put(request_rec *r, oas_store_t *st, int ns, const 
  * short-lived entry lives; 1 when c is over its quota (the caller answers 429 or
  * temporarily_unavailable). Best effort like the C07 counters: get + put, not atomic. */
 int oas_mod_client_over_quota(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c);
+
+/* The engine's context for r (src/oas_ctx.h): stores opened on first use, r as log baton. */
+oas_ctx_t *oas_mod_ctx(request_rec *r, const oas_issuer_t *iss);
 
 /* Logs a store failure and answers 503 with Retry-After (JSON when json, else a page). */
 int oas_mod_store_failure(request_rec *r, apr_status_t rv, const char *what, int json);

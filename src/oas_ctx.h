@@ -1,0 +1,41 @@
+/* mod_oauth_as: what one request gives the protocol engine (the core's state machines:
+ * codes, refresh, consent, counters): the issuer, the stores, the clock and who asks. The
+ * glue fills it from request_rec (src/mod_oas_store.c); unit tests fill it directly. */
+#ifndef OAS_CTX_H
+#define OAS_CTX_H
+
+#include "oas_conf.h"
+#include "oas_err.h"
+#include "oas_log.h"
+#include "oas_store.h"
+
+#define OAS_CTX_SHORT 0 /* codes, request_uris, consent transactions, counters */
+#define OAS_CTX_LONG  1 /* refresh tokens, families, remembered consents, revocations */
+
+/* Opens the store of one kind for this request (the database store takes a pooled
+ * connection): NULL when it cannot be had (the backend logged why). */
+typedef oas_store_t *oas_ctx_open_fn(void *baton, int kind);
+
+typedef struct oas_ctx_t {
+    apr_pool_t *p;            /* the request's pool */
+    const oas_issuer_t *iss;
+    apr_int64_t now;          /* seconds since the epoch, read once per request */
+    const char *addr;         /* the client's address (r->useragent_ip), or "" */
+    const char *user;         /* the signed-in user, or NULL */
+    void *log;                /* log baton (oas_log.h): the glue's request_rec */
+    oas_ctx_open_fn *open;    /* NULL: only the stores set below */
+    void *open_baton;
+    oas_store_t *store[2];    /* opened on first use, by kind */
+    int opened[2];
+} oas_ctx_t;
+
+/** A context for iss in pool p at time now, with no stores yet (unit tests set store[]). */
+void oas_ctx_init(oas_ctx_t *x, apr_pool_t *p, const oas_issuer_t *iss, apr_int64_t now);
+
+/** The store of kind OAS_CTX_SHORT or OAS_CTX_LONG, opened once: NULL when it cannot be had
+ * (callers answer with oas_err_store(..., APR_ENOTIMPL, ...)). */
+oas_store_t *oas_ctx_store(oas_ctx_t *x, int kind);
+
+#define OAS_CTX_LOG(x, level, rv, ...) oas_log(OAS_LOG_MARK, (level), (rv), (x)->log, __VA_ARGS__)
+
+#endif
