@@ -101,6 +101,34 @@ typedef struct oas_issuer_t {
     int has_public_clients;
 } oas_issuer_t;
 
+/* The issuer's settings, each read through its getter: a field holds OAS_UNSET until a
+ * directive sets it (so a virtual host can inherit it), and the getter supplies the default
+ * of INTERFACE.md. Nothing writes the defaults into the configuration. */
+#define OAS_ISS_GETTER(name, dflt)                                                               \
+    static inline int oas_iss_##name(const oas_issuer_t *iss)                                     \
+    {                                                                                             \
+        return iss->name != OAS_UNSET ? iss->name : (dflt);                                      \
+    }
+OAS_ISS_GETTER(store_short, OAS_STORE_SHM)
+OAS_ISS_GETTER(store_size, OAS_DEFAULT_STORE_SIZE)
+OAS_ISS_GETTER(code_ttl, OAS_DEFAULT_CODE_TTL)
+OAS_ISS_GETTER(request_uri_ttl, OAS_DEFAULT_REQUEST_URI_TTL)
+OAS_ISS_GETTER(at_ttl, OAS_DEFAULT_ACCESS_TOKEN_TTL)
+OAS_ISS_GETTER(rt_ttl, OAS_DEFAULT_REFRESH_TOKEN_TTL)
+OAS_ISS_GETTER(idt_ttl, OAS_DEFAULT_ID_TOKEN_TTL)
+OAS_ISS_GETTER(require_par, 0)
+OAS_ISS_GETTER(max_body, OAS_DEFAULT_MAX_BODY)
+OAS_ISS_GETTER(authfail_limit, OAS_DEFAULT_AUTHFAIL_LIMIT)
+OAS_ISS_GETTER(authfail_window, OAS_DEFAULT_AUTHFAIL_WINDOW)
+OAS_ISS_GETTER(rt_grace, OAS_DEFAULT_RT_GRACE)
+OAS_ISS_GETTER(client_quota, 0)
+#undef OAS_ISS_GETTER
+/* long-lived state lives where short-lived state does unless OAuthASStore names another */
+static inline int oas_iss_store_long(const oas_issuer_t *iss)
+{
+    return iss->store_long != OAS_UNSET ? iss->store_long : oas_iss_store_short(iss);
+}
+
 /* Names of endpoint kinds as written in OAuthASEndpoint. */
 const char *oas_endpoint_name(oas_endpoint_e ep);
 oas_endpoint_e oas_endpoint_from_name(const char *name);
