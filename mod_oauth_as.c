@@ -56,8 +56,8 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     /* 2. one shared-memory store for all issuers of this httpd, sized by the largest */
     for (vs = s; vs; vs = vs->next) {
         const oas_issuer_t *iss = oas_mod_issuer(vs);
-        if (iss->issuer && (apr_uint32_t)iss->store_size > entries)
-            entries = (apr_uint32_t)iss->store_size;
+        if (iss->issuer && (apr_uint32_t)oas_iss_store_size(iss) > entries)
+            entries = (apr_uint32_t)oas_iss_store_size(iss);
     }
     if (entries && (rv = oas_mod_shm_post_config(s, pconf, entries)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OAS_LOGNO(00002)

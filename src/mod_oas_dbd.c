@@ -108,7 +108,8 @@ int oas_mod_dbd_check_config(apr_pool_t *pconf, server_rec *s)
         const ap_directive_t *vh;
         dbd_target_t *t;
 
-        if (!iss->issuer || (iss->store_short != OAS_STORE_DBD && iss->store_long != OAS_STORE_DBD))
+        if (!iss->issuer ||
+            (oas_iss_store_short(iss) != OAS_STORE_DBD && oas_iss_store_long(iss) != OAS_STORE_DBD))
             continue;
         if (!prepare || !dbd_acquire) {
             bad |= fail(vs, "OAuthASStore dbd needs mod_dbd: add `LoadModule dbd_module "

@@ -39,7 +39,7 @@ int oas_client_is_public(const oas_client_t *c)
 
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c)
 {
-    return c->require_par != OAS_UNSET ? c->require_par : iss->require_par;
+    return c->require_par != OAS_UNSET ? c->require_par : oas_iss_require_par(iss);
 }
 
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r)
@@ -48,12 +48,12 @@ int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_
         return c->at_ttl;
     if (r && r->at_ttl != OAS_UNSET)
         return r->at_ttl;
-    return iss->at_ttl;
+    return oas_iss_at_ttl(iss);
 }
 
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c)
 {
-    return c->rt_ttl != OAS_UNSET ? c->rt_ttl : iss->rt_ttl;
+    return c->rt_ttl != OAS_UNSET ? c->rt_ttl : oas_iss_rt_ttl(iss);
 }
 
 int oas_list_has(const apr_array_header_t *list, const char *s)
