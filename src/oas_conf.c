@@ -37,6 +37,34 @@ int oas_client_is_public(const oas_client_t *c)
     return c->secret == NULL;
 }
 
+int oas_client_auth_methods(const oas_client_t *c)
+{
+    if (c->auth_methods != OAS_UNSET)
+        return c->auth_methods;
+    return c->secret ? (OAS_AUTH_BASIC | OAS_AUTH_POST) : OAS_AUTH_NONE;
+}
+
+int oas_client_grant_types(const oas_client_t *c)
+{
+    return c->grant_types != OAS_UNSET ? c->grant_types : OAS_GRANT_CODE;
+}
+
+void oas_client_resolve(oas_client_t *c)
+{
+    c->auth_methods = oas_client_auth_methods(c);
+    c->grant_types = oas_client_grant_types(c);
+    if (oas_client_is_public(c)) {
+        c->require_pkce = 1;
+        c->rt_rotation = 1;
+    }
+    if (c->require_pkce == OAS_UNSET)
+        c->require_pkce = 1;
+    if (c->consent == OAS_UNSET)
+        c->consent = 1;
+    if (c->rt_rotation == OAS_UNSET)
+        c->rt_rotation = 0;
+}
+
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c)
 {
     return c->require_par != OAS_UNSET ? c->require_par : oas_iss_require_par(iss);

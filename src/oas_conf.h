@@ -143,6 +143,18 @@ int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_is_public(const oas_client_t *c);
 
+/* A client's authentication methods and grant types as its block gives them, else their
+ * defaults: client_secret_basic and client_secret_post with a secret, none without one;
+ * authorization_code. */
+int oas_client_auth_methods(const oas_client_t *c);
+int oas_client_grant_types(const oas_client_t *c);
+
+/** Writes a client's defaults into it once its block is read and checked
+ * (oas_conf_check_client): after this, every OAS_UNSET of the client but require_par,
+ * at_ttl and rt_ttl (which fall back to the server's) is resolved. Public clients always
+ * use PKCE and rotate refresh tokens (RFC 9700 §4.14.2). */
+void oas_client_resolve(oas_client_t *c);
+
 /* qsort comparator for arrays of const char *. */
 int oas_cmp_strp(const void *a, const void *b);
 
