@@ -259,12 +259,7 @@ const char *oas_cmd_client_block(cmd_parms *cmd, void *mconfig, const char *arg)
     if (apr_hash_get(sc->clients, id, APR_HASH_KEY_STRING))
         return apr_psprintf(cmd->pool, "<" OAS_DIR_CLIENT " %s>: duplicate client id", id);
 
-    c = apr_pcalloc(cmd->pool, sizeof(*c));
-    c->id = id;
-    c->name = id;
-    c->auth_methods = c->grant_types = OAS_UNSET;
-    c->require_par = c->require_pkce = c->consent = c->rt_rotation = OAS_UNSET;
-    c->at_ttl = c->rt_ttl = OAS_UNSET;
+    c = oas_client_make(cmd->pool, id);
     c->defined_at = where(cmd);
     dc = apr_pcalloc(cmd->pool, sizeof(*dc));
     dc->client = c;
@@ -296,9 +291,7 @@ const char *oas_cmd_resource_block(cmd_parms *cmd, void *mconfig, const char *ar
         sc->resources = apr_hash_make(cmd->pool);
     if (apr_hash_get(sc->resources, id, APR_HASH_KEY_STRING))
         return apr_psprintf(cmd->pool, "<" OAS_DIR_RESOURCE " %s>: duplicate resource", id);
-    r = apr_pcalloc(cmd->pool, sizeof(*r));
-    r->id = id;
-    r->at_ttl = OAS_UNSET;
+    r = oas_resource_make(cmd->pool, id);
     r->defined_at = where(cmd);
     dc = apr_pcalloc(cmd->pool, sizeof(*dc));
     dc->resource = r;

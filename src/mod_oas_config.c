@@ -14,16 +14,7 @@
 
 void *oas_mod_config_create_server(apr_pool_t *p, server_rec *s)
 {
-    oas_issuer_t *c = apr_pcalloc(p, sizeof(*c));
-
-    c->store_short = c->store_long = OAS_UNSET;
-    c->store_size = OAS_UNSET;
-    c->code_ttl = c->request_uri_ttl = c->at_ttl = c->rt_ttl = c->idt_ttl = OAS_UNSET;
-    c->require_par = OAS_UNSET;
-    c->max_body = OAS_UNSET;
-    c->authfail_limit = c->authfail_window = OAS_UNSET;
-    c->rt_grace = c->client_quota = OAS_UNSET;
-    return c;
+    return oas_issuer_make(p);
 }
 
 void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)

@@ -21,6 +21,41 @@ oas_endpoint_e oas_endpoint_from_name(const char *name)
     return OAS_EP_NONE;
 }
 
+oas_issuer_t *oas_issuer_make(apr_pool_t *p)
+{
+    oas_issuer_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->store_short = c->store_long = OAS_UNSET;
+    c->store_size = OAS_UNSET;
+    c->code_ttl = c->request_uri_ttl = c->at_ttl = c->rt_ttl = c->idt_ttl = OAS_UNSET;
+    c->require_par = OAS_UNSET;
+    c->max_body = OAS_UNSET;
+    c->authfail_limit = c->authfail_window = OAS_UNSET;
+    c->rt_grace = c->client_quota = OAS_UNSET;
+    return c;
+}
+
+oas_client_t *oas_client_make(apr_pool_t *p, const char *id)
+{
+    oas_client_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->id = id;
+    c->name = id;
+    c->auth_methods = c->grant_types = OAS_UNSET;
+    c->require_par = c->require_pkce = c->consent = c->rt_rotation = OAS_UNSET;
+    c->at_ttl = c->rt_ttl = OAS_UNSET;
+    return c;
+}
+
+oas_resource_t *oas_resource_make(apr_pool_t *p, const char *id)
+{
+    oas_resource_t *r = apr_pcalloc(p, sizeof(*r));
+
+    r->id = id;
+    r->at_ttl = OAS_UNSET;
+    return r;
+}
+
 const oas_client_t *oas_issuer_client(const oas_issuer_t *iss, const char *id)
 {
     return (id && iss->clients) ? apr_hash_get(iss->clients, id, APR_HASH_KEY_STRING) : NULL;

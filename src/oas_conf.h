@@ -129,6 +129,12 @@ static inline int oas_iss_store_long(const oas_issuer_t *iss)
     return iss->store_long != OAS_UNSET ? iss->store_long : oas_iss_store_short(iss);
 }
 
+/* A new issuer, client or resource (in p) whose every setting is OAS_UNSET, so that a
+ * directive that is not written leaves the default (or the enclosing server's value). */
+oas_issuer_t *oas_issuer_make(apr_pool_t *p);
+oas_client_t *oas_client_make(apr_pool_t *p, const char *id); /* name defaults to id */
+oas_resource_t *oas_resource_make(apr_pool_t *p, const char *id);
+
 /* Names of endpoint kinds as written in OAuthASEndpoint. */
 const char *oas_endpoint_name(oas_endpoint_e ep);
 oas_endpoint_e oas_endpoint_from_name(const char *name);
