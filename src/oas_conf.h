@@ -1,6 +1,7 @@
 /* mod_oauth_as: the configuration model seen by the core — an issuer (one per server or
- * virtual host), its clients and its resources. The glue (mod_oas_config.c) fills these
- * from httpd.conf; after post_config they are read-only and shared by every thread. */
+ * virtual host), its clients and its resources. The glue (mod_oas_directives.c,
+ * mod_oas_blocks.c) fills these from httpd.conf; oas_startup_prepare completes them at
+ * post_config, after which they are read-only and shared by every thread. */
 #ifndef OAS_CONF_H
 #define OAS_CONF_H
 
