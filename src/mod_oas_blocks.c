@@ -149,52 +149,58 @@ const char *oas_cmd_client_name(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
+/* The words of OAuthASAuthMethod and OAuthASGrantType: each sets one bit of the client's set,
+ * which stays OAS_UNSET (the default) until the first word. */
+typedef struct {
+    const char *word;
+    int bit;
+} word_bit_t;
+
+static const word_bit_t auth_methods[] = {{"client_secret_basic", OAS_AUTH_BASIC},
+                                          {"client_secret_post", OAS_AUTH_POST},
+                                          {"none", OAS_AUTH_NONE},
+                                          {NULL, 0}};
+static const word_bit_t grant_types[] = {{"authorization_code", OAS_GRANT_CODE},
+                                         {"refresh_token", OAS_GRANT_REFRESH},
+                                         {"client_credentials", OAS_GRANT_CC},
+                                         {NULL, 0}};
+
+/* 1 when arg is one of words (its bit is added to *set), else 0. */
+static int add_word(int *set, const word_bit_t *words, const char *arg)
+{
+    for (; words->word; words++) {
+        if (!strcmp(arg, words->word)) {
+            *set = (*set == OAS_UNSET ? 0 : *set) | words->bit;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     oas_dir_conf_t *dc = mconfig;
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
-    int bit;
 
-    if (err)
+    if (err || add_word(&dc->client->auth_methods, auth_methods, arg))
         return err;
-    if (!strcmp(arg, "client_secret_basic"))
-        bit = OAS_AUTH_BASIC;
-    else if (!strcmp(arg, "client_secret_post"))
-        bit = OAS_AUTH_POST;
-    else if (!strcmp(arg, "none"))
-        bit = OAS_AUTH_NONE;
-    else
-        return apr_psprintf(cmd->pool,
-                            OAS_DIR_AUTH_METHOD ": unknown method '%s' (client_secret_basic, "
-                                                "client_secret_post or none)",
-                            arg);
-    dc->client->auth_methods =
-        (dc->client->auth_methods == OAS_UNSET ? 0 : dc->client->auth_methods) | bit;
-    return NULL;
+    return apr_psprintf(cmd->pool,
+                        OAS_DIR_AUTH_METHOD ": unknown method '%s' (client_secret_basic, "
+                                            "client_secret_post or none)",
+                        arg);
 }
 
 const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     oas_dir_conf_t *dc = mconfig;
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
-    int bit;
 
-    if (err)
+    if (err || add_word(&dc->client->grant_types, grant_types, arg))
         return err;
-    if (!strcmp(arg, "authorization_code"))
-        bit = OAS_GRANT_CODE;
-    else if (!strcmp(arg, "refresh_token"))
-        bit = OAS_GRANT_REFRESH;
-    else if (!strcmp(arg, "client_credentials"))
-        bit = OAS_GRANT_CC;
-    else
-        return apr_psprintf(cmd->pool,
-                            OAS_DIR_GRANT_TYPE ": unsupported grant type '%s' (authorization_code, "
-                                               "refresh_token or client_credentials)",
-                            arg);
-    dc->client->grant_types =
-        (dc->client->grant_types == OAS_UNSET ? 0 : dc->client->grant_types) | bit;
-    return NULL;
+    return apr_psprintf(cmd->pool,
+                        OAS_DIR_GRANT_TYPE ": unsupported grant type '%s' (authorization_code, "
+                                           "refresh_token or client_credentials)",
+                        arg);
 }
 
 /* ---- the blocks ---- */
