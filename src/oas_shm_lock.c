@@ -167,16 +167,16 @@ void oas_shm_lock_release(oas_shm_lock_t *l)
 int oas_shm_lock_selftest_fail;
 
 typedef struct {
-    oas_shm_lock_t l;   /* scratch; slot 0 is the mutex under test */
-    pthread_t th;       /* the holder */
-    sem_t held;         /* the holder has tried to take slot 0 */
-    sem_t release;      /* the holder may release it */
-    int die;            /* the holder exits holding slot 0 */
-    int rc;             /* its pthread_mutex_trylock */
-    int running;        /* the holder is yet to be joined */
-    int mine;           /* this thread holds slot 0: must release it before returning */
-    int n;              /* checks made so far */
-    const char *why;    /* the first that failed */
+    oas_shm_lock_t l; /* scratch; slot 0 is the mutex under test */
+    pthread_t th;     /* the holder */
+    sem_t held;       /* the holder has tried to take slot 0 */
+    sem_t release;    /* the holder may release it */
+    int die;          /* the holder exits holding slot 0 */
+    int rc;           /* its pthread_mutex_trylock */
+    int running;      /* the holder is yet to be joined */
+    int mine;         /* this thread holds slot 0: must release it before returning */
+    int n;            /* checks made so far */
+    const char *why;  /* the first that failed */
 } selftest_t;
 
 static void *holder_main(void *data)
