@@ -258,7 +258,7 @@ static void selftest_run(selftest_t *t)
         !holds(t, !PEEKS || (looks_free(m) && !not_recoverable(m)),
                "a free mutex does not read as free (__lock == 0)") ||
         /* held by a live holder: waiters peek, try, then sleep with a deadline */
-        !holds(t, holder_start(t, 0), "a thread cannot take a free mutex") ||
+        !holds(t, holder_start(t, 0), "no second thread, or it cannot take a free mutex") ||
         !holds(t, !PEEKS || !looks_free(m), "a held mutex reads as free (__lock == 0)") ||
         !holds(t, !not_recoverable(m),
                "a held mutex reads as not recoverable (__owner == 0x7ffffffe)") ||
