@@ -316,14 +316,6 @@ typedef struct {
     ap_dbd_t *dbd;
 } req_dbd_t;
 
-static void log_db_error(void *baton, const char *op, int rc, const char *msg)
-{
-    req_dbd_t *rd = baton;
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, rd->r, OAS_LOGNO(00202)
-                  "OAuthASStore dbd: %s failed in the database (%d): %s", op, rc,
-                  msg ? msg : "no message");
-}
-
 /* Called by the store when a statement failed (pgsql only). apr_dbd_pgsql notices a server
  * that went away (database restarted) only when a statement fails; mod_dbd's next
  * apr_dbd_check_conn then quietly reconnects with PQreset, which loses the server-side
@@ -340,7 +332,7 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
 
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, rd->r, OAS_LOGNO(00206)
                   "OAuthASStore dbd: %s failed on a pooled connection (%d): %s; reconnecting "
-                  "and preparing the statements again", op, rc, msg ? msg : "no message");
+                  "and preparing the statements again", op, rc, msg);
     if ((rv = apr_dbd_check_conn(dbd->driver, rd->r->pool, dbd->handle)) != APR_SUCCESS)
         return rv;
     for (i = 0; oas_dbd_statements[i].label; i++) {
@@ -406,18 +398,19 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     /* SQLite serializes writers: wait for the lock instead of failing with SQLITE_BUSY */
     if (!strcmp(apr_dbd_name(dbd->driver), "sqlite3"))
         apr_dbd_query(dbd->driver, dbd->handle, &nrows, OAS_SQLITE_BUSY_TIMEOUT);
-    rd = apr_pcalloc(r->pool, sizeof(*rd));
-    rd->r = r;
-    rd->dbd = dbd;
     if (oas_dbd_store_make(&st, r->pool, dbd->driver, dbd->handle, dbd->prepared, &purge_state,
-                           log_db_error, rd) != APR_SUCCESS) {
+                           r) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00204)
                       "OAuthASStore dbd: the oauth_as_* statements are not prepared on this "
                       "connection");
         return NULL;
     }
-    if (!strcmp(apr_dbd_name(dbd->driver), "pgsql"))
-        oas_dbd_store_set_recover(st, recover);
+    if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
+        rd = apr_pcalloc(r->pool, sizeof(*rd));
+        rd->r = r;
+        rd->dbd = dbd;
+        oas_dbd_store_set_recover(st, recover, rd);
+    }
     *(oas_store_t **)cached = st;
     return st;
 }

@@ -7,6 +7,7 @@
 #include <util_mutex.h>
 
 #include "mod_oas_shm.h"
+#include "oas_shm_lock.h"
 #include "oas_store_shm.h"
 
 #define OAS_SHM_RETAINED_KEY "mod_oauth_as-shm"
@@ -89,6 +90,7 @@ static void shm_drop(oas_shm_retained_t *ret)
 apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint32_t entries)
 {
     oas_shm_retained_t *ret = ap_retained_data_get(OAS_SHM_RETAINED_KEY);
+    const char *why = NULL;
     apr_size_t bpe = 0;
     apr_status_t rv;
 
@@ -115,9 +117,15 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
         /* `Mutex pthread|default oauth-as-store` (or none): APR's robust pthread mutex is a
          * priority-inheritance futex that convoys a busy threaded server; the store uses
          * its own lock in the segment instead (robust, timed, no priority inheritance,
-         * src/oas_shm_lock.h). Any other mechanism is APR's global mutex as configured.
-         * The APR mutex is created either way, so the directive is checked as before. */
-        ret->own_lock = strcmp(apr_global_mutex_name(ret->mutex), "pthread") == 0;
+         * src/oas_shm_lock.h), unless this C library fails the lock's self-test. Any other
+         * mechanism is APR's global mutex as configured. The APR mutex is created either
+         * way, so the directive is checked as before, and is the fallback. */
+        ret->own_lock = oas_shm_lock_wanted(apr_global_mutex_name(ret->mutex), &why);
+        if (why)
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, OAS_LOGNO(01011)
+                         "the store's own lock fails its self-test on this C library (%s): "
+                         "the store uses APR's %s mutex instead (priority inheritance: slower "
+                         "under contention)", why, apr_global_mutex_name(ret->mutex));
     }
 
     /* 2. the segment: reused with its contents unless the capacity changed */

@@ -17,7 +17,9 @@
  * (compare-and-swap, so one move per dead slot) and locks the next. A slot that is not
  * recoverable can never be held, so nobody can be inside the old slot when the index moves.
  * When every slot is spent the acquire fails with APR_EGENERAL (the store answers 503);
- * the segment is then re-created by the next restart (oas_shm_lock_usable() is false). */
+ * the segment is then re-created by the next restart (oas_shm_lock_usable() is false).
+ * Recovery rests on glibc internals no interface promises; oas_shm_lock_selftest() checks
+ * them at start-up, and the glue falls back to APR's mutex when one does not hold. */
 #ifndef OAS_SHM_LOCK_H
 #define OAS_SHM_LOCK_H
 
@@ -68,5 +70,23 @@ apr_status_t oas_shm_lock_acquire(oas_shm_lock_t *l, apr_interval_time_t timeout
 
 /** Release a lock taken by oas_shm_lock_acquire in this thread. */
 void oas_shm_lock_release(oas_shm_lock_t *l);
+
+/** Checks, on a scratch lock in private memory, what this lock takes from glibc beyond
+ * POSIX: the fields it peeks at (a free mutex has __lock 0, a held one not; a not-recoverable
+ * one has __owner 0x7ffffffe), a dead holder reported as EOWNERDEAD to trylock and timed
+ * lock, a recovered mutex released without pthread_mutex_consistent turning not recoverable
+ * and recognised as such afterwards, the lock moving on to a spare slot. A thread exiting
+ * inside stands in for a dead process. Takes a few milliseconds (a thread, short waits).
+ * @return NULL when every check holds, else the first that failed (static text, for a log) */
+const char *oas_shm_lock_selftest(void);
+
+/** Whether the store should use this lock instead of an APR global mutex of mechanism mech
+ * (apr_global_mutex_name): only in place of APR's "pthread" (robust, but with priority
+ * inheritance), and only when oas_shm_lock_selftest passes.
+ * @param why  NULL, or why the self-test failed (then 0 is returned) */
+int oas_shm_lock_wanted(const char *mech, const char **why);
+
+/* Test hook: when n > 0, check number n of oas_shm_lock_selftest (1 = the first) fails. */
+extern int oas_shm_lock_selftest_fail;
 
 #endif

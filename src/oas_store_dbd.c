@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oas_log.h"
 #include "oas_store_dbd.h"
 #include "oas_util.h"
 
@@ -50,19 +51,30 @@ typedef struct {
     apr_dbd_t *handle;
     apr_dbd_prepared_t *stmt[S_COUNT];
     oas_dbd_purge_t *purge;
-    oas_dbd_error_fn *errfn;
+    void *log; /* log baton (oas_log.h) */
     oas_dbd_recover_fn *recover;
-    void *baton;
+    void *recover_baton;
+    apr_pool_t *p; /* the store's: a failure's message */
     apr_hash_t *prepared;
     int verified; /* a statement succeeded on the connection through this store */
 } dbd_ctx_t;
 
 /* ---- helpers ---- */
 
+/* The driver's message about rc, its first line only: PostgreSQL's DETAIL and CONTEXT lines
+ * may quote a row or a statement's parameters (a stored record), which must not reach a log;
+ * the first line names the failure. */
+static const char *db_message(dbd_ctx_t *c, int rc)
+{
+    const char *msg = apr_dbd_error(c->driver, c->handle, rc);
+
+    return msg ? apr_pstrmemdup(c->p, msg, strcspn(msg, "\r\n")) : "no message";
+}
+
 static apr_status_t db_fail(dbd_ctx_t *c, const char *op, int rc)
 {
-    if (c->errfn)
-        c->errfn(c->baton, op, rc, apr_dbd_error(c->driver, c->handle, rc));
+    oas_log(OAS_LOG_MARK, OAS_LOG_ERR, 0, c->log, OAS_LOGNO(00202)
+            "OAuthASStore dbd: %s failed in the database (%d): %s", op, rc, db_message(c, rc));
     return APR_EGENERAL;
 }
 
@@ -73,7 +85,7 @@ static int recover(dbd_ctx_t *c, const char *op, int rc)
     int i;
 
     if (!c->recover ||
-        c->recover(c->baton, op, rc, apr_dbd_error(c->driver, c->handle, rc)) != APR_SUCCESS)
+        c->recover(c->recover_baton, op, rc, db_message(c, rc)) != APR_SUCCESS)
         return 0;
     for (i = 0; i < S_COUNT; i++) {
         apr_dbd_prepared_t *stmt =
@@ -335,7 +347,7 @@ static apr_status_t dbd_del(oas_store_t *st, apr_pool_t *p, int ns, const char *
 
 apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_driver_t *driver,
                                 apr_dbd_t *handle, apr_hash_t *prepared, oas_dbd_purge_t *purge,
-                                oas_dbd_error_fn *errfn, void *baton)
+                                void *log)
 {
     oas_store_t *st;
     dbd_ctx_t *c;
@@ -354,8 +366,8 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
     c->handle = handle;
     c->prepared = prepared;
     c->purge = purge;
-    c->errfn = errfn;
-    c->baton = baton;
+    c->log = log;
+    c->p = p;
     st = apr_pcalloc(p, sizeof(*st));
     st->name = "dbd";
     st->ctx = c;
@@ -368,9 +380,12 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
     return APR_SUCCESS;
 }
 
-void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *fn)
+void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *fn, void *baton)
 {
-    ((dbd_ctx_t *)st->ctx)->recover = fn;
+    dbd_ctx_t *c = st->ctx;
+
+    c->recover = fn;
+    c->recover_baton = baton;
 }
 
 apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p)

@@ -37,11 +37,10 @@ typedef struct {
     int off;                    /* a background thread purges: requests never do */
 } oas_dbd_purge_t;
 
-/* Called once per failed database call, e.g. to log apr_dbd_error() through httpd. */
-typedef void oas_dbd_error_fn(void *baton, const char *op, int rc, const char *msg);
-
-/* Repairs the connection after statement op failed with rc/msg (e.g. reconnects it and prepares every
- * oas_dbd_statements label again into the `prepared` hash given to oas_dbd_store_make).
+/* Repairs the connection after statement op failed with rc/msg (e.g. reconnects it and
+ * prepares every oas_dbd_statements label again into the `prepared` hash given to
+ * oas_dbd_store_make). msg: the first line of apr_dbd_error(), which never quotes a
+ * statement's parameters (fit for a log).
  * @return APR_SUCCESS when the statements can be run again on the same handle */
 typedef apr_status_t oas_dbd_recover_fn(void *baton, const char *op, int rc, const char *msg);
 
@@ -57,18 +56,19 @@ apr_status_t oas_dbd_schema_ensure(const char **perr, apr_pool_t *p,
  * connection (for mod_dbd: r->pool, STYLE.md P9).
  * @param prepared  label -> apr_dbd_prepared_t *, holding every oas_dbd_statements label
  * @param purge     per-process purge state, or NULL to never purge
- * @param errfn     optional error callback with its baton
+ * @param log       log baton (oas_log.h: the glue's request_rec, or NULL): each failed
+ *                  database call is logged once, at error level, with the driver's message
  * @return APR_EINVAL when a statement is missing from prepared */
 apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_driver_t *driver,
                                 apr_dbd_t *handle, apr_hash_t *prepared, oas_dbd_purge_t *purge,
-                                oas_dbd_error_fn *errfn, void *baton);
+                                void *log);
 
-/** Let the store repair its connection within the request (same baton as errfn). With it:
+/** Let the store repair its connection within the request (fn is called with baton). With it:
  * a failed get/put/purge (idempotent) is retried once after a successful recovery; a
  * take/put_new/del (not idempotent: a failure may hide a commit) is never retried, and is
  * instead preceded, when nothing has succeeded yet on the connection in this store, by a
  * harmless probe statement that triggers the recovery. */
-void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover);
+void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover, void *baton);
 
 /** Delete every expired row now (also done by the store, see OAS_DBD_PURGE_INTERVAL).
  * @param pn  rows deleted (may be NULL) */

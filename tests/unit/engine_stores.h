@@ -58,8 +58,7 @@ static oas_store_t *engine_store(apr_pool_t *p, engine_store_e k, apr_uint32_t e
                              0);
             apr_hash_set(prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
         }
-        assert_int_equal(oas_dbd_store_make(&st, p, c->driver, c->handle, prepared, NULL, NULL,
-                                            NULL),
+        assert_int_equal(oas_dbd_store_make(&st, p, c->driver, c->handle, prepared, NULL, NULL),
                          APR_SUCCESS);
     }
     return st;

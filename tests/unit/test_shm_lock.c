@@ -271,13 +271,58 @@ static void test_contended_no_spin(void **state)
     contended(*state, 0);
 }
 
+/* The start-up self-test passes with this C library, and the store then takes its own lock
+ * in place of APR's pthread mutex (and never in place of another mechanism). */
+static void test_selftest_passes(void **state)
+{
+    const char *why = "unset";
+
+    assert_null(oas_shm_lock_selftest());
+    assert_true(oas_shm_lock_wanted("pthread", &why));
+    assert_null(why);
+    why = "unset";
+    assert_false(oas_shm_lock_wanted("fcntl", &why));
+    assert_null(why); /* not a failure: another mechanism was asked for */
+    assert_false(oas_shm_lock_wanted("sysvsem", &why));
+    assert_null(why);
+}
+
+/* Each check of the self-test, made to fail by the test hook, says why and makes the store
+ * fall back to APR's mutex; failing half-way leaves nothing held (the real self-test passes
+ * again afterwards, and this thread's robust list is clean: ASan would see a stale one). */
+#define SELFTEST_CHECKS 20 /* the checks of selftest_run, src/oas_shm_lock.c */
+static void test_selftest_forced_failure(void **state)
+{
+    const char *why, *prev = NULL;
+    int n, distinct = 0;
+
+    for (n = 1; n <= SELFTEST_CHECKS + 1; n++) {
+        oas_shm_lock_selftest_fail = n;
+        why = NULL;
+        if (n > SELFTEST_CHECKS) {
+            assert_true(oas_shm_lock_wanted("pthread", &why)); /* past the last check */
+            assert_null(why);
+            break;
+        }
+        assert_false(oas_shm_lock_wanted("pthread", &why));
+        assert_non_null(why);
+        assert_true(strlen(why) > 10);
+        distinct += prev && strcmp(prev, why) != 0;
+        prev = why;
+    }
+    assert_int_equal(distinct, SELFTEST_CHECKS - 1);
+    oas_shm_lock_selftest_fail = 0;
+    assert_null(oas_shm_lock_selftest());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_uncontended),    UNIT_TEST(test_owner_dies),
         UNIT_TEST(test_timeout),        UNIT_TEST(test_timeout_no_spin),
         UNIT_TEST(test_not_recoverable), UNIT_TEST(test_contended),
-        UNIT_TEST(test_contended_no_spin),
+        UNIT_TEST(test_contended_no_spin), UNIT_TEST(test_selftest_passes),
+        UNIT_TEST(test_selftest_forced_failure),
     };
     return UNIT_RUN(tests);
 }
