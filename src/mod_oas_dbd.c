@@ -161,7 +161,7 @@ static apr_status_t ensure_schemas(apr_pool_t *p)
         }
         if (r2 != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_ERR, r2, t->s, OAS_LOGNO(00201)
-                         "OAuthASStore dbd: cannot create or check the tables in the %s "
+                         OAS_DIR_STORE " dbd: cannot create or check the tables in the %s "
                          "database: %s",
                          t->driver, err ? err : "unknown error");
             rv = r2;
@@ -181,7 +181,7 @@ static void give_to_children(apr_pool_t *p)
             continue;
         if (chown(t->params, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0)
             ap_log_perror(APLOG_MARK, APLOG_WARNING, errno, p, OAS_LOGNO(00205)
-                          "OAuthASStore dbd: cannot give %s to the server's User", t->params);
+                          OAS_DIR_STORE " dbd: cannot give %s to the server's User", t->params);
     }
 }
 
@@ -224,7 +224,7 @@ static void purge_all(apr_pool_t *p)
             apr_dbd_query(driver, handle, &n, OAS_SQLITE_BUSY_TIMEOUT);
         if (oas_dbd_purge_expired(&n, p, driver, handle) == APR_SUCCESS && n > 0)
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, t->s, OAS_LOGNO(00208)
-                         "OAuthASStore dbd: purged %d expired rows", n);
+                         OAS_DIR_STORE " dbd: purged %d expired rows", n);
         apr_dbd_close(driver, handle);
     }
 }
@@ -274,7 +274,7 @@ static void start_purger(apr_pool_t *pchild, server_rec *s)
         apr_thread_cond_create(&pg->wake, pchild) ||
         apr_thread_create(&pg->thread, NULL, purge_thread, pg, pchild)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, OAS_LOGNO(00209)
-                     "OAuthASStore dbd: cannot start the purge thread; expired rows are "
+                     OAS_DIR_STORE " dbd: cannot start the purge thread; expired rows are "
                      "purged by requests instead");
         return;
     }
@@ -331,7 +331,7 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
     int i;
 
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, rd->r, OAS_LOGNO(00206)
-                  "OAuthASStore dbd: %s failed on a pooled connection (%d): %s; reconnecting "
+                  OAS_DIR_STORE " dbd: %s failed on a pooled connection (%d): %s; reconnecting "
                   "and preparing the statements again", op, rc, msg);
     if ((rv = apr_dbd_check_conn(dbd->driver, rd->r->pool, dbd->handle)) != APR_SUCCESS)
         return rv;
@@ -344,7 +344,7 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
         apr_hash_set(dbd->prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, rd->r, OAS_LOGNO(00207)
-                  "OAuthASStore dbd: connection repaired, running %s again", op);
+                  OAS_DIR_STORE " dbd: connection repaired, running %s again", op);
     return APR_SUCCESS;
 }
 
@@ -391,7 +391,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     }
     if (!dbd) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00203)
-                      "OAuthASStore dbd: mod_dbd has no database connection (database down or "
+                      OAS_DIR_STORE " dbd: mod_dbd has no database connection (database down or "
                       "unreachable, see mod_dbd's message); answering 503");
         return NULL;
     }
@@ -401,7 +401,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     if (oas_dbd_store_make(&st, r->pool, dbd->driver, dbd->handle, dbd->prepared, &purge_state,
                            r) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00204)
-                      "OAuthASStore dbd: the oauth_as_* statements are not prepared on this "
+                      OAS_DIR_STORE " dbd: the oauth_as_* statements are not prepared on this "
                       "connection");
         return NULL;
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oas_directives.h"
 #include "oas_log.h"
 #include "oas_store_dbd.h"
 #include "oas_util.h"
@@ -74,7 +75,7 @@ static const char *db_message(dbd_ctx_t *c, int rc)
 static apr_status_t db_fail(dbd_ctx_t *c, const char *op, int rc)
 {
     oas_log(OAS_LOG_MARK, OAS_LOG_ERR, 0, c->log, OAS_LOGNO(00202)
-            "OAuthASStore dbd: %s failed in the database (%d): %s", op, rc, db_message(c, rc));
+            OAS_DIR_STORE " dbd: %s failed in the database (%d): %s", op, rc, db_message(c, rc));
     return APR_EGENERAL;
 }
 
