@@ -16,7 +16,7 @@
 #include "oas_keys.h"
 #include "oas_token.h"
 
-static oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
+static inline oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
 {
     char path[] = "/tmp/oas-token-XXXXXX";
     int fd = mkstemp(path);
@@ -34,7 +34,7 @@ static oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
 
 /* "https://as.test" signing with P-256 (and RS256 ID tokens when rsa), the resource urn:api
  * (access tokens of 120 s). */
-static oas_issuer_t *fixture_issuer(apr_pool_t *p, int rsa)
+static inline oas_issuer_t *fixture_issuer(apr_pool_t *p, int rsa)
 {
     oas_issuer_t *iss = apr_pcalloc(p, sizeof(*iss));
     oas_resource_t *r = apr_pcalloc(p, sizeof(*r));
@@ -55,7 +55,7 @@ static oas_issuer_t *fixture_issuer(apr_pool_t *p, int rsa)
     return iss;
 }
 
-static oas_client_t *fixture_client(apr_pool_t *p, const char *secret)
+static inline oas_client_t *fixture_client(apr_pool_t *p, const char *secret)
 {
     oas_client_t *c = apr_pcalloc(p, sizeof(*c));
 
@@ -74,19 +74,19 @@ static oas_client_t *fixture_client(apr_pool_t *p, const char *secret)
 /* What the engine logged since tok_log_start(), one line each. */
 static char tok_log[8192];
 
-static int tok_log_all(void *baton, int level)
+static inline int tok_log_all(void *baton, int level)
 {
     return 1;
 }
 
-static void tok_log_print(const char *file, int line, int level, apr_status_t rv, void *baton,
+static inline void tok_log_print(const char *file, int line, int level, apr_status_t rv, void *baton,
                           const char *msg)
 {
     apr_size_t n = strlen(tok_log);
     apr_snprintf(tok_log + n, sizeof(tok_log) - n, "%s\n", msg);
 }
 
-static void tok_log_start(void)
+static inline void tok_log_start(void)
 {
     tok_log[0] = '\0';
     oas_log_set(tok_log_all, tok_log_print);
@@ -100,7 +100,7 @@ typedef struct {
     oas_client_t *conf1, *conf2, *pub1;
 } tok_env_t;
 
-static oas_client_t *env_client(apr_pool_t *p, tok_env_t *env, const char *id,
+static inline oas_client_t *env_client(apr_pool_t *p, tok_env_t *env, const char *id,
                                 const char *secret, int rotation)
 {
     oas_client_t *c = fixture_client(p, secret);
@@ -119,7 +119,7 @@ static oas_client_t *env_client(apr_pool_t *p, tok_env_t *env, const char *id,
     return c;
 }
 
-static tok_env_t *tok_env(apr_pool_t *p)
+static inline tok_env_t *tok_env(apr_pool_t *p)
 {
     tok_env_t *env = apr_pcalloc(p, sizeof(*env));
 
@@ -134,7 +134,7 @@ static tok_env_t *tok_env(apr_pool_t *p)
 }
 
 /* The engine's clock is the stores' clock: they expire entries by the real time. */
-static apr_int64_t tok_now(void)
+static inline apr_int64_t tok_now(void)
 {
     return apr_time_sec(apr_time_now());
 }
@@ -145,7 +145,7 @@ static apr_int64_t tok_now(void)
 
 /* The grant an authorization request of c for scope gives (redirect_uri sent, PKCE S256,
  * the user's email among the claims). */
-static oas_grant_t *tok_grant(apr_pool_t *p, const tok_env_t *env, const oas_client_t *c,
+static inline oas_grant_t *tok_grant(apr_pool_t *p, const tok_env_t *env, const oas_client_t *c,
                               const char *scope)
 {
     oas_grant_t *g = apr_pcalloc(p, sizeof(*g));
@@ -164,7 +164,7 @@ static oas_grant_t *tok_grant(apr_pool_t *p, const tok_env_t *env, const oas_cli
 }
 
 /* Puts code for grant g in x's short-lived store, living ttl seconds (as /authorize does). */
-static void tok_put_code(oas_ctx_t *x, const char *code, const oas_grant_t *g, int ttl)
+static inline void tok_put_code(oas_ctx_t *x, const char *code, const oas_grant_t *g, int ttl)
 {
     const char *json;
 
@@ -175,7 +175,7 @@ static void tok_put_code(oas_ctx_t *x, const char *code, const oas_grant_t *g, i
 }
 
 /* A string member of an answer (NULL when absent). */
-static const char *tok_member(apr_pool_t *p, const char *body, const char *key)
+static inline const char *tok_member(apr_pool_t *p, const char *body, const char *key)
 {
     json_t *j;
 
@@ -184,7 +184,7 @@ static const char *tok_member(apr_pool_t *p, const char *body, const char *key)
 }
 
 /* The jti of an access token this issuer signed. */
-static const char *tok_jti(oas_ctx_t *x, const char *at)
+static inline const char *tok_jti(oas_ctx_t *x, const char *at)
 {
     json_t *c;
 
@@ -201,7 +201,7 @@ typedef struct {
     apr_status_t rv;
 } tok_failing_t;
 
-static apr_status_t failing_put(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+static inline apr_status_t failing_put(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                 apr_size_t klen, const void *val, apr_size_t vlen,
                                 apr_time_t expires)
 {
@@ -209,7 +209,7 @@ static apr_status_t failing_put(oas_store_t *st, apr_pool_t *p, int ns, const ch
     return ns == f->ns ? f->rv : f->below->put(f->below, p, ns, key, klen, val, vlen, expires);
 }
 
-static apr_status_t failing_put_new(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+static inline apr_status_t failing_put_new(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                     apr_size_t klen, const void *val, apr_size_t vlen,
                                     apr_time_t expires)
 {
@@ -218,21 +218,21 @@ static apr_status_t failing_put_new(oas_store_t *st, apr_pool_t *p, int ns, cons
                        : f->below->put_new(f->below, p, ns, key, klen, val, vlen, expires);
 }
 
-static apr_status_t failing_get(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+static inline apr_status_t failing_get(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                 apr_size_t klen, char **pval, apr_size_t *plen)
 {
     tok_failing_t *f = st->ctx;
     return f->below->get(f->below, p, ns, key, klen, pval, plen);
 }
 
-static apr_status_t failing_take(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+static inline apr_status_t failing_take(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                  apr_size_t klen, char **pval, apr_size_t *plen)
 {
     tok_failing_t *f = st->ctx;
     return ns == f->ns ? f->rv : f->below->take(f->below, p, ns, key, klen, pval, plen);
 }
 
-static apr_status_t failing_del(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+static inline apr_status_t failing_del(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                 apr_size_t klen)
 {
     tok_failing_t *f = st->ctx;
@@ -240,7 +240,7 @@ static apr_status_t failing_del(oas_store_t *st, apr_pool_t *p, int ns, const ch
 }
 
 /* From now on both of x's stores fail on namespace ns with rv. */
-static void tok_fail(oas_ctx_t *x, int ns, apr_status_t rv)
+static inline void tok_fail(oas_ctx_t *x, int ns, apr_status_t rv)
 {
     tok_failing_t *f = apr_pcalloc(x->p, sizeof(*f));
 
@@ -258,7 +258,7 @@ static void tok_fail(oas_ctx_t *x, int ns, apr_status_t rv)
 }
 
 /* Checks an error value: status, error code and a piece of its log detail (NULL: any). */
-static void assert_err(oas_err_t e, int status, const char *error, const char *in_detail)
+static inline void assert_err(oas_err_t e, int status, const char *error, const char *in_detail)
 {
     assert_int_equal(e.status, status);
     assert_string_equal(e.error, error);
