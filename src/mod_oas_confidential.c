@@ -1,6 +1,6 @@
 /* mod_oauth_as: the confidential-client front of revocation and introspection. */
-#include "mod_oas_client.h"
 #include "mod_oas_confidential.h"
+#include "mod_oas_client.h"
 #include "mod_oas_request.h"
 
 int oas_mod_confidential_request(const oas_client_t **pc, const char **ptok, request_rec *r,
@@ -19,7 +19,8 @@ int oas_mod_confidential_request(const oas_client_t **pc, const char **ptok, req
     }
     if (!(*ptok = apr_table_get(form, "token"))) {
         *pc = NULL;
-        return oas_mod_send_oauth_error(r, 400, "invalid_request", "the token parameter is missing");
+        return oas_mod_send_oauth_error(r, 400, "invalid_request",
+                                        "the token parameter is missing");
     }
     return OK;
 }

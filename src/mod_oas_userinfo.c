@@ -14,10 +14,10 @@ static int bearer_error(request_rec *r, int status, const char *error, const cha
     const char *body;
 
     /* error and desc are our own constants (RFC 6750 §3 charset), never input */
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                   error ? apr_psprintf(r->pool, "Bearer error=\"%s\", error_description=\"%s\"",
-                                        error, desc)
-                         : "Bearer");
+    apr_table_setn(
+        r->err_headers_out, "WWW-Authenticate",
+        error ? apr_psprintf(r->pool, "Bearer error=\"%s\", error_description=\"%s\"", error, desc)
+              : "Bearer");
     oas_jsonw_init(&w, r->pool, 128);
     oas_jsonw_str(&w, "error", error);
     oas_jsonw_str(&w, "error_description", desc);
@@ -46,8 +46,7 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
     if (r->method_number == M_POST && ct &&
         !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
         /* RFC 6750 §2.2: the form body may carry the token */
-        if ((status = oas_mod_read_form(&form, &perr, r, (apr_size_t)oas_iss_max_body(iss))) !=
-            OK)
+        if ((status = oas_mod_read_form(&form, &perr, r, (apr_size_t)oas_iss_max_body(iss))) != OK)
             return status;
         if (!form)
             return bearer_error(r, 400, "invalid_request", "malformed request body");

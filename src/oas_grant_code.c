@@ -12,8 +12,8 @@
  * again by the rightful client, RFC 6749 §4.1.2 asks to revoke what the first redemption
  * issued; invalid replays (wrong client or verifier) revoke nothing (OAuth 2.1 §7.5.2).
  * Either way the answer is invalid_grant, with what happened in its detail. */
-static apr_status_t replayed(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
-                             const char *code, const char *verifier)
+static apr_status_t replayed(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const char *code,
+                             const char *verifier)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT), *lst = oas_ctx_store(x, OAS_CTX_LONG);
     const char *jti, *cc, *cid, *what = "unknown, expired or already redeemed";
@@ -35,7 +35,7 @@ static apr_status_t replayed(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
                               apr_time_from_sec(oas_jobj_int(&t, "exp", 0) + 1)) == APR_SUCCESS)
                 OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
                             OAS_LOGNO(00131) "authorization code replayed by client %s: revoked "
-                            "the access token jti %s issued from it",
+                                             "the access token jti %s issued from it",
                             c->id, jti);
             oas_refresh_revoke_family(x, oas_jobj_str(&t, "fam"),
                                       "its authorization code was replayed");
@@ -43,13 +43,12 @@ static apr_status_t replayed(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
         }
     }
     return oas_err(e, x->p, 400, "invalid_grant", "the code is invalid, expired or already used",
-                   OAS_LOG_INFO, OAS_LOGNO(02020) "code presented by client %s: %s", c->id,
-                   what);
+                   OAS_LOG_INFO, OAS_LOGNO(02020) "code presented by client %s: %s", c->id, what);
 }
 
 /* Every check of a code record g against the request; *e set when one fails. */
-static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
-                          const oas_grant_t *g, const char *verifier, const char *ru)
+static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const oas_grant_t *g,
+                          const char *verifier, const char *ru)
 {
     if (strcmp(g->iss, x->iss->issuer) || strcmp(g->client_id, c->id))
         return oas_err(e, x->p, 400, "invalid_grant", "the code was not issued to this client",
@@ -73,7 +72,7 @@ static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
         return oas_err(e, x->p, 400, "invalid_request",
                        "code_verifier sent but no code_challenge was used", OAS_LOG_INFO,
                        OAS_LOGNO(02024) "code of client %s: code_verifier for a code without "
-                       "code_challenge (PKCE downgrade)",
+                                        "code_challenge (PKCE downgrade)",
                        c->id);
     }
     return APR_SUCCESS;
@@ -94,10 +93,7 @@ static void tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t *c, cons
     oas_jsonw_str(&t, "cid", c->id);
     oas_jsonw_str(&t, "jti", jti);
     oas_jsonw_int(&t, "exp",
-                  x->now + oas_client_at_ttl(x->iss, c,
-                                             g->resource ? oas_issuer_resource(x->iss,
-                                                                               g->resource)
-                                                         : NULL));
+                  x->now + oas_client_at_ttl(x->iss, c, oas_issuer_resource(x->iss, g->resource)));
     oas_jsonw_str(&t, "cc", g->code_challenge);
     oas_jsonw_str(&t, "fam", g->family);
     if ((tomb = oas_jsonw_end(&t)))
@@ -106,8 +102,8 @@ static void tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t *c, cons
 }
 
 apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *x,
-                                   const oas_client_t *c, const char *code,
-                                   const char *verifier, const char *ru)
+                                   const oas_client_t *c, const char *code, const char *verifier,
+                                   const char *ru)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
     const char *jti, *rt = NULL;

@@ -9,7 +9,7 @@
 /** Redeems code for client c (verifier, redirect_uri: as sent, or NULL).
  * @return APR_SUCCESS with *pbody the 200 answer, or an error with *e set */
 apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *x,
-                                   const oas_client_t *c, const char *code,
-                                   const char *verifier, const char *redirect_uri);
+                                   const oas_client_t *c, const char *code, const char *verifier,
+                                   const char *redirect_uri);
 
 #endif

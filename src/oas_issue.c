@@ -22,9 +22,8 @@ int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t
            oas_list_has(oas_scope_split(p, scope), "offline_access");
 }
 
-apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x,
-                              const oas_client_t *c, const oas_grant_t *g, const char *jti,
-                              const char *refresh_token)
+apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                              const oas_grant_t *g, const char *jti, const char *refresh_token)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
     oas_tokens_t tok;
@@ -47,9 +46,8 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x,
             oas_store_put(st, x->p, OAS_NS_ACCESS, jti, rec, strlen(rec),
                           apr_time_from_sec(tok.exp + 1));
     }
-    OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
-                OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s)", c->id, g->sub,
-                jti);
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s)",
+                c->id, g->sub, jti);
     *pbody = oas_token_response_json(x->p, &tok, g->scope, refresh_token);
     return APR_SUCCESS;
 }
@@ -70,12 +68,12 @@ apr_status_t oas_issue_client_credentials(const char **pbody, oas_err_t *e, oas_
                        OAS_LOGNO(02002) "public client %s asked for client_credentials", c->id);
     for (i = 0; i < scopes->nelts; i++) {
         const char *sc = APR_ARRAY_IDX(scopes, i, const char *);
-        if (!oas_list_has(c->scopes, sc) || !strcmp(sc, "openid") ||
-            !strcmp(sc, "offline_access"))
+        if (!oas_list_has(c->scopes, sc) || !strcmp(sc, "openid") || !strcmp(sc, "offline_access"))
             return oas_err(e, x->p, 400, "invalid_scope",
                            "the client may not ask for a requested scope", OAS_LOG_INFO,
                            OAS_LOGNO(02003) "client %s may not ask for scope %s with "
-                           "client_credentials", c->id, sc);
+                                            "client_credentials",
+                           c->id, sc);
     }
     if (oas_resource_check(&res, e, x->iss, c, form) != APR_SUCCESS) {
         e->status = 400;

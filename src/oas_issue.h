@@ -19,9 +19,8 @@ apr_status_t oas_issue_client_credentials(const char **pbody, oas_err_t *e, oas_
 
 /** Mints the tokens of grant g under jti and keeps their record; *pbody gets the 200 answer
  * with refresh_token (may be NULL). */
-apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x,
-                              const oas_client_t *c, const oas_grant_t *g, const char *jti,
-                              const char *refresh_token);
+apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                              const oas_grant_t *g, const char *jti, const char *refresh_token);
 
 /** A fresh access-token id (*pjti); on failure *e is a 500. */
 apr_status_t oas_issue_jti(const char **pjti, oas_err_t *e, apr_pool_t *p);

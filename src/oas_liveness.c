@@ -15,8 +15,8 @@ static apr_status_t not_live(const char **pwhy, const char *why)
     return APR_EINVAL;
 }
 
-apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy,
-                             oas_ctx_t *x, const char *tok)
+apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy, oas_ctx_t *x,
+                             const char *tok)
 {
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
     const char *jti, *fam;
@@ -66,8 +66,7 @@ apr_status_t oas_live_refresh(oas_grant_t **pg, oas_ctx_t *x, const char *tok)
     return APR_SUCCESS;
 }
 
-apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
-                              const char *tok)
+apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const char *tok)
 {
     oas_store_t *lst;
     oas_grant_t *g;
@@ -90,13 +89,13 @@ apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
              : APR_ENOTIMPL;
     if (rv != APR_SUCCESS)
         return oas_err_store(e, x->p, rv, "revoking an access token");
-    OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
-                OAS_LOGNO(00160) "client %s revoked access token jti %s", c->id, jti);
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(00160) "client %s revoked access token jti %s", c->id,
+                jti);
     return APR_SUCCESS;
 }
 
 /* The claims of a live access token an introspection answer repeats (RFC 7662 §2.2). */
-static const char *const introspected[] = {"scope", "client_id", "sub",       "aud", "iss",
+static const char *const introspected[] = {"scope", "client_id", "sub", "aud",       "iss",
                                            "exp",   "iat",       "jti", "auth_time", NULL};
 
 const char *oas_introspect(oas_ctx_t *x, const char *tok)
@@ -141,8 +140,8 @@ apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const 
     json_t *c;
 
     if (oas_live_access(&c, &ui, &why, x, tok) != APR_SUCCESS)
-        return oas_err(e, x->p, 401, "invalid_token", "the access token is invalid",
-                       OAS_LOG_INFO, OAS_LOGNO(02030) "userinfo: access token refused: %s", why);
+        return oas_err(e, x->p, 401, "invalid_token", "the access token is invalid", OAS_LOG_INFO,
+                       OAS_LOGNO(02030) "userinfo: access token refused: %s", why);
     aud = oas_json_str(c, "aud");
     if (strcmp(aud ? aud : "", x->iss->issuer) ||
         !oas_list_has(oas_scope_split(x->p, oas_json_str(c, "scope")), "openid"))

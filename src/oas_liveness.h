@@ -11,8 +11,8 @@
 /** Is tok a live access token of this issuer? APR_SUCCESS with *pclaims its claims and, when
  * pui is given, *pui the user's claims kept for userinfo (raw JSON object, or NULL); else
  * APR_EINVAL with *pwhy (when given) saying why, for the log. */
-apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy,
-                             oas_ctx_t *x, const char *tok);
+apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy, oas_ctx_t *x,
+                             const char *tok);
 
 /** Is tok a live refresh token of this issuer? APR_SUCCESS with *pg its grant, else
  * APR_EINVAL. */
@@ -21,8 +21,7 @@ apr_status_t oas_live_refresh(oas_grant_t **pg, oas_ctx_t *x, const char *tok);
 /** RFC 7009: client c revokes tok, one of its own tokens (a refresh token takes its family
  * along). Unknown, foreign or dead tokens are no error (§2.2): only a store that cannot
  * record the revocation is (*e: 503). */
-apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
-                              const char *tok);
+apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const char *tok);
 
 /** RFC 7662 §2.2: the introspection answer for tok (never NULL). */
 const char *oas_introspect(oas_ctx_t *x, const char *tok);

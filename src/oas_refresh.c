@@ -13,14 +13,13 @@ void oas_refresh_revoke_family(oas_ctx_t *x, const char *family, const char *why
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
 
     if (family && lst && oas_store_del(lst, x->p, OAS_NS_FAMILY, family) == APR_SUCCESS)
-        OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
-                    OAS_LOGNO(00134) "revoked a refresh token family: %s", why);
+        OAS_CTX_LOG(x, OAS_LOG_WARNING, 0, OAS_LOGNO(00134) "revoked a refresh token family: %s",
+                    why);
 }
 
 /* A family is created once with an absolute lifetime and never written again, so a
  * revocation (which deletes it) cannot be undone by a rotation racing with it. */
-apr_status_t oas_refresh_new(const char **prt, oas_ctx_t *x, const oas_client_t *c,
-                             oas_grant_t *g)
+apr_status_t oas_refresh_new(const char **prt, oas_ctx_t *x, const oas_client_t *c, oas_grant_t *g)
 {
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
     const char *json;
@@ -50,12 +49,11 @@ static int retry_allowed(const oas_issuer_t *iss, const oas_client_t *c)
     return oas_iss_rt_grace(iss) > 0 && !oas_client_is_public(c);
 }
 
-static apr_status_t invalid_rt(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
-                               const char *why)
+static apr_status_t invalid_rt(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const char *why)
 {
     return oas_err(e, x->p, 400, "invalid_grant", "the refresh token is invalid or expired",
-                   OAS_LOG_INFO, OAS_LOGNO(02010) "refresh token of client %s refused: %s",
-                   c->id, why);
+                   OAS_LOG_INFO, OAS_LOGNO(02010) "refresh token of client %s refused: %s", c->id,
+                   why);
 }
 
 /* A rotated-out token came back (marker: its reuse marker). Within the grace window of a
@@ -74,7 +72,7 @@ static apr_status_t rotated_out(char **pval, apr_size_t *plen, oas_err_t *e, oas
         return oas_err(e, x->p, 400, "invalid_grant", "the refresh token is invalid or expired",
                        OAS_LOG_INFO,
                        OAS_LOGNO(02011) "rotated-out refresh token of client %s presented "
-                       "by client %s",
+                                        "by client %s",
                        cid ? cid : "?", c->id);
     if (retry_allowed(x->iss, c) && (g = oas_jobj_object(&m, "g")) &&
         x->now - oas_jobj_int(&m, "t", 0) <= oas_iss_rt_grace(x->iss)) {
@@ -111,7 +109,8 @@ static apr_status_t rotate(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, co
     if (!(marker = oas_jsonw_end(&w)))
         return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
                        OAS_LOGNO(02012) "cannot write the reuse marker of a refresh token "
-                       "of client %s", c->id);
+                                        "of client %s",
+                       c->id);
     rv = oas_store_put_new(lst, x->p, OAS_NS_REFRESH_USED, rt, marker, strlen(marker),
                            apr_time_from_sec(g->family_exp));
     if (rv == APR_EEXIST && !grace) {
@@ -120,7 +119,8 @@ static apr_status_t rotate(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, co
         return oas_err(e, x->p, 400, "invalid_grant", "the refresh token was already used",
                        OAS_LOG_INFO,
                        OAS_LOGNO(02013) "refresh token of client %s rotated by a concurrent "
-                       "request", c->id);
+                                        "request",
+                       c->id);
     }
     if (rv != APR_SUCCESS && rv != APR_EEXIST)
         return oas_err_store(e, x->p, rv, "rotating a refresh token");
@@ -169,12 +169,11 @@ apr_status_t oas_refresh_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         return oas_err(e, x->p, 400, "invalid_grant",
                        "the refresh token was not issued to this client", OAS_LOG_INFO,
                        OAS_LOGNO(02014) "refresh token of client %s (issuer %s) presented "
-                       "by client %s",
+                                        "by client %s",
                        g ? g->client_id : "?", g ? g->iss : "?", c->id);
     rv = oas_store_get(lst, x->p, OAS_NS_FAMILY, g->family, &fam, &len);
     if (rv == APR_NOTFOUND)
-        return oas_err(e, x->p, 400, "invalid_grant", "the refresh token was revoked",
-                       OAS_LOG_INFO,
+        return oas_err(e, x->p, 400, "invalid_grant", "the refresh token was revoked", OAS_LOG_INFO,
                        OAS_LOGNO(02015) "refresh token of client %s: its family was revoked",
                        c->id);
     if (rv != APR_SUCCESS)
@@ -185,7 +184,7 @@ apr_status_t oas_refresh_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
             return oas_err(e, x->p, 400, "invalid_scope", "the scope exceeds what was granted",
                            OAS_LOG_INFO,
                            OAS_LOGNO(02016) "client %s asked to refresh with a scope wider "
-                           "than granted",
+                                            "than granted",
                            c->id);
         use.scope = apr_array_pstrcat(x->p, oas_scope_split(x->p, scope), ' ');
     }

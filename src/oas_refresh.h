@@ -10,8 +10,7 @@
 /** A new refresh token *prt for grant g: of a new family when g has none (g->family and
  * g->family_exp are then set), else of g's family.
  * @return the store's status (APR_ENOTIMPL without a long-lived store) */
-apr_status_t oas_refresh_new(const char **prt, oas_ctx_t *x, const oas_client_t *c,
-                             oas_grant_t *g);
+apr_status_t oas_refresh_new(const char **prt, oas_ctx_t *x, const oas_client_t *c, oas_grant_t *g);
 
 /** The refresh_token grant of client c for token rt, optionally narrowing to scope. */
 apr_status_t oas_refresh_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,

@@ -18,8 +18,8 @@ static oas_ctx_t *with_code(apr_pool_t *p, tok_env_t *env, int k, const char *sc
     return x;
 }
 
-static apr_status_t redeem(const char **pbody, oas_err_t *e, oas_ctx_t *x,
-                           const oas_client_t *c, const char *code, const char *verifier)
+static apr_status_t redeem(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                           const char *code, const char *verifier)
 {
     return oas_grant_code_redeem(pbody, e, x, c, code, verifier, "https://rp.test/cb");
 }
@@ -81,14 +81,16 @@ static void test_t02_replay_revokes(void **state)
         tok_log_start();
         assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER), APR_EINVAL);
         oas_log_set(NULL, NULL);
-        assert_non_null(strstr(tok_log, apr_psprintf(p, "OAS00131: authorization code replayed "
-                                                        "by client conf1: revoked the access "
-                                                        "token jti %s",
+        assert_non_null(strstr(tok_log, apr_psprintf(p,
+                                                     "OAS00131: authorization code replayed "
+                                                     "by client conf1: revoked the access "
+                                                     "token jti %s",
                                                      tok_jti(x, at))));
         assert_non_null(strstr(tok_log, "OAS00134: revoked a refresh token family: its "
                                         "authorization code was replayed"));
-        assert_err(e, 400, "invalid_grant", "OAS02020: code presented by client conf1: redeemed, "
-                                            "replayed by its client: what it issued is revoked");
+        assert_err(e, 400, "invalid_grant",
+                   "OAS02020: code presented by client conf1: redeemed, "
+                   "replayed by its client: what it issued is revoked");
         assert_int_equal(oas_live_access(&claims, NULL, &why, x, at), APR_EINVAL);
         assert_string_equal(why, "revoked");
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
@@ -123,9 +125,9 @@ static void test_t03_invalid_replay_revokes_nothing(void **state)
             at = tok_member(p, body, "access_token");
             rt = tok_member(p, body, "refresh_token");
             tok_log_start();
-            assert_int_equal(redeem(&body, &e, x, rows[i].pub ? env->pub1 : env->conf1, "C1",
-                                    rows[i].verifier),
-                             APR_EINVAL);
+            assert_int_equal(
+                redeem(&body, &e, x, rows[i].pub ? env->pub1 : env->conf1, "C1", rows[i].verifier),
+                APR_EINVAL);
             oas_log_set(NULL, NULL);
             assert_null(strstr(tok_log, "OAS00131"));
             assert_null(strstr(tok_log, "OAS00134"));
@@ -147,10 +149,10 @@ static void test_t04_t05_checks_do_not_burn(void **state)
     } rows[] = {
         {1, 1, "C1", TOK_VERIFIER, "https://rp.test/cb", "invalid_grant",
          "OAS02021: code issued to client conf1 (issuer https://as.test), presented by pub1"},
-        {0, 1, "C1", TOK_VERIFIER, NULL, "invalid_grant", "OAS02022: code of client conf1: "
-                                                         "redirect_uri missing"},
-        {0, 1, "C1", TOK_VERIFIER, "https://rp.test/cb2", "invalid_grant",
-         "redirect_uri differs"},
+        {0, 1, "C1", TOK_VERIFIER, NULL, "invalid_grant",
+         "OAS02022: code of client conf1: "
+         "redirect_uri missing"},
+        {0, 1, "C1", TOK_VERIFIER, "https://rp.test/cb2", "invalid_grant", "redirect_uri differs"},
         {0, 1, "C1", NULL, "https://rp.test/cb", "invalid_grant",
          "OAS02023: code of client conf1: code_verifier missing"},
         {0, 1, "C1", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXK", "https://rp.test/cb",
@@ -173,11 +175,10 @@ static void test_t04_t05_checks_do_not_burn(void **state)
             if (!rows[i].challenge)
                 g->code_challenge = NULL;
             tok_put_code(x, "C1", g, 60);
-            assert_int_equal(oas_grant_code_redeem(&body, &e, x, rows[i].pub ? env->pub1
-                                                                             : env->conf1,
-                                                   rows[i].code, rows[i].verifier,
-                                                   rows[i].redirect_uri),
-                             APR_EINVAL);
+            assert_int_equal(
+                oas_grant_code_redeem(&body, &e, x, rows[i].pub ? env->pub1 : env->conf1,
+                                      rows[i].code, rows[i].verifier, rows[i].redirect_uri),
+                APR_EINVAL);
             assert_err(e, 400, rows[i].error, rows[i].detail);
             assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C1",
                                                    rows[i].challenge ? TOK_VERIFIER : NULL,
@@ -283,12 +284,10 @@ static void test_store_failures(void **state)
             oas_ctx_t *x = with_code(p, env, k, "openid offline_access");
             tok_fail(x, rows[i].ns, rows[i].rv);
             if (!rows[i].status) {
-                assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER),
-                                 APR_SUCCESS);
+                assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER), APR_SUCCESS);
                 continue;
             }
-            assert_int_not_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER),
-                                 APR_SUCCESS);
+            assert_int_not_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER), APR_SUCCESS);
             assert_err(e, rows[i].status, "temporarily_unavailable", rows[i].detail);
             assert_int_equal(e.retry_after, 5);
         }
@@ -303,8 +302,7 @@ static void test_store_failures(void **state)
         {
             oas_ctx_t *x = with_code(p, env, k, "openid");
             x->store[OAS_CTX_SHORT] = NULL; /* the store cannot be had */
-            assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER),
-                             APR_ENOTIMPL);
+            assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER), APR_ENOTIMPL);
             assert_err(e, 503, "temporarily_unavailable", "redeeming a code");
         }
     }

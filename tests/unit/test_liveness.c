@@ -18,9 +18,9 @@ static void exchange(const char **pat, const char **prt, oas_ctx_t *x, tok_env_t
     oas_err_t e;
 
     tok_put_code(x, "C1", tok_grant(x->p, env, c, scope), 60);
-    assert_int_equal(oas_grant_code_redeem(&body, &e, x, c, "C1", TOK_VERIFIER,
-                                           "https://rp.test/cb"),
-                     APR_SUCCESS);
+    assert_int_equal(
+        oas_grant_code_redeem(&body, &e, x, c, "C1", TOK_VERIFIER, "https://rp.test/cb"),
+        APR_SUCCESS);
     *pat = tok_member(x->p, body, "access_token");
     if (prt)
         *prt = tok_member(x->p, body, "refresh_token");
@@ -93,8 +93,9 @@ static void test_revoke(void **state)
         tok_log_start();
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, at2), APR_SUCCESS);
         oas_log_set(NULL, NULL);
-        assert_non_null(strstr(tok_log, apr_psprintf(p, "OAS00160: client conf1 revoked access "
-                                                        "token jti %s",
+        assert_non_null(strstr(tok_log, apr_psprintf(p,
+                                                     "OAS00160: client conf1 revoked access "
+                                                     "token jti %s",
                                                      tok_jti(x, at2))));
         assert_int_equal(oas_live_access(&c, NULL, &why, x, at2), APR_EINVAL);
         assert_string_equal(why, "revoked");
@@ -186,14 +187,14 @@ static void test_userinfo(void **state)
         assert_string_equal(oas_json_str(j, "email"), "alice@example.org");
 
         /* no record of the claims (lost, or never written): sub alone */
-        assert_int_equal(oas_store_del(x->store[1], p, OAS_NS_ACCESS, tok_jti(x, at)),
-                         APR_SUCCESS);
+        assert_int_equal(oas_store_del(x->store[1], p, OAS_NS_ACCESS, tok_jti(x, at)), APR_SUCCESS);
         assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\"}");
 
         assert_int_equal(oas_userinfo(&body, &e, x, "garbage"), APR_EINVAL);
-        assert_err(e, 401, "invalid_token", "OAS02030: userinfo: access token refused: not a "
-                                            "valid access token");
+        assert_err(e, 401, "invalid_token",
+                   "OAS02030: userinfo: access token refused: not a "
+                   "valid access token");
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, at), APR_SUCCESS);
         assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
         assert_err(e, 401, "invalid_token", "refused: revoked");
@@ -266,10 +267,8 @@ static void test_client_credentials(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_live_access),
-        UNIT_TEST(test_revoke),
-        UNIT_TEST(test_introspect),
-        UNIT_TEST(test_userinfo),
+        UNIT_TEST(test_live_access),        UNIT_TEST(test_revoke),
+        UNIT_TEST(test_introspect),         UNIT_TEST(test_userinfo),
         UNIT_TEST(test_client_credentials),
     };
     return UNIT_RUN(tests);

@@ -12,16 +12,16 @@
 
 /* A refresh token of client c for scope (through a code, as a client gets one); *pat gets
  * the access token issued with it. */
-static const char *first_rt(oas_ctx_t *x, tok_env_t *env, const oas_client_t *c,
-                            const char *scope, const char **pat)
+static const char *first_rt(oas_ctx_t *x, tok_env_t *env, const oas_client_t *c, const char *scope,
+                            const char **pat)
 {
     const char *body;
     oas_err_t e;
 
     tok_put_code(x, "C1", tok_grant(x->p, env, c, scope), 60);
-    assert_int_equal(oas_grant_code_redeem(&body, &e, x, c, "C1", TOK_VERIFIER,
-                                           "https://rp.test/cb"),
-                     APR_SUCCESS);
+    assert_int_equal(
+        oas_grant_code_redeem(&body, &e, x, c, "C1", TOK_VERIFIER, "https://rp.test/cb"),
+        APR_SUCCESS);
     if (pat)
         *pat = tok_member(x->p, body, "access_token");
     return tok_member(x->p, body, "refresh_token");
@@ -77,8 +77,9 @@ static void test_r02_binding(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         rt = first_rt(x, env, env->pub1, "openid offline_access", NULL);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
-        assert_err(e, 400, "invalid_grant", "OAS02014: refresh token of client pub1 (issuer "
-                                            "https://as.test) presented by client conf1");
+        assert_err(e, 400, "invalid_grant",
+                   "OAS02014: refresh token of client pub1 (issuer "
+                   "https://as.test) presented by client conf1");
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), APR_SUCCESS);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, NULL, NULL), APR_EINVAL);
         assert_err(e, 400, "invalid_request", NULL);
@@ -91,8 +92,7 @@ static void test_r02_binding(void **state)
         assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_REFRESH, "RT-OTHER", json,
                                        strlen(json), apr_time_from_sec(x->now + 60)),
                          APR_SUCCESS);
-        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, "RT-OTHER", NULL),
-                         APR_EINVAL);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, "RT-OTHER", NULL), APR_EINVAL);
         assert_err(e, 400, "invalid_grant", "(issuer https://other.test)");
     }
 }
@@ -162,8 +162,9 @@ static void test_r04_rotation_and_reuse(void **state)
         tok_log_start();
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt1, NULL), APR_EINVAL);
         oas_log_set(NULL, NULL);
-        assert_err(e, 400, "invalid_grant", "OAS02010: refresh token of client pub1 refused: "
-                                            "rotated out and used again");
+        assert_err(e, 400, "invalid_grant",
+                   "OAS02010: refresh token of client pub1 refused: "
+                   "rotated out and used again");
         assert_non_null(strstr(tok_log, "OAS00134: revoked a refresh token family: a "
                                         "rotated-out refresh token was used again"));
         assert_int_equal(oas_live_refresh(&g, x, rt3), APR_EINVAL);
@@ -201,8 +202,7 @@ static void test_r04_concurrent_rotation(void **state)
                                        apr_time_from_sec(x->now + 60)),
                          APR_SUCCESS);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt, NULL), APR_SUCCESS);
-        assert_string_equal(family_of(x, tok_member(p, body, "refresh_token")),
-                            family_of(x, rt));
+        assert_string_equal(family_of(x, tok_member(p, body, "refresh_token")), family_of(x, rt));
     }
 }
 
@@ -235,8 +235,7 @@ static void test_r05_retry_grace(void **state)
             later = *x;
             later.now += rows[i].elapsed;
             if (rows[i].ok) {
-                assert_int_equal(oas_refresh_grant(&body, &e, &later, c, rt1, NULL),
-                                 APR_SUCCESS);
+                assert_int_equal(oas_refresh_grant(&body, &e, &later, c, rt1, NULL), APR_SUCCESS);
                 assert_string_equal(family_of(x, tok_member(p, body, "refresh_token")),
                                     family_of(x, rt2));
             }
@@ -287,16 +286,16 @@ static void test_r06_revoked_and_expired(void **state)
         rt = first_rt(x, env, env->conf1, "openid offline_access", NULL);
         oas_refresh_revoke_family(x, family_of(x, rt), "a test");
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
-        assert_err(e, 400, "invalid_grant", "OAS02015: refresh token of client conf1: its "
-                                            "family was revoked");
+        assert_err(e, 400, "invalid_grant",
+                   "OAS02015: refresh token of client conf1: its "
+                   "family was revoked");
         assert_string_equal(e.description, "the refresh token was revoked");
 
         x->now -= 1;
         rt = first_rt(x, env, &short_lived, "openid offline_access", NULL);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
         assert_err(e, 400, "invalid_grant", "refused: unknown or expired");
-        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, "garbage", NULL),
-                         APR_EINVAL);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, "garbage", NULL), APR_EINVAL);
         assert_err(e, 400, "invalid_grant", "refused: unknown or expired");
     }
 }
@@ -332,8 +331,7 @@ static void test_store_failures(void **state)
             oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
             rt = first_rt(x, env, env->pub1, "openid offline_access", NULL);
             x->store[OAS_CTX_LONG] = NULL;
-            assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL),
-                             APR_ENOTIMPL);
+            assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), APR_ENOTIMPL);
             assert_err(e, 503, "temporarily_unavailable", "reading a refresh token");
         }
     }

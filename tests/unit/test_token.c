@@ -119,7 +119,8 @@ static void test_client_auth(void **state)
 {
     apr_pool_t *p = *state;
     oas_issuer_t *iss = fixture_issuer(p, 1);
-    oas_client_t *conf = fixture_client(p, "s3cret"), *hashed = fixture_client(p, NULL), *pub = fixture_client(p, NULL);
+    oas_client_t *conf = fixture_client(p, "s3cret"), *hashed = fixture_client(p, NULL),
+                 *pub = fixture_client(p, NULL);
     const oas_client_t *c;
     oas_err_t err;
     apr_table_t *form = apr_table_make(p, 4);
@@ -146,8 +147,7 @@ static void test_client_auth(void **state)
     assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "s3cret", form),
                      APR_SUCCESS);
     assert_ptr_equal(c, conf);
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "x", form),
-                     APR_EINVAL);
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "x", form), APR_EINVAL);
     assert_int_equal(err.status, 401);
     assert_int_equal(oas_client_authenticate(&c, &err, p, iss, -1, NULL, NULL, form), APR_EINVAL);
     assert_string_equal(err.error, "invalid_client");

@@ -79,8 +79,8 @@ static inline int tok_log_all(void *baton, int level)
     return 1;
 }
 
-static inline void tok_log_print(const char *file, int line, int level, apr_status_t rv, void *baton,
-                          const char *msg)
+static inline void tok_log_print(const char *file, int line, int level, apr_status_t rv,
+                                 void *baton, const char *msg)
 {
     apr_size_t n = strlen(tok_log);
     apr_snprintf(tok_log + n, sizeof(tok_log) - n, "%s\n", msg);
@@ -101,7 +101,7 @@ typedef struct {
 } tok_env_t;
 
 static inline oas_client_t *env_client(apr_pool_t *p, tok_env_t *env, const char *id,
-                                const char *secret, int rotation)
+                                       const char *secret, int rotation)
 {
     oas_client_t *c = fixture_client(p, secret);
     static const char *const scopes[] = {"openid", "offline_access", "email", "api.read"};
@@ -140,13 +140,13 @@ static inline apr_int64_t tok_now(void)
 }
 
 /* A verifier and its S256 challenge (RFC 7636 Appendix B). */
-#define TOK_VERIFIER  "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+#define TOK_VERIFIER "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 #define TOK_CHALLENGE "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 /* The grant an authorization request of c for scope gives (redirect_uri sent, PKCE S256,
  * the user's email among the claims). */
 static inline oas_grant_t *tok_grant(apr_pool_t *p, const tok_env_t *env, const oas_client_t *c,
-                              const char *scope)
+                                     const char *scope)
 {
     oas_grant_t *g = apr_pcalloc(p, sizeof(*g));
 
@@ -202,38 +202,37 @@ typedef struct {
 } tok_failing_t;
 
 static inline apr_status_t failing_put(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
-                                apr_size_t klen, const void *val, apr_size_t vlen,
-                                apr_time_t expires)
+                                       apr_size_t klen, const void *val, apr_size_t vlen,
+                                       apr_time_t expires)
 {
     tok_failing_t *f = st->ctx;
     return ns == f->ns ? f->rv : f->below->put(f->below, p, ns, key, klen, val, vlen, expires);
 }
 
 static inline apr_status_t failing_put_new(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
-                                    apr_size_t klen, const void *val, apr_size_t vlen,
-                                    apr_time_t expires)
+                                           apr_size_t klen, const void *val, apr_size_t vlen,
+                                           apr_time_t expires)
 {
     tok_failing_t *f = st->ctx;
-    return ns == f->ns ? f->rv
-                       : f->below->put_new(f->below, p, ns, key, klen, val, vlen, expires);
+    return ns == f->ns ? f->rv : f->below->put_new(f->below, p, ns, key, klen, val, vlen, expires);
 }
 
 static inline apr_status_t failing_get(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
-                                apr_size_t klen, char **pval, apr_size_t *plen)
+                                       apr_size_t klen, char **pval, apr_size_t *plen)
 {
     tok_failing_t *f = st->ctx;
     return f->below->get(f->below, p, ns, key, klen, pval, plen);
 }
 
 static inline apr_status_t failing_take(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
-                                 apr_size_t klen, char **pval, apr_size_t *plen)
+                                        apr_size_t klen, char **pval, apr_size_t *plen)
 {
     tok_failing_t *f = st->ctx;
     return ns == f->ns ? f->rv : f->below->take(f->below, p, ns, key, klen, pval, plen);
 }
 
 static inline apr_status_t failing_del(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
-                                apr_size_t klen)
+                                       apr_size_t klen)
 {
     tok_failing_t *f = st->ctx;
     return f->below->del(f->below, p, ns, key, klen);
