@@ -72,10 +72,8 @@ static void test_t02_replay_revokes(void **state)
     int k;
 
     for (k = 0; k < ENGINE_STORES; k++) {
-        oas_ctx_t *x = with_code(p, env, k, "openid offline_access");
-        assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER), APR_SUCCESS);
-        at = tok_member(p, body, "access_token");
-        rt = tok_member(p, body, "refresh_token");
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid offline_access", &at);
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
 
         tok_log_start();
@@ -120,10 +118,8 @@ static void test_t03_invalid_replay_revokes_nothing(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-            oas_ctx_t *x = with_code(p, env, k, "openid offline_access");
-            assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER), APR_SUCCESS);
-            at = tok_member(p, body, "access_token");
-            rt = tok_member(p, body, "refresh_token");
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+            rt = tok_exchange(x, env, env->conf1, "openid offline_access", &at);
             tok_log_start();
             assert_int_equal(
                 redeem(&body, &e, x, rows[i].pub ? env->pub1 : env->conf1, "C1", rows[i].verifier),
@@ -205,9 +201,8 @@ static void test_t06_t07_expired_and_unknown(void **state)
         assert_int_equal(redeem(&body, &e, x, env->conf1, "garbage", TOK_VERIFIER), APR_EINVAL);
         assert_err(e, 400, "invalid_grant", "OAS02020");
 
-        x = with_code(p, env, k, "openid offline_access");
-        assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER), APR_SUCCESS);
-        rt = tok_member(p, body, "refresh_token");
+        x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid offline_access", NULL);
         assert_int_equal(redeem(&body, &e, x, env->conf1, rt, TOK_VERIFIER), APR_EINVAL);
         assert_err(e, 400, "invalid_grant", "unknown, expired or already redeemed");
     }

@@ -10,22 +10,6 @@
 #include "oas_refresh.h"
 #include "token_fixture.h"
 
-/* The tokens of one code exchange of c for scope. */
-static void exchange(const char **pat, const char **prt, oas_ctx_t *x, tok_env_t *env,
-                     const oas_client_t *c, const char *scope)
-{
-    const char *body;
-    oas_err_t e;
-
-    tok_put_code(x, "C1", tok_grant(x->p, env, c, scope), 60);
-    assert_int_equal(
-        oas_grant_code_redeem(&body, &e, x, c, "C1", TOK_VERIFIER, "https://rp.test/cb"),
-        APR_SUCCESS);
-    *pat = tok_member(x->p, body, "access_token");
-    if (prt)
-        *prt = tok_member(x->p, body, "refresh_token");
-}
-
 static json_t *parsed(apr_pool_t *p, const char *body)
 {
     json_t *j;
@@ -46,7 +30,7 @@ static void test_live_access(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        exchange(&at, &rt, x, env, env->conf1, "openid email offline_access");
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", &at);
         assert_int_equal(oas_live_access(&c, &ui, &why, x, at), APR_SUCCESS);
         assert_string_equal(oas_json_str(c, "client_id"), "conf1");
         assert_int_equal(oas_live_access(&c, NULL, &why, x, "not.a.token"), APR_EINVAL);
@@ -61,7 +45,7 @@ static void test_live_access(void **state)
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
 
         x->store[OAS_CTX_LONG] = NULL;
-        exchange(&at, NULL, x, env, env->conf1, "openid");
+        tok_exchange(x, env, env->conf1, "openid", &at);
         assert_int_equal(oas_live_access(&c, NULL, &why, x, at), APR_EINVAL);
         assert_non_null(strstr(why, "no store"));
     }
@@ -80,7 +64,7 @@ static void test_revoke(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        exchange(&at, &rt, x, env, env->conf1, "openid offline_access");
+        rt = tok_exchange(x, env, env->conf1, "openid offline_access", &at);
         /* another client's tokens: 200, nothing revoked */
         assert_int_equal(oas_revoke_token(&e, x, env->conf2, rt), APR_SUCCESS);
         assert_int_equal(oas_revoke_token(&e, x, env->conf2, at), APR_SUCCESS);
@@ -89,7 +73,7 @@ static void test_revoke(void **state)
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, "garbage"), APR_SUCCESS);
 
         /* its own access token: the jti */
-        exchange(&at2, NULL, x, env, env->conf1, "openid");
+        tok_exchange(x, env, env->conf1, "openid", &at2);
         tok_log_start();
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, at2), APR_SUCCESS);
         oas_log_set(NULL, NULL);
@@ -106,7 +90,7 @@ static void test_revoke(void **state)
         assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_EINVAL);
 
         /* a store that cannot record the revocation */
-        exchange(&at2, NULL, x, env, env->conf1, "openid");
+        tok_exchange(x, env, env->conf1, "openid", &at2);
         tok_fail(x, OAS_NS_REVOKED, APR_ENOSPC);
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, at2), APR_ENOSPC);
         assert_err(e, 503, "temporarily_unavailable", "store full while revoking an access token");
@@ -125,7 +109,7 @@ static void test_introspect(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        exchange(&at, &rt, x, env, env->conf1, "openid email offline_access");
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", &at);
 
         j = parsed(p, oas_introspect(x, at));
         assert_true(json_is_true(json_object_get(j, "active")));
@@ -180,7 +164,7 @@ static void test_userinfo(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        exchange(&at, NULL, x, env, env->conf1, "openid email");
+        tok_exchange(x, env, env->conf1, "openid email", &at);
         assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
         j = parsed(p, body);
         assert_string_equal(oas_json_str(j, "sub"), "alice");
@@ -199,7 +183,7 @@ static void test_userinfo(void **state)
         assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
         assert_err(e, 401, "invalid_token", "refused: revoked");
 
-        exchange(&at, NULL, x, env, env->conf1, "email");
+        tok_exchange(x, env, env->conf1, "email", &at);
         assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
         assert_err(e, 403, "insufficient_scope", "without the openid scope");
 

@@ -10,23 +10,6 @@
 #include "oas_refresh.h"
 #include "token_fixture.h"
 
-/* A refresh token of client c for scope (through a code, as a client gets one); *pat gets
- * the access token issued with it. */
-static const char *first_rt(oas_ctx_t *x, tok_env_t *env, const oas_client_t *c, const char *scope,
-                            const char **pat)
-{
-    const char *body;
-    oas_err_t e;
-
-    tok_put_code(x, "C1", tok_grant(x->p, env, c, scope), 60);
-    assert_int_equal(
-        oas_grant_code_redeem(&body, &e, x, c, "C1", TOK_VERIFIER, "https://rp.test/cb"),
-        APR_SUCCESS);
-    if (pat)
-        *pat = tok_member(x->p, body, "access_token");
-    return tok_member(x->p, body, "refresh_token");
-}
-
 static const char *family_of(oas_ctx_t *x, const char *rt)
 {
     oas_grant_t *g;
@@ -47,7 +30,7 @@ static void test_r01_refresh(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        rt = first_rt(x, env, env->conf1, "openid email offline_access", NULL);
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", NULL);
         for (i = 0; i < 2; i++) {
             assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_SUCCESS);
             assert_non_null(tok_member(p, body, "access_token"));
@@ -57,7 +40,7 @@ static void test_r01_refresh(void **state)
             assert_null(strstr(pl, "nonce"));
         }
         x = engine_ctx(p, env->iss, k, tok_now());
-        rt = first_rt(x, env, env->conf1, "email offline_access", NULL);
+        rt = tok_exchange(x, env, env->conf1, "email offline_access", NULL);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_SUCCESS);
         assert_null(tok_member(p, body, "id_token"));
     }
@@ -75,7 +58,7 @@ static void test_r02_binding(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        rt = first_rt(x, env, env->pub1, "openid offline_access", NULL);
+        rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
         assert_err(e, 400, "invalid_grant",
                    "OAS02014: refresh token of client pub1 (issuer "
@@ -119,7 +102,7 @@ static void test_r03_scope(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        rt = first_rt(x, env, env->conf1, "openid email offline_access", NULL);
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", NULL);
         for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
             apr_status_t rv = oas_refresh_grant(&body, &e, x, env->conf1, rt, rows[i].scope);
             if (rows[i].error) {
@@ -147,7 +130,7 @@ static void test_r04_rotation_and_reuse(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        rt1 = first_rt(x, env, env->pub1, "openid offline_access", NULL);
+        rt1 = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
         fam = family_of(x, rt1);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt1, NULL), APR_SUCCESS);
         rt2 = tok_member(p, body, "refresh_token");
@@ -188,7 +171,7 @@ static void test_r04_concurrent_rotation(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        rt = first_rt(x, env, env->pub1, "openid offline_access", NULL);
+        rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
         assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_REFRESH_USED, rt, "{}", 2,
                                        apr_time_from_sec(x->now + 60)),
                          APR_SUCCESS);
@@ -197,7 +180,7 @@ static void test_r04_concurrent_rotation(void **state)
         assert_string_equal(e.description, "the refresh token was already used");
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL); /* the family is gone */
 
-        rt = first_rt(x, env, env->conf2, "openid offline_access", NULL);
+        rt = tok_exchange(x, env, env->conf2, "openid offline_access", NULL);
         assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_REFRESH_USED, rt, "{}", 2,
                                        apr_time_from_sec(x->now + 60)),
                          APR_SUCCESS);
@@ -229,7 +212,7 @@ static void test_r05_retry_grace(void **state)
             oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now()), later;
             const oas_client_t *c = rows[i].pub ? env->pub1 : env->conf2;
             env->iss->rt_grace = rows[i].grace;
-            rt1 = first_rt(x, env, c, "openid offline_access", NULL);
+            rt1 = tok_exchange(x, env, c, "openid offline_access", NULL);
             assert_int_equal(oas_refresh_grant(&body, &e, x, c, rt1, NULL), APR_SUCCESS);
             rt2 = tok_member(p, body, "refresh_token");
             later = *x;
@@ -260,7 +243,7 @@ static void test_rotated_out_of_another_client(void **state)
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        rt1 = first_rt(x, env, env->pub1, "openid offline_access", NULL);
+        rt1 = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt1, NULL), APR_SUCCESS);
         rt2 = tok_member(p, body, "refresh_token");
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_EINVAL);
@@ -283,7 +266,7 @@ static void test_r06_revoked_and_expired(void **state)
     short_lived.rt_ttl = 0; /* the family ends as it starts */
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-        rt = first_rt(x, env, env->conf1, "openid offline_access", NULL);
+        rt = tok_exchange(x, env, env->conf1, "openid offline_access", NULL);
         oas_refresh_revoke_family(x, family_of(x, rt), "a test");
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
         assert_err(e, 400, "invalid_grant",
@@ -292,7 +275,7 @@ static void test_r06_revoked_and_expired(void **state)
         assert_string_equal(e.description, "the refresh token was revoked");
 
         x->now -= 1;
-        rt = first_rt(x, env, &short_lived, "openid offline_access", NULL);
+        rt = tok_exchange(x, env, &short_lived, "openid offline_access", NULL);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
         assert_err(e, 400, "invalid_grant", "refused: unknown or expired");
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, "garbage", NULL), APR_EINVAL);
@@ -321,7 +304,7 @@ static void test_store_failures(void **state)
     for (k = 0; k < ENGINE_STORES; k++) {
         for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
             oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-            rt = first_rt(x, env, env->pub1, "openid offline_access", NULL);
+            rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
             tok_fail(x, rows[i].ns, rows[i].rv);
             assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), rows[i].rv);
             assert_err(e, 503, "temporarily_unavailable", rows[i].detail);
@@ -329,7 +312,7 @@ static void test_store_failures(void **state)
         }
         {
             oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-            rt = first_rt(x, env, env->pub1, "openid offline_access", NULL);
+            rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
             x->store[OAS_CTX_LONG] = NULL;
             assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), APR_ENOTIMPL);
             assert_err(e, 503, "temporarily_unavailable", "reading a refresh token");

@@ -163,6 +163,15 @@ static inline oas_grant_t *tok_grant(apr_pool_t *p, const tok_env_t *env, const 
     return g;
 }
 
+/* A string member of an answer (NULL when absent). */
+static inline const char *tok_member(apr_pool_t *p, const char *body, const char *key)
+{
+    json_t *j;
+
+    assert_int_equal(oas_json_parse(&j, p, body, strlen(body)), APR_SUCCESS);
+    return oas_json_str(j, key);
+}
+
 /* Puts code for grant g in x's short-lived store, living ttl seconds (as /authorize does). */
 static inline void tok_put_code(oas_ctx_t *x, const char *code, const oas_grant_t *g, int ttl)
 {
@@ -174,14 +183,24 @@ static inline void tok_put_code(oas_ctx_t *x, const char *code, const oas_grant_
                      APR_SUCCESS);
 }
 
-/* A string member of an answer (NULL when absent). */
-static inline const char *tok_member(apr_pool_t *p, const char *body, const char *key)
+#ifdef OAS_GRANT_CODE_H
+/* One code exchange of client c for scope, as a client gets its tokens: the refresh token
+ * (NULL without offline_access), and the access token in *pat when pat is given. */
+static inline const char *tok_exchange(oas_ctx_t *x, const tok_env_t *env, const oas_client_t *c,
+                                       const char *scope, const char **pat)
 {
-    json_t *j;
+    const char *body;
+    oas_err_t e;
 
-    assert_int_equal(oas_json_parse(&j, p, body, strlen(body)), APR_SUCCESS);
-    return oas_json_str(j, key);
+    tok_put_code(x, "C1", tok_grant(x->p, env, c, scope), 60);
+    assert_int_equal(
+        oas_grant_code_redeem(&body, &e, x, c, "C1", TOK_VERIFIER, "https://rp.test/cb"),
+        APR_SUCCESS);
+    if (pat)
+        *pat = tok_member(x->p, body, "access_token");
+    return tok_member(x->p, body, "refresh_token");
 }
+#endif
 
 /* The jti of an access token this issuer signed. */
 static inline const char *tok_jti(oas_ctx_t *x, const char *at)
