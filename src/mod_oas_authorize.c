@@ -118,7 +118,7 @@ static int issue_code(request_rec *r, const oas_issuer_t *iss, const pending_t *
     if ((rv = use_up_request_uri(r, iss, pd->request_uri)) != APR_SUCCESS)
         return request_uri_not_used_up(r, rv);
     rv = oas_store_put_new(st, r->pool, OAS_NS_CODE, code, json, strlen(json),
-                           apr_time_now() + apr_time_from_sec(iss->code_ttl));
+                           apr_time_now() + apr_time_from_sec(oas_iss_code_ttl(iss)));
     if (rv != APR_SUCCESS)
         return oas_mod_store_failure(r, rv, "storing a code", 0);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00141)
@@ -357,7 +357,8 @@ static int read_params(apr_table_t **pparams, const char **pdup, request_rec *r,
     if (r->method_number == M_POST) {
         char *body;
         apr_size_t len = 0;
-        if ((status = oas_mod_read_form_raw(&body, &len, &perr, r, (apr_size_t)iss->max_body)))
+        if ((status =
+                 oas_mod_read_form_raw(&body, &len, &perr, r, (apr_size_t)oas_iss_max_body(iss))))
             return status;
         if (!body)
             return error_page(r, HTTP_BAD_REQUEST, "Invalid request", perr);

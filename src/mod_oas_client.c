@@ -48,14 +48,14 @@ static void authfail_count(request_rec *r, const oas_issuer_t *iss, const oas_cl
     oas_mod_counter_get(r, st, OAS_NS_AUTHFAIL, key, &count, &until);
     if (count <= 0 || until <= now) {
         count = 0;
-        until = now + iss->authfail_window;
+        until = now + oas_iss_authfail_window(iss);
     }
     count++;
     rv = oas_mod_counter_put(r, st, OAS_NS_AUTHFAIL, key, count, until);
     if (rv != APR_SUCCESS)
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, OAS_LOGNO(00135)
                       "cannot count a failed authentication of client %s", c->id);
-    else if (count == iss->authfail_limit)
+    else if (count == oas_iss_authfail_limit(iss))
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OAS_LOGNO(00136)
                       "client %s: %ld failed authentications from %s, refused for %"
                       APR_INT64_T_FMT " s", c->id, count, r->useragent_ip, until - now);
@@ -70,7 +70,7 @@ static int authfail_over(request_rec *r, const oas_issuer_t *iss, const oas_clie
 
     oas_mod_counter_get(r, oas_mod_store_short(r, iss), OAS_NS_AUTHFAIL, authfail_key(r, c),
                         &count, &until);
-    if (count < iss->authfail_limit || until <= now)
+    if (count < oas_iss_authfail_limit(iss) || until <= now)
         return 0;
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00137)
                   "client %s refused: too many failed authentications from %s", c->id,
@@ -92,7 +92,7 @@ int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request
     *pform = NULL;
     if ((status = oas_mod_check_method(r, 0, 1)) != OK)
         return status;
-    if ((status = oas_mod_read_form(pform, &perr, r, (apr_size_t)iss->max_body)) != OK)
+    if ((status = oas_mod_read_form(pform, &perr, r, (apr_size_t)oas_iss_max_body(iss))) != OK)
         return status;
     if (!*pform)
         return oas_mod_send_oauth_error(r, HTTP_BAD_REQUEST, "invalid_request", perr);
@@ -102,7 +102,7 @@ int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request
                                         "parameters must be sent in the request body");
     }
     basic = oas_mod_basic_credentials(&bid, &bsecret, r);
-    if (iss->authfail_limit > 0 && (named = authfail_client(iss, basic, bid, *pform)) &&
+    if (oas_iss_authfail_limit(iss) > 0 && (named = authfail_client(iss, basic, bid, *pform)) &&
         authfail_over(r, iss, named))
         return oas_mod_send_oauth_error(r, HTTP_TOO_MANY_REQUESTS, "temporarily_unavailable",
                                         "too many failed client authentications, try again "

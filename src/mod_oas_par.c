@@ -64,12 +64,12 @@ int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
     if (oas_random_token(&token, r->pool, OAS_TOKEN_BYTES) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
     rv = oas_store_put_new(st, r->pool, OAS_NS_REQUEST_URI, token, rec, strlen(rec),
-                           apr_time_now() + apr_time_from_sec(iss->request_uri_ttl));
+                           apr_time_now() + apr_time_from_sec(oas_iss_request_uri_ttl(iss)));
     if (rv != APR_SUCCESS)
         return oas_mod_store_failure(r, rv, "storing a pushed request", 1);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00150)
                   "pushed authorization request stored for client %s", c->id);
     body = apr_psprintf(r->pool, "{\"request_uri\":\"%s%s\",\"expires_in\":%d}",
-                        OAS_REQUEST_URI_PREFIX, token, iss->request_uri_ttl);
+                        OAS_REQUEST_URI_PREFIX, token, oas_iss_request_uri_ttl(iss));
     return oas_mod_send_json(r, HTTP_CREATED, body);
 }

@@ -8,12 +8,12 @@
 
 oas_store_t *oas_mod_store_short(request_rec *r, const oas_issuer_t *iss)
 {
-    return iss->store_short == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
+    return oas_iss_store_short(iss) == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
 }
 
 oas_store_t *oas_mod_store_long(request_rec *r, const oas_issuer_t *iss)
 {
-    return iss->store_long == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
+    return oas_iss_store_long(iss) == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
 }
 
 void oas_mod_counter_get(request_rec *r, oas_store_t *st, int ns, const char *key, long *count,
@@ -46,18 +46,19 @@ int oas_mod_client_over_quota(request_rec *r, const oas_issuer_t *iss, const oas
     apr_int64_t now = apr_time_sec(apr_time_now()), until;
     long count;
 
-    if (iss->client_quota <= 0 || !st)
+    if (oas_iss_client_quota(iss) <= 0 || !st)
         return 0;
     oas_mod_counter_get(r, st, OAS_NS_QUOTA, c->id, &count, &until);
     if (until <= now) {
         count = 0;
-        until = now + (iss->request_uri_ttl > iss->code_ttl ? iss->request_uri_ttl
-                                                            : iss->code_ttl);
+        until = now + (oas_iss_request_uri_ttl(iss) > oas_iss_code_ttl(iss)
+                           ? oas_iss_request_uri_ttl(iss)
+                           : oas_iss_code_ttl(iss));
     }
-    if (count >= iss->client_quota) {
+    if (count >= oas_iss_client_quota(iss)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00162)
                       "client %s over its quota of %d authorization requests", c->id,
-                      iss->client_quota);
+                      oas_iss_client_quota(iss));
         apr_table_setn(r->err_headers_out, "Retry-After",
                        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, until - now));
         return 1;
@@ -82,7 +83,7 @@ static oas_store_t *ctx_open(void *baton, int kind)
 {
     oas_ctx_t *x = baton;
     request_rec *r = x->log;
-    int which = kind == OAS_CTX_LONG ? x->iss->store_long : x->iss->store_short;
+    int which = kind == OAS_CTX_LONG ? oas_iss_store_long(x->iss) : oas_iss_store_short(x->iss);
 
     return which == OAS_STORE_DBD ? oas_mod_dbd_store(r) : oas_mod_shm_store();
 }
