@@ -36,8 +36,8 @@ static inline oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
  * (access tokens of 120 s). */
 static inline oas_issuer_t *fixture_issuer(apr_pool_t *p, int rsa)
 {
-    oas_issuer_t *iss = apr_pcalloc(p, sizeof(*iss));
-    oas_resource_t *r = apr_pcalloc(p, sizeof(*r));
+    oas_issuer_t *iss = oas_issuer_make(p);
+    oas_resource_t *r = oas_resource_make(p, "urn:api");
 
     iss->issuer = "https://as.test";
     iss->keys = apr_array_make(p, 2, sizeof(oas_key_t *));
@@ -49,7 +49,6 @@ static inline oas_issuer_t *fixture_issuer(apr_pool_t *p, int rsa)
     iss->idt_ttl = 600;
     iss->rt_ttl = 86400;
     iss->resources = apr_hash_make(p);
-    r->id = "urn:api";
     r->at_ttl = 120;
     apr_hash_set(iss->resources, r->id, APR_HASH_KEY_STRING, r);
     return iss;
@@ -57,14 +56,12 @@ static inline oas_issuer_t *fixture_issuer(apr_pool_t *p, int rsa)
 
 static inline oas_client_t *fixture_client(apr_pool_t *p, const char *secret)
 {
-    oas_client_t *c = apr_pcalloc(p, sizeof(*c));
+    oas_client_t *c = oas_client_make(p, "conf1");
 
-    c->id = "conf1";
     c->name = "Notes <b>App</b>";
     c->secret = secret;
     c->secret_hashed = secret && secret[0] == '$';
     c->auth_methods = secret ? OAS_AUTH_BASIC : OAS_AUTH_NONE;
-    c->at_ttl = c->rt_ttl = OAS_UNSET;
     return c;
 }
 
