@@ -11,8 +11,4 @@
 int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request_rec *r,
                            const oas_issuer_t *iss);
 
-/* Revokes a refresh-token family (reuse detection, code replay, revocation endpoint). */
-void oas_mod_revoke_family(request_rec *r, const oas_issuer_t *iss, const char *family,
-                           const char *why);
-
 #endif

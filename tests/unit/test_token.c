@@ -1,66 +1,11 @@
 /* Unit tests: grant records, token minting (RFC 9068 access token, OIDC ID token), the token
  * response, client authentication and the consent page. */
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <stdlib.h>
-#include <unistd.h>
+#include "unit.h"
 
 #include "oas_client_auth.h"
 #include "oas_consent.h"
 #include "oas_jose.h"
-#include "oas_json.h"
-#include "oas_keys.h"
-#include "oas_token.h"
-#include "unit.h"
-
-static oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
-{
-    char path[] = "/tmp/oas-token-XXXXXX";
-    int fd = mkstemp(path);
-    BIO *bio = BIO_new_fd(fd, BIO_CLOSE);
-    oas_key_t *k;
-    const char *err;
-
-    assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL), 1);
-    BIO_free(bio);
-    EVP_PKEY_free(pk);
-    assert_int_equal(oas_key_load(&k, &err, p, path, NULL), APR_SUCCESS);
-    unlink(path);
-    return k;
-}
-
-static oas_issuer_t *issuer(apr_pool_t *p)
-{
-    oas_issuer_t *iss = apr_pcalloc(p, sizeof(*iss));
-    oas_resource_t *r = apr_pcalloc(p, sizeof(*r));
-
-    iss->issuer = "https://as.test";
-    iss->keys = apr_array_make(p, 2, sizeof(oas_key_t *));
-    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = gen_key(p, EVP_EC_gen("P-256"));
-    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = gen_key(p, EVP_RSA_gen(2048));
-    iss->id_token_key = APR_ARRAY_IDX(iss->keys, 1, oas_key_t *);
-    iss->at_ttl = 3600;
-    iss->idt_ttl = 600;
-    iss->rt_ttl = 86400;
-    iss->resources = apr_hash_make(p);
-    r->id = "urn:api";
-    r->at_ttl = 120;
-    apr_hash_set(iss->resources, r->id, APR_HASH_KEY_STRING, r);
-    return iss;
-}
-
-static oas_client_t *client(apr_pool_t *p, const char *secret)
-{
-    oas_client_t *c = apr_pcalloc(p, sizeof(*c));
-
-    c->id = "conf1";
-    c->name = "Notes <b>App</b>";
-    c->secret = secret;
-    c->secret_hashed = secret && secret[0] == '$';
-    c->auth_methods = secret ? OAS_AUTH_BASIC : OAS_AUTH_NONE;
-    c->at_ttl = c->rt_ttl = OAS_UNSET;
-    return c;
-}
+#include "token_fixture.h"
 
 static json_t *payload(apr_pool_t *p, oas_issuer_t *iss, const char *jws, const char **phdr)
 {
@@ -118,7 +63,7 @@ static void test_grant_roundtrip(void **state)
 static void test_mint(void **state)
 {
     apr_pool_t *p = *state;
-    oas_issuer_t *iss = issuer(p);
+    oas_issuer_t *iss = fixture_issuer(p, 1);
     oas_grant_t g = {0};
     oas_tokens_t t;
     const char *hdr;
@@ -132,7 +77,7 @@ static void test_mint(void **state)
     g.nonce = "N1";
     g.auth_time = 1700000000;
     g.claims_json = "{\"email\":\"alice@x\",\"name\":\"Alice\",\"email_verified\":\"true\"}";
-    assert_int_equal(oas_token_mint(&t, p, iss, client(p, "s"), &g, "jti-1", 1700000100),
+    assert_int_equal(oas_token_mint(&t, p, iss, fixture_client(p, "s"), &g, "jti-1", 1700000100),
                      APR_SUCCESS);
     at = payload(p, iss, t.access_token, &hdr);
     assert_non_null(strstr(hdr, "\"typ\":\"at+jwt\""));
@@ -162,7 +107,7 @@ static void test_mint(void **state)
     /* a resource: its audience and its lifetime; no openid: no ID token */
     g.scope = "api.read";
     g.resource = "urn:api";
-    assert_int_equal(oas_token_mint(&t, p, iss, client(p, "s"), &g, "jti-2", 1700000100),
+    assert_int_equal(oas_token_mint(&t, p, iss, fixture_client(p, "s"), &g, "jti-2", 1700000100),
                      APR_SUCCESS);
     assert_null(t.id_token);
     at = payload(p, iss, t.access_token, &hdr);
@@ -173,8 +118,9 @@ static void test_mint(void **state)
 static void test_client_auth(void **state)
 {
     apr_pool_t *p = *state;
-    oas_issuer_t *iss = issuer(p);
-    oas_client_t *conf = client(p, "s3cret"), *hashed = client(p, NULL), *pub = client(p, NULL);
+    oas_issuer_t *iss = fixture_issuer(p, 1);
+    oas_client_t *conf = fixture_client(p, "s3cret"), *hashed = fixture_client(p, NULL),
+                 *pub = fixture_client(p, NULL);
     const oas_client_t *c;
     oas_err_t err;
     apr_table_t *form = apr_table_make(p, 4);
@@ -201,8 +147,7 @@ static void test_client_auth(void **state)
     assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "s3cret", form),
                      APR_SUCCESS);
     assert_ptr_equal(c, conf);
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "x", form),
-                     APR_EINVAL);
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "x", form), APR_EINVAL);
     assert_int_equal(err.status, 401);
     assert_int_equal(oas_client_authenticate(&c, &err, p, iss, -1, NULL, NULL, form), APR_EINVAL);
     assert_string_equal(err.error, "invalid_client");
@@ -230,7 +175,7 @@ static void test_client_auth(void **state)
 static void test_consent_page(void **state)
 {
     apr_pool_t *p = *state;
-    oas_issuer_t *iss = issuer(p);
+    oas_issuer_t *iss = fixture_issuer(p, 1);
     oas_tmpl_t *t;
     const char *err, *html;
     oas_consent_view_t v;
@@ -239,7 +184,7 @@ static void test_consent_page(void **state)
     assert_int_equal(oas_tmpl_parse(&t, &err, p, text, strlen(text)), APR_SUCCESS);
     iss->scope_descriptions = apr_table_make(p, 2);
     apr_table_set(iss->scope_descriptions, "api.read", "Read your <notes>");
-    v.client = client(p, "s");
+    v.client = fixture_client(p, "s");
     v.user = "alice\"><script>";
     v.scope = "openid api.read";
     v.resource = "urn:api";

@@ -1,0 +1,125 @@
+/* mod_oauth_as: the token endpoint's dispatch, client_credentials and issuing (oas_issue.h). */
+#include <apr_strings.h>
+
+#include "oas_authz.h"
+#include "oas_grant_code.h"
+#include "oas_issue.h"
+#include "oas_jsonw.h"
+#include "oas_refresh.h"
+#include "oas_util.h"
+
+apr_status_t oas_issue_jti(const char **pjti, oas_err_t *e, apr_pool_t *p)
+{
+    if (oas_random_token(pjti, p, 16) != APR_SUCCESS)
+        return oas_err(e, p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
+                       OAS_LOGNO(02001) "no random bytes for an access token id");
+    return APR_SUCCESS;
+}
+
+int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t *p)
+{
+    return (c->grant_types & OAS_GRANT_REFRESH) &&
+           oas_list_has(oas_scope_split(p, scope), "offline_access");
+}
+
+apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                              const oas_grant_t *g, const char *jti, const char *refresh_token)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
+    oas_tokens_t tok;
+
+    if (oas_token_mint(&tok, x->p, x->iss, c, g, jti, x->now) != APR_SUCCESS)
+        return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
+                       OAS_LOGNO(00132) "cannot sign tokens");
+    /* what the access token itself does not say: the family it lives and dies with
+     * (RFC 9700 §4.14.2: a revoked grant takes its access tokens along) and, for userinfo,
+     * the user's claims */
+    if (st && (g->family || (tok.id_token && g->claims_json))) {
+        oas_jsonw_t w;
+        const char *rec;
+        oas_jsonw_init(&w, x->p, 256);
+        oas_jsonw_str(&w, "fam", g->family);
+        if (tok.id_token && g->claims_json)
+            oas_jsonw_raw(&w, "ui",
+                          oas_token_userinfo_json(x->p, g->sub, g->scope, g->claims_json));
+        if ((rec = oas_jsonw_end(&w)))
+            oas_store_put(st, x->p, OAS_NS_ACCESS, jti, rec, strlen(rec),
+                          apr_time_from_sec(tok.exp + 1));
+    }
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s)",
+                c->id, g->sub, jti);
+    *pbody = oas_token_response_json(x->p, &tok, g->scope, refresh_token);
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_issue_client_credentials(const char **pbody, oas_err_t *e, oas_ctx_t *x,
+                                          const oas_client_t *c, const char *scope,
+                                          apr_table_t *form)
+{
+    apr_array_header_t *scopes = oas_scope_split(x->p, scope);
+    const char *res, *jti;
+    oas_grant_t g;
+    apr_status_t rv;
+    int i;
+
+    if (oas_client_is_public(c))
+        return oas_err(e, x->p, 400, "unauthorized_client",
+                       "public clients cannot use client_credentials", OAS_LOG_INFO,
+                       OAS_LOGNO(02002) "public client %s asked for client_credentials", c->id);
+    for (i = 0; i < scopes->nelts; i++) {
+        const char *sc = APR_ARRAY_IDX(scopes, i, const char *);
+        if (!oas_list_has(c->scopes, sc) || !strcmp(sc, "openid") || !strcmp(sc, "offline_access"))
+            return oas_err(e, x->p, 400, "invalid_scope",
+                           "the client may not ask for a requested scope", OAS_LOG_INFO,
+                           OAS_LOGNO(02003) "client %s may not ask for scope %s with "
+                                            "client_credentials",
+                           c->id, sc);
+    }
+    if (oas_resource_check(&res, e, x->iss, c, form) != APR_SUCCESS) {
+        e->status = 400;
+        return APR_EINVAL;
+    }
+    memset(&g, 0, sizeof(g));
+    g.iss = x->iss->issuer;
+    g.client_id = c->id;
+    g.sub = c->id;
+    g.scope = apr_array_pstrcat(x->p, scopes, ' ');
+    g.resource = res;
+    if ((rv = oas_issue_jti(&jti, e, x->p)) != APR_SUCCESS)
+        return rv;
+    return oas_issue_tokens(pbody, e, x, c, &g, jti, NULL);
+}
+
+apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
+                               const oas_client_t *c, apr_table_t *form)
+{
+    const char *gt = apr_table_get(form, "grant_type");
+    int bit;
+
+    if (!gt) {
+        OAS_ERR_SET(e, 400, "invalid_request", "grant_type is missing");
+        return APR_EINVAL;
+    }
+    if (!strcmp(gt, "authorization_code"))
+        bit = OAS_GRANT_CODE;
+    else if (!strcmp(gt, "refresh_token"))
+        bit = OAS_GRANT_REFRESH;
+    else if (!strcmp(gt, "client_credentials"))
+        bit = OAS_GRANT_CC;
+    else {
+        OAS_ERR_SET(e, 400, "unsupported_grant_type", "the grant type is not supported");
+        return APR_EINVAL;
+    }
+    if (!(c->grant_types & bit))
+        return oas_err(e, x->p, 400, "unauthorized_client",
+                       "the client may not use this grant type", OAS_LOG_INFO,
+                       OAS_LOGNO(02004) "client %s may not use the grant type %s", c->id, gt);
+    if (bit == OAS_GRANT_CODE)
+        return oas_grant_code_redeem(pbody, e, x, c, apr_table_get(form, "code"),
+                                     apr_table_get(form, "code_verifier"),
+                                     apr_table_get(form, "redirect_uri"));
+    if (bit == OAS_GRANT_REFRESH)
+        return oas_refresh_grant(pbody, e, x, c, apr_table_get(form, "refresh_token"),
+                                 apr_table_get(form, "scope"));
+    return oas_issue_client_credentials(pbody, e, x, c, apr_table_get(form, "scope"), form);
+}

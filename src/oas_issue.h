@@ -1,0 +1,31 @@
+/* mod_oauth_as: the token endpoint in the core (RFC 6749 §3.2, §5): the grant_type dispatch,
+ * client_credentials (§4.4), and issuing: minting the tokens of a grant and keeping the
+ * access token's record (OAS_NS_ACCESS) that its JWT does not carry. */
+#ifndef OAS_ISSUE_H
+#define OAS_ISSUE_H
+
+#include "oas_ctx.h"
+#include "oas_token.h"
+
+/** A token request of the authenticated client c (form: its decoded parameters).
+ * @return APR_SUCCESS with *pbody the 200 answer (RFC 6749 §5.1), or an error with *e set */
+apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
+                               const oas_client_t *c, apr_table_t *form);
+
+/** The client_credentials grant (RFC 6749 §4.4): the client acts for itself. */
+apr_status_t oas_issue_client_credentials(const char **pbody, oas_err_t *e, oas_ctx_t *x,
+                                          const oas_client_t *c, const char *scope,
+                                          apr_table_t *form);
+
+/** Mints the tokens of grant g under jti and keeps their record; *pbody gets the 200 answer
+ * with refresh_token (may be NULL). */
+apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                              const oas_grant_t *g, const char *jti, const char *refresh_token);
+
+/** A fresh access-token id (*pjti); on failure *e is a 500. */
+apr_status_t oas_issue_jti(const char **pjti, oas_err_t *e, apr_pool_t *p);
+
+/** True when the client gets a refresh token for scope (grant type and offline_access). */
+int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t *p);
+
+#endif

@@ -1,0 +1,162 @@
+/* mod_oauth_as: token liveness, revocation, introspection and userinfo (oas_liveness.h). */
+#include <apr_strings.h>
+
+#include "oas_authz.h"
+#include "oas_json.h"
+#include "oas_jsonr.h"
+#include "oas_jsonw.h"
+#include "oas_liveness.h"
+#include "oas_refresh.h"
+
+static apr_status_t not_live(const char **pwhy, const char *why)
+{
+    if (pwhy)
+        *pwhy = why;
+    return APR_EINVAL;
+}
+
+apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy, oas_ctx_t *x,
+                             const char *tok)
+{
+    oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
+    const char *jti, *fam;
+    json_t *c;
+    oas_jobj_t rec;
+    char *v;
+    apr_size_t n;
+    apr_status_t rv;
+
+    if (pui)
+        *pui = NULL;
+    if (oas_token_verify_access(&c, x->p, x->iss, tok, x->now) != APR_SUCCESS)
+        return not_live(pwhy, "not a valid access token of this issuer (signature, expiry)");
+    if (!lst)
+        return not_live(pwhy, "no store to ask whether it was revoked");
+    jti = oas_json_str(c, "jti");
+    rv = oas_store_get(lst, x->p, OAS_NS_REVOKED, jti, &v, &n);
+    if (rv != APR_NOTFOUND) /* revoked, or the store cannot tell: not active */
+        return not_live(pwhy, rv == APR_SUCCESS ? "revoked" : "the store cannot tell");
+    rv = oas_store_get(lst, x->p, OAS_NS_ACCESS, jti, &v, &n);
+    if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+        return not_live(pwhy, "the store cannot tell");
+    if (rv == APR_SUCCESS && oas_jsonr_parse(&rec, x->p, v, n) == APR_SUCCESS) {
+        if ((fam = oas_jobj_str(&rec, "fam")) &&
+            oas_store_get(lst, x->p, OAS_NS_FAMILY, fam, &v, &n) != APR_SUCCESS)
+            return not_live(pwhy, "its grant was revoked");
+        if (pui)
+            *pui = oas_jobj_object(&rec, "ui");
+    }
+    *pclaims = c;
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_live_refresh(oas_grant_t **pg, oas_ctx_t *x, const char *tok)
+{
+    oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
+    oas_grant_t *g;
+    char *v;
+    apr_size_t n;
+
+    if (!lst || oas_store_get(lst, x->p, OAS_NS_REFRESH, tok, &v, &n) != APR_SUCCESS ||
+        oas_grant_from_json(&g, x->p, v, n) != APR_SUCCESS || !g->family ||
+        strcmp(g->iss, x->iss->issuer) ||
+        oas_store_get(lst, x->p, OAS_NS_FAMILY, g->family, &v, &n) != APR_SUCCESS)
+        return APR_EINVAL;
+    *pg = g;
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const char *tok)
+{
+    oas_store_t *lst;
+    oas_grant_t *g;
+    json_t *at;
+    const char *cid, *jti;
+    apr_status_t rv;
+
+    if (oas_live_refresh(&g, x, tok) == APR_SUCCESS) {
+        if (!strcmp(g->client_id, c->id)) /* RFC 7009 §2.1: only the client's own tokens */
+            oas_refresh_revoke_family(x, g->family, "revoked by its client");
+        return APR_SUCCESS;
+    }
+    if (oas_live_access(&at, NULL, NULL, x, tok) != APR_SUCCESS ||
+        !(cid = oas_json_str(at, "client_id")) || strcmp(cid, c->id))
+        return APR_SUCCESS;
+    jti = oas_json_str(at, "jti");
+    lst = oas_ctx_store(x, OAS_CTX_LONG);
+    rv = lst ? oas_store_put(lst, x->p, OAS_NS_REVOKED, jti, "", 0,
+                             apr_time_from_sec(oas_json_int(at, "exp", 0) + 1))
+             : APR_ENOTIMPL;
+    if (rv != APR_SUCCESS)
+        return oas_err_store(e, x->p, rv, "revoking an access token");
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(00160) "client %s revoked access token jti %s", c->id,
+                jti);
+    return APR_SUCCESS;
+}
+
+/* The claims of a live access token an introspection answer repeats (RFC 7662 §2.2). */
+static const char *const introspected[] = {"scope", "client_id", "sub", "aud",       "iss",
+                                           "exp",   "iat",       "jti", "auth_time", NULL};
+
+const char *oas_introspect(oas_ctx_t *x, const char *tok)
+{
+    oas_jsonw_t w;
+    oas_grant_t *g;
+    json_t *at;
+    const char *out;
+    int i;
+
+    oas_jsonw_init(&w, x->p, 512);
+    if (oas_live_access(&at, NULL, NULL, x, tok) == APR_SUCCESS) {
+        oas_jsonw_bool(&w, "active", 1);
+        for (i = 0; introspected[i]; i++) {
+            const json_t *v = json_object_get(at, introspected[i]);
+            if (json_is_string(v))
+                oas_jsonw_str_keep_empty(&w, introspected[i], json_string_value(v));
+            else if (json_is_integer(v))
+                oas_jsonw_int(&w, introspected[i], json_integer_value(v));
+            else if (v) /* e.g. an audience array */
+                oas_jsonw_raw(&w, introspected[i], oas_json_dumps(x->p, v, JSON_ENCODE_ANY));
+        }
+        oas_jsonw_str(&w, "token_type", "Bearer");
+    }
+    else if (oas_live_refresh(&g, x, tok) == APR_SUCCESS) {
+        oas_jsonw_bool(&w, "active", 1);
+        oas_jsonw_str_keep_empty(&w, "scope", g->scope);
+        oas_jsonw_str_keep_empty(&w, "client_id", g->client_id);
+        oas_jsonw_str_keep_empty(&w, "sub", g->sub);
+        oas_jsonw_str_keep_empty(&w, "iss", g->iss);
+        oas_jsonw_str(&w, "token_type", "refresh_token");
+    }
+    else {
+        oas_jsonw_bool(&w, "active", 0);
+    }
+    return (out = oas_jsonw_end(&w)) ? out : "{\"active\":false}";
+}
+
+apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const char *tok)
+{
+    const char *ui, *why, *aud;
+    json_t *c;
+
+    if (oas_live_access(&c, &ui, &why, x, tok) != APR_SUCCESS)
+        return oas_err(e, x->p, 401, "invalid_token", "the access token is invalid", OAS_LOG_INFO,
+                       OAS_LOGNO(02030) "userinfo: access token refused: %s", why);
+    aud = oas_json_str(c, "aud");
+    if (strcmp(aud ? aud : "", x->iss->issuer) ||
+        !oas_list_has(oas_scope_split(x->p, oas_json_str(c, "scope")), "openid"))
+        return oas_err(e, x->p, 403, "insufficient_scope",
+                       "the access token is not for userinfo (needs openid)", OAS_LOG_INFO,
+                       OAS_LOGNO(02031) "userinfo: access token jti %s of client %s is %s",
+                       oas_json_str(c, "jti"), oas_json_str(c, "client_id"),
+                       aud && strcmp(aud, x->iss->issuer) ? "for another audience"
+                                                          : "without the openid scope");
+    if (!ui) {
+        oas_jsonw_t w;
+        oas_jsonw_init(&w, x->p, 64);
+        oas_jsonw_str(&w, "sub", oas_json_str(c, "sub"));
+        ui = oas_jsonw_end(&w);
+    }
+    *pbody = ui ? ui : "{}";
+    return APR_SUCCESS;
+}

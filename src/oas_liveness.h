@@ -1,0 +1,33 @@
+/* mod_oauth_as: what an issued token is worth now (in the core): an access token is live when
+ * its signature holds, its jti is not revoked and its refresh family (if any) still lives; a
+ * refresh token when its record and family do. Built on that: revocation (RFC 7009),
+ * introspection (RFC 7662) and userinfo (OIDC Core §5.3). */
+#ifndef OAS_LIVENESS_H
+#define OAS_LIVENESS_H
+
+#include "oas_ctx.h"
+#include "oas_token.h"
+
+/** Is tok a live access token of this issuer? APR_SUCCESS with *pclaims its claims and, when
+ * pui is given, *pui the user's claims kept for userinfo (raw JSON object, or NULL); else
+ * APR_EINVAL with *pwhy (when given) saying why, for the log. */
+apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy, oas_ctx_t *x,
+                             const char *tok);
+
+/** Is tok a live refresh token of this issuer? APR_SUCCESS with *pg its grant, else
+ * APR_EINVAL. */
+apr_status_t oas_live_refresh(oas_grant_t **pg, oas_ctx_t *x, const char *tok);
+
+/** RFC 7009: client c revokes tok, one of its own tokens (a refresh token takes its family
+ * along). Unknown, foreign or dead tokens are no error (§2.2): only a store that cannot
+ * record the revocation is (*e: 503). */
+apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const char *tok);
+
+/** RFC 7662 §2.2: the introspection answer for tok (never NULL). */
+const char *oas_introspect(oas_ctx_t *x, const char *tok);
+
+/** OIDC Core §5.3: the userinfo answer for the bearer token tok, or an error in *e (401
+ * invalid_token, 403 insufficient_scope) for the glue to render as a Bearer challenge. */
+apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const char *tok);
+
+#endif

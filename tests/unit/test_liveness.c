@@ -1,0 +1,259 @@
+/* Unit tests: what an issued token is worth (oas_liveness.c) and client_credentials
+ * (oas_issue.c), each case on the shm store and on the sqlite store: liveness of access and
+ * refresh tokens, revocation (RFC 7009), introspection of each kind (RFC 7662), userinfo. */
+#include "unit.h"
+
+#include "engine_stores.h"
+#include "oas_grant_code.h"
+#include "oas_issue.h"
+#include "oas_liveness.h"
+#include "oas_refresh.h"
+#include "token_fixture.h"
+
+static json_t *parsed(apr_pool_t *p, const char *body)
+{
+    json_t *j;
+
+    assert_int_equal(oas_json_parse(&j, p, body, strlen(body)), APR_SUCCESS);
+    return j;
+}
+
+/* An access token dies with its jti revoked or its family revoked; garbage is never live. */
+static void test_live_access(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *at, *rt, *why, *ui;
+    oas_grant_t *g;
+    json_t *c;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", &at);
+        assert_int_equal(oas_live_access(&c, &ui, &why, x, at), APR_SUCCESS);
+        assert_string_equal(oas_json_str(c, "client_id"), "conf1");
+        assert_int_equal(oas_live_access(&c, NULL, &why, x, "not.a.token"), APR_EINVAL);
+        assert_non_null(strstr(why, "not a valid access token"));
+        assert_int_equal(oas_live_access(&c, NULL, &why, x, rt), APR_EINVAL); /* wrong kind */
+        assert_int_equal(oas_live_refresh(&g, x, at), APR_EINVAL);
+
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
+        oas_refresh_revoke_family(x, g->family, "a test");
+        assert_int_equal(oas_live_access(&c, NULL, &why, x, at), APR_EINVAL);
+        assert_string_equal(why, "its grant was revoked");
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
+
+        x->store[OAS_CTX_LONG] = NULL;
+        tok_exchange(x, env, env->conf1, "openid", &at);
+        assert_int_equal(oas_live_access(&c, NULL, &why, x, at), APR_EINVAL);
+        assert_non_null(strstr(why, "no store"));
+    }
+}
+
+/* RFC 7009: a client revokes its own tokens only; unknown or foreign ones are no error. */
+static void test_revoke(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *at, *rt, *at2, *why;
+    oas_grant_t *g;
+    json_t *c;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid offline_access", &at);
+        /* another client's tokens: 200, nothing revoked */
+        assert_int_equal(oas_revoke_token(&e, x, env->conf2, rt), APR_SUCCESS);
+        assert_int_equal(oas_revoke_token(&e, x, env->conf2, at), APR_SUCCESS);
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
+        assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_SUCCESS);
+        assert_int_equal(oas_revoke_token(&e, x, env->conf1, "garbage"), APR_SUCCESS);
+
+        /* its own access token: the jti */
+        tok_exchange(x, env, env->conf1, "openid", &at2);
+        tok_log_start();
+        assert_int_equal(oas_revoke_token(&e, x, env->conf1, at2), APR_SUCCESS);
+        oas_log_set(NULL, NULL);
+        assert_non_null(strstr(tok_log, apr_psprintf(p,
+                                                     "OAS00160: client conf1 revoked access "
+                                                     "token jti %s",
+                                                     tok_jti(x, at2))));
+        assert_int_equal(oas_live_access(&c, NULL, &why, x, at2), APR_EINVAL);
+        assert_string_equal(why, "revoked");
+
+        /* its own refresh token: the family, with the access token issued with it */
+        assert_int_equal(oas_revoke_token(&e, x, env->conf1, rt), APR_SUCCESS);
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
+        assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_EINVAL);
+
+        /* a store that cannot record the revocation */
+        tok_exchange(x, env, env->conf1, "openid", &at2);
+        tok_fail(x, OAS_NS_REVOKED, APR_ENOSPC);
+        assert_int_equal(oas_revoke_token(&e, x, env->conf1, at2), APR_ENOSPC);
+        assert_err(e, 503, "temporarily_unavailable", "store full while revoking an access token");
+    }
+}
+
+/* RFC 7662: each kind of token and what its answer says. */
+static void test_introspect(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *at, *rt, *body;
+    oas_err_t e;
+    json_t *j;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", &at);
+
+        j = parsed(p, oas_introspect(x, at));
+        assert_true(json_is_true(json_object_get(j, "active")));
+        assert_string_equal(oas_json_str(j, "token_type"), "Bearer");
+        assert_string_equal(oas_json_str(j, "client_id"), "conf1");
+        assert_string_equal(oas_json_str(j, "sub"), "alice");
+        assert_string_equal(oas_json_str(j, "aud"), "https://as.test");
+        assert_string_equal(oas_json_str(j, "iss"), "https://as.test");
+        assert_string_equal(oas_json_str(j, "scope"), "openid email offline_access");
+        assert_string_equal(oas_json_str(j, "jti"), tok_jti(x, at));
+        assert_true(oas_json_int(j, "exp", 0) > x->now);
+        assert_true(oas_json_int(j, "iat", 0) > 0);
+        assert_true(oas_json_int(j, "auth_time", 0) > 0);
+
+        j = parsed(p, oas_introspect(x, rt));
+        assert_true(json_is_true(json_object_get(j, "active")));
+        assert_string_equal(oas_json_str(j, "token_type"), "refresh_token");
+        assert_string_equal(oas_json_str(j, "client_id"), "conf1");
+        assert_string_equal(oas_json_str(j, "sub"), "alice");
+        assert_string_equal(oas_json_str(j, "iss"), "https://as.test");
+        assert_string_equal(oas_json_str(j, "scope"), "openid email offline_access");
+
+        assert_string_equal(oas_introspect(x, "garbage"), "{\"active\":false}");
+        assert_int_equal(oas_revoke_token(&e, x, env->conf1, rt), APR_SUCCESS);
+        assert_string_equal(oas_introspect(x, rt), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, at), "{\"active\":false}"); /* its family */
+
+        /* a client_credentials token (no refresh family, no record) */
+        assert_int_equal(oas_issue_client_credentials(&body, &e, x, env->conf1, "api.read",
+                                                      apr_table_make(p, 1)),
+                         APR_SUCCESS);
+        at = tok_member(p, body, "access_token");
+        j = parsed(p, oas_introspect(x, at));
+        assert_true(json_is_true(json_object_get(j, "active")));
+        assert_string_equal(oas_json_str(j, "sub"), "conf1");
+        assert_null(json_object_get(j, "auth_time")); /* no user signed in */
+        assert_int_equal(oas_revoke_token(&e, x, env->conf1, at), APR_SUCCESS);
+        assert_string_equal(oas_introspect(x, at), "{\"active\":false}");
+    }
+}
+
+/* OIDC Core §5.3: the claims kept at issuance; sub alone without them; 401 for a dead token,
+ * 403 for one not meant for userinfo. */
+static void test_userinfo(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *at, *body;
+    oas_err_t e;
+    json_t *j;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        tok_exchange(x, env, env->conf1, "openid email", &at);
+        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
+        j = parsed(p, body);
+        assert_string_equal(oas_json_str(j, "sub"), "alice");
+        assert_string_equal(oas_json_str(j, "email"), "alice@example.org");
+
+        /* no record of the claims (lost, or never written): sub alone */
+        assert_int_equal(oas_store_del(x->store[1], p, OAS_NS_ACCESS, tok_jti(x, at)), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
+        assert_string_equal(body, "{\"sub\":\"alice\"}");
+
+        assert_int_equal(oas_userinfo(&body, &e, x, "garbage"), APR_EINVAL);
+        assert_err(e, 401, "invalid_token",
+                   "OAS02030: userinfo: access token refused: not a "
+                   "valid access token");
+        assert_int_equal(oas_revoke_token(&e, x, env->conf1, at), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_err(e, 401, "invalid_token", "refused: revoked");
+
+        tok_exchange(x, env, env->conf1, "email", &at);
+        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_err(e, 403, "insufficient_scope", "without the openid scope");
+
+        {
+            oas_grant_t *g = tok_grant(p, env, env->conf1, "openid email");
+            g->resource = "urn:api";
+            tok_put_code(x, "C2", g, 60);
+            assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C2", TOK_VERIFIER,
+                                                   "https://rp.test/cb"),
+                             APR_SUCCESS);
+            at = tok_member(p, body, "access_token");
+            assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+            assert_err(e, 403, "insufficient_scope", "for another audience");
+        }
+    }
+}
+
+/* RFC 6749 §4.4: confidential clients only, their own scopes but neither openid nor
+ * offline_access, an allowed resource; never a refresh token. */
+static void test_client_credentials(void **state)
+{
+    static const struct {
+        int pub;
+        const char *scope, *resource;
+        const char *error; /* NULL: 200 */
+        const char *detail;
+    } rows[] = {
+        {0, "api.read", NULL, NULL, NULL},
+        {0, NULL, "urn:api", NULL, NULL},
+        {1, "api.read", NULL, "unauthorized_client", "OAS02002: public client pub1"},
+        {0, "openid", NULL, "invalid_scope", "OAS02003: client conf1 may not ask for scope openid"},
+        {0, "offline_access", NULL, "invalid_scope", "scope offline_access"},
+        {0, "admin", NULL, "invalid_scope", "scope admin"},
+        {0, "api.read", "urn:other", "invalid_scope", NULL},
+    };
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body;
+    oas_err_t e;
+    size_t i;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            apr_table_t *form = apr_table_make(p, 2);
+            apr_status_t rv;
+            if (rows[i].resource)
+                apr_table_set(form, "resource", rows[i].resource);
+            rv = oas_issue_client_credentials(&body, &e, x, rows[i].pub ? env->pub1 : env->conf1,
+                                              rows[i].scope, form);
+            if (rows[i].error) {
+                assert_int_equal(rv, APR_EINVAL);
+                assert_err(e, 400, rows[i].error, rows[i].detail);
+                continue;
+            }
+            assert_int_equal(rv, APR_SUCCESS);
+            assert_non_null(tok_member(p, body, "access_token"));
+            assert_null(tok_member(p, body, "refresh_token"));
+            assert_null(tok_member(p, body, "id_token"));
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_live_access),        UNIT_TEST(test_revoke),
+        UNIT_TEST(test_introspect),         UNIT_TEST(test_userinfo),
+        UNIT_TEST(test_client_credentials),
+    };
+    return UNIT_RUN(tests);
+}

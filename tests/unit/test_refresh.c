@@ -1,0 +1,337 @@
+/* Unit tests: refresh tokens in the core (oas_refresh.c), each case on the shm store and on
+ * the sqlite store: the catalogue's R rows (rotation, reuse detection, the retry grace,
+ * scopes, revoked families) without an httpd. */
+#include "unit.h"
+
+#include "engine_stores.h"
+#include "oas_grant_code.h"
+#include "oas_jose.h"
+#include "oas_liveness.h"
+#include "oas_refresh.h"
+#include "token_fixture.h"
+
+static const char *family_of(oas_ctx_t *x, const char *rt)
+{
+    oas_grant_t *g;
+
+    assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
+    return g->family;
+}
+
+/* R01: a confidential client without rotation keeps its refresh token; the new ID token has
+ * no nonce (OIDC Core §12.2); no ID token without openid. */
+static void test_r01_refresh(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt, *idt, *pl, *hdr;
+    oas_err_t e;
+    int k, i;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", NULL);
+        for (i = 0; i < 2; i++) {
+            assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_SUCCESS);
+            assert_non_null(tok_member(p, body, "access_token"));
+            assert_null(tok_member(p, body, "refresh_token"));
+            assert_non_null(idt = tok_member(p, body, "id_token"));
+            assert_int_equal(oas_jws_verify(&pl, &hdr, p, idt, env->iss->keys), APR_SUCCESS);
+            assert_null(strstr(pl, "nonce"));
+        }
+        x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "email offline_access", NULL);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_SUCCESS);
+        assert_null(tok_member(p, body, "id_token"));
+    }
+}
+
+/* R02: a refresh token is bound to its client and its issuer. */
+static void test_r02_binding(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt, *json;
+    oas_grant_t *g;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant",
+                   "OAS02014: refresh token of client pub1 (issuer "
+                   "https://as.test) presented by client conf1");
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), APR_SUCCESS);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, NULL, NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_request", NULL);
+
+        /* a record of another issuer (a shared database store) */
+        g = tok_grant(p, env, env->conf1, "openid");
+        g->iss = "https://other.test";
+        g->family = "F";
+        assert_int_equal(oas_grant_to_json(&json, p, g), APR_SUCCESS);
+        assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_REFRESH, "RT-OTHER", json,
+                                       strlen(json), apr_time_from_sec(x->now + 60)),
+                         APR_SUCCESS);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, "RT-OTHER", NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "(issuer https://other.test)");
+    }
+}
+
+/* R03: a narrower scope may be asked for, a wider one never; none means the granted one. */
+static void test_r03_scope(void **state)
+{
+    static const struct {
+        const char *scope;
+        const char *error; /* NULL: 200 */
+        const char *granted;
+    } rows[] = {
+        {"email", NULL, "email"},
+        {"email  openid", NULL, "email openid"},
+        {NULL, NULL, "openid email offline_access"},
+        {"openid api.read", "invalid_scope", NULL},
+    };
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt;
+    oas_err_t e;
+    size_t i;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", NULL);
+        for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            apr_status_t rv = oas_refresh_grant(&body, &e, x, env->conf1, rt, rows[i].scope);
+            if (rows[i].error) {
+                assert_int_equal(rv, APR_EINVAL);
+                assert_err(e, 400, rows[i].error, "OAS02016");
+                continue;
+            }
+            assert_int_equal(rv, APR_SUCCESS);
+            assert_string_equal(tok_member(p, body, "scope"), rows[i].granted);
+        }
+    }
+}
+
+/* R04: a public client rotates; a rotated-out token presented again revokes its family,
+ * with every token of it and every access token issued with them. */
+static void test_r04_rotation_and_reuse(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt1, *rt2, *rt3, *at3, *fam;
+    oas_grant_t *g;
+    json_t *claims;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt1 = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
+        fam = family_of(x, rt1);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt1, NULL), APR_SUCCESS);
+        rt2 = tok_member(p, body, "refresh_token");
+        assert_string_not_equal(rt1, rt2);
+        assert_string_equal(family_of(x, rt2), fam);
+        assert_int_equal(oas_live_refresh(&g, x, rt1), APR_EINVAL); /* rotated out */
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt2, NULL), APR_SUCCESS);
+        rt3 = tok_member(p, body, "refresh_token");
+        at3 = tok_member(p, body, "access_token");
+        assert_int_equal(oas_live_access(&claims, NULL, NULL, x, at3), APR_SUCCESS);
+
+        tok_log_start();
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt1, NULL), APR_EINVAL);
+        oas_log_set(NULL, NULL);
+        assert_err(e, 400, "invalid_grant",
+                   "OAS02010: refresh token of client pub1 refused: "
+                   "rotated out and used again");
+        assert_non_null(strstr(tok_log, "OAS00134: revoked a refresh token family: a "
+                                        "rotated-out refresh token was used again"));
+        assert_int_equal(oas_live_refresh(&g, x, rt3), APR_EINVAL);
+        assert_int_equal(oas_live_access(&claims, NULL, NULL, x, at3), APR_EINVAL);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt3, NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "OAS02015");
+    }
+}
+
+/* Two requests rotate the same token at once: the second finds the reuse marker (put_new
+ * EEXIST). For a public client that is a second use: its family is revoked; for a
+ * confidential client inside the grace it is a retry. */
+static void test_r04_concurrent_rotation(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt;
+    oas_grant_t *g;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
+        assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_REFRESH_USED, rt, "{}", 2,
+                                       apr_time_from_sec(x->now + 60)),
+                         APR_SUCCESS);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "OAS02013");
+        assert_string_equal(e.description, "the refresh token was already used");
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL); /* the family is gone */
+
+        rt = tok_exchange(x, env, env->conf2, "openid offline_access", NULL);
+        assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_REFRESH_USED, rt, "{}", 2,
+                                       apr_time_from_sec(x->now + 60)),
+                         APR_SUCCESS);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt, NULL), APR_SUCCESS);
+        assert_string_equal(family_of(x, tok_member(p, body, "refresh_token")), family_of(x, rt));
+    }
+}
+
+/* R05: a rotated-out token comes back after `elapsed` seconds: a confidential client's retry
+ * within OAuthASRefreshTokenGrace gets new tokens of the same family; late, with the grace
+ * off, or from a public client it is reuse: the family is revoked. */
+static void test_r05_retry_grace(void **state)
+{
+    static const struct {
+        int pub, grace, elapsed, ok;
+    } rows[] = {
+        {0, 30, 0, 1}, {0, 30, 30, 1}, {0, 30, 31, 0}, {0, 0, 0, 0}, {1, 30, 0, 0},
+    };
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt1, *rt2;
+    oas_grant_t *g;
+    oas_err_t e;
+    size_t i;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now()), later;
+            const oas_client_t *c = rows[i].pub ? env->pub1 : env->conf2;
+            env->iss->rt_grace = rows[i].grace;
+            rt1 = tok_exchange(x, env, c, "openid offline_access", NULL);
+            assert_int_equal(oas_refresh_grant(&body, &e, x, c, rt1, NULL), APR_SUCCESS);
+            rt2 = tok_member(p, body, "refresh_token");
+            later = *x;
+            later.now += rows[i].elapsed;
+            if (rows[i].ok) {
+                assert_int_equal(oas_refresh_grant(&body, &e, &later, c, rt1, NULL), APR_SUCCESS);
+                assert_string_equal(family_of(x, tok_member(p, body, "refresh_token")),
+                                    family_of(x, rt2));
+            }
+            else {
+                assert_int_equal(oas_refresh_grant(&body, &e, &later, c, rt1, NULL), APR_EINVAL);
+                assert_err(e, 400, "invalid_grant", "rotated out and used again");
+                assert_int_equal(oas_live_refresh(&g, x, rt2), APR_EINVAL);
+            }
+        }
+    }
+}
+
+/* A rotated-out token of another client: refused, and nothing of that client revoked. */
+static void test_rotated_out_of_another_client(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt1, *rt2;
+    oas_grant_t *g;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt1 = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt1, NULL), APR_SUCCESS);
+        rt2 = tok_member(p, body, "refresh_token");
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant",
+                   "OAS02011: rotated-out refresh token of client pub1 presented by client conf2");
+        assert_int_equal(oas_live_refresh(&g, x, rt2), APR_SUCCESS);
+    }
+}
+
+/* R06: a revoked family, an expired and an unknown token. */
+static void test_r06_revoked_and_expired(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    oas_client_t short_lived = *env->conf1;
+    const char *body, *rt;
+    oas_err_t e;
+    int k;
+
+    short_lived.rt_ttl = 0; /* the family ends as it starts */
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid offline_access", NULL);
+        oas_refresh_revoke_family(x, family_of(x, rt), "a test");
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant",
+                   "OAS02015: refresh token of client conf1: its "
+                   "family was revoked");
+        assert_string_equal(e.description, "the refresh token was revoked");
+
+        x->now -= 1;
+        rt = tok_exchange(x, env, &short_lived, "openid offline_access", NULL);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "refused: unknown or expired");
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, "garbage", NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "refused: unknown or expired");
+    }
+}
+
+/* A full or failing store answers 503 with Retry-After at each step of a rotation. */
+static void test_store_failures(void **state)
+{
+    static const struct {
+        int ns;
+        apr_status_t rv;
+        const char *detail;
+    } rows[] = {
+        {OAS_NS_REFRESH_USED, APR_ENOSPC, "store full while rotating a refresh token"},
+        {OAS_NS_REFRESH, APR_EGENERAL, "store failure while storing a refresh token"},
+    };
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt;
+    oas_err_t e;
+    size_t i;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+            rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
+            tok_fail(x, rows[i].ns, rows[i].rv);
+            assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), rows[i].rv);
+            assert_err(e, 503, "temporarily_unavailable", rows[i].detail);
+            assert_int_equal(e.retry_after, 5);
+        }
+        {
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+            rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
+            x->store[OAS_CTX_LONG] = NULL;
+            assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), APR_ENOTIMPL);
+            assert_err(e, 503, "temporarily_unavailable", "reading a refresh token");
+        }
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_r01_refresh),
+        UNIT_TEST(test_r02_binding),
+        UNIT_TEST(test_r03_scope),
+        UNIT_TEST(test_r04_rotation_and_reuse),
+        UNIT_TEST(test_r04_concurrent_rotation),
+        UNIT_TEST(test_r05_retry_grace),
+        UNIT_TEST(test_rotated_out_of_another_client),
+        UNIT_TEST(test_r06_revoked_and_expired),
+        UNIT_TEST(test_store_failures),
+    };
+    return UNIT_RUN(tests);
+}
