@@ -68,33 +68,48 @@ apr_status_t oas_authz_record_fits(oas_err_t *e, const char *rec)
     return APR_EINVAL;
 }
 
-apr_status_t oas_code_issue(const char **pcode, oas_ctx_t *x, oas_err_t *e, const oas_pending_t *pd)
+apr_status_t oas_authz_keep(const char **ptoken, oas_ctx_t *x, oas_err_t *e, int ns,
+                            const char *rec, int ttl, const char *what)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    apr_status_t rv;
+
+    *ptoken = NULL;
+    if (!st)
+        return oas_err_store(e, x->p, APR_ENOTIMPL, what);
+    if ((rv = oas_random_token(ptoken, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS) {
+        OAS_ERR_SET(e, 500, "server_error", "no random token");
+        e->rv = rv;
+        *ptoken = NULL;
+        return rv;
+    }
+    rv = oas_store_put_new(st, x->p, ns, *ptoken, rec, strlen(rec),
+                           apr_time_now() + apr_time_from_sec(ttl));
+    if (rv != APR_SUCCESS) {
+        *ptoken = NULL;
+        return oas_err_store(e, x->p, rv, what);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_code_issue(const char **pcode, oas_ctx_t *x, oas_err_t *e, const oas_pending_t *pd)
+{
     const char *json;
     apr_status_t rv;
 
     *pcode = NULL;
-    if (!st)
+    if (!oas_ctx_store(x, OAS_CTX_SHORT))
         return oas_err_store(e, x->p, APR_ENOTIMPL, "issuing a code");
-    if ((rv = oas_random_token(pcode, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS ||
-        (rv = oas_grant_to_json(&json, x->p, pd->grant)) != APR_SUCCESS) {
+    if ((rv = oas_grant_to_json(&json, x->p, pd->grant)) != APR_SUCCESS) {
         OAS_ERR_SET(e, 500, "server_error", "the code could not be made");
         e->rv = rv;
-        *pcode = NULL;
         return rv;
     }
     if ((rv = oas_authz_record_fits(e, json)) != APR_SUCCESS ||
-        (rv = oas_request_uri_use_up(x, e, pd->request_uri)) != APR_SUCCESS) {
-        *pcode = NULL;
+        (rv = oas_request_uri_use_up(x, e, pd->request_uri)) != APR_SUCCESS ||
+        (rv = oas_authz_keep(pcode, x, e, OAS_NS_CODE, json, oas_iss_code_ttl(x->iss),
+                             "storing a code")) != APR_SUCCESS)
         return rv;
-    }
-    rv = oas_store_put_new(st, x->p, OAS_NS_CODE, *pcode, json, strlen(json),
-                           apr_time_now() + apr_time_from_sec(oas_iss_code_ttl(x->iss)));
-    if (rv != APR_SUCCESS) {
-        *pcode = NULL;
-        return oas_err_store(e, x->p, rv, "storing a code");
-    }
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
                 OAS_LOGNO(00141) "issued an authorization code to client %s for %s",
                 pd->grant->client_id, pd->grant->sub);

@@ -56,6 +56,16 @@ apr_status_t oas_request_uri_use_up(oas_ctx_t *x, oas_err_t *e, const char *ru);
 apr_status_t oas_code_issue(const char **pcode, oas_ctx_t *x, oas_err_t *e,
                             const oas_pending_t *pd);
 
+/**
+ * Keeps rec (a record of a pending authorization: a pushed request, a consent transaction,
+ * a code) in the short-lived store under a fresh random token, for ttl seconds.
+ * @param ptoken the token, in x->p (NULL on failure)
+ * @param what what is stored, for the log line of a store failure
+ * @return APR_SUCCESS, or with *e set: 503 store, 500 no random token
+ */
+apr_status_t oas_authz_keep(const char **ptoken, oas_ctx_t *x, oas_err_t *e, int ns,
+                            const char *rec, int ttl, const char *what);
+
 /** The "too large" rule: state and nonce come from the client, up to the body limit, and
  * JSON escaping may double them: a code or consent record larger than the store keeps is
  * the client's invalid_request, not a busy server. APR_EINVAL with *e set when rec is too

@@ -52,16 +52,14 @@ void oas_consent_remember(oas_ctx_t *x, const oas_client_t *c, const char *key)
 apr_status_t oas_consent_txn_start(oas_consent_txn_t *t, oas_ctx_t *x, oas_err_t *e,
                                    const oas_pending_t *pd)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
     const char *grant, *rec = NULL;
     oas_jsonw_t o;
     apr_status_t rv;
 
     t->txn = t->csrf = NULL;
-    if (!st)
+    if (!oas_ctx_store(x, OAS_CTX_SHORT))
         return oas_err_store(e, x->p, APR_ENOTIMPL, "starting a consent");
-    if ((rv = oas_random_token(&t->txn, x->p, OAS_TOKEN_BYTES)) == APR_SUCCESS &&
-        (rv = oas_random_token(&t->csrf, x->p, OAS_TOKEN_BYTES)) == APR_SUCCESS &&
+    if ((rv = oas_random_token(&t->csrf, x->p, OAS_TOKEN_BYTES)) == APR_SUCCESS &&
         (rv = oas_grant_to_json(&grant, x->p, pd->grant)) == APR_SUCCESS) {
         oas_jsonw_init(&o, x->p, 1024);
         oas_jsonw_str(&o, "u", x->user);
@@ -78,11 +76,7 @@ apr_status_t oas_consent_txn_start(oas_consent_txn_t *t, oas_ctx_t *x, oas_err_t
     }
     if ((rv = oas_authz_record_fits(e, rec)) != APR_SUCCESS)
         return rv;
-    rv = oas_store_put_new(st, x->p, OAS_NS_TXN, t->txn, rec, strlen(rec),
-                           apr_time_now() + apr_time_from_sec(OAS_TXN_TTL));
-    if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "starting a consent");
-    return APR_SUCCESS;
+    return oas_authz_keep(&t->txn, x, e, OAS_NS_TXN, rec, OAS_TXN_TTL, "starting a consent");
 }
 
 int oas_consent_same_site(const char *origin, const char *site, const char *our_origin)

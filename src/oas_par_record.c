@@ -12,7 +12,6 @@
 apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const oas_client_t *c,
                           apr_table_t *form)
 {
-    oas_store_t *st;
     oas_authz_req_t *req;
     const char *rec, *v;
     oas_jsonw_t o;
@@ -32,7 +31,7 @@ apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const
         e->page = 0;
         return APR_EINVAL;
     }
-    if (!(st = oas_ctx_store(x, OAS_CTX_SHORT)))
+    if (!oas_ctx_store(x, OAS_CTX_SHORT))
         return oas_err_store(e, x->p, APR_ENOTIMPL, "storing a pushed request");
 
     /* only what the authorization request reads: unknown parameters are ignored (RFC 6749
@@ -59,17 +58,9 @@ apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const
     /* RFC 9126 §2.3: 429 when a client pushes more than its share of the store (D07) */
     if (oas_quota_take(x, e, c) != APR_SUCCESS)
         return APR_EINVAL;
-    if ((rv = oas_random_token(ptoken, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS) {
-        OAS_ERR_SET(e, 500, "server_error", "no random token");
-        e->rv = rv;
+    if ((rv = oas_authz_keep(ptoken, x, e, OAS_NS_REQUEST_URI, rec, oas_iss_request_uri_ttl(x->iss),
+                             "storing a pushed request")) != APR_SUCCESS)
         return rv;
-    }
-    rv = oas_store_put_new(st, x->p, OAS_NS_REQUEST_URI, *ptoken, rec, strlen(rec),
-                           apr_time_now() + apr_time_from_sec(oas_iss_request_uri_ttl(x->iss)));
-    if (rv != APR_SUCCESS) {
-        *ptoken = NULL;
-        return oas_err_store(e, x->p, rv, "storing a pushed request");
-    }
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
                 OAS_LOGNO(00150) "pushed authorization request stored for client %s", c->id);
     return APR_SUCCESS;
