@@ -1,7 +1,8 @@
 /* mod_oauth_as: an OAuth 2.0 / OpenID Connect Authorization Server inside Apache httpd.
  * This file is glue only: the module record, hook registration and the lifecycle.
- * Directives are in src/mod_oas_config.c, endpoints in src/mod_oas_*.c, protocol logic in
- * src/oas_*.c. */
+ * Configuration is in src/mod_oas_config.c (create, merge, checks, start-up) with the
+ * directives in src/mod_oas_directives.c and src/mod_oas_blocks.c, endpoints in
+ * src/mod_oas_*.c, protocol logic in src/oas_*.c. */
 #define OAS_MODULE_FILE
 #include "mod_oas_private.h"
 
@@ -37,7 +38,7 @@ static int oas_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 {
     int bad = oas_mod_config_check(s, ptemp);
 
-    bad |= oas_mod_dbd_check_config(pconf, s); /* after the check: store kinds are resolved */
+    bad |= oas_mod_dbd_check_config(pconf, s);
     return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
@@ -56,8 +57,8 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     /* 2. one shared-memory store for all issuers of this httpd, sized by the largest */
     for (vs = s; vs; vs = vs->next) {
         const oas_issuer_t *iss = oas_mod_issuer(vs);
-        if (iss->issuer && (apr_uint32_t)iss->store_size > entries)
-            entries = (apr_uint32_t)iss->store_size;
+        if (iss->issuer && (apr_uint32_t)oas_iss_store_size(iss) > entries)
+            entries = (apr_uint32_t)oas_iss_store_size(iss);
     }
     if (entries && (rv = oas_mod_shm_post_config(s, pconf, entries)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OAS_LOGNO(00002)

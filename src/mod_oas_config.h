@@ -1,5 +1,6 @@
-/* mod_oauth_as: server and directory configuration, the directive table, whole-config
- * checks. The server config is the core's oas_issuer_t (src/oas_conf.h). */
+/* mod_oauth_as: server and directory configuration, the directive table, and the
+ * whole-configuration steps of the lifecycle. The server config is the core's oas_issuer_t
+ * (src/oas_conf.h). */
 #ifndef MOD_OAS_CONFIG_H
 #define MOD_OAS_CONFIG_H
 
@@ -21,11 +22,12 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv);
 void *oas_mod_config_create_dir(apr_pool_t *p, char *path);
 void *oas_mod_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
 
-/* Applies defaults and checks what needs the whole configuration (every server).
- * Logs each fault naming the directive; returns non-zero when the config is unusable. */
+/* Checks what needs the whole configuration (every server; src/oas_conf_check.c). Writes
+ * nothing: logs each fault naming the directive; returns non-zero when it is unusable. */
 int oas_mod_config_check(server_rec *s, apr_pool_t *ptemp);
 
-/* Prepares per-issuer data once at start-up (metadata and JWKS documents). */
+/* Prepares per-issuer data once at start-up (src/oas_startup.c: ID-token key, consent
+ * template, metadata and JWKS documents); logs and fails when it cannot. */
 apr_status_t oas_mod_config_prepare(server_rec *s, apr_pool_t *pconf);
 
 static inline oas_issuer_t *oas_mod_issuer(const server_rec *s)

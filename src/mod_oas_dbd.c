@@ -16,6 +16,7 @@
 
 #include "mod_oas_config.h"
 #include "mod_oas_dbd.h"
+#include "oas_directives.h"
 #include "oas_store_dbd.h"
 
 /* A child whose start found the database down retries the table check at most this often,
@@ -108,10 +109,11 @@ int oas_mod_dbd_check_config(apr_pool_t *pconf, server_rec *s)
         const ap_directive_t *vh;
         dbd_target_t *t;
 
-        if (!iss->issuer || (iss->store_short != OAS_STORE_DBD && iss->store_long != OAS_STORE_DBD))
+        if (!iss->issuer ||
+            (oas_iss_store_short(iss) != OAS_STORE_DBD && oas_iss_store_long(iss) != OAS_STORE_DBD))
             continue;
         if (!prepare || !dbd_acquire) {
-            bad |= fail(vs, "OAuthASStore dbd needs mod_dbd: add `LoadModule dbd_module "
+            bad |= fail(vs, OAS_DIR_STORE " dbd needs mod_dbd: add `LoadModule dbd_module "
                             "modules/mod_dbd.so` with DBDriver and DBDParams");
             continue;
         }
@@ -119,7 +121,7 @@ int oas_mod_dbd_check_config(apr_pool_t *pconf, server_rec *s)
         if (vs->is_virtual && (vh = find_vhost(ap_conftree, vs)))
             scan(vh->first_child, &driver, &params);
         if (!driver) {
-            bad |= fail(vs, "OAuthASStore dbd needs a database: DBDriver (sqlite3 or pgsql) and "
+            bad |= fail(vs, OAS_DIR_STORE " dbd needs a database: DBDriver (sqlite3 or pgsql) and "
                             "DBDParams are not set for this server");
             continue;
         }

@@ -75,12 +75,14 @@ int oas_mod_status_hook(request_rec *r, int flags)
         n++;
         if (short_form) {
             ap_rprintf(r, "OAuthASIssuer%d: %s %s %s\n", n, iss->issuer,
-                       store_kind(iss->store_short), store_kind(iss->store_long));
+                       store_kind(oas_iss_store_short(iss)), store_kind(oas_iss_store_long(iss)));
         }
         else {
-            ap_rprintf(r, "<tr><th>issuer</th><td>%s: short-lived state in %s, long-lived "
-                       "in %s</td></tr>\n", ap_escape_html(r->pool, iss->issuer),
-                       store_kind(iss->store_short), store_kind(iss->store_long));
+            ap_rprintf(r,
+                       "<tr><th>issuer</th><td>%s: short-lived state in %s, long-lived "
+                       "in %s</td></tr>\n",
+                       ap_escape_html(r->pool, iss->issuer), store_kind(oas_iss_store_short(iss)),
+                       store_kind(oas_iss_store_long(iss)));
         }
     }
     if (!short_form)

@@ -194,8 +194,9 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
      * not fill its store with dead codes. */
     if (tomb)
         oas_store_put(st, r->pool, OAS_NS_CODE_USED, code, tomb, strlen(tomb),
-                  apr_time_now() + apr_time_from_sec(iss->code_ttl * 2 > 120 ? iss->code_ttl * 2
-                                                                             : 120));
+                      apr_time_now() + apr_time_from_sec(oas_iss_code_ttl(iss) * 2 > 120
+                                                             ? oas_iss_code_ttl(iss) * 2
+                                                             : 120));
     return send_tokens(r, iss, c, g, jti, rt);
 }
 
@@ -204,7 +205,7 @@ static int grant_authorization_code(request_rec *r, const oas_issuer_t *iss,
  * the grant); a public client never: for it any second use is a theft (RFC 9700 §4.14.2). */
 static int retry_allowed(const oas_issuer_t *iss, const oas_client_t *c)
 {
-    return iss->rt_grace > 0 && !oas_client_is_public(c);
+    return oas_iss_rt_grace(iss) > 0 && !oas_client_is_public(c);
 }
 
 /* A rotated-out token came back. Within the grace window of a confidential client this is a
@@ -221,7 +222,7 @@ static int rotated_out(char **pval, apr_size_t *plen, request_rec *r, const oas_
         strcmp(oas_jobj_str(&m, "cid") ? oas_jobj_str(&m, "cid") : "", c->id))
         return 0; /* another client's token: nothing of ours to revoke */
     if (retry_allowed(iss, c) && (g = oas_jobj_object(&m, "g")) &&
-        now - oas_jobj_int(&m, "t", 0) <= iss->rt_grace) {
+        now - oas_jobj_int(&m, "t", 0) <= oas_iss_rt_grace(iss)) {
         *pval = (char *)g;
         *plen = strlen(g);
         return 1;

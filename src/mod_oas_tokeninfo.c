@@ -98,7 +98,7 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
         !strncasecmp(apr_table_get(r->headers_in, "Content-Type"),
                      "application/x-www-form-urlencoded", 33)) {
         /* RFC 6750 §2.2: the form body may carry the token */
-        if ((status = oas_mod_read_form(&form, &perr, r, (apr_size_t)iss->max_body)) != OK)
+        if ((status = oas_mod_read_form(&form, &perr, r, (apr_size_t)oas_iss_max_body(iss))) != OK)
             return status;
         if (!form)
             return bearer_error(r, 400, "invalid_request", "malformed request body");

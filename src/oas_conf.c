@@ -21,6 +21,41 @@ oas_endpoint_e oas_endpoint_from_name(const char *name)
     return OAS_EP_NONE;
 }
 
+oas_issuer_t *oas_issuer_make(apr_pool_t *p)
+{
+    oas_issuer_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->store_short = c->store_long = OAS_UNSET;
+    c->store_size = OAS_UNSET;
+    c->code_ttl = c->request_uri_ttl = c->at_ttl = c->rt_ttl = c->idt_ttl = OAS_UNSET;
+    c->require_par = OAS_UNSET;
+    c->max_body = OAS_UNSET;
+    c->authfail_limit = c->authfail_window = OAS_UNSET;
+    c->rt_grace = c->client_quota = OAS_UNSET;
+    return c;
+}
+
+oas_client_t *oas_client_make(apr_pool_t *p, const char *id)
+{
+    oas_client_t *c = apr_pcalloc(p, sizeof(*c));
+
+    c->id = id;
+    c->name = id;
+    c->auth_methods = c->grant_types = OAS_UNSET;
+    c->require_par = c->require_pkce = c->consent = c->rt_rotation = OAS_UNSET;
+    c->at_ttl = c->rt_ttl = OAS_UNSET;
+    return c;
+}
+
+oas_resource_t *oas_resource_make(apr_pool_t *p, const char *id)
+{
+    oas_resource_t *r = apr_pcalloc(p, sizeof(*r));
+
+    r->id = id;
+    r->at_ttl = OAS_UNSET;
+    return r;
+}
+
 const oas_client_t *oas_issuer_client(const oas_issuer_t *iss, const char *id)
 {
     return (id && iss->clients) ? apr_hash_get(iss->clients, id, APR_HASH_KEY_STRING) : NULL;
@@ -37,9 +72,37 @@ int oas_client_is_public(const oas_client_t *c)
     return c->secret == NULL;
 }
 
+int oas_client_auth_methods(const oas_client_t *c)
+{
+    if (c->auth_methods != OAS_UNSET)
+        return c->auth_methods;
+    return c->secret ? (OAS_AUTH_BASIC | OAS_AUTH_POST) : OAS_AUTH_NONE;
+}
+
+int oas_client_grant_types(const oas_client_t *c)
+{
+    return c->grant_types != OAS_UNSET ? c->grant_types : OAS_GRANT_CODE;
+}
+
+void oas_client_resolve(oas_client_t *c)
+{
+    c->auth_methods = oas_client_auth_methods(c);
+    c->grant_types = oas_client_grant_types(c);
+    if (oas_client_is_public(c)) {
+        c->require_pkce = 1;
+        c->rt_rotation = 1;
+    }
+    if (c->require_pkce == OAS_UNSET)
+        c->require_pkce = 1;
+    if (c->consent == OAS_UNSET)
+        c->consent = 1;
+    if (c->rt_rotation == OAS_UNSET)
+        c->rt_rotation = 0;
+}
+
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c)
 {
-    return c->require_par != OAS_UNSET ? c->require_par : iss->require_par;
+    return c->require_par != OAS_UNSET ? c->require_par : oas_iss_require_par(iss);
 }
 
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r)
@@ -48,12 +111,12 @@ int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_
         return c->at_ttl;
     if (r && r->at_ttl != OAS_UNSET)
         return r->at_ttl;
-    return iss->at_ttl;
+    return oas_iss_at_ttl(iss);
 }
 
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c)
 {
-    return c->rt_ttl != OAS_UNSET ? c->rt_ttl : iss->rt_ttl;
+    return c->rt_ttl != OAS_UNSET ? c->rt_ttl : oas_iss_rt_ttl(iss);
 }
 
 int oas_list_has(const apr_array_header_t *list, const char *s)

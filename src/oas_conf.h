@@ -1,6 +1,7 @@
 /* mod_oauth_as: the configuration model seen by the core — an issuer (one per server or
- * virtual host), its clients and its resources. The glue (mod_oas_config.c) fills these
- * from httpd.conf; after post_config they are read-only and shared by every thread. */
+ * virtual host), its clients and its resources. The glue (mod_oas_directives.c,
+ * mod_oas_blocks.c) fills these from httpd.conf; oas_startup_prepare completes them at
+ * post_config, after which they are read-only and shared by every thread. */
 #ifndef OAS_CONF_H
 #define OAS_CONF_H
 
@@ -129,6 +130,12 @@ static inline int oas_iss_store_long(const oas_issuer_t *iss)
     return iss->store_long != OAS_UNSET ? iss->store_long : oas_iss_store_short(iss);
 }
 
+/* A new issuer, client or resource (in p) whose every setting is OAS_UNSET, so that a
+ * directive that is not written leaves the default (or the enclosing server's value). */
+oas_issuer_t *oas_issuer_make(apr_pool_t *p);
+oas_client_t *oas_client_make(apr_pool_t *p, const char *id); /* name defaults to id */
+oas_resource_t *oas_resource_make(apr_pool_t *p, const char *id);
+
 /* Names of endpoint kinds as written in OAuthASEndpoint. */
 const char *oas_endpoint_name(oas_endpoint_e ep);
 oas_endpoint_e oas_endpoint_from_name(const char *name);
@@ -142,6 +149,18 @@ int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r);
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_is_public(const oas_client_t *c);
+
+/* A client's authentication methods and grant types as its block gives them, else their
+ * defaults: client_secret_basic and client_secret_post with a secret, none without one;
+ * authorization_code. */
+int oas_client_auth_methods(const oas_client_t *c);
+int oas_client_grant_types(const oas_client_t *c);
+
+/** Writes a client's defaults into it once its block is read and checked
+ * (oas_conf_check_client): after this, every OAS_UNSET of the client but require_par,
+ * at_ttl and rt_ttl (which fall back to the server's) is resolved. Public clients always
+ * use PKCE and rotate refresh tokens (RFC 9700 §4.14.2). */
+void oas_client_resolve(oas_client_t *c);
 
 /* qsort comparator for arrays of const char *. */
 int oas_cmp_strp(const void *a, const void *b);

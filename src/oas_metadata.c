@@ -106,7 +106,7 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     json_object_set_new(doc, "code_challenge_methods_supported", str_array(s256, 1));
     json_object_set_new(doc, "authorization_response_iss_parameter_supported", json_true());
     json_object_set_new(doc, "require_pushed_authorization_requests",
-                        json_boolean(iss->require_par));
+                        json_boolean(oas_iss_require_par(iss)));
     json_object_set_new(doc, "subject_types_supported", str_array(pub, 1));
     if (iss->id_token_key)
         json_array_append_new(algs, json_string(iss->id_token_key->alg_name));

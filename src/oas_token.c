@@ -161,7 +161,7 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
         oas_jsonw_str(&id, "iss", iss->issuer);
         oas_jsonw_str(&id, "sub", g->sub);
         oas_jsonw_str(&id, "aud", g->client_id);
-        oas_jsonw_int(&id, "exp", now + iss->idt_ttl);
+        oas_jsonw_int(&id, "exp", now + oas_iss_idt_ttl(iss));
         oas_jsonw_int(&id, "iat", now);
         if (g->auth_time)
             oas_jsonw_int(&id, "auth_time", g->auth_time);

@@ -17,34 +17,23 @@
  * consent); every setting at its default unless a test sets it. */
 static oas_issuer_t *make_issuer(apr_pool_t *p)
 {
-    oas_issuer_t *iss = apr_pcalloc(p, sizeof(*iss));
-    oas_client_t *c = apr_pcalloc(p, sizeof(*c)), *pub = apr_pcalloc(p, sizeof(*pub));
+    oas_issuer_t *iss = oas_issuer_make(p);
+    oas_client_t *c = oas_client_make(p, "rp"), *pub = oas_client_make(p, "pub");
 
     iss->issuer = "https://as.test";
     iss->clients = apr_hash_make(p);
-    iss->resources = apr_hash_make(p);
-    iss->store_short = iss->store_long = iss->store_size = OAS_UNSET;
-    iss->code_ttl = iss->request_uri_ttl = iss->at_ttl = iss->rt_ttl = OAS_UNSET;
-    iss->idt_ttl = iss->max_body = iss->rt_grace = OAS_UNSET;
-    iss->require_par = 0;
-    iss->authfail_limit = iss->authfail_window = iss->client_quota = OAS_UNSET;
-    c->id = "rp";
     c->secret = "s3cret";
-    c->grant_types = OAS_GRANT_CODE;
-    c->require_par = OAS_UNSET;
-    c->require_pkce = 1;
-    c->consent = 1;
-    c->rt_ttl = 3600;
     c->redirect_uris = apr_array_make(p, 1, sizeof(const char *));
     APR_ARRAY_PUSH(c->redirect_uris, const char *) = "https://rp.test/cb";
     c->scopes = apr_array_make(p, 2, sizeof(const char *));
     APR_ARRAY_PUSH(c->scopes, const char *) = "openid";
     APR_ARRAY_PUSH(c->scopes, const char *) = "api";
-    apr_hash_set(iss->clients, c->id, APR_HASH_KEY_STRING, c);
-    *pub = *c;
-    pub->id = "pub";
-    pub->secret = NULL;
+    pub->redirect_uris = c->redirect_uris;
+    pub->scopes = c->scopes;
     pub->consent = 0;
+    oas_client_resolve(c);
+    oas_client_resolve(pub);
+    apr_hash_set(iss->clients, c->id, APR_HASH_KEY_STRING, c);
     apr_hash_set(iss->clients, pub->id, APR_HASH_KEY_STRING, pub);
     return iss;
 }

@@ -1,0 +1,308 @@
+/* mod_oauth_as: <OAuthASClient> and <OAuthASResource> blocks and the directives that may
+ * stand in them (some also server-wide). A block is read with its own per-directory
+ * configuration carrying the client or resource being filled. */
+#include <apr_strings.h>
+#include <http_core.h>
+
+#include "mod_oas_directives.h"
+#include "oas_authz.h"
+#include "oas_conf_check.h"
+#include "oas_uri.h"
+
+/* ---- helpers ---- */
+
+static const char *where(cmd_parms *cmd)
+{
+    return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename, cmd->directive->line_num);
+}
+
+static apr_array_header_t *list_add(apr_pool_t *p, apr_array_header_t **plist, const char *v)
+{
+    if (!*plist)
+        *plist = apr_array_make(p, 4, sizeof(const char *));
+    if (!oas_list_has(*plist, v))
+        APR_ARRAY_PUSH(*plist, const char *) = v;
+    return *plist;
+}
+
+/* ---- directives of client and resource blocks (some also server-wide) ---- */
+
+const char *oas_cmd_lifetime(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    int allowed = OAS_IN_SERVER | OAS_IN_CLIENT;
+    int is_at = !strcmp(cmd->cmd->name, OAS_DIR_AT_LIFETIME);
+    const char *err;
+    int *field;
+
+    if (is_at)
+        allowed |= OAS_IN_RESOURCE;
+    if ((err = oas_cmd_check_place(cmd, mconfig, allowed)))
+        return err;
+    if (dc && dc->client)
+        field = is_at ? &dc->client->at_ttl : &dc->client->rt_ttl;
+    else if (dc && dc->resource)
+        field = &dc->resource->at_ttl;
+    else
+        field = is_at ? &oas_cmd_issuer(cmd)->at_ttl : &oas_cmd_issuer(cmd)->rt_ttl;
+    return oas_cmd_parse_positive(cmd, arg, OAS_MAX_LIFETIME, field);
+}
+
+const char *oas_cmd_require_par(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER | OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    return oas_cmd_parse_flag(cmd, arg,
+                              (dc && dc->client) ? &dc->client->require_par
+                                                 : &oas_cmd_issuer(cmd)->require_par);
+}
+
+const char *oas_cmd_scope(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT | OAS_IN_RESOURCE);
+
+    if (err)
+        return err;
+    if (!oas_scope_valid(arg, 1))
+        return apr_psprintf(cmd->pool, OAS_DIR_SCOPE ": invalid scope '%s'", arg);
+    list_add(cmd->pool, dc->client ? &dc->client->scopes : &dc->resource->scopes, arg);
+    return NULL;
+}
+
+const char *oas_cmd_client_flag(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    return oas_cmd_parse_flag(cmd, arg, (int *)((char *)dc->client + (apr_size_t)cmd->info));
+}
+
+static int is_password_hash(const char *s)
+{
+    static const char *const prefixes[] = {"$apr1$", "$2y$", "$2a$", "$2b$", "{SHA}",
+                                           "$1$",    "$5$",  "$6$",  NULL};
+    int i;
+
+    for (i = 0; prefixes[i]; i++) {
+        if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
+            return 1;
+    }
+    return 0;
+}
+
+const char *oas_cmd_client_secret(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    if (!strcmp(arg, "none")) {
+        dc->client->secret = NULL;
+        return NULL;
+    }
+    if (!*arg)
+        return OAS_DIR_CLIENT_SECRET ": empty secret (use 'none' for a public client)";
+    dc->client->secret = arg;
+    dc->client->secret_hashed = is_password_hash(arg);
+    return NULL;
+}
+
+const char *oas_cmd_redirect_uri(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    if (!oas_uri_valid_redirect(&err, cmd->pool, arg))
+        return apr_psprintf(cmd->pool, OAS_DIR_REDIRECT_URI " '%s': %s", arg, err);
+    list_add(cmd->pool, &dc->client->redirect_uris, arg);
+    return NULL;
+}
+
+const char *oas_cmd_audience(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    list_add(cmd->pool, &dc->client->audiences, arg);
+    return NULL;
+}
+
+const char *oas_cmd_client_name(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    dc->client->name = arg;
+    return NULL;
+}
+
+/* The words of OAuthASAuthMethod and OAuthASGrantType: each sets one bit of the client's set,
+ * which stays OAS_UNSET (the default) until the first word. */
+typedef struct {
+    const char *word;
+    int bit;
+} word_bit_t;
+
+static const word_bit_t auth_methods[] = {{"client_secret_basic", OAS_AUTH_BASIC},
+                                          {"client_secret_post", OAS_AUTH_POST},
+                                          {"none", OAS_AUTH_NONE},
+                                          {NULL, 0}};
+static const word_bit_t grant_types[] = {{"authorization_code", OAS_GRANT_CODE},
+                                         {"refresh_token", OAS_GRANT_REFRESH},
+                                         {"client_credentials", OAS_GRANT_CC},
+                                         {NULL, 0}};
+
+/* 1 when arg is one of words (its bit is added to *set), else 0. */
+static int add_word(int *set, const word_bit_t *words, const char *arg)
+{
+    for (; words->word; words++) {
+        if (!strcmp(arg, words->word)) {
+            *set = (*set == OAS_UNSET ? 0 : *set) | words->bit;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err || add_word(&dc->client->auth_methods, auth_methods, arg))
+        return err;
+    return apr_psprintf(cmd->pool,
+                        OAS_DIR_AUTH_METHOD ": unknown method '%s' (client_secret_basic, "
+                                            "client_secret_post or none)",
+                        arg);
+}
+
+const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err || add_word(&dc->client->grant_types, grant_types, arg))
+        return err;
+    return apr_psprintf(cmd->pool,
+                        OAS_DIR_GRANT_TYPE ": unsupported grant type '%s' (authorization_code, "
+                                           "refresh_token or client_credentials)",
+                        arg);
+}
+
+/* ---- the blocks ---- */
+
+/* Directives that may stand inside each kind of block; anything else is refused, so a
+ * misplaced ServerName or a typo does not silently configure the server instead. */
+static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_REDIRECT_URI,
+                                                OAS_DIR_SCOPE,         OAS_DIR_AUDIENCE,
+                                                OAS_DIR_AUTH_METHOD,   OAS_DIR_GRANT_TYPE,
+                                                OAS_DIR_REQUIRE_PAR,   OAS_DIR_REQUIRE_PKCE,
+                                                OAS_DIR_CONSENT,       OAS_DIR_RT_ROTATION,
+                                                OAS_DIR_AT_LIFETIME,   OAS_DIR_RT_LIFETIME,
+                                                OAS_DIR_CLIENT_NAME,   NULL};
+static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
+
+static const char *block_arg(cmd_parms *cmd, const char *arg, const char *block)
+{
+    const char *end = ap_strrchr_c(arg, '>');
+    char *id;
+
+    if (!end)
+        return NULL;
+    id = apr_pstrndup(cmd->pool, arg, end - arg);
+    id = ap_getword_conf(cmd->pool, (const char **)&id);
+    return *id ? id : NULL;
+}
+
+static const char *walk_block(cmd_parms *cmd, oas_dir_conf_t *dc, const char *block, const char *id,
+                              const char *const *allowed)
+{
+    ap_directive_t *d;
+    ap_conf_vector_t *cv;
+    int i, ok;
+
+    for (d = cmd->directive->first_child; d; d = d->next) {
+        for (ok = 0, i = 0; allowed[i] && !ok; i++)
+            ok = !strcasecmp(d->directive, allowed[i]);
+        if (!ok) {
+            return apr_psprintf(cmd->pool, "%s %s> at %s:%d: directive %s is not allowed here",
+                                block, id, d->filename, d->line_num, d->directive);
+        }
+    }
+    cv = ap_create_per_dir_config(cmd->pool);
+    ap_set_module_config(cv, &oauth_as_module, dc);
+    return ap_walk_config(cmd->directive->first_child, cmd, cv);
+}
+
+const char *oas_cmd_client_block(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE);
+    const char *id = block_arg(cmd, arg, OAS_DIR_CLIENT_BLOCK);
+    oas_dir_conf_t *dc;
+    oas_client_t *c;
+
+    if (err)
+        return err;
+    if (!id)
+        return "<" OAS_DIR_CLIENT "> needs a client id: <" OAS_DIR_CLIENT " my-app>";
+    if (!sc->clients)
+        sc->clients = apr_hash_make(cmd->pool);
+    if (apr_hash_get(sc->clients, id, APR_HASH_KEY_STRING))
+        return apr_psprintf(cmd->pool, "<" OAS_DIR_CLIENT " %s>: duplicate client id", id);
+
+    c = oas_client_make(cmd->pool, id);
+    c->defined_at = where(cmd);
+    dc = apr_pcalloc(cmd->pool, sizeof(*dc));
+    dc->client = c;
+    if ((err = walk_block(cmd, dc, OAS_DIR_CLIENT_BLOCK, id, client_directives)))
+        return err;
+
+    /* what only the whole block can tell, on the block as written; then its defaults */
+    if ((err = oas_conf_check_client(cmd->pool, c)))
+        return err;
+    oas_client_resolve(c);
+    apr_hash_set(sc->clients, id, APR_HASH_KEY_STRING, c);
+    return NULL;
+}
+
+const char *oas_cmd_resource_block(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE);
+    const char *id = block_arg(cmd, arg, OAS_DIR_RESOURCE_BLOCK);
+    oas_dir_conf_t *dc;
+    oas_resource_t *r;
+
+    if (err)
+        return err;
+    if (!id)
+        return "<" OAS_DIR_RESOURCE "> needs a resource identifier: <" OAS_DIR_RESOURCE
+               " urn:my-api>";
+    if (!sc->resources)
+        sc->resources = apr_hash_make(cmd->pool);
+    if (apr_hash_get(sc->resources, id, APR_HASH_KEY_STRING))
+        return apr_psprintf(cmd->pool, "<" OAS_DIR_RESOURCE " %s>: duplicate resource", id);
+    r = oas_resource_make(cmd->pool, id);
+    r->defined_at = where(cmd);
+    dc = apr_pcalloc(cmd->pool, sizeof(*dc));
+    dc->resource = r;
+    if ((err = walk_block(cmd, dc, OAS_DIR_RESOURCE_BLOCK, id, resource_directives)))
+        return err;
+    apr_hash_set(sc->resources, id, APR_HASH_KEY_STRING, r);
+    return NULL;
+}

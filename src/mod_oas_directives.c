@@ -1,0 +1,396 @@
+/* mod_oauth_as: the server-wide directives and the command table (the blocks and the
+ * directives inside them are in src/mod_oas_blocks.c). Every directive is validated when it
+ * is read, so a fault names its directive and line; what needs the whole configuration is
+ * checked in the core (src/oas_conf_check.c). */
+#include <errno.h>
+
+#include <ap_expr.h>
+#include <apr_file_io.h>
+#include <apr_strings.h>
+#include <http_core.h>
+
+#include "mod_oas_directives.h"
+#include "oas_authz.h"
+#include "oas_html.h"
+#include "oas_keys.h"
+
+/* ---- helpers ---- */
+
+oas_issuer_t *oas_cmd_issuer(cmd_parms *cmd)
+{
+    return oas_mod_issuer(cmd->server);
+}
+
+const char *oas_cmd_check_place(cmd_parms *cmd, void *mconfig, int allowed)
+{
+    const oas_dir_conf_t *dc = mconfig;
+    const char *err;
+
+    if (dc && dc->client) {
+        return (allowed & OAS_IN_CLIENT)
+                   ? NULL
+                   : apr_pstrcat(cmd->pool, cmd->cmd->name,
+                                 " is not allowed inside <" OAS_DIR_CLIENT ">", NULL);
+    }
+    if (dc && dc->resource) {
+        return (allowed & OAS_IN_RESOURCE)
+                   ? NULL
+                   : apr_pstrcat(cmd->pool, cmd->cmd->name,
+                                 " is not allowed inside <" OAS_DIR_RESOURCE ">", NULL);
+    }
+    if (!(allowed & OAS_IN_SERVER)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " is only allowed inside ",
+                           (allowed & OAS_IN_RESOURCE) ? "<" OAS_DIR_CLIENT
+                                                         "> or <" OAS_DIR_RESOURCE ">"
+                                                       : "<" OAS_DIR_CLIENT ">",
+                           NULL);
+    }
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) != NULL)
+        return err;
+    return NULL;
+}
+
+const char *oas_cmd_parse_positive(cmd_parms *cmd, const char *arg, apr_int64_t max, int *out)
+{
+    char *end = NULL;
+    apr_int64_t v;
+
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (errno || end == arg || *end || v < 1 || v > max) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a positive number (1 to %" APR_INT64_T_FMT ")",
+                            cmd->cmd->name, arg, max);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+const char *oas_cmd_parse_flag(cmd_parms *cmd, const char *arg, int *out)
+{
+    if (!strcasecmp(arg, "on"))
+        *out = 1;
+    else if (!strcasecmp(arg, "off"))
+        *out = 0;
+    else
+        return apr_psprintf(cmd->pool, "%s must be On or Off, not '%s'", cmd->cmd->name, arg);
+    return NULL;
+}
+
+/* ---- server-level directives ---- */
+
+static const char *set_issuer(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    apr_uri_t u;
+
+    if (err)
+        return err;
+    if (apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.scheme || !u.hostname ||
+        !*u.hostname) {
+        return apr_psprintf(cmd->pool, OAS_DIR_ISSUER ": '%s' is not an absolute URL", arg);
+    }
+    if (u.query || u.fragment || strchr(arg, '?') || strchr(arg, '#')) {
+        return apr_psprintf(cmd->pool,
+                            OAS_DIR_ISSUER ": '%s' must not have a query or fragment (RFC 8414 §2)",
+                            arg);
+    }
+    if (strcasecmp(u.scheme, "https")) {
+        if (strcasecmp(u.scheme, "http") ||
+            (strcasecmp(u.hostname, "localhost") && strcmp(u.hostname, "127.0.0.1"))) {
+            return apr_psprintf(cmd->pool,
+                                OAS_DIR_ISSUER ": '%s' must be an https URL (http is allowed "
+                                               "only for localhost and 127.0.0.1)",
+                                arg);
+        }
+    }
+    /* the issuer is compared byte for byte by clients: a trailing slash would differ */
+    if (arg[strlen(arg) - 1] == '/' && (!u.path || strlen(u.path) > 1)) {
+        return apr_psprintf(cmd->pool, OAS_DIR_ISSUER ": '%s' must not end with a slash", arg);
+    }
+    sc->issuer =
+        (u.path && !strcmp(u.path, "/")) ? apr_pstrndup(cmd->pool, arg, strlen(arg) - 1) : arg;
+    sc->issuer_origin = apr_pstrcat(cmd->pool, u.scheme, "://", u.hostinfo, NULL);
+    return NULL;
+}
+
+static const char *set_signing_key(cmd_parms *cmd, void *mconfig, const char *file, const char *kid)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    const char *path;
+    oas_key_t *key;
+    int i;
+
+    if (err)
+        return err;
+    path = ap_server_root_relative(cmd->pool, file);
+    if (!path)
+        return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY ": invalid path '%s'", file);
+    if (oas_key_load(&key, &err, cmd->pool, path, kid) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY " %s: %s", file, err);
+    if (!sc->keys)
+        sc->keys = apr_array_make(cmd->pool, 2, sizeof(oas_key_t *));
+    for (i = 0; i < sc->keys->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(sc->keys, i, oas_key_t *)->kid, key->kid))
+            return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY " %s: duplicate kid '%s'", file,
+                                key->kid);
+    }
+    APR_ARRAY_PUSH(sc->keys, oas_key_t *) = key;
+    return NULL;
+}
+
+static const char *parse_store_kind(cmd_parms *cmd, const char *arg, int *out)
+{
+    if (!strcasecmp(arg, "shm"))
+        *out = OAS_STORE_SHM;
+    else if (!strcasecmp(arg, "dbd"))
+        *out = OAS_STORE_DBD;
+    else
+        return apr_psprintf(cmd->pool, OAS_DIR_STORE ": unknown store '%s' (shm or dbd)", arg);
+    return NULL;
+}
+
+static const char *set_store(cmd_parms *cmd, void *mconfig, const char *shortk, const char *longk)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+
+    if (err || (err = parse_store_kind(cmd, shortk, &sc->store_short)))
+        return err;
+    return parse_store_kind(cmd, longk ? longk : shortk, &sc->store_long);
+}
+
+/* The int-valued server directives share one handler; the offset comes from cmd->info. */
+static const char *set_server_int(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    int *field = (int *)((char *)oas_cmd_issuer(cmd) + (apr_size_t)cmd->info);
+    apr_int64_t max = OAS_MAX_LIFETIME;
+
+    if (err)
+        return err;
+    if (!strcmp(cmd->cmd->name, OAS_DIR_STORE_SIZE))
+        max = 100000000;
+    else if (!strcmp(cmd->cmd->name, OAS_DIR_MAX_BODY))
+        max = 1024 * 1024;
+    return oas_cmd_parse_positive(cmd, arg, max, field);
+}
+
+/* OAuthASRefreshTokenGrace SECONDS and OAuthASClientQuota N: a number, or 0 for off. */
+static const char *set_server_int_or_off(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    int *field = (int *)((char *)oas_cmd_issuer(cmd) + (apr_size_t)cmd->info);
+
+    if (err)
+        return err;
+    if (!strcmp(arg, "0")) {
+        *field = 0;
+        return NULL;
+    }
+    return oas_cmd_parse_positive(
+        cmd, arg, !strcmp(cmd->cmd->name, OAS_DIR_RT_GRACE) ? 3600 : 100000000, field);
+}
+
+/* OAuthASClientAuthFailureLimit N [SECONDS] (SECURITY.md C07); N = 0 switches it off. */
+static const char *set_authfail_limit(cmd_parms *cmd, void *mconfig, const char *n,
+                                      const char *secs)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+
+    if (err)
+        return err;
+    if (!strcmp(n, "0"))
+        sc->authfail_limit = 0;
+    else if ((err = oas_cmd_parse_positive(cmd, n, 1000000, &sc->authfail_limit)))
+        return err;
+    if (secs)
+        return oas_cmd_parse_positive(cmd, secs, 86400, &sc->authfail_window);
+    return NULL;
+}
+
+static const char *set_consent_template(cmd_parms *cmd, void *mconfig, const char *file)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    const char *path;
+    char *text;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t n;
+    oas_tmpl_t *t;
+    apr_status_t rv;
+
+    if (err)
+        return err;
+    path = ap_server_root_relative(cmd->pool, file);
+    if (!path || (rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool)) ||
+        (rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f))) {
+        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": cannot read '%s'", file);
+    }
+    if (fi.size > 1024 * 1024)
+        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": '%s' is larger than 1 MiB",
+                            file);
+    n = (apr_size_t)fi.size;
+    text = apr_palloc(cmd->temp_pool, n + 1);
+    if (apr_file_read_full(f, text, n, &n) != APR_SUCCESS && n != (apr_size_t)fi.size)
+        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": cannot read '%s'", file);
+    text[n] = '\0';
+    apr_file_close(f);
+    if (oas_tmpl_parse(&t, &err, cmd->pool, text, n) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE " %s: %s", file, err);
+    sc->consent_template_path = path;
+    sc->consent_tmpl = t;
+    return NULL;
+}
+
+static const char *set_claim(cmd_parms *cmd, void *mconfig, const char *name, const char *expr)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    oas_claim_t *c;
+    ap_expr_info_t *info;
+    static const char *const reserved[] = {"iss", "sub",       "aud",       "exp",   "iat",
+                                           "nbf", "jti",       "auth_time", "nonce", "at_hash",
+                                           "azp", "client_id", "scope",     NULL};
+    int i;
+
+    if (err)
+        return err;
+    for (i = 0; reserved[i]; i++) {
+        if (!strcmp(name, reserved[i]))
+            return apr_psprintf(cmd->pool, OAS_DIR_CLAIM ": '%s' is a reserved claim", name);
+    }
+    info = ap_expr_parse_cmd(cmd, expr, AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+    if (err)
+        return apr_psprintf(cmd->pool, OAS_DIR_CLAIM " %s: cannot parse expression: %s", name, err);
+    if (!sc->claims)
+        sc->claims = apr_array_make(cmd->pool, 4, sizeof(oas_claim_t));
+    for (i = 0; i < sc->claims->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(sc->claims, i, oas_claim_t).name, name))
+            return apr_psprintf(cmd->pool, OAS_DIR_CLAIM ": claim '%s' is defined twice", name);
+    }
+    c = apr_array_push(sc->claims);
+    c->name = name;
+    c->expr = info;
+    return NULL;
+}
+
+static const char *set_scope_description(cmd_parms *cmd, void *mconfig, const char *scope,
+                                         const char *text)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+
+    if (err)
+        return err;
+    if (!oas_scope_valid(scope, 1))
+        return apr_psprintf(cmd->pool, OAS_DIR_SCOPE_DESC ": invalid scope '%s'", scope);
+    if (!sc->scope_descriptions)
+        sc->scope_descriptions = apr_table_make(cmd->pool, 8);
+    apr_table_set(sc->scope_descriptions, scope, text);
+    return NULL;
+}
+
+static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
+{
+    oas_dir_conf_t *dc = mconfig;
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    oas_endpoint_e ep = oas_endpoint_from_name(kind);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIRECTORY | NOT_IN_FILES);
+
+    if (err)
+        return err;
+    if (ep == OAS_EP_NONE) {
+        return apr_psprintf(cmd->pool,
+                            OAS_DIR_ENDPOINT ": unknown endpoint kind '%s' (authorize, par, token, "
+                                             "metadata, jwks, userinfo, revoke, introspect)",
+                            kind);
+    }
+    if (!cmd->path || dc->client || dc->resource)
+        return OAS_DIR_ENDPOINT " must be placed inside <Location>";
+    if (cmd->path[0] != '/' || ap_strchr_c(cmd->path, '*') || ap_strchr_c(cmd->path, '?') ||
+        ap_strchr_c(cmd->path, '[') || cmd->directive->parent == NULL ||
+        strcasecmp(cmd->directive->parent->directive, "<Location")) {
+        return OAS_DIR_ENDPOINT " must be placed inside <Location /path> with a plain path "
+                                "(no wildcards, no <LocationMatch>)";
+    }
+    dc->endpoint = ep;
+    if (!sc->endpoints[ep])
+        sc->endpoints[ep] = cmd->path;
+    return NULL;
+}
+
+#define OFF_S(f) ((void *)APR_OFFSETOF(oas_issuer_t, f))
+#define OFF_C(f) ((void *)APR_OFFSETOF(oas_client_t, f))
+
+const command_rec oas_mod_cmds[] = {
+    AP_INIT_TAKE1(OAS_DIR_ISSUER, set_issuer, NULL, RSRC_CONF,
+                  "issuer identifier (https URL); switches the AS on for this server"),
+    AP_INIT_TAKE12(OAS_DIR_SIGNING_KEY, set_signing_key, NULL, RSRC_CONF,
+                   "PEM private key file (RSA, EC P-256 or Ed25519) and an optional kid"),
+    AP_INIT_TAKE12(OAS_DIR_STORE, set_store, NULL, RSRC_CONF,
+                   "short-lived and long-lived store: shm or dbd"),
+    AP_INIT_TAKE1(OAS_DIR_STORE_SIZE, set_server_int, OFF_S(store_size), RSRC_CONF,
+                  "capacity of the shared-memory store in entries"),
+    AP_INIT_TAKE1(OAS_DIR_CODE_LIFETIME, set_server_int, OFF_S(code_ttl), RSRC_CONF,
+                  "authorization code lifetime in seconds"),
+    AP_INIT_TAKE1(OAS_DIR_REQUEST_URI_LIFE, set_server_int, OFF_S(request_uri_ttl), RSRC_CONF,
+                  "PAR request_uri lifetime in seconds"),
+    AP_INIT_TAKE1(OAS_DIR_ID_TOKEN_LIFE, set_server_int, OFF_S(idt_ttl), RSRC_CONF,
+                  "ID token lifetime in seconds"),
+    AP_INIT_TAKE1(OAS_DIR_MAX_BODY, set_server_int, OFF_S(max_body), RSRC_CONF,
+                  "largest accepted form body in bytes"),
+    AP_INIT_TAKE12(OAS_DIR_AUTHFAIL_LIMIT, set_authfail_limit, NULL, RSRC_CONF,
+                   "failed client authentications per client and address within a window "
+                   "(seconds, default 60) before 429; 0 = off"),
+    AP_INIT_TAKE1(OAS_DIR_RT_GRACE, set_server_int_or_off, OFF_S(rt_grace), RSRC_CONF,
+                  "seconds a rotated-out refresh token of a confidential client may be "
+                  "retried (default 30; 0 = off)"),
+    AP_INIT_TAKE1(OAS_DIR_CLIENT_QUOTA, set_server_int_or_off, OFF_S(client_quota), RSRC_CONF,
+                  "authorization requests one client may start within the request_uri/code "
+                  "lifetime (default 0 = no limit)"),
+    AP_INIT_TAKE1(OAS_DIR_AT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,
+                  "access token lifetime in seconds"),
+    AP_INIT_TAKE1(OAS_DIR_RT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,
+                  "refresh token lifetime in seconds"),
+    AP_INIT_TAKE1(OAS_DIR_REQUIRE_PAR, oas_cmd_require_par, NULL, RSRC_CONF,
+                  "On: authorization requests must come through PAR"),
+    AP_INIT_TAKE1(OAS_DIR_CONSENT_TEMPLATE, set_consent_template, NULL, RSRC_CONF,
+                  "consent page template file"),
+    AP_INIT_TAKE2(OAS_DIR_CLAIM, set_claim, NULL, RSRC_CONF,
+                  "a user claim: name and ap_expr string"),
+    AP_INIT_TAKE2(OAS_DIR_SCOPE_DESC, set_scope_description, NULL, RSRC_CONF,
+                  "text shown for a scope on the consent page"),
+    AP_INIT_TAKE1(OAS_DIR_ENDPOINT, set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
+                  "the endpoint this <Location> serves: authorize, par, token, metadata, "
+                  "jwks, userinfo, revoke or introspect"),
+    AP_INIT_RAW_ARGS(OAS_DIR_CLIENT_BLOCK, oas_cmd_client_block, NULL, RSRC_CONF,
+                     "a client: <" OAS_DIR_CLIENT " client-id> ... </" OAS_DIR_CLIENT ">"),
+    AP_INIT_RAW_ARGS(OAS_DIR_RESOURCE_BLOCK, oas_cmd_resource_block, NULL, RSRC_CONF,
+                     "a resource (audience): <" OAS_DIR_RESOURCE " urn:api> ... </" OAS_DIR_RESOURCE
+                     ">"),
+    AP_INIT_TAKE1(OAS_DIR_CLIENT_SECRET, oas_cmd_client_secret, NULL, RSRC_CONF,
+                  "client secret: plaintext or an htpasswd-style hash; none = public client"),
+    AP_INIT_TAKE1(OAS_DIR_REDIRECT_URI, oas_cmd_redirect_uri, NULL, RSRC_CONF,
+                  "a registered redirect URI (exact match)"),
+    AP_INIT_ITERATE(OAS_DIR_SCOPE, oas_cmd_scope, NULL, RSRC_CONF,
+                    "scopes a client may ask for, or a resource offers"),
+    AP_INIT_ITERATE(OAS_DIR_AUDIENCE, oas_cmd_audience, NULL, RSRC_CONF,
+                    "resources a client may ask for"),
+    AP_INIT_ITERATE(OAS_DIR_AUTH_METHOD, oas_cmd_auth_method, NULL, RSRC_CONF,
+                    "client_secret_basic, client_secret_post or none"),
+    AP_INIT_ITERATE(OAS_DIR_GRANT_TYPE, oas_cmd_grant_type, NULL, RSRC_CONF,
+                    "authorization_code, refresh_token, client_credentials"),
+    AP_INIT_TAKE1(OAS_DIR_REQUIRE_PKCE, oas_cmd_client_flag, OFF_C(require_pkce), RSRC_CONF,
+                  "On (default): the client must use PKCE S256"),
+    AP_INIT_TAKE1(OAS_DIR_CONSENT, oas_cmd_client_flag, OFF_C(consent), RSRC_CONF,
+                  "Off: first-party client, no consent page"),
+    AP_INIT_TAKE1(OAS_DIR_RT_ROTATION, oas_cmd_client_flag, OFF_C(rt_rotation), RSRC_CONF,
+                  "On: rotate refresh tokens of this confidential client"),
+    AP_INIT_TAKE1(OAS_DIR_CLIENT_NAME, oas_cmd_client_name, NULL, RSRC_CONF,
+                  "the client's name shown on the consent page"),
+    {NULL}};

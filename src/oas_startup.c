@@ -1,0 +1,50 @@
+/* mod_oauth_as: an issuer's start-up preparation (post_config, on every pass so that a fault
+ * shows at the first). */
+#include "oas_startup.h"
+#include "oas_consent.h"
+#include "oas_keys.h"
+#include "oas_metadata.h"
+
+/* INTERFACE.md: ID tokens are signed with the first RSA key (RS256 is OpenID Connect's
+ * default algorithm, the one every relying party supports), else with the first key. */
+static const oas_key_t *id_token_key(const apr_array_header_t *keys)
+{
+    int i;
+
+    for (i = 0; i < keys->nelts; i++) {
+        const oas_key_t *k = APR_ARRAY_IDX(keys, i, oas_key_t *);
+        if (k->alg == OAS_ALG_RS256)
+            return k;
+    }
+    return APR_ARRAY_IDX(keys, 0, oas_key_t *);
+}
+
+static int has_public_clients(apr_pool_t *p, const oas_issuer_t *iss)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi)) {
+        if (oas_client_is_public(apr_hash_this_val(hi)))
+            return 1;
+    }
+    return 0;
+}
+
+apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_t *p)
+{
+    *perr = NULL;
+    iss->id_token_key = id_token_key(iss->keys);
+    iss->has_public_clients = has_public_clients(p, iss);
+    if (!iss->consent_tmpl) {
+        const char *tmpl = oas_consent_default_template();
+        oas_tmpl_t *t;
+        if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
+            return APR_EINVAL;
+        iss->consent_tmpl = t;
+    }
+    /* the metadata lists the ID token's algorithm and the "none" method of public clients:
+     * built after both are known */
+    iss->jwks_json = oas_keys_jwks_json(p, iss->keys);
+    iss->metadata_json = oas_metadata_json(p, iss);
+    return (iss->jwks_json && iss->metadata_json) ? APR_SUCCESS : APR_EGENERAL;
+}
