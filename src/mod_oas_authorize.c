@@ -32,10 +32,10 @@ static int send_page(request_rec *r, const oas_err_t *e)
                           "The server is busy. Please try again in a moment.");
     if (e->status >= HTTP_INTERNAL_SERVER_ERROR)
         return HTTP_INTERNAL_SERVER_ERROR;
+    if (e->status == HTTP_FORBIDDEN)
+        return error_page(r, e->status, "Request refused", e->description);
     return error_page(r, e->status,
-                      e->status == HTTP_FORBIDDEN           ? "Request refused"
-                      : !strcmp(e->error, OAS_AUTHZ_GONE) ? "Request expired"
-                                                            : "Invalid request",
+                      strcmp(e->error, OAS_AUTHZ_GONE) ? "Invalid request" : "Request expired",
                       e->description);
 }
 

@@ -1,4 +1,4 @@
-/* mod_oauth_as: issuing the authorization code (oas_code_issue.h). */
+/* mod_oauth_as: the pending authorization and issuing its code (oas_code_issue.h). */
 #include "oas_code_issue.h"
 #include "oas_authz.h"
 #include "oas_throttle.h"

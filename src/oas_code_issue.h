@@ -1,6 +1,7 @@
-/* mod_oauth_as: the end of an authorization (RFC 6749 §4.1.2): the code is issued, or an
- * error redirected, and a PAR request_uri is used up at that single point (SECURITY.md §2:
- * consumed when the authorization ends, not at the first GET). */
+/* mod_oauth_as: a validated authorization request on its way to the code (RFC 6749 §4.1.2):
+ * the pending authorization, and its end, where the code is issued or an error redirected
+ * and a PAR request_uri is used up at that single point (SECURITY.md §2: consumed when the
+ * authorization ends, not at the first GET). */
 #ifndef OAS_CODE_ISSUE_H
 #define OAS_CODE_ISSUE_H
 
