@@ -14,20 +14,6 @@ oas_store_t *oas_mod_store_short(request_rec *r, const oas_issuer_t *iss);
 /* The store for long-lived state (refresh tokens, remembered consents, revocations). */
 oas_store_t *oas_mod_store_long(request_rec *r, const oas_issuer_t *iss);
 
-/* A fixed-window counter in the store (C07 failures, D07 quota): "count until" under
- * (ns, key). get: the count and the window's end, 0/0 when none is running; put: best
- * effort (get + put, not atomic: concurrent requests may be counted once). */
-void oas_mod_counter_get(request_rec *r, oas_store_t *st, int ns, const char *key, long *count,
-                         apr_int64_t *until);
-apr_status_t oas_mod_counter_put(request_rec *r, oas_store_t *st, int ns, const char *key,
-                                 long count, apr_int64_t until);
-
-/* OAuthASClientQuota (SECURITY.md D07): counts one more authorization request started by
- * client c (a push, or a front-channel request) in a fixed window as long as the longest
- * short-lived entry lives; 1 when c is over its quota (the caller answers 429 or
- * temporarily_unavailable). Best effort like the C07 counters: get + put, not atomic. */
-int oas_mod_client_over_quota(request_rec *r, const oas_issuer_t *iss, const oas_client_t *c);
-
 /* The engine's context for r (src/oas_ctx.h): stores opened on first use, r as log baton. */
 oas_ctx_t *oas_mod_ctx(request_rec *r, const oas_issuer_t *iss);
 
