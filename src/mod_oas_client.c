@@ -10,12 +10,12 @@
 /* Client secrets are braked against brute force per (client, address) (SECURITY.md C07,
  * src/oas_throttle.c): checked before the secret is looked at, counted when it was wrong. */
 
-int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request_rec *r,
-                           const oas_issuer_t *iss)
+int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t **pform,
+                           request_rec *r, const oas_issuer_t *iss)
 {
     const char *perr, *bid, *bsecret;
     const oas_client_t *named;
-    oas_ctx_t *x = NULL;
+    oas_ctx_t *x = *px = oas_mod_ctx(r, iss);
     oas_err_t err;
     int basic, status;
 
@@ -34,12 +34,13 @@ int oas_mod_client_request(const oas_client_t **pc, apr_table_t **pform, request
     }
     basic = oas_mod_basic_credentials(&bid, &bsecret, r);
     if ((named = oas_authfail_client(iss, basic, bid, *pform)) &&
-        oas_authfail_check(x = oas_mod_ctx(r, iss), &err, named) != APR_SUCCESS)
+        oas_authfail_check(x, &err, named) != APR_SUCCESS)
         return oas_mod_send_err(r, &err);
     if (oas_client_authenticate(pc, &err, r->pool, iss, basic, bid, bsecret, *pform) !=
         APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      OAS_LOGNO(00130) "client authentication failed: %s", err.description);
+        if (!err.detail) /* the request's form was at fault, not a client */
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          OAS_LOGNO(00130) "client authentication failed: %s", err.description);
         if (named && err.status == HTTP_UNAUTHORIZED)
             oas_authfail_count(x, named);
         return oas_mod_send_err(r, &err);

@@ -3,11 +3,12 @@
 #include "mod_oas_client.h"
 #include "mod_oas_request.h"
 
-int oas_mod_confidential_request(const oas_client_t **pc, const char **ptok, request_rec *r,
+int oas_mod_confidential_request(oas_ctx_t **px, const oas_client_t **pc, const char **ptok,
+                                 request_rec *r,
                                  const oas_issuer_t *iss)
 {
     apr_table_t *form;
-    int status = oas_mod_client_request(pc, &form, r, iss);
+    int status = oas_mod_client_request(px, pc, &form, r, iss);
 
     *ptok = NULL;
     if (status != OK || !*pc)

@@ -10,10 +10,11 @@
 int oas_mod_introspect(request_rec *r, const oas_issuer_t *iss)
 {
     const oas_client_t *c;
+    oas_ctx_t *x;
     const char *tok;
-    int status = oas_mod_confidential_request(&c, &tok, r, iss);
+    int status = oas_mod_confidential_request(&x, &c, &tok, r, iss);
 
     if (status != OK || !c)
         return status;
-    return oas_mod_send_json(r, HTTP_OK, oas_introspect(oas_mod_ctx(r, iss), tok));
+    return oas_mod_send_json(r, HTTP_OK, oas_introspect(x, tok));
 }

@@ -13,15 +13,16 @@
 int oas_mod_par(request_rec *r, const oas_issuer_t *iss)
 {
     const oas_client_t *c;
+    oas_ctx_t *x;
     apr_table_t *form;
     const char *token, *body;
     oas_jsonw_t o;
     oas_err_t err;
-    int status = oas_mod_client_request(&c, &form, r, iss);
+    int status = oas_mod_client_request(&x, &c, &form, r, iss);
 
     if (status != OK || !c)
         return status;
-    if (oas_par_push(&token, oas_mod_ctx(r, iss), &err, c, form) != APR_SUCCESS) {
+    if (oas_par_push(&token, x, &err, c, form) != APR_SUCCESS) {
         if (err.status >= HTTP_INTERNAL_SERVER_ERROR && err.status != HTTP_SERVICE_UNAVAILABLE) {
             oas_mod_log_err(r, &err);
             return HTTP_INTERNAL_SERVER_ERROR;

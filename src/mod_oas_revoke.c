@@ -10,13 +10,14 @@
 int oas_mod_revoke(request_rec *r, const oas_issuer_t *iss)
 {
     const oas_client_t *c;
+    oas_ctx_t *x;
     const char *tok;
     oas_err_t e;
-    int status = oas_mod_confidential_request(&c, &tok, r, iss);
+    int status = oas_mod_confidential_request(&x, &c, &tok, r, iss);
 
     if (status != OK || !c)
         return status;
-    if (oas_revoke_token(&e, oas_mod_ctx(r, iss), c, tok) != APR_SUCCESS)
+    if (oas_revoke_token(&e, x, c, tok) != APR_SUCCESS)
         return oas_mod_send_err(r, &e);
     /* RFC 7009 §2.2: unknown, foreign or already invalid tokens get 200 as well */
     return oas_mod_send_json(r, HTTP_OK, "{}");

@@ -11,14 +11,15 @@
 int oas_mod_token(request_rec *r, const oas_issuer_t *iss)
 {
     const oas_client_t *c;
+    oas_ctx_t *x;
     apr_table_t *form;
     const char *body;
     oas_err_t e;
-    int status = oas_mod_client_request(&c, &form, r, iss);
+    int status = oas_mod_client_request(&x, &c, &form, r, iss);
 
     if (status != OK || !c)
         return status;
-    if (oas_issue_request(&body, &e, oas_mod_ctx(r, iss), c, form) != APR_SUCCESS)
+    if (oas_issue_request(&body, &e, x, c, form) != APR_SUCCESS)
         return oas_mod_send_err(r, &e);
     return oas_mod_send_json(r, HTTP_OK, body);
 }

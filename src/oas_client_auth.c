@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 
 #include "oas_client_auth.h"
+#include "oas_log.h"
 #include "oas_util.h"
 
 #define CACHE_SLOTS 256
@@ -77,15 +78,35 @@ int oas_client_secret_ok(const oas_client_t *c, const char *presented)
         return APR_EINVAL;                                                                      \
     } while (0)
 
+/* The client named id, when it may use the method (bit, name) and secret is right (for the
+ * secret methods); else *err says, for the log, which of the three failed. */
+static apr_status_t check_client(const oas_client_t **pc, oas_err_t *err, apr_pool_t *p,
+                                 const oas_issuer_t *iss, const char *id, int bit,
+                                 const char *method, const char *secret)
+{
+    const oas_client_t *c = oas_issuer_client(iss, id);
+
+    if (!c)
+        return oas_err(err, p, 401, "invalid_client", "client authentication failed",
+                       OAS_LOG_INFO, OAS_LOGNO(03005) "%s: unknown client id %s", method, id);
+    if (!(c->auth_methods & bit))
+        return oas_err(err, p, 401, "invalid_client", "client authentication failed",
+                       OAS_LOG_INFO, OAS_LOGNO(03006) "client %s may not use %s", id, method);
+    if (bit != OAS_AUTH_NONE && !oas_client_secret_ok(c, secret))
+        return oas_err(err, p, 401, "invalid_client", "client authentication failed",
+                       OAS_LOG_INFO, OAS_LOGNO(03007) "client %s: wrong secret (%s)", id,
+                       method);
+    *pc = c;
+    return APR_SUCCESS;
+}
+
 apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, apr_pool_t *p,
                                      const oas_issuer_t *iss, int basic, const char *basic_id,
                                      const char *basic_secret, apr_table_t *form)
 {
     const char *form_id = apr_table_get(form, "client_id");
     const char *form_secret = apr_table_get(form, "client_secret");
-    const oas_client_t *c;
 
-    (void)p;
     *pc = NULL;
     if (basic < 0)
         DENY(401, "invalid_client", "malformed Basic authorization header");
@@ -95,23 +116,13 @@ apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, ap
             DENY(400, "invalid_request", "more than one client authentication method");
         if (form_id && strcmp(form_id, basic_id))
             DENY(400, "invalid_request", "client_id does not match the authenticated client");
-        c = oas_issuer_client(iss, basic_id);
-        if (!c || !(c->auth_methods & OAS_AUTH_BASIC) || !oas_client_secret_ok(c, basic_secret))
-            DENY(401, "invalid_client", "client authentication failed");
-        *pc = c;
-        return APR_SUCCESS;
+        return check_client(pc, err, p, iss, basic_id, OAS_AUTH_BASIC, "client_secret_basic",
+                            basic_secret);
     }
     if (!form_id)
         DENY(401, "invalid_client", "client authentication required");
-    c = oas_issuer_client(iss, form_id);
-    if (form_secret) {
-        if (!c || !(c->auth_methods & OAS_AUTH_POST) || !oas_client_secret_ok(c, form_secret))
-            DENY(401, "invalid_client", "client authentication failed");
-        *pc = c;
-        return APR_SUCCESS;
-    }
-    if (!c || !(c->auth_methods & OAS_AUTH_NONE))
-        DENY(401, "invalid_client", "client authentication failed");
-    *pc = c;
-    return APR_SUCCESS;
+    if (form_secret)
+        return check_client(pc, err, p, iss, form_id, OAS_AUTH_POST, "client_secret_post",
+                            form_secret);
+    return check_client(pc, err, p, iss, form_id, OAS_AUTH_NONE, "none (public client)", NULL);
 }

@@ -149,6 +149,17 @@ static void test_client_auth(void **state)
     assert_ptr_equal(c, conf);
     assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "x", form), APR_EINVAL);
     assert_int_equal(err.status, 401);
+    /* the client sees one answer; the log tells a wrong secret, an unknown id and a method the
+     * client may not use apart, and never quotes the secret */
+    assert_string_equal(err.description, "client authentication failed");
+    assert_string_equal(err.detail, "OAS03007: client conf1: wrong secret (client_secret_basic)");
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "nobody", "x", form),
+                     APR_EINVAL);
+    assert_string_equal(err.description, "client authentication failed");
+    assert_string_equal(err.detail, "OAS03005: client_secret_basic: unknown client id nobody");
+    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "pub1", "x", form),
+                     APR_EINVAL);
+    assert_string_equal(err.detail, "OAS03006: client pub1 may not use client_secret_basic");
     assert_int_equal(oas_client_authenticate(&c, &err, p, iss, -1, NULL, NULL, form), APR_EINVAL);
     assert_string_equal(err.error, "invalid_client");
     /* Basic for a client registered for post only */
