@@ -25,6 +25,44 @@ typedef enum {
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
+/* Classes of records (issue 14, availability). LIVE: state a later request depends on
+ * (a code, a pushed request, a consent transaction, a refresh family, a revocation, the link
+ * of an access token to its grant): never evicted; when such records alone fill the store, a
+ * put fails with APR_ENOSPC and the caller answers 503 with an honest Retry-After.
+ * BEST_EFFORT: records that only make a check stricter for a while (replay tombstones,
+ * counters, quota windows, markers past their use): when the store is full they give way,
+ * oldest first, to any new record. A write of either class must still succeed or be
+ * refused: nothing a security property depends on is skipped silently. */
+#define OAS_STORE_LIVE        0
+#define OAS_STORE_BEST_EFFORT 1
+#define OAS_STORE_CLASSES     2
+
+/** The class of a namespace's records. */
+static inline int oas_store_ns_class(int ns)
+{
+    switch (ns) {
+    case OAS_NS_CODE_USED:
+    case OAS_NS_REFRESH_USED:
+    case OAS_NS_AUTHFAIL:
+    case OAS_NS_QUOTA:
+        return OAS_STORE_BEST_EFFORT;
+    default:
+        return OAS_STORE_LIVE;
+    }
+}
+
+/* Events a store counts for server-status (and later the metrics), across every process
+ * that shares it. */
+typedef enum {
+    OAS_STORE_EV_EVICTED = 0,   /* a best-effort record gave way to a new one */
+    OAS_STORE_EV_FULL,          /* a put refused: live records alone fill the store */
+    OAS_STORE_EV_AUTHFAIL_REFUSED, /* 429: the brute-force brake */
+    OAS_STORE_EV_QUOTA_CLIENT,  /* 429: a client over its quota */
+    OAS_STORE_EV_QUOTA_USER,    /* 429: a signed-in user over theirs */
+    OAS_STORE_EV_QUOTA_ADDR,    /* 429: an address (IPv6: its /64) over its quota */
+    OAS_STORE_EV_COUNT
+} oas_store_event_e;
+
 /* Every backend stores values of up to this many bytes (shm refuses larger ones with
  * APR_ENOSPC): callers that build a value from client input check it first. */
 #define OAS_STORE_MAX_VALUE (16 * 1024)
@@ -57,6 +95,15 @@ struct oas_store_t {
                          apr_size_t klen, char **pval, apr_size_t *plen);
     apr_status_t (*del)(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                         apr_size_t klen);
+    /* Optional (NULL: oas_store_incr falls back to get + put, not atomic). Adds one to the
+     * counter under (ns, key) in one atomic step across every process and host: a missing
+     * or expired counter starts at 1 and lives until `expires`; a live one keeps its
+     * expiry. *pcount gets the new count, *pexpires (may be NULL) the counter's expiry. */
+    apr_status_t (*incr)(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                         apr_size_t klen, apr_time_t expires, apr_int64_t *pcount,
+                         apr_time_t *pexpires);
+    /* Optional (NULL: not counted). Counts one event (oas_store_event_e); never fails. */
+    void (*note)(oas_store_t *st, int event);
 };
 
 /* Convenience wrappers for NUL-terminated keys. */
@@ -69,5 +116,18 @@ struct oas_store_t {
 #define oas_store_take(st, p, ns, key, pval, plen)                                                \
     (st)->take((st), (p), (ns), (key), strlen(key), (pval), (plen))
 #define oas_store_del(st, p, ns, key) (st)->del((st), (p), (ns), (key), strlen(key))
+
+/** The counter of (ns, key) plus one (see incr above), through the backend's atomic incr when
+ * it has one. The fallback keeps the counter as decimal text "count expires-in-µs-since-epoch"
+ * and is best effort: concurrent requests may be counted once. */
+apr_status_t oas_store_incr(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                            apr_time_t expires, apr_int64_t *pcount, apr_time_t *pexpires);
+
+/** Counts an event when the backend counts them. */
+#define oas_store_note(st, ev)                                                                    \
+    do {                                                                                        \
+        if ((st) && (st)->note)                                                                 \
+            (st)->note((st), (ev));                                                             \
+    } while (0)
 
 #endif

@@ -128,6 +128,39 @@ static void test_engine_stores(void **state)
     }
 }
 
+/* oas_store_incr on both engine stores (the fallback or the backend's own incr): a new
+ * counter starts at 1 with the given expiry, a live one counts on and keeps its expiry, an
+ * expired one starts again. */
+static void test_store_incr(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t iss;
+    int k;
+
+    memset(&iss, 0, sizeof(iss));
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, &iss, k, 1000);
+        oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+        apr_time_t now = apr_time_now(), exp1 = now + apr_time_from_sec(60), exp;
+        apr_int64_t n;
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "c", exp1, &n, &exp), APR_SUCCESS);
+        assert_int_equal(n, 1);
+        assert_true(exp == exp1);
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "c", exp1 + 5000000, &n, &exp),
+                         APR_SUCCESS);
+        assert_int_equal(n, 2);
+        assert_true(exp == exp1); /* a live counter keeps its window */
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "d", exp1, &n, NULL), APR_SUCCESS);
+        assert_int_equal(n, 1);
+        /* an expired counter is gone: the next one starts a new window */
+        assert_int_equal(oas_store_put(st, p, OAS_NS_TEST, "e", "7 1", 3, now - 1000000),
+                         APR_SUCCESS);
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "e", exp1, &n, &exp), APR_SUCCESS);
+        assert_int_equal(n, 1);
+        assert_true(exp == exp1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +168,7 @@ int main(void)
         UNIT_TEST(test_err_values),
         UNIT_TEST(test_log_bridge),
         UNIT_TEST(test_engine_stores),
+        UNIT_TEST(test_store_incr),
     };
     return unit_run("ctx", tests, sizeof(tests) / sizeof(tests[0]));
 }
