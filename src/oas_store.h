@@ -95,13 +95,14 @@ struct oas_store_t {
                          apr_size_t klen, char **pval, apr_size_t *plen);
     apr_status_t (*del)(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                         apr_size_t klen);
-    /* Optional (NULL: oas_store_incr falls back to get + put, not atomic). Adds one to the
-     * counter under (ns, key) in one atomic step across every process and host: a missing
-     * or expired counter starts at 1 and lives until `expires`; a live one keeps its
-     * expiry. *pcount gets the new count, *pexpires (may be NULL) the counter's expiry. */
+    /* Optional (NULL: oas_store_incr falls back to get + put, not atomic). Adds delta (may
+     * be negative) to the counter under (ns, key) in one atomic step across every process
+     * and host: a missing or expired counter starts at delta and lives until `expires`; a
+     * live one keeps its expiry. *pcount gets the new count, *pexpires (may be NULL) the
+     * counter's expiry. */
     apr_status_t (*incr)(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
-                         apr_size_t klen, apr_time_t expires, apr_int64_t *pcount,
-                         apr_time_t *pexpires);
+                         apr_size_t klen, apr_int64_t delta, apr_time_t expires,
+                         apr_int64_t *pcount, apr_time_t *pexpires);
     /* Optional (NULL: not counted). Counts one event (oas_store_event_e); never fails. */
     void (*note)(oas_store_t *st, int event);
 };
@@ -117,11 +118,12 @@ struct oas_store_t {
     (st)->take((st), (p), (ns), (key), strlen(key), (pval), (plen))
 #define oas_store_del(st, p, ns, key) (st)->del((st), (p), (ns), (key), strlen(key))
 
-/** The counter of (ns, key) plus one (see incr above), through the backend's atomic incr when
- * it has one. The fallback keeps the counter as decimal text "count expires-in-µs-since-epoch"
- * and is best effort: concurrent requests may be counted once. */
+/** The counter of (ns, key) plus delta (see incr above), through the backend's atomic incr
+ * when it has one. The fallback keeps the counter as decimal text "count expires" (expires in
+ * apr_time_t) and is best effort: concurrent requests may be counted once. */
 apr_status_t oas_store_incr(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
-                            apr_time_t expires, apr_int64_t *pcount, apr_time_t *pexpires);
+                            apr_int64_t delta, apr_time_t expires, apr_int64_t *pcount,
+                            apr_time_t *pexpires);
 
 /** Counts an event when the backend counts them. */
 #define oas_store_note(st, ev)                                                                    \

@@ -143,19 +143,22 @@ static void test_store_incr(void **state)
         oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
         apr_time_t now = apr_time_now(), exp1 = now + apr_time_from_sec(60), exp;
         apr_int64_t n;
-        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "c", exp1, &n, &exp), APR_SUCCESS);
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "c", 1, exp1, &n, &exp), APR_SUCCESS);
         assert_int_equal(n, 1);
         assert_true(exp == exp1);
-        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "c", exp1 + 5000000, &n, &exp),
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "c", 1, exp1 + 5000000, &n, &exp),
                          APR_SUCCESS);
         assert_int_equal(n, 2);
         assert_true(exp == exp1); /* a live counter keeps its window */
-        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "d", exp1, &n, NULL), APR_SUCCESS);
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "c", -1, exp1, &n, &exp),
+                         APR_SUCCESS);
+        assert_int_equal(n, 1); /* a reservation given back */
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "d", 1, exp1, &n, NULL), APR_SUCCESS);
         assert_int_equal(n, 1);
         /* an expired counter is gone: the next one starts a new window */
         assert_int_equal(oas_store_put(st, p, OAS_NS_TEST, "e", "7 1", 3, now - 1000000),
                          APR_SUCCESS);
-        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "e", exp1, &n, &exp), APR_SUCCESS);
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_TEST, "e", 1, exp1, &n, &exp), APR_SUCCESS);
         assert_int_equal(n, 1);
         assert_true(exp == exp1);
     }
