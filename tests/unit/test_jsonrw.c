@@ -54,7 +54,7 @@ static void test_reader_rows(void **state)
     static const char *const valid[] = {
         "{}", " { \"a\" : 1 } ", "{\"a\":\"x\",\"b\":-0,\"c\":true,\"d\":false,\"e\":null}",
         "{\"a\":{\"b\":[1,{\"c\":\"d\"},[]],\"e\":{}}}", "{\"a\":\"\\ud83d\\ude00\\u00e9\\/\"}",
-        "{\"a\":\"\xc3\xa9\"}", "{\"a\":[]}",
+        "{\"a\":\"\xc3\xa9\"}", "{\"a\":[]}", "{\"a\":1234567890123456789}",
     };
     static const char *const invalid[] = {
         "", "{", "}", "[]", "\"x\"", "{\"a\":1,\"a\":2}", "{\"a\":1} x", "{\"a\":\"\\u0000\"}",
@@ -63,7 +63,7 @@ static void test_reader_rows(void **state)
         "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":[1,]}", "{\"a\":\"abc",
         "{\"a\":\"abc\\", "{\"a\":{\"b\":1", "{a:1}", "{\"a\":1 \"b\":2}",
         /* valid JSON that our records never hold: refused by us only */
-        "{\"a\":1.5}", "{\"a\":1e3}", "{\"a\":1234567890123456789}",
+        "{\"a\":1.5}", "{\"a\":1e3}",
     };
     size_t i;
     oas_jobj_t o;
@@ -95,6 +95,90 @@ static void test_reader_values(void **state)
     assert_null(oas_jobj_object(&o, "s"));
     assert_null(oas_jobj_str(&o, "missing"));
     assert_int_equal(oas_jobj_get(&o, "n")->type, OAS_JSON_NULL);
+}
+
+/* Found by fuzz_jsonr: 19-digit integers inside int64 were refused; now the reader takes
+ * exactly jansson's range, and both refuse what is outside it. */
+static void test_reader_int64_range(void **state)
+{
+    apr_pool_t *p = *state;
+    static const struct {
+        const char *json;
+        apr_int64_t v;
+    } ok[] = {
+        {"{\"a\":9223372036854775807}", APR_INT64_MAX},
+        {"{\"a\":-9223372036854775808}", APR_INT64_MIN},
+        {"{\"a\":1000000000000000000}", 1000000000000000000LL},
+        {"{\"a\":-0}", 0},
+    };
+    static const char *const bad[] = {
+        "{\"a\":9223372036854775808}", "{\"a\":-9223372036854775809}",
+        "{\"a\":18446744073709551616}", "{\"a\":99999999999999999999}",
+        "{\"a\":[9223372036854775808]}",
+    };
+    oas_jobj_t o;
+    json_t *j;
+    size_t i;
+
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        assert_int_equal(oas_jsonr_parse(&o, p, ok[i].json, strlen(ok[i].json)), APR_SUCCESS);
+        assert_true(oas_jobj_int(&o, "a", 7) == ok[i].v);
+        assert_int_equal(oas_json_parse(&j, p, ok[i].json, strlen(ok[i].json)), APR_SUCCESS);
+        assert_true(oas_json_int(j, "a", 7) == ok[i].v);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(oas_jsonr_parse(&o, p, bad[i], strlen(bad[i])), APR_EINVAL);
+        assert_int_equal(oas_json_parse(&j, p, bad[i], strlen(bad[i])), APR_EINVAL);
+    }
+}
+
+/* Found by fuzz_jsonr: a duplicate name inside a nested object passed (jansson refuses it at
+ * every depth); names are compared decoded. Nested objects have the member limit too. */
+static void test_reader_nested_names(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const bad[] = {
+        "{\"a\":{\"b\":1,\"b\":2}}",
+        "{\"a\":[{\"x\":1,\"x\":1}]}",
+        "{\"a\":{\"b\":1,\"\\u0062\":2}}",
+        "{\"a\":{\"c\":{},\"d\":[{\"\\u00e9\":0,\"\xc3\xa9\":1}]}}",
+    };
+    const char *ok = "{\"a\":{\"b\":1,\"c\":{\"b\":2},\"d\":[{\"b\":3},{\"b\":4}]},\"b\":0}";
+    apr_array_header_t *parts = apr_array_make(p, 300, sizeof(const char *));
+    const char *big;
+    oas_jobj_t o;
+    json_t *j;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(oas_jsonr_parse(&o, p, bad[i], strlen(bad[i])), APR_EINVAL);
+        assert_int_equal(oas_json_parse(&j, p, bad[i], strlen(bad[i])), APR_EINVAL);
+    }
+    assert_int_equal(oas_jsonr_parse(&o, p, ok, strlen(ok)), APR_SUCCESS);
+    assert_string_equal(oas_jobj_object(&o, "a"),
+                        "{\"b\":1,\"c\":{\"b\":2},\"d\":[{\"b\":3},{\"b\":4}]}");
+
+    for (i = 0; i < OAS_JSONR_MAX_MEMBERS; i++)
+        APR_ARRAY_PUSH(parts, const char *) = apr_psprintf(p, "\"k%d\":%d", (int)i, (int)i);
+    big = apr_pstrcat(p, "{\"a\":{", apr_array_pstrcat(p, parts, ','), "}}", NULL);
+    assert_int_equal(oas_jsonr_parse(&o, p, big, strlen(big)), APR_SUCCESS);
+    APR_ARRAY_PUSH(parts, const char *) = "\"one_more\":0";
+    big = apr_pstrcat(p, "{\"a\":{", apr_array_pstrcat(p, parts, ','), "}}", NULL);
+    assert_int_equal(oas_jsonr_parse(&o, p, big, strlen(big)), APR_EINVAL); /* by design */
+}
+
+/* Found by fuzz_jsonr: jansson drops a NUL byte that follows a number or a literal and
+ * accepts {"a":1<NUL>}; the reader refuses a NUL byte anywhere (oas_jsonr.h). */
+static void test_reader_nul_byte(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char in[] = "{\"a\":\"\\t\",\"b\":null\0}";
+    static const char in2[] = "{\"a\":1\0}";
+    oas_jobj_t o;
+
+    assert_int_equal(oas_jsonr_parse(&o, p, in, sizeof(in) - 1), APR_EINVAL);
+    assert_int_equal(oas_jsonr_parse(&o, p, in2, sizeof(in2) - 1), APR_EINVAL);
+    assert_int_equal(oas_jsonr_parse(&o, p, in2, sizeof(in2) - 2), APR_EINVAL); /* no '}' */
 }
 
 /* whatever the writer produces, the reader gives back */
@@ -136,6 +220,9 @@ int main(void)
         UNIT_TEST(test_reader_rows),
         UNIT_TEST(test_reader_values),
         UNIT_TEST(test_round_trip),
+        UNIT_TEST(test_reader_int64_range),
+        UNIT_TEST(test_reader_nested_names),
+        UNIT_TEST(test_reader_nul_byte),
     };
     return UNIT_RUN(tests);
 }
