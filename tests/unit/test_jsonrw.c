@@ -181,6 +181,167 @@ static void test_reader_nul_byte(void **state)
     assert_int_equal(oas_jsonr_parse(&o, p, in2, sizeof(in2) - 2), APR_EINVAL); /* no '}' */
 }
 
+/* Objects and arrays nest; inside an array the writers take no key. */
+static void test_writer_nesting(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const list[] = {"a", "", NULL, "b\"c"};
+    oas_jsonw_t w;
+    const char *out;
+    oas_jobj_t o;
+    json_t *j;
+
+    oas_jsonw_init(&w, p, 4);
+    oas_jsonw_str(&w, "s", "x");
+    oas_jsonw_object(&w, "o");
+    oas_jsonw_int(&w, "i", 1);
+    oas_jsonw_array(&w, "a");
+    oas_jsonw_str(&w, NULL, "e\xc3\xa9");
+    oas_jsonw_int(&w, NULL, -2);
+    oas_jsonw_bool(&w, NULL, 0);
+    oas_jsonw_raw(&w, NULL, "null");
+    oas_jsonw_object(&w, NULL);
+    oas_jsonw_close(&w);
+    oas_jsonw_array(&w, NULL);
+    oas_jsonw_close(&w);
+    oas_jsonw_object(&w, NULL);
+    oas_jsonw_str(&w, "k\n", "v");
+    oas_jsonw_close(&w);
+    oas_jsonw_close(&w);
+    oas_jsonw_close(&w);
+    oas_jsonw_strs(&w, "l", list, 4);
+    oas_jsonw_strs(&w, "none", list, 0);
+    oas_jsonw_object(&w, "empty");
+    oas_jsonw_close(&w);
+    oas_jsonw_bool(&w, "t", 1);
+    out = oas_jsonw_end(&w);
+    assert_string_equal(out, "{\"s\":\"x\",\"o\":{\"i\":1,\"a\":[\"e\xc3\xa9\",-2,false,null,{},[],"
+                             "{\"k\\u000a\":\"v\"}]},\"l\":[\"a\",\"\",\"b\\\"c\"],\"none\":[],"
+                             "\"empty\":{},\"t\":true}");
+    assert_int_equal(w.n, 19);
+    assert_int_equal(oas_json_parse(&j, p, out, strlen(out)), APR_SUCCESS);
+    assert_int_equal(oas_jsonr_parse(&o, p, out, strlen(out)), APR_SUCCESS);
+    assert_int_equal(o.n, 6);
+    assert_int_equal(oas_jobj_get(&o, "l")->type, OAS_JSON_ARRAY);
+}
+
+/* Whatever is written wrong makes the whole text fail, never half a document. */
+static void test_writer_refuses_misuse(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_jsonw_t w;
+    int i;
+
+    oas_jsonw_init(&w, p, 64); /* an element where a member belongs */
+    oas_jsonw_str(&w, NULL, "x");
+    assert_null(oas_jsonw_end(&w));
+
+    oas_jsonw_init(&w, p, 64); /* a member inside an array */
+    oas_jsonw_array(&w, "a");
+    oas_jsonw_int(&w, "k", 1);
+    oas_jsonw_close(&w);
+    assert_null(oas_jsonw_end(&w));
+
+    oas_jsonw_init(&w, p, 64); /* left open */
+    oas_jsonw_object(&w, "o");
+    assert_null(oas_jsonw_end(&w));
+
+    oas_jsonw_init(&w, p, 64); /* closed once too often */
+    oas_jsonw_array(&w, "a");
+    oas_jsonw_close(&w);
+    oas_jsonw_close(&w);
+    assert_null(oas_jsonw_end(&w));
+
+    oas_jsonw_init(&w, p, 64); /* invalid UTF-8 in an element and in a nested key */
+    oas_jsonw_array(&w, "a");
+    oas_jsonw_str(&w, NULL, "\xc3");
+    oas_jsonw_close(&w);
+    assert_null(oas_jsonw_end(&w));
+    oas_jsonw_init(&w, p, 64);
+    oas_jsonw_object(&w, "o");
+    oas_jsonw_int(&w, "\xff", 1);
+    oas_jsonw_close(&w);
+    assert_null(oas_jsonw_end(&w));
+
+    /* as deep as allowed, then one deeper */
+    oas_jsonw_init(&w, p, 64);
+    for (i = 1; i < OAS_JSONW_MAX_DEPTH; i++)
+        oas_jsonw_array(&w, i == 1 ? "a" : NULL);
+    for (i = 1; i < OAS_JSONW_MAX_DEPTH; i++)
+        oas_jsonw_close(&w);
+    assert_non_null(oas_jsonw_end(&w));
+    oas_jsonw_init(&w, p, 64);
+    for (i = 0; i < OAS_JSONW_MAX_DEPTH; i++)
+        oas_jsonw_array(&w, i == 0 ? "a" : NULL);
+    for (i = 0; i < OAS_JSONW_MAX_DEPTH; i++)
+        oas_jsonw_close(&w);
+    assert_null(oas_jsonw_end(&w));
+}
+
+/* Integers at the int64 limits are written in full and read back by both readers. */
+static void test_writer_int64_limits(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_jsonw_t w;
+    const char *out;
+    oas_jobj_t o;
+    json_t *j;
+
+    oas_jsonw_init(&w, p, 16);
+    oas_jsonw_int(&w, "max", APR_INT64_MAX);
+    oas_jsonw_int(&w, "min", APR_INT64_MIN);
+    oas_jsonw_array(&w, "a");
+    oas_jsonw_int(&w, NULL, 0);
+    oas_jsonw_int(&w, NULL, -1);
+    oas_jsonw_close(&w);
+    out = oas_jsonw_end(&w);
+    assert_string_equal(out, "{\"max\":9223372036854775807,\"min\":-9223372036854775808,"
+                             "\"a\":[0,-1]}");
+    assert_int_equal(oas_jsonr_parse(&o, p, out, strlen(out)), APR_SUCCESS);
+    assert_true(oas_jobj_int(&o, "max", 0) == APR_INT64_MAX);
+    assert_true(oas_jobj_int(&o, "min", 0) == APR_INT64_MIN);
+    assert_int_equal(oas_json_parse(&j, p, out, strlen(out)), APR_SUCCESS);
+    assert_true(oas_json_int(j, "max", 0) == APR_INT64_MAX);
+    assert_true(oas_json_int(j, "min", 0) == APR_INT64_MIN);
+}
+
+/* A jansson value (a claim that came in as JSON) comes out as jansson writes it compactly,
+ * reals included; control characters are escaped our way, and read back the same. */
+static void test_writer_jansson_value(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *in = "{\"s\":\"x\\u00e9\\\"/\",\"i\":-9223372036854775808,\"r\":[1.0,0.1,-0.0,"
+                     "1e300,1.5e-7,123456789012345678901234567890.0,2.5],\"t\":true,\"f\":false,"
+                     "\"n\":null,\"o\":{\"e\":{},\"a\":[[]],\"s\":\"\"}}";
+    const char *ctl = "{\"c\":\"a\\n\\u0001\\t\"}";
+    json_t *v, *back;
+    oas_jsonw_t w;
+    const char *out, *want;
+
+    v = oas_json_adopt(p, json_loads(in, 0, NULL));
+    assert_non_null(v);
+    oas_jsonw_init(&w, p, 16);
+    oas_jsonw_json(&w, "v", v);
+    oas_jsonw_json(&w, "absent", NULL);
+    out = oas_jsonw_end(&w);
+    want = apr_pstrcat(p, "{\"v\":", oas_json_dumps(p, v, 0), "}", NULL);
+    assert_string_equal(out, want);
+
+    v = oas_json_adopt(p, json_loads(ctl, 0, NULL));
+    oas_jsonw_init(&w, p, 16);
+    oas_jsonw_json(&w, "v", v);
+    out = oas_jsonw_end(&w);
+    assert_string_equal(out, "{\"v\":{\"c\":\"a\\u000a\\u0001\\u0009\"}}");
+    assert_int_equal(oas_json_parse(&back, p, out, strlen(out)), APR_SUCCESS);
+    assert_true(json_equal(json_object_get(back, "v"), v));
+
+    /* a string that is not UTF-8 (json_stringn_nocheck) fails the text */
+    v = oas_json_adopt(p, json_stringn_nocheck("\xff", 1));
+    oas_jsonw_init(&w, p, 16);
+    oas_jsonw_json(&w, "v", v);
+    assert_null(oas_jsonw_end(&w));
+}
+
 /* whatever the writer produces, the reader gives back */
 static void test_round_trip(void **state)
 {
@@ -223,6 +384,10 @@ int main(void)
         UNIT_TEST(test_reader_int64_range),
         UNIT_TEST(test_reader_nested_names),
         UNIT_TEST(test_reader_nul_byte),
+        UNIT_TEST(test_writer_nesting),
+        UNIT_TEST(test_writer_refuses_misuse),
+        UNIT_TEST(test_writer_int64_limits),
+        UNIT_TEST(test_writer_jansson_value),
     };
     return UNIT_RUN(tests);
 }
