@@ -221,13 +221,17 @@ void oas_jsonw_json(oas_jsonw_t *w, const char *key, const json_t *v)
     case JSON_OBJECT:
         oas_jsonw_object(w, key);
         json_object_foreach((json_t *)v, k, e)
+        {
             oas_jsonw_json(w, k, e);
+        }
         oas_jsonw_close(w);
         break;
     case JSON_ARRAY:
         oas_jsonw_array(w, key);
         json_array_foreach(v, i, e)
+        {
             oas_jsonw_json(w, NULL, e);
+        }
         oas_jsonw_close(w);
         break;
     case JSON_STRING:

@@ -16,11 +16,11 @@ typedef struct {
     apr_pool_t *p;
     char *buf;
     apr_size_t len, cap;
-    int n;   /* values written (members and elements, at every depth) */
-    int bad; /* invalid UTF-8, a key where none belongs, unbalanced or too deep nesting:
-              * oas_jsonw_end returns NULL */
-    int depth;            /* open objects and arrays inside the outermost object */
-    apr_uint32_t arrays;  /* bit d: the container at depth d is an array */
+    int n;               /* values written (members and elements, at every depth) */
+    int bad;             /* invalid UTF-8, a key where none belongs, unbalanced or too deep
+                          * nesting: oas_jsonw_end returns NULL */
+    int depth;           /* open objects and arrays inside the outermost object */
+    apr_uint32_t arrays; /* bit d: the container at depth d is an array */
 } oas_jsonw_t;
 
 /** Start an object; hint is the expected size in bytes (the buffer grows as needed). */

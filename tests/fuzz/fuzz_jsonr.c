@@ -36,13 +36,17 @@ static void scan(const json_t *v, int d, shape_t *s)
         s->depth = d;
     if (json_is_array(v)) {
         json_array_foreach(v, i, e)
+        {
             scan(e, d + 1, s);
+        }
     }
     else if (json_is_object(v)) {
         if (json_object_size(v) > s->members)
             s->members = json_object_size(v);
         json_object_foreach((json_t *)v, k, e)
+        {
             scan(e, d + 1, s);
+        }
     }
 }
 
