@@ -9,7 +9,8 @@
 #include "oas.h"
 
 /* Limits by design (valid JSON that our records never hold, refused by oas_jsonr only):
- * a container at this depth or deeper (the object is depth 0, an array member depth 1) ... */
+ * a container at this depth or deeper (the object is depth 0, a container member of it
+ * depth 1) ... */
 #define OAS_JSONR_MAX_DEPTH 16
 /* ... and an object (at any depth) of more members than this */
 #define OAS_JSONR_MAX_MEMBERS 256

@@ -215,7 +215,7 @@ void oas_jsonw_json(oas_jsonw_t *w, const char *key, const json_t *v)
     json_t *e;
     size_t i;
 
-    if (!v)
+    if (!v || w->bad) /* nothing to write, or the text is lost already */
         return;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
