@@ -5,11 +5,14 @@
  * whatever jansson refuses, oas_jsonr refuses. oas_jsonr may refuse more only by design
  * (oas_jsonr.h): a fraction or exponent anywhere, nesting at OAS_JSONR_MAX_DEPTH, an object
  * of more than OAS_JSONR_MAX_MEMBERS members, a NUL byte (jansson drops one that follows a
- * number or a literal). (Integers outside int64 jansson refuses too.) */
+ * number or a literal). (Integers outside int64 jansson refuses too.) And the writer: what
+ * oas_jsonr accepted, written back with oas_jsonw (and as a jansson value with
+ * oas_jsonw_json), jansson reads as the same object. */
 #include <jansson.h>
 
 #include "fuzz.h"
 #include "oas_jsonr.h"
+#include "oas_jsonw.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -109,6 +112,52 @@ static void same(apr_pool_t *p, const oas_jobj_t *o, const json_t *j)
     }
 }
 
+/* The writer's half: o written back member by member with oas_jsonw reads back, by jansson,
+ * as the same object */
+static void rewrite(apr_pool_t *p, const oas_jobj_t *o, const json_t *j)
+{
+    oas_jsonw_t w;
+    const char *out;
+    json_t *back;
+    int i;
+
+    oas_jsonw_init(&w, p, 64);
+    for (i = 0; i < o->n; i++) {
+        const oas_jmember_t *m = &o->m[i];
+        switch (m->type) {
+        case OAS_JSON_STRING:
+            oas_jsonw_str_keep_empty(&w, m->key, m->str);
+            break;
+        case OAS_JSON_INT:
+            oas_jsonw_int(&w, m->key, m->num);
+            break;
+        case OAS_JSON_TRUE:
+        case OAS_JSON_FALSE:
+            oas_jsonw_bool(&w, m->key, m->type == OAS_JSON_TRUE);
+            break;
+        case OAS_JSON_NULL:
+            oas_jsonw_raw(&w, m->key, "null");
+            break;
+        default:
+            oas_jsonw_raw(&w, m->key, m->str);
+            break;
+        }
+    }
+    out = oas_jsonw_end(&w);
+    FUZZ_ASSERT(out);
+    back = load(out, strlen(out), 0);
+    FUZZ_ASSERT(back && json_equal(back, j));
+    json_decref(back);
+    /* and a jansson value written by oas_jsonw_json reads back the same too */
+    oas_jsonw_init(&w, p, 64);
+    oas_jsonw_json(&w, "v", j);
+    out = oas_jsonw_end(&w);
+    FUZZ_ASSERT(out);
+    back = load(out, strlen(out), 0);
+    FUZZ_ASSERT(back && json_equal(json_object_get(back, "v"), j));
+    json_decref(back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -124,6 +173,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rv == APR_SUCCESS) {
         FUZZ_ASSERT(j);
         same(p, &o, j);
+        rewrite(p, &o, j);
     }
     else if (j && json_is_object(j)) {
         /* refused by oas_jsonr alone: only by design */
