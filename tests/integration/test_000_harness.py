@@ -22,7 +22,7 @@ def plain(httpd_factory, **opts):
     return h
 
 
-def test_000_http_and_https(httpd_factory):
+def test_http_and_https(httpd_factory):
     h = plain(httpd_factory)
     r = requests.get(h.base_url + "/hello", timeout=5)
     assert r.status_code == 200 and r.text == "hello harness\n"
@@ -35,7 +35,7 @@ def test_000_http_and_https(httpd_factory):
     assert h.issuer == f"https://localhost:{h.tls_port}"
 
 
-def test_001_graceful_keeps_serving(httpd_factory):
+def test_graceful_keeps_serving(httpd_factory):
     h = plain(httpd_factory)
     pid, old_children = h.pid, set(h.children())
     h.graceful()
@@ -50,7 +50,7 @@ def test_001_graceful_keeps_serving(httpd_factory):
     assert not set(h.children()) & old_children
 
 
-def test_002_restart(httpd_factory):
+def test_restart(httpd_factory):
     h = plain(httpd_factory)
     pid = h.pid
     h.restart()
@@ -59,7 +59,7 @@ def test_002_restart(httpd_factory):
 
 
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
-def test_003_two_children(httpd_factory, mpm):
+def test_two_children(httpd_factory, mpm):
     h = plain(httpd_factory, mpm=mpm)
     deadline = time.monotonic() + 5
     while len(h.children()) < 2 and time.monotonic() < deadline:
@@ -68,7 +68,7 @@ def test_003_two_children(httpd_factory, mpm):
     assert h.get("/hello").status_code == 200
 
 
-def test_004_configtest_broken(tmp_path):
+def test_configtest_broken(tmp_path):
     h = Httpd(str(tmp_path / "srv"), "Listen notaport\n", load_module=False)
     rc, out = h.configtest()
     assert rc != 0
@@ -81,7 +81,7 @@ def test_004_configtest_broken(tmp_path):
     assert rc != 0 and "Invalid command 'OAuthASIssuer'" in out, out
 
 
-def test_005_configtest_ok_and_isolated(tmp_path):
+def test_configtest_ok_and_isolated(tmp_path):
     h = Httpd(str(tmp_path / "srv"), HELLO, load_module=False)
     rc, out = h.configtest()
     assert rc == 0, out
@@ -101,7 +101,7 @@ SYNTHETIC = """\
 """
 
 
-def test_006_check_error_log_synthetic(tmp_path):
+def test_check_error_log_synthetic(tmp_path):
     bad = unexpected_log_lines(SYNTHETIC, allowed=("OAS00042",))
     assert [l.split("] ", 3)[3][:8] for l in bad] == ["[client ", "AH00052:", "old-styl"]
     assert "OAS00043" in bad[0]
@@ -120,7 +120,7 @@ def test_006_check_error_log_synthetic(tmp_path):
     assert h.check_error_log() == []
 
 
-def test_007_wait_log(httpd_factory):
+def test_wait_log(httpd_factory):
     h = plain(httpd_factory)
     h.mark_log()
     h.get("/nosuchfile")
@@ -129,7 +129,7 @@ def test_007_wait_log(httpd_factory):
 
 
 @pytest.mark.allow_log("AH00035")
-def test_008_allow_log_marker(httpd_factory):
+def test_allow_log_marker(httpd_factory):
     h = plain(httpd_factory)
     assert "AH00035" in h.allowed
     # A core:error line the marker allows: a file the children (nobody) may not read.
@@ -140,7 +140,7 @@ def test_008_allow_log_marker(httpd_factory):
         h.wait_log("AH00035")
 
 
-def test_009_standard_conf_text(tmp_path):
+def test_standard_conf_text(tmp_path):
     """The OAuth fixture renders (it cannot be loaded until the module exists)."""
     h = Httpd(str(tmp_path / "srv"), "", load_module=False)
     text = standard_conf(h, keys=("es256", "rsa", "ed25519"), OAuthASCodeLifetime=5,
@@ -158,7 +158,7 @@ def test_009_standard_conf_text(tmp_path):
             "-----BEGIN PRIVATE KEY-----")
 
 
-def test_010_htpasswd_users(httpd_factory):
+def test_htpasswd_users(httpd_factory):
     """The users of the fixture log in through Basic auth as /authorize will use them."""
     from oauth_conf import USERS, write_htpasswd
 

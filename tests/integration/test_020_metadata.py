@@ -24,6 +24,7 @@ def metadata(h, path=WELL_KNOWN[0]):
     return r
 
 
+@pytest.mark.catalogue("A02")
 def test_metadata_standard(oas):
     h = oas
     docs = []
@@ -137,6 +138,7 @@ def test_metadata_follows_mount_points(httpd_factory):
     assert m["require_pushed_authorization_requests"] is False
 
 
+@pytest.mark.catalogue("A02")
 def test_metadata_public_client_and_require_par(httpd_factory):
     h = httpd_factory(lambda h: custom_conf(h, require_par="On", public=True))
     m = metadata(h).json()

@@ -6,6 +6,8 @@ import re
 import threading
 import time
 
+import pytest
+
 from flow2 import get_code, jwt_parts, pkce_pair, redeem, session
 from oauth_conf import CLIENTS, CONF1_SECRET, USERS, standard_conf
 
@@ -58,6 +60,7 @@ def race(h, code, verifier, n=PARALLEL):
     return together(h, n, one, lambda e: ("exception", repr(e)))
 
 
+@pytest.mark.catalogue("X01")
 def test_parallel_redemptions_one_winner(httpd_factory):
     h = httpd_factory(standard_conf)
     h.mark_log()
@@ -109,6 +112,7 @@ def test_parallel_distinct_codes_all_win(httpd_factory):
     assert results == [200] * len(pairs), results
 
 
+@pytest.mark.catalogue("D01")
 def test_code_survives_graceful(httpd_factory):
     h = httpd_factory(standard_conf)
     code, verifier, _ = get_code(h)
@@ -156,6 +160,7 @@ def assert_503(r, json_body):
     assert r.headers.get("Cache-Control") == "no-store" or json_body is False
 
 
+@pytest.mark.catalogue("D07")
 def test_store_full_503_then_reclaimed(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=20, OAuthASCodeLifetime=2,
                                               OAuthASRequestURILifetime=2))
@@ -192,6 +197,7 @@ def test_store_full_503_then_reclaimed(httpd_factory):
     assert "OAS00120" in h.error_log()
 
 
+@pytest.mark.catalogue("D07")
 def test_store_full_codes_parallel(httpd_factory):
     """Filling the table from many connections at once: every answer is a code or a 503,
     and a code issued before the table filled up still redeems while it is full."""
@@ -216,7 +222,8 @@ def test_store_full_codes_parallel(httpd_factory):
         assert r.status_code == 200, r.text
 
 
-def test_d07_client_quota_keeps_one_client_from_filling_the_store(httpd_factory):
+@pytest.mark.catalogue("D07")
+def test_client_quota_keeps_one_client_from_filling_the_store(httpd_factory):
     """D07 (pin): with OAuthASClientQuota, one client that pushes without end gets 429 once it
     holds its share, and the rest of the store stays for the other clients; /authorize gives
     it temporarily_unavailable; its quota comes back with the window (the request_uri

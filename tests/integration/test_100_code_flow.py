@@ -58,6 +58,7 @@ def check_id_token(f, t, g, user="alice"):
     return c
 
 
+@pytest.mark.catalogue("A01", "T01")
 def test_confidential_basic_happy_path_with_audience(oas):
     f = Flow(oas)
     scope = "openid profile email api.read"
@@ -115,6 +116,7 @@ def test_public_client_pkce_happy_path(oas):
     assert idt["name"] == "alice"
 
 
+@pytest.mark.catalogue("A01")
 def test_client_secret_post_with_query_in_registered_uri(oas):
     f = Flow(oas)
     g = f.get_code("conf2", redirect_uri="https://rp2.test/cb?tenant=a", scope="openid email")
@@ -126,6 +128,7 @@ def test_client_secret_post_with_query_in_registered_uri(oas):
     check_access_token(f, t, g, oas.issuer, "openid email")
 
 
+@pytest.mark.catalogue("A01")
 def test_post_authorize_form(oas):
     """OIDC Core §3.1.2.1: POST /authorize as a form gives the same outcome as GET."""
     f = Flow(oas)
@@ -134,6 +137,7 @@ def test_post_authorize_form(oas):
     check_id_token(f, t, g)
 
 
+@pytest.mark.catalogue("A01")
 def test_codes_are_distinct(oas):
     f = Flow(oas)
     codes = {f.get_code("fp1", scope="openid")["code"] for _ in range(30)}
@@ -155,6 +159,7 @@ def test_consent_page_content_and_headers(oas):
     assert form["txn"] != form["csrf"]
 
 
+@pytest.mark.catalogue("H03")
 def test_consent_deny(oas):
     f = Flow(oas)
     p = f.authz_params("conf1", state="deny-state", challenge=CH)
@@ -169,6 +174,7 @@ def test_consent_deny(oas):
     consent_form(f.authorize(p))
 
 
+@pytest.mark.catalogue("A08")
 def test_remembered_consent_and_prompt(oas):
     f = Flow(oas)
     f.get_code("conf1", scope="openid api.read", expect_consent=True)

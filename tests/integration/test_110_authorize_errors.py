@@ -39,7 +39,8 @@ def assert_no_link_to(r, uri):
 
 # ---- A03 -----------------------------------------------------------------------------------
 
-def test_a03_redirect_uri_mismatch_battery(oas):
+@pytest.mark.catalogue("A03")
+def test_redirect_uri_mismatch_battery(oas):
     f = Flow(oas)
     for x in A03_MISMATCHES:
         r = f.authorize(params(f, redirect_uri=x, state="s"))
@@ -53,7 +54,8 @@ def test_a03_redirect_uri_mismatch_battery(oas):
     f.get_code("conf1", redirect_uri=RP1)
 
 
-def test_a03_mismatch_battery_through_par(oas):
+@pytest.mark.catalogue("A03")
+def test_mismatch_battery_through_par(oas):
     f = Flow(oas)
     for x in A03_MISMATCHES:
         r = f.s.post(f.url("/oauth/par"), auth=("conf1", CLIENTS["conf1"]["secret"]),
@@ -63,7 +65,8 @@ def test_a03_mismatch_battery_through_par(oas):
 
 # ---- A04 / A05 -----------------------------------------------------------------------------
 
-def test_a04_omitted_redirect_uri(oas):
+@pytest.mark.catalogue("A04")
+def test_omitted_redirect_uri(oas):
     f = Flow(oas)
     # (a) two registered URIs: page
     p = params(f, "conf2", scope="openid")
@@ -81,7 +84,8 @@ def test_a04_omitted_redirect_uri(oas):
     assert r.status_code == 200, r.text
 
 
-def test_a04_omitted_redirect_uri_location(oas):
+@pytest.mark.catalogue("A04")
+def test_omitted_redirect_uri_location(oas):
     f = Flow(oas)
     p = params(f, "conf1", scope="api.read", state="st4")
     del p["redirect_uri"]
@@ -91,7 +95,8 @@ def test_a04_omitted_redirect_uri_location(oas):
     assert q["code"] and q["state"] == "st4" and q["iss"] == oas.issuer
 
 
-def test_a05_client_problems_give_pages(oas):
+@pytest.mark.catalogue("A05")
+def test_client_problems_give_pages(oas):
     f = Flow(oas)
     p = params(f)
     del p["client_id"]
@@ -108,7 +113,8 @@ def test_a05_client_problems_give_pages(oas):
 
 # ---- A06 / A07 -----------------------------------------------------------------------------
 
-def test_a06_response_type(oas):
+@pytest.mark.catalogue("A06")
+def test_response_type(oas):
     f = Flow(oas)
     p = params(f, state="rt")
     del p["response_type"]
@@ -121,7 +127,8 @@ def test_a06_response_type(oas):
     assert r.status_code == 401 and "Location" not in r.headers
 
 
-def test_a07_scope_not_allowed(oas):
+@pytest.mark.catalogue("A07")
+def test_scope_not_allowed(oas):
     f = Flow(oas)
     for scope in ["openid admin.all", "nope", "api.write", "openid offline_access admin"]:
         r = f.authorize(params(f, scope=scope, state="sc"))
@@ -179,7 +186,8 @@ def test_other_redirected_errors(oas):
 
 # ---- A08 -----------------------------------------------------------------------------------
 
-def test_a08_unknown_parameters_and_order(oas):
+@pytest.mark.catalogue("A08")
+def test_unknown_parameters_and_order(oas):
     f = Flow(oas)
     p = list(params(f, scope="api.read openid", state="a8").items())
     p += [("extra", "foobar"), ("x-y", "z"), ("a[]", "1")]
@@ -191,7 +199,8 @@ def test_a08_unknown_parameters_and_order(oas):
 
 # ---- A09 -----------------------------------------------------------------------------------
 
-def test_a09_duplicate_parameters(oas):
+@pytest.mark.catalogue("A09")
+def test_duplicate_parameters(oas):
     f = Flow(oas)
     base = list(params(f, state="S").items())
 
@@ -223,7 +232,8 @@ def test_a09_duplicate_parameters(oas):
     assert_error_redirect(oas, r, "invalid_request", state="S", base=RP1)
 
 
-def test_a09_empty_parameters(oas):
+@pytest.mark.catalogue("A09")
+def test_empty_parameters(oas):
     f = Flow(oas)
     # (g) state= (empty): success, no state in the response
     p = params(f, scope="api.read", state="x")
@@ -258,7 +268,8 @@ def roundtrip_state(f, state):
     return q.get("state")
 
 
-def test_a10_state_fidelity(oas):
+@pytest.mark.catalogue("A10")
+def test_state_fidelity(oas):
     f = Flow(oas)
     s43 = "".join(random.choice(string.ascii_letters + string.digits + "-._~")
                   for _ in range(43))
@@ -280,7 +291,8 @@ def test_a10_state_fidelity(oas):
         assert " " not in r.headers["Location"]
 
 
-def test_a10_long_state_and_nonce(oas):
+@pytest.mark.catalogue("A10")
+def test_long_state_and_nonce(oas):
     f = Flow(oas)
     # ~7 KB: URL just under LimitRequestLine (8190): exact echo or invalid_request
     s7 = b64url(os.urandom(5200))[:7000]
@@ -315,6 +327,7 @@ def test_errors_use_the_registered_uri_with_query(oas):
     assert "no-store" in r.headers.get("Cache-Control", "")
 
 
+@pytest.mark.catalogue("B08")
 def test_error_description_never_reflects_input(oas):
     f = Flow(oas)
     evil = 'x"<script>alert(1)</script>\\'
@@ -328,6 +341,7 @@ def test_error_description_never_reflects_input(oas):
     assert "<" not in loc and '"' not in loc and "\\" not in loc
 
 
+@pytest.mark.catalogue("A07")
 @pytest.mark.parametrize("user", ["alice", "bob"])
 def test_errors_do_not_depend_on_user(oas, user):
     f = Flow(oas)

@@ -6,6 +6,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from flow3 import (CLIENTS, RFC7636_CHALLENGE, RFC7636_VERIFIER, Flow,
                    assert_error_page, assert_error_redirect, assert_json_error, b64url, basic,
                    pkce_pair, raw_request, redirect_params, s256)
@@ -31,7 +33,8 @@ def ok(r):
 
 # ---- T ---------------------------------------------------------------------------------------
 
-def test_t01_both_content_types(oas):
+@pytest.mark.catalogue("T01")
+def test_both_content_types(oas):
     f = Flow(oas)
     for ct in ["application/x-www-form-urlencoded",
                "application/x-www-form-urlencoded; charset=UTF-8",
@@ -45,7 +48,8 @@ def test_t01_both_content_types(oas):
         assert t["token_type"] == "Bearer" and t["expires_in"] > 0 and t["id_token"]
 
 
-def test_t02_replay_is_refused_and_logged(oas):
+@pytest.mark.catalogue("T02")
+def test_replay_is_refused_and_logged(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid api.read")
     t = ok(f.redeem(g))
@@ -63,7 +67,8 @@ def test_t02_replay_is_refused_and_logged(oas):
     assert CONF1[1] not in oas.error_log()
 
 
-def test_t03_invalid_attempts_do_not_burn_the_code(oas):
+@pytest.mark.catalogue("T03")
+def test_invalid_attempts_do_not_burn_the_code(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="api.read")
     # (a) wrong verifier, (b) wrong secret: refused, code intact
@@ -77,7 +82,8 @@ def test_t03_invalid_attempts_do_not_burn_the_code(oas):
     assert "OAS00131" not in oas.error_log()[oas._log_offset:]
 
 
-def test_t04_code_bound_to_client(oas):
+@pytest.mark.catalogue("T04")
+def test_code_bound_to_client(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid")
     # (a) conf2's valid credentials
@@ -93,7 +99,8 @@ def test_t04_code_bound_to_client(oas):
     ok(f.redeem(gp))
 
 
-def test_t05_code_bound_to_redirect_uri(oas):
+@pytest.mark.catalogue("T05")
+def test_code_bound_to_redirect_uri(oas):
     f = Flow(oas)
     g = f.get_code("conf2", redirect_uri="https://rp2.test/cb", scope="openid")
     for ru in ["https://rp2.test/cb?tenant=a", "https://rp2.test/cb/"]:
@@ -103,7 +110,8 @@ def test_t05_code_bound_to_redirect_uri(oas):
     ok(f.redeem(g))
 
 
-def test_t06_code_expiry(httpd_factory):
+@pytest.mark.catalogue("T06")
+def test_code_expiry(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASCodeLifetime=2))
     f = Flow(h)
     g1 = f.get_code("fp1", scope="openid")
@@ -113,7 +121,8 @@ def test_t06_code_expiry(httpd_factory):
     assert_json_error(f.redeem(g2), 400, "invalid_grant")
 
 
-def test_t07_garbage_codes(oas):
+@pytest.mark.catalogue("T07")
+def test_garbage_codes(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid")
     par = f.s.post(f.url("/oauth/par"), auth=CONF1, timeout=10,
@@ -136,7 +145,8 @@ def test_t07_garbage_codes(oas):
     ok(f.redeem(g))
 
 
-def test_t08_grant_type_errors(oas):
+@pytest.mark.catalogue("T08")
+def test_grant_type_errors(oas):
     f = Flow(oas)
     assert_json_error(f.token({"code": "x"}, auth=CONF1), 400, "invalid_request")
     for gt, extra in [("foo", {}),
@@ -157,7 +167,8 @@ def test_t08_grant_type_errors(oas):
 
 # ---- K ---------------------------------------------------------------------------------------
 
-def test_k01_pkce_required(oas):
+@pytest.mark.catalogue("K01")
+def test_pkce_required(oas):
     f = Flow(oas)
     for cid in ["pub1", "conf1", "conf2", "fp1"]:
         r = f.authorize(f.authz_params(cid, scope="openid", state="k1"))
@@ -167,7 +178,8 @@ def test_k01_pkce_required(oas):
     assert_json_error(r, 400, "invalid_request")
 
 
-def test_k02_wrong_verifiers(oas):
+@pytest.mark.catalogue("K02")
+def test_wrong_verifiers(oas):
     f = Flow(oas)
     g = f.get_code("pub1", scope="openid")
     v = g["verifier"]
@@ -177,7 +189,8 @@ def test_k02_wrong_verifiers(oas):
     ok(f.redeem(g))
 
 
-def test_k03_verifier_missing(oas):
+@pytest.mark.catalogue("K03")
+def test_verifier_missing(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid")
     assert_json_error(f.redeem(g, code_verifier=None), 400, "invalid_grant")
@@ -198,7 +211,8 @@ PKCE_OFF = """
 """
 
 
-def test_k04_pkce_downgrade(httpd_factory):
+@pytest.mark.catalogue("K04")
+def test_pkce_downgrade(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=PKCE_OFF))
     f = Flow(h)
     p = f.authz_params("nopkce", redirect_uri="https://np.test/cb", scope="openid", nonce="n")
@@ -216,7 +230,8 @@ def test_k04_pkce_downgrade(httpd_factory):
     ok(f.token(code_data(g), auth=auth))
 
 
-def test_k04_public_client_cannot_drop_pkce(httpd_factory):
+@pytest.mark.catalogue("K04")
+def test_public_client_cannot_drop_pkce(httpd_factory):
     conf = PKCE_OFF.replace('OAuthASClientSecret "nopkce-secret"', "") \
         .replace("client_secret_basic", "none")
     h = httpd_factory(lambda h: standard_conf(h, extra=conf), start=False)
@@ -224,7 +239,8 @@ def test_k04_public_client_cannot_drop_pkce(httpd_factory):
     assert rc != 0 and "OAuthASRequirePKCE" in out, out
 
 
-def test_k05_challenge_methods(oas):
+@pytest.mark.catalogue("K05")
+def test_challenge_methods(oas):
     f = Flow(oas)
     v = RFC7636_VERIFIER
     cases = [
@@ -245,7 +261,8 @@ def test_k05_challenge_methods(oas):
     assert "not supported" in q["error_description"]
 
 
-def test_k06_abnf(oas):
+@pytest.mark.catalogue("K06")
+def test_abnf(oas):
     f = Flow(oas)
     good = RFC7636_CHALLENGE
     for cc in ["A" * 42, "A" * 129, good[:-1] + "+", good[:-1] + "/", good[:-1] + "=",
@@ -278,7 +295,8 @@ def test_k06_abnf(oas):
 
 # ---- C ---------------------------------------------------------------------------------------
 
-def test_c01_wrong_basic_secret(oas):
+@pytest.mark.catalogue("C01")
+def test_wrong_basic_secret(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid")
     r = f.redeem(g, auth=("conf1", "wrong"))
@@ -287,7 +305,8 @@ def test_c01_wrong_basic_secret(oas):
     ok(f.redeem(g))
 
 
-def test_c02_missing_unknown_wrong_method(oas):
+@pytest.mark.catalogue("C02")
+def test_missing_unknown_wrong_method(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid")
     # (a) no authentication at all, or client_id only for a confidential client
@@ -312,7 +331,8 @@ def test_c02_missing_unknown_wrong_method(oas):
     ok(f.redeem(gp))
 
 
-def test_c03_multiple_credentials(oas):
+@pytest.mark.catalogue("C03")
+def test_multiple_credentials(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid")
     assert_json_error(f.token(code_data(g, client_secret=CONF1[1]), auth=CONF1), 400,
@@ -332,7 +352,8 @@ def test_c03_multiple_credentials(oas):
     ok(f.token(code_data(g, client_id="conf1"), auth=CONF1))
 
 
-def test_c04_credentials_in_uri(oas):
+@pytest.mark.catalogue("C04")
+def test_credentials_in_uri(oas):
     f = Flow(oas)
     g = f.get_code("conf2", scope="openid")
     r = f.s.post(f.url(f"/oauth/token?client_id=conf2&client_secret={CONF2_SECRET}"),
@@ -373,7 +394,8 @@ def bcrypt_hash(secret):
     return out.split(":", 1)[1]
 
 
-def test_c06_form_encoded_basic_and_hashed_secret(httpd_factory):
+@pytest.mark.catalogue("C06")
+def test_form_encoded_basic_and_hashed_secret(httpd_factory):
     hashed = bcrypt_hash("hashed-secret")
     h = httpd_factory(lambda h: standard_conf(h, extra=C06_CLIENT.replace("{hash}", hashed)))
     f = Flow(h)

@@ -45,7 +45,8 @@ def consent(f, client="conf1", user="alice", **kw):
 
 # ---- H01 -------------------------------------------------------------------------------------
 
-def test_h01_headers_on_consent_error_and_redirect(oas):
+@pytest.mark.catalogue("H01")
+def test_headers_on_consent_error_and_redirect(oas):
     f = Flow(oas)
     r, _ = consent(f)
     assert_page_headers(r)
@@ -63,8 +64,9 @@ def test_h01_headers_on_consent_error_and_redirect(oas):
     assert r.status_code == 302 and r.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.catalogue("H01")
 @pytest.mark.allow_log("OAS00144")
-def test_h01_headers_on_forbidden_page(httpd_factory):
+def test_headers_on_forbidden_page(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(
         h, extra="<Location /authorize>\n    AuthType None\n    Require all granted\n"
                   "</Location>\n"))
@@ -74,7 +76,8 @@ def test_h01_headers_on_forbidden_page(httpd_factory):
     assert_page_headers(r)
 
 
-def test_h01_no_cors_on_authorize(oas):
+@pytest.mark.catalogue("H01")
+def test_no_cors_on_authorize(oas):
     f = Flow(oas)
     evil = {"Origin": "https://evil.test"}
     r = f.s.options(f.url("/authorize"), auth=("alice", "alice-password"), timeout=5,
@@ -92,7 +95,8 @@ def test_h01_no_cors_on_authorize(oas):
 
 # ---- H02 -------------------------------------------------------------------------------------
 
-def test_h02_csrf(oas):
+@pytest.mark.catalogue("H02")
+def test_csrf(oas):
     f = Flow(oas)
     _, form = consent(f, state="h2")
     _, other = consent(f, state="other")
@@ -136,7 +140,8 @@ def test_h02_csrf(oas):
     assert redirect_params(f.decide(other))["state"] == "other"
 
 
-def test_h02_unknown_transaction(oas):
+@pytest.mark.catalogue("H02")
+def test_unknown_transaction(oas):
     f = Flow(oas)
     assert_error_page(f.decide({"txn": "nosuch", "csrf": "x"}), 400)
     _, form = consent(f)
@@ -146,7 +151,8 @@ def test_h02_unknown_transaction(oas):
 
 # ---- H03 / H04 -------------------------------------------------------------------------------
 
-def test_h03_deny_then_allow(oas):
+@pytest.mark.catalogue("H03")
+def test_deny_then_allow(oas):
     f = Flow(oas)
     _, form = consent(f, state="S3")
     r = f.decide(form, "deny")
@@ -154,7 +160,8 @@ def test_h03_deny_then_allow(oas):
     assert_error_page(f.decide(form, "allow"), 400)
 
 
-def test_h04_no_307_and_no_token_in_location(oas):
+@pytest.mark.catalogue("H04")
+def test_no_307_and_no_token_in_location(oas):
     f = Flow(oas)
     for decision in ("allow", "deny"):
         _, form = consent(f)
@@ -197,7 +204,8 @@ def assert_escaped(text, payload):
     assert payload not in text or not any(c in payload for c in "<>\"'"), (payload, text)
 
 
-def test_h05_admin_values_are_escaped(httpd_factory):
+@pytest.mark.catalogue("H05")
+def test_admin_values_are_escaped(httpd_factory):
     name = "<script>alert(1)</script> \"><svg onload=alert(1)> {{7*7}} ${7*7}"
     desc = "</title><script>alert(2)</script> 'x' & \"y\""
     h = httpd_factory(lambda h: standard_conf(
@@ -218,7 +226,8 @@ def test_h05_admin_values_are_escaped(httpd_factory):
     assert redirect_params(f.decide(form))["state"] == '<script>alert(3)</script>'
 
 
-def test_h05_error_pages_escape_input(oas):
+@pytest.mark.catalogue("H05")
+def test_error_pages_escape_input(oas):
     f = Flow(oas)
     for payload in PAYLOADS + ["x" * 5000]:
         for p in [{**f.authz_params("conf1", challenge=CH), "client_id": payload},

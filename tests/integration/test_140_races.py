@@ -109,8 +109,9 @@ def approve_together(h, forms):
     return run_parallel(len(forms), post)
 
 
+@pytest.mark.catalogue("T02", "X01")
 @pytest.mark.parametrize("mpm,rounds", [("event", 5), ("prefork", 2)])
-def test_x01_parallel_redemptions(httpd_factory, mpm, rounds):
+def test_parallel_redemptions(httpd_factory, mpm, rounds):
     h = httpd_factory(lambda h: standard_conf(h, extra=MORE_WORKERS[mpm]), mpm=mpm)
     f = Flow(h)
     h.mark_log()
@@ -126,7 +127,8 @@ def test_x01_parallel_redemptions(httpd_factory, mpm, rounds):
     assert f.redeem(g).status_code == 200
 
 
-def test_x04_parallel_consent_posts(oas):
+@pytest.mark.catalogue("H02", "X04")
+def test_parallel_consent_posts(oas):
     f = Flow(oas)
     p = f.authz_params("conf1", challenge=RFC7636_CHALLENGE, state="x4")
     form = consent_form(f.authorize(p))
@@ -139,7 +141,8 @@ def test_x04_parallel_consent_posts(oas):
     assert all(r.status_code == 400 and "Location" not in r.headers for r in others)
 
 
-def test_x04_parallel_request_uri_approvals(oas):
+@pytest.mark.catalogue("X04")
+def test_parallel_request_uri_approvals(oas):
     f = Flow(oas)
     par = f.s.post(oas.issuer + "/oauth/par", auth=CONF1, timeout=10,
                    data=f.authz_params("conf1", challenge=RFC7636_CHALLENGE, state="p4",

@@ -8,6 +8,8 @@ import json
 import re
 import urllib.parse
 
+import pytest
+
 from flow3 import (CLIENTS, ERROR_DESC_RE, RFC7636_CHALLENGE, Flow, basic, raw_request,
                    redirect_params)
 
@@ -110,6 +112,7 @@ def authorize_cases():
     return cases
 
 
+@pytest.mark.catalogue("B04")
 def test_authorize_sweep(oas):
     f = Flow(oas)
     cases = authorize_cases()
@@ -205,6 +208,7 @@ def token_cases(code_body_pairs):
     return cases
 
 
+@pytest.mark.catalogue("C05", "B05")
 def test_token_sweep(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid api.read")

@@ -1,7 +1,10 @@
 """Regressions found by the fuzzers (tests/fuzz), end to end."""
+import pytest
+
 from flow3 import Flow
 
 
+@pytest.mark.catalogue("B09")
 def test_code_without_scope_is_redeemable(oas):
     """fuzz_grant: a grant with no scopes was stored without "scope" and then refused when
     read back, so an authorization request without a scope failed with a 500 at the consent

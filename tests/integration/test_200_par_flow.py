@@ -3,6 +3,8 @@
 P01, P05 (b, c), P08, P09 (SECURITY.md §6)."""
 
 
+import pytest
+
 from flow4 import (URN, Flow, Pkce, assert_error_page, b64url_decode, consent_form,
                    is_consent_page, jwt_claims, location_query, request_uri)
 from oauth_conf import CLIENTS, RESOURCE, standard_conf
@@ -37,7 +39,8 @@ def check_tokens(h, t, client, scope, aud, nonce=None):
     return body, at, idt
 
 
-def test_200_confidential_basic_whole_diagram(oas):
+@pytest.mark.catalogue("P01")
+def test_confidential_basic_whole_diagram(oas):
     """conf1 (client_secret_basic): PAR → 201 → /authorize with client_id + request_uri →
     consent → code with the pushed state and iss → token with access and ID token."""
     c = Flow(oas)
@@ -67,7 +70,7 @@ def test_200_confidential_basic_whole_diagram(oas):
     check_tokens(oas, t, "conf1", "openid profile api.read", oas.issuer, nonce="n-0S6_WzA2Mj")
 
 
-def test_201_confidential_post_as_in_the_diagram(oas):
+def test_confidential_post_as_in_the_diagram(oas):
     """conf2 (client_secret_post): client_id and client_secret in the PAR body, exactly as
     the diagram's curl; the token request carries them in the body too."""
     c = Flow(oas)
@@ -92,7 +95,7 @@ def test_201_confidential_post_as_in_the_diagram(oas):
     check_tokens(oas, t, "conf2", "openid profile", oas.issuer)
 
 
-def test_202_public_client_with_audience(oas):
+def test_public_client_with_audience(oas):
     """pub1 (public, client_id only) with audience=urn:test:api: the access token's aud is the
     resource."""
     c = Flow(oas)
@@ -107,7 +110,7 @@ def test_202_public_client_with_audience(oas):
     check_tokens(oas, t, "pub1", "openid api.read", RESOURCE)
 
 
-def test_203_confidential_audience_and_resource(oas):
+def test_confidential_audience_and_resource(oas):
     """conf1 with audience (as in the diagram) and, separately, with resource (RFC 8707)."""
     c = Flow(oas)
     for name in ("audience", "resource"):
@@ -119,7 +122,7 @@ def test_203_confidential_audience_and_resource(oas):
         check_tokens(oas, t, "conf1", "openid api.read", RESOURCE)
 
 
-def test_204_custom_request_uri_lifetime(httpd_factory):
+def test_custom_request_uri_lifetime(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASRequestURILifetime=37))
     c = Flow(h)
     r = c.push("conf1", Pkce())
@@ -127,7 +130,8 @@ def test_204_custom_request_uri_lifetime(httpd_factory):
     assert r.json()["expires_in"] == 37
 
 
-def test_205_p01_many_pushes_distinct(oas):
+@pytest.mark.catalogue("P01")
+def test_many_pushes_distinct(oas):
     """P01: 200 pushes give 200 distinct, well-formed request_uris."""
     c = Flow(oas)
     pkce = Pkce()
@@ -140,7 +144,8 @@ def test_205_p01_many_pushes_distinct(oas):
     assert "code" in q
 
 
-def test_206_p05b_reload_before_approval(oas):
+@pytest.mark.catalogue("P05")
+def test_reload_before_approval(oas):
     """P05 b: the /authorize URL opened twice before approving shows the consent page both
     times; approving gives exactly one code, and the other page's form is then dead."""
     c = Flow(oas)
@@ -161,7 +166,8 @@ def test_206_p05b_reload_before_approval(oas):
     assert c.token("conf1", q["code"], pkce.verifier).status_code == 200
 
 
-def test_207_p05c_head_and_cookieless_get_change_nothing(oas):
+@pytest.mark.catalogue("P05")
+def test_head_and_cookieless_get_change_nothing(oas):
     """P05 c: a HEAD of the /authorize URL and an unauthenticated GET (link scanner,
     prefetch) do not use the request_uri up; the user's visit then works."""
     c = Flow(oas)
@@ -180,7 +186,8 @@ def test_207_p05c_head_and_cookieless_get_change_nothing(oas):
     assert c.token("conf1", q["code"], pkce.verifier).status_code == 200
 
 
-def test_208_p08_outer_parameters_ignored(oas):
+@pytest.mark.catalogue("P08")
+def test_outer_parameters_ignored(oas):
     """P08: parameters beside client_id and request_uri are ignored; the pushed ones count."""
     c = Flow(oas)
     pkce, other = Pkce(), Pkce()
@@ -210,7 +217,8 @@ def test_208_p08_outer_parameters_ignored(oas):
     assert q["state"] == "PLAIN"
 
 
-def test_209_p09_par_required_client(oas):
+@pytest.mark.catalogue("P09")
+def test_par_required_client(oas):
     """P09: parreq (OAuthASRequirePAR On in its block): a plain /authorize is refused with
     invalid_request (redirected: client and redirect URI are known), the PAR flow works."""
     c = Flow(oas)
@@ -240,7 +248,8 @@ def test_209_p09_par_required_client(oas):
     assert is_consent_page(r)
 
 
-def test_210_p09_server_wide_require_par(httpd_factory):
+@pytest.mark.catalogue("P09")
+def test_server_wide_require_par(httpd_factory):
     """OAuthASRequirePAR On at server level: metadata says so; plain /authorize of any client
     → invalid_request redirect; PAR works."""
     h = httpd_factory(lambda h: standard_conf(h, OAuthASRequirePAR="On"))
@@ -261,7 +270,7 @@ def test_210_p09_server_wide_require_par(httpd_factory):
     assert codes_issued(h) == 1
 
 
-def test_211_client_id_in_body_beside_basic(oas):
+def test_client_id_in_body_beside_basic(oas):
     """INTERFACE.md: PAR may carry client_id in the body beside Basic when both name the same
     client (RFC 9126's example)."""
     c = Flow(oas)
@@ -272,7 +281,7 @@ def test_211_client_id_in_body_beside_basic(oas):
     assert c.token("conf1", q["code"], pkce.verifier).status_code == 200
 
 
-def test_212_remembered_consent_then_prompt_consent(oas):
+def test_remembered_consent_then_prompt_consent(oas):
     """A PAR flow after an approved one skips the page (remembered consent); a pushed
     prompt=consent shows it again; the request_uri lives until the code is issued."""
     c = Flow(oas)
@@ -286,7 +295,7 @@ def test_212_remembered_consent_then_prompt_consent(oas):
     assert is_consent_page(c.authorize("conf1", ru))
 
 
-def test_213_no_secrets_in_logs(oas):
+def test_no_secrets_in_logs(oas):
     """U5: a PAR flow for each kind of client leaves no client secret, code_verifier, code or
     token in error_log or access_log."""
     c = Flow(oas)
@@ -307,7 +316,8 @@ def test_213_no_secrets_in_logs(oas):
         assert s not in logs
 
 
-def test_214_repeated_outer_parameter_with_request_uri(oas):
+@pytest.mark.catalogue("P08")
+def test_repeated_outer_parameter_with_request_uri(oas):
     """/authorize?client_id&request_uri with another outer parameter repeated: RFC 9126 §4
     uses only the pushed parameters, so the repetition is ignored like the rest of the query
     and the pushed request goes on (consent page); repeating client_id is still refused."""

@@ -20,7 +20,8 @@ def codes_issued(h):
 
 # ---- P02: client authentication at PAR ------------------------------------------------------
 
-def test_220_p02_client_authentication(oas):
+@pytest.mark.catalogue("P02")
+def test_client_authentication(oas):
     c = Flow(oas)
     pkce = Pkce()
     url = oas.issuer + "/oauth/par"
@@ -93,15 +94,17 @@ P03_CASES = [
 ]
 
 
+@pytest.mark.catalogue("A06", "P03", "K01")
 @pytest.mark.parametrize("name,params,status,error", P03_CASES, ids=[x[0] for x in P03_CASES])
-def test_221_p03_validation_errors(oas, name, params, status, error):
+def test_validation_errors(oas, name, params, status, error):
     c = Flow(oas)
     r = c.push("conf1", Pkce(), **{"scope": "openid api.read", **params})
     assert "Location" not in r.headers
     assert_json_error(r, status, error)
 
 
-def test_222_p03_repeated_parameters(oas):
+@pytest.mark.catalogue("P03", "B03")
+def test_repeated_parameters(oas):
     """P03 h: a repeated parameter (any, even with an empty or equal value) → invalid_request."""
     c = Flow(oas)
     pkce = Pkce()
@@ -117,7 +120,8 @@ def test_222_p03_repeated_parameters(oas):
         assert_json_error(r, 400, "invalid_request")
 
 
-def test_223_p03_no_interaction_errors_at_push(oas):
+@pytest.mark.catalogue("P03")
+def test_no_interaction_errors_at_push(oas):
     """RFC 9126 §2.3: interaction errors are for /authorize, never PAR: prompt=none pushes
     fine and fails (redirected) only when used."""
     c = Flow(oas)
@@ -125,7 +129,7 @@ def test_223_p03_no_interaction_errors_at_push(oas):
     assert r.status_code == 201
 
 
-def test_224_unauthorized_client(httpd_factory):
+def test_unauthorized_client(httpd_factory):
     """A client without the authorization_code grant: unauthorized_client at push time. svc1
     (client_credentials only, no redirect URI) is refused too."""
     extra = """
@@ -163,7 +167,8 @@ def test_224_unauthorized_client(httpd_factory):
 
 # ---- P04: bound to the pushing client -------------------------------------------------------
 
-def test_225_p04_request_uri_bound_to_client(oas):
+@pytest.mark.catalogue("P04")
+def test_request_uri_bound_to_client(oas):
     c = Flow(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, state="mine")
@@ -186,7 +191,8 @@ def test_225_p04_request_uri_bound_to_client(oas):
 
 # ---- P05 a: one-time use ----------------------------------------------------------------------
 
-def test_226_p05a_reuse_after_completed_flow(oas):
+@pytest.mark.catalogue("P05")
+def test_reuse_after_completed_flow(oas):
     c = Flow(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce)
@@ -203,7 +209,8 @@ def test_226_p05a_reuse_after_completed_flow(oas):
     assert codes_issued(oas) == n + 1
 
 
-def test_227_deny_uses_request_uri_up(oas):
+@pytest.mark.catalogue("H03")
+def test_deny_uses_request_uri_up(oas):
     """Deny at consent on a PAR flow → access_denied with the pushed state; the request_uri
     is dead afterwards."""
     c = Flow(oas)
@@ -231,7 +238,7 @@ def test_227_deny_uses_request_uri_up(oas):
     assert codes_issued(oas) == 1
 
 
-def test_228_error_redirect_uses_request_uri_up(oas):
+def test_error_redirect_uses_request_uri_up(oas):
     """An error redirect ends the authorization too: pushed prompt=none without a remembered
     consent → consent_required, then the request_uri is dead."""
     c = Flow(oas)
@@ -246,7 +253,8 @@ def test_228_error_redirect_uses_request_uri_up(oas):
 
 # ---- P06: expiry -----------------------------------------------------------------------------
 
-def test_229_p06_expired_request_uri(httpd_factory):
+@pytest.mark.catalogue("P06")
+def test_expired_request_uri(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASRequestURILifetime=2))
     c = Flow(h)
     pkce = Pkce()
@@ -300,7 +308,8 @@ class Listener:
         self.sock.close()
 
 
-def test_230_p07_forged_request_uris(oas):
+@pytest.mark.catalogue("P07")
+def test_forged_request_uris(oas):
     c = Flow(oas)
     pkce = Pkce()
     real = c.push_ok("conf1", pkce, state="real")
@@ -356,7 +365,8 @@ def test_230_p07_forged_request_uris(oas):
 
 # ---- P10: client policy changes between push and use ----------------------------------------
 
-def test_231_p10_policy_change_after_push(httpd_factory):
+@pytest.mark.catalogue("A05", "P10")
+def test_policy_change_after_push(httpd_factory):
     """Push for conf1 and conf2, then a graceful restart with conf1's redirect URI replaced
     and conf2 removed: both request_uris give the error page and no code; a request_uri of
     an unchanged client (pub1) still works, so the store survived the restart."""
@@ -393,7 +403,8 @@ def test_231_p10_policy_change_after_push(httpd_factory):
     assert c.token("pub1", q["code"], pkce.verifier).status_code == 200
 
 
-def test_232_p10_scope_removed_after_push(httpd_factory):
+@pytest.mark.catalogue("P10")
+def test_scope_removed_after_push(httpd_factory):
     """A pushed scope the client may no longer ask for: invalid_scope (redirect: the client
     and its redirect URI are still valid), no code, and the request_uri is used up."""
     h = httpd_factory(standard_conf)
@@ -421,7 +432,7 @@ def test_232_p10_scope_removed_after_push(httpd_factory):
     assert q["state"] == "keep"
 
 
-def test_233_request_uri_by_post_form(oas):
+def test_request_uri_by_post_form(oas):
     """OIDC allows /authorize by POST: client_id + request_uri in a form body work alike, and
     a used one fails alike."""
     c = Flow(oas)
@@ -437,7 +448,8 @@ def test_233_request_uri_by_post_form(oas):
     assert_error_page(r, 400, "invalid_request_uri")
 
 
-def test_234_store_full_503(httpd_factory):
+@pytest.mark.catalogue("D07")
+def test_store_full_503(httpd_factory):
     """Pushes that fill the short-lived store: 503 JSON with Retry-After (never a 500); once
     the pushed requests expire, pushing works again."""
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=64,

@@ -35,8 +35,9 @@ def _with_session(flow, session):
     return f
 
 
+@pytest.mark.catalogue("X04")
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
-def test_240_fifty_concurrent_uses_one_code(httpd_factory, mpm):
+def test_fifty_concurrent_uses_one_code(httpd_factory, mpm):
     """50 concurrent GET /authorize with one request_uri of fp1 (no consent page: every GET
     tries to issue a code) → exactly one 302 with a code, the others the 400 page."""
     h = httpd_factory(standard_conf, mpm=mpm)
@@ -58,7 +59,7 @@ def test_240_fifty_concurrent_uses_one_code(httpd_factory, mpm):
     assert_error_page(c.authorize("fp1", ru), 400, "invalid_request_uri")
 
 
-def test_241_twenty_parallel_posts_of_one_consent_form(oas):
+def test_twenty_parallel_posts_of_one_consent_form(oas):
     """The same consent form posted 20 times at once → exactly one code."""
     c = Flow(oas)
     pkce = Pkce()
@@ -75,7 +76,8 @@ def test_241_twenty_parallel_posts_of_one_consent_form(oas):
     assert c.token("conf1", winners[0]["code"], pkce.verifier).status_code == 200
 
 
-def test_242_twenty_consent_pages_approved_at_once(oas):
+@pytest.mark.catalogue("X04")
+def test_twenty_consent_pages_approved_at_once(oas):
     """20 consent pages for one request_uri (reloads, several tabs), all approved at once →
     exactly one code: the request_uri is the commit point, not the per-page transaction."""
     c = Flow(oas)
@@ -93,7 +95,7 @@ def test_242_twenty_consent_pages_approved_at_once(oas):
     assert c.token("conf1", winners[0]["code"], pkce.verifier).status_code == 200
 
 
-def test_243_approve_and_deny_race(oas):
+def test_approve_and_deny_race(oas):
     """10 approvals and 10 denials of 20 pages of one request_uri at once → exactly one
     authorization response (a code or access_denied), the rest the 400 page."""
     c = Flow(oas)
@@ -115,7 +117,8 @@ def test_243_approve_and_deny_race(oas):
     assert_error_page(c.authorize("conf1", ru), 400, "invalid_request_uri")
 
 
-def test_244_concurrent_pushes_distinct_and_usable(oas):
+@pytest.mark.catalogue("X05")
+def test_concurrent_pushes_distinct_and_usable(oas):
     """40 clients pushing at once: 40 distinct request_uris, each usable once."""
     c = Flow(oas)
     pkce = Pkce()

@@ -10,6 +10,8 @@ import socket
 import ssl
 import urllib.parse
 
+import pytest
+
 from flow4 import DESC_RE, Flow, Pkce, assert_error_page, assert_json_error
 from oauth_conf import CONF1_SECRET
 
@@ -81,7 +83,8 @@ def malformed_bodies(pkce):
     return out
 
 
-def test_250_par_bad_input_sweep(oas):
+@pytest.mark.catalogue("P07", "C05", "B01", "B04", "B07")
+def test_par_bad_input_sweep(oas):
     c = Flow(oas)
     pkce = Pkce()
     url = oas.issuer + "/oauth/par"
@@ -232,7 +235,8 @@ def _raw_request(h, data):
     return int(buf.split(b" ", 2)[1])
 
 
-def test_251_par_raw_protocol_abuse(oas):
+@pytest.mark.catalogue("B07")
+def test_par_raw_protocol_abuse(oas):
     """Requests that no HTTP library sends: a lying Content-Length, header injection, a body
     that ends early, a bare LF; httpd or the module answers 4xx (or closes), never 5xx."""
     c = Flow(oas)

@@ -66,6 +66,7 @@ def invalid_grant(r):
 
 # ---- issuance ---------------------------------------------------------------------------------
 
+@pytest.mark.catalogue("T01")
 def test_rt_issued_only_with_grant_and_offline_access(srv):
     h = srv
     # conf1 has the refresh_token grant: offline_access gives a refresh token ...
@@ -86,6 +87,7 @@ def test_rt_issued_only_with_grant_and_offline_access(srv):
     assert a != b
 
 
+@pytest.mark.catalogue("T08")
 def test_client_without_refresh_grant_is_unauthorized(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
@@ -100,7 +102,8 @@ def test_client_without_refresh_grant_is_unauthorized(srv):
 
 # ---- R01 --------------------------------------------------------------------------------------
 
-def test_r01_refresh_happy_path(srv):
+@pytest.mark.catalogue("R01")
+def test_refresh_happy_path(srv):
     h = srv
     t = code_tokens(h, "conf1", FULL)
     rt, at1, idt1 = t["refresh_token"], t["access_token"], t["id_token"]
@@ -135,7 +138,8 @@ def test_r01_refresh_happy_path(srv):
         assert u.status_code == 200 and u.json()["sub"] == "alice"
 
 
-def test_r01_no_id_token_without_openid(srv):
+@pytest.mark.catalogue("R01")
+def test_no_id_token_without_openid(srv):
     h = srv
     t = code_tokens(h, "conf1", "profile offline_access")
     assert "id_token" not in t
@@ -145,7 +149,8 @@ def test_r01_no_id_token_without_openid(srv):
 
 # ---- R03 --------------------------------------------------------------------------------------
 
-def test_r03_narrower_scope(srv):
+@pytest.mark.catalogue("R03")
+def test_narrower_scope(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     r = refresh(h, "conf1", rt, scope="openid profile")
@@ -170,7 +175,8 @@ def test_r03_narrower_scope(srv):
     "openid admin",                                     # unknown scope
     "openid profile email offline_access phone",
 ])
-def test_r03_wider_scope_is_invalid_scope(srv, scope):
+@pytest.mark.catalogue("R03")
+def test_wider_scope_is_invalid_scope(srv, scope):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     json_error(refresh(h, "conf1", rt, scope=scope), 400, "invalid_scope")
@@ -178,7 +184,8 @@ def test_r03_wider_scope_is_invalid_scope(srv, scope):
     assert refresh(h, "conf1", rt).status_code == 200
 
 
-def test_r03_empty_scope_means_original(srv):
+@pytest.mark.catalogue("R03")
+def test_empty_scope_means_original(srv):
     """SECURITY.md R03(d): scope= (empty) → 200 with the original scope."""
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
@@ -190,7 +197,8 @@ def test_r03_empty_scope_means_original(srv):
 
 # ---- R05 policy A, rotation On for a confidential client --------------------------------------
 
-def test_r05_confidential_without_rotation_retries(srv):
+@pytest.mark.catalogue("R05")
+def test_confidential_without_rotation_retries(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     seen = set()
@@ -202,7 +210,8 @@ def test_r05_confidential_without_rotation_retries(srv):
     assert len(seen) == 4
 
 
-def test_r05_fifty_parallel_refreshes_all_succeed(srv):
+@pytest.mark.catalogue("R05", "X03")
+def test_fifty_parallel_refreshes_all_succeed(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     barrier = threading.Barrier(50)
@@ -222,6 +231,7 @@ def test_r05_fifty_parallel_refreshes_all_succeed(srv):
     assert refresh(h, "conf1", rt).status_code == 200
 
 
+@pytest.mark.catalogue("R05")
 def test_confidential_rotation_on(srv):
     h = srv
     rt1 = code_tokens(h, "rot1", FULL)["refresh_token"]
@@ -250,7 +260,8 @@ def test_confidential_rotation_on(srv):
     assert introspect(h, rt5).json()["active"] is True
 
 
-def test_r05_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
+@pytest.mark.catalogue("R05")
+def test_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
     """R05 policy B, after the window: the rotated-out token is refused and revokes the
     family; the grace never applies to a public client (test_r04)."""
     h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA_CLIENTS,
@@ -267,7 +278,8 @@ def test_r05_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
     assert introspect(h, rt2).json() == {"active": False}
 
 
-def test_r05_grace_off_reuse_revokes_at_once(httpd_factory):
+@pytest.mark.catalogue("R05")
+def test_grace_off_reuse_revokes_at_once(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA_CLIENTS,
                                               OAuthASRefreshTokenGrace=0))
     rt1 = code_tokens(h, "rot1", FULL)["refresh_token"]
@@ -279,7 +291,8 @@ def test_r05_grace_off_reuse_revokes_at_once(httpd_factory):
 
 # ---- R04: public client, reuse detection ------------------------------------------------------
 
-def test_r04_public_client_rotates_and_reuse_revokes_family(srv):
+@pytest.mark.catalogue("R04")
+def test_public_client_rotates_and_reuse_revokes_family(srv):
     h = srv
     t = code_tokens(h, "pub1", "openid offline_access")
     rt1 = t["refresh_token"]
@@ -299,13 +312,14 @@ def test_r04_public_client_rotates_and_reuse_revokes_family(srv):
     invalid_grant(refresh(h, "pub1", rt2))
     assert introspect(h, rt2).json() == {"active": False}
     # (SECURITY.md R04 also wants AT2 inactive: asserted in test_600_catalogue_transport.py::
-    # test_r04_reuse_revokes_the_access_tokens_too.)
+    # test_reuse_revokes_the_access_tokens_too.)
     # and nothing comes back to life later
     invalid_grant(refresh(h, "pub1", rt1))
     invalid_grant(refresh(h, "pub1", rt2))
 
 
-def test_r04_rotation_chain(srv):
+@pytest.mark.catalogue("R04")
+def test_rotation_chain(srv):
     h = srv
     rt = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
     seen = {rt}
@@ -317,7 +331,8 @@ def test_r04_rotation_chain(srv):
     assert refresh(h, "pub1", rt).status_code == 200
 
 
-def test_x03_twenty_concurrent_refreshes_of_a_public_rt(srv):
+@pytest.mark.catalogue("X03")
+def test_twenty_concurrent_refreshes_of_a_public_rt(srv):
     h = srv
     rt = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
     n = 20
@@ -348,7 +363,8 @@ def test_x03_twenty_concurrent_refreshes_of_a_public_rt(srv):
 
 # ---- R02: binding to the client and client authentication -------------------------------------
 
-def test_r02_binding_and_authentication(srv):
+@pytest.mark.catalogue("R02")
+def test_binding_and_authentication(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     # (a) another refresh-capable confidential client with its own valid credentials
@@ -371,7 +387,8 @@ def test_r02_binding_and_authentication(srv):
     assert refresh(h, "conf1", rt).status_code == 200
 
 
-def test_r02_public_rt_needs_the_right_client(srv):
+@pytest.mark.catalogue("R02")
+def test_public_rt_needs_the_right_client(srv):
     h = srv
     rt = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
     # conf1 presenting pub1's token does not use it up (nor revoke pub1's family)
@@ -384,6 +401,7 @@ def test_r02_public_rt_needs_the_right_client(srv):
     assert refresh(h, "pub1", rt2).status_code == 200
 
 
+@pytest.mark.catalogue("T07")
 def test_refresh_request_errors(srv):
     h = srv
     json_error(flow6.token(h, "conf1", {"grant_type": "refresh_token"}), 400, "invalid_request")
@@ -425,7 +443,8 @@ def wait_until_invalid(h, client, rt, limit=6):
         time.sleep(0.25)
 
 
-def test_r06_expired_rt_client_lifetime(httpd_factory):
+@pytest.mark.catalogue("R06")
+def test_expired_rt_client_lifetime(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=SHORT_RT))
     t0 = time.monotonic()
     rt = code_tokens(h, "short1", "openid offline_access")["refresh_token"]
@@ -437,7 +456,8 @@ def test_r06_expired_rt_client_lifetime(httpd_factory):
     assert refresh(h, "conf1", long_rt).status_code == 200
 
 
-def test_r06_expired_rt_server_lifetime(httpd_factory):
+@pytest.mark.catalogue("R06")
+def test_expired_rt_server_lifetime(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASRefreshTokenLifetime=2))
     rt_conf = code_tokens(h, "conf1", FULL)["refresh_token"]
     rt_pub = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
@@ -446,7 +466,8 @@ def test_r06_expired_rt_server_lifetime(httpd_factory):
     invalid_grant(wait_until_invalid(h, "pub1", rt_pub))
 
 
-def test_r06_rt_of_a_replayed_code_is_dead(srv):
+@pytest.mark.catalogue("T02", "R06")
+def test_rt_of_a_replayed_code_is_dead(srv):
     h = srv
     a = authorize(h, "conf1", FULL)
     r1 = redeem(h, "conf1", a)
@@ -465,7 +486,8 @@ def test_r06_rt_of_a_replayed_code_is_dead(srv):
     assert u.status_code == 401 and 'error="invalid_token"' in u.headers["WWW-Authenticate"]
 
 
-def test_r06_replay_of_a_public_code_kills_rotated_family(srv):
+@pytest.mark.catalogue("R06")
+def test_replay_of_a_public_code_kills_rotated_family(srv):
     h = srv
     a = authorize(h, "pub1", "openid offline_access")
     rt1 = redeem(h, "pub1", a).json()["refresh_token"]

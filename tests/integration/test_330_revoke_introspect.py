@@ -21,6 +21,7 @@ def revoked_ok(r):
 
 # ---- revocation -------------------------------------------------------------------------------
 
+@pytest.mark.catalogue("R06")
 def test_revoke_own_refresh_token_kills_the_family(oas):
     h = oas
     t = code_tokens(h, "conf1", FULL)

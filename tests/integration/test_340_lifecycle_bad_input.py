@@ -35,6 +35,7 @@ def srv(oas):
     assert_healthy(oas)
 
 
+@pytest.mark.catalogue("B05")
 @pytest.mark.parametrize("path", CLIENT_EPS)
 def test_bad_form_bodies(srv, path):
     h = srv
@@ -63,6 +64,7 @@ def test_bad_form_bodies(srv, path):
     assert r.status_code in (200, 400), r.text
 
 
+@pytest.mark.catalogue("B01")
 @pytest.mark.parametrize("path", ALL_EPS)
 def test_huge_bodies(srv, path):
     h = srv
@@ -93,6 +95,7 @@ def test_huge_body_chunked(srv):
         assert r.status_code == 413, (path, r.status_code)
 
 
+@pytest.mark.catalogue("B07")
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_wrong_methods(srv, method):
     h = srv
@@ -131,6 +134,7 @@ def test_wrong_content_types(srv, path):
     assert r.status_code == 200
 
 
+@pytest.mark.catalogue("C04")
 @pytest.mark.parametrize("path", CLIENT_EPS)
 def test_query_strings_refused(srv, path):
     h = srv
@@ -152,6 +156,7 @@ MALFORMED_BASIC = [
 ]
 
 
+@pytest.mark.catalogue("C05")
 @pytest.mark.parametrize("path", CLIENT_EPS)
 def test_malformed_authorization_at_client_endpoints(srv, path):
     h = srv

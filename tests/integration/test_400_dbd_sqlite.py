@@ -16,7 +16,7 @@ def dbd_conf(store):
 
 
 @pytest.mark.parametrize("store", ["dbd", "shm dbd"])
-def test_400_flows(httpd_factory, store):
+def test_flows(httpd_factory, store):
     h = httpd_factory(dbd_conf(store))
     code, verifier = f.code_for_pub1(h)
     r = f.redeem(h, code, verifier)
@@ -46,7 +46,8 @@ def test_400_flows(httpd_factory, store):
         assert os.stat(db).st_uid != 0
 
 
-def test_401_refresh_token_and_consent_survive_restart(httpd_factory):
+@pytest.mark.catalogue("D04")
+def test_refresh_token_and_consent_survive_restart(httpd_factory):
     h = httpd_factory(dbd_conf("shm dbd"))
     code, verifier = f.code_for_pub1(h)
     rt = f.redeem(h, code, verifier).json()["refresh_token"]
@@ -62,7 +63,8 @@ def test_401_refresh_token_and_consent_survive_restart(httpd_factory):
     assert r.status_code == 302 and "code=" in r.headers["Location"], r.text[:300]
 
 
-def test_402_concurrent_redemptions_one_winner(httpd_factory):
+@pytest.mark.catalogue("X01")
+def test_concurrent_redemptions_one_winner(httpd_factory):
     h = httpd_factory(dbd_conf("dbd"))
     code, verifier = f.code_for_pub1(h)
     with concurrent.futures.ThreadPoolExecutor(max_workers=50) as ex:
@@ -73,7 +75,7 @@ def test_402_concurrent_redemptions_one_winner(httpd_factory):
     assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
 
 
-def test_403_dbd_without_mod_dbd_fails_configtest(httpd_factory):
+def test_dbd_without_mod_dbd_fails_configtest(httpd_factory):
     h = httpd_factory(dbd_conf("dbd"), start=False)
     h.write_config()
     text = open(h.conf).read().replace("LoadModule dbd_module", "#LoadModule dbd_module")
@@ -85,7 +87,7 @@ def test_403_dbd_without_mod_dbd_fails_configtest(httpd_factory):
     assert "OAuthASStore dbd needs mod_dbd" in out, out
 
 
-def test_404_dbd_without_dbdriver_fails_configtest(httpd_factory):
+def test_dbd_without_dbdriver_fails_configtest(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStore="dbd"), start=False)
     rc, out = h.configtest()
     assert rc != 0

@@ -78,7 +78,7 @@ def cluster(httpd_factory, pg):
     return a, b
 
 
-def test_410_par_on_a_authorize_on_b_token_on_a(cluster):
+def test_par_on_a_authorize_on_b_token_on_a(cluster):
     a, b = cluster
     verifier, challenge = f.pkce()
     r = f.par(a, dict(f.PUB, response_type="code", scope=f.SCOPE, state="p",
@@ -90,7 +90,8 @@ def test_410_par_on_a_authorize_on_b_token_on_a(cluster):
     assert r.json()["refresh_token"]
 
 
-def test_411_one_code_raced_on_two_nodes(cluster):
+@pytest.mark.catalogue("X02")
+def test_one_code_raced_on_two_nodes(cluster):
     a, b = cluster
     code, verifier = f.code_for_pub1(a)
     with concurrent.futures.ThreadPoolExecutor(max_workers=50) as ex:
@@ -100,7 +101,8 @@ def test_411_one_code_raced_on_two_nodes(cluster):
     assert statuses.count(400) == 49, sorted(statuses)
 
 
-def test_412_rotated_on_a_dead_on_b(cluster):
+@pytest.mark.catalogue("X02")
+def test_rotated_on_a_dead_on_b(cluster):
     a, b = cluster
     code, verifier = f.code_for_pub1(b)
     rt = f.redeem(b, code, verifier).json()["refresh_token"]
@@ -114,7 +116,8 @@ def test_412_rotated_on_a_dead_on_b(cluster):
 
 @pytest.mark.allow_log("OAS00120", "OAS00202", "OAS00203", "dbd:error", "AH00629", "AH00632",
                        "AH00633", "AH02655", "AH00639", "OAS00143", "OAS00201")
-def test_413_database_down_then_back(cluster, pg):
+@pytest.mark.catalogue("D05")
+def test_database_down_then_back(cluster, pg):
     a, b = cluster
     code, verifier = f.code_for_pub1(a)
     pg.stop()
@@ -150,7 +153,8 @@ def test_413_database_down_then_back(cluster, pg):
 
 @pytest.mark.allow_log("OAS00201", "OAS00202", "OAS00203", "dbd:error", "AH00629", "AH00632",
                        "AH00633", "AH02655", "AH00639", "AH00630", "AH00636", "OAS00120")
-def test_414_database_down_at_start(httpd_factory, pg):
+@pytest.mark.catalogue("D05")
+def test_database_down_at_start(httpd_factory, pg):
     """httpd starts while the database is down (and its tables were never created); requests
     that need it get 503 + Retry-After; once it is up they succeed without a restart."""
     pg.run("createdb", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "oauth_as_late")
@@ -202,7 +206,8 @@ def test_414_database_down_at_start(httpd_factory, pg):
     assert tables.split() and set(tables.split()) == {"1"}, tables
 
 
-def test_415_graceful_on_postgres(cluster):
+@pytest.mark.catalogue("D01")
+def test_graceful_on_postgres(cluster):
     """A graceful restart re-registers the statements with mod_dbd (check_config runs again):
     the new generation's connections must prepare them once and serve; a code issued before
     is redeemed after, on either node."""
@@ -223,7 +228,8 @@ def test_415_graceful_on_postgres(cluster):
         assert r.status_code == 200, r.text
 
 
-def test_416_x02_refresh_raced_on_two_nodes(cluster):
+@pytest.mark.catalogue("X02")
+def test_refresh_raced_on_two_nodes(cluster):
     """X02, refresh half: one rotating (pub1) refresh token presented 20 times at once, split
     over both nodes: at most one success (exactly one unless reuse detection fired first),
     the others invalid_grant, never a 5xx; the decision is the database's, so afterwards the

@@ -142,10 +142,11 @@ def background(h, c, stop, done, errors):
 # request (AH02655 is mod_dbd's line for that failed acquire; our store waits and acquires
 # again). Seen when spare children start around a restart. Allowed here; what must hold is
 # that no request gets a 5xx, asserted below.
+@pytest.mark.catalogue("D01", "D06")
 @pytest.mark.allow_log("AH00632: failed to prepare SQL statements: database is locked",
                        "AH00633", "AH00636", "AH02655")
 @pytest.mark.parametrize("store", ["shm", "dbd"])
-def test_420_graceful_loses_nothing_in_flight(httpd_factory, store):
+def test_graceful_loses_nothing_in_flight(httpd_factory, store):
     extra = sqlite_dbd if store == "dbd" else (lambda h: "")
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStore=store, extra=extra(h)))
     c = Client()

@@ -17,6 +17,8 @@ import struct
 import urllib.parse
 import zlib
 
+import pytest
+
 from flow3 import pkce_pair
 from interop_node import ensure_node_modules, run_node
 from oauth_conf import USERS, standard_conf
@@ -68,6 +70,7 @@ DirectoryIndex index.html
 """
 
 
+@pytest.mark.catalogue("H05")
 def test_browser_consent_flow(httpd_factory):
     assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} missing: make deps installs chromium"
     ensure_node_modules()
@@ -107,6 +110,7 @@ def test_browser_consent_flow(httpd_factory):
         print(f"screenshot saved: {p}")
 
 
+@pytest.mark.catalogue("H02")
 def test_origin_null_from_our_own_page(oas):
     """What Chromium sends when the user clicks Allow (seen in the browser test): our pages'
     Referrer-Policy: no-referrer makes the form POST carry `Origin: null`, with

@@ -6,6 +6,7 @@ import socket
 import ssl
 import warnings
 
+import pytest
 import requests
 
 from flow3 import RFC7636_CHALLENGE, Flow, assert_error_page, assert_json_error
@@ -27,7 +28,8 @@ def plain_session():
 
 # ---- H06 -------------------------------------------------------------------------------------
 
-def test_h06_plain_http_processes_nothing(oas):
+@pytest.mark.catalogue("H06")
+def test_plain_http_processes_nothing(oas):
     """H06: the harness's plain-HTTP virtual host inherits the endpoints' <Location> blocks (as
     a port-80 vhost of a careless deployment would): token, PAR, revoke, introspect, userinfo
     and /authorize answer 403 there and process nothing (no token for valid credentials, no
@@ -88,7 +90,8 @@ def _handshake(h, version):
         return None
 
 
-def test_h06_tls_versions(oas):
+@pytest.mark.catalogue("H06")
+def test_tls_versions(oas):
     """H06: TLS 1.0 and 1.1 handshakes are refused, TLS 1.2 and 1.3 accepted (mod_ssl with
     OpenSSL 3 defaults; the module itself adds no TLS settings)."""
     with warnings.catch_warnings():
@@ -102,7 +105,8 @@ def test_h06_tls_versions(oas):
 
 # ---- A02 -------------------------------------------------------------------------------------
 
-def test_a02_metadata_exactly_what_is_implemented(oas):
+@pytest.mark.catalogue("A02")
+def test_metadata_exactly_what_is_implemented(oas):
     """A02: beyond test_020's checks, the lists are exact: the client authentication methods
     are the three implemented ones (the fixture has public clients), response types only
     code, grants without password/implicit, issuer byte-for-byte, every endpoint https under
@@ -140,7 +144,8 @@ LOOPBACK_CLIENT = """
 """
 
 
-def test_a03_loopback_redirects_exact(httpd_factory):
+@pytest.mark.catalogue("A03")
+def test_loopback_redirects_exact(httpd_factory):
     """A03, loopback: a native client with http://127.0.0.1 redirect URIs. INTERFACE.md pins
     exact string matching, so RFC 8252's variable port is not offered: only the registered
     URIs work; another port, localhost, another path or [::1] get the error page."""
@@ -163,7 +168,8 @@ def test_a03_loopback_redirects_exact(httpd_factory):
 
 # ---- R06 (c) ---------------------------------------------------------------------------------
 
-def test_r06c_refresh_token_of_a_removed_client(httpd_factory):
+@pytest.mark.catalogue("R06")
+def test_refresh_token_of_a_removed_client(httpd_factory):
     """R06 (c): the fixture has no 'disabled' flag (INTERFACE.md has none); the equivalent is a
     client removed from the configuration. After a graceful restart (the store survives it),
     its refresh token gets 401 invalid_client and the token's code can no longer be redeemed;
@@ -196,7 +202,8 @@ def plain_session_for(h):
 
 # ---- R04: the access tokens go with the family -----------------------------------------------
 
-def test_r04_reuse_revokes_the_access_tokens_too(oas):
+@pytest.mark.catalogue("R04")
+def test_reuse_revokes_the_access_tokens_too(oas):
     """R04: pub1 rotates RT1 -> RT2 (+ AT2); presenting RT1 again revokes the whole grant: RT2
     is refused and AT2 (and AT1 of the code exchange) are inactive at introspection and refused
     at userinfo; a client's unrelated grant is untouched."""

@@ -61,7 +61,8 @@ def code_pairs(g):
 
 # ---- B01 -------------------------------------------------------------------------------------
 
-def test_b01_body_limits(oas):
+@pytest.mark.catalogue("B01")
+def test_body_limits(oas):
     """B01 (a)-(e) at the token endpoint and PAR: a valid body padded with unknown parameters
     to exactly OAuthASMaxBody succeeds, one byte more is 413; a Content-Length of 1 GiB is
     refused with 413 before the body is read (LimitRequestBody 65536 on /oauth/*); 10 MiB
@@ -119,7 +120,8 @@ def test_b01_body_limits(oas):
             assert_json_error(r, 400, "invalid_request")
 
 
-def test_b01_pushed_request_too_large_for_the_store(oas):
+@pytest.mark.catalogue("A10", "B01")
+def test_pushed_request_too_large_for_the_store(oas):
     """B01 / U1: a pushed request whose stored form would exceed what the store keeps (JSON
     escaping doubles '"') is the client's error, 413 invalid_request, never "busy" (503); a
     pushed state and nonce of 8 KB each fit the body, but not a consent transaction: the
@@ -147,7 +149,8 @@ def test_b01_pushed_request_too_large_for_the_store(oas):
 
 # ---- B03 -------------------------------------------------------------------------------------
 
-def test_b03_duplicate_parameters_at_token(oas):
+@pytest.mark.catalogue("B03")
+def test_duplicate_parameters_at_token(oas):
     """B03: every repeated parameter of a token request (same or other value), and a parameter
     in the query as well as the body, is JE(400, invalid_request); the code is not consumed;
     the same for the refresh grant."""
@@ -183,7 +186,8 @@ def test_b03_duplicate_parameters_at_token(oas):
 BROKEN = ["%zz", "%", "%4", "%C0%AF", "%ED%A0%80", "%80", "%F8%88%80%80%80", "%EF%BB%BF%FF"]
 
 
-def test_b04_encodings(oas):
+@pytest.mark.catalogue("B04")
+def test_encodings(oas):
     """B04: malformed percent-encoding or invalid UTF-8 in any parameter is JE(400,
     invalid_request) at the token endpoint and PAR and the error page at /authorize; the
     invalid bytes are never reflected; '+' is a space in form bodies and %2B a plus; the
@@ -243,7 +247,8 @@ def test_b04_encodings(oas):
 
 # ---- B05 -------------------------------------------------------------------------------------
 
-def test_b05_control_characters(oas):
+@pytest.mark.catalogue("B05")
+def test_control_characters(oas):
     """B05: NUL, CR, LF and TAB in values the older sweeps do not reach (the refresh token,
     client_id at PAR, values appended to valid ones): refused, never taken for their prefix;
     no raw CR/LF in any header; error_description never carries CR/LF/TAB."""
@@ -284,7 +289,8 @@ def test_b05_control_characters(oas):
 
 # ---- B06 -------------------------------------------------------------------------------------
 
-def test_b06_huge_values_and_many_parameters(oas):
+@pytest.mark.catalogue("B06")
+def test_huge_values_and_many_parameters(oas):
     """B06: a 64 KB scope token, 100 KB of scopes, 2,000 distinct parameters, 10,000 '&',
     1,000 cookies, more than 100 header fields, a 10 KB refresh_token: each a bounded 4xx
     (413 / 414 / 400, the form parser's parameter and value limits) or, for harmless padding,
@@ -328,8 +334,9 @@ def test_b06_huge_values_and_many_parameters(oas):
 
 # ---- B07 -------------------------------------------------------------------------------------
 
+@pytest.mark.catalogue("B07")
 @pytest.mark.allow_log("AH02031")
-def test_b07_methods_and_framing(httpd_factory):
+def test_methods_and_framing(httpd_factory):
     """B07, the parts the sweeps leave out: TRACE (httpd answers it before any module; with
     `TraceEnable off`, the recommended setting, it is 405), HTTP/1.0 without Host (400 from
     httpd: mod_ssl logs AH02031 for the SNI name without Host), TE + CL together never lets a
@@ -383,7 +390,8 @@ INJECT = ['x","error":"none","a":"', '"\\u0000</script><script>alert(1)</script>
           '\\"}', 'a"b\\c', "\U0001F600\u00e9", "</title><svg onload=alert(1)>"]
 
 
-def test_b08_injection_into_errors(oas):
+@pytest.mark.catalogue("B08")
+def test_injection_into_errors(oas):
     """B08: payloads that could break out of JSON or HTML, in the error-triggering parameters
     of the token endpoint, PAR, revoke, introspect and /authorize: every JSON body parses as
     one object with exactly one `error` member from the RFC set and an error_description in

@@ -12,6 +12,8 @@ that never come (test_251 / test_910 cover framing)."""
 import random
 import urllib.parse
 
+import pytest
+
 from flow3 import (CLIENTS, RFC7636_CHALLENGE, Flow, basic, consent_form, read_response,
                    tls_connect)
 from oauth_conf import USERS, standard_conf
@@ -108,7 +110,8 @@ def mutate_headers(rng, headers, path):
     return out
 
 
-def test_b09_black_box_mutations(httpd_factory):
+@pytest.mark.catalogue("B09")
+def test_black_box_mutations(httpd_factory):
     # the brute-force limiter (C07, test_900) would answer 429 to mutated secrets after ten
     # failures; off here, so that every case reaches the parsers
     h = httpd_factory(lambda h: standard_conf(h, OAuthASClientAuthFailureLimit="0"))

@@ -9,6 +9,7 @@ import threading
 import time
 import urllib.parse
 
+import pytest
 import requests
 
 from flow3 import pkce_pair
@@ -103,7 +104,8 @@ def frozen(h):
     return h
 
 
-def test_d02_graceful_restarts_during_code_races(httpd_factory):
+@pytest.mark.catalogue("D02")
+def test_graceful_restarts_during_code_races(httpd_factory):
     """D02: rounds of 16 parallel redemptions of one code run back to back while the server
     restarts gracefully four times: every round has at most one success (exactly one when no
     connection failed), the rest invalid_grant, never a 5xx; a redemption after the round is
@@ -181,7 +183,8 @@ def hard_restart(h):
     h._wait_serving(30)
 
 
-def test_d03_repeated_restarts_no_leaks(httpd_factory):
+@pytest.mark.catalogue("D03")
+def test_repeated_restarts_no_leaks(httpd_factory):
     """D03: with three threads running complete fp1 flows, ten graceful restarts and then two
     `-k restart`s. Graceful: every request answered (after at most one retry of a reset
     connection; resets counted, a small minority), no 5xx. Hard restart: in-flight failures
@@ -258,7 +261,8 @@ def test_d03_repeated_restarts_no_leaks(httpd_factory):
 
 # ---- D04 -------------------------------------------------------------------------------------
 
-def test_d04b_graceful_stop_completes_in_flight_requests(httpd_factory):
+@pytest.mark.catalogue("D04")
+def test_graceful_stop_completes_in_flight_requests(httpd_factory):
     """D04 (b): `apache2 -k graceful-stop` while a token request is half sent: the request
     still completes (200 with an access token), then the server exits."""
     import socket
@@ -299,7 +303,8 @@ def test_d04b_graceful_stop_completes_in_flight_requests(httpd_factory):
 D04_ALLOWED = ("AH00632", "AH00633", "AH00636", "AH02655", "OAS00202", "OAS00120")
 
 
-def test_d04c_sigkill_everything_then_start_and_audit(httpd_factory):
+@pytest.mark.catalogue("D04")
+def test_sigkill_everything_then_start_and_audit(httpd_factory):
     """D04 (c): SQLite store, three threads running pub1 flows (code, token, refresh token
     kept), then SIGKILL of the parent and every child at once. httpd starts again cleanly
     over the stale pid file; the database passes SQLite's integrity check; every code that

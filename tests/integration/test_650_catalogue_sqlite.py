@@ -46,8 +46,9 @@ def pkce_par(h):
                          code_challenge=challenge, code_challenge_method="S256"))
 
 
+@pytest.mark.catalogue("D05")
 @pytest.mark.allow_log(*SQLITE_BUSY_LINES)
-def test_d05_sqlite_locked_then_released(httpd_factory):
+def test_sqlite_locked_then_released(httpd_factory):
     """D05 (a)(c): while the database is locked, token, PAR and /authorize answer 503 with
     Retry-After (JSON errors with no-store; a page, not a redirect, at /authorize) after a
     bounded wait (SQLite's busy timeout; never a hang: the client waits up to 30 s), never a
@@ -104,7 +105,8 @@ def test_d05_sqlite_locked_then_released(httpd_factory):
     assert pkce_par(h).status_code == 201
 
 
-def test_d05_sqlite_slow_then_retry_never_two_successes(httpd_factory):
+@pytest.mark.catalogue("D05")
+def test_sqlite_slow_then_retry_never_two_successes(httpd_factory):
     """D05 (b): the database is locked for 1.5 s (a slow database); a client gives up on its
     token request after 0.5 s and retries with the same code. Both requests wait instead of
     failing, and the code issues tokens exactly once: the retry gets 200 or invalid_grant
@@ -136,8 +138,9 @@ def test_d05_sqlite_slow_then_retry_never_two_successes(httpd_factory):
 PREFORK_ROOM = "StartServers 8\nMinSpareServers 8\nServerLimit 16\nMaxRequestWorkers 16\n"
 
 
+@pytest.mark.catalogue("D06")
 @pytest.mark.allow_log(*SQLITE_BUSY_LINES)
-def test_d06_sqlite_contention_under_prefork(httpd_factory):
+def test_sqlite_contention_under_prefork(httpd_factory):
     """D06, scaled: SQLite under prefork with 8-16 processes; a code raced by 16 connections
     has exactly one winner; 48 complete flows from 8 threads meanwhile all succeed or get a
     503 (never a 500; at most a few 503 from lock contention); the file is in WAL mode, so

@@ -14,6 +14,7 @@ the connection (the whole 127/8 is loopback on Linux).
 
 import time
 
+import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -73,6 +74,7 @@ def par(h, s, secret=CONF1_SECRET):
         "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=10)
 
 
+@pytest.mark.catalogue("C07")
 def test_default_limit_is_10(oas):
     s = session(oas)
     for i in range(10):
@@ -82,6 +84,7 @@ def test_default_limit_is_10(oas):
     assert "OAS00136" in oas.error_log()
 
 
+@pytest.mark.catalogue("C07")
 def test_threshold_429_on_every_client_endpoint(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASClientAuthFailureLimit="5 60"))
     attacker = session(h)                       # 127.0.0.1
@@ -136,6 +139,7 @@ def test_success_resets_no_counter(httpd_factory):
     assert_429(cc(h, b), 60)
 
 
+@pytest.mark.catalogue("C07")
 def test_window_expires(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASClientAuthFailureLimit="3 2"))
     s = session(h)
@@ -154,6 +158,7 @@ def test_window_expires(httpd_factory):
     assert cc(h, s, secret="bad").status_code == 429
 
 
+@pytest.mark.catalogue("C07")
 def test_unknown_and_public_clients_not_counted(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASClientAuthFailureLimit="2 60"))
     s = session(h)

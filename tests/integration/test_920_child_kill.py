@@ -89,6 +89,7 @@ def os_kill(pid, sig):
     os.kill(pid, sig)
 
 
+@pytest.mark.catalogue("X06", "X07")
 @pytest.mark.parametrize("mutex", [None, "pthread", "fcntl"])
 def test_kill_children_under_load(httpd_factory, mutex):
     extra = f"Mutex {mutex} oauth-as-store\n" if mutex else ""

@@ -36,6 +36,7 @@ def push(h, s):
         "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=20)
 
 
+@pytest.mark.catalogue("X07")
 @pytest.mark.parametrize("mutex", [None, "fcntl"])
 def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     assert shutil.which("gdb"), "gdb is needed (tools/deps.sh installs it)"

@@ -179,8 +179,9 @@ def check_requests(rec, allow_conn_errors=False):
     assert not bad, bad[:10]
 
 
+@pytest.mark.catalogue("X06")
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
-def test_x06_lock_stress_with_recycling(httpd_factory, mpm):
+def test_lock_stress_with_recycling(httpd_factory, mpm):
     h = httpd_factory(lambda h: standard_conf(h, extra=RECYCLE[mpm]), mpm=mpm)
     parent = h.pid
     # settle: the start-up children are up and the first requests have been served
@@ -216,7 +217,8 @@ def test_x06_lock_stress_with_recycling(httpd_factory, mpm):
           f"max latency={max(r[2] for r in rec.requests):.2f}s {sorted(kinds.items())}")
 
 
-def test_x07_child_stopped_then_continued(httpd_factory):
+@pytest.mark.catalogue("X07")
+def test_child_stopped_then_continued(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=STOPPABLE), mpm="event")
     parent = h.pid
     rec = Recorder()
@@ -288,8 +290,9 @@ LOCK_TIMEOUT = 5.0     # OAS_SHM_LOCK_TIMEOUT
 HOLD = LOCK_TIMEOUT + 2.5
 
 
+@pytest.mark.catalogue("X07")
 @pytest.mark.allow_log("OAS00120")
-def test_x07_child_stopped_inside_the_lock(httpd_factory):
+def test_child_stopped_inside_the_lock(httpd_factory):
     """A child stopped (not killed) while it holds the store's lock: the other children's
     store operations give up after the pinned lock timeout (OAS_SHM_LOCK_TIMEOUT, 5 s) and
     the request answers 503 + Retry-After (never an endless wait); once the child runs again

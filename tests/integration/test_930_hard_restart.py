@@ -12,6 +12,8 @@ to keep them). During the restart window clients see only connection errors.
 import threading
 import time
 
+import pytest
+
 from flow2 import get_code, pkce_pair, redeem, session
 from hardening_flow import flow
 from oauth_conf import CONF1_SECRET, standard_conf
@@ -28,6 +30,7 @@ def push(h, s):
     return r.json()["request_uri"]
 
 
+@pytest.mark.catalogue("D04")
 def test_hard_restart_under_load(httpd_factory):
     h = httpd_factory(standard_conf)
     s = session(h)
