@@ -61,6 +61,7 @@ def race(h, code, verifier, n=PARALLEL):
 
 
 @pytest.mark.catalogue("X01")
+@pytest.mark.allow_log("OAS00131")
 def test_parallel_redemptions_one_winner(httpd_factory):
     h = httpd_factory(standard_conf)
     h.mark_log()
@@ -113,6 +114,7 @@ def test_parallel_distinct_codes_all_win(httpd_factory):
 
 
 @pytest.mark.catalogue("D01")
+@pytest.mark.expect_log("OAS00131")
 def test_code_survives_graceful(httpd_factory):
     h = httpd_factory(standard_conf)
     code, verifier, _ = get_code(h)
@@ -161,6 +163,7 @@ def assert_503(r, json_body):
 
 
 @pytest.mark.catalogue("D07")
+@pytest.mark.expect_log("OAS00120")
 def test_store_full_503_then_reclaimed(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=20, OAuthASCodeLifetime=2,
                                               OAuthASRequestURILifetime=2))
@@ -198,6 +201,7 @@ def test_store_full_503_then_reclaimed(httpd_factory):
 
 
 @pytest.mark.catalogue("D07")
+@pytest.mark.expect_log("OAS00120")
 def test_store_full_codes_parallel(httpd_factory):
     """Filling the table from many connections at once: every answer is a code or a 503,
     and a code issued before the table filled up still redeems while it is full."""

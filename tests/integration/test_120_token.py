@@ -49,6 +49,7 @@ def test_both_content_types(oas):
 
 
 @pytest.mark.catalogue("T02")
+@pytest.mark.expect_log("OAS00131")
 def test_replay_is_refused_and_logged(oas):
     f = Flow(oas)
     g = f.get_code("conf1", scope="openid api.read")

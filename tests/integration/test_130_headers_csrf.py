@@ -205,6 +205,7 @@ def assert_escaped(text, payload):
 
 
 @pytest.mark.catalogue("H05")
+@pytest.mark.expect_log("AH00111")
 def test_admin_values_are_escaped(httpd_factory):
     name = "<script>alert(1)</script> \"><svg onload=alert(1)> {{7*7}} ${7*7}"
     desc = "</title><script>alert(2)</script> 'x' & \"y\""

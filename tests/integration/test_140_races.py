@@ -110,6 +110,7 @@ def approve_together(h, forms):
 
 
 @pytest.mark.catalogue("T02", "X01")
+@pytest.mark.allow_log("OAS00131")
 @pytest.mark.parametrize("mpm,rounds", [("event", 5), ("prefork", 2)])
 def test_parallel_redemptions(httpd_factory, mpm, rounds):
     h = httpd_factory(lambda h: standard_conf(h, extra=MORE_WORKERS[mpm]), mpm=mpm)

@@ -449,6 +449,7 @@ def test_request_uri_by_post_form(oas):
 
 
 @pytest.mark.catalogue("D07")
+@pytest.mark.expect_log("OAS00120")
 def test_store_full_503(httpd_factory):
     """Pushes that fill the short-lived store: 503 JSON with Retry-After (never a 500); once
     the pushed requests expire, pushing works again."""

@@ -261,6 +261,7 @@ def test_confidential_rotation_on(srv):
 
 
 @pytest.mark.catalogue("R05")
+@pytest.mark.expect_log("OAS00134")
 def test_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
     """R05 policy B, after the window: the rotated-out token is refused and revokes the
     family; the grace never applies to a public client (test_r04)."""
@@ -279,6 +280,7 @@ def test_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
 
 
 @pytest.mark.catalogue("R05")
+@pytest.mark.expect_log("OAS00134")
 def test_grace_off_reuse_revokes_at_once(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA_CLIENTS,
                                               OAuthASRefreshTokenGrace=0))
@@ -292,6 +294,7 @@ def test_grace_off_reuse_revokes_at_once(httpd_factory):
 # ---- R04: public client, reuse detection ------------------------------------------------------
 
 @pytest.mark.catalogue("R04")
+@pytest.mark.expect_log("OAS00134")
 def test_public_client_rotates_and_reuse_revokes_family(srv):
     h = srv
     t = code_tokens(h, "pub1", "openid offline_access")
@@ -332,6 +335,7 @@ def test_rotation_chain(srv):
 
 
 @pytest.mark.catalogue("X03")
+@pytest.mark.allow_log("OAS00134")
 def test_twenty_concurrent_refreshes_of_a_public_rt(srv):
     h = srv
     rt = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
@@ -467,6 +471,7 @@ def test_expired_rt_server_lifetime(httpd_factory):
 
 
 @pytest.mark.catalogue("T02", "R06")
+@pytest.mark.expect_log("OAS00131", "OAS00134")
 def test_rt_of_a_replayed_code_is_dead(srv):
     h = srv
     a = authorize(h, "conf1", FULL)
@@ -487,6 +492,7 @@ def test_rt_of_a_replayed_code_is_dead(srv):
 
 
 @pytest.mark.catalogue("R06")
+@pytest.mark.expect_log("OAS00131", "OAS00134")
 def test_replay_of_a_public_code_kills_rotated_family(srv):
     h = srv
     a = authorize(h, "pub1", "openid offline_access")

@@ -22,6 +22,7 @@ def revoked_ok(r):
 # ---- revocation -------------------------------------------------------------------------------
 
 @pytest.mark.catalogue("R06")
+@pytest.mark.expect_log("OAS00134")
 def test_revoke_own_refresh_token_kills_the_family(oas):
     h = oas
     t = code_tokens(h, "conf1", FULL)

@@ -16,6 +16,7 @@ def dbd_conf(store):
 
 
 @pytest.mark.parametrize("store", ["dbd", "shm dbd"])
+@pytest.mark.allow_log("OAS00131", "OAS00134")
 def test_flows(httpd_factory, store):
     h = httpd_factory(dbd_conf(store))
     code, verifier = f.code_for_pub1(h)
@@ -64,6 +65,7 @@ def test_refresh_token_and_consent_survive_restart(httpd_factory):
 
 
 @pytest.mark.catalogue("X01")
+@pytest.mark.allow_log("OAS00131", "OAS00134")
 def test_concurrent_redemptions_one_winner(httpd_factory):
     h = httpd_factory(dbd_conf("dbd"))
     code, verifier = f.code_for_pub1(h)

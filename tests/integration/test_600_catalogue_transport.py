@@ -203,6 +203,7 @@ def plain_session_for(h):
 # ---- R04: the access tokens go with the family -----------------------------------------------
 
 @pytest.mark.catalogue("R04")
+@pytest.mark.expect_log("OAS00134")
 def test_reuse_revokes_the_access_tokens_too(oas):
     """R04: pub1 rotates RT1 -> RT2 (+ AT2); presenting RT1 again revokes the whole grant: RT2
     is refused and AT2 (and AT1 of the code exchange) are inactive at introspection and refused

@@ -114,6 +114,7 @@ def test_par_burst_no_crossed_writes(httpd_factory):
 
 
 @pytest.mark.catalogue("A01", "P01")
+@pytest.mark.expect_log("OAS00131")
 def test_many_codes_distinct(httpd_factory):
     """A01 (4) / N24: 1,000 codes issued to 8 concurrent connections: all distinct, each
     ≥ 43 base64url characters (256 random bits); a sample redeems, each exactly once."""

@@ -105,6 +105,7 @@ def frozen(h):
 
 
 @pytest.mark.catalogue("D02")
+@pytest.mark.allow_log("OAS00131")
 def test_graceful_restarts_during_code_races(httpd_factory):
     """D02: rounds of 16 parallel redemptions of one code run back to back while the server
     restarts gracefully four times: every round has at most one success (exactly one when no
@@ -303,6 +304,8 @@ def test_graceful_stop_completes_in_flight_requests(httpd_factory):
 D04_ALLOWED = ("AH00632", "AH00633", "AH00636", "AH02655", "OAS00202", "OAS00120")
 
 
+@pytest.mark.allow_log("OAS00131", "OAS00134")
+@pytest.mark.expect_log("AH00098")
 @pytest.mark.catalogue("D04")
 def test_sigkill_everything_then_start_and_audit(httpd_factory):
     """D04 (c): SQLite store, three threads running pub1 flows (code, token, refresh token

@@ -47,7 +47,7 @@ def pkce_par(h):
 
 
 @pytest.mark.catalogue("D05")
-@pytest.mark.allow_log(*SQLITE_BUSY_LINES)
+@pytest.mark.allow_log(*SQLITE_BUSY_LINES, "OAS00131", "OAS00134")
 def test_sqlite_locked_then_released(httpd_factory):
     """D05 (a)(c): while the database is locked, token, PAR and /authorize answer 503 with
     Retry-After (JSON errors with no-store; a page, not a redirect, at /authorize) after a
@@ -106,6 +106,7 @@ def test_sqlite_locked_then_released(httpd_factory):
 
 
 @pytest.mark.catalogue("D05")
+@pytest.mark.allow_log("OAS00131", "OAS00134")
 def test_sqlite_slow_then_retry_never_two_successes(httpd_factory):
     """D05 (b): the database is locked for 1.5 s (a slow database); a client gives up on its
     token request after 0.5 s and retries with the same code. Both requests wait instead of
@@ -139,7 +140,7 @@ PREFORK_ROOM = "StartServers 8\nMinSpareServers 8\nServerLimit 16\nMaxRequestWor
 
 
 @pytest.mark.catalogue("D06")
-@pytest.mark.allow_log(*SQLITE_BUSY_LINES)
+@pytest.mark.allow_log(*SQLITE_BUSY_LINES, "OAS00131", "OAS00134")
 def test_sqlite_contention_under_prefork(httpd_factory):
     """D06, scaled: SQLite under prefork with 8-16 processes; a code raced by 16 connections
     has exactly one winner; 48 complete flows from 8 threads meanwhile all succeed or get a

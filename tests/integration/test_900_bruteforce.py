@@ -73,6 +73,7 @@ def par(h, s, secret=CONF1_SECRET):
         "response_type": "code", "redirect_uri": "https://rp1.test/cb", "scope": "openid",
         "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=10)
 
+@pytest.mark.expect_log("OAS00136")
 
 @pytest.mark.catalogue("C07")
 def test_default_limit_is_10(oas):
@@ -83,6 +84,7 @@ def test_default_limit_is_10(oas):
     assert_429(wrong_conf1(oas, s), 60)
     assert "OAS00136" in oas.error_log()
 
+@pytest.mark.expect_log("OAS00136")
 
 @pytest.mark.catalogue("C07")
 def test_threshold_429_on_every_client_endpoint(httpd_factory):
@@ -120,6 +122,7 @@ def test_threshold_429_on_every_client_endpoint(httpd_factory):
     log = h.error_log()
     assert log.count("OAS00136") == 1, log.count("OAS00136")
     assert CONF1_SECRET not in log
+@pytest.mark.expect_log("OAS00136")
 
 
 def test_success_resets_no_counter(httpd_factory):
@@ -138,6 +141,7 @@ def test_success_resets_no_counter(httpd_factory):
     assert cc(h, b, secret="bad").status_code == 401
     assert_429(cc(h, b), 60)
 
+@pytest.mark.expect_log("OAS00136")
 
 @pytest.mark.catalogue("C07")
 def test_window_expires(httpd_factory):

@@ -90,6 +90,7 @@ def os_kill(pid, sig):
 
 
 @pytest.mark.catalogue("X06", "X07")
+@pytest.mark.allow_log("OAS00131")
 @pytest.mark.parametrize("mutex", [None, "pthread", "fcntl"])
 def test_kill_children_under_load(httpd_factory, mutex):
     extra = f"Mutex {mutex} oauth-as-store\n" if mutex else ""

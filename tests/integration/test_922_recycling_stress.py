@@ -181,6 +181,7 @@ def check_requests(rec, allow_conn_errors=False):
 
 @pytest.mark.catalogue("X06")
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
+@pytest.mark.allow_log("OAS00131")
 def test_lock_stress_with_recycling(httpd_factory, mpm):
     h = httpd_factory(lambda h: standard_conf(h, extra=RECYCLE[mpm]), mpm=mpm)
     parent = h.pid
@@ -218,6 +219,7 @@ def test_lock_stress_with_recycling(httpd_factory, mpm):
 
 
 @pytest.mark.catalogue("X07")
+@pytest.mark.allow_log("OAS00131")
 def test_child_stopped_then_continued(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=STOPPABLE), mpm="event")
     parent = h.pid
@@ -291,7 +293,7 @@ HOLD = LOCK_TIMEOUT + 2.5
 
 
 @pytest.mark.catalogue("X07")
-@pytest.mark.allow_log("OAS00120")
+@pytest.mark.allow_log("OAS00120", "OAS00131")
 def test_child_stopped_inside_the_lock(httpd_factory):
     """A child stopped (not killed) while it holds the store's lock: the other children's
     store operations give up after the pinned lock timeout (OAS_SHM_LOCK_TIMEOUT, 5 s) and

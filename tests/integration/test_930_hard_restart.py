@@ -30,6 +30,7 @@ def push(h, s):
     return r.json()["request_uri"]
 
 
+@pytest.mark.allow_log("OAS00131")
 @pytest.mark.catalogue("D04")
 def test_hard_restart_under_load(httpd_factory):
     h = httpd_factory(standard_conf)
