@@ -3,7 +3,7 @@ clients; codes do not cross; server-level settings merge into a vhost that does 
 
 import requests
 
-from flow2 import get_code, jwt_parts, redeem, verify_jws
+from client import get_code, jwt_parts, redeem, verify_jws
 from harness import free_port, session_key
 from oauth_conf import USERS, write_htpasswd
 
@@ -123,12 +123,13 @@ def sess(h, which):
 
 
 def code_at(h, v, which, client="app", redirect=None):
-    return get_code(h, client_id=client, redirect_uri=redirect or REDIRECT[which],
-                    base=base(h, v, which), sess=sess(h, which))
+    g = get_code(h, client, redirect_uri=redirect or REDIRECT[which], scope="openid",
+                 expect_consent=False, base=base(h, v, which), sess=sess(h, which))
+    return g["code"], g["verifier"], g["query"]
 
 
 def redeem_at(h, v, which, code, verifier, secret, redirect):
-    return redeem(h, code, verifier, client_id="app", secret=secret, redirect_uri=redirect,
+    return redeem(h, code, verifier, auth=("app", secret), redirect_uri=redirect,
                   base=base(h, v, which), sess=sess(h, which))
 
 

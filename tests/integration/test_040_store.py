@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from flow2 import get_code, jwt_parts, pkce_pair, redeem, session
+from client import Pkce, get_code, jwt_parts, redeem, session
 from oauth_conf import CLIENTS, CONF1_SECRET, USERS, standard_conf
 
 PARALLEL = 50
@@ -49,10 +49,10 @@ def together(h, n, fn, failed):
     return results
 
 
-def race(h, code, verifier, n=PARALLEL):
+def race(h, g, n=PARALLEL):
     """n threads, each on its own connection, redeem one code at the same moment."""
     def one(s):
-        r = redeem(h, code, verifier, sess=s, timeout=30)
+        r = redeem(h, g, sess=s, timeout=30)
         body = r.json() if r.headers.get("Content-Type", "").startswith(
             "application/json") else r.text
         return (r.status_code, body)
@@ -67,8 +67,8 @@ def test_parallel_redemptions_one_winner(httpd_factory):
     h.mark_log()
     jtis = set()
     for round_ in range(5):
-        code, verifier, _ = get_code(h)
-        results = race(h, code, verifier)
+        g = get_code(h, "fp1", scope="openid", expect_consent=False)
+        results = race(h, g)
         statuses = [r[0] for r in results]
         ok = [r for r in results if r[0] == 200]
         assert len(ok) == 1, (round_, statuses)
@@ -80,7 +80,7 @@ def test_parallel_redemptions_one_winner(httpd_factory):
         assert tok["access_token"] and tok["id_token"]
         jtis.add(jwt_parts(tok["access_token"])[1]["jti"])
         # afterwards the code stays dead
-        r = redeem(h, code, verifier)
+        r = redeem(h, g)
         assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     assert len(jtis) == 5
     pids = _pids_serving(h)
@@ -92,34 +92,34 @@ def test_parallel_redemptions_one_winner(httpd_factory):
 def test_parallel_distinct_codes_all_win(httpd_factory):
     """The other side of atomicity: 20 different codes redeemed in parallel all succeed."""
     h = httpd_factory(standard_conf)
-    pairs = [get_code(h)[:2] for _ in range(20)]
-    barrier = threading.Barrier(len(pairs))
-    results = [None] * len(pairs)
+    codes = [get_code(h, "fp1", scope="openid", expect_consent=False) for _ in range(20)]
+    barrier = threading.Barrier(len(codes))
+    results = [None] * len(codes)
 
     def worker(i):
         s = session(h)
         try:
             barrier.wait(timeout=30)
-            results[i] = redeem(h, *pairs[i], sess=s, timeout=30).status_code
+            results[i] = redeem(h, codes[i], sess=s, timeout=30).status_code
         except Exception as e:
             results[i] = repr(e)
             barrier.abort()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(pairs))]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(codes))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert results == [200] * len(pairs), results
+    assert results == [200] * len(codes), results
 
 
 @pytest.mark.catalogue("D01")
 @pytest.mark.expect_log("OAS00131")
 def test_code_survives_graceful(httpd_factory):
     h = httpd_factory(standard_conf)
-    code, verifier, _ = get_code(h)
-    used, used_verifier, _ = get_code(h)
-    assert redeem(h, used, used_verifier).status_code == 200
+    g = get_code(h, "fp1", scope="openid", expect_consent=False)
+    used = get_code(h, "fp1", scope="openid", expect_consent=False)
+    assert redeem(h, used).status_code == 200
     old_children = set(h.children())
     h.graceful()
     # the new generation serves: wait until the old children are gone
@@ -127,17 +127,17 @@ def test_code_survives_graceful(httpd_factory):
     while set(h.children()) & old_children and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not set(h.children()) & old_children
-    r = redeem(h, code, verifier)
+    r = redeem(h, g)
     assert r.status_code == 200, r.text
     # single use across the restart too, and a code used before it stays used
-    assert redeem(h, code, verifier).status_code == 400
-    r = redeem(h, used, used_verifier)
+    assert redeem(h, g).status_code == 400
+    r = redeem(h, used)
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     assert "OAS01005" not in h.error_log(), "the store must not be re-created"
 
 
 def push(h, s):
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     return s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
         "response_type": "code", "client_id": "conf1", "redirect_uri": "https://rp1.test/cb",
         "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},
@@ -145,7 +145,7 @@ def push(h, s):
 
 
 def authorize_fp1(h, s, with_verifier=False):
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     r = s.get(h.issuer + "/authorize", params={
         "response_type": "code", "client_id": "fp1",
         "redirect_uri": CLIENTS["fp1"]["redirect_uris"][0], "scope": "openid", "state": "s",
@@ -222,7 +222,7 @@ def test_store_full_codes_parallel(httpd_factory):
     # redeeming works while the table is full (the take frees what the tombstone needs)
     for _, _, location, verifier in issued[:3]:
         code = re.search(r"[?&]code=([^&]+)", location).group(1)
-        r = redeem(h, code, verifier)
+        r = redeem(h, code, verifier, "fp1")
         assert r.status_code == 200, r.text
 
 
@@ -243,7 +243,7 @@ def test_client_quota_keeps_one_client_from_filling_the_store(httpd_factory):
     assert 0 < int(r.headers["Retry-After"]) <= 2
     assert r.headers.get("Cache-Control") == "no-store"
     # the front channel counts too: conf1 is refused there with a redirect, not a page
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     r = s.get(h.issuer + "/authorize", params={
         "response_type": "code", "client_id": "conf1", "redirect_uri": "https://rp1.test/cb",
         "scope": "openid", "state": "q", "code_challenge": challenge,

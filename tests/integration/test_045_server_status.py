@@ -9,7 +9,7 @@ per-jti userinfo claims)."""
 
 import re
 
-from flow2 import get_code, pkce_pair, redeem, session
+from client import Pkce, get_code, redeem, session
 from oauth_conf import CLIENTS, CONF1_SECRET, sqlite_dbd, standard_conf
 
 STATUS_CONF = """
@@ -37,7 +37,7 @@ def shm(h, s):
 
 
 def push(h, s):
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     r = s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
         "response_type": "code", "redirect_uri": CLIENTS["conf1"]["redirect_uris"][0],
         "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},
@@ -67,12 +67,12 @@ def test_status_counts_follow_flows(httpd_factory):
     assert u1["Entries"] == u0["Entries"] + 4, (u0, u1)       # one request_uri each
     assert u1["ValueBytes"] > u0["ValueBytes"], (u0, u1)
 
-    codes = [get_code(h, sess=s)[:2] for _ in range(3)]
+    codes = [get_code(h, "fp1", scope="openid", expect_consent=False, sess=s) for _ in range(3)]
     u2 = shm(h, s)
     assert u2["Entries"] == u1["Entries"] + 3, (u1, u2)       # one code each
 
-    for code, verifier in codes:
-        assert redeem(h, code, verifier, sess=s).status_code == 200
+    for g in codes:
+        assert redeem(h, g, sess=s).status_code == 200
     u3 = shm(h, s)
     # each code was taken and replaced by its tombstone; each access token keeps its
     # userinfo claims (scope openid)

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from flow3 import (RFC7636_CHALLENGE, Flow, assert_error_page, assert_error_redirect,
-                   consent_form, parse_forms, redirect_params)
+from client import (RFC7636_CHALLENGE, Client, assert_error_page, assert_error_redirect,
+                    consent_form, parse_forms, redirect_params)
 from oauth_conf import standard_conf
 
 CH = RFC7636_CHALLENGE
@@ -47,7 +47,7 @@ def consent(f, client="conf1", user="alice", **kw):
 
 @pytest.mark.catalogue("H01")
 def test_headers_on_consent_error_and_redirect(oas):
-    f = Flow(oas)
+    f = Client(oas)
     r, _ = consent(f)
     assert_page_headers(r)
     # an error page (A03)
@@ -70,7 +70,7 @@ def test_headers_on_forbidden_page(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(
         h, extra="<Location /authorize>\n    AuthType None\n    Require all granted\n"
                   "</Location>\n"))
-    f = Flow(h)
+    f = Client(h)
     r = f.authorize(f.authz_params("conf1", challenge=CH), user=None)
     assert_error_page(r, 403)
     assert_page_headers(r)
@@ -78,7 +78,7 @@ def test_headers_on_forbidden_page(httpd_factory):
 
 @pytest.mark.catalogue("H01")
 def test_no_cors_on_authorize(oas):
-    f = Flow(oas)
+    f = Client(oas)
     evil = {"Origin": "https://evil.test"}
     r = f.s.options(f.url("/authorize"), auth=("alice", "alice-password"), timeout=5,
                     headers={**evil, "Access-Control-Request-Method": "GET"})
@@ -97,7 +97,7 @@ def test_no_cors_on_authorize(oas):
 
 @pytest.mark.catalogue("H02")
 def test_csrf(oas):
-    f = Flow(oas)
+    f = Client(oas)
     _, form = consent(f, state="h2")
     _, other = consent(f, state="other")
     # (a) without the CSRF token; without the decision
@@ -142,7 +142,7 @@ def test_csrf(oas):
 
 @pytest.mark.catalogue("H02")
 def test_unknown_transaction(oas):
-    f = Flow(oas)
+    f = Client(oas)
     assert_error_page(f.decide({"txn": "nosuch", "csrf": "x"}), 400)
     _, form = consent(f)
     assert_error_page(f.decide(form, txn=form["txn"] + "x"), 400)
@@ -153,7 +153,7 @@ def test_unknown_transaction(oas):
 
 @pytest.mark.catalogue("H03")
 def test_deny_then_allow(oas):
-    f = Flow(oas)
+    f = Client(oas)
     _, form = consent(f, state="S3")
     r = f.decide(form, "deny")
     assert_error_redirect(oas, r, "access_denied", state="S3", base="https://rp1.test/cb")
@@ -162,7 +162,7 @@ def test_deny_then_allow(oas):
 
 @pytest.mark.catalogue("H04")
 def test_no_307_and_no_token_in_location(oas):
-    f = Flow(oas)
+    f = Client(oas)
     for decision in ("allow", "deny"):
         _, form = consent(f)
         r = f.decide(form, decision)
@@ -211,7 +211,7 @@ def test_admin_values_are_escaped(httpd_factory):
     desc = "</title><script>alert(2)</script> 'x' & \"y\""
     h = httpd_factory(lambda h: standard_conf(
         h, extra=EVIL_CLIENT.format(name=apache_quote(name), desc=apache_quote(desc))))
-    f = Flow(h)
+    f = Client(h)
     p = f.authz_params("evil", redirect_uri="https://evil-client.test/cb",
                        scope="openid profile", challenge=CH, state='<script>alert(3)</script>')
     r = f.authorize(p)
@@ -229,7 +229,7 @@ def test_admin_values_are_escaped(httpd_factory):
 
 @pytest.mark.catalogue("H05")
 def test_error_pages_escape_input(oas):
-    f = Flow(oas)
+    f = Client(oas)
     for payload in PAYLOADS + ["x" * 5000]:
         for p in [{**f.authz_params("conf1", challenge=CH), "client_id": payload},
                   f.authz_params("conf1", redirect_uri=payload, challenge=CH),

@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-import flow6
-from flow6 import (B64URL, code_tokens, introspect, json_error, jwt_claims, jwt_parts, redeem,
-                   authorize, refresh, session, userinfo)
+from client import (B64URL, code_tokens, get_code, introspect, json_error, jwt_claims,
+                    jwt_header_payload, redeem, refresh, register, session, token, userinfo)
 from oauth_conf import CONF1_SECRET, standard_conf
 
 FULL = "openid profile email offline_access"
@@ -45,9 +44,9 @@ EXTRA_CLIENTS = f"""
     OAuthASGrantType authorization_code
 </OAuthASClient>
 """
-flow6.register("rot1", ROT_SECRET, redirect_uris=["https://rot.test/cb"])
-flow6.register("conf3", CONF3_SECRET, redirect_uris=["https://rp4.test/cb"])
-flow6.register("noref", NOREF_SECRET, redirect_uris=["https://noref.test/cb"])
+register("rot1", ROT_SECRET, redirect_uris=["https://rot.test/cb"])
+register("conf3", CONF3_SECRET, redirect_uris=["https://rp4.test/cb"])
+register("noref", NOREF_SECRET, redirect_uris=["https://noref.test/cb"])
 
 
 @pytest.fixture
@@ -119,7 +118,7 @@ def test_refresh_happy_path(srv):
         assert set(j["scope"].split()) == set(FULL.split())
         # policy A (SECURITY.md §2, R05): conf1 does not rotate
         assert j.get("refresh_token", rt) == rt
-        hdr, at = jwt_parts(j["access_token"])
+        hdr, at = jwt_header_payload(j["access_token"])
         old = jwt_claims(at1)
         assert hdr["typ"] == "at+jwt"
         for k in ("iss", "sub", "aud", "client_id"):
@@ -221,7 +220,7 @@ def test_fifty_parallel_refreshes_all_succeed(srv):
         # no keep-alive: under prefork (10 workers) idle connections would starve the rest
         s.headers["Connection"] = "close"
         barrier.wait(timeout=20)
-        return refresh(h, "conf1", rt, s=s)
+        return refresh(h, "conf1", rt, sess=s)
 
     with concurrent.futures.ThreadPoolExecutor(50) as ex:
         rs = list(ex.map(one, range(50)))
@@ -347,7 +346,7 @@ def test_twenty_concurrent_refreshes_of_a_public_rt(srv):
         # no keep-alive: under prefork (10 workers) idle connections would starve the rest
         s.headers["Connection"] = "close"
         barrier.wait(timeout=20)
-        return refresh(h, "pub1", rt, s=s)
+        return refresh(h, "pub1", rt, sess=s)
 
     with concurrent.futures.ThreadPoolExecutor(n) as ex:
         rs = list(ex.map(one, range(n)))
@@ -408,18 +407,18 @@ def test_public_rt_needs_the_right_client(srv):
 @pytest.mark.catalogue("T07")
 def test_refresh_request_errors(srv):
     h = srv
-    json_error(flow6.token(h, "conf1", {"grant_type": "refresh_token"}), 400, "invalid_request")
+    json_error(token(h, "conf1", {"grant_type": "refresh_token"}), 400, "invalid_request")
     invalid_grant(refresh(h, "conf1", "A" * 43))
     # RFC 6749 §3.1: a parameter without a value counts as omitted
     json_error(refresh(h, "conf1", ""), 400, "invalid_request")
     # a code is not a refresh token
-    a = authorize(h, "conf1", FULL)
+    a = get_code(h, "conf1", scope=FULL)
     invalid_grant(refresh(h, "conf1", a["code"]))
     # an access token is not a refresh token
     t = code_tokens(h, "conf1", FULL)
     invalid_grant(refresh(h, "conf1", t["access_token"]))
     # the code of `a` is still redeemable: nothing above touched it
-    assert redeem(h, "conf1", a).status_code == 200
+    assert redeem(h, a).status_code == 200
 
 
 # ---- R06: expired and revoked refresh tokens --------------------------------------------------
@@ -433,7 +432,7 @@ SHORT_RT = f"""
     OAuthASRefreshTokenLifetime 2
 </OAuthASClient>
 """
-flow6.register("short1", "short1-secret-19f0aa", redirect_uris=["https://short.test/cb"])
+register("short1", "short1-secret-19f0aa", redirect_uris=["https://short.test/cb"])
 
 
 def wait_until_invalid(h, client, rt, limit=6):
@@ -474,14 +473,14 @@ def test_expired_rt_server_lifetime(httpd_factory):
 @pytest.mark.expect_log("OAS00131", "OAS00134")
 def test_rt_of_a_replayed_code_is_dead(srv):
     h = srv
-    a = authorize(h, "conf1", FULL)
-    r1 = redeem(h, "conf1", a)
+    a = get_code(h, "conf1", scope=FULL)
+    r1 = redeem(h, a)
     assert r1.status_code == 200
     t = r1.json()
     rt, at = t["refresh_token"], t["access_token"]
     assert introspect(h, at).json()["active"] is True
     h.mark_log()
-    invalid_grant(redeem(h, "conf1", a))
+    invalid_grant(redeem(h, a))
     h.wait_log(r"\[oauth_as:warn\].*OAS00131")
     h.wait_log(r"\[oauth_as:warn\].*OAS00134")
     invalid_grant(refresh(h, "conf1", rt))
@@ -495,10 +494,10 @@ def test_rt_of_a_replayed_code_is_dead(srv):
 @pytest.mark.expect_log("OAS00131", "OAS00134")
 def test_replay_of_a_public_code_kills_rotated_family(srv):
     h = srv
-    a = authorize(h, "pub1", "openid offline_access")
-    rt1 = redeem(h, "pub1", a).json()["refresh_token"]
+    a = get_code(h, "pub1", scope="openid offline_access")
+    rt1 = redeem(h, a).json()["refresh_token"]
     rt2 = refresh(h, "pub1", rt1).json()["refresh_token"]
-    invalid_grant(redeem(h, "pub1", a))
+    invalid_grant(redeem(h, a))
     h.wait_log(r"OAS00134")
     invalid_grant(refresh(h, "pub1", rt2))
 
@@ -526,8 +525,8 @@ LIFETIMES = """
     OAuthASAudience urn:test:short
 </OAuthASClient>
 """
-flow6.register("lt1", "lt1-secret-5a5a5a", redirect_uris=["https://lt1.test/cb"])
-flow6.register("lt2", "lt2-secret-6b6b6b", redirect_uris=["https://lt2.test/cb"])
+register("lt1", "lt1-secret-5a5a5a", redirect_uris=["https://lt1.test/cb"])
+register("lt2", "lt2-secret-6b6b6b", redirect_uris=["https://lt2.test/cb"])
 
 
 def assert_lifetime(j, seconds):

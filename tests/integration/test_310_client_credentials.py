@@ -3,8 +3,8 @@ checked against its allowance; no refresh token, no ID token; public clients can
 
 import pytest
 
-import flow6
-from flow6 import client_credentials, introspect, json_error, jwt_parts, session, userinfo
+from client import (client_credentials, introspect, json_error, jwt_header_payload, register, token,
+                    userinfo)
 from harness import Httpd
 from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
 
@@ -20,7 +20,7 @@ OTHER = """
     OAuthASAudience urn:test:other
 </OAuthASClient>
 """
-flow6.register("svc2", "svc2-secret-aa11bb")
+register("svc2", "svc2-secret-aa11bb")
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def ok(r):
     j = r.json()
     assert j["token_type"] == "Bearer" and isinstance(j["expires_in"], int)
     assert "refresh_token" not in j and "id_token" not in j
-    hdr, c = jwt_parts(j["access_token"])
+    hdr, c = jwt_header_payload(j["access_token"])
     assert hdr["typ"] == "at+jwt"
     assert c["exp"] - c["iat"] == j["expires_in"]
     return j, c
@@ -100,15 +100,15 @@ def test_cc_only_for_clients_with_the_grant(srv):
 
 def test_cc_needs_client_authentication(srv):
     h = srv
-    r = flow6.token(h, "svc1", {"grant_type": "client_credentials"}, secret="wrong")
+    r = token(h, "svc1", {"grant_type": "client_credentials"}, secret="wrong")
     json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
-    r = flow6.token(h, "svc1", {"grant_type": "client_credentials"}, method="anonymous")
+    r = token(h, "svc1", {"grant_type": "client_credentials"}, method="anonymous")
     json_error(r, 401, "invalid_client")
-    r = flow6.token(h, "svc1", {"grant_type": "client_credentials"}, method="none")
+    r = token(h, "svc1", {"grant_type": "client_credentials"}, method="none")
     json_error(r, 401, "invalid_client")
     # svc1 is registered for client_secret_basic only: the right secret in the body fails
-    r = flow6.token(h, "svc1", {"grant_type": "client_credentials"},
+    r = token(h, "svc1", {"grant_type": "client_credentials"},
                     method="client_secret_post", secret=SVC1_SECRET)
     assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client"
 

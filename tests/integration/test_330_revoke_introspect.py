@@ -5,9 +5,8 @@ import time
 
 import pytest
 
-import flow6
-from flow6 import (client_credentials, code_tokens, introspect, json_error, jwt_claims, refresh,
-                   revoke, session, userinfo)
+from client import (b64url, client_credentials, code_tokens, introspect, json_error, jwt_claims,
+                    post, refresh, revoke, session, userinfo)
 from oauth_conf import RESOURCE, standard_conf
 
 FULL = "openid profile email offline_access"
@@ -60,8 +59,8 @@ def test_revoke_own_access_token(oas):
     assert userinfo(h, j["access_token"]).status_code == 200
     # a token_type_hint that is wrong is only a hint (RFC 7009 §2.1)
     at2 = j["access_token"]
-    revoked_ok(flow6.post(h, "/oauth/revoke", "conf1",
-                          {"token": at2, "token_type_hint": "refresh_token"}))
+    revoked_ok(post(h, "/oauth/revoke", {"token": at2, "token_type_hint": "refresh_token"},
+                    "conf1"))
     assert introspect(h, at2).json() == {"active": False}
 
 
@@ -108,9 +107,9 @@ def test_revoke_needs_a_confidential_client(oas):
 
 def test_revoke_missing_token(oas):
     h = oas
-    json_error(flow6.post(h, "/oauth/revoke", "conf1", {}), 400, "invalid_request")
-    json_error(flow6.post(h, "/oauth/revoke", "conf1", {"token": ""}), 400, "invalid_request")
-    json_error(flow6.post(h, "/oauth/revoke", "conf2", {"token_type_hint": "access_token"}), 400,
+    json_error(post(h, "/oauth/revoke", {}, "conf1"), 400, "invalid_request")
+    json_error(post(h, "/oauth/revoke", {"token": ""}, "conf1"), 400, "invalid_request")
+    json_error(post(h, "/oauth/revoke", {"token_type_hint": "access_token"}, "conf2"), 400,
                "invalid_request")
 
 
@@ -169,7 +168,7 @@ def test_introspect_tampered_is_inactive(oas):
     c = jwt_claims(at)
     c["scope"] += " admin"
     import json
-    forged = ".".join([hd, flow6.b64url(json.dumps(c).encode()), sig])
+    forged = ".".join([hd, b64url(json.dumps(c).encode()), sig])
     assert introspect(h, forged).json() == {"active": False}
 
 
@@ -191,7 +190,7 @@ def test_introspect_needs_a_confidential_client(oas):
     r = introspect(h, t["access_token"], secret="wrong")
     json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
-    json_error(flow6.post(h, "/oauth/introspect", "svc1", {}), 400, "invalid_request")
+    json_error(post(h, "/oauth/introspect", {}, "svc1"), 400, "invalid_request")
 
 
 # ---- metadata ---------------------------------------------------------------------------------

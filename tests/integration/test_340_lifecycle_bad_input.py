@@ -8,8 +8,7 @@ import ssl
 
 import pytest
 
-import flow6
-from flow6 import assert_healthy, code_tokens, session
+from client import assert_healthy, code_tokens, session, userinfo
 from oauth_conf import CONF1_SECRET, SVC1_SECRET
 
 FORM = "application/x-www-form-urlencoded"
@@ -195,7 +194,7 @@ def test_malformed_authorization_at_userinfo(srv):
              {"Content-Type": "application/json"}, s=s)
     assert r.status_code == 401
     # the good token still works afterwards
-    assert flow6.userinfo(h, at).status_code == 200
+    assert userinfo(h, at).status_code == 200
 
 
 def test_raw_protocol_abuse(srv):

@@ -15,7 +15,7 @@ import urllib.parse
 import pytest
 import requests
 
-import dbd_flow as f
+from client import OFFLINE, PUB1, Pkce, session
 from oauth_conf import USERS, sqlite_dbd, standard_conf
 
 N = 21   # 7 flows stopped at each of the 3 steps
@@ -65,11 +65,11 @@ class Flow:
 
     def __init__(self, h, c, kind):
         self.h, self.c, self.kind = h, c, kind
-        self.verifier, self.challenge = f.pkce()
-        self.s = f.session()
+        self.verifier, self.challenge = Pkce()
+        self.s = session()
         self.s.verify = h.ca
         self.user = ("alice", USERS["alice"])
-        self.params = dict(f.PUB, response_type="code", scope=f.SCOPE, state="s-" + kind,
+        self.params = dict(PUB1, response_type="code", scope=OFFLINE, state="s-" + kind,
                            code_challenge=self.challenge, code_challenge_method="S256",
                            prompt="consent")   # always a consent page, never a remembered one
         self.request_uri = self.fields = self.code = None
@@ -97,7 +97,7 @@ class Flow:
 
     def redeem(self):
         r = self.c.call(self.s, "POST", self.url("/oauth/token"),
-                        data=dict(f.PUB, grant_type="authorization_code", code=self.code,
+                        data=dict(PUB1, grant_type="authorization_code", code=self.code,
                                   code_verifier=self.verifier))
         assert r.status_code == 200, r.text
         assert r.json()["access_token"] and r.json()["refresh_token"]
@@ -200,6 +200,6 @@ def test_graceful_loses_nothing_in_flight(httpd_factory, store):
     assert c.resets <= len(c.statuses) // 10, c.resets   # rare, not the rule
     # nothing was lost and nothing is reusable: each code was single-use across the restart
     r = flows[2].c.call(flows[2].s, "POST", h.issuer + "/oauth/token",
-                        data=dict(f.PUB, grant_type="authorization_code", code=flows[2].code,
+                        data=dict(PUB1, grant_type="authorization_code", code=flows[2].code,
                                   code_verifier=flows[2].verifier))
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"

@@ -25,7 +25,7 @@ import urllib.parse
 import pytest
 import requests
 
-from flow3 import parse_forms, session
+from client import parse_forms, session
 from harness import MODULES_DIR
 from oauth_conf import USERS, standard_conf
 from third_party import second_port

@@ -19,7 +19,8 @@ import zlib
 
 import pytest
 
-from flow3 import pkce_pair
+from client import (RFC7636_CHALLENGE as CH, Client, Pkce, assert_error_page, consent_form,
+                    redirect_params)
 from interop_node import ensure_node_modules, run_node
 from oauth_conf import USERS, standard_conf
 
@@ -78,7 +79,7 @@ def test_browser_consent_flow(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(
         h, extra=webapp_client(redirect.setdefault("uri", f"{h.issuer}/app/callback.html"))),
         start=False, extra_modules=("dir",))
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     state, nonce = "st-" + os.urandom(8).hex(), "n-" + os.urandom(8).hex()
     h.start()
     redirect_uri = f"{h.issuer}/app/callback.html"
@@ -116,9 +117,7 @@ def test_origin_null_from_our_own_page(oas):
     Referrer-Policy: no-referrer makes the form POST carry `Origin: null`, with
     `Sec-Fetch-Site: same-origin`.  That is our own page: accepted.  `Origin: null` with any
     other Sec-Fetch-Site, or alone, stays refused (SECURITY.md H02)."""
-    from flow3 import RFC7636_CHALLENGE as CH, Flow, assert_error_page, consent_form, \
-        redirect_params
-    f = Flow(oas)
+    f = Client(oas)
     form = consent_form(f.authorize(f.authz_params("conf1", challenge=CH, state="on1")))
     for site in ("cross-site", "same-site", "none", None):
         headers = {"Origin": "null", **({"Sec-Fetch-Site": site} if site else {})}

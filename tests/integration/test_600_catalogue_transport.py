@@ -9,7 +9,8 @@ import warnings
 import pytest
 import requests
 
-from flow3 import RFC7636_CHALLENGE, Flow, assert_error_page, assert_json_error
+from client import (RFC7636_CHALLENGE, Client, assert_error_page, assert_json_error, code_tokens,
+                    introspect, refresh, userinfo)
 from oauth_conf import (CLIENTS_CONF, CONF1_SECRET, CONF2_SECRET, FP1_SECRET, PARREQ_SECRET,
                         SVC1_SECRET, USERS, standard_conf)
 
@@ -36,7 +37,7 @@ def test_plain_http_processes_nothing(oas):
     code for a valid authorization request, the consent page is not shown); public metadata
     and JWKS are still served. The same requests over https succeed."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     plain = plain_session()
     http = h.base_url
     svc1 = ("svc1", SVC1_SECRET)
@@ -111,7 +112,7 @@ def test_metadata_exactly_what_is_implemented(oas):
     are the three implemented ones (the fixture has public clients), response types only
     code, grants without password/implicit, issuer byte-for-byte, every endpoint https under
     the issuer; both well-known documents are identical."""
-    s = Flow(oas).s
+    s = Client(oas).s
     docs = [s.get(oas.issuer + p, timeout=10).json()
             for p in ("/.well-known/oauth-authorization-server",
                       "/.well-known/openid-configuration")]
@@ -150,7 +151,7 @@ def test_loopback_redirects_exact(httpd_factory):
     exact string matching, so RFC 8252's variable port is not offered: only the registered
     URIs work; another port, localhost, another path or [::1] get the error page."""
     h = httpd_factory(lambda h: standard_conf(h, extra=LOOPBACK_CLIENT))
-    f = Flow(h)
+    f = Client(h)
     for ok in ("http://127.0.0.1/cb", "http://127.0.0.1:53412/cb"):
         g = f.get_code("native1", redirect_uri=ok, scope="openid")
         r = f.token({"grant_type": "authorization_code", "code": g["code"],
@@ -174,7 +175,6 @@ def test_refresh_token_of_a_removed_client(httpd_factory):
     client removed from the configuration. After a graceful restart (the store survives it),
     its refresh token gets 401 invalid_client and the token's code can no longer be redeemed;
     another client's refresh token still works."""
-    from flow6 import code_tokens, refresh
     h = httpd_factory(standard_conf)
     rt_pub = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
     rt_conf = code_tokens(h, "conf1", "openid offline_access")["refresh_token"]
@@ -186,9 +186,9 @@ def test_refresh_token_of_a_removed_client(httpd_factory):
     h.body = lambda h: standard_conf(h, clients=False, extra=clients)
     h.graceful()
     # fresh connections: an old child keeps its keep-alive connection with the old config
-    r = refresh(h, "pub1", rt_pub, s=plain_session_for(h))
+    r = refresh(h, "pub1", rt_pub, sess=plain_session_for(h))
     assert_json_error(r, 401, "invalid_client")
-    r = refresh(h, "conf1", rt_conf, s=plain_session_for(h))
+    r = refresh(h, "conf1", rt_conf, sess=plain_session_for(h))
     assert r.status_code == 200, r.text
 
 
@@ -208,7 +208,6 @@ def test_reuse_revokes_the_access_tokens_too(oas):
     """R04: pub1 rotates RT1 -> RT2 (+ AT2); presenting RT1 again revokes the whole grant: RT2
     is refused and AT2 (and AT1 of the code exchange) are inactive at introspection and refused
     at userinfo; a client's unrelated grant is untouched."""
-    from flow6 import code_tokens, introspect, refresh, userinfo
     h = oas
     t1 = code_tokens(h, "pub1", "openid offline_access")
     other = code_tokens(h, "pub1", "openid offline_access")

@@ -12,11 +12,10 @@ import urllib.parse
 
 import pytest
 
-from flow3 import (CLIENTS, ERROR_DESC_RE, RFC7636_CHALLENGE, RFC7636_VERIFIER, Flow,
-                   assert_error_page, assert_error_redirect, assert_json_error, basic,
-                   raw_request, read_response, redirect_params, tls_connect)
-from flow6 import code_tokens, refresh
-from oauth_conf import CONF1_SECRET, SVC1_SECRET, USERS, standard_conf
+from client import (ERROR_DESC_RE, RFC7636_CHALLENGE, Client, assert_error_page,
+                    assert_error_redirect, assert_json_error, basic, code_tokens, consent_form,
+                    raw_request, read_response, redirect_params, refresh, tls_connect)
+from oauth_conf import CLIENTS, CONF1_SECRET, SVC1_SECRET, USERS, standard_conf
 
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
 CONF1_BASIC = ("Authorization", basic("conf1", CONF1_SECRET))
@@ -68,7 +67,7 @@ def test_body_limits(oas):
     refused with 413 before the body is read (LimitRequestBody 65536 on /oauth/*); 10 MiB
     chunked is cut off with 413; a gzip-encoded body is not decompressed: 400 invalid_request."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     # PAR: exactly the limit -> 201 (the unknown padding is not stored), one more -> 413
     par = enc(f.authz_params("conf1", challenge=RFC7636_CHALLENGE).items())
     r = raw_request(h, "POST", "/oauth/par", headers=[FORM, CONF1_BASIC],
@@ -79,7 +78,6 @@ def test_body_limits(oas):
                     body=padded(par, MAX_BODY + 1))
     assert r.status_code == 413, r.status_code
     # the padded push is a normal request_uri
-    from flow3 import consent_form
     q = redirect_params(f.decide(consent_form(f.authorize({"client_id": "conf1",
                                                            "request_uri": ru}))))
     assert q["code"]
@@ -127,7 +125,7 @@ def test_pushed_request_too_large_for_the_store(oas):
     pushed state and nonce of 8 KB each fit the body, but not a consent transaction: the
     /authorize answer is an invalid_request redirect, not a 503 page."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     base = {k: v for k, v in f.authz_params("conf1", challenge=RFC7636_CHALLENGE).items()
             if k not in ("state", "nonce")}
     body = enc(base.items()) + "&state=" + '"' * 8000 + "&nonce=" + '"' * 8000
@@ -155,7 +153,7 @@ def test_duplicate_parameters_at_token(oas):
     in the query as well as the body, is JE(400, invalid_request); the code is not consumed;
     the same for the refresh grant."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     g = f.get_code("conf1", scope="openid offline_access")
     base = code_pairs(g)
     cases = []
@@ -194,7 +192,7 @@ def test_encodings(oas):
     redirect URI is compared on its decoded value (lower-case hex is the same URI) but never
     after further normalisation; state keeps its Unicode form (NFC/NFD) byte for byte."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     g = f.get_code("conf1", scope="openid")
     tok = code_pairs(g)
     par = list(f.authz_params("conf1", challenge=RFC7636_CHALLENGE).items())
@@ -253,7 +251,7 @@ def test_control_characters(oas):
     client_id at PAR, values appended to valid ones): refused, never taken for their prefix;
     no raw CR/LF in any header; error_description never carries CR/LF/TAB."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     rt = code_tokens(h, "conf1", "openid offline_access")["refresh_token"]
     for tail in ("%00", "%00x", "%0A", "%0D%0A", "%09"):
         body = "grant_type=refresh_token&refresh_token=" + rt + tail
@@ -298,7 +296,7 @@ def test_huge_values_and_many_parameters(oas):
     quadratic-parsing probe of the catalogue cannot reach the parser past the 16 KiB body
     limit)."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     par = enc(f.authz_params("conf1", challenge=RFC7636_CHALLENGE).items())
     cases = [
         ("POST", "/authorize", [FORM], "scope=" + "s" * 65536, True, {413}),
@@ -343,7 +341,7 @@ def test_methods_and_framing(httpd_factory):
     smuggled second request through, and a body shorter than its Content-Length then closed
     leaves the server healthy. HEAD /authorize with a request_uri: test_207."""
     h = httpd_factory(lambda h: standard_conf(h, extra="TraceEnable off\n"))
-    f = Flow(h)
+    f = Client(h)
     for path in ("/oauth/token", "/oauth/par", "/authorize"):
         r = raw_request(h, "TRACE", path)
         assert r.status_code == 405, (path, r.status_code)
@@ -397,7 +395,7 @@ def test_injection_into_errors(oas):
     one object with exactly one `error` member from the RFC set and an error_description in
     the RFC 6749 charset; error redirects decode to the same charset; error pages escape."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     n = 0
     for p in INJECT:
         reqs = [

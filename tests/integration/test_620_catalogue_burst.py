@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 import requests
 
-from flow3 import RFC7636_CHALLENGE, pkce_pair
+from client import RFC7636_CHALLENGE, Pkce
 from oauth_conf import CLIENTS, USERS, standard_conf
 
 # Two more first-party clients (no consent page, so a request_uri resolves straight to its
@@ -120,7 +120,7 @@ def test_many_codes_distinct(httpd_factory):
     ≥ 43 base64url characters (256 random bits); a sample redeems, each exactly once."""
     h = httpd_factory(standard_conf)
     pool = sessions(h, THREADS)
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
 
     def code(i):
         s = pool[i % THREADS]

@@ -12,7 +12,7 @@ import urllib.parse
 import pytest
 import requests
 
-from flow3 import pkce_pair
+from client import OFFLINE, Pkce, basic, get_code, read_response, redeem, refresh, tls_connect
 from harness import SANITIZER_PRELOAD
 from oauth_conf import CLIENTS, USERS, standard_conf
 
@@ -41,7 +41,7 @@ def call(s, method, url, resets, **kw):
 
 
 def fp1_code(h, s, resets):
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     r = call(s, "GET", h.issuer + "/authorize", resets, auth=("alice", USERS["alice"]), params={
         "response_type": "code", "client_id": "fp1", "redirect_uri": REDIRECT, "scope": "openid",
         "state": "d", "code_challenge": challenge, "code_challenge_method": "S256"})
@@ -267,9 +267,7 @@ def test_graceful_stop_completes_in_flight_requests(httpd_factory):
     """D04 (b): `apache2 -k graceful-stop` while a token request is half sent: the request
     still completes (200 with an access token), then the server exits."""
     import socket
-    from flow3 import read_response, tls_connect
     from oauth_conf import SVC1_SECRET
-    from flow3 import basic
     h = httpd_factory(standard_conf)
     pid = h.pid
     body = b"grant_type=client_credentials&scope=api.read"
@@ -304,9 +302,9 @@ def test_graceful_stop_completes_in_flight_requests(httpd_factory):
 D04_ALLOWED = ("AH00632", "AH00633", "AH00636", "AH02655", "OAS00202", "OAS00120")
 
 
+@pytest.mark.catalogue("D04")
 @pytest.mark.allow_log("OAS00131", "OAS00134")
 @pytest.mark.expect_log("AH00098")
-@pytest.mark.catalogue("D04")
 def test_sigkill_everything_then_start_and_audit(httpd_factory):
     """D04 (c): SQLite store, three threads running pub1 flows (code, token, refresh token
     kept), then SIGKILL of the parent and every child at once. httpd starts again cleanly
@@ -316,7 +314,6 @@ def test_sigkill_everything_then_start_and_audit(httpd_factory):
     at most once, and new flows work."""
     import sqlite3
     from oauth_conf import sqlite_dbd
-    import dbd_flow as df
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStore="dbd", extra=sqlite_dbd(h)))
     h.allow_log(*D04_ALLOWED)
     stop = threading.Event()
@@ -326,11 +323,12 @@ def test_sigkill_everything_then_start_and_audit(httpd_factory):
     def load():
         while not stop.is_set():
             try:
-                code, verifier = df.code_for_pub1(h)
+                g = get_code(h, "pub1", scope=OFFLINE)
+                code, verifier = g["code"], g["verifier"]
             except (requests.ConnectionError, AssertionError):
                 return
             try:
-                r = df.redeem(h, code, verifier)
+                r = redeem(h, code, verifier, "pub1")
             except requests.ConnectionError:
                 with lock:
                     interrupted.append((code, verifier))
@@ -366,14 +364,14 @@ def test_sigkill_everything_then_start_and_audit(httpd_factory):
     with lock:
         done, rts, cut = list(redeemed), list(refresh_tokens), list(interrupted)
     for rt in rts:                      # before the code replays below revoke their families
-        r = df.refresh(h, rt)
+        r = refresh(h, "pub1", rt)
         assert r.status_code == 200, r.text
     for code, verifier in done:
-        r = df.redeem(h, code, verifier)
+        r = redeem(h, code, verifier, "pub1")
         assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     for code, verifier in cut:
-        first = df.redeem(h, code, verifier).status_code
-        second = df.redeem(h, code, verifier)
+        first = redeem(h, code, verifier, "pub1").status_code
+        second = redeem(h, code, verifier, "pub1")
         assert first in (200, 400) and second.status_code == 400, (first, second.text)
-    code, verifier = df.code_for_pub1(h)
-    assert df.redeem(h, code, verifier).status_code == 200
+    g = get_code(h, "pub1", scope=OFFLINE)
+    assert redeem(h, g).status_code == 200

@@ -16,8 +16,7 @@ import time
 
 import pytest
 
-from flow2 import session
-from flow3 import tls_connect
+from client import session, tls_connect
 from oauth_conf import SVC1_SECRET, standard_conf
 
 BODY_TIMEOUT = 3

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from flow2 import get_code, pkce_pair, redeem, session
+from client import Pkce, get_code, redeem, session
 from lock_holder import LockHolder
 from oauth_conf import CONF1_SECRET, standard_conf
 
@@ -30,7 +30,7 @@ HOLD = 1.5
 
 
 def push(h, s):
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     return s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
         "response_type": "code", "redirect_uri": "https://rp1.test/cb", "scope": "openid",
         "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=20)
@@ -48,7 +48,7 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     started = re.findall(r"OAS01008[^\n]*", h.error_log())
     assert started and all(want in x for x in started), started
     s = session(h)
-    live = [get_code(h, sess=s)[:2] for _ in range(5)]
+    live = [get_code(h, "fp1", scope="openid", expect_consent=False, sess=s) for _ in range(5)]
     target = h.children()[0]
 
     holder = LockHolder(target, HOLD, ["kill"], timeout=20)
@@ -96,13 +96,13 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     waited = [t for st, t in results if st == 201 and t >= HOLD - 0.5]
     assert waited, results
     # the table was wiped by the next holder: earlier codes are refused cleanly
-    for code, verifier in live:
-        r = redeem(h, code, verifier, sess=s)
+    for g in live:
+        r = redeem(h, g, sess=s)
         assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     # and the service is whole again
     for _ in range(5):
-        code, verifier = get_code(h, sess=s)[:2]
-        assert redeem(h, code, verifier, sess=s).status_code == 200
+        g = get_code(h, "fp1", scope="openid", expect_consent=False, sess=s)
+        assert redeem(h, g, sess=s).status_code == 200
         assert push(h, s).status_code == 201
     # httpd does not log a SIGKILLed child (ap_process_child_status), so the fixture's
     # check (no AH00052 / "exit signal" line, no core file) catches any other death

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from flow2 import pkce_pair, session
+from client import Pkce, session
 from lock_holder import LockHolder
 from oauth_conf import CLIENTS, FP1_SECRET, USERS, standard_conf
 
@@ -67,7 +67,7 @@ def one_flow(h, rec, par, ask_timeout=20):
     """One fp1 flow on fresh connections (Connection: close); returns False on a failure
     that ends the flow early (recorded)."""
     redirect = CLIENTS["fp1"]["redirect_uris"][0]
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     s = session(h)
     s.headers["Connection"] = "close"
 
@@ -236,7 +236,7 @@ def test_child_stopped_then_continued(httpd_factory):
             os.kill(victim, signal.SIGSTOP)
             t_stop = time.monotonic()
             # outside the lock? then a store operation elsewhere gets through
-            _, challenge = pkce_pair()
+            _, challenge = Pkce()
             try:
                 r = probe.post(h.issuer + "/oauth/par", auth=("fp1", FP1_SECRET), timeout=2,
                                data={"response_type": "code", "client_id": "fp1",
@@ -316,7 +316,7 @@ def test_child_stopped_inside_the_lock(httpd_factory):
     def push():
         ws = session(h)
         ws.headers["Connection"] = "close"
-        _, challenge = pkce_pair()
+        _, challenge = Pkce()
         t0 = time.monotonic()
         try:
             r = ws.post(h.issuer + "/oauth/par", auth=("fp1", FP1_SECRET), timeout=30, data={
@@ -338,7 +338,7 @@ def test_child_stopped_inside_the_lock(httpd_factory):
         """A code flow's /authorize: its first store operation is the code's put."""
         ws = session(h)
         ws.headers["Connection"] = "close"
-        _, challenge = pkce_pair()
+        _, challenge = Pkce()
         t0 = time.monotonic()
         try:
             r = ws.get(h.issuer + "/authorize", auth=("alice", USERS["alice"]), timeout=30,
