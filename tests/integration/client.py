@@ -359,14 +359,6 @@ def assert_json_error(r, status, error=None):
     return body
 
 
-def json_error(r, status, error):
-    """An RFC 6749 §5.2 JSON error with this status and error code (only those checked)."""
-    assert r.status_code == status, (r.status_code, r.text)
-    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
-    assert r.json()["error"] == error, r.text
-    return r.json()
-
-
 def is_error_page(r, status=400):
     """SECURITY.md §5.2 EP: the status, HTML, no Location, no Refresh, no meta refresh."""
     return (r.status_code == status
@@ -510,7 +502,7 @@ def _user_auth(user):
     return (user, USERS[user]) if user else None
 
 
-def authorize_params(client_id="conf1", redirect_uri="default", scope="openid api.read",
+def authz_params(client_id="conf1", redirect_uri="default", scope="openid api.read",
                      state=None, nonce=None, challenge=None, **extra):
     """Authorization parameters; redirect_uri=None omits it (default: the first registered
     URI), state=None makes a random one; extra: more parameters (None omits one)."""
@@ -578,14 +570,14 @@ def authorize_and_approve(h, params=None, user="alice", method="GET", sess=None,
 
 def get_code(h, client_id="conf1", user="alice", method="GET", expect_consent=None, sess=None,
              base=None, issuer=None, **kw):
-    """A code of client_id for `user`: /authorize with authorize_params(client_id, **kw) and a
+    """A code of client_id for `user`: /authorize with authz_params(client_id, **kw) and a
     fresh PKCE pair (and a nonce unless kw says), the consent approved when asked; the
     redirect checked (its URI, iss = issuer or base or h.issuer, state, no error, no-store;
     issuer: a node of a cluster answers with the cluster's issuer). Returns a Code, the dict
     {code, verifier, challenge, state, nonce, redirect_uri, params, query, client_id, user}."""
     p = Pkce()
     kw.setdefault("nonce", b64url(os.urandom(12)))
-    params = authorize_params(client_id=client_id, challenge=p.challenge, **kw)
+    params = authz_params(client_id=client_id, challenge=p.challenge, **kw)
     r = authorize_and_approve(h, params, user=user, method=method, sess=sess, base=base,
                               expect_consent=expect_consent)
     q = redirect_params(r, params.get("redirect_uri"))
@@ -668,7 +660,7 @@ def assert_healthy(h):
     """The server still answers the metadata and a token endpoint error normally."""
     r = session(h).get(h.issuer + "/.well-known/openid-configuration", timeout=10)
     assert r.status_code == 200 and r.json()["issuer"] == h.issuer
-    json_error(refresh(h, "conf1", "x" * 43), 400, "invalid_grant")
+    assert_json_error(refresh(h, "conf1", "x" * 43), 400, "invalid_grant")
 
 
 # ---- one client bound to a server and a session -------------------------------------------
@@ -719,7 +711,7 @@ class Client:
                                      sess=self.s, **kw)
 
     def authz_params(self, client_id="conf1", **kw):
-        return authorize_params(client_id, **kw)
+        return authz_params(client_id, **kw)
 
     def get_code(self, client_id="conf1", user="", **kw):
         return get_code(self.h, client_id, user=self.user if user == "" else user,

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from client import (B64URL, code_tokens, get_code, introspect, json_error, jwt_claims,
+from client import (B64URL, assert_json_error, code_tokens, get_code, introspect, jwt_claims,
                     jwt_header_payload, redeem, refresh, register, session, token, userinfo)
 from oauth_conf import CONF1_SECRET, standard_conf
 
@@ -60,7 +60,7 @@ def assert_rt_format(rt):
 
 
 def invalid_grant(r):
-    return json_error(r, 400, "invalid_grant")
+    return assert_json_error(r, 400, "invalid_grant")
 
 
 # ---- issuance ---------------------------------------------------------------------------------
@@ -91,10 +91,10 @@ def test_client_without_refresh_grant_is_unauthorized(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     # conf2 (client_secret_post) lacks the refresh_token grant.
-    json_error(refresh(h, "conf2", rt), 400, "unauthorized_client")
-    json_error(refresh(h, "noref", rt), 400, "unauthorized_client")
+    assert_json_error(refresh(h, "conf2", rt), 400, "unauthorized_client")
+    assert_json_error(refresh(h, "noref", rt), 400, "unauthorized_client")
     # svc1 (client_credentials only) neither.
-    json_error(refresh(h, "svc1", rt), 400, "unauthorized_client")
+    assert_json_error(refresh(h, "svc1", rt), 400, "unauthorized_client")
     # the token is untouched by those attempts
     assert refresh(h, "conf1", rt).status_code == 200
 
@@ -178,7 +178,7 @@ def test_narrower_scope(srv):
 def test_wider_scope_is_invalid_scope(srv, scope):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
-    json_error(refresh(h, "conf1", rt, scope=scope), 400, "invalid_scope")
+    assert_json_error(refresh(h, "conf1", rt, scope=scope), 400, "invalid_scope")
     # the refresh token still works
     assert refresh(h, "conf1", rt).status_code == 200
 
@@ -376,13 +376,13 @@ def test_binding_and_authentication(srv):
     # ... and a public one
     invalid_grant(refresh(h, "pub1", rt))
     # (b) no client authentication at all
-    json_error(refresh(h, "conf1", rt, method="anonymous"), 401, "invalid_client")
+    assert_json_error(refresh(h, "conf1", rt, method="anonymous"), 401, "invalid_client")
     # (c) wrong secret with Basic → 401 + WWW-Authenticate: Basic
     r = refresh(h, "conf1", rt, secret="wrong-secret")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
     # (d) client_id=conf1 in the body, no secret
-    json_error(refresh(h, "conf1", rt, method="none"), 401, "invalid_client")
+    assert_json_error(refresh(h, "conf1", rt, method="none"), 401, "invalid_client")
     # ... the right secret in the body, but conf1 is registered for Basic only
     r = refresh(h, "conf1", rt, method="client_secret_post", secret=CONF1_SECRET)
     assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client", r.text
@@ -407,10 +407,10 @@ def test_public_rt_needs_the_right_client(srv):
 @pytest.mark.catalogue("T07")
 def test_refresh_request_errors(srv):
     h = srv
-    json_error(token(h, "conf1", {"grant_type": "refresh_token"}), 400, "invalid_request")
+    assert_json_error(token(h, "conf1", {"grant_type": "refresh_token"}), 400, "invalid_request")
     invalid_grant(refresh(h, "conf1", "A" * 43))
     # RFC 6749 §3.1: a parameter without a value counts as omitted
-    json_error(refresh(h, "conf1", ""), 400, "invalid_request")
+    assert_json_error(refresh(h, "conf1", ""), 400, "invalid_request")
     # a code is not a refresh token
     a = get_code(h, "conf1", scope=FULL)
     invalid_grant(refresh(h, "conf1", a["code"]))

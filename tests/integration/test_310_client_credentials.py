@@ -3,8 +3,8 @@ checked against its allowance; no refresh token, no ID token; public clients can
 
 import pytest
 
-from client import (client_credentials, introspect, json_error, jwt_header_payload, register, token,
-                    userinfo)
+from client import (assert_json_error, client_credentials, introspect, jwt_header_payload, register,
+                    token, userinfo)
 from harness import Httpd
 from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
 
@@ -70,43 +70,43 @@ def test_cc_resource_lifetime(srv):
                                    "api.read api.write"])
 def test_cc_scope_not_allowed(srv, scope):
     h = srv
-    json_error(client_credentials(h, scope=scope, resource=RESOURCE), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, scope=scope, resource=RESOURCE), 400, "invalid_scope")
 
 
 @pytest.mark.parametrize("scope", ["openid", "offline_access", "openid other.read"])
 def test_cc_openid_and_offline_access_never(srv, scope):
     """svc2 lists openid and offline_access, but they mean nothing without a user."""
     h = srv
-    json_error(client_credentials(h, "svc2", scope=scope), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, "svc2", scope=scope), 400, "invalid_scope")
 
 
 def test_cc_audience_not_allowed(srv):
     h = srv
     # a resource that exists but svc1 may not use
-    json_error(client_credentials(h, resource="urn:test:other"), 400, "invalid_scope")
-    json_error(client_credentials(h, audience="urn:test:other"), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, resource="urn:test:other"), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, audience="urn:test:other"), 400, "invalid_scope")
     # an unknown resource
-    json_error(client_credentials(h, resource="urn:test:nowhere"), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, resource="urn:test:nowhere"), 400, "invalid_scope")
     # audience and resource naming different resources
-    json_error(client_credentials(h, resource=RESOURCE, audience="urn:test:other"), 400,
+    assert_json_error(client_credentials(h, resource=RESOURCE, audience="urn:test:other"), 400,
                "invalid_target")
 
 
 def test_cc_only_for_clients_with_the_grant(srv):
     h = srv
     for cid in ("conf1", "conf2", "pub1"):
-        json_error(client_credentials(h, cid), 400, "unauthorized_client")
+        assert_json_error(client_credentials(h, cid), 400, "unauthorized_client")
 
 
 def test_cc_needs_client_authentication(srv):
     h = srv
     r = token(h, "svc1", {"grant_type": "client_credentials"}, secret="wrong")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
     r = token(h, "svc1", {"grant_type": "client_credentials"}, method="anonymous")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     r = token(h, "svc1", {"grant_type": "client_credentials"}, method="none")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     # svc1 is registered for client_secret_basic only: the right secret in the body fails
     r = token(h, "svc1", {"grant_type": "client_credentials"},
                     method="client_secret_post", secret=SVC1_SECRET)

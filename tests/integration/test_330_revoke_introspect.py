@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from client import (b64url, client_credentials, code_tokens, introspect, json_error, jwt_claims,
-                    post, refresh, revoke, session, userinfo)
+from client import (assert_json_error, b64url, client_credentials, code_tokens, introspect,
+                    jwt_claims, post, refresh, revoke, session, userinfo)
 from oauth_conf import RESOURCE, standard_conf
 
 FULL = "openid profile email offline_access"
@@ -30,7 +30,7 @@ def test_revoke_own_refresh_token_kills_the_family(oas):
     h.mark_log()
     revoked_ok(revoke(h, "conf1", rt))
     h.wait_log(r"\[oauth_as:warn\].*OAS00134: revoked a refresh token family: revoked by its client")
-    json_error(refresh(h, "conf1", rt), 400, "invalid_grant")
+    assert_json_error(refresh(h, "conf1", rt), 400, "invalid_grant")
     assert introspect(h, rt).json() == {"active": False}
     # revoking again: still 200 (RFC 7009 §2.2)
     revoked_ok(revoke(h, "conf1", rt))
@@ -96,10 +96,10 @@ def test_revoke_unknown_token_is_200(oas, tok):
 def test_revoke_needs_a_confidential_client(oas):
     h = oas
     t = code_tokens(h, "pub1", "openid offline_access")
-    json_error(revoke(h, "pub1", t["refresh_token"]), 401, "invalid_client")
-    json_error(revoke(h, "conf1", t["refresh_token"], method="anonymous"), 401, "invalid_client")
+    assert_json_error(revoke(h, "pub1", t["refresh_token"]), 401, "invalid_client")
+    assert_json_error(revoke(h, "conf1", t["refresh_token"], method="anonymous"), 401, "invalid_client")
     r = revoke(h, "conf1", t["refresh_token"], secret="wrong")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
     # the public client's token survived all of that
     assert refresh(h, "pub1", t["refresh_token"]).status_code == 200
@@ -107,9 +107,9 @@ def test_revoke_needs_a_confidential_client(oas):
 
 def test_revoke_missing_token(oas):
     h = oas
-    json_error(post(h, "/oauth/revoke", {}, "conf1"), 400, "invalid_request")
-    json_error(post(h, "/oauth/revoke", {"token": ""}, "conf1"), 400, "invalid_request")
-    json_error(post(h, "/oauth/revoke", {"token_type_hint": "access_token"}, "conf2"), 400,
+    assert_json_error(post(h, "/oauth/revoke", {}, "conf1"), 400, "invalid_request")
+    assert_json_error(post(h, "/oauth/revoke", {"token": ""}, "conf1"), 400, "invalid_request")
+    assert_json_error(post(h, "/oauth/revoke", {"token_type_hint": "access_token"}, "conf2"), 400,
                "invalid_request")
 
 
@@ -185,12 +185,12 @@ def test_introspect_expired_is_inactive(httpd_factory):
 def test_introspect_needs_a_confidential_client(oas):
     h = oas
     t = code_tokens(h, "pub1", "openid offline_access")
-    json_error(introspect(h, t["access_token"], client_id="pub1"), 401, "invalid_client")
-    json_error(introspect(h, t["access_token"], method="anonymous"), 401, "invalid_client")
+    assert_json_error(introspect(h, t["access_token"], client_id="pub1"), 401, "invalid_client")
+    assert_json_error(introspect(h, t["access_token"], method="anonymous"), 401, "invalid_client")
     r = introspect(h, t["access_token"], secret="wrong")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
-    json_error(post(h, "/oauth/introspect", {}, "svc1"), 400, "invalid_request")
+    assert_json_error(post(h, "/oauth/introspect", {}, "svc1"), 400, "invalid_request")
 
 
 # ---- metadata ---------------------------------------------------------------------------------
