@@ -611,16 +611,21 @@ def par_params(client, p=None, **params):
     return {k: v for k, v in out.items() if v is not None}
 
 
-def push(h, client, p=None, raw=False, sess=None, **params):
+def push(h, client, p=None, raw=False, sess=None, timeout=5, **params):
     """POST /oauth/par as client (its registered authentication) with par_params(p,
     **params), or with params alone when raw."""
     data = params if raw else par_params(client, p, **params)
-    return post(h, "/oauth/par", data, client, sess=sess, timeout=5)
+    return post(h, "/oauth/par", data, client, sess=sess, timeout=timeout)
 
 
-def push_ok(h, client, p=None, sess=None, **params):
+def push_ok(h, client, p=None, sess=None, timeout=5, **params):
     """A push that must succeed: the request_uri."""
-    return request_uri(push(h, client, p, sess=sess, **params))
+    return request_uri(push(h, client, p, sess=sess, timeout=timeout, **params))
+
+
+def codes_issued(h):
+    """Authorization codes the server issued so far (its OAS00141 info lines)."""
+    return h.error_log().count("OAS00141")
 
 
 def redeem(h, g, verifier=None, client_id=None, auth="registered", secret=None, method=None,

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from client import Pkce, get_code, jwt_parts, redeem, session
-from oauth_conf import CLIENTS, CONF1_SECRET, USERS, standard_conf
+from client import Pkce, get_code, jwt_parts, push, redeem, session
+from oauth_conf import CLIENTS, USERS, standard_conf
 
 PARALLEL = 50
 
@@ -136,12 +136,10 @@ def test_code_survives_graceful(httpd_factory):
     assert "OAS01005" not in h.error_log(), "the store must not be re-created"
 
 
-def push(h, s):
-    _, challenge = Pkce()
-    return s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
-        "response_type": "code", "client_id": "conf1", "redirect_uri": "https://rp1.test/cb",
-        "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},
-        timeout=10)
+def push_conf1(h, s):
+    """conf1 pushes an openid request (its client_id in the body beside Basic)."""
+    return push(h, "conf1", Pkce(), sess=s, timeout=10, client_id="conf1", scope="openid",
+                state=None)
 
 
 def authorize_fp1(h, s, with_verifier=False):
@@ -171,7 +169,7 @@ def test_store_full_503_then_reclaimed(httpd_factory):
     # fill the table with request_uris
     statuses = []
     for _ in range(40):
-        r = push(h, s)
+        r = push_conf1(h, s)
         statuses.append(r.status_code)
         if r.status_code == 503:
             assert_503(r, json_body=True)
@@ -186,13 +184,13 @@ def test_store_full_503_then_reclaimed(httpd_factory):
     assert r.status_code == 503 and "Location" not in r.headers, r.status_code
     assert int(r.headers["Retry-After"]) > 0
     # still full a moment later, and the server is alive
-    assert push(h, s).status_code == 503
+    assert push_conf1(h, s).status_code == 503
     assert s.get(h.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
 
     # after the lifetime, expired entries are reclaimed
     time.sleep(2.2)
     deadline = time.monotonic() + 5
-    while (r := push(h, s)).status_code != 201 and time.monotonic() < deadline:
+    while (r := push_conf1(h, s)).status_code != 201 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert r.status_code == 201, r.text
     r = authorize_fp1(h, s)
@@ -218,7 +216,7 @@ def test_store_full_codes_parallel(httpd_factory):
     assert len(issued) + len(full) == n, [r[0] for r in results]
     assert len(issued) == 20, [r[0] for r in results]
     assert all(ra and int(ra) > 0 for _, ra, _, _ in full)
-    assert_503(push(h, session(h)), json_body=True)
+    assert_503(push_conf1(h, session(h)), json_body=True)
     # redeeming works while the table is full (the take frees what the tombstone needs)
     for _, _, location, verifier in issued[:3]:
         code = re.search(r"[?&]code=([^&]+)", location).group(1)
@@ -236,9 +234,9 @@ def test_client_quota_keeps_one_client_from_filling_the_store(httpd_factory):
                                               OAuthASRequestURILifetime=2,
                                               OAuthASCodeLifetime=2))
     s = session(h)
-    statuses = [push(h, s).status_code for _ in range(60)]
+    statuses = [push_conf1(h, s).status_code for _ in range(60)]
     assert statuses == [201] * 30 + [429] * 30, statuses
-    r = push(h, s)
+    r = push_conf1(h, s)
     assert r.status_code == 429 and r.json()["error"] == "temporarily_unavailable"
     assert 0 < int(r.headers["Retry-After"]) <= 2
     assert r.headers.get("Cache-Control") == "no-store"
@@ -259,6 +257,6 @@ def test_client_quota_keeps_one_client_from_filling_the_store(httpd_factory):
     # after the window the client may push again
     time.sleep(2.2)
     deadline = time.monotonic() + 5
-    while (r := push(h, s)).status_code != 201 and time.monotonic() < deadline:
+    while (r := push_conf1(h, s)).status_code != 201 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert r.status_code == 201, r.text

@@ -5,14 +5,9 @@ P01, P05 (b, c), P08, P09 (SECURITY.md §6)."""
 
 import pytest
 
-from client import (URN, Client, Pkce, assert_error_page, b64url_decode, consent_form,
+from client import (URN, Client, Pkce, assert_error_page, b64url_decode, codes_issued, consent_form,
                     is_consent_page, jwt_header_payload, location_query, request_uri)
 from oauth_conf import CLIENTS, RESOURCE, standard_conf
-
-
-def codes_issued(h):
-    """Authorization codes the server issued so far (its OAS00141 info lines)."""
-    return h.error_log().count("OAS00141")
 
 
 def check_tokens(h, t, client, scope, aud, nonce=None):

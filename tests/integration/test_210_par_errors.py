@@ -8,14 +8,10 @@ import time
 
 import pytest
 
-from client import (URN, Client, Pkce, assert_error_page, assert_json_error, consent_form,
-                    is_consent_page, location_query)
+from client import (URN, Client, Pkce, assert_error_page, assert_json_error, codes_issued,
+                    consent_form, is_consent_page, location_query)
 from oauth_conf import (CLIENTS_CONF, CONF1_SECRET, CONF2_SECRET, FP1_SECRET,
                         PARREQ_SECRET, SVC1_SECRET, standard_conf)
-
-
-def codes_issued(h):
-    return h.error_log().count("OAS00141")
 
 
 # ---- P02: client authentication at PAR ------------------------------------------------------

@@ -3,13 +3,9 @@ issued for it, even under concurrent use"; SECURITY.md X group, P05)."""
 
 import pytest
 
-from client import (Client, Pkce, assert_error_page, consent_form, is_consent_page, location_query,
-                    run_parallel)
+from client import (Client, Pkce, assert_error_page, codes_issued, consent_form, is_consent_page,
+                    location_query, run_parallel)
 from oauth_conf import standard_conf
-
-
-def codes_issued(h):
-    return h.error_log().count("OAS00141")
 
 
 def split(results, h, base):

@@ -10,15 +10,11 @@ import pytest
 import requests
 
 from client import (RFC7636_CHALLENGE, Client, assert_error_page, assert_json_error, code_tokens,
-                    introspect, refresh, userinfo)
+                    codes_issued, introspect, refresh, userinfo)
 from oauth_conf import (CLIENTS_CONF, CONF1_SECRET, CONF2_SECRET, FP1_SECRET, PARREQ_SECRET,
                         SVC1_SECRET, USERS, standard_conf)
 
 CH = RFC7636_CHALLENGE
-
-
-def codes_issued(h):
-    return h.error_log().count("OAS00141")
 
 
 def plain_session():

@@ -22,18 +22,16 @@ import time
 
 import pytest
 
-from client import Pkce, get_code, redeem, session
+from client import Pkce, get_code, push, redeem, session
 from lock_holder import LockHolder
-from oauth_conf import CONF1_SECRET, standard_conf
+from oauth_conf import standard_conf
 
 HOLD = 1.5
 
 
-def push(h, s):
-    _, challenge = Pkce()
-    return s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
-        "response_type": "code", "redirect_uri": "https://rp1.test/cb", "scope": "openid",
-        "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=20)
+def push_conf1(h, s):
+    """conf1 pushes an openid request (the time out covers a wait for the lock)."""
+    return push(h, "conf1", Pkce(), sess=s, timeout=20, scope="openid", state=None)
 
 
 @pytest.mark.catalogue("X07")
@@ -60,7 +58,7 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
         ws = session(h)
         t0 = time.monotonic()
         try:
-            r = push(h, ws)
+            r = push_conf1(h, ws)
             results.append((r.status_code, time.monotonic() - t0))
         except Exception as e:
             results.append((type(e).__name__, time.monotonic() - t0))
@@ -103,7 +101,7 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     for _ in range(5):
         g = get_code(h, "fp1", scope="openid", expect_consent=False, sess=s)
         assert redeem(h, g, sess=s).status_code == 200
-        assert push(h, s).status_code == 201
+        assert push_conf1(h, s).status_code == 201
     # httpd does not log a SIGKILLed child (ap_process_child_status), so the fixture's
     # check (no AH00052 / "exit signal" line, no core file) catches any other death
     print(f"\nmutex={mutex or 'default'}: requests={len(results)}, "

@@ -14,19 +14,15 @@ import time
 
 import pytest
 
-from client import Pkce, get_code, redeem, session, timed_flow
-from oauth_conf import CONF1_SECRET, standard_conf
+from client import Pkce, get_code, push_ok, redeem, session, timed_flow
+from oauth_conf import standard_conf
 
 THREADS = 6
 
 
-def push(h, s):
-    _, challenge = Pkce()
-    r = s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
-        "response_type": "code", "redirect_uri": "https://rp1.test/cb", "scope": "openid",
-        "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()["request_uri"]
+def push_conf1(h, s):
+    """conf1 pushes an openid request: its request_uri."""
+    return push_ok(h, "conf1", Pkce(), sess=s, timeout=10, scope="openid", state=None)
 
 
 @pytest.mark.catalogue("D04")
@@ -38,7 +34,7 @@ def test_hard_restart_under_load(httpd_factory):
                   for _ in range(10)]
     used = get_code(h, "fp1", scope="openid", expect_consent=False, sess=s)
     assert redeem(h, used, sess=s).status_code == 200
-    live_uris = [push(h, s) for _ in range(10)]
+    live_uris = [push_conf1(h, s) for _ in range(10)]
     s.close()
 
     stop = threading.Event()
