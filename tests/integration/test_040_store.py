@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from client import Pkce, get_code, jwt_parts, push, redeem, session
-from oauth_conf import CLIENTS, USERS, standard_conf
+from client import Pkce, authorize, authz_params, get_code, jwt_parts, push, redeem, session
+from oauth_conf import USERS, standard_conf
 
 PARALLEL = 50
 
@@ -143,13 +143,10 @@ def push_conf1(h, s):
 
 
 def authorize_fp1(h, s, with_verifier=False):
-    verifier, challenge = Pkce()
-    r = s.get(h.issuer + "/authorize", params={
-        "response_type": "code", "client_id": "fp1",
-        "redirect_uri": CLIENTS["fp1"]["redirect_uris"][0], "scope": "openid", "state": "s",
-        "code_challenge": challenge, "code_challenge_method": "S256"},
-        auth=("alice", USERS["alice"]), allow_redirects=False, timeout=10)
-    return (r, verifier) if with_verifier else r
+    p = Pkce()
+    r = authorize(h, authz_params("fp1", scope="openid", state="s", challenge=p.challenge),
+                  sess=s)
+    return (r, p.verifier) if with_verifier else r
 
 
 def assert_503(r, json_body):

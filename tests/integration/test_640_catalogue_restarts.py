@@ -7,12 +7,12 @@ import os
 import subprocess
 import threading
 import time
-import urllib.parse
 
 import pytest
 import requests
 
-from client import OFFLINE, Pkce, basic, get_code, read_response, redeem, refresh, tls_connect
+from client import (OFFLINE, Pkce, authz_params, basic, get_code, read_response, redeem,
+                    redirect_params, refresh, session, tls_connect)
 from harness import SANITIZER_PRELOAD
 from oauth_conf import CLIENTS, USERS, standard_conf
 
@@ -21,9 +21,7 @@ REDIRECT = CLIENTS["fp1"]["redirect_uris"][0]
 
 
 def new_session(h):
-    s = requests.Session()
-    s.trust_env = False
-    s.verify = h.ca
+    s = session(h)
     # no keep-alive: an idle connection is what a graceful restart may close under a client
     s.headers["Connection"] = "close"
     return s
@@ -41,13 +39,11 @@ def call(s, method, url, resets, **kw):
 
 
 def fp1_code(h, s, resets):
-    verifier, challenge = Pkce()
-    r = call(s, "GET", h.issuer + "/authorize", resets, auth=("alice", USERS["alice"]), params={
-        "response_type": "code", "client_id": "fp1", "redirect_uri": REDIRECT, "scope": "openid",
-        "state": "d", "code_challenge": challenge, "code_challenge_method": "S256"})
+    p = Pkce()
+    r = call(s, "GET", h.issuer + "/authorize", resets, auth=("alice", USERS["alice"]),
+             params=authz_params("fp1", scope="openid", state="d", challenge=p.challenge))
     assert r.status_code == 302, (r.status_code, r.text[:200])
-    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(r.headers["Location"]).query))
-    return q["code"], verifier
+    return redirect_params(r)["code"], p.verifier
 
 
 def redeem_data(code, verifier):
