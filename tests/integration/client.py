@@ -229,13 +229,17 @@ def write_key(path, key):
 
 # ---- HTTP ---------------------------------------------------------------------------------
 
-def session(h=None):
+def session(h=None, keep_alive=True):
     """A requests.Session that ignores the environment (REQUESTS_CA_BUNDLE, proxies) and
-    verifies TLS with h's generated certificate (h=None: requests' default trust)."""
+    verifies TLS with h's generated certificate (h=None: requests' default trust);
+    keep_alive=False: Connection: close on every request (an idle connection is what a
+    graceful restart may close under a client, and under prefork it holds a child)."""
     s = requests.Session()
     s.trust_env = False
     if h is not None:
         s.verify = h.ca
+    if not keep_alive:
+        s.headers["Connection"] = "close"
     return s
 
 

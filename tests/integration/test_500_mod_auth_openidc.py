@@ -23,7 +23,6 @@ import re
 import urllib.parse
 
 import pytest
-import requests
 
 from client import parse_forms, session
 from harness import MODULES_DIR
@@ -216,8 +215,7 @@ def test_demo_app_and_api(demo):
     and the app's "Call the API" link reaching /api/ behind mod_oauth2 with the access token."""
     workdir, port = demo
     base = f"https://localhost:{port}"
-    s = requests.Session()
-    s.trust_env = False
+    s = session()
     s.verify = str(workdir / "demo" / "tls.crt")
     auth = ("demo", "demo")
     r = s.get(base + "/app/", allow_redirects=False, timeout=10)

@@ -7,20 +7,13 @@ import ssl
 import warnings
 
 import pytest
-import requests
 
 from client import (RFC7636_CHALLENGE, Client, assert_error_page, assert_json_error, code_tokens,
-                    codes_issued, introspect, refresh, userinfo)
+                    codes_issued, introspect, refresh, session, userinfo)
 from oauth_conf import (CLIENTS_CONF, CONF1_SECRET, CONF2_SECRET, FP1_SECRET, PARREQ_SECRET,
                         SVC1_SECRET, USERS, standard_conf)
 
 CH = RFC7636_CHALLENGE
-
-
-def plain_session():
-    s = requests.Session()
-    s.trust_env = False
-    return s
 
 
 # ---- H06 -------------------------------------------------------------------------------------
@@ -34,7 +27,7 @@ def test_plain_http_processes_nothing(oas):
     and JWKS are still served. The same requests over https succeed."""
     h = oas
     f = Client(h)
-    plain = plain_session()
+    plain = session()
     http = h.base_url
     svc1 = ("svc1", SVC1_SECRET)
     cc = {"grant_type": "client_credentials", "scope": "api.read"}
@@ -182,18 +175,10 @@ def test_refresh_token_of_a_removed_client(httpd_factory):
     h.body = lambda h: standard_conf(h, clients=False, extra=clients)
     h.graceful()
     # fresh connections: an old child keeps its keep-alive connection with the old config
-    r = refresh(h, "pub1", rt_pub, sess=plain_session_for(h))
+    r = refresh(h, "pub1", rt_pub, sess=session(h, keep_alive=False))
     assert_json_error(r, 401, "invalid_client")
-    r = refresh(h, "conf1", rt_conf, sess=plain_session_for(h))
+    r = refresh(h, "conf1", rt_conf, sess=session(h, keep_alive=False))
     assert r.status_code == 200, r.text
-
-
-def plain_session_for(h):
-    s = requests.Session()
-    s.trust_env = False
-    s.verify = h.ca
-    s.headers["Connection"] = "close"
-    return s
 
 
 # ---- R04: the access tokens go with the family -----------------------------------------------

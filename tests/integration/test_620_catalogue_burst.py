@@ -9,9 +9,8 @@ import threading
 import urllib.parse
 
 import pytest
-import requests
 
-from client import RFC7636_CHALLENGE, Pkce
+from client import RFC7636_CHALLENGE, Pkce, session
 from oauth_conf import CLIENTS, USERS, standard_conf
 
 # Two more first-party clients (no consent page, so a request_uri resolves straight to its
@@ -43,13 +42,7 @@ THREADS = 8
 
 
 def sessions(h, n):
-    out = []
-    for _ in range(n):
-        s = requests.Session()
-        s.trust_env = False
-        s.verify = h.ca
-        out.append(s)
-    return out
+    return [session(h) for _ in range(n)]
 
 
 @pytest.mark.catalogue("P01", "X05")

@@ -20,13 +20,6 @@ FP1 = ("fp1", CLIENTS["fp1"]["secret"])
 REDIRECT = CLIENTS["fp1"]["redirect_uris"][0]
 
 
-def new_session(h):
-    s = session(h)
-    # no keep-alive: an idle connection is what a graceful restart may close under a client
-    s.headers["Connection"] = "close"
-    return s
-
-
 def call(s, method, url, resets, **kw):
     """One request, retried once after a connection reset (what clients do); resets counted."""
     kw.setdefault("timeout", 20)
@@ -53,12 +46,12 @@ def redeem_data(code, verifier):
 
 def race_round(h, n=16):
     """n parallel redemptions of one fresh code; (statuses, connection errors)."""
-    code, verifier = fp1_code(h, new_session(h), [])
+    code, verifier = fp1_code(h, session(h, keep_alive=False), [])
     barrier = threading.Barrier(n)
     out = [None] * n
 
     def one(i):
-        s = new_session(h)
+        s = session(h, keep_alive=False)
         try:
             barrier.wait(20)
             r = s.post(h.issuer + "/oauth/token", data=redeem_data(code, verifier), auth=FP1,
@@ -77,7 +70,7 @@ def race_round(h, n=16):
     for t in threads:
         t.join(60)
     # afterwards the code is dead whatever happened in the round
-    r = new_session(h).post(h.issuer + "/oauth/token", data=redeem_data(code, verifier),
+    r = session(h, keep_alive=False).post(h.issuer + "/oauth/token", data=redeem_data(code, verifier),
                             auth=FP1, timeout=20)
     return out, r.status_code
 
@@ -199,7 +192,7 @@ def test_repeated_restarts_no_leaks(httpd_factory):
     lock = threading.Lock()
 
     def load():
-        s = new_session(h)
+        s = session(h, keep_alive=False)
         while not stop.is_set():
             p = phase["name"]
             try:
@@ -250,8 +243,8 @@ def test_repeated_restarts_no_leaks(httpd_factory):
     assert after["run"] == base["run"], (base, after)
     assert after["shm_segments"] == 0, after
     # and it serves
-    code, verifier = fp1_code(h, new_session(h), [])
-    r = new_session(h).post(h.issuer + "/oauth/token", data=redeem_data(code, verifier),
+    code, verifier = fp1_code(h, session(h, keep_alive=False), [])
+    r = session(h, keep_alive=False).post(h.issuer + "/oauth/token", data=redeem_data(code, verifier),
                             auth=FP1, timeout=20)
     assert r.status_code == 200, r.text
 
