@@ -4,7 +4,7 @@ issued for it, even under concurrent use"; SECURITY.md X group, P05)."""
 import pytest
 
 from client import (Client, Pkce, assert_error_page, codes_issued, consent_form, is_consent_page,
-                    location_query, run_parallel)
+                    location_query, run_parallel, session)
 from oauth_conf import standard_conf
 
 
@@ -23,10 +23,10 @@ def split(results, h, base):
     return winners, others
 
 
-def _with_session(c, session):
-    # no keep-alive: under prefork an idle connection would hold one of the few children
-    session.headers["Connection"] = "close"
-    return Client(c.h, c.user, session)
+def closing(c):
+    """Another client of c's server and user, on its own session without keep-alive: under
+    prefork an idle connection would hold one of the few children."""
+    return Client(c.h, c.user, session(c.h, keep_alive=False))
 
 
 @pytest.mark.catalogue("X04")
@@ -38,8 +38,8 @@ def test_fifty_concurrent_uses_one_code(httpd_factory, mpm):
     c = Client(h)
     pkce = Pkce()
     ru = c.push_ok("fp1", pkce, state="race")
-    sessions = [c.session() for _ in range(50)]
-    results = run_parallel(50, lambda i: _with_session(c, sessions[i]).authorize_uri("fp1", ru))
+    clients = [closing(c) for _ in range(50)]
+    results = run_parallel(50, lambda i: clients[i].authorize_uri("fp1", ru))
     winners, others = split(results, h, "https://fp.test/cb")
     assert len(winners) == 1, [r.status_code for r in results]
     assert winners[0]["state"] == "race"
@@ -60,7 +60,7 @@ def test_twenty_parallel_posts_of_one_consent_form(oas):
     ru = c.push_ok("conf1", pkce, state="form-race")
     page = c.authorize_uri("conf1", ru)
     assert is_consent_page(page)
-    results = run_parallel(20, lambda i: _with_session(c, c.session()).approve(page))
+    results = run_parallel(20, lambda i: closing(c).approve(page))
     winners, others = split(results, oas, "https://rp1.test/cb")
     assert len(winners) == 1, [r.status_code for r in results]
     assert winners[0]["state"] == "form-race"
@@ -80,7 +80,7 @@ def test_twenty_consent_pages_approved_at_once(oas):
     pages = [c.authorize_uri("conf1", ru) for _ in range(20)]
     assert all(is_consent_page(p) for p in pages)
     assert len({consent_form(p)["hidden"]["txn"] for p in pages}) == 20
-    results = run_parallel(20, lambda i: _with_session(c, c.session()).approve(pages[i]))
+    results = run_parallel(20, lambda i: closing(c).approve(pages[i]))
     winners, others = split(results, oas, "https://rp1.test/cb")
     assert len(winners) == 1, [r.status_code for r in results]
     for r in others:
@@ -95,7 +95,7 @@ def test_approve_and_deny_race(oas):
     c = Client(oas)
     ru = c.push_ok("conf1", Pkce(), state="mixed")
     pages = [c.authorize_uri("conf1", ru) for _ in range(20)]
-    results = run_parallel(20, lambda i: _with_session(c, c.session()).decide(
+    results = run_parallel(20, lambda i: closing(c).decide(
         consent_form(pages[i]), "allow" if i % 2 else "deny"))
     redirects = [r for r in results if r.status_code == 302]
     assert len(redirects) == 1, [r.status_code for r in results]
@@ -116,7 +116,7 @@ def test_concurrent_pushes_distinct_and_usable(oas):
     """40 clients pushing at once: 40 distinct request_uris, each usable once."""
     c = Client(oas)
     pkce = Pkce()
-    results = run_parallel(40, lambda i: _with_session(c, c.session()).push(
+    results = run_parallel(40, lambda i: closing(c).push(
         "fp1", pkce, state=f"s{i}"))
     uris = []
     for r in results:
