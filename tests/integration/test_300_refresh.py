@@ -263,7 +263,7 @@ def test_confidential_rotation_on(srv):
 @pytest.mark.expect_log("OAS00134")
 def test_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
     """R05 policy B, after the window: the rotated-out token is refused and revokes the
-    family; the grace never applies to a public client (R04: public client tests)."""
+    family; the grace never applies to a public client (the R04 tests below)."""
     h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA_CLIENTS,
                                               OAuthASRefreshTokenGrace=1))
     rt1 = code_tokens(h, "rot1", FULL)["refresh_token"]
