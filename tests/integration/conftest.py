@@ -4,17 +4,28 @@
         h = httpd_factory(standard_conf)           # or config text, or load_module=False, ...
         r = h.get("/.well-known/jwks.json")
 
-    @pytest.mark.allow_log("OAS00042")             # error_log lines expected by this test
+    @pytest.mark.catalogue("A03", "P01")           # the catalogue entries this test checks
+    @pytest.mark.allow_log("OAS00042")             # error_log lines this test may produce
+    @pytest.mark.expect_log("OAS00131")            # ... and lines it must produce
     def test_y(oas): ...                            # `oas`: the standard fixture server
 
-Error-log check (SECURITY.md U2, STYLE.md C19): after each test whose call phase passed, the
-factory stops its servers and then runs check_error_log().  It runs at teardown, *after* stop,
-so crashes and errors during shutdown (pool cleanups, child exits) count too; unexpected lines
-make the teardown fail (pytest.fail), which pytest reports as an ERROR of that test and which
-fails the run.  When the test itself failed, the check is skipped (one failure is enough) and
-the error_log tail is attached to the failure report instead; failed tests keep their workdir.
+Catalogue (tests/CATALOGUE.md): the `catalogue` marker says which entries of the security
+catalogue a test checks; test_001_catalogue.py collects the markers and keeps the table equal
+to them.  With OAS_IT_CATALOGUE_DUMP=<file>, collection writes {nodeid: [ids]} of every marked
+test to that file (how test_001 reads the markers without running the tests).
+
+Error-log check (SECURITY.md U2, STYLE.md C19): lines at warn and above and crashed children
+fail a test unless it declares them by tag ("OAS00131", "AH00052"): allow_log when the scenario
+may write them (races), expect_log when it must (then a missing one fails the test).  After each
+test whose call phase passed, the factory stops its servers and then runs check_error_log().
+It runs at teardown, *after* stop, so crashes and errors during shutdown (pool cleanups, child
+exits) count too; unexpected lines make the teardown fail (pytest.fail), which pytest reports
+as an ERROR of that test and which fails the run.  When the test itself failed, the check is
+skipped (one failure is enough) and the error_log tail is attached to the failure report
+instead; failed tests keep their workdir.
 """
 
+import json
 import os
 import re
 import shutil
@@ -32,6 +43,23 @@ from oauth_conf import standard_conf  # noqa: E402
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "allow_log(*substrings): error_log lines containing one are expected")
+    config.addinivalue_line(
+        "markers", "expect_log(*substrings): as allow_log, and each must occur in an error_log")
+    config.addinivalue_line(
+        "markers", "catalogue(*ids): the security catalogue entries (A03, ...) this test checks")
+
+
+def pytest_collection_finish(session):
+    path = os.environ.get("OAS_IT_CATALOGUE_DUMP")
+    if not path:
+        return
+    out = {}
+    for item in session.items:
+        ids = [i for m in item.iter_markers("catalogue") for i in m.args]
+        if ids:
+            out[item.nodeid] = ids
+    with open(path, "w") as f:
+        json.dump(out, f)
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +88,9 @@ def pytest_runtest_makereport(item, call):
 def httpd_factory(request, workdir_base):
     """make(body, start=True, **Httpd options) -> a started Httpd in a fresh workdir."""
     servers = request.node.oas_servers = []
+    expected = [s for m in request.node.iter_markers("expect_log") for s in m.args]
     marker_allowed = [s for m in request.node.iter_markers("allow_log") for s in m.args]
+    marker_allowed += expected
     name = re.sub(r"[^\w.-]+", "_", request.node.name)[:80]
 
     def make(body="", start=True, **opts):
@@ -89,6 +119,10 @@ def httpd_factory(request, workdir_base):
             bad = h.check_error_log()
             if bad:
                 errors.append(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad))
+        logs = "".join(h.error_log() for h in servers)
+        missing = [s for s in expected if s not in logs]
+        if missing:
+            errors.append(f"expected error_log lines did not occur: {missing}")
     if errors or not passed or os.environ.get("OAS_IT_KEEP"):
         for h in servers:
             print(f"kept httpd workdir: {h.workdir}")

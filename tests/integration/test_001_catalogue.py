@@ -1,12 +1,20 @@
 """tests/CATALOGUE.md maps every entry of the security catalogue (groups A P T K R C H X D B)
 to the tests that check it. This keeps the map honest: every ID of every group is listed
 exactly once, every row names a test or says why none applies (n/a), and every
-`file::function` it names exists (found by text, nothing is imported). Needs no server."""
+`file::function` it names exists (found by text). Integration tests say which entries they
+check with @pytest.mark.catalogue("A03", ...): the markers, as pytest collects them, and the
+table's integration column must be the same map. Needs no server."""
 
+import json
 import os
 import re
+import subprocess
+import sys
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import pytest
+
+INTEGRATION = os.path.dirname(os.path.abspath(__file__))
+TESTS = os.path.dirname(INTEGRATION)
 CATALOGUE = os.path.join(TESTS, "CATALOGUE.md")
 
 # entries per group in the catalogue (group L, load and endurance, is not mapped here)
@@ -44,22 +52,56 @@ def test_every_id_listed_once():
     assert len(ids) == sum(GROUPS.values())
 
 
-def test_every_row_has_a_test_or_a_reason():
+@pytest.fixture(scope="module")
+def markers(tmp_path_factory):
+    """{(file, function): {ids}} of the integration tests, from pytest's own collection (a
+    child pytest, so that this file alone sees every other file's markers)."""
+    dump = tmp_path_factory.mktemp("catalogue") / "markers.json"
+    env = dict(os.environ, OAS_IT_CATALOGUE_DUMP=str(dump))
+    r = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                        "-p", "no:cacheprovider", INTEGRATION],
+                       env=env, cwd=TESTS, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    out = {}
+    for nodeid, ids in json.loads(dump.read_text()).items():
+        path, name = nodeid.split("::", 1)
+        out.setdefault((os.path.basename(path), name.split("[", 1)[0]), set()).update(ids)
+    return out
+
+
+def test_every_row_has_a_marked_test(markers):
+    """Every row is title | tests | notes, and every ID has an integration test marked with it
+    (a unit or fuzz test, or an n/a reason, may stand beside it, not instead of it)."""
+    marked_ids = set().union(*markers.values())
     for ident, cells in rows():
         assert len(cells) == 3, (ident, cells)        # title | tests | notes
-        title, tests, notes = cells
-        assert title, ident
-        assert REF.search(tests) or "n/a" in notes, ident
+        assert cells[0], ident
+    assert not [i for i, _ in rows() if i not in marked_ids]
 
 
-def test_named_tests_exist():
+def test_named_tests_exist_and_match_the_markers(markers):
+    """Every named function exists; the integration tests a row names are exactly the tests
+    marked with its ID, and every marker's ID is a catalogue entry."""
     missing = []
+    table = {}
     for ident, cells in rows():
         for path, name in REF.findall(cells[1]):
             full = os.path.join(TESTS, path)
             if not os.path.isfile(full) or not defines(full, name):
                 missing.append(f"{ident}: {path}::{name}")
+            if path.startswith("integration/"):
+                table.setdefault((os.path.basename(path), name), set()).add(ident)
     assert not missing, missing
+    known = {i for i, _ in rows()}
+    unknown = {k: ids - known for k, ids in markers.items() if ids - known}
+    assert not unknown, unknown
+    only_table = {k: v - markers.get(k, set()) for k, v in table.items()
+                  if v - markers.get(k, set())}
+    only_marked = {k: v - table.get(k, set()) for k, v in markers.items()
+                   if v - table.get(k, set())}
+    assert not only_table and not only_marked, (
+        f"in CATALOGUE.md but not marked: {only_table}; marked but not in CATALOGUE.md: "
+        f"{only_marked}")
 
 
 def test_the_checker_notices_a_missing_function(tmp_path):

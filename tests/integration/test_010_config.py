@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from flow2 import session, write_key
+from client import session, write_key
 from harness import REPO, Httpd, session_key
 from oauth_conf import standard_conf
 

@@ -3,8 +3,8 @@ configuration; the JWKS verifies the tokens the module signs (issue 2: Keys, met
 
 import pytest
 
-from flow2 import (get_code, jwt_parts, load_private, public_jwk_members, redeem, session,
-                   thumbprint, verify_jws)
+from client import (get_code, jwt_parts, load_private, public_jwk_members, redeem, session,
+                    thumbprint, verify_jws)
 from oauth_conf import CLIENTS_CONF, standard_conf, signing_key, write_htpasswd
 
 WELL_KNOWN = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
@@ -24,6 +24,7 @@ def metadata(h, path=WELL_KNOWN[0]):
     return r
 
 
+@pytest.mark.catalogue("A02")
 def test_metadata_standard(oas):
     h = oas
     docs = []
@@ -137,6 +138,7 @@ def test_metadata_follows_mount_points(httpd_factory):
     assert m["require_pushed_authorization_requests"] is False
 
 
+@pytest.mark.catalogue("A02")
 def test_metadata_public_client_and_require_par(httpd_factory):
     h = httpd_factory(lambda h: custom_conf(h, require_par="On", public=True))
     m = metadata(h).json()
@@ -196,8 +198,7 @@ def test_jwks_explicit_kid(httpd_factory):
     h = httpd_factory(body)
     jwks = session(h).get(h.issuer + "/.well-known/jwks.json", timeout=5).json()
     assert [k["kid"] for k in jwks["keys"]] == ["my-key-2026"]
-    code, verifier, _ = get_code(h)
-    r = redeem(h, code, verifier)
+    r = redeem(h, get_code(h, "fp1", scope="openid", expect_consent=False))
     assert r.status_code == 200, r.text
     header, _, _ = verify_jws(r.json()["access_token"], jwks)
     assert header["kid"] == "my-key-2026"
@@ -209,9 +210,9 @@ def test_jwks_verifies_issued_tokens(httpd_factory, keys):
     h = httpd_factory(lambda h: standard_conf(h, keys=keys))
     jwks = session(h).get(h.issuer + "/.well-known/jwks.json", timeout=5).json()
     kids = [k["kid"] for k in jwks["keys"]]
-    code, verifier, q = get_code(h, scope="openid profile")
-    assert q["iss"] == h.issuer
-    r = redeem(h, code, verifier)
+    g = get_code(h, "fp1", scope="openid profile", expect_consent=False)
+    assert g["query"]["iss"] == h.issuer
+    r = redeem(h, g)
     assert r.status_code == 200, r.text
     tok = r.json()
     assert tok["token_type"].lower() == "bearer"

@@ -1,9 +1,7 @@
 """Two virtual hosts are two independent issuers (issue 2: Configuration): own issuer, keys and
 clients; codes do not cross; server-level settings merge into a vhost that does not set them."""
 
-import requests
-
-from flow2 import get_code, jwt_parts, redeem, verify_jws
+from client import get_code, jwt_parts, redeem, session, verify_jws
 from harness import free_port, session_key
 from oauth_conf import USERS, write_htpasswd
 
@@ -11,12 +9,6 @@ SECRETS = {"main": "main-secret-1", "a": "vhost-a-secret-2", "b": "vhost-b-secre
 REDIRECT = {"main": "https://main.test/cb", "a": "https://a.test/cb", "b": "https://b.test/cb"}
 MAIN_AT_TTL = 1234
 B_AT_TTL = 777
-
-
-def plain_session():
-    s = requests.Session()
-    s.trust_env = False
-    return s
 
 
 def app_client(which, extra=""):
@@ -115,20 +107,17 @@ def base(h, v, which):
 
 
 def sess(h, which):
-    if which == "main":
-        s = plain_session()
-        s.verify = h.ca
-        return s
-    return plain_session()
+    return session(h) if which == "main" else session()
 
 
 def code_at(h, v, which, client="app", redirect=None):
-    return get_code(h, client_id=client, redirect_uri=redirect or REDIRECT[which],
-                    base=base(h, v, which), sess=sess(h, which))
+    g = get_code(h, client, redirect_uri=redirect or REDIRECT[which], scope="openid",
+                 expect_consent=False, base=base(h, v, which), sess=sess(h, which))
+    return g["code"], g["verifier"], g["query"]
 
 
 def redeem_at(h, v, which, code, verifier, secret, redirect):
-    return redeem(h, code, verifier, client_id="app", secret=secret, redirect_uri=redirect,
+    return redeem(h, code, verifier, auth=("app", secret), redirect_uri=redirect,
                   base=base(h, v, which), sess=sess(h, which))
 
 
@@ -151,7 +140,7 @@ def test_metadata_per_vhost(httpd_factory):
     assert kids["b"]["alg"] == "EdDSA"
     assert len({k["kid"] for k in kids.values()}) == 3
     # the main server's plain-http port is the same issuer as its TLS port
-    m = plain_session().get(h.base_url + "/.well-known/openid-configuration", timeout=5).json()
+    m = session().get(h.base_url + "/.well-known/openid-configuration", timeout=5).json()
     assert m["issuer"] == h.issuer
 
 
@@ -177,14 +166,14 @@ def test_code_does_not_cross_vhosts(httpd_factory):
     r = redeem_at(h, v, "a", code, verifier, SECRETS["a"], REDIRECT["a"])
     assert r.status_code == 200, r.text
     tok = r.json()
-    jwks_a = plain_session().get(base(h, v, "a") + "/.well-known/jwks.json", timeout=5).json()
+    jwks_a = session().get(base(h, v, "a") + "/.well-known/jwks.json", timeout=5).json()
     hdr, at, _ = verify_jws(tok["access_token"], jwks_a)
     assert hdr["alg"] == "RS256"
     assert at["iss"] == base(h, v, "a")
     _, idt, _ = verify_jws(tok["id_token"], jwks_a)
     assert idt["iss"] == base(h, v, "a")
     # B's JWKS does not know A's key
-    jwks_b = plain_session().get(base(h, v, "b") + "/.well-known/jwks.json", timeout=5).json()
+    jwks_b = session().get(base(h, v, "b") + "/.well-known/jwks.json", timeout=5).json()
     assert jwt_parts(tok["access_token"])[0]["kid"] not in {k["kid"] for k in jwks_b["keys"]}
 
 
@@ -211,7 +200,7 @@ def test_clients_belong_to_their_vhost(httpd_factory):
             allow_redirects=False, timeout=5)
         assert r.status_code == 400 and "Location" not in r.headers, (which, r.status_code)
     # A's "app" does not accept the main server's redirect URI, and vice versa
-    r = plain_session().get(base(h, v, "a") + "/authorize", params={
+    r = session().get(base(h, v, "a") + "/authorize", params={
         "response_type": "code", "client_id": "app", "redirect_uri": REDIRECT["main"],
         "scope": "openid", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         "code_challenge_method": "S256"}, auth=("alice", USERS["alice"]),
@@ -250,9 +239,9 @@ Listen 127.0.0.1:{port_c}
 """
     h = httpd_factory(body)
     iss_c = f"http://127.0.0.1:{port_c}"
-    m = plain_session().get(iss_c + "/.well-known/openid-configuration", timeout=5).json()
+    m = session().get(iss_c + "/.well-known/openid-configuration", timeout=5).json()
     assert m["issuer"] == iss_c
-    r = plain_session().get(iss_c + "/authorize", params={
+    r = session().get(iss_c + "/authorize", params={
         "response_type": "code", "client_id": "app", "redirect_uri": REDIRECT["main"],
         "scope": "openid", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
         "code_challenge_method": "S256"}, auth=("alice", USERS["alice"]),

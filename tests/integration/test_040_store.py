@@ -6,8 +6,10 @@ import re
 import threading
 import time
 
-from flow2 import get_code, jwt_parts, pkce_pair, redeem, session
-from oauth_conf import CLIENTS, CONF1_SECRET, USERS, standard_conf
+import pytest
+
+from client import Pkce, authorize, authz_params, get_code, jwt_parts, push, redeem, session
+from oauth_conf import USERS, standard_conf
 
 PARALLEL = 50
 
@@ -47,10 +49,10 @@ def together(h, n, fn, failed):
     return results
 
 
-def race(h, code, verifier, n=PARALLEL):
+def race(h, g, n=PARALLEL):
     """n threads, each on its own connection, redeem one code at the same moment."""
     def one(s):
-        r = redeem(h, code, verifier, sess=s, timeout=30)
+        r = redeem(h, g, sess=s, timeout=30)
         body = r.json() if r.headers.get("Content-Type", "").startswith(
             "application/json") else r.text
         return (r.status_code, body)
@@ -58,13 +60,15 @@ def race(h, code, verifier, n=PARALLEL):
     return together(h, n, one, lambda e: ("exception", repr(e)))
 
 
+@pytest.mark.catalogue("X01")
+@pytest.mark.allow_log("OAS00131")
 def test_parallel_redemptions_one_winner(httpd_factory):
     h = httpd_factory(standard_conf)
     h.mark_log()
     jtis = set()
     for round_ in range(5):
-        code, verifier, _ = get_code(h)
-        results = race(h, code, verifier)
+        g = get_code(h, "fp1", scope="openid", expect_consent=False)
+        results = race(h, g)
         statuses = [r[0] for r in results]
         ok = [r for r in results if r[0] == 200]
         assert len(ok) == 1, (round_, statuses)
@@ -76,7 +80,7 @@ def test_parallel_redemptions_one_winner(httpd_factory):
         assert tok["access_token"] and tok["id_token"]
         jtis.add(jwt_parts(tok["access_token"])[1]["jti"])
         # afterwards the code stays dead
-        r = redeem(h, code, verifier)
+        r = redeem(h, g)
         assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     assert len(jtis) == 5
     pids = _pids_serving(h)
@@ -88,32 +92,34 @@ def test_parallel_redemptions_one_winner(httpd_factory):
 def test_parallel_distinct_codes_all_win(httpd_factory):
     """The other side of atomicity: 20 different codes redeemed in parallel all succeed."""
     h = httpd_factory(standard_conf)
-    pairs = [get_code(h)[:2] for _ in range(20)]
-    barrier = threading.Barrier(len(pairs))
-    results = [None] * len(pairs)
+    codes = [get_code(h, "fp1", scope="openid", expect_consent=False) for _ in range(20)]
+    barrier = threading.Barrier(len(codes))
+    results = [None] * len(codes)
 
     def worker(i):
         s = session(h)
         try:
             barrier.wait(timeout=30)
-            results[i] = redeem(h, *pairs[i], sess=s, timeout=30).status_code
+            results[i] = redeem(h, codes[i], sess=s, timeout=30).status_code
         except Exception as e:
             results[i] = repr(e)
             barrier.abort()
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(pairs))]
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(codes))]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert results == [200] * len(pairs), results
+    assert results == [200] * len(codes), results
 
 
+@pytest.mark.catalogue("D01")
+@pytest.mark.expect_log("OAS00131")
 def test_code_survives_graceful(httpd_factory):
     h = httpd_factory(standard_conf)
-    code, verifier, _ = get_code(h)
-    used, used_verifier, _ = get_code(h)
-    assert redeem(h, used, used_verifier).status_code == 200
+    g = get_code(h, "fp1", scope="openid", expect_consent=False)
+    used = get_code(h, "fp1", scope="openid", expect_consent=False)
+    assert redeem(h, used).status_code == 200
     old_children = set(h.children())
     h.graceful()
     # the new generation serves: wait until the old children are gone
@@ -121,31 +127,26 @@ def test_code_survives_graceful(httpd_factory):
     while set(h.children()) & old_children and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not set(h.children()) & old_children
-    r = redeem(h, code, verifier)
+    r = redeem(h, g)
     assert r.status_code == 200, r.text
     # single use across the restart too, and a code used before it stays used
-    assert redeem(h, code, verifier).status_code == 400
-    r = redeem(h, used, used_verifier)
+    assert redeem(h, g).status_code == 400
+    r = redeem(h, used)
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"
     assert "OAS01005" not in h.error_log(), "the store must not be re-created"
 
 
-def push(h, s):
-    _, challenge = pkce_pair()
-    return s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
-        "response_type": "code", "client_id": "conf1", "redirect_uri": "https://rp1.test/cb",
-        "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},
-        timeout=10)
+def push_conf1(h, s):
+    """conf1 pushes an openid request (its client_id in the body beside Basic)."""
+    return push(h, "conf1", Pkce(), sess=s, timeout=10, client_id="conf1", scope="openid",
+                state=None)
 
 
 def authorize_fp1(h, s, with_verifier=False):
-    verifier, challenge = pkce_pair()
-    r = s.get(h.issuer + "/authorize", params={
-        "response_type": "code", "client_id": "fp1",
-        "redirect_uri": CLIENTS["fp1"]["redirect_uris"][0], "scope": "openid", "state": "s",
-        "code_challenge": challenge, "code_challenge_method": "S256"},
-        auth=("alice", USERS["alice"]), allow_redirects=False, timeout=10)
-    return (r, verifier) if with_verifier else r
+    p = Pkce()
+    r = authorize(h, authz_params("fp1", scope="openid", state="s", challenge=p.challenge),
+                  sess=s)
+    return (r, p.verifier) if with_verifier else r
 
 
 def assert_503(r, json_body):
@@ -156,6 +157,8 @@ def assert_503(r, json_body):
     assert r.headers.get("Cache-Control") == "no-store" or json_body is False
 
 
+@pytest.mark.catalogue("D07")
+@pytest.mark.expect_log("OAS00120")
 def test_store_full_503_then_reclaimed(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=20, OAuthASCodeLifetime=2,
                                               OAuthASRequestURILifetime=2))
@@ -163,7 +166,7 @@ def test_store_full_503_then_reclaimed(httpd_factory):
     # fill the table with request_uris
     statuses = []
     for _ in range(40):
-        r = push(h, s)
+        r = push_conf1(h, s)
         statuses.append(r.status_code)
         if r.status_code == 503:
             assert_503(r, json_body=True)
@@ -178,13 +181,13 @@ def test_store_full_503_then_reclaimed(httpd_factory):
     assert r.status_code == 503 and "Location" not in r.headers, r.status_code
     assert int(r.headers["Retry-After"]) > 0
     # still full a moment later, and the server is alive
-    assert push(h, s).status_code == 503
+    assert push_conf1(h, s).status_code == 503
     assert s.get(h.issuer + "/.well-known/jwks.json", timeout=5).status_code == 200
 
     # after the lifetime, expired entries are reclaimed
     time.sleep(2.2)
     deadline = time.monotonic() + 5
-    while (r := push(h, s)).status_code != 201 and time.monotonic() < deadline:
+    while (r := push_conf1(h, s)).status_code != 201 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert r.status_code == 201, r.text
     r = authorize_fp1(h, s)
@@ -192,6 +195,8 @@ def test_store_full_503_then_reclaimed(httpd_factory):
     assert "OAS00120" in h.error_log()
 
 
+@pytest.mark.catalogue("D07")
+@pytest.mark.expect_log("OAS00120")
 def test_store_full_codes_parallel(httpd_factory):
     """Filling the table from many connections at once: every answer is a code or a 503,
     and a code issued before the table filled up still redeems while it is full."""
@@ -208,15 +213,16 @@ def test_store_full_codes_parallel(httpd_factory):
     assert len(issued) + len(full) == n, [r[0] for r in results]
     assert len(issued) == 20, [r[0] for r in results]
     assert all(ra and int(ra) > 0 for _, ra, _, _ in full)
-    assert_503(push(h, session(h)), json_body=True)
+    assert_503(push_conf1(h, session(h)), json_body=True)
     # redeeming works while the table is full (the take frees what the tombstone needs)
     for _, _, location, verifier in issued[:3]:
         code = re.search(r"[?&]code=([^&]+)", location).group(1)
-        r = redeem(h, code, verifier)
+        r = redeem(h, code, verifier, "fp1")
         assert r.status_code == 200, r.text
 
 
-def test_d07_client_quota_keeps_one_client_from_filling_the_store(httpd_factory):
+@pytest.mark.catalogue("D07")
+def test_client_quota_keeps_one_client_from_filling_the_store(httpd_factory):
     """D07 (pin): with OAuthASClientQuota, one client that pushes without end gets 429 once it
     holds its share, and the rest of the store stays for the other clients; /authorize gives
     it temporarily_unavailable; its quota comes back with the window (the request_uri
@@ -225,14 +231,14 @@ def test_d07_client_quota_keeps_one_client_from_filling_the_store(httpd_factory)
                                               OAuthASRequestURILifetime=2,
                                               OAuthASCodeLifetime=2))
     s = session(h)
-    statuses = [push(h, s).status_code for _ in range(60)]
+    statuses = [push_conf1(h, s).status_code for _ in range(60)]
     assert statuses == [201] * 30 + [429] * 30, statuses
-    r = push(h, s)
+    r = push_conf1(h, s)
     assert r.status_code == 429 and r.json()["error"] == "temporarily_unavailable"
     assert 0 < int(r.headers["Retry-After"]) <= 2
     assert r.headers.get("Cache-Control") == "no-store"
     # the front channel counts too: conf1 is refused there with a redirect, not a page
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     r = s.get(h.issuer + "/authorize", params={
         "response_type": "code", "client_id": "conf1", "redirect_uri": "https://rp1.test/cb",
         "scope": "openid", "state": "q", "code_challenge": challenge,
@@ -248,6 +254,6 @@ def test_d07_client_quota_keeps_one_client_from_filling_the_store(httpd_factory)
     # after the window the client may push again
     time.sleep(2.2)
     deadline = time.monotonic() + 5
-    while (r := push(h, s)).status_code != 201 and time.monotonic() < deadline:
+    while (r := push_conf1(h, s)).status_code != 201 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert r.status_code == 201, r.text

@@ -9,8 +9,8 @@ per-jti userinfo claims)."""
 
 import re
 
-from flow2 import get_code, pkce_pair, redeem, session
-from oauth_conf import CLIENTS, CONF1_SECRET, sqlite_dbd, standard_conf
+from client import Pkce, get_code, push_ok, redeem, session
+from oauth_conf import sqlite_dbd, standard_conf
 
 STATUS_CONF = """
 <Location /server-status>
@@ -36,14 +36,9 @@ def shm(h, s):
     return {k[len("OAuthASShm"):]: int(v) for k, v in st.items() if k.startswith("OAuthASShm")}
 
 
-def push(h, s):
-    _, challenge = pkce_pair()
-    r = s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
-        "response_type": "code", "redirect_uri": CLIENTS["conf1"]["redirect_uris"][0],
-        "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},
-        timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()["request_uri"]
+def push_conf1(h, s):
+    """conf1 pushes an openid request: its request_uri."""
+    return push_ok(h, "conf1", Pkce(), sess=s, timeout=10, scope="openid", state=None)
 
 
 def test_status_counts_follow_flows(httpd_factory):
@@ -62,17 +57,17 @@ def test_status_counts_follow_flows(httpd_factory):
     assert 0 <= u0["Entries"] <= 500, u0
 
     for _ in range(4):
-        push(h, s)
+        push_conf1(h, s)
     u1 = shm(h, s)
     assert u1["Entries"] == u0["Entries"] + 4, (u0, u1)       # one request_uri each
     assert u1["ValueBytes"] > u0["ValueBytes"], (u0, u1)
 
-    codes = [get_code(h, sess=s)[:2] for _ in range(3)]
+    codes = [get_code(h, "fp1", scope="openid", expect_consent=False, sess=s) for _ in range(3)]
     u2 = shm(h, s)
     assert u2["Entries"] == u1["Entries"] + 3, (u1, u2)       # one code each
 
-    for code, verifier in codes:
-        assert redeem(h, code, verifier, sess=s).status_code == 200
+    for g in codes:
+        assert redeem(h, g, sess=s).status_code == 200
     u3 = shm(h, s)
     # each code was taken and replaced by its tombstone; each access token keeps its
     # userinfo claims (scope openid)

@@ -2,16 +2,9 @@
 URLs): <Directory> sections do not reach them, their <Location> does. /authorize keeps the
 walk, so a site may protect it with <Directory> as well as with <Location>."""
 import pytest
-import requests
 
+from client import session
 from oauth_conf import USERS, standard_conf
-
-
-def session(h):
-    s = requests.Session()
-    s.trust_env = False
-    s.verify = h.ca
-    return s
 
 
 # AH01630: mod_authz_core's own [error] line for each request it denies

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from flow3 import (RESOURCE, Flow, assert_error_page, assert_error_redirect, at_hash,
-                   b64url_decode, consent_form)
-from oauth_conf import standard_conf
+from client import (Client, assert_error_page, assert_error_redirect, at_hash, b64url_decode,
+                    consent_form)
+from oauth_conf import RESOURCE, standard_conf
 
 CH = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 App. B
 B64URL = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -58,8 +58,9 @@ def check_id_token(f, t, g, user="alice"):
     return c
 
 
+@pytest.mark.catalogue("A01", "T01")
 def test_confidential_basic_happy_path_with_audience(oas):
-    f = Flow(oas)
+    f = Client(oas)
     scope = "openid profile email api.read"
     g = f.get_code("conf1", scope=scope, audience=RESOURCE, expect_consent=True)
     # A01: the code is ≥ 128 bits of base64url; no PKCE material in the Location
@@ -75,7 +76,7 @@ def test_confidential_basic_happy_path_with_audience(oas):
 
 
 def test_resource_parameter_names_the_audience(oas):
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code("conf1", scope="api.read", resource=RESOURCE)
     t = check_token_response(f.redeem(g), "api.read")
     check_access_token(f, t, g, RESOURCE, "api.read")
@@ -83,7 +84,7 @@ def test_resource_parameter_names_the_audience(oas):
 
 
 def test_no_audience_means_issuer_audience(oas):
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid")
     t = check_token_response(f.redeem(g), "openid")
     check_access_token(f, t, g, oas.issuer, "openid")
@@ -93,7 +94,7 @@ def test_no_audience_means_issuer_audience(oas):
 
 
 def test_id_token_claims_follow_scopes(oas):
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid profile")
     t = check_token_response(f.redeem(g), "openid profile")
     idt = check_id_token(f, t, g)
@@ -105,7 +106,7 @@ def test_id_token_claims_follow_scopes(oas):
 
 
 def test_public_client_pkce_happy_path(oas):
-    f = Flow(oas)
+    f = Client(oas)
     scope = "openid profile api.read"
     g = f.get_code("pub1", scope=scope, audience=RESOURCE)
     r = f.redeem(g)  # client_id only, no secret
@@ -115,8 +116,9 @@ def test_public_client_pkce_happy_path(oas):
     assert idt["name"] == "alice"
 
 
+@pytest.mark.catalogue("A01")
 def test_client_secret_post_with_query_in_registered_uri(oas):
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code("conf2", redirect_uri="https://rp2.test/cb?tenant=a", scope="openid email")
     # A01 (3): the registered query is kept, one '?'
     assert g["query"]["tenant"] == "a"
@@ -126,23 +128,25 @@ def test_client_secret_post_with_query_in_registered_uri(oas):
     check_access_token(f, t, g, oas.issuer, "openid email")
 
 
+@pytest.mark.catalogue("A01")
 def test_post_authorize_form(oas):
     """OIDC Core §3.1.2.1: POST /authorize as a form gives the same outcome as GET."""
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code("conf1", method="POST", scope="openid api.read", expect_consent=True)
     t = check_token_response(f.redeem(g), "openid api.read")
     check_id_token(f, t, g)
 
 
+@pytest.mark.catalogue("A01")
 def test_codes_are_distinct(oas):
-    f = Flow(oas)
+    f = Client(oas)
     codes = {f.get_code("fp1", scope="openid")["code"] for _ in range(30)}
     assert len(codes) == 30
     assert all(len(c) >= 43 and B64URL.match(c) for c in codes)
 
 
 def test_consent_page_content_and_headers(oas):
-    f = Flow(oas)
+    f = Client(oas)
     p = f.authz_params("conf1", scope="openid profile api.read", audience=RESOURCE,
                        challenge=CH)
     r = f.authorize(p)
@@ -155,8 +159,9 @@ def test_consent_page_content_and_headers(oas):
     assert form["txn"] != form["csrf"]
 
 
+@pytest.mark.catalogue("H03")
 def test_consent_deny(oas):
-    f = Flow(oas)
+    f = Client(oas)
     p = f.authz_params("conf1", state="deny-state", challenge=CH)
     form = consent_form(f.authorize(p))
     r = f.decide(form, "deny")
@@ -169,8 +174,9 @@ def test_consent_deny(oas):
     consent_form(f.authorize(p))
 
 
+@pytest.mark.catalogue("A08")
 def test_remembered_consent_and_prompt(oas):
-    f = Flow(oas)
+    f = Client(oas)
     f.get_code("conf1", scope="openid api.read", expect_consent=True)
     # remembered: no page, scope order irrelevant (a set)
     f.get_code("conf1", scope="api.read openid", expect_consent=False)
@@ -185,7 +191,7 @@ def test_remembered_consent_and_prompt(oas):
 
 
 def test_prompt_none_without_consent(oas):
-    f = Flow(oas)
+    f = Client(oas)
     p = f.authz_params("conf1", state="pn", prompt="none",
                        challenge=CH)
     r = f.authorize(p)
@@ -193,7 +199,7 @@ def test_prompt_none_without_consent(oas):
 
 
 def test_first_party_client_skips_consent(oas):
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code("fp1", scope="openid profile email", expect_consent=False)
     t = check_token_response(f.redeem(g), "openid profile email")
     check_id_token(f, t, g)
@@ -202,7 +208,7 @@ def test_first_party_client_skips_consent(oas):
 
 
 def test_redeemed_tokens_differ_per_code(oas):
-    f = Flow(oas)
+    f = Client(oas)
     t1 = f.redeem(f.get_code("fp1", scope="openid")).json()
     t2 = f.redeem(f.get_code("fp1", scope="openid")).json()
     j1 = f.verify_jwt(t1["access_token"])[1]["jti"]
@@ -211,7 +217,7 @@ def test_redeemed_tokens_differ_per_code(oas):
 
 
 def test_head_authorize_changes_nothing(oas):
-    f = Flow(oas)
+    f = Client(oas)
     p = f.authz_params("conf1", challenge=CH)
     r = f.s.head(f.url("/authorize"), params=p, auth=("alice", "alice-password"),
                  allow_redirects=False, timeout=5)
@@ -224,7 +230,7 @@ def test_unprotected_location_is_refused(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(
         h, extra="<Location /authorize>\n    AuthType None\n    Require all granted\n"
                   "</Location>\n"))
-    f = Flow(h)
+    f = Client(h)
     p = f.authz_params("conf1", challenge=CH)
     r = f.authorize(p, user=None)
     assert_error_page(r, 403)
@@ -233,7 +239,7 @@ def test_unprotected_location_is_refused(httpd_factory):
 
 
 def test_user_of_code_is_the_authenticated_user(oas):
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code("fp1", scope="openid", user="bob")
     t = f.redeem(g).json()
     assert f.verify_jwt(t["access_token"])[1]["sub"] == "bob"
@@ -252,7 +258,7 @@ def test_user_of_code_is_the_authenticated_user(oas):
 def test_signing_keys(httpd_factory, keys, at_alg, id_alg):
     """The first key signs access tokens; ID tokens use the first RSA key when there is one."""
     h = httpd_factory(lambda h: standard_conf(h, keys=keys))
-    f = Flow(h)
+    f = Client(h)
     assert len(f.jwks()["keys"]) == len(keys)
     g = f.get_code("fp1", scope="openid email")
     t = check_token_response(f.redeem(g), "openid email")
@@ -268,7 +274,7 @@ def test_prompt_none_without_user_is_login_required(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(
         h, extra="<Location /authorize>\n    AuthType None\n    Require all granted\n"
                   "</Location>\n"))
-    f = Flow(h)
+    f = Client(h)
     p = f.authz_params("fp1", scope="openid", state="ln", prompt="none",
                        challenge=CH)
     r = f.authorize(p, user=None)

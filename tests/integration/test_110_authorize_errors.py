@@ -8,9 +8,9 @@ import urllib.parse
 
 import pytest
 
-from flow3 import (CLIENTS, RESOURCE, RFC7636_CHALLENGE, Flow, assert_error_page,
-                   assert_error_redirect, assert_json_error, b64url, consent_form,
-                   redirect_params)
+from client import (RFC7636_CHALLENGE, Client, assert_error_page, assert_error_redirect,
+                    assert_json_error, b64url, consent_form, redirect_params)
+from oauth_conf import CLIENTS, RESOURCE
 
 CH = RFC7636_CHALLENGE
 RP1 = "https://rp1.test/cb"
@@ -39,8 +39,9 @@ def assert_no_link_to(r, uri):
 
 # ---- A03 -----------------------------------------------------------------------------------
 
-def test_a03_redirect_uri_mismatch_battery(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A03")
+def test_redirect_uri_mismatch_battery(oas):
+    f = Client(oas)
     for x in A03_MISMATCHES:
         r = f.authorize(params(f, redirect_uri=x, state="s"))
         assert_error_page(r, 400)
@@ -53,8 +54,9 @@ def test_a03_redirect_uri_mismatch_battery(oas):
     f.get_code("conf1", redirect_uri=RP1)
 
 
-def test_a03_mismatch_battery_through_par(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A03")
+def test_mismatch_battery_through_par(oas):
+    f = Client(oas)
     for x in A03_MISMATCHES:
         r = f.s.post(f.url("/oauth/par"), auth=("conf1", CLIENTS["conf1"]["secret"]),
                      data=params(f, redirect_uri=x), timeout=10)
@@ -63,8 +65,9 @@ def test_a03_mismatch_battery_through_par(oas):
 
 # ---- A04 / A05 -----------------------------------------------------------------------------
 
-def test_a04_omitted_redirect_uri(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A04")
+def test_omitted_redirect_uri(oas):
+    f = Client(oas)
     # (a) two registered URIs: page
     p = params(f, "conf2", scope="openid")
     del p["redirect_uri"]
@@ -81,8 +84,9 @@ def test_a04_omitted_redirect_uri(oas):
     assert r.status_code == 200, r.text
 
 
-def test_a04_omitted_redirect_uri_location(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A04")
+def test_omitted_redirect_uri_location(oas):
+    f = Client(oas)
     p = params(f, "conf1", scope="api.read", state="st4")
     del p["redirect_uri"]
     form = consent_form(f.authorize(p))
@@ -91,8 +95,9 @@ def test_a04_omitted_redirect_uri_location(oas):
     assert q["code"] and q["state"] == "st4" and q["iss"] == oas.issuer
 
 
-def test_a05_client_problems_give_pages(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A05")
+def test_client_problems_give_pages(oas):
+    f = Client(oas)
     p = params(f)
     del p["client_id"]
     assert_error_page(f.authorize(p), 400)
@@ -108,8 +113,9 @@ def test_a05_client_problems_give_pages(oas):
 
 # ---- A06 / A07 -----------------------------------------------------------------------------
 
-def test_a06_response_type(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A06")
+def test_response_type(oas):
+    f = Client(oas)
     p = params(f, state="rt")
     del p["response_type"]
     assert_error_redirect(oas, f.authorize(p), "invalid_request", state="rt", base=RP1)
@@ -121,8 +127,9 @@ def test_a06_response_type(oas):
     assert r.status_code == 401 and "Location" not in r.headers
 
 
-def test_a07_scope_not_allowed(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A07")
+def test_scope_not_allowed(oas):
+    f = Client(oas)
     for scope in ["openid admin.all", "nope", "api.write", "openid offline_access admin"]:
         r = f.authorize(params(f, scope=scope, state="sc"))
         assert_error_redirect(oas, r, "invalid_scope", state="sc", base=RP1)
@@ -135,7 +142,7 @@ def test_a07_scope_not_allowed(oas):
 
 
 def test_audience_and_resource_errors(oas):
-    f = Flow(oas)
+    f = Client(oas)
     # conf2 has no audience: invalid_scope; an unknown resource too
     r = f.authorize(params(f, "conf2", scope="openid", audience=RESOURCE, state="a1"))
     assert_error_redirect(oas, r, "invalid_scope", state="a1", base="https://rp2.test/cb")
@@ -156,7 +163,7 @@ def test_audience_and_resource_errors(oas):
 
 
 def test_other_redirected_errors(oas):
-    f = Flow(oas)
+    f = Client(oas)
     cases = [
         ({"prompt": "bogus"}, "invalid_request"),
         ({"prompt": "none consent"}, "invalid_request"),
@@ -179,8 +186,9 @@ def test_other_redirected_errors(oas):
 
 # ---- A08 -----------------------------------------------------------------------------------
 
-def test_a08_unknown_parameters_and_order(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A08")
+def test_unknown_parameters_and_order(oas):
+    f = Client(oas)
     p = list(params(f, scope="api.read openid", state="a8").items())
     p += [("extra", "foobar"), ("x-y", "z"), ("a[]", "1")]
     random.Random(8).shuffle(p)
@@ -191,8 +199,9 @@ def test_a08_unknown_parameters_and_order(oas):
 
 # ---- A09 -----------------------------------------------------------------------------------
 
-def test_a09_duplicate_parameters(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A09")
+def test_duplicate_parameters(oas):
+    f = Client(oas)
     base = list(params(f, state="S").items())
 
     def without(name):
@@ -223,8 +232,9 @@ def test_a09_duplicate_parameters(oas):
     assert_error_redirect(oas, r, "invalid_request", state="S", base=RP1)
 
 
-def test_a09_empty_parameters(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A09")
+def test_empty_parameters(oas):
+    f = Client(oas)
     # (g) state= (empty): success, no state in the response
     p = params(f, scope="api.read", state="x")
     p["state"] = ""
@@ -258,8 +268,9 @@ def roundtrip_state(f, state):
     return q.get("state")
 
 
-def test_a10_state_fidelity(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A10")
+def test_state_fidelity(oas):
+    f = Client(oas)
     s43 = "".join(random.choice(string.ascii_letters + string.digits + "-._~")
                   for _ in range(43))
     assert roundtrip_state(f, s43) == s43
@@ -280,8 +291,9 @@ def test_a10_state_fidelity(oas):
         assert " " not in r.headers["Location"]
 
 
-def test_a10_long_state_and_nonce(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("A10")
+def test_long_state_and_nonce(oas):
+    f = Client(oas)
     # ~7 KB: URL just under LimitRequestLine (8190): exact echo or invalid_request
     s7 = b64url(os.urandom(5200))[:7000]
     p = {**params(f, "fp1", scope="openid"), "state": s7}
@@ -305,7 +317,7 @@ def test_a10_long_state_and_nonce(oas):
 
 
 def test_errors_use_the_registered_uri_with_query(oas):
-    f = Flow(oas)
+    f = Client(oas)
     r = f.authorize(params(f, "conf2", redirect_uri="https://rp2.test/cb?tenant=a",
                            scope="nope", state="t"))
     q = assert_error_redirect(oas, r, "invalid_scope", state="t",
@@ -315,8 +327,9 @@ def test_errors_use_the_registered_uri_with_query(oas):
     assert "no-store" in r.headers.get("Cache-Control", "")
 
 
+@pytest.mark.catalogue("B08")
 def test_error_description_never_reflects_input(oas):
-    f = Flow(oas)
+    f = Client(oas)
     evil = 'x"<script>alert(1)</script>\\'
     r = f.authorize({**params(f, state="e"), "prompt": evil})
     q = assert_error_redirect(oas, r, "invalid_request", state="e", base=RP1)
@@ -328,9 +341,10 @@ def test_error_description_never_reflects_input(oas):
     assert "<" not in loc and '"' not in loc and "\\" not in loc
 
 
+@pytest.mark.catalogue("A07")
 @pytest.mark.parametrize("user", ["alice", "bob"])
 def test_errors_do_not_depend_on_user(oas, user):
-    f = Flow(oas)
+    f = Client(oas)
     r = f.authorize(params(f, scope="nope", state="u"), user=user)
     assert_error_redirect(oas, r, "invalid_scope", state="u", base=RP1)
     q = redirect_params(r)

@@ -6,10 +6,12 @@ import os
 import subprocess
 import time
 
-from flow3 import (CLIENTS, RFC7636_CHALLENGE, RFC7636_VERIFIER, Flow,
-                   assert_error_page, assert_error_redirect, assert_json_error, b64url, basic,
-                   pkce_pair, raw_request, redirect_params, s256)
-from oauth_conf import standard_conf
+import pytest
+
+from client import (RFC7636_CHALLENGE, RFC7636_VERIFIER, Client, Pkce, assert_error_page,
+                    assert_error_redirect, assert_json_error, b64url, basic, raw_request,
+                    redirect_params, s256)
+from oauth_conf import CLIENTS, standard_conf
 
 CONF1 = ("conf1", CLIENTS["conf1"]["secret"])
 CONF2_SECRET = CLIENTS["conf2"]["secret"]
@@ -31,8 +33,9 @@ def ok(r):
 
 # ---- T ---------------------------------------------------------------------------------------
 
-def test_t01_both_content_types(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("T01")
+def test_both_content_types(oas):
+    f = Client(oas)
     for ct in ["application/x-www-form-urlencoded",
                "application/x-www-form-urlencoded; charset=UTF-8",
                "Application/X-WWW-Form-Urlencoded;charset=utf-8"]:
@@ -45,8 +48,10 @@ def test_t01_both_content_types(oas):
         assert t["token_type"] == "Bearer" and t["expires_in"] > 0 and t["id_token"]
 
 
-def test_t02_replay_is_refused_and_logged(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("T02")
+@pytest.mark.expect_log("OAS00131")
+def test_replay_is_refused_and_logged(oas):
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid api.read")
     t = ok(f.redeem(g))
     jti = f.verify_jwt(t["access_token"])[1]["jti"]
@@ -63,22 +68,24 @@ def test_t02_replay_is_refused_and_logged(oas):
     assert CONF1[1] not in oas.error_log()
 
 
-def test_t03_invalid_attempts_do_not_burn_the_code(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("T03")
+def test_invalid_attempts_do_not_burn_the_code(oas):
+    f = Client(oas)
     g = f.get_code("conf1", scope="api.read")
     # (a) wrong verifier, (b) wrong secret: refused, code intact
-    assert_json_error(f.redeem(g, code_verifier=pkce_pair()[0]), 400, "invalid_grant")
+    assert_json_error(f.redeem(g, code_verifier=Pkce()[0]), 400, "invalid_grant")
     assert_json_error(f.redeem(g, auth=("conf1", "wrong")), 401, "invalid_client")
     oas.mark_log()
     ok(f.redeem(g))
     # (c) after success: invalid replays revoke nothing (no OAS00131)
-    assert_json_error(f.redeem(g, code_verifier=pkce_pair()[0]), 400, "invalid_grant")
+    assert_json_error(f.redeem(g, code_verifier=Pkce()[0]), 400, "invalid_grant")
     assert_json_error(f.redeem(g, auth=("conf1", "wrong")), 401, "invalid_client")
     assert "OAS00131" not in oas.error_log()[oas._log_offset:]
 
 
-def test_t04_code_bound_to_client(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("T04")
+def test_code_bound_to_client(oas):
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid")
     # (a) conf2's valid credentials
     r = f.token(code_data(g, client_id="conf2", client_secret=CONF2_SECRET))
@@ -93,8 +100,9 @@ def test_t04_code_bound_to_client(oas):
     ok(f.redeem(gp))
 
 
-def test_t05_code_bound_to_redirect_uri(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("T05")
+def test_code_bound_to_redirect_uri(oas):
+    f = Client(oas)
     g = f.get_code("conf2", redirect_uri="https://rp2.test/cb", scope="openid")
     for ru in ["https://rp2.test/cb?tenant=a", "https://rp2.test/cb/"]:
         assert_json_error(f.redeem(g, redirect_uri=ru), 400, "invalid_grant")
@@ -103,9 +111,10 @@ def test_t05_code_bound_to_redirect_uri(oas):
     ok(f.redeem(g))
 
 
-def test_t06_code_expiry(httpd_factory):
+@pytest.mark.catalogue("T06")
+def test_code_expiry(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASCodeLifetime=2))
-    f = Flow(h)
+    f = Client(h)
     g1 = f.get_code("fp1", scope="openid")
     g2 = f.get_code("fp1", scope="openid")
     ok(f.redeem(g1))  # within the lifetime
@@ -113,8 +122,9 @@ def test_t06_code_expiry(httpd_factory):
     assert_json_error(f.redeem(g2), 400, "invalid_grant")
 
 
-def test_t07_garbage_codes(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("T07")
+def test_garbage_codes(oas):
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid")
     par = f.s.post(f.url("/oauth/par"), auth=CONF1, timeout=10,
                    data=f.authz_params("conf1", challenge=RFC7636_CHALLENGE)).json()
@@ -136,8 +146,9 @@ def test_t07_garbage_codes(oas):
     ok(f.redeem(g))
 
 
-def test_t08_grant_type_errors(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("T08")
+def test_grant_type_errors(oas):
+    f = Client(oas)
     assert_json_error(f.token({"code": "x"}, auth=CONF1), 400, "invalid_request")
     for gt, extra in [("foo", {}),
                       ("password", {"username": "alice", "password": "alice-password"}),
@@ -157,8 +168,9 @@ def test_t08_grant_type_errors(oas):
 
 # ---- K ---------------------------------------------------------------------------------------
 
-def test_k01_pkce_required(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("K01")
+def test_pkce_required(oas):
+    f = Client(oas)
     for cid in ["pub1", "conf1", "conf2", "fp1"]:
         r = f.authorize(f.authz_params(cid, scope="openid", state="k1"))
         q = assert_error_redirect(oas, r, "invalid_request", state="k1")
@@ -167,18 +179,20 @@ def test_k01_pkce_required(oas):
     assert_json_error(r, 400, "invalid_request")
 
 
-def test_k02_wrong_verifiers(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("K02")
+def test_wrong_verifiers(oas):
+    f = Client(oas)
     g = f.get_code("pub1", scope="openid")
     v = g["verifier"]
-    for wrong in [pkce_pair()[0], g["challenge"], v[:-1] + ("A" if v[-1] != "A" else "B"),
+    for wrong in [Pkce()[0], g["challenge"], v[:-1] + ("A" if v[-1] != "A" else "B"),
                   v.upper() if v.upper() != v else v.lower(), v + "x", RFC7636_VERIFIER]:
         assert_json_error(f.redeem(g, code_verifier=wrong), 400, "invalid_grant")
     ok(f.redeem(g))
 
 
-def test_k03_verifier_missing(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("K03")
+def test_verifier_missing(oas):
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid")
     assert_json_error(f.redeem(g, code_verifier=None), 400, "invalid_grant")
     assert_json_error(f.redeem(g, code_verifier=""), 400, "invalid_grant")
@@ -198,9 +212,10 @@ PKCE_OFF = """
 """
 
 
-def test_k04_pkce_downgrade(httpd_factory):
+@pytest.mark.catalogue("K04")
+def test_pkce_downgrade(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=PKCE_OFF))
-    f = Flow(h)
+    f = Client(h)
     p = f.authz_params("nopkce", redirect_uri="https://np.test/cb", scope="openid", nonce="n")
     q = redirect_params(f.authorize(p), "https://np.test/cb")
     data = {"grant_type": "authorization_code", "code": q["code"],
@@ -216,7 +231,8 @@ def test_k04_pkce_downgrade(httpd_factory):
     ok(f.token(code_data(g), auth=auth))
 
 
-def test_k04_public_client_cannot_drop_pkce(httpd_factory):
+@pytest.mark.catalogue("K04")
+def test_public_client_cannot_drop_pkce(httpd_factory):
     conf = PKCE_OFF.replace('OAuthASClientSecret "nopkce-secret"', "") \
         .replace("client_secret_basic", "none")
     h = httpd_factory(lambda h: standard_conf(h, extra=conf), start=False)
@@ -224,8 +240,9 @@ def test_k04_public_client_cannot_drop_pkce(httpd_factory):
     assert rc != 0 and "OAuthASRequirePKCE" in out, out
 
 
-def test_k05_challenge_methods(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("K05")
+def test_challenge_methods(oas):
+    f = Client(oas)
     v = RFC7636_VERIFIER
     cases = [
         {"code_challenge_method": "plain", "code_challenge": v},
@@ -245,8 +262,9 @@ def test_k05_challenge_methods(oas):
     assert "not supported" in q["error_description"]
 
 
-def test_k06_abnf(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("K06")
+def test_abnf(oas):
+    f = Client(oas)
     good = RFC7636_CHALLENGE
     for cc in ["A" * 42, "A" * 129, good[:-1] + "+", good[:-1] + "/", good[:-1] + "=",
                good[:-1] + " ", good[:-1] + "é", good[:-2] + "=="]:
@@ -269,7 +287,7 @@ def test_k06_abnf(oas):
     for bad_v in ["abc", "A" * 42, "A" * 129, "A" * 40 + "+/="]:
         p = f.authz_params("pub1", scope="openid", state="v", code_challenge=s256(bad_v),
                            code_challenge_method="S256")
-        q = redirect_params(f.complete(p), "https://spa.test/cb")
+        q = redirect_params(f.authorize_and_approve(p), "https://spa.test/cb")
         g = {"code": q["code"], "client_id": "pub1", "redirect_uri": "https://spa.test/cb",
              "verifier": bad_v}
         r = f.redeem(g)
@@ -278,8 +296,9 @@ def test_k06_abnf(oas):
 
 # ---- C ---------------------------------------------------------------------------------------
 
-def test_c01_wrong_basic_secret(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("C01")
+def test_wrong_basic_secret(oas):
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid")
     r = f.redeem(g, auth=("conf1", "wrong"))
     assert_json_error(r, 401, "invalid_client")
@@ -287,8 +306,9 @@ def test_c01_wrong_basic_secret(oas):
     ok(f.redeem(g))
 
 
-def test_c02_missing_unknown_wrong_method(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("C02")
+def test_missing_unknown_wrong_method(oas):
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid")
     # (a) no authentication at all, or client_id only for a confidential client
     assert_json_error(f.token(code_data(g)), 401, "invalid_client")
@@ -312,8 +332,9 @@ def test_c02_missing_unknown_wrong_method(oas):
     ok(f.redeem(gp))
 
 
-def test_c03_multiple_credentials(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("C03")
+def test_multiple_credentials(oas):
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid")
     assert_json_error(f.token(code_data(g, client_secret=CONF1[1]), auth=CONF1), 400,
                       "invalid_request")
@@ -332,8 +353,9 @@ def test_c03_multiple_credentials(oas):
     ok(f.token(code_data(g, client_id="conf1"), auth=CONF1))
 
 
-def test_c04_credentials_in_uri(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("C04")
+def test_credentials_in_uri(oas):
+    f = Client(oas)
     g = f.get_code("conf2", scope="openid")
     r = f.s.post(f.url(f"/oauth/token?client_id=conf2&client_secret={CONF2_SECRET}"),
                  data=code_data(g), timeout=10)
@@ -373,10 +395,11 @@ def bcrypt_hash(secret):
     return out.split(":", 1)[1]
 
 
-def test_c06_form_encoded_basic_and_hashed_secret(httpd_factory):
+@pytest.mark.catalogue("C06")
+def test_form_encoded_basic_and_hashed_secret(httpd_factory):
     hashed = bcrypt_hash("hashed-secret")
     h = httpd_factory(lambda h: standard_conf(h, extra=C06_CLIENT.replace("{hash}", hashed)))
-    f = Flow(h)
+    f = Client(h)
     cid, secret = "conf:x", "p%w+d: \u00fc"
 
     def code():

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from flow3 import (RFC7636_CHALLENGE, Flow, assert_error_page, assert_error_redirect,
-                   consent_form, parse_forms, redirect_params)
+from client import (RFC7636_CHALLENGE, Client, assert_error_page, assert_error_redirect,
+                    consent_form, parse_forms, redirect_params)
 from oauth_conf import standard_conf
 
 CH = RFC7636_CHALLENGE
@@ -45,8 +45,9 @@ def consent(f, client="conf1", user="alice", **kw):
 
 # ---- H01 -------------------------------------------------------------------------------------
 
-def test_h01_headers_on_consent_error_and_redirect(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("H01")
+def test_headers_on_consent_error_and_redirect(oas):
+    f = Client(oas)
     r, _ = consent(f)
     assert_page_headers(r)
     # an error page (A03)
@@ -63,19 +64,21 @@ def test_h01_headers_on_consent_error_and_redirect(oas):
     assert r.status_code == 302 and r.headers["Cache-Control"] == "no-store"
 
 
+@pytest.mark.catalogue("H01")
 @pytest.mark.allow_log("OAS00144")
-def test_h01_headers_on_forbidden_page(httpd_factory):
+def test_headers_on_forbidden_page(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(
         h, extra="<Location /authorize>\n    AuthType None\n    Require all granted\n"
                   "</Location>\n"))
-    f = Flow(h)
+    f = Client(h)
     r = f.authorize(f.authz_params("conf1", challenge=CH), user=None)
     assert_error_page(r, 403)
     assert_page_headers(r)
 
 
-def test_h01_no_cors_on_authorize(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("H01")
+def test_no_cors_on_authorize(oas):
+    f = Client(oas)
     evil = {"Origin": "https://evil.test"}
     r = f.s.options(f.url("/authorize"), auth=("alice", "alice-password"), timeout=5,
                     headers={**evil, "Access-Control-Request-Method": "GET"})
@@ -92,8 +95,9 @@ def test_h01_no_cors_on_authorize(oas):
 
 # ---- H02 -------------------------------------------------------------------------------------
 
-def test_h02_csrf(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("H02")
+def test_csrf(oas):
+    f = Client(oas)
     _, form = consent(f, state="h2")
     _, other = consent(f, state="other")
     # (a) without the CSRF token; without the decision
@@ -136,8 +140,9 @@ def test_h02_csrf(oas):
     assert redirect_params(f.decide(other))["state"] == "other"
 
 
-def test_h02_unknown_transaction(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("H02")
+def test_unknown_transaction(oas):
+    f = Client(oas)
     assert_error_page(f.decide({"txn": "nosuch", "csrf": "x"}), 400)
     _, form = consent(f)
     assert_error_page(f.decide(form, txn=form["txn"] + "x"), 400)
@@ -146,16 +151,18 @@ def test_h02_unknown_transaction(oas):
 
 # ---- H03 / H04 -------------------------------------------------------------------------------
 
-def test_h03_deny_then_allow(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("H03")
+def test_deny_then_allow(oas):
+    f = Client(oas)
     _, form = consent(f, state="S3")
     r = f.decide(form, "deny")
     assert_error_redirect(oas, r, "access_denied", state="S3", base="https://rp1.test/cb")
     assert_error_page(f.decide(form, "allow"), 400)
 
 
-def test_h04_no_307_and_no_token_in_location(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("H04")
+def test_no_307_and_no_token_in_location(oas):
+    f = Client(oas)
     for decision in ("allow", "deny"):
         _, form = consent(f)
         r = f.decide(form, decision)
@@ -197,12 +204,14 @@ def assert_escaped(text, payload):
     assert payload not in text or not any(c in payload for c in "<>\"'"), (payload, text)
 
 
-def test_h05_admin_values_are_escaped(httpd_factory):
+@pytest.mark.catalogue("H05")
+@pytest.mark.expect_log("AH00111")
+def test_admin_values_are_escaped(httpd_factory):
     name = "<script>alert(1)</script> \"><svg onload=alert(1)> {{7*7}} ${7*7}"
     desc = "</title><script>alert(2)</script> 'x' & \"y\""
     h = httpd_factory(lambda h: standard_conf(
         h, extra=EVIL_CLIENT.format(name=apache_quote(name), desc=apache_quote(desc))))
-    f = Flow(h)
+    f = Client(h)
     p = f.authz_params("evil", redirect_uri="https://evil-client.test/cb",
                        scope="openid profile", challenge=CH, state='<script>alert(3)</script>')
     r = f.authorize(p)
@@ -218,8 +227,9 @@ def test_h05_admin_values_are_escaped(httpd_factory):
     assert redirect_params(f.decide(form))["state"] == '<script>alert(3)</script>'
 
 
-def test_h05_error_pages_escape_input(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("H05")
+def test_error_pages_escape_input(oas):
+    f = Client(oas)
     for payload in PAYLOADS + ["x" * 5000]:
         for p in [{**f.authz_params("conf1", challenge=CH), "client_id": payload},
                   f.authz_params("conf1", redirect_uri=payload, challenge=CH),

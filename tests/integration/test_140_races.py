@@ -7,10 +7,9 @@ import urllib.parse
 
 import pytest
 
-from flow3 import (CLIENTS, RFC7636_CHALLENGE, Flow, basic, consent_form, read_response,
-                   redirect_params, session, tls_connect)
-from common import run_parallel
-from oauth_conf import USERS, standard_conf
+from client import (RFC7636_CHALLENGE, Client, basic, consent_form, read_response, redirect_params,
+                    run_parallel, session, tls_connect)
+from oauth_conf import CLIENTS, USERS, standard_conf
 
 CONF1 = ("conf1", CLIENTS["conf1"]["secret"])
 
@@ -109,10 +108,12 @@ def approve_together(h, forms):
     return run_parallel(len(forms), post)
 
 
+@pytest.mark.catalogue("T02", "X01")
 @pytest.mark.parametrize("mpm,rounds", [("event", 5), ("prefork", 2)])
-def test_x01_parallel_redemptions(httpd_factory, mpm, rounds):
+@pytest.mark.allow_log("OAS00131")
+def test_parallel_redemptions(httpd_factory, mpm, rounds):
     h = httpd_factory(lambda h: standard_conf(h, extra=MORE_WORKERS[mpm]), mpm=mpm)
-    f = Flow(h)
+    f = Client(h)
     h.mark_log()
     for _ in range(rounds):
         g, at = one_round(h, f)
@@ -126,8 +127,9 @@ def test_x01_parallel_redemptions(httpd_factory, mpm, rounds):
     assert f.redeem(g).status_code == 200
 
 
-def test_x04_parallel_consent_posts(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("H02", "X04")
+def test_parallel_consent_posts(oas):
+    f = Client(oas)
     p = f.authz_params("conf1", challenge=RFC7636_CHALLENGE, state="x4")
     form = consent_form(f.authorize(p))
     results = approve_together(oas, [("alice", form)] * 20)
@@ -139,8 +141,9 @@ def test_x04_parallel_consent_posts(oas):
     assert all(r.status_code == 400 and "Location" not in r.headers for r in others)
 
 
-def test_x04_parallel_request_uri_approvals(oas):
-    f = Flow(oas)
+@pytest.mark.catalogue("X04")
+def test_parallel_request_uri_approvals(oas):
+    f = Client(oas)
     par = f.s.post(oas.issuer + "/oauth/par", auth=CONF1, timeout=10,
                    data=f.authz_params("conf1", challenge=RFC7636_CHALLENGE, state="p4",
                                        prompt="consent"))

@@ -8,8 +8,10 @@ import json
 import re
 import urllib.parse
 
-from flow3 import (CLIENTS, ERROR_DESC_RE, RFC7636_CHALLENGE, Flow, basic, raw_request,
-                   redirect_params)
+import pytest
+
+from client import ERROR_DESC_RE, RFC7636_CHALLENGE, Client, basic, raw_request, redirect_params
+from oauth_conf import CLIENTS
 
 CONF1 = ("conf1", CLIENTS["conf1"]["secret"])
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
@@ -110,8 +112,9 @@ def authorize_cases():
     return cases
 
 
+@pytest.mark.catalogue("B04")
 def test_authorize_sweep(oas):
-    f = Flow(oas)
+    f = Client(oas)
     cases = authorize_cases()
     assert len(cases) >= 200
     for what, method, target, headers, body in cases:
@@ -205,8 +208,9 @@ def token_cases(code_body_pairs):
     return cases
 
 
+@pytest.mark.catalogue("C05", "B05")
 def test_token_sweep(oas):
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code("conf1", scope="openid api.read")
     base = [("grant_type", "authorization_code"), ("code", g["code"]),
             ("redirect_uri", g["redirect_uri"]), ("code_verifier", g["verifier"]),

@@ -1,13 +1,16 @@
 """Regressions found by the fuzzers (tests/fuzz), end to end."""
-from flow3 import Flow
+import pytest
+
+from client import Client
 
 
+@pytest.mark.catalogue("B09")
 def test_code_without_scope_is_redeemable(oas):
     """fuzz_grant: a grant with no scopes was stored without "scope" and then refused when
     read back, so an authorization request without a scope failed with a 500 at the consent
     decision, and a code or refresh token for it could never be redeemed (scope is optional,
     RFC 6749 §3.3)."""
-    f = Flow(oas)
+    f = Client(oas)
     g = f.get_code(scope=None)
     assert "scope" not in g["params"]
     r = f.redeem(g)

@@ -3,14 +3,11 @@
 P01, P05 (b, c), P08, P09 (SECURITY.md §6)."""
 
 
-from flow4 import (URN, Flow, Pkce, assert_error_page, b64url_decode, consent_form,
-                   is_consent_page, jwt_claims, location_query, request_uri)
+import pytest
+
+from client import (URN, Client, Pkce, assert_error_page, b64url_decode, codes_issued, consent_form,
+                    is_consent_page, jwt_header_payload, location_query, request_uri)
 from oauth_conf import CLIENTS, RESOURCE, standard_conf
-
-
-def codes_issued(h):
-    """Authorization codes the server issued so far (its OAS00141 info lines)."""
-    return h.error_log().count("OAS00141")
 
 
 def check_tokens(h, t, client, scope, aud, nonce=None):
@@ -21,7 +18,7 @@ def check_tokens(h, t, client, scope, aud, nonce=None):
     assert body["token_type"] == "Bearer"
     assert isinstance(body["expires_in"], int) and body["expires_in"] > 0
     assert set(body["scope"].split()) == set(scope.split())
-    hdr, at = jwt_claims(body["access_token"])
+    hdr, at = jwt_header_payload(body["access_token"])
     assert hdr["typ"].lower() == "at+jwt"
     assert at["iss"] == h.issuer
     assert at["sub"] == "alice"
@@ -29,7 +26,7 @@ def check_tokens(h, t, client, scope, aud, nonce=None):
     assert at["aud"] == aud or at["aud"] == [aud], at
     assert set(at["scope"].split()) == set(scope.split())
     assert "id_token" in body
-    _, idt = jwt_claims(body["id_token"])
+    _, idt = jwt_header_payload(body["id_token"])
     assert idt["iss"] == h.issuer and idt["sub"] == "alice"
     assert idt["aud"] == client or idt["aud"] == [client], idt
     if nonce is not None:
@@ -37,10 +34,11 @@ def check_tokens(h, t, client, scope, aud, nonce=None):
     return body, at, idt
 
 
-def test_200_confidential_basic_whole_diagram(oas):
+@pytest.mark.catalogue("P01")
+def test_confidential_basic_whole_diagram(oas):
     """conf1 (client_secret_basic): PAR → 201 → /authorize with client_id + request_uri →
     consent → code with the pushed state and iss → token with access and ID token."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     r = c.push("conf1", pkce, state="xyzABC123", nonce="n-0S6_WzA2Mj",
                scope="openid profile api.read")
@@ -50,7 +48,7 @@ def test_200_confidential_basic_whole_diagram(oas):
     # 256-bit random part (issue 4), at least 128 bits (P01)
     assert len(b64url_decode(ru[len(URN):])) >= 16
 
-    page = c.authorize("conf1", ru)
+    page = c.authorize_uri("conf1", ru)
     assert is_consent_page(page), page.text[:300]
     assert page.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
@@ -63,14 +61,14 @@ def test_200_confidential_basic_whole_diagram(oas):
     assert set(q) == {"code", "state", "iss"}
     assert codes_issued(oas) == before + 1
 
-    t = c.token("conf1", q["code"], pkce.verifier)
+    t = c.redeem(q["code"], pkce.verifier, "conf1")
     check_tokens(oas, t, "conf1", "openid profile api.read", oas.issuer, nonce="n-0S6_WzA2Mj")
 
 
-def test_201_confidential_post_as_in_the_diagram(oas):
+def test_confidential_post_as_in_the_diagram(oas):
     """conf2 (client_secret_post): client_id and client_secret in the PAR body, exactly as
     the diagram's curl; the token request carries them in the body too."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     data = {"client_id": "conf2", "client_secret": CLIENTS["conf2"]["secret"],
             "redirect_uri": "https://rp2.test/cb?tenant=a", "scope": "openid profile",
@@ -79,7 +77,7 @@ def test_201_confidential_post_as_in_the_diagram(oas):
     r = c.s.post(oas.issuer + "/oauth/par", data=data,
                  headers={"content-type": "application/x-www-form-urlencoded"})
     ru = request_uri(r)
-    r = c.authorize("conf2", ru)
+    r = c.authorize_uri("conf2", ru)
     r = c.approve(r)
     base, q = location_query(r)
     # the registered URI with its own query kept, the response parameters added
@@ -92,62 +90,64 @@ def test_201_confidential_post_as_in_the_diagram(oas):
     check_tokens(oas, t, "conf2", "openid profile", oas.issuer)
 
 
-def test_202_public_client_with_audience(oas):
+def test_public_client_with_audience(oas):
     """pub1 (public, client_id only) with audience=urn:test:api: the access token's aud is the
     resource."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("pub1", pkce, scope="openid api.read", audience=RESOURCE, state="pub-S")
-    r = c.authorize("pub1", ru)
+    r = c.authorize_uri("pub1", ru)
     consent_form(r)
     assert RESOURCE in r.text                            # the audience is shown to the user
     q = c.callback(c.approve(r), base="https://spa.test/cb")
     assert q["state"] == "pub-S"
-    t = c.token("pub1", q["code"], pkce.verifier)
+    t = c.redeem(q["code"], pkce.verifier, "pub1")
     check_tokens(oas, t, "pub1", "openid api.read", RESOURCE)
 
 
-def test_203_confidential_audience_and_resource(oas):
+def test_confidential_audience_and_resource(oas):
     """conf1 with audience (as in the diagram) and, separately, with resource (RFC 8707)."""
-    c = Flow(oas)
+    c = Client(oas)
     for name in ("audience", "resource"):
         pkce = Pkce()
         ru = c.push_ok("conf1", pkce, scope="openid api.read", prompt="consent",
                        **{name: RESOURCE})
-        q = c.callback(c.authorize_and_approve("conf1", ru), base="https://rp1.test/cb")
-        t = c.token("conf1", q["code"], pkce.verifier)
+        q = c.callback(c.authorize_uri_and_approve("conf1", ru), base="https://rp1.test/cb")
+        t = c.redeem(q["code"], pkce.verifier, "conf1")
         check_tokens(oas, t, "conf1", "openid api.read", RESOURCE)
 
 
-def test_204_custom_request_uri_lifetime(httpd_factory):
+def test_custom_request_uri_lifetime(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASRequestURILifetime=37))
-    c = Flow(h)
+    c = Client(h)
     r = c.push("conf1", Pkce())
     request_uri(r)
     assert r.json()["expires_in"] == 37
 
 
-def test_205_p01_many_pushes_distinct(oas):
+@pytest.mark.catalogue("P01")
+def test_many_pushes_distinct(oas):
     """P01: 200 pushes give 200 distinct, well-formed request_uris."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     seen = set()
     for _ in range(200):
         seen.add(c.push_ok("conf1", pkce))
     assert len(seen) == 200
     # and the last one still works
-    q = c.callback(c.authorize_and_approve("conf1", seen.pop()))
+    q = c.callback(c.authorize_uri_and_approve("conf1", seen.pop()))
     assert "code" in q
 
 
-def test_206_p05b_reload_before_approval(oas):
+@pytest.mark.catalogue("P05")
+def test_reload_before_approval(oas):
     """P05 b: the /authorize URL opened twice before approving shows the consent page both
     times; approving gives exactly one code, and the other page's form is then dead."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, state="reload")
-    p1 = c.authorize("conf1", ru)
-    p2 = c.authorize("conf1", ru)
+    p1 = c.authorize_uri("conf1", ru)
+    p2 = c.authorize_uri("conf1", ru)
     assert is_consent_page(p1) and is_consent_page(p2)
     assert consent_form(p1)["hidden"]["txn"] != consent_form(p2)["hidden"]["txn"]
     before = codes_issued(oas)
@@ -158,37 +158,39 @@ def test_206_p05b_reload_before_approval(oas):
     assert "code=" not in r.headers.get("Location", "")
     assert_error_page(r, 400, "invalid_request_uri")
     assert codes_issued(oas) == before + 1
-    assert c.token("conf1", q["code"], pkce.verifier).status_code == 200
+    assert c.redeem(q["code"], pkce.verifier, "conf1").status_code == 200
 
 
-def test_207_p05c_head_and_cookieless_get_change_nothing(oas):
+@pytest.mark.catalogue("P05")
+def test_head_and_cookieless_get_change_nothing(oas):
     """P05 c: a HEAD of the /authorize URL and an unauthenticated GET (link scanner,
     prefetch) do not use the request_uri up; the user's visit then works."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, state="scan")
     for _ in range(3):
-        r = c.authorize("conf1", ru, method="HEAD")
+        r = c.authorize_uri("conf1", ru, method="HEAD")
         assert r.status_code == 200 and "Location" not in r.headers and not r.content
     # a scanner without the user's credentials: httpd's 401, the module is not reached
     r = c.session().get(f"{oas.issuer}/authorize", params={"client_id": "conf1",
                                                            "request_uri": ru},
                         allow_redirects=False)
     assert r.status_code == 401 and "Location" not in r.headers
-    q = c.callback(c.authorize_and_approve("conf1", ru), base="https://rp1.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("conf1", ru), base="https://rp1.test/cb")
     assert q["state"] == "scan"
-    assert c.token("conf1", q["code"], pkce.verifier).status_code == 200
+    assert c.redeem(q["code"], pkce.verifier, "conf1").status_code == 200
 
 
-def test_208_p08_outer_parameters_ignored(oas):
+@pytest.mark.catalogue("P08")
+def test_outer_parameters_ignored(oas):
     """P08: parameters beside client_id and request_uri are ignored; the pushed ones count."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce, other = Pkce(), Pkce()
     ru = c.push_ok("conf1", pkce, state="PUSHED", scope="openid profile")
     outer = {"redirect_uri": "https://evil.test/cb", "scope": "openid api.read email",
              "state": "OUTER", "response_type": "token", "code_challenge": other.challenge,
              "code_challenge_method": "plain", "audience": RESOURCE, "prompt": "none"}
-    r = c.authorize("conf1", ru, extra=outer)
+    r = c.authorize_uri("conf1", ru, extra=outer)
     assert "evil.test" not in r.headers.get("Location", "")
     assert is_consent_page(r), (r.status_code, r.headers.get("Location"))
     assert "api.read" not in r.text and RESOURCE not in r.text   # pushed scope only
@@ -197,26 +199,27 @@ def test_208_p08_outer_parameters_ignored(oas):
     assert q["state"] == "PUSHED"
     assert "access_token" not in q and "error" not in q
     # OTHER's verifier does not redeem the code (and does not burn it) ...
-    bad = c.token("conf1", q["code"], other.verifier)
+    bad = c.redeem(q["code"], other.verifier, "conf1")
     assert bad.status_code == 400 and bad.json()["error"] == "invalid_grant"
     # ... the pushed one does, with the pushed scope and no audience
-    t = c.token("conf1", q["code"], pkce.verifier)
+    t = c.redeem(q["code"], pkce.verifier, "conf1")
     check_tokens(oas, t, "conf1", "openid profile", oas.issuer)
 
     # and a plain second flow with only client_id + request_uri succeeds
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, state="PLAIN")
-    q = c.callback(c.authorize_and_approve("conf1", ru), base="https://rp1.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("conf1", ru), base="https://rp1.test/cb")
     assert q["state"] == "PLAIN"
 
 
-def test_209_p09_par_required_client(oas):
+@pytest.mark.catalogue("P09")
+def test_par_required_client(oas):
     """P09: parreq (OAuthASRequirePAR On in its block): a plain /authorize is refused with
     invalid_request (redirected: client and redirect URI are known), the PAR flow works."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     before = codes_issued(oas)
-    r = c.authorize(None, None, extra=c.par_params("parreq", pkce, client_id="parreq",
+    r = c.authorize_uri(None, None, extra=c.par_params("parreq", pkce, client_id="parreq",
                                                    state="plain-S"))
     base, q = location_query(r)
     assert base == "https://rp3.test/cb"
@@ -225,9 +228,9 @@ def test_209_p09_par_required_client(oas):
     assert codes_issued(oas) == before
 
     ru = c.push_ok("parreq", pkce, state="par-S")
-    q = c.callback(c.authorize_and_approve("parreq", ru), base="https://rp3.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("parreq", ru), base="https://rp3.test/cb")
     assert q["state"] == "par-S"
-    t = c.token("parreq", q["code"], pkce.verifier)
+    t = c.redeem(q["code"], pkce.verifier, "parreq")
     check_tokens(oas, t, "parreq", "openid profile", oas.issuer)
 
     # metadata: the PAR endpoint, and PAR not required server-wide
@@ -236,66 +239,67 @@ def test_209_p09_par_required_client(oas):
         assert md["pushed_authorization_request_endpoint"] == oas.issuer + "/oauth/par"
         assert md["require_pushed_authorization_requests"] is False
     # a client without RequirePAR still may use plain /authorize
-    r = c.authorize(None, None, extra=c.par_params("conf1", pkce, client_id="conf1"))
+    r = c.authorize_uri(None, None, extra=c.par_params("conf1", pkce, client_id="conf1"))
     assert is_consent_page(r)
 
 
-def test_210_p09_server_wide_require_par(httpd_factory):
+@pytest.mark.catalogue("P09")
+def test_server_wide_require_par(httpd_factory):
     """OAuthASRequirePAR On at server level: metadata says so; plain /authorize of any client
     → invalid_request redirect; PAR works."""
     h = httpd_factory(lambda h: standard_conf(h, OAuthASRequirePAR="On"))
-    c = Flow(h)
+    c = Client(h)
     md = c.s.get(h.issuer + "/.well-known/openid-configuration").json()
     assert md["require_pushed_authorization_requests"] is True
     assert md["pushed_authorization_request_endpoint"] == h.issuer + "/oauth/par"
     pkce = Pkce()
     for client in ("conf1", "pub1"):
-        r = c.authorize(None, None, extra=c.par_params(client, pkce, client_id=client,
+        r = c.authorize_uri(None, None, extra=c.par_params(client, pkce, client_id=client,
                                                        state="S"))
         base, q = location_query(r)
         assert base == CLIENTS[client]["redirect_uris"][0]
         assert q["error"] == "invalid_request" and "code" not in q and q["state"] == "S"
     ru = c.push_ok("pub1", pkce)
-    q = c.callback(c.authorize_and_approve("pub1", ru), base="https://spa.test/cb")
-    assert c.token("pub1", q["code"], pkce.verifier).status_code == 200
+    q = c.callback(c.authorize_uri_and_approve("pub1", ru), base="https://spa.test/cb")
+    assert c.redeem(q["code"], pkce.verifier, "pub1").status_code == 200
     assert codes_issued(h) == 1
 
 
-def test_211_client_id_in_body_beside_basic(oas):
+def test_client_id_in_body_beside_basic(oas):
     """INTERFACE.md: PAR may carry client_id in the body beside Basic when both name the same
     client (RFC 9126's example)."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, client_id="conf1", state="both")
-    q = c.callback(c.authorize_and_approve("conf1", ru), base="https://rp1.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("conf1", ru), base="https://rp1.test/cb")
     assert q["state"] == "both"
-    assert c.token("conf1", q["code"], pkce.verifier).status_code == 200
+    assert c.redeem(q["code"], pkce.verifier, "conf1").status_code == 200
 
 
-def test_212_remembered_consent_then_prompt_consent(oas):
+def test_remembered_consent_then_prompt_consent(oas):
     """A PAR flow after an approved one skips the page (remembered consent); a pushed
     prompt=consent shows it again; the request_uri lives until the code is issued."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce)
-    c.callback(c.authorize_and_approve("conf1", ru))
+    c.callback(c.authorize_uri_and_approve("conf1", ru))
     ru = c.push_ok("conf1", pkce)
-    r = c.authorize("conf1", ru)
+    r = c.authorize_uri("conf1", ru)
     assert r.status_code == 302 and "code" in c.callback(r)
     ru = c.push_ok("conf1", pkce, prompt="consent")
-    assert is_consent_page(c.authorize("conf1", ru))
+    assert is_consent_page(c.authorize_uri("conf1", ru))
 
 
-def test_213_no_secrets_in_logs(oas):
+def test_no_secrets_in_logs(oas):
     """U5: a PAR flow for each kind of client leaves no client secret, code_verifier, code or
     token in error_log or access_log."""
-    c = Flow(oas)
+    c = Client(oas)
     secrets_seen = [CLIENTS["conf1"]["secret"], CLIENTS["conf2"]["secret"]]
     for client in ("conf1", "conf2", "pub1"):
         pkce = Pkce()
         ru = c.push_ok(client, pkce)
-        q = c.callback(c.authorize_and_approve(client, ru))
-        t = c.token(client, q["code"], pkce.verifier).json()
+        q = c.callback(c.authorize_uri_and_approve(client, ru))
+        t = c.redeem(q["code"], pkce.verifier, client).json()
         secrets_seen += [pkce.verifier, q["code"], t["access_token"], t["id_token"]]
     # a failed push with a wrong secret is not logged either
     c.s.post(oas.issuer + "/oauth/par", data=c.par_params("conf1", Pkce()),
@@ -307,19 +311,20 @@ def test_213_no_secrets_in_logs(oas):
         assert s not in logs
 
 
-def test_214_repeated_outer_parameter_with_request_uri(oas):
+@pytest.mark.catalogue("P08")
+def test_repeated_outer_parameter_with_request_uri(oas):
     """/authorize?client_id&request_uri with another outer parameter repeated: RFC 9126 §4
     uses only the pushed parameters, so the repetition is ignored like the rest of the query
     and the pushed request goes on (consent page); repeating client_id is still refused."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, state="pushed")
-    r = c.authorize(None, None, raw_query="client_id=conf1&request_uri="
+    r = c.authorize(raw_query="client_id=conf1&request_uri="
                     + ru + "&client_id=conf1")
     assert r.status_code == 400 and "Location" not in r.headers
-    r = c.authorize(None, None, raw_query="client_id=conf1&request_uri="
+    r = c.authorize(raw_query="client_id=conf1&request_uri="
                     + ru + "&state=a&state=b")
     assert r.status_code == 200 and 'name="txn"' in r.text
     assert codes_issued(oas) == 0
-    q = c.callback(c.authorize_and_approve("conf1", ru), base="https://rp1.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("conf1", ru), base="https://rp1.test/cb")
     assert q["state"] == "pushed"

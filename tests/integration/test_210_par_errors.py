@@ -8,20 +8,17 @@ import time
 
 import pytest
 
-from flow4 import (URN, Flow, Pkce, assert_error_page, assert_json_error, is_consent_page,
-                   location_query)
+from client import (URN, Client, Pkce, assert_error_page, assert_json_error, codes_issued,
+                    consent_form, is_consent_page, location_query)
 from oauth_conf import (CLIENTS_CONF, CONF1_SECRET, CONF2_SECRET, FP1_SECRET,
                         PARREQ_SECRET, SVC1_SECRET, standard_conf)
 
 
-def codes_issued(h):
-    return h.error_log().count("OAS00141")
-
-
 # ---- P02: client authentication at PAR ------------------------------------------------------
 
-def test_220_p02_client_authentication(oas):
-    c = Flow(oas)
+@pytest.mark.catalogue("P02")
+def test_client_authentication(oas):
+    c = Client(oas)
     pkce = Pkce()
     url = oas.issuer + "/oauth/par"
     params = c.par_params("conf1", pkce)
@@ -93,17 +90,19 @@ P03_CASES = [
 ]
 
 
+@pytest.mark.catalogue("A06", "P03", "K01")
 @pytest.mark.parametrize("name,params,status,error", P03_CASES, ids=[x[0] for x in P03_CASES])
-def test_221_p03_validation_errors(oas, name, params, status, error):
-    c = Flow(oas)
+def test_validation_errors(oas, name, params, status, error):
+    c = Client(oas)
     r = c.push("conf1", Pkce(), **{"scope": "openid api.read", **params})
     assert "Location" not in r.headers
     assert_json_error(r, status, error)
 
 
-def test_222_p03_repeated_parameters(oas):
+@pytest.mark.catalogue("P03", "B03")
+def test_repeated_parameters(oas):
     """P03 h: a repeated parameter (any, even with an empty or equal value) → invalid_request."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     base = "&".join(f"{k}={v}" for k, v in c.par_params("conf1", pkce, state="S").items())
     for extra in ("state=S", "state=T", "state=", "scope=openid", "redirect_uri=x",
@@ -117,15 +116,16 @@ def test_222_p03_repeated_parameters(oas):
         assert_json_error(r, 400, "invalid_request")
 
 
-def test_223_p03_no_interaction_errors_at_push(oas):
+@pytest.mark.catalogue("P03")
+def test_no_interaction_errors_at_push(oas):
     """RFC 9126 §2.3: interaction errors are for /authorize, never PAR: prompt=none pushes
     fine and fails (redirected) only when used."""
-    c = Flow(oas)
+    c = Client(oas)
     r = c.push("conf1", Pkce(), prompt="none", state="pn")
     assert r.status_code == 201
 
 
-def test_224_unauthorized_client(httpd_factory):
+def test_unauthorized_client(httpd_factory):
     """A client without the authorization_code grant: unauthorized_client at push time. svc1
     (client_credentials only, no redirect URI) is refused too."""
     extra = """
@@ -138,7 +138,7 @@ def test_224_unauthorized_client(httpd_factory):
 </OAuthASClient>
 """
     h = httpd_factory(lambda h: standard_conf(h, extra=extra))
-    c = Flow(h)
+    c = Client(h)
     pkce = Pkce()
     params = {"response_type": "code", "redirect_uri": "https://cc2.test/cb",
               "scope": "api.read", "code_challenge": pkce.challenge,
@@ -152,9 +152,9 @@ def test_224_unauthorized_client(httpd_factory):
     # the same client at the front channel: the error page (no redirect URI to trust)
     for q in ("client_id=svc1&response_type=code",
               "client_id=svc1&response_type=code&redirect_uri=https%3A%2F%2Fcc2.test%2Fcb"):
-        assert_error_page(c.authorize(None, None, raw_query=q), 400)
+        assert_error_page(c.authorize(raw_query=q), 400)
     # cc2 has a redirect URI: unauthorized_client is redirected there
-    r = c.authorize(None, None, raw_query="client_id=cc2&response_type=code&state=u"
+    r = c.authorize(raw_query="client_id=cc2&response_type=code&state=u"
                     "&redirect_uri=https%3A%2F%2Fcc2.test%2Fcb")
     base, q = location_query(r)
     assert base == "https://cc2.test/cb" and q["error"] == "unauthorized_client"
@@ -163,110 +163,114 @@ def test_224_unauthorized_client(httpd_factory):
 
 # ---- P04: bound to the pushing client -------------------------------------------------------
 
-def test_225_p04_request_uri_bound_to_client(oas):
-    c = Flow(oas)
+@pytest.mark.catalogue("P04")
+def test_request_uri_bound_to_client(oas):
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, state="mine")
     for client_id in ("conf2", "pub1", "fp1", "nosuch", "CONF1", "conf1 "):
-        r = c.authorize(client_id, ru)
+        r = c.authorize_uri(client_id, ru)
         assert_error_page(r, 400)
         assert "rp1.test" not in r.text
-    assert_error_page(c.authorize("conf2", ru), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("conf2", ru), 400, "invalid_request_uri")
     # no client_id at all
-    assert_error_page(c.authorize(None, ru), 400)
+    assert_error_page(c.authorize_uri(None, ru), 400)
     assert codes_issued(oas) == 0
     # those attempts did not use the request_uri up for its client
-    q = c.callback(c.authorize_and_approve("conf1", ru), base="https://rp1.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("conf1", ru), base="https://rp1.test/cb")
     assert q["state"] == "mine"
     # a request_uri pushed by fp1 (consent Off) is not redeemed by conf1 either
     ru = c.push_ok("fp1", pkce)
-    assert_error_page(c.authorize("conf1", ru), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("conf1", ru), 400, "invalid_request_uri")
     assert codes_issued(oas) == 1
 
 
 # ---- P05 a: one-time use ----------------------------------------------------------------------
 
-def test_226_p05a_reuse_after_completed_flow(oas):
-    c = Flow(oas)
+@pytest.mark.catalogue("P05")
+def test_reuse_after_completed_flow(oas):
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce)
-    q = c.callback(c.authorize_and_approve("conf1", ru))
-    assert c.token("conf1", q["code"], pkce.verifier).status_code == 200
+    q = c.callback(c.authorize_uri_and_approve("conf1", ru))
+    assert c.redeem(q["code"], pkce.verifier, "conf1").status_code == 200
     n = codes_issued(oas)
     for _ in range(2):
-        r = c.authorize("conf1", ru)
+        r = c.authorize_uri("conf1", ru)
         assert_error_page(r, 400, "invalid_request_uri")
     # also with consent remembered and with fp1 (no consent page at all)
     ru = c.push_ok("fp1", pkce)
-    q = c.callback(c.authorize("fp1", ru), base="https://fp.test/cb")
-    assert_error_page(c.authorize("fp1", ru), 400, "invalid_request_uri")
+    q = c.callback(c.authorize_uri("fp1", ru), base="https://fp.test/cb")
+    assert_error_page(c.authorize_uri("fp1", ru), 400, "invalid_request_uri")
     assert codes_issued(oas) == n + 1
 
 
-def test_227_deny_uses_request_uri_up(oas):
+@pytest.mark.catalogue("H03")
+def test_deny_uses_request_uri_up(oas):
     """Deny at consent on a PAR flow → access_denied with the pushed state; the request_uri
     is dead afterwards."""
-    c = Flow(oas)
+    c = Client(oas)
     ru = c.push_ok("conf1", Pkce(), state="deny-S")
-    page = c.authorize("conf1", ru)
-    r = c.decide(page, "deny")
+    page = c.authorize_uri("conf1", ru)
+    r = c.decide(consent_form(page), "deny")
     base, q = location_query(r)
     assert base == "https://rp1.test/cb"
     assert q["error"] == "access_denied" and q["state"] == "deny-S"
     assert q["iss"] == oas.issuer and "code" not in q
-    assert_error_page(c.authorize("conf1", ru), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("conf1", ru), 400, "invalid_request_uri")
     # a second consent page opened before the deny is dead too
     ru = c.push_ok("conf1", Pkce())
-    p1, p2 = c.authorize("conf1", ru), c.authorize("conf1", ru)
-    location_query(c.decide(p1, "deny"))
+    p1, p2 = c.authorize_uri("conf1", ru), c.authorize_uri("conf1", ru)
+    location_query(c.decide(consent_form(p1), "deny"))
     r = c.approve(p2)
     assert_error_page(r, 400, "invalid_request_uri")
     assert codes_issued(oas) == 0
     # and the other way round: once a code was issued, a deny on another page sends no
     # access_denied after it (one authorization response per request_uri)
     ru = c.push_ok("conf1", Pkce(), state="after-code", prompt="consent")
-    p1, p2 = c.authorize("conf1", ru), c.authorize("conf1", ru)
+    p1, p2 = c.authorize_uri("conf1", ru), c.authorize_uri("conf1", ru)
     assert "code" in c.callback(c.approve(p1))
-    assert_error_page(c.decide(p2, "deny"), 400, "invalid_request_uri")
+    assert_error_page(c.decide(consent_form(p2), "deny"), 400, "invalid_request_uri")
     assert codes_issued(oas) == 1
 
 
-def test_228_error_redirect_uses_request_uri_up(oas):
+def test_error_redirect_uses_request_uri_up(oas):
     """An error redirect ends the authorization too: pushed prompt=none without a remembered
     consent → consent_required, then the request_uri is dead."""
-    c = Flow(oas)
+    c = Client(oas)
     ru = c.push_ok("conf1", Pkce(), prompt="none", state="pn-S")
-    base, q = location_query(c.authorize("conf1", ru))
+    base, q = location_query(c.authorize_uri("conf1", ru))
     assert base == "https://rp1.test/cb"
     assert q["error"] == "consent_required" and q["state"] == "pn-S"
     assert q["iss"] == oas.issuer and "code" not in q
-    assert_error_page(c.authorize("conf1", ru), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("conf1", ru), 400, "invalid_request_uri")
     assert codes_issued(oas) == 0
 
 
 # ---- P06: expiry -----------------------------------------------------------------------------
 
-def test_229_p06_expired_request_uri(httpd_factory):
+@pytest.mark.catalogue("P06")
+def test_expired_request_uri(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASRequestURILifetime=2))
-    c = Flow(h)
+    c = Client(h)
     pkce = Pkce()
     r = c.push("conf1", pkce)
     assert r.json()["expires_in"] == 2
     ru = r.json()["request_uri"]
     ru_fp = c.push_ok("fp1", pkce)
     ru_late = c.push_ok("conf1", pkce)
-    page = c.authorize("conf1", ru_late)          # consent shown while still valid
+    page = c.authorize_uri("conf1", ru_late)          # consent shown while still valid
     assert is_consent_page(page)
     time.sleep(3)
-    assert_error_page(c.authorize("conf1", ru), 400, "invalid_request_uri")
-    assert_error_page(c.authorize("fp1", ru_fp), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("conf1", ru), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("fp1", ru_fp), 400, "invalid_request_uri")
     # approving after expiry issues no code either
     r = c.approve(page)
     assert_error_page(r, 400, "invalid_request_uri")
     assert codes_issued(h) == 0
     # a fresh push works
     ru = c.push_ok("conf1", pkce)
-    assert "code" in c.callback(c.authorize_and_approve("conf1", ru))
+    assert "code" in c.callback(c.authorize_uri_and_approve("conf1", ru))
 
 
 # ---- P07: forged, unknown, external ----------------------------------------------------------
@@ -300,8 +304,9 @@ class Listener:
         self.sock.close()
 
 
-def test_230_p07_forged_request_uris(oas):
-    c = Flow(oas)
+@pytest.mark.catalogue("P07")
+def test_forged_request_uris(oas):
+    c = Client(oas)
     pkce = Pkce()
     real = c.push_ok("conf1", pkce, state="real")
     tail = real[len(URN):]
@@ -329,11 +334,11 @@ def test_230_p07_forged_request_uris(oas):
             " " + real,
         ]
         for ru in forged:
-            r = c.authorize("conf1", ru)
+            r = c.authorize_uri("conf1", ru)
             assert_error_page(r, 400)
             assert "root:" not in r.text
         # a NUL after the real one: the malformed-request page
-        assert_error_page(c.authorize(None, None, raw_query=f"client_id=conf1&request_uri="
+        assert_error_page(c.authorize(raw_query=f"client_id=conf1&request_uri="
                                       f"{real}%00"), 400)
         time.sleep(0.3)
         assert lst.count == 0
@@ -342,7 +347,7 @@ def test_230_p07_forged_request_uris(oas):
     assert codes_issued(oas) == 0
     # the empty reference is no reference (RFC 6749 §3.1): a plain request without
     # response_type, an error redirect to the registered URI at most; never a code
-    r = c.authorize(None, None, raw_query="client_id=conf1&request_uri=")
+    r = c.authorize(raw_query="client_id=conf1&request_uri=")
     if r.status_code == 400:
         assert_error_page(r, 400)
     else:
@@ -350,18 +355,19 @@ def test_230_p07_forged_request_uris(oas):
         assert base == "https://rp1.test/cb" and q["error"] and "code" not in q
     assert codes_issued(oas) == 0
     # none of this used the real request_uri up
-    q = c.callback(c.authorize_and_approve("conf1", real), base="https://rp1.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("conf1", real), base="https://rp1.test/cb")
     assert q["state"] == "real"
 
 
 # ---- P10: client policy changes between push and use ----------------------------------------
 
-def test_231_p10_policy_change_after_push(httpd_factory):
+@pytest.mark.catalogue("A05", "P10")
+def test_policy_change_after_push(httpd_factory):
     """Push for conf1 and conf2, then a graceful restart with conf1's redirect URI replaced
     and conf2 removed: both request_uris give the error page and no code; a request_uri of
     an unchanged client (pub1) still works, so the store survived the restart."""
     h = httpd_factory(standard_conf)
-    c = Flow(h)
+    c = Client(h)
     pkce = Pkce()
     ru1 = c.push_ok("conf1", pkce, state="p10")
     ru2 = c.push_ok("conf2", pkce)
@@ -384,20 +390,21 @@ def test_231_p10_policy_change_after_push(httpd_factory):
     c.s = c.session()
 
     for ru, cid in ((ru1, "conf1"), (ru4, "conf1"), (ru2, "conf2")):
-        r = c.authorize(cid, ru)
+        r = c.authorize_uri(cid, ru)
         assert_error_page(r, 400)
         assert "rp1" not in r.headers.get("Location", "")
     assert codes_issued(h) == 0
-    q = c.callback(c.authorize_and_approve("pub1", ru3), base="https://spa.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("pub1", ru3), base="https://spa.test/cb")
     assert q["state"] == "p10-pub"
-    assert c.token("pub1", q["code"], pkce.verifier).status_code == 200
+    assert c.redeem(q["code"], pkce.verifier, "pub1").status_code == 200
 
 
-def test_232_p10_scope_removed_after_push(httpd_factory):
+@pytest.mark.catalogue("P10")
+def test_scope_removed_after_push(httpd_factory):
     """A pushed scope the client may no longer ask for: invalid_scope (redirect: the client
     and its redirect URI are still valid), no code, and the request_uri is used up."""
     h = httpd_factory(standard_conf)
-    c = Flow(h)
+    c = Client(h)
     ru = c.push_ok("conf1", Pkce(), state="sc", scope="openid api.read")
     keep = c.push_ok("conf1", Pkce(), state="keep", scope="openid")
     clients = CLIENTS_CONF.format(conf1=CONF1_SECRET, conf2=CONF2_SECRET,
@@ -412,37 +419,39 @@ def test_232_p10_scope_removed_after_push(httpd_factory):
     # new connections: under prefork an old child keeps serving its keep-alive connection
     # with the old configuration until it closes (httpd's behaviour, not the module's)
     c.s = c.session()
-    base, q = location_query(c.authorize("conf1", ru))
+    base, q = location_query(c.authorize_uri("conf1", ru))
     assert base == "https://rp1.test/cb"
     assert q["error"] == "invalid_scope" and q["state"] == "sc" and "code" not in q
-    assert_error_page(c.authorize("conf1", ru), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("conf1", ru), 400, "invalid_request_uri")
     assert codes_issued(h) == 0
-    q = c.callback(c.authorize_and_approve("conf1", keep), base="https://rp1.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("conf1", keep), base="https://rp1.test/cb")
     assert q["state"] == "keep"
 
 
-def test_233_request_uri_by_post_form(oas):
+def test_request_uri_by_post_form(oas):
     """OIDC allows /authorize by POST: client_id + request_uri in a form body work alike, and
     a used one fails alike."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("fp1", pkce, state="post-S")
     r = c.s.post(oas.issuer + "/authorize", data={"client_id": "fp1", "request_uri": ru},
                  auth=("alice", "alice-password"), allow_redirects=False)
     q = c.callback(r, base="https://fp.test/cb")
     assert q["state"] == "post-S"
-    assert c.token("fp1", q["code"], pkce.verifier).status_code == 200
+    assert c.redeem(q["code"], pkce.verifier, "fp1").status_code == 200
     r = c.s.post(oas.issuer + "/authorize", data={"client_id": "fp1", "request_uri": ru},
                  auth=("alice", "alice-password"), allow_redirects=False)
     assert_error_page(r, 400, "invalid_request_uri")
 
 
-def test_234_store_full_503(httpd_factory):
+@pytest.mark.catalogue("D07")
+@pytest.mark.expect_log("OAS00120")
+def test_store_full_503(httpd_factory):
     """Pushes that fill the short-lived store: 503 JSON with Retry-After (never a 500); once
     the pushed requests expire, pushing works again."""
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=64,
                                               OAuthASRequestURILifetime=2))
-    c = Flow(h)
+    c = Client(h)
     pkce = Pkce()
     statuses = []
     for _ in range(200):
@@ -462,5 +471,5 @@ def test_234_store_full_503(httpd_factory):
             break
         time.sleep(0.25)
     assert r.status_code == 201, r.text
-    q = c.callback(c.authorize_and_approve("pub1", r.json()["request_uri"]))
-    assert c.token("pub1", q["code"], pkce.verifier).status_code == 200
+    q = c.callback(c.authorize_uri_and_approve("pub1", r.json()["request_uri"]))
+    assert c.redeem(q["code"], pkce.verifier, "pub1").status_code == 200

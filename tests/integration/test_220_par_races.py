@@ -3,13 +3,9 @@ issued for it, even under concurrent use"; SECURITY.md X group, P05)."""
 
 import pytest
 
-from common import run_parallel
-from flow4 import Flow, Pkce, assert_error_page, consent_form, is_consent_page, location_query
+from client import (Client, Pkce, assert_error_page, codes_issued, consent_form, is_consent_page,
+                    location_query, run_parallel, session)
 from oauth_conf import standard_conf
-
-
-def codes_issued(h):
-    return h.error_log().count("OAS00141")
 
 
 def split(results, h, base):
@@ -27,24 +23,23 @@ def split(results, h, base):
     return winners, others
 
 
-def _with_session(flow, session):
-    f = Flow.__new__(Flow)
-    f.h, f.user, f.s = flow.h, flow.user, session
-    # no keep-alive: under prefork an idle connection would hold one of the few children
-    session.headers["Connection"] = "close"
-    return f
+def closing(c):
+    """Another client of c's server and user, on its own session without keep-alive: under
+    prefork an idle connection would hold one of the few children."""
+    return Client(c.h, c.user, session(c.h, keep_alive=False))
 
 
+@pytest.mark.catalogue("X04")
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
-def test_240_fifty_concurrent_uses_one_code(httpd_factory, mpm):
+def test_fifty_concurrent_uses_one_code(httpd_factory, mpm):
     """50 concurrent GET /authorize with one request_uri of fp1 (no consent page: every GET
     tries to issue a code) → exactly one 302 with a code, the others the 400 page."""
     h = httpd_factory(standard_conf, mpm=mpm)
-    c = Flow(h)
+    c = Client(h)
     pkce = Pkce()
     ru = c.push_ok("fp1", pkce, state="race")
-    sessions = [c.session() for _ in range(50)]
-    results = run_parallel(50, lambda i: _with_session(c, sessions[i]).authorize("fp1", ru))
+    clients = [closing(c) for _ in range(50)]
+    results = run_parallel(50, lambda i: clients[i].authorize_uri("fp1", ru))
     winners, others = split(results, h, "https://fp.test/cb")
     assert len(winners) == 1, [r.status_code for r in results]
     assert winners[0]["state"] == "race"
@@ -52,55 +47,56 @@ def test_240_fifty_concurrent_uses_one_code(httpd_factory, mpm):
         assert_error_page(r, 400, "invalid_request_uri")
     assert codes_issued(h) == 1
     # the code redeems once
-    t = c.token("fp1", winners[0]["code"], pkce.verifier)
+    t = c.redeem(winners[0]["code"], pkce.verifier, "fp1")
     assert t.status_code == 200, t.text
     # and the request_uri is dead
-    assert_error_page(c.authorize("fp1", ru), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("fp1", ru), 400, "invalid_request_uri")
 
 
-def test_241_twenty_parallel_posts_of_one_consent_form(oas):
+def test_twenty_parallel_posts_of_one_consent_form(oas):
     """The same consent form posted 20 times at once → exactly one code."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, state="form-race")
-    page = c.authorize("conf1", ru)
+    page = c.authorize_uri("conf1", ru)
     assert is_consent_page(page)
-    results = run_parallel(20, lambda i: _with_session(c, c.session()).approve(page))
+    results = run_parallel(20, lambda i: closing(c).approve(page))
     winners, others = split(results, oas, "https://rp1.test/cb")
     assert len(winners) == 1, [r.status_code for r in results]
     assert winners[0]["state"] == "form-race"
     for r in others:
         assert_error_page(r, 400)
     assert codes_issued(oas) == 1
-    assert c.token("conf1", winners[0]["code"], pkce.verifier).status_code == 200
+    assert c.redeem(winners[0]["code"], pkce.verifier, "conf1").status_code == 200
 
 
-def test_242_twenty_consent_pages_approved_at_once(oas):
+@pytest.mark.catalogue("X04")
+def test_twenty_consent_pages_approved_at_once(oas):
     """20 consent pages for one request_uri (reloads, several tabs), all approved at once →
     exactly one code: the request_uri is the commit point, not the per-page transaction."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     ru = c.push_ok("conf1", pkce, state="tabs")
-    pages = [c.authorize("conf1", ru) for _ in range(20)]
+    pages = [c.authorize_uri("conf1", ru) for _ in range(20)]
     assert all(is_consent_page(p) for p in pages)
     assert len({consent_form(p)["hidden"]["txn"] for p in pages}) == 20
-    results = run_parallel(20, lambda i: _with_session(c, c.session()).approve(pages[i]))
+    results = run_parallel(20, lambda i: closing(c).approve(pages[i]))
     winners, others = split(results, oas, "https://rp1.test/cb")
     assert len(winners) == 1, [r.status_code for r in results]
     for r in others:
         assert_error_page(r, 400, "invalid_request_uri")
     assert codes_issued(oas) == 1
-    assert c.token("conf1", winners[0]["code"], pkce.verifier).status_code == 200
+    assert c.redeem(winners[0]["code"], pkce.verifier, "conf1").status_code == 200
 
 
-def test_243_approve_and_deny_race(oas):
+def test_approve_and_deny_race(oas):
     """10 approvals and 10 denials of 20 pages of one request_uri at once → exactly one
     authorization response (a code or access_denied), the rest the 400 page."""
-    c = Flow(oas)
+    c = Client(oas)
     ru = c.push_ok("conf1", Pkce(), state="mixed")
-    pages = [c.authorize("conf1", ru) for _ in range(20)]
-    results = run_parallel(20, lambda i: _with_session(c, c.session()).decide(
-        pages[i], "allow" if i % 2 else "deny"))
+    pages = [c.authorize_uri("conf1", ru) for _ in range(20)]
+    results = run_parallel(20, lambda i: closing(c).decide(
+        consent_form(pages[i]), "allow" if i % 2 else "deny"))
     redirects = [r for r in results if r.status_code == 302]
     assert len(redirects) == 1, [r.status_code for r in results]
     base, q = location_query(redirects[0])
@@ -112,14 +108,15 @@ def test_243_approve_and_deny_race(oas):
         if r.status_code != 302:
             assert_error_page(r, 400, "invalid_request_uri")
     assert codes_issued(oas) == (1 if "code" in q else 0)
-    assert_error_page(c.authorize("conf1", ru), 400, "invalid_request_uri")
+    assert_error_page(c.authorize_uri("conf1", ru), 400, "invalid_request_uri")
 
 
-def test_244_concurrent_pushes_distinct_and_usable(oas):
+@pytest.mark.catalogue("X05")
+def test_concurrent_pushes_distinct_and_usable(oas):
     """40 clients pushing at once: 40 distinct request_uris, each usable once."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
-    results = run_parallel(40, lambda i: _with_session(c, c.session()).push(
+    results = run_parallel(40, lambda i: closing(c).push(
         "fp1", pkce, state=f"s{i}"))
     uris = []
     for r in results:
@@ -127,5 +124,5 @@ def test_244_concurrent_pushes_distinct_and_usable(oas):
         uris.append(r.json()["request_uri"])
     assert len(set(uris)) == 40
     for i in (0, 17, 39):
-        q = c.callback(c.authorize("fp1", uris[i]), base="https://fp.test/cb")
+        q = c.callback(c.authorize_uri("fp1", uris[i]), base="https://fp.test/cb")
         assert q["state"] == f"s{i}"

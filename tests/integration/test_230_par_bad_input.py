@@ -10,7 +10,9 @@ import socket
 import ssl
 import urllib.parse
 
-from flow4 import DESC_RE, Flow, Pkce, assert_error_page, assert_json_error
+import pytest
+
+from client import DESC_RE, Client, Pkce, assert_error_page, assert_json_error
 from oauth_conf import CONF1_SECRET
 
 FORM = "application/x-www-form-urlencoded"
@@ -81,8 +83,9 @@ def malformed_bodies(pkce):
     return out
 
 
-def test_250_par_bad_input_sweep(oas):
-    c = Flow(oas)
+@pytest.mark.catalogue("P07", "C05", "B01", "B04", "B07")
+def test_par_bad_input_sweep(oas):
+    c = Client(oas)
     pkce = Pkce()
     url = oas.issuer + "/oauth/par"
     pid = oas.pid
@@ -201,7 +204,7 @@ def test_250_par_bad_input_sweep(oas):
               "client_id=conf1&client_id=conf2&request_uri=urn:ietf:params:oauth:request_uri:x",
               "client_id=%ff&request_uri=urn:ietf:params:oauth:request_uri:x",
               "request_uri=urn:ietf:params:oauth:request_uri:" + "x" * 6000):
-        r = c.authorize(None, None, raw_query=q)
+        r = c.authorize(raw_query=q)
         n += 1
         assert_error_page(r, 400)
 
@@ -210,9 +213,9 @@ def test_250_par_bad_input_sweep(oas):
 
     # the server is healthy: a normal PAR flow works
     ru = c.push_ok("conf1", pkce, state="after-sweep")
-    q = c.callback(c.authorize_and_approve("conf1", ru), base="https://rp1.test/cb")
+    q = c.callback(c.authorize_uri_and_approve("conf1", ru), base="https://rp1.test/cb")
     assert q["state"] == "after-sweep"
-    t = c.token("conf1", q["code"], pkce.verifier)
+    t = c.redeem(q["code"], pkce.verifier, "conf1")
     assert t.status_code == 200 and "access_token" in t.json()
 
 
@@ -232,10 +235,11 @@ def _raw_request(h, data):
     return int(buf.split(b" ", 2)[1])
 
 
-def test_251_par_raw_protocol_abuse(oas):
+@pytest.mark.catalogue("B07")
+def test_par_raw_protocol_abuse(oas):
     """Requests that no HTTP library sends: a lying Content-Length, header injection, a body
     that ends early, a bare LF; httpd or the module answers 4xx (or closes), never 5xx."""
-    c = Flow(oas)
+    c = Client(oas)
     pkce = Pkce()
     good = encode(base_pairs(pkce)).encode()
     host = f"localhost:{oas.tls_port}".encode()
@@ -267,4 +271,4 @@ def test_251_par_raw_protocol_abuse(oas):
     conn.send(good)
     conn.close()
     ru = c.push_ok("conf1", pkce)
-    assert "code" in c.callback(c.authorize_and_approve("conf1", ru))
+    assert "code" in c.callback(c.authorize_uri_and_approve("conf1", ru))

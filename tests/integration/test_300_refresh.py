@@ -9,9 +9,8 @@ import time
 
 import pytest
 
-import flow6
-from flow6 import (B64URL, code_tokens, introspect, json_error, jwt_claims, jwt_parts, redeem,
-                   authorize, refresh, session, userinfo)
+from client import (B64URL, assert_json_error, code_tokens, get_code, introspect, jwt_claims,
+                    jwt_header_payload, redeem, refresh, register, session, token, userinfo)
 from oauth_conf import CONF1_SECRET, standard_conf
 
 FULL = "openid profile email offline_access"
@@ -45,9 +44,9 @@ EXTRA_CLIENTS = f"""
     OAuthASGrantType authorization_code
 </OAuthASClient>
 """
-flow6.register("rot1", ROT_SECRET, redirect_uris=["https://rot.test/cb"])
-flow6.register("conf3", CONF3_SECRET, redirect_uris=["https://rp4.test/cb"])
-flow6.register("noref", NOREF_SECRET, redirect_uris=["https://noref.test/cb"])
+register("rot1", ROT_SECRET, redirect_uris=["https://rot.test/cb"])
+register("conf3", CONF3_SECRET, redirect_uris=["https://rp4.test/cb"])
+register("noref", NOREF_SECRET, redirect_uris=["https://noref.test/cb"])
 
 
 @pytest.fixture
@@ -61,11 +60,12 @@ def assert_rt_format(rt):
 
 
 def invalid_grant(r):
-    return json_error(r, 400, "invalid_grant")
+    return assert_json_error(r, 400, "invalid_grant")
 
 
 # ---- issuance ---------------------------------------------------------------------------------
 
+@pytest.mark.catalogue("T01")
 def test_rt_issued_only_with_grant_and_offline_access(srv):
     h = srv
     # conf1 has the refresh_token grant: offline_access gives a refresh token ...
@@ -86,21 +86,23 @@ def test_rt_issued_only_with_grant_and_offline_access(srv):
     assert a != b
 
 
+@pytest.mark.catalogue("T08")
 def test_client_without_refresh_grant_is_unauthorized(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     # conf2 (client_secret_post) lacks the refresh_token grant.
-    json_error(refresh(h, "conf2", rt), 400, "unauthorized_client")
-    json_error(refresh(h, "noref", rt), 400, "unauthorized_client")
+    assert_json_error(refresh(h, "conf2", rt), 400, "unauthorized_client")
+    assert_json_error(refresh(h, "noref", rt), 400, "unauthorized_client")
     # svc1 (client_credentials only) neither.
-    json_error(refresh(h, "svc1", rt), 400, "unauthorized_client")
+    assert_json_error(refresh(h, "svc1", rt), 400, "unauthorized_client")
     # the token is untouched by those attempts
     assert refresh(h, "conf1", rt).status_code == 200
 
 
 # ---- R01 --------------------------------------------------------------------------------------
 
-def test_r01_refresh_happy_path(srv):
+@pytest.mark.catalogue("R01")
+def test_refresh_happy_path(srv):
     h = srv
     t = code_tokens(h, "conf1", FULL)
     rt, at1, idt1 = t["refresh_token"], t["access_token"], t["id_token"]
@@ -116,7 +118,7 @@ def test_r01_refresh_happy_path(srv):
         assert set(j["scope"].split()) == set(FULL.split())
         # policy A (SECURITY.md §2, R05): conf1 does not rotate
         assert j.get("refresh_token", rt) == rt
-        hdr, at = jwt_parts(j["access_token"])
+        hdr, at = jwt_header_payload(j["access_token"])
         old = jwt_claims(at1)
         assert hdr["typ"] == "at+jwt"
         for k in ("iss", "sub", "aud", "client_id"):
@@ -135,7 +137,8 @@ def test_r01_refresh_happy_path(srv):
         assert u.status_code == 200 and u.json()["sub"] == "alice"
 
 
-def test_r01_no_id_token_without_openid(srv):
+@pytest.mark.catalogue("R01")
+def test_no_id_token_without_openid(srv):
     h = srv
     t = code_tokens(h, "conf1", "profile offline_access")
     assert "id_token" not in t
@@ -145,7 +148,8 @@ def test_r01_no_id_token_without_openid(srv):
 
 # ---- R03 --------------------------------------------------------------------------------------
 
-def test_r03_narrower_scope(srv):
+@pytest.mark.catalogue("R03")
+def test_narrower_scope(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     r = refresh(h, "conf1", rt, scope="openid profile")
@@ -170,15 +174,17 @@ def test_r03_narrower_scope(srv):
     "openid admin",                                     # unknown scope
     "openid profile email offline_access phone",
 ])
-def test_r03_wider_scope_is_invalid_scope(srv, scope):
+@pytest.mark.catalogue("R03")
+def test_wider_scope_is_invalid_scope(srv, scope):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
-    json_error(refresh(h, "conf1", rt, scope=scope), 400, "invalid_scope")
+    assert_json_error(refresh(h, "conf1", rt, scope=scope), 400, "invalid_scope")
     # the refresh token still works
     assert refresh(h, "conf1", rt).status_code == 200
 
 
-def test_r03_empty_scope_means_original(srv):
+@pytest.mark.catalogue("R03")
+def test_empty_scope_means_original(srv):
     """SECURITY.md R03(d): scope= (empty) → 200 with the original scope."""
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
@@ -190,7 +196,8 @@ def test_r03_empty_scope_means_original(srv):
 
 # ---- R05 policy A, rotation On for a confidential client --------------------------------------
 
-def test_r05_confidential_without_rotation_retries(srv):
+@pytest.mark.catalogue("R05")
+def test_confidential_without_rotation_retries(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     seen = set()
@@ -202,7 +209,8 @@ def test_r05_confidential_without_rotation_retries(srv):
     assert len(seen) == 4
 
 
-def test_r05_fifty_parallel_refreshes_all_succeed(srv):
+@pytest.mark.catalogue("R05", "X03")
+def test_fifty_parallel_refreshes_all_succeed(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     barrier = threading.Barrier(50)
@@ -212,7 +220,7 @@ def test_r05_fifty_parallel_refreshes_all_succeed(srv):
         # no keep-alive: under prefork (10 workers) idle connections would starve the rest
         s.headers["Connection"] = "close"
         barrier.wait(timeout=20)
-        return refresh(h, "conf1", rt, s=s)
+        return refresh(h, "conf1", rt, sess=s)
 
     with concurrent.futures.ThreadPoolExecutor(50) as ex:
         rs = list(ex.map(one, range(50)))
@@ -222,6 +230,7 @@ def test_r05_fifty_parallel_refreshes_all_succeed(srv):
     assert refresh(h, "conf1", rt).status_code == 200
 
 
+@pytest.mark.catalogue("R05")
 def test_confidential_rotation_on(srv):
     h = srv
     rt1 = code_tokens(h, "rot1", FULL)["refresh_token"]
@@ -250,9 +259,11 @@ def test_confidential_rotation_on(srv):
     assert introspect(h, rt5).json()["active"] is True
 
 
-def test_r05_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
+@pytest.mark.catalogue("R05")
+@pytest.mark.expect_log("OAS00134")
+def test_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
     """R05 policy B, after the window: the rotated-out token is refused and revokes the
-    family; the grace never applies to a public client (test_r04)."""
+    family; the grace never applies to a public client (the R04 tests below)."""
     h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA_CLIENTS,
                                               OAuthASRefreshTokenGrace=1))
     rt1 = code_tokens(h, "rot1", FULL)["refresh_token"]
@@ -267,7 +278,9 @@ def test_r05_confidential_rotation_reuse_after_the_grace_revokes(httpd_factory):
     assert introspect(h, rt2).json() == {"active": False}
 
 
-def test_r05_grace_off_reuse_revokes_at_once(httpd_factory):
+@pytest.mark.catalogue("R05")
+@pytest.mark.expect_log("OAS00134")
+def test_grace_off_reuse_revokes_at_once(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA_CLIENTS,
                                               OAuthASRefreshTokenGrace=0))
     rt1 = code_tokens(h, "rot1", FULL)["refresh_token"]
@@ -279,7 +292,9 @@ def test_r05_grace_off_reuse_revokes_at_once(httpd_factory):
 
 # ---- R04: public client, reuse detection ------------------------------------------------------
 
-def test_r04_public_client_rotates_and_reuse_revokes_family(srv):
+@pytest.mark.catalogue("R04")
+@pytest.mark.expect_log("OAS00134")
+def test_public_client_rotates_and_reuse_revokes_family(srv):
     h = srv
     t = code_tokens(h, "pub1", "openid offline_access")
     rt1 = t["refresh_token"]
@@ -299,13 +314,14 @@ def test_r04_public_client_rotates_and_reuse_revokes_family(srv):
     invalid_grant(refresh(h, "pub1", rt2))
     assert introspect(h, rt2).json() == {"active": False}
     # (SECURITY.md R04 also wants AT2 inactive: asserted in test_600_catalogue_transport.py::
-    # test_r04_reuse_revokes_the_access_tokens_too.)
+    # test_reuse_revokes_the_access_tokens_too.)
     # and nothing comes back to life later
     invalid_grant(refresh(h, "pub1", rt1))
     invalid_grant(refresh(h, "pub1", rt2))
 
 
-def test_r04_rotation_chain(srv):
+@pytest.mark.catalogue("R04")
+def test_rotation_chain(srv):
     h = srv
     rt = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
     seen = {rt}
@@ -317,7 +333,9 @@ def test_r04_rotation_chain(srv):
     assert refresh(h, "pub1", rt).status_code == 200
 
 
-def test_x03_twenty_concurrent_refreshes_of_a_public_rt(srv):
+@pytest.mark.catalogue("X03")
+@pytest.mark.allow_log("OAS00134")
+def test_twenty_concurrent_refreshes_of_a_public_rt(srv):
     h = srv
     rt = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
     n = 20
@@ -328,7 +346,7 @@ def test_x03_twenty_concurrent_refreshes_of_a_public_rt(srv):
         # no keep-alive: under prefork (10 workers) idle connections would starve the rest
         s.headers["Connection"] = "close"
         barrier.wait(timeout=20)
-        return refresh(h, "pub1", rt, s=s)
+        return refresh(h, "pub1", rt, sess=s)
 
     with concurrent.futures.ThreadPoolExecutor(n) as ex:
         rs = list(ex.map(one, range(n)))
@@ -348,7 +366,8 @@ def test_x03_twenty_concurrent_refreshes_of_a_public_rt(srv):
 
 # ---- R02: binding to the client and client authentication -------------------------------------
 
-def test_r02_binding_and_authentication(srv):
+@pytest.mark.catalogue("R02")
+def test_binding_and_authentication(srv):
     h = srv
     rt = code_tokens(h, "conf1", FULL)["refresh_token"]
     # (a) another refresh-capable confidential client with its own valid credentials
@@ -357,13 +376,13 @@ def test_r02_binding_and_authentication(srv):
     # ... and a public one
     invalid_grant(refresh(h, "pub1", rt))
     # (b) no client authentication at all
-    json_error(refresh(h, "conf1", rt, method="anonymous"), 401, "invalid_client")
+    assert_json_error(refresh(h, "conf1", rt, method="anonymous"), 401, "invalid_client")
     # (c) wrong secret with Basic → 401 + WWW-Authenticate: Basic
     r = refresh(h, "conf1", rt, secret="wrong-secret")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
     # (d) client_id=conf1 in the body, no secret
-    json_error(refresh(h, "conf1", rt, method="none"), 401, "invalid_client")
+    assert_json_error(refresh(h, "conf1", rt, method="none"), 401, "invalid_client")
     # ... the right secret in the body, but conf1 is registered for Basic only
     r = refresh(h, "conf1", rt, method="client_secret_post", secret=CONF1_SECRET)
     assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client", r.text
@@ -371,7 +390,8 @@ def test_r02_binding_and_authentication(srv):
     assert refresh(h, "conf1", rt).status_code == 200
 
 
-def test_r02_public_rt_needs_the_right_client(srv):
+@pytest.mark.catalogue("R02")
+def test_public_rt_needs_the_right_client(srv):
     h = srv
     rt = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
     # conf1 presenting pub1's token does not use it up (nor revoke pub1's family)
@@ -384,20 +404,21 @@ def test_r02_public_rt_needs_the_right_client(srv):
     assert refresh(h, "pub1", rt2).status_code == 200
 
 
+@pytest.mark.catalogue("T07")
 def test_refresh_request_errors(srv):
     h = srv
-    json_error(flow6.token(h, "conf1", {"grant_type": "refresh_token"}), 400, "invalid_request")
+    assert_json_error(token(h, "conf1", {"grant_type": "refresh_token"}), 400, "invalid_request")
     invalid_grant(refresh(h, "conf1", "A" * 43))
     # RFC 6749 §3.1: a parameter without a value counts as omitted
-    json_error(refresh(h, "conf1", ""), 400, "invalid_request")
+    assert_json_error(refresh(h, "conf1", ""), 400, "invalid_request")
     # a code is not a refresh token
-    a = authorize(h, "conf1", FULL)
+    a = get_code(h, "conf1", scope=FULL)
     invalid_grant(refresh(h, "conf1", a["code"]))
     # an access token is not a refresh token
     t = code_tokens(h, "conf1", FULL)
     invalid_grant(refresh(h, "conf1", t["access_token"]))
     # the code of `a` is still redeemable: nothing above touched it
-    assert redeem(h, "conf1", a).status_code == 200
+    assert redeem(h, a).status_code == 200
 
 
 # ---- R06: expired and revoked refresh tokens --------------------------------------------------
@@ -411,7 +432,7 @@ SHORT_RT = f"""
     OAuthASRefreshTokenLifetime 2
 </OAuthASClient>
 """
-flow6.register("short1", "short1-secret-19f0aa", redirect_uris=["https://short.test/cb"])
+register("short1", "short1-secret-19f0aa", redirect_uris=["https://short.test/cb"])
 
 
 def wait_until_invalid(h, client, rt, limit=6):
@@ -425,7 +446,8 @@ def wait_until_invalid(h, client, rt, limit=6):
         time.sleep(0.25)
 
 
-def test_r06_expired_rt_client_lifetime(httpd_factory):
+@pytest.mark.catalogue("R06")
+def test_expired_rt_client_lifetime(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=SHORT_RT))
     t0 = time.monotonic()
     rt = code_tokens(h, "short1", "openid offline_access")["refresh_token"]
@@ -437,7 +459,8 @@ def test_r06_expired_rt_client_lifetime(httpd_factory):
     assert refresh(h, "conf1", long_rt).status_code == 200
 
 
-def test_r06_expired_rt_server_lifetime(httpd_factory):
+@pytest.mark.catalogue("R06")
+def test_expired_rt_server_lifetime(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASRefreshTokenLifetime=2))
     rt_conf = code_tokens(h, "conf1", FULL)["refresh_token"]
     rt_pub = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
@@ -446,16 +469,18 @@ def test_r06_expired_rt_server_lifetime(httpd_factory):
     invalid_grant(wait_until_invalid(h, "pub1", rt_pub))
 
 
-def test_r06_rt_of_a_replayed_code_is_dead(srv):
+@pytest.mark.catalogue("T02", "R06")
+@pytest.mark.expect_log("OAS00131", "OAS00134")
+def test_rt_of_a_replayed_code_is_dead(srv):
     h = srv
-    a = authorize(h, "conf1", FULL)
-    r1 = redeem(h, "conf1", a)
+    a = get_code(h, "conf1", scope=FULL)
+    r1 = redeem(h, a)
     assert r1.status_code == 200
     t = r1.json()
     rt, at = t["refresh_token"], t["access_token"]
     assert introspect(h, at).json()["active"] is True
     h.mark_log()
-    invalid_grant(redeem(h, "conf1", a))
+    invalid_grant(redeem(h, a))
     h.wait_log(r"\[oauth_as:warn\].*OAS00131")
     h.wait_log(r"\[oauth_as:warn\].*OAS00134")
     invalid_grant(refresh(h, "conf1", rt))
@@ -465,12 +490,14 @@ def test_r06_rt_of_a_replayed_code_is_dead(srv):
     assert u.status_code == 401 and 'error="invalid_token"' in u.headers["WWW-Authenticate"]
 
 
-def test_r06_replay_of_a_public_code_kills_rotated_family(srv):
+@pytest.mark.catalogue("R06")
+@pytest.mark.expect_log("OAS00131", "OAS00134")
+def test_replay_of_a_public_code_kills_rotated_family(srv):
     h = srv
-    a = authorize(h, "pub1", "openid offline_access")
-    rt1 = redeem(h, "pub1", a).json()["refresh_token"]
+    a = get_code(h, "pub1", scope="openid offline_access")
+    rt1 = redeem(h, a).json()["refresh_token"]
     rt2 = refresh(h, "pub1", rt1).json()["refresh_token"]
-    invalid_grant(redeem(h, "pub1", a))
+    invalid_grant(redeem(h, a))
     h.wait_log(r"OAS00134")
     invalid_grant(refresh(h, "pub1", rt2))
 
@@ -498,8 +525,8 @@ LIFETIMES = """
     OAuthASAudience urn:test:short
 </OAuthASClient>
 """
-flow6.register("lt1", "lt1-secret-5a5a5a", redirect_uris=["https://lt1.test/cb"])
-flow6.register("lt2", "lt2-secret-6b6b6b", redirect_uris=["https://lt2.test/cb"])
+register("lt1", "lt1-secret-5a5a5a", redirect_uris=["https://lt1.test/cb"])
+register("lt2", "lt2-secret-6b6b6b", redirect_uris=["https://lt2.test/cb"])
 
 
 def assert_lifetime(j, seconds):

@@ -3,8 +3,8 @@ checked against its allowance; no refresh token, no ID token; public clients can
 
 import pytest
 
-import flow6
-from flow6 import client_credentials, introspect, json_error, jwt_parts, session, userinfo
+from client import (assert_json_error, client_credentials, introspect, jwt_header_payload, register,
+                    token, userinfo)
 from harness import Httpd
 from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
 
@@ -20,7 +20,7 @@ OTHER = """
     OAuthASAudience urn:test:other
 </OAuthASClient>
 """
-flow6.register("svc2", "svc2-secret-aa11bb")
+register("svc2", "svc2-secret-aa11bb")
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def ok(r):
     j = r.json()
     assert j["token_type"] == "Bearer" and isinstance(j["expires_in"], int)
     assert "refresh_token" not in j and "id_token" not in j
-    hdr, c = jwt_parts(j["access_token"])
+    hdr, c = jwt_header_payload(j["access_token"])
     assert hdr["typ"] == "at+jwt"
     assert c["exp"] - c["iat"] == j["expires_in"]
     return j, c
@@ -70,45 +70,45 @@ def test_cc_resource_lifetime(srv):
                                    "api.read api.write"])
 def test_cc_scope_not_allowed(srv, scope):
     h = srv
-    json_error(client_credentials(h, scope=scope, resource=RESOURCE), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, scope=scope, resource=RESOURCE), 400, "invalid_scope")
 
 
 @pytest.mark.parametrize("scope", ["openid", "offline_access", "openid other.read"])
 def test_cc_openid_and_offline_access_never(srv, scope):
     """svc2 lists openid and offline_access, but they mean nothing without a user."""
     h = srv
-    json_error(client_credentials(h, "svc2", scope=scope), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, "svc2", scope=scope), 400, "invalid_scope")
 
 
 def test_cc_audience_not_allowed(srv):
     h = srv
     # a resource that exists but svc1 may not use
-    json_error(client_credentials(h, resource="urn:test:other"), 400, "invalid_scope")
-    json_error(client_credentials(h, audience="urn:test:other"), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, resource="urn:test:other"), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, audience="urn:test:other"), 400, "invalid_scope")
     # an unknown resource
-    json_error(client_credentials(h, resource="urn:test:nowhere"), 400, "invalid_scope")
+    assert_json_error(client_credentials(h, resource="urn:test:nowhere"), 400, "invalid_scope")
     # audience and resource naming different resources
-    json_error(client_credentials(h, resource=RESOURCE, audience="urn:test:other"), 400,
+    assert_json_error(client_credentials(h, resource=RESOURCE, audience="urn:test:other"), 400,
                "invalid_target")
 
 
 def test_cc_only_for_clients_with_the_grant(srv):
     h = srv
     for cid in ("conf1", "conf2", "pub1"):
-        json_error(client_credentials(h, cid), 400, "unauthorized_client")
+        assert_json_error(client_credentials(h, cid), 400, "unauthorized_client")
 
 
 def test_cc_needs_client_authentication(srv):
     h = srv
-    r = flow6.token(h, "svc1", {"grant_type": "client_credentials"}, secret="wrong")
-    json_error(r, 401, "invalid_client")
+    r = token(h, "svc1", {"grant_type": "client_credentials"}, secret="wrong")
+    assert_json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
-    r = flow6.token(h, "svc1", {"grant_type": "client_credentials"}, method="anonymous")
-    json_error(r, 401, "invalid_client")
-    r = flow6.token(h, "svc1", {"grant_type": "client_credentials"}, method="none")
-    json_error(r, 401, "invalid_client")
+    r = token(h, "svc1", {"grant_type": "client_credentials"}, method="anonymous")
+    assert_json_error(r, 401, "invalid_client")
+    r = token(h, "svc1", {"grant_type": "client_credentials"}, method="none")
+    assert_json_error(r, 401, "invalid_client")
     # svc1 is registered for client_secret_basic only: the right secret in the body fails
-    r = flow6.token(h, "svc1", {"grant_type": "client_credentials"},
+    r = token(h, "svc1", {"grant_type": "client_credentials"},
                     method="client_secret_post", secret=SVC1_SECRET)
     assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client"
 

@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-import flow6
-from flow6 import b64url, b64url_decode, code_tokens, session, userinfo
+from client import b64url, b64url_decode, code_tokens, jwt_claims, session, userinfo
 from oauth_conf import RESOURCE, standard_conf
 
 
@@ -35,7 +34,7 @@ def test_userinfo_get_with_header(tokens):
     assert r.headers["Cache-Control"] == "no-store"
     assert r.json() == {"sub": "alice", "email": "alice@example.test", "name": "alice"}
     # the ID token's sub matches
-    assert flow6.jwt_claims(t["id_token"])["sub"] == r.json()["sub"]
+    assert jwt_claims(t["id_token"])["sub"] == r.json()["sub"]
 
 
 def test_userinfo_post_with_header_and_form(tokens):
@@ -126,7 +125,7 @@ def test_userinfo_expired_token(httpd_factory):
 def test_userinfo_other_audience_is_insufficient_scope(oas):
     h = oas
     t = code_tokens(h, "conf1", "openid api.read", resource=RESOURCE)
-    assert flow6.jwt_claims(t["access_token"])["aud"] == RESOURCE
+    assert jwt_claims(t["access_token"])["aud"] == RESOURCE
     r = userinfo(h, t["access_token"])
     assert_bearer_error(r, 403, "insufficient_scope")
 

@@ -5,9 +5,8 @@ import time
 
 import pytest
 
-import flow6
-from flow6 import (client_credentials, code_tokens, introspect, json_error, jwt_claims, refresh,
-                   revoke, session, userinfo)
+from client import (assert_json_error, b64url, client_credentials, code_tokens, introspect,
+                    jwt_claims, post, refresh, revoke, session, userinfo)
 from oauth_conf import RESOURCE, standard_conf
 
 FULL = "openid profile email offline_access"
@@ -21,6 +20,8 @@ def revoked_ok(r):
 
 # ---- revocation -------------------------------------------------------------------------------
 
+@pytest.mark.catalogue("R06")
+@pytest.mark.expect_log("OAS00134")
 def test_revoke_own_refresh_token_kills_the_family(oas):
     h = oas
     t = code_tokens(h, "conf1", FULL)
@@ -29,7 +30,7 @@ def test_revoke_own_refresh_token_kills_the_family(oas):
     h.mark_log()
     revoked_ok(revoke(h, "conf1", rt))
     h.wait_log(r"\[oauth_as:warn\].*OAS00134: revoked a refresh token family: revoked by its client")
-    json_error(refresh(h, "conf1", rt), 400, "invalid_grant")
+    assert_json_error(refresh(h, "conf1", rt), 400, "invalid_grant")
     assert introspect(h, rt).json() == {"active": False}
     # revoking again: still 200 (RFC 7009 §2.2)
     revoked_ok(revoke(h, "conf1", rt))
@@ -58,8 +59,8 @@ def test_revoke_own_access_token(oas):
     assert userinfo(h, j["access_token"]).status_code == 200
     # a token_type_hint that is wrong is only a hint (RFC 7009 §2.1)
     at2 = j["access_token"]
-    revoked_ok(flow6.post(h, "/oauth/revoke", "conf1",
-                          {"token": at2, "token_type_hint": "refresh_token"}))
+    revoked_ok(post(h, "/oauth/revoke", {"token": at2, "token_type_hint": "refresh_token"},
+                    "conf1"))
     assert introspect(h, at2).json() == {"active": False}
 
 
@@ -95,10 +96,10 @@ def test_revoke_unknown_token_is_200(oas, tok):
 def test_revoke_needs_a_confidential_client(oas):
     h = oas
     t = code_tokens(h, "pub1", "openid offline_access")
-    json_error(revoke(h, "pub1", t["refresh_token"]), 401, "invalid_client")
-    json_error(revoke(h, "conf1", t["refresh_token"], method="anonymous"), 401, "invalid_client")
+    assert_json_error(revoke(h, "pub1", t["refresh_token"]), 401, "invalid_client")
+    assert_json_error(revoke(h, "conf1", t["refresh_token"], method="anonymous"), 401, "invalid_client")
     r = revoke(h, "conf1", t["refresh_token"], secret="wrong")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
     # the public client's token survived all of that
     assert refresh(h, "pub1", t["refresh_token"]).status_code == 200
@@ -106,9 +107,9 @@ def test_revoke_needs_a_confidential_client(oas):
 
 def test_revoke_missing_token(oas):
     h = oas
-    json_error(flow6.post(h, "/oauth/revoke", "conf1", {}), 400, "invalid_request")
-    json_error(flow6.post(h, "/oauth/revoke", "conf1", {"token": ""}), 400, "invalid_request")
-    json_error(flow6.post(h, "/oauth/revoke", "conf2", {"token_type_hint": "access_token"}), 400,
+    assert_json_error(post(h, "/oauth/revoke", {}, "conf1"), 400, "invalid_request")
+    assert_json_error(post(h, "/oauth/revoke", {"token": ""}, "conf1"), 400, "invalid_request")
+    assert_json_error(post(h, "/oauth/revoke", {"token_type_hint": "access_token"}, "conf2"), 400,
                "invalid_request")
 
 
@@ -167,7 +168,7 @@ def test_introspect_tampered_is_inactive(oas):
     c = jwt_claims(at)
     c["scope"] += " admin"
     import json
-    forged = ".".join([hd, flow6.b64url(json.dumps(c).encode()), sig])
+    forged = ".".join([hd, b64url(json.dumps(c).encode()), sig])
     assert introspect(h, forged).json() == {"active": False}
 
 
@@ -184,12 +185,12 @@ def test_introspect_expired_is_inactive(httpd_factory):
 def test_introspect_needs_a_confidential_client(oas):
     h = oas
     t = code_tokens(h, "pub1", "openid offline_access")
-    json_error(introspect(h, t["access_token"], client_id="pub1"), 401, "invalid_client")
-    json_error(introspect(h, t["access_token"], method="anonymous"), 401, "invalid_client")
+    assert_json_error(introspect(h, t["access_token"], client_id="pub1"), 401, "invalid_client")
+    assert_json_error(introspect(h, t["access_token"], method="anonymous"), 401, "invalid_client")
     r = introspect(h, t["access_token"], secret="wrong")
-    json_error(r, 401, "invalid_client")
+    assert_json_error(r, 401, "invalid_client")
     assert r.headers["WWW-Authenticate"].lower().startswith("basic")
-    json_error(flow6.post(h, "/oauth/introspect", "svc1", {}), 400, "invalid_request")
+    assert_json_error(post(h, "/oauth/introspect", {}, "svc1"), 400, "invalid_request")
 
 
 # ---- metadata ---------------------------------------------------------------------------------

@@ -8,8 +8,7 @@ import ssl
 
 import pytest
 
-import flow6
-from flow6 import assert_healthy, code_tokens, session
+from client import assert_healthy, code_tokens, session, userinfo
 from oauth_conf import CONF1_SECRET, SVC1_SECRET
 
 FORM = "application/x-www-form-urlencoded"
@@ -35,6 +34,7 @@ def srv(oas):
     assert_healthy(oas)
 
 
+@pytest.mark.catalogue("B05")
 @pytest.mark.parametrize("path", CLIENT_EPS)
 def test_bad_form_bodies(srv, path):
     h = srv
@@ -63,6 +63,7 @@ def test_bad_form_bodies(srv, path):
     assert r.status_code in (200, 400), r.text
 
 
+@pytest.mark.catalogue("B01")
 @pytest.mark.parametrize("path", ALL_EPS)
 def test_huge_bodies(srv, path):
     h = srv
@@ -93,6 +94,7 @@ def test_huge_body_chunked(srv):
         assert r.status_code == 413, (path, r.status_code)
 
 
+@pytest.mark.catalogue("B07")
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
 def test_wrong_methods(srv, method):
     h = srv
@@ -131,6 +133,7 @@ def test_wrong_content_types(srv, path):
     assert r.status_code == 200
 
 
+@pytest.mark.catalogue("C04")
 @pytest.mark.parametrize("path", CLIENT_EPS)
 def test_query_strings_refused(srv, path):
     h = srv
@@ -152,6 +155,7 @@ MALFORMED_BASIC = [
 ]
 
 
+@pytest.mark.catalogue("C05")
 @pytest.mark.parametrize("path", CLIENT_EPS)
 def test_malformed_authorization_at_client_endpoints(srv, path):
     h = srv
@@ -190,7 +194,7 @@ def test_malformed_authorization_at_userinfo(srv):
              {"Content-Type": "application/json"}, s=s)
     assert r.status_code == 401
     # the good token still works afterwards
-    assert flow6.userinfo(h, at).status_code == 200
+    assert userinfo(h, at).status_code == 200
 
 
 def test_raw_protocol_abuse(srv):

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-import dbd_flow as f
+from client import OFFLINE, PUB1, Pkce, code_of, get_code, post, redeem, refresh, session
 from oauth_conf import sqlite_dbd, standard_conf
 
 
@@ -16,29 +16,31 @@ def dbd_conf(store):
 
 
 @pytest.mark.parametrize("store", ["dbd", "shm dbd"])
-def test_400_flows(httpd_factory, store):
+@pytest.mark.allow_log("OAS00131", "OAS00134")
+def test_flows(httpd_factory, store):
     h = httpd_factory(dbd_conf(store))
-    code, verifier = f.code_for_pub1(h)
-    r = f.redeem(h, code, verifier)
+    g = get_code(h, "pub1", scope=OFFLINE)
+    code, verifier = g["code"], g["verifier"]
+    r = redeem(h, code, verifier, "pub1")
     assert r.status_code == 200, r.text
     tok = r.json()
     assert tok["access_token"].startswith("ey") and tok["refresh_token"]
-    r2 = f.refresh(h, tok["refresh_token"])
+    r2 = refresh(h, "pub1", tok["refresh_token"])
     assert r2.status_code == 200, r2.text
     assert r2.json()["refresh_token"] != tok["refresh_token"]        # pub1 always rotates
-    assert f.refresh(h, tok["refresh_token"]).json()["error"] == "invalid_grant"
+    assert refresh(h, "pub1", tok["refresh_token"]).json()["error"] == "invalid_grant"
     # the replayed old token revoked the family: the new one is dead too
-    assert f.refresh(h, r2.json()["refresh_token"]).status_code == 400
+    assert refresh(h, "pub1", r2.json()["refresh_token"]).status_code == 400
     # a code is single-use
-    assert f.redeem(h, code, verifier).json()["error"] == "invalid_grant"
+    assert redeem(h, code, verifier, "pub1").json()["error"] == "invalid_grant"
     # PAR: the request_uri works once
-    verifier, challenge = f.pkce()
-    r = f.par(h, dict(f.PUB, response_type="code", scope="openid", state="p",
-                      code_challenge=challenge, code_challenge_method="S256"))
+    verifier, challenge = Pkce()
+    r = post(h, "/oauth/par", dict(PUB1, response_type="code", scope="openid", state="p",
+                                   code_challenge=challenge, code_challenge_method="S256"))
     assert r.status_code == 201, r.text
     ru = r.json()["request_uri"]
-    code = f.authorize(h, {"client_id": "pub1", "request_uri": ru})
-    assert f.redeem(h, code, verifier).status_code == 200
+    code = code_of(h, {"client_id": "pub1", "request_uri": ru})
+    assert redeem(h, code, verifier, "pub1").status_code == 200
     # the tables are in the SQLite file, owned by the children's user when we are root
     db = os.path.join(h.datadir, "oas.sqlite")
     assert os.path.getsize(db) > 0
@@ -46,34 +48,38 @@ def test_400_flows(httpd_factory, store):
         assert os.stat(db).st_uid != 0
 
 
-def test_401_refresh_token_and_consent_survive_restart(httpd_factory):
+@pytest.mark.catalogue("D04")
+def test_refresh_token_and_consent_survive_restart(httpd_factory):
     h = httpd_factory(dbd_conf("shm dbd"))
-    code, verifier = f.code_for_pub1(h)
-    rt = f.redeem(h, code, verifier).json()["refresh_token"]
+    g = get_code(h, "pub1", scope=OFFLINE)
+    code, verifier = g["code"], g["verifier"]
+    rt = redeem(h, code, verifier, "pub1").json()["refresh_token"]
     h.restart()   # a full stop and start: shm is gone, the database stays
-    r = f.refresh(h, rt)
+    r = refresh(h, "pub1", rt)
     assert r.status_code == 200, r.text
     # the remembered consent survived too: /authorize answers with a code at once
-    verifier, challenge = f.pkce()
-    r = f.session().get(h.issuer + "/authorize", verify=h.ca, allow_redirects=False,
-                        auth=("alice", "alice-password"), timeout=10,
-                        params=dict(f.PUB, response_type="code", scope=f.SCOPE, state="x",
-                                    code_challenge=challenge, code_challenge_method="S256"))
+    verifier, challenge = Pkce()
+    r = session().get(h.issuer + "/authorize", verify=h.ca, allow_redirects=False,
+                      auth=("alice", "alice-password"), timeout=10,
+                      params=dict(PUB1, response_type="code", scope=OFFLINE, state="x",
+                                  code_challenge=challenge, code_challenge_method="S256"))
     assert r.status_code == 302 and "code=" in r.headers["Location"], r.text[:300]
 
 
-def test_402_concurrent_redemptions_one_winner(httpd_factory):
+@pytest.mark.catalogue("X01")
+@pytest.mark.allow_log("OAS00131", "OAS00134")
+def test_concurrent_redemptions_one_winner(httpd_factory):
     h = httpd_factory(dbd_conf("dbd"))
-    code, verifier = f.code_for_pub1(h)
+    g = get_code(h, "pub1", scope=OFFLINE)
     with concurrent.futures.ThreadPoolExecutor(max_workers=50) as ex:
-        results = list(ex.map(lambda _: f.redeem(h, code, verifier), range(50)))
+        results = list(ex.map(lambda _: redeem(h, g), range(50)))
     statuses = sorted(r.status_code for r in results)
     assert statuses.count(200) == 1, statuses
     assert statuses.count(400) == 49, statuses       # invalid_grant, never a 5xx
     assert all(r.json()["error"] == "invalid_grant" for r in results if r.status_code == 400)
 
 
-def test_403_dbd_without_mod_dbd_fails_configtest(httpd_factory):
+def test_dbd_without_mod_dbd_fails_configtest(httpd_factory):
     h = httpd_factory(dbd_conf("dbd"), start=False)
     h.write_config()
     text = open(h.conf).read().replace("LoadModule dbd_module", "#LoadModule dbd_module")
@@ -85,7 +91,7 @@ def test_403_dbd_without_mod_dbd_fails_configtest(httpd_factory):
     assert "OAuthASStore dbd needs mod_dbd" in out, out
 
 
-def test_404_dbd_without_dbdriver_fails_configtest(httpd_factory):
+def test_dbd_without_dbdriver_fails_configtest(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStore="dbd"), start=False)
     rc, out = h.configtest()
     assert rc != 0

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-import dbd_flow as f
+from client import OFFLINE, PUB1, Pkce, code_of, get_code, post, redeem, refresh, session
 from harness import free_port
 from oauth_conf import standard_conf
 
@@ -78,49 +78,56 @@ def cluster(httpd_factory, pg):
     return a, b
 
 
-def test_410_par_on_a_authorize_on_b_token_on_a(cluster):
+def test_par_on_a_authorize_on_b_token_on_a(cluster):
     a, b = cluster
-    verifier, challenge = f.pkce()
-    r = f.par(a, dict(f.PUB, response_type="code", scope=f.SCOPE, state="p",
-                      code_challenge=challenge, code_challenge_method="S256"))
+    verifier, challenge = Pkce()
+    r = post(a, "/oauth/par", dict(PUB1, response_type="code", scope=OFFLINE, state="p",
+                                   code_challenge=challenge, code_challenge_method="S256"))
     assert r.status_code == 201, r.text
-    code = f.authorize(b, {"client_id": "pub1", "request_uri": r.json()["request_uri"]})
-    r = f.redeem(a, code, verifier)
+    code = code_of(b, {"client_id": "pub1", "request_uri": r.json()["request_uri"]})
+    r = redeem(a, code, verifier, "pub1")
     assert r.status_code == 200, r.text
     assert r.json()["refresh_token"]
 
 
-def test_411_one_code_raced_on_two_nodes(cluster):
+@pytest.mark.catalogue("X02")
+@pytest.mark.allow_log("OAS00131", "OAS00134")
+def test_one_code_raced_on_two_nodes(cluster):
     a, b = cluster
-    code, verifier = f.code_for_pub1(a)
+    g = get_code(a, "pub1", scope=OFFLINE)
     with concurrent.futures.ThreadPoolExecutor(max_workers=50) as ex:
-        results = list(ex.map(lambda i: f.redeem(a if i % 2 else b, code, verifier), range(50)))
+        results = list(ex.map(lambda i: redeem(a if i % 2 else b, g), range(50)))
     statuses = [r.status_code for r in results]
     assert statuses.count(200) == 1, sorted(statuses)
     assert statuses.count(400) == 49, sorted(statuses)
 
 
-def test_412_rotated_on_a_dead_on_b(cluster):
+@pytest.mark.catalogue("X02")
+@pytest.mark.expect_log("OAS00134")
+def test_rotated_on_a_dead_on_b(cluster):
     a, b = cluster
-    code, verifier = f.code_for_pub1(b)
-    rt = f.redeem(b, code, verifier).json()["refresh_token"]
-    r = f.refresh(a, rt)                 # pub1 always rotates
+    g = get_code(b, "pub1", scope=OFFLINE, issuer=a.issuer)
+    rt = redeem(b, g).json()["refresh_token"]
+    r = refresh(a, "pub1", rt)           # pub1 always rotates
     assert r.status_code == 200, r.text
     new_rt = r.json()["refresh_token"]
-    assert f.refresh(b, rt).json()["error"] == "invalid_grant"
+    assert refresh(b, "pub1", rt).json()["error"] == "invalid_grant"
     # presenting the rotated-out token revoked the family everywhere
-    assert f.refresh(a, new_rt).json()["error"] == "invalid_grant"
+    assert refresh(a, "pub1", new_rt).json()["error"] == "invalid_grant"
 
 
 @pytest.mark.allow_log("OAS00120", "OAS00202", "OAS00203", "dbd:error", "AH00629", "AH00632",
                        "AH00633", "AH02655", "AH00639", "OAS00143", "OAS00201")
-def test_413_database_down_then_back(cluster, pg):
+@pytest.mark.catalogue("D05")
+@pytest.mark.allow_log("OAS00206")
+def test_database_down_then_back(cluster, pg):
     a, b = cluster
-    code, verifier = f.code_for_pub1(a)
+    g = get_code(a, "pub1", scope=OFFLINE)
+    code, verifier = g["code"], g["verifier"]
     pg.stop()
     try:
         for node in (a, b, a, b):
-            r = f.redeem(node, code, verifier)
+            r = redeem(node, code, verifier, "pub1")
             assert r.status_code == 503, r.text
             assert r.headers.get("Retry-After")
             assert r.json()["error"] == "temporarily_unavailable"
@@ -133,16 +140,16 @@ def test_413_database_down_then_back(cluster, pg):
     # back without an httpd restart, and at once: a pooled connection that lived through the
     # outage is repaired inside the request that finds it broken (no 503, no client retry).
     # The code taken before the outage was never consumed.
-    r = f.redeem(b, code, verifier)
+    r = redeem(b, code, verifier, "pub1")
     assert r.status_code == 200, r.text
     for x, y in ((a, b), (b, a), (a, a), (b, b)):
-        code, verifier = f.code_for_pub1(x)
-        r = f.redeem(y, code, verifier)
+        g = get_code(x, "pub1", scope=OFFLINE, issuer=a.issuer)
+        r = redeem(y, g)
         assert r.status_code == 200, r.text
     # many connections at once (each child's pool holds several that lived through it)
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as ex:
-        results = list(ex.map(lambda i: f.redeem(*(lambda n: (n, *f.code_for_pub1(n)))(
-            a if i % 2 else b)), range(16)))
+        results = list(ex.map(lambda i: (lambda n: redeem(n, get_code(
+            n, "pub1", scope=OFFLINE, issuer=a.issuer)))(a if i % 2 else b), range(16)))
     assert [r.status_code for r in results] == [200] * 16, [r.text for r in results]
     assert a.children() and b.children()   # no crash
     assert "OAS00206" in a.error_log() + b.error_log()   # the repair happened, and said so
@@ -150,7 +157,8 @@ def test_413_database_down_then_back(cluster, pg):
 
 @pytest.mark.allow_log("OAS00201", "OAS00202", "OAS00203", "dbd:error", "AH00629", "AH00632",
                        "AH00633", "AH02655", "AH00639", "AH00630", "AH00636", "OAS00120")
-def test_414_database_down_at_start(httpd_factory, pg):
+@pytest.mark.catalogue("D05")
+def test_database_down_at_start(httpd_factory, pg):
     """httpd starts while the database is down (and its tables were never created); requests
     that need it get 503 + Retry-After; once it is up they succeed without a restart."""
     pg.run("createdb", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "oauth_as_late")
@@ -159,19 +167,19 @@ def test_414_database_down_at_start(httpd_factory, pg):
         h = httpd_factory(lambda h: standard_conf(h, OAuthASStore="dbd",
                                                   extra=pg.dbd("oauth_as_late")))
         assert h.children()
-        verifier, challenge = f.pkce()
-        r = f.par(h, dict(f.PUB, response_type="code", scope=f.SCOPE, state="p",
-                          code_challenge=challenge, code_challenge_method="S256"))
+        verifier, challenge = Pkce()
+        r = post(h, "/oauth/par", dict(PUB1, response_type="code", scope=OFFLINE, state="p",
+                                       code_challenge=challenge, code_challenge_method="S256"))
         assert r.status_code == 503, r.text
         assert r.headers.get("Retry-After")
-        r = f.redeem(h, "no-such-code", verifier)
+        r = redeem(h, "no-such-code", verifier, "pub1")
         assert r.status_code == 503, r.text
         assert r.headers.get("Retry-After")
         assert r.json()["error"] == "temporarily_unavailable"
-        r = f.session().get(h.issuer + "/authorize", verify=h.ca, allow_redirects=False,
-                            auth=("alice", "alice-password"), timeout=10,
-                            params=dict(f.PUB, response_type="code", scope=f.SCOPE, state="x",
-                                        code_challenge=challenge, code_challenge_method="S256"))
+        r = session().get(h.issuer + "/authorize", verify=h.ca, allow_redirects=False,
+                          auth=("alice", "alice-password"), timeout=10,
+                          params=dict(PUB1, response_type="code", scope=OFFLINE, state="x",
+                                      code_challenge=challenge, code_challenge_method="S256"))
         assert r.status_code == 503, r.text[:300]
         assert r.headers.get("Retry-After")
         assert h.get("/.well-known/openid-configuration").status_code == 200
@@ -183,16 +191,16 @@ def test_414_database_down_at_start(httpd_factory, pg):
     # first success may take that long; from then on every flow works, on every child.
     deadline = time.time() + 5
     while True:
-        r = f.par(h, dict(f.PUB, response_type="code", scope=f.SCOPE, state="p",
-                          code_challenge=challenge, code_challenge_method="S256"))
+        r = post(h, "/oauth/par", dict(PUB1, response_type="code", scope=OFFLINE, state="p",
+                                       code_challenge=challenge, code_challenge_method="S256"))
         if r.status_code != 503 or time.time() > deadline:
             break
         time.sleep(0.1)
     assert r.status_code == 201, r.text
-    code = f.authorize(h, {"client_id": "pub1", "request_uri": r.json()["request_uri"]})
-    assert f.redeem(h, code, verifier).status_code == 200
+    code = code_of(h, {"client_id": "pub1", "request_uri": r.json()["request_uri"]})
+    assert redeem(h, code, verifier, "pub1").status_code == 200
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as ex:
-        results = list(ex.map(lambda _: f.redeem(h, *f.code_for_pub1(h)), range(12)))
+        results = list(ex.map(lambda _: redeem(h, get_code(h, "pub1", scope=OFFLINE)), range(12)))
     assert [r.status_code for r in results] == [200] * 12, [r.text for r in results]
     tables = pg.run("psql", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-At",
                     "-d", "oauth_as_late", "-c", "SELECT version FROM oauth_as_schema").stdout
@@ -202,37 +210,45 @@ def test_414_database_down_at_start(httpd_factory, pg):
     assert tables.split() and set(tables.split()) == {"1"}, tables
 
 
-def test_415_graceful_on_postgres(cluster):
+@pytest.mark.catalogue("D01")
+# AH02653 (mod_dbd: "conflicting SQL statements with label oauth_as_*", one per
+# statement at each graceful restart): not a scenario's warning but an open problem of
+# the module's ap_dbd_prepare calls, reported; allowed here until it is fixed.
+@pytest.mark.allow_log("AH02653")
+def test_graceful_on_postgres(cluster):
     """A graceful restart re-registers the statements with mod_dbd (check_config runs again):
     the new generation's connections must prepare them once and serve; a code issued before
     is redeemed after, on either node."""
     a, b = cluster
-    code, verifier = f.code_for_pub1(a)
-    verifier2, challenge = f.pkce()
-    r = f.par(b, dict(f.PUB, response_type="code", scope=f.SCOPE, state="p",
-                      code_challenge=challenge, code_challenge_method="S256"))
+    g = get_code(a, "pub1", scope=OFFLINE)
+    code, verifier = g["code"], g["verifier"]
+    verifier2, challenge = Pkce()
+    r = post(b, "/oauth/par", dict(PUB1, response_type="code", scope=OFFLINE, state="p",
+                                   code_challenge=challenge, code_challenge_method="S256"))
     assert r.status_code == 201, r.text
     for _ in range(2):
         a.graceful()
-    assert f.redeem(a, code, verifier).status_code == 200
-    code = f.authorize(a, {"client_id": "pub1", "request_uri": r.json()["request_uri"]})
-    assert f.redeem(b, code, verifier2).status_code == 200
+    assert redeem(a, code, verifier, "pub1").status_code == 200
+    code = code_of(a, {"client_id": "pub1", "request_uri": r.json()["request_uri"]})
+    assert redeem(b, code, verifier2, "pub1").status_code == 200
     for _ in range(6):
-        code, verifier = f.code_for_pub1(a)
-        r = f.redeem(a, code, verifier)
+        g = get_code(a, "pub1", scope=OFFLINE)
+        r = redeem(a, g)
         assert r.status_code == 200, r.text
 
 
-def test_416_x02_refresh_raced_on_two_nodes(cluster):
+@pytest.mark.catalogue("X02")
+@pytest.mark.allow_log("OAS00134")
+def test_refresh_raced_on_two_nodes(cluster):
     """X02, refresh half: one rotating (pub1) refresh token presented 20 times at once, split
     over both nodes: at most one success (exactly one unless reuse detection fired first),
     the others invalid_grant, never a 5xx; the decision is the database's, so afterwards the
     family is revoked on both nodes (the race's losers were reuses of a rotated-out token)."""
     a, b = cluster
-    code, verifier = f.code_for_pub1(a)
-    rt = f.redeem(a, code, verifier).json()["refresh_token"]
+    g = get_code(a, "pub1", scope=OFFLINE)
+    rt = redeem(a, g).json()["refresh_token"]
     with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
-        results = list(ex.map(lambda i: f.refresh(a if i % 2 else b, rt), range(20)))
+        results = list(ex.map(lambda i: refresh(a if i % 2 else b, "pub1", rt), range(20)))
     statuses = sorted(r.status_code for r in results)
     assert statuses.count(200) <= 1, statuses
     assert statuses.count(400) >= 19, statuses
@@ -241,6 +257,6 @@ def test_416_x02_refresh_raced_on_two_nodes(cluster):
         if r.status_code == 200:
             new_rt = r.json()["refresh_token"]
             for node in (a, b):
-                assert f.refresh(node, new_rt).json()["error"] == "invalid_grant"
+                assert refresh(node, "pub1", new_rt).json()["error"] == "invalid_grant"
     for node in (a, b):
-        assert f.refresh(node, rt).json()["error"] == "invalid_grant"
+        assert refresh(node, "pub1", rt).json()["error"] == "invalid_grant"

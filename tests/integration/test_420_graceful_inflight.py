@@ -7,15 +7,13 @@ Connection resets: during the restart the old children close their idle keep-ali
 connections; a request that raced such a close is retried once by the client (that is what
 clients do) and counted. No request may get a 5xx."""
 
-import re
 import threading
 import time
-import urllib.parse
 
 import pytest
 import requests
 
-import dbd_flow as f
+from client import OFFLINE, PUB1, Pkce, consent_form, redirect_params, session
 from oauth_conf import USERS, sqlite_dbd, standard_conf
 
 N = 21   # 7 flows stopped at each of the 3 steps
@@ -46,33 +44,19 @@ class Client:
         return r
 
 
-def code_from(r):
-    assert r.status_code == 302, (r.status_code, r.text[:300])
-    q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)
-    assert "code" in q, r.headers["Location"]
-    return q["code"][0]
-
-
-def consent_fields(r):
-    assert r.status_code == 200, (r.status_code, r.text[:300])
-    fields = dict(re.findall(r'name="(txn|csrf)" value="([^"]*)"', r.text))
-    assert set(fields) == {"txn", "csrf"}, r.text[:300]
-    return fields
-
-
 class Flow:
     """One authorization-code flow of pub1 for alice, advanced step by step."""
 
     def __init__(self, h, c, kind):
         self.h, self.c, self.kind = h, c, kind
-        self.verifier, self.challenge = f.pkce()
-        self.s = f.session()
+        self.verifier, self.challenge = Pkce()
+        self.s = session()
         self.s.verify = h.ca
         self.user = ("alice", USERS["alice"])
-        self.params = dict(f.PUB, response_type="code", scope=f.SCOPE, state="s-" + kind,
+        self.params = dict(PUB1, response_type="code", scope=OFFLINE, state="s-" + kind,
                            code_challenge=self.challenge, code_challenge_method="S256",
                            prompt="consent")   # always a consent page, never a remembered one
-        self.request_uri = self.fields = self.code = None
+        self.request_uri = self.form = self.code = None
 
     def url(self, path):
         return self.h.issuer + path
@@ -87,17 +71,20 @@ class Flow:
             params = {"client_id": "pub1", "request_uri": self.request_uri}
         else:
             params = self.params
-        self.fields = consent_fields(self.c.call(self.s, "GET", self.url("/authorize"),
-                                                 params=params, auth=self.user))
+        self.form = consent_form(self.c.call(self.s, "GET", self.url("/authorize"),
+                                             params=params, auth=self.user))
 
     def answer(self):
-        r = self.c.call(self.s, "POST", self.url("/authorize"),
-                        data=dict(self.fields, decision="allow"), auth=self.user)
-        self.code = code_from(r)
+        r = self.c.call(self.s, "POST", self.url("/authorize"), auth=self.user,
+                        data={"txn": self.form["txn"], "csrf": self.form["csrf"],
+                              "decision": "allow"})
+        q = redirect_params(r)
+        assert "code" in q, q
+        self.code = q["code"]
 
     def redeem(self):
         r = self.c.call(self.s, "POST", self.url("/oauth/token"),
-                        data=dict(f.PUB, grant_type="authorization_code", code=self.code,
+                        data=dict(PUB1, grant_type="authorization_code", code=self.code,
                                   code_verifier=self.verifier))
         assert r.status_code == 200, r.text
         assert r.json()["access_token"] and r.json()["refresh_token"]
@@ -142,10 +129,15 @@ def background(h, c, stop, done, errors):
 # request (AH02655 is mod_dbd's line for that failed acquire; our store waits and acquires
 # again). Seen when spare children start around a restart. Allowed here; what must hold is
 # that no request gets a 5xx, asserted below.
+@pytest.mark.catalogue("D01", "D06")
 @pytest.mark.allow_log("AH00632: failed to prepare SQL statements: database is locked",
                        "AH00633", "AH00636", "AH02655")
 @pytest.mark.parametrize("store", ["shm", "dbd"])
-def test_420_graceful_loses_nothing_in_flight(httpd_factory, store):
+# AH02653 (mod_dbd: "conflicting SQL statements with label oauth_as_*", one per
+# statement at each graceful restart): not a scenario's warning but an open problem of
+# the module's ap_dbd_prepare calls, reported; allowed here until it is fixed.
+@pytest.mark.allow_log("OAS00131", "OAS00134", "AH02653")
+def test_graceful_loses_nothing_in_flight(httpd_factory, store):
     extra = sqlite_dbd if store == "dbd" else (lambda h: "")
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStore=store, extra=extra(h)))
     c = Client()
@@ -153,8 +145,8 @@ def test_420_graceful_loses_nothing_in_flight(httpd_factory, store):
     flows = [Flow(h, c, kinds[i % 3]) for i in range(N)]
     for fl in flows:
         fl.start()
-    assert sum(fl.request_uri is not None and fl.fields is None for fl in flows) == N // 3
-    assert sum(fl.fields is not None and fl.code is None for fl in flows) == N // 3
+    assert sum(fl.request_uri is not None and fl.form is None for fl in flows) == N // 3
+    assert sum(fl.form is not None and fl.code is None for fl in flows) == N // 3
     assert sum(fl.code is not None for fl in flows) == N // 3
 
     stop, done, errors = threading.Event(), [], []
@@ -195,6 +187,6 @@ def test_420_graceful_loses_nothing_in_flight(httpd_factory, store):
     assert c.resets <= len(c.statuses) // 10, c.resets   # rare, not the rule
     # nothing was lost and nothing is reusable: each code was single-use across the restart
     r = flows[2].c.call(flows[2].s, "POST", h.issuer + "/oauth/token",
-                        data=dict(f.PUB, grant_type="authorization_code", code=flows[2].code,
+                        data=dict(PUB1, grant_type="authorization_code", code=flows[2].code,
                                   code_verifier=flows[2].verifier))
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant"

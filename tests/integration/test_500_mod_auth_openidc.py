@@ -23,9 +23,8 @@ import re
 import urllib.parse
 
 import pytest
-import requests
 
-from flow3 import parse_forms, session
+from client import parse_forms, session
 from harness import MODULES_DIR
 from oauth_conf import USERS, standard_conf
 from third_party import second_port
@@ -216,8 +215,7 @@ def test_demo_app_and_api(demo):
     and the app's "Call the API" link reaching /api/ behind mod_oauth2 with the access token."""
     workdir, port = demo
     base = f"https://localhost:{port}"
-    s = requests.Session()
-    s.trust_env = False
+    s = session()
     s.verify = str(workdir / "demo" / "tls.crt")
     auth = ("demo", "demo")
     r = s.get(base + "/app/", allow_redirects=False, timeout=10)

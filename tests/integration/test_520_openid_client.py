@@ -7,10 +7,13 @@ and client_credentials; this wrapper starts the standard server and runs it.
 
 import re
 
+import pytest
+
 from interop_node import ensure_node_modules, run_node
 from oauth_conf import CLIENTS, RESOURCE, USERS, standard_conf
 
 
+@pytest.mark.expect_log("OAS00134")
 def test_openid_client(httpd_factory):
     ensure_node_modules()
     h = httpd_factory(standard_conf)

@@ -17,7 +17,10 @@ import struct
 import urllib.parse
 import zlib
 
-from flow3 import pkce_pair
+import pytest
+
+from client import (RFC7636_CHALLENGE as CH, Client, Pkce, assert_error_page, consent_form,
+                    redirect_params)
 from interop_node import ensure_node_modules, run_node
 from oauth_conf import USERS, standard_conf
 
@@ -68,6 +71,7 @@ DirectoryIndex index.html
 """
 
 
+@pytest.mark.catalogue("H05")
 def test_browser_consent_flow(httpd_factory):
     assert os.access(CHROMIUM, os.X_OK), f"{CHROMIUM} missing: make deps installs chromium"
     ensure_node_modules()
@@ -75,7 +79,7 @@ def test_browser_consent_flow(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(
         h, extra=webapp_client(redirect.setdefault("uri", f"{h.issuer}/app/callback.html"))),
         start=False, extra_modules=("dir",))
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     state, nonce = "st-" + os.urandom(8).hex(), "n-" + os.urandom(8).hex()
     h.start()
     redirect_uri = f"{h.issuer}/app/callback.html"
@@ -107,14 +111,13 @@ def test_browser_consent_flow(httpd_factory):
         print(f"screenshot saved: {p}")
 
 
+@pytest.mark.catalogue("H02")
 def test_origin_null_from_our_own_page(oas):
     """What Chromium sends when the user clicks Allow (seen in the browser test): our pages'
     Referrer-Policy: no-referrer makes the form POST carry `Origin: null`, with
     `Sec-Fetch-Site: same-origin`.  That is our own page: accepted.  `Origin: null` with any
     other Sec-Fetch-Site, or alone, stays refused (SECURITY.md H02)."""
-    from flow3 import RFC7636_CHALLENGE as CH, Flow, assert_error_page, consent_form, \
-        redirect_params
-    f = Flow(oas)
+    f = Client(oas)
     form = consent_form(f.authorize(f.authz_params("conf1", challenge=CH, state="on1")))
     for site in ("cross-site", "same-site", "none", None):
         headers = {"Origin": "null", **({"Sec-Fetch-Site": site} if site else {})}

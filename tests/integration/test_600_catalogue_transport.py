@@ -6,36 +6,28 @@ import socket
 import ssl
 import warnings
 
-import requests
+import pytest
 
-from flow3 import RFC7636_CHALLENGE, Flow, assert_error_page, assert_json_error
+from client import (RFC7636_CHALLENGE, Client, assert_error_page, assert_json_error, code_tokens,
+                    codes_issued, introspect, refresh, session, userinfo)
 from oauth_conf import (CLIENTS_CONF, CONF1_SECRET, CONF2_SECRET, FP1_SECRET, PARREQ_SECRET,
                         SVC1_SECRET, USERS, standard_conf)
 
 CH = RFC7636_CHALLENGE
 
 
-def codes_issued(h):
-    return h.error_log().count("OAS00141")
-
-
-def plain_session():
-    s = requests.Session()
-    s.trust_env = False
-    return s
-
-
 # ---- H06 -------------------------------------------------------------------------------------
 
-def test_h06_plain_http_processes_nothing(oas):
+@pytest.mark.catalogue("H06")
+def test_plain_http_processes_nothing(oas):
     """H06: the harness's plain-HTTP virtual host inherits the endpoints' <Location> blocks (as
     a port-80 vhost of a careless deployment would): token, PAR, revoke, introspect, userinfo
     and /authorize answer 403 there and process nothing (no token for valid credentials, no
     code for a valid authorization request, the consent page is not shown); public metadata
     and JWKS are still served. The same requests over https succeed."""
     h = oas
-    f = Flow(h)
-    plain = plain_session()
+    f = Client(h)
+    plain = session()
     http = h.base_url
     svc1 = ("svc1", SVC1_SECRET)
     cc = {"grant_type": "client_credentials", "scope": "api.read"}
@@ -88,7 +80,8 @@ def _handshake(h, version):
         return None
 
 
-def test_h06_tls_versions(oas):
+@pytest.mark.catalogue("H06")
+def test_tls_versions(oas):
     """H06: TLS 1.0 and 1.1 handshakes are refused, TLS 1.2 and 1.3 accepted (mod_ssl with
     OpenSSL 3 defaults; the module itself adds no TLS settings)."""
     with warnings.catch_warnings():
@@ -102,12 +95,13 @@ def test_h06_tls_versions(oas):
 
 # ---- A02 -------------------------------------------------------------------------------------
 
-def test_a02_metadata_exactly_what_is_implemented(oas):
+@pytest.mark.catalogue("A02")
+def test_metadata_exactly_what_is_implemented(oas):
     """A02: beyond test_020's checks, the lists are exact: the client authentication methods
     are the three implemented ones (the fixture has public clients), response types only
     code, grants without password/implicit, issuer byte-for-byte, every endpoint https under
     the issuer; both well-known documents are identical."""
-    s = Flow(oas).s
+    s = Client(oas).s
     docs = [s.get(oas.issuer + p, timeout=10).json()
             for p in ("/.well-known/oauth-authorization-server",
                       "/.well-known/openid-configuration")]
@@ -140,12 +134,13 @@ LOOPBACK_CLIENT = """
 """
 
 
-def test_a03_loopback_redirects_exact(httpd_factory):
+@pytest.mark.catalogue("A03")
+def test_loopback_redirects_exact(httpd_factory):
     """A03, loopback: a native client with http://127.0.0.1 redirect URIs. INTERFACE.md pins
     exact string matching, so RFC 8252's variable port is not offered: only the registered
     URIs work; another port, localhost, another path or [::1] get the error page."""
     h = httpd_factory(lambda h: standard_conf(h, extra=LOOPBACK_CLIENT))
-    f = Flow(h)
+    f = Client(h)
     for ok in ("http://127.0.0.1/cb", "http://127.0.0.1:53412/cb"):
         g = f.get_code("native1", redirect_uri=ok, scope="openid")
         r = f.token({"grant_type": "authorization_code", "code": g["code"],
@@ -163,12 +158,12 @@ def test_a03_loopback_redirects_exact(httpd_factory):
 
 # ---- R06 (c) ---------------------------------------------------------------------------------
 
-def test_r06c_refresh_token_of_a_removed_client(httpd_factory):
+@pytest.mark.catalogue("R06")
+def test_refresh_token_of_a_removed_client(httpd_factory):
     """R06 (c): the fixture has no 'disabled' flag (INTERFACE.md has none); the equivalent is a
     client removed from the configuration. After a graceful restart (the store survives it),
     its refresh token gets 401 invalid_client and the token's code can no longer be redeemed;
     another client's refresh token still works."""
-    from flow6 import code_tokens, refresh
     h = httpd_factory(standard_conf)
     rt_pub = code_tokens(h, "pub1", "openid offline_access")["refresh_token"]
     rt_conf = code_tokens(h, "conf1", "openid offline_access")["refresh_token"]
@@ -180,27 +175,20 @@ def test_r06c_refresh_token_of_a_removed_client(httpd_factory):
     h.body = lambda h: standard_conf(h, clients=False, extra=clients)
     h.graceful()
     # fresh connections: an old child keeps its keep-alive connection with the old config
-    r = refresh(h, "pub1", rt_pub, s=plain_session_for(h))
+    r = refresh(h, "pub1", rt_pub, sess=session(h, keep_alive=False))
     assert_json_error(r, 401, "invalid_client")
-    r = refresh(h, "conf1", rt_conf, s=plain_session_for(h))
+    r = refresh(h, "conf1", rt_conf, sess=session(h, keep_alive=False))
     assert r.status_code == 200, r.text
-
-
-def plain_session_for(h):
-    s = requests.Session()
-    s.trust_env = False
-    s.verify = h.ca
-    s.headers["Connection"] = "close"
-    return s
 
 
 # ---- R04: the access tokens go with the family -----------------------------------------------
 
-def test_r04_reuse_revokes_the_access_tokens_too(oas):
+@pytest.mark.catalogue("R04")
+@pytest.mark.expect_log("OAS00134")
+def test_reuse_revokes_the_access_tokens_too(oas):
     """R04: pub1 rotates RT1 -> RT2 (+ AT2); presenting RT1 again revokes the whole grant: RT2
     is refused and AT2 (and AT1 of the code exchange) are inactive at introspection and refused
     at userinfo; a client's unrelated grant is untouched."""
-    from flow6 import code_tokens, introspect, refresh, userinfo
     h = oas
     t1 = code_tokens(h, "pub1", "openid offline_access")
     other = code_tokens(h, "pub1", "openid offline_access")

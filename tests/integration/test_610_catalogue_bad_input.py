@@ -12,11 +12,10 @@ import urllib.parse
 
 import pytest
 
-from flow3 import (CLIENTS, ERROR_DESC_RE, RFC7636_CHALLENGE, RFC7636_VERIFIER, Flow,
-                   assert_error_page, assert_error_redirect, assert_json_error, basic,
-                   raw_request, read_response, redirect_params, tls_connect)
-from flow6 import code_tokens, refresh
-from oauth_conf import CONF1_SECRET, SVC1_SECRET, USERS, standard_conf
+from client import (ERROR_DESC_RE, RFC7636_CHALLENGE, Client, assert_error_page,
+                    assert_error_redirect, assert_json_error, basic, code_tokens, consent_form,
+                    raw_request, read_response, redirect_params, refresh, tls_connect)
+from oauth_conf import CLIENTS, CONF1_SECRET, SVC1_SECRET, USERS, standard_conf
 
 FORM = ("Content-Type", "application/x-www-form-urlencoded")
 CONF1_BASIC = ("Authorization", basic("conf1", CONF1_SECRET))
@@ -61,13 +60,14 @@ def code_pairs(g):
 
 # ---- B01 -------------------------------------------------------------------------------------
 
-def test_b01_body_limits(oas):
+@pytest.mark.catalogue("B01")
+def test_body_limits(oas):
     """B01 (a)-(e) at the token endpoint and PAR: a valid body padded with unknown parameters
     to exactly OAuthASMaxBody succeeds, one byte more is 413; a Content-Length of 1 GiB is
     refused with 413 before the body is read (LimitRequestBody 65536 on /oauth/*); 10 MiB
     chunked is cut off with 413; a gzip-encoded body is not decompressed: 400 invalid_request."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     # PAR: exactly the limit -> 201 (the unknown padding is not stored), one more -> 413
     par = enc(f.authz_params("conf1", challenge=RFC7636_CHALLENGE).items())
     r = raw_request(h, "POST", "/oauth/par", headers=[FORM, CONF1_BASIC],
@@ -78,7 +78,6 @@ def test_b01_body_limits(oas):
                     body=padded(par, MAX_BODY + 1))
     assert r.status_code == 413, r.status_code
     # the padded push is a normal request_uri
-    from flow3 import consent_form
     q = redirect_params(f.decide(consent_form(f.authorize({"client_id": "conf1",
                                                            "request_uri": ru}))))
     assert q["code"]
@@ -119,13 +118,14 @@ def test_b01_body_limits(oas):
             assert_json_error(r, 400, "invalid_request")
 
 
-def test_b01_pushed_request_too_large_for_the_store(oas):
+@pytest.mark.catalogue("A10", "B01")
+def test_pushed_request_too_large_for_the_store(oas):
     """B01 / U1: a pushed request whose stored form would exceed what the store keeps (JSON
     escaping doubles '"') is the client's error, 413 invalid_request, never "busy" (503); a
     pushed state and nonce of 8 KB each fit the body, but not a consent transaction: the
     /authorize answer is an invalid_request redirect, not a 503 page."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     base = {k: v for k, v in f.authz_params("conf1", challenge=RFC7636_CHALLENGE).items()
             if k not in ("state", "nonce")}
     body = enc(base.items()) + "&state=" + '"' * 8000 + "&nonce=" + '"' * 8000
@@ -147,12 +147,13 @@ def test_b01_pushed_request_too_large_for_the_store(oas):
 
 # ---- B03 -------------------------------------------------------------------------------------
 
-def test_b03_duplicate_parameters_at_token(oas):
+@pytest.mark.catalogue("B03")
+def test_duplicate_parameters_at_token(oas):
     """B03: every repeated parameter of a token request (same or other value), and a parameter
     in the query as well as the body, is JE(400, invalid_request); the code is not consumed;
     the same for the refresh grant."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     g = f.get_code("conf1", scope="openid offline_access")
     base = code_pairs(g)
     cases = []
@@ -183,14 +184,15 @@ def test_b03_duplicate_parameters_at_token(oas):
 BROKEN = ["%zz", "%", "%4", "%C0%AF", "%ED%A0%80", "%80", "%F8%88%80%80%80", "%EF%BB%BF%FF"]
 
 
-def test_b04_encodings(oas):
+@pytest.mark.catalogue("B04")
+def test_encodings(oas):
     """B04: malformed percent-encoding or invalid UTF-8 in any parameter is JE(400,
     invalid_request) at the token endpoint and PAR and the error page at /authorize; the
     invalid bytes are never reflected; '+' is a space in form bodies and %2B a plus; the
     redirect URI is compared on its decoded value (lower-case hex is the same URI) but never
     after further normalisation; state keeps its Unicode form (NFC/NFD) byte for byte."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     g = f.get_code("conf1", scope="openid")
     tok = code_pairs(g)
     par = list(f.authz_params("conf1", challenge=RFC7636_CHALLENGE).items())
@@ -243,12 +245,13 @@ def test_b04_encodings(oas):
 
 # ---- B05 -------------------------------------------------------------------------------------
 
-def test_b05_control_characters(oas):
+@pytest.mark.catalogue("B05")
+def test_control_characters(oas):
     """B05: NUL, CR, LF and TAB in values the older sweeps do not reach (the refresh token,
     client_id at PAR, values appended to valid ones): refused, never taken for their prefix;
     no raw CR/LF in any header; error_description never carries CR/LF/TAB."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     rt = code_tokens(h, "conf1", "openid offline_access")["refresh_token"]
     for tail in ("%00", "%00x", "%0A", "%0D%0A", "%09"):
         body = "grant_type=refresh_token&refresh_token=" + rt + tail
@@ -284,7 +287,8 @@ def test_b05_control_characters(oas):
 
 # ---- B06 -------------------------------------------------------------------------------------
 
-def test_b06_huge_values_and_many_parameters(oas):
+@pytest.mark.catalogue("B06")
+def test_huge_values_and_many_parameters(oas):
     """B06: a 64 KB scope token, 100 KB of scopes, 2,000 distinct parameters, 10,000 '&',
     1,000 cookies, more than 100 header fields, a 10 KB refresh_token: each a bounded 4xx
     (413 / 414 / 400, the form parser's parameter and value limits) or, for harmless padding,
@@ -292,7 +296,7 @@ def test_b06_huge_values_and_many_parameters(oas):
     quadratic-parsing probe of the catalogue cannot reach the parser past the 16 KiB body
     limit)."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     par = enc(f.authz_params("conf1", challenge=RFC7636_CHALLENGE).items())
     cases = [
         ("POST", "/authorize", [FORM], "scope=" + "s" * 65536, True, {413}),
@@ -328,15 +332,16 @@ def test_b06_huge_values_and_many_parameters(oas):
 
 # ---- B07 -------------------------------------------------------------------------------------
 
+@pytest.mark.catalogue("B07")
 @pytest.mark.allow_log("AH02031")
-def test_b07_methods_and_framing(httpd_factory):
+def test_methods_and_framing(httpd_factory):
     """B07, the parts the sweeps leave out: TRACE (httpd answers it before any module; with
     `TraceEnable off`, the recommended setting, it is 405), HTTP/1.0 without Host (400 from
     httpd: mod_ssl logs AH02031 for the SNI name without Host), TE + CL together never lets a
     smuggled second request through, and a body shorter than its Content-Length then closed
     leaves the server healthy. HEAD /authorize with a request_uri: test_207."""
     h = httpd_factory(lambda h: standard_conf(h, extra="TraceEnable off\n"))
-    f = Flow(h)
+    f = Client(h)
     for path in ("/oauth/token", "/oauth/par", "/authorize"):
         r = raw_request(h, "TRACE", path)
         assert r.status_code == 405, (path, r.status_code)
@@ -383,13 +388,14 @@ INJECT = ['x","error":"none","a":"', '"\\u0000</script><script>alert(1)</script>
           '\\"}', 'a"b\\c', "\U0001F600\u00e9", "</title><svg onload=alert(1)>"]
 
 
-def test_b08_injection_into_errors(oas):
+@pytest.mark.catalogue("B08")
+def test_injection_into_errors(oas):
     """B08: payloads that could break out of JSON or HTML, in the error-triggering parameters
     of the token endpoint, PAR, revoke, introspect and /authorize: every JSON body parses as
     one object with exactly one `error` member from the RFC set and an error_description in
     the RFC 6749 charset; error redirects decode to the same charset; error pages escape."""
     h = oas
-    f = Flow(h)
+    f = Client(h)
     n = 0
     for p in INJECT:
         reqs = [

@@ -8,9 +8,9 @@ import re
 import threading
 import urllib.parse
 
-import requests
+import pytest
 
-from flow3 import RFC7636_CHALLENGE, pkce_pair
+from client import RFC7636_CHALLENGE, Pkce, session
 from oauth_conf import CLIENTS, USERS, standard_conf
 
 # Two more first-party clients (no consent page, so a request_uri resolves straight to its
@@ -42,16 +42,11 @@ THREADS = 8
 
 
 def sessions(h, n):
-    out = []
-    for _ in range(n):
-        s = requests.Session()
-        s.trust_env = False
-        s.verify = h.ca
-        out.append(s)
-    return out
+    return [session(h) for _ in range(n)]
 
 
-def test_x05_par_burst_no_crossed_writes(httpd_factory):
+@pytest.mark.catalogue("P01", "X05")
+def test_par_burst_no_crossed_writes(httpd_factory):
     """X05: 1,000 pushes (fp1 Basic, fpp client_secret_post, fpn public), 8 at a time, each
     with its own state: 1,000 × 201, 1,000 distinct request_uris of ≥ 256 bits; then 300 of
     them, picked across the whole run, each resolve for their own client to their own state
@@ -111,12 +106,14 @@ def test_x05_par_burst_no_crossed_writes(httpd_factory):
     assert r.status_code == 302 and "state=x05-3" in r.headers["Location"]
 
 
-def test_a01_p01_many_codes_distinct(httpd_factory):
+@pytest.mark.catalogue("A01", "P01")
+@pytest.mark.expect_log("OAS00131")
+def test_many_codes_distinct(httpd_factory):
     """A01 (4) / N24: 1,000 codes issued to 8 concurrent connections: all distinct, each
     ≥ 43 base64url characters (256 random bits); a sample redeems, each exactly once."""
     h = httpd_factory(standard_conf)
     pool = sessions(h, THREADS)
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
 
     def code(i):
         s = pool[i % THREADS]

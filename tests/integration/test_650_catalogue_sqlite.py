@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-import dbd_flow as f
+from client import OFFLINE, PUB1, Pkce, get_code, post, redeem, session, token
 from oauth_conf import USERS, sqlite_dbd, standard_conf
 
 # What a locked or contended SQLite file makes mod_dbd / the store log: statements that gave
@@ -41,46 +41,48 @@ def locked(h):
 
 
 def pkce_par(h):
-    verifier, challenge = f.pkce()
-    return f.par(h, dict(f.PUB, response_type="code", scope="openid", state="p",
-                         code_challenge=challenge, code_challenge_method="S256"))
+    verifier, challenge = Pkce()
+    return post(h, "/oauth/par", dict(PUB1, response_type="code", scope="openid", state="p",
+                                      code_challenge=challenge, code_challenge_method="S256"))
 
 
-@pytest.mark.allow_log(*SQLITE_BUSY_LINES)
-def test_d05_sqlite_locked_then_released(httpd_factory):
+@pytest.mark.catalogue("D05")
+@pytest.mark.allow_log(*SQLITE_BUSY_LINES, "OAS00131", "OAS00134")
+def test_sqlite_locked_then_released(httpd_factory):
     """D05 (a)(c): while the database is locked, token, PAR and /authorize answer 503 with
     Retry-After (JSON errors with no-store; a page, not a redirect, at /authorize) after a
     bounded wait (SQLite's busy timeout; never a hang: the client waits up to 30 s), never a
     500, no code or token issued; the code taken before the outage is still redeemable once
     the lock is gone, without restarting httpd."""
     h = httpd_factory(dbd)
-    code, verifier = f.code_for_pub1(h)
+    g = get_code(h, "pub1", scope=OFFLINE)
+    code, verifier = g["code"], g["verifier"]
     before = issued(h)
     conn = locked(h)
     results = {}
     try:
-        def redeem():
-            results["token"] = f.token(h, dict(grant_type="authorization_code", code=code,
-                                               code_verifier=verifier, **f.PUB), timeout=30)
+        def redeem_code():
+            results["token"] = token(h, None, dict(grant_type="authorization_code", code=code,
+                                                   code_verifier=verifier, **PUB1), timeout=30)
 
         def push():
-            with f.session() as s:
-                _, challenge = f.pkce()
+            with session() as s:
+                _, challenge = Pkce()
                 results["par"] = s.post(h.issuer + "/oauth/par", verify=h.ca, timeout=30,
-                                        data=dict(f.PUB, response_type="code", scope="openid",
+                                        data=dict(PUB1, response_type="code", scope="openid",
                                                   code_challenge=challenge,
                                                   code_challenge_method="S256"))
 
         def authorize():
-            with f.session() as s:
-                _, challenge = f.pkce()
+            with session() as s:
+                _, challenge = Pkce()
                 results["authorize"] = s.get(
                     h.issuer + "/authorize", verify=h.ca, timeout=30, allow_redirects=False,
                     auth=("alice", USERS["alice"]),
-                    params=dict(f.PUB, response_type="code", scope=f.SCOPE, state="x",
+                    params=dict(PUB1, response_type="code", scope=OFFLINE, state="x",
                                 code_challenge=challenge, code_challenge_method="S256"))
 
-        threads = [threading.Thread(target=t) for t in (redeem, push, authorize)]
+        threads = [threading.Thread(target=t) for t in (redeem_code, push, authorize)]
         for t in threads:
             t.start()
         for t in threads:
@@ -98,28 +100,31 @@ def test_d05_sqlite_locked_then_released(httpd_factory):
     assert int(r.headers["Retry-After"]) > 0
     assert issued(h) == before
     # (c) back at once, nothing lost: the code redeems exactly once
-    r = f.redeem(h, code, verifier)
+    r = redeem(h, code, verifier, "pub1")
     assert r.status_code == 200, r.text
-    assert f.redeem(h, code, verifier).json()["error"] == "invalid_grant"
+    assert redeem(h, code, verifier, "pub1").json()["error"] == "invalid_grant"
     assert pkce_par(h).status_code == 201
 
 
-def test_d05_sqlite_slow_then_retry_never_two_successes(httpd_factory):
+@pytest.mark.catalogue("D05")
+@pytest.mark.allow_log("OAS00131", "OAS00134")
+def test_sqlite_slow_then_retry_never_two_successes(httpd_factory):
     """D05 (b): the database is locked for 1.5 s (a slow database); a client gives up on its
     token request after 0.5 s and retries with the same code. Both requests wait instead of
     failing, and the code issues tokens exactly once: the retry gets 200 or invalid_grant
     (when the abandoned request won), and one more try is invalid_grant."""
     h = httpd_factory(dbd)
-    code, verifier = f.code_for_pub1(h)
+    g = get_code(h, "pub1", scope=OFFLINE)
+    code, verifier = g["code"], g["verifier"]
     before = issued(h)
-    data = dict(grant_type="authorization_code", code=code, code_verifier=verifier, **f.PUB)
+    data = dict(grant_type="authorization_code", code=code, code_verifier=verifier, **PUB1)
     conn = locked(h)
     release = threading.Timer(1.5, lambda: (conn.execute("ROLLBACK"), conn.close()))
     release.start()
     try:
         with pytest.raises(requests.exceptions.Timeout):
-            f.token(h, data, timeout=0.5)
-        retry = f.token(h, data, timeout=30)
+            token(h, None, data, timeout=0.5)
+        retry = token(h, None, data, timeout=30)
     finally:
         release.join(10)
     assert retry.status_code in (200, 400), retry.text
@@ -128,7 +133,7 @@ def test_d05_sqlite_slow_then_retry_never_two_successes(httpd_factory):
     deadline = time.monotonic() + 10
     while issued(h) == before and time.monotonic() < deadline:   # the abandoned one's log line
         time.sleep(0.05)
-    r = f.token(h, data, timeout=30)
+    r = token(h, None, data, timeout=30)
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     assert issued(h) == before + 1
 
@@ -136,8 +141,9 @@ def test_d05_sqlite_slow_then_retry_never_two_successes(httpd_factory):
 PREFORK_ROOM = "StartServers 8\nMinSpareServers 8\nServerLimit 16\nMaxRequestWorkers 16\n"
 
 
-@pytest.mark.allow_log(*SQLITE_BUSY_LINES)
-def test_d06_sqlite_contention_under_prefork(httpd_factory):
+@pytest.mark.catalogue("D06")
+@pytest.mark.allow_log(*SQLITE_BUSY_LINES, "OAS00131", "OAS00134")
+def test_sqlite_contention_under_prefork(httpd_factory):
     """D06, scaled: SQLite under prefork with 8-16 processes; a code raced by 16 connections
     has exactly one winner; 48 complete flows from 8 threads meanwhile all succeed or get a
     503 (never a 500; at most a few 503 from lock contention); the file is in WAL mode, so
@@ -148,15 +154,14 @@ def test_d06_sqlite_contention_under_prefork(httpd_factory):
     mode = sqlite3.connect(os.path.join(h.datadir, "oas.sqlite")).execute(
         "PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
-    code, verifier = f.code_for_pub1(h)
+    g = get_code(h, "pub1", scope=OFFLINE)
     flows = []
 
     def flow(_):
         out = []
         for _ in range(6):
             try:
-                c, v = f.code_for_pub1(h)
-                out.append(f.redeem(h, c, v).status_code)
+                out.append(redeem(h, get_code(h, "pub1", scope=OFFLINE)).status_code)
             except AssertionError as e:        # /authorize answered something else
                 out.append(str(e)[:80])
         return out
@@ -164,7 +169,7 @@ def test_d06_sqlite_contention_under_prefork(httpd_factory):
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
         background = ex.map(flow, range(8))
         with concurrent.futures.ThreadPoolExecutor(16) as racers:
-            race = list(racers.map(lambda _: f.redeem(h, code, verifier), range(16)))
+            race = list(racers.map(lambda _: redeem(h, g), range(16)))
         for out in background:
             flows += out
     statuses = [r.status_code for r in race]

@@ -14,12 +14,11 @@ the connection (the whole 127/8 is loopback on Linux).
 
 import time
 
+import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from flow2 import pkce_pair, redeem, session
-from flow3 import Flow
-from flow4 import DESC_RE
+from client import DESC_RE, Client, Pkce, redeem, session
 from oauth_conf import CONF1_SECRET, SVC1_SECRET, standard_conf
 
 
@@ -67,12 +66,14 @@ def assert_429(r, window):
 
 
 def par(h, s, secret=CONF1_SECRET):
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     return s.post(h.issuer + "/oauth/par", auth=("conf1", secret), data={
         "response_type": "code", "redirect_uri": "https://rp1.test/cb", "scope": "openid",
         "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=10)
 
 
+@pytest.mark.catalogue("C07")
+@pytest.mark.expect_log("OAS00136")
 def test_default_limit_is_10(oas):
     s = session(oas)
     for i in range(10):
@@ -82,6 +83,8 @@ def test_default_limit_is_10(oas):
     assert "OAS00136" in oas.error_log()
 
 
+@pytest.mark.catalogue("C07")
+@pytest.mark.expect_log("OAS00136")
 def test_threshold_429_on_every_client_endpoint(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASClientAuthFailureLimit="5 60"))
     attacker = session(h)                       # 127.0.0.1
@@ -89,9 +92,8 @@ def test_threshold_429_on_every_client_endpoint(httpd_factory):
         assert wrong_conf1(h, attacker).status_code == 401
     # from now on the secret is not even looked at: the right one gets 429 too
     assert_429(wrong_conf1(h, attacker), 60)
-    g = Flow(h).get_code(client_id="conf1")
-    code, verifier = g["code"], g["verifier"]
-    assert_429(redeem(h, code, verifier, client_id="conf1", sess=attacker), 60)
+    g = Client(h).get_code(client_id="conf1")
+    assert_429(redeem(h, g, sess=attacker), 60)
     assert_429(par(h, attacker), 60)
     for ep in ("/oauth/revoke", "/oauth/introspect"):
         assert_429(attacker.post(h.issuer + ep, data={"token": "x"},
@@ -103,7 +105,7 @@ def test_threshold_429_on_every_client_endpoint(httpd_factory):
 
     # the real client at another address: unaffected, and its code was not burnt above
     real = session_from(h, "127.0.0.2")
-    r = redeem(h, code, verifier, client_id="conf1", sess=real)
+    r = redeem(h, g, sess=real)
     assert r.status_code == 200, r.text
     assert par(h, real).status_code == 201
     r = real.post(h.issuer + "/oauth/introspect", data={"token": r.json()["access_token"]},
@@ -119,6 +121,7 @@ def test_threshold_429_on_every_client_endpoint(httpd_factory):
     assert CONF1_SECRET not in log
 
 
+@pytest.mark.expect_log("OAS00136")
 def test_success_resets_no_counter(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASClientAuthFailureLimit="4 60"))
     a, b = session(h), session_from(h, "127.0.0.2")
@@ -136,6 +139,8 @@ def test_success_resets_no_counter(httpd_factory):
     assert_429(cc(h, b), 60)
 
 
+@pytest.mark.catalogue("C07")
+@pytest.mark.expect_log("OAS00136")
 def test_window_expires(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASClientAuthFailureLimit="3 2"))
     s = session(h)
@@ -154,6 +159,7 @@ def test_window_expires(httpd_factory):
     assert cc(h, s, secret="bad").status_code == 429
 
 
+@pytest.mark.catalogue("C07")
 def test_unknown_and_public_clients_not_counted(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASClientAuthFailureLimit="2 60"))
     s = session(h)

@@ -14,8 +14,9 @@ import ssl
 import threading
 import time
 
-from flow2 import session
-from flow3 import tls_connect
+import pytest
+
+from client import session, tls_connect
 from oauth_conf import SVC1_SECRET, standard_conf
 
 BODY_TIMEOUT = 3
@@ -73,6 +74,7 @@ def slow_conf(h, body=BODY_TIMEOUT):
                                f"body={body},MinRate=500\n")
 
 
+@pytest.mark.catalogue("B02")
 def test_slow_body_gets_408_within_bound(httpd_factory):
     h = httpd_factory(slow_conf, extra_modules=("reqtimeout",))
     results = []
@@ -112,12 +114,14 @@ def test_slow_body_gets_408_within_bound(httpd_factory):
     assert "[oauth_as:warn" not in log and "[oauth_as:error" not in log
 
 
+@pytest.mark.catalogue("B02")
 def test_slow_body_on_par(httpd_factory):
     h = httpd_factory(slow_conf, extra_modules=("reqtimeout",))
     elapsed, got, _ = slow_post(h, BODY_TIMEOUT + 10, path="/oauth/par")
     assert elapsed <= BODY_TIMEOUT + 2 and got.startswith(b"HTTP/1.1 408 "), (elapsed, got[:200])
 
 
+@pytest.mark.catalogue("B02")
 def test_without_reqtimeout_the_trickle_is_not_bounded(httpd_factory):
     """Why the directive is needed: without mod_reqtimeout the connection is still held
     after longer than the bound (the harness's Timeout 10 only bounds gaps between bytes)."""

@@ -24,8 +24,7 @@ import threading
 import time
 import pytest
 
-from flow2 import session
-from hardening_flow import flow
+from client import session, timed_flow
 from oauth_conf import standard_conf
 
 THREADS = 8
@@ -42,8 +41,8 @@ def chaos_run(h):
         s = session(h)
         while not stop.is_set():
             try:
-                out = flow(h, s, stats)
-            except Exception as e:     # an assertion inside flow: reported below
+                out = timed_flow(h, s, stats)
+            except Exception as e:     # an assertion inside timed_flow: reported below
                 errors.append(repr(e))
                 return
             if out is not None:
@@ -89,7 +88,9 @@ def os_kill(pid, sig):
     os.kill(pid, sig)
 
 
+@pytest.mark.catalogue("X06", "X07")
 @pytest.mark.parametrize("mutex", [None, "pthread", "fcntl"])
+@pytest.mark.allow_log("OAS00131")
 def test_kill_children_under_load(httpd_factory, mutex):
     extra = f"Mutex {mutex} oauth-as-store\n" if mutex else ""
     h = httpd_factory(lambda h: standard_conf(h, extra=extra))
@@ -112,7 +113,7 @@ def test_kill_children_under_load(httpd_factory, mutex):
     s = session(h)
     for _ in range(10):
         t0 = time.monotonic()
-        out = flow(h, s, st2 := [])
+        out = timed_flow(h, s, st2 := [])
         assert out == [200, 400], (out, st2)
         assert time.monotonic() - t0 < 2
     assert h.pid == parent and h._read_pid() == parent       # the parent never died

@@ -22,20 +22,19 @@ import time
 
 import pytest
 
-from flow2 import get_code, pkce_pair, redeem, session
+from client import Pkce, get_code, push, redeem, session
 from lock_holder import LockHolder
-from oauth_conf import CONF1_SECRET, standard_conf
+from oauth_conf import standard_conf
 
 HOLD = 1.5
 
 
-def push(h, s):
-    _, challenge = pkce_pair()
-    return s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
-        "response_type": "code", "redirect_uri": "https://rp1.test/cb", "scope": "openid",
-        "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=20)
+def push_conf1(h, s):
+    """conf1 pushes an openid request (the time out covers a wait for the lock)."""
+    return push(h, "conf1", Pkce(), sess=s, timeout=20, scope="openid", state=None)
 
 
+@pytest.mark.catalogue("X07")
 @pytest.mark.parametrize("mutex", [None, "fcntl"])
 def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     assert shutil.which("gdb"), "gdb is needed (tools/deps.sh installs it)"
@@ -47,7 +46,7 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     started = re.findall(r"OAS01008[^\n]*", h.error_log())
     assert started and all(want in x for x in started), started
     s = session(h)
-    live = [get_code(h, sess=s)[:2] for _ in range(5)]
+    live = [get_code(h, "fp1", scope="openid", expect_consent=False, sess=s) for _ in range(5)]
     target = h.children()[0]
 
     holder = LockHolder(target, HOLD, ["kill"], timeout=20)
@@ -59,7 +58,7 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
         ws = session(h)
         t0 = time.monotonic()
         try:
-            r = push(h, ws)
+            r = push_conf1(h, ws)
             results.append((r.status_code, time.monotonic() - t0))
         except Exception as e:
             results.append((type(e).__name__, time.monotonic() - t0))
@@ -95,14 +94,14 @@ def test_holder_killed_inside_the_lock(httpd_factory, mutex):
     waited = [t for st, t in results if st == 201 and t >= HOLD - 0.5]
     assert waited, results
     # the table was wiped by the next holder: earlier codes are refused cleanly
-    for code, verifier in live:
-        r = redeem(h, code, verifier, sess=s)
+    for g in live:
+        r = redeem(h, g, sess=s)
         assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     # and the service is whole again
     for _ in range(5):
-        code, verifier = get_code(h, sess=s)[:2]
-        assert redeem(h, code, verifier, sess=s).status_code == 200
-        assert push(h, s).status_code == 201
+        g = get_code(h, "fp1", scope="openid", expect_consent=False, sess=s)
+        assert redeem(h, g, sess=s).status_code == 200
+        assert push_conf1(h, s).status_code == 201
     # httpd does not log a SIGKILLed child (ap_process_child_status), so the fixture's
     # check (no AH00052 / "exit signal" line, no core file) catches any other death
     print(f"\nmutex={mutex or 'default'}: requests={len(results)}, "

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from flow2 import pkce_pair, session
+from client import Pkce, session
 from lock_holder import LockHolder
 from oauth_conf import CLIENTS, FP1_SECRET, USERS, standard_conf
 
@@ -67,7 +67,7 @@ def one_flow(h, rec, par, ask_timeout=20):
     """One fp1 flow on fresh connections (Connection: close); returns False on a failure
     that ends the flow early (recorded)."""
     redirect = CLIENTS["fp1"]["redirect_uris"][0]
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     s = session(h)
     s.headers["Connection"] = "close"
 
@@ -179,8 +179,10 @@ def check_requests(rec, allow_conn_errors=False):
     assert not bad, bad[:10]
 
 
+@pytest.mark.catalogue("X06")
 @pytest.mark.parametrize("mpm", ["event", "prefork"])
-def test_x06_lock_stress_with_recycling(httpd_factory, mpm):
+@pytest.mark.allow_log("OAS00131")
+def test_lock_stress_with_recycling(httpd_factory, mpm):
     h = httpd_factory(lambda h: standard_conf(h, extra=RECYCLE[mpm]), mpm=mpm)
     parent = h.pid
     # settle: the start-up children are up and the first requests have been served
@@ -216,7 +218,9 @@ def test_x06_lock_stress_with_recycling(httpd_factory, mpm):
           f"max latency={max(r[2] for r in rec.requests):.2f}s {sorted(kinds.items())}")
 
 
-def test_x07_child_stopped_then_continued(httpd_factory):
+@pytest.mark.catalogue("X07")
+@pytest.mark.allow_log("OAS00131")
+def test_child_stopped_then_continued(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, extra=STOPPABLE), mpm="event")
     parent = h.pid
     rec = Recorder()
@@ -232,7 +236,7 @@ def test_x07_child_stopped_then_continued(httpd_factory):
             os.kill(victim, signal.SIGSTOP)
             t_stop = time.monotonic()
             # outside the lock? then a store operation elsewhere gets through
-            _, challenge = pkce_pair()
+            _, challenge = Pkce()
             try:
                 r = probe.post(h.issuer + "/oauth/par", auth=("fp1", FP1_SECRET), timeout=2,
                                data={"response_type": "code", "client_id": "fp1",
@@ -288,8 +292,9 @@ LOCK_TIMEOUT = 5.0     # OAS_SHM_LOCK_TIMEOUT
 HOLD = LOCK_TIMEOUT + 2.5
 
 
-@pytest.mark.allow_log("OAS00120")
-def test_x07_child_stopped_inside_the_lock(httpd_factory):
+@pytest.mark.catalogue("X07")
+@pytest.mark.allow_log("OAS00120", "OAS00131")
+def test_child_stopped_inside_the_lock(httpd_factory):
     """A child stopped (not killed) while it holds the store's lock: the other children's
     store operations give up after the pinned lock timeout (OAS_SHM_LOCK_TIMEOUT, 5 s) and
     the request answers 503 + Retry-After (never an endless wait); once the child runs again
@@ -311,7 +316,7 @@ def test_x07_child_stopped_inside_the_lock(httpd_factory):
     def push():
         ws = session(h)
         ws.headers["Connection"] = "close"
-        _, challenge = pkce_pair()
+        _, challenge = Pkce()
         t0 = time.monotonic()
         try:
             r = ws.post(h.issuer + "/oauth/par", auth=("fp1", FP1_SECRET), timeout=30, data={
@@ -333,7 +338,7 @@ def test_x07_child_stopped_inside_the_lock(httpd_factory):
         """A code flow's /authorize: its first store operation is the code's put."""
         ws = session(h)
         ws.headers["Connection"] = "close"
-        _, challenge = pkce_pair()
+        _, challenge = Pkce()
         t0 = time.monotonic()
         try:
             r = ws.get(h.issuer + "/authorize", auth=("alice", USERS["alice"]), timeout=30,

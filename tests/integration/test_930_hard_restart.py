@@ -12,29 +12,29 @@ to keep them). During the restart window clients see only connection errors.
 import threading
 import time
 
-from flow2 import get_code, pkce_pair, redeem, session
-from hardening_flow import flow
-from oauth_conf import CONF1_SECRET, standard_conf
+import pytest
+
+from client import Pkce, get_code, push_ok, redeem, session, timed_flow
+from oauth_conf import standard_conf
 
 THREADS = 6
 
 
-def push(h, s):
-    _, challenge = pkce_pair()
-    r = s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
-        "response_type": "code", "redirect_uri": "https://rp1.test/cb", "scope": "openid",
-        "code_challenge": challenge, "code_challenge_method": "S256"}, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()["request_uri"]
+def push_conf1(h, s):
+    """conf1 pushes an openid request: its request_uri."""
+    return push_ok(h, "conf1", Pkce(), sess=s, timeout=10, scope="openid", state=None)
 
 
+@pytest.mark.catalogue("D04")
+@pytest.mark.allow_log("OAS00131")
 def test_hard_restart_under_load(httpd_factory):
     h = httpd_factory(standard_conf)
     s = session(h)
-    live_codes = [get_code(h, sess=s)[:2] for _ in range(10)]
-    used = get_code(h, sess=s)[:2]
-    assert redeem(h, *used, sess=s).status_code == 200
-    live_uris = [push(h, s) for _ in range(10)]
+    live_codes = [get_code(h, "fp1", scope="openid", expect_consent=False, sess=s)
+                  for _ in range(10)]
+    used = get_code(h, "fp1", scope="openid", expect_consent=False, sess=s)
+    assert redeem(h, used, sess=s).status_code == 200
+    live_uris = [push_conf1(h, s) for _ in range(10)]
     s.close()
 
     stop = threading.Event()
@@ -48,7 +48,7 @@ def test_hard_restart_under_load(httpd_factory):
             phase = "restart" if restarting.is_set() else "steady"
             stats = []
             try:
-                out = flow(h, ws, stats)
+                out = timed_flow(h, ws, stats)
             except Exception as e:
                 errors.append(repr(e))
                 return
@@ -93,8 +93,8 @@ def test_hard_restart_under_load(httpd_factory):
 
     # what lived in shm before the hard restart is gone, cleanly
     s = session(h)
-    for code, verifier in live_codes + [used]:
-        r = redeem(h, code, verifier, sess=s)
+    for g in live_codes + [used]:
+        r = redeem(h, g, sess=s)
         assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     for uri in live_uris:
         r = s.get(h.issuer + "/authorize", params={"client_id": "conf1", "request_uri": uri},
@@ -102,8 +102,8 @@ def test_hard_restart_under_load(httpd_factory):
         assert r.status_code == 400 and "Location" not in r.headers, r.status_code
         assert "invalid_request_uri" in r.text
     # and new flows work at once
-    code, verifier = get_code(h, sess=s)[:2]
-    assert redeem(h, code, verifier, sess=s).status_code == 200
+    g = get_code(h, "fp1", scope="openid", expect_consent=False, sess=s)
+    assert redeem(h, g, sess=s).status_code == 200
     conn_errors = sum(1 for _, _, st in records for _, x, _ in st if isinstance(x, str))
     print(f"\nhard restart: {restart_seconds:.2f}s, flows={len(records)}, "
           f"connection errors={conn_errors}, lost codes={len(live_codes) + 1}/"
