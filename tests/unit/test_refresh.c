@@ -378,6 +378,229 @@ static void test_store_failures(void **state)
     }
 }
 
+/* A store that counts the live entries a refresh family may leave: families, rotation tickets,
+ * the previous build's records and reuse markers. */
+typedef struct {
+    tok_failing_t f; /* first: forwards everything (fails on no namespace) */
+    apr_hash_t *live;
+} counting_t;
+
+static void counted(counting_t *c, apr_status_t rv, int ns, const char *key, apr_size_t klen,
+                    int add)
+{
+    const char *k;
+
+    if (rv != APR_SUCCESS ||
+        (ns != OAS_NS_FAMILY && ns != OAS_NS_REFRESH && ns != OAS_NS_REFRESH_USED))
+        return;
+    k = apr_psprintf(apr_hash_pool_get(c->live), "%c%.*s", ns, (int)klen, key);
+    apr_hash_set(c->live, k, APR_HASH_KEY_STRING, add ? "" : NULL);
+}
+
+static apr_status_t counting_put(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                                 apr_size_t klen, const void *val, apr_size_t vlen,
+                                 apr_time_t expires)
+{
+    counting_t *c = st->ctx;
+    apr_status_t rv = failing_put(st, p, ns, key, klen, val, vlen, expires);
+    counted(c, rv, ns, key, klen, 1);
+    return rv;
+}
+
+static apr_status_t counting_put_new(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                                     apr_size_t klen, const void *val, apr_size_t vlen,
+                                     apr_time_t expires)
+{
+    counting_t *c = st->ctx;
+    apr_status_t rv = failing_put_new(st, p, ns, key, klen, val, vlen, expires);
+    counted(c, rv, ns, key, klen, 1);
+    return rv;
+}
+
+static apr_status_t counting_take(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                                  apr_size_t klen, char **pval, apr_size_t *plen)
+{
+    counting_t *c = st->ctx;
+    apr_status_t rv = failing_take(st, p, ns, key, klen, pval, plen);
+    counted(c, rv, ns, key, klen, 0);
+    return rv;
+}
+
+static apr_status_t counting_del(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                                 apr_size_t klen)
+{
+    counting_t *c = st->ctx;
+    apr_status_t rv = failing_del(st, p, ns, key, klen);
+    counted(c, rv, ns, key, klen, 0);
+    return rv;
+}
+
+/* x's stores, counted from now on. */
+static counting_t *counting(oas_ctx_t *x)
+{
+    counting_t *c = apr_pcalloc(x->p, sizeof(*c));
+
+    c->f.below = x->store[OAS_CTX_LONG];
+    c->f.ns = -1;
+    c->f.st.name = "counting";
+    c->f.st.ctx = c;
+    c->f.st.put = counting_put;
+    c->f.st.put_new = counting_put_new;
+    c->f.st.get = failing_get;
+    c->f.st.take = counting_take;
+    c->f.st.del = counting_del;
+    c->live = apr_hash_make(x->p);
+    x->store[OAS_CTX_SHORT] = x->store[OAS_CTX_LONG] = &c->f.st;
+    return c;
+}
+
+/* Issue 14: a family costs one record (and its empty rotation ticket) however often it
+ * rotates, retries included; revoking it frees both. */
+static void test_one_record_per_family(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const oas_client_t *clients[] = {env->pub1, env->conf2, env->conf1};
+    const char *body, *rt, *prev;
+    oas_err_t e;
+    counting_t *n;
+    size_t j;
+    int k, i;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        for (j = 0; j < sizeof(clients) / sizeof(clients[0]); j++) {
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+            n = counting(x);
+            prev = rt = tok_exchange(x, env, clients[j], "openid offline_access", NULL);
+            assert_int_equal(apr_hash_count(n->live), 2);
+            for (i = 0; i < 200; i++) {
+                /* conf2 retries every other time, as if it had lost the answer */
+                const char *use = clients[j] == env->conf2 && i % 2 ? prev : rt;
+                assert_int_equal(oas_refresh_grant(&body, &e, x, clients[j], use, NULL),
+                                 APR_SUCCESS);
+                if (clients[j]->rt_rotation) {
+                    prev = use;
+                    rt = tok_member(p, body, "refresh_token");
+                }
+                assert_int_equal(apr_hash_count(n->live), 2);
+            }
+            assert_int_equal(oas_revoke_token(&e, x, clients[j], rt), APR_SUCCESS);
+            assert_int_equal(apr_hash_count(n->live), 0);
+        }
+    }
+}
+
+/* A token of the previous build (a bare secret with a record of its own, the family "1")
+ * keeps working: without rotation as it is, with rotation once, moving its family to the new
+ * form; after that it is the family's previous token (a retry within the grace, else reuse). A
+ * reuse marker of that build still revokes. */
+static void test_previous_build_tokens(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const oas_client_t *clients[] = {env->conf1, env->pub1, env->conf2};
+    const char *body, *json, *rt, *at;
+    char *json_buf;
+    apr_size_t json_len;
+    oas_grant_t *g;
+    json_t *claims;
+    oas_err_t e;
+    size_t j;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        for (j = 0; j < sizeof(clients) / sizeof(clients[0]); j++) {
+            const oas_client_t *c = clients[j];
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+            apr_time_t exp = apr_time_from_sec(x->now + 3600);
+            g = tok_grant(p, env, c, "openid offline_access");
+            g->family = "LEGACYFAMILY";
+            g->family_exp = x->now + 3600;
+            assert_int_equal(oas_grant_to_json(&json, p, g), APR_SUCCESS);
+            assert_int_equal(
+                oas_store_put(x->store[1], p, OAS_NS_REFRESH, "LEGACY", json, strlen(json), exp),
+                APR_SUCCESS);
+            assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_FAMILY, g->family, "1", 1, exp),
+                             APR_SUCCESS);
+            assert_int_equal(oas_live_refresh(&g, x, "LEGACY"), APR_SUCCESS);
+            assert_string_equal(g->family, "LEGACYFAMILY");
+
+            assert_int_equal(oas_refresh_grant(&body, &e, x, c, "LEGACY", NULL), APR_SUCCESS);
+            at = tok_member(p, body, "access_token");
+            rt = tok_member(p, body, "refresh_token");
+            if (!c->rt_rotation) {
+                assert_null(rt);
+                assert_int_equal(oas_refresh_grant(&body, &e, x, c, "LEGACY", NULL), APR_SUCCESS);
+                continue;
+            }
+            assert_non_null(strstr(rt, "LEGACYFAMILY."));
+            assert_string_equal(family_of(x, rt), "LEGACYFAMILY");
+            assert_int_equal(oas_live_refresh(&g, x, "LEGACY"), APR_EINVAL);
+            assert_int_equal(oas_live_access(&claims, NULL, NULL, x, at), APR_SUCCESS);
+            if (c == env->conf2) { /* a retry within the grace */
+                assert_int_equal(oas_refresh_grant(&body, &e, x, c, "LEGACY", NULL), APR_SUCCESS);
+                rt = tok_member(p, body, "refresh_token");
+                assert_string_equal(family_of(x, rt), "LEGACYFAMILY");
+                continue;
+            }
+            assert_int_equal(oas_refresh_grant(&body, &e, x, c, "LEGACY", NULL), APR_EINVAL);
+            assert_err(e, 400, "invalid_grant", "rotated out and used again");
+            assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
+            assert_int_equal(oas_live_access(&claims, NULL, NULL, x, at), APR_EINVAL);
+        }
+        {
+            /* a token the previous build rotated out, its family still of that build */
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+            apr_time_t exp = apr_time_from_sec(x->now + 3600);
+            const char *m = "{\"cid\":\"pub1\",\"fam\":\"OLDFAM\"}";
+            assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_FAMILY, "OLDFAM", "1", 1, exp),
+                             APR_SUCCESS);
+            assert_int_equal(
+                oas_store_put(x->store[1], p, OAS_NS_REFRESH_USED, "OLD", m, strlen(m), exp),
+                APR_SUCCESS);
+            assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, "OLD", NULL), APR_EINVAL);
+            assert_err(e, 400, "invalid_grant", "OAS02011");
+            assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, "OLD", NULL), APR_EINVAL);
+            assert_err(e, 400, "invalid_grant", "rotated out and used again");
+            assert_int_equal(
+                oas_store_get(x->store[1], p, OAS_NS_FAMILY, "OLDFAM", &json_buf, &json_len),
+                APR_NOTFOUND);
+        }
+    }
+}
+
+/* A token naming a family with a secret that is none of its tokens': only a holder of one of
+ * its tokens knows the family id, so this is an older generation, reuse. Malformed tokens are
+ * unknown. */
+static void test_unknown_generation(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt, *dot;
+    oas_grant_t *g;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
+        dot = strchr(rt, '.');
+        assert_non_null(dot);
+        assert_int_equal(strlen(dot + 1), 43); /* 256 bits */
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, ".", NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "OAS02015");
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, "x.y.z", NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "OAS02015");
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
+        assert_int_equal(
+            oas_refresh_grant(&body, &e, x, env->pub1,
+                              apr_pstrcat(p, apr_pstrmemdup(p, rt, dot - rt), ".x", NULL), NULL),
+            APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "rotated out and used again");
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +613,9 @@ int main(void)
         UNIT_TEST(test_rotated_out_of_another_client),
         UNIT_TEST(test_r06_revoked_and_expired),
         UNIT_TEST(test_store_failures),
+        UNIT_TEST(test_one_record_per_family),
+        UNIT_TEST(test_previous_build_tokens),
+        UNIT_TEST(test_unknown_generation),
     };
     return UNIT_RUN(tests);
 }
