@@ -2,12 +2,13 @@
  *
  * One record per family (issue 14): the family record (OAS_NS_FAMILY, key: the family id)
  * holds the grant, the generation, the digest of the current token and the digest of the
- * previous one with when it was rotated out (for OAuthASRefreshTokenGrace). A token is
- * "<family id>.<secret>", both random: it finds its family by itself, so a rotated-out token
- * needs no marker of its own. A token naming a live family that is neither its current token
- * nor the previous one within the grace is of an older generation: reuse, and the family is
- * revoked (RFC 9700 §4.14.2). The family id is as secret as the tokens (it is in no log and no
- * answer), so only a holder of one of its tokens can name it. The store keeps digests, never
+ * previous one with when it was rotated out (for OAuthASRefreshTokenGrace). A token is the
+ * family id followed by a secret, both random and base64url (128 and 256 bits: 22 and 43
+ * characters; a token stays one opaque base64url word): it finds its family by itself, so a
+ * rotated-out token needs no marker of its own. A token naming a live family that is neither its
+ * current token nor the previous one within the grace is of an older generation: reuse, and the
+ * family is revoked (RFC 9700 §4.14.2). The family id is as secret as the tokens (it is in no log
+ * and no answer), so only a holder of one of its tokens can name it. The store keeps digests, never
  * a token.
  *
  * Rotation is a compare-and-swap on the generation: generation n has a ticket
@@ -30,6 +31,8 @@
 #include "oas_util.h"
 
 #define FAMILY_ID_BYTES 16
+#define FAMILY_ID_CHARS 22                 /* base64url of FAMILY_ID_BYTES */
+#define TOKEN_CHARS (FAMILY_ID_CHARS + 43) /* and of OAS_TOKEN_BYTES */
 /* reads of a family another request is rotating this very moment (two store operations) */
 #define FAMILY_TRIES 5
 
@@ -128,7 +131,7 @@ static apr_status_t family_start(const char **prt, oas_ctx_t *x, oas_store_t *ls
         oas_store_del(lst, x->p, OAS_NS_REFRESH, t0);
         return rv;
     }
-    *prt = apr_pstrcat(x->p, id, ".", secret, NULL);
+    *prt = apr_pstrcat(x->p, id, secret, NULL);
     return APR_SUCCESS;
 }
 
@@ -172,7 +175,7 @@ static apr_status_t advance(const char **prt, oas_ctx_t *x, oas_store_t *lst, fa
     if ((rv = oas_store_put_new(lst, x->p, OAS_NS_REFRESH, next, "", 0, exp)) == APR_SUCCESS) {
         if ((rv = family_write(x, lst, &n, 0)) == APR_SUCCESS) {
             *f = n;
-            *prt = apr_pstrcat(x->p, f->id, ".", secret, NULL);
+            *prt = apr_pstrcat(x->p, f->id, secret, NULL);
             return APR_SUCCESS;
         }
         oas_store_del(lst, x->p, OAS_NS_REFRESH, next);
@@ -442,24 +445,21 @@ apr_status_t oas_refresh_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
                                const oas_client_t *c, const char *rt, const char *scope)
 {
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
-    const char *dot;
-
     if (!rt) {
         OAS_ERR_SET(e, 400, "invalid_request", "the refresh_token parameter is missing");
         return APR_EINVAL;
     }
     if (!lst)
         return oas_err_store(e, x->p, APR_ENOTIMPL, "reading a refresh token");
-    if (!(dot = strchr(rt, '.')))
+    if (strlen(rt) != TOKEN_CHARS) /* the previous build's were 43 characters */
         return legacy_grant(pbody, e, x, lst, c, rt, scope);
-    return family_grant(pbody, e, x, lst, c, apr_pstrmemdup(x->p, rt, dot - rt),
-                        digest(x->p, dot + 1), scope);
+    return family_grant(pbody, e, x, lst, c, apr_pstrmemdup(x->p, rt, FAMILY_ID_CHARS),
+                        digest(x->p, rt + FAMILY_ID_CHARS), scope);
 }
 
 apr_status_t oas_refresh_lookup(oas_grant_t **pg, oas_ctx_t *x, const char *rt)
 {
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
-    const char *dot = strchr(rt, '.');
     oas_grant_t *g;
     family_t f;
     char *v;
@@ -467,9 +467,9 @@ apr_status_t oas_refresh_lookup(oas_grant_t **pg, oas_ctx_t *x, const char *rt)
 
     if (!lst)
         return APR_ENOTIMPL;
-    if (dot) {
-        if (family_read(&f, x, lst, apr_pstrmemdup(x->p, rt, dot - rt)) != APR_SUCCESS || !f.g ||
-            !same(f.cur, digest(x->p, dot + 1)))
+    if (strlen(rt) == TOKEN_CHARS) {
+        if (family_read(&f, x, lst, apr_pstrmemdup(x->p, rt, FAMILY_ID_CHARS)) != APR_SUCCESS ||
+            !f.g || !same(f.cur, digest(x->p, rt + FAMILY_ID_CHARS)))
             return APR_NOTFOUND;
         *pg = f.g;
         return APR_SUCCESS;

@@ -514,7 +514,7 @@ static void test_previous_build_tokens(void **state)
             oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
             apr_time_t exp = apr_time_from_sec(x->now + 3600);
             g = tok_grant(p, env, c, "openid offline_access");
-            g->family = "LEGACYFAMILY";
+            g->family = "LEGACYFAMILY0123456789";
             g->family_exp = x->now + 3600;
             assert_int_equal(oas_grant_to_json(&json, p, g), APR_SUCCESS);
             assert_int_equal(
@@ -523,7 +523,7 @@ static void test_previous_build_tokens(void **state)
             assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_FAMILY, g->family, "1", 1, exp),
                              APR_SUCCESS);
             assert_int_equal(oas_live_refresh(&g, x, "LEGACY"), APR_SUCCESS);
-            assert_string_equal(g->family, "LEGACYFAMILY");
+            assert_string_equal(g->family, "LEGACYFAMILY0123456789");
 
             assert_int_equal(oas_refresh_grant(&body, &e, x, c, "LEGACY", NULL), APR_SUCCESS);
             at = tok_member(p, body, "access_token");
@@ -533,14 +533,14 @@ static void test_previous_build_tokens(void **state)
                 assert_int_equal(oas_refresh_grant(&body, &e, x, c, "LEGACY", NULL), APR_SUCCESS);
                 continue;
             }
-            assert_non_null(strstr(rt, "LEGACYFAMILY."));
-            assert_string_equal(family_of(x, rt), "LEGACYFAMILY");
+            assert_non_null(strstr(rt, "LEGACYFAMILY0123456789"));
+            assert_string_equal(family_of(x, rt), "LEGACYFAMILY0123456789");
             assert_int_equal(oas_live_refresh(&g, x, "LEGACY"), APR_EINVAL);
             assert_int_equal(oas_live_access(&claims, NULL, NULL, x, at), APR_SUCCESS);
             if (c == env->conf2) { /* a retry within the grace */
                 assert_int_equal(oas_refresh_grant(&body, &e, x, c, "LEGACY", NULL), APR_SUCCESS);
                 rt = tok_member(p, body, "refresh_token");
-                assert_string_equal(family_of(x, rt), "LEGACYFAMILY");
+                assert_string_equal(family_of(x, rt), "LEGACYFAMILY0123456789");
                 continue;
             }
             assert_int_equal(oas_refresh_grant(&body, &e, x, c, "LEGACY", NULL), APR_EINVAL);
@@ -569,14 +569,15 @@ static void test_previous_build_tokens(void **state)
     }
 }
 
-/* A token naming a family with a secret that is none of its tokens': only a holder of one of
- * its tokens knows the family id, so this is an older generation, reuse. Malformed tokens are
- * unknown. */
+/* A token is one base64url word: the family id (22 characters), then the secret (43: 256
+ * bits). One naming a family with a secret that is none of its tokens' is of an older
+ * generation (only a holder of one of its tokens knows the family id): reuse. */
 static void test_unknown_generation(void **state)
 {
+    static const char *const secret43 = "0123456789012345678901234567890123456789012";
     apr_pool_t *p = *state;
     tok_env_t *env = tok_env(p);
-    const char *body, *rt, *dot;
+    const char *body, *rt;
     oas_grant_t *g;
     oas_err_t e;
     int k;
@@ -584,17 +585,21 @@ static void test_unknown_generation(void **state)
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
-        dot = strchr(rt, '.');
-        assert_non_null(dot);
-        assert_int_equal(strlen(dot + 1), 43); /* 256 bits */
-        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, ".", NULL), APR_EINVAL);
-        assert_err(e, 400, "invalid_grant", "OAS02015");
-        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, "x.y.z", NULL), APR_EINVAL);
+        assert_int_equal(strlen(rt), 22 + 43);
+        assert_int_equal(strspn(rt, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789-_"),
+                         strlen(rt));
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, "x", NULL), APR_EINVAL);
+        assert_err(e, 400, "invalid_grant", "unknown or expired");
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1,
+                                           apr_pstrcat(p, "AAAAAAAAAAAAAAAAAAAAAA", secret43, NULL),
+                                           NULL),
+                         APR_EINVAL);
         assert_err(e, 400, "invalid_grant", "OAS02015");
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
         assert_int_equal(
             oas_refresh_grant(&body, &e, x, env->pub1,
-                              apr_pstrcat(p, apr_pstrmemdup(p, rt, dot - rt), ".x", NULL), NULL),
+                              apr_pstrcat(p, apr_pstrmemdup(p, rt, 22), secret43, NULL), NULL),
             APR_EINVAL);
         assert_err(e, 400, "invalid_grant", "rotated out and used again");
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
