@@ -1,15 +1,14 @@
 /* mod_oauth_as: refresh tokens (oas_refresh.h).
  *
  * One record per family (issue 14): the family record (OAS_NS_FAMILY, key: the family id)
- * holds the grant, the generation, the digest of the current token and the digest of the
- * previous one with when it was rotated out (for OAuthASRefreshTokenGrace). A token is the
- * family id followed by a secret, both random and base64url (128 and 256 bits: 22 and 43
- * characters; a token stays one opaque base64url word): it finds its family by itself, so a
- * rotated-out token needs no marker of its own. A token naming a live family that is neither its
- * current token nor the previous one within the grace is of an older generation: reuse, and the
- * family is revoked (RFC 9700 §4.14.2). The family id is as secret as the tokens (it is in no log
- * and no answer), so only a holder of one of its tokens can name it. The store keeps digests, never
- * a token.
+ * holds the grant, the generation, the digests of its live tokens and those of the tokens
+ * rotated out within OAuthASRefreshTokenGrace, with when. A token is the family id followed by
+ * a secret, both random and base64url (128 and 256 bits: 22 and 43 characters; a token stays
+ * one opaque base64url word): it finds its family by itself, so a rotated-out token needs no
+ * marker of its own. A token naming a live family that is none of its live tokens nor one it
+ * may retry with is of an older generation: reuse, and the family is revoked (RFC 9700
+ * §4.14.2). The family id is as secret as the tokens (it is in no log and no answer), so only
+ * a holder of one of its tokens can name it. The store keeps digests, never a token.
  *
  * Rotation is a compare-and-swap on the generation: generation n has a ticket
  * (OAS_NS_REFRESH, key "<family id>#<n>", empty) and only the request that takes it (take is
@@ -35,12 +34,19 @@
 #define TOKEN_CHARS (FAMILY_ID_CHARS + 43) /* and of OAS_TOKEN_BYTES */
 /* reads of a family another request is rotating this very moment (two store operations) */
 #define FAMILY_TRIES 5
+/* A retry within the grace branches the family (the token the lost answer carried may still
+ * arrive and stay in use), as every rotated-out token within the grace may be retried: a
+ * family keeps the last few of each, which the honest client never exceeds; a token dropped
+ * from the lists counts as reuse, so a full list fails closed. */
+#define LIVE_MAX 4
+#define OUT_MAX 4
 
 typedef struct {
     const char *id;
-    oas_grant_t *g;         /* NULL: a family of the previous build ("1") */
-    apr_int64_t gen, pt;    /* the generation; when prev was rotated out */
-    const char *cur, *prev; /* digests of the current and of the previous token */
+    oas_grant_t *g;   /* NULL: a family of the previous build ("1") */
+    apr_int64_t gen;  /* the generation */
+    const char *live; /* digests of its live tokens, separated by spaces */
+    const char *out;  /* "digest@time" of tokens rotated out within the grace, likewise */
 } family_t;
 
 static const char *digest(apr_pool_t *p, const char *secret)
@@ -56,9 +62,37 @@ static const char *ticket(apr_pool_t *p, const char *family, apr_int64_t gen)
     return apr_psprintf(p, "%s#%" APR_INT64_T_FMT, family, gen);
 }
 
-static int same(const char *a, const char *b)
+/* The entry of list (see family_t) for digest d, or NULL. */
+static const char *entry(const char *list, const char *d)
 {
-    return a && b && !strcmp(a, b);
+    apr_size_t n = strlen(d);
+
+    for (; list && *list; list = strchr(list, ' '), list = list ? list + 1 : NULL)
+        if (!strncmp(list, d, n) && (!list[n] || list[n] == ' ' || list[n] == '@'))
+            return list;
+    return NULL;
+}
+
+/* list without the entry of digest drop and, when since is given, without entries rotated out
+ * before since; then add; the last max entries. */
+static const char *list_update(apr_pool_t *p, const char *list, const char *drop, apr_int64_t since,
+                               const char *add, int max)
+{
+    apr_array_header_t *a = apr_array_make(p, max + 1, sizeof(const char *));
+    char *l = apr_pstrdup(p, list ? list : ""), *w, *last, *at;
+    int i;
+
+    for (w = apr_strtok(l, " ", &last); w; w = apr_strtok(NULL, " ", &last)) {
+        if ((drop && entry(w, drop)) ||
+            (since && (at = strchr(w, '@')) && apr_atoi64(at + 1) < since))
+            continue;
+        APR_ARRAY_PUSH(a, const char *) = w;
+    }
+    APR_ARRAY_PUSH(a, const char *) = add;
+    for (i = a->nelts > max ? a->nelts - max : 0, l = NULL; i < a->nelts; i++)
+        l = l ? apr_pstrcat(p, l, " ", APR_ARRAY_IDX(a, i, const char *), NULL)
+              : apr_pstrdup(p, APR_ARRAY_IDX(a, i, const char *));
+    return l;
 }
 
 /* APR_NOTFOUND: no such family (never issued, expired or revoked). */
@@ -81,9 +115,8 @@ static apr_status_t family_read(family_t *f, oas_ctx_t *x, oas_store_t *lst, con
         return APR_EGENERAL;
     f->g->family = id;
     f->gen = oas_jobj_int(&o, "n", 0);
-    f->pt = oas_jobj_int(&o, "pt", 0);
-    f->cur = oas_jobj_str(&o, "cur");
-    f->prev = oas_jobj_str(&o, "prev");
+    f->live = oas_jobj_str(&o, "live");
+    f->out = oas_jobj_str(&o, "out");
     return APR_SUCCESS;
 }
 
@@ -97,24 +130,23 @@ static apr_status_t family_write(oas_ctx_t *x, oas_store_t *lst, const family_t 
     oas_jsonw_init(&w, x->p, strlen(g) + 160);
     oas_jsonw_raw(&w, "g", g);
     oas_jsonw_int(&w, "n", f->gen);
-    oas_jsonw_str(&w, "cur", f->cur);
-    oas_jsonw_str(&w, "prev", f->prev);
-    oas_jsonw_int(&w, "pt", f->pt);
+    oas_jsonw_str(&w, "live", f->live);
+    oas_jsonw_str(&w, "out", f->out);
     if (!(v = oas_jsonw_end(&w)))
         return APR_EINVAL;
     return (fresh ? lst->put_new : lst->put)(lst, x->p, OAS_NS_FAMILY, f->id, strlen(f->id), v,
                                              strlen(v), apr_time_from_sec(f->g->family_exp));
 }
 
-/* Generation 0 of family id (grant g), whose current token is the new *prt and whose previous
- * one has digest prev (rotated out at pt), or none: a new family (fresh), or one of the
- * previous build moving to the new form (its ticket 0 makes exactly one request the one that
- * moves it: the others get APR_EEXIST). */
+/* Generation 0 of family id (grant g), whose live token is the new *prt and whose rotated-out
+ * one is out ("digest@time", or NULL): a new family (fresh), or one of the previous build
+ * moving to the new form (its ticket 0 makes exactly one request the one that moves it: the
+ * others get APR_EEXIST). */
 static apr_status_t family_start(const char **prt, oas_ctx_t *x, oas_store_t *lst, const char *id,
-                                 const oas_grant_t *g, const char *prev, apr_int64_t pt, int fresh)
+                                 const oas_grant_t *g, const char *out, int fresh)
 {
     const char *secret, *t0 = ticket(x->p, id, 0);
-    family_t f = {id, apr_pmemdup(x->p, g, sizeof(*g)), 0, pt, NULL, prev};
+    family_t f = {id, apr_pmemdup(x->p, g, sizeof(*g)), 0, NULL, out};
     apr_status_t rv;
 
     /* what a refresh needs of the grant, no more: a refreshed ID token has no nonce (OIDC
@@ -123,7 +155,7 @@ static apr_status_t family_start(const char **prt, oas_ctx_t *x, oas_store_t *ls
     f.g->redirect_uri_sent = 0;
     if ((rv = oas_random_token(&secret, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS)
         return rv;
-    f.cur = digest(x->p, secret);
+    f.live = digest(x->p, secret);
     if ((rv = oas_store_put_new(lst, x->p, OAS_NS_REFRESH, t0, "", 0,
                                 apr_time_from_sec(g->family_exp))) != APR_SUCCESS)
         return rv;
@@ -147,15 +179,23 @@ apr_status_t oas_refresh_new(const char **prt, oas_ctx_t *x, const oas_client_t 
     g->family_exp = x->now + oas_client_rt_ttl(x->iss, c);
     if ((rv = oas_random_token(&g->family, x->p, FAMILY_ID_BYTES)) != APR_SUCCESS)
         return rv;
-    return family_start(prt, x, lst, g->family, g, NULL, 0, 1);
+    return family_start(prt, x, lst, g->family, g, NULL, 1);
 }
 
-/* The compare-and-swap of a rotation: takes f's generation ticket and writes the next
- * generation, whose current token is the new *prt. retry: a retry within the grace, the
- * previous token and its rotation time stay (the token it replaces never reached the client).
- * APR_EEXIST: another request took the generation first. */
-static apr_status_t advance(const char **prt, oas_ctx_t *x, oas_store_t *lst, family_t *f,
-                            int retry)
+/* FAPI 2.0 SP §5.3.2.1: a confidential client that lost the answer to a rotating refresh may
+ * retry with a rotated-out token for OAuthASRefreshTokenGrace seconds; a public client never:
+ * for it any second use is a theft (RFC 9700 §4.14.2). */
+static int retry_allowed(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return oas_iss_rt_grace(iss) > 0 && !oas_client_is_public(c);
+}
+
+/* The compare-and-swap of a rotation of token d of f by client c: takes f's generation ticket
+ * and writes the next generation, with the new *prt live. d goes out (recorded when c may
+ * retry with it); a retry (d already out) branches: the token the lost answer carried stays
+ * live. APR_EEXIST: another request took the generation first. */
+static apr_status_t advance(const char **prt, oas_ctx_t *x, oas_store_t *lst, const oas_client_t *c,
+                            family_t *f, const char *d, int retry)
 {
     apr_time_t exp = apr_time_from_sec(f->g->family_exp);
     const char *t = ticket(x->p, f->id, f->gen), *next = ticket(x->p, f->id, f->gen + 1), *secret;
@@ -167,11 +207,12 @@ static apr_status_t advance(const char **prt, oas_ctx_t *x, oas_store_t *lst, fa
     if ((rv = oas_store_take(lst, x->p, OAS_NS_REFRESH, t, NULL, NULL)) != APR_SUCCESS)
         return rv == APR_NOTFOUND ? APR_EEXIST : rv;
     n.gen++;
-    n.cur = digest(x->p, secret);
-    if (!retry) {
-        n.prev = f->cur;
-        n.pt = x->now;
-    }
+    n.live = list_update(x->p, f->live, retry ? NULL : d, 0, digest(x->p, secret), LIVE_MAX);
+    if (!retry)
+        n.out = !retry_allowed(x->iss, c)
+                    ? NULL
+                    : list_update(x->p, f->out, NULL, x->now - oas_iss_rt_grace(x->iss),
+                                  apr_psprintf(x->p, "%s@%" APR_INT64_T_FMT, d, x->now), OUT_MAX);
     if ((rv = oas_store_put_new(lst, x->p, OAS_NS_REFRESH, next, "", 0, exp)) == APR_SUCCESS) {
         if ((rv = family_write(x, lst, &n, 0)) == APR_SUCCESS) {
             *f = n;
@@ -205,14 +246,6 @@ void oas_refresh_revoke_family(oas_ctx_t *x, const char *family, const char *why
     if (oas_store_del(lst, x->p, OAS_NS_FAMILY, family) == APR_SUCCESS)
         OAS_CTX_LOG(x, OAS_LOG_WARNING, 0, OAS_LOGNO(00134) "revoked a refresh token family: %s",
                     why);
-}
-
-/* FAPI 2.0 SP §5.3.2.1: a confidential client that lost the answer to a rotating refresh may
- * retry with the previous token for OAuthASRefreshTokenGrace seconds; a public client never:
- * for it any second use is a theft (RFC 9700 §4.14.2). */
-static int retry_allowed(const oas_issuer_t *iss, const oas_client_t *c)
-{
-    return oas_iss_rt_grace(iss) > 0 && !oas_client_is_public(c);
 }
 
 static apr_status_t invalid_rt(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const char *why)
@@ -294,7 +327,7 @@ static apr_status_t family_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
                                  const oas_client_t *c, const char *id, const char *d,
                                  const char *scope)
 {
-    const char *jti = NULL, *new_rt = NULL;
+    const char *jti = NULL, *new_rt = NULL, *out;
     oas_grant_t use;
     family_t f;
     apr_status_t rv;
@@ -306,18 +339,18 @@ static apr_status_t family_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         if (rv != APR_SUCCESS)
             return oas_err_store(e, x->p, rv, "reading a refresh token");
         if (strcmp(f.g->iss, x->iss->issuer) || strcmp(f.g->client_id, c->id))
-            return same(d, f.cur) ? foreign(e, x, c, f.g)
-                                  : foreign_rotated_out(e, x, c, f.g->client_id);
-        if (same(d, f.cur))
+            return entry(f.live, d) ? foreign(e, x, c, f.g)
+                                    : foreign_rotated_out(e, x, c, f.g->client_id);
+        if (entry(f.live, d))
             retry = 0;
-        else if (same(d, f.prev) && retry_allowed(x->iss, c) &&
-                 x->now - f.pt <= oas_iss_rt_grace(x->iss))
+        else if (retry_allowed(x->iss, c) && (out = entry(f.out, d)) &&
+                 x->now - apr_atoi64(out + strlen(d) + 1) <= oas_iss_rt_grace(x->iss))
             retry = 1;
         else
             return reused(e, x, c, id);
         if (!jti && (rv = prepare(&use, &jti, e, x, c, f.g, scope)) != APR_SUCCESS)
             return rv;
-        if (!c->rt_rotation || (rv = advance(&new_rt, x, lst, &f, retry)) == APR_SUCCESS)
+        if (!c->rt_rotation || (rv = advance(&new_rt, x, lst, c, &f, d, retry)) == APR_SUCCESS)
             break;
         if (rv != APR_EEXIST)
             return oas_err_store(e, x->p, rv, "rotating a refresh token");
@@ -343,8 +376,8 @@ static apr_status_t legacy_rotated_out(oas_grant_t **pg, oas_err_t *e, oas_ctx_t
     return reused(e, x, c, oas_jobj_str(m, "fam"));
 }
 
-/* A family of the previous build moves to the new form, with the new *prt as its current
- * token and prev (rotated out at pt) as its previous one; its ticket 0 lets exactly one
+/* A family of the previous build moves to the new form, with the new *prt as its live token
+ * and prev (rotated out at pt) as its rotated-out one; its ticket 0 lets exactly one
  * request move it. */
 static apr_status_t legacy_adopt(const char **prt, oas_err_t *e, oas_ctx_t *x, oas_store_t *lst,
                                  const oas_client_t *c, const oas_grant_t *g, const char *prev,
@@ -352,14 +385,15 @@ static apr_status_t legacy_adopt(const char **prt, oas_err_t *e, oas_ctx_t *x, o
 {
     apr_status_t rv;
 
-    if ((rv = family_start(prt, x, lst, g->family, g, prev, pt, 0)) == APR_EEXIST)
+    if ((rv = family_start(prt, x, lst, g->family, g,
+                           apr_psprintf(x->p, "%s@%" APR_INT64_T_FMT, prev, pt), 0)) == APR_EEXIST)
         return lost_race(e, x, c, g->family);
     return rv == APR_SUCCESS ? rv : oas_err_store(e, x->p, rv, "rotating a refresh token");
 }
 
 /* The first rotation of a family of the previous build, by its current token rt: the one
  * request whose reuse marker for rt is new (put_new) moves the family to the new form, rt
- * becoming its previous token (a later use of rt is then a retry or reuse by the new rules). */
+ * becoming its rotated-out token (a later use of rt is a retry or reuse by the new rules). */
 static apr_status_t legacy_rotate(const char **prt, oas_err_t *e, oas_ctx_t *x, oas_store_t *lst,
                                   const oas_client_t *c, const char *rt, const oas_grant_t *g)
 {
@@ -386,7 +420,7 @@ static apr_status_t legacy_rotate(const char **prt, oas_err_t *e, oas_ctx_t *x, 
 }
 
 /* A token of the previous build: its own record (the grant) while current, else its reuse
- * marker. Once its family is of the new form, the new rules decide (rt is its previous
+ * marker. Once its family is of the new form, the new rules decide (rt is its rotated-out
  * token, or older). */
 static apr_status_t legacy_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x, oas_store_t *lst,
                                  const oas_client_t *c, const char *rt, const char *scope)
@@ -469,7 +503,7 @@ apr_status_t oas_refresh_lookup(oas_grant_t **pg, oas_ctx_t *x, const char *rt)
         return APR_ENOTIMPL;
     if (strlen(rt) == TOKEN_CHARS) {
         if (family_read(&f, x, lst, apr_pstrmemdup(x->p, rt, FAMILY_ID_CHARS)) != APR_SUCCESS ||
-            !f.g || !same(f.cur, digest(x->p, rt + FAMILY_ID_CHARS)))
+            !f.g || !entry(f.live, digest(x->p, rt + FAMILY_ID_CHARS)))
             return APR_NOTFOUND;
         *pg = f.g;
         return APR_SUCCESS;
