@@ -157,50 +157,43 @@ static void test_r04_rotation_and_reuse(void **state)
     }
 }
 
-/* A store on which another request refreshes the same token between this request's read of
+/* Another request refreshes token rt of client c on x's store between this request's read of
  * the family and its take of the generation's ticket (the race two simultaneous requests
- * run): the other request's answer is kept in body. */
-typedef struct {
-    tok_failing_t f; /* first: forwards everything (fails on no namespace) */
+ * run): its answer goes to body. */
+static struct {
     oas_ctx_t *x;
     const oas_client_t *c;
     const char *rt, *body;
     apr_status_t rv;
-} racing_t;
+} race;
 
 static apr_status_t racing_take(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                 apr_size_t klen, char **pval, apr_size_t *plen)
 {
-    racing_t *r = st->ctx;
+    tok_failing_t *f = st->ctx;
     oas_ctx_t other;
     oas_err_t e;
 
-    if (ns == OAS_NS_REFRESH && r->rt) {
-        other = *r->x;
-        other.store[OAS_CTX_SHORT] = other.store[OAS_CTX_LONG] = r->f.below;
-        r->rv = oas_refresh_grant(&r->body, &e, &other, r->c, r->rt, NULL);
-        r->rt = NULL;
+    if (ns == OAS_NS_REFRESH && race.rt) {
+        other = *race.x;
+        other.store[OAS_CTX_SHORT] = other.store[OAS_CTX_LONG] = f->below;
+        race.rv = oas_refresh_grant(&race.body, &e, &other, race.c, race.rt, NULL);
+        race.rt = NULL;
     }
-    return r->f.below->take(r->f.below, p, ns, key, klen, pval, plen);
+    return f->below->take(f->below, p, ns, key, klen, pval, plen);
 }
 
-static racing_t *racing(oas_ctx_t *x, const oas_client_t *c, const char *rt)
+/* A context on x's store where that race happens. */
+static oas_ctx_t *racing(oas_ctx_t *x, const oas_client_t *c, const char *rt)
 {
-    racing_t *r = apr_pcalloc(x->p, sizeof(*r));
+    oas_ctx_t *raced = apr_pmemdup(x->p, x, sizeof(*x));
 
-    r->f.below = x->store[OAS_CTX_LONG];
-    r->f.ns = -1;
-    r->f.st.name = "racing";
-    r->f.st.ctx = r;
-    r->f.st.put = failing_put;
-    r->f.st.put_new = failing_put_new;
-    r->f.st.get = failing_get;
-    r->f.st.take = racing_take;
-    r->f.st.del = failing_del;
-    r->x = x;
-    r->c = c;
-    r->rt = rt;
-    return r;
+    race.x = x;
+    race.c = c;
+    race.rt = rt;
+    tok_fail(raced, -1, APR_SUCCESS); /* fails on no namespace: forwards everything */
+    raced->store[OAS_CTX_LONG]->take = racing_take;
+    return raced;
 }
 
 /* Two requests rotate the same token at once: exactly one takes the generation. For a public
@@ -212,33 +205,31 @@ static void test_r04_concurrent_rotation(void **state)
     tok_env_t *env = tok_env(p);
     const char *body, *rt, *fam;
     oas_grant_t *g;
-    racing_t *r;
-    oas_ctx_t *x, raced;
+    oas_ctx_t *x;
     oas_err_t e;
     int k;
 
     for (k = 0; k < ENGINE_STORES; k++) {
         x = engine_ctx(p, env->iss, k, tok_now());
         rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
-        r = racing(x, env->pub1, rt);
-        raced = *x;
-        raced.store[OAS_CTX_SHORT] = raced.store[OAS_CTX_LONG] = &r->f.st;
-        assert_int_equal(oas_refresh_grant(&body, &e, &raced, env->pub1, rt, NULL), APR_EINVAL);
-        assert_int_equal(r->rv, APR_SUCCESS); /* the other request won */
+        assert_int_equal(
+            oas_refresh_grant(&body, &e, racing(x, env->pub1, rt), env->pub1, rt, NULL),
+            APR_EINVAL);
+        assert_int_equal(race.rv, APR_SUCCESS); /* the other request won */
         assert_err(e, 400, "invalid_grant", "OAS02013");
         assert_string_equal(e.description, "the refresh token was already used");
         /* the family is gone, with the winner's token */
-        assert_int_equal(oas_live_refresh(&g, x, tok_member(p, r->body, "refresh_token")),
+        assert_int_equal(oas_live_refresh(&g, x, tok_member(p, race.body, "refresh_token")),
                          APR_EINVAL);
 
         rt = tok_exchange(x, env, env->conf2, "openid offline_access", NULL);
         fam = family_of(x, rt);
-        r = racing(x, env->conf2, rt);
-        raced.store[OAS_CTX_SHORT] = raced.store[OAS_CTX_LONG] = &r->f.st;
-        assert_int_equal(oas_refresh_grant(&body, &e, &raced, env->conf2, rt, NULL), APR_SUCCESS);
-        assert_int_equal(r->rv, APR_SUCCESS);
+        assert_int_equal(
+            oas_refresh_grant(&body, &e, racing(x, env->conf2, rt), env->conf2, rt, NULL),
+            APR_SUCCESS);
+        assert_int_equal(race.rv, APR_SUCCESS);
         assert_string_equal(family_of(x, tok_member(p, body, "refresh_token")), fam);
-        assert_string_equal(family_of(x, tok_member(p, r->body, "refresh_token")), fam);
+        assert_string_equal(family_of(x, tok_member(p, race.body, "refresh_token")), fam);
     }
 }
 
@@ -379,80 +370,55 @@ static void test_store_failures(void **state)
     }
 }
 
-/* A store that counts the live entries a refresh family may leave: families, rotation tickets,
- * the previous build's records and reuse markers. */
-typedef struct {
-    tok_failing_t f; /* first: forwards everything (fails on no namespace) */
-    apr_hash_t *live;
-} counting_t;
+/* The live entries a refresh family may leave (families, rotation tickets, the previous
+ * build's records and reuse markers) written or removed through a store of counting(). */
+static apr_hash_t *counted_live;
 
-static void counted(counting_t *c, apr_status_t rv, int ns, const char *key, apr_size_t klen,
-                    int add)
+static apr_status_t counted(apr_status_t rv, int ns, const char *key, apr_size_t klen, int add)
 {
-    const char *k;
-
-    if (rv != APR_SUCCESS ||
-        (ns != OAS_NS_FAMILY && ns != OAS_NS_REFRESH && ns != OAS_NS_REFRESH_USED))
-        return;
-    k = apr_psprintf(apr_hash_pool_get(c->live), "%c%.*s", ns, (int)klen, key);
-    apr_hash_set(c->live, k, APR_HASH_KEY_STRING, add ? "" : NULL);
+    if (rv == APR_SUCCESS &&
+        (ns == OAS_NS_FAMILY || ns == OAS_NS_REFRESH || ns == OAS_NS_REFRESH_USED))
+        apr_hash_set(counted_live,
+                     apr_psprintf(apr_hash_pool_get(counted_live), "%c%.*s", ns, (int)klen, key),
+                     APR_HASH_KEY_STRING, add ? "" : NULL);
+    return rv;
 }
 
 static apr_status_t counting_put(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                  apr_size_t klen, const void *val, apr_size_t vlen,
                                  apr_time_t expires)
 {
-    counting_t *c = st->ctx;
-    apr_status_t rv = failing_put(st, p, ns, key, klen, val, vlen, expires);
-    counted(c, rv, ns, key, klen, 1);
-    return rv;
+    return counted(failing_put(st, p, ns, key, klen, val, vlen, expires), ns, key, klen, 1);
 }
 
 static apr_status_t counting_put_new(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                      apr_size_t klen, const void *val, apr_size_t vlen,
                                      apr_time_t expires)
 {
-    counting_t *c = st->ctx;
-    apr_status_t rv = failing_put_new(st, p, ns, key, klen, val, vlen, expires);
-    counted(c, rv, ns, key, klen, 1);
-    return rv;
+    return counted(failing_put_new(st, p, ns, key, klen, val, vlen, expires), ns, key, klen, 1);
 }
 
 static apr_status_t counting_take(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                   apr_size_t klen, char **pval, apr_size_t *plen)
 {
-    counting_t *c = st->ctx;
-    apr_status_t rv = failing_take(st, p, ns, key, klen, pval, plen);
-    counted(c, rv, ns, key, klen, 0);
-    return rv;
+    return counted(failing_take(st, p, ns, key, klen, pval, plen), ns, key, klen, 0);
 }
 
 static apr_status_t counting_del(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                  apr_size_t klen)
 {
-    counting_t *c = st->ctx;
-    apr_status_t rv = failing_del(st, p, ns, key, klen);
-    counted(c, rv, ns, key, klen, 0);
-    return rv;
+    return counted(failing_del(st, p, ns, key, klen), ns, key, klen, 0);
 }
 
 /* x's stores, counted from now on. */
-static counting_t *counting(oas_ctx_t *x)
+static void counting(oas_ctx_t *x)
 {
-    counting_t *c = apr_pcalloc(x->p, sizeof(*c));
-
-    c->f.below = x->store[OAS_CTX_LONG];
-    c->f.ns = -1;
-    c->f.st.name = "counting";
-    c->f.st.ctx = c;
-    c->f.st.put = counting_put;
-    c->f.st.put_new = counting_put_new;
-    c->f.st.get = failing_get;
-    c->f.st.take = counting_take;
-    c->f.st.del = counting_del;
-    c->live = apr_hash_make(x->p);
-    x->store[OAS_CTX_SHORT] = x->store[OAS_CTX_LONG] = &c->f.st;
-    return c;
+    tok_fail(x, -1, APR_SUCCESS); /* fails on no namespace: forwards everything */
+    x->store[OAS_CTX_LONG]->put = counting_put;
+    x->store[OAS_CTX_LONG]->put_new = counting_put_new;
+    x->store[OAS_CTX_LONG]->take = counting_take;
+    x->store[OAS_CTX_LONG]->del = counting_del;
+    counted_live = apr_hash_make(x->p);
 }
 
 /* Issue 14: a family costs one record (and its empty rotation ticket) however often it
@@ -464,16 +430,15 @@ static void test_one_record_per_family(void **state)
     const oas_client_t *clients[] = {env->pub1, env->conf2, env->conf1};
     const char *body, *rt, *prev;
     oas_err_t e;
-    counting_t *n;
     size_t j;
     int k, i;
 
     for (k = 0; k < ENGINE_STORES; k++) {
         for (j = 0; j < sizeof(clients) / sizeof(clients[0]); j++) {
             oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
-            n = counting(x);
+            counting(x);
             prev = rt = tok_exchange(x, env, clients[j], "openid offline_access", NULL);
-            assert_int_equal(apr_hash_count(n->live), 2);
+            assert_int_equal(apr_hash_count(counted_live), 2);
             for (i = 0; i < 200; i++) {
                 /* conf2 retries every other time, as if it had lost the answer */
                 const char *use = clients[j] == env->conf2 && i % 2 ? prev : rt;
@@ -483,10 +448,10 @@ static void test_one_record_per_family(void **state)
                     prev = use;
                     rt = tok_member(p, body, "refresh_token");
                 }
-                assert_int_equal(apr_hash_count(n->live), 2);
+                assert_int_equal(apr_hash_count(counted_live), 2);
             }
             assert_int_equal(oas_revoke_token(&e, x, clients[j], rt), APR_SUCCESS);
-            assert_int_equal(apr_hash_count(n->live), 0);
+            assert_int_equal(apr_hash_count(counted_live), 0);
         }
     }
 }
