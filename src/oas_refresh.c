@@ -213,7 +213,10 @@ static apr_status_t advance(const char **prt, oas_ctx_t *x, oas_store_t *lst, co
                     ? NULL
                     : list_update(x->p, f->out, NULL, x->now - oas_iss_rt_grace(x->iss),
                                   apr_psprintf(x->p, "%s@%" APR_INT64_T_FMT, d, x->now), OUT_MAX);
-    if ((rv = oas_store_put_new(lst, x->p, OAS_NS_REFRESH, next, "", 0, exp)) == APR_SUCCESS) {
+    rv = oas_store_put_new(lst, x->p, OAS_NS_REFRESH, next, "", 0, exp);
+    if (rv == APR_EEXIST) /* a revocation bars the next generation: the family is going */
+        return rv;
+    if (rv == APR_SUCCESS) {
         if ((rv = family_write(x, lst, &n, 0)) == APR_SUCCESS) {
             *f = n;
             *prt = apr_pstrcat(x->p, f->id, secret, NULL);
@@ -223,25 +226,36 @@ static apr_status_t advance(const char **prt, oas_ctx_t *x, oas_store_t *lst, co
     }
     /* nothing changed: the generation goes back, the client may try again */
     oas_store_put_new(lst, x->p, OAS_NS_REFRESH, t, "", 0, exp);
-    return rv == APR_EEXIST ? APR_EGENERAL : rv;
+    return rv;
 }
 
 void oas_refresh_revoke_family(oas_ctx_t *x, const char *family, const char *why)
 {
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
-    apr_status_t rv = APR_EGENERAL;
-    family_t f;
+    const char *next;
+    family_t f, again;
     int i;
 
     if (!family || !lst)
         return;
-    /* a rotation that holds the ticket is writing the next generation: read again; after a
-     * few reads (a rotation stopped half-way) the record goes all the same */
-    for (i = 0; i < FAMILY_TRIES && rv != APR_SUCCESS; i++) {
-        if ((rv = family_read(&f, x, lst, family)) == APR_NOTFOUND)
+    /* The generation's ticket first. When a rotation holds it, the next generation's ticket
+     * bars that rotation from writing the family back (it creates that ticket before it
+     * writes); if the family moved on meanwhile, the bar goes and the new generation is read.
+     * After a few reads (a rotation stopped half-way) the record goes all the same. */
+    for (i = 0; i < FAMILY_TRIES; i++) {
+        if (family_read(&f, x, lst, family) == APR_NOTFOUND)
             return;
-        if (rv == APR_SUCCESS && f.g)
-            rv = oas_store_take(lst, x->p, OAS_NS_REFRESH, ticket(x->p, family, f.gen), NULL, NULL);
+        if (!f.g || oas_store_take(lst, x->p, OAS_NS_REFRESH, ticket(x->p, family, f.gen), NULL,
+                                   NULL) == APR_SUCCESS)
+            break;
+        next = ticket(x->p, family, f.gen + 1);
+        if (oas_store_put_new(lst, x->p, OAS_NS_REFRESH, next, "", 0,
+                              apr_time_from_sec(f.g->family_exp)) == APR_SUCCESS) {
+            if (family_read(&again, x, lst, family) != APR_SUCCESS || !again.g ||
+                again.gen == f.gen)
+                break;
+            oas_store_del(lst, x->p, OAS_NS_REFRESH, next);
+        }
     }
     if (oas_store_del(lst, x->p, OAS_NS_FAMILY, family) == APR_SUCCESS)
         OAS_CTX_LOG(x, OAS_LOG_WARNING, 0, OAS_LOGNO(00134) "revoked a refresh token family: %s",

@@ -157,42 +157,63 @@ static void test_r04_rotation_and_reuse(void **state)
     }
 }
 
-/* Another request refreshes token rt of client c on x's store between this request's read of
- * the family and its take of the generation's ticket (the race two simultaneous requests
- * run): its answer goes to body. */
+/* Another request runs on x's store just before this request's first take (read the family,
+ * then take the generation's ticket: the race two simultaneous refreshes run) or first put_new
+ * (the rotation holds the ticket, the next generation is not written yet) in OAS_NS_REFRESH:
+ * a refresh of rt by client c (its answer in body), or when family is set its revocation. */
 static struct {
     oas_ctx_t *x;
     const oas_client_t *c;
-    const char *rt, *body;
+    const char *rt, *family, *body;
     apr_status_t rv;
+    int at_put_new;
 } race;
+
+static void race_run(tok_failing_t *f, int ns, int put_new)
+{
+    oas_ctx_t other;
+    oas_err_t e;
+
+    if (ns != OAS_NS_REFRESH || !race.x || put_new != race.at_put_new)
+        return;
+    other = *race.x;
+    race.x = NULL;
+    other.store[OAS_CTX_SHORT] = other.store[OAS_CTX_LONG] = f->below;
+    if (race.family)
+        oas_refresh_revoke_family(&other, race.family, "a test");
+    else
+        race.rv = oas_refresh_grant(&race.body, &e, &other, race.c, race.rt, NULL);
+}
 
 static apr_status_t racing_take(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
                                 apr_size_t klen, char **pval, apr_size_t *plen)
 {
-    tok_failing_t *f = st->ctx;
-    oas_ctx_t other;
-    oas_err_t e;
+    race_run(st->ctx, ns, 0);
+    return failing_take(st, p, ns, key, klen, pval, plen);
+}
 
-    if (ns == OAS_NS_REFRESH && race.rt) {
-        other = *race.x;
-        other.store[OAS_CTX_SHORT] = other.store[OAS_CTX_LONG] = f->below;
-        race.rv = oas_refresh_grant(&race.body, &e, &other, race.c, race.rt, NULL);
-        race.rt = NULL;
-    }
-    return f->below->take(f->below, p, ns, key, klen, pval, plen);
+static apr_status_t racing_put_new(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                                   apr_size_t klen, const void *val, apr_size_t vlen,
+                                   apr_time_t expires)
+{
+    race_run(st->ctx, ns, 1);
+    return failing_put_new(st, p, ns, key, klen, val, vlen, expires);
 }
 
 /* A context on x's store where that race happens. */
-static oas_ctx_t *racing(oas_ctx_t *x, const oas_client_t *c, const char *rt)
+static oas_ctx_t *racing(oas_ctx_t *x, const oas_client_t *c, const char *rt, const char *family,
+                         int at_put_new)
 {
     oas_ctx_t *raced = apr_pmemdup(x->p, x, sizeof(*x));
 
     race.x = x;
     race.c = c;
     race.rt = rt;
+    race.family = family;
+    race.at_put_new = at_put_new;
     tok_fail(raced, -1, APR_SUCCESS); /* fails on no namespace: forwards everything */
     raced->store[OAS_CTX_LONG]->take = racing_take;
+    raced->store[OAS_CTX_LONG]->put_new = racing_put_new;
     return raced;
 }
 
@@ -213,7 +234,7 @@ static void test_r04_concurrent_rotation(void **state)
         x = engine_ctx(p, env->iss, k, tok_now());
         rt = tok_exchange(x, env, env->pub1, "openid offline_access", NULL);
         assert_int_equal(
-            oas_refresh_grant(&body, &e, racing(x, env->pub1, rt), env->pub1, rt, NULL),
+            oas_refresh_grant(&body, &e, racing(x, env->pub1, rt, NULL, 0), env->pub1, rt, NULL),
             APR_EINVAL);
         assert_int_equal(race.rv, APR_SUCCESS); /* the other request won */
         assert_err(e, 400, "invalid_grant", "OAS02013");
@@ -225,11 +246,45 @@ static void test_r04_concurrent_rotation(void **state)
         rt = tok_exchange(x, env, env->conf2, "openid offline_access", NULL);
         fam = family_of(x, rt);
         assert_int_equal(
-            oas_refresh_grant(&body, &e, racing(x, env->conf2, rt), env->conf2, rt, NULL),
+            oas_refresh_grant(&body, &e, racing(x, env->conf2, rt, NULL, 0), env->conf2, rt, NULL),
             APR_SUCCESS);
         assert_int_equal(race.rv, APR_SUCCESS);
         assert_string_equal(family_of(x, tok_member(p, body, "refresh_token")), fam);
         assert_string_equal(family_of(x, tok_member(p, race.body, "refresh_token")), fam);
+    }
+}
+
+/* A revocation racing with a rotation wins, whether it takes the generation first or the
+ * rotation already holds it (the revocation then bars the next generation): the rotation is
+ * refused and never writes the family back. */
+static void test_revocation_racing_rotation(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt, *fam;
+    oas_grant_t *g;
+    char *v;
+    apr_size_t n;
+    oas_err_t e;
+    int k, at_put_new;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        for (at_put_new = 0; at_put_new < 2; at_put_new++) {
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+            rt = tok_exchange(x, env, env->conf2, "openid offline_access", NULL);
+            assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt, NULL), APR_SUCCESS);
+            rt = tok_member(p, body, "refresh_token");
+            fam = family_of(x, rt);
+            assert_int_equal(oas_refresh_grant(&body, &e,
+                                               racing(x, env->conf2, rt, fam, at_put_new),
+                                               env->conf2, rt, NULL),
+                             APR_EINVAL);
+            assert_null(race.x); /* the revocation ran */
+            assert_err(e, 400, "invalid_grant", "OAS02015");
+            assert_int_equal(oas_store_get(x->store[1], p, OAS_NS_FAMILY, fam, &v, &n),
+                             APR_NOTFOUND);
+            assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
+        }
     }
 }
 
@@ -580,6 +635,7 @@ int main(void)
         UNIT_TEST(test_r03_scope),
         UNIT_TEST(test_r04_rotation_and_reuse),
         UNIT_TEST(test_r04_concurrent_rotation),
+        UNIT_TEST(test_revocation_racing_rotation),
         UNIT_TEST(test_r05_retry_grace),
         UNIT_TEST(test_rotated_out_of_another_client),
         UNIT_TEST(test_r06_revoked_and_expired),
