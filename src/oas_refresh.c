@@ -13,9 +13,10 @@
  * Rotation is a compare-and-swap on the generation: generation n has a ticket
  * (OAS_NS_REFRESH, key "<family id>#<n>", empty) and only the request that takes it (take is
  * atomic across processes and hosts) writes generation n + 1, its ticket first, then the
- * record. A revocation takes the ticket as well before it deletes the record, so a rotation
- * racing with it cannot write the family back. A family costs its record and one empty
- * ticket however often it rotates; revoking it frees both.
+ * record. A revocation takes the ticket as well before it deletes the record (or, while a
+ * rotation holds it, creates the next one first), so a rotation racing with it cannot write
+ * the family back. A family costs its record and one empty ticket however often it rotates;
+ * revoking it frees both.
  *
  * Tokens of the previous build (a bare secret with a record of its own in OAS_NS_REFRESH,
  * reuse markers in OAS_NS_REFRESH_USED, the family record "1") are read the old way until
