@@ -20,8 +20,8 @@ STATUS_CONF = """
     Require local
 </Location>
 """
-STORE = 2000
-REFRESHES = 1200  # the previous build's two records per refresh would fill the store
+STORE = 600
+REFRESHES = 400  # the previous build's two records per refresh would fill the store
 
 
 def shm_entries(h, s):
