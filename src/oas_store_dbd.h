@@ -9,8 +9,9 @@
 
 #include "oas_store.h"
 
-/* Bumped when the tables change; oauth_as_schema holds the version a database has. */
-#define OAS_DBD_SCHEMA_VERSION 1
+/* Bumped when the tables change; oauth_as_schema holds the version a database has.
+ * 2: the class (c) and counter (n) columns; a version-1 database is upgraded in place. */
+#define OAS_DBD_SCHEMA_VERSION 2
 
 /* Expired rows are purged by one statement, at most this often per process. */
 #define OAS_DBD_PURGE_INTERVAL apr_time_from_sec(60)
@@ -35,7 +36,22 @@ extern const oas_dbd_stmt_t oas_dbd_statements[];
 typedef struct {
     volatile apr_uint32_t last; /* apr_time_sec() of the last purge (low 32 bits) */
     int off;                    /* a background thread purges: requests never do */
+    volatile apr_uint32_t best_effort; /* best-effort rows written (the trim's cadence) */
 } oas_dbd_purge_t;
+
+/* What the stores count, for server-status and the benchmark: the glue keeps one in memory
+ * shared by every process of the httpd (per process when it cannot). Lock-free. */
+typedef struct {
+    volatile apr_uint64_t statements; /* statements run on the database (each a round trip) */
+    volatile apr_uint64_t ev[OAS_STORE_EV_COUNT]; /* oas_store_note() events */
+} oas_dbd_stats_t;
+
+/* Best-effort rows (replay tombstones, counters, reuse markers) are bounded by a cap: beyond
+ * it the soonest to expire give way. A store trims when its process has written cap / 8 of
+ * them since the last trim (at least every OAS_DBD_TRIM_MIN_STEP), and every purge trims too;
+ * so the table holds at most about cap + (processes x cap / 8) best-effort rows, plus the
+ * live rows, which the quotas and their expiry bound. */
+#define OAS_DBD_TRIM_MIN_STEP 16
 
 /* Repairs the connection after statement op failed with rc/msg (e.g. reconnects it and
  * prepares every oas_dbd_statements label again into the `prepared` hash given to
@@ -70,13 +86,22 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
  * harmless probe statement that triggers the recovery. */
 void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover, void *baton);
 
+/** Count statements and events in stats (may be NULL: not counted), and bound the
+ * best-effort rows to cap (0: unbounded). */
+void oas_dbd_store_set_limits(oas_store_t *st, oas_dbd_stats_t *stats, apr_int64_t cap);
+
+/** Trim the best-effort rows to the store's cap now (see OAS_DBD_TRIM_MIN_STEP); counts the
+ * rows deleted as OAS_STORE_EV_EVICTED. @param pn rows deleted (may be NULL) */
+apr_status_t oas_dbd_store_trim(int *pn, oas_store_t *st, apr_pool_t *p);
+
 /** Delete every expired row now (also done by the store, see OAS_DBD_PURGE_INTERVAL).
  * @param pn  rows deleted (may be NULL) */
 apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p);
 
 /** Delete every expired row on a connection of one's own (the background purge thread),
- * with a plain statement: no prepared statement is needed. */
-apr_status_t oas_dbd_purge_expired(int *pn, apr_pool_t *p, const apr_dbd_driver_t *driver,
-                                   apr_dbd_t *handle);
+ * with a plain statement: no prepared statement is needed; then, when cap > 0, trim the
+ * best-effort rows to cap (the evicted rows added to *ptrimmed, which may be NULL). */
+apr_status_t oas_dbd_purge_expired(int *pn, int *ptrimmed, apr_int64_t cap, apr_pool_t *p,
+                                   const apr_dbd_driver_t *driver, apr_dbd_t *handle);
 
 #endif

@@ -283,7 +283,8 @@ static apr_status_t fake_recover(void *baton, const char *op, int rc, const char
         return APR_EGENERAL;
     if (apr_dbd_query(c->driver, c->handle, &nrows,
                       "CREATE TABLE IF NOT EXISTS oauth_as_store (k CHAR(64) PRIMARY KEY, "
-                      "v TEXT NOT NULL, exp BIGINT NOT NULL)"))
+                      "v TEXT NOT NULL, exp BIGINT NOT NULL, c INTEGER NOT NULL DEFAULT 0, "
+                      "n BIGINT NOT NULL DEFAULT 0)"))
         return APR_EGENERAL;
     return prepare_all(c, p) ? APR_EGENERAL : APR_SUCCESS;
 }
