@@ -362,6 +362,307 @@ static void test_recover(void **state)
     errors_seen = 0;
 }
 
+/* ---- classes, counters, the cap on best-effort rows, the schema upgrade (issue 14) ---- */
+
+static int query_int(apr_pool_t *p, conn_t *c, const char *sql)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int n = -1;
+
+    assert_int_equal(apr_dbd_select(c->driver, p, c->handle, &res, sql, 0), 0);
+    while (apr_dbd_get_row(c->driver, p, res, &row, -1) == 0)
+        n = atoi(apr_dbd_get_entry(c->driver, row, 0));
+    return n;
+}
+
+/* incr: starts at delta, adds (negative too), keeps its expiry, starts anew once expired or
+ * over a row that is not a counter; get reads it as the fallback's "count expires"; every
+ * call is one statement. */
+static void test_incr(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_dbd_stats_t stats;
+    oas_store_t *st = mkstore(p, mkconn(p, ":memory:"), NULL);
+    apr_time_t exp = apr_time_now() + HOUR, got;
+    apr_int64_t n;
+    char *v;
+    apr_size_t len;
+
+    memset(&stats, 0, sizeof(stats));
+    oas_dbd_store_set_limits(st, &stats, 0);
+    assert_non_null(st->incr);
+    assert_int_equal(oas_store_incr(st, p, NS, "c", 1, exp, &n, &got), APR_SUCCESS);
+    assert_int_equal(n, 1);
+    assert_int_equal(got, exp);
+    assert_int_equal(stats.statements, 1);
+    assert_int_equal(oas_store_incr(st, p, NS, "c", 5, exp + HOUR, &n, &got), APR_SUCCESS);
+    assert_int_equal(n, 6);
+    assert_int_equal(got, exp); /* a live counter keeps its window */
+    assert_int_equal(oas_store_incr(st, p, NS, "c", -2, exp, &n, NULL), APR_SUCCESS);
+    assert_int_equal(n, 4);
+    assert_int_equal(stats.statements, 3);
+    assert_int_equal(oas_store_get(st, p, NS, "c", &v, &len), APR_SUCCESS);
+    assert_string_equal(v, apr_psprintf(p, "4 %" APR_TIME_T_FMT, exp));
+    /* expired: starts anew with the new expiry */
+    assert_int_equal(oas_store_incr(st, p, NS, "old", 7, apr_time_now() - 1, &n, NULL),
+                     APR_SUCCESS);
+    assert_int_equal(oas_store_incr(st, p, NS, "old", 1, exp, &n, &got), APR_SUCCESS);
+    assert_int_equal(n, 1);
+    assert_int_equal(got, exp);
+    /* a plain value under the key is not a count */
+    assert_int_equal(oas_store_put(st, p, NS, "plain", "42", 2, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_incr(st, p, NS, "plain", 3, exp, &n, NULL), APR_SUCCESS);
+    assert_int_equal(n, 3);
+    /* a put over a counter makes it a value again */
+    assert_int_equal(oas_store_put(st, p, NS, "c", "x", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_get(st, p, NS, "c", &v, &len), APR_SUCCESS);
+    assert_string_equal(v, "x");
+    assert_int_equal(oas_store_incr(st, p, NS, "c", 1, exp, &n, NULL), APR_SUCCESS);
+    assert_int_equal(n, 1);
+    assert_int_equal(oas_store_take(st, p, NS, "c", &v, &len), APR_SUCCESS);
+    assert_string_equal(v, apr_psprintf(p, "1 %" APR_TIME_T_FMT, exp));
+    assert_int_equal(st->incr(st, p, NS, NULL, 0, 1, exp, &n, NULL), APR_EINVAL);
+}
+
+/* ---- incr from many threads, each with its own connection to one file ---- */
+
+#define INCRERS 6
+#define INCRS 50
+
+typedef struct {
+    const char *path;
+    apr_pool_t *p;
+    volatile apr_uint32_t *go, *errors;
+    apr_int64_t max_seen;
+} increr_t;
+
+static void *APR_THREAD_FUNC incr_thread(apr_thread_t *t, void *data)
+{
+    increr_t *ic = data;
+    conn_t *c;
+    oas_store_t *st;
+    int i;
+
+    (void)t;
+    c = apr_pcalloc(ic->p, sizeof(*c));
+    apr_dbd_get_driver(ic->p, "sqlite3", &c->driver);
+    if (apr_dbd_open(c->driver, ic->p, ic->path, &c->handle) != APR_SUCCESS) {
+        apr_atomic_inc32(ic->errors);
+        return NULL;
+    }
+    apr_pool_cleanup_register(ic->p, c, close_conn, apr_pool_cleanup_null);
+    apr_dbd_query(c->driver, c->handle, &i, "PRAGMA busy_timeout = 10000");
+    c->prepared = apr_hash_make(ic->p);
+    (void)prepare_all(c, ic->p);
+    if (oas_dbd_store_make(&st, ic->p, c->driver, c->handle, c->prepared, NULL, NULL)) {
+        apr_atomic_inc32(ic->errors);
+        return NULL;
+    }
+    while (!apr_atomic_read32(ic->go))
+        apr_sleep(100);
+    for (i = 0; i < INCRS; i++) {
+        apr_int64_t n = 0;
+        if (oas_store_incr(st, ic->p, OAS_NS_AUTHFAIL, "shared", 1, apr_time_now() + HOUR, &n,
+                           NULL) != APR_SUCCESS)
+            apr_atomic_inc32(ic->errors);
+        else if (n > ic->max_seen)
+            ic->max_seen = n;
+    }
+    return NULL;
+}
+
+/* Every increment counted once: no lost update across connections (processes, hosts). */
+static void test_incr_threads(void **state)
+{
+    apr_pool_t *p = *state;
+    static volatile apr_uint32_t go, errors;
+    char tmpl[] = "/tmp/oas-dbd-XXXXXX";
+    apr_thread_t *threads[INCRERS];
+    increr_t ic[INCRERS];
+    apr_int64_t n = 0, top = 0;
+    const char *path;
+    oas_store_t *st;
+    int fd = mkstemp(tmpl);
+    int i;
+
+    assert_true(fd >= 0);
+    close(fd);
+    path = apr_pstrdup(p, tmpl);
+    st = mkstore(p, mkconn(p, path), NULL);
+    go = errors = 0;
+    for (i = 0; i < INCRERS; i++) {
+        memset(&ic[i], 0, sizeof(ic[i]));
+        ic[i].path = path;
+        apr_pool_create(&ic[i].p, p);
+        ic[i].go = &go;
+        ic[i].errors = &errors;
+        assert_int_equal(apr_thread_create(&threads[i], NULL, incr_thread, &ic[i], p),
+                         APR_SUCCESS);
+    }
+    apr_atomic_set32(&go, 1);
+    for (i = 0; i < INCRERS; i++) {
+        apr_status_t trv;
+        assert_int_equal(apr_thread_join(&trv, threads[i]), APR_SUCCESS);
+        if (ic[i].max_seen > top)
+            top = ic[i].max_seen;
+    }
+    assert_int_equal(errors, 0);
+    assert_int_equal(top, INCRERS * INCRS); /* some caller saw the full count */
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, "shared", 0, apr_time_now() + HOUR,
+                                    &n, NULL),
+                     APR_SUCCESS);
+    assert_int_equal(n, INCRERS * INCRS);
+    unlink(path);
+    unlink(apr_pstrcat(p, path, "-wal", NULL));
+    unlink(apr_pstrcat(p, path, "-shm", NULL));
+}
+
+/* Each row carries its namespace's class (oas_store_ns_class). */
+static void test_classes(void **state)
+{
+    apr_pool_t *p = *state;
+    conn_t *c = mkconn(p, ":memory:");
+    oas_store_t *st = mkstore(p, c, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    apr_int64_t n;
+
+    assert_int_equal(oas_store_put(st, p, OAS_NS_CODE, "a", "x", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put_new(st, p, OAS_NS_REFRESH, "b", "x", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, OAS_NS_CODE_USED, "c", "x", 1, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put_new(st, p, OAS_NS_REFRESH_USED, "d", "x", 1, exp),
+                     APR_SUCCESS);
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_QUOTA, "e", 1, exp, &n, NULL), APR_SUCCESS);
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 0"), 2);
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 1"), 3);
+}
+
+/* Best-effort rows beyond the cap give way, the soonest to expire first, by the writes
+ * themselves (every cap / 8, at least OAS_DBD_TRIM_MIN_STEP) and by the purge; live rows
+ * never; evictions and statements counted. */
+static void test_cap(void **state)
+{
+    apr_pool_t *p = *state;
+    conn_t *c = mkconn(p, ":memory:");
+    oas_dbd_purge_t purge = {0};
+    oas_dbd_stats_t stats;
+    oas_store_t *st = mkstore(p, c, &purge);
+    apr_time_t base = apr_time_now() + HOUR;
+    apr_int64_t n;
+    char *v;
+    apr_size_t len;
+    int gone;
+    int i;
+
+    memset(&stats, 0, sizeof(stats));
+    purge.off = 1; /* the purge is tested below, by hand */
+    oas_dbd_store_set_limits(st, &stats, 40);
+    for (i = 0; i < 50; i++)
+        assert_int_equal(oas_store_put(st, p, OAS_NS_CODE, apr_itoa(p, i), "live", 4, base),
+                         APR_SUCCESS);
+    for (i = 0; i < 100; i++)
+        assert_int_equal(oas_store_put(st, p, OAS_NS_CODE_USED, apr_itoa(p, i), "t", 1,
+                                       base + i),
+                         APR_SUCCESS);
+    /* 100 writes, a trim every 16: the last one after the 96th */
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 1"), 44);
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 0"), 50);
+    assert_int_equal(stats.ev[OAS_STORE_EV_EVICTED], 56);
+    assert_int_equal(stats.statements, 150 + 6);
+    assert_int_equal(oas_store_get(st, p, OAS_NS_CODE_USED, "0", &v, &len), APR_NOTFOUND);
+    assert_int_equal(oas_store_get(st, p, OAS_NS_CODE_USED, "99", &v, &len), APR_SUCCESS);
+    assert_int_equal(oas_dbd_store_trim(&gone, st, p), APR_SUCCESS);
+    assert_int_equal(gone, 4);
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 1"), 40);
+    assert_int_equal(oas_store_get(st, p, OAS_NS_CODE_USED, "59", &v, &len), APR_NOTFOUND);
+    assert_int_equal(oas_store_get(st, p, OAS_NS_CODE_USED, "60", &v, &len), APR_SUCCESS);
+    /* counters are best-effort rows too; the purge trims as well */
+    for (i = 0; i < 10; i++)
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, apr_itoa(p, i), 1, base + 1000,
+                                        &n, NULL),
+                         APR_SUCCESS);
+    assert_int_equal(oas_dbd_store_purge(&gone, st, p), APR_SUCCESS);
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 1"), 40);
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 0"), 50);
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, "9", 1, base, &n, NULL),
+                     APR_SUCCESS);
+    assert_int_equal(n, 2); /* the newest counters stayed */
+    /* the background purge's own statements do the same (no trim by the writes here) */
+    oas_dbd_store_set_limits(st, &stats, 0);
+    for (i = 0; i < 10; i++)
+        assert_int_equal(oas_store_put(st, p, OAS_NS_REFRESH_USED, apr_itoa(p, i), "m", 1,
+                                       base + 2000),
+                         APR_SUCCESS);
+    gone = 0;
+    assert_int_equal(oas_dbd_purge_expired(NULL, &gone, 40, p, c->driver, c->handle),
+                     APR_SUCCESS);
+    assert_int_equal(gone, 10); /* tombstones 70..79: the markers and counters are newer */
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 1"), 40);
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 0"), 50);
+    /* no cap: nothing is trimmed */
+    assert_int_equal(oas_dbd_store_trim(&gone, st, p), APR_SUCCESS);
+    assert_int_equal(gone, 0);
+}
+
+/* A version-1 database (the tables of 0.x) is upgraded in place: its rows stay readable and
+ * live; the upgrade is idempotent and survives a rival that added the columns first. */
+static void test_upgrade_v1(void **state)
+{
+    static const char *const v1[] = {
+        "CREATE TABLE oauth_as_schema (version INTEGER NOT NULL)",
+        "CREATE TABLE oauth_as_store (k CHAR(64) PRIMARY KEY, v TEXT NOT NULL, "
+        "exp BIGINT NOT NULL)",
+        "CREATE INDEX oauth_as_store_exp ON oauth_as_store (exp)",
+        "INSERT INTO oauth_as_schema (version) VALUES (1)", NULL};
+    apr_pool_t *p = *state;
+    conn_t *c = apr_pcalloc(p, sizeof(*c));
+    oas_store_t *st;
+    const char *err = NULL;
+    char *v;
+    apr_size_t len;
+    apr_int64_t n;
+    int nrows;
+    int round;
+    int i;
+
+    for (round = 0; round < 2; round++) {
+        assert_int_equal(apr_dbd_get_driver(p, "sqlite3", &c->driver), APR_SUCCESS);
+        assert_int_equal(apr_dbd_open(c->driver, p, ":memory:", &c->handle), APR_SUCCESS);
+        apr_pool_cleanup_register(p, apr_pmemdup(p, c, sizeof(*c)), close_conn,
+                                  apr_pool_cleanup_null);
+        for (i = 0; v1[i]; i++)
+            assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows, v1[i]), 0);
+        assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows,
+                                       "INSERT INTO oauth_as_store VALUES ('"
+                                       "00000000000000000000000000000000"
+                                       "00000000000000000000000000000000', 'told', 1)"),
+                         0);
+        if (round == 1) /* a rival process added the columns and has not yet set version 2 */
+            assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows,
+                                           "ALTER TABLE oauth_as_store ADD COLUMN c INTEGER "
+                                           "NOT NULL DEFAULT 0"),
+                             0);
+        c->prepared = apr_hash_make(p);
+        assert_int_not_equal(prepare_all(c, p), 0); /* the v1 table lacks the new columns */
+        assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_SUCCESS);
+        assert_null(err);
+        assert_int_equal(query_int(p, c, "SELECT MAX(version) FROM oauth_as_schema"),
+                         OAS_DBD_SCHEMA_VERSION);
+        assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 0 AND "
+                                         "n = 0 AND v = 'told'"),
+                         1);
+        assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_SUCCESS);
+        assert_int_equal(prepare_all(c, p), 0);
+        st = mkstore(p, c, NULL);
+        store_check_put_get(p, st, apr_time_now() + HOUR);
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_QUOTA, "q", 2, apr_time_now() + HOUR, &n,
+                                        NULL),
+                         APR_SUCCESS);
+        assert_int_equal(n, 2);
+        assert_int_equal(oas_store_get(st, p, NS, "never", &v, &len), APR_NOTFOUND);
+    }
+}
+
 /* ---- one key taken by many threads, each with its own connection to one file ---- */
 
 #define RACERS 8
@@ -459,7 +760,9 @@ int main(void)
         UNIT_TEST(test_namespaces),     UNIT_TEST(test_expiry_and_purge),
         UNIT_TEST(test_values_round_trip), UNIT_TEST(test_schema),
         UNIT_TEST(test_db_errors),      UNIT_TEST(test_recover),
-        UNIT_TEST(test_race_threads),
+        UNIT_TEST(test_race_threads),   UNIT_TEST(test_incr),
+        UNIT_TEST(test_incr_threads),   UNIT_TEST(test_classes),
+        UNIT_TEST(test_cap),            UNIT_TEST(test_upgrade_v1),
     };
 
     oas_log_set(log_everything, count_line);
