@@ -429,12 +429,13 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
         return NULL;
     }
     /* SQLite serializes writers: wait for the lock instead of failing with SQLITE_BUSY. Once
-     * per connection (the setting stays with it): not a statement per request. */
+     * per connection (the setting stays with it), not a statement per request. The result is
+     * not looked at: apr_dbd_sqlite3 reports the pragma's answer row as a failure. */
     apr_pool_userdata_get(&busy_set, BUSY_SET_KEY, dbd->pool);
     if (!busy_set && !strcmp(apr_dbd_name(dbd->driver), "sqlite3")) {
         apr_atomic_add64(&stats->statements, 1);
-        if (apr_dbd_query(dbd->driver, dbd->handle, &nrows, OAS_SQLITE_BUSY_TIMEOUT) == 0)
-            apr_pool_userdata_setn(dbd, BUSY_SET_KEY, NULL, dbd->pool);
+        apr_dbd_query(dbd->driver, dbd->handle, &nrows, OAS_SQLITE_BUSY_TIMEOUT);
+        apr_pool_userdata_setn(dbd, BUSY_SET_KEY, NULL, dbd->pool);
     }
     if (oas_dbd_store_make(&st, r->pool, dbd->driver, dbd->handle, dbd->prepared, &purge_state,
                            r) != APR_SUCCESS) {

@@ -1,0 +1,138 @@
+"""OAuthASStore dbd (issue 14, availability): the table stays bounded under a flood, and the
+statements the database store runs per PAR flow are counted and few.
+
+Best-effort rows (brute-force counters, replay tombstones, reuse markers) are kept to
+OAuthASStoreSize rows: beyond it the writing requests (every OAuthASStoreSize/8 such rows
+per process) and the purge delete the ones that expire soonest. Live rows are never deleted
+that way. /server-status?auto counts the statements (OAuthASDbdStatements) and the evictions
+(OAuthASDbdEvicted) over every process.
+
+Other source addresses: the whole 127/8 is loopback on Linux; the harness listens on
+127.0.0.1, so a connection bound to 127.0.x.y comes from "another address"."""
+
+import sqlite3
+import urllib.parse
+
+import pytest
+from requests.adapters import HTTPAdapter
+
+from common import pkce_pair, session
+from oauth_conf import CLIENTS, FP1_SECRET, USERS, sqlite_dbd, standard_conf
+
+CAP = 64           # OAuthASStoreSize: best-effort rows kept
+STEP = 16          # OAS_DBD_TRIM_MIN_STEP: CAP / 8 is smaller
+FLOOD = 240        # wrong-secret attempts, one per source address
+FP1_REDIRECT = CLIENTS["fp1"]["redirect_uris"][0]
+
+STATUS_CONF = """
+<Location /server-status>
+    SetHandler server-status
+    Require local
+</Location>
+"""
+
+
+class _SourceAdapter(HTTPAdapter):
+    """Connections bound to a given local (source) address."""
+
+    def __init__(self, source_ip, **kw):
+        self._source = (source_ip, 0)
+        super().__init__(**kw)
+
+    def init_poolmanager(self, *args, **kw):
+        kw["source_address"] = self._source
+        super().init_poolmanager(*args, **kw)
+
+
+def conf(store, size=CAP, **kw):
+    return lambda h: standard_conf(h, OAuthASStore=store, OAuthASStoreSize=size,
+                                   extra=sqlite_dbd(h) + STATUS_CONF, **kw)
+
+
+def status(h):
+    with session(h) as s:
+        r = s.get(h.issuer + "/server-status?auto", timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    return {k: int(v) for k, _, v in (line.partition(": ") for line in r.text.splitlines())
+            if k.startswith("OAuthASDbd")}
+
+
+def rows(h, cls):
+    db = sqlite3.connect(f"file:{h.datadir}/oas.sqlite?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute("SELECT COUNT(*) FROM oauth_as_store WHERE c = ?", (cls,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def par_flow(h, s):
+    """fp1 (confidential, no consent page): push, /authorize as alice, redeem. The token
+    response's status."""
+    verifier, challenge = pkce_pair()
+    r = s.post(h.issuer + "/oauth/par", auth=("fp1", FP1_SECRET), timeout=10, data={
+        "response_type": "code", "redirect_uri": FP1_REDIRECT, "scope": "openid",
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"})
+    assert r.status_code == 201, r.text
+    r = s.get(h.issuer + "/authorize", auth=("alice", USERS["alice"]), allow_redirects=False,
+              params={"client_id": "fp1", "request_uri": r.json()["request_uri"]}, timeout=10)
+    assert r.status_code == 302, r.text[:300]
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)["code"][0]
+    r = s.post(h.issuer + "/oauth/token", auth=("fp1", FP1_SECRET), timeout=10, data={
+        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+        "redirect_uri": FP1_REDIRECT})
+    assert r.status_code == 200, r.text
+    return r
+
+
+@pytest.mark.catalogue("D07")
+def test_430_wrong_secret_flood_keeps_the_table_bounded(httpd_factory):
+    h = httpd_factory(conf("dbd", OAuthASClientAuthFailureLimit=3), extra_modules=("status",))
+    with session(h) as s:
+        par_flow(h, s)       # the legitimate client works before
+    live = rows(h, 0)
+    # one wrong secret from each of FLOOD addresses: FLOOD brute-force counters, unbounded
+    # before issue 14 (the table grew by one row per address)
+    for i in range(FLOOD):
+        with session(h) as s:
+            s.mount("https://", _SourceAdapter(f"127.0.{1 + i // 200}.{1 + i % 200}"))
+            r = s.post(h.issuer + "/oauth/token", auth=("fp1", "wrong"), timeout=10,
+                       data={"grant_type": "authorization_code", "code": "x",
+                             "redirect_uri": FP1_REDIRECT, "code_verifier": "v" * 43})
+            assert r.status_code == 401, r.text
+    children = max(1, len(h.children()))
+    best_effort = rows(h, 1)
+    assert best_effort <= CAP + STEP * (children + 2), (best_effort, children)
+    st = status(h)
+    assert st["OAuthASDbdEvicted"] >= FLOOD - best_effort - 1, st
+    # the live rows were not touched by the trims
+    assert rows(h, 0) >= live
+    # the brake still works for one attacker address
+    with session(h) as s:
+        s.mount("https://", _SourceAdapter("127.0.3.1"))
+        codes = [s.post(h.issuer + "/oauth/token", auth=("fp1", "wrong"), timeout=10,
+                        data={"grant_type": "authorization_code", "code": "x",
+                              "redirect_uri": FP1_REDIRECT}).status_code
+                 for _ in range(5)]
+    assert codes[:3] == [401] * 3 and codes[3:] == [429] * 2, codes
+    # and the real client, from its own address, completes a flow
+    with session(h) as s:
+        par_flow(h, s)
+
+
+@pytest.mark.parametrize("store", ["dbd", "shm dbd"])
+def test_431_statements_per_par_flow(httpd_factory, store):
+    """The statements one PAR flow (push, /authorize, redemption; fp1, openid) runs on the
+    database, from the store's own counter; printed for bench/RESULTS.md (pytest -s)."""
+    flows = 20
+    h = httpd_factory(conf(store, size=100000), extra_modules=("status",))
+    with session(h) as s:
+        par_flow(h, s)   # warm-up: connections opened, busy_timeout set once on each
+        before = status(h)["OAuthASDbdStatements"]
+        for _ in range(flows):
+            par_flow(h, s)
+    per_flow = (status(h)["OAuthASDbdStatements"] - before) / flows
+    print(f"\nOAuthASStore {store}: {per_flow:.2f} SQL statements per PAR flow")
+    # dbd: push 1, /authorize take + code 2, redemption take + tombstone + access record 3,
+    # plus the brake's and quota's counters; shm dbd: only the long-lived records
+    limit = {"dbd": 10, "shm dbd": 3}[store]
+    assert 0 < per_flow <= limit, per_flow
