@@ -12,7 +12,7 @@ import time
 import pytest
 
 import dbd_flow as f
-from harness import free_port
+from harness import REPO, free_port
 from oauth_conf import standard_conf
 
 PGBIN = "/usr/lib/postgresql/15/bin"
@@ -311,3 +311,19 @@ def test_417_two_nodes_upgrade_a_version_1_database(httpd_factory, pg):
     print(f"\nOAuthASStore dbd on PostgreSQL: {per_flow:.2f} SQL statements per PAR flow "
           "(pub1, openid offline_access)")
     assert 0 < per_flow <= 20, per_flow
+
+
+def test_418_store_unit_tests_on_postgres(pg):
+    """The database store's unit tests of issue 14 (incr atomic across connections, classes,
+    the cap on best-effort rows, the upgrade from version 1, values) against this PostgreSQL:
+    the same statements must behave as on SQLite. The unit binary is built (ASan) if needed."""
+    pg.run("createdb", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "oauth_as_unit")
+    binary = os.path.join(REPO, "build", "unit", "test_store_dbd")
+    subprocess.run(["nice", "make", "-s", "build/unit/test_store_dbd"], cwd=REPO, check=True,
+                   capture_output=True, timeout=900)
+    env = dict(os.environ, OAS_TEST_PGSQL=f"host=127.0.0.1 port={pg.port} dbname=oauth_as_unit "
+               "user=postgres")
+    r = subprocess.run([binary], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "on PostgreSQL: 9 tests" in r.stdout, r.stdout[-2000:]
+    assert "PASSED  ] 9 test(s)" in r.stdout + r.stderr, r.stderr[-2000:]

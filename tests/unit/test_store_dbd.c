@@ -74,17 +74,38 @@ static int prepare_all(conn_t *c, apr_pool_t *p)
     return 0;
 }
 
-/* A connection with the schema and every statement prepared, like mod_dbd gives. */
-static conn_t *mkconn(apr_pool_t *p, const char *params)
+/* OAS_TEST_PGSQL="host=… dbname=…" (test_410 sets it): the tests of pg_tests[] run again on
+ * that PostgreSQL database (emptied by each), instead of the SQLite ones: the same statements
+ * must behave the same on both. */
+static const char *pg_params;
+
+/* A bare connection: to params (SQLite), or to the PostgreSQL database when testing it. */
+static conn_t *open_conn(apr_pool_t *p, const char *params)
 {
     conn_t *c = apr_pcalloc(p, sizeof(*c));
-    const char *err;
 
     assert_int_equal(apr_dbd_init(p), APR_SUCCESS);
-    assert_int_equal(apr_dbd_get_driver(p, "sqlite3", &c->driver), APR_SUCCESS);
-    assert_int_equal(apr_dbd_open(c->driver, p, params, &c->handle), APR_SUCCESS);
+    assert_int_equal(apr_dbd_get_driver(p, pg_params ? "pgsql" : "sqlite3", &c->driver),
+                     APR_SUCCESS);
+    assert_int_equal(apr_dbd_open(c->driver, p, pg_params ? pg_params : params, &c->handle),
+                     APR_SUCCESS);
     apr_pool_cleanup_register(p, c, close_conn, apr_pool_cleanup_null);
+    return c;
+}
+
+/* A connection with the schema and every statement prepared, like mod_dbd gives; on
+ * PostgreSQL, on an emptied table. */
+static conn_t *mkconn(apr_pool_t *p, const char *params)
+{
+    conn_t *c = open_conn(p, params);
+    const char *err;
+    int nrows;
+
     assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_SUCCESS);
+    if (pg_params)
+        assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows,
+                                       "DELETE FROM oauth_as_store"),
+                         0);
     c->prepared = apr_hash_make(p);
     assert_int_equal(prepare_all(c, p), 0);
     return c;
@@ -446,13 +467,15 @@ static void *APR_THREAD_FUNC incr_thread(apr_thread_t *t, void *data)
 
     (void)t;
     c = apr_pcalloc(ic->p, sizeof(*c));
-    apr_dbd_get_driver(ic->p, "sqlite3", &c->driver);
-    if (apr_dbd_open(c->driver, ic->p, ic->path, &c->handle) != APR_SUCCESS) {
+    apr_dbd_get_driver(ic->p, pg_params ? "pgsql" : "sqlite3", &c->driver);
+    if (apr_dbd_open(c->driver, ic->p, pg_params ? pg_params : ic->path, &c->handle) !=
+        APR_SUCCESS) {
         apr_atomic_inc32(ic->errors);
         return NULL;
     }
     apr_pool_cleanup_register(ic->p, c, close_conn, apr_pool_cleanup_null);
-    apr_dbd_query(c->driver, c->handle, &i, "PRAGMA busy_timeout = 10000");
+    if (!pg_params)
+        apr_dbd_query(c->driver, c->handle, &i, "PRAGMA busy_timeout = 10000");
     c->prepared = apr_hash_make(ic->p);
     (void)prepare_all(c, ic->p);
     if (oas_dbd_store_make(&st, ic->p, c->driver, c->handle, c->prepared, NULL, NULL)) {
@@ -615,7 +638,7 @@ static void test_upgrade_v1(void **state)
         "CREATE INDEX oauth_as_store_exp ON oauth_as_store (exp)",
         "INSERT INTO oauth_as_schema (version) VALUES (1)", NULL};
     apr_pool_t *p = *state;
-    conn_t *c = apr_pcalloc(p, sizeof(*c));
+    conn_t *c;
     oas_store_t *st;
     const char *err = NULL;
     char *v;
@@ -626,10 +649,15 @@ static void test_upgrade_v1(void **state)
     int i;
 
     for (round = 0; round < 2; round++) {
-        assert_int_equal(apr_dbd_get_driver(p, "sqlite3", &c->driver), APR_SUCCESS);
-        assert_int_equal(apr_dbd_open(c->driver, p, ":memory:", &c->handle), APR_SUCCESS);
-        apr_pool_cleanup_register(p, apr_pmemdup(p, c, sizeof(*c)), close_conn,
-                                  apr_pool_cleanup_null);
+        c = open_conn(p, ":memory:");
+        if (pg_params) { /* the shared database: back to version 1 */
+            assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows,
+                                           "DROP TABLE IF EXISTS oauth_as_store"),
+                             0);
+            assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows,
+                                           "DROP TABLE IF EXISTS oauth_as_schema"),
+                             0);
+        }
         for (i = 0; v1[i]; i++)
             assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows, v1[i]), 0);
         assert_int_equal(apr_dbd_query(c->driver, c->handle, &nrows,
@@ -755,6 +783,13 @@ static void test_race_threads(void **state)
 int main(void)
 {
     int rc;
+    const struct CMUnitTest pg_tests[] = {
+        UNIT_TEST(test_basic),          UNIT_TEST(test_put_new),
+        UNIT_TEST(test_namespaces),     UNIT_TEST(test_values_round_trip),
+        UNIT_TEST(test_incr),           UNIT_TEST(test_incr_threads),
+        UNIT_TEST(test_classes),        UNIT_TEST(test_cap),
+        UNIT_TEST(test_upgrade_v1),
+    };
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_basic),          UNIT_TEST(test_put_new),
         UNIT_TEST(test_namespaces),     UNIT_TEST(test_expiry_and_purge),
@@ -766,7 +801,15 @@ int main(void)
     };
 
     oas_log_set(log_everything, count_line);
-    rc = UNIT_RUN(tests);
+    pg_params = getenv("OAS_TEST_PGSQL");
+    if (pg_params && *pg_params) {
+        printf("on PostgreSQL: %d tests\n", (int)(sizeof(pg_tests) / sizeof(pg_tests[0])));
+        rc = UNIT_RUN(pg_tests);
+    }
+    else {
+        pg_params = NULL;
+        rc = UNIT_RUN(tests);
+    }
     oas_log_set(NULL, NULL);
     return rc;
 }
