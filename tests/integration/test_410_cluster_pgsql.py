@@ -13,7 +13,7 @@ import pytest
 
 import dbd_flow as f
 from harness import REPO, free_port
-from oauth_conf import standard_conf
+from oauth_conf import STATUS_CONF, standard_conf
 
 PGBIN = "/usr/lib/postgresql/15/bin"
 
@@ -252,13 +252,6 @@ CREATE TABLE oauth_as_store (k CHAR(64) PRIMARY KEY, v TEXT NOT NULL, exp BIGINT
 CREATE INDEX oauth_as_store_exp ON oauth_as_store (exp);
 INSERT INTO oauth_as_schema (version) VALUES (1);
 INSERT INTO oauth_as_store VALUES (repeat('0', 64), 'told', 9000000000000000);
-"""
-
-STATUS_CONF = """
-<Location /server-status>
-    SetHandler server-status
-    Require local
-</Location>
 """
 
 

@@ -10,38 +10,39 @@ that way. /server-status?auto counts the statements (OAuthASDbdStatements) and t
 Other source addresses: the whole 127/8 is loopback on Linux; the harness listens on
 127.0.0.1, so a connection bound to 127.0.x.y comes from "another address"."""
 
+import base64
+import http.client
 import sqlite3
+import ssl
 import urllib.parse
 
 import pytest
-from requests.adapters import HTTPAdapter
 
 from common import pkce_pair, session
-from oauth_conf import CLIENTS, FP1_SECRET, USERS, sqlite_dbd, standard_conf
+from oauth_conf import CLIENTS, FP1_SECRET, STATUS_CONF, USERS, sqlite_dbd, standard_conf
 
 CAP = 64           # OAuthASStoreSize: best-effort rows kept
 STEP = 16          # OAS_DBD_TRIM_MIN_STEP: CAP / 8 is smaller
 FLOOD = 240        # wrong-secret attempts, one per source address
 FP1_REDIRECT = CLIENTS["fp1"]["redirect_uris"][0]
 
-STATUS_CONF = """
-<Location /server-status>
-    SetHandler server-status
-    Require local
-</Location>
-"""
 
 
-class _SourceAdapter(HTTPAdapter):
-    """Connections bound to a given local (source) address."""
-
-    def __init__(self, source_ip, **kw):
-        self._source = (source_ip, 0)
-        super().__init__(**kw)
-
-    def init_poolmanager(self, *args, **kw):
-        kw["source_address"] = self._source
-        super().init_poolmanager(*args, **kw)
+def wrong_secret_from(h, ip):
+    """A token request of fp1 with a wrong secret, on a connection from address ip: the
+    status."""
+    conn = http.client.HTTPSConnection("localhost", h.tls_port, source_address=(ip, 0),
+                                       context=ssl.create_default_context(cafile=h.ca),
+                                       timeout=10)
+    try:
+        conn.request("POST", "/oauth/token", body=urllib.parse.urlencode({
+            "grant_type": "authorization_code", "code": "x", "redirect_uri": FP1_REDIRECT,
+            "code_verifier": "v" * 43}), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(b"fp1:wrong").decode()})
+        return conn.getresponse().status
+    finally:
+        conn.close()
 
 
 def conf(store, size=CAP, **kw):
@@ -93,12 +94,7 @@ def test_430_wrong_secret_flood_keeps_the_table_bounded(httpd_factory):
     # one wrong secret from each of FLOOD addresses: FLOOD brute-force counters, unbounded
     # before issue 14 (the table grew by one row per address)
     for i in range(FLOOD):
-        with session(h) as s:
-            s.mount("https://", _SourceAdapter(f"127.0.{1 + i // 200}.{1 + i % 200}"))
-            r = s.post(h.issuer + "/oauth/token", auth=("fp1", "wrong"), timeout=10,
-                       data={"grant_type": "authorization_code", "code": "x",
-                             "redirect_uri": FP1_REDIRECT, "code_verifier": "v" * 43})
-            assert r.status_code == 401, r.text
+        assert wrong_secret_from(h, f"127.0.{1 + i // 200}.{1 + i % 200}") == 401
     children = max(1, len(h.children()))
     best_effort = rows(h, 1)
     assert best_effort <= CAP + STEP * (children + 2), (best_effort, children)
@@ -107,12 +103,7 @@ def test_430_wrong_secret_flood_keeps_the_table_bounded(httpd_factory):
     # the live rows were not touched by the trims
     assert rows(h, 0) >= live
     # the brake still works for one attacker address
-    with session(h) as s:
-        s.mount("https://", _SourceAdapter("127.0.3.1"))
-        codes = [s.post(h.issuer + "/oauth/token", auth=("fp1", "wrong"), timeout=10,
-                        data={"grant_type": "authorization_code", "code": "x",
-                              "redirect_uri": FP1_REDIRECT}).status_code
-                 for _ in range(5)]
+    codes = [wrong_secret_from(h, "127.0.3.1") for _ in range(5)]
     assert codes[:3] == [401] * 3 and codes[3:] == [429] * 2, codes
     # and the real client, from its own address, completes a flow
     with session(h) as s:

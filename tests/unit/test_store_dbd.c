@@ -397,6 +397,25 @@ static int query_int(apr_pool_t *p, conn_t *c, const char *sql)
     return n;
 }
 
+/* A store of one's own (a thread's) on a new connection to path (or the PostgreSQL
+ * database); NULL when anything fails (the thread counts it as an error). */
+static oas_store_t *thread_store(apr_pool_t *p, const char *path)
+{
+    conn_t *c = apr_pcalloc(p, sizeof(*c));
+    oas_store_t *st;
+    int nrows;
+
+    apr_dbd_get_driver(p, pg_params ? "pgsql" : "sqlite3", &c->driver);
+    if (apr_dbd_open(c->driver, p, pg_params ? pg_params : path, &c->handle) != APR_SUCCESS)
+        return NULL;
+    apr_pool_cleanup_register(p, c, close_conn, apr_pool_cleanup_null);
+    if (!pg_params)
+        apr_dbd_query(c->driver, c->handle, &nrows, "PRAGMA busy_timeout = 10000");
+    c->prepared = apr_hash_make(p);
+    (void)prepare_all(c, p); /* a missing statement makes the store refuse */
+    return oas_dbd_store_make(&st, p, c->driver, c->handle, c->prepared, NULL, NULL) ? NULL : st;
+}
+
 /* incr: starts at delta, adds (negative too), keeps its expiry, starts anew once expired or
  * over a row that is not a counter; get reads it as the fallback's "count expires"; every
  * call is one statement. */
@@ -461,24 +480,11 @@ typedef struct {
 static void *APR_THREAD_FUNC incr_thread(apr_thread_t *t, void *data)
 {
     increr_t *ic = data;
-    conn_t *c;
-    oas_store_t *st;
+    oas_store_t *st = thread_store(ic->p, ic->path);
     int i;
 
     (void)t;
-    c = apr_pcalloc(ic->p, sizeof(*c));
-    apr_dbd_get_driver(ic->p, pg_params ? "pgsql" : "sqlite3", &c->driver);
-    if (apr_dbd_open(c->driver, ic->p, pg_params ? pg_params : ic->path, &c->handle) !=
-        APR_SUCCESS) {
-        apr_atomic_inc32(ic->errors);
-        return NULL;
-    }
-    apr_pool_cleanup_register(ic->p, c, close_conn, apr_pool_cleanup_null);
-    if (!pg_params)
-        apr_dbd_query(c->driver, c->handle, &i, "PRAGMA busy_timeout = 10000");
-    c->prepared = apr_hash_make(ic->p);
-    (void)prepare_all(c, ic->p);
-    if (oas_dbd_store_make(&st, ic->p, c->driver, c->handle, c->prepared, NULL, NULL)) {
+    if (!st) {
         apr_atomic_inc32(ic->errors);
         return NULL;
     }
@@ -705,22 +711,11 @@ typedef struct {
 static void *APR_THREAD_FUNC race_thread(apr_thread_t *t, void *data)
 {
     racer_t *rc = data;
-    conn_t *c;
-    oas_store_t *st;
+    oas_store_t *st = thread_store(rc->p, rc->path);
     int i;
 
     (void)t;
-    c = apr_pcalloc(rc->p, sizeof(*c));
-    apr_dbd_get_driver(rc->p, "sqlite3", &c->driver);
-    if (apr_dbd_open(c->driver, rc->p, rc->path, &c->handle) != APR_SUCCESS) {
-        apr_atomic_inc32(rc->errors);
-        return NULL;
-    }
-    apr_pool_cleanup_register(rc->p, c, close_conn, apr_pool_cleanup_null);
-    apr_dbd_query(c->driver, c->handle, &i, "PRAGMA busy_timeout = 10000");
-    c->prepared = apr_hash_make(rc->p);
-    (void)prepare_all(c, rc->p); /* a missing statement makes the store refuse: counted below */
-    if (oas_dbd_store_make(&st, rc->p, c->driver, c->handle, c->prepared, NULL, NULL)) {
+    if (!st) {
         apr_atomic_inc32(rc->errors);
         return NULL;
     }
