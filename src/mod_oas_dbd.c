@@ -27,7 +27,7 @@
 #define SCHEMA_RETRY_SEC 1
 #define STORE_KEY "oauth_as-dbd-store"
 #define SQLITE_CONNECT_TRIES 50 /* x 20 ms: a connection refused on a locked SQLite file */
-#define BUSY_SET_KEY "oauth_as-dbd-busy" /* on the connection's pool: busy_timeout is set */
+#define CONN_KEY "oauth_as-dbd-conn" /* dbd_conn_state_t, on the connection's pool */
 
 /* Where the tables live: mod_dbd keeps DBDriver/DBDParams private, so they are read from
  * the configuration tree (public API) for the child_init table creation. */
@@ -381,6 +381,25 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
     return APR_SUCCESS;
 }
 
+/* Our state of one pooled connection, as long as it lives (mod_dbd hands it to one request
+ * at a time). */
+typedef struct {
+    oas_dbd_conn_t store; /* the store's (probe) */
+    int busy_set;         /* SQLite: busy_timeout is set */
+} dbd_conn_state_t;
+
+static dbd_conn_state_t *conn_state(ap_dbd_t *dbd)
+{
+    void *cs = NULL;
+
+    apr_pool_userdata_get(&cs, CONN_KEY, dbd->pool);
+    if (!cs) {
+        cs = apr_pcalloc(dbd->pool, sizeof(dbd_conn_state_t));
+        apr_pool_userdata_setn(cs, CONN_KEY, NULL, dbd->pool);
+    }
+    return cs;
+}
+
 static int uses_sqlite(const server_rec *s)
 {
     int i;
@@ -398,7 +417,8 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     oas_store_t *st = NULL;
     req_dbd_t *rd;
     ap_dbd_t *dbd;
-    void *cached = NULL, *busy_set = NULL;
+    void *cached = NULL;
+    dbd_conn_state_t *cs;
     int nrows;
     int i;
 
@@ -431,11 +451,11 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     /* SQLite serializes writers: wait for the lock instead of failing with SQLITE_BUSY. Once
      * per connection (the setting stays with it), not a statement per request. The result is
      * not looked at: apr_dbd_sqlite3 reports the pragma's answer row as a failure. */
-    apr_pool_userdata_get(&busy_set, BUSY_SET_KEY, dbd->pool);
-    if (!busy_set && !strcmp(apr_dbd_name(dbd->driver), "sqlite3")) {
+    cs = conn_state(dbd);
+    if (!cs->busy_set && !strcmp(apr_dbd_name(dbd->driver), "sqlite3")) {
         apr_atomic_add64(&stats->statements, 1);
         apr_dbd_query(dbd->driver, dbd->handle, &nrows, OAS_SQLITE_BUSY_TIMEOUT);
-        apr_pool_userdata_setn(dbd, BUSY_SET_KEY, NULL, dbd->pool);
+        cs->busy_set = 1;
     }
     if (oas_dbd_store_make(&st, r->pool, dbd->driver, dbd->handle, dbd->prepared, &purge_state,
                            r) != APR_SUCCESS) {
@@ -445,6 +465,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
         return NULL;
     }
     oas_dbd_store_set_limits(st, stats, best_effort_cap(r->server));
+    oas_dbd_store_set_conn(st, &cs->store);
     if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
         rd = apr_pcalloc(r->pool, sizeof(*rd));
         rd->r = r;
