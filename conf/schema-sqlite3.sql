@@ -22,12 +22,12 @@ CREATE TABLE IF NOT EXISTS oauth_as_store (
     n   BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS oauth_as_store_exp ON oauth_as_store (exp);
-CREATE INDEX IF NOT EXISTS oauth_as_store_class ON oauth_as_store (c, exp);
+CREATE INDEX IF NOT EXISTS oauth_as_store_class ON oauth_as_store (c, exp, k);
 
 INSERT INTO oauth_as_schema (version) SELECT 2 WHERE NOT EXISTS (SELECT 1 FROM oauth_as_schema);
 
 -- A database of version 1 is upgraded by the module at start-up; by hand (run once):
 --   ALTER TABLE oauth_as_store ADD COLUMN c INTEGER NOT NULL DEFAULT 0;
 --   ALTER TABLE oauth_as_store ADD COLUMN n BIGINT NOT NULL DEFAULT 0;
---   CREATE INDEX IF NOT EXISTS oauth_as_store_class ON oauth_as_store (c, exp);
+--   CREATE INDEX IF NOT EXISTS oauth_as_store_class ON oauth_as_store (c, exp, k);
 --   UPDATE oauth_as_schema SET version = 2 WHERE version < 2;

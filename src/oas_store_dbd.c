@@ -23,8 +23,8 @@
 #define TC "CAST(%s AS INTEGER)"
 /* The trim (below), up to its OFFSET: c = 1 is OAS_STORE_BEST_EFFORT. */
 #define TRIM_SQL                                                                                  \
-    "DELETE FROM " T " WHERE c = 1 AND exp <= (SELECT exp FROM " T " WHERE c = 1 "                \
-    "ORDER BY exp DESC LIMIT 1 OFFSET "
+    "DELETE FROM " T " WHERE c = 1 AND (exp, k) <= (SELECT exp, k FROM " T " WHERE c = 1 "        \
+    "ORDER BY exp DESC, k DESC LIMIT 1 OFFSET "
 typedef char best_effort_is_1[OAS_STORE_BEST_EFFORT == 1 ? 1 : -1];
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -54,8 +54,10 @@ const oas_dbd_stmt_t oas_dbd_statements[] = {
                       "ELSE " T ".exp END, v = 'n', c = excluded.c RETURNING n, exp"},
     /* Bounds the best-effort rows to the cap (the parameter): those beyond it give way, the
      * soonest to expire first (in one namespace the oldest; every best-effort record has a
-     * short fixed lifetime); rows that tie with the last one kept go too. Runs on the
-     * (c, exp) index; a table under the cap has no such row and nothing is deleted. */
+     * short fixed lifetime). Ties broken by k: expiries in whole seconds (the counters') tie
+     * by the thousand under a flood, and deleting every tie would wipe the newest second's
+     * rows too. Runs on the (c, exp, k) index; a table under the cap has no row at the
+     * offset (NULL: nothing is deleted). Row values: SQLite >= 3.15, PostgreSQL. */
     {"oauth_as_trim", TRIM_SQL TM ")"},
     {NULL, NULL}};
 
@@ -68,7 +70,7 @@ static const char *const ddl[] = {
     "CREATE TABLE IF NOT EXISTS " T " (k CHAR(64) PRIMARY KEY, v TEXT NOT NULL, "
     "exp BIGINT NOT NULL, c INTEGER NOT NULL DEFAULT 0, n BIGINT NOT NULL DEFAULT 0)",
     "CREATE INDEX IF NOT EXISTS oauth_as_store_exp ON " T " (exp)",
-    "CREATE INDEX IF NOT EXISTS oauth_as_store_class ON " T " (c, exp)",
+    "CREATE INDEX IF NOT EXISTS oauth_as_store_class ON " T " (c, exp, k)",
     "INSERT INTO oauth_as_schema (version) SELECT " STR(OAS_DBD_SCHEMA_VERSION)
     " WHERE NOT EXISTS (SELECT 1 FROM oauth_as_schema)",
     NULL};
@@ -80,7 +82,7 @@ static const char *const ddl[] = {
 static const char *const upgrade[] = {
     "ALTER TABLE " T " ADD COLUMN c INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE " T " ADD COLUMN n BIGINT NOT NULL DEFAULT 0",
-    "CREATE INDEX IF NOT EXISTS oauth_as_store_class ON " T " (c, exp)",
+    "CREATE INDEX IF NOT EXISTS oauth_as_store_class ON " T " (c, exp, k)",
     NULL};
 
 typedef struct {

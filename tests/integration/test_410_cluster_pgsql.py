@@ -318,5 +318,5 @@ def test_418_store_unit_tests_on_postgres(pg):
                "user=postgres")
     r = subprocess.run([binary], env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    assert "on PostgreSQL: 9 tests" in r.stdout, r.stdout[-2000:]
-    assert "PASSED  ] 9 test(s)" in r.stdout + r.stderr, r.stderr[-2000:]
+    assert "on PostgreSQL: 10 tests" in r.stdout, r.stdout[-2000:]
+    assert "PASSED  ] 10 test(s)" in r.stdout + r.stderr, r.stderr[-2000:]

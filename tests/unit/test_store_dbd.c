@@ -682,6 +682,30 @@ static void test_cap(void **state)
     assert_int_equal(gone, 0);
 }
 
+/* Under a flood every counter of one second has the same expiry: the trim still keeps
+ * exactly the cap (ties broken by key), not none of them. */
+static void test_cap_ties(void **state)
+{
+    apr_pool_t *p = *state;
+    conn_t *c = mkconn(p, ":memory:");
+    oas_store_t *st = mkstore(p, c, NULL);
+    apr_time_t exp = apr_time_from_sec(apr_time_sec(apr_time_now()) + 60);
+    apr_int64_t n;
+    int gone;
+    int i;
+
+    oas_dbd_store_set_limits(st, NULL, 10);
+    for (i = 0; i < 30; i++)
+        assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, apr_itoa(p, i), 1, exp, &n,
+                                        NULL),
+                         APR_SUCCESS);
+    assert_int_equal(oas_dbd_store_trim(&gone, st, p), APR_SUCCESS);
+    assert_int_equal(gone, 20);
+    assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 1"), 10);
+    assert_int_equal(oas_dbd_store_trim(&gone, st, p), APR_SUCCESS);
+    assert_int_equal(gone, 0);
+}
+
 /* A version-1 database (the tables of 0.x) is upgraded in place: its rows stay readable and
  * live; the upgrade is idempotent and survives a rival that added the columns first. */
 static void test_upgrade_v1(void **state)
@@ -832,7 +856,7 @@ int main(void)
         UNIT_TEST(test_namespaces),     UNIT_TEST(test_values_round_trip),
         UNIT_TEST(test_incr),           UNIT_TEST(test_incr_threads),
         UNIT_TEST(test_classes),        UNIT_TEST(test_cap),
-        UNIT_TEST(test_upgrade_v1),
+        UNIT_TEST(test_cap_ties),       UNIT_TEST(test_upgrade_v1),
     };
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_basic),          UNIT_TEST(test_put_new),
@@ -842,7 +866,7 @@ int main(void)
         UNIT_TEST(test_race_threads),   UNIT_TEST(test_incr),
         UNIT_TEST(test_incr_threads),   UNIT_TEST(test_classes),
         UNIT_TEST(test_cap),            UNIT_TEST(test_upgrade_v1),
-        UNIT_TEST(test_probe_fresh),
+        UNIT_TEST(test_probe_fresh),    UNIT_TEST(test_cap_ties),
     };
 
     oas_log_set(log_everything, count_line);
