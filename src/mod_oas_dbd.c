@@ -476,6 +476,38 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     return st;
 }
 
+/* The table of r's server, by class, when it has a dbd store. */
+static void report_usage(request_rec *r, int flags)
+{
+    oas_dbd_usage_t u;
+    ap_dbd_t *dbd;
+    int i;
+
+    for (i = 0; i < targets->nelts; i++)
+        if (APR_ARRAY_IDX(targets, i, dbd_target_t).s == r->server)
+            break;
+    if (i == targets->nelts || !(dbd = dbd_acquire(r)))
+        return;
+    if (oas_dbd_usage(&u, r->pool, dbd->driver, dbd->handle) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00210)
+                      OAS_DIR_STORE " dbd: cannot count the rows of the table for server-status");
+        return;
+    }
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "OAuthASDbdRowsLive: %" APR_INT64_T_FMT "\nOAuthASDbdBytesLive: %"
+                   APR_INT64_T_FMT "\nOAuthASDbdRowsBestEffort: %" APR_INT64_T_FMT
+                   "\nOAuthASDbdBytesBestEffort: %" APR_INT64_T_FMT "\n",
+                   u.rows[OAS_STORE_LIVE], u.bytes[OAS_STORE_LIVE],
+                   u.rows[OAS_STORE_BEST_EFFORT], u.bytes[OAS_STORE_BEST_EFFORT]);
+        return;
+    }
+    ap_rprintf(r, "<tr><th>database table</th><td>live: %" APR_INT64_T_FMT " rows, about %"
+               APR_INT64_T_FMT " bytes; best-effort: %" APR_INT64_T_FMT " rows (kept to %"
+               APR_INT64_T_FMT "), about %" APR_INT64_T_FMT " bytes</td></tr>\n",
+               u.rows[OAS_STORE_LIVE], u.bytes[OAS_STORE_LIVE], u.rows[OAS_STORE_BEST_EFFORT],
+               best_effort_cap(r->server), u.bytes[OAS_STORE_BEST_EFFORT]);
+}
+
 void oas_mod_dbd_status(request_rec *r, int flags)
 {
     apr_uint64_t ev[OAS_STORE_EV_COUNT];
@@ -484,6 +516,7 @@ void oas_mod_dbd_status(request_rec *r, int flags)
 
     if (!targets || targets->nelts == 0)
         return;
+    report_usage(r, flags);
     n = apr_atomic_read64(&stats->statements);
     for (i = 0; i < OAS_STORE_EV_COUNT; i++)
         ev[i] = apr_atomic_read64(&stats->ev[i]);

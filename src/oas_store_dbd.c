@@ -719,3 +719,28 @@ apr_status_t oas_dbd_purge_expired(int *pn, int *ptrimmed, apr_int64_t cap, apr_
     }
     return APR_SUCCESS;
 }
+
+apr_status_t oas_dbd_usage(oas_dbd_usage_t *u, apr_pool_t *p, const apr_dbd_driver_t *driver,
+                           apr_dbd_t *handle)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rc;
+
+    memset(u, 0, sizeof(*u));
+    /* expired rows not yet purged are counted: they take their room until then */
+    if (apr_dbd_select(driver, p, handle, &res,
+                       "SELECT c, COUNT(*), SUM(LENGTH(v)) FROM " T " GROUP BY c", 1))
+        return APR_EGENERAL;
+    while ((rc = apr_dbd_get_row(driver, p, res, &row, -1)) == 0) {
+        const char *cls = apr_dbd_get_entry(driver, row, 0);
+        const char *n = apr_dbd_get_entry(driver, row, 1);
+        const char *b = apr_dbd_get_entry(driver, row, 2);
+        int k = cls && atoi(cls) == OAS_STORE_BEST_EFFORT ? OAS_STORE_BEST_EFFORT : OAS_STORE_LIVE;
+
+        u->rows[k] += n ? apr_atoi64(n) : 0;
+        /* the value, the 64-digit key and the two integers */
+        u->bytes[k] += (b ? apr_atoi64(b) : 0) + (n ? apr_atoi64(n) : 0) * (64 + 8 + 8 + 4);
+    }
+    return rc == -1 ? APR_SUCCESS : APR_EGENERAL;
+}

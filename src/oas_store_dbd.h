@@ -118,4 +118,15 @@ apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p);
 apr_status_t oas_dbd_purge_expired(int *pn, int *ptrimmed, apr_int64_t cap, apr_pool_t *p,
                                    const apr_dbd_driver_t *driver, apr_dbd_t *handle);
 
+/* What the table holds, by class (OAS_STORE_LIVE, OAS_STORE_BEST_EFFORT), for server-status. */
+typedef struct {
+    apr_int64_t rows[OAS_STORE_CLASSES];
+    apr_int64_t bytes[OAS_STORE_CLASSES]; /* values plus the fixed columns, not the indexes */
+} oas_dbd_usage_t;
+
+/** Rows and bytes by class, in one (unprepared, whole-table) statement: for server-status,
+ * not for requests. */
+apr_status_t oas_dbd_usage(oas_dbd_usage_t *u, apr_pool_t *p, const apr_dbd_driver_t *driver,
+                           apr_dbd_t *handle);
+
 #endif

@@ -104,6 +104,8 @@ def test_430_wrong_secret_flood_keeps_the_table_bounded(httpd_factory):
     assert CAP <= best_effort <= CAP + STEP * (children + 2), (best_effort, children)
     st = status(h)
     assert st["OAuthASDbdEvicted"] >= FLOOD - best_effort - 1, st
+    assert st["OAuthASDbdRowsBestEffort"] == best_effort, st
+    assert st["OAuthASDbdRowsLive"] == rows(h, 0) and st["OAuthASDbdBytesLive"] > 0, st
     # the live rows were not touched by the trims
     assert rows(h, 0) >= live
     # the brake still works for one attacker address

@@ -603,6 +603,7 @@ static void test_classes(void **state)
     conn_t *c = mkconn(p, ":memory:");
     oas_store_t *st = mkstore(p, c, NULL);
     apr_time_t exp = apr_time_now() + HOUR;
+    oas_dbd_usage_t u;
     apr_int64_t n;
 
     assert_int_equal(oas_store_put(st, p, OAS_NS_CODE, "a", "x", 1, exp), APR_SUCCESS);
@@ -613,6 +614,12 @@ static void test_classes(void **state)
     assert_int_equal(oas_store_incr(st, p, OAS_NS_QUOTA, "e", 1, exp, &n, NULL), APR_SUCCESS);
     assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 0"), 2);
     assert_int_equal(query_int(p, c, "SELECT COUNT(*) FROM oauth_as_store WHERE c = 1"), 3);
+    /* server-status's figures */
+    assert_int_equal(oas_dbd_usage(&u, p, c->driver, c->handle), APR_SUCCESS);
+    assert_int_equal(u.rows[OAS_STORE_LIVE], 2);
+    assert_int_equal(u.rows[OAS_STORE_BEST_EFFORT], 3);
+    assert_int_equal(u.bytes[OAS_STORE_LIVE], 2 * (2 + 84)); /* 't' + "x", key and numbers */
+    assert_int_equal(u.bytes[OAS_STORE_BEST_EFFORT], 2 * (2 + 84) + (1 + 84));
 }
 
 /* Best-effort rows beyond the cap give way, the soonest to expire first, by the writes
