@@ -86,6 +86,7 @@ def par_flow(h, s):
 
 
 @pytest.mark.catalogue("D07")
+@pytest.mark.allow_log("OAS00136")   # the brake, at the end
 def test_430_wrong_secret_flood_keeps_the_table_bounded(httpd_factory):
     h = httpd_factory(conf("dbd", OAuthASClientAuthFailureLimit=3), extra_modules=("status",))
     with session(h) as s:
