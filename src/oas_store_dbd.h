@@ -47,10 +47,11 @@ typedef struct {
 } oas_dbd_stats_t;
 
 /* Best-effort rows (replay tombstones, counters, reuse markers) are bounded by a cap: beyond
- * it the soonest to expire give way. A store trims when its process has written cap / 8 of
- * them since the last trim (at least every OAS_DBD_TRIM_MIN_STEP), and every purge trims too;
- * so the table holds at most about cap + (processes x cap / 8) best-effort rows, plus the
- * live rows, which the quotas and their expiry bound. */
+ * it the soonest to expire give way. A store trims each time its process has written
+ * max(cap / 8, OAS_DBD_TRIM_MIN_STEP) of them (one statement, so a small cap does not cost a
+ * trim per write), and every purge trims too; so the table holds at most about
+ * cap + processes x max(cap / 8, 16) best-effort rows, plus the live rows, which the quotas
+ * and their expiry bound. */
 #define OAS_DBD_TRIM_MIN_STEP 16
 
 /* Repairs the connection after statement op failed with rc/msg (e.g. reconnects it and
