@@ -49,11 +49,15 @@ static volatile apr_uint32_t schema_tried; /* apr_time_sec() of the last attempt
 static oas_dbd_stats_t local_stats;
 static oas_dbd_stats_t *stats = &local_stats;
 
-/* The best-effort rows a database keeps (oas_store_dbd.h: OAS_DBD_TRIM_MIN_STEP): as many as
- * the entries of a shared-memory store of the issuer's OAuthASStoreSize. */
+/* The best-effort rows a database keeps (oas_store_dbd.h: OAS_DBD_TRIM_MIN_STEP), from the
+ * issuer's OAuthASStoreSize: a bare number N (entries of a shared-memory store) keeps N rows;
+ * a size (kept as minus its KiB, issue 14's "OAuthASStoreSize 128M") one row per
+ * OAS_DBD_ROW_BYTES of it. */
 static apr_int64_t best_effort_cap(const server_rec *s)
 {
-    return oas_iss_store_size(oas_mod_issuer(s));
+    apr_int64_t size = oas_iss_store_size(oas_mod_issuer(s));
+
+    return size < 0 ? -size * 1024 / OAS_DBD_ROW_BYTES : size;
 }
 
 static void share_stats(server_rec *s)

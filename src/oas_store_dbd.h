@@ -54,6 +54,10 @@ typedef struct {
  * and their expiry bound. */
 #define OAS_DBD_TRIM_MIN_STEP 16
 
+/* What a best-effort row costs the database, for a cap given in bytes: its 64-digit key, a
+ * short value, three integers and its entries in two indexes. */
+#define OAS_DBD_ROW_BYTES 256
+
 /* Repairs the connection after statement op failed with rc/msg (e.g. reconnects it and
  * prepares every oas_dbd_statements label again into the `prepared` hash given to
  * oas_dbd_store_make). msg: the first line of apr_dbd_error(), which never quotes a

@@ -1,10 +1,10 @@
 """OAuthASStore dbd (issue 14, availability): the table stays bounded under a flood, and the
 statements the database store runs per PAR flow are counted and few.
 
-Best-effort rows (brute-force counters, replay tombstones, reuse markers) are kept to
-OAuthASStoreSize rows: beyond it the writing requests (every OAuthASStoreSize/8 such rows
-per process) and the purge delete the ones that expire soonest. Live rows are never deleted
-that way. /server-status?auto counts the statements (OAuthASDbdStatements) and the evictions
+Best-effort rows (brute-force counters, replay tombstones, reuse markers) are kept to a cap:
+OAuthASStoreSize rows for a bare number (a size: one row per 256 bytes). Beyond it the writing
+requests (every cap/8 such rows per process) and the purge delete the ones that expire
+soonest. Live rows are never deleted that way. /server-status?auto counts the statements (OAuthASDbdStatements) and the evictions
 (OAuthASDbdEvicted) over every process.
 
 Other source addresses: the whole 127/8 is loopback on Linux; the harness listens on
