@@ -100,13 +100,27 @@ static void ran_ok(dbd_ctx_t *c)
         c->conn->ok = apr_time_now();
 }
 
+/* A database out of room (SQLite's SQLITE_FULL, PostgreSQL's disk_full): the store is full,
+ * as a shared-memory store whose live records fill it. */
+static int db_full(const char *msg)
+{
+    return strstr(msg, "disk is full") || strstr(msg, "No space left on device") ||
+           strstr(msg, "could not extend file");
+}
+
 static apr_status_t db_fail(dbd_ctx_t *c, const char *op, int rc)
 {
+    const char *msg = db_message(c, rc);
+
     if (c->conn)
         c->conn->ok = 0; /* the next store on this connection probes it first */
     oas_log(OAS_LOG_MARK, OAS_LOG_ERR, 0, c->log, OAS_LOGNO(00202)
-            OAS_DIR_STORE " dbd: %s failed in the database (%d): %s", op, rc, db_message(c, rc));
-    return APR_EGENERAL;
+            OAS_DIR_STORE " dbd: %s failed in the database (%d): %s", op, rc, msg);
+    if (!db_full(msg))
+        return APR_EGENERAL;
+    if (c->stats)
+        apr_atomic_add64(&c->stats->ev[OAS_STORE_EV_FULL], 1);
+    return APR_ENOSPC;
 }
 
 /* Lets the glue repair the connection after op failed, then reloads our statements from

@@ -777,6 +777,32 @@ static void test_upgrade_v1(void **state)
     }
 }
 
+/* A database out of room: APR_ENOSPC (the store is full: 503 + Retry-After), counted. */
+static void test_full(void **state)
+{
+    apr_pool_t *p = *state;
+    conn_t *c = mkconn(p, ":memory:");
+    oas_store_t *st = mkstore(p, c, NULL);
+    oas_dbd_stats_t stats;
+    char *big = apr_palloc(p, 8192);
+    apr_status_t rv = APR_SUCCESS;
+    int nrows;
+    int i;
+
+    memset(&stats, 0, sizeof(stats));
+    memset(big, 'x', 8192);
+    oas_dbd_store_set_limits(st, &stats, 0);
+    errors_seen = 0;
+    apr_dbd_query(c->driver, c->handle, &nrows, "PRAGMA max_page_count = 16"); /* a row: "16" */
+    for (i = 0; i < 100 && rv == APR_SUCCESS; i++)
+        rv = oas_store_put(st, p, NS, apr_itoa(p, i), big, 8192, apr_time_now() + HOUR);
+    assert_int_equal(rv, APR_ENOSPC);
+    assert_true(i > 1);
+    assert_int_equal(stats.ev[OAS_STORE_EV_FULL], 1);
+    assert_int_equal(errors_seen, 1);
+    errors_seen = 0;
+}
+
 /* ---- one key taken by many threads, each with its own connection to one file ---- */
 
 #define RACERS 8
@@ -874,6 +900,7 @@ int main(void)
         UNIT_TEST(test_incr_threads),   UNIT_TEST(test_classes),
         UNIT_TEST(test_cap),            UNIT_TEST(test_upgrade_v1),
         UNIT_TEST(test_probe_fresh),    UNIT_TEST(test_cap_ties),
+        UNIT_TEST(test_full),
     };
 
     oas_log_set(log_everything, count_line);
