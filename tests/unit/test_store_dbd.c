@@ -514,88 +514,6 @@ static void test_incr(void **state)
     assert_int_equal(st->incr(st, p, NS, NULL, 0, 1, exp, &n, NULL), APR_EINVAL);
 }
 
-/* ---- incr from many threads, each with its own connection to one file ---- */
-
-#define INCRERS 6
-#define INCRS 50
-
-typedef struct {
-    const char *path;
-    apr_pool_t *p;
-    volatile apr_uint32_t *go, *errors;
-    apr_int64_t max_seen;
-} increr_t;
-
-static void *APR_THREAD_FUNC incr_thread(apr_thread_t *t, void *data)
-{
-    increr_t *ic = data;
-    oas_store_t *st = thread_store(ic->p, ic->path);
-    int i;
-
-    (void)t;
-    if (!st) {
-        apr_atomic_inc32(ic->errors);
-        return NULL;
-    }
-    while (!apr_atomic_read32(ic->go))
-        apr_sleep(100);
-    for (i = 0; i < INCRS; i++) {
-        apr_int64_t n = 0;
-        if (oas_store_incr(st, ic->p, OAS_NS_AUTHFAIL, "shared", 1, apr_time_now() + HOUR, &n,
-                           NULL) != APR_SUCCESS)
-            apr_atomic_inc32(ic->errors);
-        else if (n > ic->max_seen)
-            ic->max_seen = n;
-    }
-    return NULL;
-}
-
-/* Every increment counted once: no lost update across connections (processes, hosts). */
-static void test_incr_threads(void **state)
-{
-    apr_pool_t *p = *state;
-    static volatile apr_uint32_t go, errors;
-    char tmpl[] = "/tmp/oas-dbd-XXXXXX";
-    apr_thread_t *threads[INCRERS];
-    increr_t ic[INCRERS];
-    apr_int64_t n = 0, top = 0;
-    const char *path;
-    oas_store_t *st;
-    int fd = mkstemp(tmpl);
-    int i;
-
-    assert_true(fd >= 0);
-    close(fd);
-    path = apr_pstrdup(p, tmpl);
-    st = mkstore(p, mkconn(p, path), NULL);
-    go = errors = 0;
-    for (i = 0; i < INCRERS; i++) {
-        memset(&ic[i], 0, sizeof(ic[i]));
-        ic[i].path = path;
-        apr_pool_create(&ic[i].p, p);
-        ic[i].go = &go;
-        ic[i].errors = &errors;
-        assert_int_equal(apr_thread_create(&threads[i], NULL, incr_thread, &ic[i], p),
-                         APR_SUCCESS);
-    }
-    apr_atomic_set32(&go, 1);
-    for (i = 0; i < INCRERS; i++) {
-        apr_status_t trv;
-        assert_int_equal(apr_thread_join(&trv, threads[i]), APR_SUCCESS);
-        if (ic[i].max_seen > top)
-            top = ic[i].max_seen;
-    }
-    assert_int_equal(errors, 0);
-    assert_int_equal(top, INCRERS * INCRS); /* some caller saw the full count */
-    assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, "shared", 0, apr_time_now() + HOUR,
-                                    &n, NULL),
-                     APR_SUCCESS);
-    assert_int_equal(n, INCRERS * INCRS);
-    unlink(path);
-    unlink(apr_pstrcat(p, path, "-wal", NULL));
-    unlink(apr_pstrcat(p, path, "-shm", NULL));
-}
-
 /* Each row carries its namespace's class (oas_store_ns_class). */
 static void test_classes(void **state)
 {
@@ -803,31 +721,125 @@ static void test_full(void **state)
     errors_seen = 0;
 }
 
-/* ---- one key taken by many threads, each with its own connection to one file ---- */
+/* ---- threads, each with its own connection to one file (or the PostgreSQL database) ---- */
 
 #define RACERS 8
 #define RACE_KEYS 40
+#define INCRS 50
 
 typedef struct {
     const char *path;
     apr_pool_t *p;
     volatile apr_uint32_t *go, *wins, *errors;
+    apr_int64_t max_seen; /* incr_thread: the highest count it was given */
 } racer_t;
 
-static void *APR_THREAD_FUNC race_thread(apr_thread_t *t, void *data)
+/* A racer's store, once every racer has one and the start is given; NULL (counted) if none. */
+static oas_store_t *racer_store(racer_t *rc)
 {
-    racer_t *rc = data;
     oas_store_t *st = thread_store(rc->p, rc->path);
-    int i;
 
-    (void)t;
     if (!st) {
         apr_atomic_inc32(rc->errors);
         return NULL;
     }
     while (!apr_atomic_read32(rc->go))
         apr_sleep(100);
-    for (i = 0; i < RACE_KEYS; i++) {
+    return st;
+}
+
+/* Runs fn in RACERS threads released together; returns when all are done. */
+static void run_racers(apr_pool_t *p, racer_t *racers, const char *path, apr_thread_start_t fn,
+                       volatile apr_uint32_t *wins, volatile apr_uint32_t *errors)
+{
+    static volatile apr_uint32_t go;
+    apr_thread_t *threads[RACERS];
+    int i;
+
+    go = *wins = *errors = 0;
+    for (i = 0; i < RACERS; i++) {
+        memset(&racers[i], 0, sizeof(racers[i]));
+        racers[i].path = path;
+        apr_pool_create(&racers[i].p, p);
+        racers[i].go = &go;
+        racers[i].wins = wins;
+        racers[i].errors = errors;
+        assert_int_equal(apr_thread_create(&threads[i], NULL, fn, &racers[i], p), APR_SUCCESS);
+    }
+    apr_atomic_set32(&go, 1);
+    for (i = 0; i < RACERS; i++) {
+        apr_status_t trv;
+        assert_int_equal(apr_thread_join(&trv, threads[i]), APR_SUCCESS);
+    }
+}
+
+/* A fresh SQLite file's path; rm_db removes it with its WAL files. */
+static const char *tmp_db(apr_pool_t *p)
+{
+    char tmpl[] = "/tmp/oas-dbd-XXXXXX";
+    int fd = mkstemp(tmpl);
+
+    assert_true(fd >= 0);
+    close(fd);
+    return apr_pstrdup(p, tmpl);
+}
+
+static void rm_db(apr_pool_t *p, const char *path)
+{
+    unlink(path);
+    unlink(apr_pstrcat(p, path, "-wal", NULL));
+    unlink(apr_pstrcat(p, path, "-shm", NULL));
+}
+
+static void *APR_THREAD_FUNC incr_thread(apr_thread_t *t, void *data)
+{
+    racer_t *rc = data;
+    oas_store_t *st = racer_store(rc);
+    int i;
+
+    (void)t;
+    for (i = 0; st && i < INCRS; i++) {
+        apr_int64_t n = 0;
+        if (oas_store_incr(st, rc->p, OAS_NS_AUTHFAIL, "shared", 1, apr_time_now() + HOUR, &n,
+                           NULL) != APR_SUCCESS)
+            apr_atomic_inc32(rc->errors);
+        else if (n > rc->max_seen)
+            rc->max_seen = n;
+    }
+    return NULL;
+}
+
+/* Every increment counted once: no lost update across connections (processes, hosts). */
+static void test_incr_threads(void **state)
+{
+    apr_pool_t *p = *state;
+    static volatile apr_uint32_t wins, errors;
+    racer_t racers[RACERS];
+    const char *path = tmp_db(p);
+    oas_store_t *st = mkstore(p, mkconn(p, path), NULL);
+    apr_int64_t n = 0, top = 0;
+    int i;
+
+    run_racers(p, racers, path, incr_thread, &wins, &errors);
+    for (i = 0; i < RACERS; i++)
+        top = racers[i].max_seen > top ? racers[i].max_seen : top;
+    assert_int_equal(errors, 0);
+    assert_int_equal(top, RACERS * INCRS); /* some caller saw the full count */
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, "shared", 0, apr_time_now() + HOUR,
+                                    &n, NULL),
+                     APR_SUCCESS);
+    assert_int_equal(n, RACERS * INCRS);
+    rm_db(p, path);
+}
+
+static void *APR_THREAD_FUNC race_thread(apr_thread_t *t, void *data)
+{
+    racer_t *rc = data;
+    oas_store_t *st = racer_store(rc);
+    int i;
+
+    (void)t;
+    for (i = 0; st && i < RACE_KEYS; i++) {
         apr_status_t rv = oas_store_take(st, rc->p, NS, apr_itoa(rc->p, i), NULL, NULL);
         if (rv == APR_SUCCESS)
             apr_atomic_inc32(rc->wins);
@@ -837,48 +849,25 @@ static void *APR_THREAD_FUNC race_thread(apr_thread_t *t, void *data)
     return NULL;
 }
 
+/* Every key taken by many threads at once: exactly one wins each. */
 static void test_race_threads(void **state)
 {
     apr_pool_t *p = *state;
-    static volatile apr_uint32_t go, wins, errors;
-    char tmpl[] = "/tmp/oas-dbd-XXXXXX";
-    apr_thread_t *threads[RACERS];
+    static volatile apr_uint32_t wins, errors;
     racer_t racers[RACERS];
-    const char *path;
-    oas_store_t *st;
-    conn_t *c;
-    int fd = mkstemp(tmpl);
+    const char *path = tmp_db(p);
+    conn_t *c = mkconn(p, path);
+    oas_store_t *st = mkstore(p, c, NULL);
     int i;
 
-    assert_true(fd >= 0);
-    close(fd);
-    path = apr_pstrdup(p, tmpl);
-    c = mkconn(p, path);
-    st = mkstore(p, c, NULL);
     for (i = 0; i < RACE_KEYS; i++)
         assert_int_equal(oas_store_put(st, p, NS, apr_itoa(p, i), "v", 1, apr_time_now() + HOUR),
                          APR_SUCCESS);
-    go = wins = errors = 0;
-    for (i = 0; i < RACERS; i++) {
-        racers[i].path = path;
-        apr_pool_create(&racers[i].p, p);
-        racers[i].go = &go;
-        racers[i].wins = &wins;
-        racers[i].errors = &errors;
-        assert_int_equal(apr_thread_create(&threads[i], NULL, race_thread, &racers[i], p),
-                         APR_SUCCESS);
-    }
-    apr_atomic_set32(&go, 1);
-    for (i = 0; i < RACERS; i++) {
-        apr_status_t trv;
-        assert_int_equal(apr_thread_join(&trv, threads[i]), APR_SUCCESS);
-    }
+    run_racers(p, racers, path, race_thread, &wins, &errors);
     assert_int_equal(errors, 0);
     assert_int_equal(wins, RACE_KEYS); /* every key taken exactly once */
     assert_int_equal(count_rows(p, c), 0);
-    unlink(path);
-    unlink(apr_pstrcat(p, path, "-wal", NULL));
-    unlink(apr_pstrcat(p, path, "-shm", NULL));
+    rm_db(p, path);
 }
 
 int main(void)
