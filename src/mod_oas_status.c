@@ -1,11 +1,13 @@
 /* mod_oauth_as: our section of mod_status's report. One shared-memory store serves every
  * issuer of this httpd (sized by the largest OAuthASStoreSize): its counters are shown once,
- * then each issuer with the stores it uses. Database stores have no counters here. */
+ * then the database stores' counters (mod_oas_dbd.c), then each issuer with the stores it
+ * uses. */
 #include <http_main.h>
 #include <http_protocol.h>
 #include <mod_status.h>
 
 #include "mod_oas_config.h"
+#include "mod_oas_dbd.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_status.h"
 #include "oas_store_shm.h"
@@ -67,6 +69,7 @@ int oas_mod_status_hook(request_rec *r, int flags)
             report_shm(r, flags, &u);
         }
     }
+    oas_mod_dbd_status(r, flags);
     for (s = first; s; s = s->next) {
         const oas_issuer_t *iss = oas_mod_issuer(s);
 

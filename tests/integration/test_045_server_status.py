@@ -10,14 +10,7 @@ per-jti userinfo claims)."""
 import re
 
 from flow2 import get_code, pkce_pair, redeem, session
-from oauth_conf import CLIENTS, CONF1_SECRET, sqlite_dbd, standard_conf
-
-STATUS_CONF = """
-<Location /server-status>
-    SetHandler server-status
-    Require local
-</Location>
-"""
+from oauth_conf import CLIENTS, CONF1_SECRET, STATUS_CONF, sqlite_dbd, standard_conf
 
 
 def status_auto(h, s):
