@@ -24,6 +24,20 @@ void oas_shm_store_stats(oas_store_t *st, apr_uint32_t *live, apr_uint32_t *capa
         *bytes_per_entry = ((apr_size_t)c->hdr->size + c->cap - 1) / c->cap;
 }
 
+void oas_shm_store_geometry(oas_shm_usage_t *u, oas_store_t *st)
+{
+    oas_shm_ctx_t *c = st->ctx;
+    int i;
+
+    memset(u, 0, sizeof(*u));
+    u->capacity = c->cap;
+    u->chunks = c->nchunks;
+    u->bytes = (apr_size_t)c->hdr->size;
+    for (i = 0; i < OAS_STORE_EV_COUNT; i++) {
+        u->events[i] = __atomic_load_n(&c->hdr->events[i], __ATOMIC_RELAXED);
+    }
+}
+
 apr_status_t oas_shm_store_usage(oas_shm_usage_t *u, oas_store_t *st)
 {
     oas_shm_ctx_t *c = st->ctx;
@@ -32,13 +46,7 @@ apr_status_t oas_shm_store_usage(oas_shm_usage_t *u, oas_store_t *st)
     apr_status_t rv;
     int i;
 
-    memset(u, 0, sizeof(*u));
-    u->capacity = c->cap;
-    u->chunks = c->nchunks;
-    u->bytes = (apr_size_t)h->size;
-    for (i = 0; i < OAS_STORE_EV_COUNT; i++) {
-        u->events[i] = __atomic_load_n(&h->events[i], __ATOMIC_RELAXED);
-    }
+    oas_shm_store_geometry(u, st);
     if ((rv = oas_shm_lock(c)) != APR_SUCCESS)
         return rv;
     live = h->live;

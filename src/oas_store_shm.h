@@ -90,6 +90,10 @@ typedef struct oas_shm_usage_t {
  *         chunks, bytes, events) */
 apr_status_t oas_shm_store_usage(oas_shm_usage_t *u, oas_store_t *st);
 
+/** The figures of oas_shm_store_usage that need no lock: capacity, chunks, bytes, events (the
+ * rest 0). For a process that must not wait on another (httpd's parent). */
+void oas_shm_store_geometry(oas_shm_usage_t *u, oas_store_t *st);
+
 /** Full consistency check under the lock (tests, diagnostics): every entry and chunk is on
  * exactly one list, the best-effort FIFO holds exactly the best-effort entries, checksums and
  * counters (by class too) agree. Never repairs anything.
