@@ -56,6 +56,23 @@ static int key_bad(int ns, const char *key, apr_size_t klen)
     return ns < 0 || ns > 255 || (key == NULL && klen > 0);
 }
 
+/* What every write does first: the key's digest (outside the lock), the lines it will touch
+ * prefetched, the lock, and a reclaim step. On APR_SUCCESS the caller holds the lock. */
+static apr_status_t write_begin(unsigned char *d, apr_time_t *pnow, oas_shm_ctx_t *c, int ns,
+                                const char *key, apr_size_t klen)
+{
+    apr_status_t rv;
+
+    if ((rv = oas_shm_digest(d, c, ns, key, klen)) != APR_SUCCESS)
+        return rv;
+    oas_shm_prefetch(c, d, 1);
+    if ((rv = oas_shm_lock(c)) != APR_SUCCESS)
+        return rv;
+    *pnow = apr_time_now();
+    oas_shm_reclaim(c, *pnow);
+    return APR_SUCCESS;
+}
+
 static apr_status_t shm_store(oas_shm_ctx_t *c, int ns, const char *key, apr_size_t klen,
                               const void *val, apr_size_t vlen, apr_time_t expires, int only_new)
 {
@@ -67,13 +84,8 @@ static apr_status_t shm_store(oas_shm_ctx_t *c, int ns, const char *key, apr_siz
         return APR_EINVAL;
     if (vlen > OAS_SHM_MAX_VALUE || oas_shm_chunks_for(vlen) > c->nchunks)
         return APR_ENOSPC;
-    if ((rv = oas_shm_digest(d, c, ns, key, klen)) != APR_SUCCESS)
+    if ((rv = write_begin(d, &now, c, ns, key, klen)) != APR_SUCCESS)
         return rv;
-    oas_shm_prefetch(c, d, 1);
-    if ((rv = oas_shm_lock(c)) != APR_SUCCESS)
-        return rv;
-    now = apr_time_now();
-    oas_shm_reclaim(c, now);
     rv = oas_shm_put_locked(c, d, oas_store_ns_class(ns), val, vlen, expires, only_new, now);
     oas_shm_unlock(c);
     return rv;
@@ -163,13 +175,8 @@ static apr_status_t shm_incr(oas_store_t *st, apr_pool_t *p, int ns, const char 
 
     if (key_bad(ns, key, klen) || !pcount)
         return APR_EINVAL;
-    if ((rv = oas_shm_digest(d, c, ns, key, klen)) != APR_SUCCESS)
+    if ((rv = write_begin(d, &now, c, ns, key, klen)) != APR_SUCCESS)
         return rv;
-    oas_shm_prefetch(c, d, 1);
-    if ((rv = oas_shm_lock(c)) != APR_SUCCESS)
-        return rv;
-    now = apr_time_now();
-    oas_shm_reclaim(c, now);
     if (oas_shm_find(&link, c, d, now) == APR_SUCCESS &&
         c->entries[*link].vlen < sizeof(buf)) {
         oas_shm_value_read(buf, c, &c->entries[*link]);

@@ -4,6 +4,7 @@ give way, counted as evictions, and nothing answers 503. Live records (pushed re
 never evicted: when they alone fill the store, a push answers 503 with Retry-After, counted as
 a full refusal, and server-status shows bytes and entries by class."""
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -22,14 +23,10 @@ FLOWS = 3 * ENTRIES
 
 
 def shm_status(h, s):
+    """The OAuthASShm* figures of /server-status?auto, by name without the prefix."""
     r = s.get(h.issuer + "/server-status?auto", timeout=10)
     assert r.status_code == 200, r.text[:300]
-    out = {}
-    for line in r.text.splitlines():
-        k, sep, v = line.partition(": ")
-        if sep and k.startswith("OAuthASShm"):
-            out[k[len("OAuthASShm"):]] = int(v)
-    return out
+    return {k: int(v) for k, v in re.findall(r"^OAuthASShm(\w+): (\d+)$", r.text, re.M)}
 
 
 def flow(h, s):
