@@ -10,6 +10,7 @@
 #include "oas_basic.h"
 #include "oas_form.h"
 #include "oas_html.h"
+#include "oas_jsonw.h"
 
 /* Reads the whole body up to max bytes (STYLE.md C11: never trust r->remaining). */
 static int read_body(char **pbody, apr_size_t *plen, request_rec *r, apr_size_t max)
@@ -155,14 +156,26 @@ int oas_mod_send_json(request_rec *r, int status, const char *json)
     return send_body(r, status, "application/json", json);
 }
 
+/* The RFC 6749 §5.2 body; NULL when a string is not valid UTF-8 */
+static const char *oauth_error_json(apr_pool_t *p, const char *error, const char *description)
+{
+    oas_jsonw_t w;
+
+    oas_jsonw_init(&w, p, 256);
+    oas_jsonw_str_keep_empty(&w, "error", error);
+    oas_jsonw_str_keep_empty(&w, "error_description", description);
+    return oas_jsonw_end(&w);
+}
+
 int oas_mod_send_oauth_error(request_rec *r, int status, const char *error,
                              const char *description)
 {
-    /* error and description are our own constants (RFC 6749 §5.2 charset), never input */
-    const char *body =
-        description ? apr_psprintf(r->pool, "{\"error\":\"%s\",\"error_description\":\"%s\"}",
-                                   error, description)
-                    : apr_psprintf(r->pool, "{\"error\":\"%s\"}", error);
+    /* error is one of our constants; the description may name a request parameter
+     * (form_error), so it is escaped like every response, and left out if not UTF-8 */
+    const char *body = oauth_error_json(r->pool, error, description);
+
+    if (!body)
+        body = oauth_error_json(r->pool, error, NULL);
 
     if (status == HTTP_UNAUTHORIZED) {
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",

@@ -4,8 +4,8 @@
 #include "oas_jsonr.h"
 #include "oas_util.h"
 
-#define MAX_DEPTH 16
-#define MAX_MEMBERS 256
+#define MAX_DEPTH OAS_JSONR_MAX_DEPTH
+#define MAX_MEMBERS OAS_JSONR_MAX_MEMBERS
 
 typedef struct {
     const unsigned char *s, *end;
@@ -167,13 +167,16 @@ static int integer(rd_t *r, apr_int64_t *out)
     if (r->s < r->end && *r->s == '0' && r->s + 1 < r->end && r->s[1] >= '0' && r->s[1] <= '9')
         return 0; /* no leading zeros */
     while (r->s < r->end && *r->s >= '0' && *r->s <= '9') {
-        v = v * 10 + (apr_uint64_t)(*r->s++ - '0');
-        if (++digits > 18) /* well inside int64: our numbers are times and counts */
+        if (++digits > 19) /* beyond int64 (19 digits cannot overflow the unsigned sum) */
             return 0;
+        v = v * 10 + (apr_uint64_t)(*r->s++ - '0');
     }
     if (!digits || (r->s < r->end && (*r->s == '.' || *r->s == 'e' || *r->s == 'E')))
         return 0;
-    *out = neg ? -(apr_int64_t)v : (apr_int64_t)v;
+    /* the int64 range, as jansson's: it refuses what is outside */
+    if (v > (apr_uint64_t)APR_INT64_MAX + (apr_uint64_t)neg)
+        return 0;
+    *out = neg && v ? -(apr_int64_t)(v - 1) - 1 : (apr_int64_t)v; /* no overflow at -2^63 */
     return 1;
 }
 
@@ -189,12 +192,36 @@ static int literal(rd_t *r, const char *word)
 
 static int value(rd_t *r, int depth, oas_jmember_t *m);
 
+/* Keeps the names of a nested object: duplicates are refused at every depth, as jansson
+ * does with JSON_REJECT_DUPLICATES, and so is an object of more than MAX_MEMBERS. */
+static int new_name(rd_t *r, const char ***names, int *n, int *cap, const char *name)
+{
+    int i;
+
+    for (i = 0; i < *n; i++) {
+        if (!strcmp((*names)[i], name))
+            return 0;
+    }
+    if (*n == *cap) {
+        const char **nn;
+        if (*cap >= MAX_MEMBERS)
+            return 0;
+        nn = apr_palloc(r->p, sizeof(*nn) * (apr_size_t)*cap * 2);
+        memcpy(nn, *names, sizeof(*nn) * (apr_size_t)*cap);
+        *names = nn;
+        *cap *= 2;
+    }
+    (*names)[(*n)++] = name;
+    return 1;
+}
+
 /* Skips (validates) an object or array; the member, if any, gets its raw text. */
 static int container(rd_t *r, int depth, oas_jmember_t *m)
 {
     const unsigned char *start = r->s;
     unsigned char close = *r->s == '{' ? '}' : ']';
-    int first = 1;
+    const char *first_names[16], **names = first_names, *name;
+    int first = 1, n = 0, cap = 16;
 
     if (depth >= MAX_DEPTH)
         return 0;
@@ -208,7 +235,7 @@ static int container(rd_t *r, int depth, oas_jmember_t *m)
             break;
         }
         if (close == '}') {
-            if (*r->s != '"' || !string(r, NULL))
+            if (*r->s != '"' || !string(r, &name) || !new_name(r, &names, &n, &cap, name))
                 return 0;
             ws(r);
             if (r->s >= r->end || *r->s++ != ':')

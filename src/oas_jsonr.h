@@ -8,6 +8,15 @@
 
 #include "oas.h"
 
+/* Limits by design (valid JSON that our records never hold, refused by oas_jsonr only):
+ * a container at this depth or deeper (the object is depth 0, a container member of it
+ * depth 1) ... */
+#define OAS_JSONR_MAX_DEPTH 16
+/* ... and an object (at any depth) of more members than this */
+#define OAS_JSONR_MAX_MEMBERS 256
+/* (and a NUL byte anywhere: jansson drops one that follows a number or a literal, reading
+ * {"a":1<NUL>} as {"a":1}) */
+
 typedef enum {
     OAS_JSON_STRING,
     OAS_JSON_INT,

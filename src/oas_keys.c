@@ -8,7 +8,6 @@
 #include <openssl/pem.h>
 #include <string.h>
 
-#include "oas_json.h"
 #include "oas_jsonw.h"
 #include "oas_keys.h"
 #include "oas_util.h"
@@ -146,20 +145,27 @@ static apr_status_t jwk_public(jwk_pub_t *jwk, apr_pool_t *p, EVP_PKEY *pk)
     }
 }
 
-/* RFC 7638 §3.2: the required members only, in lexicographic order, no whitespace. The values
- * are base64url or fixed names, so no JSON escaping is needed. */
+/* RFC 7638 §3.2: the required members only, in lexicographic order, no whitespace (the
+ * writer's compact form; the values are base64url or fixed names, nothing to escape). */
 static const char *thumbprint_of(apr_pool_t *p, const jwk_pub_t *jwk)
 {
     unsigned char d[OAS_SHA256_LEN];
     const char *canon;
+    oas_jsonw_t w;
 
-    if (jwk->n)
-        canon = apr_psprintf(p, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", jwk->e, jwk->n);
-    else if (jwk->y)
-        canon = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-                             jwk->crv, jwk->x, jwk->y);
-    else
-        canon = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"OKP\",\"x\":\"%s\"}", jwk->crv, jwk->x);
+    oas_jsonw_init(&w, p, 512);
+    if (jwk->n) {
+        oas_jsonw_str(&w, "e", jwk->e);
+        oas_jsonw_str(&w, "kty", jwk->kty);
+        oas_jsonw_str(&w, "n", jwk->n);
+    }
+    else { /* EC has y, OKP not */
+        oas_jsonw_str(&w, "crv", jwk->crv);
+        oas_jsonw_str(&w, "kty", jwk->kty);
+        oas_jsonw_str(&w, "x", jwk->x);
+        oas_jsonw_str(&w, "y", jwk->y);
+    }
+    canon = oas_jsonw_end(&w);
     oas_sha256(d, canon, strlen(canon));
     return oas_b64url_encode(p, d, sizeof(d));
 }
@@ -218,25 +224,27 @@ static apr_status_t check_key(oas_key_t *k, const char **perr, apr_pool_t *p)
     }
 }
 
-/* The public JWK in a fixed member order, so the JWKS is byte-stable across restarts. */
+/* The public JWK in a fixed member order, so the JWKS is byte-stable across restarts.
+ * @return NULL when the kid is not valid UTF-8 */
 static const char *jwk_json(apr_pool_t *p, const oas_key_t *k, const jwk_pub_t *pub)
 {
-    json_t *j = oas_json_adopt(p, json_pack("{s:s,s:s,s:s,s:s}", "kty", pub->kty, "use", "sig",
-                                            "alg", k->alg_name, "kid", k->kid));
+    oas_jsonw_t w;
 
-    if (!j)
-        return NULL; /* kid is not valid UTF-8 */
+    oas_jsonw_init(&w, p, 1024);
+    oas_jsonw_str_keep_empty(&w, "kty", pub->kty);
+    oas_jsonw_str_keep_empty(&w, "use", "sig");
+    oas_jsonw_str_keep_empty(&w, "alg", k->alg_name);
+    oas_jsonw_str_keep_empty(&w, "kid", k->kid);
     if (pub->n) {
-        json_object_set_new(j, "n", json_string(pub->n));
-        json_object_set_new(j, "e", json_string(pub->e));
+        oas_jsonw_str_keep_empty(&w, "n", pub->n);
+        oas_jsonw_str_keep_empty(&w, "e", pub->e);
     }
     else {
-        json_object_set_new(j, "crv", json_string(pub->crv));
-        json_object_set_new(j, "x", json_string(pub->x));
-        if (pub->y)
-            json_object_set_new(j, "y", json_string(pub->y));
+        oas_jsonw_str_keep_empty(&w, "crv", pub->crv);
+        oas_jsonw_str_keep_empty(&w, "x", pub->x);
+        oas_jsonw_str_keep_empty(&w, "y", pub->y);
     }
-    return oas_json_dumps(p, j, JSON_PRESERVE_ORDER);
+    return oas_jsonw_end(&w);
 }
 
 apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, const char *path,
@@ -290,11 +298,14 @@ leave:
 
 const char *oas_keys_jwks_json(apr_pool_t *p, apr_array_header_t *keys)
 {
-    apr_array_header_t *parts = apr_array_make(p, keys->nelts, sizeof(const char *));
+    oas_jsonw_t w;
     int i;
 
-    /* Each JWK is already compact JSON; joining them keeps the published order. */
+    /* each JWK is already compact JSON (jwk_json): the keys in their published order */
+    oas_jsonw_init(&w, p, 1024 * (apr_size_t)(keys->nelts + 1));
+    oas_jsonw_array(&w, "keys");
     for (i = 0; i < keys->nelts; i++)
-        APR_ARRAY_PUSH(parts, const char *) = APR_ARRAY_IDX(keys, i, const oas_key_t *)->jwk_json;
-    return apr_pstrcat(p, "{\"keys\":[", apr_array_pstrcat(p, parts, ','), "]}", NULL);
+        oas_jsonw_raw(&w, NULL, APR_ARRAY_IDX(keys, i, const oas_key_t *)->jwk_json);
+    oas_jsonw_close(&w);
+    return oas_jsonw_end(&w);
 }

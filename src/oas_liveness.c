@@ -109,15 +109,8 @@ const char *oas_introspect(oas_ctx_t *x, const char *tok)
     oas_jsonw_init(&w, x->p, 512);
     if (oas_live_access(&at, NULL, NULL, x, tok) == APR_SUCCESS) {
         oas_jsonw_bool(&w, "active", 1);
-        for (i = 0; introspected[i]; i++) {
-            const json_t *v = json_object_get(at, introspected[i]);
-            if (json_is_string(v))
-                oas_jsonw_str_keep_empty(&w, introspected[i], json_string_value(v));
-            else if (json_is_integer(v))
-                oas_jsonw_int(&w, introspected[i], json_integer_value(v));
-            else if (v) /* e.g. an audience array */
-                oas_jsonw_raw(&w, introspected[i], oas_json_dumps(x->p, v, JSON_ENCODE_ANY));
-        }
+        for (i = 0; introspected[i]; i++)
+            oas_jsonw_json(&w, introspected[i], json_object_get(at, introspected[i]));
         oas_jsonw_str(&w, "token_type", "Bearer");
     }
     else if (oas_live_refresh(&g, x, tok) == APR_SUCCESS) {

@@ -1,6 +1,4 @@
 /* mod_oauth_as: grant records and token minting (RFC 9068, OIDC Core §2 and §5.4). */
-#include <jansson.h>
-
 #include "oas_authz.h"
 #include "oas_jose.h"
 #include "oas_json.h"
@@ -97,27 +95,44 @@ static const char *scope_of_claim(const char *claim)
     return NULL; /* a claim of the site's own: released with openid */
 }
 
-/* Adds the user's claims that the granted scopes release. */
+/* Adds the user's claims that the granted scopes release. claims_json is part of our own
+ * grant record (written at /authorize, checked by oas_grant_to_json), so oas_jsonr reads it
+ * like the rest of the record; a nested value is copied as its text. */
 static void add_user_claims(oas_jsonw_t *w, apr_pool_t *p, const oas_grant_t *g,
                             apr_array_header_t *scopes)
 {
-    json_t *cl;
-    const char *k;
-    json_t *v;
+    oas_jobj_t cl;
+    int i;
 
-    if (!g->claims_json || oas_json_parse(&cl, p, g->claims_json, strlen(g->claims_json)))
+    if (!g->claims_json ||
+        oas_jsonr_parse(&cl, p, g->claims_json, strlen(g->claims_json)) != APR_SUCCESS)
         return;
-    json_object_foreach(cl, k, v)
-    {
-        const char *need = scope_of_claim(k);
+    for (i = 0; i < cl.n; i++) {
+        const oas_jmember_t *m = &cl.m[i];
+        const char *need = scope_of_claim(m->key);
         if (need && !oas_list_has(scopes, need))
             continue;
-        if (json_is_string(v) && strstr(k, "_verified"))
-            oas_jsonw_bool(w, k, !strcmp(json_string_value(v), "true"));
-        else if (json_is_string(v))
-            oas_jsonw_str(w, k, json_string_value(v));
-        else
-            oas_jsonw_raw(w, k, oas_json_dumps(p, v, JSON_ENCODE_ANY));
+        switch (m->type) {
+        case OAS_JSON_STRING:
+            if (strstr(m->key, "_verified"))
+                oas_jsonw_bool(w, m->key, !strcmp(m->str, "true"));
+            else
+                oas_jsonw_str(w, m->key, m->str);
+            break;
+        case OAS_JSON_INT:
+            oas_jsonw_int(w, m->key, m->num);
+            break;
+        case OAS_JSON_TRUE:
+        case OAS_JSON_FALSE:
+            oas_jsonw_bool(w, m->key, m->type == OAS_JSON_TRUE);
+            break;
+        case OAS_JSON_NULL:
+            oas_jsonw_raw(w, m->key, "null");
+            break;
+        default:
+            oas_jsonw_raw(w, m->key, m->str);
+            break;
+        }
     }
 }
 

@@ -168,8 +168,9 @@ static apr_status_t fail_del(oas_store_t *st, apr_pool_t *p, int ns, const char 
     return failing_rv;
 }
 
-static oas_store_t failing_store = {"failing", NULL,     fail_put, fail_put,
-                                    fail_get,  fail_get, fail_del};
+static oas_store_t failing_store = {
+    .name = "failing", .put = fail_put, .put_new = fail_put, .get = fail_get, .take = fail_get,
+    .del = fail_del};
 
 /* A context whose stores are absent (store NULL) or failing with rv. */
 static oas_ctx_t *broken_ctx(apr_pool_t *p, const oas_issuer_t *iss, int absent, apr_status_t rv)

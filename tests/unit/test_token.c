@@ -115,6 +115,24 @@ static void test_mint(void **state)
     assert_int_equal(t.expires_in, 120);
 }
 
+/* The user's claims come from the grant record (oas_jsonr reads them): what the scopes
+ * release, in record order, typed values and nested ones kept as they were written. */
+static void test_userinfo_claims(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *cl = "{\"n\":5,\"b\":true,\"z\":null,\"o\":{\"k\":[1,\"x\"]},"
+                     "\"phone_number\":\"1\",\"email\":\"a@x\",\"email_verified\":\"false\","
+                     "\"empty\":\"\"}";
+
+    assert_string_equal(oas_token_userinfo_json(p, "alice", "openid email", cl),
+                        "{\"sub\":\"alice\",\"n\":5,\"b\":true,\"z\":null,\"o\":{\"k\":[1,\"x\"]},"
+                        "\"email\":\"a@x\",\"email_verified\":false}");
+    assert_string_equal(oas_token_userinfo_json(p, "alice", "openid", "{\"r\":1.5}"),
+                        "{\"sub\":\"alice\"}"); /* not a record of ours: no claims */
+    assert_string_equal(oas_token_userinfo_json(p, "alice", "openid", NULL),
+                        "{\"sub\":\"alice\"}");
+}
+
 static void test_client_auth(void **state)
 {
     apr_pool_t *p = *state;
@@ -220,6 +238,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_grant_roundtrip),
         UNIT_TEST(test_mint),
+        UNIT_TEST(test_userinfo_claims),
         UNIT_TEST(test_client_auth),
         UNIT_TEST(test_consent_page),
     };
