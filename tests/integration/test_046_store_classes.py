@@ -5,6 +5,7 @@ never evicted: when they alone fill the store, a push answers 503 with Retry-Aft
 a full refusal, and server-status shows bytes and entries by class."""
 
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -95,3 +96,41 @@ def test_tombstone_flood_evicts_oldest_then_live_fill_answers_503(httpd_factory)
     # a flow that needs a new live record waits for room: an error page, never a 500
     status, _ = flow(h, s)
     assert status == 503, status
+
+
+def test_size_in_bytes_and_graceful_resize(httpd_factory):
+    """OAuthASStoreSize with a unit sizes the region in bytes (OAS01008 states them); a graceful
+    restart with the same size keeps the contents, with another size re-creates the store
+    (OAS01005 names both sizes)."""
+    size = ["64K"]
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=size[0], extra=STATUS_CONF),
+                      extra_modules=("status",))
+    s = session(h)
+    u = shm_status(h, s)
+    assert 60000 < u["Bytes"] <= 64 * 1024, u
+    assert u["Capacity"] == u["ValueCapacity"] // 256, u  # 2 chunks of 128 bytes per slot
+    assert f"OAS01008: shared-memory store: {u['Bytes']} bytes (OAuthASStoreSize 65536 bytes)" \
+        in h.error_log()
+    r = push(h, s)
+    assert r.status_code == 201, r.text
+    request_uri = r.json()["request_uri"]
+
+    h.graceful()  # same size: the pushed request is still there
+    r = s.get(h.issuer + "/authorize", params={"client_id": "conf1", "request_uri": request_uri},
+              auth=("alice", USERS["alice"]), allow_redirects=False, timeout=10)
+    assert r.status_code == 200, r.status_code  # the consent page of the pushed request
+    assert "OAS01005" not in h.error_log()
+
+    size[0] = "1M"
+    old_children = set(h.children())
+    h.graceful()
+    assert "store size changed from 65536 bytes to 1048576 bytes" in h.error_log()
+    # the old generation keeps the old segment until it is gone
+    deadline = time.monotonic() + 10
+    while set(h.children()) & old_children and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(h.children()) & old_children
+    s = session(h)
+    u = shm_status(h, s)
+    assert 1000000 < u["Bytes"] <= 1024 * 1024, u
+    assert push(h, s).status_code == 201
