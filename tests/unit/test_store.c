@@ -977,7 +977,8 @@ static void test_bytes_by_class(void **state)
     assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
     assert_int_equal(u.class_entries[OAS_STORE_LIVE], 2);
     assert_int_equal(u.class_entries[OAS_STORE_BEST_EFFORT], 1);
-    assert_int_equal(u.class_bytes[OAS_STORE_LIVE], 2 * OAS_SHM_SLOT_BYTES + 3 * OAS_SHM_CHUNK_BYTES);
+    assert_int_equal(u.class_bytes[OAS_STORE_LIVE],
+                     2 * OAS_SHM_SLOT_BYTES + 3 * OAS_SHM_CHUNK_BYTES);
     assert_int_equal(u.class_bytes[OAS_STORE_BEST_EFFORT],
                      OAS_SHM_SLOT_BYTES + 2 * OAS_SHM_CHUNK_BYTES);
     assert_int_equal(OAS_SHM_SLOT_BYTES, 68);
