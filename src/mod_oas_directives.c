@@ -202,11 +202,10 @@ static const char *set_store_size(cmd_parms *cmd, void *mconfig, const char *arg
     if (errno || end != arg + len - 1 || !apr_isdigit(*arg) || v > INT_MAX / unit ||
         oas_shm_store_entries_in((apr_size_t)(v * unit * 1024)) == 0)
         return apr_psprintf(cmd->pool,
-                            "%s: '%s' is not a store size from %uK to %" APR_SIZE_T_FMT
+                            "%s: '%s' is not a store size from %uK to %" APR_UINT64_T_FMT
                             "M (a unit K, M or G), nor a number of entries (1 to %u)",
                             cmd->cmd->name, arg, OAS_SHM_MIN_BYTES / 1024,
-                            oas_shm_store_size_needed(OAS_SHM_MAX_ENTRIES) / (1024 * 1024),
-                            OAS_SHM_MAX_ENTRIES);
+                            oas_shm_store_max_bytes() / (1024 * 1024), OAS_SHM_MAX_ENTRIES);
     oas_cmd_issuer(cmd)->store_size = OAS_STORE_SIZE_KIB((int)(v * unit));
     return NULL;
 }

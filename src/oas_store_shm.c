@@ -28,6 +28,14 @@ apr_size_t oas_shm_store_size_needed(apr_uint32_t entries)
     return oas_shm_layout(&l, entries, chunks_for_entries(entries)) ? (apr_size_t)l.total : 0;
 }
 
+apr_uint64_t oas_shm_store_max_bytes(void)
+{
+    oas_shm_layout_t l;
+
+    oas_shm_layout(&l, OAS_SHM_MAX_ENTRIES, OAS_SHM_MAX_ENTRIES * OAS_SHM_BYTES_CHUNKS_PER_ENTRY);
+    return l.total + OAS_SHM_SLOT_BYTES + OAS_SHM_BYTES_CHUNKS_PER_ENTRY * OAS_SHM_CHUNK_BYTES - 1;
+}
+
 /* The most slots (with their chunks) that fit in bytes: from the cost of one, then down to
  * what the alignment of the parts leaves. */
 apr_uint32_t oas_shm_store_entries_in(apr_size_t bytes)

@@ -31,6 +31,9 @@ apr_size_t oas_shm_store_size_needed(apr_uint32_t entries);
  * OAS_SHM_MIN_BYTES or would need more than OAS_SHM_MAX_ENTRIES slots. */
 apr_uint32_t oas_shm_store_entries_in(apr_size_t bytes);
 
+/** The largest region oas_shm_store_entries_in accepts (OAS_SHM_MAX_ENTRIES slots). */
+apr_uint64_t oas_shm_store_max_bytes(void);
+
 /** As oas_shm_store_format, but the region's `size` bytes are laid out whole, at
  * OAS_SHM_BYTES_CHUNKS_PER_ENTRY (OAuthASStoreSize with a unit).
  * @return APR_EINVAL when oas_shm_store_entries_in(size) is 0 or base is not 8-aligned */

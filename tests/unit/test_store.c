@@ -1003,6 +1003,8 @@ static void test_format_bytes(void **state)
 
     assert_int_equal(oas_shm_store_entries_in(OAS_SHM_MIN_BYTES - 1), 0);
     assert_int_equal(oas_shm_store_entries_in((apr_size_t)1 << 40), 0); /* too many slots */
+    assert_int_equal(oas_shm_store_entries_in(oas_shm_store_max_bytes()), OAS_SHM_MAX_ENTRIES);
+    assert_int_equal(oas_shm_store_entries_in(oas_shm_store_max_bytes() + 1), 0);
     for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         apr_uint32_t n = oas_shm_store_entries_in(sizes[i]);
         void *base = apr_palloc(p, sizes[i]);
