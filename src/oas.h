@@ -11,7 +11,11 @@
 #define OAS_VERSION "0.1.0"
 
 /* Defaults of INTERFACE.md; they live here and in the config getters only. */
-#define OAS_DEFAULT_STORE_SIZE        100000
+/* OAuthASStoreSize as the issuer keeps it: > 0 entries (a bare number), < 0 minus the region's
+ * size in KiB (a size with a unit; at least 64K, so never OAS_UNSET). 128 MiB: see README.md,
+ * "Sizing the store". */
+#define OAS_STORE_SIZE_KIB(k)         (-(k))
+#define OAS_DEFAULT_STORE_SIZE        OAS_STORE_SIZE_KIB(128 * 1024)
 #define OAS_DEFAULT_CODE_TTL          60
 #define OAS_DEFAULT_REQUEST_URI_TTL   60
 #define OAS_DEFAULT_ACCESS_TOKEN_TTL  3600

@@ -19,7 +19,7 @@ static void test_issuer_defaults(void **state)
     /* INTERFACE.md's defaults, while no directive set the setting */
     assert_int_equal(oas_iss_store_short(iss), OAS_STORE_SHM);
     assert_int_equal(oas_iss_store_long(iss), OAS_STORE_SHM);
-    assert_int_equal(oas_iss_store_size(iss), 100000);
+    assert_int_equal(oas_iss_store_size(iss), OAS_STORE_SIZE_KIB(128 * 1024)); /* 128M */
     assert_int_equal(oas_iss_code_ttl(iss), 60);
     assert_int_equal(oas_iss_request_uri_ttl(iss), 60);
     assert_int_equal(oas_iss_at_ttl(iss), 3600);
