@@ -180,3 +180,14 @@ def test_beyond_the_worker_count_the_trickle_wins(httpd_factory):
         rate = token_rate(h, 6)
     print(f"token grants/s: {base:.1f} alone, {rate:.1f} with 50 trickling")
     assert rate < 0.3 * base, (rate, base)
+
+
+def test_demo_has_the_example_hardening():
+    """The demo (conf/demo.conf.in, what `make run` serves) carries the same lines as the
+    example, and more workers than issue 14's 60 trickling connections."""
+    with open(os.path.join(REPO, "conf", "demo.conf.in")) as f:
+        demo = f.read()
+    for directive in ("RequestReadTimeout", "TraceEnable"):
+        assert re.search(rf"^{re.escape(example_line(directive))}$", demo, re.M), directive
+    workers = re.search(r"^MaxRequestWorkers (\d+)$", demo, re.M)
+    assert workers and int(workers.group(1)) >= 2 * 60, workers
