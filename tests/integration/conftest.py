@@ -32,6 +32,7 @@ from oauth_conf import standard_conf  # noqa: E402
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "allow_log(*substrings): error_log lines containing one are expected")
+    config.addinivalue_line("markers", "catalogue(id): the tests/CATALOGUE.md row a test proves")
 
 
 @pytest.fixture(scope="session")
