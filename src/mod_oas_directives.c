@@ -359,8 +359,7 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_USER_QUOTA, set_server_int_or_off, OFF_S(user_quota), RSRC_CONF,
                   "authorization requests one signed-in user may start within the longest "
                   "short-lived lifetime (default 100; 0 = no limit)"),
-    AP_INIT_TAKE1(OAS_DIR_ADDRESS_QUOTA, set_server_int_or_off, OFF_S(address_quota),
-                  RSRC_CONF,
+    AP_INIT_TAKE1(OAS_DIR_ADDRESS_QUOTA, set_server_int_or_off, OFF_S(address_quota), RSRC_CONF,
                   "pushes of public clients one address (IPv6: its /64) may make within the "
                   "longest short-lived lifetime (default 1000; 0 = no limit)"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT_LIFETIME, set_server_int, OFF_S(consent_ttl), RSRC_CONF,

@@ -77,7 +77,8 @@ apr_status_t oas_consent_txn_start(oas_consent_txn_t *t, oas_ctx_t *x, oas_err_t
     }
     if ((rv = oas_authz_record_fits(e, rec)) != APR_SUCCESS)
         return rv;
-    return oas_authz_keep(&t->txn, x, e, OAS_NS_TXN, rec, oas_iss_consent_ttl(x->iss), "starting a consent");
+    return oas_authz_keep(&t->txn, x, e, OAS_NS_TXN, rec, oas_iss_consent_ttl(x->iss),
+                          "starting a consent");
 }
 
 int oas_consent_same_site(const char *origin, const char *site, const char *our_origin)

@@ -83,8 +83,8 @@ static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, con
  * after the theft it reveals: the tombstone lives twice the code lifetime (at least two
  * minutes), not as long as the tokens, so that a busy server does not fill its store with
  * dead codes. Without it a replay could not revoke: the caller issues nothing then. */
-static apr_status_t tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t *c, const char *code,
-                      const oas_grant_t *g, const char *jti)
+static apr_status_t tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t *c,
+                              const char *code, const oas_grant_t *g, const char *jti)
 {
     int ttl = oas_iss_code_ttl(x->iss) * 2;
     const char *tomb;

@@ -49,8 +49,7 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, co
                           oas_token_userinfo_json(x->p, g->sub, g->scope, g->claims_json));
         if (!(rec = oas_jsonw_end(&w)))
             return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
-                           OAS_LOGNO(03009) "cannot write the record of access token jti %s",
-                           jti);
+                           OAS_LOGNO(03009) "cannot write the record of access token jti %s", jti);
         if ((rv = oas_store_put(st, x->p, OAS_NS_ACCESS, jti, rec, strlen(rec),
                                 apr_time_from_sec(tok.exp + 1))) != APR_SUCCESS)
             return oas_store_refused(x, e, rv, "recording an access token");

@@ -37,14 +37,14 @@ const char *oas_addr_prefix(apr_pool_t *p, const char *addr)
     if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) /* ::ffff:a.b.c.d */
         return apr_psprintf(p, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
     /* one subscriber gets a /64 (RFC 6177): its addresses are one party */
-    return apr_psprintf(p, "%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", a[0], a[1], a[2], a[3],
-                        a[4], a[5], a[6], a[7]);
+    return apr_psprintf(p, "%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", a[0], a[1], a[2], a[3], a[4],
+                        a[5], a[6], a[7]);
 }
 
 /* Adds delta to the counter (ns, key) of a window of `window` seconds starting now when
  * none runs; *count and *left (seconds to the window's end) when it could be counted. */
-static apr_status_t count(oas_ctx_t *x, oas_store_t *st, int ns, const char *key,
-                          apr_int64_t delta, int window, apr_int64_t *n, apr_int64_t *left)
+static apr_status_t count(oas_ctx_t *x, oas_store_t *st, int ns, const char *key, apr_int64_t delta,
+                          int window, apr_int64_t *n, apr_int64_t *left)
 {
     apr_time_t until, exp = apr_time_from_sec(x->now + window);
     apr_status_t rv = oas_store_incr(st, x->p, ns, key, delta, exp, n, &until);
@@ -91,11 +91,12 @@ apr_status_t oas_authfail_reserve(oas_ctx_t *x, oas_err_t *e, const oas_client_t
     /* fails closed: a brake that cannot count would let guesses through unbounded */
     if (!st)
         return oas_store_refused(x, e, APR_ENOTIMPL, "counting a client authentication");
-    if ((rv = count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), 1,
-                    oas_iss_authfail_window(x->iss), &n, &left)) != APR_SUCCESS) {
+    if ((rv = count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), 1, oas_iss_authfail_window(x->iss),
+                    &n, &left)) != APR_SUCCESS) {
         oas_store_refused(x, e, rv, "counting a client authentication");
-        e->detail = apr_psprintf(x->p, OAS_LOGNO(00135) "cannot count an authentication of "
-                                                        "client %s: refused",
+        e->detail = apr_psprintf(x->p,
+                                 OAS_LOGNO(00135) "cannot count an authentication of "
+                                                  "client %s: refused",
                                  c->id);
         return rv;
     }
@@ -106,8 +107,9 @@ apr_status_t oas_authfail_reserve(oas_ctx_t *x, oas_err_t *e, const oas_client_t
     e->retry_after = left;
     oas_store_note(st, OAS_STORE_EV_AUTHFAIL_REFUSED);
     if (n == limit + 1) /* the first refusal of the window: logged once */
-        e->detail = apr_psprintf(x->p, OAS_LOGNO(00137) "client %s refused: too many failed "
-                                                        "authentications from %s",
+        e->detail = apr_psprintf(x->p,
+                                 OAS_LOGNO(00137) "client %s refused: too many failed "
+                                                  "authentications from %s",
                                  c->id, x->addr);
     return APR_EINVAL;
 }
@@ -118,8 +120,8 @@ void oas_authfail_release(oas_ctx_t *x, const oas_client_t *c)
     apr_int64_t n, left;
 
     /* a failure to give back only brakes this client a little early: logged, no more */
-    if (st && count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), -1,
-                    oas_iss_authfail_window(x->iss), &n, &left) != APR_SUCCESS)
+    if (st && count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), -1, oas_iss_authfail_window(x->iss),
+                    &n, &left) != APR_SUCCESS)
         OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
                     OAS_LOGNO(03008) "cannot give back the authentication reservation of "
                                      "client %s",
@@ -134,8 +136,8 @@ void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c)
     apr_int64_t n = 0, until = 0;
 
     /* the reservation already counted this failure: only say when it reached the limit */
-    if (!st || oas_store_get(st, x->p, OAS_NS_AUTHFAIL, authfail_key(x, c), &val, &len) !=
-                   APR_SUCCESS ||
+    if (!st ||
+        oas_store_get(st, x->p, OAS_NS_AUTHFAIL, authfail_key(x, c), &val, &len) != APR_SUCCESS ||
         sscanf(val, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT, &n, &until) != 2 ||
         n != oas_iss_authfail_limit(x->iss))
         return;
@@ -170,8 +172,8 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
         q[k++] = (quota_t){"address", apr_pstrcat(x->p, "a", oas_addr_prefix(x->p, x->addr), NULL),
                            oas_iss_address_quota(iss), OAS_STORE_EV_QUOTA_ADDR};
     if (c)
-        q[k++] = (quota_t){"client", apr_pstrcat(x->p, "c", c->id, NULL),
-                           oas_iss_client_quota(iss), OAS_STORE_EV_QUOTA_CLIENT};
+        q[k++] = (quota_t){"client", apr_pstrcat(x->p, "c", c->id, NULL), oas_iss_client_quota(iss),
+                           OAS_STORE_EV_QUOTA_CLIENT};
     if (!st)
         return APR_SUCCESS;
     /* a counter that cannot be written counts nothing: the request then fails where it
@@ -189,8 +191,9 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
     e->retry_after = left;
     oas_store_note(st, q[i].ev);
     if (n == q[i].limit + 1) /* the first refusal of the window: logged once */
-        e->detail = apr_psprintf(x->p, OAS_LOGNO(00162) "client %s: %s %s over its quota of %d "
-                                                        "authorization requests",
+        e->detail = apr_psprintf(x->p,
+                                 OAS_LOGNO(00162) "client %s: %s %s over its quota of %d "
+                                                  "authorization requests",
                                  c ? c->id : "-", q[i].what, q[i].key + 1, q[i].limit);
     /* the request stores nothing: what it counted against the parties before is given back */
     while (i-- > 0) {

@@ -40,12 +40,12 @@ void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c);
 /** D07 (OAuthASClientQuota, OAuthASUserQuota, OAuthASAddressQuota): counts one more
  * authorization request started (a push, a front-channel request, hence a consent
  * transaction) in a window of oas_short_lived(): against client c (NULL: a request the
- * client's push was counted for already), against user (NULL: none signed in) and, for a public client's push (no user, no credentials), against x->addr
- * (IPv6: its /64). APR_EINVAL with *e set (429 temporarily_unavailable, Retry-After until
- * the window ends) when one of them is over its quota: what the request counted against the
- * others is given back, and the refusal is logged once per window and counted
- * (OAS_STORE_EV_QUOTA_*). APR_SUCCESS also when no quota is on or the store cannot count
- * (the request then fails where it needs the store). */
+ * client's push was counted for already), against user (NULL: none signed in) and, for a public
+ * client's push (no user, no credentials), against x->addr (IPv6: its /64). APR_EINVAL with *e set
+ * (429 temporarily_unavailable, Retry-After until the window ends) when one of them is over its
+ * quota: what the request counted against the others is given back, and the refusal is logged once
+ * per window and counted (OAS_STORE_EV_QUOTA_*). APR_SUCCESS also when no quota is on or the store
+ * cannot count (the request then fails where it needs the store). */
 apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user);
 
 /** The key an address is counted under: IPv4 as is, IPv6 by its /64 (one subscriber's

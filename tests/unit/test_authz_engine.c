@@ -497,8 +497,7 @@ static void case_d07_address_quota(apr_pool_t *p, oas_ctx_t *x)
                      APR_EINVAL);
     /* another /64 and another IPv4 address: served; the client quota (5) was not used up by
      * the refusals: 4 counted so far */
-    assert_int_equal(oas_quota_take(again(p, x, 0, "2001:db8:1:3::1"), &e, pub, NULL),
-                     APR_SUCCESS);
+    assert_int_equal(oas_quota_take(again(p, x, 0, "2001:db8:1:3::1"), &e, pub, NULL), APR_SUCCESS);
     assert_int_equal(oas_quota_take(again(p, x, 0, "203.0.113.9"), &e, pub, NULL), APR_EINVAL);
     assert_int_equal(noted[OAS_STORE_EV_QUOTA_CLIENT], 1);
     /* a confidential client's push is counted against the client, not the address */
@@ -519,8 +518,7 @@ static void test_addr_prefix(void **state)
 
     assert_string_equal(oas_addr_prefix(p, "192.0.2.1"), "192.0.2.1");
     assert_string_equal(oas_addr_prefix(p, "2001:db8:1:2::1"), "2001:0db8:0001:0002::/64");
-    assert_string_equal(oas_addr_prefix(p, "2001:db8:1:2:ffff:1:2:3"),
-                        "2001:0db8:0001:0002::/64");
+    assert_string_equal(oas_addr_prefix(p, "2001:db8:1:2:ffff:1:2:3"), "2001:0db8:0001:0002::/64");
     assert_string_equal(oas_addr_prefix(p, "::ffff:192.0.2.7"), "192.0.2.7");
     assert_string_equal(oas_addr_prefix(p, "not:an:address"), "not:an:address");
     assert_string_equal(oas_addr_prefix(p, NULL), "");
