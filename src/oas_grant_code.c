@@ -147,7 +147,10 @@ apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *
         oas_refresh_revoke_family(x, g->family, "its code's tombstone could not be stored");
         return rv;
     }
-    if ((rv = oas_issue_tokens(pbody, e, x, c, g, jti, rt)) != APR_SUCCESS)
+    if ((rv = oas_issue_tokens(pbody, e, x, c, g, jti, rt)) != APR_SUCCESS) {
         oas_refresh_revoke_family(x, g->family, "its access token could not be recorded");
-    return rv;
+        return rv;
+    }
+    oas_quota_give_back(x, c, g->sub);
+    return APR_SUCCESS;
 }

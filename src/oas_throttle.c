@@ -54,6 +54,10 @@ static apr_status_t count(oas_ctx_t *x, oas_store_t *st, int ns, const char *key
         oas_store_del(st, x->p, ns, key);
         rv = oas_store_incr(st, x->p, ns, key, delta, exp, n, &until);
     }
+    /* a counter given back to nothing takes no room (a race with a new count may lose it:
+     * one request more, never fewer) */
+    if (rv == APR_SUCCESS && delta < 0 && *n <= 0)
+        oas_store_del(st, x->p, ns, key);
     if (rv == APR_SUCCESS) {
         *left = apr_time_sec(until) - x->now;
         if (*left < 1)
@@ -156,15 +160,13 @@ typedef struct {
     int ev;
 } quota_t;
 
-apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user)
+/* The parties a request of c (NULL: none) by user (NULL: none) from x->addr is counted
+ * against, the narrowest first: one over its quota must not use up its client's. */
+static int parties(quota_t q[3], oas_ctx_t *x, const oas_client_t *c, const char *user)
 {
     const oas_issuer_t *iss = x->iss;
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
-    quota_t q[3];
-    apr_int64_t n = 0, left = 0;
-    int i, k = 0;
+    int k = 0;
 
-    /* the narrowest party first: one over its quota must not use up its client's */
     if (user)
         q[k++] = (quota_t){"user", apr_pstrcat(x->p, "u", user, NULL), oas_iss_user_quota(iss),
                            OAS_STORE_EV_QUOTA_USER};
@@ -174,13 +176,23 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
     if (c)
         q[k++] = (quota_t){"client", apr_pstrcat(x->p, "c", c->id, NULL), oas_iss_client_quota(iss),
                            OAS_STORE_EV_QUOTA_CLIENT};
+    return k;
+}
+
+apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    quota_t q[3];
+    apr_int64_t n = 0, left = 0;
+    int i, k = parties(q, x, c, user);
+
     if (!st)
         return APR_SUCCESS;
     /* a counter that cannot be written counts nothing: the request then fails where it
      * stores its own record, in a store that cannot take a counter either */
     for (i = 0; i < k; i++) {
         if (q[i].limit > 0 &&
-            count(x, st, OAS_NS_QUOTA, q[i].key, 1, oas_short_lived(iss), &n, &left) ==
+            count(x, st, OAS_NS_QUOTA, q[i].key, 1, oas_short_lived(x->iss), &n, &left) ==
                 APR_SUCCESS &&
             n > q[i].limit)
             break;
@@ -198,7 +210,20 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
     /* the request stores nothing: what it counted against the parties before is given back */
     while (i-- > 0) {
         if (q[i].limit > 0)
-            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_short_lived(iss), &n, &left);
+            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_short_lived(x->iss), &n, &left);
     }
     return APR_EINVAL;
+}
+
+void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    quota_t q[3];
+    apr_int64_t n, left;
+    int i, k = parties(q, x, c, user);
+
+    for (i = 0; st && i < k; i++) {
+        if (q[i].limit > 0)
+            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_short_lived(x->iss), &n, &left);
+    }
 }

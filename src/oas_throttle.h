@@ -48,6 +48,12 @@ void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c);
  * cannot count (the request then fails where it needs the store). */
 apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user);
 
+/** D07: a flow of client c for user ended with its code redeemed: it holds no record any more,
+ * so what it counted against c and user is given back. Quotas then bound what a party holds,
+ * not how fast it works: a busy client whose flows complete never reaches its quota. (A
+ * push's address is not known here; its count ends with the window.) */
+void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user);
+
 /** The key an address is counted under: IPv4 as is, IPv6 by its /64 (one subscriber's
  * prefix), an IPv4-mapped IPv6 address as its IPv4 address. */
 const char *oas_addr_prefix(apr_pool_t *p, const char *addr);

@@ -239,3 +239,18 @@ def test_request_limits(httpd_factory, param, size):
     assert q["error"] == "invalid_request", q
     r = authorize(h, s, "conf1", method="POST", state="x" * 2048)
     assert r.status_code == 200, r.status_code  # the consent page
+
+
+@pytest.mark.catalogue("D07")
+def test_busy_party_whose_flows_complete_never_reaches_its_quota(httpd_factory):
+    """The quotas bound what a party holds, not how fast it works: a flow that ends with its
+    code redeemed gives its counts back, so a user and a client completing three times
+    their quotas in a row are never refused; the same user then holding codes is."""
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASUserQuota=5, OAuthASClientQuota=5))
+    s = session(h)
+    for _ in range(15):
+        full_flow(h, s, "conf1", user="bob", push_auth=("conf1", CONF1_SECRET))
+    for _ in range(5):  # codes held, not redeemed
+        assert "code" in location_params(authorize(h, s, "fp1", user="bob"))
+    q = location_params(authorize(h, s, "fp1", user="bob"))
+    assert q["error"] == "temporarily_unavailable", q

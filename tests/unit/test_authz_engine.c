@@ -512,6 +512,40 @@ static void test_d07_address_quota(void **state)
     on_each_store(*state, iss, case_d07_address_quota);
 }
 
+/* D07: a flow that ended with its code redeemed gives its counts back: a busy user or client
+ * whose flows complete never reaches the quota, and a counter back at nothing takes no room. */
+static void case_d07_give_back(apr_pool_t *p, oas_ctx_t *x)
+{
+    const oas_client_t *rp = client(x->iss, "rp");
+    char *v;
+    apr_size_t n;
+    oas_err_t e;
+    int i;
+
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_SUCCESS);
+        assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_SUCCESS);
+        oas_quota_give_back(x, rp, "alice");
+        oas_quota_give_back(x, rp, "alice");
+    }
+    assert_int_equal(oas_store_get(x->store[OAS_CTX_SHORT], p, OAS_NS_QUOTA, "ualice", &v, &n),
+                     APR_NOTFOUND);
+    assert_int_equal(oas_store_get(x->store[OAS_CTX_SHORT], p, OAS_NS_QUOTA, "crp", &v, &n),
+                     APR_NOTFOUND);
+    assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_SUCCESS);
+    assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_SUCCESS);
+    assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_EINVAL); /* held: refused */
+    assert_int_equal(e.status, 429);
+}
+
+static void test_d07_give_back(void **state)
+{
+    oas_issuer_t *iss = quota_issuer(*state, 2);
+
+    iss->user_quota = 2;
+    on_each_store(*state, iss, case_d07_give_back);
+}
+
 static void test_addr_prefix(void **state)
 {
     apr_pool_t *p = *state;
@@ -1174,6 +1208,7 @@ int main(void)
         UNIT_TEST(test_d07_quota),
         UNIT_TEST(test_d07_user_quota),
         UNIT_TEST(test_d07_address_quota),
+        UNIT_TEST(test_d07_give_back),
         UNIT_TEST(test_addr_prefix),
         UNIT_TEST(test_quota_defaults),
         UNIT_TEST(test_request_limits),
