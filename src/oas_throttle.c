@@ -184,25 +184,30 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
     quota_t q[3];
     apr_int64_t n = 0, left = 0;
+    apr_status_t rv = APR_SUCCESS;
     int i, k = parties(q, x, c, user);
 
     if (!st)
         return APR_SUCCESS;
-    /* a counter that cannot be written counts nothing: the request then fails where it
-     * stores its own record, in a store that cannot take a counter either */
     for (i = 0; i < k; i++) {
-        if (q[i].limit > 0 &&
-            count(x, st, OAS_NS_QUOTA, q[i].key, 1, oas_short_lived(x->iss), &n, &left) ==
-                APR_SUCCESS &&
-            n > q[i].limit)
+        if (q[i].limit > 0 && ((rv = count(x, st, OAS_NS_QUOTA, q[i].key, 1,
+                                           oas_short_lived(x->iss), &n, &left)) != APR_SUCCESS ||
+                               n > q[i].limit))
             break;
     }
     if (i == k)
         return APR_SUCCESS;
-    OAS_ERR_SET(e, 429, "temporarily_unavailable", "too many pending authorization requests");
-    e->retry_after = left;
-    oas_store_note(st, q[i].ev);
-    if (n == q[i].limit + 1) /* the first refusal of the window: logged once */
+    /* a store that cannot count cannot keep the request's record either: refused now, not
+     * after waiting on the store once more */
+    if (rv != APR_SUCCESS)
+        oas_store_refused(x, e, rv, "counting an authorization request");
+    else
+        OAS_ERR_SET(e, 429, "temporarily_unavailable", "too many pending authorization requests");
+    if (rv == APR_SUCCESS) {
+        e->retry_after = left;
+        oas_store_note(st, q[i].ev);
+    }
+    if (rv == APR_SUCCESS && n == q[i].limit + 1) /* the first refusal of the window: logged once */
         e->detail = apr_psprintf(x->p,
                                  OAS_LOGNO(00162) "client %s: %s %s over its quota of %d "
                                                   "authorization requests",

@@ -44,8 +44,9 @@ void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c);
  * client's push (no user, no credentials), against x->addr (IPv6: its /64). APR_EINVAL with *e set
  * (429 temporarily_unavailable, Retry-After until the window ends) when one of them is over its
  * quota: what the request counted against the others is given back, and the refusal is logged once
- * per window and counted (OAS_STORE_EV_QUOTA_*). APR_SUCCESS also when no quota is on or the store
- * cannot count (the request then fails where it needs the store). */
+ * per window and counted (OAS_STORE_EV_QUOTA_*). A counter that cannot be written is a 503
+ * (oas_store_refused). APR_SUCCESS also when no quota is on or there is no store (the request
+ * then fails where it needs the store). */
 apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user);
 
 /** D07: a flow of client c for user ended with its code redeemed: it holds no record any more,
