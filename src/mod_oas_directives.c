@@ -176,6 +176,8 @@ static const char *set_server_int(cmd_parms *cmd, void *mconfig, const char *arg
         return err;
     if (!strcmp(cmd->cmd->name, OAS_DIR_MAX_BODY))
         max = 1024 * 1024;
+    else if (!strcmp(cmd->cmd->name, OAS_DIR_CONSENT_LIFETIME))
+        max = 3600; /* a pending consent holds store space: minutes, not hours */
     return oas_cmd_parse_positive(cmd, arg, max, field);
 }
 
@@ -210,7 +212,8 @@ static const char *set_store_size(cmd_parms *cmd, void *mconfig, const char *arg
     return NULL;
 }
 
-/* OAuthASRefreshTokenGrace SECONDS and OAuthASClientQuota N: a number, or 0 for off. */
+/* OAuthASRefreshTokenGrace SECONDS and the quotas (OAuthAS{Client,User,Address}Quota N): a
+ * number, or 0 for off. */
 static const char *set_server_int_or_off(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
@@ -383,8 +386,16 @@ const command_rec oas_mod_cmds[] = {
                   "seconds a rotated-out refresh token of a confidential client may be "
                   "retried (default 30; 0 = off)"),
     AP_INIT_TAKE1(OAS_DIR_CLIENT_QUOTA, set_server_int_or_off, OFF_S(client_quota), RSRC_CONF,
-                  "authorization requests one client may start within the request_uri/code "
-                  "lifetime (default 0 = no limit)"),
+                  "authorization requests one client may start within the longest "
+                  "short-lived lifetime (default 30000; 0 = no limit)"),
+    AP_INIT_TAKE1(OAS_DIR_USER_QUOTA, set_server_int_or_off, OFF_S(user_quota), RSRC_CONF,
+                  "authorization requests one signed-in user may start within the longest "
+                  "short-lived lifetime (default 100; 0 = no limit)"),
+    AP_INIT_TAKE1(OAS_DIR_ADDRESS_QUOTA, set_server_int_or_off, OFF_S(address_quota), RSRC_CONF,
+                  "pushes of public clients one address (IPv6: its /64) may make within the "
+                  "longest short-lived lifetime (default 1000; 0 = no limit)"),
+    AP_INIT_TAKE1(OAS_DIR_CONSENT_LIFETIME, set_server_int, OFF_S(consent_ttl), RSRC_CONF,
+                  "seconds a consent page stays answerable (default 300)"),
     AP_INIT_TAKE1(OAS_DIR_AT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,
                   "access token lifetime in seconds"),
     AP_INIT_TAKE1(OAS_DIR_RT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,

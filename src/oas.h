@@ -24,6 +24,12 @@
 #define OAS_DEFAULT_MAX_BODY          16384
 #define OAS_DEFAULT_AUTHFAIL_LIMIT    10
 #define OAS_DEFAULT_AUTHFAIL_WINDOW   60
+/* issue 14: quotas per window of the longest short-lived lifetime (300 s by default), above
+ * what a busy real client, user or address starts, below what fills the store */
+#define OAS_DEFAULT_CLIENT_QUOTA      30000
+#define OAS_DEFAULT_USER_QUOTA        100
+#define OAS_DEFAULT_ADDRESS_QUOTA     1000
+#define OAS_DEFAULT_CONSENT_TTL       300 /* seconds a consent page stays answerable */
 #define OAS_DEFAULT_RT_GRACE          30 /* FAPI 2.0 SP §5.3.2.1: a retry with the previous RT */
 
 /* Limits on outside input. */

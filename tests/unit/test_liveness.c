@@ -26,6 +26,7 @@ static void test_live_access(void **state)
     const char *at, *rt, *why, *ui;
     oas_grant_t *g;
     json_t *c;
+    oas_err_t e;
     int k;
 
     for (k = 0; k < ENGINE_STORES; k++) {
@@ -44,8 +45,17 @@ static void test_live_access(void **state)
         assert_string_equal(why, "its grant was revoked");
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
 
+        /* issue 14: an access token whose record cannot be kept is not issued */
         x->store[OAS_CTX_LONG] = NULL;
+        tok_put_code(x, "C1", tok_grant(p, env, env->conf1, "openid"), 60);
+        assert_int_equal(oas_grant_code_redeem(&why, &e, x, env->conf1, "C1", TOK_VERIFIER,
+                                               "https://rp.test/cb"),
+                         APR_ENOTIMPL);
+        assert_int_equal(e.status, 503);
+        /* one issued before the store went away is not live without it */
+        x->store[OAS_CTX_LONG] = x->store[OAS_CTX_SHORT];
         tok_exchange(x, env, env->conf1, "openid", &at);
+        x->store[OAS_CTX_LONG] = NULL;
         assert_int_equal(oas_live_access(&c, NULL, &why, x, at), APR_EINVAL);
         assert_non_null(strstr(why, "no store"));
     }
