@@ -181,13 +181,18 @@ clean:
 	rm -rf build build-asan *.o *.lo *.slo src/*.o src/*.lo src/*.slo .libs src/.libs
 
 # ---- benchmarks (bench/README.md); not part of `make test` ----
-.PHONY: bench bench-build bench-callgrind soak
+.PHONY: bench bench-build bench-callgrind bench-sustain soak
 bench-build: $(MODULE)
 	$(MAKE) -C bench all
 bench: bench-build
 	bench/run $(BENCH_ARGS)
 bench-callgrind: bench-build
 	bench/run --callgrind $(BENCH_ARGS)
+# the shipped example configuration under the highest PAR load for 10 minutes (issue 14):
+# SUSTAIN_ARGS="--minutes 1" for a short check; writes its section of bench/RESULTS.md
+bench-sustain: $(MODULE)
+	$(MAKE) -C bench build/driver build/mod_bench_authn.so
+	bench/sustain $(SUSTAIN_ARGS)
 # the soak (bench/soak, SECURITY.md L02 spirit): 10 minutes by default, SOAK_ARGS="--minutes 60"
 soak: $(MODULE)
 	$(MAKE) -C bench build/driver

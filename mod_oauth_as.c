@@ -45,7 +45,7 @@ static int oas_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     server_rec *vs;
-    apr_uint32_t entries = 0;
+    int setting = 0;
     apr_status_t rv;
 
     /* 1. documents and templates, on every pass so a fault shows at the first */
@@ -57,10 +57,11 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     /* 2. one shared-memory store for all issuers of this httpd, sized by the largest */
     for (vs = s; vs; vs = vs->next) {
         const oas_issuer_t *iss = oas_mod_issuer(vs);
-        if (iss->issuer && (apr_uint32_t)oas_iss_store_size(iss) > entries)
-            entries = (apr_uint32_t)oas_iss_store_size(iss);
+        if (iss->issuer &&
+            (!setting || oas_mod_shm_bytes(oas_iss_store_size(iss)) > oas_mod_shm_bytes(setting)))
+            setting = oas_iss_store_size(iss);
     }
-    if (entries && (rv = oas_mod_shm_post_config(s, pconf, entries)) != APR_SUCCESS) {
+    if (setting && (rv = oas_mod_shm_post_config(s, pconf, setting)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OAS_LOGNO(00002)
                      "cannot create the shared-memory store");
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -8,7 +8,9 @@
 #include "oas_throttle.h"
 
 /* Client secrets are braked against brute force per (client, address) (SECURITY.md C07,
- * src/oas_throttle.c): checked before the secret is looked at, counted when it was wrong. */
+ * src/oas_throttle.c): a failure is reserved before the secret is looked at (so parallel
+ * guesses cannot all pass), and given back unless the secret was wrong. The address is
+ * r->useragent_ip: behind a proxy, mod_remoteip makes it the real client's. */
 
 int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t **pform,
                            request_rec *r, const oas_issuer_t *iss)
@@ -34,7 +36,7 @@ int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t 
     }
     basic = oas_mod_basic_credentials(&bid, &bsecret, r);
     if ((named = oas_authfail_client(iss, basic, bid, *pform)) &&
-        oas_authfail_check(x, &err, named) != APR_SUCCESS)
+        oas_authfail_reserve(x, &err, named) != APR_SUCCESS)
         return oas_mod_send_err(r, &err);
     if (oas_client_authenticate(pc, &err, r->pool, iss, basic, bid, bsecret, *pform) !=
         APR_SUCCESS) {
@@ -42,8 +44,12 @@ int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t 
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           OAS_LOGNO(00130) "client authentication failed: %s", err.description);
         if (named && err.status == HTTP_UNAUTHORIZED)
-            oas_authfail_count(x, named);
+            oas_authfail_failed(x, named);
+        else if (named)
+            oas_authfail_release(x, named);
         return oas_mod_send_err(r, &err);
     }
+    if (named)
+        oas_authfail_release(x, named);
     return OK;
 }

@@ -5,11 +5,14 @@
 
 #include <apr_atomic.h>
 #include <apr_dbd.h>
+#include <apr_shm.h>
 #include <apr_strings.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 #include <mod_dbd.h>
+#include <http_protocol.h>
+#include <mod_status.h>
 #include <unistd.h>
 #include <unixd.h>
 #include <util_cfgtree.h>
@@ -24,6 +27,7 @@
 #define SCHEMA_RETRY_SEC 1
 #define STORE_KEY "oauth_as-dbd-store"
 #define SQLITE_CONNECT_TRIES 50 /* x 20 ms: a connection refused on a locked SQLite file */
+#define CONN_KEY "oauth_as-dbd-conn" /* dbd_conn_state_t, on the connection's pool */
 
 /* Where the tables live: mod_dbd keeps DBDriver/DBDParams private, so they are read from
  * the configuration tree (public API) for the child_init table creation. */
@@ -40,6 +44,33 @@ static apr_array_header_t *targets; /* dbd_target_t, in pconf */
 static oas_dbd_purge_t purge_state;
 static volatile apr_uint32_t schema_ok;    /* the tables were seen in this process */
 static volatile apr_uint32_t schema_tried; /* apr_time_sec() of the last attempt */
+/* The stores' counters: in anonymous shared memory made once by the parent (children share
+ * it across graceful restarts), in this process's memory when that cannot be had. */
+static oas_dbd_stats_t local_stats;
+static oas_dbd_stats_t *stats = &local_stats;
+
+/* The best-effort rows a database keeps (oas_store_dbd.h: OAS_DBD_TRIM_MIN_STEP), from the
+ * issuer's OAuthASStoreSize: a bare number N (entries of a shared-memory store) keeps N rows;
+ * a size (kept as minus its KiB, issue 14's "OAuthASStoreSize 128M") one row per
+ * OAS_DBD_ROW_BYTES of it. */
+static apr_int64_t best_effort_cap(const server_rec *s)
+{
+    apr_int64_t size = oas_iss_store_size(oas_mod_issuer(s));
+
+    return size < 0 ? -size * 1024 / OAS_DBD_ROW_BYTES : size;
+}
+
+static void share_stats(server_rec *s)
+{
+    apr_shm_t *shm;
+
+    if (stats != &local_stats)
+        return;
+    if (apr_shm_create(&shm, sizeof(oas_dbd_stats_t), NULL, s->process->pool) == APR_SUCCESS) {
+        stats = apr_shm_baseaddr_get(shm);
+        memset(stats, 0, sizeof(*stats));
+    }
+}
 
 static apr_status_t forget_targets(void *data)
 {
@@ -127,6 +158,7 @@ int oas_mod_dbd_check_config(apr_pool_t *pconf, server_rec *s)
         }
         for (i = 0; oas_dbd_statements[i].label; i++)
             prepare(vs, oas_dbd_statements[i].sql, oas_dbd_statements[i].label);
+        share_stats(s);
         t = apr_array_push(targets);
         t->s = vs;
         t->driver = unquote(pconf, driver);
@@ -215,16 +247,21 @@ static void purge_all(apr_pool_t *p)
         const apr_dbd_driver_t *driver;
         apr_dbd_t *handle;
         const char *err = NULL;
-        int n = 0;
+        int n = 0, trimmed = 0;
 
         if (apr_dbd_get_driver(p, t->driver, &driver) != APR_SUCCESS ||
             apr_dbd_open_ex(driver, p, t->params, &handle, &err) != APR_SUCCESS)
             continue; /* database down: the next round tries again */
         if (!strcmp(t->driver, "sqlite3"))
             apr_dbd_query(driver, handle, &n, OAS_SQLITE_BUSY_TIMEOUT);
-        if (oas_dbd_purge_expired(&n, p, driver, handle) == APR_SUCCESS && n > 0)
+        if (oas_dbd_purge_expired(&n, &trimmed, best_effort_cap(t->s), p, driver, handle) ==
+                APR_SUCCESS &&
+            n + trimmed > 0)
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, t->s, OAS_LOGNO(00208)
-                         OAS_DIR_STORE " dbd: purged %d expired rows", n);
+                         OAS_DIR_STORE " dbd: purged %d expired rows, %d best-effort rows over "
+                         "the cap", n, trimmed);
+        if (trimmed > 0)
+            apr_atomic_add64(&stats->ev[OAS_STORE_EV_EVICTED], (apr_uint64_t)trimmed);
         apr_dbd_close(driver, handle);
     }
 }
@@ -348,6 +385,25 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
     return APR_SUCCESS;
 }
 
+/* Our state of one pooled connection, as long as it lives (mod_dbd hands it to one request
+ * at a time). */
+typedef struct {
+    oas_dbd_conn_t store; /* the store's (probe) */
+    int busy_set;         /* SQLite: busy_timeout is set */
+} dbd_conn_state_t;
+
+static dbd_conn_state_t *conn_state(ap_dbd_t *dbd)
+{
+    void *cs = NULL;
+
+    apr_pool_userdata_get(&cs, CONN_KEY, dbd->pool);
+    if (!cs) {
+        cs = apr_pcalloc(dbd->pool, sizeof(dbd_conn_state_t));
+        apr_pool_userdata_setn(cs, CONN_KEY, NULL, dbd->pool);
+    }
+    return cs;
+}
+
 static int uses_sqlite(const server_rec *s)
 {
     int i;
@@ -366,6 +422,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     req_dbd_t *rd;
     ap_dbd_t *dbd;
     void *cached = NULL;
+    dbd_conn_state_t *cs;
     int nrows;
     int i;
 
@@ -395,9 +452,15 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
                       "unreachable, see mod_dbd's message); answering 503");
         return NULL;
     }
-    /* SQLite serializes writers: wait for the lock instead of failing with SQLITE_BUSY */
-    if (!strcmp(apr_dbd_name(dbd->driver), "sqlite3"))
+    /* SQLite serializes writers: wait for the lock instead of failing with SQLITE_BUSY. Once
+     * per connection (the setting stays with it), not a statement per request. The result is
+     * not looked at: apr_dbd_sqlite3 reports the pragma's answer row as a failure. */
+    cs = conn_state(dbd);
+    if (!cs->busy_set && !strcmp(apr_dbd_name(dbd->driver), "sqlite3")) {
+        apr_atomic_add64(&stats->statements, 1);
         apr_dbd_query(dbd->driver, dbd->handle, &nrows, OAS_SQLITE_BUSY_TIMEOUT);
+        cs->busy_set = 1;
+    }
     if (oas_dbd_store_make(&st, r->pool, dbd->driver, dbd->handle, dbd->prepared, &purge_state,
                            r) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00204)
@@ -405,6 +468,8 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
                       "connection");
         return NULL;
     }
+    oas_dbd_store_set_limits(st, stats, best_effort_cap(r->server));
+    oas_dbd_store_set_conn(st, &cs->store);
     if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
         rd = apr_pcalloc(r->pool, sizeof(*rd));
         rd->r = r;
@@ -413,4 +478,69 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
     }
     *(oas_store_t **)cached = st;
     return st;
+}
+
+/* The table of r's server, by class, when it has a dbd store. */
+static void report_usage(request_rec *r, int flags)
+{
+    oas_dbd_usage_t u;
+    ap_dbd_t *dbd;
+    int i;
+
+    for (i = 0; i < targets->nelts; i++)
+        if (APR_ARRAY_IDX(targets, i, dbd_target_t).s == r->server)
+            break;
+    if (i == targets->nelts || !(dbd = dbd_acquire(r)))
+        return;
+    if (oas_dbd_usage(&u, r->pool, dbd->driver, dbd->handle) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00210)
+                      OAS_DIR_STORE " dbd: cannot count the rows of the table for server-status");
+        return;
+    }
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "OAuthASDbdRowsLive: %" APR_INT64_T_FMT "\nOAuthASDbdBytesLive: %"
+                   APR_INT64_T_FMT "\nOAuthASDbdRowsBestEffort: %" APR_INT64_T_FMT
+                   "\nOAuthASDbdBytesBestEffort: %" APR_INT64_T_FMT "\n",
+                   u.rows[OAS_STORE_LIVE], u.bytes[OAS_STORE_LIVE],
+                   u.rows[OAS_STORE_BEST_EFFORT], u.bytes[OAS_STORE_BEST_EFFORT]);
+        return;
+    }
+    ap_rprintf(r, "<tr><th>database table</th><td>live: %" APR_INT64_T_FMT " rows, about %"
+               APR_INT64_T_FMT " bytes; best-effort: %" APR_INT64_T_FMT " rows (kept to %"
+               APR_INT64_T_FMT "), about %" APR_INT64_T_FMT " bytes</td></tr>\n",
+               u.rows[OAS_STORE_LIVE], u.bytes[OAS_STORE_LIVE], u.rows[OAS_STORE_BEST_EFFORT],
+               best_effort_cap(r->server), u.bytes[OAS_STORE_BEST_EFFORT]);
+}
+
+void oas_mod_dbd_status(request_rec *r, int flags)
+{
+    apr_uint64_t ev[OAS_STORE_EV_COUNT];
+    apr_uint64_t n;
+    int i;
+
+    if (!targets || targets->nelts == 0)
+        return;
+    report_usage(r, flags);
+    n = apr_atomic_read64(&stats->statements);
+    for (i = 0; i < OAS_STORE_EV_COUNT; i++)
+        ev[i] = apr_atomic_read64(&stats->ev[i]);
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "OAuthASDbdStatements: %" APR_UINT64_T_FMT "\n"
+                   "OAuthASDbdEvicted: %" APR_UINT64_T_FMT "\nOAuthASDbdFull: %" APR_UINT64_T_FMT
+                   "\nOAuthASDbdAuthfailRefused: %" APR_UINT64_T_FMT
+                   "\nOAuthASDbdQuotaClient: %" APR_UINT64_T_FMT
+                   "\nOAuthASDbdQuotaUser: %" APR_UINT64_T_FMT
+                   "\nOAuthASDbdQuotaAddr: %" APR_UINT64_T_FMT "\n",
+                   n, ev[OAS_STORE_EV_EVICTED], ev[OAS_STORE_EV_FULL],
+                   ev[OAS_STORE_EV_AUTHFAIL_REFUSED], ev[OAS_STORE_EV_QUOTA_CLIENT],
+                   ev[OAS_STORE_EV_QUOTA_USER], ev[OAS_STORE_EV_QUOTA_ADDR]);
+        return;
+    }
+    ap_rprintf(r, "<tr><th>database store</th><td>%" APR_UINT64_T_FMT " statements run, %"
+               APR_UINT64_T_FMT " best-effort rows evicted over the cap; 429s: brute-force "
+               "brake %" APR_UINT64_T_FMT ", client quota %" APR_UINT64_T_FMT ", user quota %"
+               APR_UINT64_T_FMT ", address quota %" APR_UINT64_T_FMT "</td></tr>\n",
+               n, ev[OAS_STORE_EV_EVICTED], ev[OAS_STORE_EV_AUTHFAIL_REFUSED],
+               ev[OAS_STORE_EV_QUOTA_CLIENT], ev[OAS_STORE_EV_QUOTA_USER],
+               ev[OAS_STORE_EV_QUOTA_ADDR]);
 }

@@ -22,4 +22,9 @@ void oas_mod_dbd_child_init(apr_pool_t *pchild, server_rec *s);
  * r->pool, P9). NULL when no connection can be had: logged here, the caller answers 503. */
 oas_store_t *oas_mod_dbd_store(request_rec *r);
 
+/** server-status (mod_status's hook, flags AP_STATUS_*): the database stores' counters,
+ * summed over every process of this httpd: OAuthASDbdStatements (statements run, each one
+ * round trip), evictions of best-effort rows and the 429s counted by oas_store_note(). */
+void oas_mod_dbd_status(request_rec *r, int flags);
+
 #endif

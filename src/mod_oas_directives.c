@@ -3,9 +3,11 @@
  * is read, so a fault names its directive and line; what needs the whole configuration is
  * checked in the core (src/oas_conf_check.c). */
 #include <errno.h>
+#include <limits.h>
 
 #include <ap_expr.h>
 #include <apr_file_io.h>
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_core.h>
 
@@ -13,6 +15,7 @@
 #include "oas_authz.h"
 #include "oas_html.h"
 #include "oas_keys.h"
+#include "oas_store_shm.h"
 
 /* ---- helpers ---- */
 
@@ -171,14 +174,46 @@ static const char *set_server_int(cmd_parms *cmd, void *mconfig, const char *arg
 
     if (err)
         return err;
-    if (!strcmp(cmd->cmd->name, OAS_DIR_STORE_SIZE))
-        max = 100000000;
-    else if (!strcmp(cmd->cmd->name, OAS_DIR_MAX_BODY))
+    if (!strcmp(cmd->cmd->name, OAS_DIR_MAX_BODY))
         max = 1024 * 1024;
+    else if (!strcmp(cmd->cmd->name, OAS_DIR_CONSENT_LIFETIME))
+        max = 3600; /* a pending consent holds store space: minutes, not hours */
     return oas_cmd_parse_positive(cmd, arg, max, field);
 }
 
-/* OAuthASRefreshTokenGrace SECONDS and OAuthASClientQuota N: a number, or 0 for off. */
+/* OAuthASStoreSize: a size with a unit (512K, 64M, 1G: bytes of the shared-memory region,
+ * kept as OAS_STORE_SIZE_KIB), or a bare number of entries (Part one's meaning, the region it
+ * always had). The size is checked here so that `apachectl -t` names a store too small or too
+ * large to lay out. */
+static const char *set_store_size(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    apr_size_t len = strlen(arg);
+    apr_uint64_t unit = 0, v;
+    char *end = NULL;
+
+    if (err)
+        return err;
+    if (len > 1 && strchr("kKmMgG", arg[len - 1]))
+        unit = strchr("kK", arg[len - 1]) ? 1 : strchr("mM", arg[len - 1]) ? 1024 : 1024 * 1024;
+    if (!unit)
+        return oas_cmd_parse_positive(cmd, arg, OAS_SHM_MAX_ENTRIES,
+                                      &oas_cmd_issuer(cmd)->store_size);
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (errno || end != arg + len - 1 || !apr_isdigit(*arg) || v > INT_MAX / unit ||
+        oas_shm_store_entries_in((apr_size_t)(v * unit * 1024)) == 0)
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a store size from %uK to %" APR_UINT64_T_FMT
+                            "M (a unit K, M or G), nor a number of entries (1 to %u)",
+                            cmd->cmd->name, arg, OAS_SHM_MIN_BYTES / 1024,
+                            oas_shm_store_max_bytes() / (1024 * 1024), OAS_SHM_MAX_ENTRIES);
+    oas_cmd_issuer(cmd)->store_size = OAS_STORE_SIZE_KIB((int)(v * unit));
+    return NULL;
+}
+
+/* OAuthASRefreshTokenGrace SECONDS and the quotas (OAuthAS{Client,User,Address}Quota N): a
+ * number, or 0 for off. */
 static const char *set_server_int_or_off(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
@@ -334,8 +369,8 @@ const command_rec oas_mod_cmds[] = {
                    "PEM private key file (RSA, EC P-256 or Ed25519) and an optional kid"),
     AP_INIT_TAKE12(OAS_DIR_STORE, set_store, NULL, RSRC_CONF,
                    "short-lived and long-lived store: shm or dbd"),
-    AP_INIT_TAKE1(OAS_DIR_STORE_SIZE, set_server_int, OFF_S(store_size), RSRC_CONF,
-                  "capacity of the shared-memory store in entries"),
+    AP_INIT_TAKE1(OAS_DIR_STORE_SIZE, set_store_size, NULL, RSRC_CONF,
+                  "size of the shared-memory store: bytes with a unit (64M), or entries"),
     AP_INIT_TAKE1(OAS_DIR_CODE_LIFETIME, set_server_int, OFF_S(code_ttl), RSRC_CONF,
                   "authorization code lifetime in seconds"),
     AP_INIT_TAKE1(OAS_DIR_REQUEST_URI_LIFE, set_server_int, OFF_S(request_uri_ttl), RSRC_CONF,
@@ -351,8 +386,16 @@ const command_rec oas_mod_cmds[] = {
                   "seconds a rotated-out refresh token of a confidential client may be "
                   "retried (default 30; 0 = off)"),
     AP_INIT_TAKE1(OAS_DIR_CLIENT_QUOTA, set_server_int_or_off, OFF_S(client_quota), RSRC_CONF,
-                  "authorization requests one client may start within the request_uri/code "
-                  "lifetime (default 0 = no limit)"),
+                  "authorization requests one client may start within the longest "
+                  "short-lived lifetime (default 30000; 0 = no limit)"),
+    AP_INIT_TAKE1(OAS_DIR_USER_QUOTA, set_server_int_or_off, OFF_S(user_quota), RSRC_CONF,
+                  "authorization requests one signed-in user may start within the longest "
+                  "short-lived lifetime (default 100; 0 = no limit)"),
+    AP_INIT_TAKE1(OAS_DIR_ADDRESS_QUOTA, set_server_int_or_off, OFF_S(address_quota), RSRC_CONF,
+                  "pushes of public clients one address (IPv6: its /64) may make within the "
+                  "longest short-lived lifetime (default 1000; 0 = no limit)"),
+    AP_INIT_TAKE1(OAS_DIR_CONSENT_LIFETIME, set_server_int, OFF_S(consent_ttl), RSRC_CONF,
+                  "seconds a consent page stays answerable (default 300)"),
     AP_INIT_TAKE1(OAS_DIR_AT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,
                   "access token lifetime in seconds"),
     AP_INIT_TAKE1(OAS_DIR_RT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,

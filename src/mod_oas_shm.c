@@ -16,7 +16,9 @@
 typedef struct {
     apr_shm_t *shm;
     apr_global_mutex_t *mutex;
-    apr_uint32_t entries;
+    /* OAuthASStoreSize as oas_iss_store_size() gives it (> 0 entries, < 0 KiB): a block
+     * retained by an older build holds entries here, which means the same */
+    apr_int32_t setting;
     /* the mechanism is pthread: the store uses the lock in its segment. Fits in what was
      * padding, so a block retained by an older build (graceful restart into this one) reads
      * 0 here and keeps APR's mutex until a full restart. */
@@ -51,10 +53,24 @@ static apr_status_t shm_attach(oas_shm_retained_t *ret, apr_pool_t *p,
                          : oas_shm_store_attach(&shm_store, p, base, size, mutex);
 }
 
-/* A new anonymous segment in the process pool, formatted for `entries`. */
-static apr_status_t shm_create(oas_shm_retained_t *ret, server_rec *s, apr_uint32_t entries)
+apr_size_t oas_mod_shm_bytes(int setting)
 {
-    apr_size_t size = oas_shm_store_size_needed(entries);
+    if (setting > 0)
+        return oas_shm_store_size_needed((apr_uint32_t)setting);
+    return (apr_size_t)-(apr_int64_t)setting * 1024;
+}
+
+/* The setting for the log: "N entries" or "N bytes". */
+static const char *setting_text(apr_pool_t *p, int setting)
+{
+    return setting > 0 ? apr_psprintf(p, "%d entries", setting)
+                       : apr_psprintf(p, "%" APR_SIZE_T_FMT " bytes", oas_mod_shm_bytes(setting));
+}
+
+/* A new anonymous segment in the process pool, formatted for the setting. */
+static apr_status_t shm_create(oas_shm_retained_t *ret, server_rec *s, int setting)
+{
+    apr_size_t size = oas_mod_shm_bytes(setting);
     apr_status_t rv;
 
     rv = apr_shm_create(&ret->shm, size, NULL, s->process->pool);
@@ -65,8 +81,9 @@ static apr_status_t shm_create(oas_shm_retained_t *ret, server_rec *s, apr_uint3
                      size);
         return rv;
     }
-    rv = oas_shm_store_format(apr_shm_baseaddr_get(ret->shm), apr_shm_size_get(ret->shm),
-                              entries);
+    rv = setting > 0 ? oas_shm_store_format(apr_shm_baseaddr_get(ret->shm),
+                                            apr_shm_size_get(ret->shm), (apr_uint32_t)setting)
+                     : oas_shm_store_format_bytes(apr_shm_baseaddr_get(ret->shm), size);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(01004)
                      "cannot initialise the shared-memory store");
@@ -74,7 +91,7 @@ static apr_status_t shm_create(oas_shm_retained_t *ret, server_rec *s, apr_uint3
         ret->shm = NULL;
         return rv;
     }
-    ret->entries = entries;
+    ret->setting = setting;
     return APR_SUCCESS;
 }
 
@@ -84,20 +101,21 @@ static void shm_drop(oas_shm_retained_t *ret)
 {
     apr_shm_destroy(ret->shm);
     ret->shm = NULL;
-    ret->entries = 0;
+    ret->setting = 0;
 }
 
-apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint32_t entries)
+apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, int setting)
 {
     oas_shm_retained_t *ret = ap_retained_data_get(OAS_SHM_RETAINED_KEY);
     const char *why = NULL;
-    apr_size_t bpe = 0;
+    oas_shm_usage_t u;
     apr_status_t rv;
 
-    if (oas_shm_store_size_needed(entries) == 0) {
+    if (setting > 0 ? oas_shm_store_size_needed((apr_uint32_t)setting) == 0
+                    : oas_shm_store_entries_in(oas_mod_shm_bytes(setting)) == 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, OAS_LOGNO(01001)
-                     "store size %u is out of range (1..%u entries)", entries,
-                     OAS_SHM_MAX_ENTRIES);
+                     "store size %s is out of range (1..%u entries, or %uK and up)",
+                     setting_text(pconf, setting), OAS_SHM_MAX_ENTRIES, OAS_SHM_MIN_BYTES / 1024);
         return APR_EINVAL;
     }
     if (!ret)
@@ -128,14 +146,16 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
                          "under contention)", why, apr_global_mutex_name(ret->mutex));
     }
 
-    /* 2. the segment: reused with its contents unless the capacity changed */
-    if (ret->shm && ret->entries != entries) {
+    /* 2. the segment: reused with its contents unless the size changed; a segment of an
+     * older layout fails to attach below and is made again */
+    if (ret->shm && ret->setting != setting) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, OAS_LOGNO(01005)
-                     "store size changed from %u to %u entries: store re-created, "
-                     "its contents dropped", ret->entries, entries);
+                     "store size changed from %s to %s: store re-created, "
+                     "its contents dropped", setting_text(pconf, ret->setting),
+                     setting_text(pconf, setting));
         shm_drop(ret);
     }
-    if (!ret->shm && (rv = shm_create(ret, s, entries)) != APR_SUCCESS)
+    if (!ret->shm && (rv = shm_create(ret, s, setting)) != APR_SUCCESS)
         return rv;
 
     /* 3. attach in the parent; a segment left by another build of the module is replaced */
@@ -145,7 +165,7 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
                      "retained store has an unknown layout: store re-created, "
                      "its contents dropped");
         shm_drop(ret);
-        if ((rv = shm_create(ret, s, entries)) != APR_SUCCESS)
+        if ((rv = shm_create(ret, s, setting)) != APR_SUCCESS)
             return rv;
         rv = shm_attach(ret, pconf, ret->mutex);
         if (rv != APR_SUCCESS) {
@@ -156,12 +176,13 @@ apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint3
     }
     apr_pool_cleanup_register(pconf, NULL, shm_store_forget, apr_pool_cleanup_null);
 
-    /* not `live`: that takes the lock, and the parent must not wait on a child */
-    oas_shm_store_stats(shm_store, NULL, NULL, &bpe);
+    /* not the counts in use: they take the lock, and the parent must not wait on a child */
+    oas_shm_store_geometry(&u, shm_store);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(01008)
-                 "shared-memory store: %u entries, %" APR_SIZE_T_FMT " bytes per entry, "
-                 "%" APR_SIZE_T_FMT " bytes in all, lock: %s", entries, bpe,
-                 apr_shm_size_get(ret->shm),
+                 "shared-memory store: %" APR_SIZE_T_FMT " bytes (OAuthASStoreSize %s): %u "
+                 "entries, %" APR_SIZE_T_FMT " bytes per entry, values %u chunks of %d bytes, "
+                 "lock: %s", u.bytes, setting_text(pconf, setting), u.capacity,
+                 (u.bytes + u.capacity - 1) / u.capacity, u.chunks, OAS_SHM_CHUNK_SIZE,
                  ret->own_lock ? "in the segment (robust, no priority inheritance)"
                                : apr_global_mutex_name(ret->mutex));
     return APR_SUCCESS;

@@ -9,11 +9,15 @@
 /** pre_config: register the mutex type OAS_MUTEX_TYPE, so the Mutex directive applies. */
 apr_status_t oas_mod_shm_pre_config(apr_pool_t *pconf);
 
-/** post_config, real pass only: create (first time, or when entries changed) or reuse the
+/** Bytes of the region for an OAuthASStoreSize setting (oas_iss_store_size(): > 0 entries,
+ * < 0 minus KiB). */
+apr_size_t oas_mod_shm_bytes(int setting);
+
+/** post_config, real pass only: create (first time, or when the size changed) or reuse the
  * segment and mutex kept in retained data, and attach the store in the parent.
- * @param entries capacity of the table (OAuthASStoreSize)
+ * @param setting OAuthASStoreSize as oas_iss_store_size() gives it
  * @return APR_EINVAL for an impossible size, else the APR error that stopped creation */
-apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, apr_uint32_t entries);
+apr_status_t oas_mod_shm_post_config(server_rec *s, apr_pool_t *pconf, int setting);
 
 /** child_init: re-open the mutex in this child and attach the store in pchild.
  * Does nothing (APR_SUCCESS) when post_config did not set a store up. */

@@ -1,11 +1,13 @@
 /* mod_oauth_as: our section of mod_status's report. One shared-memory store serves every
  * issuer of this httpd (sized by the largest OAuthASStoreSize): its counters are shown once,
- * then each issuer with the stores it uses. Database stores have no counters here. */
+ * then the database stores' counters (mod_oas_dbd.c), then each issuer with the stores it
+ * uses. */
 #include <http_main.h>
 #include <http_protocol.h>
 #include <mod_status.h>
 
 #include "mod_oas_config.h"
+#include "mod_oas_dbd.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_status.h"
 #include "oas_store_shm.h"
@@ -26,15 +28,34 @@ static int issuer_seen(const server_rec *first, const server_rec *s, const char 
     return 0;
 }
 
+/* The event counters (oas_store_event_e), in order: their ?auto keys and what the page says. */
+static const char *const ev_key[OAS_STORE_EV_COUNT] = {
+    "Evictions", "FullRefusals", "AuthFailRefusals", "QuotaClientRefusals", "QuotaUserRefusals",
+    "QuotaAddrRefusals"};
+static const char *const ev_text[OAS_STORE_EV_COUNT] = {
+    "best-effort records evicted", "puts refused (live records fill the store)",
+    "429s of the brute-force brake", "429s of the client quota", "429s of the user quota",
+    "429s of the address quota"};
+
 static void report_shm(request_rec *r, int flags, const oas_shm_usage_t *u)
 {
+    int i;
+
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "OAuthASShmEntries: %u\nOAuthASShmCapacity: %u\n"
                    "OAuthASShmValueBytes: %" APR_SIZE_T_FMT "\n"
                    "OAuthASShmValueCapacity: %" APR_SIZE_T_FMT "\n"
-                   "OAuthASShmBytes: %" APR_SIZE_T_FMT "\nOAuthASShmResets: %u\n",
+                   "OAuthASShmBytes: %" APR_SIZE_T_FMT "\nOAuthASShmResets: %u\n"
+                   "OAuthASShmEntriesLive: %u\nOAuthASShmEntriesBestEffort: %u\n"
+                   "OAuthASShmBytesLive: %" APR_SIZE_T_FMT "\n"
+                   "OAuthASShmBytesBestEffort: %" APR_SIZE_T_FMT "\n",
                    u->entries, u->capacity, u->value_bytes,
-                   (apr_size_t)u->chunks * OAS_SHM_CHUNK_SIZE, u->bytes, u->resets);
+                   (apr_size_t)u->chunks * OAS_SHM_CHUNK_SIZE, u->bytes, u->resets,
+                   u->class_entries[OAS_STORE_LIVE], u->class_entries[OAS_STORE_BEST_EFFORT],
+                   u->class_bytes[OAS_STORE_LIVE], u->class_bytes[OAS_STORE_BEST_EFFORT]);
+        for (i = 0; i < OAS_STORE_EV_COUNT; i++) {
+            ap_rprintf(r, "OAuthASShm%s: %" APR_UINT64_T_FMT "\n", ev_key[i], u->events[i]);
+        }
         return;
     }
     ap_rprintf(r, "<tr><th>shared-memory store</th><td>%u of %u entries in use (%.1f%%), "
@@ -43,6 +64,14 @@ static void report_shm(request_rec *r, int flags, const oas_shm_usage_t *u)
                u->entries, u->capacity, u->capacity ? 100.0 * u->entries / u->capacity : 0.0,
                u->value_bytes, (apr_size_t)u->chunks * OAS_SHM_CHUNK_SIZE, u->bytes,
                u->resets);
+    ap_rprintf(r, "<tr><th>by class</th><td>live: %u entries, %" APR_SIZE_T_FMT " bytes; "
+               "best effort: %u entries, %" APR_SIZE_T_FMT " bytes</td></tr>\n",
+               u->class_entries[OAS_STORE_LIVE], u->class_bytes[OAS_STORE_LIVE],
+               u->class_entries[OAS_STORE_BEST_EFFORT], u->class_bytes[OAS_STORE_BEST_EFFORT]);
+    for (i = 0; i < OAS_STORE_EV_COUNT; i++) {
+        ap_rprintf(r, "<tr><th>%s</th><td>%" APR_UINT64_T_FMT "</td></tr>\n", ev_text[i],
+                   u->events[i]);
+    }
 }
 
 int oas_mod_status_hook(request_rec *r, int flags)
@@ -67,6 +96,7 @@ int oas_mod_status_hook(request_rec *r, int flags)
             report_shm(r, flags, &u);
         }
     }
+    oas_mod_dbd_status(r, flags);
     for (s = first; s; s = s->next) {
         const oas_issuer_t *iss = oas_mod_issuer(s);
 

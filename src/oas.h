@@ -11,7 +11,11 @@
 #define OAS_VERSION "0.1.0"
 
 /* Defaults of INTERFACE.md; they live here and in the config getters only. */
-#define OAS_DEFAULT_STORE_SIZE        100000
+/* OAuthASStoreSize as the issuer keeps it: > 0 entries (a bare number), < 0 minus the region's
+ * size in KiB (a size with a unit; at least 64K, so never OAS_UNSET). 128 MiB: see README.md,
+ * "Sizing the store". */
+#define OAS_STORE_SIZE_KIB(k)         (-(k))
+#define OAS_DEFAULT_STORE_SIZE        OAS_STORE_SIZE_KIB(128 * 1024)
 #define OAS_DEFAULT_CODE_TTL          60
 #define OAS_DEFAULT_REQUEST_URI_TTL   60
 #define OAS_DEFAULT_ACCESS_TOKEN_TTL  3600
@@ -20,6 +24,12 @@
 #define OAS_DEFAULT_MAX_BODY          16384
 #define OAS_DEFAULT_AUTHFAIL_LIMIT    10
 #define OAS_DEFAULT_AUTHFAIL_WINDOW   60
+/* issue 14: quotas per window of the longest short-lived lifetime (300 s by default), above
+ * what a busy real client, user or address starts, below what fills the store */
+#define OAS_DEFAULT_CLIENT_QUOTA      30000
+#define OAS_DEFAULT_USER_QUOTA        100
+#define OAS_DEFAULT_ADDRESS_QUOTA     1000
+#define OAS_DEFAULT_CONSENT_TTL       300 /* seconds a consent page stays answerable */
 #define OAS_DEFAULT_RT_GRACE          30 /* FAPI 2.0 SP §5.3.2.1: a retry with the previous RT */
 
 /* Limits on outside input. */

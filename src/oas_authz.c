@@ -171,6 +171,17 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
             FAIL("invalid_target", "the resource parameter is repeated");
         FAIL("invalid_request", "a parameter is repeated");
     }
+    if (req->state && strlen(req->state) > OAS_AUTHZ_MAX_STATE) {
+        req->state = NULL; /* not echoed: it would not fit a sane redirect either */
+        FAIL("invalid_request", "state is too long (at most 2048 bytes)");
+    }
+    if ((v = apr_table_get(params, "nonce")) && strlen(v) > OAS_AUTHZ_MAX_NONCE)
+        FAIL("invalid_request", "nonce is too long (at most 512 bytes)");
+    for (i = 0; oas_authz_param_names[i]; i++) {
+        if ((v = apr_table_get(params, oas_authz_param_names[i])) &&
+            strlen(v) > OAS_AUTHZ_MAX_VALUE && strcmp(oas_authz_param_names[i], "redirect_uri"))
+            FAIL("invalid_request", "a parameter is too long (at most 2048 bytes)");
+    }
     if (apr_table_get(params, "request"))
         FAIL("request_not_supported", "request objects are not supported");
     if (origin == OAS_AUTHZ_PAR && apr_table_get(params, "request_uri"))

@@ -24,6 +24,14 @@ typedef struct oas_authz_req_t {
 #define OAS_AUTHZ_FRONT 0 /* /authorize with its own parameters */
 #define OAS_AUTHZ_PAR   1 /* pushed (RFC 9126): validated at push time and again when used */
 
+/* What one authorization request may leave in the store (issue 14, README "Limits"): state
+ * may carry a return URL, a nonce is a random value; every other parameter is checked
+ * against the configuration, but may still be written out long (repeated scopes). A longer
+ * value is invalid_request. */
+#define OAS_AUTHZ_MAX_STATE 2048
+#define OAS_AUTHZ_MAX_NONCE 512
+#define OAS_AUTHZ_MAX_VALUE 2048
+
 /**
  * Validates params (names unique; values decoded). dup names a parameter the request
  * repeated (NULL when none): RFC 6749 §3.1 makes that invalid_request, reported after the

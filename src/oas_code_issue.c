@@ -26,7 +26,9 @@ apr_status_t oas_authz_pending(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
         OAS_ERR_SET(e, 400, "login_required", "the user is not signed in");
         return APR_EINVAL;
     }
-    if (!ru && oas_quota_take(x, e, req->client) != APR_SUCCESS)
+    /* the push was counted against its client already; each visit of the user may open a
+     * consent transaction, so the user is counted every time */
+    if (oas_quota_take(x, e, ru ? NULL : req->client, x->user) != APR_SUCCESS)
         return APR_EINVAL;
     /* the user name becomes the sub claim: JSON text must be UTF-8 (RFC 8259 §8.1) */
     if (!*x->user || !oas_is_clean_utf8(x->user, strlen(x->user))) {
@@ -46,7 +48,7 @@ apr_status_t oas_request_uri_use_up(oas_ctx_t *x, oas_err_t *e, const char *ru)
     if (!ru)
         return APR_SUCCESS;
     if (!(st = oas_ctx_store(x, OAS_CTX_SHORT)))
-        return oas_err_store(e, x->p, APR_ENOTIMPL, "using up a request_uri");
+        return oas_store_refused(x, e, APR_ENOTIMPL, "using up a request_uri");
     rv = oas_store_take(st, x->p, OAS_NS_REQUEST_URI, ru, NULL, NULL);
     if (rv == APR_NOTFOUND) {
         OAS_ERR_SET(e, 400, OAS_AUTHZ_GONE,
@@ -56,7 +58,7 @@ apr_status_t oas_request_uri_use_up(oas_ctx_t *x, oas_err_t *e, const char *ru)
         return rv;
     }
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "using up a request_uri");
+        return oas_store_refused(x, e, rv, "using up a request_uri");
     return APR_SUCCESS;
 }
 
@@ -76,7 +78,7 @@ apr_status_t oas_authz_keep(const char **ptoken, oas_ctx_t *x, oas_err_t *e, int
 
     *ptoken = NULL;
     if (!st)
-        return oas_err_store(e, x->p, APR_ENOTIMPL, what);
+        return oas_store_refused(x, e, APR_ENOTIMPL, what);
     if ((rv = oas_random_token(ptoken, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS) {
         OAS_ERR_SET(e, 500, "server_error", "no random token");
         e->rv = rv;
@@ -87,7 +89,7 @@ apr_status_t oas_authz_keep(const char **ptoken, oas_ctx_t *x, oas_err_t *e, int
                            apr_time_now() + apr_time_from_sec(ttl));
     if (rv != APR_SUCCESS) {
         *ptoken = NULL;
-        return oas_err_store(e, x->p, rv, what);
+        return oas_store_refused(x, e, rv, what);
     }
     return APR_SUCCESS;
 }
@@ -99,17 +101,24 @@ apr_status_t oas_code_issue(const char **pcode, oas_ctx_t *x, oas_err_t *e, cons
 
     *pcode = NULL;
     if (!oas_ctx_store(x, OAS_CTX_SHORT))
-        return oas_err_store(e, x->p, APR_ENOTIMPL, "issuing a code");
+        return oas_store_refused(x, e, APR_ENOTIMPL, "issuing a code");
     if ((rv = oas_grant_to_json(&json, x->p, pd->grant)) != APR_SUCCESS) {
         OAS_ERR_SET(e, 500, "server_error", "the code could not be made");
         e->rv = rv;
         return rv;
     }
+    /* the code is stored before the pushed request is used up: a full store must not take
+     * the pushed request without giving its code (the client could not retry) */
     if ((rv = oas_authz_record_fits(e, json)) != APR_SUCCESS ||
-        (rv = oas_request_uri_use_up(x, e, pd->request_uri)) != APR_SUCCESS ||
         (rv = oas_authz_keep(pcode, x, e, OAS_NS_CODE, json, oas_iss_code_ttl(x->iss),
                              "storing a code")) != APR_SUCCESS)
         return rv;
+    if ((rv = oas_request_uri_use_up(x, e, pd->request_uri)) != APR_SUCCESS) {
+        /* another request used it up first: its code is the only one */
+        oas_store_del(oas_ctx_store(x, OAS_CTX_SHORT), x->p, OAS_NS_CODE, *pcode);
+        *pcode = NULL;
+        return rv;
+    }
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
                 OAS_LOGNO(00141) "issued an authorization code to client %s for %s",
                 pd->grant->client_id, pd->grant->sub);

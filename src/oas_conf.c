@@ -32,6 +32,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->max_body = OAS_UNSET;
     c->authfail_limit = c->authfail_window = OAS_UNSET;
     c->rt_grace = c->client_quota = OAS_UNSET;
+    c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
     return c;
 }
 

@@ -87,6 +87,9 @@ typedef struct oas_issuer_t {
     int authfail_limit, authfail_window; /* OAuthASClientAuthFailureLimit; 0 = off */
     int client_quota; /* OAuthASClientQuota: authorization requests a client may start per
                        * short-lived window; 0 = no limit */
+    int user_quota, address_quota; /* OAuthASUserQuota, OAuthASAddressQuota: the same per
+                                    * signed-in user, per address; 0 = no limit */
+    int consent_ttl; /* OAuthASConsentLifetime: seconds a consent page stays answerable */
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
                    * client may still be retried; 0 = off */
     const char *consent_template_path;
@@ -122,7 +125,10 @@ OAS_ISS_GETTER(max_body, OAS_DEFAULT_MAX_BODY)
 OAS_ISS_GETTER(authfail_limit, OAS_DEFAULT_AUTHFAIL_LIMIT)
 OAS_ISS_GETTER(authfail_window, OAS_DEFAULT_AUTHFAIL_WINDOW)
 OAS_ISS_GETTER(rt_grace, OAS_DEFAULT_RT_GRACE)
-OAS_ISS_GETTER(client_quota, 0)
+OAS_ISS_GETTER(client_quota, OAS_DEFAULT_CLIENT_QUOTA)
+OAS_ISS_GETTER(user_quota, OAS_DEFAULT_USER_QUOTA)
+OAS_ISS_GETTER(address_quota, OAS_DEFAULT_ADDRESS_QUOTA)
+OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
 #undef OAS_ISS_GETTER
 /* long-lived state lives where short-lived state does unless OAuthASStore names another */
 static inline int oas_iss_store_long(const oas_issuer_t *iss)

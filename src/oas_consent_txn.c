@@ -9,6 +9,7 @@
 #include "oas_consent_txn.h"
 #include "oas_jsonr.h"
 #include "oas_jsonw.h"
+#include "oas_throttle.h"
 #include "oas_util.h"
 
 const char *oas_consent_key(apr_pool_t *p, const char *user, const char *client_id,
@@ -58,7 +59,7 @@ apr_status_t oas_consent_txn_start(oas_consent_txn_t *t, oas_ctx_t *x, oas_err_t
 
     t->txn = t->csrf = NULL;
     if (!oas_ctx_store(x, OAS_CTX_SHORT))
-        return oas_err_store(e, x->p, APR_ENOTIMPL, "starting a consent");
+        return oas_store_refused(x, e, APR_ENOTIMPL, "starting a consent");
     if ((rv = oas_random_token(&t->csrf, x->p, OAS_TOKEN_BYTES)) == APR_SUCCESS &&
         (rv = oas_grant_to_json(&grant, x->p, pd->grant)) == APR_SUCCESS) {
         oas_jsonw_init(&o, x->p, 1024);
@@ -76,7 +77,8 @@ apr_status_t oas_consent_txn_start(oas_consent_txn_t *t, oas_ctx_t *x, oas_err_t
     }
     if ((rv = oas_authz_record_fits(e, rec)) != APR_SUCCESS)
         return rv;
-    return oas_authz_keep(&t->txn, x, e, OAS_NS_TXN, rec, OAS_TXN_TTL, "starting a consent");
+    return oas_authz_keep(&t->txn, x, e, OAS_NS_TXN, rec, oas_iss_consent_ttl(x->iss),
+                          "starting a consent");
 }
 
 int oas_consent_same_site(const char *origin, const char *site, const char *our_origin)
@@ -127,14 +129,14 @@ apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
         return page(e, 403, "access_denied",
                     "The consent form is incomplete (missing CSRF token or decision).");
     if (!st)
-        return oas_err_store(e, x->p, APR_ENOTIMPL, "reading a consent");
+        return oas_store_refused(x, e, APR_ENOTIMPL, "reading a consent");
     rv = oas_store_get(st, x->p, OAS_NS_TXN, f->txn, &val, &len);
     if (rv == APR_NOTFOUND)
         return page(e, 400, OAS_AUTHZ_GONE,
                     "This consent request has expired or was already answered. Please start "
                     "again from the application.");
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "reading a consent");
+        return oas_store_refused(x, e, rv, "reading a consent");
     if (oas_jsonr_parse(&o, x->p, val, len) != APR_SUCCESS || !(u = oas_jobj_str(&o, "u")) ||
         !x->user || strcmp(u, x->user) ||
         !oas_secure_streq(f->csrf, (csrf = oas_jobj_str(&o, "csrf")) ? csrf : "")) {
@@ -160,7 +162,7 @@ apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
     if (rv == APR_NOTFOUND)
         return page(e, 400, OAS_AUTHZ_GONE, "This consent request was already answered.");
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "taking a consent");
+        return oas_store_refused(x, e, rv, "taking a consent");
     if (!strcmp(f->decision, "deny")) {
         OAS_ERR_SET(e, 400, "access_denied", "the user denied the request");
         return APR_EINVAL;

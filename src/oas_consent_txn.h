@@ -6,8 +6,6 @@
 
 #include "oas_code_issue.h"
 
-#define OAS_TXN_TTL 600 /* seconds a consent page stays answerable */
-
 /** The key of a remembered consent: user, client, the set of scopes (order-free), resource.
  * In pool p. */
 const char *oas_consent_key(apr_pool_t *p, const char *user, const char *client_id,
@@ -32,7 +30,8 @@ typedef struct oas_consent_txn_t {
 } oas_consent_txn_t;
 
 /**
- * Keeps pd for x->user as a consent transaction (OAS_TXN_TTL), with a fresh CSRF token.
+ * Keeps pd for x->user as a consent transaction (OAuthASConsentLifetime), with a fresh
+ * CSRF token.
  * @return APR_SUCCESS with *t set (in x->p), or with *e set: 400 invalid_request "too
  *         large" (redirected, see oas_authz_record_fits), 503 store, 500.
  */

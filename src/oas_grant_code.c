@@ -7,6 +7,7 @@
 #include "oas_jsonw.h"
 #include "oas_pkce.h"
 #include "oas_refresh.h"
+#include "oas_throttle.h"
 
 /* A code that is not (or no longer) there was presented. If it is a redeemed code presented
  * again by the rightful client, RFC 6749 §4.1.2 asks to revoke what the first redemption
@@ -81,9 +82,9 @@ static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, con
 /* A tombstone remembers what the code issued, so a replay can revoke it. A replay comes soon
  * after the theft it reveals: the tombstone lives twice the code lifetime (at least two
  * minutes), not as long as the tokens, so that a busy server does not fill its store with
- * dead codes. */
-static void tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t *c, const char *code,
-                      const oas_grant_t *g, const char *jti)
+ * dead codes. Without it a replay could not revoke: the caller issues nothing then. */
+static apr_status_t tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t *c,
+                              const char *code, const oas_grant_t *g, const char *jti)
 {
     int ttl = oas_iss_code_ttl(x->iss) * 2;
     const char *tomb;
@@ -96,9 +97,10 @@ static void tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t *c, cons
                   x->now + oas_client_at_ttl(x->iss, c, oas_issuer_resource(x->iss, g->resource)));
     oas_jsonw_str(&t, "cc", g->code_challenge);
     oas_jsonw_str(&t, "fam", g->family);
-    if ((tomb = oas_jsonw_end(&t)))
-        oas_store_put(st, x->p, OAS_NS_CODE_USED, code, tomb, strlen(tomb),
-                      apr_time_from_sec(x->now + (ttl > 120 ? ttl : 120)));
+    if (!(tomb = oas_jsonw_end(&t)))
+        return APR_EGENERAL;
+    return oas_store_put(st, x->p, OAS_NS_CODE_USED, code, tomb, strlen(tomb),
+                         apr_time_from_sec(x->now + (ttl > 120 ? ttl : 120)));
 }
 
 apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *x,
@@ -117,12 +119,12 @@ apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *
         return APR_EINVAL;
     }
     if (!st)
-        return oas_err_store(e, x->p, APR_ENOTIMPL, "redeeming a code");
+        return oas_store_refused(x, e, APR_ENOTIMPL, "redeeming a code");
     rv = oas_store_get(st, x->p, OAS_NS_CODE, code, &val, &len);
     if (rv == APR_NOTFOUND)
         return replayed(e, x, c, code, verifier);
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "reading a code");
+        return oas_store_refused(x, e, rv, "reading a code");
     if (oas_grant_from_json(&g, x->p, val, len) != APR_SUCCESS)
         return oas_err(e, x->p, 400, "invalid_grant", "the code was not issued to this client",
                        OAS_LOG_ERR, OAS_LOGNO(02025) "unreadable code record, client %s", c->id);
@@ -134,10 +136,21 @@ apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *
     if (rv == APR_NOTFOUND)
         return replayed(e, x, c, code, verifier);
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "redeeming a code");
+        return oas_store_refused(x, e, rv, "redeeming a code");
     if (oas_issue_wants_refresh(c, g->scope, x->p) &&
         (rv = oas_refresh_new(&rt, x, c, g)) != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "storing a refresh token");
-    tombstone(x, st, c, code, g, jti);
-    return oas_issue_tokens(pbody, e, x, c, g, jti, rt);
+        return oas_store_refused(x, e, rv, "storing a refresh token");
+    /* RFC 6749 §4.1.2: what a replay must revoke is on record before anything is issued;
+     * when it cannot be, nothing is (the refresh token just made dies with its family) */
+    if ((rv = tombstone(x, st, c, code, g, jti)) != APR_SUCCESS) {
+        oas_store_refused(x, e, rv, "storing a redeemed code's tombstone");
+        oas_refresh_revoke_family(x, g->family, "its code's tombstone could not be stored");
+        return rv;
+    }
+    if ((rv = oas_issue_tokens(pbody, e, x, c, g, jti, rt)) != APR_SUCCESS) {
+        oas_refresh_revoke_family(x, g->family, "its access token could not be recorded");
+        return rv;
+    }
+    oas_quota_give_back(x, c, g->sub);
+    return APR_SUCCESS;
 }

@@ -6,6 +6,7 @@
 #include "oas_issue.h"
 #include "oas_jsonw.h"
 #include "oas_refresh.h"
+#include "oas_throttle.h"
 #include "oas_util.h"
 
 apr_status_t oas_issue_jti(const char **pjti, oas_err_t *e, apr_pool_t *p)
@@ -27,24 +28,31 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, co
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
     oas_tokens_t tok;
+    apr_status_t rv;
 
     if (oas_token_mint(&tok, x->p, x->iss, c, g, jti, x->now) != APR_SUCCESS)
         return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
                        OAS_LOGNO(00132) "cannot sign tokens");
     /* what the access token itself does not say: the family it lives and dies with
      * (RFC 9700 §4.14.2: a revoked grant takes its access tokens along) and, for userinfo,
-     * the user's claims */
-    if (st && (g->family || (tok.id_token && g->claims_json))) {
+     * the user's claims. An access token whose link to its grant is not on record could
+     * outlive the grant's revocation: it is not issued. */
+    if (g->family || (tok.id_token && g->claims_json)) {
         oas_jsonw_t w;
         const char *rec;
+        if (!st)
+            return oas_store_refused(x, e, APR_ENOTIMPL, "recording an access token");
         oas_jsonw_init(&w, x->p, 256);
         oas_jsonw_str(&w, "fam", g->family);
         if (tok.id_token && g->claims_json)
             oas_jsonw_raw(&w, "ui",
                           oas_token_userinfo_json(x->p, g->sub, g->scope, g->claims_json));
-        if ((rec = oas_jsonw_end(&w)))
-            oas_store_put(st, x->p, OAS_NS_ACCESS, jti, rec, strlen(rec),
-                          apr_time_from_sec(tok.exp + 1));
+        if (!(rec = oas_jsonw_end(&w)))
+            return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
+                           OAS_LOGNO(03009) "cannot write the record of access token jti %s", jti);
+        if ((rv = oas_store_put(st, x->p, OAS_NS_ACCESS, jti, rec, strlen(rec),
+                                apr_time_from_sec(tok.exp + 1))) != APR_SUCCESS)
+            return oas_store_refused(x, e, rv, "recording an access token");
     }
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s)",
                 c->id, g->sub, jti);

@@ -52,15 +52,9 @@ apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pw
 
 apr_status_t oas_live_refresh(oas_grant_t **pg, oas_ctx_t *x, const char *tok)
 {
-    oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
     oas_grant_t *g;
-    char *v;
-    apr_size_t n;
 
-    if (!lst || oas_store_get(lst, x->p, OAS_NS_REFRESH, tok, &v, &n) != APR_SUCCESS ||
-        oas_grant_from_json(&g, x->p, v, n) != APR_SUCCESS || !g->family ||
-        strcmp(g->iss, x->iss->issuer) ||
-        oas_store_get(lst, x->p, OAS_NS_FAMILY, g->family, &v, &n) != APR_SUCCESS)
+    if (oas_refresh_lookup(&g, x, tok) != APR_SUCCESS || strcmp(g->iss, x->iss->issuer))
         return APR_EINVAL;
     *pg = g;
     return APR_SUCCESS;

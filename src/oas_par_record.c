@@ -32,7 +32,7 @@ apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const
         return APR_EINVAL;
     }
     if (!oas_ctx_store(x, OAS_CTX_SHORT))
-        return oas_err_store(e, x->p, APR_ENOTIMPL, "storing a pushed request");
+        return oas_store_refused(x, e, APR_ENOTIMPL, "storing a pushed request");
 
     /* only what the authorization request reads: unknown parameters are ignored (RFC 6749
      * §3.1), so a body padded with them up to the size limit still fits the store */
@@ -56,7 +56,7 @@ apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const
                              "its record of %" APR_SIZE_T_FMT " bytes is too large for the store",
             c->id, strlen(rec));
     /* RFC 9126 §2.3: 429 when a client pushes more than its share of the store (D07) */
-    if (oas_quota_take(x, e, c) != APR_SUCCESS)
+    if (oas_quota_take(x, e, c, NULL) != APR_SUCCESS)
         return APR_EINVAL;
     if ((rv = oas_authz_keep(ptoken, x, e, OAS_NS_REQUEST_URI, rec, oas_iss_request_uri_ttl(x->iss),
                              "storing a pushed request")) != APR_SUCCESS)
@@ -89,7 +89,7 @@ apr_status_t oas_par_load(apr_table_t **pparams, const char **pru, oas_ctx_t *x,
     *pparams = NULL;
     *pru = NULL;
     if (!st)
-        return oas_err_store(e, x->p, APR_ENOTIMPL, "reading a request_uri");
+        return oas_store_refused(x, e, APR_ENOTIMPL, "reading a request_uri");
     if (!cid)
         return page(e, "invalid_request", "The client_id parameter is missing (invalid_request).");
     if (strncmp(ru, OAS_REQUEST_URI_PREFIX, plen) ||
@@ -99,7 +99,7 @@ apr_status_t oas_par_load(apr_table_t **pparams, const char **pru, oas_ctx_t *x,
                     "This authorization request is unknown, has expired or was already "
                     "used (invalid_request_uri). Please start again from the application.");
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "reading a request_uri");
+        return oas_store_refused(x, e, rv, "reading a request_uri");
     if (oas_jsonr_parse(&o, x->p, val, len) != APR_SUCCESS ||
         !(pcid = oas_jobj_str(&o, OAS_PAR_RECORD_CLIENT)) || strcmp(pcid, cid)) {
         oas_err(e, x->p, 400, "invalid_request_uri",

@@ -15,10 +15,13 @@ typedef enum {
     OAS_NS_REQUEST_URI = 'r', /* PAR request_uri -> pushed request */
     OAS_NS_TXN = 't',         /* consent transaction id -> validated request */
     OAS_NS_CONSENT = 'g',     /* user+client+scopes -> remembered grant */
-    OAS_NS_REFRESH = 'R',     /* refresh token -> refresh record */
-    OAS_NS_REFRESH_USED = 'U', /* rotated-out refresh token -> {"cid", "fam"} (reuse marker) */
+    OAS_NS_REFRESH = 'R',     /* family id "#" generation -> "" (its rotation ticket); the
+                                 previous build's refresh token -> its record */
+    OAS_NS_REFRESH_USED = 'U', /* the previous build's rotated-out refresh token -> {"cid",
+                                  "fam"} (reuse marker; written once per family, to move it) */
     OAS_NS_REVOKED = 'j',     /* revoked access-token jti -> "" */
-    OAS_NS_FAMILY = 'f',      /* refresh family id -> "1" while the family is live */
+    OAS_NS_FAMILY = 'f',      /* refresh family id -> {"g": grant, "n": generation, "cur",
+                                 "prev": token digests, "pt"} while live ("1": previous build) */
     OAS_NS_ACCESS = 'i',      /* access-token jti -> {"fam": its refresh family, "ui": claims} */
     OAS_NS_AUTHFAIL = 'a',    /* client id "\n" client address -> "count expiry" (C07) */
     OAS_NS_QUOTA = 'q',       /* client id -> "count expiry": requests started (D07) */

@@ -10,42 +10,44 @@
 #include "oas_directives.h"
 #include "oas_log.h"
 #include "oas_store_dbd.h"
+#include "oas_store_dbd_sql.h"
 #include "oas_util.h"
 
 /* ---- SQL ---- */
 
-/* k is the hex SHA-256 of (namespace byte || key): the database never sees a secret.
- * exp is apr_time_t (microseconds since the epoch). v is 't' + the value when it is clean
- * UTF-8 (the JSON we store, readable by an administrator), else 'b' + base64. */
-#define T "oauth_as_store"
-/* apr_dbd_pgsql declares %s parameters as varchar: times are cast (a no-op for SQLite) */
-#define TM "CAST(%s AS BIGINT)"
-
+/* c is the record's class (oas_store_ns_class: 0 live, 1 best-effort): the trim below bounds
+ * the best-effort rows. n is a counter's count (incr); such a row has v = 'n'. */
 const oas_dbd_stmt_t oas_dbd_statements[] = {
-    {"oauth_as_put", "INSERT INTO " T " (k, v, exp) VALUES (%s, %s, " TM ") "
-                     "ON CONFLICT (k) DO UPDATE SET v = excluded.v, exp = excluded.exp"},
+    {"oauth_as_put", "INSERT INTO " T " (k, v, exp, c) VALUES (%s, %s, " TM ", " TC ") "
+                     "ON CONFLICT (k) DO UPDATE SET v = excluded.v, exp = excluded.exp, "
+                     "c = excluded.c, n = 0"},
     /* writes only over a missing or expired row: nrows 0 means a live one exists */
-    {"oauth_as_put_new", "INSERT INTO " T " (k, v, exp) VALUES (%s, %s, " TM ") "
-                         "ON CONFLICT (k) DO UPDATE SET v = excluded.v, exp = excluded.exp "
-                         "WHERE " T ".exp <= " TM},
-    {"oauth_as_get", "SELECT v FROM " T " WHERE k = %s AND exp > " TM},
+    {"oauth_as_put_new", "INSERT INTO " T " (k, v, exp, c) VALUES (%s, %s, " TM ", " TC ") "
+                         "ON CONFLICT (k) DO UPDATE SET v = excluded.v, exp = excluded.exp, "
+                         "c = excluded.c, n = 0 WHERE " T ".exp <= " TM},
+    {"oauth_as_get", "SELECT v, n, exp FROM " T " WHERE k = %s AND exp > " TM},
     /* the commit point of codes and request_uris: read and delete in one statement */
-    {"oauth_as_take", "DELETE FROM " T " WHERE k = %s AND exp > " TM " RETURNING v"},
+    {"oauth_as_take", "DELETE FROM " T " WHERE k = %s AND exp > " TM " RETURNING v, n, exp"},
     {"oauth_as_del", "DELETE FROM " T " WHERE k = %s AND exp > " TM},
     {"oauth_as_purge", "DELETE FROM " T " WHERE exp <= " TM},
+    /* one statement, no read before the write: a missing, expired or non-counter row starts
+     * at delta with the given expiry, a live counter adds delta and keeps its own */
+    {"oauth_as_incr", "INSERT INTO " T " (k, v, exp, c, n) VALUES (%s, 'n', " TM ", " TC ", " TM
+                      ") ON CONFLICT (k) DO UPDATE SET "
+                      "n = CASE WHEN " T ".exp <= " TM " OR " T ".v <> 'n' THEN excluded.n "
+                      "ELSE " T ".n + excluded.n END, "
+                      "exp = CASE WHEN " T ".exp <= " TM " OR " T ".v <> 'n' THEN excluded.exp "
+                      "ELSE " T ".exp END, v = 'n', c = excluded.c RETURNING n, exp"},
+    /* Bounds the best-effort rows to the cap (the parameter): those beyond it give way, the
+     * soonest to expire first (in one namespace the oldest; every best-effort record has a
+     * short fixed lifetime). Ties broken by k: expiries in whole seconds (the counters') tie
+     * by the thousand under a flood, and deleting every tie would wipe the newest second's
+     * rows too. Runs on the (c, exp, k) index; a table under the cap has no row at the
+     * offset (NULL: nothing is deleted). Row values: SQLite >= 3.15, PostgreSQL. */
+    {"oauth_as_trim", TRIM_SQL TM ")"},
     {NULL, NULL}};
 
-enum { S_PUT, S_PUT_NEW, S_GET, S_TAKE, S_DEL, S_PURGE, S_COUNT };
-
-/* The same DDL is valid for sqlite3 and pgsql (conf/schema-*.sql are copies for admins). */
-static const char *const ddl[] = {
-    "CREATE TABLE IF NOT EXISTS oauth_as_schema (version INTEGER NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS " T " (k CHAR(64) PRIMARY KEY, v TEXT NOT NULL, "
-    "exp BIGINT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS oauth_as_store_exp ON " T " (exp)",
-    "INSERT INTO oauth_as_schema (version) SELECT 1 "
-    "WHERE NOT EXISTS (SELECT 1 FROM oauth_as_schema)",
-    NULL};
+enum { S_PUT, S_PUT_NEW, S_GET, S_TAKE, S_DEL, S_PURGE, S_INCR, S_TRIM, S_COUNT };
 
 typedef struct {
     const apr_dbd_driver_t *driver;
@@ -58,7 +60,25 @@ typedef struct {
     apr_pool_t *p; /* the store's: a failure's message */
     apr_hash_t *prepared;
     int verified; /* a statement succeeded on the connection through this store */
+    oas_dbd_conn_t *conn;   /* the connection's own state (outlives the store), or NULL */
+    oas_dbd_stats_t *stats; /* or NULL */
+    apr_int64_t cap;        /* best-effort rows kept (0: unbounded) */
 } dbd_ctx_t;
+
+/* One statement about to run (every apr_dbd call below is one round trip). */
+static void counted(dbd_ctx_t *c)
+{
+    if (c->stats)
+        apr_atomic_add64(&c->stats->statements, 1);
+}
+
+static void dbd_note(oas_store_t *st, int event)
+{
+    dbd_ctx_t *c = st->ctx;
+
+    if (c->stats && event >= 0 && event < OAS_STORE_EV_COUNT)
+        apr_atomic_add64(&c->stats->ev[event], 1);
+}
 
 /* ---- helpers ---- */
 
@@ -72,11 +92,35 @@ static const char *db_message(dbd_ctx_t *c, int rc)
     return msg ? apr_pstrmemdup(c->p, msg, strcspn(msg, "\r\n")) : "no message";
 }
 
+/* A statement succeeded: the connection works (see probe()). */
+static void ran_ok(dbd_ctx_t *c)
+{
+    c->verified = 1;
+    if (c->conn)
+        c->conn->ok = apr_time_now();
+}
+
+/* A database out of room (SQLite's SQLITE_FULL, PostgreSQL's disk_full): the store is full,
+ * as a shared-memory store whose live records fill it. */
+static int db_full(const char *msg)
+{
+    return strstr(msg, "disk is full") || strstr(msg, "No space left on device") ||
+           strstr(msg, "could not extend file");
+}
+
 static apr_status_t db_fail(dbd_ctx_t *c, const char *op, int rc)
 {
+    const char *msg = db_message(c, rc);
+
+    if (c->conn)
+        c->conn->ok = 0; /* the next store on this connection probes it first */
     oas_log(OAS_LOG_MARK, OAS_LOG_ERR, 0, c->log, OAS_LOGNO(00202)
-            OAS_DIR_STORE " dbd: %s failed in the database (%d): %s", op, rc, db_message(c, rc));
-    return APR_EGENERAL;
+            OAS_DIR_STORE " dbd: %s failed in the database (%d): %s", op, rc, msg);
+    if (!db_full(msg))
+        return APR_EGENERAL;
+    if (c->stats)
+        apr_atomic_add64(&c->stats->ev[OAS_STORE_EV_FULL], 1);
+    return APR_ENOSPC;
 }
 
 /* Lets the glue repair the connection after op failed, then reloads our statements from
@@ -113,29 +157,35 @@ static void probe(dbd_ctx_t *c, apr_pool_t *p)
     apr_dbd_row_t *row = NULL;
     int rc;
 
-    if (!c->recover || c->verified)
+    if (!c->recover || c->verified ||
+        (c->conn && apr_time_now() - c->conn->ok < OAS_DBD_PROBE_FRESH))
         return;
     /* k is 64 hex digits in every row: the empty key matches none */
+    counted(c);
     rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[S_GET], 1, "", "0", NULL);
     if (rc == 0) {
         while (apr_dbd_get_row(c->driver, p, res, &row, -1) == 0)
             ;
-        c->verified = 1;
+        ran_ok(c);
     }
     else if (recover(c, "probe", rc))
-        c->verified = 1;
+        ran_ok(c);
 }
 
 /* An idempotent statement (put, get, purge): rerun once after a repaired connection. */
 static int pvquery_retry(dbd_ctx_t *c, apr_pool_t *p, const char *op, int *nrows, int s,
-                         const char *a1, const char *a2, const char *a3)
+                         const char *a1, const char *a2, const char *a3, const char *a4)
 {
-    int rc = apr_dbd_pvquery(c->driver, p, c->handle, nrows, c->stmt[s], a1, a2, a3, NULL);
+    int rc;
 
-    if (rc != 0 && recover(c, op, rc))
-        rc = apr_dbd_pvquery(c->driver, p, c->handle, nrows, c->stmt[s], a1, a2, a3, NULL);
+    counted(c);
+    rc = apr_dbd_pvquery(c->driver, p, c->handle, nrows, c->stmt[s], a1, a2, a3, a4, NULL);
+    if (rc != 0 && recover(c, op, rc)) {
+        counted(c);
+        rc = apr_dbd_pvquery(c->driver, p, c->handle, nrows, c->stmt[s], a1, a2, a3, a4, NULL);
+    }
     if (rc == 0)
-        c->verified = 1;
+        ran_ok(c);
     return rc;
 }
 
@@ -167,14 +217,21 @@ static const char *encode_value(apr_pool_t *p, const void *val, apr_size_t vlen)
     return out;
 }
 
-static apr_status_t decode_value(char **pval, apr_size_t *plen, apr_pool_t *p, const char *s)
+/* s: the v column; count, exp: the n and exp columns (a counter's value is read as the text
+ * "count expires" that oas_store_incr's fallback stores). */
+static apr_status_t decode_value(char **pval, apr_size_t *plen, apr_pool_t *p, const char *s,
+                                 const char *count, const char *exp)
 {
     apr_size_t n;
     char *out;
 
-    if (!s || (s[0] != 't' && s[0] != 'b'))
+    if (!s || (s[0] != 't' && s[0] != 'b' && s[0] != 'n'))
         return APR_EGENERAL; /* not a row we wrote */
-    if (s[0] == 't') {
+    if (s[0] == 'n') {
+        out = apr_pstrcat(p, count ? count : "0", " ", exp ? exp : "0", NULL);
+        n = strlen(out);
+    }
+    else if (s[0] == 't') {
         n = strlen(s + 1);
         out = apr_pstrmemdup(p, s + 1, n);
     }
@@ -216,6 +273,22 @@ static void maybe_purge(oas_store_t *st, apr_pool_t *p)
     oas_dbd_store_purge(NULL, st, p);
 }
 
+/* After a best-effort row was written: every cap / 8 of them in this process, trim. A trim
+ * that fails is logged and left to the next one: the write itself succeeded. */
+static void wrote_best_effort(oas_store_t *st, apr_pool_t *p, int ns)
+{
+    dbd_ctx_t *c = st->ctx;
+    apr_uint32_t step;
+
+    if (c->cap <= 0 || !c->purge || oas_store_ns_class(ns) != OAS_STORE_BEST_EFFORT)
+        return;
+    step = (apr_uint32_t)(c->cap / 8 > APR_INT32_MAX ? APR_INT32_MAX : c->cap / 8);
+    if (step < OAS_DBD_TRIM_MIN_STEP)
+        step = OAS_DBD_TRIM_MIN_STEP;
+    if ((apr_atomic_inc32(&c->purge->best_effort) + 1) % step == 0)
+        oas_dbd_store_trim(NULL, st, p);
+}
+
 /* A one-row select (or DELETE … RETURNING): the row loop always runs to -1 (P16). Only an
  * idempotent select is retried (retry), see probe(). */
 static apr_status_t select_one(char **pval, apr_size_t *plen, dbd_ctx_t *c, apr_pool_t *p,
@@ -224,27 +297,33 @@ static apr_status_t select_one(char **pval, apr_size_t *plen, dbd_ctx_t *c, apr_
 {
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
-    const char *v = NULL;
+    const char *v = NULL, *count = NULL, *exp = NULL;
     int rc;
     int nrows = 0;
 
     /* random access: the whole result is fetched here, so a lost connection is an error
      * now; apr_dbd_pgsql's sequential mode reports it as "no rows" (a wrong NOTFOUND) */
+    counted(c);
     rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[s], 1, k, now, NULL);
-    if (rc != 0 && retry && recover(c, op, rc))
+    if (rc != 0 && retry && recover(c, op, rc)) {
+        counted(c);
         rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[s], 1, k, now, NULL);
+    }
     if (rc != 0)
         return db_fail(c, op, rc);
-    c->verified = 1;
+    ran_ok(c);
     while ((rc = apr_dbd_get_row(c->driver, p, res, &row, -1)) == 0) {
-        if (nrows++ == 0)
+        if (nrows++ == 0) {
             v = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 0));
+            count = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 1));
+            exp = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 2));
+        }
     }
     if (rc != -1)
         return db_fail(c, op, rc);
     if (nrows == 0)
         return APR_NOTFOUND;
-    return decode_value(pval, plen, p, v);
+    return decode_value(pval, plen, p, v, count, exp);
 }
 
 /* ---- the oas_store.h operations ---- */
@@ -254,7 +333,7 @@ static apr_status_t write_row(oas_store_t *st, apr_pool_t *p, int ns, const char
                               apr_time_t expires, int only_new)
 {
     dbd_ctx_t *c;
-    const char *k, *v, *e;
+    const char *k, *v, *e, *cls;
     apr_status_t rv;
     int nrows = 0;
     int rc;
@@ -268,19 +347,22 @@ static apr_status_t write_row(oas_store_t *st, apr_pool_t *p, int ns, const char
     k = row_key(p, ns, key, klen);
     v = encode_value(p, val ? val : "", vlen);
     e = time_arg(p, expires);
+    cls = apr_itoa(p, oas_store_ns_class(ns));
     if (only_new) {
         probe(c, p);
-        rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_PUT_NEW], k, v, e,
+        counted(c);
+        rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_PUT_NEW], k, v, e, cls,
                              time_arg(p, apr_time_now()), NULL);
         if (rc == 0)
-            c->verified = 1;
+            ran_ok(c);
     }
     else
-        rc = pvquery_retry(c, p, "put", &nrows, S_PUT, k, v, e);
+        rc = pvquery_retry(c, p, "put", &nrows, S_PUT, k, v, e, cls);
     if (rc != 0)
         return db_fail(c, only_new ? "put_new" : "put", rc);
     if (only_new && nrows != 1)
         return APR_EEXIST;
+    wrote_best_effort(st, p, ns);
     return APR_SUCCESS;
 }
 
@@ -336,12 +418,57 @@ static apr_status_t dbd_del(oas_store_t *st, apr_pool_t *p, int ns, const char *
         return rv;
     c = st->ctx;
     probe(c, p);
+    counted(c);
     rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_DEL],
                          row_key(p, ns, key, klen), time_arg(p, apr_time_now()), NULL);
     if (rc != 0)
         return db_fail(c, "del", rc);
-    c->verified = 1;
+    ran_ok(c);
     return nrows > 0 ? APR_SUCCESS : APR_NOTFOUND;
+}
+
+/* One UPSERT … RETURNING: atomic across processes and hosts, no read before the write. Not
+ * retried after a repair (a failure may hide a commit: the count would be added twice). */
+static apr_status_t dbd_incr(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                             apr_size_t klen, apr_int64_t delta, apr_time_t expires,
+                             apr_int64_t *pcount, apr_time_t *pexpires)
+{
+    dbd_ctx_t *c;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *now, *count = NULL, *exp = NULL;
+    apr_status_t rv;
+    int rc;
+
+    if ((rv = check_args(st, p, ns, key)) != APR_SUCCESS || !pcount)
+        return APR_EINVAL;
+    c = st->ctx;
+    maybe_purge(st, p);
+    probe(c, p);
+    now = time_arg(p, apr_time_now());
+    counted(c);
+    rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[S_INCR], 1,
+                          row_key(p, ns, key, klen), time_arg(p, expires),
+                          apr_itoa(p, oas_store_ns_class(ns)),
+                          apr_psprintf(p, "%" APR_INT64_T_FMT, delta), now, now, NULL);
+    if (rc != 0)
+        return db_fail(c, "incr", rc);
+    ran_ok(c);
+    while ((rc = apr_dbd_get_row(c->driver, p, res, &row, -1)) == 0) {
+        if (!count) {
+            count = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 0));
+            exp = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 1));
+        }
+    }
+    if (rc != -1)
+        return db_fail(c, "incr", rc);
+    if (!count || !exp)
+        return APR_EGENERAL;
+    *pcount = apr_atoi64(count);
+    if (pexpires)
+        *pexpires = (apr_time_t)apr_atoi64(exp);
+    wrote_best_effort(st, p, ns);
+    return APR_SUCCESS;
 }
 
 /* ---- construction, purge, schema ---- */
@@ -377,6 +504,8 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
     st->get = dbd_get;
     st->take = dbd_take;
     st->del = dbd_del;
+    st->incr = dbd_incr;
+    st->note = dbd_note;
     *pst = st;
     return APR_SUCCESS;
 }
@@ -395,86 +524,52 @@ apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p)
     int nrows = 0;
     int rc;
 
-    rc = pvquery_retry(c, p, "purge", &nrows, S_PURGE, time_arg(p, apr_time_now()), NULL, NULL);
+    rc = pvquery_retry(c, p, "purge", &nrows, S_PURGE, time_arg(p, apr_time_now()), NULL, NULL,
+                       NULL);
     if (pn)
         *pn = nrows;
-    return rc ? db_fail(c, "purge", rc) : APR_SUCCESS;
+    if (rc)
+        return db_fail(c, "purge", rc);
+    return c->cap > 0 ? oas_dbd_store_trim(NULL, st, p) : APR_SUCCESS;
 }
 
-/* The highest schema version recorded, or -1 when the table cannot be read. */
-static int schema_version(apr_pool_t *p, const apr_dbd_driver_t *driver, apr_dbd_t *handle)
+void oas_dbd_store_set_conn(oas_store_t *st, oas_dbd_conn_t *conn)
 {
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int version = -1;
-    int rc;
+    dbd_ctx_t *c = st->ctx;
 
-    if (apr_dbd_select(driver, p, handle, &res, "SELECT version FROM oauth_as_schema", 0))
-        return -1;
-    while ((rc = apr_dbd_get_row(driver, p, res, &row, -1)) == 0) {
-        const char *s = apr_dbd_get_entry(driver, row, 0);
-        int v = s ? atoi(s) : 0;
-        if (v > version)
-            version = v;
-    }
-    return rc == -1 ? version : -1;
+    c->conn = conn;
 }
 
-apr_status_t oas_dbd_schema_ensure(const char **perr, apr_pool_t *p,
-                                   const apr_dbd_driver_t *driver, apr_dbd_t *handle)
+void oas_dbd_store_set_limits(oas_store_t *st, oas_dbd_stats_t *stats, apr_int64_t cap)
 {
-    const char *failed = NULL;
-    int version;
-    int nrows;
-    int rc;
-    int i;
+    dbd_ctx_t *c = st->ctx;
 
-    *perr = NULL;
-    if (!strcmp(apr_dbd_name(driver), "sqlite3")) {
-        apr_dbd_results_t *res = NULL;
-        apr_dbd_row_t *row = NULL;
-        apr_dbd_query(driver, handle, &nrows, OAS_SQLITE_BUSY_TIMEOUT);
-        /* readers do not block the writer; the mode sticks to the file */
-        if (!apr_dbd_select(driver, p, handle, &res, "PRAGMA journal_mode=WAL", 0))
-            while (apr_dbd_get_row(driver, p, res, &row, -1) == 0)
-                ;
-    }
-    /* the usual case, read only: no write lock taken while other processes start up */
-    version = schema_version(p, driver, handle);
-    if (version >= 1 && version <= OAS_DBD_SCHEMA_VERSION)
-        return APR_SUCCESS;
-    for (i = 0; ddl[i] && !failed; i++) {
-        if ((rc = apr_dbd_query(driver, handle, &nrows, ddl[i])) != 0)
-            failed = apr_pstrcat(p, ddl[i], ": ", apr_dbd_error(driver, handle, rc), NULL);
-    }
-    /* a CREATE that lost a race with another process fails, yet the tables are there */
-    version = schema_version(p, driver, handle);
-    if (version < 0) {
-        *perr = failed ? failed : "cannot read oauth_as_schema";
-        return APR_EGENERAL;
-    }
-    if (version > OAS_DBD_SCHEMA_VERSION) {
-        *perr = apr_psprintf(p, "the database has schema version %d, this module knows %d",
-                             version, OAS_DBD_SCHEMA_VERSION);
-        return APR_EINVAL;
-    }
-    if (version == 0) {
-        *perr = "oauth_as_schema is empty";
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
+    c->stats = stats;
+    c->cap = cap > 0 ? cap : 0;
 }
 
-apr_status_t oas_dbd_purge_expired(int *pn, apr_pool_t *p, const apr_dbd_driver_t *driver,
-                                   apr_dbd_t *handle)
+/* The rows deleted by a trim, counted as evictions. */
+static void note_evicted(oas_dbd_stats_t *stats, int n)
 {
+    if (stats && n > 0)
+        apr_atomic_add64(&stats->ev[OAS_STORE_EV_EVICTED], (apr_uint64_t)n);
+}
+
+apr_status_t oas_dbd_store_trim(int *pn, oas_store_t *st, apr_pool_t *p)
+{
+    dbd_ctx_t *c = st->ctx;
     int nrows = 0;
-    /* our own integer in the text: no outside input reaches this statement */
-    const char *sql = apr_psprintf(p, "DELETE FROM " T " WHERE exp <= %" APR_TIME_T_FMT,
-                                   apr_time_now());
-    int rc = apr_dbd_query(driver, handle, &nrows, sql);
+    int rc;
 
     if (pn)
+        *pn = 0;
+    if (c->cap <= 0)
+        return APR_SUCCESS;
+    rc = pvquery_retry(c, p, "trim", &nrows, S_TRIM, apr_ltoa(p, (long)c->cap), NULL, NULL, NULL);
+    if (rc)
+        return db_fail(c, "trim", rc);
+    note_evicted(c->stats, nrows);
+    if (pn)
         *pn = nrows;
-    return rc ? APR_EGENERAL : APR_SUCCESS;
+    return APR_SUCCESS;
 }

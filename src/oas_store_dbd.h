@@ -9,8 +9,9 @@
 
 #include "oas_store.h"
 
-/* Bumped when the tables change; oauth_as_schema holds the version a database has. */
-#define OAS_DBD_SCHEMA_VERSION 1
+/* Bumped when the tables change; oauth_as_schema holds the version a database has.
+ * 2: the class (c) and counter (n) columns; a version-1 database is upgraded in place. */
+#define OAS_DBD_SCHEMA_VERSION 2
 
 /* Expired rows are purged by one statement, at most this often per process. */
 #define OAS_DBD_PURGE_INTERVAL apr_time_from_sec(60)
@@ -35,7 +36,27 @@ extern const oas_dbd_stmt_t oas_dbd_statements[];
 typedef struct {
     volatile apr_uint32_t last; /* apr_time_sec() of the last purge (low 32 bits) */
     int off;                    /* a background thread purges: requests never do */
+    volatile apr_uint32_t best_effort; /* best-effort rows written (the trim's cadence) */
 } oas_dbd_purge_t;
+
+/* What the stores count, for server-status and the benchmark: the glue keeps one in memory
+ * shared by every process of the httpd (per process when it cannot). Lock-free. */
+typedef struct {
+    volatile apr_uint64_t statements; /* statements run on the database (each a round trip) */
+    volatile apr_uint64_t ev[OAS_STORE_EV_COUNT]; /* oas_store_note() events */
+} oas_dbd_stats_t;
+
+/* Best-effort rows (replay tombstones, counters, reuse markers) are bounded by a cap: beyond
+ * it the soonest to expire give way. A store trims each time its process has written
+ * max(cap / 8, OAS_DBD_TRIM_MIN_STEP) of them (one statement, so a small cap does not cost a
+ * trim per write), and every purge trims too; so the table holds at most about
+ * cap + processes x max(cap / 8, 16) best-effort rows, plus the live rows, which the quotas
+ * and their expiry bound. */
+#define OAS_DBD_TRIM_MIN_STEP 16
+
+/* What a best-effort row costs the database, for a cap given in bytes: its 64-digit key, a
+ * short value, three integers and its entries in two indexes. */
+#define OAS_DBD_ROW_BYTES 256
 
 /* Repairs the connection after statement op failed with rc/msg (e.g. reconnects it and
  * prepares every oas_dbd_statements label again into the `prepared` hash given to
@@ -70,13 +91,47 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
  * harmless probe statement that triggers the recovery. */
 void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover, void *baton);
 
+/* What outlives a store on one pooled connection (used by one thread at a time). */
+typedef struct {
+    apr_time_t ok; /* when a statement last succeeded on it (0: never, or one failed since) */
+} oas_dbd_conn_t;
+
+/* A connection on which a statement succeeded this recently is not probed (see
+ * oas_dbd_store_set_recover): on a busy server the probe would cost a statement per request.
+ * The price: a database restarted within this window fails one non-idempotent statement per
+ * connection with 503 (and the next request on it probes: a failure resets ok). */
+#define OAS_DBD_PROBE_FRESH apr_time_from_sec(1)
+
+/** Let the store keep per-connection state in conn (lives as long as the connection). */
+void oas_dbd_store_set_conn(oas_store_t *st, oas_dbd_conn_t *conn);
+
+/** Count statements and events in stats (may be NULL: not counted), and bound the
+ * best-effort rows to cap (0: unbounded). */
+void oas_dbd_store_set_limits(oas_store_t *st, oas_dbd_stats_t *stats, apr_int64_t cap);
+
+/** Trim the best-effort rows to the store's cap now (see OAS_DBD_TRIM_MIN_STEP); counts the
+ * rows deleted as OAS_STORE_EV_EVICTED. @param pn rows deleted (may be NULL) */
+apr_status_t oas_dbd_store_trim(int *pn, oas_store_t *st, apr_pool_t *p);
+
 /** Delete every expired row now (also done by the store, see OAS_DBD_PURGE_INTERVAL).
  * @param pn  rows deleted (may be NULL) */
 apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p);
 
 /** Delete every expired row on a connection of one's own (the background purge thread),
- * with a plain statement: no prepared statement is needed. */
-apr_status_t oas_dbd_purge_expired(int *pn, apr_pool_t *p, const apr_dbd_driver_t *driver,
-                                   apr_dbd_t *handle);
+ * with a plain statement: no prepared statement is needed; then, when cap > 0, trim the
+ * best-effort rows to cap (the evicted rows added to *ptrimmed, which may be NULL). */
+apr_status_t oas_dbd_purge_expired(int *pn, int *ptrimmed, apr_int64_t cap, apr_pool_t *p,
+                                   const apr_dbd_driver_t *driver, apr_dbd_t *handle);
+
+/* What the table holds, by class (OAS_STORE_LIVE, OAS_STORE_BEST_EFFORT), for server-status. */
+typedef struct {
+    apr_int64_t rows[OAS_STORE_CLASSES];
+    apr_int64_t bytes[OAS_STORE_CLASSES]; /* values plus the fixed columns, not the indexes */
+} oas_dbd_usage_t;
+
+/** Rows and bytes by class, in one (unprepared, whole-table) statement: for server-status,
+ * not for requests. */
+apr_status_t oas_dbd_usage(oas_dbd_usage_t *u, apr_pool_t *p, const apr_dbd_driver_t *driver,
+                           apr_dbd_t *handle);
 
 #endif

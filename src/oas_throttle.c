@@ -1,36 +1,72 @@
-/* mod_oauth_as: the brute-force brake (C07) and the per-client quota (D07), oas_throttle.h.
- * Failed authentications are keyed on (client id, client address): an attacker elsewhere
- * cannot lock the real client out. */
+/* mod_oauth_as: the brute-force brake (C07) and the quotas (D07), oas_throttle.h. Every
+ * counter is keyed on the narrowest party that can be told apart: failed authentications on
+ * (client id, client address), so an attacker elsewhere cannot lock the real client out; the
+ * address is r->useragent_ip, which mod_remoteip sets from a trusted proxy's header. */
+#include <arpa/inet.h>
 #include <stdio.h>
 
 #include <apr_strings.h>
 
 #include "oas_throttle.h"
 
-/* A counter "count until" under (ns, key): the count and the window's end (seconds), 0/0
- * when none is running or the value is not ours. */
-static void counter_get(oas_store_t *st, apr_pool_t *p, int ns, const char *key, long *count,
-                        apr_int64_t *until)
+int oas_short_lived(const oas_issuer_t *iss)
 {
-    char *val;
-    apr_size_t len;
+    int t = oas_iss_code_ttl(iss);
 
-    *count = 0;
-    *until = 0;
-    if (st && oas_store_get(st, p, ns, key, &val, &len) == APR_SUCCESS &&
-        sscanf(val, "%ld %" APR_INT64_T_FMT, count, until) != 2) {
-        *count = 0;
-        *until = 0;
+    if (oas_iss_request_uri_ttl(iss) > t)
+        t = oas_iss_request_uri_ttl(iss);
+    return oas_iss_consent_ttl(iss) > t ? oas_iss_consent_ttl(iss) : t;
+}
+
+apr_status_t oas_store_refused(oas_ctx_t *x, oas_err_t *e, apr_status_t rv, const char *what)
+{
+    apr_status_t r = oas_err_store(e, x->p, rv, what);
+
+    /* live records give way to nothing: the store frees itself as they expire */
+    if (APR_STATUS_IS_ENOSPC(rv))
+        e->retry_after = oas_short_lived(x->iss);
+    return r;
+}
+
+const char *oas_addr_prefix(apr_pool_t *p, const char *addr)
+{
+    unsigned char a[16];
+
+    if (!addr || !strchr(addr, ':') || inet_pton(AF_INET6, addr, a) != 1)
+        return addr ? addr : "";
+    if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12)) /* ::ffff:a.b.c.d */
+        return apr_psprintf(p, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+    /* one subscriber gets a /64 (RFC 6177): its addresses are one party */
+    return apr_psprintf(p, "%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", a[0], a[1], a[2], a[3], a[4],
+                        a[5], a[6], a[7]);
+}
+
+/* Adds delta to the counter (ns, key) of a window of `window` seconds starting now when
+ * none runs; *count and *left (seconds to the window's end) when it could be counted. */
+static apr_status_t count(oas_ctx_t *x, oas_store_t *st, int ns, const char *key, apr_int64_t delta,
+                          int window, apr_int64_t *n, apr_int64_t *left)
+{
+    apr_time_t until, exp = apr_time_from_sec(x->now + window);
+    apr_status_t rv = oas_store_incr(st, x->p, ns, key, delta, exp, n, &until);
+
+    if (rv == APR_SUCCESS && delta > 0 && apr_time_sec(until) <= x->now) {
+        /* the window ended by this request's clock before the store's: a new one starts */
+        oas_store_del(st, x->p, ns, key);
+        rv = oas_store_incr(st, x->p, ns, key, delta, exp, n, &until);
     }
+    /* a counter given back to nothing takes no room (a race with a new count may lose it:
+     * one request more, never fewer) */
+    if (rv == APR_SUCCESS && delta < 0 && *n <= 0)
+        oas_store_del(st, x->p, ns, key);
+    if (rv == APR_SUCCESS) {
+        *left = apr_time_sec(until) - x->now;
+        if (*left < 1)
+            *left = 1;
+    }
+    return rv;
 }
 
-static apr_status_t counter_put(oas_store_t *st, apr_pool_t *p, int ns, const char *key, long count,
-                                apr_int64_t until)
-{
-    const char *val = apr_psprintf(p, "%ld %" APR_INT64_T_FMT, count, until);
-
-    return oas_store_put(st, p, ns, key, val, strlen(val), apr_time_from_sec(until));
-}
+/* ---- C07 ---- */
 
 const oas_client_t *oas_authfail_client(const oas_issuer_t *iss, int basic, const char *bid,
                                         apr_table_t *form)
@@ -49,74 +85,150 @@ static const char *authfail_key(oas_ctx_t *x, const oas_client_t *c)
     return apr_pstrcat(x->p, c->id, "\n", x->addr, NULL);
 }
 
-apr_status_t oas_authfail_check(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
+apr_status_t oas_authfail_reserve(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
 {
-    apr_int64_t until;
-    long count;
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    int limit = oas_iss_authfail_limit(x->iss);
+    apr_int64_t n, left;
+    apr_status_t rv;
 
-    counter_get(oas_ctx_store(x, OAS_CTX_SHORT), x->p, OAS_NS_AUTHFAIL, authfail_key(x, c), &count,
-                &until);
-    if (count < oas_iss_authfail_limit(x->iss) || until <= x->now)
+    /* fails closed: a brake that cannot count would let guesses through unbounded */
+    if (!st)
+        return oas_store_refused(x, e, APR_ENOTIMPL, "counting a client authentication");
+    if ((rv = count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), 1, oas_iss_authfail_window(x->iss),
+                    &n, &left)) != APR_SUCCESS) {
+        oas_store_refused(x, e, rv, "counting a client authentication");
+        e->detail = apr_psprintf(x->p,
+                                 OAS_LOGNO(00135) "cannot count an authentication of "
+                                                  "client %s: refused",
+                                 c->id);
+        return rv;
+    }
+    if (n <= limit)
         return APR_SUCCESS;
-    oas_err(e, x->p, 429, "temporarily_unavailable",
-            "too many failed client authentications, try again later", OAS_LOG_INFO,
-            OAS_LOGNO(00137) "client %s refused: too many failed authentications from %s", c->id,
-            x->addr);
-    e->retry_after = until - x->now;
+    OAS_ERR_SET(e, 429, "temporarily_unavailable",
+                "too many failed client authentications, try again later");
+    e->retry_after = left;
+    oas_store_note(st, OAS_STORE_EV_AUTHFAIL_REFUSED);
+    if (n == limit + 1) /* the first refusal of the window: logged once */
+        e->detail = apr_psprintf(x->p,
+                                 OAS_LOGNO(00137) "client %s refused: too many failed "
+                                                  "authentications from %s",
+                                 c->id, x->addr);
     return APR_EINVAL;
 }
 
-void oas_authfail_count(oas_ctx_t *x, const oas_client_t *c)
+void oas_authfail_release(oas_ctx_t *x, const oas_client_t *c)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
-    const char *key = authfail_key(x, c);
-    apr_int64_t until;
-    long count;
-    apr_status_t rv;
+    apr_int64_t n, left;
 
-    if (!st)
-        return;
-    counter_get(st, x->p, OAS_NS_AUTHFAIL, key, &count, &until);
-    if (count <= 0 || until <= x->now) {
-        count = 0;
-        until = x->now + oas_iss_authfail_window(x->iss);
-    }
-    count++;
-    rv = counter_put(st, x->p, OAS_NS_AUTHFAIL, key, count, until);
-    if (rv != APR_SUCCESS)
-        OAS_CTX_LOG(x, OAS_LOG_WARNING, rv,
-                    OAS_LOGNO(00135) "cannot count a failed authentication of client %s", c->id);
-    else if (count == oas_iss_authfail_limit(x->iss))
+    /* a failure to give back only brakes this client a little early: logged, no more */
+    if (st && count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), -1, oas_iss_authfail_window(x->iss),
+                    &n, &left) != APR_SUCCESS)
         OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
-                    OAS_LOGNO(00136) "client %s: %ld failed authentications from %s, refused "
-                                     "for %" APR_INT64_T_FMT " s",
-                    c->id, count, x->addr, until - x->now);
+                    OAS_LOGNO(03008) "cannot give back the authentication reservation of "
+                                     "client %s",
+                    c->id);
 }
 
-apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
+void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    char *val;
+    apr_size_t len;
+    apr_int64_t n = 0, until = 0;
+
+    /* the reservation already counted this failure: only say when it reached the limit */
+    if (!st ||
+        oas_store_get(st, x->p, OAS_NS_AUTHFAIL, authfail_key(x, c), &val, &len) != APR_SUCCESS ||
+        sscanf(val, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT, &n, &until) != 2 ||
+        n != oas_iss_authfail_limit(x->iss))
+        return;
+    OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
+                OAS_LOGNO(00136) "client %s: %" APR_INT64_T_FMT " failed authentications from "
+                                 "%s, refused for %" APR_INT64_T_FMT " s",
+                c->id, n, x->addr, apr_time_sec(until) - x->now);
+}
+
+/* ---- D07 ---- */
+
+typedef struct {
+    const char *what; /* for the log: "client", "user", "address" */
+    const char *key;  /* "c" id, "u" user or "a" address: one namespace, three parties */
+    int limit;
+    int ev;
+} quota_t;
+
+/* The parties a request of c (NULL: none) by user (NULL: none) from x->addr is counted
+ * against, the narrowest first: one over its quota must not use up its client's. */
+static int parties(quota_t q[3], oas_ctx_t *x, const oas_client_t *c, const char *user)
 {
     const oas_issuer_t *iss = x->iss;
-    int quota = oas_iss_client_quota(iss);
-    oas_store_t *st;
-    apr_int64_t until;
-    long count;
+    int k = 0;
 
-    if (quota <= 0 || !(st = oas_ctx_store(x, OAS_CTX_SHORT)))
+    if (user)
+        q[k++] = (quota_t){"user", apr_pstrcat(x->p, "u", user, NULL), oas_iss_user_quota(iss),
+                           OAS_STORE_EV_QUOTA_USER};
+    else if (c && oas_client_is_public(c)) /* a push with no credentials: only its address */
+        q[k++] = (quota_t){"address", apr_pstrcat(x->p, "a", oas_addr_prefix(x->p, x->addr), NULL),
+                           oas_iss_address_quota(iss), OAS_STORE_EV_QUOTA_ADDR};
+    if (c)
+        q[k++] = (quota_t){"client", apr_pstrcat(x->p, "c", c->id, NULL), oas_iss_client_quota(iss),
+                           OAS_STORE_EV_QUOTA_CLIENT};
+    return k;
+}
+
+apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    quota_t q[3];
+    apr_int64_t n = 0, left = 0;
+    apr_status_t rv = APR_SUCCESS;
+    int i, k = parties(q, x, c, user);
+
+    if (!st)
         return APR_SUCCESS;
-    counter_get(st, x->p, OAS_NS_QUOTA, c->id, &count, &until);
-    if (until <= x->now) {
-        int ru_ttl = oas_iss_request_uri_ttl(iss), code_ttl = oas_iss_code_ttl(iss);
-        count = 0;
-        until = x->now + (ru_ttl > code_ttl ? ru_ttl : code_ttl);
+    for (i = 0; i < k; i++) {
+        if (q[i].limit > 0 && ((rv = count(x, st, OAS_NS_QUOTA, q[i].key, 1,
+                                           oas_short_lived(x->iss), &n, &left)) != APR_SUCCESS ||
+                               n > q[i].limit))
+            break;
     }
-    if (count >= quota) {
-        oas_err(e, x->p, 429, "temporarily_unavailable", "too many pending authorization requests",
-                OAS_LOG_INFO,
-                OAS_LOGNO(00162) "client %s over its quota of %d authorization requests", c->id,
-                quota);
-        e->retry_after = until - x->now;
-        return APR_EINVAL;
+    if (i == k)
+        return APR_SUCCESS;
+    /* a store that cannot count cannot keep the request's record either: refused now, not
+     * after waiting on the store once more */
+    if (rv != APR_SUCCESS)
+        oas_store_refused(x, e, rv, "counting an authorization request");
+    else
+        OAS_ERR_SET(e, 429, "temporarily_unavailable", "too many pending authorization requests");
+    if (rv == APR_SUCCESS) {
+        e->retry_after = left;
+        oas_store_note(st, q[i].ev);
     }
-    counter_put(st, x->p, OAS_NS_QUOTA, c->id, count + 1, until);
-    return APR_SUCCESS;
+    if (rv == APR_SUCCESS && n == q[i].limit + 1) /* the first refusal of the window: logged once */
+        e->detail = apr_psprintf(x->p,
+                                 OAS_LOGNO(00162) "client %s: %s %s over its quota of %d "
+                                                  "authorization requests",
+                                 c ? c->id : "-", q[i].what, q[i].key + 1, q[i].limit);
+    /* the request stores nothing: what it counted against the parties before is given back */
+    while (i-- > 0) {
+        if (q[i].limit > 0)
+            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_short_lived(x->iss), &n, &left);
+    }
+    return APR_EINVAL;
+}
+
+void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    quota_t q[3];
+    apr_int64_t n, left;
+    int i, k = parties(q, x, c, user);
+
+    for (i = 0; st && i < k; i++) {
+        if (q[i].limit > 0)
+            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_short_lived(x->iss), &n, &left);
+    }
 }

@@ -1,11 +1,20 @@
-/* mod_oauth_as: the counters that brake clients: failed client authentications per
- * (client, address) (SECURITY.md C07) and the authorization requests a client has started
- * (D07). Each is a fixed window in the short-lived store; counting is best effort (get +
- * put, not atomic: concurrent requests may be counted once). */
+/* mod_oauth_as: the counters that keep one party from taking the server (issue 14): the
+ * brute-force brake on client secrets per (client, address) (SECURITY.md C07) and the quotas
+ * on authorization requests started per client, per signed-in user and per address (D07).
+ * Each counter is a fixed window in the short-lived store, counted with oas_store_incr
+ * (atomic where the backend has it). */
 #ifndef OAS_THROTTLE_H
 #define OAS_THROTTLE_H
 
 #include "oas_ctx.h"
+
+/** The longest a short-lived record lives (code, request_uri, consent transaction): the
+ * quota window, and how long a store that short-lived records fill stays full. */
+int oas_short_lived(const oas_issuer_t *iss);
+
+/** oas_err_store with an honest Retry-After: when the store is full (APR_ENOSPC), the time
+ * until the short-lived records that fill it have expired, not a fixed 5 seconds. */
+apr_status_t oas_store_refused(oas_ctx_t *x, oas_err_t *e, apr_status_t rv, const char *what);
 
 /** The client a token-style request names (the Basic user when basic > 0, else the form's
  * client_id) when it is a known client with a secret: only those can be brute-forced. NULL
@@ -13,21 +22,41 @@
 const oas_client_t *oas_authfail_client(const oas_issuer_t *iss, int basic, const char *bid,
                                         apr_table_t *form);
 
-/** C07: APR_SUCCESS when c may try to authenticate from x->addr; APR_EINVAL with *e set
- * (429 temporarily_unavailable, Retry-After until the window ends) once its failures from
- * that address reached the limit: the secret is then not even looked at. */
-apr_status_t oas_authfail_check(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c);
-
-/** C07: counts a failed authentication of c from x->addr. The window starts with the first
- * failure; a success resets nothing. Logged when it cannot be counted and when the limit
- * is reached. */
-void oas_authfail_count(oas_ctx_t *x, const oas_client_t *c);
-
-/** D07 (OAuthASClientQuota): counts one more authorization request started by c (a push, or
- * a front-channel request) in a window as long as the longest short-lived entry lives.
+/** C07: reserves one failure of c from x->addr BEFORE its secret is checked, so that
+ * parallel guesses cannot all pass a check made before any of them was counted; the caller
+ * gives the reservation back with oas_authfail_release unless the secret was wrong.
  * APR_EINVAL with *e set (429 temporarily_unavailable, Retry-After until the window ends)
- * when c is over its quota; APR_SUCCESS otherwise, also when there is no quota or no
- * store (the request then fails where it needs the store). */
-apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c);
+ * when the reservation passes the limit: the secret is then not looked at. Fails closed: a
+ * counter that cannot be written answers 503 (the brake is never skipped). */
+apr_status_t oas_authfail_reserve(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c);
+
+/** C07: gives back the reservation of a request whose secret was not wrong. */
+void oas_authfail_release(oas_ctx_t *x, const oas_client_t *c);
+
+/** C07: the reservation stands as a failure (the secret was wrong); logs when it is the one
+ * that reaches the limit. */
+void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c);
+
+/** D07 (OAuthASClientQuota, OAuthASUserQuota, OAuthASAddressQuota): counts one more
+ * authorization request started (a push, a front-channel request, hence a consent
+ * transaction) in a window of oas_short_lived(): against client c (NULL: a request the
+ * client's push was counted for already), against user (NULL: none signed in) and, for a public
+ * client's push (no user, no credentials), against x->addr (IPv6: its /64). APR_EINVAL with *e set
+ * (429 temporarily_unavailable, Retry-After until the window ends) when one of them is over its
+ * quota: what the request counted against the others is given back, and the refusal is logged once
+ * per window and counted (OAS_STORE_EV_QUOTA_*). A counter that cannot be written is a 503
+ * (oas_store_refused). APR_SUCCESS also when no quota is on or there is no store (the request
+ * then fails where it needs the store). */
+apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user);
+
+/** D07: a flow of client c for user ended with its code redeemed: it holds no record any more,
+ * so what it counted against c and user is given back. Quotas then bound what a party holds,
+ * not how fast it works: a busy client whose flows complete never reaches its quota. (A
+ * push's address is not known here; its count ends with the window.) */
+void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user);
+
+/** The key an address is counted under: IPv4 as is, IPv6 by its /64 (one subscriber's
+ * prefix), an IPv4-mapped IPv6 address as its IPv4 address. */
+const char *oas_addr_prefix(apr_pool_t *p, const char *addr);
 
 #endif

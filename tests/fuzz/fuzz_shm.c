@@ -1,9 +1,10 @@
 /* libFuzzer: the shared-memory store driven by the input. Every input formats a fresh small
- * region (8 entries) and runs a sequence of put/put_new/get/take/del on 4 namespaces x 12
- * keys of different lengths, values of 0..2047 bytes (sometimes over OAS_SHM_MAX_VALUE),
- * live or already expired. A model of what must be there is checked after every step
- * (a live entry is never lost, get/take return exactly what was put, take is single-use),
- * and so is oas_shm_store_verify. */
+ * region (8 entries) and runs a sequence of put/put_new/get/take/del/incr on 4 namespaces
+ * (two of live records, two of best-effort ones) x 12 keys of different lengths, values of
+ * 0..2047 bytes (sometimes over OAS_SHM_MAX_VALUE), in force or already expired. A model of
+ * what must be there is checked after every step (a live record is never lost, a best-effort
+ * one may be evicted but is never wrong, get/take return exactly what was put, take is
+ * single-use, a refused put is counted), and so is oas_shm_store_verify. */
 #include "fuzz.h"
 #include "oas_store_shm.h"
 
@@ -18,8 +19,17 @@ typedef struct {
     apr_size_t len;
 } slot_t;
 
-static const int ns_of[NNS] = {OAS_NS_CODE, OAS_NS_REQUEST_URI, OAS_NS_TXN, OAS_NS_TEST};
+static const int ns_of[NNS] = {OAS_NS_CODE, OAS_NS_REQUEST_URI, OAS_NS_CODE_USED,
+                               OAS_NS_AUTHFAIL};
 static char keys[NKEYS][64];
+
+static apr_uint64_t full_refusals(oas_store_t *st)
+{
+    oas_shm_usage_t u;
+
+    FUZZ_ASSERT(oas_shm_store_usage(&u, st) == APR_SUCCESS);
+    return u.events[OAS_STORE_EV_FULL];
+}
 static apr_size_t klens[NKEYS];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -56,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *key = keys[ki];
         apr_size_t klen = klens[ki], vlen = 0;
         int expired = (kb & 0x80) != 0;
+        int be = oas_store_ns_class(ns) == OAS_STORE_BEST_EFFORT; /* may be evicted */
         char *val, *got = NULL;
         apr_size_t glen = 0;
         apr_status_t rv;
@@ -63,6 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i += 2;
         step++;
         if ((op & 7) <= 1) { /* put, put_new: two more bytes for the length */
+            apr_uint64_t full = full_refusals(st);
+
             if (i + 2 <= size) {
                 vlen = ((apr_size_t)data[i] << 8 | data[i + 1]) % 2048;
                 if (data[i] == 0xff)
@@ -83,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                          : now + apr_time_from_sec(3600));
             if (rv == APR_SUCCESS) {
                 FUZZ_ASSERT(vlen <= OAS_SHM_MAX_VALUE);
-                if ((op & 7) == 1)
+                if ((op & 7) == 1 && !be)
                     FUZZ_ASSERT(m->state != PRESENT);
                 m->state = expired ? ABSENT : PRESENT;
                 m->val = val;
@@ -96,6 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             else {
                 FUZZ_ASSERT(rv == APR_ENOSPC);
+                /* a value that fits was refused for want of room: counted */
+                FUZZ_ASSERT(vlen > OAS_SHM_MAX_VALUE || full_refusals(st) == full + 1);
                 if ((op & 7) == 0 && m->state != ABSENT)
                     m->state = UNKNOWN;
             }
@@ -105,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rv = take ? st->take(st, p, ns, key, klen, &got, &glen)
                       : st->get(st, p, ns, key, klen, &got, &glen);
             FUZZ_ASSERT(rv == APR_SUCCESS || rv == APR_NOTFOUND);
-            if (m->state == PRESENT)
+            if (m->state == PRESENT && !be)
                 FUZZ_ASSERT(rv == APR_SUCCESS);
             if (m->state == ABSENT)
                 FUZZ_ASSERT(rv == APR_NOTFOUND);
@@ -122,9 +137,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else if ((op & 7) == 4) { /* del */
             rv = st->del(st, p, ns, key, klen);
             FUZZ_ASSERT(rv == APR_SUCCESS || rv == APR_NOTFOUND);
-            if (m->state == PRESENT)
+            if (m->state == PRESENT && !be)
                 FUZZ_ASSERT(rv == APR_SUCCESS);
             m->state = ABSENT;
+        }
+        else if ((op & 7) == 6) { /* incr: an absent counter starts at 1 */
+            apr_int64_t count = 0;
+            rv = st->incr(st, p, ns, key, klen, 1, now + apr_time_from_sec(3600), &count, NULL);
+            FUZZ_ASSERT(rv == APR_SUCCESS || rv == APR_ENOSPC);
+            if (rv == APR_SUCCESS) {
+                FUZZ_ASSERT(count >= 1);
+                if (m->state == ABSENT)
+                    FUZZ_ASSERT(count == 1);
+                m->state = PRESENT;
+                m->val = NULL; /* a counter's text: not compared */
+            }
+            else if (m->state != ABSENT) {
+                m->state = UNKNOWN;
+            }
         }
         else { /* the same key in another namespace is another entry: nothing to do */
             rv = st->get(st, p, ns_of[(nsi + 1) % NNS], key, klen, &got, &glen);

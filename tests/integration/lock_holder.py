@@ -1,5 +1,5 @@
 """gdb holds one thread of an httpd child inside the shm store's lock (tests 921, 922): the
-first request that takes the lock stops right after table_lock marked the table busy."""
+first request that takes the lock stops right after oas_shm_lock marked the table busy."""
 
 import os
 import subprocess
@@ -9,13 +9,16 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+LOCK_FILE = "oas_shm_table.c"  # where oas_shm_lock lives
+
+
 def busy_line():
-    """The line after `c->hdr->busy = 1;` in table_lock: lock held, table marked busy."""
-    with open(os.path.join(REPO, "src", "oas_store_shm.c")) as f:
+    """The line after `c->hdr->busy = 1;` in oas_shm_lock: lock held, table marked busy."""
+    with open(os.path.join(REPO, "src", LOCK_FILE)) as f:
         for n, line in enumerate(f, 1):
             if "c->hdr->busy = 1;" in line:
                 return n + 1
-    raise AssertionError("table_lock's busy marker not found")
+    raise AssertionError("oas_shm_lock's busy marker not found")
 
 
 class LockHolder:
@@ -26,7 +29,7 @@ class LockHolder:
 
     def __init__(self, pid, hold, then, timeout=30):
         cmd = ["gdb", "-q", "-batch", "-nx", "-p", str(pid),
-               "-ex", "set pagination off", "-ex", f"break oas_store_shm.c:{busy_line()}",
+               "-ex", "set pagination off", "-ex", f"break {LOCK_FILE}:{busy_line()}",
                "-ex", "continue", "-ex", "p c->hdr->busy", "-ex", f"shell sleep {hold}"]
         for c in then:
             cmd += ["-ex", c]

@@ -75,6 +75,15 @@ def write_htpasswd(path, users=USERS):
     return path
 
 
+# mod_status's page for the local client (load the module: extra_modules=("status",)).
+STATUS_CONF = """
+<Location /server-status>
+    SetHandler server-status
+    Require local
+</Location>
+"""
+
+
 def sqlite_dbd(h):
     """mod_dbd on sqlite3 in the server's datadir (writable by the children)."""
     # DBDMin 0: mod_dbd opens no connection in child_init, where a SQLite file locked for a

@@ -408,6 +408,19 @@ def test_lifetime_positive_ok(tmp_path, directive):
     assert_ok(tmp_path, valid(server_lines=f"{directive} 1\n"))
 
 
+@pytest.mark.parametrize("value", ["64K", "512k", "64M", "1G", "128m"])
+def test_store_size_with_unit_ok(tmp_path, value):
+    """Issue 14: OAuthASStoreSize in bytes of the region, with a unit."""
+    assert_ok(tmp_path, valid(server_lines=f"OAuthASStoreSize {value}\n"))
+
+
+@pytest.mark.parametrize("value", ["63K", "0M", "M", "1.5M", "-1M", "12T", "100G", "99999999999G"])
+def test_store_size_with_unit_bad(tmp_path, value):
+    out = assert_fails(tmp_path, valid(server_lines=f"OAuthASStoreSize {value}"),
+                       "OAuthASStoreSize")
+    assert f"'{value}'" in out, out
+
+
 @pytest.mark.parametrize("value", ["mem", "redis", "SHM2", "dbd2"])
 def test_store_unknown_kind(tmp_path, value):
     out = assert_fails(tmp_path, valid(server_lines=f"OAuthASStore {value}"), "OAuthASStore",

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from client import OFFLINE, PUB1, Pkce, code_of, get_code, post, redeem, refresh, session
-from harness import free_port
-from oauth_conf import standard_conf
+from harness import REPO, free_port
+from oauth_conf import STATUS_CONF, standard_conf
 
 PGBIN = "/usr/lib/postgresql/15/bin"
 
@@ -206,8 +206,8 @@ def test_database_down_at_start(httpd_factory, pg):
                     "-d", "oauth_as_late", "-c", "SELECT version FROM oauth_as_schema").stdout
     # children that found the database back at the same moment may each have inserted the
     # version row (INSERT ... WHERE NOT EXISTS races under READ COMMITTED); the module reads
-    # the highest version, so what matters is that every row says 1
-    assert tables.split() and set(tables.split()) == {"1"}, tables
+    # the highest version, so what matters is that every row says 2 (issue 14: version 2)
+    assert tables.split() and set(tables.split()) == {"2"}, tables
 
 
 @pytest.mark.catalogue("D01")
@@ -260,3 +260,80 @@ def test_refresh_raced_on_two_nodes(cluster):
                 assert refresh(node, "pub1", new_rt).json()["error"] == "invalid_grant"
     for node in (a, b):
         assert refresh(node, "pub1", rt).json()["error"] == "invalid_grant"
+
+
+V1_SCHEMA = """
+CREATE TABLE oauth_as_schema (version INTEGER NOT NULL);
+CREATE TABLE oauth_as_store (k CHAR(64) PRIMARY KEY, v TEXT NOT NULL, exp BIGINT NOT NULL);
+CREATE INDEX oauth_as_store_exp ON oauth_as_store (exp);
+INSERT INTO oauth_as_schema (version) VALUES (1);
+INSERT INTO oauth_as_store VALUES (repeat('0', 64), 'told', 9000000000000000);
+"""
+
+
+@pytest.mark.catalogue("D05")
+def test_two_nodes_upgrade_a_version_1_database(httpd_factory, pg):
+    """Issue 14: schema version 2 (row classes, counters). Two nodes start at once on a
+    database of version 1: both come up, the tables are upgraded once, the old rows stay
+    (live, class 0), counters are one atomic statement, and every flow works on both. The
+    statements per PAR flow on PostgreSQL (pytest -s) include the once-per-request probe of a
+    pooled connection before the first non-idempotent statement."""
+    def psql(db, sql):
+        return pg.run("psql", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-At",
+                      "-v", "ON_ERROR_STOP=1", "-d", db, "-c", sql).stdout
+
+    pg.run("createdb", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "oauth_as_v1")
+    psql("oauth_as_v1", V1_SCHEMA)
+    a = httpd_factory(lambda h: standard_conf(h, OAuthASStore="dbd",
+                                              extra=pg.dbd("oauth_as_v1") + STATUS_CONF),
+                      start=False, extra_modules=("status",))
+
+    def conf_b(h):
+        return standard_conf(h, OAuthASStore="dbd", extra=pg.dbd("oauth_as_v1")).replace(
+            f'OAuthASIssuer "{h.issuer}"', f'OAuthASIssuer "{a.issuer}"')
+    b = httpd_factory(conf_b, start=False)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        list(ex.map(lambda h: h.start(), (a, b)))
+    assert psql("oauth_as_v1", "SELECT DISTINCT version FROM oauth_as_schema").split() == ["2"]
+    assert psql("oauth_as_v1", "SELECT v, c, n FROM oauth_as_store WHERE k = repeat('0', 64)"
+                ).strip() == "told|0|0"
+    for x, y in ((a, b), (b, a)):
+        g = get_code(x, "pub1", scope=OFFLINE, issuer=a.issuer)
+        r = redeem(y, g)
+        assert r.status_code == 200, r.text
+    # a redeemed code's tombstone is a best-effort row
+    assert int(psql("oauth_as_v1", "SELECT COUNT(*) FROM oauth_as_store WHERE c = 1")) >= 2
+    # statements per PAR flow, on node a (pub1: push, /authorize with the consent remembered
+    # by the flows above, redemption)
+    def statements():
+        r = session().get(a.issuer + "/server-status?auto", verify=a.ca, timeout=10)
+        return int(dict(line.split(": ", 1) for line in r.text.splitlines()
+                        if ": " in line)["OAuthASDbdStatements"])
+    before = statements()
+    for _ in range(10):
+        verifier, challenge = Pkce()
+        r = post(a, "/oauth/par", dict(PUB1, response_type="code", scope=OFFLINE, state="p",
+                                       code_challenge=challenge, code_challenge_method="S256"))
+        assert r.status_code == 201, r.text
+        code = code_of(a, {"client_id": "pub1", "request_uri": r.json()["request_uri"]})
+        assert redeem(a, code, verifier, "pub1").status_code == 200
+    per_flow = (statements() - before) / 10
+    print(f"\nOAuthASStore dbd on PostgreSQL: {per_flow:.2f} SQL statements per PAR flow "
+          "(pub1, openid offline_access)")
+    assert 0 < per_flow <= 20, per_flow
+
+
+def test_store_unit_tests_on_postgres(pg):
+    """The database store's unit tests of issue 14 (incr atomic across connections, classes,
+    the cap on best-effort rows, the upgrade from version 1, values) against this PostgreSQL:
+    the same statements must behave as on SQLite. The unit binary is built (ASan) if needed."""
+    pg.run("createdb", "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "oauth_as_unit")
+    binary = os.path.join(REPO, "build", "unit", "test_store_dbd")
+    subprocess.run(["nice", "make", "-s", "build/unit/test_store_dbd"], cwd=REPO, check=True,
+                   capture_output=True, timeout=900)
+    env = dict(os.environ, OAS_TEST_PGSQL=f"host=127.0.0.1 port={pg.port} dbname=oauth_as_unit "
+               "user=postgres")
+    r = subprocess.run([binary], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert "on PostgreSQL: 10 tests" in r.stdout, r.stdout[-2000:]
+    assert "PASSED  ] 10 test(s)" in r.stdout + r.stderr, r.stderr[-2000:]

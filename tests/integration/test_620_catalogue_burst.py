@@ -52,7 +52,9 @@ def test_par_burst_no_crossed_writes(httpd_factory):
     them, picked across the whole run, each resolve for their own client to their own state
     and redirect URI (no slot cross-talk), and a request_uri presented with another client's
     id is refused."""
-    h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA))
+    # issue 14: one user opening 300 authorizations and redeeming none is what the user quota
+    # refuses; off here, where one user stands for many
+    h = httpd_factory(lambda h: standard_conf(h, extra=EXTRA, OAuthASUserQuota=0))
     pool = sessions(h, THREADS)
     local = threading.local()
     counter = iter(range(THREADS))
@@ -111,7 +113,9 @@ def test_par_burst_no_crossed_writes(httpd_factory):
 def test_many_codes_distinct(httpd_factory):
     """A01 (4) / N24: 1,000 codes issued to 8 concurrent connections: all distinct, each
     ≥ 43 base64url characters (256 random bits); a sample redeems, each exactly once."""
-    h = httpd_factory(standard_conf)
+    # issue 14: 1,000 codes of one user, redeemed only in part, are over the user quota; off
+    # here, where one user stands for many
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASUserQuota=0))
     pool = sessions(h, THREADS)
     verifier, challenge = Pkce()
 

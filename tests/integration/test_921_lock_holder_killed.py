@@ -1,7 +1,7 @@
 """A child killed while it holds the store's lock, deterministically (SECURITY.md X07).
 
-gdb attaches to one child with a breakpoint in table_lock() just after the lock was taken and
-the table marked busy (src/oas_store_shm.c), PAR requests are sent until one of them stops
+gdb attaches to one child with a breakpoint in oas_shm_lock() just after the lock was taken and
+the table marked busy (src/oas_shm_table.c), PAR requests are sent until one of them stops
 there, gdb keeps that child stopped for HOLD seconds — every store operation of the other
 child queues behind the lock meanwhile — and then kills it (SIGKILL). Expected:
 

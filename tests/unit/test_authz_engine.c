@@ -189,7 +189,8 @@ static void assert_503(const oas_err_t *e, const char *what)
 {
     assert_int_equal(e->status, 503);
     assert_string_equal(e->error, "temporarily_unavailable");
-    assert_int_equal(e->retry_after, 5);
+    /* a failing store may come back any moment; a full one when short-lived records expire */
+    assert_int_equal(e->retry_after, e->rv == APR_ENOSPC ? OAS_DEFAULT_CONSENT_TTL : 5);
     assert_non_null(strstr(e->detail, what));
 }
 
@@ -248,6 +249,40 @@ static void test_authfail_client(void **state)
     assert_null(oas_authfail_client(iss, 0, NULL, f));
 }
 
+/* Counts the events a store notes (server-status), whatever the backend does with them. */
+static int noted[OAS_STORE_EV_COUNT];
+
+static void note_count(oas_store_t *st, int ev)
+{
+    noted[ev]++;
+}
+
+/* x's stores, noting events into noted[] (cleared). */
+static oas_ctx_t *noting(apr_pool_t *p, oas_ctx_t *x)
+{
+    oas_store_t *st = apr_pmemdup(p, x->store[OAS_CTX_SHORT], sizeof(*st));
+
+    st->note = note_count;
+    memset(noted, 0, sizeof(noted));
+    x->store[OAS_CTX_SHORT] = x->store[OAS_CTX_LONG] = st;
+    return x;
+}
+
+/* One request of c from x->addr with the right (ok) or a wrong secret, as the glue runs it:
+ * reserve, then fail or give back. */
+static apr_status_t authenticate(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, int ok)
+{
+    apr_status_t rv = oas_authfail_reserve(x, e, c);
+
+    if (rv == APR_SUCCESS) {
+        if (ok)
+            oas_authfail_release(x, c);
+        else
+            oas_authfail_failed(x, c);
+    }
+    return rv;
+}
+
 static void case_c07_limit_window_and_address(apr_pool_t *p, oas_ctx_t *x)
 {
     const oas_issuer_t *iss = x->iss;
@@ -256,17 +291,16 @@ static void case_c07_limit_window_and_address(apr_pool_t *p, oas_ctx_t *x)
     oas_err_t e;
     int i;
 
+    x = noting(p, x);
     log_start();
-    for (i = 0; i < 3; i++) {
-        assert_int_equal(oas_authfail_check(again(p, x, i, x->addr), &e, c), APR_SUCCESS);
-        oas_authfail_count(again(p, x, i, x->addr), c);
-    }
+    for (i = 0; i < 3; i++)
+        assert_int_equal(authenticate(again(p, x, i, x->addr), &e, c, 0), APR_SUCCESS);
     oas_log_set(NULL, NULL);
     assert_int_equal(log_count("OAS00136"), 1); /* the limit reached: logged once */
-    assert_int_equal(log_count("OAS00135"), 0);
-    /* at the limit: 429 until the window (started at the first failure) ends */
+    /* at the limit: 429 until the window (started at the first failure) ends, even with the
+     * right secret (it is not looked at) */
     later = again(p, x, 10, x->addr);
-    assert_int_equal(oas_authfail_check(later, &e, c), APR_EINVAL);
+    assert_int_equal(authenticate(later, &e, c, 1), APR_EINVAL);
     assert_int_equal(e.status, 429);
     assert_string_equal(e.error, "temporarily_unavailable");
     assert_int_equal(e.retry_after, 50);
@@ -274,13 +308,18 @@ static void case_c07_limit_window_and_address(apr_pool_t *p, oas_ctx_t *x)
     assert_non_null(strstr(e.detail, "client rp"));
     assert_non_null(strstr(e.detail, x->addr));
     assert_null(strstr(e.detail, "s3cret"));
-    /* another address is not locked out */
-    assert_int_equal(oas_authfail_check(again(p, x, 10, "198.51.100.7"), &e, c), APR_SUCCESS);
+    /* refused again: counted, not logged again within the window */
+    assert_int_equal(authenticate(again(p, x, 11, x->addr), &e, c, 0), APR_EINVAL);
+    assert_int_equal(e.status, 429);
+    assert_null(e.detail);
+    assert_int_equal(noted[OAS_STORE_EV_AUTHFAIL_REFUSED], 2);
+    /* another address is not locked out, and the right secret there never counts */
+    for (i = 0; i < 10; i++)
+        assert_int_equal(authenticate(again(p, x, 10, "198.51.100.7"), &e, c, 1), APR_SUCCESS);
     /* the window ends: allowed again, and counting starts afresh */
     later = again(p, x, 60, x->addr);
-    assert_int_equal(oas_authfail_check(later, &e, c), APR_SUCCESS);
-    oas_authfail_count(later, c);
-    assert_int_equal(oas_authfail_check(again(p, x, 61, x->addr), &e, c), APR_SUCCESS);
+    assert_int_equal(authenticate(later, &e, c, 0), APR_SUCCESS);
+    assert_int_equal(authenticate(again(p, x, 61, x->addr), &e, c, 1), APR_SUCCESS);
 }
 
 static void test_c07_limit_window_and_address(void **state)
@@ -293,6 +332,33 @@ static void test_c07_limit_window_and_address(void **state)
     on_each_store(p, iss, case_c07_limit_window_and_address);
 }
 
+/* C07, issue 14: 38 guesses in flight at once (each reserved, none answered yet) against a
+ * limit of 10: exactly 10 get their secret checked, 28 get 429. A client that authenticates
+ * correctly gives its reservation back: it is never braked by its own successes. */
+static void case_c07_parallel_guesses(apr_pool_t *p, oas_ctx_t *x)
+{
+    const oas_client_t *c = client(x->iss, "rp");
+    oas_err_t e;
+    int i, passed = 0, refused = 0;
+
+    for (i = 0; i < 100; i++)
+        assert_int_equal(authenticate(x, &e, c, 1), APR_SUCCESS);
+    for (i = 0; i < 38; i++) {
+        if (oas_authfail_reserve(x, &e, c) == APR_SUCCESS)
+            passed++;
+        else if (e.status == 429)
+            refused++;
+    }
+    assert_int_equal(passed, 10);
+    assert_int_equal(refused, 28);
+}
+
+static void test_c07_parallel_guesses(void **state)
+{
+    on_each_store(*state, make_issuer(*state), case_c07_parallel_guesses);
+}
+
+/* C07 fails closed: a brake that cannot count refuses (503), it is never skipped. */
 static void test_c07_without_store(void **state)
 {
     apr_pool_t *p = *state;
@@ -301,35 +367,39 @@ static void test_c07_without_store(void **state)
     oas_err_t e;
 
     iss->authfail_limit = 1;
-    oas_authfail_count(x, client(iss, "rp")); /* nothing to count in */
-    assert_int_equal(oas_authfail_check(x, &e, client(iss, "rp")), APR_SUCCESS);
-    /* a store that cannot count: logged, never a refusal */
+    assert_int_equal(oas_authfail_reserve(x, &e, client(iss, "rp")), APR_ENOTIMPL);
+    assert_int_equal(e.status, 503);
     x = broken_ctx(p, iss, 0, APR_EGENERAL);
-    log_start();
-    oas_authfail_count(x, client(iss, "rp"));
-    oas_log_set(NULL, NULL);
-    assert_int_equal(log_count("OAS00135"), 1);
-    assert_int_equal(oas_authfail_check(x, &e, client(iss, "rp")), APR_SUCCESS);
+    assert_int_equal(oas_authfail_reserve(x, &e, client(iss, "rp")), APR_EGENERAL);
+    assert_int_equal(e.status, 503);
+    assert_true(e.retry_after > 0);
+    assert_non_null(strstr(e.detail, "OAS00135"));
+    x = broken_ctx(p, iss, 0, APR_ENOSPC); /* full: as long as short-lived records live */
+    assert_int_equal(oas_authfail_reserve(x, &e, client(iss, "rp")), APR_ENOSPC);
+    assert_int_equal(e.retry_after, oas_short_lived(iss));
 }
 
-/* ---- D07: the client quota ---- */
+/* ---- D07: the quotas ---- */
 
 static void case_d07_quota(apr_pool_t *p, oas_ctx_t *x)
 {
     const oas_issuer_t *iss = x->iss;
     oas_err_t e;
 
-    assert_int_equal(oas_quota_take(x, &e, client(iss, "rp")), APR_SUCCESS);
-    assert_int_equal(oas_quota_take(again(p, x, 1, x->addr), &e, client(iss, "rp")), APR_SUCCESS);
-    assert_int_equal(oas_quota_take(again(p, x, 20, x->addr), &e, client(iss, "rp")), APR_EINVAL);
+    assert_int_equal(oas_quota_take(x, &e, client(iss, "rp"), NULL), APR_SUCCESS);
+    assert_int_equal(oas_quota_take(again(p, x, 1, x->addr), &e, client(iss, "rp"), NULL),
+                     APR_SUCCESS);
+    assert_int_equal(oas_quota_take(again(p, x, 20, x->addr), &e, client(iss, "rp"), NULL),
+                     APR_EINVAL);
     assert_int_equal(e.status, 429);
     assert_string_equal(e.error, "temporarily_unavailable");
-    assert_int_equal(e.retry_after, 70); /* the window: the longer of the two TTLs */
+    assert_int_equal(e.retry_after, 70); /* the window: the longest short-lived lifetime */
     assert_non_null(strstr(e.detail, "OAS00162"));
     /* one client over its quota leaves the others alone */
-    assert_int_equal(oas_quota_take(x, &e, client(iss, "pub")), APR_SUCCESS);
+    assert_int_equal(oas_quota_take(x, &e, client(iss, "pub"), NULL), APR_SUCCESS);
     /* a new window */
-    assert_int_equal(oas_quota_take(again(p, x, 90, x->addr), &e, client(iss, "rp")), APR_SUCCESS);
+    assert_int_equal(oas_quota_take(again(p, x, 90, x->addr), &e, client(iss, "rp"), NULL),
+                     APR_SUCCESS);
 }
 
 static void test_d07_quota(void **state)
@@ -339,10 +409,219 @@ static void test_d07_quota(void **state)
 
     iss->request_uri_ttl = 90;
     iss->code_ttl = 30;
+    iss->consent_ttl = 60;
     on_each_store(p, iss, case_d07_quota);
     iss->client_quota = 0; /* no quota: never counted */
-    assert_int_equal(oas_quota_take(broken_ctx(p, iss, 0, APR_EGENERAL), NULL, client(iss, "rp")),
-                     APR_SUCCESS);
+    iss->user_quota = iss->address_quota = 0;
+    assert_int_equal(
+        oas_quota_take(broken_ctx(p, iss, 0, APR_EGENERAL), NULL, client(iss, "rp"), "alice"),
+        APR_SUCCESS);
+}
+
+/* Issue 14: one signed-in user who opens consent pages without end is refused (429, logged
+ * once, counted) long before the store fills, without using up the client's quota: other
+ * users of the client go on. A pushed request opened again and again counts each time. */
+static void case_d07_user_quota(apr_pool_t *p, oas_ctx_t *x)
+{
+    const oas_issuer_t *iss = x->iss;
+    oas_authz_req_t *req = front(p, iss);
+    const char *ru = push(p, x); /* the client: 1 */
+    oas_pending_t pd;
+    oas_err_t e;
+    int i;
+
+    x = noting(p, x);
+    assert_int_equal(oas_authz_pending(&pd, x, &e, req, NULL, 1), APR_SUCCESS); /* client 2 */
+    for (i = 0; i < 2; i++) /* the user at 3 (two visits of the same push) */
+        pd = pending(p, x, ru);
+    for (i = 0; i < 20; i++) {
+        assert_int_equal(oas_authz_pending(&pd, x, &e, req, i % 2 ? ru : NULL, 1), APR_EINVAL);
+        assert_int_equal(e.status, 429);
+        assert_false(e.page); /* redirected to the client, as a 429 of the client quota */
+        assert_true(e.retry_after > 0 && e.retry_after <= oas_short_lived(iss));
+        if (i == 0) {
+            assert_non_null(strstr(e.detail, "OAS00162"));
+            assert_non_null(strstr(e.detail, "user alice"));
+        }
+        else
+            assert_null(e.detail);
+    }
+    assert_int_equal(noted[OAS_STORE_EV_QUOTA_USER], 20);
+    assert_int_equal(noted[OAS_STORE_EV_QUOTA_CLIENT], 0);
+    /* bob: the client is at 2 of 3 */
+    x->user = "bob";
+    assert_int_equal(oas_authz_pending(&pd, x, &e, req, NULL, 1), APR_SUCCESS);
+    /* the client is full now: bob is refused by it, and gets his own count back */
+    assert_int_equal(oas_authz_pending(&pd, x, &e, req, NULL, 1), APR_EINVAL);
+    assert_non_null(strstr(e.detail, "client rp: client rp over its quota of 3"));
+    assert_int_equal(noted[OAS_STORE_EV_QUOTA_CLIENT], 1);
+    assert_int_equal(oas_authz_pending(&pd, x, &e, req, ru, 1), APR_SUCCESS); /* bob at 2 */
+    assert_int_equal(oas_authz_pending(&pd, x, &e, req, ru, 1), APR_SUCCESS); /* bob at 3 */
+    assert_int_equal(oas_authz_pending(&pd, x, &e, req, ru, 1), APR_EINVAL);
+}
+
+static void test_d07_user_quota(void **state)
+{
+    oas_issuer_t *iss = quota_issuer(*state, 3);
+
+    iss->user_quota = 3;
+    on_each_store(*state, iss, case_d07_user_quota);
+}
+
+/* Issue 14: pushes of a public client (no credentials) are counted per address, IPv6 by its
+ * /64: a flood from one address gets 429 while another address and the client's quota are
+ * untouched. */
+static void case_d07_address_quota(apr_pool_t *p, oas_ctx_t *x)
+{
+    const oas_client_t *pub = client(x->iss, "pub");
+    oas_ctx_t *v6 = again(p, x, 0, "2001:db8:1:2::1");
+    oas_err_t e;
+    int i;
+
+    x = noting(p, x);
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(oas_quota_take(x, &e, pub, NULL), APR_SUCCESS);
+        assert_int_equal(oas_quota_take(v6, &e, pub, NULL), APR_SUCCESS);
+    }
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(oas_quota_take(x, &e, pub, NULL), APR_EINVAL);
+        assert_int_equal(e.status, 429);
+    }
+    assert_true(e.retry_after > 0);
+    assert_int_equal(noted[OAS_STORE_EV_QUOTA_ADDR], 10);
+    /* another host of the same /64 is the same party */
+    assert_int_equal(oas_quota_take(again(p, v6, 0, "2001:db8:1:2:aaaa::9"), &e, pub, NULL),
+                     APR_EINVAL);
+    /* another /64 and another IPv4 address: served; the client quota (5) was not used up by
+     * the refusals: 4 counted so far */
+    assert_int_equal(oas_quota_take(again(p, x, 0, "2001:db8:1:3::1"), &e, pub, NULL), APR_SUCCESS);
+    assert_int_equal(oas_quota_take(again(p, x, 0, "203.0.113.9"), &e, pub, NULL), APR_EINVAL);
+    assert_int_equal(noted[OAS_STORE_EV_QUOTA_CLIENT], 1);
+    /* a confidential client's push is counted against the client, not the address */
+    assert_int_equal(oas_quota_take(x, &e, client(x->iss, "rp"), NULL), APR_SUCCESS);
+}
+
+static void test_d07_address_quota(void **state)
+{
+    oas_issuer_t *iss = quota_issuer(*state, 5);
+
+    iss->address_quota = 2;
+    on_each_store(*state, iss, case_d07_address_quota);
+}
+
+/* D07: a flow that ended with its code redeemed gives its counts back: a busy user or client
+ * whose flows complete never reaches the quota, and a counter back at nothing takes no room. */
+static void case_d07_give_back(apr_pool_t *p, oas_ctx_t *x)
+{
+    const oas_client_t *rp = client(x->iss, "rp");
+    char *v;
+    apr_size_t n;
+    oas_err_t e;
+    int i;
+
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_SUCCESS);
+        assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_SUCCESS);
+        oas_quota_give_back(x, rp, "alice");
+        oas_quota_give_back(x, rp, "alice");
+    }
+    assert_int_equal(oas_store_get(x->store[OAS_CTX_SHORT], p, OAS_NS_QUOTA, "ualice", &v, &n),
+                     APR_NOTFOUND);
+    assert_int_equal(oas_store_get(x->store[OAS_CTX_SHORT], p, OAS_NS_QUOTA, "crp", &v, &n),
+                     APR_NOTFOUND);
+    assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_SUCCESS);
+    assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_SUCCESS);
+    assert_int_equal(oas_quota_take(x, &e, rp, "alice"), APR_EINVAL); /* held: refused */
+    assert_int_equal(e.status, 429);
+}
+
+static void test_d07_give_back(void **state)
+{
+    oas_issuer_t *iss = quota_issuer(*state, 2);
+
+    iss->user_quota = 2;
+    on_each_store(*state, iss, case_d07_give_back);
+}
+
+static void test_addr_prefix(void **state)
+{
+    apr_pool_t *p = *state;
+
+    assert_string_equal(oas_addr_prefix(p, "192.0.2.1"), "192.0.2.1");
+    assert_string_equal(oas_addr_prefix(p, "2001:db8:1:2::1"), "2001:0db8:0001:0002::/64");
+    assert_string_equal(oas_addr_prefix(p, "2001:db8:1:2:ffff:1:2:3"), "2001:0db8:0001:0002::/64");
+    assert_string_equal(oas_addr_prefix(p, "::ffff:192.0.2.7"), "192.0.2.7");
+    assert_string_equal(oas_addr_prefix(p, "not:an:address"), "not:an:address");
+    assert_string_equal(oas_addr_prefix(p, NULL), "");
+}
+
+/* Issue 14: the defaults are on, and the window is the longest short-lived lifetime (the
+ * consent lifetime, 5 minutes). */
+static void test_quota_defaults(void **state)
+{
+    oas_issuer_t *iss = make_issuer(*state);
+
+    assert_int_equal(oas_iss_client_quota(iss), OAS_DEFAULT_CLIENT_QUOTA);
+    assert_true(oas_iss_user_quota(iss) > 0 && oas_iss_user_quota(iss) < 3000);
+    assert_true(oas_iss_address_quota(iss) > 0 && oas_iss_address_quota(iss) < 3000);
+    assert_int_equal(oas_iss_consent_ttl(iss), 300);
+    assert_int_equal(oas_short_lived(iss), 300);
+    iss->request_uri_ttl = 900;
+    assert_int_equal(oas_short_lived(iss), 900);
+}
+
+/* Issue 14: what one request may leave in the store is bounded (README "Limits"). */
+static void test_request_limits(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = make_issuer(p);
+    oas_authz_req_t *req;
+    apr_table_t *f = form(p);
+    oas_err_t e;
+
+    apr_table_set(f, "state", repeat(p, 's', OAS_AUTHZ_MAX_STATE)); /* a return URL fits */
+    apr_table_set(f, "nonce", repeat(p, 'n', OAS_AUTHZ_MAX_NONCE));
+    assert_int_equal(oas_authz_validate(&req, &e, p, iss, f, NULL, OAS_AUTHZ_FRONT), APR_SUCCESS);
+    apr_table_set(f, "state", repeat(p, 's', OAS_AUTHZ_MAX_STATE + 1));
+    assert_int_equal(oas_authz_validate(&req, &e, p, iss, f, NULL, OAS_AUTHZ_FRONT), APR_EINVAL);
+    assert_string_equal(e.error, "invalid_request");
+    assert_false(e.page); /* redirected, without the state */
+    assert_null(req->state);
+    apr_table_set(f, "state", "S");
+    apr_table_set(f, "nonce", repeat(p, 'n', OAS_AUTHZ_MAX_NONCE + 1));
+    assert_int_equal(oas_authz_validate(&req, &e, p, iss, f, NULL, OAS_AUTHZ_PAR), APR_EINVAL);
+    assert_string_equal(e.error, "invalid_request");
+    assert_string_equal(req->state, "S");
+    apr_table_unset(f, "nonce");
+    /* valid scopes written out long */
+    apr_table_set(f, "scope",
+                  apr_pstrcat(p, "openid", repeat(p, ' ', OAS_AUTHZ_MAX_VALUE), "api", NULL));
+    assert_int_equal(oas_authz_validate(&req, &e, p, iss, f, NULL, OAS_AUTHZ_FRONT), APR_EINVAL);
+    assert_string_equal(e.error, "invalid_request");
+}
+
+/* Issue 14: a full store does not use up a pushed request before its code is stored: the
+ * client may come back with it (503 with an honest Retry-After, not 5). */
+static void test_full_store_keeps_request_uri(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = make_issuer(p);
+    oas_ctx_t *x = ctx(p, iss, ENGINE_SHM);
+    oas_pending_t pd;
+    apr_table_t *params;
+    const char *ru, *code, *opaque;
+    oas_err_t e;
+    int i;
+
+    x->store[OAS_CTX_SHORT] = x->store[OAS_CTX_LONG] = engine_store(p, ENGINE_SHM, 8);
+    ru = push(p, x);
+    pd = pending(p, x, ru);
+    for (i = 0; oas_par_push(&code, x, &e, client(iss, "rp"), form(p)) == APR_SUCCESS; i++)
+        assert_true(i < 1000);
+    assert_int_not_equal(oas_code_issue(&code, x, &e, &pd), APR_SUCCESS);
+    assert_int_equal(e.status, 503);
+    assert_int_equal(e.retry_after, oas_short_lived(iss));
+    assert_int_equal(oas_par_load(&params, &opaque, x, &e, ru, "rp"), APR_SUCCESS);
 }
 
 /* ---- PAR records ---- */
@@ -489,12 +768,11 @@ static void case_par_too_large_and_quota(apr_pool_t *p, oas_ctx_t *x)
     const char *token;
     oas_err_t e;
 
-    /* 9000 quotes escape to 18000 bytes: over what the store keeps */
-    apr_table_set(f, "state", repeat(p, '"', 9000));
+    /* a state over its limit (issue 14: it used to be refused only past the store's 16 KiB) */
+    apr_table_set(f, "state", repeat(p, '"', OAS_AUTHZ_MAX_STATE + 1));
     assert_int_equal(oas_par_push(&token, x, &e, client(iss, "rp"), f), APR_EINVAL);
-    assert_int_equal(e.status, 413);
+    assert_int_equal(e.status, 400);
     assert_string_equal(e.error, "invalid_request");
-    assert_non_null(strstr(e.detail, "OAS03001"));
     /* too large was not counted against the quota: the next push fits, then 429 */
     assert_int_equal(oas_par_push(&token, x, &e, client(iss, "rp"), form(p)), APR_SUCCESS);
     assert_int_equal(oas_par_push(&token, x, &e, client(iss, "rp"), form(p)), APR_EINVAL);
@@ -873,12 +1151,14 @@ static void test_store_failures_503(void **state)
         const char *s;
         oas_err_t e;
         assert_int_not_equal(oas_par_push(&s, x, &e, client(iss, "rp"), form(p)), APR_SUCCESS);
-        assert_503(&e, "storing a pushed request");
+        /* a failing store fails at the quota's counter first */
+        assert_503(&e, absent ? "storing a pushed request" : "counting an authorization request");
         assert_int_not_equal(oas_par_load(&params, &s, x, &e, OAS_REQUEST_URI_PREFIX "x", "rp"),
                              APR_SUCCESS);
         assert_503(&e, "reading a request_uri");
         assert_int_not_equal(oas_code_issue(&s, x, &e, &pd), APR_SUCCESS);
-        assert_503(&e, absent ? "issuing a code" : "using up a request_uri");
+        /* the code is stored before the pushed request is used up */
+        assert_503(&e, absent ? "issuing a code" : "storing a code");
         pd.request_uri = NULL;
         assert_int_not_equal(oas_code_issue(&s, x, &e, &pd), APR_SUCCESS);
         assert_503(&e, absent ? "issuing a code" : "storing a code");
@@ -909,7 +1189,9 @@ static void test_full_store_503(void **state)
     x->store[OAS_CTX_SHORT] = x->store[OAS_CTX_LONG] = engine_store(p, ENGINE_SHM, 8);
     for (i = 0; oas_par_push(&token, x, &e, client(iss, "rp"), form(p)) == APR_SUCCESS; i++)
         assert_true(i < 1000);
-    assert_503(&e, "store full while storing a pushed request");
+    /* live pushed requests fill the store: the push fails either counting it (its quota
+     * counter finds no best-effort record to evict) or storing it, both a full store */
+    assert_503(&e, "store full while");
     assert_int_equal(e.level, OAS_LOG_WARNING);
     assert_int_equal(e.rv, APR_ENOSPC);
     assert_int_not_equal(oas_code_issue(&token, x, &e, &pd), APR_SUCCESS);
@@ -921,8 +1203,16 @@ int main(void)
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_authfail_client),
         UNIT_TEST(test_c07_limit_window_and_address),
+        UNIT_TEST(test_c07_parallel_guesses),
         UNIT_TEST(test_c07_without_store),
         UNIT_TEST(test_d07_quota),
+        UNIT_TEST(test_d07_user_quota),
+        UNIT_TEST(test_d07_address_quota),
+        UNIT_TEST(test_d07_give_back),
+        UNIT_TEST(test_addr_prefix),
+        UNIT_TEST(test_quota_defaults),
+        UNIT_TEST(test_request_limits),
+        UNIT_TEST(test_full_store_keeps_request_uri),
         UNIT_TEST(test_par_push_and_load),
         UNIT_TEST(test_p04_bound_to_client),
         UNIT_TEST(test_p07_unknown_request_uris),

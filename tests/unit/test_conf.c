@@ -19,7 +19,7 @@ static void test_issuer_defaults(void **state)
     /* INTERFACE.md's defaults, while no directive set the setting */
     assert_int_equal(oas_iss_store_short(iss), OAS_STORE_SHM);
     assert_int_equal(oas_iss_store_long(iss), OAS_STORE_SHM);
-    assert_int_equal(oas_iss_store_size(iss), 100000);
+    assert_int_equal(oas_iss_store_size(iss), OAS_STORE_SIZE_KIB(128 * 1024)); /* 128M */
     assert_int_equal(oas_iss_code_ttl(iss), 60);
     assert_int_equal(oas_iss_request_uri_ttl(iss), 60);
     assert_int_equal(oas_iss_at_ttl(iss), 3600);
@@ -30,7 +30,11 @@ static void test_issuer_defaults(void **state)
     assert_int_equal(oas_iss_authfail_limit(iss), 10);
     assert_int_equal(oas_iss_authfail_window(iss), 60);
     assert_int_equal(oas_iss_rt_grace(iss), 30);
-    assert_int_equal(oas_iss_client_quota(iss), 0);
+    /* issue 14: the quotas are on by default, consent pages live minutes */
+    assert_int_equal(oas_iss_client_quota(iss), 30000);
+    assert_int_equal(oas_iss_user_quota(iss), 100);
+    assert_int_equal(oas_iss_address_quota(iss), 1000);
+    assert_int_equal(oas_iss_consent_ttl(iss), 300);
     /* ... and the fields themselves stay unset, so a virtual host can still inherit */
     assert_int_equal(iss->code_ttl, OAS_UNSET);
     assert_int_equal(iss->store_long, OAS_UNSET);

@@ -26,6 +26,7 @@ static void test_live_access(void **state)
     const char *at, *rt, *why, *ui;
     oas_grant_t *g;
     json_t *c;
+    oas_err_t e;
     int k;
 
     for (k = 0; k < ENGINE_STORES; k++) {
@@ -44,8 +45,17 @@ static void test_live_access(void **state)
         assert_string_equal(why, "its grant was revoked");
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_EINVAL);
 
+        /* issue 14: an access token whose record cannot be kept is not issued */
         x->store[OAS_CTX_LONG] = NULL;
+        tok_put_code(x, "C1", tok_grant(p, env, env->conf1, "openid"), 60);
+        assert_int_equal(oas_grant_code_redeem(&why, &e, x, env->conf1, "C1", TOK_VERIFIER,
+                                               "https://rp.test/cb"),
+                         APR_ENOTIMPL);
+        assert_int_equal(e.status, 503);
+        /* one issued before the store went away is not live without it */
+        x->store[OAS_CTX_LONG] = x->store[OAS_CTX_SHORT];
         tok_exchange(x, env, env->conf1, "openid", &at);
+        x->store[OAS_CTX_LONG] = NULL;
         assert_int_equal(oas_live_access(&c, NULL, &why, x, at), APR_EINVAL);
         assert_non_null(strstr(why, "no store"));
     }
@@ -248,12 +258,42 @@ static void test_client_credentials(void **state)
     }
 }
 
+/* A rotating family's tokens: the live ones introspect active (a retry within the grace
+ * branches the family: both branches), rotated-out ones inactive; revoking one live token (RFC
+ * 7009) takes the whole family, every branch and access token. */
+static void test_rotating_family(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *at, *rt1, *rt2, *rt3, *body;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt1 = tok_exchange(x, env, env->conf2, "openid offline_access", &at);
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_SUCCESS);
+        rt2 = tok_member(p, body, "refresh_token");
+        assert_string_equal(oas_introspect(x, rt1), "{\"active\":false}");
+        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt2)), "active")));
+        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_SUCCESS);
+        rt3 = tok_member(p, body, "refresh_token");
+        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt2)), "active")));
+        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt3)), "active")));
+
+        assert_int_equal(oas_revoke_token(&e, x, env->conf2, rt3), APR_SUCCESS);
+        assert_string_equal(oas_introspect(x, rt2), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, rt3), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, at), "{\"active\":false}");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_live_access),        UNIT_TEST(test_revoke),
         UNIT_TEST(test_introspect),         UNIT_TEST(test_userinfo),
-        UNIT_TEST(test_client_credentials),
+        UNIT_TEST(test_client_credentials), UNIT_TEST(test_rotating_family),
     };
     return UNIT_RUN(tests);
 }

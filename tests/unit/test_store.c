@@ -11,6 +11,7 @@
 #include <apr_thread_proc.h>
 
 #include "oas_shm_lock.h"
+#include "oas_shm_table.h" /* what a slot and a chunk are charged */
 #include "oas_store_shm.h"
 
 #define NS OAS_NS_TEST
@@ -836,6 +837,345 @@ static void test_race_threads_own_lock(void **state)
     race_threads(*state, 1);
 }
 
+/* ---- classes (issue 14): best-effort records give way oldest first, live ones never ---- */
+
+#define BE OAS_NS_CODE_USED /* a best-effort namespace */
+#define LV OAS_NS_CODE      /* a live one */
+
+static apr_uint64_t events(oas_store_t *st, int ev)
+{
+    oas_shm_usage_t u;
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    return u.events[ev];
+}
+
+static int has(apr_pool_t *p, oas_store_t *st, int ns, const char *key)
+{
+    char *v;
+    apr_size_t n;
+    apr_status_t rv = oas_store_get(st, p, ns, key, &v, &n);
+
+    assert_true(rv == APR_SUCCESS || rv == APR_NOTFOUND);
+    return rv == APR_SUCCESS;
+}
+
+/* A full store of best-effort records takes new ones of either class by evicting the oldest;
+ * an overwrite counts as new; each eviction is counted. */
+static void test_evict_oldest_first(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 8, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        assert_int_equal(oas_store_put(st, p, BE, apr_itoa(p, i), "t", 1, exp), APR_SUCCESS);
+    }
+    assert_int_equal(events(st, OAS_STORE_EV_EVICTED), 0);
+    /* "0" rewritten: now the newest, so "1" goes first */
+    assert_int_equal(oas_store_put(st, p, BE, "0", "t2", 2, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, LV, "live-a", "c", 1, exp), APR_SUCCESS);
+    assert_false(has(p, st, BE, "1"));
+    assert_true(has(p, st, BE, "0") && has(p, st, BE, "2"));
+    assert_int_equal(oas_store_put(st, p, BE, "new", "t", 1, exp), APR_SUCCESS);
+    assert_false(has(p, st, BE, "2"));
+    assert_true(has(p, st, BE, "3"));
+    assert_int_equal(events(st, OAS_STORE_EV_EVICTED), 2);
+    assert_int_equal(events(st, OAS_STORE_EV_FULL), 0);
+    /* taking a record from the middle unlinks it from the FIFO */
+    assert_int_equal(oas_store_take(st, p, BE, "5", NULL, NULL), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, LV, "live-b", "c", 1, exp), APR_SUCCESS); /* free */
+    assert_int_equal(oas_store_put(st, p, LV, "live-c", "c", 1, exp), APR_SUCCESS); /* "3" */
+    assert_false(has(p, st, BE, "3"));
+    assert_true(has(p, st, BE, "4") && has(p, st, BE, "6") && has(p, st, BE, "new"));
+    assert_int_equal(events(st, OAS_STORE_EV_EVICTED), 3);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+/* Live records are never evicted: when they alone fill the slots or the arena, a put of
+ * either class is refused with APR_ENOSPC and counted, and nothing is lost. */
+static void test_live_never_evicted(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 6, NULL); /* 128 chunks: one value of the maximum size */
+    apr_time_t exp = apr_time_now() + HOUR;
+    unsigned char *big = apr_palloc(p, OAS_SHM_MAX_VALUE);
+    int i;
+
+    fill(big, OAS_SHM_MAX_VALUE, 3);
+    for (i = 0; i < 5; i++) {
+        assert_int_equal(oas_store_put(st, p, LV, apr_itoa(p, i), "c", 1, exp), APR_SUCCESS);
+    }
+    assert_int_equal(oas_store_put(st, p, BE, "t", "t", 1, exp), APR_SUCCESS);
+    /* a live put evicts the one best-effort record; then the slots are all live */
+    assert_int_equal(oas_store_put(st, p, LV, "5", "c", 1, exp), APR_SUCCESS);
+    assert_false(has(p, st, BE, "t"));
+    assert_int_equal(oas_store_put(st, p, LV, "6", "c", 1, exp), APR_ENOSPC);
+    assert_int_equal(oas_store_put(st, p, BE, "u", "t", 1, exp), APR_ENOSPC);
+    assert_int_equal(events(st, OAS_STORE_EV_FULL), 2);
+    assert_int_equal(events(st, OAS_STORE_EV_EVICTED), 1);
+    for (i = 0; i < 6; i++) {
+        assert_true(has(p, st, LV, apr_itoa(p, i)));
+    }
+    /* the arena: live values hold all but two chunks, a best-effort record holds one of
+     * them and gives it up for a live value needing two; one needing three is refused
+     * without evicting anything */
+    for (i = 1; i < 6; i++) {
+        assert_int_equal(oas_store_del(st, p, LV, apr_itoa(p, i)), APR_SUCCESS);
+    }
+    assert_int_equal(oas_store_put(st, p, LV, "0", big, OAS_SHM_MAX_VALUE - 2 * 128, exp),
+                     APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, BE, "t", big, 128, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_put(st, p, LV, "x", big, 3 * 128, exp), APR_ENOSPC);
+    assert_true(has(p, st, BE, "t"));
+    assert_int_equal(oas_store_put(st, p, LV, "x", big, 2 * 128, exp), APR_SUCCESS);
+    assert_false(has(p, st, BE, "t"));
+    assert_int_equal(events(st, OAS_STORE_EV_FULL), 3);
+    assert_int_equal(events(st, OAS_STORE_EV_EVICTED), 2);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+/* A large live value takes the chunks of as many best-effort records as it needs. */
+static void test_evict_for_chunks(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 40, NULL); /* 160 chunks */
+    apr_time_t exp = apr_time_now() + HOUR;
+    unsigned char *big = apr_palloc(p, OAS_SHM_MAX_VALUE);
+    char *v;
+    apr_size_t n;
+    int i;
+
+    fill(big, OAS_SHM_MAX_VALUE, 5);
+    for (i = 0; i < 40; i++) { /* 4 chunks each: the arena is full */
+        assert_int_equal(oas_store_put(st, p, BE, apr_itoa(p, i), big, 512, exp), APR_SUCCESS);
+    }
+    assert_int_equal(oas_store_put(st, p, LV, "big", big, 8192, exp), APR_SUCCESS);
+    assert_int_equal(events(st, OAS_STORE_EV_EVICTED), 16); /* 64 chunks */
+    assert_false(has(p, st, BE, "15"));
+    assert_true(has(p, st, BE, "16"));
+    assert_int_equal(oas_store_get(st, p, LV, "big", &v, &n), APR_SUCCESS);
+    assert_int_equal(n, 8192);
+    assert_memory_equal(v, big, 8192);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+/* Bytes by class: each record is charged its slot and its chunks. */
+static void test_bytes_by_class(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 16, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    char val[300];
+    oas_shm_usage_t u;
+
+    memset(val, 'v', sizeof(val));
+    assert_int_equal(oas_store_put(st, p, LV, "a", val, 300, exp), APR_SUCCESS); /* 3 chunks */
+    assert_int_equal(oas_store_put(st, p, LV, "b", val, 0, exp), APR_SUCCESS);   /* none */
+    assert_int_equal(oas_store_put(st, p, BE, "c", val, 129, exp), APR_SUCCESS); /* 2 */
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.class_entries[OAS_STORE_LIVE], 2);
+    assert_int_equal(u.class_entries[OAS_STORE_BEST_EFFORT], 1);
+    assert_int_equal(u.class_bytes[OAS_STORE_LIVE],
+                     2 * OAS_SHM_SLOT_BYTES + 3 * OAS_SHM_CHUNK_BYTES);
+    assert_int_equal(u.class_bytes[OAS_STORE_BEST_EFFORT],
+                     OAS_SHM_SLOT_BYTES + 2 * OAS_SHM_CHUNK_BYTES);
+    assert_int_equal(OAS_SHM_SLOT_BYTES, 68);
+    assert_int_equal(OAS_SHM_CHUNK_BYTES, 132);
+    /* overwrite, take: the books follow */
+    assert_int_equal(oas_store_put(st, p, LV, "a", val, 10, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_take(st, p, BE, "c", NULL, NULL), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_usage(&u, st), APR_SUCCESS);
+    assert_int_equal(u.class_bytes[OAS_STORE_LIVE], 2 * OAS_SHM_SLOT_BYTES + OAS_SHM_CHUNK_BYTES);
+    assert_int_equal(u.class_bytes[OAS_STORE_BEST_EFFORT], 0);
+    assert_int_equal(u.class_entries[OAS_STORE_BEST_EFFORT], 0);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+/* A store sized in bytes: the whole region laid out at 2 chunks per slot, within its size. */
+static void test_format_bytes(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t sizes[] = {OAS_SHM_MIN_BYTES, 512 * 1024, 4 * 1024 * 1024 + 13};
+    oas_shm_usage_t u;
+    unsigned int i;
+
+    assert_int_equal(oas_shm_store_entries_in(OAS_SHM_MIN_BYTES - 1), 0);
+    assert_int_equal(oas_shm_store_entries_in((apr_size_t)1 << 40), 0); /* too many slots */
+    assert_int_equal(oas_shm_store_entries_in(oas_shm_store_max_bytes()), OAS_SHM_MAX_ENTRIES);
+    assert_int_equal(oas_shm_store_entries_in(oas_shm_store_max_bytes() + 1), 0);
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        apr_uint32_t n = oas_shm_store_entries_in(sizes[i]);
+        void *base = apr_palloc(p, sizes[i]);
+        oas_store_t *st;
+
+        assert_true(n > 0);
+        /* a slot and its 2 chunks cost 332 bytes; the header takes less than a page */
+        assert_true((apr_size_t)n * 332 < sizes[i] && (apr_size_t)(n + 1) * 332 + 4096 > sizes[i]);
+        assert_int_equal(oas_shm_store_format_bytes(base, sizes[i]), APR_SUCCESS);
+        assert_int_equal(oas_shm_store_attach(&st, p, base, sizes[i], NULL), APR_SUCCESS);
+        oas_shm_store_geometry(&u, st);
+        assert_int_equal(u.capacity, n);
+        assert_int_equal(u.chunks, 2 * n);
+        assert_true(u.bytes <= sizes[i] && u.bytes + 332 + 16 > sizes[i]);
+        assert_int_equal(oas_store_put(st, p, NS, "k", "v", 1, apr_time_now() + HOUR),
+                         APR_SUCCESS);
+        assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    }
+    assert_int_equal(oas_shm_store_format_bytes(apr_palloc(p, 1024), 1024), APR_EINVAL);
+}
+
+/* incr: a counter starts at delta with its expiry, later adds keep the expiry; a value that
+ * is not a counter starts again; the text is the one oas_store_incr's fallback reads. */
+static void test_incr(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 8, NULL);
+    apr_time_t exp = apr_time_now() + HOUR;
+    apr_int64_t count = 0;
+    apr_time_t until = 0;
+    char *v;
+    apr_size_t n;
+    int i;
+
+    assert_non_null(st->incr);
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, "c\n1.2.3.4", 1, exp, &count, &until),
+                     APR_SUCCESS);
+    assert_int_equal(count, 1);
+    assert_true(until == exp);
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, "c\n1.2.3.4", 5, exp + HOUR, &count,
+                                    &until), APR_SUCCESS);
+    assert_int_equal(count, 6);
+    assert_true(until == exp); /* kept */
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, "c\n1.2.3.4", -2, exp, &count, NULL),
+                     APR_SUCCESS);
+    assert_int_equal(count, 4);
+    assert_int_equal(oas_store_get(st, p, OAS_NS_AUTHFAIL, "c\n1.2.3.4", &v, &n), APR_SUCCESS);
+    assert_string_equal(v, apr_psprintf(p, "4 %" APR_INT64_T_FMT, (apr_int64_t)exp));
+    /* not a counter: starts again */
+    assert_int_equal(oas_store_put(st, p, OAS_NS_QUOTA, "q", "junk", 4, exp), APR_SUCCESS);
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_QUOTA, "q", 1, exp, &count, NULL), APR_SUCCESS);
+    assert_int_equal(count, 1);
+    /* expired: starts again with the new expiry */
+    assert_int_equal(oas_store_put(st, p, OAS_NS_QUOTA, "old", "9 1", 3, apr_time_now() - 1),
+                     APR_SUCCESS);
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_QUOTA, "old", 1, exp, &count, &until),
+                     APR_SUCCESS);
+    assert_int_equal(count, 1);
+    assert_true(until == exp);
+    /* counters are best effort: a full store of live records refuses a new one */
+    for (i = 0; oas_store_put(st, p, LV, apr_itoa(p, i), "c", 1, exp) == APR_SUCCESS; i++) {
+    }
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_AUTHFAIL, "c\n1.2.3.4", 1, exp, &count, NULL),
+                     APR_ENOSPC); /* it was evicted for the live puts */
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+}
+
+#define INCR_KIDS 4
+#define INCR_EACH 500
+
+/* incr and note are atomic across processes: forked children add to one counter and count
+ * one event; nothing is lost. */
+static void test_incr_processes(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_size_t ssz = oas_shm_store_size_needed(64);
+    apr_proc_t kids[INCR_KIDS];
+    apr_int64_t count = 0;
+    oas_store_t *st;
+    apr_shm_t *shm;
+    void *base;
+    int i;
+
+    assert_int_equal(apr_shm_create(&shm, ssz, NULL, p), APR_SUCCESS);
+    base = apr_shm_baseaddr_get(shm);
+    assert_int_equal(oas_shm_store_format(base, ssz, 64), APR_SUCCESS);
+    assert_int_equal(oas_shm_store_attach_own_lock(&st, p, base, ssz), APR_SUCCESS);
+    for (i = 0; i < INCR_KIDS; i++) {
+        apr_status_t rv = apr_proc_fork(&kids[i], p);
+        if (rv == APR_INCHILD) {
+            apr_pool_t *cp;
+            oas_store_t *cst;
+            apr_int64_t c;
+            int j;
+
+            apr_pool_create(&cp, NULL);
+            if (oas_shm_store_attach_own_lock(&cst, cp, base, ssz) != APR_SUCCESS)
+                _exit(2);
+            for (j = 0; j < INCR_EACH; j++) {
+                if (oas_store_incr(cst, cp, OAS_NS_QUOTA, "k", 1, apr_time_now() + HOUR, &c,
+                                   NULL) != APR_SUCCESS)
+                    _exit(3);
+                oas_store_note(cst, OAS_STORE_EV_QUOTA_ADDR);
+            }
+            _exit(0);
+        }
+        assert_int_equal(rv, APR_INPARENT);
+    }
+    for (i = 0; i < INCR_KIDS; i++) {
+        int code = -1;
+        apr_exit_why_e why;
+        assert_int_equal(apr_proc_wait(&kids[i], &code, &why, APR_WAIT), APR_CHILD_DONE);
+        assert_int_equal(code, 0);
+    }
+    assert_int_equal(oas_store_incr(st, p, OAS_NS_QUOTA, "k", 0, 0, &count, NULL), APR_SUCCESS);
+    assert_int_equal(count, INCR_KIDS * INCR_EACH);
+    assert_int_equal(events(st, OAS_STORE_EV_QUOTA_ADDR), INCR_KIDS * INCR_EACH);
+    assert_int_equal(events(st, OAS_STORE_EV_QUOTA_USER), 0);
+    oas_store_note(st, OAS_STORE_EV_COUNT); /* out of range: ignored */
+    oas_store_note(st, -1);
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    apr_shm_destroy(shm);
+}
+
+/* Eviction storms: random puts of both classes and sizes, takes, expiries; the table stays
+ * consistent and every live record put and not taken stays readable. */
+static void test_eviction_storm(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_store_t *st = mkstore(p, 64, NULL); /* 256 chunks */
+    apr_time_t now = apr_time_now();
+    unsigned char val[2000];
+    char *present = apr_pcalloc(p, 40);
+    unsigned int seed = 11;
+    int i, k;
+
+    fill(val, sizeof(val), 1);
+    for (i = 0; i < 20000; i++) {
+        unsigned int r;
+        apr_status_t rv;
+
+        seed = seed * 1103515245u + 12345u;
+        r = seed >> 8;
+        if (r % 8 == 0) { /* a live record of 40 keys, at most ~600 bytes */
+            k = (int)(r / 8 % 40);
+            rv = oas_store_put(st, p, LV, apr_itoa(p, k), val, r % 600, now + HOUR);
+            assert_true(rv == APR_SUCCESS || rv == APR_ENOSPC);
+            if (rv == APR_SUCCESS)
+                present[k] = 1;
+        }
+        else if (r % 8 == 1) {
+            k = (int)(r / 8 % 40);
+            rv = oas_store_take(st, p, LV, apr_itoa(p, k), NULL, NULL);
+            assert_int_equal(rv, present[k] ? APR_SUCCESS : APR_NOTFOUND);
+            present[k] = 0;
+        }
+        else { /* best effort, some already expired */
+            rv = oas_store_put(st, p, BE, apr_itoa(p, (int)(r % 5000)), val, r % 1500,
+                               r % 5 ? now + HOUR : now - 1);
+            assert_true(rv == APR_SUCCESS || rv == APR_ENOSPC);
+        }
+        if (i % 500 == 0)
+            assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    }
+    assert_int_equal(oas_shm_store_verify(NULL, p, st), APR_SUCCESS);
+    for (k = 0; k < 40; k++) {
+        assert_int_equal(has(p, st, LV, apr_itoa(p, k)), present[k]);
+    }
+    assert_true(events(st, OAS_STORE_EV_EVICTED) > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -849,6 +1189,10 @@ int main(void)
         UNIT_TEST(test_usage_after_wipe), UNIT_TEST(test_lock_timeout),
         UNIT_TEST(test_holder_dies_own_lock), UNIT_TEST(test_race_processes_own_lock),
         UNIT_TEST(test_race_threads_own_lock), UNIT_TEST(test_own_lock_not_recoverable),
+        UNIT_TEST(test_evict_oldest_first), UNIT_TEST(test_live_never_evicted),
+        UNIT_TEST(test_evict_for_chunks), UNIT_TEST(test_bytes_by_class),
+        UNIT_TEST(test_format_bytes), UNIT_TEST(test_incr), UNIT_TEST(test_incr_processes),
+        UNIT_TEST(test_eviction_storm),
     };
     return UNIT_RUN(tests);
 }

@@ -1,0 +1,136 @@
+"""OAuthASStore dbd (issue 14, availability): the table stays bounded under a flood, and the
+statements the database store runs per PAR flow are counted and few.
+
+Best-effort rows (brute-force counters, replay tombstones, reuse markers) are kept to a cap:
+OAuthASStoreSize rows for a bare number (a size: one row per 256 bytes). Beyond it the writing
+requests (every cap/8 such rows per process) and the purge delete the ones that expire
+soonest. Live rows are never deleted that way. /server-status?auto counts the statements (OAuthASDbdStatements) and the evictions
+(OAuthASDbdEvicted) over every process.
+
+Other source addresses: the whole 127/8 is loopback on Linux; the harness listens on
+127.0.0.1, so a connection bound to 127.0.x.y comes from "another address"."""
+
+import base64
+import http.client
+import sqlite3
+import ssl
+import urllib.parse
+
+import pytest
+
+from common import pkce_pair, session
+from oauth_conf import CLIENTS, FP1_SECRET, STATUS_CONF, USERS, sqlite_dbd, standard_conf
+
+CAP = 64           # OAuthASStoreSize: best-effort rows kept
+STEP = 16          # OAS_DBD_TRIM_MIN_STEP: CAP / 8 is smaller
+FLOOD = 240        # wrong-secret attempts, one per source address
+FP1_REDIRECT = CLIENTS["fp1"]["redirect_uris"][0]
+
+
+
+def wrong_secret_from(h, ip):
+    """A token request of fp1 with a wrong secret, on a connection from address ip: the
+    status."""
+    conn = http.client.HTTPSConnection("localhost", h.tls_port, source_address=(ip, 0),
+                                       context=ssl.create_default_context(cafile=h.ca),
+                                       timeout=10)
+    try:
+        conn.request("POST", "/oauth/token", body=urllib.parse.urlencode({
+            "grant_type": "authorization_code", "code": "x", "redirect_uri": FP1_REDIRECT,
+            "code_verifier": "v" * 43}), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + base64.b64encode(b"fp1:wrong").decode()})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def conf(store, size=CAP, **kw):
+    return lambda h: standard_conf(h, OAuthASStore=store, OAuthASStoreSize=size,
+                                   extra=sqlite_dbd(h) + STATUS_CONF, **kw)
+
+
+def status(h):
+    with session(h) as s:
+        r = s.get(h.issuer + "/server-status?auto", timeout=10)
+    assert r.status_code == 200, r.text[:300]
+    return {k: int(v) for k, _, v in (line.partition(": ") for line in r.text.splitlines())
+            if k.startswith("OAuthASDbd")}
+
+
+def rows(h, cls):
+    db = sqlite3.connect(f"file:{h.datadir}/oas.sqlite?mode=ro", uri=True, timeout=10)
+    try:
+        return db.execute("SELECT COUNT(*) FROM oauth_as_store WHERE c = ?", (cls,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def par_flow(h, s):
+    """fp1 (confidential, no consent page): push, /authorize as alice, redeem. The token
+    response's status."""
+    verifier, challenge = pkce_pair()
+    r = s.post(h.issuer + "/oauth/par", auth=("fp1", FP1_SECRET), timeout=10, data={
+        "response_type": "code", "redirect_uri": FP1_REDIRECT, "scope": "openid",
+        "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"})
+    assert r.status_code == 201, r.text
+    r = s.get(h.issuer + "/authorize", auth=("alice", USERS["alice"]), allow_redirects=False,
+              params={"client_id": "fp1", "request_uri": r.json()["request_uri"]}, timeout=10)
+    assert r.status_code == 302, r.text[:300]
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["Location"]).query)["code"][0]
+    r = s.post(h.issuer + "/oauth/token", auth=("fp1", FP1_SECRET), timeout=10, data={
+        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+        "redirect_uri": FP1_REDIRECT})
+    assert r.status_code == 200, r.text
+    return r
+
+
+@pytest.mark.catalogue("D07")
+@pytest.mark.allow_log("OAS00136")   # the brake, at the end
+def test_430_wrong_secret_flood_keeps_the_table_bounded(httpd_factory):
+    h = httpd_factory(conf("dbd", OAuthASClientAuthFailureLimit=3), extra_modules=("status",))
+    with session(h) as s:
+        par_flow(h, s)       # the legitimate client works before
+    live = rows(h, 0)
+    # one wrong secret from each of FLOOD addresses: FLOOD brute-force counters, unbounded
+    # before issue 14 (the table grew by one row per address)
+    for i in range(FLOOD):
+        assert wrong_secret_from(h, f"127.0.{1 + i // 200}.{1 + i % 200}") == 401
+    children = max(1, len(h.children()))
+    best_effort = rows(h, 1)
+    print(f"\n{FLOOD} wrong secrets from {FLOOD} addresses: {best_effort} best-effort rows "
+          f"(cap {CAP}, {children} children)")
+    # at most the cap plus what each process writes between its trims; never far below it
+    # (counters of one second all expire together: a trim keeps exactly the cap of them)
+    assert CAP <= best_effort <= CAP + STEP * (children + 2), (best_effort, children)
+    st = status(h)
+    assert st["OAuthASDbdEvicted"] >= FLOOD - best_effort - 1, st
+    assert st["OAuthASDbdRowsBestEffort"] == best_effort, st
+    assert st["OAuthASDbdRowsLive"] == rows(h, 0) and st["OAuthASDbdBytesLive"] > 0, st
+    # the live rows were not touched by the trims
+    assert rows(h, 0) >= live
+    # the brake still works for one attacker address
+    codes = [wrong_secret_from(h, "127.0.3.1") for _ in range(5)]
+    assert codes[:3] == [401] * 3 and codes[3:] == [429] * 2, codes
+    # and the real client, from its own address, completes a flow
+    with session(h) as s:
+        par_flow(h, s)
+
+
+@pytest.mark.parametrize("store", ["dbd", "shm dbd"])
+def test_431_statements_per_par_flow(httpd_factory, store):
+    """The statements one PAR flow (push, /authorize, redemption; fp1, openid) runs on the
+    database, from the store's own counter; printed for bench/RESULTS.md (pytest -s)."""
+    flows = 20
+    h = httpd_factory(conf(store, size=100000), extra_modules=("status",))
+    with session(h) as s:
+        par_flow(h, s)   # warm-up: connections opened, busy_timeout set once on each
+        before = status(h)["OAuthASDbdStatements"]
+        for _ in range(flows):
+            par_flow(h, s)
+    per_flow = (status(h)["OAuthASDbdStatements"] - before) / flows
+    print(f"\nOAuthASStore {store}: {per_flow:.2f} SQL statements per PAR flow")
+    # dbd: push 1, /authorize take + code 2, redemption take + tombstone + access record 3,
+    # plus the brake's and quota's counters; shm dbd: only the long-lived records
+    limit = {"dbd": 10, "shm dbd": 3}[store]
+    assert 0 < per_flow <= limit, per_flow
