@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from common import pkce_pair, session
+from client import Pkce, session
 from oauth_conf import CLIENTS, CONF1_SECRET, USERS, standard_conf
 
 STATUS_CONF = """
@@ -33,7 +33,7 @@ def shm_status(h, s):
 def flow(h, s):
     """fp1 (consent off), scope profile: no ID token, no refresh token, so the flow leaves
     only its code's tombstone (best effort) behind. Returns (authorize status, token status)."""
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     redirect_uri = CLIENTS["fp1"]["redirect_uris"][0]
     r = s.get(h.issuer + "/authorize", params={
         "response_type": "code", "client_id": "fp1", "redirect_uri": redirect_uri,
@@ -50,7 +50,7 @@ def flow(h, s):
 
 
 def push(h, s):
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     return s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), data={
         "response_type": "code", "redirect_uri": CLIENTS["conf1"]["redirect_uris"][0],
         "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"},

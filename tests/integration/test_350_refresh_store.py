@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from common import parse_forms, pkce_pair, session
+from client import Pkce, parse_forms, session
 from oauth_conf import CLIENTS, CONF1_SECRET, USERS, standard_conf
 
 STATUS_CONF = """
@@ -37,7 +37,7 @@ def shm_entries(h, s):
 def code_flow(h, s, client_id, user, scope):
     """A code flow of user for client_id (consent approved): the token response."""
     ru = CLIENTS[client_id]["redirect_uris"][0]
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     auth = (user, USERS[user])
     state = secrets.token_urlsafe(8)
     r = s.get(h.issuer + "/authorize", auth=auth, timeout=10, allow_redirects=False,

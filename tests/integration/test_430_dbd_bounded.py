@@ -18,7 +18,7 @@ import urllib.parse
 
 import pytest
 
-from common import pkce_pair, session
+from client import Pkce, session
 from oauth_conf import CLIENTS, FP1_SECRET, STATUS_CONF, USERS, sqlite_dbd, standard_conf
 
 CAP = 64           # OAuthASStoreSize: best-effort rows kept
@@ -69,7 +69,7 @@ def rows(h, cls):
 def par_flow(h, s):
     """fp1 (confidential, no consent page): push, /authorize as alice, redeem. The token
     response's status."""
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     r = s.post(h.issuer + "/oauth/par", auth=("fp1", FP1_SECRET), timeout=10, data={
         "response_type": "code", "redirect_uri": FP1_REDIRECT, "scope": "openid",
         "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"})
@@ -87,7 +87,7 @@ def par_flow(h, s):
 
 @pytest.mark.catalogue("D07")
 @pytest.mark.allow_log("OAS00136")   # the brake, at the end
-def test_430_wrong_secret_flood_keeps_the_table_bounded(httpd_factory):
+def test_wrong_secret_flood_keeps_the_table_bounded(httpd_factory):
     h = httpd_factory(conf("dbd", OAuthASClientAuthFailureLimit=3), extra_modules=("status",))
     with session(h) as s:
         par_flow(h, s)       # the legitimate client works before

@@ -23,7 +23,7 @@ import time
 import pytest
 import requests
 
-from common import session
+from client import session
 from oauth_conf import SVC1_SECRET, standard_conf
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -16,7 +16,7 @@ import urllib.parse
 
 import pytest
 
-from common import parse_forms, pkce_pair, run_parallel, session
+from client import Pkce, parse_forms, run_parallel, session
 from oauth_conf import CLIENTS, CONF1_SECRET, USERS, standard_conf
 
 # RemoteIPTrustedProxy takes public addresses only from the header: the tests speak for
@@ -33,7 +33,7 @@ def proxied_server(httpd_factory, **conf):
 
 def authorize(h, s, client_id, user="alice", method="GET", **params):
     """/authorize for client_id as user; params override the defaults."""
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     p = {"response_type": "code", "client_id": client_id,
          "redirect_uri": CLIENTS[client_id]["redirect_uris"][0], "scope": "openid",
          "state": "st", "code_challenge": challenge, "code_challenge_method": "S256"}
@@ -50,7 +50,7 @@ def location_params(r):
 
 def full_flow(h, s, client_id, user="bob", push_auth=None, xff=None):
     """A complete flow: (push,) authorize, consent, code, token. The token response."""
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     headers = {"X-Forwarded-For": xff} if xff else {}
     redirect_uri = CLIENTS[client_id]["redirect_uris"][0]
     params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
@@ -131,7 +131,7 @@ def test_par_flood_by_public_client(httpd_factory):
     other client, keep working."""
     h = proxied_server(httpd_factory, OAuthASStoreSize=300, OAuthASAddressQuota=20)
     s = session(h)
-    _, challenge = pkce_pair()
+    _, challenge = Pkce()
     push = {"response_type": "code", "client_id": "pub1", "redirect_uri": "https://spa.test/cb",
             "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"}
     statuses = []
@@ -202,7 +202,7 @@ def test_real_client_behind_the_attackers_proxy(httpd_factory):
     attacker gets 429, the real client behind the same proxy redeems its code."""
     h = proxied_server(httpd_factory, OAuthASClientAuthFailureLimit="10 60")
     s = session(h)
-    verifier, challenge = pkce_pair()
+    verifier, challenge = Pkce()
     r = authorize(h, s, "conf1", user="bob", code_challenge=challenge)
     form = parse_forms(r.text)[0]
     r = s.post(h.issuer + "/authorize", data={"txn": form["hidden"]["txn"],
@@ -232,7 +232,7 @@ def test_request_limits(httpd_factory, param, size):
     value = "openid" + " " * (size - 6) if param == "scope" else "x" * size
     r = s.post(h.issuer + "/oauth/par", auth=("conf1", CONF1_SECRET), timeout=10,
                data={"response_type": "code", "redirect_uri": "https://rp1.test/cb",
-                     "scope": "openid", "code_challenge": pkce_pair()[1],
+                     "scope": "openid", "code_challenge": Pkce()[1],
                      "code_challenge_method": "S256", param: value})
     assert r.status_code == 400 and r.json()["error"] == "invalid_request", r.text
     q = location_params(authorize(h, s, "conf1", method="POST", **{param: value}))
