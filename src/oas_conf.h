@@ -103,6 +103,7 @@ typedef struct oas_issuer_t {
     const char *metadata_json;
     const char *jwks_json;
     int has_public_clients;
+    int at_ttl_max; /* the longest access-token lifetime of any client or resource */
 } oas_issuer_t;
 
 /* The issuer's settings, each read through its getter: a field holds OAS_UNSET until a

@@ -23,6 +23,54 @@ int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t
            oas_list_has(oas_scope_split(p, scope), "offline_access");
 }
 
+/* The link of access token jti (expiring at exp) to the family of g, kept by the previous
+ * builds for every token of a family. */
+static apr_status_t access_link(oas_ctx_t *x, oas_err_t *e, oas_store_t *st, const oas_grant_t *g,
+                                const char *jti, apr_int64_t exp)
+{
+    oas_jsonw_t w;
+    const char *rec;
+    apr_status_t rv;
+
+    if (!st)
+        return oas_store_refused(x, e, APR_ENOTIMPL, "recording an access token");
+    oas_jsonw_init(&w, x->p, 64);
+    oas_jsonw_str(&w, "fam", g->family);
+    if (!(rec = oas_jsonw_end(&w)))
+        return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
+                       OAS_LOGNO(03009) "cannot write the record of access token jti %s", jti);
+    if ((rv = oas_store_put(st, x->p, OAS_NS_ACCESS, jti, rec, strlen(rec),
+                            apr_time_from_sec(exp + 1))) != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, "recording an access token");
+    return APR_SUCCESS;
+}
+
+const char *oas_issue_user_key(apr_pool_t *p, const oas_issuer_t *iss, const char *sub)
+{
+    return apr_pstrcat(p, iss->issuer, "\n", sub, NULL);
+}
+
+/* Keeps the user's claims of g (unfiltered: userinfo filters them by each token's scope) as
+ * the claims of g->sub at their latest issuance: one record per user, not per token. */
+static apr_status_t user_claims(oas_ctx_t *x, oas_err_t *e, oas_store_t *st, const oas_grant_t *g,
+                                apr_int64_t exp)
+{
+    /* as long as the longest-lived access token of the issuer, so that no issuance shortens
+     * what an earlier one needs; never shorter than this token needs */
+    apr_int64_t until = x->now + x->iss->at_ttl_max;
+    apr_status_t rv;
+
+    if (!st)
+        return oas_store_refused(x, e, APR_ENOTIMPL, "recording the user's claims");
+    if (until < exp)
+        until = exp;
+    if ((rv = oas_store_put(st, x->p, OAS_NS_USER, oas_issue_user_key(x->p, x->iss, g->sub),
+                            g->claims_json, strlen(g->claims_json),
+                            apr_time_from_sec(until + 1))) != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, "recording the user's claims");
+    return APR_SUCCESS;
+}
+
 apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
                               const oas_grant_t *g, const char *jti, const char *refresh_token)
 {
@@ -33,27 +81,14 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, co
     if (oas_token_mint(&tok, x->p, x->iss, c, g, jti, x->now) != APR_SUCCESS)
         return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
                        OAS_LOGNO(00132) "cannot sign tokens");
-    /* what the access token itself does not say: the family it lives and dies with
-     * (RFC 9700 §4.14.2: a revoked grant takes its access tokens along) and, for userinfo,
-     * the user's claims. An access token whose link to its grant is not on record could
-     * outlive the grant's revocation: it is not issued. */
-    if (g->family || (tok.id_token && g->claims_json)) {
-        oas_jsonw_t w;
-        const char *rec;
-        if (!st)
-            return oas_store_refused(x, e, APR_ENOTIMPL, "recording an access token");
-        oas_jsonw_init(&w, x->p, 256);
-        oas_jsonw_str(&w, "fam", g->family);
-        if (tok.id_token && g->claims_json)
-            oas_jsonw_raw(&w, "ui",
-                          oas_token_userinfo_json(x->p, g->sub, g->scope, g->claims_json));
-        if (!(rec = oas_jsonw_end(&w)))
-            return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
-                           OAS_LOGNO(03009) "cannot write the record of access token jti %s", jti);
-        if ((rv = oas_store_put(st, x->p, OAS_NS_ACCESS, jti, rec, strlen(rec),
-                                apr_time_from_sec(tok.exp + 1))) != APR_SUCCESS)
-            return oas_store_refused(x, e, rv, "recording an access token");
-    }
+    /* The access token names its refresh family by the family's handle (claim "gid"), so a
+     * revoked grant takes its access tokens along (RFC 9700 §4.14.2) without a record per
+     * token. A family a previous build keeps under its id has no handle to find it by: its
+     * tokens still get the link on record. Either record unwritten: no tokens. */
+    if (g->family && g->family_by_id && (rv = access_link(x, e, st, g, jti, tok.exp)))
+        return rv;
+    if (tok.id_token && g->claims_json && (rv = user_claims(x, e, st, g, tok.exp)))
+        return rv;
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s)",
                 c->id, g->sub, jti);
     *pbody = oas_token_response_json(x->p, &tok, g->scope, refresh_token);

@@ -1,6 +1,6 @@
 /* mod_oauth_as: the token endpoint in the core (RFC 6749 §3.2, §5): the grant_type dispatch,
- * client_credentials (§4.4), and issuing: minting the tokens of a grant and keeping the
- * access token's record (OAS_NS_ACCESS) that its JWT does not carry. */
+ * client_credentials (§4.4), and issuing: minting the tokens of a grant and keeping what their
+ * JWTs do not carry: the user's claims for userinfo, one record per user (OAS_NS_USER). */
 #ifndef OAS_ISSUE_H
 #define OAS_ISSUE_H
 
@@ -21,6 +21,9 @@ apr_status_t oas_issue_client_credentials(const char **pbody, oas_err_t *e, oas_
  * with refresh_token (may be NULL). */
 apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
                               const oas_grant_t *g, const char *jti, const char *refresh_token);
+
+/** The key of sub's claims record (OAS_NS_USER). */
+const char *oas_issue_user_key(apr_pool_t *p, const oas_issuer_t *iss, const char *sub);
 
 /** A fresh access-token id (*pjti); on failure *e is a 500. */
 apr_status_t oas_issue_jti(const char **pjti, oas_err_t *e, apr_pool_t *p);

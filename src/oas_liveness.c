@@ -2,6 +2,7 @@
 #include <apr_strings.h>
 
 #include "oas_authz.h"
+#include "oas_issue.h"
 #include "oas_json.h"
 #include "oas_jsonr.h"
 #include "oas_jsonw.h"
@@ -15,11 +16,25 @@ static apr_status_t not_live(const char **pwhy, const char *why)
     return APR_EINVAL;
 }
 
+/* A family named by its id in a previous build's record: kept under its handle, or under the
+ * id while it is a previous build's. */
+static int family_live(oas_ctx_t *x, oas_store_t *lst, const char *fam)
+{
+    const char *h = oas_grant_handle(x->p, fam);
+    char *v;
+    apr_size_t n;
+    apr_status_t rv = h ? oas_store_get(lst, x->p, OAS_NS_FAMILY, h, &v, &n) : APR_ENOMEM;
+
+    if (rv == APR_NOTFOUND)
+        rv = oas_store_get(lst, x->p, OAS_NS_FAMILY, fam, &v, &n);
+    return rv == APR_SUCCESS;
+}
+
 apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy, oas_ctx_t *x,
                              const char *tok)
 {
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
-    const char *jti, *fam;
+    const char *jti, *fam, *gid;
     json_t *c;
     oas_jobj_t rec;
     char *v;
@@ -36,12 +51,21 @@ apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pw
     rv = oas_store_get(lst, x->p, OAS_NS_REVOKED, jti, &v, &n);
     if (rv != APR_NOTFOUND) /* revoked, or the store cannot tell: not active */
         return not_live(pwhy, rv == APR_SUCCESS ? "revoked" : "the store cannot tell");
+    /* a token of a refresh family lives as long as the family: its record, by its handle */
+    if ((gid = oas_json_str(c, "gid"))) {
+        rv = oas_store_get(lst, x->p, OAS_NS_FAMILY, gid, &v, &n);
+        if (rv != APR_SUCCESS)
+            return not_live(pwhy, rv == APR_NOTFOUND ? "its grant was revoked"
+                                                     : "the store cannot tell");
+        *pclaims = c;
+        return APR_SUCCESS;
+    }
+    /* else the record the previous builds kept per token, while there is one */
     rv = oas_store_get(lst, x->p, OAS_NS_ACCESS, jti, &v, &n);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
         return not_live(pwhy, "the store cannot tell");
     if (rv == APR_SUCCESS && oas_jsonr_parse(&rec, x->p, v, n) == APR_SUCCESS) {
-        if ((fam = oas_jobj_str(&rec, "fam")) &&
-            oas_store_get(lst, x->p, OAS_NS_FAMILY, fam, &v, &n) != APR_SUCCESS)
+        if ((fam = oas_jobj_str(&rec, "fam")) && !family_live(x, lst, fam))
             return not_live(pwhy, "its grant was revoked");
         if (pui)
             *pui = oas_jobj_object(&rec, "ui");
@@ -139,10 +163,18 @@ apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const 
                        aud && strcmp(aud, x->iss->issuer) ? "for another audience"
                                                           : "without the openid scope");
     if (!ui) {
-        oas_jsonw_t w;
-        oas_jsonw_init(&w, x->p, 64);
-        oas_jsonw_str(&w, "sub", oas_json_str(c, "sub"));
-        ui = oas_jsonw_end(&w);
+        /* the user's claims at their latest issuance, filtered by this token's scope (OIDC
+         * Core §5.4); none on record (no claims configured, or expired): sub alone */
+        oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
+        const char *sub = oas_json_str(c, "sub");
+        char *v = NULL;
+        apr_size_t n;
+        apr_status_t rv = oas_store_get(lst, x->p, OAS_NS_USER,
+                                        oas_issue_user_key(x->p, x->iss, sub), &v, &n);
+        if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
+            return oas_err_store(e, x->p, rv, "reading the user's claims");
+        ui = oas_token_userinfo_json(x->p, sub, oas_json_str(c, "scope"),
+                                     rv == APR_SUCCESS ? apr_pstrmemdup(x->p, v, n) : NULL);
     }
     *pbody = ui ? ui : "{}";
     return APR_SUCCESS;

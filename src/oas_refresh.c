@@ -1,7 +1,8 @@
 /* mod_oauth_as: refresh tokens (oas_refresh.h).
  *
- * One record per family (issue 14): the family record (OAS_NS_FAMILY, key: the family id)
- * holds the grant, the generation, the digests of its live tokens and those of the tokens
+ * One record per family (issue 14): the family record (OAS_NS_FAMILY, key: the family's
+ * public handle, oas_grant_handle, which its access tokens carry so that liveness finds the
+ * grant without a record per token) holds the grant, the generation, the digests of its live tokens and those of the tokens
  * rotated out within OAuthASRefreshTokenGrace, with when. A token is the family id followed by
  * a secret, both random and base64url (128 and 256 bits: 22 and 43 characters; a token stays
  * one opaque base64url word): it finds its family by itself, so a rotated-out token needs no
@@ -11,7 +12,7 @@
  * a holder of one of its tokens can name it. The store keeps digests, never a token.
  *
  * Rotation is a compare-and-swap on the generation: generation n has a ticket
- * (OAS_NS_REFRESH, key "<family id>#<n>", empty) and only the request that takes it (take is
+ * (OAS_NS_REFRESH, key "<family id>#<n>", empty: only a token's holder names it) and only the request that takes it (take is
  * atomic across processes and hosts) writes generation n + 1, its ticket first, then the
  * record. A revocation takes the ticket as well before it deletes the record (or, while a
  * rotation holds it, creates the next one first), so a rotation racing with it cannot write
@@ -20,7 +21,9 @@
  *
  * Tokens of the previous build (a bare secret with a record of its own in OAS_NS_REFRESH,
  * reuse markers in OAS_NS_REFRESH_USED, the family record "1") are read the old way until
- * they expire; their first rotation moves the family to the new form. */
+ * they expire; their first rotation moves the family to the new form. A family record of the
+ * previous builds is keyed by the family id (no token names its handle); it is read there when
+ * its handle finds nothing, and a rotation moves it under the handle. */
 #include <apr_strings.h>
 
 #include "oas_authz.h"
@@ -48,6 +51,8 @@ typedef struct {
     apr_int64_t gen;  /* the generation */
     const char *live; /* digests of its live tokens, separated by spaces */
     const char *out;  /* "digest@time" of tokens rotated out within the grace, likewise */
+    const char *key;  /* its handle: where the record is kept */
+    int by_id;        /* the record is still a previous build's, kept under the id */
 } family_t;
 
 static const char *digest(apr_pool_t *p, const char *secret)
@@ -107,24 +112,34 @@ static apr_status_t family_read(family_t *f, oas_ctx_t *x, oas_store_t *lst, con
 
     memset(f, 0, sizeof(*f));
     f->id = id;
-    if ((rv = oas_store_get(lst, x->p, OAS_NS_FAMILY, id, &v, &n)) != APR_SUCCESS)
+    if (!(f->key = oas_grant_handle(x->p, id)))
+        return APR_ENOMEM;
+    rv = oas_store_get(lst, x->p, OAS_NS_FAMILY, f->key, &v, &n);
+    if (rv == APR_NOTFOUND && (rv = oas_store_get(lst, x->p, OAS_NS_FAMILY, id, &v, &n)) ==
+                                  APR_SUCCESS)
+        f->by_id = 1;
+    if (rv != APR_SUCCESS)
         return rv;
-    if (n == 1 && *v == '1') /* the previous build's record */
+    if (n == 1 && *v == '1') /* an older build's record */
         return APR_SUCCESS;
     if (oas_jsonr_parse(&o, x->p, v, n) != APR_SUCCESS || !(g = oas_jobj_object(&o, "g")) ||
         oas_grant_from_json(&f->g, x->p, g, strlen(g)) != APR_SUCCESS)
         return APR_EGENERAL;
     f->g->family = id;
+    f->g->family_by_id = f->by_id;
     f->gen = oas_jobj_int(&o, "n", 0);
     f->live = oas_jobj_str(&o, "live");
     f->out = oas_jobj_str(&o, "out");
     return APR_SUCCESS;
 }
 
-static apr_status_t family_write(oas_ctx_t *x, oas_store_t *lst, const family_t *f, int fresh)
+/* Writes f under its handle; a record of the previous builds moves there (the generation's
+ * ticket, which the writer holds, keeps any other writer out meanwhile). */
+static apr_status_t family_write(oas_ctx_t *x, oas_store_t *lst, family_t *f, int fresh)
 {
     const char *g, *v;
     oas_jsonw_t w;
+    apr_status_t rv;
 
     if (oas_grant_to_json(&g, x->p, f->g) != APR_SUCCESS)
         return APR_EINVAL;
@@ -135,8 +150,13 @@ static apr_status_t family_write(oas_ctx_t *x, oas_store_t *lst, const family_t 
     oas_jsonw_str(&w, "out", f->out);
     if (!(v = oas_jsonw_end(&w)))
         return APR_EINVAL;
-    return (fresh ? lst->put_new : lst->put)(lst, x->p, OAS_NS_FAMILY, f->id, strlen(f->id), v,
-                                             strlen(v), apr_time_from_sec(f->g->family_exp));
+    if ((rv = (fresh ? lst->put_new : lst->put)(lst, x->p, OAS_NS_FAMILY, f->key, strlen(f->key),
+                                                v, strlen(v), apr_time_from_sec(f->g->family_exp))))
+        return rv;
+    if (f->by_id)
+        oas_store_del(lst, x->p, OAS_NS_FAMILY, f->id);
+    f->by_id = f->g->family_by_id = 0;
+    return APR_SUCCESS;
 }
 
 /* Generation 0 of family id (grant g), whose live token is the new *prt and whose rotated-out
@@ -147,9 +167,12 @@ static apr_status_t family_start(const char **prt, oas_ctx_t *x, oas_store_t *ls
                                  const oas_grant_t *g, const char *out, int fresh)
 {
     const char *secret, *t0 = ticket(x->p, id, 0);
-    family_t f = {id, apr_pmemdup(x->p, g, sizeof(*g)), 0, NULL, out};
+    family_t f = {id, apr_pmemdup(x->p, g, sizeof(*g)), 0, NULL, out, oas_grant_handle(x->p, id),
+                  !fresh};
     apr_status_t rv;
 
+    if (!f.key)
+        return APR_ENOMEM;
     /* what a refresh needs of the grant, no more: a refreshed ID token has no nonce (OIDC
      * Core §12.2) and the code's binding (PKCE, redirect_uri) is spent */
     f.g->nonce = f.g->code_challenge = f.g->redirect_uri = NULL;
@@ -235,6 +258,7 @@ void oas_refresh_revoke_family(oas_ctx_t *x, const char *family, const char *why
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
     const char *next;
     family_t f, again;
+    apr_status_t rv;
     int i;
 
     if (!family || !lst)
@@ -258,7 +282,13 @@ void oas_refresh_revoke_family(oas_ctx_t *x, const char *family, const char *why
             oas_store_del(lst, x->p, OAS_NS_REFRESH, next);
         }
     }
-    if (oas_store_del(lst, x->p, OAS_NS_FAMILY, family) == APR_SUCCESS)
+    if (!f.key)
+        return;
+    /* under its handle, and under the id where a previous build kept it */
+    rv = oas_store_del(lst, x->p, OAS_NS_FAMILY, f.key);
+    if (f.by_id && oas_store_del(lst, x->p, OAS_NS_FAMILY, family) == APR_SUCCESS)
+        rv = APR_SUCCESS;
+    if (rv == APR_SUCCESS)
         OAS_CTX_LOG(x, OAS_LOG_WARNING, 0, OAS_LOGNO(00134) "revoked a refresh token family: %s",
                     why);
 }
@@ -373,6 +403,7 @@ static apr_status_t family_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         if (!retry_allowed(x->iss, c) || i + 1 == FAMILY_TRIES)
             return lost_race(e, x, c, id);
     }
+    use.family_by_id = f.by_id; /* a rotation moved it under its handle */
     return oas_issue_tokens(pbody, e, x, c, &use, jti, new_rt);
 }
 
@@ -478,6 +509,7 @@ static apr_status_t legacy_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         return oas_err_store(e, x->p, rv, "reading a refresh token");
     if (f.g) /* another token of the family moved it to the new form */
         return family_grant(pbody, e, x, lst, c, g->family, digest(x->p, rt), scope);
+    g->family_by_id = 1; /* until a rotation moves it (below) */
     if ((rv = prepare(&use, &jti, e, x, c, g, scope)) != APR_SUCCESS)
         return rv;
     if (c->rt_rotation && !pt && (rv = legacy_rotate(&new_rt, e, x, lst, c, rt, g)))
@@ -485,6 +517,7 @@ static apr_status_t legacy_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
     /* a retry: the token the lost answer carried stays of the old form, and is reuse */
     if (c->rt_rotation && pt && (rv = legacy_adopt(&new_rt, e, x, lst, c, g, digest(x->p, rt), pt)))
         return rv;
+    use.family_by_id = !c->rt_rotation;
     return oas_issue_tokens(pbody, e, x, c, &use, jti, new_rt);
 }
 

@@ -30,11 +30,29 @@ static int has_public_clients(apr_pool_t *p, const oas_issuer_t *iss)
     return 0;
 }
 
+/* How long the record of a user's claims must last: as long as the longest-lived access token
+ * any client may hold (oas_client_at_ttl), so that no issuance shortens it under another's. */
+static int at_ttl_max(apr_pool_t *p, const oas_issuer_t *iss)
+{
+    apr_hash_index_t *hi;
+    int max = oas_iss_at_ttl(iss), t;
+
+    for (hi = iss->resources ? apr_hash_first(p, iss->resources) : NULL; hi;
+         hi = apr_hash_next(hi))
+        if ((t = oas_client_at_ttl(iss, NULL, apr_hash_this_val(hi))) > max)
+            max = t;
+    for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi))
+        if ((t = oas_client_at_ttl(iss, apr_hash_this_val(hi), NULL)) > max)
+            max = t;
+    return max;
+}
+
 apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_t *p)
 {
     *perr = NULL;
     iss->id_token_key = id_token_key(iss->keys);
     iss->has_public_clients = has_public_clients(p, iss);
+    iss->at_ttl_max = at_ttl_max(p, iss);
     if (!iss->consent_tmpl) {
         const char *tmpl = oas_consent_default_template();
         oas_tmpl_t *t;

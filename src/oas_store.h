@@ -20,9 +20,12 @@ typedef enum {
     OAS_NS_REFRESH_USED = 'U', /* the previous build's rotated-out refresh token -> {"cid",
                                   "fam"} (reuse marker; written once per family, to move it) */
     OAS_NS_REVOKED = 'j',     /* revoked access-token jti -> "" */
-    OAS_NS_FAMILY = 'f',      /* refresh family id -> {"g": grant, "n": generation, "cur",
-                                 "prev": token digests, "pt"} while live ("1": previous build) */
-    OAS_NS_ACCESS = 'i',      /* access-token jti -> {"fam": its refresh family, "ui": claims} */
+    OAS_NS_FAMILY = 'f',      /* refresh family's handle (oas_grant_handle) -> {"g": grant,
+                                 "n": generation, "live", "out": token digests} while live;
+                                 the previous builds': keyed by the family id ("1": older) */
+    OAS_NS_ACCESS = 'i',      /* access-token jti -> {"fam": its refresh family, "ui": claims}:
+                                 the previous build's, and a family of the previous build's */
+    OAS_NS_USER = 'w',        /* issuer "\n" sub -> the user's claims at their latest issuance */
     OAS_NS_AUTHFAIL = 'a',    /* client id "\n" client address -> "count expiry" (C07) */
     OAS_NS_QUOTA = 'q',       /* client id -> "count expiry": requests started (D07) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */

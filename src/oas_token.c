@@ -6,6 +6,7 @@
 #include "oas_jsonw.h"
 #include "oas_keys.h"
 #include "oas_token.h"
+#include "oas_util.h"
 
 /* ---- grant record ---- */
 
@@ -70,6 +71,18 @@ apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *js
         g->scope = "";
     *pg = g;
     return APR_SUCCESS;
+}
+
+#define GRANT_HANDLE_LABEL "mod_oauth_as grant handle\n"
+#define GRANT_HANDLE_BYTES 16
+
+const char *oas_grant_handle(apr_pool_t *p, const char *family)
+{
+    unsigned char d[OAS_SHA256_LEN];
+    oas_bytes_t parts[2] = {{GRANT_HANDLE_LABEL, sizeof(GRANT_HANDLE_LABEL) - 1},
+                            {family, strlen(family)}};
+
+    return oas_sha256_parts(d, parts, 2) ? oas_b64url_encode(p, d, GRANT_HANDLE_BYTES) : NULL;
 }
 
 /* ---- claims per scope (OIDC Core §5.4) ---- */
@@ -164,6 +177,13 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
     if (g->auth_time)
         oas_jsonw_int(&at, "auth_time", g->auth_time);
     oas_jsonw_str(&at, "jti", jti);
+    /* the grant it lives and dies with (RFC 9700 §4.14.2), found by its handle */
+    if (g->family && !g->family_by_id) {
+        const char *gid = oas_grant_handle(p, g->family);
+        if (!gid)
+            return APR_ENOMEM;
+        oas_jsonw_str(&at, "gid", gid);
+    }
     rv = oas_jws_sign(&out->access_token, p, at_key, "at+jwt", oas_jsonw_end(&at));
     if (rv != APR_SUCCESS)
         return rv;

@@ -22,7 +22,16 @@ typedef struct oas_grant_t {
     const char *claims_json;    /* the user's claims evaluated at authorization time */
     const char *family;         /* refresh tokens: the family all rotations belong to */
     apr_int64_t family_exp;     /* when the family ends (seconds): rotation never extends it */
+    int family_by_id;           /* not stored: the family's record is a previous build's, keyed
+                                 * by the family id, so no handle finds it (oas_issue.c) */
 } oas_grant_t;
+
+/** The public handle of refresh family id: base64url of the first 16 bytes of SHA-256 over a
+ * fixed label and the id
+ * (NULL when OpenSSL fails). Access tokens of the family carry it (claim "gid") and the family's
+ * record is kept under it, so that liveness finds the grant from the token without a record per
+ * token; it reveals nothing of the id, which is part of every refresh token of the family. */
+const char *oas_grant_handle(apr_pool_t *p, const char *family);
 
 apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_grant_t *g);
 apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *json,

@@ -25,13 +25,15 @@ static apr_status_t redeem(const char **pbody, oas_err_t *e, oas_ctx_t *x, const
     return oas_grant_code_redeem(pbody, e, x, c, code, verifier, "https://rp.test/cb");
 }
 
-/* T01: the answer, the tombstone, the access token's record; a refresh token with
+/* T01: the answer, the tombstone, the access token's link to its family (its claim gid, no
+ * record of its own: issue 14) and the user's claims for userinfo; a refresh token with
  * offline_access only. */
 static void test_t01_exchange(void **state)
 {
     apr_pool_t *p = *state;
     tok_env_t *env = tok_env(p);
     const char *body, *at, *rt, *ui;
+    oas_grant_t *g;
     json_t *claims;
     oas_err_t e;
     char *v;
@@ -49,10 +51,17 @@ static void test_t01_exchange(void **state)
         assert_int_equal(oas_store_get(x->store[0], p, OAS_NS_CODE_USED, "C1", &v, &n),
                          APR_SUCCESS);
         assert_non_null(strstr(v, tok_jti(x, at)));
-        /* the access token lives with its family and carries the user's claims for userinfo */
+        /* the access token names its family by the family's handle; no record of its own */
         assert_int_equal(oas_live_access(&claims, &ui, NULL, x, at), APR_SUCCESS);
-        assert_non_null(ui);
-        assert_non_null(strstr(ui, "alice@example.org"));
+        assert_null(ui);
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
+        assert_string_equal(oas_json_str(claims, "gid"), oas_grant_handle(p, g->family));
+        assert_null(strstr(at, g->family));
+        assert_int_equal(oas_store_get(x->store[1], p, OAS_NS_ACCESS, tok_jti(x, at), &v, &n),
+                         APR_NOTFOUND);
+        /* the user's claims, kept per user for userinfo */
+        assert_int_equal(oas_userinfo(&ui, &e, x, at), APR_SUCCESS);
+        assert_string_equal(ui, "{\"sub\":\"alice\",\"email\":\"alice@example.org\"}");
 
         x = with_code(p, env, k, "openid email");
         assert_int_equal(redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER), APR_SUCCESS);
@@ -255,8 +264,8 @@ static void test_t08_grant_type_errors(void **state)
 
 /* A full or failing store answers 503 with Retry-After (never a 5xx of another kind): a
  * full one with the time its short-lived records need to expire. Nothing a security property
- * depends on is skipped: without the tombstone (a replay could not revoke) or the access
- * token's record (its revocation with the grant) no token goes out (issue 14). A code taken
+ * depends on is skipped: without the tombstone (a replay could not revoke), the family (its
+ * access tokens' liveness) or the user's claims (userinfo) no token goes out (issue 14). A code taken
  * by a concurrent redemption between the read and the take is a replay. */
 static void test_store_failures(void **state)
 {
@@ -271,7 +280,8 @@ static void test_store_failures(void **state)
         {OAS_NS_CODE, APR_EGENERAL, 503, "store failure while redeeming a code"},
         {OAS_NS_CODE_USED, APR_ENOSPC, 503, "store full while storing a redeemed code's tomb"},
         {OAS_NS_CODE_USED, APR_EGENERAL, 503, "store failure while storing a redeemed code's"},
-        {OAS_NS_ACCESS, APR_ENOSPC, 503, "store full while recording an access token"},
+        {OAS_NS_USER, APR_ENOSPC, 503, "store full while recording the user's claims"},
+        {OAS_NS_USER, APR_EGENERAL, 503, "store failure while recording the user's claims"},
     };
     apr_pool_t *p = *state;
     tok_env_t *env = tok_env(p);

@@ -8,6 +8,7 @@
 #include "oas_issue.h"
 #include "oas_liveness.h"
 #include "oas_refresh.h"
+#include "oas_startup.h"
 #include "token_fixture.h"
 
 static json_t *parsed(apr_pool_t *p, const char *body)
@@ -181,7 +182,9 @@ static void test_userinfo(void **state)
         assert_string_equal(oas_json_str(j, "email"), "alice@example.org");
 
         /* no record of the claims (lost, or never written): sub alone */
-        assert_int_equal(oas_store_del(x->store[1], p, OAS_NS_ACCESS, tok_jti(x, at)), APR_SUCCESS);
+        assert_int_equal(oas_store_del(x->store[1], p, OAS_NS_USER,
+                                       oas_issue_user_key(p, env->iss, "alice")),
+                         APR_SUCCESS);
         assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\"}");
 
@@ -288,12 +291,167 @@ static void test_rotating_family(void **state)
     }
 }
 
+/* Live puts per namespace through the counting store of counted_store() (each key once). */
+static apr_hash_t *put_keys;
+
+static apr_status_t note_put(int ns, const char *key, apr_size_t klen)
+{
+    apr_hash_set(put_keys, apr_psprintf(apr_hash_pool_get(put_keys), "%c%.*s", ns, (int)klen, key),
+                 APR_HASH_KEY_STRING, "");
+    return APR_SUCCESS;
+}
+
+static apr_status_t counted_put(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                                apr_size_t klen, const void *val, apr_size_t vlen, apr_time_t exp)
+{
+    apr_status_t rv = failing_put(st, p, ns, key, klen, val, vlen, exp);
+    return rv == APR_SUCCESS ? note_put(ns, key, klen) : rv;
+}
+
+static apr_status_t counted_put_new(oas_store_t *st, apr_pool_t *p, int ns, const char *key,
+                                    apr_size_t klen, const void *val, apr_size_t vlen,
+                                    apr_time_t exp)
+{
+    apr_status_t rv = failing_put_new(st, p, ns, key, klen, val, vlen, exp);
+    return rv == APR_SUCCESS ? note_put(ns, key, klen) : rv;
+}
+
+static int keys_in(int ns)
+{
+    apr_hash_index_t *hi;
+    int n = 0;
+
+    for (hi = apr_hash_first(NULL, put_keys); hi; hi = apr_hash_next(hi))
+        n += *(const char *)apr_hash_this_key(hi) == ns;
+    return n;
+}
+
+/* Issue 14: issuances cost records per user, not per token: 1,000 issuances to one user (code
+ * exchanges with and without a refresh family, refreshes) leave one record of the user's
+ * claims and none per access token; each access token stays revocable with its family. */
+static void test_one_claims_record_per_user(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *at = NULL, *rt;
+    oas_err_t e;
+    json_t *c;
+    int k, i;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        tok_fail(x, -1, APR_SUCCESS); /* fails on no namespace: forwards everything */
+        x->store[OAS_CTX_LONG]->put = counted_put;
+        x->store[OAS_CTX_LONG]->put_new = counted_put_new;
+        put_keys = apr_hash_make(p);
+        rt = tok_exchange(x, env, env->pub1, "openid email offline_access", NULL);
+        for (i = 0; i < 1000; i++) {
+            if (i % 2) {
+                assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL),
+                                 APR_SUCCESS);
+                rt = tok_member(p, body, "refresh_token");
+            }
+            else {
+                const char *code = apr_psprintf(p, "C%d", i);
+                tok_put_code(x, code, tok_grant(p, env, env->conf1, i % 4 ? "openid email"
+                                                   : "openid email offline_access"), 60);
+                assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, code,
+                                                       TOK_VERIFIER, "https://rp.test/cb"),
+                                 APR_SUCCESS);
+            }
+            at = tok_member(p, body, "access_token");
+        }
+        assert_int_equal(keys_in(OAS_NS_USER), 1);
+        assert_int_equal(keys_in(OAS_NS_ACCESS), 0);
+        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
+        assert_string_equal(body, "{\"sub\":\"alice\",\"email\":\"alice@example.org\"}");
+        /* the last one is a refresh: it dies with its family */
+        assert_int_equal(oas_revoke_token(&e, x, env->pub1, rt), APR_SUCCESS);
+        assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_EINVAL);
+        assert_string_equal(oas_introspect(x, at), "{\"active\":false}");
+        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_err(e, 401, "invalid_token", "its grant was revoked");
+    }
+}
+
+/* OIDC Core §5.3, §5.4: userinfo answers the user's claims of their latest issuance, filtered
+ * by the scope of the token presented; the record outlives the longest access token the
+ * issuer gives (start-up works it out), never shorter than the token just issued. */
+static void test_claims_latest_and_scoped(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *at_email, *at_openid, *perr;
+    oas_grant_t *g;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        tok_exchange(x, env, env->conf1, "openid email", &at_email);
+        tok_exchange(x, env, env->conf1, "openid", &at_openid);
+        assert_int_equal(oas_userinfo(&body, &e, x, at_openid), APR_SUCCESS);
+        assert_string_equal(body, "{\"sub\":\"alice\"}"); /* email needs the email scope */
+        g = tok_grant(p, env, env->conf1, "openid");
+        g->claims_json = "{\"email\":\"alice@new.example\",\"team\":\"blue\"}";
+        tok_put_code(x, "C9", g, 60);
+        assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C9", TOK_VERIFIER,
+                                               "https://rp.test/cb"),
+                         APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at_email), APR_SUCCESS);
+        assert_string_equal(body, "{\"sub\":\"alice\",\"email\":\"alice@new.example\","
+                                  "\"team\":\"blue\"}");
+        assert_int_equal(oas_userinfo(&body, &e, x, at_openid), APR_SUCCESS);
+        assert_string_equal(body, "{\"sub\":\"alice\",\"team\":\"blue\"}");
+    }
+    env->conf2->at_ttl = 7200;
+    assert_int_equal(oas_startup_prepare(&perr, env->iss, p), APR_SUCCESS);
+    assert_int_equal(env->iss->at_ttl_max, 7200);
+    env->conf2->at_ttl = OAS_UNSET;
+    assert_int_equal(oas_startup_prepare(&perr, env->iss, p), APR_SUCCESS);
+    assert_int_equal(env->iss->at_ttl_max, 3600); /* the issuer's; urn:api's is 120 */
+}
+
+/* An access token of the previous build (no gid; its record in OAS_NS_ACCESS with its family
+ * and its claims) stays live until it expires or its family is revoked. */
+static void test_previous_build_access_token(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body, *rt, *rec, *why;
+    oas_grant_t *g;
+    oas_tokens_t tok;
+    oas_err_t e;
+    json_t *c;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        rt = tok_exchange(x, env, env->conf1, "openid email offline_access", NULL);
+        assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
+        rec = apr_psprintf(p, "{\"fam\":\"%s\",\"ui\":{\"sub\":\"alice\",\"old\":1}}", g->family);
+        g->family = NULL; /* minted as the previous build did: no gid */
+        assert_int_equal(oas_token_mint(&tok, p, env->iss, env->conf1, g, "OLDJTI", x->now),
+                         APR_SUCCESS);
+        assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_ACCESS, "OLDJTI", rec, strlen(rec),
+                                       apr_time_from_sec(tok.exp + 1)),
+                         APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, tok.access_token), APR_SUCCESS);
+        assert_string_equal(body, "{\"sub\":\"alice\",\"old\":1}");
+        assert_int_equal(oas_revoke_token(&e, x, env->conf1, rt), APR_SUCCESS);
+        assert_int_equal(oas_live_access(&c, NULL, &why, x, tok.access_token), APR_EINVAL);
+        assert_string_equal(why, "its grant was revoked");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_live_access),        UNIT_TEST(test_revoke),
         UNIT_TEST(test_introspect),         UNIT_TEST(test_userinfo),
         UNIT_TEST(test_client_credentials), UNIT_TEST(test_rotating_family),
+        UNIT_TEST(test_one_claims_record_per_user), UNIT_TEST(test_claims_latest_and_scoped),
+        UNIT_TEST(test_previous_build_access_token),
     };
     return UNIT_RUN(tests);
 }

@@ -590,6 +590,62 @@ static void test_previous_build_tokens(void **state)
     }
 }
 
+/* Issue 14: the family record is kept under the family's handle, which the access tokens
+ * carry (claim gid). One of the build before (kept under the family id, its access tokens
+ * linked by a record each) keeps working: without rotation its access tokens still get
+ * their record; a rotation moves it under the handle. Either way revoking it kills them. */
+static void test_family_of_the_build_before(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const oas_client_t *clients[] = {env->conf1, env->pub1};
+    const char *body, *rt, *at, *fam, *h;
+    char *v;
+    apr_size_t n;
+    json_t *c;
+    oas_err_t e;
+    size_t j;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        for (j = 0; j < sizeof(clients) / sizeof(clients[0]); j++) {
+            oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+            oas_store_t *st = x->store[1];
+            rt = tok_exchange(x, env, clients[j], "openid offline_access", &at);
+            fam = family_of(x, rt);
+            h = oas_grant_handle(p, fam);
+            assert_int_equal(strlen(h), 22);
+            assert_int_equal(oas_store_get(st, p, OAS_NS_FAMILY, fam, &v, &n), APR_NOTFOUND);
+            assert_int_equal(oas_store_get(st, p, OAS_NS_FAMILY, h, &v, &n), APR_SUCCESS);
+            /* as the build before kept it */
+            assert_int_equal(oas_store_put(st, p, OAS_NS_FAMILY, fam, v, n,
+                                           apr_time_from_sec(x->now + 3600)),
+                             APR_SUCCESS);
+            assert_int_equal(oas_store_del(st, p, OAS_NS_FAMILY, h), APR_SUCCESS);
+            assert_string_equal(family_of(x, rt), fam);
+            assert_int_equal(oas_refresh_grant(&body, &e, x, clients[j], rt, NULL), APR_SUCCESS);
+            at = tok_member(p, body, "access_token");
+            assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_SUCCESS);
+            if (clients[j]->rt_rotation) { /* moved under its handle */
+                rt = tok_member(p, body, "refresh_token");
+                assert_string_equal(oas_json_str(c, "gid"), h);
+                assert_int_equal(oas_store_get(st, p, OAS_NS_FAMILY, fam, &v, &n), APR_NOTFOUND);
+                assert_int_equal(oas_store_get(st, p, OAS_NS_FAMILY, h, &v, &n), APR_SUCCESS);
+            }
+            else { /* no handle finds it: the access token's record links it */
+                assert_null(oas_json_str(c, "gid"));
+                assert_int_equal(oas_store_get(st, p, OAS_NS_ACCESS, oas_json_str(c, "jti"), &v,
+                                               &n),
+                                 APR_SUCCESS);
+            }
+            assert_int_equal(oas_revoke_token(&e, x, clients[j], rt), APR_SUCCESS);
+            assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_EINVAL);
+            assert_int_equal(oas_store_get(st, p, OAS_NS_FAMILY, fam, &v, &n), APR_NOTFOUND);
+            assert_int_equal(oas_store_get(st, p, OAS_NS_FAMILY, h, &v, &n), APR_NOTFOUND);
+        }
+    }
+}
+
 /* A token is one base64url word: the family id (22 characters), then the secret (43: 256
  * bits). One naming a family with a secret that is none of its tokens' is of an older
  * generation (only a holder of one of its tokens knows the family id): reuse. */
@@ -638,6 +694,7 @@ int main(void)
         UNIT_TEST(test_revocation_racing_rotation),
         UNIT_TEST(test_r05_retry_grace),
         UNIT_TEST(test_rotated_out_of_another_client),
+        UNIT_TEST(test_family_of_the_build_before),
         UNIT_TEST(test_r06_revoked_and_expired),
         UNIT_TEST(test_store_failures),
         UNIT_TEST(test_one_record_per_family),
