@@ -55,8 +55,8 @@ apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pw
     if ((gid = oas_json_str(c, "gid"))) {
         rv = oas_store_get(lst, x->p, OAS_NS_FAMILY, gid, &v, &n);
         if (rv != APR_SUCCESS)
-            return not_live(pwhy, rv == APR_NOTFOUND ? "its grant was revoked"
-                                                     : "the store cannot tell");
+            return not_live(pwhy,
+                            rv == APR_NOTFOUND ? "its grant was revoked" : "the store cannot tell");
         *pclaims = c;
         return APR_SUCCESS;
     }
@@ -169,8 +169,8 @@ apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const 
         const char *sub = oas_json_str(c, "sub");
         char *v = NULL;
         apr_size_t n;
-        apr_status_t rv = oas_store_get(lst, x->p, OAS_NS_USER,
-                                        oas_issue_user_key(x->p, x->iss, sub), &v, &n);
+        apr_status_t rv =
+            oas_store_get(lst, x->p, OAS_NS_USER, oas_issue_user_key(x->p, x->iss, sub), &v, &n);
         if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
             return oas_err_store(e, x->p, rv, "reading the user's claims");
         ui = oas_token_userinfo_json(x->p, sub, oas_json_str(c, "scope"),

@@ -1,23 +1,22 @@
 /* mod_oauth_as: refresh tokens (oas_refresh.h).
  *
- * One record per family (issue 14): the family record (OAS_NS_FAMILY, key: the family's
- * public handle, oas_grant_handle, which its access tokens carry so that liveness finds the
- * grant without a record per token) holds the grant, the generation, the digests of its live tokens and those of the tokens
- * rotated out within OAuthASRefreshTokenGrace, with when. A token is the family id followed by
- * a secret, both random and base64url (128 and 256 bits: 22 and 43 characters; a token stays
- * one opaque base64url word): it finds its family by itself, so a rotated-out token needs no
- * marker of its own. A token naming a live family that is none of its live tokens nor one it
- * may retry with is of an older generation: reuse, and the family is revoked (RFC 9700
- * §4.14.2). The family id is as secret as the tokens (it is in no log and no answer), so only
- * a holder of one of its tokens can name it. The store keeps digests, never a token.
+ * One record per family (issue 14): the family record (OAS_NS_FAMILY, key: the family's public
+ * handle, oas_grant_handle, which its access tokens carry so that liveness finds the grant without
+ * a record per token) holds the grant, the generation, the digests of its live tokens and those of
+ * the tokens rotated out within OAuthASRefreshTokenGrace, with when. A token is the family id
+ * followed by a secret, both random and base64url (128 and 256 bits: 22 and 43 characters; a token
+ * stays one opaque base64url word): it finds its family by itself, so a rotated-out token needs no
+ * marker of its own. A token naming a live family that is none of its live tokens nor one it may
+ * retry with is of an older generation: reuse, and the family is revoked (RFC 9700 §4.14.2). The
+ * family id is as secret as the tokens (it is in no log and no answer), so only a holder of one of
+ * its tokens can name it. The store keeps digests, never a token.
  *
- * Rotation is a compare-and-swap on the generation: generation n has a ticket
- * (OAS_NS_REFRESH, key "<family id>#<n>", empty: only a token's holder names it) and only the request that takes it (take is
- * atomic across processes and hosts) writes generation n + 1, its ticket first, then the
- * record. A revocation takes the ticket as well before it deletes the record (or, while a
- * rotation holds it, creates the next one first), so a rotation racing with it cannot write
- * the family back. A family costs its record and one empty ticket however often it rotates;
- * revoking it frees both.
+ * Rotation is a compare-and-swap on the generation: generation n has a ticket (OAS_NS_REFRESH, key
+ * "<family id>#<n>", empty: only a token's holder names it) and only the request that takes it
+ * (take is atomic across processes and hosts) writes generation n + 1, its ticket first, then the
+ * record. A revocation takes the ticket as well before it deletes the record (or, while a rotation
+ * holds it, creates the next one first), so a rotation racing with it cannot write the family back.
+ * A family costs its record and one empty ticket however often it rotates; revoking it frees both.
  *
  * Tokens of the previous build (a bare secret with a record of its own in OAS_NS_REFRESH,
  * reuse markers in OAS_NS_REFRESH_USED, the family record "1") are read the old way until

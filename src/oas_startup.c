@@ -37,8 +37,7 @@ static int at_ttl_max(apr_pool_t *p, const oas_issuer_t *iss)
     apr_hash_index_t *hi;
     int max = oas_iss_at_ttl(iss), t;
 
-    for (hi = iss->resources ? apr_hash_first(p, iss->resources) : NULL; hi;
-         hi = apr_hash_next(hi))
+    for (hi = iss->resources ? apr_hash_first(p, iss->resources) : NULL; hi; hi = apr_hash_next(hi))
         if ((t = oas_client_at_ttl(iss, NULL, apr_hash_this_val(hi))) > max)
             max = t;
     for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi))

@@ -10,14 +10,8 @@ import pytest
 
 from client import (code_tokens, get_code, introspect, jwt_claims, redeem, refresh, revoke,
                     session, userinfo)
-from oauth_conf import standard_conf
+from oauth_conf import STATUS_CONF, standard_conf
 
-STATUS_CONF = """
-<Location /server-status>
-    SetHandler server-status
-    Require local
-</Location>
-"""
 ENTRIES = 200
 FLOWS = 3 * ENTRIES
 FULL = "openid profile email offline_access"
