@@ -1,5 +1,6 @@
 /* mod_oauth_as: what an issued token is worth now (in the core): an access token is live when
- * its signature holds, its jti is not revoked and its refresh family (if any) still lives; a
+ * its signature holds, its jti is not revoked and its refresh family (if any: the family its
+ * claim gid names, or a previous build's record of the token names) still lives; a
  * refresh token when its record and family do. Built on that: revocation (RFC 7009),
  * introspection (RFC 7662) and userinfo (OIDC Core §5.3). */
 #ifndef OAS_LIVENESS_H
@@ -9,7 +10,8 @@
 #include "oas_token.h"
 
 /** Is tok a live access token of this issuer? APR_SUCCESS with *pclaims its claims and, when
- * pui is given, *pui the user's claims kept for userinfo (raw JSON object, or NULL); else
+ * pui is given, *pui the user's claims a previous build kept with the token (raw JSON object,
+ * or NULL: userinfo reads the user's record); else
  * APR_EINVAL with *pwhy (when given) saying why, for the log. */
 apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy, oas_ctx_t *x,
                              const char *tok);
@@ -26,8 +28,9 @@ apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
 /** RFC 7662 §2.2: the introspection answer for tok (never NULL). */
 const char *oas_introspect(oas_ctx_t *x, const char *tok);
 
-/** OIDC Core §5.3: the userinfo answer for the bearer token tok, or an error in *e (401
- * invalid_token, 403 insufficient_scope) for the glue to render as a Bearer challenge. */
+/** OIDC Core §5.3: the userinfo answer for the bearer token tok: the user's claims of their
+ * latest issuance that the token's scope releases; or an error in *e (401 invalid_token, 403
+ * insufficient_scope, 503 when the store cannot be read) for the glue to render. */
 apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const char *tok);
 
 #endif
