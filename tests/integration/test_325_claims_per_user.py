@@ -61,7 +61,6 @@ def test_userinfo_filters_the_users_claims_by_the_tokens_scope(oas):
                                         "name": "alice"}
 
 
-@pytest.mark.catalogue("R06")
 @pytest.mark.expect_log("OAS00134")
 def test_revoking_a_family_kills_its_access_tokens(oas):
     h = oas
