@@ -222,15 +222,12 @@ def test_store_full_codes_parallel(httpd_factory):
     assert len(issued) == 20, [r[0] for r in results]
     assert all(ra and int(ra) > 0 for _, ra, _, _ in full)
     assert_503(push_conf1(h, session(h)), json_body=True)
-    # issue 14 changed this: redeeming while the table is full of codes needs room for the
-    # tombstone and for the access token's record; without both no token is issued (503 with
-    # Retry-After, never a token whose revocation could not be recorded). The take freed
-    # one entry, so the first redemption leaves its tombstone; none gets tokens.
+    # redeeming works while the table is full: the take frees what the tombstone needs, and
+    # best-effort records give way to what a redemption must write (issue 14's classes)
     for _, _, location, verifier in issued[:3]:
         code = re.search(r"[?&]code=([^&]+)", location).group(1)
         r = redeem(h, code, verifier, "fp1")
-        assert_503(r, json_body=True)
-        assert "access_token" not in r.text
+        assert r.status_code == 200, r.text
 
 
 @pytest.mark.catalogue("D07")

@@ -69,7 +69,7 @@ def refresh(h, s, rt):
 
 
 @pytest.mark.catalogue("R04")
-@pytest.mark.expect_log("OAS00134")
+@pytest.mark.expect_log("OAS00134")  # the reuse at the end revokes the family
 def test_many_rotations_of_one_family_never_fill_a_small_store(httpd_factory):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=STORE, extra=STATUS_CONF),
                       extra_modules=("status",))

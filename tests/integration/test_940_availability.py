@@ -160,6 +160,7 @@ def test_par_flood_by_public_client(httpd_factory):
 
 
 @pytest.mark.catalogue("C07")
+@pytest.mark.expect_log("OAS00136")  # the brake reaches its limit
 def test_wrong_secrets_from_many_addresses(httpd_factory):
     """Wrong secrets from many addresses (behind a proxy that says which): each address gets
     its limit of 401s, then 429; the real client at its own address is never locked out."""
@@ -179,6 +180,7 @@ def test_wrong_secrets_from_many_addresses(httpd_factory):
 
 
 @pytest.mark.catalogue("C07")
+@pytest.mark.expect_log("OAS00136")  # the brake reaches its limit
 def test_38_parallel_guesses_against_10(httpd_factory):
     """38 guesses at once, limit 10: each is counted before its secret is checked, so at
     most 10 get a 401 (an answer about the secret); the rest get 429."""
@@ -196,6 +198,7 @@ def test_38_parallel_guesses_against_10(httpd_factory):
 
 
 @pytest.mark.catalogue("C07")
+@pytest.mark.expect_log("OAS00136")  # the brake reaches its limit
 def test_real_client_behind_the_attackers_proxy(httpd_factory):
     """Behind a proxy or a shared NAT, 10 bad requests used to lock the real client out (it
     got 429 and lost its code). With mod_remoteip the brake keys on the real addresses: the
