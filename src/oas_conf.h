@@ -143,6 +143,17 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p);
 oas_client_t *oas_client_make(apr_pool_t *p, const char *id); /* name defaults to id */
 oas_resource_t *oas_resource_make(apr_pool_t *p, const char *id);
 
+/* The longest a short-lived record lives (code, request_uri, consent transaction): the quota
+ * window, and how long a store that such records fill stays full. */
+static inline int oas_iss_short_lived(const oas_issuer_t *iss)
+{
+    int t = oas_iss_code_ttl(iss);
+
+    if (oas_iss_request_uri_ttl(iss) > t)
+        t = oas_iss_request_uri_ttl(iss);
+    return oas_iss_consent_ttl(iss) > t ? oas_iss_consent_ttl(iss) : t;
+}
+
 /* Names of endpoint kinds as written in OAuthASEndpoint. */
 const char *oas_endpoint_name(oas_endpoint_e ep);
 oas_endpoint_e oas_endpoint_from_name(const char *name);

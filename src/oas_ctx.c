@@ -21,3 +21,13 @@ oas_store_t *oas_ctx_store(oas_ctx_t *x, int kind)
     }
     return x->store[kind];
 }
+
+apr_status_t oas_store_refused(oas_ctx_t *x, oas_err_t *e, apr_status_t rv, const char *what)
+{
+    apr_status_t r = oas_err_store(e, x->p, rv, what);
+
+    /* live records give way to nothing: the store frees itself as they expire */
+    if (APR_STATUS_IS_ENOSPC(rv))
+        e->retry_after = oas_iss_short_lived(x->iss);
+    return r;
+}

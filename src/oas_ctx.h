@@ -36,6 +36,11 @@ void oas_ctx_init(oas_ctx_t *x, apr_pool_t *p, const oas_issuer_t *iss, apr_int6
  * (callers answer with oas_err_store(..., APR_ENOTIMPL, ...)). */
 oas_store_t *oas_ctx_store(oas_ctx_t *x, int kind);
 
+/** oas_err_store with an honest Retry-After: when the store is full (APR_ENOSPC), the time
+ * until the short-lived records that fill it have expired (oas_iss_short_lived), not a fixed
+ * 5 seconds; a failing backend keeps the 5. Every engine file answers store failures so. */
+apr_status_t oas_store_refused(oas_ctx_t *x, oas_err_t *e, apr_status_t rv, const char *what);
+
 #define OAS_CTX_LOG(x, level, rv, ...) oas_log(OAS_LOG_MARK, (level), (rv), (x)->log, __VA_ARGS__)
 
 #endif

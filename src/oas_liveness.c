@@ -106,7 +106,7 @@ apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
                              apr_time_from_sec(oas_json_int(at, "exp", 0) + 1))
              : APR_ENOTIMPL;
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "revoking an access token");
+        return oas_store_refused(x, e, rv, "revoking an access token");
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(00160) "client %s revoked access token jti %s", c->id,
                 jti);
     return APR_SUCCESS;
@@ -172,7 +172,7 @@ apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const 
         apr_status_t rv =
             oas_store_get(lst, x->p, OAS_NS_USER, oas_issue_user_key(x->p, x->iss, sub), &v, &n);
         if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
-            return oas_err_store(e, x->p, rv, "reading the user's claims");
+            return oas_store_refused(x, e, rv, "reading the user's claims");
         ui = oas_token_userinfo_json(x->p, sub, oas_json_str(c, "scope"),
                                      rv == APR_SUCCESS ? apr_pstrmemdup(x->p, v, n) : NULL);
     }

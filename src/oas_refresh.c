@@ -381,7 +381,7 @@ static apr_status_t family_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         if ((rv = family_read(&f, x, lst, id)) == APR_NOTFOUND || (rv == APR_SUCCESS && !f.g))
             return no_family(e, x, c);
         if (rv != APR_SUCCESS)
-            return oas_err_store(e, x->p, rv, "reading a refresh token");
+            return oas_store_refused(x, e, rv, "reading a refresh token");
         if (strcmp(f.g->iss, x->iss->issuer) || strcmp(f.g->client_id, c->id))
             return entry(f.live, d) ? foreign(e, x, c, f.g)
                                     : foreign_rotated_out(e, x, c, f.g->client_id);
@@ -397,7 +397,7 @@ static apr_status_t family_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         if (!c->rt_rotation || (rv = advance(&new_rt, x, lst, c, &f, d, retry)) == APR_SUCCESS)
             break;
         if (rv != APR_EEXIST)
-            return oas_err_store(e, x->p, rv, "rotating a refresh token");
+            return oas_store_refused(x, e, rv, "rotating a refresh token");
         /* another request rotated it first: a client that may retry reads it again */
         if (!retry_allowed(x->iss, c) || i + 1 == FAMILY_TRIES)
             return lost_race(e, x, c, id);
@@ -433,7 +433,7 @@ static apr_status_t legacy_adopt(const char **prt, oas_err_t *e, oas_ctx_t *x, o
     if ((rv = family_start(prt, x, lst, g->family, g,
                            apr_psprintf(x->p, "%s@%" APR_INT64_T_FMT, prev, pt), 0)) == APR_EEXIST)
         return lost_race(e, x, c, g->family);
-    return rv == APR_SUCCESS ? rv : oas_err_store(e, x->p, rv, "rotating a refresh token");
+    return rv == APR_SUCCESS ? rv : oas_store_refused(x, e, rv, "rotating a refresh token");
 }
 
 /* The first rotation of a family of the previous build, by its current token rt: the one
@@ -459,7 +459,7 @@ static apr_status_t legacy_rotate(const char **prt, oas_err_t *e, oas_ctx_t *x, 
     if (rv == APR_EEXIST)
         return lost_race(e, x, c, g->family);
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "rotating a refresh token");
+        return oas_store_refused(x, e, rv, "rotating a refresh token");
     oas_store_del(lst, x->p, OAS_NS_REFRESH, rt);
     return legacy_adopt(prt, e, x, lst, c, g, digest(x->p, rt), x->now);
 }
@@ -485,7 +485,7 @@ static apr_status_t legacy_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         if (rv == APR_NOTFOUND)
             return invalid_rt(e, x, c, "unknown or expired");
         if (rv != APR_SUCCESS)
-            return oas_err_store(e, x->p, rv, "reading a refresh token");
+            return oas_store_refused(x, e, rv, "reading a refresh token");
         if (oas_jsonr_parse(&m, x->p, val, len) != APR_SUCCESS || !(fam = oas_jobj_str(&m, "fam")))
             return invalid_rt(e, x, c, "unreadable reuse marker");
         if (strcmp((cid = oas_jobj_str(&m, "cid")) ? cid : "", c->id))
@@ -497,7 +497,7 @@ static apr_status_t legacy_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         pt = oas_jobj_int(&m, "t", 0);
     }
     else if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "reading a refresh token");
+        return oas_store_refused(x, e, rv, "reading a refresh token");
     else if (oas_grant_from_json(&g, x->p, val, len) != APR_SUCCESS)
         g = NULL;
     if (!g || strcmp(g->iss, x->iss->issuer) || strcmp(g->client_id, c->id) || !g->family)
@@ -505,7 +505,7 @@ static apr_status_t legacy_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
     if ((rv = family_read(&f, x, lst, g->family)) == APR_NOTFOUND)
         return no_family(e, x, c);
     if (rv != APR_SUCCESS)
-        return oas_err_store(e, x->p, rv, "reading a refresh token");
+        return oas_store_refused(x, e, rv, "reading a refresh token");
     if (f.g) /* another token of the family moved it to the new form */
         return family_grant(pbody, e, x, lst, c, g->family, digest(x->p, rt), scope);
     g->family_by_id = 1; /* until a rotation moves it (below) */
@@ -531,7 +531,7 @@ apr_status_t oas_refresh_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         return APR_EINVAL;
     }
     if (!lst)
-        return oas_err_store(e, x->p, APR_ENOTIMPL, "reading a refresh token");
+        return oas_store_refused(x, e, APR_ENOTIMPL, "reading a refresh token");
     if (strlen(rt) != TOKEN_CHARS) /* the previous build's were 43 characters */
         return legacy_grant(pbody, e, x, lst, c, rt, scope);
     return family_grant(pbody, e, x, lst, c, apr_pstrmemdup(x->p, rt, FAMILY_ID_CHARS),

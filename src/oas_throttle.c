@@ -9,25 +9,6 @@
 
 #include "oas_throttle.h"
 
-int oas_short_lived(const oas_issuer_t *iss)
-{
-    int t = oas_iss_code_ttl(iss);
-
-    if (oas_iss_request_uri_ttl(iss) > t)
-        t = oas_iss_request_uri_ttl(iss);
-    return oas_iss_consent_ttl(iss) > t ? oas_iss_consent_ttl(iss) : t;
-}
-
-apr_status_t oas_store_refused(oas_ctx_t *x, oas_err_t *e, apr_status_t rv, const char *what)
-{
-    apr_status_t r = oas_err_store(e, x->p, rv, what);
-
-    /* live records give way to nothing: the store frees itself as they expire */
-    if (APR_STATUS_IS_ENOSPC(rv))
-        e->retry_after = oas_short_lived(x->iss);
-    return r;
-}
-
 const char *oas_addr_prefix(apr_pool_t *p, const char *addr)
 {
     unsigned char a[16];
@@ -191,7 +172,7 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
         return APR_SUCCESS;
     for (i = 0; i < k; i++) {
         if (q[i].limit > 0 && ((rv = count(x, st, OAS_NS_QUOTA, q[i].key, 1,
-                                           oas_short_lived(x->iss), &n, &left)) != APR_SUCCESS ||
+                                           oas_iss_short_lived(x->iss), &n, &left)) != APR_SUCCESS ||
                                n > q[i].limit))
             break;
     }
@@ -215,7 +196,7 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
     /* the request stores nothing: what it counted against the parties before is given back */
     while (i-- > 0) {
         if (q[i].limit > 0)
-            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_short_lived(x->iss), &n, &left);
+            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_iss_short_lived(x->iss), &n, &left);
     }
     return APR_EINVAL;
 }
@@ -229,6 +210,6 @@ void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user)
 
     for (i = 0; st && i < k; i++) {
         if (q[i].limit > 0)
-            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_short_lived(x->iss), &n, &left);
+            count(x, st, OAS_NS_QUOTA, q[i].key, -1, oas_iss_short_lived(x->iss), &n, &left);
     }
 }

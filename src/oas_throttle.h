@@ -8,14 +8,6 @@
 
 #include "oas_ctx.h"
 
-/** The longest a short-lived record lives (code, request_uri, consent transaction): the
- * quota window, and how long a store that short-lived records fill stays full. */
-int oas_short_lived(const oas_issuer_t *iss);
-
-/** oas_err_store with an honest Retry-After: when the store is full (APR_ENOSPC), the time
- * until the short-lived records that fill it have expired, not a fixed 5 seconds. */
-apr_status_t oas_store_refused(oas_ctx_t *x, oas_err_t *e, apr_status_t rv, const char *what);
-
 /** The client a token-style request names (the Basic user when basic > 0, else the form's
  * client_id) when it is a known client with a secret: only those can be brute-forced. NULL
  * too when the brake is off (OAuthASClientAuthFailureLimit 0). */
@@ -39,7 +31,7 @@ void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c);
 
 /** D07 (OAuthASClientQuota, OAuthASUserQuota, OAuthASAddressQuota): counts one more
  * authorization request started (a push, a front-channel request, hence a consent
- * transaction) in a window of oas_short_lived(): against client c (NULL: a request the
+ * transaction) in a window of oas_iss_short_lived(): against client c (NULL: a request the
  * client's push was counted for already), against user (NULL: none signed in) and, for a public
  * client's push (no user, no credentials), against x->addr (IPv6: its /64). APR_EINVAL with *e set
  * (429 temporarily_unavailable, Retry-After until the window ends) when one of them is over its

@@ -24,6 +24,7 @@ def shm_status(h, s):
     return {k: int(v) for k, v in re.findall(r"^OAuthASShm(\w+): (\d+)$", r.text, re.M)}
 
 
+@pytest.mark.catalogue("D07")
 def test_openid_flows_with_claims_never_fill_a_small_store(httpd_factory):
     # the quotas are off: this is about what each flow leaves in the store
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=ENTRIES, extra=STATUS_CONF,
@@ -61,6 +62,7 @@ def test_userinfo_filters_the_users_claims_by_the_tokens_scope(oas):
                                         "name": "alice"}
 
 
+@pytest.mark.catalogue("R06")
 @pytest.mark.expect_log("OAS00134")
 def test_revoking_a_family_kills_its_access_tokens(oas):
     h = oas

@@ -376,7 +376,7 @@ static void test_c07_without_store(void **state)
     assert_non_null(strstr(e.detail, "OAS00135"));
     x = broken_ctx(p, iss, 0, APR_ENOSPC); /* full: as long as short-lived records live */
     assert_int_equal(oas_authfail_reserve(x, &e, client(iss, "rp")), APR_ENOSPC);
-    assert_int_equal(e.retry_after, oas_short_lived(iss));
+    assert_int_equal(e.retry_after, oas_iss_short_lived(iss));
 }
 
 /* ---- D07: the quotas ---- */
@@ -438,7 +438,7 @@ static void case_d07_user_quota(apr_pool_t *p, oas_ctx_t *x)
         assert_int_equal(oas_authz_pending(&pd, x, &e, req, i % 2 ? ru : NULL, 1), APR_EINVAL);
         assert_int_equal(e.status, 429);
         assert_false(e.page); /* redirected to the client, as a 429 of the client quota */
-        assert_true(e.retry_after > 0 && e.retry_after <= oas_short_lived(iss));
+        assert_true(e.retry_after > 0 && e.retry_after <= oas_iss_short_lived(iss));
         if (i == 0) {
             assert_non_null(strstr(e.detail, "OAS00162"));
             assert_non_null(strstr(e.detail, "user alice"));
@@ -565,9 +565,9 @@ static void test_quota_defaults(void **state)
     assert_true(oas_iss_user_quota(iss) > 0 && oas_iss_user_quota(iss) < 3000);
     assert_true(oas_iss_address_quota(iss) > 0 && oas_iss_address_quota(iss) < 3000);
     assert_int_equal(oas_iss_consent_ttl(iss), 300);
-    assert_int_equal(oas_short_lived(iss), 300);
+    assert_int_equal(oas_iss_short_lived(iss), 300);
     iss->request_uri_ttl = 900;
-    assert_int_equal(oas_short_lived(iss), 900);
+    assert_int_equal(oas_iss_short_lived(iss), 900);
 }
 
 /* Issue 14: what one request may leave in the store is bounded (README "Limits"). */
@@ -620,7 +620,7 @@ static void test_full_store_keeps_request_uri(void **state)
         assert_true(i < 1000);
     assert_int_not_equal(oas_code_issue(&code, x, &e, &pd), APR_SUCCESS);
     assert_int_equal(e.status, 503);
-    assert_int_equal(e.retry_after, oas_short_lived(iss));
+    assert_int_equal(e.retry_after, oas_iss_short_lived(iss));
     assert_int_equal(oas_par_load(&params, &opaque, x, &e, ru, "rp"), APR_SUCCESS);
 }
 

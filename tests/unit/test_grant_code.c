@@ -299,7 +299,7 @@ static void test_store_failures(void **state)
             assert_null(body);
             assert_err(e, rows[i].status, "temporarily_unavailable", rows[i].detail);
             assert_int_equal(e.retry_after,
-                             rows[i].rv == APR_ENOSPC ? oas_short_lived(env->iss) : 5);
+                             rows[i].rv == APR_ENOSPC ? oas_iss_short_lived(env->iss) : 5);
         }
         {
             /* a refresh token made before the tombstone failed dies with its family */

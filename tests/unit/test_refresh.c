@@ -411,7 +411,11 @@ static void test_store_failures(void **state)
             assert_int_equal(oas_refresh_grant(&body, &e, &failing, env->pub1, rt, NULL),
                              rows[i].rv);
             assert_err(e, 503, "temporarily_unavailable", rows[i].detail);
-            assert_int_equal(e.retry_after, 5);
+            /* a full store frees itself as short-lived records expire; a failing one may
+             * come back at any moment */
+            assert_int_equal(e.retry_after, rows[i].rv == APR_ENOSPC
+                                                ? oas_iss_short_lived(env->iss)
+                                                : 5);
             /* nothing was rotated: the token still works once the store does */
             assert_int_equal(oas_refresh_grant(&body, &e, x, env->pub1, rt, NULL), APR_SUCCESS);
         }
