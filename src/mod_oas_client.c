@@ -8,9 +8,10 @@
 #include "oas_throttle.h"
 
 /* Client secrets are braked against brute force per (client, address) (SECURITY.md C07,
- * src/oas_throttle.c): a failure is reserved before the secret is looked at (so parallel
- * guesses cannot all pass), and given back unless the secret was wrong. The address is
- * r->useragent_ip: behind a proxy, mod_remoteip makes it the real client's. */
+ * src/oas_throttle.c): a pair at its limit is refused before the secret is looked at (a
+ * read alone), a wrong secret is counted atomically, and guesses beyond the limit that
+ * passed the check together get 429 instead of 401. The address is r->useragent_ip: behind
+ * a proxy, mod_remoteip makes it the real client's. */
 
 int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t **pform,
                            request_rec *r, const oas_issuer_t *iss)
@@ -36,20 +37,20 @@ int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t 
     }
     basic = oas_mod_basic_credentials(&bid, &bsecret, r);
     if ((named = oas_authfail_client(iss, basic, bid, *pform)) &&
-        oas_authfail_reserve(x, &err, named) != APR_SUCCESS)
+        oas_authfail_check(x, &err, named) != APR_SUCCESS)
         return oas_mod_send_err(r, &err);
     if (oas_client_authenticate(pc, &err, r->pool, iss, basic, bid, bsecret, *pform) !=
         APR_SUCCESS) {
+        oas_err_t brake;
         if (!err.detail) /* the request's form was at fault, not a client */
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           OAS_LOGNO(00130) "client authentication failed: %s", err.description);
-        if (named && err.status == HTTP_UNAUTHORIZED)
-            oas_authfail_failed(x, named);
-        else if (named)
-            oas_authfail_release(x, named);
+        if (named && err.status == HTTP_UNAUTHORIZED &&
+            oas_authfail_failed(x, &brake, named) != APR_SUCCESS) {
+            oas_mod_log_err(r, &err);
+            return oas_mod_send_err(r, &brake);
+        }
         return oas_mod_send_err(r, &err);
     }
-    if (named)
-        oas_authfail_release(x, named);
     return OK;
 }

@@ -66,32 +66,52 @@ static const char *authfail_key(oas_ctx_t *x, const oas_client_t *c)
     return apr_pstrcat(x->p, c->id, "\n", x->addr, NULL);
 }
 
-apr_status_t oas_authfail_reserve(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
+/* The brake's counter of key by a read alone: *n failures, *left seconds of the window; 0 and
+ * 0 when none is running. */
+static apr_status_t authfail_peek(oas_ctx_t *x, oas_store_t *st, const char *key, apr_int64_t *n,
+                                  apr_int64_t *left)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
-    int limit = oas_iss_authfail_limit(x->iss);
-    apr_int64_t n, left;
-    apr_status_t rv;
+    char *val;
+    apr_size_t len;
+    apr_int64_t until = 0;
+    apr_status_t rv = oas_store_get(st, x->p, OAS_NS_AUTHFAIL, key, &val, &len);
 
-    /* fails closed: a brake that cannot count would let guesses through unbounded */
-    if (!st)
-        return oas_store_refused(x, e, APR_ENOTIMPL, "counting a client authentication");
-    if ((rv = count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), 1, oas_iss_authfail_window(x->iss),
-                    &n, &left)) != APR_SUCCESS) {
-        oas_store_refused(x, e, rv, "counting a client authentication");
-        e->detail = apr_psprintf(x->p,
-                                 OAS_LOGNO(00135) "cannot count an authentication of "
-                                                  "client %s: refused",
-                                 c->id);
-        return rv;
-    }
-    if (n <= limit)
+    *n = *left = 0;
+    if (rv == APR_NOTFOUND)
         return APR_SUCCESS;
+    if (rv != APR_SUCCESS)
+        return rv;
+    if (sscanf(val, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT, n, &until) != 2 ||
+        apr_time_sec(until) <= x->now) {
+        *n = 0;
+        return APR_SUCCESS;
+    }
+    *left = apr_time_sec(until) - x->now;
+    return APR_SUCCESS;
+}
+
+/* The brake cannot count or read: it refuses (fails closed), it is never skipped. */
+static apr_status_t authfail_unavailable(oas_ctx_t *x, oas_err_t *e, apr_status_t rv,
+                                         const oas_client_t *c)
+{
+    oas_store_refused(x, e, rv, "counting a client authentication");
+    e->detail = apr_psprintf(x->p,
+                             OAS_LOGNO(00135) "cannot count an authentication of client %s: "
+                                              "refused",
+                             c->id);
+    return rv;
+}
+
+/* 429 for c from x->addr: the refusal is counted too (n, the count with it), so that the first
+ * of the window is the one logged. */
+static apr_status_t authfail_refuse(oas_ctx_t *x, oas_err_t *e, oas_store_t *st,
+                                    const oas_client_t *c, apr_int64_t n, apr_int64_t left)
+{
     OAS_ERR_SET(e, 429, "temporarily_unavailable",
                 "too many failed client authentications, try again later");
-    e->retry_after = left;
+    e->retry_after = left > 0 ? left : 1;
     oas_store_note(st, OAS_STORE_EV_AUTHFAIL_REFUSED);
-    if (n == limit + 1) /* the first refusal of the window: logged once */
+    if (n == oas_iss_authfail_limit(x->iss) + 1) /* the first refusal of the window */
         e->detail = apr_psprintf(x->p,
                                  OAS_LOGNO(00137) "client %s refused: too many failed "
                                                   "authentications from %s",
@@ -99,37 +119,47 @@ apr_status_t oas_authfail_reserve(oas_ctx_t *x, oas_err_t *e, const oas_client_t
     return APR_EINVAL;
 }
 
-void oas_authfail_release(oas_ctx_t *x, const oas_client_t *c)
+apr_status_t oas_authfail_check(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    const char *key;
     apr_int64_t n, left;
+    apr_status_t rv;
 
-    /* a failure to give back only brakes this client a little early: logged, no more */
-    if (st && count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), -1, oas_iss_authfail_window(x->iss),
-                    &n, &left) != APR_SUCCESS)
-        OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
-                    OAS_LOGNO(03008) "cannot give back the authentication reservation of "
-                                     "client %s",
-                    c->id);
+    if (!st)
+        return authfail_unavailable(x, e, APR_ENOTIMPL, c);
+    key = authfail_key(x, c);
+    if ((rv = authfail_peek(x, st, key, &n, &left)) != APR_SUCCESS)
+        return authfail_unavailable(x, e, rv, c);
+    if (n < oas_iss_authfail_limit(x->iss))
+        return APR_SUCCESS; /* a client that authenticates correctly never writes */
+    /* over the limit: refused without looking at the secret, the refusal counted */
+    if (count(x, st, OAS_NS_AUTHFAIL, key, 1, oas_iss_authfail_window(x->iss), &n, &left) !=
+        APR_SUCCESS)
+        n = 0; /* refused all the same; only its log line is lost */
+    return authfail_refuse(x, e, st, c, n, left);
 }
 
-void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c)
+apr_status_t oas_authfail_failed(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
-    char *val;
-    apr_size_t len;
-    apr_int64_t n = 0, until = 0;
+    int limit = oas_iss_authfail_limit(x->iss);
+    apr_int64_t n, left;
+    apr_status_t rv;
 
-    /* the reservation already counted this failure: only say when it reached the limit */
-    if (!st ||
-        oas_store_get(st, x->p, OAS_NS_AUTHFAIL, authfail_key(x, c), &val, &len) != APR_SUCCESS ||
-        sscanf(val, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT, &n, &until) != 2 ||
-        n != oas_iss_authfail_limit(x->iss))
-        return;
-    OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
-                OAS_LOGNO(00136) "client %s: %" APR_INT64_T_FMT " failed authentications from "
-                                 "%s, refused for %" APR_INT64_T_FMT " s",
-                c->id, n, x->addr, apr_time_sec(until) - x->now);
+    if (!st)
+        return authfail_unavailable(x, e, APR_ENOTIMPL, c);
+    if ((rv = count(x, st, OAS_NS_AUTHFAIL, authfail_key(x, c), 1,
+                    oas_iss_authfail_window(x->iss), &n, &left)) != APR_SUCCESS)
+        return authfail_unavailable(x, e, rv, c);
+    if (n == limit)
+        OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
+                    OAS_LOGNO(00136) "client %s: %" APR_INT64_T_FMT " failed authentications "
+                                     "from %s, refused for %" APR_INT64_T_FMT " s",
+                    c->id, n, x->addr, left);
+    /* guesses that passed the check together are counted one by one, atomically: those
+     * beyond the limit learn nothing from their secret either */
+    return n > limit ? authfail_refuse(x, e, st, c, n, left) : APR_SUCCESS;
 }
 
 /* ---- D07 ---- */

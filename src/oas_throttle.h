@@ -14,20 +14,18 @@
 const oas_client_t *oas_authfail_client(const oas_issuer_t *iss, int basic, const char *bid,
                                         apr_table_t *form);
 
-/** C07: reserves one failure of c from x->addr BEFORE its secret is checked, so that
- * parallel guesses cannot all pass a check made before any of them was counted; the caller
- * gives the reservation back with oas_authfail_release unless the secret was wrong.
- * APR_EINVAL with *e set (429 temporarily_unavailable, Retry-After until the window ends)
- * when the reservation passes the limit: the secret is then not looked at. Fails closed: a
- * counter that cannot be written answers 503 (the brake is never skipped). */
-apr_status_t oas_authfail_reserve(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c);
+/** C07, before the secret is looked at: refuses c from x->addr (APR_EINVAL, *e 429
+ * temporarily_unavailable with Retry-After until the window ends) when its failures reached
+ * OAuthASClientAuthFailureLimit. A read alone, so that a client authenticating correctly costs
+ * no write; the refusal itself is counted, and logged once per window (OAS00137). Fails closed:
+ * a counter that cannot be read answers 503, the brake is never skipped. */
+apr_status_t oas_authfail_check(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c);
 
-/** C07: gives back the reservation of a request whose secret was not wrong. */
-void oas_authfail_release(oas_ctx_t *x, const oas_client_t *c);
-
-/** C07: the reservation stands as a failure (the secret was wrong); logs when it is the one
- * that reaches the limit. */
-void oas_authfail_failed(oas_ctx_t *x, const oas_client_t *c);
+/** C07, after a wrong secret: counts the failure with one atomic increment and logs when it
+ * reaches the limit (OAS00136). Guesses that passed oas_authfail_check together are numbered
+ * by that increment: those beyond the limit get APR_EINVAL with *e a 429 instead of their 401,
+ * so N parallel guesses learn at most the limit's worth of answers. Fails closed (503). */
+apr_status_t oas_authfail_failed(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c);
 
 /** D07 (OAuthASClientQuota, OAuthASUserQuota, OAuthASAddressQuota): counts one more
  * authorization request started (a push, a front-channel request, hence a consent

@@ -269,17 +269,13 @@ static oas_ctx_t *noting(apr_pool_t *p, oas_ctx_t *x)
 }
 
 /* One request of c from x->addr with the right (ok) or a wrong secret, as the glue runs it:
- * reserve, then fail or give back. */
+ * check, then count a failure. */
 static apr_status_t authenticate(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, int ok)
 {
-    apr_status_t rv = oas_authfail_reserve(x, e, c);
+    apr_status_t rv = oas_authfail_check(x, e, c);
 
-    if (rv == APR_SUCCESS) {
-        if (ok)
-            oas_authfail_release(x, c);
-        else
-            oas_authfail_failed(x, c);
-    }
+    if (rv == APR_SUCCESS && !ok)
+        rv = oas_authfail_failed(x, e, c);
     return rv;
 }
 
@@ -332,25 +328,30 @@ static void test_c07_limit_window_and_address(void **state)
     on_each_store(p, iss, case_c07_limit_window_and_address);
 }
 
-/* C07, issue 14: 38 guesses in flight at once (each reserved, none answered yet) against a
- * limit of 10: exactly 10 get their secret checked, 28 get 429. A client that authenticates
- * correctly gives its reservation back: it is never braked by its own successes. */
+/* C07, issue 14: 38 guesses in flight at once (all past the check, none answered yet)
+ * against a limit of 10: the atomic count of their failures gives exactly 10 a 401 and 28 a
+ * 429. A client that authenticates correctly writes nothing: never braked by its successes. */
 static void case_c07_parallel_guesses(apr_pool_t *p, oas_ctx_t *x)
 {
     const oas_client_t *c = client(x->iss, "rp");
     oas_err_t e;
-    int i, passed = 0, refused = 0;
+    int i, answered = 0, refused = 0;
 
     for (i = 0; i < 100; i++)
         assert_int_equal(authenticate(x, &e, c, 1), APR_SUCCESS);
+    for (i = 0; i < 38; i++)
+        assert_int_equal(oas_authfail_check(x, &e, c), APR_SUCCESS);
     for (i = 0; i < 38; i++) {
-        if (oas_authfail_reserve(x, &e, c) == APR_SUCCESS)
-            passed++;
+        if (oas_authfail_failed(x, &e, c) == APR_SUCCESS)
+            answered++;
         else if (e.status == 429)
             refused++;
     }
-    assert_int_equal(passed, 10);
+    assert_int_equal(answered, 10);
     assert_int_equal(refused, 28);
+    /* and now the check refuses before any secret is looked at */
+    assert_int_equal(oas_authfail_check(x, &e, c), APR_EINVAL);
+    assert_int_equal(e.status, 429);
 }
 
 static void test_c07_parallel_guesses(void **state)
@@ -367,15 +368,15 @@ static void test_c07_without_store(void **state)
     oas_err_t e;
 
     iss->authfail_limit = 1;
-    assert_int_equal(oas_authfail_reserve(x, &e, client(iss, "rp")), APR_ENOTIMPL);
+    assert_int_equal(oas_authfail_check(x, &e, client(iss, "rp")), APR_ENOTIMPL);
     assert_int_equal(e.status, 503);
     x = broken_ctx(p, iss, 0, APR_EGENERAL);
-    assert_int_equal(oas_authfail_reserve(x, &e, client(iss, "rp")), APR_EGENERAL);
+    assert_int_equal(oas_authfail_check(x, &e, client(iss, "rp")), APR_EGENERAL);
     assert_int_equal(e.status, 503);
     assert_true(e.retry_after > 0);
     assert_non_null(strstr(e.detail, "OAS00135"));
     x = broken_ctx(p, iss, 0, APR_ENOSPC); /* full: as long as short-lived records live */
-    assert_int_equal(oas_authfail_reserve(x, &e, client(iss, "rp")), APR_ENOSPC);
+    assert_int_equal(oas_authfail_check(x, &e, client(iss, "rp")), APR_ENOSPC);
     assert_int_equal(e.retry_after, oas_iss_short_lived(iss));
 }
 
