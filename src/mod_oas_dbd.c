@@ -388,8 +388,7 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
 /* Our state of one pooled connection, as long as it lives (mod_dbd hands it to one request
  * at a time). */
 typedef struct {
-    oas_dbd_conn_t store; /* the store's (probe) */
-    int busy_set;         /* SQLite: busy_timeout is set */
+    int busy_set; /* SQLite: busy_timeout is set */
 } dbd_conn_state_t;
 
 static dbd_conn_state_t *conn_state(ap_dbd_t *dbd)
@@ -469,7 +468,6 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
         return NULL;
     }
     oas_dbd_store_set_limits(st, stats, best_effort_cap(r->server));
-    oas_dbd_store_set_conn(st, &cs->store);
     if (!strcmp(apr_dbd_name(dbd->driver), "pgsql")) {
         rd = apr_pcalloc(r->pool, sizeof(*rd));
         rd->r = r;

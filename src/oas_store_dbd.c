@@ -60,7 +60,6 @@ typedef struct {
     apr_pool_t *p; /* the store's: a failure's message */
     apr_hash_t *prepared;
     int verified; /* a statement succeeded on the connection through this store */
-    oas_dbd_conn_t *conn;   /* the connection's own state (outlives the store), or NULL */
     oas_dbd_stats_t *stats; /* or NULL */
     apr_int64_t cap;        /* best-effort rows kept (0: unbounded) */
 } dbd_ctx_t;
@@ -92,14 +91,6 @@ static const char *db_message(dbd_ctx_t *c, int rc)
     return msg ? apr_pstrmemdup(c->p, msg, strcspn(msg, "\r\n")) : "no message";
 }
 
-/* A statement succeeded: the connection works (see probe()). */
-static void ran_ok(dbd_ctx_t *c)
-{
-    c->verified = 1;
-    if (c->conn)
-        c->conn->ok = apr_time_now();
-}
-
 /* A database out of room (SQLite's SQLITE_FULL, PostgreSQL's disk_full): the store is full,
  * as a shared-memory store whose live records fill it. */
 static int db_full(const char *msg)
@@ -112,8 +103,6 @@ static apr_status_t db_fail(dbd_ctx_t *c, const char *op, int rc)
 {
     const char *msg = db_message(c, rc);
 
-    if (c->conn)
-        c->conn->ok = 0; /* the next store on this connection probes it first */
     oas_log(OAS_LOG_MARK, OAS_LOG_ERR, 0, c->log, OAS_LOGNO(00202)
             OAS_DIR_STORE " dbd: %s failed in the database (%d): %s", op, rc, msg);
     if (!db_full(msg))
@@ -157,8 +146,7 @@ static void probe(dbd_ctx_t *c, apr_pool_t *p)
     apr_dbd_row_t *row = NULL;
     int rc;
 
-    if (!c->recover || c->verified ||
-        (c->conn && apr_time_now() - c->conn->ok < OAS_DBD_PROBE_FRESH))
+    if (!c->recover || c->verified)
         return;
     /* k is 64 hex digits in every row: the empty key matches none */
     counted(c);
@@ -166,10 +154,10 @@ static void probe(dbd_ctx_t *c, apr_pool_t *p)
     if (rc == 0) {
         while (apr_dbd_get_row(c->driver, p, res, &row, -1) == 0)
             ;
-        ran_ok(c);
+        c->verified = 1;
     }
     else if (recover(c, "probe", rc))
-        ran_ok(c);
+        c->verified = 1;
 }
 
 /* An idempotent statement (put, get, purge): rerun once after a repaired connection. */
@@ -185,7 +173,7 @@ static int pvquery_retry(dbd_ctx_t *c, apr_pool_t *p, const char *op, int *nrows
         rc = apr_dbd_pvquery(c->driver, p, c->handle, nrows, c->stmt[s], a1, a2, a3, a4, NULL);
     }
     if (rc == 0)
-        ran_ok(c);
+        c->verified = 1;
     return rc;
 }
 
@@ -311,7 +299,7 @@ static apr_status_t select_one(char **pval, apr_size_t *plen, dbd_ctx_t *c, apr_
     }
     if (rc != 0)
         return db_fail(c, op, rc);
-    ran_ok(c);
+    c->verified = 1;
     while ((rc = apr_dbd_get_row(c->driver, p, res, &row, -1)) == 0) {
         if (nrows++ == 0) {
             v = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 0));
@@ -354,7 +342,7 @@ static apr_status_t write_row(oas_store_t *st, apr_pool_t *p, int ns, const char
         rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_PUT_NEW], k, v, e, cls,
                              time_arg(p, apr_time_now()), NULL);
         if (rc == 0)
-            ran_ok(c);
+            c->verified = 1;
     }
     else
         rc = pvquery_retry(c, p, "put", &nrows, S_PUT, k, v, e, cls);
@@ -423,7 +411,7 @@ static apr_status_t dbd_del(oas_store_t *st, apr_pool_t *p, int ns, const char *
                          row_key(p, ns, key, klen), time_arg(p, apr_time_now()), NULL);
     if (rc != 0)
         return db_fail(c, "del", rc);
-    ran_ok(c);
+    c->verified = 1;
     return nrows > 0 ? APR_SUCCESS : APR_NOTFOUND;
 }
 
@@ -453,7 +441,7 @@ static apr_status_t dbd_incr(oas_store_t *st, apr_pool_t *p, int ns, const char 
                           apr_psprintf(p, "%" APR_INT64_T_FMT, delta), now, now, NULL);
     if (rc != 0)
         return db_fail(c, "incr", rc);
-    ran_ok(c);
+    c->verified = 1;
     while ((rc = apr_dbd_get_row(c->driver, p, res, &row, -1)) == 0) {
         if (!count) {
             count = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 0));
@@ -531,13 +519,6 @@ apr_status_t oas_dbd_store_purge(int *pn, oas_store_t *st, apr_pool_t *p)
     if (rc)
         return db_fail(c, "purge", rc);
     return c->cap > 0 ? oas_dbd_store_trim(NULL, st, p) : APR_SUCCESS;
-}
-
-void oas_dbd_store_set_conn(oas_store_t *st, oas_dbd_conn_t *conn)
-{
-    dbd_ctx_t *c = st->ctx;
-
-    c->conn = conn;
 }
 
 void oas_dbd_store_set_limits(oas_store_t *st, oas_dbd_stats_t *stats, apr_int64_t cap)

@@ -91,20 +91,6 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
  * harmless probe statement that triggers the recovery. */
 void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover, void *baton);
 
-/* What outlives a store on one pooled connection (used by one thread at a time). */
-typedef struct {
-    apr_time_t ok; /* when a statement last succeeded on it (0: never, or one failed since) */
-} oas_dbd_conn_t;
-
-/* A connection on which a statement succeeded this recently is not probed (see
- * oas_dbd_store_set_recover): on a busy server the probe would cost a statement per request.
- * The price: a database restarted within this window fails one non-idempotent statement per
- * connection with 503 (and the next request on it probes: a failure resets ok). */
-#define OAS_DBD_PROBE_FRESH apr_time_from_sec(1)
-
-/** Let the store keep per-connection state in conn (lives as long as the connection). */
-void oas_dbd_store_set_conn(oas_store_t *st, oas_dbd_conn_t *conn);
-
 /** Count statements and events in stats (may be NULL: not counted), and bound the
  * best-effort rows to cap (0: unbounded). */
 void oas_dbd_store_set_limits(oas_store_t *st, oas_dbd_stats_t *stats, apr_int64_t cap);

@@ -383,55 +383,6 @@ static void test_recover(void **state)
     errors_seen = 0;
 }
 
-/* A connection that ran a statement within OAS_DBD_PROBE_FRESH is not probed (one statement
- * per request saved); a failure makes the next store on it probe again. */
-static void test_probe_fresh(void **state)
-{
-    apr_pool_t *p = *state;
-    conn_t *c = mkconn(p, ":memory:");
-    oas_dbd_conn_t conn = {0};
-    oas_dbd_stats_t stats;
-    oas_store_t *st;
-    char *v;
-    apr_size_t n;
-
-    memset(&stats, 0, sizeof(stats));
-    errors_seen = recoveries = 0;
-    recover_ok = 1;
-    st = mkstore_recover(p, c);
-    oas_dbd_store_set_conn(st, &conn);
-    oas_dbd_store_set_limits(st, &stats, 0);
-    assert_int_equal(oas_store_put_new(st, p, NS, "a", "v", 1, apr_time_now() + HOUR),
-                     APR_SUCCESS);
-    assert_int_equal(stats.statements, 2); /* never used: probed first */
-    assert_true(conn.ok > 0);
-    st = mkstore_recover(p, c); /* the next request on the same connection */
-    oas_dbd_store_set_conn(st, &conn);
-    oas_dbd_store_set_limits(st, &stats, 0);
-    assert_int_equal(oas_store_take(st, p, NS, "a", &v, &n), APR_SUCCESS);
-    assert_int_equal(stats.statements, 3); /* fresh: no probe */
-    /* broken within the window: that take fails (503), and resets the state */
-    drop(c);
-    st = mkstore_recover(p, c);
-    oas_dbd_store_set_conn(st, &conn);
-    assert_int_equal(oas_store_take(st, p, NS, "a", &v, &n), APR_EGENERAL);
-    assert_int_equal(recoveries, 0);
-    assert_int_equal(conn.ok, 0);
-    st = mkstore_recover(p, c);
-    oas_dbd_store_set_conn(st, &conn);
-    assert_int_equal(oas_store_take(st, p, NS, "a", &v, &n), APR_NOTFOUND);
-    assert_int_equal(recoveries, 1); /* the probe repaired it */
-    /* used long ago: probed again */
-    conn.ok = apr_time_now() - OAS_DBD_PROBE_FRESH - 1;
-    drop(c);
-    st = mkstore_recover(p, c);
-    oas_dbd_store_set_conn(st, &conn);
-    assert_int_equal(oas_store_del(st, p, NS, "a"), APR_NOTFOUND);
-    assert_int_equal(recoveries, 2);
-    assert_int_equal(errors_seen, 1);
-    errors_seen = 0;
-}
-
 /* ---- classes, counters, the cap on best-effort rows, the schema upgrade (issue 14) ---- */
 
 static int query_int(apr_pool_t *p, conn_t *c, const char *sql)
@@ -888,7 +839,7 @@ int main(void)
         UNIT_TEST(test_race_threads),   UNIT_TEST(test_incr),
         UNIT_TEST(test_incr_threads),   UNIT_TEST(test_classes),
         UNIT_TEST(test_cap),            UNIT_TEST(test_upgrade_v1),
-        UNIT_TEST(test_probe_fresh),    UNIT_TEST(test_cap_ties),
+            UNIT_TEST(test_cap_ties),
         UNIT_TEST(test_full),
     };
 
