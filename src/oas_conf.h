@@ -16,6 +16,8 @@
 #define OAS_AUTH_BASIC 0x1 /* client_secret_basic */
 #define OAS_AUTH_POST  0x2 /* client_secret_post */
 #define OAS_AUTH_NONE  0x4 /* public client */
+#define OAS_AUTH_PKJWT 0x8  /* private_key_jwt (RFC 7523 §2.2, OIDC Core §9) */
+#define OAS_AUTH_SJWT  0x10 /* client_secret_jwt (HS256 over a plaintext secret >= 32 bytes) */
 
 /* Grant types (bit set). */
 #define OAS_GRANT_CODE    0x1 /* authorization_code */
@@ -59,6 +61,12 @@ typedef struct oas_client_t {
     int rt_rotation;                    /* default Off; always On for public clients */
     int at_ttl;                         /* OAS_UNSET: resource's, then server's */
     int rt_ttl;                         /* OAS_UNSET: server's */
+    /* OAuthASClientJWKS: the client's public keys, from a file read at start-up
+     * (jwks: struct oas_jwk_t *, see oas_jwk.h) or an https jwks_uri fetched and cached at
+     * run time (see oas_client_keys.h); at most one of the two is set */
+    apr_array_header_t *jwks;
+    const char *jwks_uri;
+    int request_object;                 /* OAuthASRequestObject; OAS_UNSET: see oas_conf.h */
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 
