@@ -388,7 +388,8 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
 /* Our state of one pooled connection, as long as it lives (mod_dbd hands it to one request
  * at a time). */
 typedef struct {
-    int busy_set; /* SQLite: busy_timeout is set */
+    int busy_set;    /* SQLite: busy_timeout is set */
+    int commit_mode; /* PostgreSQL: the session's synchronous_commit (the store's COMMIT_*) */
 } dbd_conn_state_t;
 
 static dbd_conn_state_t *conn_state(ap_dbd_t *dbd)
@@ -473,6 +474,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
         rd->r = r;
         rd->dbd = dbd;
         oas_dbd_store_set_recover(st, recover, rd);
+        oas_dbd_store_set_commit_mode(st, &cs->commit_mode);
     }
     *(oas_store_t **)cached = st;
     return st;

@@ -57,6 +57,26 @@ static inline int oas_store_ns_class(int ns)
     }
 }
 
+/** 1 when a namespace's records must survive a crash of the database that holds them:
+ * refresh-token families and their rotation, remembered consents, revocations. The others
+ * live seconds to minutes (codes, pushed requests, consent transactions, their tombstones,
+ * counters, the user's latest claims rewritten at every issuance); a database store may
+ * commit them without waiting for the disk (PostgreSQL: synchronous_commit off), since a
+ * database crash forgets at most its last fraction of a second of them. */
+static inline int oas_store_ns_durable(int ns)
+{
+    switch (ns) {
+    case OAS_NS_CONSENT:
+    case OAS_NS_REFRESH:
+    case OAS_NS_REFRESH_USED:
+    case OAS_NS_REVOKED:
+    case OAS_NS_FAMILY:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Events a store counts for server-status (and later the metrics), across every process
  * that shares it. */
 typedef enum {

@@ -62,7 +62,11 @@ typedef struct {
     int verified; /* a statement succeeded on the connection through this store */
     oas_dbd_stats_t *stats; /* or NULL */
     apr_int64_t cap;        /* best-effort rows kept (0: unbounded) */
+    int *commit_mode; /* PostgreSQL: the session's synchronous_commit, kept with the pooled
+                       * connection (COMMIT_*); NULL: the database's own setting throughout */
 } dbd_ctx_t;
+
+enum { COMMIT_UNKNOWN = 0, COMMIT_DURABLE, COMMIT_ASYNC };
 
 /* One statement about to run (every apr_dbd call below is one round trip). */
 static void counted(dbd_ctx_t *c)
@@ -158,6 +162,35 @@ static void probe(dbd_ctx_t *c, apr_pool_t *p)
     }
     else if (recover(c, "probe", rc))
         c->verified = 1;
+}
+
+/* PostgreSQL: the session's synchronous_commit for the records of kind want. */
+static int set_commit(dbd_ctx_t *c, int want)
+{
+    int nrows = 0;
+    int rc;
+
+    counted(c);
+    rc = apr_dbd_query(c->driver, c->handle, &nrows,
+                       want == COMMIT_DURABLE ? "SET synchronous_commit TO on"
+                                              : "SET synchronous_commit TO off");
+    *c->commit_mode = rc == 0 ? want : COMMIT_UNKNOWN;
+    return rc;
+}
+
+/* Before a write of namespace ns: the probe (above), then, on PostgreSQL, the session is
+ * set to commit durably only what must survive a database crash (oas_store_ns_durable): a
+ * commit that waits for the disk costs more than the rest of a statement, and a flow writes
+ * about ten short-lived records. The setting stays with the pooled connection, so the SET
+ * runs only when the kind of record changes (with refresh tokens, twice a flow). A SET that
+ * fails leaves the mode unknown (set again next time); the write then reports the failure. */
+static void before_write(dbd_ctx_t *c, apr_pool_t *p, int ns)
+{
+    int want = oas_store_ns_durable(ns) ? COMMIT_DURABLE : COMMIT_ASYNC;
+
+    probe(c, p);
+    if (c->commit_mode && *c->commit_mode != want)
+        set_commit(c, want);
 }
 
 /* An idempotent statement (put, get, purge): rerun once after a repaired connection. */
@@ -336,8 +369,8 @@ static apr_status_t write_row(oas_store_t *st, apr_pool_t *p, int ns, const char
     v = encode_value(p, val ? val : "", vlen);
     e = time_arg(p, expires);
     cls = apr_itoa(p, oas_store_ns_class(ns));
+    before_write(c, p, ns);
     if (only_new) {
-        probe(c, p);
         counted(c);
         rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_PUT_NEW], k, v, e, cls,
                              time_arg(p, apr_time_now()), NULL);
@@ -389,7 +422,7 @@ static apr_status_t dbd_take(oas_store_t *st, apr_pool_t *p, int ns, const char 
     if ((rv = check_args(st, p, ns, key)) != APR_SUCCESS)
         return rv;
     c = st->ctx;
-    probe(c, p);
+    before_write(c, p, ns);
     return select_one(pval, plen, c, p, "take", S_TAKE, 0, row_key(p, ns, key, klen),
                       time_arg(p, apr_time_now()));
 }
@@ -405,7 +438,7 @@ static apr_status_t dbd_del(oas_store_t *st, apr_pool_t *p, int ns, const char *
     if ((rv = check_args(st, p, ns, key)) != APR_SUCCESS)
         return rv;
     c = st->ctx;
-    probe(c, p);
+    before_write(c, p, ns);
     counted(c);
     rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_DEL],
                          row_key(p, ns, key, klen), time_arg(p, apr_time_now()), NULL);
@@ -432,7 +465,7 @@ static apr_status_t dbd_incr(oas_store_t *st, apr_pool_t *p, int ns, const char 
         return APR_EINVAL;
     c = st->ctx;
     maybe_purge(st, p);
-    probe(c, p);
+    before_write(c, p, ns);
     now = time_arg(p, apr_time_now());
     counted(c);
     rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[S_INCR], 1,
@@ -496,6 +529,11 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
     st->note = dbd_note;
     *pst = st;
     return APR_SUCCESS;
+}
+
+void oas_dbd_store_set_commit_mode(oas_store_t *st, int *mode)
+{
+    ((dbd_ctx_t *)st->ctx)->commit_mode = mode;
 }
 
 void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *fn, void *baton)

@@ -91,6 +91,12 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
  * harmless probe statement that triggers the recovery. */
 void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover, void *baton);
 
+/** PostgreSQL: let the store set the session's synchronous_commit per record kind (durable
+ * only for oas_store_ns_durable namespaces), remembering it in *mode, which lives as long as
+ * the pooled connection (0 at its start). Without it every commit is the database's default.
+ * Call after oas_dbd_store_set_recover. */
+void oas_dbd_store_set_commit_mode(oas_store_t *st, int *mode);
+
 /** Count statements and events in stats (may be NULL: not counted), and bound the
  * best-effort rows to cap (0: unbounded). */
 void oas_dbd_store_set_limits(oas_store_t *st, oas_dbd_stats_t *stats, apr_int64_t cap);

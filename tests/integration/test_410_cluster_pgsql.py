@@ -320,7 +320,9 @@ def test_two_nodes_upgrade_a_version_1_database(httpd_factory, pg):
     per_flow = (statements() - before) / 10
     print(f"\nOAuthASStore dbd on PostgreSQL: {per_flow:.2f} SQL statements per PAR flow "
           "(pub1, openid offline_access)")
-    assert 0 < per_flow <= 20, per_flow
+    # 19 before issue 14's synchronous_commit switch; the refresh family is committed durably
+    # and the flow's short-lived records asynchronously: two SETs (no commit) per such flow
+    assert 0 < per_flow <= 22, per_flow
 
 
 def test_store_unit_tests_on_postgres(pg):
