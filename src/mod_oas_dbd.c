@@ -124,6 +124,22 @@ static int fail(server_rec *s, const char *msg)
     return 1;
 }
 
+/* Whether our statements are registered already with the mod_dbd configuration of s: httpd
+ * gives a virtual host without DBD directives the main server's configuration object itself
+ * (it merges only modules configured in the host), and a label prepared twice on one object
+ * makes mod_dbd warn (AH02653) at every configuration read: `apache2 -t`, start, restart. */
+static int prepared_already(const server_rec *s)
+{
+    module *m = ap_find_linked_module("mod_dbd.c");
+    int i;
+
+    for (i = 0; m && i < targets->nelts; i++)
+        if (ap_get_module_config(APR_ARRAY_IDX(targets, i, dbd_target_t).s->module_config, m) ==
+            ap_get_module_config(s->module_config, m))
+            return 1;
+    return 0;
+}
+
 int oas_mod_dbd_check_config(apr_pool_t *pconf, server_rec *s)
 {
     APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
@@ -156,8 +172,9 @@ int oas_mod_dbd_check_config(apr_pool_t *pconf, server_rec *s)
                             "DBDParams are not set for this server");
             continue;
         }
-        for (i = 0; oas_dbd_statements[i].label; i++)
-            prepare(vs, oas_dbd_statements[i].sql, oas_dbd_statements[i].label);
+        if (!prepared_already(vs))
+            for (i = 0; oas_dbd_statements[i].label; i++)
+                prepare(vs, oas_dbd_statements[i].sql, oas_dbd_statements[i].label);
         share_stats(s);
         t = apr_array_push(targets);
         t->s = vs;

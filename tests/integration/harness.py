@@ -406,15 +406,14 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
     def _wait_children_started(self, timeout=3.0):
         """Lets every child finish starting before it is told to stop: an event/worker child
         stopped before its listener thread runs can die of SIGSEGV in httpd's own shutdown
-        path (mpm_event -> apr_os_sock_get, seen with 2.4.71 on tests that last 0.2 s).
-        A started child has its main thread, the listener and ThreadsPerChild workers.
-        Bounded: children of an old generation that are winding down never get there."""
+        path (mpm_event -> apr_os_sock_get, seen with 2.4.71 on tests that last 0.2 s) or
+        hang until the parent kills it (AH00045/AH00046). Bounded: children of an old
+        generation that are winding down never get there."""
         if self.mpm == "prefork" or not self.pid:
             return
-        want = THREADS_PER_CHILD + 2
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(_threads(c) >= want for c in children(self.pid)):
+            if all(_child_started(c) for c in children(self.pid)):
                 return
             time.sleep(0.02)
 
@@ -532,11 +531,37 @@ def _allow_core_dumps():
         pass
 
 
-def _threads(pid):
+def _blocked_signals(pid, tid):
+    """The signal mask of one thread (bit n-1 for signal n), or None when it is gone."""
     try:
-        return len(os.listdir(f"/proc/{pid}/task"))
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            for line in f:
+                if line.startswith("SigBlk:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _child_started(pid):
+    """Whether an event/worker child is past its start, told by what httpd's own threads do
+    (server/mpm/{event,worker}): every thread starts with all signals blocked; the main
+    thread unblocks SIGTERM once it has spawned the start thread, and the listener unblocks
+    SIGHUP first thing when it runs, which is after the start thread created the workers.
+    A thread count cannot tell this: a child that is still creating its workers has its
+    start thread and the module's own (the dbd purge thread, from child_init) on top, so it
+    reaches "ThreadsPerChild + 2" before its listener exists."""
+    main = _blocked_signals(pid, pid)
+    try:
+        tids = [t for t in os.listdir(f"/proc/{pid}/task") if t != str(pid)]
     except OSError:
-        return 0
+        tids = []
+    if main is None:
+        return True    # gone: nothing to wait for
+    if main & (1 << (signal.SIGTERM - 1)):
+        return False   # the main thread is still in child_init or spawning the start thread
+    masks = [_blocked_signals(pid, t) for t in tids]
+    return any(m is not None and not m & (1 << (signal.SIGHUP - 1)) for m in masks)
 
 
 def _wait_gone(pid, timeout):

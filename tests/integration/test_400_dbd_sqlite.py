@@ -1,6 +1,7 @@
 """OAuthASStore dbd on SQLite (issue 7): the standard flows with everything in the database and
 with `shm dbd`, durability of refresh tokens across a full restart, single-use codes under a
-concurrent burst, a config without mod_dbd refused by `apache2 -t`."""
+concurrent burst, a config without mod_dbd refused by `apache2 -t`, one with it read without
+warnings."""
 
 import concurrent.futures
 import os
@@ -8,6 +9,7 @@ import os
 import pytest
 
 from client import OFFLINE, PUB1, Pkce, code_of, get_code, post, redeem, refresh, session
+from harness import unexpected_log_lines
 from oauth_conf import sqlite_dbd, standard_conf
 
 
@@ -96,3 +98,23 @@ def test_dbd_without_dbdriver_fails_configtest(httpd_factory):
     rc, out = h.configtest()
     assert rc != 0
     assert "DBDriver" in out, out
+
+
+@pytest.mark.parametrize("vhost_db", ["inherited", "own"])
+def test_dbd_configtest_prepares_each_statement_once(httpd_factory, vhost_db):
+    """The harness's plain-HTTP vhost has no DBD directives of its own, so httpd hands it the
+    main server's mod_dbd configuration itself: registering the statements for both servers
+    made mod_dbd warn (AH02653, one line per statement) at every configuration read, and in
+    the error_log at every graceful restart. A vhost with a database of its own is configured
+    apart and must read quietly too."""
+    h = httpd_factory(dbd_conf("dbd"), start=False)
+    h.write_config()
+    if vhost_db == "own":
+        text = open(h.conf).read()
+        vhost_params = f'    SSLEngine off\n    DBDParams "{h.datadir}/vhost.sqlite"\n'
+        assert text.count("    SSLEngine off\n") == 1
+        open(h.conf, "w").write(text.replace("    SSLEngine off\n", vhost_params))
+    rc, out = h._apache("-t")
+    assert rc == 0, out
+    assert "AH02653" not in out, out
+    assert not unexpected_log_lines(out), out

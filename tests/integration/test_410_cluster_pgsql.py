@@ -211,10 +211,6 @@ def test_database_down_at_start(httpd_factory, pg):
 
 
 @pytest.mark.catalogue("D01")
-# AH02653 (mod_dbd: "conflicting SQL statements with label oauth_as_*", one per
-# statement at each graceful restart): not a scenario's warning but an open problem of
-# the module's ap_dbd_prepare calls, reported; allowed here until it is fixed.
-@pytest.mark.allow_log("AH02653")
 def test_graceful_on_postgres(cluster):
     """A graceful restart re-registers the statements with mod_dbd (check_config runs again):
     the new generation's connections must prepare them once and serve; a code issued before

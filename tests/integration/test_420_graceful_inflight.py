@@ -133,10 +133,7 @@ def background(h, c, stop, done, errors):
 @pytest.mark.allow_log("AH00632: failed to prepare SQL statements: database is locked",
                        "AH00633", "AH00636", "AH02655")
 @pytest.mark.parametrize("store", ["shm", "dbd"])
-# AH02653 (mod_dbd: "conflicting SQL statements with label oauth_as_*", one per
-# statement at each graceful restart): not a scenario's warning but an open problem of
-# the module's ap_dbd_prepare calls, reported; allowed here until it is fixed.
-@pytest.mark.allow_log("OAS00131", "OAS00134", "AH02653")
+@pytest.mark.allow_log("OAS00131", "OAS00134")
 def test_graceful_loses_nothing_in_flight(httpd_factory, store):
     extra = sqlite_dbd if store == "dbd" else (lambda h: "")
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStore=store, extra=extra(h)))
