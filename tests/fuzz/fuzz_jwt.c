@@ -4,8 +4,6 @@
  * and oas_jwks_parse. Input "S<k><claims>": sign the claims with key k%3 (oas_jws_sign); the
  * JWS must then parse, verify with that key's JWK and give the claims back. */
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "oas_jose.h"
@@ -17,33 +15,15 @@
 static oas_key_t *priv[NKEYS];
 static apr_array_header_t *pub; /* oas_jwk_t *, the public halves of priv, in order */
 
-static oas_key_t *make_key(EVP_PKEY *pk, int alg)
-{
-    char path[] = "/tmp/oas-fuzz-XXXXXX";
-    int fd = mkstemp(path);
-    BIO *bio = BIO_new_fd(fd, BIO_CLOSE);
-    oas_key_t *k = NULL;
-    const char *err;
-
-    if (fd < 0 || !pk || PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL) != 1)
-        abort();
-    BIO_free(bio);
-    EVP_PKEY_free(pk);
-    if (oas_key_load(&k, &err, fuzz_root, path, NULL, alg) != APR_SUCCESS)
-        abort();
-    unlink(path);
-    return k;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     const char *jwks, *err;
     int i;
 
     fuzz_init();
-    priv[0] = make_key(EVP_RSA_gen(2048), OAS_ALG_PS256);
-    priv[1] = make_key(EVP_EC_gen("P-256"), -1);
-    priv[2] = make_key(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), -1);
+    priv[0] = fuzz_key(EVP_RSA_gen(2048), OAS_ALG_PS256);
+    priv[1] = fuzz_key(EVP_EC_gen("P-256"), -1);
+    priv[2] = fuzz_key(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), -1);
     jwks = "{\"keys\":[";
     for (i = 0; i < NKEYS; i++)
         jwks = apr_pstrcat(fuzz_root, jwks, i ? "," : "", priv[i]->jwk_json, NULL);
