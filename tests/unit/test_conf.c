@@ -292,21 +292,29 @@ static json_t *metadata(const oas_issuer_t *iss)
     return doc;
 }
 
+/* Prepares iss: its ID tokens are signed by the key kid, and metadata names its alg alone. */
+static void assert_id_token_key(apr_pool_t *p, oas_issuer_t *iss, const char *kid, const char *alg)
+{
+    const char *err;
+    json_t *doc, *algs;
+
+    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
+    assert_string_equal(iss->id_token_key->kid, kid);
+    doc = metadata(iss);
+    algs = json_object_get(doc, "id_token_signing_alg_values_supported");
+    assert_int_equal(json_array_size(algs), 1);
+    assert_string_equal(json_string_value(json_array_get(algs, 0)), alg);
+    json_decref(doc);
+}
+
 static void test_startup_id_token_key(void **state)
 {
     apr_pool_t *p = *state;
     oas_issuer_t *iss = startup_issuer(p, 1);
     const char *err;
-    json_t *doc;
 
     /* the first RSA key signs ID tokens when there is one, else the first key */
-    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
-    assert_string_equal(iss->id_token_key->kid, "rsa");
-    doc = metadata(iss);
-    assert_string_equal(json_string_value(json_array_get(
-                            json_object_get(doc, "id_token_signing_alg_values_supported"), 0)),
-                        "RS256");
-    json_decref(doc);
+    assert_id_token_key(p, iss, "rsa", "RS256");
 
     iss = startup_issuer(p, 0);
     assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
@@ -315,13 +323,7 @@ static void test_startup_id_token_key(void **state)
     /* a PS256 key is an RSA key too */
     iss = startup_issuer(p, 0);
     APR_ARRAY_PUSH(iss->keys, oas_key_t *) = key(p, OAS_ALG_PS256, "PS256", "ps");
-    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
-    assert_string_equal(iss->id_token_key->kid, "ps");
-    doc = metadata(iss);
-    assert_string_equal(json_string_value(json_array_get(
-                            json_object_get(doc, "id_token_signing_alg_values_supported"), 0)),
-                        "PS256");
-    json_decref(doc);
+    assert_id_token_key(p, iss, "ps", "PS256");
 }
 
 static void test_startup_documents(void **state)
