@@ -241,7 +241,6 @@ def negatives(h):
     ]
 
 
-@pytest.mark.catalogue("C07")
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_every_negative_refused(jh, path):
     h = jh
@@ -390,7 +389,6 @@ def test_legacy_audience(jh):
 
 # ---- the brake -------------------------------------------------------------------------------
 
-@pytest.mark.catalogue("C07")
 @pytest.mark.expect_log("OAS00136")
 def test_forged_assertions_are_braked(httpd_factory):
     """Assertions that fail count against the client they claim to be, as wrong secrets do:
