@@ -25,6 +25,8 @@
 #define OAS_DIR_CLAIM "OAuthASClaim"
 #define OAS_DIR_SCOPE_DESC "OAuthASScopeDescription"
 #define OAS_DIR_ENDPOINT "OAuthASEndpoint"
+#define OAS_DIR_CA_FILE "OAuthASCACertificateFile"
+#define OAS_DIR_OUTBOUND_ALLOW "OAuthASOutboundAllow"
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */
