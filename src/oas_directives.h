@@ -27,6 +27,7 @@
 #define OAS_DIR_ENDPOINT "OAuthASEndpoint"
 #define OAS_DIR_CA_FILE "OAuthASCACertificateFile"
 #define OAS_DIR_OUTBOUND_ALLOW "OAuthASOutboundAllow"
+#define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */
@@ -50,5 +51,6 @@
 #define OAS_DIR_CONSENT "OAuthASConsent"
 #define OAS_DIR_RT_ROTATION "OAuthASRefreshTokenRotation"
 #define OAS_DIR_CLIENT_NAME "OAuthASClientName"
+#define OAS_DIR_CLIENT_JWKS "OAuthASClientJWKS"
 
 #endif
