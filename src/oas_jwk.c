@@ -267,14 +267,16 @@ apr_status_t oas_jwk_parse(oas_jwk_t **pk, const char **perr, apr_pool_t *p, con
 }
 
 /* How a refused key of a set is named: its position and its kid (never key material). */
+/* (APR's formatter has no %zu: it would take the next argument as the string) */
 static const char *key_name(apr_pool_t *p, size_t i, const json_t *o)
 {
     const json_t *kid = json_object_get(o, "kid");
 
     if (json_is_string(kid) && json_string_length(kid) <= KID_MAX_LEN &&
         oas_is_clean_utf8(json_string_value(kid), json_string_length(kid)))
-        return apr_psprintf(p, "key %zu (kid \"%s\")", i + 1, json_string_value(kid));
-    return apr_psprintf(p, "key %zu", i + 1);
+        return apr_psprintf(p, "key %" APR_SIZE_T_FMT " (kid \"%s\")", (apr_size_t)(i + 1),
+                            json_string_value(kid));
+    return apr_psprintf(p, "key %" APR_SIZE_T_FMT, (apr_size_t)(i + 1));
 }
 
 apr_status_t oas_jwks_parse(apr_array_header_t **pkeys, const char **perr, apr_pool_t *p,
