@@ -31,6 +31,8 @@ typedef enum {
     OAS_NS_JWKS = 'k',        /* a kind letter, client id and jwks_uri -> the fetched JWKS and
                                  its fetch markers (oas_jwks_cache.c): a lost one costs a
                                  refetch */
+    OAS_NS_ASSERTION = 'J',   /* client id "\n" jti of a client assertion -> "" until its exp
+                                 plus the skew (live: an evicted jti would let a replay in) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
