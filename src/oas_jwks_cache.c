@@ -1,7 +1,6 @@
 /* mod_oauth_as: the keys of clients with an https jwks_uri (see oas_jwks_cache.h). */
 #include <string.h>
 
-#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <apr_time.h>
@@ -35,19 +34,12 @@ static struct {
     apr_pool_t *pool;
     apr_thread_mutex_t *mu;
     apr_hash_t *entries; /* client id "\n" jwks_uri -> entry_t * */
-    apr_uint32_t fetches, failures;
-} g = {NULL, OAS_FETCH_TIMEOUT_MS + 500, NULL, NULL, NULL, 0, 0};
+} g = {NULL, OAS_FETCH_TIMEOUT_MS + 500, NULL, NULL, NULL};
 
 void oas_jwks_cache_set_fetch(oas_fetch_fn *fetch, int wait_ms)
 {
     g.fetch = fetch;
     g.wait_ms = wait_ms;
-}
-
-void oas_jwks_cache_counts(apr_uint32_t *fetches, apr_uint32_t *failures)
-{
-    *fetches = apr_atomic_read32(&g.fetches);
-    *failures = apr_atomic_read32(&g.failures);
 }
 
 static apr_status_t cache_gone(void *data)
@@ -280,7 +272,6 @@ static apr_status_t fetch_and_share(apr_array_header_t **pkeys, const char **pwh
     memset(&o, 0, sizeof(o));
     o.ca_file = x->iss->ca_file;
     o.allow = x->iss->outbound_allow;
-    apr_atomic_inc32(&g.fetches);
     if (!g.fetch) {
         why = "outbound calls are not set up";
         rv = APR_ENOTIMPL;
@@ -302,7 +293,6 @@ static apr_status_t fetch_and_share(apr_array_header_t **pkeys, const char **pwh
     else
         rv = keys_of(pkeys, &why, x, c, doc, strlen(doc));
     if (rv != APR_SUCCESS) {
-        apr_atomic_inc32(&g.failures);
         *pwhy = why ? why : "failed";
         if (st)
             rec_put(st, x, REC_FAIL, c, *pwhy, strlen(*pwhy), OAS_JWKS_FAIL_MEMORY, 0);

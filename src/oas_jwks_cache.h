@@ -40,7 +40,4 @@ apr_status_t oas_jwks_cache_child_init(apr_pool_t *p);
 apr_status_t oas_jwks_cache_keys(apr_array_header_t **pkeys, oas_err_t *err, oas_ctx_t *x,
                                  const oas_client_t *c, const char *kid);
 
-/** Fetches and failures since start-up in this process (for server-status). */
-void oas_jwks_cache_counts(apr_uint32_t *fetches, apr_uint32_t *failures);
-
 #endif
