@@ -73,8 +73,9 @@ void oas_mod_outbound_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv = oas_jwks_cache_child_init(pchild);
 
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(00321)
-                     "cannot set up the per-process cache of fetched client keys (each "
-                     "request parses them)");
+        ap_log_error(
+            APLOG_MARK, APLOG_ERR, rv, s,
+            OAS_LOGNO(00321) "cannot set up the per-process cache of fetched client keys (each "
+                             "request parses them)");
     }
 }

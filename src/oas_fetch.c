@@ -118,8 +118,7 @@ typedef struct {
 
 /* libcurl opens every socket through here, with the address it will connect to: the one
  * place where the outbound policy sees what is really dialled (after every DNS answer). */
-static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
-                                 struct curl_sockaddr *address)
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
     fetch_state_t *st = clientp;
     char ip[64] = "?";
@@ -128,8 +127,7 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
         return CURL_SOCKET_BAD;
     if (!st->host_allowed && oas_addr_is_internal(&address->addr)) {
         if (address->family == AF_INET)
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&address->addr)->sin_addr, ip,
-                      sizeof(ip));
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&address->addr)->sin_addr, ip, sizeof(ip));
         else if (address->family == AF_INET6)
             inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&address->addr)->sin6_addr, ip,
                       sizeof(ip));
@@ -222,9 +220,9 @@ apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, a
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threaded MPMs: no SIGALRM for DNS timeouts */
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* no proxy from the environment */
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(o->connect_timeout_ms ? o->connect_timeout_ms
-                                                  : OAS_FETCH_CONNECT_TIMEOUT_MS));
+    curl_easy_setopt(
+        h, CURLOPT_CONNECTTIMEOUT_MS,
+        (long)(o->connect_timeout_ms ? o->connect_timeout_ms : OAS_FETCH_CONNECT_TIMEOUT_MS));
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
                      (long)(o->timeout_ms ? o->timeout_ms : OAS_FETCH_TIMEOUT_MS));
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -246,8 +244,9 @@ apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, a
         curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
     }
     if (st.refused && cc != CURLE_OK) {
-        *perr = apr_psprintf(p, "%s resolves to %s, outside the public internet (not named in "
-                                "OAuthASOutboundAllow)",
+        *perr = apr_psprintf(p,
+                             "%s resolves to %s, outside the public internet (not named in "
+                             "OAuthASOutboundAllow)",
                              u.hostname, st.refused);
         rv = APR_EACCES;
     }
@@ -259,8 +258,8 @@ apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, a
     else if (status != 200)
         *perr = apr_psprintf(p, "%s answered HTTP status %ld", u.hostname, status);
     else if (!is_json_type(ct))
-        *perr = apr_psprintf(p, "%s answered a content type that is not JSON (%.64s)",
-                             u.hostname, ct ? ct : "none");
+        *perr = apr_psprintf(p, "%s answered a content type that is not JSON (%.64s)", u.hostname,
+                             ct ? ct : "none");
     else {
         *pbody = st.len ? st.buf : apr_pstrdup(p, "");
         (*pbody)[st.len] = '\0';

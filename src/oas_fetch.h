@@ -14,8 +14,8 @@
 #include "oas.h"
 
 #define OAS_FETCH_CONNECT_TIMEOUT_MS 2000
-#define OAS_FETCH_TIMEOUT_MS         3000 /* the whole transfer, connect included */
-#define OAS_FETCH_MAX_BODY           (64 * 1024)
+#define OAS_FETCH_TIMEOUT_MS 3000 /* the whole transfer, connect included */
+#define OAS_FETCH_MAX_BODY (64 * 1024)
 
 typedef struct oas_fetch_opts_t {
     const char *ca_file;             /* OAuthASCACertificateFile; NULL: the system bundle */
@@ -27,8 +27,8 @@ typedef struct oas_fetch_opts_t {
 } oas_fetch_opts_t;
 
 /* How a caller fetches: oas_fetch_json, or a test's stand-in. */
-typedef apr_status_t oas_fetch_fn(char **pbody, apr_size_t *plen, const char **perr,
-                                  apr_pool_t *p, const char *url, const oas_fetch_opts_t *o);
+typedef apr_status_t oas_fetch_fn(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
+                                  const char *url, const oas_fetch_opts_t *o);
 
 /** Once per process, before any thread runs (the glue's post_config): libcurl's global
  * state. Returns APR_EGENERAL when libcurl cannot start. */

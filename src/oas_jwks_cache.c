@@ -15,9 +15,9 @@
  * jwks_uri (two issuers may have clients of one id; a changed URL is another document). Each
  * value starts with the time it was written, in seconds: the policy reads that time against
  * the request's clock, the store's own expiry only collects garbage. */
-#define REC_DOC  'd' /* "<fetched at> <the document, compacted>" */
+#define REC_DOC 'd'  /* "<fetched at> <the document, compacted>" */
 #define REC_FAIL 'f' /* "<failed at> <why>" */
-#define REC_KID  'a' /* "<at>": the last refetch for an unknown kid */
+#define REC_KID 'a'  /* "<at>": the last refetch for an unknown kid */
 #define REC_BUSY 'l' /* "<at>": a fetch in progress */
 
 /* The keys this process parsed from one document of one client. */
@@ -135,7 +135,7 @@ static apr_status_t keys_of(apr_array_header_t **pkeys, const char **perr, oas_c
     return APR_SUCCESS;
 }
 
-static int has_kid(const apr_array_header_t *keys, const char *kid)
+int oas_jwks_has_kid(const apr_array_header_t *keys, const char *kid)
 {
     int i;
 
@@ -202,8 +202,8 @@ static apr_status_t rec_put(oas_store_t *st, oas_ctx_t *x, int kind, const oas_c
  * time): 1 for exactly one caller across every process while the claim lives. A record the
  * store still keeps but the clock says has lapsed is taken (atomic) and claimed anew. When the
  * store cannot record a claim, on_error is the answer. */
-static int claim(oas_store_t *st, oas_ctx_t *x, int kind, const oas_client_t *c,
-                 apr_int64_t window, int on_error)
+static int claim(oas_store_t *st, oas_ctx_t *x, int kind, const oas_client_t *c, apr_int64_t window,
+                 int on_error)
 {
     const char *key;
     apr_status_t rv;
@@ -229,8 +229,7 @@ static int claim(oas_store_t *st, oas_ctx_t *x, int kind, const oas_client_t *c,
  * are dropped; x5c keeps its first certificate. */
 static const char *compact(apr_pool_t *p, const char *doc, apr_size_t len)
 {
-    static const char *const keep[] = {"kty", "kid", "use", "alg", "n", "e", "crv", "x", "y",
-                                       NULL};
+    static const char *const keep[] = {"kty", "kid", "use", "alg", "n", "e", "crv", "x", "y", NULL};
     json_t *in, *out = oas_json_adopt(p, json_object()), *arr = json_array(), *keys;
     size_t i;
     int k;
@@ -259,8 +258,8 @@ static const char *compact(apr_pool_t *p, const char *doc, apr_size_t len)
 
 /* Fetches c's jwks_uri, checks the document (oas_jwks_parse: no private key, supported types)
  * and shares it; a failure is remembered for OAS_JWKS_FAIL_MEMORY. *pwhy says what failed. */
-static apr_status_t fetch_and_share(apr_array_header_t **pkeys, const char **pwhy,
-                                    oas_store_t *st, oas_ctx_t *x, const oas_client_t *c)
+static apr_status_t fetch_and_share(apr_array_header_t **pkeys, const char **pwhy, oas_store_t *st,
+                                    oas_ctx_t *x, const oas_client_t *c)
 {
     oas_fetch_opts_t o;
     apr_array_header_t *checked;
@@ -285,8 +284,9 @@ static apr_status_t fetch_and_share(apr_array_header_t **pkeys, const char **pwh
         rv = APR_EINVAL;
     }
     else if (strlen(doc) + 24 > OAS_STORE_MAX_VALUE) {
-        why = apr_psprintf(x->p, "the document holds more than the store takes (%" APR_SIZE_T_FMT
-                                 " bytes of keys, at most %d)",
+        why = apr_psprintf(x->p,
+                           "the document holds more than the store takes (%" APR_SIZE_T_FMT
+                           " bytes of keys, at most %d)",
                            strlen(doc), OAS_STORE_MAX_VALUE - 24);
         rv = APR_ENOSPC;
     }
@@ -299,15 +299,16 @@ static apr_status_t fetch_and_share(apr_array_header_t **pkeys, const char **pwh
         return rv;
     }
     if (st && rec_put(st, x, REC_DOC, c, doc, strlen(doc), OAS_JWKS_STALE_MAX, 0) != APR_SUCCESS) {
-        OAS_CTX_LOG(x, OAS_LOG_WARNING, 0, OAS_LOGNO(06102)
-                    "client %s: the keys fetched from %s cannot be shared with other "
-                    "processes (store full or failing): they fetch their own",
-                    c->id, c->jwks_uri);
+        OAS_CTX_LOG(
+            x, OAS_LOG_WARNING, 0,
+            OAS_LOGNO(06102) "client %s: the keys fetched from %s cannot be shared with other "
+                             "processes (store full or failing): they fetch their own",
+            c->id, c->jwks_uri);
     }
     if (st)
         oas_store_del(st, x->p, OAS_NS_JWKS, rec_key(x->p, REC_FAIL, c));
-    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06103) "client %s: fetched %d key(s) from %s",
-                c->id, (*pkeys)->nelts, c->jwks_uri);
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06103) "client %s: fetched %d key(s) from %s", c->id,
+                (*pkeys)->nelts, c->jwks_uri);
     return APR_SUCCESS;
 }
 
@@ -328,8 +329,7 @@ static apr_status_t await_other(apr_array_header_t **pkeys, const char **pwhy, o
         apr_sleep(apr_time_from_msec(20));
         if (rec_get(NULL, &rest, &rlen, st, x, REC_DOC, c, OAS_JWKS_STALE_MAX) == APR_SUCCESS)
             return keys_of(pkeys, pwhy, x, c, rest, rlen);
-        if (rec_get(NULL, &rest, &rlen, st, x, REC_FAIL, c, OAS_JWKS_FAIL_MEMORY) ==
-            APR_SUCCESS) {
+        if (rec_get(NULL, &rest, &rlen, st, x, REC_FAIL, c, OAS_JWKS_FAIL_MEMORY) == APR_SUCCESS) {
             *pwhy = apr_pstrcat(x->p, "another process's fetch failed: ", rest, NULL);
             return APR_EGENERAL;
         }
@@ -353,23 +353,27 @@ apr_status_t oas_jwks_cache_keys(apr_array_header_t **pkeys, oas_err_t *err, oas
     *pkeys = NULL;
     if (rec_get(&ts, &rest, &rlen, st, x, REC_DOC, c, OAS_JWKS_STALE_MAX) == APR_SUCCESS) {
         if ((rv = keys_of(pkeys, &why, x, c, rest, rlen)) != APR_SUCCESS) {
-            OAS_CTX_LOG(x, OAS_LOG_WARNING, rv, OAS_LOGNO(06104)
-                        "client %s: the shared copy of %s does not parse (%s): fetching it",
-                        c->id, c->jwks_uri, why);
+            OAS_CTX_LOG(
+                x, OAS_LOG_WARNING, rv,
+                OAS_LOGNO(
+                    06104) "client %s: the shared copy of %s does not parse (%s): fetching it",
+                c->id, c->jwks_uri, why);
             goto miss;
         }
         if (x->now - ts < OAS_JWKS_FRESH) {
-            if (!kid || has_kid(*pkeys, kid))
+            if (!kid || oas_jwks_has_kid(*pkeys, kid))
                 return APR_SUCCESS;
             if (!claim(st, x, REC_KID, c, OAS_JWKS_REFETCH_GAP, 0)) {
-                OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06105)
-                            "client %s: no key '%.64s' in %s, refetched less than %d s ago",
-                            c->id, kid, c->jwks_uri, OAS_JWKS_REFETCH_GAP);
+                OAS_CTX_LOG(
+                    x, OAS_LOG_INFO, 0,
+                    OAS_LOGNO(
+                        06105) "client %s: no key '%.64s' in %s, refetched less than %d s ago",
+                    c->id, kid, c->jwks_uri, OAS_JWKS_REFETCH_GAP);
                 return APR_SUCCESS;
             }
-            OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06106)
-                        "client %s: no key '%.64s' in %s: fetching it again", c->id, kid,
-                        c->jwks_uri);
+            OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
+                        OAS_LOGNO(06106) "client %s: no key '%.64s' in %s: fetching it again",
+                        c->id, kid, c->jwks_uri);
         }
         else if (rec_get(NULL, &why, &rlen, st, x, REC_FAIL, c, OAS_JWKS_FAIL_MEMORY) ==
                      APR_SUCCESS ||
@@ -379,10 +383,12 @@ apr_status_t oas_jwks_cache_keys(apr_array_header_t **pkeys, oas_err_t *err, oas
         if (fetch_and_share(&fresh, &why, st, x, c) == APR_SUCCESS)
             *pkeys = fresh;
         else {
-            OAS_CTX_LOG(x, OAS_LOG_WARNING, 0, OAS_LOGNO(06107)
-                        "client %s: fetching %s failed: %s; the keys fetched %" APR_INT64_T_FMT
-                        " s ago are used",
-                        c->id, c->jwks_uri, why, x->now - ts);
+            OAS_CTX_LOG(
+                x, OAS_LOG_WARNING, 0,
+                OAS_LOGNO(
+                    06107) "client %s: fetching %s failed: %s; the keys fetched %" APR_INT64_T_FMT
+                           " s ago are used",
+                c->id, c->jwks_uri, why, x->now - ts);
         }
         if (st && x->now - ts >= OAS_JWKS_FRESH)
             oas_store_del(st, x->p, OAS_NS_JWKS, rec_key(x->p, REC_BUSY, c));
@@ -410,8 +416,8 @@ miss:
         oas_store_del(st, x->p, OAS_NS_JWKS, rec_key(x->p, REC_BUSY, c));
     if (rv != APR_SUCCESS) {
         return oas_err(err, x->p, 401, "invalid_client", "client authentication failed",
-                       OAS_LOG_WARNING, OAS_LOGNO(06110) "client %s: fetching %s failed: %s",
-                       c->id, c->jwks_uri, why);
+                       OAS_LOG_WARNING, OAS_LOGNO(06110) "client %s: fetching %s failed: %s", c->id,
+                       c->jwks_uri, why);
     }
     return APR_SUCCESS;
 }

@@ -19,10 +19,10 @@
 #include "oas_err.h"
 #include "oas_fetch.h"
 
-#define OAS_JWKS_FRESH        3600  /* seconds a fetched document is used without a refresh */
-#define OAS_JWKS_STALE_MAX    86400 /* ... and at most, while refreshes fail */
-#define OAS_JWKS_REFETCH_GAP  60    /* between refetches for an unknown kid, per client */
-#define OAS_JWKS_FAIL_MEMORY  60    /* a failed fetch is not retried within this */
+#define OAS_JWKS_FRESH 3600      /* seconds a fetched document is used without a refresh */
+#define OAS_JWKS_STALE_MAX 86400 /* ... and at most, while refreshes fail */
+#define OAS_JWKS_REFETCH_GAP 60  /* between refetches for an unknown kid, per client */
+#define OAS_JWKS_FAIL_MEMORY 60  /* a failed fetch is not retried within this */
 
 /** How documents are fetched (the glue installs oas_fetch_json; unit tests a stand-in) and how
  * long a request waits for another process's fetch of the same document (milliseconds). Once
@@ -39,5 +39,8 @@ apr_status_t oas_jwks_cache_child_init(apr_pool_t *p);
  *         APR_EINVAL with *err set: 401 invalid_client, the log detail says why */
 apr_status_t oas_jwks_cache_keys(apr_array_header_t **pkeys, oas_err_t *err, oas_ctx_t *x,
                                  const oas_client_t *c, const char *kid);
+
+/** 1 when keys (oas_jwk_t *) hold a key of that kid. */
+int oas_jwks_has_kid(const apr_array_header_t *keys, const char *kid);
 
 #endif

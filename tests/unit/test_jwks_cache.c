@@ -114,228 +114,194 @@ static apr_array_header_t *keys_at(env_t *e, apr_int64_t dt, const char *kid)
     return keys;
 }
 
-static int has_kid(const apr_array_header_t *keys, const char *kid)
-{
-    int i;
-
-    for (i = 0; keys && i < keys->nelts; i++) {
-        const oas_jwk_t *k = APR_ARRAY_IDX(keys, i, const oas_jwk_t *);
-        if (k->kid && !strcmp(k->kid, kid))
-            return 1;
-    }
-    return 0;
-}
-
 #define DETAIL_HAS(e, s) assert_non_null(strstr((e)->err.detail, (s)))
+
+/* Runs body on a fresh environment of each store (in its own pool). */
+static void on_both_stores(apr_pool_t *parent, void (*body)(env_t *e, apr_pool_t *p))
+{
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        apr_pool_t *p;
+        env_t e;
+        apr_pool_create(&p, parent);
+        env_init(&e, p, k);
+        body(&e, p);
+        apr_pool_destroy(p);
+    }
+}
+#define ON_BOTH_STORES(name)                                                                       \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        on_both_stores(*state, name##_on);                                                         \
+    }
 
 /* ---- the cache policy ---- */
 
-static void test_first_fetch_then_hits(void **state)
+static void test_first_fetch_then_hits_on(env_t *e, apr_pool_t *p)
 {
-    int k;
+    apr_array_header_t *a, *b;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        apr_pool_t *p;
-        apr_array_header_t *a, *b;
-        env_t e;
-        apr_pool_create(&p, *state);
-        env_init(&e, p, k);
-        fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), ec_jwk(p, "k2", NULL));
-        assert_non_null(a = keys_at(&e, 0, "k1"));
-        assert_int_equal(fake.calls, 1);
-        assert_string_equal(fake.ca_file, "/etc/test-ca.pem");
-        assert_true(has_kid(a, "k1") && has_kid(a, "k2"));
-        /* hits: no fetch, the keys parsed once by this process */
-        assert_non_null(b = keys_at(&e, 10, "k2"));
-        assert_ptr_equal(a, b);
-        assert_non_null(keys_at(&e, 3599, NULL));
-        assert_int_equal(fake.calls, 1);
-        apr_pool_destroy(p);
-    }
+    fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), ec_jwk(p, "k2", NULL));
+    assert_non_null(a = keys_at(e, 0, "k1"));
+    assert_int_equal(fake.calls, 1);
+    assert_string_equal(fake.ca_file, "/etc/test-ca.pem");
+    assert_true(oas_jwks_has_kid(a, "k1") && oas_jwks_has_kid(a, "k2"));
+    /* hits: no fetch, the keys parsed once by this process */
+    assert_non_null(b = keys_at(e, 10, "k2"));
+    assert_ptr_equal(a, b);
+    assert_non_null(keys_at(e, 3599, NULL));
+    assert_int_equal(fake.calls, 1);
 }
 
-static void test_unknown_kid_refetch_once_per_gap(void **state)
-{
-    int k;
+ON_BOTH_STORES(test_first_fetch_then_hits)
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        apr_pool_t *p;
-        apr_array_header_t *a;
-        env_t e;
-        const char *k1;
-        apr_pool_create(&p, *state);
-        env_init(&e, p, k);
-        k1 = ec_jwk(p, "k1", NULL);
-        fake.doc = jwks2(p, k1, NULL);
-        assert_non_null(keys_at(&e, 0, "k1"));
-        /* rotation: the new kid triggers one refetch and is found */
-        fake.doc = jwks2(p, k1, ec_jwk(p, "k2", NULL));
-        assert_non_null(a = keys_at(&e, 5, "k2"));
-        assert_int_equal(fake.calls, 2);
-        assert_true(has_kid(a, "k2"));
-        /* another unknown kid within 60 s: no refetch, the current keys (without it) */
-        assert_non_null(a = keys_at(&e, 30, "k3"));
-        assert_int_equal(fake.calls, 2);
-        assert_false(has_kid(a, "k3"));
-        assert_non_null(keys_at(&e, 64, "k3"));
-        assert_int_equal(fake.calls, 2);
-        /* 60 s after the last refetch: one more */
-        assert_non_null(keys_at(&e, 65, "k3"));
-        assert_int_equal(fake.calls, 3);
-        assert_non_null(keys_at(&e, 66, "k4"));
-        assert_int_equal(fake.calls, 3);
-        apr_pool_destroy(p);
-    }
+static void test_unknown_kid_refetch_once_per_gap_on(env_t *e, apr_pool_t *p)
+{
+    apr_array_header_t *a;
+    const char *k1;
+
+    k1 = ec_jwk(p, "k1", NULL);
+    fake.doc = jwks2(p, k1, NULL);
+    assert_non_null(keys_at(e, 0, "k1"));
+    /* rotation: the new kid triggers one refetch and is found */
+    fake.doc = jwks2(p, k1, ec_jwk(p, "k2", NULL));
+    assert_non_null(a = keys_at(e, 5, "k2"));
+    assert_int_equal(fake.calls, 2);
+    assert_true(oas_jwks_has_kid(a, "k2"));
+    /* another unknown kid within 60 s: no refetch, the current keys (without it) */
+    assert_non_null(a = keys_at(e, 30, "k3"));
+    assert_int_equal(fake.calls, 2);
+    assert_false(oas_jwks_has_kid(a, "k3"));
+    assert_non_null(keys_at(e, 64, "k3"));
+    assert_int_equal(fake.calls, 2);
+    /* 60 s after the last refetch: one more */
+    assert_non_null(keys_at(e, 65, "k3"));
+    assert_int_equal(fake.calls, 3);
+    assert_non_null(keys_at(e, 66, "k4"));
+    assert_int_equal(fake.calls, 3);
 }
 
-static void test_failure_remembered(void **state)
-{
-    int k;
+ON_BOTH_STORES(test_unknown_kid_refetch_once_per_gap)
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        apr_pool_t *p;
-        env_t e;
-        apr_pool_create(&p, *state);
-        env_init(&e, p, k);
-        fake.doc = NULL;
-        assert_null(keys_at(&e, 0, "k1"));
-        assert_int_equal(fake.calls, 1);
-        DETAIL_HAS(&e, "OAS06110");
-        DETAIL_HAS(&e, "connection refused");
-        /* within 60 s: fails at once, no fetch */
-        assert_null(keys_at(&e, 59, "k1"));
-        assert_int_equal(fake.calls, 1);
-        DETAIL_HAS(&e, "OAS06108");
-        /* then a new attempt, which works */
-        fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), NULL);
-        assert_non_null(keys_at(&e, 60, "k1"));
-        assert_int_equal(fake.calls, 2);
-        apr_pool_destroy(p);
-    }
+static void test_failure_remembered_on(env_t *e, apr_pool_t *p)
+{
+    fake.doc = NULL;
+    assert_null(keys_at(e, 0, "k1"));
+    assert_int_equal(fake.calls, 1);
+    DETAIL_HAS(e, "OAS06110");
+    DETAIL_HAS(e, "connection refused");
+    /* within 60 s: fails at once, no fetch */
+    assert_null(keys_at(e, 59, "k1"));
+    assert_int_equal(fake.calls, 1);
+    DETAIL_HAS(e, "OAS06108");
+    /* then a new attempt, which works */
+    fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), NULL);
+    assert_non_null(keys_at(e, 60, "k1"));
+    assert_int_equal(fake.calls, 2);
 }
 
-static void test_stale_fallback(void **state)
-{
-    int k;
+ON_BOTH_STORES(test_failure_remembered)
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        apr_pool_t *p;
-        apr_array_header_t *a;
-        env_t e;
-        apr_pool_create(&p, *state);
-        env_init(&e, p, k);
-        fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), NULL);
-        assert_non_null(keys_at(&e, 0, "k1"));
-        /* an hour later the refresh fails: the old keys are used */
-        fake.doc = NULL;
-        assert_non_null(a = keys_at(&e, 3600, "k1"));
-        assert_true(has_kid(a, "k1"));
-        assert_int_equal(fake.calls, 2);
-        /* the failure is remembered: no fetch for 60 s, still the old keys */
-        assert_non_null(keys_at(&e, 3650, "k1"));
-        assert_int_equal(fake.calls, 2);
-        assert_non_null(keys_at(&e, 3660, "k1"));
-        assert_int_equal(fake.calls, 3);
-        /* a day after the fetch the document is no longer used */
-        assert_null(keys_at(&e, 86400, "k1"));
-        assert_int_equal(fake.calls, 4);
-        DETAIL_HAS(&e, "OAS06110");
-        /* a refresh that works replaces the keys */
-        fake.doc = jwks2(p, ec_jwk(p, "k9", NULL), NULL);
-        assert_non_null(a = keys_at(&e, 86400 + 60, "k9"));
-        assert_true(has_kid(a, "k9"));
-        assert_int_equal(fake.calls, 5);
-        fake.doc = jwks2(p, ec_jwk(p, "k10", NULL), NULL);
-        assert_non_null(a = keys_at(&e, 86400 + 60 + 3600, NULL));
-        assert_true(has_kid(a, "k10"));
-        assert_int_equal(fake.calls, 6);
-        apr_pool_destroy(p);
-    }
+static void test_stale_fallback_on(env_t *e, apr_pool_t *p)
+{
+    apr_array_header_t *a;
+
+    fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), NULL);
+    assert_non_null(keys_at(e, 0, "k1"));
+    /* an hour later the refresh fails: the old keys are used */
+    fake.doc = NULL;
+    assert_non_null(a = keys_at(e, 3600, "k1"));
+    assert_true(oas_jwks_has_kid(a, "k1"));
+    assert_int_equal(fake.calls, 2);
+    /* the failure is remembered: no fetch for 60 s, still the old keys */
+    assert_non_null(keys_at(e, 3650, "k1"));
+    assert_int_equal(fake.calls, 2);
+    assert_non_null(keys_at(e, 3660, "k1"));
+    assert_int_equal(fake.calls, 3);
+    /* a day after the fetch the document is no longer used */
+    assert_null(keys_at(e, 86400, "k1"));
+    assert_int_equal(fake.calls, 4);
+    DETAIL_HAS(e, "OAS06110");
+    /* a refresh that works replaces the keys */
+    fake.doc = jwks2(p, ec_jwk(p, "k9", NULL), NULL);
+    assert_non_null(a = keys_at(e, 86400 + 60, "k9"));
+    assert_true(oas_jwks_has_kid(a, "k9"));
+    assert_int_equal(fake.calls, 5);
+    fake.doc = jwks2(p, ec_jwk(p, "k10", NULL), NULL);
+    assert_non_null(a = keys_at(e, 86400 + 60 + 3600, NULL));
+    assert_true(oas_jwks_has_kid(a, "k10"));
+    assert_int_equal(fake.calls, 6);
 }
 
-static void test_unusable_documents_refused(void **state)
+ON_BOTH_STORES(test_stale_fallback)
+
+/* each refused document of its own client: a failure is remembered per client */
+static void test_unusable_documents_refused_on(env_t *e, apr_pool_t *p)
 {
-    static const char *const bad[] = {
-        "not json", "{\"keys\":{}}", "{\"keys\":[]}", "[1,2]", "{\"keys\":[{\"kty\":\"oct\","
-                                                               "\"k\":\"c2VjcmV0\"}]}",
+    const char *bad[] = {
+        "not json",
+        "{\"keys\":{}}",
+        "{\"keys\":[]}",
+        "[1,2]",
+        "{\"keys\":[{\"kty\":\"oct\",\"k\":\"c2VjcmV0\"}]}",
+        jwks2(p, ec_jwk(p, "k1", ",\"d\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\""), NULL),
     };
-    int k;
     size_t i;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        for (i = 0; i < sizeof(bad) / sizeof(bad[0]) + 1; i++) {
-            apr_pool_t *p;
-            env_t e;
-            apr_pool_create(&p, *state);
-            env_init(&e, p, k);
-            /* the last case: an EC key with its private part */
-            fake.doc = i < sizeof(bad) / sizeof(bad[0])
-                           ? bad[i]
-                           : jwks2(p, ec_jwk(p, "k1", ",\"d\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-                                                   "AAAAAAA\""),
-                                   NULL);
-            assert_null(keys_at(&e, 0, "k1"));
-            DETAIL_HAS(&e, "OAS06110");
-            DETAIL_HAS(&e, "refused");
-            assert_null(keys_at(&e, 1, "k1")); /* remembered */
-            assert_int_equal(fake.calls, 1);
-            apr_pool_destroy(p);
-        }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        e->c = oas_client_make(p, apr_psprintf(p, "bad%d", (int)i));
+        e->c->jwks_uri = URI;
+        fake.doc = bad[i];
+        assert_null(keys_at(e, 0, "k1"));
+        DETAIL_HAS(e, "OAS06110");
+        DETAIL_HAS(e, "refused");
+        assert_null(keys_at(e, 1, "k1")); /* remembered */
+        DETAIL_HAS(e, "OAS06108");
+        assert_int_equal(fake.calls, (int)i + 1);
     }
 }
+ON_BOTH_STORES(test_unusable_documents_refused)
 
-static void test_shared_copy_is_compact(void **state)
+static void test_shared_copy_is_compact_on(env_t *e, apr_pool_t *p)
 {
-    int k;
+    char *v;
+    apr_size_t n;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        apr_pool_t *p;
-        env_t e;
-        char *v;
-        apr_size_t n;
-        apr_pool_create(&p, *state);
-        env_init(&e, p, k);
-        fake.doc = jwks2(p, ec_jwk(p, "k1", ",\"x5t\":\"zzzz\",\"ext_member\":[1,2,3]"), NULL);
-        assert_non_null(keys_at(&e, 0, "k1"));
-        assert_int_equal(oas_store_get(e.st, p, OAS_NS_JWKS, "d\npartner\n" URI, &v, &n),
-                         APR_SUCCESS);
-        assert_null(strstr(v, "ext_member"));
-        assert_null(strstr(v, "x5t"));
-        assert_non_null(strstr(v, "\"kid\":\"k1\""));
-        /* another process (a fresh cache) reads the shared copy: no fetch */
-        assert_int_equal(oas_jwks_cache_child_init(p), APR_SUCCESS);
-        assert_non_null(keys_at(&e, 1, "k1"));
-        assert_int_equal(fake.calls, 1);
-        apr_pool_destroy(p);
-    }
+    fake.doc = jwks2(p, ec_jwk(p, "k1", ",\"x5t\":\"zzzz\",\"ext_member\":[1,2,3]"), NULL);
+    assert_non_null(keys_at(e, 0, "k1"));
+    assert_int_equal(oas_store_get(e->st, p, OAS_NS_JWKS, "d\npartner\n" URI, &v, &n), APR_SUCCESS);
+    assert_null(strstr(v, "ext_member"));
+    assert_null(strstr(v, "x5t"));
+    assert_non_null(strstr(v, "\"kid\":\"k1\""));
+    /* another process (a fresh cache) reads the shared copy: no fetch */
+    assert_int_equal(oas_jwks_cache_child_init(p), APR_SUCCESS);
+    assert_non_null(keys_at(e, 1, "k1"));
+    assert_int_equal(fake.calls, 1);
 }
 
-static void test_other_process_fetching(void **state)
+ON_BOTH_STORES(test_shared_copy_is_compact)
+
+static void test_other_process_fetching_on(env_t *e, apr_pool_t *p)
 {
-    int k;
+    const char *v;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        apr_pool_t *p;
-        env_t e;
-        const char *v;
-        apr_pool_create(&p, *state);
-        env_init(&e, p, k);
-        /* another process's fetch in progress, which never finishes: we wait (100 ms here),
-         * then fail; no second fetch */
-        v = apr_psprintf(p, "%" APR_INT64_T_FMT, e.t0);
-        assert_int_equal(oas_store_put(e.st, p, OAS_NS_JWKS, "l\npartner\n" URI, v, strlen(v),
-                                       apr_time_from_sec(e.t0 + 60)),
-                         APR_SUCCESS);
-        fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), NULL);
-        assert_null(keys_at(&e, 0, "k1"));
-        DETAIL_HAS(&e, "OAS06109");
-        assert_int_equal(fake.calls, 0);
-        /* its marker lapses: this process fetches */
-        assert_non_null(keys_at(&e, 10, "k1"));
-        assert_int_equal(fake.calls, 1);
-        apr_pool_destroy(p);
-    }
+    /* another process's fetch in progress, which never finishes: we wait (100 ms here),
+     * then fail; no second fetch */
+    v = apr_psprintf(p, "%" APR_INT64_T_FMT, e->t0);
+    assert_int_equal(oas_store_put(e->st, p, OAS_NS_JWKS, "l\npartner\n" URI, v, strlen(v),
+                                   apr_time_from_sec(e->t0 + 60)),
+                     APR_SUCCESS);
+    fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), NULL);
+    assert_null(keys_at(e, 0, "k1"));
+    DETAIL_HAS(e, "OAS06109");
+    assert_int_equal(fake.calls, 0);
+    /* its marker lapses: this process fetches */
+    assert_non_null(keys_at(e, 10, "k1"));
+    assert_int_equal(fake.calls, 1);
 }
+
+ON_BOTH_STORES(test_other_process_fetching)
 
 static void test_file_keys_and_none(void **state)
 {
@@ -372,19 +338,48 @@ static int internal(const char *addr)
 static void test_address_policy(void **state)
 {
     static const char *const inside[] = {
-        "0.0.0.0", "0.1.2.3", "10.0.0.1", "10.255.255.255", "100.64.0.1", "100.127.255.254",
-        "127.0.0.1", "127.255.0.1", "169.254.169.254", "172.16.0.1", "172.31.255.255",
-        "192.168.1.1", "192.0.0.8", "192.0.2.1", "198.18.0.1", "198.19.255.255", "224.0.0.1",
-        "239.255.255.250", "240.0.0.1", "255.255.255.255", "::", "::1", "::127.0.0.1",
-        "::ffff:127.0.0.1", "::ffff:10.1.2.3", "::ffff:169.254.169.254", "64:ff9b::a00:1",
-        "2002:7f00:1::1", "2002:c0a8:101::", "fe80::1", "fec0::1", "fc00::1", "fd12:3456::1",
-        "ff02::1", "2001:db8::1",
+        "0.0.0.0",
+        "0.1.2.3",
+        "10.0.0.1",
+        "10.255.255.255",
+        "100.64.0.1",
+        "100.127.255.254",
+        "127.0.0.1",
+        "127.255.0.1",
+        "169.254.169.254",
+        "172.16.0.1",
+        "172.31.255.255",
+        "192.168.1.1",
+        "192.0.0.8",
+        "192.0.2.1",
+        "198.18.0.1",
+        "198.19.255.255",
+        "224.0.0.1",
+        "239.255.255.250",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::",
+        "::1",
+        "::127.0.0.1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.1.2.3",
+        "::ffff:169.254.169.254",
+        "64:ff9b::a00:1",
+        "2002:7f00:1::1",
+        "2002:c0a8:101::",
+        "fe80::1",
+        "fec0::1",
+        "fc00::1",
+        "fd12:3456::1",
+        "ff02::1",
+        "2001:db8::1",
     };
     static const char *const outside[] = {
-        "1.1.1.1", "8.8.8.8", "9.255.255.255", "11.0.0.1", "100.63.255.255", "100.128.0.1",
-        "126.255.255.255", "128.0.0.1", "169.253.0.1", "172.15.255.255", "172.32.0.1",
-        "192.167.1.1", "192.169.0.1", "198.17.0.1", "198.20.0.1", "223.255.255.255",
-        "2606:4700::1111", "2a00:1450:4001::1", "::ffff:8.8.8.8", "64:ff9b::808:808",
+        "1.1.1.1",         "8.8.8.8",           "9.255.255.255",   "11.0.0.1",
+        "100.63.255.255",  "100.128.0.1",       "126.255.255.255", "128.0.0.1",
+        "169.253.0.1",     "172.15.255.255",    "172.32.0.1",      "192.167.1.1",
+        "192.169.0.1",     "198.17.0.1",        "198.20.0.1",      "223.255.255.255",
+        "2606:4700::1111", "2a00:1450:4001::1", "::ffff:8.8.8.8",  "64:ff9b::808:808",
         "2002:808:808::1",
     };
     struct sockaddr un = {0};
