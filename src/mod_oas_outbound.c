@@ -64,7 +64,7 @@ apr_status_t oas_mod_outbound_post_config(apr_pool_t *pconf, server_rec *s)
         }
         started = 1;
     }
-    oas_jwks_cache_set_fetch(oas_fetch_json, OAS_FETCH_TIMEOUT_MS + 500);
+    oas_jwks_cache_set_fetch(oas_fetch_json, OAS_FETCH_TIMEOUT_MS);
     return APR_SUCCESS;
 }
 

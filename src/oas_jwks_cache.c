@@ -34,7 +34,7 @@ static struct {
     apr_pool_t *pool;
     apr_thread_mutex_t *mu;
     apr_hash_t *entries; /* client id "\n" jwks_uri -> entry_t * */
-} g = {NULL, OAS_FETCH_TIMEOUT_MS + 500, NULL, NULL, NULL};
+} g = {NULL, OAS_FETCH_TIMEOUT_MS, NULL, NULL, NULL};
 
 void oas_jwks_cache_set_fetch(oas_fetch_fn *fetch, int wait_ms)
 {
@@ -317,7 +317,8 @@ static apr_int64_t busy_window(void)
     return g.wait_ms / 1000 + 2;
 }
 
-/* Another process fetches the document: wait for its outcome, at most g.wait_ms. */
+/* Another process fetches the document: wait for its outcome, at most g.wait_ms (the fetch
+ * timeout: that fetch began before we came, so it ends within it). */
 static apr_status_t await_other(apr_array_header_t **pkeys, const char **pwhy, oas_store_t *st,
                                 oas_ctx_t *x, const oas_client_t *c)
 {
