@@ -32,16 +32,26 @@ const char *oas_cmd_outbound_allow(cmd_parms *cmd, void *mconfig, const char *ar
 {
     oas_issuer_t *sc = oas_cmd_issuer(cmd);
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
-    const char *c;
+    const char *c, *inner, *colon;
+    apr_size_t n;
 
     if (err)
         return err;
-    /* a host name or an address as it stands in a URL: no scheme, port, path or user */
-    for (c = arg; *c; c++) {
-        if (!apr_isalnum(*c) && !strchr(".-_:[]", *c))
+    /* a host name or an address as it stands in a URL (no scheme, port, path or user): an
+     * IPv6 address bracketed or bare, never host:port */
+    n = strlen(arg);
+    inner = arg;
+    if (n > 2 && arg[0] == '[' && arg[n - 1] == ']') {
+        inner = apr_pstrndup(cmd->temp_pool, arg + 1, n - 2);
+        if (!strchr(inner, ':'))
+            inner = "";
+    }
+    for (c = inner; *c; c++) {
+        if (!apr_isalnum(*c) && !strchr(".-_:", *c))
             break;
     }
-    if (!*arg || *c || (strchr(arg, ':') && arg[0] != '[' && !strchr(strchr(arg, ':') + 1, ':')))
+    colon = strchr(inner, ':');
+    if (!*inner || *c || (colon && !strchr(colon + 1, ':')))
         return apr_psprintf(cmd->pool,
                             OAS_DIR_OUTBOUND_ALLOW ": '%s' is not a host name or address", arg);
     if (!sc->outbound_allow)

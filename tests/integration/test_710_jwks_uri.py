@@ -340,6 +340,8 @@ def test_certificate_of_another_ca_refused(httpd_factory, jwks_server):
      "OAuthASOutboundAllow: 'keys.test:443' is not a host name"),
     ("https://keys.test/jwks", "OAuthASOutboundAllow https://keys.test",
      "OAuthASOutboundAllow: 'https://keys.test' is not a host name"),
+    ("https://keys.test/jwks", "OAuthASOutboundAllow [::1]:443",
+     "OAuthASOutboundAllow: '[::1]:443' is not a host name"),
 ])
 def test_configuration_faults(tmp_path, client_url, server_lines, fragment):
     h = Httpd(str(tmp_path / "srv"), "")
