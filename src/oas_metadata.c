@@ -49,17 +49,13 @@ static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
 {
     static const char *const methods[] = {"client_secret_basic", "client_secret_post",
                                           "private_key_jwt", "client_secret_jwt", "none"};
-    unsigned algs = oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256);
-    int a;
+    apr_array_header_t *algs =
+        oas_alg_names(p, oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256));
 
     oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_methods_supported", NULL), methods,
                    with_none ? 5 : 4);
-    oas_jsonw_array(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL));
-    for (a = 0; oas_alg_name(a); a++) {
-        if (algs & OAS_ALGBIT(a))
-            oas_jsonw_str(w, NULL, oas_alg_name(a));
-    }
-    oas_jsonw_close(w);
+    oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL),
+                   (const char *const *)algs->elts, algs->nelts);
 }
 
 /* Written with oas_jsonw like every response; the member order is the one clients and
