@@ -114,6 +114,16 @@ static apr_array_header_t *keys_at(env_t *e, apr_int64_t dt, const char *kid)
     return keys;
 }
 
+/* keys_at, which must succeed, after which the stand-in fetch has run `calls` times */
+static apr_array_header_t *ok_at(env_t *e, apr_int64_t dt, const char *kid, int calls)
+{
+    apr_array_header_t *keys = keys_at(e, dt, kid);
+
+    assert_non_null(keys);
+    assert_int_equal(fake.calls, calls);
+    return keys;
+}
+
 #define DETAIL_HAS(e, s) assert_non_null(strstr((e)->err.detail, (s)))
 
 /* Runs body on a fresh environment of each store (in its own pool). */
@@ -143,15 +153,13 @@ static void test_first_fetch_then_hits_on(env_t *e, apr_pool_t *p)
     apr_array_header_t *a, *b;
 
     fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), ec_jwk(p, "k2", NULL));
-    assert_non_null(a = keys_at(e, 0, "k1"));
-    assert_int_equal(fake.calls, 1);
+    a = ok_at(e, 0, "k1", 1);
     assert_string_equal(fake.ca_file, "/etc/test-ca.pem");
     assert_true(oas_jwks_has_kid(a, "k1") && oas_jwks_has_kid(a, "k2"));
     /* hits: no fetch, the keys parsed once by this process */
     assert_non_null(b = keys_at(e, 10, "k2"));
     assert_ptr_equal(a, b);
-    assert_non_null(keys_at(e, 3599, NULL));
-    assert_int_equal(fake.calls, 1);
+    ok_at(e, 3599, NULL, 1);
 }
 
 ON_BOTH_STORES(test_first_fetch_then_hits)
@@ -166,20 +174,15 @@ static void test_unknown_kid_refetch_once_per_gap_on(env_t *e, apr_pool_t *p)
     assert_non_null(keys_at(e, 0, "k1"));
     /* rotation: the new kid triggers one refetch and is found */
     fake.doc = jwks2(p, k1, ec_jwk(p, "k2", NULL));
-    assert_non_null(a = keys_at(e, 5, "k2"));
-    assert_int_equal(fake.calls, 2);
+    a = ok_at(e, 5, "k2", 2);
     assert_true(oas_jwks_has_kid(a, "k2"));
     /* another unknown kid within 60 s: no refetch, the current keys (without it) */
-    assert_non_null(a = keys_at(e, 30, "k3"));
-    assert_int_equal(fake.calls, 2);
+    a = ok_at(e, 30, "k3", 2);
     assert_false(oas_jwks_has_kid(a, "k3"));
-    assert_non_null(keys_at(e, 64, "k3"));
-    assert_int_equal(fake.calls, 2);
+    ok_at(e, 64, "k3", 2);
     /* 60 s after the last refetch: one more */
-    assert_non_null(keys_at(e, 65, "k3"));
-    assert_int_equal(fake.calls, 3);
-    assert_non_null(keys_at(e, 66, "k4"));
-    assert_int_equal(fake.calls, 3);
+    ok_at(e, 65, "k3", 3);
+    ok_at(e, 66, "k4", 3);
 }
 
 ON_BOTH_STORES(test_unknown_kid_refetch_once_per_gap)
@@ -197,8 +200,7 @@ static void test_failure_remembered_on(env_t *e, apr_pool_t *p)
     DETAIL_HAS(e, "OAS06108");
     /* then a new attempt, which works */
     fake.doc = jwks2(p, ec_jwk(p, "k1", NULL), NULL);
-    assert_non_null(keys_at(e, 60, "k1"));
-    assert_int_equal(fake.calls, 2);
+    ok_at(e, 60, "k1", 2);
 }
 
 ON_BOTH_STORES(test_failure_remembered)
@@ -215,10 +217,8 @@ static void test_stale_fallback_on(env_t *e, apr_pool_t *p)
     assert_true(oas_jwks_has_kid(a, "k1"));
     assert_int_equal(fake.calls, 2);
     /* the failure is remembered: no fetch for 60 s, still the old keys */
-    assert_non_null(keys_at(e, 3650, "k1"));
-    assert_int_equal(fake.calls, 2);
-    assert_non_null(keys_at(e, 3660, "k1"));
-    assert_int_equal(fake.calls, 3);
+    ok_at(e, 3650, "k1", 2);
+    ok_at(e, 3660, "k1", 3);
     /* a day after the fetch the document is no longer used */
     assert_null(keys_at(e, 86400, "k1"));
     assert_int_equal(fake.calls, 4);
@@ -276,8 +276,7 @@ static void test_shared_copy_is_compact_on(env_t *e, apr_pool_t *p)
     assert_non_null(strstr(v, "\"kid\":\"k1\""));
     /* another process (a fresh cache) reads the shared copy: no fetch */
     assert_int_equal(oas_jwks_cache_child_init(p), APR_SUCCESS);
-    assert_non_null(keys_at(e, 1, "k1"));
-    assert_int_equal(fake.calls, 1);
+    ok_at(e, 1, "k1", 1);
 }
 
 ON_BOTH_STORES(test_shared_copy_is_compact)
@@ -297,8 +296,7 @@ static void test_other_process_fetching_on(env_t *e, apr_pool_t *p)
     DETAIL_HAS(e, "OAS06109");
     assert_int_equal(fake.calls, 0);
     /* its marker lapses: this process fetches */
-    assert_non_null(keys_at(e, 10, "k1"));
-    assert_int_equal(fake.calls, 1);
+    ok_at(e, 10, "k1", 1);
 }
 
 ON_BOTH_STORES(test_other_process_fetching)
