@@ -150,11 +150,17 @@ def jwks_server():
     s.close()
 
 
-def make_conf(clients, ca="jwks", allow="127.0.0.1 localhost"):
+def make_conf(clients, ca="jwks", allow="127.0.0.1 localhost", sqlite=None):
     """A config body: the standard one plus private_key_jwt clients {id: jwks_uri}; ca: the
-    test CA whose certificate OAuthASCACertificateFile names (None: the system's)."""
+    test CA whose certificate OAuthASCACertificateFile names (None: the system's); sqlite:
+    OAuthASStore dbd on that SQLite file (a callable(h) -> path: nodes may share one)."""
     def body(h):
         overrides = {"OAuthASClientAuthFailureLimit": "0"}
+        db = ""
+        if sqlite:
+            overrides["OAuthASStore"] = "dbd"
+            db = f'DBDriver sqlite3\nDBDParams "{sqlite(h)}"\nDBDMin 0\n'
+
         if ca:
             path = h.path("conf", f"{ca}-ca.pem")
             shutil.copyfile(_tls_material(ca)[0], path)  # the children read it (as nobody)
@@ -162,7 +168,7 @@ def make_conf(clients, ca="jwks", allow="127.0.0.1 localhost"):
         if allow:
             overrides["OAuthASOutboundAllow"] = allow
         extra = "".join(CLIENT.format(cid=c, url=u) for c, u in clients.items())
-        return standard_conf(h, extra=extra, **overrides)
+        return standard_conf(h, extra=extra + db, **overrides)
     return body
 
 
@@ -227,6 +233,24 @@ def test_unknown_kids_refetch_once_per_minute(httpd_factory, jwks_server):
             assert_refused(h, authenticate(h, "kids", kid=f"ghost-{i}", sess=s), "OAS06105")
     assert jwks_server.fetched("/jwks") == 2
     assert authenticate(h, "kids").status_code == 200
+
+
+def test_two_nodes_share_one_fetch_through_the_database(httpd_factory, jwks_server):
+    jwks_server.serve("/jwks", jwks_of(("ES256",)))
+    url = jwks_server.url("/jwks")
+    a = httpd_factory(make_conf({"node": url}, sqlite=lambda h: f"{h.datadir}/oas.sqlite"))
+    b = httpd_factory(make_conf({"node": url}, sqlite=lambda h: f"{a.datadir}/oas.sqlite"))
+    assert authenticate(a, "node").status_code == 200
+    assert authenticate(b, "node").status_code == 200
+    assert jwks_server.fetched("/jwks") == 1
+    # a rotation seen by one node reaches the other through the database
+    new = _gen("ES256")
+    doc = jwks_of(("ES256",))
+    doc["keys"].append({**public_jwk_members(new.public_key()), "kid": "k-new", "alg": "ES256"})
+    jwks_server.serve("/jwks", doc)
+    assert authenticate(b, "node", k=new, kid="k-new").status_code == 200
+    assert authenticate(a, "node", k=new, kid="k-new").status_code == 200
+    assert jwks_server.fetched("/jwks") == 2
 
 
 # ---- failures: 401 invalid_client, fast, never a 5xx ------------------------------------------
