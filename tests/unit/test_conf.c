@@ -5,6 +5,7 @@
 
 #include "oas_conf_check.h"
 #include "oas_directives.h"
+#include "oas_jwk.h"
 #include "oas_keys.h"
 #include "oas_startup.h"
 #include "unit.h"
@@ -263,6 +264,24 @@ static void test_issuer_faults(void **state)
     APR_ARRAY_PUSH(iss->keys, oas_key_t *) = apr_pcalloc(p, sizeof(oas_key_t));
     apr_array_pop(c->audiences);
     assert_null(oas_conf_check_issuer(p, iss));
+
+    /* a client's JWK Set must hold a key for an algorithm of OAuthASClientSigningAlgs */
+    {
+        oas_jwk_t *k = apr_pcalloc(p, sizeof(*k));
+
+        k->algs = OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_PS256);
+        c->jwks = apr_array_make(p, 1, sizeof(oas_jwk_t *));
+        APR_ARRAY_PUSH(c->jwks, oas_jwk_t *) = k;
+        assert_null(oas_conf_check_issuer(p, iss));
+        iss->client_signing_algs = (int)OAS_ALGBIT(OAS_ALG_PS256);
+        assert_null(oas_conf_check_issuer(p, iss));
+        iss->client_signing_algs = (int)(OAS_ALGBIT(OAS_ALG_ES256) | OAS_ALGBIT(OAS_ALG_EDDSA));
+        faults = oas_conf_check_issuer(p, iss);
+        assert_int_equal(faults->nelts, 1);
+        assert_string_equal(fault(faults, 0),
+                            "OAuthASClientJWKS in <OAuthASClient app> (oauth.conf:12): no key for "
+                            "an algorithm of OAuthASClientSigningAlgs");
+    }
 }
 
 /* ---- start-up ---- */
