@@ -8,8 +8,8 @@ GLUE_SRC := mod_oauth_as.c $(sort $(wildcard src/mod_oas_*.c))
 HEADERS  := $(wildcard src/*.h)
 
 WARN     := -Wall -Wextra -Wformat=2 -Wshadow -Werror -Wno-unused-parameter
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson openssl)
-DEP_LIBS   := $(shell $(PKG_CONFIG) --libs jansson openssl)
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags jansson openssl libcurl)
+DEP_LIBS   := $(shell $(PKG_CONFIG) --libs jansson openssl libcurl)
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes) $(shell apu-1-config --includes)
 APR_LIBS   := $(shell apr-1-config --link-ld) $(shell apu-1-config --link-ld)
 

@@ -16,6 +16,7 @@
 #include "mod_oas_dbd.h"
 #include "mod_oas_handlers.h"
 #include "mod_oas_log.h"
+#include "mod_oas_outbound.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_status.h"
 #include "oas_client_auth.h"
@@ -67,6 +68,8 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     oas_mod_dbd_post_config(ptemp); /* 3. database tables; failures logged, not fatal */
+    if (oas_mod_outbound_post_config(pconf, s) != APR_SUCCESS) /* 4. libcurl */
+        return HTTP_INTERNAL_SERVER_ERROR;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(00003) "mod_oauth_as %s ready",
                  OAS_VERSION);
     return OK;
@@ -77,6 +80,7 @@ static void oas_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv = oas_mod_shm_child_init(pchild, s);
 
     oas_client_auth_init(pchild);
+    oas_mod_outbound_child_init(pchild, s);
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OAS_LOGNO(00004)

@@ -443,6 +443,11 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_ENDPOINT, set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
                   "jwks, userinfo, revoke or introspect"),
+    AP_INIT_TAKE1(OAS_DIR_CA_FILE, oas_cmd_ca_file, NULL, RSRC_CONF,
+                  "PEM file of the CAs that verify outbound https calls (default: the system's)"),
+    AP_INIT_ITERATE(OAS_DIR_OUTBOUND_ALLOW, oas_cmd_outbound_allow, NULL, RSRC_CONF,
+                    "hosts outbound calls may reach although they resolve outside the public "
+                    "internet (loopback, private ranges)"),
     AP_INIT_RAW_ARGS(OAS_DIR_CLIENT_BLOCK, oas_cmd_client_block, NULL, RSRC_CONF,
                      "a client: <" OAS_DIR_CLIENT " client-id> ... </" OAS_DIR_CLIENT ">"),
     AP_INIT_RAW_ARGS(OAS_DIR_RESOURCE_BLOCK, oas_cmd_resource_block, NULL, RSRC_CONF,

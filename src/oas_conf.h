@@ -111,6 +111,9 @@ typedef struct oas_issuer_t {
     apr_hash_t *resources;                 /* id -> oas_resource_t * */
     apr_table_t *scope_descriptions;       /* scope -> human text */
     const char *endpoints[OAS_EP_COUNT];   /* URL path where each kind is mounted */
+    /* outbound https calls (a client's jwks_uri; src/oas_fetch.h) */
+    const char *ca_file;                   /* OAuthASCACertificateFile; NULL: system CAs */
+    apr_array_header_t *outbound_allow;    /* OAuthASOutboundAllow: const char * hosts */
     /* prepared once at start-up */
     const char *metadata_json;
     const char *jwks_json;

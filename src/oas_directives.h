@@ -25,6 +25,8 @@
 #define OAS_DIR_CLAIM "OAuthASClaim"
 #define OAS_DIR_SCOPE_DESC "OAuthASScopeDescription"
 #define OAS_DIR_ENDPOINT "OAuthASEndpoint"
+#define OAS_DIR_CA_FILE "OAuthASCACertificateFile"
+#define OAS_DIR_OUTBOUND_ALLOW "OAuthASOutboundAllow"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 
 /* server-wide and inside blocks */

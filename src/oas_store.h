@@ -28,6 +28,9 @@ typedef enum {
     OAS_NS_USER = 'w',        /* issuer "\n" sub -> the user's claims at their latest issuance */
     OAS_NS_AUTHFAIL = 'a',    /* client id "\n" client address -> "count expiry" (C07) */
     OAS_NS_QUOTA = 'q',       /* client id -> "count expiry": requests started (D07) */
+    OAS_NS_JWKS = 'k',        /* a kind letter, client id and jwks_uri -> the fetched JWKS and
+                                 its fetch markers (oas_jwks_cache.c): a lost one costs a
+                                 refetch */
     OAS_NS_ASSERTION = 'J',   /* client id "\n" jti of a client assertion -> "" until its exp
                                  plus the skew (live: an evicted jti would let a replay in) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
@@ -53,6 +56,7 @@ static inline int oas_store_ns_class(int ns)
     case OAS_NS_REFRESH_USED:
     case OAS_NS_AUTHFAIL:
     case OAS_NS_QUOTA:
+    case OAS_NS_JWKS:
         return OAS_STORE_BEST_EFFORT;
     default:
         return OAS_STORE_LIVE;

@@ -3,6 +3,8 @@
 set -euo pipefail
 
 # Build: apxs (apache2-dev), APR/APR-util, jansson, OpenSSL; unit tests: cmocka.
+# libcurl (OpenSSL flavour, like the rest of our TLS): the standard HTTP client, for outbound
+# https calls such as a client's jwks_uri (OAuthASClientJWKS URL).
 # Tests and demo: httpd itself and its modules, the DBD drivers (OAuthASStore dbd on sqlite3
 # and PostgreSQL), htpasswd (apache2-utils), curl/openssl CLIs, Debian's pytest + requests;
 # chromium: the browser of the interop test (driven by playwright-core, never a downloaded one).
@@ -10,7 +12,7 @@ set -euo pipefail
 PACKAGES=(
     apache2 apache2-dev apache2-utils
     libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
-    libjansson-dev libssl-dev libcmocka-dev pkg-config gcc make
+    libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev pkg-config gcc make
     curl openssl
     python3-pytest python3-requests python3-cryptography gdb
     postgresql

@@ -1,0 +1,272 @@
+/* mod_oauth_as: one bounded outbound https GET (see oas_fetch.h). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+#include <apr_uri.h>
+#include <curl/curl.h>
+
+#include "oas_fetch.h"
+
+/* ---- the address policy ---- */
+
+static int v4_is_internal(apr_uint32_t a) /* host byte order */
+{
+    static const struct {
+        apr_uint32_t net, mask;
+    } ranges[] = {
+        {0x00000000, 0xff000000}, /* 0/8 "this network" */
+        {0x0a000000, 0xff000000}, /* 10/8 RFC 1918 */
+        {0x64400000, 0xffc00000}, /* 100.64/10 CGNAT (RFC 6598) */
+        {0x7f000000, 0xff000000}, /* 127/8 loopback */
+        {0xa9fe0000, 0xffff0000}, /* 169.254/16 link-local */
+        {0xac100000, 0xfff00000}, /* 172.16/12 RFC 1918 */
+        {0xc0000000, 0xffffff00}, /* 192.0.0/24 IETF protocol assignments */
+        {0xc0000200, 0xffffff00}, /* 192.0.2/24 documentation */
+        {0xc0a80000, 0xffff0000}, /* 192.168/16 RFC 1918 */
+        {0xc6120000, 0xfffe0000}, /* 198.18/15 benchmarking */
+        {0xc6336400, 0xffffff00}, /* 198.51.100/24 documentation */
+        {0xcb007100, 0xffffff00}, /* 203.0.113/24 documentation */
+        {0xe0000000, 0xf0000000}, /* 224/4 multicast */
+        {0xf0000000, 0xf0000000}, /* 240/4 reserved, broadcast */
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+        if ((a & ranges[i].mask) == ranges[i].net)
+            return 1;
+    }
+    return 0;
+}
+
+static apr_uint32_t v4_at(const unsigned char *b)
+{
+    return ((apr_uint32_t)b[0] << 24) | ((apr_uint32_t)b[1] << 16) | ((apr_uint32_t)b[2] << 8) |
+           b[3];
+}
+
+static int v6_is_internal(const unsigned char *b)
+{
+    static const unsigned char zero12[12] = {0};
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+
+    /* ::/96: ::, ::1 and the deprecated IPv4-compatible form, never a public peer */
+    if (!memcmp(b, zero12, 12))
+        return 1;
+    /* an IPv4 address in IPv6 clothes is judged as that IPv4 address: ::ffff:a.b.c.d,
+     * 64:ff9b::a.b.c.d (NAT64), 2002:a.b.c.d::/48 (6to4) */
+    if (!memcmp(b, mapped, 12) || !memcmp(b, nat64, 12))
+        return v4_is_internal(v4_at(b + 12));
+    if (b[0] == 0x20 && b[1] == 0x02)
+        return v4_is_internal(v4_at(b + 2));
+    if ((b[0] & 0xfe) == 0xfc)
+        return 1; /* fc00::/7 unique local */
+    if (b[0] == 0xfe && (b[1] & 0x80) == 0x80)
+        return 1; /* fe80::/10 link-local, fec0::/10 site-local */
+    if (b[0] == 0xff)
+        return 1; /* ff00::/8 multicast */
+    if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8)
+        return 1; /* 2001:db8::/32 documentation */
+    return 0;
+}
+
+int oas_addr_is_internal(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        return v4_is_internal(v4_at((const unsigned char *)&in->sin_addr));
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        return v6_is_internal(in6->sin6_addr.s6_addr);
+    }
+    return 1;
+}
+
+int oas_fetch_host_allowed(const apr_array_header_t *allow, const char *host)
+{
+    size_t hl = strlen(host);
+    int i;
+
+    for (i = 0; allow && i < allow->nelts; i++) {
+        const char *a = APR_ARRAY_IDX(allow, i, const char *);
+        size_t al = strlen(a);
+        if (al >= 2 && a[0] == '[' && a[al - 1] == ']') {
+            a++;
+            al -= 2;
+        }
+        if (al == hl && !strncasecmp(a, host, hl))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- the transfer ---- */
+
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+    apr_size_t len, cap, max;
+    int too_large;
+    int host_allowed;
+    const char *refused; /* the last address refused by the policy */
+} fetch_state_t;
+
+/* libcurl opens every socket through here, with the address it will connect to: the one
+ * place where the outbound policy sees what is really dialled (after every DNS answer). */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    fetch_state_t *st = clientp;
+    char ip[64] = "?";
+
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    if (!st->host_allowed && oas_addr_is_internal(&address->addr)) {
+        if (address->family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&address->addr)->sin_addr, ip, sizeof(ip));
+        else if (address->family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&address->addr)->sin6_addr, ip,
+                      sizeof(ip));
+        st->refused = apr_pstrdup(st->p, ip);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    fetch_state_t *st = userdata;
+    apr_size_t n = size * nmemb;
+
+    if (n > st->max - st->len) {
+        st->too_large = 1;
+        return 0; /* aborts the transfer */
+    }
+    if (st->len + n + 1 > st->cap) {
+        apr_size_t cap = st->cap ? st->cap : 4096;
+        char *nb;
+        while (cap < st->len + n + 1)
+            cap *= 2;
+        if (cap > st->max + 1)
+            cap = st->max + 1;
+        nb = apr_palloc(st->p, cap);
+        if (st->len)
+            memcpy(nb, st->buf, st->len);
+        st->buf = nb;
+        st->cap = cap;
+    }
+    memcpy(st->buf + st->len, data, n);
+    st->len += n;
+    return n;
+}
+
+/* application/json, or application/<anything>+json (jwk-set+json), parameters ignored */
+static int is_json_type(const char *ct)
+{
+    size_t n;
+
+    if (!ct)
+        return 0;
+    n = strcspn(ct, "; \t");
+    if (n == 16 && !strncasecmp(ct, "application/json", 16))
+        return 1;
+    return n > 17 && !strncasecmp(ct, "application/", 12) && !strncasecmp(ct + n - 5, "+json", 5);
+}
+
+apr_status_t oas_fetch_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? APR_SUCCESS : APR_EGENERAL;
+}
+
+apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
+                            const char *url, const oas_fetch_opts_t *o)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    fetch_state_t st;
+    struct curl_slist *hdrs = NULL;
+    apr_uri_t u;
+    CURL *h;
+    CURLcode cc;
+    long status = 0;
+    char *ct = NULL;
+    apr_status_t rv = APR_EGENERAL;
+
+    *pbody = NULL;
+    *plen = 0;
+    if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || strcasecmp(u.scheme, "https") ||
+        !u.hostname || !*u.hostname) {
+        *perr = "not an https URL";
+        return APR_EINVAL;
+    }
+    memset(&st, 0, sizeof(st));
+    st.p = p;
+    st.max = o->max_body ? o->max_body : OAS_FETCH_MAX_BODY;
+    st.host_allowed = oas_fetch_host_allowed(o->allow, u.hostname);
+    if (!(h = curl_easy_init())) {
+        *perr = "libcurl cannot make a handle";
+        return APR_EGENERAL;
+    }
+    hdrs = curl_slist_append(hdrs, "Accept: application/jwk-set+json, application/json");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threaded MPMs: no SIGALRM for DNS timeouts */
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROXY, ""); /* no proxy from the environment */
+    curl_easy_setopt(
+        h, CURLOPT_CONNECTTIMEOUT_MS,
+        (long)(o->connect_timeout_ms ? o->connect_timeout_ms : OAS_FETCH_CONNECT_TIMEOUT_MS));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     (long)(o->timeout_ms ? o->timeout_ms : OAS_FETCH_TIMEOUT_MS));
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (o->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st.max);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "mod_oauth_as/" OAS_VERSION);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &st);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
+
+    cc = curl_easy_perform(h);
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    }
+    if (st.refused && cc != CURLE_OK) {
+        *perr = apr_psprintf(p,
+                             "%s resolves to %s, outside the public internet (not named in "
+                             "OAuthASOutboundAllow)",
+                             u.hostname, st.refused);
+        rv = APR_EACCES;
+    }
+    else if (st.too_large || cc == CURLE_FILESIZE_EXCEEDED)
+        *perr = apr_psprintf(p, "%s: the document is larger than %" APR_SIZE_T_FMT " bytes",
+                             u.hostname, st.max);
+    else if (cc != CURLE_OK)
+        *perr = apr_psprintf(p, "%s: %s", u.hostname, *errbuf ? errbuf : curl_easy_strerror(cc));
+    else if (status != 200)
+        *perr = apr_psprintf(p, "%s answered HTTP status %ld", u.hostname, status);
+    else if (!is_json_type(ct))
+        *perr = apr_psprintf(p, "%s answered a content type that is not JSON (%.64s)", u.hostname,
+                             ct ? ct : "none");
+    else {
+        *pbody = st.len ? st.buf : apr_pstrdup(p, "");
+        (*pbody)[st.len] = '\0';
+        *plen = st.len;
+        rv = APR_SUCCESS;
+    }
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+    return rv;
+}

@@ -1,0 +1,59 @@
+/* mod_oauth_as: one bounded outbound https GET (libcurl), for documents other parties publish:
+ * a client's jwks_uri today. The caller's request waits for it, so every step is bounded
+ * (connect, whole transfer, body size) and nothing follows a redirect. Outbound calls go only
+ * to the public internet unless the host is named in OAuthASOutboundAllow (INTERFACE.md,
+ * "Precise rules"): the address checked is the one the connection is made to, so a DNS answer
+ * that changes between a lookup and the connect (rebinding) cannot lead inside. */
+#ifndef OAS_FETCH_H
+#define OAS_FETCH_H
+
+#include <sys/socket.h>
+
+#include <apr_tables.h>
+
+#include "oas.h"
+
+#define OAS_FETCH_CONNECT_TIMEOUT_MS 2000
+#define OAS_FETCH_TIMEOUT_MS 3000 /* the whole transfer, connect included */
+#define OAS_FETCH_MAX_BODY (64 * 1024)
+
+typedef struct oas_fetch_opts_t {
+    const char *ca_file;             /* OAuthASCACertificateFile; NULL: the system bundle */
+    const apr_array_header_t *allow; /* OAuthASOutboundAllow: hosts (const char *) that may
+                                      * resolve outside the public internet; may be NULL */
+    int connect_timeout_ms;          /* 0: OAS_FETCH_CONNECT_TIMEOUT_MS */
+    int timeout_ms;                  /* 0: OAS_FETCH_TIMEOUT_MS */
+    apr_size_t max_body;             /* 0: OAS_FETCH_MAX_BODY */
+} oas_fetch_opts_t;
+
+/* How a caller fetches: oas_fetch_json, or a test's stand-in. */
+typedef apr_status_t oas_fetch_fn(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
+                                  const char *url, const oas_fetch_opts_t *o);
+
+/** Once per process, before any thread runs (the glue's post_config): libcurl's global
+ * state. Returns APR_EGENERAL when libcurl cannot start. */
+apr_status_t oas_fetch_global_init(void);
+
+/** GET url (https only), TLS verified against o->ca_file or the system CAs, no redirects;
+ * succeeds only on status 200 with a JSON content type (application/json or a +json type)
+ * and a body of at most o->max_body bytes.
+ * @param pbody the body, NUL-terminated, in p (*plen its length)
+ * @param perr  on failure: why, for the log (the URL's host, never the body)
+ * @return APR_SUCCESS; APR_EINVAL (not an https URL); APR_EACCES (every address of the
+ *         host is outside the public internet and the host is not allowed); APR_EGENERAL
+ *         (connect, TLS, timeout, status, content type, size) */
+apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
+                            const char *url, const oas_fetch_opts_t *o);
+
+/** 1 when sa (AF_INET or AF_INET6) is outside the public internet: unspecified (0/8, ::),
+ * loopback, RFC 1918, CGNAT (100.64/10), link-local, IETF/benchmark/documentation ranges,
+ * multicast, reserved (240/4), ULA (fc00::/7), site-local, and the IPv4-mapped,
+ * -compatible, NAT64 (64:ff9b::/96) and 6to4 forms of those IPv4 ranges; 1 for any other
+ * family. */
+int oas_addr_is_internal(const struct sockaddr *sa);
+
+/** 1 when host (a URL's host, IPv6 without brackets) is named in allow (case-insensitive;
+ * entries may bracket an IPv6 address). */
+int oas_fetch_host_allowed(const apr_array_header_t *allow, const char *host);
+
+#endif
