@@ -131,7 +131,7 @@ static const char *set_signing_key(cmd_parms *cmd, void *mconfig, const char *fi
     path = ap_server_root_relative(cmd->pool, file);
     if (!path)
         return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY ": invalid path '%s'", file);
-    if (oas_key_load(&key, &err, cmd->pool, path, kid) != APR_SUCCESS)
+    if (oas_key_load(&key, &err, cmd->pool, path, kid, -1) != APR_SUCCESS)
         return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY " %s: %s", file, err);
     if (!sc->keys)
         sc->keys = apr_array_make(cmd->pool, 2, sizeof(oas_key_t *));

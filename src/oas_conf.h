@@ -106,6 +106,7 @@ typedef struct oas_issuer_t {
     int consent_ttl; /* OAuthASConsentLifetime: seconds a consent page stays answerable */
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
                    * client may still be retried; 0 = off */
+    int client_signing_algs; /* OAuthASClientSigningAlgs: OAS_ALGBIT() set, see the getter */
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
     apr_array_header_t *claims;            /* oas_claim_t */
@@ -150,6 +151,11 @@ static inline int oas_iss_store_long(const oas_issuer_t *iss)
 {
     return iss->store_long != OAS_UNSET ? iss->store_long : oas_iss_store_short(iss);
 }
+
+/** OAuthASClientSigningAlgs: the algorithms (OAS_ALGBIT set, oas_keys.h) accepted for every
+ * JWT a client signs with a key (assertions, request objects, DPoP proofs); default PS256,
+ * ES256, EdDSA and RS256. Never holds HS256 (client_secret_jwt accepts it on its own). */
+unsigned oas_iss_client_signing_algs(const oas_issuer_t *iss);
 
 /* A new issuer, client or resource (in p) whose every setting is OAS_UNSET, so that a
  * directive that is not written leaves the default (or the enclosing server's value). */

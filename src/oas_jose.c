@@ -277,6 +277,38 @@ apr_status_t oas_jws_verify(const char **ppayload, const char **pheader, apr_poo
     return APR_SUCCESS;
 }
 
+/* ---- verification of what clients sign (stubs until implemented) ---- */
+
+apr_status_t oas_jws_parse(oas_jws_t **pj, const char **perr, apr_pool_t *p, const char *jws,
+                           apr_size_t max_len)
+{
+    (void)p;
+    (void)jws;
+    (void)max_len;
+    *pj = NULL;
+    *perr = "not implemented";
+    return APR_ENOTIMPL;
+}
+
+apr_status_t oas_jws_verify_keys(const oas_jwk_t **pused, const oas_jws_t *j,
+                                 apr_array_header_t *keys, unsigned allowed_algs)
+{
+    (void)j;
+    (void)keys;
+    (void)allowed_algs;
+    if (pused)
+        *pused = NULL;
+    return APR_ENOTIMPL;
+}
+
+apr_status_t oas_jws_verify_hmac(const oas_jws_t *j, const unsigned char *key, apr_size_t klen)
+{
+    (void)j;
+    (void)key;
+    (void)klen;
+    return APR_ENOTIMPL;
+}
+
 /* ---- OpenID Connect ---- */
 
 const char *oas_jose_at_hash(apr_pool_t *p, const oas_key_t *key, const char *access_token)
