@@ -34,7 +34,7 @@ const char *oas_conf_check_client(apr_pool_t *p, const oas_client_t *c)
     if (c->request_object > OAS_REQOBJ_OFF && !c->jwks && !c->jwks_uri) {
         return CLIENT_MSG(p, c,
                           OAS_DIR_REQUEST_OBJECT " Allowed or Required needs "
-                                                 "OAuthASClientJWKS (the client's keys)");
+                                                 OAS_DIR_CLIENT_JWKS " (the client's keys)");
     }
     if (!c->secret && c->require_pkce == 0) {
         return CLIENT_MSG(p, c, OAS_DIR_REQUIRE_PKCE " Off is not allowed for a public client");

@@ -2,6 +2,7 @@
  * rule broken in each way, run with an RSA (PS256, RS256) and an EC (ES256) key of the client,
  * plus EdDSA; then which parameters a request stands for under OAuthASRequestObject. Keys are
  * generated once per run; objects are signed here with OpenSSL, so any header can be made. */
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rsa.h>
