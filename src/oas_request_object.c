@@ -56,6 +56,7 @@ static apr_table_t *claims_to_params(apr_pool_t *p, const oas_jobj_t *o)
         case OAS_JSON_STRING:
         case OAS_JSON_OBJECT:
         case OAS_JSON_ARRAY:
+        case OAS_JSON_NUMBER:
             v = m->str;
             break;
         case OAS_JSON_INT:
