@@ -2,11 +2,13 @@
  * stand in them (some also server-wide). A block is read with its own per-directory
  * configuration carrying the client or resource being filled. */
 #include <apr_strings.h>
+#include <apr_uri.h>
 #include <http_core.h>
 
 #include "mod_oas_directives.h"
 #include "oas_authz.h"
 #include "oas_conf_check.h"
+#include "oas_jwk.h"
 #include "oas_uri.h"
 
 /* ---- helpers ---- */
@@ -166,6 +168,35 @@ const char *oas_cmd_client_name(cmd_parms *cmd, void *mconfig, const char *arg)
     if (err)
         return err;
     dc->client->name = arg;
+    return NULL;
+}
+
+/* OAuthASClientJWKS: a JWK Set file, read now (a fault fails `apache2 -t`), or an https URL
+ * fetched at run time. */
+const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+    const char *path;
+    apr_uri_t u;
+
+    if (err)
+        return err;
+    if (dc->client->jwks || dc->client->jwks_uri)
+        return OAS_DIR_CLIENT_JWKS ": given twice (one JWK Set file or one https URL)";
+    if (!strncasecmp(arg, "https://", 8)) {
+        if (apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.hostname || !*u.hostname ||
+            u.user || u.password || u.fragment)
+            return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS " '%s': not a valid https URL", arg);
+        dc->client->jwks_uri = arg;
+        return NULL;
+    }
+    if (strstr(arg, "://"))
+        return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS " '%s': a jwks_uri must use https", arg);
+    if (!(path = ap_server_root_relative(cmd->pool, arg)))
+        return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS ": invalid path '%s'", arg);
+    if (oas_jwks_load_file(&dc->client->jwks, &err, cmd->pool, path) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS ": %s", err);
     return NULL;
 }
 
