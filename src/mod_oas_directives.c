@@ -460,7 +460,8 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_ITERATE(OAS_DIR_AUDIENCE, oas_cmd_audience, NULL, RSRC_CONF,
                     "resources a client may ask for"),
     AP_INIT_ITERATE(OAS_DIR_AUTH_METHOD, oas_cmd_auth_method, NULL, RSRC_CONF,
-                    "client_secret_basic, client_secret_post or none"),
+                    "client_secret_basic, client_secret_post, private_key_jwt, "
+                    "client_secret_jwt or none"),
     AP_INIT_ITERATE(OAS_DIR_GRANT_TYPE, oas_cmd_grant_type, NULL, RSRC_CONF,
                     "authorization_code, refresh_token, client_credentials"),
     AP_INIT_TAKE1(OAS_DIR_REQUIRE_PKCE, oas_cmd_client_flag, OFF_C(require_pkce), RSRC_CONF,
@@ -473,4 +474,7 @@ const command_rec oas_mod_cmds[] = {
                   "the client's public keys: a JWK Set file or an https jwks_uri"),
     AP_INIT_TAKE1(OAS_DIR_CLIENT_NAME, oas_cmd_client_name, NULL, RSRC_CONF,
                   "the client's name shown on the consent page"),
+    AP_INIT_TAKE1(OAS_DIR_ASSERTION_AUD, oas_cmd_assertion_aud, NULL, RSRC_CONF,
+                  "Strict (default): a client assertion's aud is the issuer; Legacy: or the "
+                  "token endpoint URL"),
     {NULL}};

@@ -77,9 +77,11 @@ const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *i
                                   : NULL;
 }
 
+/* INTERFACE.md: public if and only if the method is none; a private_key_jwt client is
+ * confidential without a secret. */
 int oas_client_is_public(const oas_client_t *c)
 {
-    return c->secret == NULL;
+    return (oas_client_auth_methods(c) & OAS_AUTH_NONE) != 0;
 }
 
 int oas_client_auth_methods(const oas_client_t *c)

@@ -18,6 +18,7 @@
 #define OAS_AUTH_NONE  0x4 /* public client */
 #define OAS_AUTH_PKJWT 0x8  /* private_key_jwt (RFC 7523 §2.2, OIDC Core §9) */
 #define OAS_AUTH_SJWT  0x10 /* client_secret_jwt (HS256 over a plaintext secret >= 32 bytes) */
+#define OAS_SJWT_MIN_SECRET 32 /* bytes: HS256 needs a 256-bit key (RFC 7518 §3.2) */
 
 /* Grant types (bit set). */
 #define OAS_GRANT_CODE    0x1 /* authorization_code */
@@ -72,6 +73,8 @@ typedef struct oas_client_t {
     apr_array_header_t *jwks;
     const char *jwks_uri;
     int request_object;                 /* OAuthASRequestObject; OAS_UNSET: see oas_conf.h */
+    int assertion_aud;                  /* OAuthASAssertionAudience: 0 Strict (default), 1 Legacy
+                                         * (OAS_ASSERTION_AUD_*, oas_client_assertion.h) */
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 
@@ -189,7 +192,7 @@ int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_request_object(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r);
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
-int oas_client_is_public(const oas_client_t *c);
+int oas_client_is_public(const oas_client_t *c); /* its method is none */
 
 /* A client's authentication methods and grant types as its block gives them, else their
  * defaults: client_secret_basic and client_secret_post with a secret, none without one;

@@ -51,5 +51,6 @@
 #define OAS_DIR_RT_ROTATION "OAuthASRefreshTokenRotation"
 #define OAS_DIR_CLIENT_NAME "OAuthASClientName"
 #define OAS_DIR_CLIENT_JWKS "OAuthASClientJWKS"
+#define OAS_DIR_ASSERTION_AUD "OAuthASAssertionAudience"
 
 #endif
