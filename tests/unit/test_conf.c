@@ -35,6 +35,9 @@ static void test_issuer_defaults(void **state)
     assert_int_equal(oas_iss_user_quota(iss), 100);
     assert_int_equal(oas_iss_address_quota(iss), 1000);
     assert_int_equal(oas_iss_consent_ttl(iss), 300);
+    /* issue 15: clients may sign with PS256, ES256, EdDSA and RS256, never a MAC */
+    assert_int_equal(oas_iss_client_signing_algs(iss), OAS_ALGBITS_ASYM);
+    assert_int_equal(oas_iss_client_signing_algs(iss) & OAS_ALGBIT(OAS_ALG_HS256), 0);
     /* ... and the fields themselves stay unset, so a virtual host can still inherit */
     assert_int_equal(iss->code_ttl, OAS_UNSET);
     assert_int_equal(iss->store_long, OAS_UNSET);
@@ -57,6 +60,8 @@ static void test_issuer_settings_win(void **state)
     assert_int_equal(oas_iss_require_par(iss), 1);
     assert_int_equal(oas_iss_rt_grace(iss), 0);
     assert_int_equal(oas_iss_authfail_limit(iss), 0);
+    iss->client_signing_algs = (int)OAS_ALGBIT(OAS_ALG_PS256);
+    assert_int_equal(oas_iss_client_signing_algs(iss), OAS_ALGBIT(OAS_ALG_PS256));
 }
 
 static void test_client_settings_fall_back(void **state)
@@ -335,6 +340,17 @@ static void test_startup_id_token_key(void **state)
     iss = startup_issuer(p, 0);
     assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
     assert_string_equal(iss->id_token_key->kid, "ec");
+
+    /* a PS256 key is an RSA key too */
+    iss = startup_issuer(p, 0);
+    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = key(p, OAS_ALG_PS256, "PS256", "ps");
+    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
+    assert_string_equal(iss->id_token_key->kid, "ps");
+    doc = metadata(iss);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(doc, "id_token_signing_alg_values_supported"), 0)),
+                        "PS256");
+    json_decref(doc);
 }
 
 static void test_startup_documents(void **state)
