@@ -17,17 +17,6 @@ static apr_status_t refuse(oas_err_t *err, oas_ctx_t *x, const oas_client_t *c, 
                    "%s (request object of client %s)", why, c->id);
 }
 
-/* RFC 9101 §4: "oauth-authz-req+jwt" is recommended, "JWT" is what older clients send; a
- * media type's "application/" prefix may be written (RFC 7515 §4.1.9), case does not count. */
-static int typ_ok(const char *typ)
-{
-    if (!typ)
-        return 1;
-    if (!strncasecmp(typ, "application/", 12))
-        typ += 12;
-    return !strcasecmp(typ, "oauth-authz-req+jwt") || !strcasecmp(typ, "JWT");
-}
-
 /* The claims that are the JWT's, not the request's. */
 static int jwt_claim(const char *name)
 {
@@ -144,7 +133,7 @@ apr_status_t oas_request_object_params(apr_table_t **pparams, oas_err_t *err, oa
         return oas_err(err, x->p, 400, "invalid_request_object",
                        "the request object is not a well-formed signed JWT", OAS_LOG_INFO,
                        OAS_LOGNO(06314) "malformed: %s (request object of client %s)", why, c->id);
-    if (!typ_ok(j->typ))
+    if (!oas_jwt_typ_is(j->typ, "oauth-authz-req+jwt")) /* RFC 9101 §4 */
         return refuse(err, x, c, "the request object has a wrong typ",
                       OAS_LOGNO(06315) "typ is not oauth-authz-req+jwt or JWT");
     if (!(oas_iss_client_signing_algs(x->iss) & OAS_ALGBIT(j->alg)) || j->alg == OAS_ALG_HS256)
