@@ -30,6 +30,31 @@ static int jwt_claim(const char *name)
     return 0;
 }
 
+/* Valid JSON text without its insignificant whitespace (all of it is outside strings). */
+static const char *json_compact(apr_pool_t *p, const char *json)
+{
+    char *out = apr_palloc(p, strlen(json) + 1), *o = out;
+    int in_str = 0;
+
+    for (; *json; json++) {
+        if (in_str) {
+            *o++ = *json;
+            if (*json == '\\' && json[1])
+                *o++ = *++json;
+            else if (*json == '"')
+                in_str = 0;
+        }
+        else if (*json == '"') {
+            in_str = 1;
+            *o++ = *json;
+        }
+        else if (*json != ' ' && *json != '\t' && *json != '\n' && *json != '\r')
+            *o++ = *json;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* The claims as parameters (oas_request_object.h). */
 static apr_table_t *claims_to_params(apr_pool_t *p, const oas_jobj_t *o)
 {
@@ -43,10 +68,12 @@ static apr_table_t *claims_to_params(apr_pool_t *p, const oas_jobj_t *o)
             continue;
         switch (m->type) {
         case OAS_JSON_STRING:
-        case OAS_JSON_OBJECT:
-        case OAS_JSON_ARRAY:
         case OAS_JSON_NUMBER:
             v = m->str;
+            break;
+        case OAS_JSON_OBJECT:
+        case OAS_JSON_ARRAY:
+            v = json_compact(p, m->str);
             break;
         case OAS_JSON_INT:
             v = apr_psprintf(p, "%" APR_INT64_T_FMT, m->num);
