@@ -41,6 +41,27 @@ static void scopes_supported(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *
     oas_jsonw_strs(w, "scopes_supported", (const char *const *)all->elts, all->nelts);
 }
 
+/* JAR (RFC 9101 §10.5, OIDC Discovery): supported when any client may send a request
+ * object; the algorithms are those of every JWT a client signs. */
+static void request_objects(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss)
+{
+    apr_array_header_t *algs;
+    apr_hash_index_t *hi;
+    int any = 0;
+
+    for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi && !any;
+         hi = apr_hash_next(hi))
+        any = oas_client_request_object(iss, apr_hash_this_val(hi)) != OAS_REQOBJ_OFF;
+    oas_jsonw_bool(w, "request_parameter_supported", any);
+    if (!any)
+        return;
+    algs = oas_alg_names(p, oas_iss_client_signing_algs(iss));
+    oas_jsonw_strs(w, "request_object_signing_alg_values_supported",
+                   (const char *const *)algs->elts, algs->nelts);
+    oas_jsonw_bool(w, "require_signed_request_object",
+                   iss->request_object == OAS_REQOBJ_REQUIRED);
+}
+
 /* How clients authenticate at an endpoint (RFC 8414 §2): every method but none (which only
  * the token endpoint takes, when public clients exist), and the algorithms of the JWT
  * methods: OAuthASClientSigningAlgs, plus HS256 for client_secret_jwt. */
@@ -109,7 +130,8 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     if (iss->id_token_key)
         oas_jsonw_str_keep_empty(&w, NULL, iss->id_token_key->alg_name);
     oas_jsonw_close(&w);
-    oas_jsonw_bool(&w, "request_parameter_supported", 0);
+    request_objects(&w, p, iss);
+    /* OIDC Discovery's default is true: a request_uri is only ever one of our PAR's */
     oas_jsonw_bool(&w, "request_uri_parameter_supported", 0);
     oas_jsonw_bool(&w, "claims_parameter_supported", 0);
     if (iss->claims && iss->claims->nelts) {

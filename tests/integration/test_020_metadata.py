@@ -57,6 +57,11 @@ def test_metadata_standard(oas):
         assert set(m[ep + "_auth_methods_supported"]) == set(auth) - {"none"}, m
         assert set(m[ep + "_auth_signing_alg_values_supported"]) == algs, m
     assert m["require_pushed_authorization_requests"] is False
+    # no client has OAuthASClientJWKS: no request objects (JAR); a request_uri only from PAR
+    assert m["request_parameter_supported"] is False
+    assert m["request_uri_parameter_supported"] is False
+    assert "request_object_signing_alg_values_supported" not in m
+    assert "require_signed_request_object" not in m
     # es256 only: ID tokens are signed with the first key
     assert m["id_token_signing_alg_values_supported"] == ["ES256"]
     assert m["subject_types_supported"] and set(m["subject_types_supported"]) <= {

@@ -206,6 +206,26 @@ static void test_client_check_jwt(void **state)
     assert_non_null(oas_conf_check_client(p, c));
 }
 
+/* OAuthASRequestObject: only a client with keys may say Allowed or Required; Off always may. */
+static void test_client_check_request_object(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_client_t *c = client(p, "secret", OAS_UNSET, OAS_UNSET, 1);
+    const char *msg;
+
+    c->request_object = OAS_REQOBJ_OFF;
+    assert_null(oas_conf_check_client(p, c));
+    c->request_object = OAS_REQOBJ_REQUIRED;
+    msg = oas_conf_check_client(p, c);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, OAS_DIR_REQUEST_OBJECT " Allowed or Required needs "
+                                OAS_DIR_CLIENT_JWKS));
+    c->request_object = OAS_REQOBJ_ALLOWED;
+    assert_non_null(oas_conf_check_client(p, c));
+    c->jwks_uri = "https://app.test/jwks";
+    assert_null(oas_conf_check_client(p, c));
+}
+
 /* ---- whole-issuer checks ---- */
 
 static const char *fault(const apr_array_header_t *faults, int i)
@@ -414,6 +434,7 @@ int main(void)
         UNIT_TEST(test_client_resolve),
         UNIT_TEST(test_client_check_messages),
         UNIT_TEST(test_client_check_jwt),
+        UNIT_TEST(test_client_check_request_object),
         UNIT_TEST(test_issuer_off),
         UNIT_TEST(test_issuer_faults),
         UNIT_TEST(test_startup_id_token_key),
