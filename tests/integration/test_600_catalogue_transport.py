@@ -109,7 +109,8 @@ def test_metadata_exactly_what_is_implemented(oas):
     m = docs[0]
     assert m["issuer"] == oas.issuer and oas.issuer.startswith("https://")
     assert sorted(m["token_endpoint_auth_methods_supported"]) == [
-        "client_secret_basic", "client_secret_post", "none"]
+        "client_secret_basic", "client_secret_jwt", "client_secret_post", "none",
+        "private_key_jwt"]
     assert m["response_types_supported"] == ["code"]
     assert m["code_challenge_methods_supported"] == ["S256"]
     assert m["authorization_response_iss_parameter_supported"] is True
