@@ -6,7 +6,8 @@
     # public half, for OAuthASClientJWKS
 
 public_jwk(key, kid, alg) is the public JWK (RFC 7517/7518) of an EC P-256, RSA or Ed25519
-private key, without any private member.
+private key, without any private member; rsa_private_jwk(key, kid) the whole private RSA JWK, for
+a client that takes its key as a JWK (liboauth2's `jwk=` option).
 """
 
 import base64
@@ -44,6 +45,14 @@ def public_jwk(key, kid=None, alg=None):
     jwk["use"] = "sig"
     if alg is not None:
         jwk["alg"] = alg
+    return jwk
+
+
+def rsa_private_jwk(key, kid=None):
+    priv = key.private_numbers()
+    jwk = public_jwk(key, kid)
+    jwk.update(d=_uint(priv.d), p=_uint(priv.p), q=_uint(priv.q), dp=_uint(priv.dmp1),
+               dq=_uint(priv.dmq1), qi=_uint(priv.iqmp))
     return jwk
 
 
