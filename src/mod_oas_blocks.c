@@ -6,6 +6,7 @@
 
 #include "mod_oas_directives.h"
 #include "oas_authz.h"
+#include "oas_client_assertion.h"
 #include "oas_conf_check.h"
 #include "oas_uri.h"
 
@@ -149,6 +150,25 @@ const char *oas_cmd_client_name(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
+/* Strict: an assertion's aud is the issuer; Legacy adds the token endpoint URL for old
+ * clients, at the risk of audience injection (README, next-wave §4.2). */
+const char *oas_cmd_assertion_aud(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    if (!strcasecmp(arg, "Strict"))
+        dc->client->assertion_aud = OAS_ASSERTION_AUD_STRICT;
+    else if (!strcasecmp(arg, "Legacy"))
+        dc->client->assertion_aud = OAS_ASSERTION_AUD_LEGACY;
+    else
+        return apr_psprintf(cmd->pool, OAS_DIR_ASSERTION_AUD ": '%s' is not Strict or Legacy",
+                            arg);
+    return NULL;
+}
+
 /* The words of OAuthASAuthMethod and OAuthASGrantType: each sets one bit of the client's set,
  * which stays OAS_UNSET (the default) until the first word. */
 typedef struct {
@@ -159,6 +179,8 @@ typedef struct {
 static const word_bit_t auth_methods[] = {{"client_secret_basic", OAS_AUTH_BASIC},
                                           {"client_secret_post", OAS_AUTH_POST},
                                           {"none", OAS_AUTH_NONE},
+                                          {"private_key_jwt", OAS_AUTH_PKJWT},
+                                          {"client_secret_jwt", OAS_AUTH_SJWT},
                                           {NULL, 0}};
 static const word_bit_t grant_types[] = {{"authorization_code", OAS_GRANT_CODE},
                                          {"refresh_token", OAS_GRANT_REFRESH},
@@ -186,7 +208,8 @@ const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg)
         return err;
     return apr_psprintf(cmd->pool,
                         OAS_DIR_AUTH_METHOD ": unknown method '%s' (client_secret_basic, "
-                                            "client_secret_post or none)",
+                                            "client_secret_post, private_key_jwt, "
+                                            "client_secret_jwt or none)",
                         arg);
 }
 
@@ -213,7 +236,8 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_REQUIRE_PAR,   OAS_DIR_REQUIRE_PKCE,
                                                 OAS_DIR_CONSENT,       OAS_DIR_RT_ROTATION,
                                                 OAS_DIR_AT_LIFETIME,   OAS_DIR_RT_LIFETIME,
-                                                OAS_DIR_CLIENT_NAME,   NULL};
+                                                OAS_DIR_CLIENT_NAME,   OAS_DIR_ASSERTION_AUD,
+                                                NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 
 static const char *block_arg(cmd_parms *cmd, const char *arg, const char *block)

@@ -7,11 +7,11 @@
 #include "mod_oas_store.h"
 #include "oas_throttle.h"
 
-/* Client secrets are braked against brute force per (client, address) (SECURITY.md C07,
- * src/oas_throttle.c): a pair at its limit is refused before the secret is looked at (a
- * read alone), a wrong secret is counted atomically, and guesses beyond the limit that
- * passed the check together get 429 instead of 401. The address is r->useragent_ip: behind
- * a proxy, mod_remoteip makes it the real client's. */
+/* Client secrets and assertions are braked against brute force per (client, address)
+ * (SECURITY.md C07, src/oas_throttle.c): a pair at its limit is refused before the secret or
+ * the signature is looked at (a read alone), a failure is counted atomically, and guesses
+ * beyond the limit that passed the check together get 429 instead of 401. The address is
+ * r->useragent_ip: behind a proxy, mod_remoteip makes it the real client's. */
 
 int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t **pform,
                            request_rec *r, const oas_issuer_t *iss)
@@ -36,10 +36,10 @@ int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t 
                                         "parameters must be sent in the request body");
     }
     basic = oas_mod_basic_credentials(&bid, &bsecret, r);
-    if ((named = oas_authfail_client(iss, basic, bid, *pform)) &&
+    if ((named = oas_authfail_client(r->pool, iss, basic, bid, *pform)) &&
         oas_authfail_check(x, &err, named) != APR_SUCCESS)
         return oas_mod_send_err(r, &err);
-    if (oas_client_authenticate(pc, &err, r->pool, iss, basic, bid, bsecret, *pform) !=
+    if (oas_client_authenticate(pc, &err, x, basic, bid, bsecret, *pform) !=
         APR_SUCCESS) {
         oas_err_t brake;
         if (!err.detail) /* the request's form was at fault, not a client */

@@ -131,7 +131,7 @@ static const char *set_signing_key(cmd_parms *cmd, void *mconfig, const char *fi
     path = ap_server_root_relative(cmd->pool, file);
     if (!path)
         return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY ": invalid path '%s'", file);
-    if (oas_key_load(&key, &err, cmd->pool, path, kid) != APR_SUCCESS)
+    if (oas_key_load(&key, &err, cmd->pool, path, kid, -1) != APR_SUCCESS)
         return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY " %s: %s", file, err);
     if (!sc->keys)
         sc->keys = apr_array_make(cmd->pool, 2, sizeof(oas_key_t *));
@@ -425,7 +425,8 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_ITERATE(OAS_DIR_AUDIENCE, oas_cmd_audience, NULL, RSRC_CONF,
                     "resources a client may ask for"),
     AP_INIT_ITERATE(OAS_DIR_AUTH_METHOD, oas_cmd_auth_method, NULL, RSRC_CONF,
-                    "client_secret_basic, client_secret_post or none"),
+                    "client_secret_basic, client_secret_post, private_key_jwt, "
+                    "client_secret_jwt or none"),
     AP_INIT_ITERATE(OAS_DIR_GRANT_TYPE, oas_cmd_grant_type, NULL, RSRC_CONF,
                     "authorization_code, refresh_token, client_credentials"),
     AP_INIT_TAKE1(OAS_DIR_REQUIRE_PKCE, oas_cmd_client_flag, OFF_C(require_pkce), RSRC_CONF,
@@ -436,4 +437,7 @@ const command_rec oas_mod_cmds[] = {
                   "On: rotate refresh tokens of this confidential client"),
     AP_INIT_TAKE1(OAS_DIR_CLIENT_NAME, oas_cmd_client_name, NULL, RSRC_CONF,
                   "the client's name shown on the consent page"),
+    AP_INIT_TAKE1(OAS_DIR_ASSERTION_AUD, oas_cmd_assertion_aud, NULL, RSRC_CONF,
+                  "Strict (default): a client assertion's aud is the issuer; Legacy: or the "
+                  "token endpoint URL"),
     {NULL}};

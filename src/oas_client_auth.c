@@ -1,10 +1,12 @@
-/* mod_oauth_as: client authentication methods client_secret_basic, client_secret_post and
- * none (public clients), with a per-process cache of verified hashed secrets. */
+/* mod_oauth_as: client authentication methods client_secret_basic, client_secret_post,
+ * none (public clients) and the JWT assertions (oas_client_assertion.c), with a per-process
+ * cache of verified hashed secrets. */
 #include <apr_md5.h>
 #include <apr_thread_mutex.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "oas_client_assertion.h"
 #include "oas_client_auth.h"
 #include "oas_log.h"
 #include "oas_util.h"
@@ -100,16 +102,37 @@ static apr_status_t check_client(const oas_client_t **pc, oas_err_t *err, apr_po
     return APR_SUCCESS;
 }
 
-apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, apr_pool_t *p,
-                                     const oas_issuer_t *iss, int basic, const char *basic_id,
-                                     const char *basic_secret, apr_table_t *form)
+/* RFC 7521 §4.2 with RFC 7523 §2.2: the assertion's type must be ours, and it stands
+ * alone: a request that also carries a secret uses two methods. */
+static apr_status_t by_assertion(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x,
+                                 int basic, apr_table_t *form)
+{
+    const char *type = apr_table_get(form, "client_assertion_type");
+    const char *assertion = apr_table_get(form, "client_assertion");
+
+    if (basic > 0 || apr_table_get(form, "client_secret"))
+        DENY(400, "invalid_request", "more than one client authentication method");
+    if (!type || !assertion)
+        DENY(400, "invalid_request", "client_assertion and client_assertion_type go together");
+    if (strcmp(type, OAS_ASSERTION_TYPE))
+        DENY(400, "invalid_request", "unsupported client_assertion_type");
+    return oas_client_assertion_verify(pc, err, x, assertion, apr_table_get(form, "client_id"));
+}
+
+apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x,
+                                     int basic, const char *basic_id, const char *basic_secret,
+                                     apr_table_t *form)
 {
     const char *form_id = apr_table_get(form, "client_id");
     const char *form_secret = apr_table_get(form, "client_secret");
+    apr_pool_t *p = x->p;
+    const oas_issuer_t *iss = x->iss;
 
     *pc = NULL;
     if (basic < 0)
         DENY(401, "invalid_client", "malformed Basic authorization header");
+    if (apr_table_get(form, "client_assertion") || apr_table_get(form, "client_assertion_type"))
+        return by_assertion(pc, err, x, basic, form);
     if (basic > 0) {
         /* RFC 6749 §2.3: one method per request */
         if (form_secret)

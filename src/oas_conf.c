@@ -1,5 +1,6 @@
 /* mod_oauth_as: lookups and resolved settings over the configuration model. */
 #include "oas_conf.h"
+#include "oas_keys.h"
 
 static const char *const endpoint_names[OAS_EP_COUNT] = {
     NULL, "authorize", "par", "token", "metadata", "jwks", "userinfo", "revoke", "introspect",
@@ -21,6 +22,12 @@ oas_endpoint_e oas_endpoint_from_name(const char *name)
     return OAS_EP_NONE;
 }
 
+unsigned oas_iss_client_signing_algs(const oas_issuer_t *iss)
+{
+    return iss->client_signing_algs != OAS_UNSET ? (unsigned)iss->client_signing_algs
+                                                 : OAS_ALGBITS_ASYM;
+}
+
 oas_issuer_t *oas_issuer_make(apr_pool_t *p)
 {
     oas_issuer_t *c = apr_pcalloc(p, sizeof(*c));
@@ -33,6 +40,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->authfail_limit = c->authfail_window = OAS_UNSET;
     c->rt_grace = c->client_quota = OAS_UNSET;
     c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
+    c->client_signing_algs = OAS_UNSET;
     return c;
 }
 
@@ -68,9 +76,11 @@ const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *i
                                   : NULL;
 }
 
+/* INTERFACE.md: public if and only if the method is none; a private_key_jwt client is
+ * confidential without a secret. */
 int oas_client_is_public(const oas_client_t *c)
 {
-    return c->secret == NULL;
+    return (oas_client_auth_methods(c) & OAS_AUTH_NONE) != 0;
 }
 
 int oas_client_auth_methods(const oas_client_t *c)

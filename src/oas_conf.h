@@ -18,6 +18,7 @@
 #define OAS_AUTH_NONE  0x4 /* public client */
 #define OAS_AUTH_PKJWT 0x8  /* private_key_jwt (RFC 7523 §2.2, OIDC Core §9) */
 #define OAS_AUTH_SJWT  0x10 /* client_secret_jwt (HS256 over a plaintext secret >= 32 bytes) */
+#define OAS_SJWT_MIN_SECRET 32 /* bytes: HS256 needs a 256-bit key (RFC 7518 §3.2) */
 
 /* Grant types (bit set). */
 #define OAS_GRANT_CODE    0x1 /* authorization_code */
@@ -67,6 +68,8 @@ typedef struct oas_client_t {
     apr_array_header_t *jwks;
     const char *jwks_uri;
     int request_object;                 /* OAuthASRequestObject; OAS_UNSET: see oas_conf.h */
+    int assertion_aud;                  /* OAuthASAssertionAudience: 0 Strict (default), 1 Legacy
+                                         * (OAS_ASSERTION_AUD_*, oas_client_assertion.h) */
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 
@@ -100,6 +103,7 @@ typedef struct oas_issuer_t {
     int consent_ttl; /* OAuthASConsentLifetime: seconds a consent page stays answerable */
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
                    * client may still be retried; 0 = off */
+    int client_signing_algs; /* OAuthASClientSigningAlgs: OAS_ALGBIT() set, see the getter */
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
     apr_array_header_t *claims;            /* oas_claim_t */
@@ -145,6 +149,11 @@ static inline int oas_iss_store_long(const oas_issuer_t *iss)
     return iss->store_long != OAS_UNSET ? iss->store_long : oas_iss_store_short(iss);
 }
 
+/** OAuthASClientSigningAlgs: the algorithms (OAS_ALGBIT set, oas_keys.h) accepted for every
+ * JWT a client signs with a key (assertions, request objects, DPoP proofs); default PS256,
+ * ES256, EdDSA and RS256. Never holds HS256 (client_secret_jwt accepts it on its own). */
+unsigned oas_iss_client_signing_algs(const oas_issuer_t *iss);
+
 /* A new issuer, client or resource (in p) whose every setting is OAS_UNSET, so that a
  * directive that is not written leaves the default (or the enclosing server's value). */
 oas_issuer_t *oas_issuer_make(apr_pool_t *p);
@@ -174,7 +183,7 @@ const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *i
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r);
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
-int oas_client_is_public(const oas_client_t *c);
+int oas_client_is_public(const oas_client_t *c); /* its method is none */
 
 /* A client's authentication methods and grant types as its block gives them, else their
  * defaults: client_secret_basic and client_secret_post with a secret, none without one;

@@ -21,16 +21,32 @@ const char *oas_conf_check_client(apr_pool_t *p, const oas_client_t *c)
                           "a public client (" OAS_DIR_AUTH_METHOD
                           " none) must not have an " OAS_DIR_CLIENT_SECRET);
     }
+    if ((methods & OAS_AUTH_NONE) && methods != OAS_AUTH_NONE) {
+        return CLIENT_MSG(p, c,
+                          OAS_DIR_AUTH_METHOD " none (a public client) cannot be combined "
+                                              "with another method");
+    }
+    if ((methods & OAS_AUTH_PKJWT) && !c->jwks && !c->jwks_uri) {
+        return CLIENT_MSG(p, c,
+                          OAS_DIR_AUTH_METHOD " private_key_jwt needs " OAS_DIR_CLIENT_JWKS);
+    }
+    /* HS256 needs a key of 256 bits (RFC 7518 §3.2), and the secret itself is the key */
+    if ((methods & OAS_AUTH_SJWT) &&
+        (!c->secret || c->secret_hashed || strlen(c->secret) < OAS_SJWT_MIN_SECRET)) {
+        return CLIENT_MSG(p, c,
+                          OAS_DIR_AUTH_METHOD " client_secret_jwt needs a plaintext "
+                          OAS_DIR_CLIENT_SECRET " of at least 32 bytes");
+    }
     if ((grants & OAS_GRANT_CODE) && !c->redirect_uris) {
         return CLIENT_MSG(p, c,
                           "the authorization_code grant needs at least one " OAS_DIR_REDIRECT_URI);
     }
-    if (!c->secret && (grants & OAS_GRANT_CC)) {
+    if (oas_client_is_public(c) && (grants & OAS_GRANT_CC)) {
         return CLIENT_MSG(p, c,
                           OAS_DIR_GRANT_TYPE " client_credentials needs a confidential client "
-                                             "(" OAS_DIR_CLIENT_SECRET ")");
+                                             "(" OAS_DIR_CLIENT_SECRET " or keys)");
     }
-    if (!c->secret && c->require_pkce == 0) {
+    if (oas_client_is_public(c) && c->require_pkce == 0) {
         return CLIENT_MSG(p, c, OAS_DIR_REQUIRE_PKCE " Off is not allowed for a public client");
     }
     return NULL;

@@ -25,6 +25,7 @@
 #define OAS_DIR_CLAIM "OAuthASClaim"
 #define OAS_DIR_SCOPE_DESC "OAuthASScopeDescription"
 #define OAS_DIR_ENDPOINT "OAuthASEndpoint"
+#define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */
@@ -48,5 +49,7 @@
 #define OAS_DIR_CONSENT "OAuthASConsent"
 #define OAS_DIR_RT_ROTATION "OAuthASRefreshTokenRotation"
 #define OAS_DIR_CLIENT_NAME "OAuthASClientName"
+#define OAS_DIR_CLIENT_JWKS "OAuthASClientJWKS"
+#define OAS_DIR_ASSERTION_AUD "OAuthASAssertionAudience"
 
 #endif

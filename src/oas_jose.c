@@ -3,10 +3,11 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/rsa.h>
 #include <string.h>
 
 #include "oas_jose.h"
-#include "oas_json.h"
+#include "oas_jsonr.h"
 #include "oas_util.h"
 
 #define P256_LEN 32
@@ -58,44 +59,23 @@ apr_status_t oas_ecdsa_der_to_raw(unsigned char raw[OAS_ES256_RAW_LEN], const un
     return APR_SUCCESS;
 }
 
+static apr_size_t raw_to_der(unsigned char *out, const unsigned char *raw);
+
 apr_status_t oas_ecdsa_raw_to_der(unsigned char **pder, apr_size_t *pderlen, apr_pool_t *p,
                                   const unsigned char *raw, apr_size_t rawlen)
 {
-    apr_status_t rv = APR_EGENERAL;
-    ECDSA_SIG *sig = NULL;
-    BIGNUM *r = NULL;
-    BIGNUM *s = NULL;
-    unsigned char *der;
-    unsigned char *q;
-    int len;
-
     if (rawlen != OAS_ES256_RAW_LEN)
         return APR_EINVAL;
-    ERR_clear_error();
-    if (NULL == (sig = ECDSA_SIG_new()) || NULL == (r = BN_bin2bn(raw, P256_LEN, NULL)) ||
-        NULL == (s = BN_bin2bn(raw + P256_LEN, P256_LEN, NULL)) || !ECDSA_SIG_set0(sig, r, s))
-        goto leave;
-    r = s = NULL; /* now owned by sig */
-    if ((len = i2d_ECDSA_SIG(sig, NULL)) <= 0)
-        goto leave;
-    q = der = apr_palloc(p, (apr_size_t)len);
-    if (i2d_ECDSA_SIG(sig, &q) != len)
-        goto leave;
-    *pder = der;
-    *pderlen = (apr_size_t)len;
-    rv = APR_SUCCESS;
-leave:
-    BN_free(r);
-    BN_free(s);
-    ECDSA_SIG_free(sig);
-    ERR_clear_error();
-    return rv;
+    *pder = apr_palloc(p, MAX_DER_LEN);
+    *pderlen = raw_to_der(*pder, raw);
+    return APR_SUCCESS;
 }
 
 /* ---- signing ---- */
 
-/* RS256 and ES256 hash with SHA-256; Ed25519 signs the message itself (one-shot, NULL md). */
-static const EVP_MD *alg_md(oas_alg_e alg)
+/* RS256, PS256 and ES256 hash with SHA-256; Ed25519 signs the message itself (one-shot,
+ * NULL md). */
+static const EVP_MD *alg_md(int alg)
 {
     return alg == OAS_ALG_EDDSA ? NULL : oas_md_sha256();
 }
@@ -161,39 +141,7 @@ apr_status_t oas_jws_sign(const char **pjws, apr_pool_t *p, const oas_key_t *key
     return APR_SUCCESS;
 }
 
-/* ---- verification ---- */
-
-static apr_status_t verify_bytes(const oas_key_t *key, const unsigned char *sig, size_t siglen,
-                                 const char *tbs, size_t tbslen)
-{
-    EVP_MD_CTX *ctx = NULL;
-    int ok;
-
-    ERR_clear_error();
-    ok = NULL != (ctx = EVP_MD_CTX_new()) &&
-         EVP_DigestVerifyInit(ctx, NULL, alg_md(key->alg), NULL, key->pkey) == 1 &&
-         EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)tbs, tbslen) == 1;
-    EVP_MD_CTX_free(ctx);
-    /* A failed verification leaves entries that must not reach the next request (P11). */
-    ERR_clear_error();
-    return ok ? APR_SUCCESS : APR_EGENERAL;
-}
-
-/* Only the algorithms we sign with; "none", HS* and anything unknown are refused. */
-static apr_status_t parse_alg(oas_alg_e *palg, const char *name)
-{
-    if (!name)
-        return APR_EINVAL;
-    if (!strcmp(name, "RS256"))
-        *palg = OAS_ALG_RS256;
-    else if (!strcmp(name, "ES256"))
-        *palg = OAS_ALG_ES256;
-    else if (!strcmp(name, "EdDSA"))
-        *palg = OAS_ALG_EDDSA;
-    else
-        return APR_EINVAL;
-    return APR_SUCCESS;
-}
+/* ---- parsing what others sign ---- */
 
 /* Decode one non-empty base64url part of the compact serialization. */
 static apr_status_t decode_part(unsigned char **pout, apr_size_t *plen, apr_pool_t *p,
@@ -204,76 +152,223 @@ static apr_status_t decode_part(unsigned char **pout, apr_size_t *plen, apr_pool
     return oas_b64url_decode(pout, plen, p, start, (apr_size_t)(end - start));
 }
 
+/* A header member that must be a string when present: its value, or "" for "absent". */
+static int header_str(const char **pv, const oas_jobj_t *h, const char *name)
+{
+    const oas_jmember_t *m = oas_jobj_get(h, name);
+
+    *pv = m && m->type == OAS_JSON_STRING ? m->str : NULL;
+    return !m || m->type == OAS_JSON_STRING;
+}
+
+#define JWS_FAIL(msg)                                                                            \
+    do {                                                                                         \
+        *perr = (msg);                                                                           \
+        return APR_EINVAL;                                                                       \
+    } while (0)
+
+apr_status_t oas_jws_parse(oas_jws_t **pj, const char **perr, apr_pool_t *p, const char *jws,
+                           apr_size_t max_len)
+{
+    const char *dot1, *dot2, *end;
+    unsigned char *hdr, *payload, *sig;
+    apr_size_t hdrlen, payloadlen, siglen, len;
+    const char *alg_name;
+    oas_jobj_t h;
+    oas_jws_t *j;
+    int alg;
+
+    *pj = NULL;
+    *perr = NULL;
+    if (!max_len)
+        max_len = OAS_JWS_MAX_LEN;
+    if (!jws || (len = strnlen(jws, max_len + 1)) > max_len)
+        JWS_FAIL("JWS missing or too long");
+    end = jws + len;
+    /* 1. exactly three non-empty parts: header.payload.signature (no JWE, no unsigned JWS) */
+    if (NULL == (dot1 = memchr(jws, '.', len)) ||
+        NULL == (dot2 = memchr(dot1 + 1, '.', (apr_size_t)(end - dot1 - 1))) ||
+        NULL != memchr(dot2 + 1, '.', (apr_size_t)(end - dot2 - 1)))
+        JWS_FAIL("not a compact JWS of three parts");
+    if (decode_part(&hdr, &hdrlen, p, jws, dot1) != APR_SUCCESS ||
+        decode_part(&payload, &payloadlen, p, dot1 + 1, dot2) != APR_SUCCESS ||
+        decode_part(&sig, &siglen, p, dot2 + 1, end) != APR_SUCCESS)
+        JWS_FAIL("JWS part empty or not base64url");
+
+    /* 2. the protected header: a JSON object naming one of our algorithms */
+    if (oas_jsonr_parse_ex(&h, p, (const char *)hdr, hdrlen, OAS_JSONR_NUMBERS) != APR_SUCCESS)
+        JWS_FAIL("JWS header is not a JSON object");
+    if (!header_str(&alg_name, &h, "alg") || (alg = oas_alg_from_name(alg_name)) < 0)
+        JWS_FAIL("JWS alg missing, none or not supported");
+    j = apr_pcalloc(p, sizeof(*j));
+    if (!header_str(&j->typ, &h, "typ") || !header_str(&j->kid, &h, "kid"))
+        JWS_FAIL("JWS typ or kid not a string");
+    /* RFC 7515 §4.1.11: we understand no extension, so any "crit" is refused; RFC 7797 "b64"
+     * would change what is signed */
+    if (oas_jobj_get(&h, "crit") || oas_jobj_get(&h, "b64"))
+        JWS_FAIL("JWS header with crit or b64");
+    /* The payload is handed out as a C string, so an embedded NUL would truncate it. */
+    if (strlen((const char *)payload) != payloadlen)
+        JWS_FAIL("JWS payload holds a NUL byte");
+    if (alg == OAS_ALG_ES256 && siglen != OAS_ES256_RAW_LEN)
+        JWS_FAIL("ES256 signature not 64 bytes");
+    j->alg = alg;
+    j->alg_name = oas_alg_name(alg);
+    j->header_json = (const char *)hdr;
+    j->header_len = hdrlen;
+    j->payload = (const char *)payload;
+    j->payload_len = payloadlen;
+    j->signing_input = jws;
+    j->signing_input_len = (apr_size_t)(dot2 - jws);
+    j->sig = sig;
+    j->sig_len = siglen;
+    *pj = j;
+    return APR_SUCCESS;
+}
+
+/* ---- verification ---- */
+
+/* R || S to DER without BIGNUMs: an INTEGER of each half, its leading zeros dropped and a
+ * zero put back when the top bit is set (X.690 §8.3). out holds at least MAX_DER_LEN. */
+static apr_size_t raw_to_der(unsigned char *out, const unsigned char *raw)
+{
+    apr_size_t n = 2;
+    int half;
+
+    for (half = 0; half < 2; half++) {
+        const unsigned char *v = raw + half * P256_LEN;
+        apr_size_t len = P256_LEN;
+
+        while (len > 1 && *v == 0) {
+            v++;
+            len--;
+        }
+        out[n++] = 0x02;
+        out[n++] = (unsigned char)(len + (*v >> 7));
+        if (*v & 0x80)
+            out[n++] = 0;
+        memcpy(out + n, v, len);
+        n += len;
+    }
+    out[0] = 0x30;
+    out[1] = (unsigned char)(n - 2);
+    return n;
+}
+
+/* One signature with one public key, for an alg the caller checked the key may verify. */
+static apr_status_t verify_sig(EVP_PKEY *pk, int alg, const oas_jws_t *j)
+{
+    unsigned char der[MAX_DER_LEN];
+    const unsigned char *sig = j->sig;
+    apr_size_t siglen = j->sig_len;
+    EVP_PKEY_CTX *pctx = NULL;
+    EVP_MD_CTX *ctx;
+    int ok;
+
+    if (alg == OAS_ALG_ES256) {
+        if (siglen != OAS_ES256_RAW_LEN)
+            return APR_EINVAL;
+        siglen = raw_to_der(der, sig);
+        sig = der;
+    }
+    ERR_clear_error();
+    ok = NULL != (ctx = EVP_MD_CTX_new()) &&
+         EVP_DigestVerifyInit(ctx, &pctx, alg_md(alg), NULL, pk) == 1;
+    /* RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the hash */
+    if (ok && alg == OAS_ALG_PS256)
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, oas_md_sha256()) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+    ok = ok && EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)j->signing_input,
+                                j->signing_input_len) == 1;
+    EVP_MD_CTX_free(ctx);
+    /* A failed verification leaves entries that must not reach the next request (P11). */
+    ERR_clear_error();
+    return ok ? APR_SUCCESS : APR_EGENERAL;
+}
+
+apr_status_t oas_jws_verify_keys(const oas_jwk_t **pused, const oas_jws_t *j,
+                                 apr_array_header_t *keys, unsigned allowed_algs)
+{
+    apr_status_t rv = APR_NOTFOUND;
+    unsigned bit = OAS_ALGBIT(j->alg);
+    int i;
+
+    if (pused)
+        *pused = NULL;
+    if (j->alg == OAS_ALG_HS256 || !(allowed_algs & bit))
+        return APR_EINVAL;
+    for (i = 0; keys && i < keys->nelts; i++) {
+        const oas_jwk_t *k = APR_ARRAY_IDX(keys, i, const oas_jwk_t *);
+
+        if (j->kid) {
+            /* the key of that kid, and only when it may verify that alg (no confusion) */
+            if (!k->kid || strcmp(k->kid, j->kid))
+                continue;
+            if (!(k->algs & bit))
+                return APR_NOTFOUND;
+            rv = verify_sig(k->pkey, j->alg, j);
+            break;
+        }
+        if (!(k->algs & bit))
+            continue;
+        if ((rv = verify_sig(k->pkey, j->alg, j)) == APR_SUCCESS || rv == APR_EINVAL)
+            break;
+    }
+    if (rv == APR_SUCCESS && pused)
+        *pused = APR_ARRAY_IDX(keys, i, const oas_jwk_t *);
+    return rv;
+}
+
+apr_status_t oas_jws_verify_hmac(const oas_jws_t *j, const unsigned char *key, apr_size_t klen)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    size_t maclen = 0;
+    int ok;
+
+    if (j->alg != OAS_ALG_HS256 || !key || !klen)
+        return APR_EINVAL;
+    ERR_clear_error();
+    ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, klen,
+                   (const unsigned char *)j->signing_input, j->signing_input_len, mac,
+                   sizeof(mac), &maclen) != NULL;
+    ERR_clear_error();
+    ok = ok && maclen == OAS_SHA256_LEN && j->sig_len == OAS_SHA256_LEN &&
+         CRYPTO_memcmp(mac, j->sig, OAS_SHA256_LEN) == 0;
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return ok ? APR_SUCCESS : APR_EGENERAL;
+}
+
 apr_status_t oas_jws_verify(const char **ppayload, const char **pheader, apr_pool_t *p,
                             const char *jws, apr_array_header_t *keys)
 {
     apr_status_t rv;
-    const char *dot1;
-    const char *dot2;
-    const char *end;
-    const char *kid;
-    unsigned char *hdr;
-    unsigned char *payload;
-    unsigned char *sig;
-    apr_size_t hdrlen;
-    apr_size_t payloadlen;
-    apr_size_t siglen;
-    apr_size_t len;
-    json_t *h;
-    json_t *kidv;
-    oas_alg_e alg;
+    const char *why;
+    oas_jws_t *j;
     int i;
 
     *ppayload = NULL;
     if (pheader)
         *pheader = NULL;
-    if (!jws || (len = strnlen(jws, OAS_JWS_MAX_LEN + 1)) > OAS_JWS_MAX_LEN)
+    if ((rv = oas_jws_parse(&j, &why, p, jws, OAS_JWS_MAX_LEN)) != APR_SUCCESS)
+        return rv;
+    if (j->alg == OAS_ALG_HS256) /* never a MAC for our own tokens */
         return APR_EINVAL;
-    end = jws + len;
-    /* 1. exactly three parts: header.payload.signature */
-    if (NULL == (dot1 = memchr(jws, '.', len)) ||
-        NULL == (dot2 = memchr(dot1 + 1, '.', (apr_size_t)(end - dot1 - 1))) ||
-        NULL != memchr(dot2 + 1, '.', (apr_size_t)(end - dot2 - 1)))
-        return APR_EINVAL;
-    if (decode_part(&hdr, &hdrlen, p, jws, dot1) != APR_SUCCESS ||
-        decode_part(&payload, &payloadlen, p, dot1 + 1, dot2) != APR_SUCCESS ||
-        decode_part(&sig, &siglen, p, dot2 + 1, end) != APR_SUCCESS)
-        return APR_EINVAL;
-
-    /* 2. the protected header: a JSON object naming one of our algorithms */
-    if (oas_json_parse(&h, p, (const char *)hdr, hdrlen) != APR_SUCCESS ||
-        parse_alg(&alg, oas_json_str(h, "alg")) != APR_SUCCESS)
-        return APR_EINVAL;
-    kidv = json_object_get(h, "kid");
-    if ((kidv && !json_is_string(kidv)) || json_object_get(h, "crit"))
-        return APR_EINVAL;
-    kid = kidv ? json_string_value(kidv) : NULL;
-    /* The payload is returned as a C string, so an embedded NUL would truncate it. */
-    if (strlen((const char *)payload) != payloadlen)
-        return APR_EINVAL;
-    if (alg == OAS_ALG_ES256) {
-        if (siglen != OAS_ES256_RAW_LEN)
-            return APR_EINVAL;
-        if ((rv = oas_ecdsa_raw_to_der(&sig, &siglen, p, sig, siglen)) != APR_SUCCESS)
-            return rv;
-    }
-
-    /* 3. the key: the alg comes from the key, never from the token alone (no alg confusion) */
+    /* the alg comes from the key, never from the token alone (no alg confusion) */
     rv = APR_NOTFOUND;
     for (i = 0; i < keys->nelts; i++) {
         const oas_key_t *k = APR_ARRAY_IDX(keys, i, const oas_key_t *);
 
-        if (k->alg != alg || (kid && (!k->kid || strcmp(k->kid, kid))))
+        if ((int)k->alg != j->alg || (j->kid && (!k->kid || strcmp(k->kid, j->kid))))
             continue;
-        rv = verify_bytes(k, sig, siglen, jws, (apr_size_t)(dot2 - jws));
-        if (rv == APR_SUCCESS)
+        if ((rv = verify_sig(k->pkey, j->alg, j)) == APR_SUCCESS)
             break;
     }
     if (rv != APR_SUCCESS)
         return rv;
-    *ppayload = (const char *)payload;
+    *ppayload = j->payload;
     if (pheader)
-        *pheader = (const char *)hdr;
+        *pheader = j->header_json;
     return APR_SUCCESS;
 }
 

@@ -10,6 +10,7 @@
 typedef struct {
     const unsigned char *s, *end;
     apr_pool_t *p;
+    unsigned flags;
 } rd_t;
 
 static void ws(rd_t *r)
@@ -180,6 +181,45 @@ static int integer(rd_t *r, apr_int64_t *out)
     return 1;
 }
 
+static int digits(rd_t *r)
+{
+    const unsigned char *start = r->s;
+
+    while (r->s < r->end && *r->s >= '0' && *r->s <= '9')
+        r->s++;
+    return r->s > start;
+}
+
+/* Any JSON number (RFC 8259 §6): an int64 as OAS_JSON_INT, the rest as its text. */
+static int number(rd_t *r, oas_jmember_t *m)
+{
+    const unsigned char *start = r->s;
+
+    if (integer(r, &m->num)) {
+        m->type = OAS_JSON_INT;
+        return 1;
+    }
+    r->s = start;
+    if (r->s < r->end && *r->s == '-')
+        r->s++;
+    if (r->s < r->end && *r->s == '0')
+        r->s++;
+    else if (r->s >= r->end || *r->s < '1' || *r->s > '9' || !digits(r))
+        return 0;
+    if (r->s < r->end && *r->s == '.' && (r->s++, !digits(r)))
+        return 0;
+    if (r->s < r->end && (*r->s == 'e' || *r->s == 'E')) {
+        r->s++;
+        if (r->s < r->end && (*r->s == '+' || *r->s == '-'))
+            r->s++;
+        if (!digits(r))
+            return 0;
+    }
+    m->type = OAS_JSON_NUMBER;
+    m->str = apr_pstrmemdup(r->p, (const char *)start, (apr_size_t)(r->s - start));
+    return 1;
+}
+
 static int literal(rd_t *r, const char *word)
 {
     apr_size_t n = strlen(word);
@@ -288,12 +328,20 @@ static int value(rd_t *r, int depth, oas_jmember_t *m)
         m->type = OAS_JSON_NULL;
         return literal(r, "null");
     default:
+        if (r->flags & OAS_JSONR_NUMBERS)
+            return number(r, m);
         m->type = OAS_JSON_INT;
         return integer(r, &m->num);
     }
 }
 
 apr_status_t oas_jsonr_parse(oas_jobj_t *o, apr_pool_t *p, const char *s, apr_size_t len)
+{
+    return oas_jsonr_parse_ex(o, p, s, len, 0);
+}
+
+apr_status_t oas_jsonr_parse_ex(oas_jobj_t *o, apr_pool_t *p, const char *s, apr_size_t len,
+                                unsigned flags)
 {
     rd_t r;
     int cap = 16, i;
@@ -305,6 +353,7 @@ apr_status_t oas_jsonr_parse(oas_jobj_t *o, apr_pool_t *p, const char *s, apr_si
     r.s = (const unsigned char *)s;
     r.end = r.s + len;
     r.p = p;
+    r.flags = flags;
     ws(&r);
     if (r.s >= r.end || *r.s++ != '{')
         return APR_EINVAL;

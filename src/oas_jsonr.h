@@ -24,7 +24,9 @@ typedef enum {
     OAS_JSON_FALSE,
     OAS_JSON_NULL,
     OAS_JSON_OBJECT, /* raw text in str */
-    OAS_JSON_ARRAY   /* raw text in str */
+    OAS_JSON_ARRAY,  /* raw text in str */
+    OAS_JSON_NUMBER  /* not an int64 (a fraction, an exponent, too large): raw text in str;
+                      * only with OAS_JSONR_NUMBERS */
 } oas_jtype_e;
 
 typedef struct {
@@ -43,6 +45,13 @@ typedef struct {
  * @return APR_SUCCESS, or APR_EINVAL for anything that is not exactly one valid object
  * (fractions and exponents are refused too: our records hold integers only) */
 apr_status_t oas_jsonr_parse(oas_jobj_t *o, apr_pool_t *p, const char *s, apr_size_t len);
+
+/* oas_jsonr_parse_ex flags */
+#define OAS_JSONR_NUMBERS 0x1 /* accept every JSON number (OAS_JSON_NUMBER): JWT claims */
+
+/** oas_jsonr_parse with flags (OAS_JSONR_*). */
+apr_status_t oas_jsonr_parse_ex(oas_jobj_t *o, apr_pool_t *p, const char *s, apr_size_t len,
+                                unsigned flags);
 
 /** @return the member named key, or NULL */
 const oas_jmember_t *oas_jobj_get(const oas_jobj_t *o, const char *key);

@@ -26,6 +26,25 @@ typedef struct jwk_pub_t {
     const char *y;
 } jwk_pub_t;
 
+static const char *const alg_names[] = {"RS256", "ES256", "EdDSA", "PS256", "HS256"};
+
+int oas_alg_from_name(const char *name)
+{
+    int i;
+
+    for (i = 0; name && i < (int)(sizeof(alg_names) / sizeof(alg_names[0])); i++) {
+        if (!strcmp(name, alg_names[i]))
+            return i;
+    }
+    return -1;
+}
+
+const char *oas_alg_name(int alg)
+{
+    return alg >= 0 && alg < (int)(sizeof(alg_names) / sizeof(alg_names[0])) ? alg_names[alg]
+                                                                             : NULL;
+}
+
 const char *oas_key_jws_header(apr_pool_t *p, const oas_key_t *key, const char *typ)
 {
     oas_jsonw_t w;
@@ -248,7 +267,7 @@ static const char *jwk_json(apr_pool_t *p, const oas_key_t *k, const jwk_pub_t *
 }
 
 apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, const char *path,
-                          const char *kid)
+                          const char *kid, int alg)
 {
     apr_status_t rv = APR_SUCCESS;
     BIO *bio = NULL;
@@ -271,6 +290,12 @@ apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, co
     k->pkey = pk;
     if ((rv = check_key(k, perr, p)) != APR_SUCCESS)
         goto leave;
+    if (alg >= 0 && alg != (int)k->alg) { /* PS256 comes next */
+        *perr = apr_psprintf(p, "a %s key cannot sign %s", k->alg_name,
+                             oas_alg_name(alg) ? oas_alg_name(alg) : "(unknown)");
+        rv = APR_EINVAL;
+        goto leave;
+    }
     if ((rv = jwk_public(&pub, p, pk)) != APR_SUCCESS) {
         *perr = apr_psprintf(p, "cannot export the public key of %s: %s", path, ssl_reason(p));
         goto leave;

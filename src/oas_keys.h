@@ -10,13 +10,29 @@
 typedef enum {
     OAS_ALG_RS256, /* RSASSA-PKCS1-v1_5 with SHA-256, RSA >= 2048 bits */
     OAS_ALG_ES256, /* ECDSA P-256 with SHA-256 */
-    OAS_ALG_EDDSA  /* Ed25519 (RFC 8037) */
+    OAS_ALG_EDDSA, /* Ed25519 (RFC 8037) */
+    OAS_ALG_PS256, /* RSASSA-PSS with SHA-256, MGF1-SHA-256, salt of 32 bytes, RSA >= 2048 */
+    OAS_ALG_HS256  /* HMAC-SHA-256 (client_secret_jwt only: never with a public key) */
 } oas_alg_e;
+
+/* The bit of alg in a set of algorithms (oas_jwk_t.algs, OAuthASClientSigningAlgs). */
+#define OAS_ALGBIT(a) (1u << (a))
+/* The asymmetric algorithms a client may sign with (OAuthASClientSigningAlgs's choices). */
+#define OAS_ALGBITS_ASYM                                                                         \
+    (OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_ES256) | OAS_ALGBIT(OAS_ALG_EDDSA) |         \
+     OAS_ALGBIT(OAS_ALG_PS256))
+
+/** The algorithm of a JWS "alg" name (RFC 7518 §3.1, RFC 8037; case-sensitive).
+ * @return an oas_alg_e, or -1 for NULL, "none" and every name we do not implement */
+int oas_alg_from_name(const char *name);
+
+/** The JWS "alg" name of alg. @return a static string, or NULL for an unknown value */
+const char *oas_alg_name(int alg);
 
 typedef struct oas_key_t {
     EVP_PKEY *pkey; /* private key, owned by the pool the key was loaded into */
-    oas_alg_e alg;
-    const char *alg_name; /* "RS256", "ES256", "EdDSA" */
+    oas_alg_e alg;        /* RS256 or PS256 (RSA), ES256, EdDSA */
+    const char *alg_name; /* "RS256", "PS256", "ES256", "EdDSA" */
     const char *kid;      /* configured, or the RFC 7638 thumbprint */
     const char *jwk_json; /* public JWK, compact: kty, use, alg, kid, then n,e | crv,x[,y] */
     /* a signing context initialised once at load: each signature copies it, which costs a
@@ -32,15 +48,19 @@ typedef struct oas_key_t {
 const char *oas_key_jws_header(apr_pool_t *p, const oas_key_t *key, const char *typ);
 
 /** Load a private key from a PEM file (PKCS#8 or traditional, unencrypted).
- * Accepted: RSA with a modulus >= 2048 bits (RS256), EC on P-256 (ES256), Ed25519 (EdDSA).
+ * Accepted: RSA with a modulus >= 2048 bits (RS256, or PS256 when alg says so), EC on P-256
+ * (ES256), Ed25519 (EdDSA).
  * @param pkey receives the key, allocated in p; its EVP_PKEY is freed when p is cleared
  * @param perr receives a short message for the administrator on failure (in p)
  * @param path the PEM file
  * @param kid the key id to publish, or NULL to use the RFC 7638 thumbprint
+ * @param alg the algorithm to sign with (OAuthASSigningKey's ALG), or -1 for the key type's
+ *        default (RS256 for RSA); PS256 is the only other choice, for an RSA key
  * @return APR_SUCCESS, APR_ENOENT when the file cannot be read or parsed, APR_ENOTIMPL for an
- *         unsupported key type, curve or size, APR_EGENERAL on other OpenSSL failures */
+ *         unsupported key type, curve or size, APR_EINVAL when alg does not fit the key,
+ *         APR_EGENERAL on other OpenSSL failures */
 apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, const char *path,
-                          const char *kid);
+                          const char *kid, int alg);
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of the public part of pk; works on public-only
  * keys. @return APR_SUCCESS, APR_ENOTIMPL for a key type we do not support */

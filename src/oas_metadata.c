@@ -41,6 +41,27 @@ static void scopes_supported(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *
     oas_jsonw_strs(w, "scopes_supported", (const char *const *)all->elts, all->nelts);
 }
 
+/* How clients authenticate at an endpoint (RFC 8414 §2): every method but none (which only
+ * the token endpoint takes, when public clients exist), and the algorithms of the JWT
+ * methods: OAuthASClientSigningAlgs, plus HS256 for client_secret_jwt. */
+static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
+                         const char *endpoint, int with_none)
+{
+    static const char *const methods[] = {"client_secret_basic", "client_secret_post",
+                                          "private_key_jwt", "client_secret_jwt", "none"};
+    unsigned algs = oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256);
+    int a;
+
+    oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_methods_supported", NULL), methods,
+                   with_none ? 5 : 4);
+    oas_jsonw_array(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL));
+    for (a = 0; oas_alg_name(a); a++) {
+        if (algs & OAS_ALGBIT(a))
+            oas_jsonw_str(w, NULL, oas_alg_name(a));
+    }
+    oas_jsonw_close(w);
+}
+
 /* Written with oas_jsonw like every response; the member order is the one clients and
  * tests have always seen. Invalid UTF-8 in the configuration fails the document (and so
  * the start-up) instead of silently dropping a member. */
@@ -53,7 +74,6 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     static const char *const s256[] = {"S256"};
     static const char *const pub[] = {"public"};
     static const char *const modes[] = {"query"};
-    static const char *const secret[] = {"client_secret_basic", "client_secret_post"};
     static const char *const prompts[] = {"none", "consent", "login"};
 
     oas_jsonw_init(&w, p, 2048);
@@ -80,16 +100,11 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         oas_jsonw_str(&w, NULL, "client_credentials");
     oas_jsonw_close(&w);
 
-    oas_jsonw_array(&w, "token_endpoint_auth_methods_supported");
-    oas_jsonw_str(&w, NULL, "client_secret_basic");
-    oas_jsonw_str(&w, NULL, "client_secret_post");
-    if (iss->has_public_clients)
-        oas_jsonw_str(&w, NULL, "none");
-    oas_jsonw_close(&w);
+    auth_methods(&w, p, iss, "token_endpoint", iss->has_public_clients);
     if (iss->endpoints[OAS_EP_REVOKE])
-        oas_jsonw_strs(&w, "revocation_endpoint_auth_methods_supported", secret, 2);
+        auth_methods(&w, p, iss, "revocation_endpoint", 0);
     if (iss->endpoints[OAS_EP_INTROSPECT])
-        oas_jsonw_strs(&w, "introspection_endpoint_auth_methods_supported", secret, 2);
+        auth_methods(&w, p, iss, "introspection_endpoint", 0);
     oas_jsonw_strs(&w, "code_challenge_methods_supported", s256, 1);
     oas_jsonw_bool(&w, "authorization_response_iss_parameter_supported", 1);
     oas_jsonw_bool(&w, "require_pushed_authorization_requests", oas_iss_require_par(iss));

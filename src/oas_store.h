@@ -28,6 +28,8 @@ typedef enum {
     OAS_NS_USER = 'w',        /* issuer "\n" sub -> the user's claims at their latest issuance */
     OAS_NS_AUTHFAIL = 'a',    /* client id "\n" client address -> "count expiry" (C07) */
     OAS_NS_QUOTA = 'q',       /* client id -> "count expiry": requests started (D07) */
+    OAS_NS_ASSERTION = 'J',   /* client id "\n" jti of a client assertion -> "" until its exp
+                                 plus the skew (live: an evicted jti would let a replay in) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 

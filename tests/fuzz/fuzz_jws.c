@@ -26,7 +26,7 @@ static oas_key_t *make_key(EVP_PKEY *pk)
         abort();
     BIO_free(bio);
     EVP_PKEY_free(pk);
-    if (oas_key_load(&k, &err, fuzz_root, path, NULL) != APR_SUCCESS)
+    if (oas_key_load(&k, &err, fuzz_root, path, NULL, -1) != APR_SUCCESS)
         abort();
     unlink(path);
     return k;

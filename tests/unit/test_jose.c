@@ -102,7 +102,7 @@ static oas_key_t *load(apr_pool_t *p, int which, const char *kid)
     oas_key_t *k = NULL;
     const char *err = NULL;
 
-    assert_int_equal(oas_key_load(&k, &err, p, fx.path[which], kid), APR_SUCCESS);
+    assert_int_equal(oas_key_load(&k, &err, p, fx.path[which], kid, -1), APR_SUCCESS);
     assert_null(err);
     assert_non_null(k);
     return k;
@@ -186,7 +186,7 @@ static void test_rejected_keys(void **state)
         oas_key_t *k = NULL;
         const char *err = NULL;
 
-        assert_int_equal(oas_key_load(&k, &err, p, rows[i].path, NULL), rows[i].rv);
+        assert_int_equal(oas_key_load(&k, &err, p, rows[i].path, NULL, -1), rows[i].rv);
         assert_null(k);
         assert_non_null(err);
         assert_non_null(strstr(err, rows[i].msg));

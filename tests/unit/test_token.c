@@ -144,7 +144,9 @@ static void test_client_auth(void **state)
     apr_table_t *form = apr_table_make(p, 4);
     /* htpasswd -nbB x s3cret */
     static const char *bcrypt = "$2y$05$4FCsuGZcjUA6dBwRH3wTU.eiCtq6OXmggUJWOoAfA2mcft/RG2ZQm";
+    oas_ctx_t x;
 
+    oas_ctx_init(&x, p, iss, 1000000);
     assert_int_equal(oas_client_auth_init(p), APR_SUCCESS);
     hashed->id = "hashed";
     hashed->secret = bcrypt;
@@ -162,43 +164,43 @@ static void test_client_auth(void **state)
     assert_true(oas_client_secret_ok(hashed, "s3cret")); /* from the cache */
     assert_false(oas_client_secret_ok(hashed, "wrong"));
 
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "s3cret", form),
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 1, "conf1", "s3cret", form),
                      APR_SUCCESS);
     assert_ptr_equal(c, conf);
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "conf1", "x", form), APR_EINVAL);
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 1, "conf1", "x", form), APR_EINVAL);
     assert_int_equal(err.status, 401);
     /* the client sees one answer; the log tells a wrong secret, an unknown id and a method the
      * client may not use apart, and never quotes the secret */
     assert_string_equal(err.description, "client authentication failed");
     assert_string_equal(err.detail, "OAS03007: client conf1: wrong secret (client_secret_basic)");
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "nobody", "x", form),
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 1, "nobody", "x", form),
                      APR_EINVAL);
     assert_string_equal(err.description, "client authentication failed");
     assert_string_equal(err.detail, "OAS03005: client_secret_basic: unknown client id nobody");
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "pub1", "x", form),
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 1, "pub1", "x", form),
                      APR_EINVAL);
     assert_string_equal(err.detail, "OAS03006: client pub1 may not use client_secret_basic");
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, -1, NULL, NULL, form), APR_EINVAL);
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, -1, NULL, NULL, form), APR_EINVAL);
     assert_string_equal(err.error, "invalid_client");
     /* Basic for a client registered for post only */
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_EINVAL);
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 0, NULL, NULL, form), APR_EINVAL);
     apr_table_set(form, "client_id", "hashed");
     apr_table_set(form, "client_secret", "s3cret");
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_SUCCESS);
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 0, NULL, NULL, form), APR_SUCCESS);
     /* two methods at once */
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 1, "hashed", "s3cret", form),
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 1, "hashed", "s3cret", form),
                      APR_EINVAL);
     assert_int_equal(err.status, 400);
     /* a public client: client_id alone; a confidential one cannot do that */
     apr_table_unset(form, "client_secret");
     apr_table_set(form, "client_id", "pub1");
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_SUCCESS);
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 0, NULL, NULL, form), APR_SUCCESS);
     apr_table_set(form, "client_id", "conf1");
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_EINVAL);
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 0, NULL, NULL, form), APR_EINVAL);
     /* a public client sending a secret */
     apr_table_set(form, "client_id", "pub1");
     apr_table_set(form, "client_secret", "x");
-    assert_int_equal(oas_client_authenticate(&c, &err, p, iss, 0, NULL, NULL, form), APR_EINVAL);
+    assert_int_equal(oas_client_authenticate(&c, &err, &x, 0, NULL, NULL, form), APR_EINVAL);
 }
 
 static void test_consent_page(void **state)

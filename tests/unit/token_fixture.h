@@ -27,7 +27,7 @@ static inline oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
     assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL), 1);
     BIO_free(bio);
     EVP_PKEY_free(pk);
-    assert_int_equal(oas_key_load(&k, &err, p, path, NULL), APR_SUCCESS);
+    assert_int_equal(oas_key_load(&k, &err, p, path, NULL, -1), APR_SUCCESS);
     unlink(path);
     return k;
 }
