@@ -1,5 +1,6 @@
 /* mod_oauth_as: the authorization endpoint (RFC 6749 §4.1.1-4.1.2, OIDC Core §3.1.2,
- * RFC 9126 §4 for request_uri) and the consent decision posted back to it. */
+ * RFC 9126 §4 for request_uri, RFC 9101 for request) and the consent decision posted back
+ * to it. */
 #include <apr_strings.h>
 #include <ap_expr.h>
 #include <http_protocol.h>
@@ -14,6 +15,7 @@
 #include "oas_form.h"
 #include "oas_jsonw.h"
 #include "oas_par_record.h"
+#include "oas_request_object.h"
 #include "oas_uri.h"
 #include "oas_util.h"
 
@@ -212,6 +214,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
 {
     apr_table_t *params;
     const char *dup, *prompt, *ru = NULL;
+    const oas_client_t *c;
     oas_authz_req_t *req;
     oas_pending_t pd;
     oas_ctx_t *x;
@@ -250,6 +253,16 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
                          apr_table_get(params, "client_id")) != APR_SUCCESS)
             return send_page(r, &err);
         dup = NULL;
+    }
+    else if ((c = oas_issuer_client(iss, apr_table_get(params, "client_id"))) &&
+             !(dup && (!strcmp(dup, "client_id") || !strcmp(dup, "request")))) {
+        /* RFC 9101 §5: a request object by value; its parameters alone count (a repeat
+         * outside it no longer matters), and one that does not verify is a page */
+        apr_table_t *outer = params;
+        if (oas_request_object_use(&params, &err, x, c, outer, OAS_AUTHZ_FRONT) != APR_SUCCESS)
+            return send_page(r, &err);
+        if (params != outer)
+            dup = NULL;
     }
     if (oas_authz_validate(&req, &err, r->pool, iss, params, dup,
                            ru ? OAS_AUTHZ_PAR : OAS_AUTHZ_FRONT) != APR_SUCCESS) {

@@ -61,6 +61,26 @@ const char *oas_cmd_require_par(cmd_parms *cmd, void *mconfig, const char *arg)
                                                  : &oas_cmd_issuer(cmd)->require_par);
 }
 
+const char *oas_cmd_request_object(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    static const char *const values[] = {"Off", "Allowed", "Required"}; /* OAS_REQOBJ_* */
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER | OAS_IN_CLIENT);
+    int i;
+
+    if (err)
+        return err;
+    for (i = 0; i < 3; i++) {
+        if (!strcasecmp(arg, values[i])) {
+            *((dc && dc->client) ? &dc->client->request_object
+                                 : &oas_cmd_issuer(cmd)->request_object) = i;
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, OAS_DIR_REQUEST_OBJECT ": '%s' is not Off, Allowed or Required",
+                        arg);
+}
+
 const char *oas_cmd_scope(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     oas_dir_conf_t *dc = mconfig;
@@ -236,7 +256,8 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_REQUIRE_PAR,   OAS_DIR_REQUIRE_PKCE,
                                                 OAS_DIR_CONSENT,       OAS_DIR_RT_ROTATION,
                                                 OAS_DIR_AT_LIFETIME,   OAS_DIR_RT_LIFETIME,
-                                                OAS_DIR_CLIENT_NAME,   OAS_DIR_ASSERTION_AUD,
+                                                 OAS_DIR_CLIENT_NAME,   OAS_DIR_ASSERTION_AUD,
+                                                 OAS_DIR_REQUEST_OBJECT,
                                                 NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 

@@ -35,6 +35,7 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(rt_ttl);
     MERGE_I(idt_ttl);
     MERGE_I(require_par);
+    MERGE_I(request_object);
     MERGE_I(max_body);
     MERGE_I(authfail_limit);
     MERGE_I(authfail_window);

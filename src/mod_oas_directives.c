@@ -402,6 +402,9 @@ const command_rec oas_mod_cmds[] = {
                   "refresh token lifetime in seconds"),
     AP_INIT_TAKE1(OAS_DIR_REQUIRE_PAR, oas_cmd_require_par, NULL, RSRC_CONF,
                   "On: authorization requests must come through PAR"),
+    AP_INIT_TAKE1(OAS_DIR_REQUEST_OBJECT, oas_cmd_request_object, NULL, RSRC_CONF,
+                  "signed request objects (JAR): Off, Allowed (default with "
+                  "OAuthASClientJWKS) or Required"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT_TEMPLATE, set_consent_template, NULL, RSRC_CONF,
                   "consent page template file"),
     AP_INIT_TAKE2(OAS_DIR_CLAIM, set_claim, NULL, RSRC_CONF,

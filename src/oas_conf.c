@@ -35,7 +35,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->store_short = c->store_long = OAS_UNSET;
     c->store_size = OAS_UNSET;
     c->code_ttl = c->request_uri_ttl = c->at_ttl = c->rt_ttl = c->idt_ttl = OAS_UNSET;
-    c->require_par = OAS_UNSET;
+    c->require_par = c->request_object = OAS_UNSET;
     c->max_body = OAS_UNSET;
     c->authfail_limit = c->authfail_window = OAS_UNSET;
     c->rt_grace = c->client_quota = OAS_UNSET;
@@ -53,6 +53,7 @@ oas_client_t *oas_client_make(apr_pool_t *p, const char *id)
     c->auth_methods = c->grant_types = OAS_UNSET;
     c->require_par = c->require_pkce = c->consent = c->rt_rotation = OAS_UNSET;
     c->at_ttl = c->rt_ttl = OAS_UNSET;
+    c->request_object = OAS_UNSET;
     return c;
 }
 
@@ -114,6 +115,15 @@ void oas_client_resolve(oas_client_t *c)
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c)
 {
     return c->require_par != OAS_UNSET ? c->require_par : oas_iss_require_par(iss);
+}
+
+int oas_client_request_object(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    if (!c->jwks && !c->jwks_uri)
+        return OAS_REQOBJ_OFF;
+    if (c->request_object != OAS_UNSET)
+        return c->request_object;
+    return iss->request_object != OAS_UNSET ? iss->request_object : OAS_REQOBJ_ALLOWED;
 }
 
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r)

@@ -25,6 +25,11 @@
 #define OAS_GRANT_REFRESH 0x2 /* refresh_token */
 #define OAS_GRANT_CC      0x4 /* client_credentials */
 
+/* OAuthASRequestObject: signed request objects (JAR, RFC 9101) */
+#define OAS_REQOBJ_OFF      0 /* `request` is not supported */
+#define OAS_REQOBJ_ALLOWED  1 /* plain parameters or a request object */
+#define OAS_REQOBJ_REQUIRED 2 /* a request object (or a request_uri of a signed push) only */
+
 /* Where state lives. */
 #define OAS_STORE_SHM 1
 #define OAS_STORE_DBD 2
@@ -94,6 +99,7 @@ typedef struct oas_issuer_t {
     int store_size;
     int code_ttl, request_uri_ttl, at_ttl, rt_ttl, idt_ttl;
     int require_par;
+    int request_object; /* OAuthASRequestObject at server level: see oas_client_request_object */
     int max_body;
     int authfail_limit, authfail_window; /* OAuthASClientAuthFailureLimit; 0 = off */
     int client_quota; /* OAuthASClientQuota: authorization requests a client may start per
@@ -181,6 +187,9 @@ const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *i
 
 /* Resolved settings of a client (client's value, else resource/server default). */
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c);
+/* OAS_REQOBJ_*: the client's OAuthASRequestObject, else the server's, else Allowed; always Off
+ * for a client without OAuthASClientJWKS (it has no key to sign with) */
+int oas_client_request_object(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r);
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_is_public(const oas_client_t *c); /* its method is none */

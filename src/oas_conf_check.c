@@ -46,6 +46,12 @@ const char *oas_conf_check_client(apr_pool_t *p, const oas_client_t *c)
                           OAS_DIR_GRANT_TYPE " client_credentials needs a confidential client "
                                              "(" OAS_DIR_CLIENT_SECRET " or keys)");
     }
+    /* only a client with keys can sign; the server-level value leaves other clients Off */
+    if (c->request_object > OAS_REQOBJ_OFF && !c->jwks && !c->jwks_uri) {
+        return CLIENT_MSG(p, c,
+                          OAS_DIR_REQUEST_OBJECT " Allowed or Required needs "
+                                                 OAS_DIR_CLIENT_JWKS " (the client's keys)");
+    }
     if (oas_client_is_public(c) && c->require_pkce == 0) {
         return CLIENT_MSG(p, c, OAS_DIR_REQUIRE_PKCE " Off is not allowed for a public client");
     }

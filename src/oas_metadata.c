@@ -62,6 +62,30 @@ static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
     oas_jsonw_close(w);
 }
 
+/* JAR (RFC 9101 §10.5, OIDC Discovery): supported when any client may send a request
+ * object; the algorithms are those of every JWT a client signs. */
+static void request_objects(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss)
+{
+    static const int order[] = {OAS_ALG_PS256, OAS_ALG_ES256, OAS_ALG_EDDSA, OAS_ALG_RS256};
+    apr_hash_index_t *hi;
+    int any = 0, i;
+
+    for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi && !any;
+         hi = apr_hash_next(hi))
+        any = oas_client_request_object(iss, apr_hash_this_val(hi)) != OAS_REQOBJ_OFF;
+    oas_jsonw_bool(w, "request_parameter_supported", any);
+    if (!any)
+        return;
+    oas_jsonw_array(w, "request_object_signing_alg_values_supported");
+    for (i = 0; i < (int)(sizeof(order) / sizeof(order[0])); i++) {
+        if (oas_iss_client_signing_algs(iss) & OAS_ALGBIT(order[i]))
+            oas_jsonw_str(w, NULL, oas_alg_name(order[i]));
+    }
+    oas_jsonw_close(w);
+    oas_jsonw_bool(w, "require_signed_request_object",
+                   iss->request_object == OAS_REQOBJ_REQUIRED);
+}
+
 /* Written with oas_jsonw like every response; the member order is the one clients and
  * tests have always seen. Invalid UTF-8 in the configuration fails the document (and so
  * the start-up) instead of silently dropping a member. */
@@ -113,7 +137,8 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     if (iss->id_token_key)
         oas_jsonw_str_keep_empty(&w, NULL, iss->id_token_key->alg_name);
     oas_jsonw_close(&w);
-    oas_jsonw_bool(&w, "request_parameter_supported", 0);
+    request_objects(&w, p, iss);
+    /* OIDC Discovery's default is true: a request_uri is only ever one of our PAR's */
     oas_jsonw_bool(&w, "request_uri_parameter_supported", 0);
     oas_jsonw_bool(&w, "claims_parameter_supported", 0);
     if (iss->claims && iss->claims->nelts) {

@@ -6,6 +6,7 @@
 #include "oas_jsonr.h"
 #include "oas_jsonw.h"
 #include "oas_par_record.h"
+#include "oas_request_object.h"
 #include "oas_throttle.h"
 #include "oas_util.h"
 
@@ -24,6 +25,9 @@ apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const
         OAS_ERR_SET(e, 400, "invalid_request", "request_uri is not allowed in a pushed request");
         return APR_EINVAL;
     }
+    /* RFC 9126 §3: with a request object, its parameters are the request */
+    if (oas_request_object_use(&form, e, x, c, form, OAS_AUTHZ_PAR) != APR_SUCCESS)
+        return APR_EINVAL;
     apr_table_unset(form, "client_secret");
     apr_table_set(form, "client_id", c->id);
     if (oas_authz_validate(&req, e, x->p, x->iss, form, NULL, OAS_AUTHZ_PAR) != APR_SUCCESS) {

@@ -12,11 +12,13 @@
 /**
  * RFC 9126 §2: validates form as an authorization request pushed by the authenticated
  * client c and keeps what /authorize will read, counted against c's quota (D07).
- * form is changed: client_secret removed, client_id set to c.
+ * A request object (JAR) in form is verified and its parameters replace the form's
+ * (oas_request_object_use); form is changed: client_secret removed, client_id set to c.
  * @param ptoken the request_uri's opaque part (after OAS_REQUEST_URI_PREFIX), in x->p
  * @return APR_SUCCESS, or APR_EINVAL with *e set, token-endpoint style (RFC 9126 §2.3:
- *         never a redirect): 400 invalid_request and the validation errors, 413 when the
- *         record would be too large for the store, 429 over the quota, 503 store, 500.
+ *         never a redirect): 400 invalid_request, invalid_request_object and the
+ *         validation errors, 413 when the record would be too large for the store, 429 over
+ *         the quota, 503 store, 500.
  */
 apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const oas_client_t *c,
                           apr_table_t *form);

@@ -49,6 +49,11 @@ def test_metadata_standard(oas):
     auth = m["token_endpoint_auth_methods_supported"]
     assert {"client_secret_basic", "client_secret_post", "none"} <= set(auth), auth
     assert m["require_pushed_authorization_requests"] is False
+    # no client has OAuthASClientJWKS: no request objects (JAR); a request_uri only from PAR
+    assert m["request_parameter_supported"] is False
+    assert m["request_uri_parameter_supported"] is False
+    assert "request_object_signing_alg_values_supported" not in m
+    assert "require_signed_request_object" not in m
     # es256 only: ID tokens are signed with the first key
     assert m["id_token_signing_alg_values_supported"] == ["ES256"]
     assert m["subject_types_supported"] and set(m["subject_types_supported"]) <= {
