@@ -90,12 +90,12 @@ static apr_status_t check_times(oas_err_t *err, oas_ctx_t *x, const oas_client_t
     if (!cl->has_nbf)
         return refuse(err, x, c, "the request object has no nbf",
                       OAS_LOGNO(06305) "nbf is missing");
-    if (cl->exp - cl->nbf > OAS_REQOBJ_MAX_LIFETIME)
-        return refuse(err, x, c, "the request object is valid for more than 60 minutes",
-                      OAS_LOGNO(06306) "exp is more than 60 minutes after nbf");
     if (x->now - cl->nbf > OAS_REQOBJ_MAX_AGE)
         return refuse(err, x, c, "the request object is too old",
                       OAS_LOGNO(06307) "nbf is more than 60 minutes in the past");
+    if (cl->exp - cl->nbf > OAS_REQOBJ_MAX_LIFETIME)
+        return refuse(err, x, c, "the request object is valid for more than 60 minutes",
+                      OAS_LOGNO(06306) "exp is more than 60 minutes after nbf");
     if (oas_jwt_check_times(cl, x->now, 1, 0, &why) != APR_SUCCESS)
         return oas_err(err, x->p, 400, "invalid_request_object",
                        "the request object has expired or is not valid yet", OAS_LOG_INFO,
