@@ -218,6 +218,7 @@ def test_login_with_private_key_jwt(httpd_factory):
 
 
 @pytest.mark.allow_log("auth_openidc:error", "auth_openidc:warn")
+@pytest.mark.expect_log("OAS06218")
 def test_private_key_jwt_strict_audience_refuses_token_endpoint_url(httpd_factory):
     """The same RP with our default `OAuthASAssertionAudience Strict`: its assertion (aud = the
     token endpoint URL) is refused with invalid_client, the code is not redeemed and no session
@@ -228,7 +229,8 @@ def test_private_key_jwt_strict_audience_refuses_token_endpoint_url(httpd_factor
     r = s.get(loc, allow_redirects=False, timeout=20)
     assert r.status_code >= 400 and "sub=" not in r.text, (r.status_code, r.text[:1000])
     assert not any(c.name.startswith("mod_auth_openidc_session") for c in s.cookies)
-    assert re.search(r'"error"\s*:\s*"invalid_client"', h.error_log()), h.log_tail()
+    # our log names the check that failed: the audience (OAS06218), for this client
+    assert re.search(r"OAS06218.*client rp-openidc: assertion aud", h.error_log()), h.log_tail()
 
 
 def test_deny_starts_no_session(httpd_factory):

@@ -66,8 +66,9 @@ def jwt_clients(h, keys):
 """
 
 
-# OAS00134: each revocation of a refresh token family is logged at warning level.
-@pytest.mark.expect_log("OAS00134")
+# OAS00134: each revocation of a refresh token family is logged at warning level; OAS06320 a
+# verified request object, OAS06216 / OAS06212 the refused assertions (signature, HMAC).
+@pytest.mark.expect_log("OAS00134", "OAS06320", "OAS06216", "OAS06212")
 def test_openid_client_jwt(httpd_factory):
     ensure_node_modules()
     keys = {"pkjwt1": ec.generate_private_key(ec.SECP256R1()),

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import * as client from 'openid-client';
 import { env, atHash } from './lib.mjs';
-import { codeFlow as rpCodeFlow, refreshIntrospectRevoke, errorCode } from './rp.mjs';
+import { codeFlow as rpCodeFlow, refreshIntrospectRevoke, refusal } from './rp.mjs';
 
 const ISSUER = env('ISSUER');
 const USER = env('OIDC_USER');
@@ -94,8 +94,10 @@ test('PAR with a signed request object (JAR, PS256) and private_key_jwt (PS256)'
     code_challenge_method: 'S256',
   };
   // OAuthASRequestObject Required: the same request pushed unsigned is refused.
-  assert.deepEqual(await errorCode(client.buildAuthorizationUrlWithPAR(config, params)),
-    { status: 400, error: 'invalid_request' });
+  const plain = await refusal(client.buildAuthorizationUrlWithPAR(config, params));
+  assert.equal(plain.status, 400);
+  assert.equal(plain.error, 'invalid_request');
+  assert.match(plain.description, /signed request object/);
   const { tokens, nonce } = await codeFlow(config, {
     redirectUri: env('JAR_REDIRECT_URI'), scope: 'openid offline_access', par: true,
     jarKey: key,
@@ -127,6 +129,7 @@ test('an assertion signed with a key the server does not know, or the wrong secr
       code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
       code_challenge_method: 'S256',
     });
-    assert.deepEqual(await errorCode(pushed), { status: 401, error: 'invalid_client' });
+    const { status, error } = await refusal(pushed);
+    assert.deepEqual({ status, error }, { status: 401, error: 'invalid_client' });
   }
 });

@@ -66,12 +66,16 @@ export async function refreshIntrospectRevoke(config, tokens, user, { afterRefre
   return refreshed;
 }
 
-// The OAuth error code of a refused request, whether the library raised a ResponseBodyError
-// (400, or 401 without a challenge) or a WWWAuthenticateChallengeError (401 with one).
-export async function errorCode(promise) {
+// { status, error, description } of a refused request, whether the library raised a
+// ResponseBodyError (400, or 401 without a challenge) or a WWWAuthenticateChallengeError (401
+// with one).
+export async function refusal(promise) {
   let err;
   await assert.rejects(promise, (e) => { err = e; return true; });
-  if (err instanceof client.ResponseBodyError) return { status: err.status, error: err.error };
+  if (err instanceof client.ResponseBodyError) {
+    return { status: err.status, error: err.error, description: err.error_description };
+  }
   assert.ok(err instanceof client.WWWAuthenticateChallengeError, String(err));
-  return { status: err.status, error: (await err.response.json()).error };
+  const body = await err.response.json();
+  return { status: err.status, error: body.error, description: body.error_description };
 }
