@@ -12,8 +12,8 @@
 #include "oas_jwt.h"
 #include "oas_log.h"
 
-#define FAIL(...)                                                                                 \
-    oas_err(err, x->p, 401, "invalid_client", "client authentication failed", OAS_LOG_INFO,     \
+#define FAIL(...)                                                                                  \
+    oas_err(err, x->p, 401, "invalid_client", "client authentication failed", OAS_LOG_INFO,        \
             __VA_ARGS__)
 
 const char *oas_client_assertion_sub(apr_pool_t *p, const char *assertion)
@@ -52,9 +52,8 @@ static int aud_ok(const oas_ctx_t *x, const oas_client_t *c, const oas_jwt_t *t)
     if (oas_jwt_aud_is(t, iss->issuer, 0))
         return 1;
     return c->assertion_aud == OAS_ASSERTION_AUD_LEGACY && iss->endpoints[OAS_EP_TOKEN] &&
-           oas_jwt_aud_is(t, apr_pstrcat(x->p, iss->issuer_origin, iss->endpoints[OAS_EP_TOKEN],
-                                         NULL),
-                          0);
+           oas_jwt_aud_is(
+               t, apr_pstrcat(x->p, iss->issuer_origin, iss->endpoints[OAS_EP_TOKEN], NULL), 0);
 }
 
 /* The signature, with the key of the client's method: HS256 over the plaintext secret for
@@ -117,8 +116,8 @@ static apr_status_t record_jti(oas_err_t *err, oas_ctx_t *x, const oas_client_t 
         return oas_store_refused(x, err, APR_ENOTIMPL, "recording a client assertion");
     rv = oas_store_put_new(st, x->p, OAS_NS_ASSERTION, key, "", 0, until);
     if (rv == APR_EEXIST)
-        return FAIL(OAS_LOGNO(06217) "client %s: assertion jti %s was used before (replay)",
-                    c->id, t->jti);
+        return FAIL(OAS_LOGNO(06217) "client %s: assertion jti %s was used before (replay)", c->id,
+                    t->jti);
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, err, rv, "recording a client assertion");
     return APR_SUCCESS;
@@ -145,11 +144,10 @@ apr_status_t oas_client_assertion_verify(const oas_client_t **pc, oas_err_t *err
     if (!t->sub)
         return FAIL(OAS_LOGNO(06204) "client assertion without sub");
     if (!(c = oas_issuer_client(x->iss, t->sub)))
-        return FAIL(OAS_LOGNO(06205) "client assertion for an unknown client %.100s",
-                    t->sub);
+        return FAIL(OAS_LOGNO(06205) "client assertion for an unknown client %.100s", t->sub);
     if (client_id && strcmp(client_id, c->id))
-        return FAIL(OAS_LOGNO(06206) "client assertion of client %s with client_id %.100s",
-                    c->id, client_id);
+        return FAIL(OAS_LOGNO(06206) "client assertion of client %s with client_id %.100s", c->id,
+                    client_id);
     if (!(c->auth_methods & (OAS_AUTH_PKJWT | OAS_AUTH_SJWT)))
         return FAIL(OAS_LOGNO(06207) "client %s may not use JWT client authentication", c->id);
     if (!t->iss || strcmp(t->iss, c->id))
@@ -160,10 +158,9 @@ apr_status_t oas_client_assertion_verify(const oas_client_t **pc, oas_err_t *err
                                      "client-authentication+jwt",
                     c->id);
     if (!aud_ok(x, c, t))
-        return FAIL(OAS_LOGNO(06218) "client %s: assertion aud is not the issuer as a string%s",
-                    c->id, c->assertion_aud == OAS_ASSERTION_AUD_LEGACY
-                               ? " or the token endpoint URL"
-                               : "");
+        return FAIL(
+            OAS_LOGNO(06218) "client %s: assertion aud is not the issuer as a string%s", c->id,
+            c->assertion_aud == OAS_ASSERTION_AUD_LEGACY ? " or the token endpoint URL" : "");
     if (!t->has_exp)
         return FAIL(OAS_LOGNO(06219) "client %s: assertion without exp", c->id);
     if (oas_jwt_check_times(t, x->now, 1, OAS_ASSERTION_MAX_LIFETIME, &perr) != APR_SUCCESS)

@@ -21,6 +21,12 @@ fi
 if [ ! -f "$DEMO/signing-es256.pem" ]; then
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$DEMO/signing-es256.pem"
 fi
+# The client demo-partner authenticates with a key (private_key_jwt): its key pair, and the
+# public half as the JWK Set the server reads (README, "Clients with keys").
+if [ ! -f "$DEMO/partner.jwks.json" ]; then
+    openssl genpkey -algorithm ed25519 -out "$DEMO/partner.key"
+    tools/jwk "$DEMO/partner.key" partner-1 > "$DEMO/partner.jwks.json"
+fi
 [ -f "$DEMO/rp-passphrase" ] || openssl rand -hex 24 > "$DEMO/rp-passphrase"
 RP_PASSPHRASE=$(cat "$DEMO/rp-passphrase")
 [ -f "$DEMO/users.htpasswd" ] || htpasswd -cbB "$DEMO/users.htpasswd" demo demo 2>/dev/null

@@ -47,7 +47,15 @@ def test_metadata_standard(oas):
     assert set(m["grant_types_supported"]) == {"authorization_code", "refresh_token",
                                                "client_credentials"}
     auth = m["token_endpoint_auth_methods_supported"]
-    assert {"client_secret_basic", "client_secret_post", "none"} <= set(auth), auth
+    assert set(auth) == {"client_secret_basic", "client_secret_post", "private_key_jwt",
+                         "client_secret_jwt", "none"}, auth
+    # the JWT methods' algorithms: OAuthASClientSigningAlgs (default PS256 ES256 EdDSA RS256)
+    # and HS256 for client_secret_jwt; the same at revocation and introspection (no none)
+    algs = {"PS256", "ES256", "EdDSA", "RS256", "HS256"}
+    assert set(m["token_endpoint_auth_signing_alg_values_supported"]) == algs, m
+    for ep in ("revocation_endpoint", "introspection_endpoint"):
+        assert set(m[ep + "_auth_methods_supported"]) == set(auth) - {"none"}, m
+        assert set(m[ep + "_auth_signing_alg_values_supported"]) == algs, m
     assert m["require_pushed_authorization_requests"] is False
     # no client has OAuthASClientJWKS: no request objects (JAR); a request_uri only from PAR
     assert m["request_parameter_supported"] is False
@@ -60,6 +68,15 @@ def test_metadata_standard(oas):
         "public", "pairwise"}
     scopes = set(m["scopes_supported"])
     assert {"openid", "profile", "email", "offline_access", "api.read", "api.write"} <= scopes
+
+
+def test_metadata_client_signing_algs(httpd_factory):
+    """OAuthASClientSigningAlgs narrows the published algorithms; HS256 stays (client_secret_jwt),
+    none is never published."""
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASClientSigningAlgs="PS256 ES256"))
+    m = metadata(h).json()
+    assert set(m["token_endpoint_auth_signing_alg_values_supported"]) == {"PS256", "ES256",
+                                                                          "HS256"}, m
 
 
 def test_metadata_post_is_405(oas):

@@ -22,7 +22,7 @@ def walkthrough_blocks():
     text = open(os.path.join(ROOT, "README.md")).read()
     sections = re.findall(r"<!-- walkthrough:begin -->(.*?)<!-- walkthrough:end -->", text, re.S)
     blocks = [re.search(r"```sh\n(.*?)```", s, re.S).group(1) for s in sections]
-    assert len(blocks) >= 2, "README lost its walk-throughs"
+    assert len(blocks) >= 3, "README lost its walk-throughs"
     return blocks
 
 
@@ -55,7 +55,7 @@ def demo():
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.mark.parametrize("index", [0, 1], ids=["code-flow", "par-flow"])
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["code-flow", "par-flow", "keys-flow"])
 def test_readme_walkthrough(demo, index):
     workdir, port = demo
     script = walkthrough_blocks()[index].replace("localhost:8443", f"localhost:{port}")
@@ -64,7 +64,7 @@ def test_readme_walkthrough(demo, index):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
     print(out.stdout)
-    assert re.search(r'"issuer":"https://localhost:%d"' % port, out.stdout) or index == 1
+    assert re.search(r'"issuer":"https://localhost:%d"' % port, out.stdout) or index != 0
     location = next(l for l in lines if l.startswith(f"https://localhost:{port}/callback?"))
     assert re.search(r"[?&]code=[A-Za-z0-9_-]{43}(&|$)", location)
     assert "iss=https%3A%2F%2Flocalhost%3A" in location

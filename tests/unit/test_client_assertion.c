@@ -58,15 +58,13 @@ static const char *replace(apr_pool_t *p, const char *s, const char *from, const
 }
 
 /* A PS256 JWS by hand (RSASSA-PSS, MGF1-SHA-256, 32-byte salt; RFC 7518 §3.5). */
-static const char *sign_pss(apr_pool_t *p, const oas_key_t *k, const char *typ,
-                            const char *payload)
+static const char *sign_pss(apr_pool_t *p, const oas_key_t *k, const char *typ, const char *payload)
 {
     const char *hdr = apr_pstrcat(p, "{\"alg\":\"PS256\",\"kid\":\"", k->kid, "\"",
-                                  typ ? apr_psprintf(p, ",\"typ\":\"%s\"", typ) : "", "}",
-                                  NULL);
-    const char *in = apr_pstrcat(
-        p, oas_b64url_encode(p, (const unsigned char *)hdr, strlen(hdr)), ".",
-        oas_b64url_encode(p, (const unsigned char *)payload, strlen(payload)), NULL);
+                                  typ ? apr_psprintf(p, ",\"typ\":\"%s\"", typ) : "", "}", NULL);
+    const char *in =
+        apr_pstrcat(p, oas_b64url_encode(p, (const unsigned char *)hdr, strlen(hdr)), ".",
+                    oas_b64url_encode(p, (const unsigned char *)payload, strlen(payload)), NULL);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pc;
     unsigned char sig[512];
@@ -238,8 +236,7 @@ static const row_t rows[] = {
     {"exp 5 min past", "pk", K_ES256, .iat = "-360", .exp = "-300", .tag = "OAS06220"},
     {"exp 11 s past", "pk", K_ES256, .iat = "-60", .exp = "-11", .tag = "OAS06220"},
     {"lifetime over 300 s", "pk", K_ES256, .iat = "-1", .exp = "+300", .tag = "OAS06220"},
-    {"no iat, lifetime over 300 s", "pk", K_ES256, .iat = OMIT, .exp = "+301",
-     .tag = "OAS06220"},
+    {"no iat, lifetime over 300 s", "pk", K_ES256, .iat = OMIT, .exp = "+301", .tag = "OAS06220"},
     {"nbf 70 s ahead", "pk", K_ES256, .nbf = "+70", .tag = "OAS06220"},
     {"iat 70 s ahead", "pk", K_ES256, .iat = "+70", .exp = "+120", .tag = "OAS06220"},
     {"nbf a string", "pk", K_ES256, .nbf = "\"now\"", .tag = "OAS06203"},
@@ -317,8 +314,8 @@ static void test_algs_and_garbage(void **state)
                                           "a.b",
                                           "a.b.c.d",
                                           "!!!.e30.c2ln",
-                                          "e30.e30.c2ln",         /* header without alg */
-                                          "W10.e30.c2ln",         /* header an array */
+                                          "e30.e30.c2ln",             /* header without alg */
+                                          "W10.e30.c2ln",             /* header an array */
                                           "eyJhbGciOiJub25lIn0.e30.", /* alg none, no sig */
                                           "eyJhbGciOiJub25lIn0.e30.c2ln"};
     size_t i;
@@ -438,7 +435,8 @@ static void test_methods(void **state)
     /* the type is missing, then wrong */
     assert_int_equal(oas_client_authenticate(&c, &err, x, 0, NULL, NULL, f), APR_EINVAL);
     assert_err(err, 400, "invalid_request", NULL);
-    apr_table_set(f, "client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:saml2-bearer");
+    apr_table_set(f, "client_assertion_type",
+                  "urn:ietf:params:oauth:client-assertion-type:saml2-bearer");
     assert_int_equal(oas_client_authenticate(&c, &err, x, 0, NULL, NULL, f), APR_EINVAL);
     assert_err(err, 400, "invalid_request", NULL);
     apr_table_set(f, "client_assertion_type", OAS_ASSERTION_TYPE);
@@ -451,7 +449,8 @@ static void test_methods(void **state)
     apr_table_unset(f, "client_secret");
     /* the brake counts a failed assertion against the client it claims to be */
     env->iss->authfail_limit = 5;
-    assert_ptr_equal(oas_authfail_client(p, env->iss, 0, NULL, f), oas_issuer_client(env->iss, "pk"));
+    assert_ptr_equal(oas_authfail_client(p, env->iss, 0, NULL, f),
+                     oas_issuer_client(env->iss, "pk"));
     env->iss->authfail_limit = OAS_UNSET;
     assert_int_equal(oas_client_authenticate(&c, &err, x, 0, NULL, NULL, f), APR_SUCCESS);
     assert_string_equal(c->id, "pk");

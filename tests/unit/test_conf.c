@@ -172,6 +172,34 @@ static void test_client_check_messages(void **state)
     }
 }
 
+/* private_key_jwt needs keys, client_secret_jwt a plaintext secret of 32 bytes, none stands
+ * alone; such clients are confidential (public iff the method is none). */
+static void test_client_check_jwt(void **state)
+{
+    apr_pool_t *p = *state;
+    static const char *const long_secret = "0123456789abcdef0123456789abcdef";
+    oas_client_t *c = client(p, NULL, OAS_AUTH_PKJWT, OAS_GRANT_CC, 0);
+    const char *msg = oas_conf_check_client(p, c);
+
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, OAS_DIR_AUTH_METHOD " private_key_jwt needs " OAS_DIR_CLIENT_JWKS));
+    c->jwks_uri = "https://app.test/jwks";
+    assert_null(oas_conf_check_client(p, c)); /* client_credentials: it is confidential */
+    assert_false(oas_client_is_public(c));
+    c->auth_methods = OAS_AUTH_PKJWT | OAS_AUTH_NONE;
+    assert_non_null(strstr(oas_conf_check_client(p, c), "cannot be combined"));
+
+    c = client(p, "short", OAS_AUTH_SJWT, OAS_UNSET, 1);
+    assert_non_null(strstr(oas_conf_check_client(p, c), "client_secret_jwt needs a plaintext"));
+    c->secret = long_secret;
+    assert_null(oas_conf_check_client(p, c));
+    assert_false(oas_client_is_public(c));
+    c->secret_hashed = 1; /* HS256 needs the secret itself */
+    assert_non_null(strstr(oas_conf_check_client(p, c), "client_secret_jwt needs a plaintext"));
+    c = client(p, NULL, OAS_AUTH_SJWT, OAS_UNSET, 1);
+    assert_non_null(oas_conf_check_client(p, c));
+}
+
 /* ---- whole-issuer checks ---- */
 
 static const char *fault(const apr_array_header_t *faults, int i)
@@ -348,6 +376,7 @@ int main(void)
         UNIT_TEST(test_client_settings_fall_back),
         UNIT_TEST(test_client_resolve),
         UNIT_TEST(test_client_check_messages),
+        UNIT_TEST(test_client_check_jwt),
         UNIT_TEST(test_issuer_off),
         UNIT_TEST(test_issuer_faults),
         UNIT_TEST(test_startup_id_token_key),
