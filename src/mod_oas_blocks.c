@@ -2,12 +2,14 @@
  * stand in them (some also server-wide). A block is read with its own per-directory
  * configuration carrying the client or resource being filled. */
 #include <apr_strings.h>
+#include <apr_uri.h>
 #include <http_core.h>
 
 #include "mod_oas_directives.h"
 #include "oas_authz.h"
 #include "oas_client_assertion.h"
 #include "oas_conf_check.h"
+#include "oas_jwk.h"
 #include "oas_uri.h"
 
 /* ---- helpers ---- */
@@ -189,6 +191,35 @@ const char *oas_cmd_assertion_aud(cmd_parms *cmd, void *mconfig, const char *arg
     return NULL;
 }
 
+/* OAuthASClientJWKS: a JWK Set file, read now (a fault fails `apache2 -t`), or an https URL
+ * fetched at run time. */
+const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+    const char *path;
+    apr_uri_t u;
+
+    if (err)
+        return err;
+    if (dc->client->jwks || dc->client->jwks_uri)
+        return OAS_DIR_CLIENT_JWKS ": given twice (one JWK Set file or one https URL)";
+    if (!strncasecmp(arg, "https://", 8)) {
+        if (apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.hostname || !*u.hostname ||
+            u.user || u.password || u.fragment)
+            return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS " '%s': not a valid https URL", arg);
+        dc->client->jwks_uri = arg;
+        return NULL;
+    }
+    if (strstr(arg, "://"))
+        return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS " '%s': a jwks_uri must use https", arg);
+    if (!(path = ap_server_root_relative(cmd->pool, arg)))
+        return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS ": invalid path '%s'", arg);
+    if (oas_jwks_load_file(&dc->client->jwks, &err, cmd->pool, path) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS ": %s", err);
+    return NULL;
+}
+
 /* The words of OAuthASAuthMethod and OAuthASGrantType: each sets one bit of the client's set,
  * which stays OAS_UNSET (the default) until the first word. */
 typedef struct {
@@ -256,8 +287,8 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_REQUIRE_PAR,   OAS_DIR_REQUIRE_PKCE,
                                                 OAS_DIR_CONSENT,       OAS_DIR_RT_ROTATION,
                                                 OAS_DIR_AT_LIFETIME,   OAS_DIR_RT_LIFETIME,
-                                                 OAS_DIR_CLIENT_NAME,   OAS_DIR_ASSERTION_AUD,
-                                                 OAS_DIR_REQUEST_OBJECT,
+                                                OAS_DIR_CLIENT_NAME,   OAS_DIR_ASSERTION_AUD,
+                                                OAS_DIR_REQUEST_OBJECT, OAS_DIR_CLIENT_JWKS,
                                                 NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 

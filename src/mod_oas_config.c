@@ -44,6 +44,7 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(user_quota);
     MERGE_I(address_quota);
     MERGE_I(consent_ttl);
+    MERGE_I(client_signing_algs);
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(claims);

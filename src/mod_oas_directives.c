@@ -118,20 +118,26 @@ static const char *set_issuer(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
-static const char *set_signing_key(cmd_parms *cmd, void *mconfig, const char *file, const char *kid)
+static const char *set_signing_key(cmd_parms *cmd, void *mconfig, const char *file, const char *kid,
+                                   const char *alg_name)
 {
     oas_issuer_t *sc = oas_cmd_issuer(cmd);
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
     const char *path;
     oas_key_t *key;
-    int i;
+    int i, alg = -1;
 
     if (err)
         return err;
     path = ap_server_root_relative(cmd->pool, file);
     if (!path)
         return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY ": invalid path '%s'", file);
-    if (oas_key_load(&key, &err, cmd->pool, path, kid, -1) != APR_SUCCESS)
+    if (alg_name && ((alg = oas_alg_from_name(alg_name)) < 0 || alg == OAS_ALG_HS256))
+        return apr_psprintf(cmd->pool,
+                            OAS_DIR_SIGNING_KEY " %s: unknown algorithm '%s' (RS256, PS256, "
+                                                "ES256 or EdDSA)",
+                            file, alg_name);
+    if (oas_key_load(&key, &err, cmd->pool, path, kid, alg) != APR_SUCCESS)
         return apr_psprintf(cmd->pool, OAS_DIR_SIGNING_KEY " %s: %s", file, err);
     if (!sc->keys)
         sc->keys = apr_array_make(cmd->pool, 2, sizeof(oas_key_t *));
@@ -152,6 +158,29 @@ static const char *parse_store_kind(cmd_parms *cmd, const char *arg, int *out)
         *out = OAS_STORE_DBD;
     else
         return apr_psprintf(cmd->pool, OAS_DIR_STORE ": unknown store '%s' (shm or dbd)", arg);
+    return NULL;
+}
+
+/* OAuthASClientSigningAlgs: each word one algorithm; the first word replaces the default. */
+static const char *set_client_signing_algs(cmd_parms *cmd, void *mconfig, const char *word)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    int alg;
+
+    if (err)
+        return err;
+    alg = oas_alg_from_name(word);
+    if (alg < 0 || !(OAS_ALGBIT(alg) & OAS_ALGBITS_ASYM))
+        return apr_psprintf(
+            cmd->pool, OAS_DIR_CLIENT_SIGNING_ALGS " '%s': %s", word,
+            !strcmp(word, "none") ? "unsigned JWTs are never accepted"
+            : !strncmp(word, "HS", 2)
+                ? "a MAC is not a signature (client_secret_jwt accepts HS256 on its own)"
+                : "unknown algorithm (PS256, ES256, EdDSA or RS256)");
+    if (sc->client_signing_algs == OAS_UNSET)
+        sc->client_signing_algs = 0;
+    sc->client_signing_algs |= (int)OAS_ALGBIT(alg);
     return NULL;
 }
 
@@ -365,8 +394,11 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
 const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_ISSUER, set_issuer, NULL, RSRC_CONF,
                   "issuer identifier (https URL); switches the AS on for this server"),
-    AP_INIT_TAKE12(OAS_DIR_SIGNING_KEY, set_signing_key, NULL, RSRC_CONF,
-                   "PEM private key file (RSA, EC P-256 or Ed25519) and an optional kid"),
+    AP_INIT_TAKE123(OAS_DIR_SIGNING_KEY, set_signing_key, NULL, RSRC_CONF,
+                    "PEM private key file (RSA, EC P-256 or Ed25519), an optional kid and an "
+                    "optional alg (PS256 for an RSA key)"),
+    AP_INIT_ITERATE(OAS_DIR_CLIENT_SIGNING_ALGS, set_client_signing_algs, NULL, RSRC_CONF,
+                    "algorithms accepted for JWTs clients sign (PS256 ES256 EdDSA RS256)"),
     AP_INIT_TAKE12(OAS_DIR_STORE, set_store, NULL, RSRC_CONF,
                    "short-lived and long-lived store: shm or dbd"),
     AP_INIT_TAKE1(OAS_DIR_STORE_SIZE, set_store_size, NULL, RSRC_CONF,
@@ -438,6 +470,8 @@ const command_rec oas_mod_cmds[] = {
                   "Off: first-party client, no consent page"),
     AP_INIT_TAKE1(OAS_DIR_RT_ROTATION, oas_cmd_client_flag, OFF_C(rt_rotation), RSRC_CONF,
                   "On: rotate refresh tokens of this confidential client"),
+    AP_INIT_TAKE1(OAS_DIR_CLIENT_JWKS, oas_cmd_client_jwks, NULL, RSRC_CONF,
+                  "the client's public keys: a JWK Set file or an https jwks_uri"),
     AP_INIT_TAKE1(OAS_DIR_CLIENT_NAME, oas_cmd_client_name, NULL, RSRC_CONF,
                   "the client's name shown on the consent page"),
     AP_INIT_TAKE1(OAS_DIR_ASSERTION_AUD, oas_cmd_assertion_aud, NULL, RSRC_CONF,

@@ -42,5 +42,6 @@ const char *oas_cmd_client_name(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_assertion_aud(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg);
 
 #endif

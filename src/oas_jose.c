@@ -3,7 +3,6 @@
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
-#include <openssl/rsa.h>
 #include <string.h>
 
 #include "oas_jose.h"
@@ -90,8 +89,7 @@ static apr_status_t sign_bytes(unsigned char **psig, size_t *psiglen, apr_pool_t
     size_t len = 0;
 
     if (NULL == (ctx = EVP_MD_CTX_new()) ||
-        (key->sign_tmpl ? EVP_MD_CTX_copy_ex(ctx, key->sign_tmpl)
-                        : EVP_DigestSignInit(ctx, NULL, alg_md(key->alg), NULL, key->pkey)) != 1 ||
+        !(key->sign_tmpl ? EVP_MD_CTX_copy_ex(ctx, key->sign_tmpl) : oas_key_sign_init(ctx, key)) ||
         EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)tbs, tbslen) != 1)
         goto leave;
     sig = apr_palloc(p, len);
@@ -161,10 +159,10 @@ static int header_str(const char **pv, const oas_jobj_t *h, const char *name)
     return !m || m->type == OAS_JSON_STRING;
 }
 
-#define JWS_FAIL(msg)                                                                            \
-    do {                                                                                         \
-        *perr = (msg);                                                                           \
-        return APR_EINVAL;                                                                       \
+#define JWS_FAIL(msg)                                                                              \
+    do {                                                                                           \
+        *perr = (msg);                                                                             \
+        return APR_EINVAL;                                                                         \
     } while (0)
 
 apr_status_t oas_jws_parse(oas_jws_t **pj, const char **perr, apr_pool_t *p, const char *jws,
@@ -274,11 +272,8 @@ static apr_status_t verify_sig(EVP_PKEY *pk, int alg, const oas_jws_t *j)
     ERR_clear_error();
     ok = NULL != (ctx = EVP_MD_CTX_new()) &&
          EVP_DigestVerifyInit(ctx, &pctx, alg_md(alg), NULL, pk) == 1;
-    /* RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the hash */
     if (ok && alg == OAS_ALG_PS256)
-        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-             EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, oas_md_sha256()) == 1 &&
-             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+        ok = oas_pss_params(pctx);
     ok = ok && EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)j->signing_input,
                                 j->signing_input_len) == 1;
     EVP_MD_CTX_free(ctx);
@@ -330,8 +325,8 @@ apr_status_t oas_jws_verify_hmac(const oas_jws_t *j, const unsigned char *key, a
         return APR_EINVAL;
     ERR_clear_error();
     ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, klen,
-                   (const unsigned char *)j->signing_input, j->signing_input_len, mac,
-                   sizeof(mac), &maclen) != NULL;
+                   (const unsigned char *)j->signing_input, j->signing_input_len, mac, sizeof(mac),
+                   &maclen) != NULL;
     ERR_clear_error();
     ok = ok && maclen == OAS_SHA256_LEN && j->sig_len == OAS_SHA256_LEN &&
          CRYPTO_memcmp(mac, j->sig, OAS_SHA256_LEN) == 0;

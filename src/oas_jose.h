@@ -23,16 +23,16 @@ apr_status_t oas_jws_sign(const char **pjws, apr_pool_t *p, const oas_key_t *key
 
 /* A compact JWS split and decoded by oas_jws_parse; nothing in it is verified yet. */
 typedef struct oas_jws_t {
-    int alg;                   /* oas_alg_e of the header's "alg" */
-    const char *alg_name;      /* its name, static */
-    const char *typ, *kid;     /* header "typ" and "kid", NULL when absent */
-    const char *header_json;   /* the decoded protected header, NUL-terminated */
+    int alg;                 /* oas_alg_e of the header's "alg" */
+    const char *alg_name;    /* its name, static */
+    const char *typ, *kid;   /* header "typ" and "kid", NULL when absent */
+    const char *header_json; /* the decoded protected header, NUL-terminated */
     apr_size_t header_len;
-    const char *payload;       /* the decoded payload, NUL-terminated (holds no NUL byte) */
+    const char *payload; /* the decoded payload, NUL-terminated (holds no NUL byte) */
     apr_size_t payload_len;
     const char *signing_input; /* header.payload as received (points into the input) */
     apr_size_t signing_input_len;
-    const unsigned char *sig;  /* the decoded signature (ES256: R || S, 64 bytes) */
+    const unsigned char *sig; /* the decoded signature (ES256: R || S, 64 bytes) */
     apr_size_t sig_len;
 } oas_jws_t;
 
@@ -93,8 +93,8 @@ apr_status_t oas_ecdsa_raw_to_der(unsigned char **pder, apr_size_t *pderlen, apr
                                   const unsigned char *raw, apr_size_t rawlen);
 
 /** OpenID Connect Core §3.1.3.6 at_hash: base64url of the left half of the hash of the ASCII
- * access token, with the hash of the ID token's alg: SHA-256 for RS256 and ES256, SHA-512 for
- * EdDSA with Ed25519 (OpenID Connect Core errata).
+ * access token, with the hash of the ID token's alg: SHA-256 for RS256, PS256 and ES256,
+ * SHA-512 for EdDSA with Ed25519 (OpenID Connect Core errata).
  * @return the value in p, or NULL when OpenSSL fails */
 const char *oas_jose_at_hash(apr_pool_t *p, const oas_key_t *key, const char *access_token);
 

@@ -78,7 +78,8 @@ static const char *rsa_key(EVP_PKEY **ppk, apr_pool_t *p, const json_t *o)
     if (!member_b64(&n, &nlen, p, o, "n", 1, OAS_JWK_RSA_MAX_BITS / 8 + 1) ||
         !member_b64(&e, &elen, p, o, "e", 1, RSA_E_MAX_LEN))
         return "RSA key without valid n and e";
-    if (NULL == (bn = BN_bin2bn(n, (int)nlen, NULL)) || NULL == (be = BN_bin2bn(e, (int)elen, NULL))) {
+    if (NULL == (bn = BN_bin2bn(n, (int)nlen, NULL)) ||
+        NULL == (be = BN_bin2bn(e, (int)elen, NULL))) {
         BN_free(bn);
         return "out of memory";
     }
@@ -121,8 +122,7 @@ static const char *ec_key(EVP_PKEY **ppk, apr_pool_t *p, const json_t *o)
     memcpy(pub + 1, x, P256_COORD_LEN);
     memcpy(pub + 1 + P256_COORD_LEN, y, P256_COORD_LEN);
     bld = OSSL_PARAM_BLD_new();
-    if (bld &&
-        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
+    if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) &&
         OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub)))
         *ppk = from_params("EC", bld);
     OSSL_PARAM_BLD_free(bld);
@@ -167,8 +167,7 @@ static int is_enc_alg(const char *alg)
 static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
 
 /* The rules of oas_jwk_parse on one parsed JSON value. */
-static apr_status_t jwk_from_json(oas_jwk_t **pk, const char **perr, apr_pool_t *p,
-                                  const json_t *o)
+static apr_status_t jwk_from_json(oas_jwk_t **pk, const char **perr, apr_pool_t *p, const json_t *o)
 {
     const char *kty, *use, *alg, *kid, *why = NULL;
     const json_t *x5c;
@@ -236,9 +235,9 @@ static apr_status_t jwk_from_json(oas_jwk_t **pk, const char **perr, apr_pool_t 
         return APR_EINVAL;
     }
     x5c = json_object_get(o, "x5c");
-    if (x5c && (!json_is_array(x5c) || !json_array_size(x5c) ||
-                !json_is_string(json_array_get(x5c, 0)) ||
-                json_string_length(json_array_get(x5c, 0)) > OAS_JWK_MAX_MEMBER)) {
+    if (x5c &&
+        (!json_is_array(x5c) || !json_array_size(x5c) || !json_is_string(json_array_get(x5c, 0)) ||
+         json_string_length(json_array_get(x5c, 0)) > OAS_JWK_MAX_MEMBER)) {
         *perr = "x5c not an array of certificates";
         return APR_EINVAL;
     }

@@ -9,19 +9,19 @@
 #include "oas.h"
 
 typedef struct oas_jwk_t {
-    EVP_PKEY *pkey;      /* public key; freed with the pool it was parsed into */
-    const char *kid;     /* NULL when the JWK has none */
-    const char *kty;     /* "RSA", "EC", "OKP" */
-    unsigned algs;       /* OAS_ALGBIT() of every alg this key may verify: its "alg" member
-                          * alone when present, else each alg of its type and curve */
-    const char *x5c0;    /* base64 (not url) DER of x5c[0] when present, else NULL */
+    EVP_PKEY *pkey;   /* public key; freed with the pool it was parsed into */
+    const char *kid;  /* NULL when the JWK has none */
+    const char *kty;  /* "RSA", "EC", "OKP" */
+    unsigned algs;    /* OAS_ALGBIT() of every alg this key may verify: its "alg" member
+                       * alone when present, else each alg of its type and curve */
+    const char *x5c0; /* base64 (not url) DER of x5c[0] when present, else NULL */
 } oas_jwk_t;
 
 /* Limits on what a client (or a DPoP proof) hands us: a JWK Set document, its keys, and the
  * length of any one member value (an RSA modulus of 8192 bits is 683 base64url bytes; x5c[0]
  * is a certificate). */
-#define OAS_JWKS_MAX_LEN   65536
-#define OAS_JWKS_MAX_KEYS  64
+#define OAS_JWKS_MAX_LEN 65536
+#define OAS_JWKS_MAX_KEYS 64
 #define OAS_JWK_MAX_MEMBER 16384
 #define OAS_JWK_RSA_MIN_BITS 2048
 #define OAS_JWK_RSA_MAX_BITS 8192

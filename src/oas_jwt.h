@@ -14,13 +14,13 @@
 #define OAS_JWT_EXP_LEEWAY 10
 
 typedef struct oas_jwt_t {
-    const char *iss, *sub, *jti; /* NULL when absent; present but not a string: refused */
-    const char *aud;             /* "aud" as a string, NULL otherwise */
+    const char *iss, *sub, *jti;   /* NULL when absent; present but not a string: refused */
+    const char *aud;               /* "aud" as a string, NULL otherwise */
     apr_array_header_t *aud_array; /* "aud" as an array: its strings (const char *) */
     int aud_is_array;
-    apr_int64_t exp, nbf, iat;   /* NumericDate, seconds (a fraction is dropped) */
+    apr_int64_t exp, nbf, iat; /* NumericDate, seconds (a fraction is dropped) */
     int has_exp, has_nbf, has_iat;
-    oas_jobj_t claims;           /* every member, for the others (scope, nonce, htm, ...) */
+    oas_jobj_t claims; /* every member, for the others (scope, nonce, htm, ...) */
 } oas_jwt_t;
 
 /** Read the claims of a verified payload. Refused: not one JSON object; iss, sub or jti not

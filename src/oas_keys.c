@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <string.h>
 
 #include "oas_jsonw.h"
@@ -43,6 +44,24 @@ const char *oas_alg_name(int alg)
 {
     return alg >= 0 && alg < (int)(sizeof(alg_names) / sizeof(alg_names[0])) ? alg_names[alg]
                                                                              : NULL;
+}
+
+int oas_pss_params(EVP_PKEY_CTX *pctx)
+{
+    /* RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the hash */
+    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, oas_md_sha256()) == 1 &&
+           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+}
+
+int oas_key_sign_init(EVP_MD_CTX *ctx, const oas_key_t *key)
+{
+    EVP_PKEY_CTX *pctx = NULL;
+
+    if (EVP_DigestSignInit(ctx, &pctx, key->alg == OAS_ALG_EDDSA ? NULL : oas_md_sha256(), NULL,
+                           key->pkey) != 1)
+        return 0;
+    return key->alg != OAS_ALG_PS256 || oas_pss_params(pctx);
 }
 
 const char *oas_key_jws_header(apr_pool_t *p, const oas_key_t *key, const char *typ)
@@ -290,9 +309,13 @@ apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, co
     k->pkey = pk;
     if ((rv = check_key(k, perr, p)) != APR_SUCCESS)
         goto leave;
-    if (alg >= 0 && alg != (int)k->alg) { /* PS256 comes next */
-        *perr = apr_psprintf(p, "a %s key cannot sign %s", k->alg_name,
-                             oas_alg_name(alg) ? oas_alg_name(alg) : "(unknown)");
+    if (alg == OAS_ALG_PS256 && k->alg == OAS_ALG_RS256) { /* the same RSA key, PSS */
+        k->alg = OAS_ALG_PS256;
+        k->alg_name = "PS256";
+    }
+    else if (alg >= 0 && alg != (int)k->alg) {
+        *perr = apr_psprintf(p, "a key for %s cannot sign %s (an RSA key signs RS256 or PS256)",
+                             k->alg_name, oas_alg_name(alg) ? oas_alg_name(alg) : "(unknown)");
         rv = APR_EINVAL;
         goto leave;
     }
@@ -308,10 +331,11 @@ apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, co
     }
     k->hdr_at_jwt = oas_key_jws_header(p, k, "at+jwt");
     k->hdr_jwt = oas_key_jws_header(p, k, "JWT");
-    /* Ed25519 signs in one shot and has nothing to save; RS256 and ES256 do */
+    /* Ed25519 signs in one shot and has nothing to save; RS256, PS256 and ES256 do (the copy
+     * of the template keeps PS256's padding: EVP_MD_CTX_copy_ex duplicates its EVP_PKEY_CTX) */
     if (k->alg != OAS_ALG_EDDSA && NULL != (k->sign_tmpl = EVP_MD_CTX_new())) {
         apr_pool_cleanup_register(p, k->sign_tmpl, md_ctx_cleanup, apr_pool_cleanup_null);
-        if (EVP_DigestSignInit(k->sign_tmpl, NULL, oas_md_sha256(), NULL, pk) != 1)
+        if (oas_key_sign_init(k->sign_tmpl, k) != 1)
             k->sign_tmpl = NULL; /* freed by the cleanup; signatures initialise afresh */
     }
     *pkey = k;

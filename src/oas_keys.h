@@ -18,8 +18,8 @@ typedef enum {
 /* The bit of alg in a set of algorithms (oas_jwk_t.algs, OAuthASClientSigningAlgs). */
 #define OAS_ALGBIT(a) (1u << (a))
 /* The asymmetric algorithms a client may sign with (OAuthASClientSigningAlgs's choices). */
-#define OAS_ALGBITS_ASYM                                                                         \
-    (OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_ES256) | OAS_ALGBIT(OAS_ALG_EDDSA) |         \
+#define OAS_ALGBITS_ASYM                                                                           \
+    (OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_ES256) | OAS_ALGBIT(OAS_ALG_EDDSA) |           \
      OAS_ALGBIT(OAS_ALG_PS256))
 
 /** The algorithm of a JWS "alg" name (RFC 7518 §3.1, RFC 8037; case-sensitive).
@@ -30,7 +30,7 @@ int oas_alg_from_name(const char *name);
 const char *oas_alg_name(int alg);
 
 typedef struct oas_key_t {
-    EVP_PKEY *pkey; /* private key, owned by the pool the key was loaded into */
+    EVP_PKEY *pkey;       /* private key, owned by the pool the key was loaded into */
     oas_alg_e alg;        /* RS256 or PS256 (RSA), ES256, EdDSA */
     const char *alg_name; /* "RS256", "PS256", "ES256", "EdDSA" */
     const char *kid;      /* configured, or the RFC 7638 thumbprint */
@@ -42,6 +42,14 @@ typedef struct oas_key_t {
      * prepared at load: every token starts with one of them */
     const char *hdr_at_jwt, *hdr_jwt;
 } oas_key_t;
+
+/** Prepare ctx to sign with key (EVP_DigestSignInit, and PSS parameters for PS256).
+ * @return 1, or 0 when OpenSSL fails */
+int oas_key_sign_init(EVP_MD_CTX *ctx, const oas_key_t *key);
+
+/** Set RFC 7518 §3.5's PSS parameters (MGF1-SHA-256, salt of 32 bytes) on a sign or verify
+ * context. @return 1, or 0 when OpenSSL fails */
+int oas_pss_params(EVP_PKEY_CTX *pctx);
 
 /** base64url of the JWS protected header {"alg", "typ", "kid"} of key for typ (NULL: none).
  * @return the text in p, or NULL when typ is not UTF-8 */

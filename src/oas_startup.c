@@ -13,7 +13,7 @@ static const oas_key_t *id_token_key(const apr_array_header_t *keys)
 
     for (i = 0; i < keys->nelts; i++) {
         const oas_key_t *k = APR_ARRAY_IDX(keys, i, oas_key_t *);
-        if (k->alg == OAS_ALG_RS256)
+        if (k->alg == OAS_ALG_RS256 || k->alg == OAS_ALG_PS256)
             return k;
     }
     return APR_ARRAY_IDX(keys, 0, oas_key_t *);
