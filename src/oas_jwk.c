@@ -194,7 +194,7 @@ static apr_status_t jwk_from_json(oas_jwk_t **pk, const char **perr, apr_pool_t 
         *perr = "kty missing, or kty, use, alg or kid not a string";
         return APR_EINVAL;
     }
-    if (kid && (strlen(kid) > KID_MAX_LEN || !oas_is_clean_utf8(kid, strlen(kid)))) {
+    if (kid && (!*kid || strlen(kid) > KID_MAX_LEN || !oas_is_clean_utf8(kid, strlen(kid)))) {
         *perr = "kid empty, over 256 bytes or with control characters";
         return APR_EINVAL;
     }
@@ -272,8 +272,8 @@ static const char *key_name(apr_pool_t *p, size_t i, const json_t *o)
 
     if (json_is_string(kid) && json_string_length(kid) <= KID_MAX_LEN &&
         oas_is_clean_utf8(json_string_value(kid), json_string_length(kid)))
-        return apr_psprintf(p, "key %zu (kid \"%s\")", i + 1, json_string_value(kid));
-    return apr_psprintf(p, "key %zu", i + 1);
+        return apr_psprintf(p, "key %d (kid \"%s\")", (int)i + 1, json_string_value(kid));
+    return apr_psprintf(p, "key %d", (int)i + 1);
 }
 
 apr_status_t oas_jwks_parse(apr_array_header_t **pkeys, const char **perr, apr_pool_t *p,

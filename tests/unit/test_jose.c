@@ -12,6 +12,7 @@
 
 #include <apr_file_io.h>
 
+#include "jwk_fixture.h"
 #include "oas_jose.h"
 #include "oas_json.h"
 #include "oas_keys.h"
@@ -527,8 +528,8 @@ static void test_ecdsa_vectors(void **state)
     assert_int_equal(oas_ecdsa_der_to_raw(back, expect, 0), APR_EINVAL);
     {
         /* strict DER: not minimal, negative, empty integer, lengths that do not add up */
-        static const unsigned char padded[] = {0x30, 0x07, 0x02, 0x02, 0x00, 0x01,
-                                               0x02, 0x01, 0x01};
+        static const unsigned char padded[] = {0x30, 0x07, 0x02, 0x02, 0x00,
+                                               0x01, 0x02, 0x01, 0x01};
         static const unsigned char negative[] = {0x30, 0x06, 0x02, 0x01, 0x81, 0x02, 0x01, 0x01};
         static const unsigned char empty[] = {0x30, 0x06, 0x02, 0x00, 0x02, 0x02, 0x01, 0x01};
         static const unsigned char seqlen[] = {0x30, 0x07, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01};
@@ -617,6 +618,310 @@ static void test_interop(void **state)
     }
 }
 
+/* ---- what clients sign: algorithms, parsing, verification with JWKs and HMAC ---- */
+
+static void test_alg_names(void **state)
+{
+    static const char *const names[] = {"RS256", "ES256", "EdDSA", "PS256", "HS256"};
+    static const char *const unknown[] = {"none",   "None",    "rs256", "HS384",  "RS512",
+                                          "ES256K", "Ed25519", "",      "PS256 ", "RSA-OAEP"};
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        assert_int_equal(oas_alg_from_name(names[i]), (int)i);
+        assert_string_equal(oas_alg_name((int)i), names[i]);
+    }
+    assert_int_equal(OAS_ALG_PS256, 3);
+    assert_int_equal(OAS_ALG_HS256, 4);
+    for (i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
+        assert_int_equal(oas_alg_from_name(unknown[i]), -1);
+    assert_int_equal(oas_alg_from_name(NULL), -1);
+    assert_null(oas_alg_name(-1));
+    assert_null(oas_alg_name(5));
+    assert_int_equal(OAS_ALGBITS_ASYM & OAS_ALGBIT(OAS_ALG_HS256), 0);
+}
+
+static void test_jws_parse(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *pl = b64s(p, "{\"iss\":\"c\"}");
+    const char *jws =
+        apr_pstrcat(p,
+                    b64s(p, "{\"alg\":\"PS256\",\"typ\":\"JWT\",\"kid\":\"k1\",\"jku\":\"https:"
+                            "//evil\",\"jwk\":{\"kty\":\"EC\"},\"x5u\":\"x\",\"x5c\":[\"a\"]}"),
+                    ".", pl, ".AAAA", NULL);
+    const char *err = NULL;
+    oas_jws_t *j;
+    const struct {
+        const char *hdr;
+        const char *why;
+    } rows[] = {
+        {"{\"alg\":\"none\"}", "alg"},
+        {"{\"alg\":\"HS512\"}", "alg"},
+        {"{\"typ\":\"JWT\"}", "alg"},
+        {"{\"alg\":[\"RS256\"]}", "alg"},
+        {"{\"alg\":\"RS256\",\"typ\":1}", "typ"},
+        {"{\"alg\":\"RS256\",\"kid\":null}", "kid"},
+        {"{\"alg\":\"RS256\",\"crit\":[\"b64\"],\"b64\":false}", "crit"},
+        {"{\"alg\":\"RS256\",\"crit\":[]}", "crit"},
+        {"{\"alg\":\"RS256\",\"b64\":true}", "b64"},
+        {"{\"alg\":\"RS256\",\"kid\":\"a\",\"kid\":\"b\"}", "JSON"},
+        {"{\"alg\":\"RS256\"} ", NULL}, /* whitespace around the object is JSON */
+    };
+    size_t i;
+
+    assert_int_equal(oas_jws_parse(&j, &err, p, jws, 0), APR_SUCCESS);
+    assert_null(err);
+    assert_int_equal(j->alg, OAS_ALG_PS256);
+    assert_string_equal(j->alg_name, "PS256");
+    assert_string_equal(j->typ, "JWT");
+    assert_string_equal(j->kid, "k1");
+    assert_string_equal(j->payload, "{\"iss\":\"c\"}");
+    assert_int_equal(j->payload_len, 11);
+    assert_int_equal(j->header_len, strlen(j->header_json));
+    assert_int_equal(j->signing_input_len, strrchr(jws, '.') - jws);
+    assert_ptr_equal(j->signing_input, jws);
+    assert_int_equal(j->sig_len, 3);
+    /* max_len */
+    assert_int_equal(oas_jws_parse(&j, &err, p, jws, strlen(jws)), APR_SUCCESS);
+    assert_int_equal(oas_jws_parse(&j, &err, p, jws, strlen(jws) - 1), APR_EINVAL);
+    assert_null(j);
+    assert_int_equal(oas_jws_parse(&j, &err, p, NULL, 0), APR_EINVAL);
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        jws = apr_pstrcat(p, b64s(p, rows[i].hdr), ".", pl, ".AAAA", NULL);
+        err = NULL;
+        if (!rows[i].why) {
+            assert_int_equal(oas_jws_parse(&j, &err, p, jws, 0), APR_SUCCESS);
+            continue;
+        }
+        if (oas_jws_parse(&j, &err, p, jws, 0) != APR_EINVAL || j || !err ||
+            !strstr(err, rows[i].why))
+            fail_msg("row %zu: %s (%s)", i, rows[i].hdr, err ? err : "accepted");
+    }
+}
+
+static void test_verify_keys(void **state)
+{
+    apr_pool_t *p = *state;
+    apr_array_header_t *keys = apr_array_make(p, 3, sizeof(oas_jwk_t *));
+    const unsigned all = OAS_ALGBITS_ASYM;
+    const oas_jwk_t *used;
+    oas_jwk_t *rsa, *ec, *ed, *rsa_ps, *rsa_rs;
+    const char *pl = "{\"iss\":\"c\"}";
+    const struct {
+        int alg;
+        int key;
+        const char *kid;
+    } algs[] = {{OAS_ALG_RS256, K_RSA, "r"},
+                {OAS_ALG_PS256, K_RSA, "r"},
+                {OAS_ALG_ES256, K_EC, "e"},
+                {OAS_ALG_EDDSA, K_ED, "d"}};
+    size_t i;
+
+    APR_ARRAY_PUSH(keys, oas_jwk_t *) = rsa = jf_parse(p, jf_jwk(p, fx.pk[K_RSA], "r", NULL));
+    APR_ARRAY_PUSH(keys, oas_jwk_t *) = ec = jf_parse(p, jf_jwk(p, fx.pk[K_EC], "e", NULL));
+    APR_ARRAY_PUSH(keys, oas_jwk_t *) = ed = jf_parse(p, jf_jwk(p, fx.pk[K_ED], "d", NULL));
+    rsa_ps = jf_parse(p, jf_jwk(p, fx.pk[K_RSA], "r", "\"alg\":\"PS256\""));
+    rsa_rs = jf_parse(p, jf_jwk(p, fx.pk[K_RSA], "r", "\"alg\":\"RS256\""));
+
+    for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+        const char *name = oas_alg_name(algs[i].alg);
+        const char *with_kid =
+            jf_sign(p, fx.pk[algs[i].key], algs[i].alg, 32, NULL,
+                    apr_psprintf(p, "{\"alg\":\"%s\",\"kid\":\"%s\"}", name, algs[i].kid), pl);
+        const char *no_kid = jf_sign(p, fx.pk[algs[i].key], algs[i].alg, 32, NULL,
+                                     apr_psprintf(p, "{\"alg\":\"%s\"}", name), pl);
+        const oas_jws_t *j = jf_jws(p, with_kid);
+        const oas_jws_t *n = jf_jws(p, no_kid);
+        char *bad;
+
+        assert_int_equal(oas_jws_verify_keys(&used, j, keys, all), APR_SUCCESS);
+        assert_string_equal(used->kid, algs[i].kid);
+        assert_int_equal(oas_jws_verify_keys(&used, n, keys, all), APR_SUCCESS);
+        assert_string_equal(used->kid, algs[i].kid);
+        assert_int_equal(oas_jws_verify_keys(NULL, n, keys, OAS_ALGBIT(algs[i].alg)), APR_SUCCESS);
+        /* the alg must be allowed */
+        assert_int_equal(oas_jws_verify_keys(&used, j, keys, all & ~OAS_ALGBIT(algs[i].alg)),
+                         APR_EINVAL);
+        assert_null(used);
+        /* a kid nobody has; no keys */
+        assert_int_equal(
+            oas_jws_verify_keys(&used,
+                                jf_jws(p, jf_sign(p, fx.pk[algs[i].key], algs[i].alg, 32, NULL,
+                                                  apr_psprintf(p,
+                                                               "{\"alg\":\"%"
+                                                               "s\",\"kid\":"
+                                                               "\"zz\"}",
+                                                               name),
+                                                  pl)),
+                                keys, all),
+            APR_NOTFOUND);
+        assert_int_equal(oas_jws_verify_keys(&used, n, NULL, all), APR_NOTFOUND);
+        /* a changed payload byte */
+        bad = apr_pstrdup(p, no_kid);
+        bad[strchr(bad, '.') - bad + 2] ^= 1;
+        if (oas_jws_parse((oas_jws_t **)&j, &name, p, bad, 0) == APR_SUCCESS)
+            assert_int_equal(oas_jws_verify_keys(&used, j, keys, all), APR_EGENERAL);
+    }
+
+    /* an RSA key restricted by its "alg" verifies that alg only, with or without a kid */
+    {
+        apr_array_header_t *ps_only = jf_keys(p, rsa_ps), *rs_only = jf_keys(p, rsa_rs);
+        const oas_jws_t *rs =
+            jf_jws(p, jf_sign(p, fx.pk[K_RSA], OAS_ALG_RS256, 0, NULL, "{\"alg\":\"RS256\"}", pl));
+        const oas_jws_t *rs_kid = jf_jws(p, jf_sign(p, fx.pk[K_RSA], OAS_ALG_RS256, 0, NULL,
+                                                    "{\"alg\":\"RS256\",\"kid\":\"r\"}", pl));
+        const oas_jws_t *ps =
+            jf_jws(p, jf_sign(p, fx.pk[K_RSA], OAS_ALG_PS256, 32, NULL, "{\"alg\":\"PS256\"}", pl));
+
+        assert_int_equal(oas_jws_verify_keys(&used, rs, ps_only, all), APR_NOTFOUND);
+        assert_int_equal(oas_jws_verify_keys(&used, rs_kid, ps_only, all), APR_NOTFOUND);
+        assert_int_equal(oas_jws_verify_keys(&used, ps, ps_only, all), APR_SUCCESS);
+        assert_int_equal(oas_jws_verify_keys(&used, rs, rs_only, all), APR_SUCCESS);
+        assert_int_equal(oas_jws_verify_keys(&used, ps, rs_only, all), APR_NOTFOUND);
+        /* PS256 with a salt other than the hash length (RFC 7518 §3.5) */
+        ps =
+            jf_jws(p, jf_sign(p, fx.pk[K_RSA], OAS_ALG_PS256, 20, NULL, "{\"alg\":\"PS256\"}", pl));
+        assert_int_equal(oas_jws_verify_keys(&used, ps, keys, all), APR_EGENERAL);
+        /* PKCS#1 v1.5 bytes under a PS256 header, and the reverse */
+        assert_int_equal(
+            oas_jws_verify_keys(
+                &used,
+                jf_jws(p,
+                       apr_pstrcat(p, b64s(p, "{\"alg\":\"PS256\"}"),
+                                   apr_pstrmemdup(p, strchr(rs->signing_input, '.'),
+                                                  rs->signing_input_len -
+                                                      (apr_size_t)(strchr(rs->signing_input, '.') -
+                                                                   rs->signing_input)),
+                                   ".", oas_b64url_encode(p, rs->sig, rs->sig_len), NULL)),
+                keys, all),
+            APR_EGENERAL);
+    }
+
+    /* algorithm confusion: a kid of one key type under another type's alg */
+    {
+        static const struct {
+            const char *hdr;
+        } confused[] = {{"{\"alg\":\"RS256\",\"kid\":\"e\"}"},
+                        {"{\"alg\":\"ES256\",\"kid\":\"r\"}"},
+                        {"{\"alg\":\"EdDSA\",\"kid\":\"r\"}"},
+                        {"{\"alg\":\"PS256\",\"kid\":\"d\"}"},
+                        {"{\"alg\":\"EdDSA\",\"kid\":\"e\"}"}};
+        unsigned char sig64[64] = {1};
+
+        for (i = 0; i < sizeof(confused) / sizeof(confused[0]); i++) {
+            const char *t = apr_pstrcat(p, b64s(p, confused[i].hdr), ".", b64s(p, pl), ".",
+                                        oas_b64url_encode(p, sig64, 64), NULL);
+
+            assert_int_equal(oas_jws_verify_keys(&used, jf_jws(p, t), keys, all), APR_NOTFOUND);
+        }
+        /* HS256 is never verified with a public key, whatever allowed_algs says */
+        assert_int_equal(
+            oas_jws_verify_keys(&used,
+                                jf_jws(p, jf_sign(p, NULL, OAS_ALG_HS256, 0, "key",
+                                                  "{\"alg\":\"HS256\",\"kid\":\"r\"}", pl)),
+                                keys, ~0u),
+            APR_EINVAL);
+    }
+    /* the right alg, no kid, another P-256 key: a bad signature */
+    assert_int_equal(oas_jws_verify_keys(&used,
+                                         jf_jws(p, jf_sign(p, fx.pk[K_EC2], OAS_ALG_ES256, 0, NULL,
+                                                           "{\"alg\":\"ES256\"}", pl)),
+                                         keys, all),
+                     APR_EGENERAL);
+    (void)rsa;
+    (void)ec;
+    (void)ed;
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
+static void test_verify_hmac(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *secret = "0123456789abcdef0123456789abcdef";
+    const char *pl = "{\"iss\":\"c\"}";
+    const oas_jws_t *j =
+        jf_jws(p, jf_sign(p, NULL, OAS_ALG_HS256, 0, secret, "{\"alg\":\"HS256\"}", pl));
+    oas_jws_t cut;
+
+    assert_int_equal(oas_jws_verify_hmac(j, (const unsigned char *)secret, 32), APR_SUCCESS);
+    assert_int_equal(oas_jws_verify_hmac(j, (const unsigned char *)secret, 31), APR_EGENERAL);
+    assert_int_equal(
+        oas_jws_verify_hmac(j, (const unsigned char *)"1123456789abcdef0123456789abcdef", 32),
+        APR_EGENERAL);
+    assert_int_equal(oas_jws_verify_hmac(j, (const unsigned char *)secret, 0), APR_EINVAL);
+    assert_int_equal(oas_jws_verify_hmac(j, NULL, 32), APR_EINVAL);
+    cut = *j;
+    cut.sig_len = 31; /* a truncated MAC */
+    assert_int_equal(oas_jws_verify_hmac(&cut, (const unsigned char *)secret, 32), APR_EGENERAL);
+    cut.sig_len = 0;
+    assert_int_equal(oas_jws_verify_hmac(&cut, (const unsigned char *)secret, 32), APR_EGENERAL);
+    /* only HS256 */
+    j = jf_jws(p, jf_sign(p, fx.pk[K_EC], OAS_ALG_ES256, 0, NULL, "{\"alg\":\"ES256\"}", pl));
+    assert_int_equal(oas_jws_verify_hmac(j, (const unsigned char *)secret, 32), APR_EINVAL);
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
+/* OAuthASSigningKey FILE KID PS256: PSS signatures, salt = 32, that OpenSSL and our verifier
+ * accept, through the prepared signing context */
+static void test_ps256_signing_key(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *err = NULL;
+    oas_key_t *k = NULL;
+    const oas_jwk_t *used;
+    apr_array_header_t *pub;
+    int i;
+
+    assert_int_equal(oas_key_load(&k, &err, p, fx.path[K_RSA], "ps", OAS_ALG_PS256), APR_SUCCESS);
+    assert_int_equal(k->alg, OAS_ALG_PS256);
+    assert_string_equal(k->alg_name, "PS256");
+    assert_non_null(k->sign_tmpl);
+    assert_non_null(strstr(k->jwk_json, "\"alg\":\"PS256\""));
+    pub = jf_keys(p, jf_parse(p, k->jwk_json));
+    assert_int_equal(APR_ARRAY_IDX(pub, 0, oas_jwk_t *)->algs, OAS_ALGBIT(OAS_ALG_PS256));
+    for (i = 0; i < 3; i++) {
+        const char *jws, *payload, *dot;
+        unsigned char *sig;
+        apr_size_t siglen;
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        EVP_PKEY_CTX *pctx = NULL;
+        oas_key_t copy = *k;
+
+        if (i == 2)
+            copy.sign_tmpl = NULL; /* the path without a template */
+        assert_int_equal(oas_jws_sign(&jws, p, &copy, "JWT", "{\"sub\":\"a\"}"), APR_SUCCESS);
+        assert_int_equal(strncmp(jws, oas_key_jws_header(p, k, "JWT"), strlen(k->hdr_jwt)), 0);
+        assert_int_equal(oas_jws_verify(&payload, NULL, p, jws, one_key(p, k)), APR_SUCCESS);
+        assert_int_equal(oas_jws_verify_keys(&used, jf_jws(p, jws), pub, OAS_ALGBITS_ASYM),
+                         APR_SUCCESS);
+        dot = strrchr(jws, '.');
+        assert_int_equal(oas_b64url_decode(&sig, &siglen, p, dot + 1, strlen(dot + 1)),
+                         APR_SUCCESS);
+        assert_int_equal(siglen, 256);
+        assert_int_equal(EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, fx.pk[K_RSA]), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
+        assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32), 1);
+        assert_int_equal(
+            EVP_DigestVerify(ctx, sig, siglen, (const unsigned char *)jws, (size_t)(dot - jws)), 1);
+        EVP_MD_CTX_free(ctx);
+    }
+    /* at_hash of a PS256 ID token: SHA-256 */
+    assert_string_equal(oas_jose_at_hash(p, k, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+                        "77QmUPtjPfzWtF2AnpK9RQ");
+    /* an ALG that does not fit the key */
+    assert_int_equal(oas_key_load(&k, &err, p, fx.path[K_EC], NULL, OAS_ALG_PS256), APR_EINVAL);
+    assert_non_null(strstr(err, "cannot sign PS256"));
+    assert_int_equal(oas_key_load(&k, &err, p, fx.path[K_RSA], NULL, OAS_ALG_ES256), APR_EINVAL);
+    assert_int_equal(oas_key_load(&k, &err, p, fx.path[K_ED], NULL, OAS_ALG_RS256), APR_EINVAL);
+    assert_int_equal(oas_key_load(&k, &err, p, fx.path[K_RSA], NULL, OAS_ALG_HS256), APR_EINVAL);
+    assert_int_equal(oas_key_load(&k, &err, p, fx.path[K_RSA], NULL, OAS_ALG_RS256), APR_SUCCESS);
+    assert_int_equal(k->alg, OAS_ALG_RS256);
+    assert_int_equal(ERR_peek_error(), 0);
+}
+
 /* ---- at_hash ---- */
 
 static void test_at_hash(void **state)
@@ -657,6 +962,11 @@ int main(void)
         UNIT_TEST(test_ecdsa_many),
         UNIT_TEST(test_interop),
         UNIT_TEST(test_at_hash),
+        UNIT_TEST(test_alg_names),
+        UNIT_TEST(test_jws_parse),
+        UNIT_TEST(test_verify_keys),
+        UNIT_TEST(test_verify_hmac),
+        UNIT_TEST(test_ps256_signing_key),
     };
     int rc;
 
