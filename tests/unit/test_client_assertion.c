@@ -32,22 +32,6 @@ typedef struct {
     oas_key_t *key[K_STRANGER + 1];
 } env_t;
 
-static oas_key_t *load_key(apr_pool_t *p, EVP_PKEY *pk, const char *kid, int alg)
-{
-    char path[] = "/tmp/oas-assert-XXXXXX";
-    int fd = mkstemp(path);
-    BIO *bio = BIO_new_fd(fd, BIO_CLOSE);
-    oas_key_t *k;
-    const char *err;
-
-    assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL), 1);
-    BIO_free(bio);
-    EVP_PKEY_free(pk);
-    assert_int_equal(oas_key_load(&k, &err, p, path, kid, alg), APR_SUCCESS);
-    unlink(path);
-    return k;
-}
-
 /* s with the first from replaced by to */
 static const char *replace(apr_pool_t *p, const char *s, const char *from, const char *to)
 {
@@ -104,13 +88,13 @@ static env_t *make_env(apr_pool_t *p)
     env->iss->endpoints[OAS_EP_TOKEN] = "/oauth/token";
     env->iss->endpoints[OAS_EP_PAR] = "/oauth/par";
     env->iss->clients = apr_hash_make(p);
-    env->key[K_ES256] = load_key(p, EVP_EC_gen("P-256"), "e1", -1);
-    env->key[K_RS256] = load_key(p, EVP_RSA_gen(2048), "r1", -1);
+    env->key[K_ES256] = gen_key_as(p, EVP_EC_gen("P-256"), "e1", -1);
+    env->key[K_RS256] = gen_key_as(p, EVP_RSA_gen(2048), "r1", -1);
     /* an RSA key for PS256, signed by hand below (sign_pss): this test does not depend on
      * our own PS256 signing */
-    env->key[K_PS256] = load_key(p, EVP_RSA_gen(2048), "p1", -1);
-    env->key[K_EDDSA] = load_key(p, EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), "o1", -1);
-    env->key[K_STRANGER] = load_key(p, EVP_EC_gen("P-256"), "e1", -1);
+    env->key[K_PS256] = gen_key_as(p, EVP_RSA_gen(2048), "p1", -1);
+    env->key[K_EDDSA] = gen_key_as(p, EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), "o1", -1);
+    env->key[K_STRANGER] = gen_key_as(p, EVP_EC_gen("P-256"), "e1", -1);
     jwks = apr_psprintf(p, "{\"keys\":[%s,%s,%s,%s]}", env->key[K_ES256]->jwk_json,
                         env->key[K_RS256]->jwk_json,
                         replace(p, env->key[K_PS256]->jwk_json, "\"RS256\"", "\"PS256\""),

@@ -16,7 +16,9 @@
 #include "oas_keys.h"
 #include "oas_token.h"
 
-static inline oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
+/* pk (freed) as a signing key of ours: through a PEM file and oas_key_load, with kid (NULL: the
+ * thumbprint) and alg (-1: the key type's). */
+static inline oas_key_t *gen_key_as(apr_pool_t *p, EVP_PKEY *pk, const char *kid, int alg)
 {
     char path[] = "/tmp/oas-token-XXXXXX";
     int fd = mkstemp(path);
@@ -27,9 +29,14 @@ static inline oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
     assert_int_equal(PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL), 1);
     BIO_free(bio);
     EVP_PKEY_free(pk);
-    assert_int_equal(oas_key_load(&k, &err, p, path, NULL, -1), APR_SUCCESS);
+    assert_int_equal(oas_key_load(&k, &err, p, path, kid, alg), APR_SUCCESS);
     unlink(path);
     return k;
+}
+
+static inline oas_key_t *gen_key(apr_pool_t *p, EVP_PKEY *pk)
+{
+    return gen_key_as(p, pk, NULL, -1);
 }
 
 /* "https://as.test" signing with P-256 (and RS256 ID tokens when rsa), the resource urn:api
