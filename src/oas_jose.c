@@ -150,7 +150,8 @@ static apr_status_t decode_part(unsigned char **pout, apr_size_t *plen, apr_pool
     return oas_b64url_decode(pout, plen, p, start, (apr_size_t)(end - start));
 }
 
-/* A header member that must be a string when present: its value, or "" for "absent". */
+/* A header member that must be a string when present: *pv its value or NULL when absent;
+ * 0 when present with another type. */
 static int header_str(const char **pv, const oas_jobj_t *h, const char *name)
 {
     const oas_jmember_t *m = oas_jobj_get(h, name);

@@ -64,6 +64,21 @@ int oas_key_sign_init(EVP_MD_CTX *ctx, const oas_key_t *key)
     return key->alg != OAS_ALG_PS256 || oas_pss_params(pctx);
 }
 
+apr_array_header_t *oas_alg_names(apr_pool_t *p, unsigned algs)
+{
+    /* the preference of OAuthASClientSigningAlgs's default, then the MAC */
+    static const int order[] = {OAS_ALG_PS256, OAS_ALG_ES256, OAS_ALG_EDDSA, OAS_ALG_RS256,
+                                OAS_ALG_HS256};
+    apr_array_header_t *a = apr_array_make(p, 5, sizeof(const char *));
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        if (algs & OAS_ALGBIT(order[i]))
+            APR_ARRAY_PUSH(a, const char *) = alg_names[order[i]];
+    }
+    return a;
+}
+
 const char *oas_key_jws_header(apr_pool_t *p, const oas_key_t *key, const char *typ)
 {
     oas_jsonw_t w;

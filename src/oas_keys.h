@@ -29,6 +29,11 @@ int oas_alg_from_name(const char *name);
 /** The JWS "alg" name of alg. @return a static string, or NULL for an unknown value */
 const char *oas_alg_name(int alg);
 
+/** The names of the algorithms of a set (OAS_ALGBIT bits), for metadata lists such as
+ * token_endpoint_auth_signing_alg_values_supported: in the order PS256, ES256, EdDSA, RS256,
+ * HS256. @return an array of const char * (static strings) in p, possibly empty */
+apr_array_header_t *oas_alg_names(apr_pool_t *p, unsigned algs);
+
 typedef struct oas_key_t {
     EVP_PKEY *pkey;       /* private key, owned by the pool the key was loaded into */
     oas_alg_e alg;        /* RS256 or PS256 (RSA), ES256, EdDSA */

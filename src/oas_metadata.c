@@ -41,20 +41,12 @@ static void scopes_supported(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *
     oas_jsonw_strs(w, "scopes_supported", (const char *const *)all->elts, all->nelts);
 }
 
-/* How clients authenticate at an endpoint (RFC 8414 §2): every method but none (which only
- * the token endpoint takes, when public clients exist), and the algorithms of the JWT
- * methods: OAuthASClientSigningAlgs, plus HS256 for client_secret_jwt. */
-static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
-                         const char *endpoint, int with_none)
+/* A list of algorithms (an OAS_ALGBIT set) named name. */
+static void alg_values(oas_jsonw_t *w, const char *name, unsigned algs)
 {
-    static const char *const methods[] = {"client_secret_basic", "client_secret_post",
-                                          "private_key_jwt", "client_secret_jwt", "none"};
-    unsigned algs = oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256);
     int a;
 
-    oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_methods_supported", NULL), methods,
-                   with_none ? 5 : 4);
-    oas_jsonw_array(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL));
+    oas_jsonw_array(w, name);
     for (a = 0; oas_alg_name(a); a++) {
         if (algs & OAS_ALGBIT(a))
             oas_jsonw_str(w, NULL, oas_alg_name(a));
@@ -66,9 +58,8 @@ static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
  * object; the algorithms are those of every JWT a client signs. */
 static void request_objects(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss)
 {
-    static const int order[] = {OAS_ALG_PS256, OAS_ALG_ES256, OAS_ALG_EDDSA, OAS_ALG_RS256};
     apr_hash_index_t *hi;
-    int any = 0, i;
+    int any = 0;
 
     for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi && !any;
          hi = apr_hash_next(hi))
@@ -76,14 +67,24 @@ static void request_objects(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *i
     oas_jsonw_bool(w, "request_parameter_supported", any);
     if (!any)
         return;
-    oas_jsonw_array(w, "request_object_signing_alg_values_supported");
-    for (i = 0; i < (int)(sizeof(order) / sizeof(order[0])); i++) {
-        if (oas_iss_client_signing_algs(iss) & OAS_ALGBIT(order[i]))
-            oas_jsonw_str(w, NULL, oas_alg_name(order[i]));
-    }
-    oas_jsonw_close(w);
+    alg_values(w, "request_object_signing_alg_values_supported", oas_iss_client_signing_algs(iss));
     oas_jsonw_bool(w, "require_signed_request_object",
                    iss->request_object == OAS_REQOBJ_REQUIRED);
+}
+
+/* How clients authenticate at an endpoint (RFC 8414 §2): every method but none (which only
+ * the token endpoint takes, when public clients exist), and the algorithms of the JWT
+ * methods: OAuthASClientSigningAlgs, plus HS256 for client_secret_jwt. */
+static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
+                         const char *endpoint, int with_none)
+{
+    static const char *const methods[] = {"client_secret_basic", "client_secret_post",
+                                          "private_key_jwt", "client_secret_jwt", "none"};
+
+    oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_methods_supported", NULL), methods,
+                   with_none ? 5 : 4);
+    alg_values(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL),
+               oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256));
 }
 
 /* Written with oas_jsonw like every response; the member order is the one clients and

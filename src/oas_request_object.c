@@ -10,8 +10,8 @@
 
 /* 400 invalid_request_object; why starts with its OAS_LOGNO tag and names the check, never a
  * value of the object. */
-static apr_status_t refuse(oas_err_t *err, oas_ctx_t *x, const oas_client_t *c,
-                           const char *desc, const char *why)
+static apr_status_t refuse(oas_err_t *err, oas_ctx_t *x, const oas_client_t *c, const char *desc,
+                           const char *why)
 {
     return oas_err(err, x->p, 400, "invalid_request_object", desc, OAS_LOG_INFO,
                    "%s (request object of client %s)", why, c->id);
@@ -143,8 +143,7 @@ apr_status_t oas_request_object_params(apr_table_t **pparams, oas_err_t *err, oa
     if (oas_jws_parse(&j, &why, x->p, jws, OAS_REQOBJ_MAX_LEN) != APR_SUCCESS)
         return oas_err(err, x->p, 400, "invalid_request_object",
                        "the request object is not a well-formed signed JWT", OAS_LOG_INFO,
-                       OAS_LOGNO(06314) "malformed: %s (request object of client %s)", why,
-                       c->id);
+                       OAS_LOGNO(06314) "malformed: %s (request object of client %s)", why, c->id);
     if (!typ_ok(j->typ))
         return refuse(err, x, c, "the request object has a wrong typ",
                       OAS_LOGNO(06315) "typ is not oauth-authz-req+jwt or JWT");
@@ -165,7 +164,7 @@ apr_status_t oas_request_object_params(apr_table_t **pparams, oas_err_t *err, oa
                        "the request object's signature does not verify with the client's keys",
                        OAS_LOG_INFO,
                        OAS_LOGNO(06318) "%s (request object of client %s, alg %s, kid %s)",
-                       rv == APR_NOTFOUND ? "no key of the client fits its kid and alg"
+                       rv == APR_NOTFOUND   ? "no key of the client fits its kid and alg"
                        : rv == APR_EGENERAL ? "bad signature"
                                             : "malformed signature",
                        c->id, j->alg_name, j->kid ? j->kid : "-");

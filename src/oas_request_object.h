@@ -8,9 +8,9 @@
 #include "oas_ctx.h"
 
 /* Limits (INTERFACE.md "Signed request objects", FAPI 2.0 Message Signing §5.3.1): */
-#define OAS_REQOBJ_MAX_LEN      16384 /* bytes of the compact JWS */
-#define OAS_REQOBJ_MAX_LIFETIME 3600  /* exp - nbf at most, seconds */
-#define OAS_REQOBJ_MAX_AGE      3600  /* nbf at most this far in the past, seconds */
+#define OAS_REQOBJ_MAX_LEN 16384     /* bytes of the compact JWS */
+#define OAS_REQOBJ_MAX_LIFETIME 3600 /* exp - nbf at most, seconds */
+#define OAS_REQOBJ_MAX_AGE 3600      /* nbf at most this far in the past, seconds */
 
 /**
  * Verifies the request object jws of client c and returns its claims as parameters.

@@ -12,6 +12,10 @@
 #include <apr_pools.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <openssl/pem.h>
+#include <unistd.h>
+
+#include "oas_keys.h"
 
 static apr_pool_t *fuzz_root;
 
@@ -45,6 +49,26 @@ static char *fuzz_str(apr_pool_t *p, const uint8_t *data, size_t size)
 {
     char *s = apr_pstrmemdup(p, (const char *)data, size);
     return s;
+}
+
+/* A signing key for fixtures: pk written as PEM to a temporary file and loaded with
+ * oas_key_load (alg: OAuthASSigningKey's ALG, -1 for the default); pk is freed. */
+static oas_key_t *fuzz_key(EVP_PKEY *pk, int alg)
+{
+    char path[] = "/tmp/oas-fuzz-XXXXXX";
+    int fd = mkstemp(path);
+    BIO *bio = BIO_new_fd(fd, BIO_CLOSE);
+    oas_key_t *k = NULL;
+    const char *err;
+
+    if (fd < 0 || !pk || PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL) != 1)
+        abort();
+    BIO_free(bio);
+    EVP_PKEY_free(pk);
+    if (oas_key_load(&k, &err, fuzz_root, path, NULL, alg) != APR_SUCCESS)
+        abort();
+    unlink(path);
+    return k;
 }
 
 #endif

@@ -4,8 +4,6 @@
  * and give the payload back, and goes through oas_token_verify_access (claims from the
  * input); any other input is verified as a compact JWS as it is. */
 #include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "oas_jose.h"
@@ -14,32 +12,15 @@
 
 static oas_issuer_t iss;
 
-static oas_key_t *make_key(EVP_PKEY *pk)
-{
-    char path[] = "/tmp/oas-fuzz-XXXXXX";
-    int fd = mkstemp(path);
-    BIO *bio = BIO_new_fd(fd, BIO_CLOSE);
-    oas_key_t *k = NULL;
-    const char *err;
-
-    if (fd < 0 || !pk || PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0, NULL, NULL) != 1)
-        abort();
-    BIO_free(bio);
-    EVP_PKEY_free(pk);
-    if (oas_key_load(&k, &err, fuzz_root, path, NULL, -1) != APR_SUCCESS)
-        abort();
-    unlink(path);
-    return k;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     fuzz_init();
     iss.issuer = "https://as.test";
     iss.keys = apr_array_make(fuzz_root, 3, sizeof(oas_key_t *));
-    APR_ARRAY_PUSH(iss.keys, oas_key_t *) = make_key(EVP_RSA_gen(2048));
-    APR_ARRAY_PUSH(iss.keys, oas_key_t *) = make_key(EVP_EC_gen("P-256"));
-    APR_ARRAY_PUSH(iss.keys, oas_key_t *) = make_key(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"));
+    APR_ARRAY_PUSH(iss.keys, oas_key_t *) = fuzz_key(EVP_RSA_gen(2048), -1);
+    APR_ARRAY_PUSH(iss.keys, oas_key_t *) = fuzz_key(EVP_EC_gen("P-256"), -1);
+    APR_ARRAY_PUSH(iss.keys, oas_key_t *) =
+        fuzz_key(EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), -1);
     iss.id_token_key = APR_ARRAY_IDX(iss.keys, 0, oas_key_t *);
     return 0;
 }

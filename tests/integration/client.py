@@ -197,6 +197,12 @@ def verify_jws(token, jwks, typ=None):
     elif header["alg"] == "RS256":
         assert jwk["kty"] == "RSA", jwk
         pub.verify(sig, signing_input, padding.PKCS1v15(), hashes.SHA256())
+    elif header["alg"] == "PS256":
+        assert jwk["kty"] == "RSA", jwk
+        # RFC 7518 §3.5: MGF1-SHA-256 and a salt as long as the hash, nothing else
+        pub.verify(sig, signing_input,
+                   padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32),
+                   hashes.SHA256())
     elif header["alg"] == "EdDSA":
         assert jwk["kty"] == "OKP", jwk
         pub.verify(sig, signing_input)
@@ -207,7 +213,8 @@ def verify_jws(token, jwks, typ=None):
 
 def at_hash(access_token, alg):
     """OIDC Core §3.1.3.6: left half of the hash of the ASCII access token."""
-    h = {"ES256": hashlib.sha256, "RS256": hashlib.sha256, "EdDSA": hashlib.sha512}[alg]
+    h = {"ES256": hashlib.sha256, "RS256": hashlib.sha256, "PS256": hashlib.sha256,
+         "EdDSA": hashlib.sha512}[alg]
     d = h(access_token.encode()).digest()
     return b64url(d[:len(d) // 2])
 

@@ -345,7 +345,7 @@ def test_signed_garbage_payload(jar, keys):
 def test_metadata(jar):
     m = session(jar).get(jar.issuer + "/.well-known/openid-configuration", timeout=10).json()
     assert m["request_parameter_supported"] is True
-    assert m["request_object_signing_alg_values_supported"] == ["PS256", "ES256"]
+    assert set(m["request_object_signing_alg_values_supported"]) == {"PS256", "ES256"}
     assert m["require_signed_request_object"] is False
     assert m["request_uri_parameter_supported"] is False
 
@@ -389,3 +389,56 @@ def test_readme_example(jar, keys):
     q = full_flow(jar, Client(jar), ru, "jar1", CB1)
     assert q["state"] == "readme"
     assert redeem(jar, q["code"], pkce.verifier, "jar1").status_code == 200
+
+
+# ---- with private_key_jwt at PAR (i15-assert) ---------------------------------------------
+
+def test_private_key_jwt_and_request_object(httpd_factory, keys):
+    """A client that authenticates with private_key_jwt and must sign its requests: PAR with
+    client_assertion and request only, then the code flow; its request object is no client
+    assertion (no sub, another typ) and the other way round."""
+    def body(h):
+        jwks = write_jwks(h, "pk", [("r1", keys["rsa1"]), ("e1", keys["ec1"])])
+        return standard_conf(h, extra=f"""
+<OAuthASClient pk>
+    OAuthASAuthMethod private_key_jwt
+    OAuthASClientJWKS "{jwks}"
+    OAuthASRedirectURI {CB1}
+    OAuthASScope openid profile
+    OAuthASRequestObject Required
+</OAuthASClient>
+""")
+    h = httpd_factory(body)
+    s = session(h)
+
+    def assertion():
+        now = _now()
+        return sign(keys["ec1"], "ES256", {"iss": "pk", "sub": "pk", "aud": h.issuer,
+                                           "exp": now + 60, "iat": now,
+                                           "jti": b64url(os.urandom(12))}, kid="e1", typ=None)
+
+    def push(data):
+        return s.post(h.issuer + "/oauth/par", data={
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            **data}, timeout=10)
+
+    pkce = Pkce()
+    obj = sign(keys["rsa1"], "PS256", claims(h, "jar1", pkce, iss="pk", client_id="pk"),
+               kid="r1")
+    ru = request_uri(push({"client_assertion": assertion(), "request": obj}))
+    q = full_flow(h, Client(h), ru, "pk", CB1)
+    assert q["state"] == "inner-state"
+    t = s.post(h.issuer + "/oauth/token", data={
+        "grant_type": "authorization_code", "code": q["code"], "redirect_uri": CB1,
+        "code_verifier": pkce.verifier,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": assertion()}, timeout=10)
+    assert t.status_code == 200, t.text
+    # plain parameters from this client: invalid_request (it must sign)
+    assert_json_error(push({"client_assertion": assertion(), "response_type": "code",
+                            "redirect_uri": CB1, "scope": "openid",
+                            "code_challenge": pkce.challenge,
+                            "code_challenge_method": "S256"}), 400, "invalid_request")
+    # the request object offered as the client assertion: refused (no sub, typ)
+    r = push({"client_assertion": obj, "request": obj})
+    assert r.status_code in (400, 401) and r.json()["error"] == "invalid_client", r.text

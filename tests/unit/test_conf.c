@@ -35,6 +35,9 @@ static void test_issuer_defaults(void **state)
     assert_int_equal(oas_iss_user_quota(iss), 100);
     assert_int_equal(oas_iss_address_quota(iss), 1000);
     assert_int_equal(oas_iss_consent_ttl(iss), 300);
+    /* issue 15: clients may sign with PS256, ES256, EdDSA and RS256, never a MAC */
+    assert_int_equal(oas_iss_client_signing_algs(iss), OAS_ALGBITS_ASYM);
+    assert_int_equal(oas_iss_client_signing_algs(iss) & OAS_ALGBIT(OAS_ALG_HS256), 0);
     /* ... and the fields themselves stay unset, so a virtual host can still inherit */
     assert_int_equal(iss->code_ttl, OAS_UNSET);
     assert_int_equal(iss->store_long, OAS_UNSET);
@@ -57,6 +60,8 @@ static void test_issuer_settings_win(void **state)
     assert_int_equal(oas_iss_require_par(iss), 1);
     assert_int_equal(oas_iss_rt_grace(iss), 0);
     assert_int_equal(oas_iss_authfail_limit(iss), 0);
+    iss->client_signing_algs = (int)OAS_ALGBIT(OAS_ALG_PS256);
+    assert_int_equal(oas_iss_client_signing_algs(iss), OAS_ALGBIT(OAS_ALG_PS256));
 }
 
 static void test_client_settings_fall_back(void **state)
@@ -200,6 +205,26 @@ static void test_client_check_jwt(void **state)
     assert_non_null(oas_conf_check_client(p, c));
 }
 
+/* OAuthASRequestObject: only a client with keys may say Allowed or Required; Off always may. */
+static void test_client_check_request_object(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_client_t *c = client(p, "secret", OAS_UNSET, OAS_UNSET, 1);
+    const char *msg;
+
+    c->request_object = OAS_REQOBJ_OFF;
+    assert_null(oas_conf_check_client(p, c));
+    c->request_object = OAS_REQOBJ_REQUIRED;
+    msg = oas_conf_check_client(p, c);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, OAS_DIR_REQUEST_OBJECT " Allowed or Required needs "
+                                OAS_DIR_CLIENT_JWKS));
+    c->request_object = OAS_REQOBJ_ALLOWED;
+    assert_non_null(oas_conf_check_client(p, c));
+    c->jwks_uri = "https://app.test/jwks";
+    assert_null(oas_conf_check_client(p, c));
+}
+
 /* ---- whole-issuer checks ---- */
 
 static const char *fault(const apr_array_header_t *faults, int i)
@@ -315,6 +340,17 @@ static void test_startup_id_token_key(void **state)
     iss = startup_issuer(p, 0);
     assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
     assert_string_equal(iss->id_token_key->kid, "ec");
+
+    /* a PS256 key is an RSA key too */
+    iss = startup_issuer(p, 0);
+    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = key(p, OAS_ALG_PS256, "PS256", "ps");
+    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
+    assert_string_equal(iss->id_token_key->kid, "ps");
+    doc = metadata(iss);
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(doc, "id_token_signing_alg_values_supported"), 0)),
+                        "PS256");
+    json_decref(doc);
 }
 
 static void test_startup_documents(void **state)
@@ -377,6 +413,7 @@ int main(void)
         UNIT_TEST(test_client_resolve),
         UNIT_TEST(test_client_check_messages),
         UNIT_TEST(test_client_check_jwt),
+        UNIT_TEST(test_client_check_request_object),
         UNIT_TEST(test_issuer_off),
         UNIT_TEST(test_issuer_faults),
         UNIT_TEST(test_startup_id_token_key),

@@ -627,7 +627,6 @@ static void test_alg_names(void **state)
                                           "ES256K", "Ed25519", "",      "PS256 ", "RSA-OAEP"};
     size_t i;
 
-    (void)state;
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         assert_int_equal(oas_alg_from_name(names[i]), (int)i);
         assert_string_equal(oas_alg_name((int)i), names[i]);
@@ -640,6 +639,18 @@ static void test_alg_names(void **state)
     assert_null(oas_alg_name(-1));
     assert_null(oas_alg_name(5));
     assert_int_equal(OAS_ALGBITS_ASYM & OAS_ALGBIT(OAS_ALG_HS256), 0);
+    {
+        apr_array_header_t *a = oas_alg_names(*state, OAS_ALGBITS_ASYM | OAS_ALGBIT(OAS_ALG_HS256));
+        static const char *const order[] = {"PS256", "ES256", "EdDSA", "RS256", "HS256"};
+
+        assert_int_equal(a->nelts, 5);
+        for (i = 0; i < 5; i++)
+            assert_string_equal(APR_ARRAY_IDX(a, (int)i, const char *), order[i]);
+        a = oas_alg_names(*state, OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_EDDSA));
+        assert_int_equal(a->nelts, 2);
+        assert_string_equal(APR_ARRAY_IDX(a, 0, const char *), "EdDSA");
+        assert_int_equal(oas_alg_names(*state, 0)->nelts, 0);
+    }
 }
 
 static void test_jws_parse(void **state)

@@ -78,12 +78,12 @@ static const char *sign(apr_pool_t *p, int k, const char *alg, const char *heade
         static const unsigned char secret[] = "0123456789abcdef0123456789abcdef";
         unsigned int mlen = 0;
         EVP_MD_CTX_free(md);
-        assert_non_null(HMAC(EVP_sha256(), secret, 32, (const unsigned char *)input,
-                             strlen(input), sig, &mlen));
+        assert_non_null(HMAC(EVP_sha256(), secret, 32, (const unsigned char *)input, strlen(input),
+                             sig, &mlen));
         return apr_pstrcat(p, input, ".", oas_b64url_encode(p, sig, mlen), NULL);
     }
-    ok = EVP_DigestSignInit(md, &pctx, strcmp(alg, "EdDSA") ? EVP_sha256() : NULL, NULL,
-                            keys[k]) == 1;
+    ok = EVP_DigestSignInit(md, &pctx, strcmp(alg, "EdDSA") ? EVP_sha256() : NULL, NULL, keys[k]) ==
+         1;
     if (ok && !strcmp(alg, "PS256"))
         ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
              EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1;
@@ -168,8 +168,8 @@ typedef struct {
 static const family_t families[] = {
     {K_RSA, "PS256", "r1"}, {K_EC, "ES256", "e1"}, {K_RSA, "RS256", "r1"}, {K_ED, "EdDSA", "d1"}};
 
-#define DEFAULT_CLAIMS                                                                           \
-    "\"response_type\":\"code\",\"redirect_uri\":\"https://rp.example/cb\",\"scope\":\"openid\"," \
+#define DEFAULT_CLAIMS                                                                             \
+    "\"response_type\":\"code\",\"redirect_uri\":\"https://rp.example/cb\",\"scope\":\"openid\","  \
     "\"state\":\"in\",\"max_age\":300,\"claims\":{\"id_token\":{\"acr\":null}}"
 
 typedef struct {
@@ -187,13 +187,12 @@ static const row_t rows[] = {
     {"good no typ", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, NULL, NULL, 0},
     {"good media typ", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, NULL,
      "application/oauth-authz-req+jwt", 0},
-    {"aud array", "\"rp\"", "\"rp\"", "[\"https://x.example\",\"" ISS "\"]", 300, 0, NULL, "",
-     0},
+    {"aud array", "\"rp\"", "\"rp\"", "[\"https://x.example\",\"" ISS "\"]", 300, 0, NULL, "", 0},
     {"nbf 8 s ahead", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 8, NULL, "", 0},
     {"60 minutes exactly", "\"rp\"", "\"rp\"", "\"" ISS "\"", 3000, -600, NULL, "", 0},
     {"typ dpop", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, NULL, "dpop+jwt", 6315},
-    {"typ assertion", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, NULL,
-     "client-authentication+jwt", 6315},
+    {"typ assertion", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, NULL, "client-authentication+jwt",
+     6315},
     {"no iss", NULL, "\"rp\"", "\"" ISS "\"", 300, 0, NULL, "", 6309},
     {"iss other", "\"other\"", "\"rp\"", "\"" ISS "\"", 300, 0, NULL, "", 6309},
     {"iss case", "\"RP\"", "\"rp\"", "\"" ISS "\"", 300, 0, NULL, "", 6309},
@@ -205,8 +204,7 @@ static const row_t rows[] = {
     {"aud other", "\"rp\"", "\"rp\"", "\"https://evil.example\"", 300, 0, NULL, "", 6311},
     {"aud slash", "\"rp\"", "\"rp\"", "\"" ISS "/\"", 300, 0, NULL, "", 6311},
     {"aud token url", "\"rp\"", "\"rp\"", "\"" ISS "/oauth/token\"", 300, 0, NULL, "", 6311},
-    {"aud array without", "\"rp\"", "\"rp\"", "[\"https://x.example\"]", 300, 0, NULL, "",
-     6311},
+    {"aud array without", "\"rp\"", "\"rp\"", "[\"https://x.example\"]", 300, 0, NULL, "", 6311},
     {"aud number", "\"rp\"", "\"rp\"", "1", 300, 0, NULL, "", 6319},
     {"no exp", "\"rp\"", "\"rp\"", "\"" ISS "\"", ABSENT, 0, NULL, "", 6304},
     {"no nbf", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, ABSENT, NULL, "", 6305},
@@ -214,8 +212,7 @@ static const row_t rows[] = {
     {"nbf over 60 min old", "\"rp\"", "\"rp\"", "\"" ISS "\"", -100, -3700, NULL, "", 6307},
     {"expired", "\"rp\"", "\"rp\"", "\"" ISS "\"", -100, -400, NULL, "", 6308},
     {"nbf 70 s ahead", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 70, NULL, "", 6308},
-    {"iat 70 s ahead", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, "\"iat\":1700000070", "",
-     6308},
+    {"iat 70 s ahead", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, "\"iat\":1700000070", "", 6308},
     {"exp string", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, "\"exp\":\"soon\"", "", 6319},
     {"request inside", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0, "\"request\":\"a.b.c\"", "",
      6312},
@@ -265,8 +262,7 @@ static void assert_refused(apr_status_t rv, const oas_err_t *e, int tag, const c
 
     apr_snprintf(want, sizeof(want), "OAS%05d", tag);
     if (rv != APR_EINVAL || !e->detail || strncmp(e->detail, want, 8)) {
-        print_error("%s: rv %d, detail %s, want %s\n", what, rv, e->detail ? e->detail : "-",
-                    want);
+        print_error("%s: rv %d, detail %s, want %s\n", what, rv, e->detail ? e->detail : "-", want);
         fail();
     }
     assert_int_equal(e->status, 400);
@@ -287,8 +283,8 @@ static void test_table(void **state)
         const family_t *fam = &families[f];
         for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
             const row_t *r = &rows[i];
-            const char *jws = sign(p, fam->key, fam->alg, header(p, fam->alg, fam->kid, r->typ),
-                                   payload(p, r));
+            const char *jws =
+                sign(p, fam->key, fam->alg, header(p, fam->alg, fam->kid, r->typ), payload(p, r));
             const char *what = apr_psprintf(p, "%s / %s", fam->alg, r->name);
             apr_status_t rv = oas_request_object_params(&params, &e, x, client(x, "rp"), jws);
             if (!r->tag) {
@@ -313,11 +309,9 @@ static void test_params(void **state)
     oas_ctx_t *x = mkctx(p);
     apr_table_t *params;
     oas_err_t e;
-    const char *jws = sign(p, K_EC, "ES256", header(p, "ES256", "e1", ""),
-                           payload(p, &rows[0]));
+    const char *jws = sign(p, K_EC, "ES256", header(p, "ES256", "e1", ""), payload(p, &rows[0]));
 
-    assert_int_equal(oas_request_object_params(&params, &e, x, client(x, "rp"), jws),
-                     APR_SUCCESS);
+    assert_int_equal(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), APR_SUCCESS);
     assert_string_equal(apr_table_get(params, "client_id"), "rp");
     assert_string_equal(apr_table_get(params, "response_type"), "code");
     assert_string_equal(apr_table_get(params, "redirect_uri"), "https://rp.example/cb");
@@ -358,8 +352,8 @@ static void test_signatures(void **state)
     size_t i;
 
     for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        const char *s = sign(p, sigs[i].key, sigs[i].alg,
-                             header(p, sigs[i].alg, sigs[i].kid, ""), pl);
+        const char *s =
+            sign(p, sigs[i].key, sigs[i].alg, header(p, sigs[i].alg, sigs[i].kid, ""), pl);
         apr_status_t rv = oas_request_object_params(&params, &e, x, client(x, "rp"), s);
         if (!sigs[i].tag)
             assert_int_equal(rv, APR_SUCCESS);
@@ -370,8 +364,8 @@ static void test_signatures(void **state)
     /* a flipped signature byte, a flipped payload byte */
     jws = apr_pstrdup(p, sign(p, K_RSA, "PS256", header(p, "PS256", "r1", ""), pl));
     jws[strlen(jws) - 5] = jws[strlen(jws) - 5] == 'A' ? 'B' : 'A';
-    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), &e, 6318,
-                   jws, "bad signature");
+    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), &e, 6318, jws,
+                   "bad signature");
     jws = apr_pstrdup(p, sign(p, K_EC, "ES256", header(p, "ES256", "e1", ""), pl));
     jws[strchr(jws, '.') - jws + 3] ^= 1;
     assert_int_equal(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), APR_EINVAL);
@@ -381,14 +375,13 @@ static void test_signatures(void **state)
     ((oas_issuer_t *)x->iss)->client_signing_algs =
         OAS_ALGBIT(OAS_ALG_PS256) | OAS_ALGBIT(OAS_ALG_ES256);
     jws = (char *)sign(p, K_RSA, "RS256", header(p, "RS256", "r1", ""), pl);
-    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), &e, 6316,
-                   jws, "RS256 not allowed");
+    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), &e, 6316, jws,
+                   "RS256 not allowed");
     jws = (char *)sign(p, K_ED, "EdDSA", header(p, "EdDSA", "d1", ""), pl);
-    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), &e, 6316,
-                   jws, "EdDSA not allowed");
+    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), &e, 6316, jws,
+                   "EdDSA not allowed");
     jws = (char *)sign(p, K_RSA, "PS256", header(p, "PS256", "r1", ""), pl);
-    assert_int_equal(oas_request_object_params(&params, &e, x, client(x, "rp"), jws),
-                     APR_SUCCESS);
+    assert_int_equal(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), APR_SUCCESS);
 
     /* the object of client other, verified as other's, is not rp's */
     jws = (char *)sign(p, K_EC2, "ES256", header(p, "ES256", "e2", ""),
@@ -396,8 +389,8 @@ static void test_signatures(void **state)
                        "\"exp\":1700000300,\"nbf\":1700000000}");
     assert_int_equal(oas_request_object_params(&params, &e, x, client(x, "other"), jws),
                      APR_SUCCESS);
-    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), &e, 6318,
-                   jws, "other's object as rp's");
+    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), &e, 6318, jws,
+                   "other's object as rp's");
 }
 
 /* Garbage: never anything but invalid_request_object. */
@@ -430,8 +423,8 @@ static void test_garbage(void **state)
     }
     memset(big, 'A', OAS_REQOBJ_MAX_LEN + 1);
     big[OAS_REQOBJ_MAX_LEN + 1] = '\0';
-    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), big), &e, 6313,
-                   big, "too large");
+    assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), big), &e, 6313, big,
+                   "too large");
     /* a signed payload that is not JSON */
     s = sign(p, K_EC, "ES256", header(p, "ES256", "e1", ""), "not json");
     assert_refused(oas_request_object_params(&params, &e, x, client(x, "rp"), s), &e, 6319, s,
@@ -476,8 +469,7 @@ static void test_use(void **state)
     assert_null(apr_table_get(params, "nonce"));
     assert_null(apr_table_get(params, "request"));
     /* plain parameters while Allowed: as they are */
-    assert_int_equal(oas_request_object_use(&params, &e, x, rp, plain, OAS_AUTHZ_PAR),
-                     APR_SUCCESS);
+    assert_int_equal(oas_request_object_use(&params, &e, x, rp, plain, OAS_AUTHZ_PAR), APR_SUCCESS);
     assert_ptr_equal(params, plain);
     /* a client that may not: left to oas_authz_validate (request_not_supported) */
     assert_int_equal(
@@ -494,8 +486,7 @@ static void test_use(void **state)
                      APR_EINVAL);
     assert_string_equal(e.error, "invalid_request");
     assert_int_equal(e.page, 1);
-    assert_int_equal(oas_request_object_use(&params, &e, x, rp, outer, OAS_AUTHZ_PAR),
-                     APR_SUCCESS);
+    assert_int_equal(oas_request_object_use(&params, &e, x, rp, outer, OAS_AUTHZ_PAR), APR_SUCCESS);
     assert_string_equal(apr_table_get(params, "state"), "in");
 
     /* a bad object at /authorize is a page (its redirect_uri is not trusted) */
@@ -523,8 +514,8 @@ int main(void)
     int rc;
 
     apr_initialize();
-    rc = _cmocka_run_group_tests(__FILE__, tests, sizeof(tests) / sizeof(tests[0]),
-                                 fixture_setup, fixture_teardown);
+    rc = _cmocka_run_group_tests(__FILE__, tests, sizeof(tests) / sizeof(tests[0]), fixture_setup,
+                                 fixture_teardown);
     apr_terminate();
     return rc;
 }
