@@ -41,23 +41,11 @@ static void scopes_supported(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *
     oas_jsonw_strs(w, "scopes_supported", (const char *const *)all->elts, all->nelts);
 }
 
-/* A list of algorithms (an OAS_ALGBIT set) named name. */
-static void alg_values(oas_jsonw_t *w, const char *name, unsigned algs)
-{
-    int a;
-
-    oas_jsonw_array(w, name);
-    for (a = 0; oas_alg_name(a); a++) {
-        if (algs & OAS_ALGBIT(a))
-            oas_jsonw_str(w, NULL, oas_alg_name(a));
-    }
-    oas_jsonw_close(w);
-}
-
 /* JAR (RFC 9101 §10.5, OIDC Discovery): supported when any client may send a request
  * object; the algorithms are those of every JWT a client signs. */
 static void request_objects(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss)
 {
+    apr_array_header_t *algs;
     apr_hash_index_t *hi;
     int any = 0;
 
@@ -67,7 +55,9 @@ static void request_objects(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *i
     oas_jsonw_bool(w, "request_parameter_supported", any);
     if (!any)
         return;
-    alg_values(w, "request_object_signing_alg_values_supported", oas_iss_client_signing_algs(iss));
+    algs = oas_alg_names(p, oas_iss_client_signing_algs(iss));
+    oas_jsonw_strs(w, "request_object_signing_alg_values_supported",
+                   (const char *const *)algs->elts, algs->nelts);
     oas_jsonw_bool(w, "require_signed_request_object",
                    iss->request_object == OAS_REQOBJ_REQUIRED);
 }
@@ -80,11 +70,13 @@ static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
 {
     static const char *const methods[] = {"client_secret_basic", "client_secret_post",
                                           "private_key_jwt", "client_secret_jwt", "none"};
+    apr_array_header_t *algs =
+        oas_alg_names(p, oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256));
 
     oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_methods_supported", NULL), methods,
                    with_none ? 5 : 4);
-    alg_values(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL),
-               oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256));
+    oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL),
+                   (const char *const *)algs->elts, algs->nelts);
 }
 
 /* Written with oas_jsonw like every response; the member order is the one clients and
