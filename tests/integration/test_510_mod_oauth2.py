@@ -299,8 +299,9 @@ def test_introspection_with_jwt_client_auth(rs_jwt, where):
 def test_introspection_with_an_unregistered_key_401(rs_jwt):
     """The same resource server signing with a key it did not register: our introspection
     endpoint refuses the assertion (invalid_client), so mod_oauth2 rejects a good token."""
-    at = cc_token(rs_jwt, resource=RESOURCE)
-    assert_ok(call(rs_jwt, "introspect-pkjwt", at), "svc1")
-    assert_401(call(rs_jwt, "introspect-wrong", at))
+    # mod_oauth2 caches a token's validation for all its locations (expiry=1): a token of its own
+    # for each, the refused one first
+    assert_401(call(rs_jwt, "introspect-wrong", cc_token(rs_jwt, resource=RESOURCE)))
+    assert_ok(call(rs_jwt, "introspect-pkjwt", cc_token(rs_jwt, resource=RESOURCE)), "svc1")
     # our log: the signature of rs-pkjwt's assertion does not verify (OAS06216)
     assert re.search(r"OAS06216.*client rs-pkjwt: assertion signature", rs_jwt.error_log())
