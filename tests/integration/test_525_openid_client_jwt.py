@@ -89,5 +89,12 @@ def test_openid_client_jwt(httpd_factory):
     assert rc == 0, f"node --test failed ({rc}):\n{out}"
     # Every test of the script ran and passed (a script that silently ran nothing fails here).
     assert re.search(r"^. pass 6$", out, re.M) and re.search(r"^. fail 0$", out, re.M), out
-    # The secret never reaches the log (the refusals of the wrong key and secret are logged).
-    assert SJWT_SECRET not in h.error_log()
+    log = h.error_log()
+    # jar1's request objects were verified as PS256 with its key, at PAR and at /authorize
+    assert len(re.findall(r"OAS06320: request object of client jar1 verified \(alg PS256, "
+                          r"kid jar1-rsa\)", log)) >= 2, log[-3000:]
+    # the refusals name the check, the client and the kid; the secret never reaches the log
+    assert re.search(r"OAS06216: client pkjwt1: assertion signature \(ES256, kid pkjwt1-es256\)",
+                     log)
+    assert re.search(r"OAS06212: client sjwt1: assertion HMAC does not verify", log)
+    assert SJWT_SECRET not in log
