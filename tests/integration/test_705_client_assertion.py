@@ -121,7 +121,7 @@ CLIENTS = """
     OAuthASAssertionAudience Legacy
     OAuthASRedirectURI https://legacy.test/cb
     OAuthASScope openid profile
-    OAuthASGrantType authorization_code
+    OAuthASGrantType authorization_code refresh_token
 </OAuthASClient>
 """
 
@@ -213,7 +213,8 @@ def negatives(h):
         ("RS256 under the kid of the EC key", a(alg="RS256", kid="k-ES256"), {}, 401,
          "invalid_client", "OAS06215"),
         ("an unknown kid", a(kid="nope"), {}, 401, "invalid_client", "OAS06215"),
-        ("client_id that contradicts", a(client_id="conf1"), {}, 401, "invalid_client",
+        ("client_id that contradicts", form(assertion(h), client_id="conf1"), {}, 401,
+         "invalid_client",
          "OAS06206"),
         ("sub of an unknown client", a(sub="nobody", iss="nobody"), {}, 401, "invalid_client",
          "OAS06205"),
@@ -226,15 +227,17 @@ def negatives(h):
          "invalid_request", "OAS00130"),
         ("an assertion and Basic", a(), {"auth": ("conf1", CONF1_SECRET)}, 400,
          "invalid_request", "OAS00130"),
-        ("an assertion and client_secret", a(client_secret="x"), {}, 400, "invalid_request",
+        ("an assertion and client_secret", form(assertion(h), client_secret="x"), {}, 400,
+         "invalid_request",
          "OAS00130"),
         ("not a JWS", form("not-a-jws"), {}, 401, "invalid_client", "OAS06202"),
         ("bad base64url", form("e30.!!!.c2ln"), {}, 401, "invalid_client", "OAS06202"),
         ("header not an object", form(b64url(b"[1]") + ".e30.c2ln"), {}, 401, "invalid_client",
          "OAS06202"),
         ("four parts", form(assertion(h) + ".x"), {}, 401, "invalid_client", "OAS06202"),
-        ("over 8 KiB", form(assertion(h, pad="p" * 7000)), {}, 401, "invalid_client",
-         "OAS06201"),
+        # a value over 8 KiB is refused by the form parser (OAS_MAX_VALUE_LEN) before the
+        # assertion is read; OAS06201 is the core's own limit (test_client_assertion.c)
+        ("over 8 KiB", form(assertion(h, pad="p" * 7000)), {}, 400, "invalid_request", None),
     ]
 
 
@@ -248,7 +251,8 @@ def test_every_negative_refused(jh, path):
         r = call(h, path, data, **kw)
         assert_json_error(r, status, error)
         assert r.status_code == status, what
-        h.wait_log(tag)
+        if tag:
+            h.wait_log(tag)
         if "client_assertion" in data:
             sent.append(data["client_assertion"])
     # a good assertion still works after all that: the server is up and the client usable
@@ -325,6 +329,7 @@ def test_jti_single_use_across_children(jh):
 
 # ---- the whole flow --------------------------------------------------------------------------
 
+@pytest.mark.expect_log("OAS00134")
 @pytest.mark.parametrize("client,alg", [("pkjwt", a) for a in ALGS] + [("sjwt", "HS256")])
 def test_par_code_refresh_introspect_revoke(jh, client, alg):
     h = jh
