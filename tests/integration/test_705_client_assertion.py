@@ -16,7 +16,7 @@ import pytest
 
 from client import (Client, Pkce, assert_healthy, assert_json_error, b64url, callback, jwt_claims,
                     par_params, post, public_jwk_members, register, request_uri, run_parallel)
-from oauth_conf import CONF1_SECRET, standard_conf
+from oauth_conf import CONF1_SECRET, sqlite_dbd, standard_conf
 
 TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 SJWT_SECRET = "sjwt-secret-" + "0123456789abcdef" * 2  # 44 bytes: HS256 needs >= 32
@@ -130,13 +130,14 @@ register("sjwt", redirect_uris=["https://sj.test/cb"])
 register("legacy", redirect_uris=["https://legacy.test/cb"])
 
 
-def conf(h, **overrides):
+def conf(h, extra="", **overrides):
     path = h.path("conf", "pkjwt.jwks.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
         json.dump(jwks_of(), f)
     overrides.setdefault("OAuthASClientAuthFailureLimit", "0")
-    return standard_conf(h, extra=CLIENTS.format(jwks=path, secret=SJWT_SECRET), **overrides)
+    return standard_conf(h, extra=CLIENTS.format(jwks=path, secret=SJWT_SECRET) + extra,
+                         **overrides)
 
 
 @pytest.fixture
@@ -241,7 +242,6 @@ def negatives(h):
     ]
 
 
-@pytest.mark.catalogue("C07")
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_every_negative_refused(jh, path):
     h = jh
@@ -327,6 +327,20 @@ def test_jti_single_use_across_children(jh):
     assert sorted(results) == [200] + [401] * 11, results
 
 
+def test_jti_single_use_in_the_database(httpd_factory):
+    """OAuthASStore dbd: the jti is recorded in the database (atomic put-if-absent, as every
+    node of a cluster shares it), at once from many connections and then at another endpoint."""
+    h = httpd_factory(lambda h: conf(h, OAuthASStore="dbd", extra=sqlite_dbd(h)))
+    a = assertion(h, alg="EdDSA")
+    results = run_parallel(8, lambda i: call(h, "/oauth/introspect", form(a)).status_code)
+    assert sorted(results) == [200] + [401] * 7, results
+    h.mark_log()
+    assert_json_error(call(h, "/oauth/token", form(a)), 401, "invalid_client")
+    h.wait_log("OAS06217")
+    assert_authenticated(call(h, "/oauth/token", form(assertion(h, alg="EdDSA"))),
+                         "/oauth/token")
+
+
 # ---- the whole flow --------------------------------------------------------------------------
 
 @pytest.mark.expect_log("OAS00134")
@@ -390,7 +404,6 @@ def test_legacy_audience(jh):
 
 # ---- the brake -------------------------------------------------------------------------------
 
-@pytest.mark.catalogue("C07")
 @pytest.mark.expect_log("OAS00136")
 def test_forged_assertions_are_braked(httpd_factory):
     """Assertions that fail count against the client they claim to be, as wrong secrets do:
