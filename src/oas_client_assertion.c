@@ -29,19 +29,6 @@ const char *oas_client_assertion_sub(apr_pool_t *p, const char *assertion)
     return c->sub;
 }
 
-/* typ (RFC 7515 §4.1.9: a media type, compared without case, "application/" optional):
- * absent, JWT or client-authentication+jwt (RFC 10070). Every other explicit type is another
- * kind of JWT (a DPoP proof, a request object, an access token, a logout token) that must
- * not pass for an assertion. */
-static int typ_ok(const char *typ)
-{
-    if (!typ)
-        return 1;
-    if (!strncasecmp(typ, "application/", 12))
-        typ += 12;
-    return !strcasecmp(typ, "JWT") || !strcasecmp(typ, "client-authentication+jwt");
-}
-
 /* aud: the issuer identifier as a JSON string, compared exactly (RFC 10070; FAPI 2.0
  * 5.3.2.1-8). Legacy clients may also name the token endpoint URL, still as a string: an
  * array could carry another server's name beside ours (the audience-injection attack). */
@@ -153,7 +140,7 @@ apr_status_t oas_client_assertion_verify(const oas_client_t **pc, oas_err_t *err
     if (!t->iss || strcmp(t->iss, c->id))
         return FAIL(OAS_LOGNO(06208) "client %s: assertion iss %s", c->id,
                     t->iss ? "differs from sub" : "missing");
-    if (!typ_ok(j->typ))
+    if (!oas_jwt_typ_is(j->typ, "client-authentication+jwt")) /* RFC 10070 */
         return FAIL(OAS_LOGNO(06209) "client %s: assertion typ is not JWT or "
                                      "client-authentication+jwt",
                     c->id);

@@ -1,6 +1,7 @@
 /* mod_oauth_as: claims of a verified JWT and the clock rules every JWT a client signs obeys. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "oas_json.h"
 #include "oas_jwt.h"
@@ -141,4 +142,13 @@ int oas_jwt_aud_is(const oas_jwt_t *c, const char *expected, int allow_array)
             return 1;
     }
     return 0;
+}
+
+int oas_jwt_typ_is(const char *typ, const char *kind)
+{
+    if (!typ)
+        return 1;
+    if (!strncasecmp(typ, "application/", 12))
+        typ += 12;
+    return !strcasecmp(typ, "JWT") || !strcasecmp(typ, kind);
 }

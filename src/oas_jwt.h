@@ -45,4 +45,10 @@ apr_status_t oas_jwt_check_times(const oas_jwt_t *c, apr_int64_t now, int need_e
  * allow_array: an array holding expected counts too; 0: a JSON string only. */
 int oas_jwt_aud_is(const oas_jwt_t *c, const char *expected, int allow_array);
 
+/** True when a JOSE header's "typ" is absent or names kind: "JWT", or the specific type
+ * (e.g. "oauth-authz-req+jwt"). A media type (RFC 7515 §4.1.9): compared without case,
+ * "application/" optional. Any other explicit type is another kind of JWT (a DPoP proof, a
+ * request object, an access token, a logout token) that must not pass for this one. */
+int oas_jwt_typ_is(const char *typ, const char *kind);
+
 #endif

@@ -17,17 +17,6 @@ static apr_status_t refuse(oas_err_t *err, oas_ctx_t *x, const oas_client_t *c, 
                    "%s (request object of client %s)", why, c->id);
 }
 
-/* RFC 9101 §4: "oauth-authz-req+jwt" is recommended, "JWT" is what older clients send; a
- * media type's "application/" prefix may be written (RFC 7515 §4.1.9), case does not count. */
-static int typ_ok(const char *typ)
-{
-    if (!typ)
-        return 1;
-    if (!strncasecmp(typ, "application/", 12))
-        typ += 12;
-    return !strcasecmp(typ, "oauth-authz-req+jwt") || !strcasecmp(typ, "JWT");
-}
-
 /* The claims that are the JWT's, not the request's. */
 static int jwt_claim(const char *name)
 {
@@ -39,6 +28,31 @@ static int jwt_claim(const char *name)
             return 1;
     }
     return 0;
+}
+
+/* Valid JSON text without its insignificant whitespace (all of it is outside strings). */
+static const char *json_compact(apr_pool_t *p, const char *json)
+{
+    char *out = apr_palloc(p, strlen(json) + 1), *o = out;
+    int in_str = 0;
+
+    for (; *json; json++) {
+        if (in_str) {
+            *o++ = *json;
+            if (*json == '\\' && json[1])
+                *o++ = *++json;
+            else if (*json == '"')
+                in_str = 0;
+        }
+        else if (*json == '"') {
+            in_str = 1;
+            *o++ = *json;
+        }
+        else if (*json != ' ' && *json != '\t' && *json != '\n' && *json != '\r')
+            *o++ = *json;
+    }
+    *o = '\0';
+    return out;
 }
 
 /* The claims as parameters (oas_request_object.h). */
@@ -54,10 +68,12 @@ static apr_table_t *claims_to_params(apr_pool_t *p, const oas_jobj_t *o)
             continue;
         switch (m->type) {
         case OAS_JSON_STRING:
-        case OAS_JSON_OBJECT:
-        case OAS_JSON_ARRAY:
         case OAS_JSON_NUMBER:
             v = m->str;
+            break;
+        case OAS_JSON_OBJECT:
+        case OAS_JSON_ARRAY:
+            v = json_compact(p, m->str);
             break;
         case OAS_JSON_INT:
             v = apr_psprintf(p, "%" APR_INT64_T_FMT, m->num);
@@ -144,7 +160,7 @@ apr_status_t oas_request_object_params(apr_table_t **pparams, oas_err_t *err, oa
         return oas_err(err, x->p, 400, "invalid_request_object",
                        "the request object is not a well-formed signed JWT", OAS_LOG_INFO,
                        OAS_LOGNO(06314) "malformed: %s (request object of client %s)", why, c->id);
-    if (!typ_ok(j->typ))
+    if (!oas_jwt_typ_is(j->typ, "oauth-authz-req+jwt")) /* RFC 9101 §4 */
         return refuse(err, x, c, "the request object has a wrong typ",
                       OAS_LOGNO(06315) "typ is not oauth-authz-req+jwt or JWT");
     if (!(oas_iss_client_signing_algs(x->iss) & OAS_ALGBIT(j->alg)) || j->alg == OAS_ALG_HS256)

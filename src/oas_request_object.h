@@ -21,7 +21,7 @@
  * nbf no older than OAS_REQOBJ_MAX_AGE, and the clock rules of oas_jwt_check_times; no
  * "request" or "request_uri" claim.
  * The parameters: every claim but the JWT's own (iss, aud, exp, nbf, iat, jti, sub); strings as
- * they are, numbers and booleans as their text, objects and arrays as their JSON text; null
+ * they are, numbers and booleans as their text, objects and arrays as their compact JSON text; null
  * and empty strings are left out (an empty form value counts as omitted too).
  * @param pparams receives the parameters in x->p (client_id among them)
  * @return APR_SUCCESS, or APR_EINVAL with *err set: 400 invalid_request_object, the log detail

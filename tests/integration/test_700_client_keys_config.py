@@ -193,6 +193,14 @@ def test_signing_algs_refused(tmp_path, alg, reason):
                  "OAuthASClientSigningAlgs", alg, reason)
 
 
+def test_jwks_needs_a_key_for_an_accepted_alg(tmp_path):
+    text = jwks_text(jwk("ec", "e"), jwk("rsa", "r", alg="RS256"))
+    assert_fails(with_file(tmp_path, text, server_lines="OAuthASClientSigningAlgs PS256 EdDSA"),
+                 "OAuthASClientJWKS in <OAuthASClient partner>",
+                 "no key for an algorithm of OAuthASClientSigningAlgs")
+    assert_ok(with_file(tmp_path, text, server_lines="OAuthASClientSigningAlgs PS256 ES256"))
+
+
 def test_signing_algs_server_only(tmp_path):
     assert_fails(configtest(tmp_path, "OAuthASClientSigningAlgs PS256"),
                  "OAuthASClientSigningAlgs")

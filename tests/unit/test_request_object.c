@@ -318,6 +318,19 @@ static void test_params(void **state)
     assert_string_equal(apr_table_get(params, "max_age"), "300");
     assert_string_equal(apr_table_get(params, "claims"), "{\"id_token\":{\"acr\":null}}");
     assert_null(apr_table_get(params, "iss"));
+
+    /* objects and arrays compact, strings in them as they are; other numbers as written */
+    jws = sign(p, K_EC, "ES256", header(p, "ES256", "e1", ""),
+               "{\"iss\":\"rp\",\"client_id\":\"rp\",\"aud\":\"" ISS "\",\"exp\":1700000300,"
+               "\"nbf\":1700000000,\"claims\": { \"a\" : [ 1 , \"x \\\" y\" ] ,\n\t\"b\":{} },"
+               "\"n\":1.5e3,\"t\":true,\"f\":false,\"z\":null,\"e\":\"\"}");
+    assert_int_equal(oas_request_object_params(&params, &e, x, client(x, "rp"), jws), APR_SUCCESS);
+    assert_string_equal(apr_table_get(params, "claims"), "{\"a\":[1,\"x \\\" y\"],\"b\":{}}");
+    assert_string_equal(apr_table_get(params, "n"), "1.5e3");
+    assert_string_equal(apr_table_get(params, "t"), "true");
+    assert_string_equal(apr_table_get(params, "f"), "false");
+    assert_null(apr_table_get(params, "z"));
+    assert_null(apr_table_get(params, "e"));
     assert_null(apr_table_get(params, "aud"));
     assert_null(apr_table_get(params, "exp"));
     assert_null(apr_table_get(params, "nbf"));
