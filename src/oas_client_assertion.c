@@ -16,17 +16,47 @@
     oas_err(err, x->p, 401, "invalid_client", "client authentication failed", OAS_LOG_INFO,        \
             __VA_ARGS__)
 
+/* An assertion split and its claims read, kept on the pool it was parsed in: the brake names
+ * the client (oas_client_assertion_sub) before the request is authenticated, and the
+ * verification then uses the same parse instead of a second one. */
+typedef struct {
+    const char *assertion; /* the string parsed */
+    apr_status_t rv;       /* APR_SUCCESS, or the stage that failed: */
+    int tag;               /* 6202 (not a JWS) or 6203 (claims) */
+    const char *perr;
+    oas_jws_t *j;
+    oas_jwt_t *t;
+} parsed_t;
+
+#define PARSED_KEY "oas_client_assertion"
+
+static const parsed_t *parse(apr_pool_t *p, const char *assertion)
+{
+    parsed_t *a = NULL;
+
+    if (apr_pool_userdata_get((void **)&a, PARSED_KEY, p) == APR_SUCCESS && a &&
+        (a->assertion == assertion || !strcmp(a->assertion, assertion)))
+        return a;
+    a = apr_pcalloc(p, sizeof(*a));
+    a->assertion = assertion;
+    if ((a->rv = oas_jws_parse(&a->j, &a->perr, p, assertion, OAS_ASSERTION_MAX_LEN)) !=
+        APR_SUCCESS)
+        a->tag = 6202;
+    else if ((a->rv = oas_jwt_parse(&a->t, &a->perr, p, a->j->payload, a->j->payload_len)) !=
+             APR_SUCCESS)
+        a->tag = 6203;
+    apr_pool_userdata_setn(a, PARSED_KEY, NULL, p);
+    return a;
+}
+
 const char *oas_client_assertion_sub(apr_pool_t *p, const char *assertion)
 {
-    oas_jws_t *j;
-    oas_jwt_t *c;
-    const char *perr;
+    const parsed_t *a;
 
-    if (!assertion || strlen(assertion) > OAS_ASSERTION_MAX_LEN ||
-        oas_jws_parse(&j, &perr, p, assertion, OAS_ASSERTION_MAX_LEN) != APR_SUCCESS ||
-        oas_jwt_parse(&c, &perr, p, j->payload, j->payload_len) != APR_SUCCESS)
+    if (!assertion || strlen(assertion) > OAS_ASSERTION_MAX_LEN)
         return NULL;
-    return c->sub;
+    a = parse(p, assertion);
+    return a->rv == APR_SUCCESS ? a->t->sub : NULL;
 }
 
 /* aud: the issuer identifier as a JSON string, compared exactly (RFC 10070; FAPI 2.0
@@ -114,18 +144,22 @@ apr_status_t oas_client_assertion_verify(const oas_client_t **pc, oas_err_t *err
                                          const char *assertion, const char *client_id)
 {
     const oas_client_t *c;
-    oas_jws_t *j;
-    oas_jwt_t *t;
+    const parsed_t *a;
+    const oas_jws_t *j;
+    const oas_jwt_t *t;
     const char *perr;
     apr_status_t rv;
 
     *pc = NULL;
     if (strlen(assertion) > OAS_ASSERTION_MAX_LEN)
         return FAIL(OAS_LOGNO(06201) "client assertion over %d bytes", OAS_ASSERTION_MAX_LEN);
-    if (oas_jws_parse(&j, &perr, x->p, assertion, OAS_ASSERTION_MAX_LEN) != APR_SUCCESS)
-        return FAIL(OAS_LOGNO(06202) "client assertion is not a usable JWS: %s", perr);
-    if (oas_jwt_parse(&t, &perr, x->p, j->payload, j->payload_len) != APR_SUCCESS)
-        return FAIL(OAS_LOGNO(06203) "client assertion claims: %s", perr);
+    a = parse(x->p, assertion);
+    if (a->tag == 6202)
+        return FAIL(OAS_LOGNO(06202) "client assertion is not a usable JWS: %s", a->perr);
+    if (a->tag == 6203)
+        return FAIL(OAS_LOGNO(06203) "client assertion claims: %s", a->perr);
+    j = a->j;
+    t = a->t;
     /* RFC 7523 §3: sub is required; it also keeps a request object (which has none) from
      * passing for an assertion */
     if (!t->sub)

@@ -222,7 +222,7 @@ def negatives(h):
         ("a secret client's assertion", a(client="conf1", alg="HS256", secret=CONF1_SECRET),
          {}, 401, "invalid_client", "OAS06207"),
         ("another assertion type",
-         {**a(), "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"},
+         {**a(), "client_assertion_type": TYPE.replace("jwt-bearer", "saml2-bearer")},
          {}, 400, "invalid_request", "OAS00130"),
         ("an assertion without its type", {"client_assertion": assertion(h)}, {}, 400,
          "invalid_request", "OAS00130"),
