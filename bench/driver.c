@@ -6,6 +6,11 @@
  *   code flow: GET  authorize?<all parameters>       -> 302 code + state
  *              POST token                            -> 200 access_token + id_token
  *   mixed    : PAR and code flows alternately.
+ *   par_pkjwt: the PAR flow with private_key_jwt (RFC 7523) instead of client_secret_basic at
+ *              PAR, token (and refresh): a fresh ES256 client assertion per request (iss = sub =
+ *              --client-id, aud = --audience (the issuer identifier), a unique jti, iat, exp =
+ *              iat + 60) signed with --client-key (an EC P-256 PEM key), header kid
+ *              --client-kid.  Signing costs the driver CPU, reported apart from the server's.
  *   --refreshes N: after the token, N refresh_token grants with the refresh token it got
  *              (the latest one when the server rotates) -> 200 access_token each.
  *   --rate R : at most R flows/s in all (each connection paced at R/conns), else closed loop.
@@ -28,8 +33,11 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/bn.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <pthread.h>
@@ -50,6 +58,8 @@ static struct {
     double duration, warmup;
     long flows_limit;          /* stop after this many flows in total (callgrind), 0 = none */
     int flow_par;              /* 1 = PAR flow, 0 = plain code flow, 2 = parfill, 3 = mixed */
+    int pkjwt;                 /* client authentication by private_key_jwt (--flow par_pkjwt) */
+    const char *client_key, *client_kid, *audience;   /* its key, kid and the assertion's aud */
     int refreshes;             /* refresh_token grants per flow */
     double rate;               /* flows/s in all, 0 = closed loop */
     double progress;           /* seconds between progress lines, 0 = none */
@@ -122,6 +132,7 @@ typedef struct {
     char location[2048];
     int status, conn_close;
     uint64_t flows_ok, fail[NSTEP - 1], reconnects;
+    uint64_t jti_n;                      /* client assertions made by this connection */
     _Atomic uint64_t all_ok;             /* every flow, warm-up included (progress lines) */
     _Atomic uint32_t fail_status[NSTEP - 1][NSTATUS];
     hist_t h[NSTEP];
@@ -129,6 +140,9 @@ typedef struct {
 } worker_t;
 
 static SSL_CTX *ssl_ctx;
+static EVP_PKEY *client_pkey;            /* --client-key (par_pkjwt) */
+static char assert_hdr[256];             /* base64url of the assertion's fixed JOSE header */
+static char jti_prefix[16];              /* random per run: jtis stay unique across runs */
 static struct sockaddr_in addr;
 static char client_basic[512], user_basic[512];
 static atomic_int phase;                 /* 0 warm-up, 1 measuring, 2 stop */
@@ -370,9 +384,63 @@ static void fail(worker_t *w, int step, const char *what)
 static const char *hostname;
 static char redirect_enc[512], scope_enc[256], resource_enc[512], client_enc[256];
 
+/* A client assertion (RFC 7523 §3) into out: ES256 over header.payload with --client-key, the
+ * signature's DER converted to JOSE's r||s.  0, or -1 when it does not fit or signing fails. */
+static int make_assertion(worker_t *w, char *out, size_t cap)
+{
+    char payload[768], pb64[1100];
+    long long now = (long long)time(NULL);
+    int n = snprintf(payload, sizeof payload,
+                     "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"jti\":\"%s.%d.%llu\","
+                     "\"iat\":%lld,\"exp\":%lld}", opt.client_id, opt.client_id, opt.audience,
+                     jti_prefix, w->id, (unsigned long long)++w->jti_n, now, now + 60);
+    if (n < 0 || (size_t)n >= sizeof payload) return -1;
+    b64((const unsigned char *)payload, (size_t)n, pb64, 1);
+    int k = snprintf(out, cap, "%s.%s", assert_hdr, pb64);
+    if (k < 0 || (size_t)k + 90 >= cap) return -1;
+    unsigned char der[80], raw[64];
+    size_t dlen = sizeof der;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, client_pkey) == 1 &&
+             EVP_DigestSign(md, der, &dlen, (const unsigned char *)out, (size_t)k) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok) return -1;
+    const unsigned char *dp = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &dp, (long)dlen);
+    if (!sig) return -1;
+    const BIGNUM *r, *s;
+    ECDSA_SIG_get0(sig, &r, &s);
+    ok = BN_bn2binpad(r, raw, 32) == 32 && BN_bn2binpad(s, raw + 32, 32) == 32;
+    ECDSA_SIG_free(sig);
+    if (!ok) return -1;
+    out[k] = '.';
+    b64(raw, sizeof raw, out + k + 1, 1);
+    return 0;
+}
+
+/* The client's authentication of one POST (par, token, refresh): an Authorization header line
+ * (client_secret_basic), or form parameters to append to the body (private_key_jwt; with_id:
+ * client_id too, which the PAR body carries anyway).  -1 when no assertion could be made. */
+static int client_auth(worker_t *w, int with_id, char *hdr, size_t hcap, char *form, size_t fcap)
+{
+    if (!opt.pkjwt) {
+        snprintf(hdr, hcap, "Authorization: Basic %s\r\n", client_basic);
+        form[0] = 0;
+        return 0;
+    }
+    char a[1536];
+    if (make_assertion(w, a, sizeof a) < 0) return -1;
+    hdr[0] = 0;
+    int n = snprintf(form, fcap, "%s%s&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3A"
+                     "client-assertion-type%%3Ajwt-bearer&client_assertion=%s",
+                     with_id ? "&client_id=" : "", with_id ? client_enc : "", a);
+    return n < 0 || (size_t)n >= fcap ? -1 : 0;
+}
+
 static int run_flow(worker_t *w, unsigned k)
 {
-    char req[4096], body[2048], state[32], nonce[32], rq_uri[512], rq_enc[1024], code[512];
+    char req[8192], body[4096], state[32], nonce[32], rq_uri[512], rq_enc[1024], code[512];
+    char auth_hdr[600], auth_form[2048];
     const char *ver = w->verifier[k % NPKCE], *chal = w->challenge[k % NPKCE];
     int flow_par = opt.flow_par == 3 ? (int)(k & 1) : opt.flow_par;
     int measuring = atomic_load(&phase) == 1;
@@ -384,14 +452,17 @@ static int run_flow(worker_t *w, unsigned k)
     if (opt.resource) snprintf(res_part, sizeof res_part, "&resource=%s", resource_enc);
 
     if (flow_par) {
+        if (client_auth(w, 0, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
+            fail(w, ST_PAR, "client assertion not made"); return -1;
+        }
         bl = (size_t)snprintf(body, sizeof body,
             "response_type=code&client_id=%s&redirect_uri=%s&scope=%s&state=%s&nonce=%s"
-            "&code_challenge=%s&code_challenge_method=S256%s",
-            client_enc, redirect_enc, scope_enc, state, nonce, chal, res_part);
+            "&code_challenge=%s&code_challenge_method=S256%s%s",
+            client_enc, redirect_enc, scope_enc, state, nonce, chal, res_part, auth_form);
         n = (size_t)snprintf(req, sizeof req,
-            "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"
+            "POST %s HTTP/1.1\r\nHost: %s\r\n%s"
             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-            opt.par_path, hostname, client_basic, bl, body);
+            opt.par_path, hostname, auth_hdr, bl, body);
         if (exchange(w, req, n) < 0) { fail(w, ST_PAR, "i/o"); return -1; }
         if (w->status != 201) { fail(w, ST_PAR, "status"); return -1; }
         if (json_str(w->body, "request_uri", rq_uri, sizeof rq_uri) < 0) {
@@ -442,13 +513,16 @@ static int run_flow(worker_t *w, unsigned k)
 
     char code_dec[512];   /* codes are URL-safe; keep as is (percent-encoded stays encoded) */
     snprintf(code_dec, sizeof code_dec, "%s", code);
+    if (client_auth(w, 1, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
+        fail(w, ST_TOKEN, "client assertion not made"); return -1;
+    }
     bl = (size_t)snprintf(body, sizeof body,
-        "grant_type=authorization_code&code=%s&redirect_uri=%s&code_verifier=%s",
-        code_dec, redirect_enc, ver);
+        "grant_type=authorization_code&code=%s&redirect_uri=%s&code_verifier=%s%s",
+        code_dec, redirect_enc, ver, auth_form);
     n = (size_t)snprintf(req, sizeof req,
-        "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"
+        "POST %s HTTP/1.1\r\nHost: %s\r\n%s"
         "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-        opt.token_path, hostname, client_basic, bl, body);
+        opt.token_path, hostname, auth_hdr, bl, body);
     if (exchange(w, req, n) < 0) { fail(w, ST_TOKEN, "i/o"); return -1; }
     if (w->status != 200) { fail(w, ST_TOKEN, "status"); return -1; }
     if (!strstr(w->body, "\"access_token\"") || !strstr(w->body, "\"id_token\"")) {
@@ -467,12 +541,15 @@ static int run_flow(worker_t *w, unsigned k)
         for (int i = 0; i < opt.refreshes; i++) {
             uint64_t r0 = now_us();
             pct(rt, rt_enc);
-            bl = (size_t)snprintf(body, sizeof body, "grant_type=refresh_token&refresh_token=%s",
-                                  rt_enc);
+            if (client_auth(w, 1, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
+                fail(w, ST_REFRESH, "client assertion not made"); return -1;
+            }
+            bl = (size_t)snprintf(body, sizeof body,
+                                  "grant_type=refresh_token&refresh_token=%s%s", rt_enc, auth_form);
             n = (size_t)snprintf(req, sizeof req,
-                "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"
+                "POST %s HTTP/1.1\r\nHost: %s\r\n%s"
                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-                opt.token_path, hostname, client_basic, bl, body);
+                opt.token_path, hostname, auth_hdr, bl, body);
             if (exchange(w, req, n) < 0) { fail(w, ST_REFRESH, "i/o"); return -1; }
             if (w->status != 200) { fail(w, ST_REFRESH, "status"); return -1; }
             if (!strstr(w->body, "\"access_token\"")) {
@@ -616,7 +693,9 @@ static void usage(void)
     fprintf(stderr,
         "usage: driver [options]\n"
         "  --port P --host H --tls --conns N --duration S --warmup S --flows N (total, then stop)\n"
-        "  --flow par|code|mixed|parfill (PAR only) --par-path P --auth-path P --token-path P\n"
+        "  --flow par|code|mixed|parfill (PAR only)|par_pkjwt (PAR flow, private_key_jwt)\n"
+        "  --par-path P --auth-path P --token-path P\n"
+        "  --client-key PEM --client-kid KID --audience AUD (par_pkjwt: ES256 key, kid, aud)\n"
         "  --refreshes N (refresh grants per flow) --rate R (flows/s in all) --progress S\n"
         "  --client-id ID --client-secret S --redirect-uri U --scope S --resource R\n"
         "  --user U --password P (Basic on authorize; --user '' for none) --cookie C\n"
@@ -634,7 +713,9 @@ int main(int argc, char **argv)
         {"redirect-uri", 1, 0, 6}, {"scope", 1, 0, 7}, {"resource", 1, 0, 8},
         {"user", 1, 0, 9}, {"password", 1, 0, 10}, {"cookie", 1, 0, 11},
         {"server-pid", 1, 0, 12}, {"label", 1, 0, 13}, {"verbose", 0, 0, 'v'},
-        {"refreshes", 1, 0, 14}, {"rate", 1, 0, 15}, {"progress", 1, 0, 16}, {0, 0, 0, 0}};
+        {"refreshes", 1, 0, 14}, {"rate", 1, 0, 15}, {"progress", 1, 0, 16},
+        {"client-key", 1, 0, 17}, {"client-kid", 1, 0, 18}, {"audience", 1, 0, 19},
+        {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -646,7 +727,9 @@ int main(int argc, char **argv)
         case 'w': opt.warmup = atof(optarg); break;
         case 'n': opt.flows_limit = atol(optarg); break;
         case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2
-                               : !strcmp(optarg, "mixed") ? 3 : 0;
+                               : !strcmp(optarg, "mixed") ? 3
+                               : !strcmp(optarg, "par_pkjwt") ? 1 : 0;
+            opt.pkjwt = !strcmp(optarg, "par_pkjwt");
             break;
         case 1: opt.par_path = optarg; break;
         case 2: opt.auth_path = optarg; break;
@@ -664,11 +747,32 @@ int main(int argc, char **argv)
         case 14: opt.refreshes = atoi(optarg); break;
         case 15: opt.rate = atof(optarg); break;
         case 16: opt.progress = atof(optarg); break;
+        case 17: opt.client_key = optarg; break;
+        case 18: opt.client_kid = optarg; break;
+        case 19: opt.audience = optarg; break;
         case 'v': opt.verbose = 1; break;
         default: usage();
         }
     }
     if (opt.conns < 1 || opt.conns > 1024) usage();
+    if (opt.pkjwt) {
+        if (!opt.client_key || !opt.client_kid || !opt.audience) usage();
+        FILE *kf = fopen(opt.client_key, "r");
+        client_pkey = kf ? PEM_read_PrivateKey(kf, NULL, NULL, NULL) : NULL;
+        if (kf) fclose(kf);
+        if (!client_pkey || EVP_PKEY_get_base_id(client_pkey) != EVP_PKEY_EC) {
+            fprintf(stderr, "driver: --client-key %s: not an EC private key\n", opt.client_key);
+            return 2;
+        }
+        char hdr[256];
+        int hn = snprintf(hdr, sizeof hdr, "{\"alg\":\"ES256\",\"typ\":\"JWT\",\"kid\":\"%s\"}",
+                          opt.client_kid);
+        if (hn < 0 || (size_t)hn >= sizeof hdr / 4 * 3 - 4) usage();
+        b64((const unsigned char *)hdr, (size_t)hn, assert_hdr, 1);
+        unsigned char rnd[6];
+        RAND_bytes(rnd, sizeof rnd);
+        b64(rnd, sizeof rnd, jti_prefix, 1);
+    }
 
     char tmp[512], hb[64];
     snprintf(tmp, sizeof tmp, "%s:%s", opt.client_id, opt.client_secret);
@@ -762,7 +866,9 @@ int main(int argc, char **argv)
     printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
            "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
            "\"token\":%llu,\"refresh\":%llu},\"reconnects\":%llu,",
-           opt.label, opt.flow_par == 3 ? "mixed" : opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code", opt.conns, opt.tls, wall,
+           opt.label, opt.pkjwt ? "par_pkjwt" : opt.flow_par == 3 ? "mixed"
+                      : opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code",
+           opt.conns, opt.tls, wall,
            (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],
            (unsigned long long)fails[1], (unsigned long long)fails[2],
            (unsigned long long)fails[3], (unsigned long long)reconn);

@@ -8,6 +8,11 @@
  *   OASCeilingSignKey FILE   (server scope) an EC P-256 PEM key: the token answer then carries
  *                            two ES256 signatures (access token + ID token) made per request
  *                            with EVP_DigestSign over a fixed payload, as JWS compact strings.
+ *   OASCeilingClientKey FILE (server scope) the client's EC P-256 public key (PEM): PAR and
+ *                            token then verify the ES256 `client_assertion` of the body
+ *                            (private_key_jwt, RFC 7523) with EVP_DigestVerify, r||s converted
+ *                            to DER as a JWS verifier must, and answer 401 when it fails.  No
+ *                            claim, jti or replay checks: the signature work, statelessly.
  *
  * Request bodies are read and discarded (the PAR body is scanned for state, which is echoed in
  * the request_uri); state is copied back into the Location so the driver's check holds.  Built with apxs by `make bench` (bench/Makefile).
@@ -25,7 +30,10 @@
 
 module AP_MODULE_DECLARE_DATA oas_ceiling_module;
 
-typedef struct { const char *key_file; EVP_PKEY *key; } ceil_conf;
+typedef struct {
+    const char *key_file, *client_key_file;
+    EVP_PKEY *key, *client_key;
+} ceil_conf;
 
 static const char PAR_JSON_HEAD[] = "{\"request_uri\":\"urn:ietf:params:oauth:request_uri:ceiling:";
 static const char PAR_JSON_TAIL[] = "\",\"expires_in\":60}";
@@ -78,7 +86,9 @@ static void *create_conf(apr_pool_t *p, server_rec *s)
 static const char *set_key(cmd_parms *cmd, void *dummy, const char *arg)
 {
     ceil_conf *c = ap_get_module_config(cmd->server->module_config, &oas_ceiling_module);
-    c->key_file = ap_server_root_relative(cmd->pool, arg);
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    if (cmd->info) c->client_key_file = path;
+    else c->key_file = path;
     return NULL;
 }
 
@@ -88,18 +98,78 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 {
     for (; s; s = s->next) {
         ceil_conf *c = ap_get_module_config(s->module_config, &oas_ceiling_module);
-        if (!c->key_file || c->key) continue;
-        FILE *f = fopen(c->key_file, "r");
-        if (!f) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ceiling: cannot open %s", c->key_file);
-            return HTTP_INTERNAL_SERVER_ERROR;
+        for (int pub = 0; pub < 2; pub++) {
+            const char *file = pub ? c->client_key_file : c->key_file;
+            EVP_PKEY **k = pub ? &c->client_key : &c->key;
+            if (!file || *k) continue;
+            FILE *f = fopen(file, "r");
+            if (!f) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ceiling: cannot open %s", file);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            *k = pub ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : PEM_read_PrivateKey(f, NULL, NULL,
+                                                                                  NULL);
+            fclose(f);
+            if (!*k) return HTTP_INTERNAL_SERVER_ERROR;
+            apr_pool_cleanup_register(pconf, *k, key_free, apr_pool_cleanup_null);
         }
-        c->key = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-        fclose(f);
-        if (!c->key) return HTTP_INTERNAL_SERVER_ERROR;
-        apr_pool_cleanup_register(pconf, c->key, key_free, apr_pool_cleanup_null);
     }
     return OK;
+}
+
+/* base64url without padding into out (cap bytes); the decoded length, or -1 */
+static long b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+    size_t o = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)in[i], d;
+        if (c >= 'A' && c <= 'Z') d = c - 'A';
+        else if (c >= 'a' && c <= 'z') d = c - 'a' + 26;
+        else if (c >= '0' && c <= '9') d = c - '0' + 52;
+        else if (c == '-') d = 62;
+        else if (c == '_') d = 63;
+        else return -1;
+        v = (v << 6) | (unsigned)d;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= cap) return -1;
+            out[o++] = (unsigned char)(v >> bits);
+        }
+    }
+    return (long)o;
+}
+
+/* Verify the ES256 client assertion of a form body: the payload decoded (as a JWT verifier
+ * must, to read its claims) and the signature checked.  1 verified, 0 not. */
+static int assertion_ok(request_rec *r, EVP_PKEY *key, const char *body)
+{
+    const char *jws = param(r, body, "client_assertion");
+    const char *d1 = strchr(jws, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (!d2) return 0;
+    unsigned char payload[2048], raw[64], der[80];
+    if (b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), payload, sizeof payload) <= 0 ||
+        b64url_decode(d2 + 1, strlen(d2 + 1), raw, sizeof raw) != 64)
+        return 0;
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *br = BN_bin2bn(raw, 32, NULL), *bs = BN_bin2bn(raw + 32, 32, NULL);
+    if (!sig || !br || !bs || !ECDSA_SIG_set0(sig, br, bs)) {
+        BN_free(br);
+        BN_free(bs);
+        ECDSA_SIG_free(sig);
+        return 0;
+    }
+    unsigned char *dp = der;
+    int dlen = i2d_ECDSA_SIG(sig, &dp);
+    ECDSA_SIG_free(sig);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = dlen > 0 && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+             EVP_DigestVerify(md, der, (size_t)dlen, (const unsigned char *)jws,
+                              (size_t)(d2 - jws)) == 1;
+    EVP_MD_CTX_free(md);
+    return ok;
 }
 
 static void b64url(const unsigned char *in, size_t n, char *out)
@@ -161,17 +231,26 @@ static int handler(request_rec *r)
     else if (!strcmp(r->handler, "oas-ceiling-token")) kind = 2;
     else return DECLINED;
 
+    ceil_conf *c = ap_get_module_config(r->server->module_config, &oas_ceiling_module);
     if (kind == 0) {
         /* no storage: the state travels inside the request_uri, so the driver's checks of the
          * authorize answer hold without keeping anything */
         const char *body = read_body(r);
         if (!body) return HTTP_BAD_REQUEST;
+        if (c->client_key && !assertion_ok(r, c->client_key, body))
+            return HTTP_UNAUTHORIZED;
         return send_fixed(r, HTTP_CREATED, "application/json",
                           apr_pstrcat(r->pool, PAR_JSON_HEAD, param(r, body, "state"),
                                       PAR_JSON_TAIL, NULL));
     }
-    int rv = ap_discard_request_body(r);
-    if (rv != OK) return rv;
+    if (kind == 2 && c->client_key) {
+        const char *body = read_body(r);
+        if (!body) return HTTP_BAD_REQUEST;
+        if (!assertion_ok(r, c->client_key, body)) return HTTP_UNAUTHORIZED;
+    } else {
+        int rv = ap_discard_request_body(r);
+        if (rv != OK) return rv;
+    }
     if (r->header_only) return OK;
     if (kind == 1) {
         const char *state = r->args ? param(r, r->args, "state") : "";
@@ -188,7 +267,6 @@ static int handler(request_rec *r)
         ap_set_content_length(r, 0);
         return OK;
     }
-    ceil_conf *c = ap_get_module_config(r->server->module_config, &oas_ceiling_module);
     const char *s1 = FIXED_SIG, *s2 = FIXED_SIG;
     if (c->key) {
         s1 = es256(r, c->key, AT_SIGNING_INPUT);
@@ -204,6 +282,9 @@ static int handler(request_rec *r)
 static const command_rec cmds[] = {
     AP_INIT_TAKE1("OASCeilingSignKey", set_key, NULL, RSRC_CONF,
                   "EC P-256 PEM key: sign two ES256 JWS per token answer"),
+    AP_INIT_TAKE1("OASCeilingClientKey", set_key, (void *)1, RSRC_CONF,
+                  "the client's EC P-256 public key (PEM): verify its ES256 client_assertion "
+                  "at PAR and token"),
     {NULL}
 };
 

@@ -1,10 +1,15 @@
 // bench/oidc-provider/server.mjs: node oidc-provider configured for the benchmark's flows.
 //
 //   node server.mjs --port P --key ES256.pem [--workers N] [--cookie-file F]
+//                   [--client-key CLIENT.pub.pem --client-kid KID]
 //
 // Same flows as mod_oauth_as: PAR enabled (POST /request), PKCE S256 required, client 'bench'
 // with client_secret_basic, JWT access tokens for the resource urn:bench:api signed ES256,
-// ES256 ID tokens, the built-in in-memory adapter.
+// ES256 ID tokens, the built-in in-memory adapter.  With --client-key (an EC P-256 public key,
+// PEM) a second client 'bench-pkjwt', the same but authenticating with private_key_jwt (its
+// jwks: that key with --client-kid, ES256): oidc-provider's own checks of the assertion (alg,
+// exp, jti, iss, aud = issuer / endpoint URLs, signature, the jti once through its
+// ReplayDetection model) at PAR and at the token endpoint.
 //
 // The user 'benchuser' has an existing login session and grant, so /auth redirects at once:
 // at start-up every process saves (1) a Grant for benchuser/bench with scope openid and the
@@ -21,7 +26,7 @@
 // need a shared adapter (Redis...) and pay for it; the cluster figure is therefore a best case.
 import cluster from 'node:cluster';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
 import Keygrip from 'keygrip';
@@ -32,6 +37,8 @@ const { values: args } = parseArgs({
     key: { type: 'string' },
     workers: { type: 'string', default: '1' },
     'cookie-file': { type: 'string' },
+    'client-key': { type: 'string' },
+    'client-kid': { type: 'string', default: 'bench-client' },
   },
 });
 const PORT = Number(args.port);
@@ -41,6 +48,7 @@ const COOKIE_KEYS = ['bench-cookie-signing-key-0123456789'];
 const SESSION_ID = 'benchsession';
 const USER = 'benchuser';
 const CLIENT = { id: 'bench', secret: 'bench-secret', redirect: 'https://rp.bench.test/cb' };
+const PKJWT_CLIENT = 'bench-pkjwt';
 const RESOURCE = 'urn:bench:api';
 
 const cookieValue = () => {
@@ -54,16 +62,31 @@ async function worker() {
   jwk.use = 'sig';
   jwk.kid = 'bench-es256';
 
+  const base = {
+    redirect_uris: [CLIENT.redirect],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    id_token_signed_response_alg: 'ES256',
+  };
+  const clients = [{
+    ...base,
+    client_id: CLIENT.id,
+    client_secret: CLIENT.secret,
+    token_endpoint_auth_method: 'client_secret_basic',
+  }];
+  if (args['client-key']) {
+    const pub = createPublicKey(readFileSync(args['client-key'])).export({ format: 'jwk' });
+    clients.push({
+      ...base,
+      client_id: PKJWT_CLIENT,
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [{ ...pub, kid: args['client-kid'], alg: 'ES256', use: 'sig' }] },
+    });
+  }
+
   const provider = new Provider(ISSUER, {
-    clients: [{
-      client_id: CLIENT.id,
-      client_secret: CLIENT.secret,
-      redirect_uris: [CLIENT.redirect],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'ES256',
-    }],
+    clients,
     jwks: { keys: [jwk] },
     cookies: { keys: COOKIE_KEYS },
     pkce: { required: () => true },
@@ -97,18 +120,23 @@ async function worker() {
   provider.on('server_error', (ctx, err) => console.error('server_error', err));
   if (process.env.BENCH_DEBUG) provider.on('interaction.started', (ctx, prompt) => console.error('interaction', JSON.stringify(prompt)));
 
-  // the returning user's grant and session (see the header)
-  const grant = new provider.Grant({ accountId: USER, clientId: CLIENT.id });
-  grant.addOIDCScope('openid');
-  grant.addResourceScope(RESOURCE, 'api.read');
-  const grantId = await grant.save();
+  // the returning user's grants (one per client) and session (see the header)
+  const authorizations = {};
+  for (const { client_id: clientId } of clients) {
+    const grant = new provider.Grant({ accountId: USER, clientId });
+    grant.addOIDCScope('openid');
+    grant.addResourceScope(RESOURCE, 'api.read');
+    const grantId = await grant.save();
+    const sid = clientId === CLIENT.id ? 'benchsid' : `benchsid-${clientId}`;
+    authorizations[clientId] = { grantId, sid, persistsLogout: false };
+  }
   const now = Math.floor(Date.now() / 1000);
   const session = new provider.Session({
     jti: SESSION_ID,
     uid: 'benchsessionuid',
     accountId: USER,
     loginTs: now,
-    authorizations: { [CLIENT.id]: { grantId, sid: 'benchsid', persistsLogout: false } },
+    authorizations,
   });
   await session.save(7 * 24 * 3600);
 

@@ -24,7 +24,11 @@ import urllib.parse
 
 import pytest
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from client import parse_forms, session
+from client_jwk import write_client_key
 from harness import MODULES_DIR
 from oauth_conf import USERS, standard_conf
 from third_party import second_port
@@ -32,6 +36,7 @@ from test_190_readme import demo  # noqa: F401  (fixture: tools/demo.sh on a fre
 
 RP_CLIENT = "rp-openidc"
 RP_SECRET = "rp-openidc-secret-3c9e51"
+RP_KID = "rp-openidc-rsa"
 PASSPHRASE = "rp-crypto-passphrase-0f41b2"
 
 APP_PAGE = """<!doctype html>
@@ -44,8 +49,10 @@ APP_PAGE = """<!doctype html>
 """
 
 
-def rp_body(h, keys, method="GET", ca_bundle=None):
-    """standard_conf + an RP client + the RP vhost (port kept in h.rp_port across retries)."""
+def rp_body(h, keys, method="GET", ca_bundle=None, pkjwt=None):
+    """standard_conf + an RP client + the RP vhost (port kept in h.rp_port across retries).
+    pkjwt: (RSA private key, OAuthASAssertionAudience value): the RP authenticates at our token
+    endpoint with private_key_jwt (OIDCPrivateKeyFiles) instead of client_secret_basic."""
     h.rp_port = second_port(h)
     rp = f"https://localhost:{h.rp_port}"
     h.rp_url = rp
@@ -54,11 +61,27 @@ def rp_body(h, keys, method="GET", ca_bundle=None):
     os.makedirs(os.path.join(docs, "app"), exist_ok=True)
     with open(os.path.join(docs, "app", "index.shtml"), "w") as f:
         f.write(APP_PAGE)
+    our_auth = f'OAuthASClientSecret "{RP_SECRET}"\n    OAuthASAuthMethod client_secret_basic'
+    rp_auth = f"OIDCClientSecret {RP_SECRET}\n    OIDCProviderTokenEndpointAuth client_secret_basic"
+    if pkjwt:
+        key, audience = pkjwt
+        pem, jwks = write_client_key(h, "rp-openidc", key, kid=RP_KID)
+        our_auth = (f'OAuthASClientJWKS "{jwks}"\n    OAuthASAuthMethod private_key_jwt\n'
+                    f"    OAuthASAssertionAudience {audience}")
+        pub = h.path("conf", "rp-openidc.pub.pem")
+        with open(pub, "wb") as f:
+            f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+        # The keys first: 2.4.12 accepts private_key_jwt only once it has private keys, and
+        # its child crashes (SIGSEGV in oidc_proto_token_endpoint_auth) at the first token
+        # request when it has private keys but no OIDCPublicKeyFiles.
+        rp_auth = (f'OIDCPrivateKeyFiles "{RP_KID}#{pem}"\n'
+                   f'    OIDCPublicKeyFiles "{RP_KID}#{pub}"\n'
+                   "    OIDCProviderTokenEndpointAuth private_key_jwt")
     client = f"""
 <OAuthASClient {RP_CLIENT}>
     OAuthASClientName "mod_auth_openidc test app"
-    OAuthASClientSecret "{RP_SECRET}"
-    OAuthASAuthMethod client_secret_basic
+    {our_auth}
     OAuthASRedirectURI {h.rp_redirect}
     OAuthASScope openid email profile
     OAuthASGrantType authorization_code
@@ -82,8 +105,7 @@ Listen 127.0.0.1:{h.rp_port}
     OIDCCABundlePath "{ca_bundle or h.ca}"
     OIDCSSLValidateServer On
     OIDCClientID {RP_CLIENT}
-    OIDCClientSecret {RP_SECRET}
-    OIDCProviderTokenEndpointAuth client_secret_basic
+    {rp_auth}
     OIDCRedirectURI {h.rp_redirect}
     OIDCScope "openid email profile"
     OIDCPKCEMethod S256
@@ -116,6 +138,20 @@ def browser(h):
 
 def login_through_rp(h, s, method="GET"):
     """The browser's walk; returns the final app page response."""
+    loc = authorize_through_rp(h, s, method)
+
+    # the RP redeems the code and starts its session
+    r = s.get(loc, allow_redirects=False, timeout=20)
+    assert r.status_code == 302, (r.status_code, r.text[:1000])
+    assert r.headers["Location"] in (h.rp_url + "/app/", "/app/"), r.headers["Location"]
+    assert any(c.name.startswith("mod_auth_openidc_session") for c in s.cookies), s.cookies
+    r = s.get(h.rp_url + "/app/", allow_redirects=False, timeout=10)
+    assert r.status_code == 200, (r.status_code, r.text[:500])
+    return r
+
+
+def authorize_through_rp(h, s, method="GET"):
+    """The walk up to our redirect back to the RP (the URL with code, state and iss)."""
     r = s.get(h.rp_url + "/app/", allow_redirects=False, timeout=10)
     if method == "GET":
         assert r.status_code == 302, (r.status_code, r.text[:500])
@@ -159,15 +195,7 @@ def login_through_rp(h, s, method="GET"):
     assert loc.startswith(h.rp_redirect + "?"), loc
     back = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
     assert back["state"] == q["state"] and back["iss"] == h.issuer and back["code"], back
-
-    # the RP redeems the code and starts its session
-    r = s.get(loc, allow_redirects=False, timeout=20)
-    assert r.status_code == 302, (r.status_code, r.text[:1000])
-    assert r.headers["Location"] in (h.rp_url + "/app/", "/app/"), r.headers["Location"]
-    assert any(c.name.startswith("mod_auth_openidc_session") for c in s.cookies), s.cookies
-    r = s.get(h.rp_url + "/app/", allow_redirects=False, timeout=10)
-    assert r.status_code == 200, (r.status_code, r.text[:500])
-    return r
+    return loc
 
 
 @pytest.mark.parametrize("keys", [("es256",), ("rsa",)], ids=["ES256", "RS256"])
@@ -179,6 +207,41 @@ def test_login_through_mod_auth_openidc(httpd_factory, keys, method):
     assert "sub=alice</p>" in r.text, r.text
     assert "email=alice@example.test</p>" in r.text, r.text
     assert "remote_user=alice</p>" in r.text, r.text
+
+
+def rp_rsa_key():
+    """The RP's key: mod_auth_openidc 2.4.12 signs its client assertions with RS256 only."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def test_login_with_private_key_jwt(httpd_factory):
+    """Issue 15: `OIDCProviderTokenEndpointAuth private_key_jwt` with `OIDCPrivateKeyFiles`
+    (an RSA key; the assertion is RS256, kid from `KID#file`). mod_auth_openidc 2.4.12 puts our
+    token endpoint URL in the assertion's `aud` (its token endpoint call passes the provider's
+    token_endpoint_url as the audience), not the issuer identifier, so this client needs
+    `OAuthASAssertionAudience Legacy` (the next test shows the strict default refusing it)."""
+    h = start(httpd_factory, ("es256",), pkjwt=(rp_rsa_key(), "Legacy"))
+    r = login_through_rp(h, browser(h))
+    assert "sub=alice</p>" in r.text, r.text
+    assert "email=alice@example.test</p>" in r.text, r.text
+
+
+@pytest.mark.allow_log("auth_openidc:error", "auth_openidc:warn")
+@pytest.mark.expect_log("OAS06218")
+def test_private_key_jwt_strict_audience_refuses_token_endpoint_url(httpd_factory):
+    """The same RP with our default `OAuthASAssertionAudience Strict`: its assertion (aud = the
+    token endpoint URL) is refused with invalid_client, the code is not redeemed and no session
+    starts: what Legacy above makes work is exactly the audience."""
+    h = start(httpd_factory, ("es256",), pkjwt=(rp_rsa_key(), "Strict"))
+    s = browser(h)
+    loc = authorize_through_rp(h, s)
+    r = s.get(loc, allow_redirects=False, timeout=20)
+    # its error page (200), not the redirect to /app/ that starts a session
+    assert r.status_code != 302 and "sub=" not in r.text, (r.status_code, r.text[:1000])
+    assert "OpenID Connect Provider error" in r.text, r.text[:1000]
+    assert not any(c.name.startswith("mod_auth_openidc_session") for c in s.cookies)
+    # our log names the check that failed: the audience (OAS06218), for this client
+    assert re.search(r"OAS06218.*client rp-openidc: assertion aud", h.error_log()), h.log_tail()
 
 
 def test_deny_starts_no_session(httpd_factory):

@@ -8,6 +8,15 @@ own port is the resource server, /api/... protected by mod_oauth2 (AuthType oaut
     /api/introspect/  OAuth2TokenVerify introspect <our /oauth/introspect>, as svc1
                       (client_secret_basic)                         Require valid-user
 
+With rs_body(h, jwt_keys=...) (issue 15) three more, introspecting with a client assertion
+(liboauth2's `introspect.auth=private_key_jwt` with the key as a JWK, RS256 only, and
+`client_secret_jwt`, HS256; both take the assertion's `aud` from the option `aud`, set to our
+issuer, so the strict audience check holds):
+
+    /api/introspect-pkjwt/  as rs-pkjwt (private_key_jwt, its RSA key)
+    /api/introspect-sjwt/   as rs-sjwt (client_secret_jwt)
+    /api/introspect-wrong/  as rs-pkjwt, but signing with a key it did not register
+
 Each serves a mod_include page printing the claims mod_oauth2 passes on (OAUTH2_CLAIM_sub,
 OAUTH2_CLAIM_aud).  liboauth2 1.4.5 has no CA-bundle option for these URLs, so the RS fetches
 our JWKS / calls introspection with *.ssl_verify=false (loopback only; a deployment with a
@@ -18,14 +27,19 @@ validation results (default: much longer) out of the revocation test's way.
 import base64
 import json
 import os
+import re
 import time
+import urllib.parse
 
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from client import client_credentials, get_code, introspect, jwt_claims, redeem, revoke, session
+from client_jwk import rsa_private_jwk, write_client_key
 from harness import MODULES_DIR
 from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
 from third_party import second_port
@@ -42,7 +56,47 @@ LOG_INACTIVE = '"active" boolean object with value "false"'
 LOG_AUTHZ = "AH01631"   # mod_authz_core: Require oauth2_claim not satisfied
 
 
-def rs_body(h, **overrides):
+RS_SJWT_SECRET = "rs-sjwt-secret-8e41c0d2a7f95b36e1c4d0a9f27b85c3"   # >= 32 bytes
+RS_KID = "rs-pkjwt-rsa"
+
+
+def jwt_introspection(h, keys):
+    """Issue 15: (our client blocks, mod_oauth2 <Location>s) of the three JWT-authenticated
+    introspection variants; keys = (the registered RSA key, a key nobody registered)."""
+    _, jwks = write_client_key(h, "rs-pkjwt", keys[0], kid=RS_KID)
+    clients = f"""
+<OAuthASClient rs-pkjwt>
+    OAuthASClientJWKS "{jwks}"
+    OAuthASAuthMethod private_key_jwt
+    OAuthASGrantType client_credentials
+</OAuthASClient>
+<OAuthASClient rs-sjwt>
+    OAuthASClientSecret "{RS_SJWT_SECRET}"
+    OAuthASAuthMethod client_secret_jwt
+    OAuthASGrantType client_credentials
+</OAuthASClient>
+"""
+    q = lambda v: urllib.parse.quote(v, safe="")  # noqa: E731
+    url = f"{h.issuer}/oauth/introspect"
+    base = f"introspect.ssl_verify=false&aud={q(h.issuer)}&expiry=1"
+    auth = {
+        "pkjwt": "introspect.auth=private_key_jwt&client_id=rs-pkjwt&jwk="
+                 + q(json.dumps(rsa_private_jwk(keys[0], RS_KID))),
+        "sjwt": "introspect.auth=client_secret_jwt&client_id=rs-sjwt"
+                f"&client_secret={RS_SJWT_SECRET}",
+        "wrong": "introspect.auth=private_key_jwt&client_id=rs-pkjwt&jwk="
+                 + q(json.dumps(rsa_private_jwk(keys[1], RS_KID))),
+    }
+    locations = "".join(f"""
+    <Location /api/introspect-{name}/>
+        AuthType oauth2
+        OAuth2TokenVerify introspect {url} {base}&{opts}
+        Require valid-user
+    </Location>""" for name, opts in auth.items())
+    return clients, locations
+
+
+def rs_body(h, jwt_keys=None, **overrides):
     h.rs_port = second_port(h)
     h.rs_url = f"https://localhost:{h.rs_port}"
     docs = h.path("rs-htdocs")
@@ -54,6 +108,7 @@ def rs_body(h, **overrides):
     intro = (f"OAuth2TokenVerify introspect {h.issuer}/oauth/introspect "
              "introspect.ssl_verify=false&introspect.auth=client_secret_basic"
              f"&client_id=svc1&client_secret={SVC1_SECRET}&expiry=1")
+    jwt_clients, jwt_locations = jwt_introspection(h, jwt_keys) if jwt_keys else ("", "")
     vhost = f"""
 LoadModule oauth2_module {MODULES_DIR}/mod_oauth2.so
 LoadModule include_module {MODULES_DIR}/mod_include.so
@@ -69,7 +124,8 @@ Listen 127.0.0.1:{h.rs_port}
         AddOutputFilter INCLUDES .shtml
         ForceType application/json
     </Directory>
-    AliasMatch "^/api/(jwks|aud|introspect)/$" "{docs}/api.shtml"
+    AliasMatch "^/api/(jwks|aud|introspect|introspect-pkjwt|introspect-sjwt|introspect-wrong)/$" \
+        "{docs}/api.shtml"
 
     <Location /api/jwks/>
         AuthType oauth2
@@ -85,10 +141,10 @@ Listen 127.0.0.1:{h.rs_port}
         AuthType oauth2
         {intro}
         Require valid-user
-    </Location>
+    </Location>{jwt_locations}
 </VirtualHost>
 """
-    return standard_conf(h, **overrides) + vhost
+    return standard_conf(h, extra=jwt_clients, **overrides) + vhost
 
 
 @pytest.fixture
@@ -219,3 +275,33 @@ def test_other_audience_rejected(rs):
     # ... Require oauth2_claim aud:urn:test:api does not
     r = call(rs, "aud", at)
     assert r.status_code == 401, (r.status_code, r.headers, r.text[:300])
+
+
+# ---- issue 15: mod_oauth2 authenticates to introspection with a client assertion -------------
+
+@pytest.fixture
+def rs_jwt(httpd_factory):
+    keys = (rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return httpd_factory(lambda h: rs_body(h, jwt_keys=keys))
+
+
+@pytest.mark.parametrize("where", ["introspect-pkjwt", "introspect-sjwt"])
+def test_introspection_with_jwt_client_auth(rs_jwt, where):
+    """liboauth2 signs a fresh assertion (RS256 or HS256, aud = our issuer, a new jti) for every
+    introspection call: two tokens, two calls, both accepted."""
+    for _ in range(2):
+        at = cc_token(rs_jwt, resource=RESOURCE)
+        assert_ok(call(rs_jwt, where, at), "svc1")
+
+
+@pytest.mark.expect_log("OAS06216")
+def test_introspection_with_an_unregistered_key_401(rs_jwt):
+    """The same resource server signing with a key it did not register: our introspection
+    endpoint refuses the assertion (invalid_client), so mod_oauth2 rejects a good token."""
+    # mod_oauth2 caches a token's validation for all its locations (expiry=1): a token of its own
+    # for each, the refused one first
+    assert_401(call(rs_jwt, "introspect-wrong", cc_token(rs_jwt, resource=RESOURCE)))
+    assert_ok(call(rs_jwt, "introspect-pkjwt", cc_token(rs_jwt, resource=RESOURCE)), "svc1")
+    # our log: the signature of rs-pkjwt's assertion does not verify (OAS06216)
+    assert re.search(r"OAS06216.*client rs-pkjwt: assertion signature", rs_jwt.error_log())
