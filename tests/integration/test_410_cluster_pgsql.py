@@ -335,3 +335,23 @@ def test_store_unit_tests_on_postgres(pg):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert "on PostgreSQL: 10 tests" in r.stdout, r.stdout[-2000:]
     assert "PASSED  ] 10 test(s)" in r.stdout + r.stderr, r.stderr[-2000:]
+
+
+def test_client_assertion_replayed_on_the_other_node(httpd_factory, pg):
+    """Issue 15: a client assertion's jti is single-use across the nodes of a cluster (an
+    atomic put-if-absent in the shared database): used on node a, replayed on node b."""
+    from client import assert_json_error
+    from test_705_client_assertion import assertion, assert_authenticated, call, form
+    from test_705_client_assertion import conf as jwt_conf
+
+    a = httpd_factory(lambda h: jwt_conf(h, OAuthASStore="dbd", extra=pg.dbd()))
+    b = httpd_factory(lambda h: jwt_conf(h, OAuthASStore="dbd", extra=pg.dbd()).replace(
+        f'OAuthASIssuer "{h.issuer}"', f'OAuthASIssuer "{a.issuer}"'))
+    x = assertion(a, alg="ES256")   # aud: the issuer both nodes answer for
+    assert_authenticated(call(a, "/oauth/introspect", form(x)), "/oauth/introspect")
+    b.mark_log()
+    assert_json_error(call(b, "/oauth/introspect", form(x)), 401, "invalid_client")
+    b.wait_log("OAS06217")
+    # a fresh assertion authenticates on node b
+    assert_authenticated(call(b, "/oauth/introspect", form(assertion(a, alg="ES256"))),
+                         "/oauth/introspect")
