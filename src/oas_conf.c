@@ -41,6 +41,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->rt_grace = c->client_quota = OAS_UNSET;
     c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
     c->client_signing_algs = OAS_UNSET;
+    c->dpop = c->dpop_nonce = OAS_UNSET;
     return c;
 }
 
@@ -53,6 +54,7 @@ oas_client_t *oas_client_make(apr_pool_t *p, const char *id)
     c->auth_methods = c->grant_types = OAS_UNSET;
     c->require_par = c->require_pkce = c->consent = c->rt_rotation = OAS_UNSET;
     c->at_ttl = c->rt_ttl = OAS_UNSET;
+    c->dpop = c->dpop_nonce = OAS_UNSET;
     return c;
 }
 
@@ -112,6 +114,16 @@ void oas_client_resolve(oas_client_t *c)
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c)
 {
     return c->require_par != OAS_UNSET ? c->require_par : oas_iss_require_par(iss);
+}
+
+int oas_client_dpop(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return c->dpop != OAS_UNSET ? c->dpop : oas_iss_dpop(iss);
+}
+
+int oas_client_dpop_nonce(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return c->dpop_nonce != OAS_UNSET ? c->dpop_nonce : oas_iss_dpop_nonce(iss);
 }
 
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r)

@@ -24,6 +24,11 @@
 #define OAS_GRANT_REFRESH 0x2 /* refresh_token */
 #define OAS_GRANT_CC      0x4 /* client_credentials */
 
+/* OAuthASDPoP: what a DPoP proof (RFC 9449) does at the token endpoint. */
+#define OAS_DPOP_OFF      0 /* the DPoP header is ignored: tokens are Bearer */
+#define OAS_DPOP_ALLOWED  1 /* a valid proof binds the tokens, none leaves them Bearer */
+#define OAS_DPOP_REQUIRED 2 /* a token request without a proof is refused */
+
 /* Where state lives. */
 #define OAS_STORE_SHM 1
 #define OAS_STORE_DBD 2
@@ -67,6 +72,8 @@ typedef struct oas_client_t {
     apr_array_header_t *jwks;
     const char *jwks_uri;
     int request_object;                 /* OAuthASRequestObject; OAS_UNSET: see oas_conf.h */
+    int dpop;                           /* OAuthASDPoP, OAS_DPOP_*; OAS_UNSET: the server's */
+    int dpop_nonce;                     /* OAuthASDPoPNonce; OAS_UNSET: the server's */
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 
@@ -101,6 +108,8 @@ typedef struct oas_issuer_t {
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
                    * client may still be retried; 0 = off */
     int client_signing_algs; /* OAuthASClientSigningAlgs: OAS_ALGBIT() set, see the getter */
+    int dpop;                /* OAuthASDPoP: OAS_DPOP_* (default Allowed) */
+    int dpop_nonce;          /* OAuthASDPoPNonce: On requires server nonces (default Off) */
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
     apr_array_header_t *claims;            /* oas_claim_t */
@@ -139,6 +148,8 @@ OAS_ISS_GETTER(client_quota, OAS_DEFAULT_CLIENT_QUOTA)
 OAS_ISS_GETTER(user_quota, OAS_DEFAULT_USER_QUOTA)
 OAS_ISS_GETTER(address_quota, OAS_DEFAULT_ADDRESS_QUOTA)
 OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
+OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
+OAS_ISS_GETTER(dpop_nonce, 0)
 #undef OAS_ISS_GETTER
 /* long-lived state lives where short-lived state does unless OAuthASStore names another */
 static inline int oas_iss_store_long(const oas_issuer_t *iss)
@@ -181,6 +192,9 @@ int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r);
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_is_public(const oas_client_t *c);
+/* OAuthASDPoP (OAS_DPOP_*) and OAuthASDPoPNonce of a client: its own, else the server's. */
+int oas_client_dpop(const oas_issuer_t *iss, const oas_client_t *c);
+int oas_client_dpop_nonce(const oas_issuer_t *iss, const oas_client_t *c);
 
 /* A client's authentication methods and grant types as its block gives them, else their
  * defaults: client_secret_basic and client_secret_post with a secret, none without one;

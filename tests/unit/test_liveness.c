@@ -431,7 +431,7 @@ static void test_previous_build_access_token(void **state)
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
         rec = apr_psprintf(p, "{\"fam\":\"%s\",\"ui\":{\"sub\":\"alice\",\"old\":1}}", g->family);
         g->family = NULL; /* minted as the previous build did: no gid */
-        assert_int_equal(oas_token_mint(&tok, p, env->iss, env->conf1, g, "OLDJTI", x->now),
+        assert_int_equal(oas_token_mint(&tok, p, env->iss, env->conf1, g, "OLDJTI", NULL, x->now),
                          APR_SUCCESS);
         assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_ACCESS, "OLDJTI", rec, strlen(rec),
                                        apr_time_from_sec(tok.exp + 1)),
