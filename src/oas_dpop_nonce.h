@@ -43,8 +43,10 @@ const char *oas_dpop_nonce_new(apr_pool_t *p, const oas_dpop_nonce_key_t *key, a
 
 /** Whether nonce was made with key and is still fresh at now: made no more than
  * OAS_DPOP_NONCE_MAX_AGE seconds before now nor OAS_DPOP_NONCE_MAX_AHEAD after; compared in
- * constant time. Anything else (another key or issuer, garbage, NULL) is not.
+ * constant time. Anything else (another key or issuer, garbage, NULL) is not. p holds the
+ * decoded bytes.
  * @return 1 or 0 */
-int oas_dpop_nonce_ok(const oas_dpop_nonce_key_t *key, const char *nonce, apr_int64_t now);
+int oas_dpop_nonce_ok(apr_pool_t *p, const oas_dpop_nonce_key_t *key, const char *nonce,
+                      apr_int64_t now);
 
 #endif
