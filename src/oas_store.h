@@ -28,6 +28,8 @@ typedef enum {
     OAS_NS_USER = 'w',        /* issuer "\n" sub -> the user's claims at their latest issuance */
     OAS_NS_AUTHFAIL = 'a',    /* client id "\n" client address -> "count expiry" (C07) */
     OAS_NS_QUOTA = 'q',       /* client id -> "count expiry": requests started (D07) */
+    OAS_NS_DPOP = 'D',        /* DPoP proof's jkt "\n" jti -> "": spent until the proof's
+                                 window is over (live: an evicted jti would allow a replay) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
