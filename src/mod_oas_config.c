@@ -117,6 +117,10 @@ apr_status_t oas_mod_config_prepare(server_rec *s, apr_pool_t *pconf)
                          OAS_LOGNO(00012) "the built-in consent template does not parse: %s", err);
             return APR_EGENERAL;
         }
+        if (rv == APR_ENOTIMPL) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OAS_LOGNO(00370) "%s: %s", c->issuer, err);
+            return APR_EGENERAL;
+        }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                          OAS_LOGNO(00011) "cannot build the metadata or JWKS document for %s",

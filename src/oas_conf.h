@@ -49,6 +49,7 @@ typedef enum {
 
 struct oas_key_t;
 struct oas_tmpl_t;
+struct oas_dpop_nonce_key_t;
 
 typedef struct oas_client_t {
     const char *id;
@@ -122,6 +123,7 @@ typedef struct oas_issuer_t {
     const char *jwks_json;
     int has_public_clients;
     int at_ttl_max; /* the longest access-token lifetime of any client or resource */
+    const struct oas_dpop_nonce_key_t *dpop_nonce_key; /* DPoP nonces (oas_dpop_nonce.h) */
 } oas_issuer_t;
 
 /* The issuer's settings, each read through its getter: a field holds OAS_UNSET until a

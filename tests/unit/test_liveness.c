@@ -176,7 +176,7 @@ static void test_userinfo(void **state)
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         tok_exchange(x, env, env->conf1, "openid email", &at);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_SUCCESS);
         j = parsed(p, body);
         assert_string_equal(oas_json_str(j, "sub"), "alice");
         assert_string_equal(oas_json_str(j, "email"), "alice@example.org");
@@ -185,19 +185,19 @@ static void test_userinfo(void **state)
         assert_int_equal(oas_store_del(x->store[1], p, OAS_NS_USER,
                                        oas_issue_user_key(p, env->iss, "alice")),
                          APR_SUCCESS);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\"}");
 
-        assert_int_equal(oas_userinfo(&body, &e, x, "garbage"), APR_EINVAL);
+        assert_int_equal(oas_userinfo(&body, &e, x, "garbage", NULL, NULL), APR_EINVAL);
         assert_err(e, 401, "invalid_token",
                    "OAS02030: userinfo: access token refused: not a "
                    "valid access token");
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, at), APR_SUCCESS);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
         assert_err(e, 401, "invalid_token", "refused: revoked");
 
         tok_exchange(x, env, env->conf1, "email", &at);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
         assert_err(e, 403, "insufficient_scope", "without the openid scope");
 
         {
@@ -208,7 +208,7 @@ static void test_userinfo(void **state)
                                                    "https://rp.test/cb"),
                              APR_SUCCESS);
             at = tok_member(p, body, "access_token");
-            assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+            assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
             assert_err(e, 403, "insufficient_scope", "for another audience");
         }
     }
@@ -363,13 +363,13 @@ static void test_one_claims_record_per_user(void **state)
         }
         assert_int_equal(keys_in(OAS_NS_USER), 1);
         assert_int_equal(keys_in(OAS_NS_ACCESS), 0);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\",\"email\":\"alice@example.org\"}");
         /* the last one is a refresh: it dies with its family */
         assert_int_equal(oas_revoke_token(&e, x, env->pub1, rt), APR_SUCCESS);
         assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_EINVAL);
         assert_string_equal(oas_introspect(x, at), "{\"active\":false}");
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
         assert_err(e, 401, "invalid_token", "its grant was revoked");
     }
 }
@@ -390,7 +390,7 @@ static void test_claims_latest_and_scoped(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         tok_exchange(x, env, env->conf1, "openid email", &at_email);
         tok_exchange(x, env, env->conf1, "openid", &at_openid);
-        assert_int_equal(oas_userinfo(&body, &e, x, at_openid), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at_openid, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\"}"); /* email needs the email scope */
         g = tok_grant(p, env, env->conf1, "openid");
         g->claims_json = "{\"email\":\"alice@new.example\",\"team\":\"blue\"}";
@@ -398,10 +398,10 @@ static void test_claims_latest_and_scoped(void **state)
         assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C9", TOK_VERIFIER,
                                                "https://rp.test/cb"),
                          APR_SUCCESS);
-        assert_int_equal(oas_userinfo(&body, &e, x, at_email), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at_email, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\",\"email\":\"alice@new.example\","
                                   "\"team\":\"blue\"}");
-        assert_int_equal(oas_userinfo(&body, &e, x, at_openid), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at_openid, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\",\"team\":\"blue\"}");
     }
     env->conf2->at_ttl = 7200;
@@ -436,7 +436,7 @@ static void test_previous_build_access_token(void **state)
         assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_ACCESS, "OLDJTI", rec, strlen(rec),
                                        apr_time_from_sec(tok.exp + 1)),
                          APR_SUCCESS);
-        assert_int_equal(oas_userinfo(&body, &e, x, tok.access_token), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, tok.access_token, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\",\"old\":1}");
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, rt), APR_SUCCESS);
         assert_int_equal(oas_live_access(&c, NULL, &why, x, tok.access_token), APR_EINVAL);
