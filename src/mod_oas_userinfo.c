@@ -16,8 +16,8 @@ static const char *dpop_challenge(request_rec *r, const oas_issuer_t *iss, const
                                   const char *desc)
 {
     apr_array_header_t *algs = oas_alg_names(r->pool, oas_dpop_algs(iss));
-    const char *a = apr_pstrcat(r->pool, "algs=\"", apr_array_pstrcat(r->pool, algs, ' '), "\"",
-                                NULL);
+    const char *a =
+        apr_pstrcat(r->pool, "algs=\"", apr_array_pstrcat(r->pool, algs, ' '), "\"", NULL);
 
     return error ? apr_psprintf(r->pool, "DPoP error=\"%s\", error_description=\"%s\", %s", error,
                                 desc, a)
@@ -34,8 +34,7 @@ static int bearer_error(request_rec *r, const oas_issuer_t *iss, int dpop, int s
 
     /* error and desc are our own constants (RFC 6750 §3 charset), never input */
     if (error && (dpop || !strcmp(error, "invalid_dpop_proof") || !strcmp(error, "use_dpop_nonce")))
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
-                       dpop_challenge(r, iss, error, desc));
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", dpop_challenge(r, iss, error, desc));
     else if (error)
         apr_table_setn(
             r->err_headers_out, "WWW-Authenticate",
@@ -94,8 +93,7 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
             return bearer_error(r, iss, is_dpop, 400, "invalid_request", "malformed request body");
         if (apr_table_get(form, "access_token")) {
             if (tok)
-                return bearer_error(r, iss, is_dpop, 400, "invalid_request",
-                                    "more than one token");
+                return bearer_error(r, iss, is_dpop, 400, "invalid_request", "more than one token");
             tok = apr_table_get(form, "access_token");
         }
     }

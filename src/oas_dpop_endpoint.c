@@ -41,8 +41,8 @@ static apr_status_t check(oas_dpop_t **pd, const char **pnonce, oas_err_t *e, oa
     return rv;
 }
 
-apr_status_t oas_dpop_at_as(const char **pnonce, oas_err_t *e, oas_ctx_t *x,
-                            const oas_client_t *c, const oas_dpop_req_t *in, oas_endpoint_e ep)
+apr_status_t oas_dpop_at_as(const char **pnonce, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                            const oas_dpop_req_t *in, oas_endpoint_e ep)
 {
     int mode = oas_client_dpop(x->iss, c);
     oas_dpop_t *d;
@@ -56,9 +56,8 @@ apr_status_t oas_dpop_at_as(const char **pnonce, oas_err_t *e, oas_ctx_t *x,
     if (rv == APR_NOTFOUND) {
         if (mode != OAS_DPOP_REQUIRED)
             return APR_SUCCESS;
-        return oas_err(e, x->p, 400, "invalid_dpop_proof", "a DPoP proof is required",
-                       OAS_LOG_INFO, OAS_LOGNO(06453) "client %s sent no DPoP proof (required)",
-                       c->id);
+        return oas_err(e, x->p, 400, "invalid_dpop_proof", "a DPoP proof is required", OAS_LOG_INFO,
+                       OAS_LOGNO(06453) "client %s sent no DPoP proof (required)", c->id);
     }
     if (rv != APR_SUCCESS)
         return rv;
@@ -76,9 +75,8 @@ static apr_status_t refuse(oas_err_t *e, oas_ctx_t *x, const char *error, const 
                    why);
 }
 
-apr_status_t oas_dpop_at_resource(const char **pnonce, oas_err_t *e, oas_ctx_t *x,
-                                  const json_t *at, const char *tok, const oas_dpop_req_t *in,
-                                  oas_endpoint_e ep)
+apr_status_t oas_dpop_at_resource(const char **pnonce, oas_err_t *e, oas_ctx_t *x, const json_t *at,
+                                  const char *tok, const oas_dpop_req_t *in, oas_endpoint_e ep)
 {
     const char *jkt = oas_dpop_token_jkt(at);
     const oas_client_t *c = oas_issuer_client(x->iss, oas_json_str(at, "client_id"));
@@ -107,7 +105,8 @@ apr_status_t oas_dpop_at_resource(const char **pnonce, oas_err_t *e, oas_ctx_t *
     }
     /* RFC 9449 §4.3 step 12: the proof's key is the one the token is bound to */
     if (strcmp(d->jkt, jkt))
-        return refuse(e, x, "invalid_dpop_proof", "the DPoP proof is not signed with the token's key",
+        return refuse(e, x, "invalid_dpop_proof",
+                      "the DPoP proof is not signed with the token's key",
                       "the DPoP proof's key is not the token's", at);
     return APR_SUCCESS;
 }

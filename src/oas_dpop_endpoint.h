@@ -19,8 +19,8 @@
  *        the client's OAuthASDPoPNonce is On, else NULL
  * @return APR_SUCCESS, or with *e set: 400 invalid_dpop_proof (no proof where one is
  *         required, or a refused proof), 400 use_dpop_nonce, 503 */
-apr_status_t oas_dpop_at_as(const char **pnonce, oas_err_t *e, oas_ctx_t *x,
-                            const oas_client_t *c, const oas_dpop_req_t *in, oas_endpoint_e ep);
+apr_status_t oas_dpop_at_as(const char **pnonce, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                            const oas_dpop_req_t *in, oas_endpoint_e ep);
 
 /** An access token presented to resource endpoint ep (OAS_EP_USERINFO) with its live claims
  * at, by the scheme DPoP (in given: what the request had, as above) or Bearer (in NULL).
@@ -31,9 +31,8 @@ apr_status_t oas_dpop_at_as(const char **pnonce, oas_err_t *e, oas_ctx_t *x,
  * @return APR_SUCCESS, or with *e set: 401 invalid_token (a bound token sent as Bearer, an
  *         unbound one with the DPoP scheme), 401 invalid_dpop_proof, 401 use_dpop_nonce, 503
  */
-apr_status_t oas_dpop_at_resource(const char **pnonce, oas_err_t *e, oas_ctx_t *x,
-                                  const json_t *at, const char *tok, const oas_dpop_req_t *in,
-                                  oas_endpoint_e ep);
+apr_status_t oas_dpop_at_resource(const char **pnonce, oas_err_t *e, oas_ctx_t *x, const json_t *at,
+                                  const char *tok, const oas_dpop_req_t *in, oas_endpoint_e ep);
 
 /** The key (RFC 7638 thumbprint) access token claims at are bound to (cnf.jkt), or NULL. */
 const char *oas_dpop_token_jkt(const json_t *at);
