@@ -1,7 +1,8 @@
 /* mod_oauth_as: what an issuer derives from its configuration once, at start-up: the key that signs
  * ID tokens, the consent template when none is configured, whether it has public clients, the
- * longest access-token lifetime, the key of its DPoP nonces, and the metadata and JWKS documents it serves. After this the
- * issuer is read-only and shared by every thread (no document is built at request time). */
+ * longest access-token lifetime, the key of its DPoP nonces, and the metadata and JWKS
+ * documents it serves. After this the issuer is read-only and shared by every thread (no
+ * document is built at request time). */
 #ifndef OAS_STARTUP_H
 #define OAS_STARTUP_H
 
