@@ -19,32 +19,37 @@
 
 /* What the request carried and what the endpoint requires. */
 typedef struct oas_dpop_req_t {
-    const char *header;  /* apr_table_get(r->headers_in, "DPoP"): NULL when absent; httpd
-                          * joins repeated headers with ", " */
-    int header_count;    /* how many DPoP header fields the request had (0, 1, more) */
-    const char *method;  /* r->method: htm must be exactly this */
-    const char *htu;     /* the endpoint's public URL, built by the caller from the issuer (or
-                          * the OAuthASMTLSAlias host), never from Host: compared with the
-                          * proof's htu after oas_dpop_htu_normalize of both */
-    const char *access_token; /* the token presented with the proof (userinfo, a resource):
-                               * ath required and checked; NULL at the AS (ath ignored) */
-    unsigned algs;       /* allowed "alg"s, OAS_ALGBIT set: OAuthASClientSigningAlgs less
-                          * HS256 (HS256 and every symmetric alg are refused anyway) */
-    int nonce_required;  /* OAuthASDPoPNonce On: a proof without a fresh nonce of ours gets
-                          * use_dpop_nonce */
+    /* apr_table_get(r->headers_in, "DPoP"): NULL when absent; httpd joins repeated headers
+     * with ", " */
+    const char *header;
+    int header_count;   /* how many DPoP header fields the request had (0, 1, more) */
+    const char *method; /* r->method: htm must be exactly this */
+    /* the endpoint's public URL, built by the caller from the issuer (or the OAuthASMTLSAlias
+     * host), never from Host: compared with the proof's htu after oas_dpop_htu_normalize of
+     * both */
+    const char *htu;
+    /* the token presented with the proof (userinfo, a resource): ath required and checked;
+     * NULL at the AS (an ath is then ignored) */
+    const char *access_token;
+    /* allowed "alg"s, an OAS_ALGBIT set: OAuthASClientSigningAlgs less HS256 (HS256, and
+     * anything not asymmetric, is refused whatever the set holds) */
+    unsigned algs;
+    /* OAuthASDPoPNonce On: a proof without a fresh nonce of nonce_key gets use_dpop_nonce */
+    int nonce_required;
     const oas_dpop_nonce_key_t *nonce_key; /* required when nonce_required */
 } oas_dpop_req_t;
 
-/* A proof that passed. */
+/* The result of a check: a passed proof's values, and a nonce to offer. */
 typedef struct oas_dpop_t {
-    const char *jkt;   /* RFC 7638 SHA-256 thumbprint (base64url) of the proof's jwk: the
-                        * binding (cnf.jkt, dpop_jkt) */
+    /* RFC 7638 SHA-256 thumbprint (base64url) of the proof's jwk: the binding (cnf.jkt,
+     * dpop_jkt) */
+    const char *jkt;
     const char *jti;   /* the proof's jti (spent: single-use from now on) */
     apr_int64_t iat;   /* the proof's iat, seconds */
     const char *nonce; /* the proof's nonce, NULL when it had none */
-    const char *fresh_nonce; /* a fresh nonce for a DPoP-Nonce header when req->nonce_required
-                              * (to offer on success, and the one use_dpop_nonce must carry),
-                              * else NULL */
+    /* a fresh nonce for a DPoP-Nonce header when req->nonce_required (to offer on success,
+     * and the one use_dpop_nonce must carry), else NULL */
+    const char *fresh_nonce;
 } oas_dpop_t;
 
 /** Check the DPoP proof of a request, every check of RFC 9449 §4.3:
@@ -79,9 +84,12 @@ apr_status_t oas_dpop_check(oas_dpop_t **pd, oas_err_t *err, oas_ctx_t *x,
 
 /** RFC 3986 §6.2.2 and §6.2.3 normalisation of an http(s) URL for the htu comparison: scheme
  * and host lower case, the default port (80 for http, 443 for https) dropped, an empty path
- * made "/", query and fragment removed; the path is kept as it is (case-sensitive).
+ * made "/", query and fragment removed; in the path, percent-encodings of unreserved
+ * characters decoded and the others' hex digits upper case (§6.2.2.2); the path is otherwise
+ * kept as it is (case-sensitive, dot segments not removed).
  * @return the normalised URL in p, or NULL when url is not an absolute http or https URL with
- *         a host (or has userinfo, a bad port or a control character) */
+ *         a host (or has userinfo, a bad port, a bad percent-encoding, a space or a control
+ *         character) */
 const char *oas_dpop_htu_normalize(apr_pool_t *p, const char *url);
 
 #endif

@@ -11,7 +11,7 @@
 #include "oas_keys.h"
 #include "oas_util.h"
 
-#define T_LEN   4
+#define T_LEN 4
 #define MAC_LEN 16 /* 128 bits: a forged nonce is guessed with chance 2^-128 */
 #define RAW_LEN (T_LEN + MAC_LEN)
 
@@ -121,7 +121,8 @@ const char *oas_dpop_nonce_new(apr_pool_t *p, const oas_dpop_nonce_key_t *key, a
 {
     unsigned char raw[RAW_LEN];
 
-    if (!key || now < 0 || now > (apr_int64_t)0xffffffffu || !nonce_raw(raw, key, (apr_uint32_t)now))
+    if (!key || now < 0 || now > (apr_int64_t)0xffffffffu ||
+        !nonce_raw(raw, key, (apr_uint32_t)now))
         return NULL;
     return oas_b64url_encode(p, raw, sizeof(raw));
 }
@@ -138,8 +139,8 @@ int oas_dpop_nonce_ok(apr_pool_t *p, const oas_dpop_nonce_key_t *key, const char
         oas_b64url_decode(&raw, &len, p, nonce, OAS_DPOP_NONCE_LEN) != APR_SUCCESS ||
         len != RAW_LEN)
         return 0;
-    t = ((apr_uint32_t)raw[0] << 24) | ((apr_uint32_t)raw[1] << 16) |
-        ((apr_uint32_t)raw[2] << 8) | raw[3];
+    t = ((apr_uint32_t)raw[0] << 24) | ((apr_uint32_t)raw[1] << 16) | ((apr_uint32_t)raw[2] << 8) |
+        raw[3];
     age = now - (apr_int64_t)t;
     if (age > OAS_DPOP_NONCE_MAX_AGE || age < -OAS_DPOP_NONCE_MAX_AHEAD)
         return 0;
