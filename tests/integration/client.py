@@ -53,7 +53,8 @@ REQUEST_URI_RE = re.compile(r"^urn:ietf:params:oauth:request_uri:[A-Za-z0-9_-]{4
 JSON_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
                "unsupported_grant_type", "invalid_scope", "unsupported_response_type",
                "invalid_target", "request_not_supported", "invalid_request_uri",
-               "temporarily_unavailable", "server_error", "invalid_redirect_uri"}
+               "temporarily_unavailable", "server_error", "invalid_redirect_uri",
+               "invalid_dpop_proof", "use_dpop_nonce"}
 
 # pub1 (public, auth none) as the dbd and cluster tests use it, and their usual scope
 PUB1 = {"client_id": "pub1", "redirect_uri": "https://spa.test/cb"}
