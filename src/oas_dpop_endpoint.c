@@ -54,7 +54,9 @@ apr_status_t oas_dpop_at_as(const char **pnonce, oas_err_t *e, oas_ctx_t *x, con
         return APR_SUCCESS;
     rv = check(&d, pnonce, e, x, c, in, ep, NULL);
     if (rv == APR_NOTFOUND) {
-        if (mode != OAS_DPOP_REQUIRED)
+        /* Required is about the tokens: a push without a proof may still bind its code by
+         * dpop_jkt, or leave the binding to the token request (RFC 9449 §10) */
+        if (mode != OAS_DPOP_REQUIRED || ep != OAS_EP_TOKEN)
             return APR_SUCCESS;
         return oas_err(e, x->p, 400, "invalid_dpop_proof", "a DPoP proof is required", OAS_LOG_INFO,
                        OAS_LOGNO(06453) "client %s sent no DPoP proof (required)", c->id);

@@ -13,8 +13,8 @@
  * client c. in carries what the request had (header, header_count, method: the rest is filled
  * here: htu from the issuer, never the Host header; the algorithms; the client's nonce
  * setting). OAuthASDPoP Off: the header is ignored. A valid proof sets x->dpop_jkt, the key
- * the tokens or the code are bound to; no proof leaves it NULL unless the client's setting is
- * Required.
+ * the tokens or the code are bound to; no proof leaves it NULL, and is refused only at the
+ * token endpoint when the client's setting is Required.
  * @param pnonce a fresh nonce to send in DPoP-Nonce (on success and on use_dpop_nonce) when
  *        the client's OAuthASDPoPNonce is On, else NULL
  * @return APR_SUCCESS, or with *e set: 400 invalid_dpop_proof (no proof where one is

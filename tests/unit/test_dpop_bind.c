@@ -299,8 +299,8 @@ static void test_authorize_dpop_jkt(void **state)
 }
 
 /* What OAuthASDPoP decides before a proof is looked at: Off ignores the header (even a
- * garbage one), Required refuses a request without one, Allowed lets it go unbound; with
- * nonces on, a fresh nonce is offered. */
+ * garbage one), Required refuses a token request without one (not a push), Allowed lets it
+ * go unbound; with nonces on, a fresh nonce is offered. */
 static void test_at_as_modes(void **state)
 {
     apr_pool_t *p = *state;
@@ -314,6 +314,7 @@ static void test_at_as_modes(void **state)
 
     env->iss->issuer_origin = "https://as.test";
     env->iss->endpoints[OAS_EP_TOKEN] = "/token";
+    env->iss->endpoints[OAS_EP_PAR] = "/par";
     env->conf1->dpop = OAS_DPOP_OFF;
     x->dpop_jkt = JKT_A;
     assert_int_equal(oas_dpop_at_as(&nonce, &e, x, env->conf1, &in, OAS_EP_TOKEN), APR_SUCCESS);
@@ -322,6 +323,9 @@ static void test_at_as_modes(void **state)
     env->conf1->dpop = OAS_DPOP_REQUIRED;
     assert_int_equal(oas_dpop_at_as(&nonce, &e, x, env->conf1, &none, OAS_EP_TOKEN), APR_EINVAL);
     assert_err(e, 400, "invalid_dpop_proof", "OAS06453: client conf1 sent no DPoP proof");
+    /* Required is about tokens: a push without a proof goes on */
+    assert_int_equal(oas_dpop_at_as(&nonce, &e, x, env->conf1, &none, OAS_EP_PAR), APR_SUCCESS);
+    assert_null(x->dpop_jkt);
     env->conf1->dpop = OAS_UNSET; /* the server's: Allowed */
     assert_int_equal(oas_dpop_at_as(&nonce, &e, x, env->conf1, &none, OAS_EP_TOKEN), APR_SUCCESS);
     assert_null(x->dpop_jkt);
