@@ -11,14 +11,6 @@
 #include "oas_startup.h"
 #include "token_fixture.h"
 
-static json_t *parsed(apr_pool_t *p, const char *body)
-{
-    json_t *j;
-
-    assert_int_equal(oas_json_parse(&j, p, body, strlen(body)), APR_SUCCESS);
-    return j;
-}
-
 /* An access token dies with its jti revoked or its family revoked; garbage is never live. */
 static void test_live_access(void **state)
 {
@@ -122,7 +114,7 @@ static void test_introspect(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         rt = tok_exchange(x, env, env->conf1, "openid email offline_access", &at);
 
-        j = parsed(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, at));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "token_type"), "Bearer");
         assert_string_equal(oas_json_str(j, "client_id"), "conf1");
@@ -135,7 +127,7 @@ static void test_introspect(void **state)
         assert_true(oas_json_int(j, "iat", 0) > 0);
         assert_true(oas_json_int(j, "auth_time", 0) > 0);
 
-        j = parsed(p, oas_introspect(x, rt));
+        j = tok_json(p, oas_introspect(x, rt));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "token_type"), "refresh_token");
         assert_string_equal(oas_json_str(j, "client_id"), "conf1");
@@ -153,7 +145,7 @@ static void test_introspect(void **state)
                                                       apr_table_make(p, 1)),
                          APR_SUCCESS);
         at = tok_member(p, body, "access_token");
-        j = parsed(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, at));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "sub"), "conf1");
         assert_null(json_object_get(j, "auth_time")); /* no user signed in */
@@ -177,7 +169,7 @@ static void test_userinfo(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         tok_exchange(x, env, env->conf1, "openid email", &at);
         assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_SUCCESS);
-        j = parsed(p, body);
+        j = tok_json(p, body);
         assert_string_equal(oas_json_str(j, "sub"), "alice");
         assert_string_equal(oas_json_str(j, "email"), "alice@example.org");
 
@@ -278,11 +270,11 @@ static void test_rotating_family(void **state)
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_SUCCESS);
         rt2 = tok_member(p, body, "refresh_token");
         assert_string_equal(oas_introspect(x, rt1), "{\"active\":false}");
-        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt2)), "active")));
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt2)), "active")));
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_SUCCESS);
         rt3 = tok_member(p, body, "refresh_token");
-        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt2)), "active")));
-        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt3)), "active")));
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt2)), "active")));
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt3)), "active")));
 
         assert_int_equal(oas_revoke_token(&e, x, env->conf2, rt3), APR_SUCCESS);
         assert_string_equal(oas_introspect(x, rt2), "{\"active\":false}");
