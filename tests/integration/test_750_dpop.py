@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from client import (OFFLINE, Pkce, assert_json_error, b64url, client_credentials, code_of,
+from client import (OFFLINE, Pkce, assert_json_error, b64url, code_of,
                     get_code, introspect, jwt_claims, par_params, post,
                     public_jwk_members, raw_request, redeem, refresh, session, thumbprint)
 from oauth_conf import SVC1_SECRET, sqlite_dbd, standard_conf
@@ -270,9 +270,9 @@ def test_required_and_off(dpop):
 
 
 def test_nonce_at_token_and_userinfo(dpop):
-    """OAuthASDPoPNonce On: use_dpop_nonce with a DPoP-Nonce (400 at the token endpoint, 401
-    at userinfo for the token's client), then success with the nonce, and a fresh nonce
-    offered on the successful answers; a made-up nonce is refused."""
+    """OAuthASDPoPNonce On: use_dpop_nonce with a DPoP-Nonce (400 at the token and PAR
+    endpoints, 401 at userinfo for the token's client), then success with the nonce, and a
+    fresh nonce offered on the successful answers; a made-up nonce is refused."""
     h, k = dpop, DPoPKey()
     data = {"grant_type": "client_credentials", "scope": "api.read"}
     r = post(h, "/oauth/token", data, "dnonce", headers={"DPoP": k.proof("POST", token_url(h))})
@@ -286,6 +286,16 @@ def test_nonce_at_token_and_userinfo(dpop):
              headers={"DPoP": k.proof("POST", token_url(h), nonce=nonce)})
     assert_bound(r, k)
     assert r.headers["DPoP-Nonce"]
+    # PAR follows the client's setting too; a push without a proof is offered a nonce
+    par = h.issuer + "/oauth/par"
+    r = post(h, "/oauth/par", par_params("dnonce", Pkce(), scope="openid"), "dnonce",
+             headers={"DPoP": k.proof("POST", par)})
+    assert_json_error(r, 400, "use_dpop_nonce")
+    r = post(h, "/oauth/par", par_params("dnonce", Pkce(), scope="openid"), "dnonce",
+             headers={"DPoP": k.proof("POST", par, nonce=r.headers["DPoP-Nonce"])})
+    assert r.status_code == 201 and r.headers["DPoP-Nonce"], r.text
+    r = post(h, "/oauth/par", par_params("dnonce", Pkce(), scope="openid"), "dnonce")
+    assert r.status_code == 201 and r.headers["DPoP-Nonce"], r.text
     # userinfo, for a token of dnonce
     g = get_code(h, "dnonce", scope="openid")
     t = assert_bound(redeem(h, g, headers={"DPoP": k.proof("POST", token_url(h), nonce=nonce)}),
