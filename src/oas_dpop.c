@@ -155,7 +155,7 @@ static apr_status_t proof_claims(oas_dpop_t *d, oas_err_t *err, oas_ctx_t *x,
                       "jti missing, empty or over %d bytes", OAS_DPOP_JTI_MAX);
     if (!htm || !req->method || strcmp(htm, req->method))
         return REFUSE(OAS_LOGNO(06406), "DPoP proof htm does not match the request method",
-                      "htm %s, the request's method %s", htm ? "differs from" : "missing",
+                      "htm %s the request's method (%s)", htm ? "is not" : "missing: not",
                       req->method ? req->method : "-");
     want = oas_dpop_htu_normalize(x->p, req->htu);
     got = oas_dpop_htu_normalize(x->p, htu);
