@@ -8,6 +8,7 @@
 #include "oas_jose.h"
 #include "oas_jwk.h"
 #include "oas_jwt.h"
+#include "oas_keys.h"
 #include "oas_util.h"
 
 #define DPOP_TYP "dpop+jwt"
@@ -121,10 +122,15 @@ const char *oas_dpop_htu_normalize(apr_pool_t *p, const char *url)
     return out;
 }
 
-/* The proof's "jwk" header: one public key, which must verify the signature. */
-static apr_status_t proof_key(oas_jwk_t **pk, const char **why, apr_pool_t *p, const oas_jws_t *j)
+/* The proof's "jwk" header: one public key, which must verify the signature, and its RFC 7638
+ * thumbprint. The thumbprint is taken from the members as the client wrote them (checked by
+ * oas_jwk_parse: EC and OKP coordinates of their exact length, so in their one base64url
+ * form), as the client computes its own jkt, and because reading EC coordinates back from an
+ * EVP_PKEY costs more than the hash. */
+static apr_status_t proof_key(oas_jwk_t **pk, const char **pjkt, const char **why, apr_pool_t *p,
+                              const oas_jws_t *j)
 {
-    oas_jobj_t h;
+    oas_jobj_t h, m;
     const char *jwk;
 
     /* oas_jws_parse read this header already; it hands out the text, not the members */
@@ -139,6 +145,13 @@ static apr_status_t proof_key(oas_jwk_t **pk, const char **why, apr_pool_t *p, c
     }
     if (oas_jwk_parse(pk, why, p, jwk, strlen(jwk)) != APR_SUCCESS)
         return APR_EINVAL;
+    if (oas_jsonr_parse_ex(&m, p, jwk, strlen(jwk), OAS_JSONR_NUMBERS) != APR_SUCCESS) {
+        *why = "jwk not a flat enough JSON object"; /* jansson took it, our reader did not */
+        return APR_EINVAL;
+    }
+    *pjkt = oas_jwk_members_thumbprint(p, (*pk)->kty, oas_jobj_str(&m, "crv"),
+                                       oas_jobj_str(&m, "x"), oas_jobj_str(&m, "y"),
+                                       oas_jobj_str(&m, "e"), oas_jobj_str(&m, "n"));
     return APR_SUCCESS;
 }
 
@@ -155,7 +168,7 @@ static apr_status_t proof_claims(oas_dpop_t *d, oas_err_t *err, oas_ctx_t *x,
                       "jti missing, empty or over %d bytes", OAS_DPOP_JTI_MAX);
     if (!htm || !req->method || strcmp(htm, req->method))
         return REFUSE(OAS_LOGNO(06406), "DPoP proof htm does not match the request method",
-                      "htm %s, the request's method %s", htm ? "differs from" : "missing",
+                      "htm %s the request's method (%s)", htm ? "is not" : "missing: not",
                       req->method ? req->method : "-");
     want = oas_dpop_htu_normalize(x->p, req->htu);
     got = oas_dpop_htu_normalize(x->p, htu);
@@ -229,7 +242,7 @@ static apr_status_t check(oas_dpop_t *d, oas_err_t *err, oas_ctx_t *x, const oas
     oas_jws_t *j, nokid;
     oas_jwk_t *k;
     oas_jwt_t *c;
-    const char *why;
+    const char *why, *jkt = NULL;
     apr_status_t rv;
 
     /* httpd joins repeated fields with ", ": a comma (or any space) means more than one */
@@ -244,7 +257,7 @@ static apr_status_t check(oas_dpop_t *d, oas_err_t *err, oas_ctx_t *x, const oas
     if (!(OAS_ALGBIT(j->alg) & req->algs & OAS_ALGBITS_ASYM))
         return REFUSE(OAS_LOGNO(06404), "DPoP proof alg not allowed", "alg %s not allowed",
                       j->alg_name);
-    if (proof_key(&k, &why, x->p, j) != APR_SUCCESS)
+    if (proof_key(&k, &jkt, &why, x->p, j) != APR_SUCCESS)
         return REFUSE(OAS_LOGNO(06414), "DPoP proof jwk refused", "jwk: %s", why);
     /* the jwk is the key: a "kid" in the header names nothing here */
     nokid = *j;
@@ -259,9 +272,7 @@ static apr_status_t check(oas_dpop_t *d, oas_err_t *err, oas_ctx_t *x, const oas
         return REFUSE(OAS_LOGNO(06416), "DPoP proof claims refused", "claims: %s", why);
     if ((rv = proof_claims(d, err, x, req, c)) != APR_SUCCESS)
         return rv;
-    if (oas_jwk_thumbprint(&d->jkt, x->p, k) != APR_SUCCESS)
-        return REFUSE(OAS_LOGNO(06417), "DPoP proof jwk refused", "no thumbprint for kty %s",
-                      k->kty);
+    d->jkt = jkt;
     d->jti = c->jti;
     d->iat = c->iat;
     return spend_jti(err, x, d);

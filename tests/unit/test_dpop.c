@@ -15,7 +15,9 @@
 #include "oas_dpop.h"
 #include "oas_keys.h"
 
-#define NOW 1800000000 /* 2027-01-15 */
+/* 2096: ahead of the real clock, which the stores read for expiry (a spent jti must stay
+ * spent through the test), and within the nonce's 32-bit seconds */
+#define NOW 4000000000
 #define HTU "https://as.example/token"
 #define HTU_RS "https://as.example/userinfo"
 #define TOKEN "an-access-token"
@@ -170,8 +172,8 @@ static const row_t rows[] = {
     {.name = "iat 10 s after", .iat_off = 10},
     {.name = "iat 300 s before", .iat_off = -300},
     {.name = "iat 60 s after", .iat_off = 60},
-    {.name = "iat with a fraction", .iat = "1800000000.75"},
-    {.name = "nbf and exp", .claims = "\"nbf\":1799999990,\"exp\":1800000060"},
+    {.name = "iat with a fraction", .iat = "4000000000.75"},
+    {.name = "nbf and exp", .claims = "\"nbf\":3999999990,\"exp\":4000000060"},
     {.name = "htu with query and fragment", .htu = HTU "?a=b#frag"},
     {.name = "htu upper case scheme and host", .htu = "HTTPS://AS.Example/token"},
     {.name = "htu explicit default port", .htu = "https://as.example:443/token"},
@@ -257,10 +259,10 @@ static const row_t rows[] = {
     {.name = "iat 1 h after", .iat_off = 3600, .tag = OAS_LOGNO(06409)},
     {.name = "iat 301 s before", .iat_off = -301, .tag = OAS_LOGNO(06409)},
     {.name = "iat 61 s after", .iat_off = 61, .tag = OAS_LOGNO(06409)},
-    {.name = "iat a string", .iat = "\"1800000000\"", .tag = OAS_LOGNO(06416)},
+    {.name = "iat a string", .iat = "\"4000000000\"", .tag = OAS_LOGNO(06416)},
     {.name = "iat negative", .iat = "-1", .tag = OAS_LOGNO(06416)},
-    {.name = "exp passed", .claims = "\"exp\":1799999980", .tag = OAS_LOGNO(06410)},
-    {.name = "nbf 2 min ahead", .claims = "\"nbf\":1800000120", .tag = OAS_LOGNO(06410)},
+    {.name = "exp passed", .claims = "\"exp\":3999999980", .tag = OAS_LOGNO(06410)},
+    {.name = "nbf 2 min ahead", .claims = "\"nbf\":4000000120", .tag = OAS_LOGNO(06410)},
     /* ath, at a resource */
     {.name = "ath missing", .res = 1, .ath = OMIT, .tag = OAS_LOGNO(06411)},
     {.name = "ath wrong",
@@ -301,25 +303,48 @@ static void test_rows(void **state)
     }
 }
 
-/* What the result carries: the RFC 7638 thumbprint of the jwk (as the JWK helpers compute it
- * independently), the jti and iat; no fresh nonce when nonces are off. */
+/* What the result carries: the RFC 7638 thumbprint of the jwk (the same as the one read back
+ * from the key, for every key type), the jti and iat; no fresh nonce when nonces are off. */
 static void test_result(void **state)
 {
     apr_pool_t *p = *state;
     oas_ctx_t *x = engine_ctx(p, oas_issuer_make(p), ENGINE_SHM, NOW);
-    row_t r = {.name = "result", .jti = "the-jti", .iat_off = -5};
-    oas_dpop_req_t q = row_req(&r, row_proof(p, &r));
-    const char *tp;
-    oas_dpop_t *d;
-    oas_err_t e;
+    int k;
 
-    assert_int_equal(oas_dpop_check(&d, &e, x, &q), APR_SUCCESS);
-    assert_int_equal(oas_key_thumbprint(&tp, p, keys[K_EC]), APR_SUCCESS);
-    assert_string_equal(d->jkt, tp);
-    assert_string_equal(d->jti, "the-jti");
-    assert_int_equal(d->iat, NOW - 5);
-    assert_null(d->nonce);
-    assert_null(d->fresh_nonce);
+    for (k = 0; k < K_N; k++) {
+        row_t r = {
+            .name = "result", .key = k, .jti = apr_psprintf(p, "the-jti-%d", k), .iat_off = -5};
+        oas_dpop_req_t q = row_req(&r, row_proof(p, &r));
+        const char *tp;
+        oas_dpop_t *d;
+        oas_err_t e;
+
+        assert_int_equal(oas_dpop_check(&d, &e, x, &q), APR_SUCCESS);
+        assert_int_equal(oas_key_thumbprint(&tp, p, keys[k]), APR_SUCCESS);
+        assert_string_equal(d->jkt, tp);
+        assert_string_equal(d->jti, r.jti);
+        assert_int_equal(d->iat, NOW - 5);
+        assert_null(d->nonce);
+        assert_null(d->fresh_nonce);
+    }
+}
+
+/* The thumbprint from a JWK's members: RFC 7638 §3.1's and RFC 8037 §A.3's examples. */
+static void test_thumbprint_vectors(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *n =
+        "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_B"
+        "JECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_F"
+        "DW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4"
+        "vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+
+    assert_string_equal(oas_jwk_members_thumbprint(p, "RSA", NULL, NULL, NULL, "AQAB", n),
+                        "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+    assert_string_equal(oas_jwk_members_thumbprint(p, "OKP", "Ed25519",
+                                                   "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                                                   NULL, NULL, NULL),
+                        "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
 }
 
 /* The header itself: absent, repeated (httpd joins with ", "), malformed, too long. */
@@ -868,13 +893,21 @@ static void test_proof_nonce(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_rows),          UNIT_TEST(test_result),
-        UNIT_TEST(test_header),        UNIT_TEST(test_payload_not_json),
-        UNIT_TEST(test_htu_normalize), UNIT_TEST(test_htu_expected_normalised),
-        UNIT_TEST(test_replay),        UNIT_TEST(test_store_refused),
-        UNIT_TEST(test_race_shm),      UNIT_TEST(test_race_sqlite),
-        UNIT_TEST(test_nonce_key),     UNIT_TEST(test_nonce_time),
-        UNIT_TEST(test_nonce_garbage), UNIT_TEST(test_proof_nonce),
+        UNIT_TEST(test_rows),
+        UNIT_TEST(test_result),
+        UNIT_TEST(test_thumbprint_vectors),
+        UNIT_TEST(test_header),
+        UNIT_TEST(test_payload_not_json),
+        UNIT_TEST(test_htu_normalize),
+        UNIT_TEST(test_htu_expected_normalised),
+        UNIT_TEST(test_replay),
+        UNIT_TEST(test_store_refused),
+        UNIT_TEST(test_race_shm),
+        UNIT_TEST(test_race_sqlite),
+        UNIT_TEST(test_nonce_key),
+        UNIT_TEST(test_nonce_time),
+        UNIT_TEST(test_nonce_garbage),
+        UNIT_TEST(test_proof_nonce),
     };
     int rc;
 
