@@ -7,6 +7,8 @@ own port is the resource server, /api/... protected by mod_oauth2 (AuthType oaut
     /api/aud/         OAuth2TokenVerify jwks_uri <our JWKS>        Require oauth2_claim aud:urn:test:api
     /api/introspect/  OAuth2TokenVerify introspect <our /oauth/introspect>, as svc1
                       (client_secret_basic)                         Require valid-user
+    /api/dpop/        OAuth2TokenVerify jwks_uri <our JWKS> type=dpop, the DPoP scheme only
+                                                                    Require valid-user
 
 Each serves a mod_include page printing the claims mod_oauth2 passes on (OAUTH2_CLAIM_sub,
 OAUTH2_CLAIM_aud).  liboauth2 1.4.5 has no CA-bundle option for these URLs, so the RS fetches
@@ -25,7 +27,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from client import client_credentials, get_code, introspect, jwt_claims, redeem, revoke, session
+from client import (DPoPKey, client_credentials, get_code, introspect, jwt_claims, redeem,
+                    revoke, session, token)
 from harness import MODULES_DIR
 from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
 from third_party import second_port
@@ -69,7 +72,7 @@ Listen 127.0.0.1:{h.rs_port}
         AddOutputFilter INCLUDES .shtml
         ForceType application/json
     </Directory>
-    AliasMatch "^/api/(jwks|aud|introspect)/$" "{docs}/api.shtml"
+    AliasMatch "^/api/(jwks|aud|introspect|dpop)/$" "{docs}/api.shtml"
 
     <Location /api/jwks/>
         AuthType oauth2
@@ -84,6 +87,12 @@ Listen 127.0.0.1:{h.rs_port}
     <Location /api/introspect/>
         AuthType oauth2
         {intro}
+        Require valid-user
+    </Location>
+    <Location /api/dpop/>
+        AuthType oauth2
+        OAuth2AcceptTokenIn header "name=Authorization&type=DPoP"
+        {jwks}&type=dpop
         Require valid-user
     </Location>
 </VirtualHost>
@@ -219,3 +228,58 @@ def test_other_audience_rejected(rs):
     # ... Require oauth2_claim aud:urn:test:api does not
     r = call(rs, "aud", at)
     assert r.status_code == 401, (r.status_code, r.headers, r.text[:300])
+
+
+# ---- DPoP (issue 16): liboauth2 1.4.5.4's DPoP, written to a 2023 draft ------------------------
+
+LOG_DPOP = "DPOP"   # liboauth2 logs each refused proof at [error] level ("... DPOP ...")
+
+
+def dpop_call(h, token, proof, scheme="DPoP"):
+    headers = {"Authorization": f"{scheme} {token}"}
+    if proof is not None:
+        headers["DPoP"] = proof
+    return session(h).get(f"{h.rs_url}/api/dpop/", headers=headers, timeout=10,
+                          allow_redirects=False)
+
+
+def dpop_token(h, key):
+    r = token(h, "svc1", {"grant_type": "client_credentials"},
+              headers={"DPoP": key.proof("POST", h.issuer + "/oauth/token")})
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+    assert jwt_claims(r.json()["access_token"])["cnf"] == {"jkt": key.jkt}
+    return r.json()["access_token"]
+
+
+@pytest.mark.allow_log(LOG_DPOP, "replay", "cjose_jws_import failed", "unsupported authentication scheme")
+def test_dpop_bound_token_with_proof(rs):
+    """mod_oauth2 (type=dpop) accepts our bound token with a proof of its key (our cnf.jkt is
+    the thumbprint it computes), and refuses it without a proof, as Bearer, with a proof of
+    another key, for another URL, and a proof used twice."""
+    k, url = DPoPKey(), f"{rs.rs_url}/api/dpop/"
+    at = dpop_token(rs, k)
+    assert_ok(dpop_call(rs, at, k.proof("GET", url, at)), "svc1")
+    for r in (dpop_call(rs, at, None), dpop_call(rs, at, k.proof("GET", url, at), "Bearer"),
+              dpop_call(rs, at, DPoPKey().proof("GET", url, at)),
+              dpop_call(rs, at, k.proof("GET", url + "x", at))):
+        assert r.status_code == 401, (r.status_code, r.text[:200])
+    proof = k.proof("GET", url, at)
+    assert_ok(dpop_call(rs, at, proof), "svc1")
+    assert dpop_call(rs, at, proof).status_code == 401
+
+
+@pytest.mark.allow_log(LOG_DPOP, "cjose_jws_import failed")
+def test_dpop_where_liboauth2_1_4_5_falls_short(rs):
+    """Where bookworm's liboauth2 1.4.5.4 (DPoP of a 2023 draft) differs from RFC 9449, as the
+    README says: it does not check ath (a proof for another token passes), it refuses EdDSA
+    proofs (only RS*, PS*, ES*), and a location of type bearer takes a bound token as a
+    Bearer token (RFC 9449 §7.2 asks a resource server to refuse it). Our own userinfo does
+    all three right (test_750)."""
+    k, url = DPoPKey(), f"{rs.rs_url}/api/dpop/"
+    at = dpop_token(rs, k)
+    assert_ok(dpop_call(rs, at, k.proof("GET", url, "another token")), "svc1")   # no ath check
+    assert_ok(dpop_call(rs, at, k.proof("GET", url)), "svc1")                    # nor a missing one
+    ed = DPoPKey("ed25519")
+    at_ed = dpop_token(rs, ed)
+    assert dpop_call(rs, at_ed, ed.proof("GET", url, at_ed)).status_code == 401  # EdDSA refused
+    assert_ok(call(rs, "jwks", at), "svc1")                                     # bound, as Bearer
