@@ -26,16 +26,16 @@ static apr_status_t check(oas_dpop_t **pd, const char **pnonce, oas_err_t *e, oa
     oas_dpop_req_t req = *in;
     apr_status_t rv;
 
-    /* RFC 9449 §4.3: the endpoint's URL as the issuer publishes it, never the Host header */
-    req.htu = apr_pstrcat(x->p, x->iss->issuer_origin, x->iss->endpoints[ep], NULL);
-    req.access_token = tok;
-    req.algs = oas_dpop_algs(x->iss);
     req.nonce_key = x->iss->dpop_nonce_key;
     req.nonce_required = c && oas_client_dpop_nonce(x->iss, c) && req.nonce_key;
     if (!in->header && !in->header_count) { /* no proof, nothing to check: a nonce to offer */
         *pnonce = req.nonce_required ? oas_dpop_nonce_new(x->p, req.nonce_key, x->now) : NULL;
         return APR_NOTFOUND;
     }
+    /* RFC 9449 §4.3: the endpoint's URL as the issuer publishes it, never the Host header */
+    req.htu = apr_pstrcat(x->p, x->iss->issuer_origin, x->iss->endpoints[ep], NULL);
+    req.access_token = tok;
+    req.algs = oas_dpop_algs(x->iss);
     rv = oas_dpop_check(pd, e, x, &req);
     *pnonce = (*pd)->fresh_nonce;
     return rv;
