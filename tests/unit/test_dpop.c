@@ -136,6 +136,8 @@ static oas_dpop_req_t row_req(const row_t *r, const char *proof)
 
 static void expect(const row_t *r, apr_status_t rv, const oas_err_t *e, const oas_dpop_t *d)
 {
+    const char *s;
+
     if (!r->tag) {
         if (rv != APR_SUCCESS)
             fail_msg("%s: refused (%s)", r->name, e->detail ? e->detail : "-");
@@ -146,6 +148,12 @@ static void expect(const row_t *r, apr_status_t rv, const oas_err_t *e, const oa
     }
     if (rv != APR_EINVAL)
         fail_msg("%s: accepted or rv %d, expected %s", r->name, rv, r->tag);
+    /* RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E */
+    assert_non_null(e->description);
+    for (s = e->description; *s; s++) {
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+            fail_msg("%s: description with 0x%02x", r->name, (unsigned)*s);
+    }
     assert_int_equal(e->status, 400);
     assert_string_equal(e->error, "invalid_dpop_proof");
     assert_non_null(e->detail);
@@ -510,6 +518,10 @@ static void test_htu_expected_normalised(void **state)
 
     q.htu = "HTTPS://As.Example:443/token";
     assert_int_equal(oas_dpop_check(&d, &e, x, &q), APR_SUCCESS);
+    /* the request had a query the proof leaves out (dpop-negative-tests: "removed") */
+    q.header = row_proof(p, &r);
+    q.htu = HTU "?client_id=x#f";
+    assert_int_equal(oas_dpop_check(&d, &e, x, &q), APR_SUCCESS);
     q.header = row_proof(p, &r);
     q.htu = "not a url";
     assert_int_equal(oas_dpop_check(&d, &e, x, &q), APR_EINVAL);
@@ -569,10 +581,14 @@ static void test_store_refused(void **state)
     oas_ctx_t x0, *x = engine_ctx(p, iss, ENGINE_SHM, NOW);
     row_t r = {.name = "full"};
     oas_dpop_req_t q = row_req(&r, row_proof(p, &r));
+    const char *first = NULL;
     oas_dpop_t *d;
     oas_err_t e;
     apr_status_t rv;
     int i;
+
+    /* a spent jti is live: evicting it would let its proof be replayed */
+    assert_int_equal(oas_store_ns_class(OAS_NS_DPOP), OAS_STORE_LIVE);
 
     oas_ctx_init(&x0, p, iss, NOW); /* no store at all */
     rv = oas_dpop_check(&d, &e, &x0, &q);
@@ -584,6 +600,7 @@ static void test_store_refused(void **state)
     x->store[OAS_CTX_SHORT] = engine_store(p, ENGINE_SHM, 4);
     for (i = 0; i < 4; i++) {
         q.header = row_proof(p, &r);
+        first = first ? first : q.header;
         assert_int_equal(oas_dpop_check(&d, &e, x, &q), APR_SUCCESS);
     }
     q.header = row_proof(p, &r);
@@ -592,6 +609,10 @@ static void test_store_refused(void **state)
     assert_int_equal(e.status, 503);
     assert_true(e.retry_after > 0);
     assert_null(d->jkt);
+    /* and nothing gave way: the first proof is still spent */
+    q.header = first;
+    assert_int_equal(oas_dpop_check(&d, &e, x, &q), APR_EINVAL);
+    assert_memory_equal(e.detail, OAS_LOGNO(06413), strlen(OAS_LOGNO(06413)));
 }
 
 /* ---- threads racing one proof: exactly one wins, on shm and on a shared SQLite file ---- */
