@@ -274,8 +274,9 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_REQUIRE_PAR,   OAS_DIR_REQUIRE_PKCE,
                                                 OAS_DIR_CONSENT,       OAS_DIR_RT_ROTATION,
                                                 OAS_DIR_AT_LIFETIME,   OAS_DIR_RT_LIFETIME,
-                                                OAS_DIR_CLIENT_NAME,   OAS_DIR_DPOP,
-                                                OAS_DIR_DPOP_NONCE,    NULL};
+                                                OAS_DIR_CLIENT_NAME,   OAS_DIR_CLIENT_JWKS,
+                                                OAS_DIR_DPOP,          OAS_DIR_DPOP_NONCE,
+                                                NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 
 static const char *block_arg(cmd_parms *cmd, const char *arg, const char *block)

@@ -1,6 +1,8 @@
 /* mod_oauth_as: configuration checks over whole client blocks and whole issuers. */
 #include "oas_conf_check.h"
 #include "oas_directives.h"
+#include "oas_jwk.h"
+#include "oas_keys.h"
 
 /* "<OAuthASClient id>: " before every fault of a client block */
 #define CLIENT_MSG(p, c, text) apr_psprintf(p, "<" OAS_DIR_CLIENT " %s>: " text, (c)->id)
@@ -67,6 +69,18 @@ apr_array_header_t *oas_conf_check_issuer(apr_pool_t *p, const oas_issuer_t *iss
     }
     for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi)) {
         const oas_client_t *cl = apr_hash_this_val(hi);
+        unsigned key_algs = 0;
+
+        /* a JWK Set none of whose keys may sign with an accepted alg could verify nothing */
+        for (i = 0; cl->jwks && i < cl->jwks->nelts; i++)
+            key_algs |= APR_ARRAY_IDX(cl->jwks, i, const oas_jwk_t *)->algs;
+        if (cl->jwks && !(key_algs & oas_iss_client_signing_algs(iss))) {
+            APR_ARRAY_PUSH(faults, const char *) = apr_psprintf(
+                p,
+                OAS_DIR_CLIENT_JWKS " in <" OAS_DIR_CLIENT " %s> (%s): no key for an algorithm "
+                                    "of " OAS_DIR_CLIENT_SIGNING_ALGS,
+                cl->id, cl->defined_at);
+        }
 
         for (i = 0; cl->audiences && i < cl->audiences->nelts; i++) {
             const char *aud = APR_ARRAY_IDX(cl->audiences, i, const char *);

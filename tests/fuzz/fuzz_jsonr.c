@@ -158,6 +158,36 @@ static void rewrite(apr_pool_t *p, const oas_jobj_t *o, const json_t *j)
     json_decref(back);
 }
 
+/* OAS_JSONR_NUMBERS (JWT claims): every JSON number is read, so it accepts what the default
+ * mode accepts and what jansson accepts but for depth, size and NUL; a number that is not an
+ * int64 keeps its text, which is a whole JSON number. */
+static void numbers(apr_pool_t *p, const char *buf, size_t size, apr_status_t rv,
+                    const oas_jobj_t *o, const json_t *j)
+{
+    shape_t s = {0, 0, 0};
+    oas_jobj_t n;
+    int i;
+
+    if (oas_jsonr_parse_ex(&n, p, buf, size, OAS_JSONR_NUMBERS) != APR_SUCCESS) {
+        FUZZ_ASSERT(rv != APR_SUCCESS);
+        if (j && json_is_object(j)) {
+            scan(j, 0, &s);
+            FUZZ_ASSERT(s.depth >= OAS_JSONR_MAX_DEPTH || s.members > OAS_JSONR_MAX_MEMBERS ||
+                        memchr(buf, 0, size));
+        }
+        return;
+    }
+    FUZZ_ASSERT(rv != APR_SUCCESS || n.n == o->n);
+    for (i = 0; i < n.n; i++) {
+        if (n.m[i].type == OAS_JSON_NUMBER) {
+            char *end;
+
+            strtod(n.m[i].str, &end);
+            FUZZ_ASSERT(*n.m[i].str && !*end);
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -182,6 +212,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(s.has_real || s.depth >= OAS_JSONR_MAX_DEPTH ||
                     s.members > OAS_JSONR_MAX_MEMBERS || memchr(buf, 0, size));
     }
+    numbers(p, buf, size, rv, &o, j);
     json_decref(j);
     free(buf);
     apr_pool_destroy(p);

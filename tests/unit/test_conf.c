@@ -5,6 +5,7 @@
 
 #include "oas_conf_check.h"
 #include "oas_directives.h"
+#include "oas_jwk.h"
 #include "oas_keys.h"
 #include "oas_startup.h"
 #include "unit.h"
@@ -235,6 +236,24 @@ static void test_issuer_faults(void **state)
     APR_ARRAY_PUSH(iss->keys, oas_key_t *) = apr_pcalloc(p, sizeof(oas_key_t));
     apr_array_pop(c->audiences);
     assert_null(oas_conf_check_issuer(p, iss));
+
+    /* a client's JWK Set must hold a key for an algorithm of OAuthASClientSigningAlgs */
+    {
+        oas_jwk_t *k = apr_pcalloc(p, sizeof(*k));
+
+        k->algs = OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_PS256);
+        c->jwks = apr_array_make(p, 1, sizeof(oas_jwk_t *));
+        APR_ARRAY_PUSH(c->jwks, oas_jwk_t *) = k;
+        assert_null(oas_conf_check_issuer(p, iss));
+        iss->client_signing_algs = (int)OAS_ALGBIT(OAS_ALG_PS256);
+        assert_null(oas_conf_check_issuer(p, iss));
+        iss->client_signing_algs = (int)(OAS_ALGBIT(OAS_ALG_ES256) | OAS_ALGBIT(OAS_ALG_EDDSA));
+        faults = oas_conf_check_issuer(p, iss);
+        assert_int_equal(faults->nelts, 1);
+        assert_string_equal(fault(faults, 0),
+                            "OAuthASClientJWKS in <OAuthASClient app> (oauth.conf:12): no key for "
+                            "an algorithm of OAuthASClientSigningAlgs");
+    }
 }
 
 /* ---- start-up ---- */
@@ -273,21 +292,29 @@ static json_t *metadata(const oas_issuer_t *iss)
     return doc;
 }
 
+/* Prepares iss: its ID tokens are signed by the key kid, and metadata names its alg alone. */
+static void assert_id_token_key(apr_pool_t *p, oas_issuer_t *iss, const char *kid, const char *alg)
+{
+    const char *err;
+    json_t *doc, *algs;
+
+    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
+    assert_string_equal(iss->id_token_key->kid, kid);
+    doc = metadata(iss);
+    algs = json_object_get(doc, "id_token_signing_alg_values_supported");
+    assert_int_equal(json_array_size(algs), 1);
+    assert_string_equal(json_string_value(json_array_get(algs, 0)), alg);
+    json_decref(doc);
+}
+
 static void test_startup_id_token_key(void **state)
 {
     apr_pool_t *p = *state;
     oas_issuer_t *iss = startup_issuer(p, 1);
     const char *err;
-    json_t *doc;
 
     /* the first RSA key signs ID tokens when there is one, else the first key */
-    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
-    assert_string_equal(iss->id_token_key->kid, "rsa");
-    doc = metadata(iss);
-    assert_string_equal(json_string_value(json_array_get(
-                            json_object_get(doc, "id_token_signing_alg_values_supported"), 0)),
-                        "RS256");
-    json_decref(doc);
+    assert_id_token_key(p, iss, "rsa", "RS256");
 
     iss = startup_issuer(p, 0);
     assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
@@ -296,13 +323,7 @@ static void test_startup_id_token_key(void **state)
     /* a PS256 key is an RSA key too */
     iss = startup_issuer(p, 0);
     APR_ARRAY_PUSH(iss->keys, oas_key_t *) = key(p, OAS_ALG_PS256, "PS256", "ps");
-    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
-    assert_string_equal(iss->id_token_key->kid, "ps");
-    doc = metadata(iss);
-    assert_string_equal(json_string_value(json_array_get(
-                            json_object_get(doc, "id_token_signing_alg_values_supported"), 0)),
-                        "PS256");
-    json_decref(doc);
+    assert_id_token_key(p, iss, "ps", "PS256");
 }
 
 static void test_startup_documents(void **state)
