@@ -251,7 +251,8 @@ def dpop_token(h, key):
     return r.json()["access_token"]
 
 
-@pytest.mark.allow_log(LOG_DPOP, "replay", "cjose_jws_import failed", "unsupported authentication scheme")
+@pytest.mark.allow_log(LOG_DPOP, "replay", "cjose_jws_import failed",
+                       "unsupported authentication scheme")
 def test_dpop_bound_token_with_proof(rs):
     """mod_oauth2 (type=dpop) accepts our bound token with a proof of its key (our cnf.jkt is
     the thumbprint it computes), and refuses it without a proof, as Bearer, with a proof of
