@@ -142,7 +142,7 @@ ASAN_MODULE := build-asan/mod_oauth_as.so
 ASAN_RT     := $(shell $(CC) -print-file-name=libasan.so)
 ASAN_ENV    := OAS_MODULE=$(CURDIR)/$(ASAN_MODULE) OAS_SANITIZER_PRELOAD=$(ASAN_RT)
 # make test runs this subset under ASan; make integration-asan runs everything
-ASAN_SUBSET ?= test_100 test_120 test_150 test_200 test_230 test_300 test_340
+ASAN_SUBSET ?= test_100 test_120 test_150 test_200 test_230 test_300 test_340 test_750
 
 $(ASAN_MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB_ASAN)
 	@mkdir -p build-asan
