@@ -5,21 +5,14 @@ client_credentials, each first request meeting use_dpop_nonce and the library's 
 
 import re
 
-from interop_node import ensure_node_modules, run_node
-from oauth_conf import CLIENTS, USERS, standard_conf
+from interop_node import ensure_node_modules, openid_client_env, run_node
+from oauth_conf import standard_conf
 
 
 def test_openid_client_dpop(httpd_factory):
     ensure_node_modules()
     h = httpd_factory(lambda h: standard_conf(h, OAuthASDPoPNonce="On"))
-    env = {
-        "ISSUER": h.issuer,
-        "OIDC_USER": "alice", "OIDC_PASSWORD": USERS["alice"],
-        "CONF_CLIENT_ID": "conf1", "CONF_CLIENT_SECRET": CLIENTS["conf1"]["secret"],
-        "CONF_REDIRECT_URI": CLIENTS["conf1"]["redirect_uris"][0],
-        "PUBLIC_CLIENT_ID": "pub1", "PUBLIC_REDIRECT_URI": CLIENTS["pub1"]["redirect_uris"][0],
-        "CC_CLIENT_ID": "svc1", "CC_CLIENT_SECRET": CLIENTS["svc1"]["secret"],
-    }
+    env = openid_client_env(h)
     rc, out = run_node(["--test", "--test-reporter=spec", "openid-client-dpop.test.mjs"], env,
                        h.ca)
     print(out)
