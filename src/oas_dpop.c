@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 
 #include "oas_dpop.h"
+#include "oas_dpop_key.h"
 #include "oas_jose.h"
 #include "oas_jwk.h"
 #include "oas_jwt.h"
@@ -123,14 +124,11 @@ const char *oas_dpop_htu_normalize(apr_pool_t *p, const char *url)
 }
 
 /* The proof's "jwk" header: one public key, which must verify the signature, and its RFC 7638
- * thumbprint. The thumbprint is taken from the members as the client wrote them (checked by
- * oas_jwk_parse: EC and OKP coordinates of their exact length, so in their one base64url
- * form), as the client computes its own jkt, and because reading EC coordinates back from an
- * EVP_PKEY costs more than the hash. */
+ * thumbprint (oas_dpop_key). */
 static apr_status_t proof_key(oas_jwk_t **pk, const char **pjkt, const char **why, apr_pool_t *p,
                               const oas_jws_t *j)
 {
-    oas_jobj_t h, m;
+    oas_jobj_t h;
     const char *jwk;
 
     /* oas_jws_parse read this header already; it hands out the text, not the members */
@@ -143,16 +141,7 @@ static apr_status_t proof_key(oas_jwk_t **pk, const char **pjkt, const char **wh
         *why = "no jwk header, or not an object";
         return APR_EINVAL;
     }
-    if (oas_jwk_parse(pk, why, p, jwk, strlen(jwk)) != APR_SUCCESS)
-        return APR_EINVAL;
-    if (oas_jsonr_parse_ex(&m, p, jwk, strlen(jwk), OAS_JSONR_NUMBERS) != APR_SUCCESS) {
-        *why = "jwk not a flat enough JSON object"; /* jansson took it, our reader did not */
-        return APR_EINVAL;
-    }
-    *pjkt = oas_jwk_members_thumbprint(p, (*pk)->kty, oas_jobj_str(&m, "crv"),
-                                       oas_jobj_str(&m, "x"), oas_jobj_str(&m, "y"),
-                                       oas_jobj_str(&m, "e"), oas_jobj_str(&m, "n"));
-    return APR_SUCCESS;
+    return oas_dpop_key(pk, pjkt, why, p, jwk, strlen(jwk));
 }
 
 /* The claims of RFC 9449 §4.2 and the window; the caller checked the signature. */

@@ -13,6 +13,7 @@
 #include "engine_stores.h"
 #include "jwk_fixture.h"
 #include "oas_dpop.h"
+#include "oas_dpop_key.h"
 #include "oas_keys.h"
 
 /* 2096: ahead of the real clock, which the stores read for expiry (a spent jti must stay
@@ -615,6 +616,83 @@ static void test_store_refused(void **state)
     assert_memory_equal(e.detail, OAS_LOGNO(06413), strlen(OAS_LOGNO(06413)));
 }
 
+/* ---- the keys a thread keeps (oas_dpop_key.c) ---- */
+
+/* What a kept key gives equals what a fresh import gives: the same jkt for the same text, the
+ * other key's for the other text, a refusal for a proof signed by another key under a kept
+ * jwk; more keys than the cache holds evict the oldest, and a key evicted while a request's
+ * pool still uses it stays valid until that pool goes (ASan would see a use after free). */
+static void test_key_cache(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_ctx_t *x = engine_ctx(p, oas_issuer_make(p), ENGINE_SHM, NOW);
+    const char *want[K_N];
+    apr_pool_t *held;
+    oas_jwk_t *hk;
+    const char *hjkt, *why;
+    int round, k, i;
+
+    for (k = 0; k < K_N; k++)
+        assert_int_equal(oas_key_thumbprint(&want[k], p, keys[k]), APR_SUCCESS);
+    for (round = 0; round < 3; round++) {
+        for (k = 0; k < K_N; k++) {
+            row_t r = {.name = "cache", .key = k};
+            row_t other = {
+                .name = "cache-other", .key = k, .jwk_other = 1, .jwk_key = (k + 1) % K_N};
+            oas_dpop_req_t q = row_req(&r, row_proof(p, &r));
+            oas_dpop_req_t qo = row_req(&other, row_proof(p, &other));
+            oas_dpop_t *d;
+            oas_err_t e;
+
+            q.algs = qo.algs = OAS_ALGBITS_ASYM;
+            assert_int_equal(oas_dpop_check(&d, &e, x, &q), APR_SUCCESS);
+            assert_string_equal(d->jkt, want[k]);
+            /* the next key's jwk (kept from the last round) over this key's signature */
+            assert_int_equal(oas_dpop_check(&d, &e, x, &qo), APR_EINVAL);
+            assert_true(!strncmp(e.detail, OAS_LOGNO(06415), 10) ||
+                        !strncmp(e.detail, OAS_LOGNO(06402), 10));
+        }
+    }
+    /* a pool holds a kept key; more new keys than the cache holds evict it; the pool goes
+     * afterwards, and the key still verifies in between */
+    {
+        const char *jwk = jf_jwk(p, keys[K_EC], NULL, NULL);
+
+        apr_pool_create(&held, p);
+        assert_int_equal(oas_dpop_key(&hk, &hjkt, &why, held, jwk, strlen(jwk)), APR_SUCCESS);
+        assert_string_equal(hjkt, want[K_EC]);
+        for (i = 0; i < OAS_DPOP_KEY_CACHE + 2; i++) {
+            EVP_PKEY *pk = EVP_EC_gen("P-256");
+            const char *other = jf_jwk(p, pk, NULL, NULL);
+            oas_jwk_t *ok;
+            const char *ojkt, *tp;
+
+            assert_int_equal(oas_dpop_key(&ok, &ojkt, &why, p, other, strlen(other)), APR_SUCCESS);
+            assert_int_equal(oas_key_thumbprint(&tp, p, pk), APR_SUCCESS);
+            assert_string_equal(ojkt, tp);
+            EVP_PKEY_free(pk);
+        }
+        {
+            const char *hdr = apr_pstrcat(p, "{\"alg\":\"ES256\"}", NULL);
+            const char *jws = jf_sign(p, keys[K_EC], OAS_ALG_ES256, 0, NULL, hdr, "{}");
+
+            assert_int_equal(
+                oas_jws_verify_keys(NULL, jf_jws(p, jws), jf_keys(p, hk), OAS_ALGBITS_ASYM),
+                APR_SUCCESS);
+        }
+        apr_pool_destroy(held);
+        /* imported anew: the same */
+        assert_int_equal(oas_dpop_key(&hk, &hjkt, &why, p, jwk, strlen(jwk)), APR_SUCCESS);
+        assert_string_equal(hjkt, want[K_EC]);
+    }
+    /* refused texts are never kept: refused again, each time */
+    for (i = 0; i < 2; i++) {
+        const char *priv = jf_jwk(p, keys[K_EC], NULL, "\"d\":\"AAAA\"");
+
+        assert_int_equal(oas_dpop_key(&hk, &hjkt, &why, p, priv, strlen(priv)), APR_EINVAL);
+    }
+}
+
 /* ---- threads racing one proof: exactly one wins, on shm and on a shared SQLite file ---- */
 
 #define RACERS 6
@@ -923,6 +1001,7 @@ int main(void)
         UNIT_TEST(test_htu_expected_normalised),
         UNIT_TEST(test_replay),
         UNIT_TEST(test_store_refused),
+        UNIT_TEST(test_key_cache),
         UNIT_TEST(test_race_shm),
         UNIT_TEST(test_race_sqlite),
         UNIT_TEST(test_nonce_key),
