@@ -314,8 +314,9 @@ def test_negative_rows_at_token_endpoint(dpop):
 
 def test_negative_rows_at_userinfo(dpop):
     """Every row of dpop-negative-tests at userinfo: 401 with WWW-Authenticate DPoP
-    error="invalid_dpop_proof" and algs; wrong or missing ath; a proof of another key; no
-    DPoP header (with either scheme); an unbound token with the DPoP scheme."""
+    error="invalid_dpop_proof" and algs; wrong or missing ath; a proof of another key; two
+    DPoP headers; a replayed proof; no DPoP header (with either scheme); an unbound token with
+    the DPoP scheme. The must-succeed rows pass, a request URL with a query included."""
     h, k, other, rsa = dpop, DPoPKey(), DPoPKey(), DPoPKey("rsa")
     url = h.issuer + "/userinfo"
     t = assert_bound(redeem(h, get_code(h, "conf1", scope="openid"),
@@ -330,6 +331,16 @@ def test_negative_rows_at_userinfo(dpop):
     for name, header, proof in positive_rows(k, "GET", url, at):
         r = ui(h, at, headers={header: proof})
         assert r.status_code == 200 and r.json()["sub"] == "alice", (name, r.text)
+    # the request's query is not part of htu: a proof without it passes
+    r = session(h).get(url + "?x=1", headers={"Authorization": "DPoP " + at,
+                                             "DPoP": k.proof("GET", url, at)}, timeout=10)
+    assert r.status_code == 200, r.text
+    # two DPoP headers
+    r = raw_request(h, "GET", "/userinfo", [("Authorization", "DPoP " + at),
+                                            ("DPoP", k.proof("GET", url, at)),
+                                            ("DPoP", k.proof("GET", url, at))])
+    assert r.status_code == 401 and r.json()["error"] == "invalid_dpop_proof", r.text
+    assert 'DPoP error="invalid_dpop_proof"' in r.headers["WWW-Authenticate"]
     proof = k.proof("GET", url, at)
     assert ui(h, at, proof).status_code == 200
     assert_dpop_401(ui(h, at, proof), "invalid_dpop_proof")     # the same jti again
