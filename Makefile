@@ -100,7 +100,7 @@ check: check-layering check-lognos $(UNIT_BIN)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_SHORT_SECONDS ?= 25
-FUZZ_TARGETS := form basic jws tmpl grant shm uri jsonr jwt assertion reqobj
+FUZZ_TARGETS := form basic jws tmpl grant shm uri jsonr jwt assertion reqobj dpop
 FUZZ_BIN     := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_LIB_FLAGS := -g -O1 -fno-lto -fsanitize=fuzzer-no-link,address,undefined \
                   -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unused-function
@@ -142,7 +142,7 @@ ASAN_MODULE := build-asan/mod_oauth_as.so
 ASAN_RT     := $(shell $(CC) -print-file-name=libasan.so)
 ASAN_ENV    := OAS_MODULE=$(CURDIR)/$(ASAN_MODULE) OAS_SANITIZER_PRELOAD=$(ASAN_RT)
 # make test runs this subset under ASan; make integration-asan runs everything
-ASAN_SUBSET ?= test_100 test_120 test_150 test_200 test_230 test_300 test_340
+ASAN_SUBSET ?= test_100 test_120 test_150 test_200 test_230 test_300 test_340 test_750
 
 $(ASAN_MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB_ASAN)
 	@mkdir -p build-asan

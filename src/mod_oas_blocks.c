@@ -83,6 +83,36 @@ const char *oas_cmd_request_object(cmd_parms *cmd, void *mconfig, const char *ar
                         arg);
 }
 
+/* OAuthASDPoP Off|Allowed|Required and OAuthASDPoPNonce On|Off: the client's own value in its
+ * block, the server's outside. */
+const char *oas_cmd_dpop(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER | OAS_IN_CLIENT);
+    int nonce = !strcmp(cmd->cmd->name, OAS_DIR_DPOP_NONCE);
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    int *field;
+
+    if (err)
+        return err;
+    if (dc && dc->client)
+        field = nonce ? &dc->client->dpop_nonce : &dc->client->dpop;
+    else
+        field = nonce ? &sc->dpop_nonce : &sc->dpop;
+    if (nonce)
+        return oas_cmd_parse_flag(cmd, arg, field);
+    if (!strcasecmp(arg, "off"))
+        *field = OAS_DPOP_OFF;
+    else if (!strcasecmp(arg, "allowed"))
+        *field = OAS_DPOP_ALLOWED;
+    else if (!strcasecmp(arg, "required"))
+        *field = OAS_DPOP_REQUIRED;
+    else
+        return apr_psprintf(cmd->pool, OAS_DIR_DPOP " must be Off, Allowed or Required, not '%s'",
+                            arg);
+    return NULL;
+}
+
 const char *oas_cmd_scope(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     oas_dir_conf_t *dc = mconfig;
@@ -289,6 +319,7 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_AT_LIFETIME,   OAS_DIR_RT_LIFETIME,
                                                 OAS_DIR_CLIENT_NAME,   OAS_DIR_REQUEST_OBJECT,
                                                 OAS_DIR_ASSERTION_AUD, OAS_DIR_CLIENT_JWKS,
+                                                OAS_DIR_DPOP,          OAS_DIR_DPOP_NONCE,
                                                 NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 

@@ -45,6 +45,8 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(address_quota);
     MERGE_I(consent_ttl);
     MERGE_I(client_signing_algs);
+    MERGE_I(dpop);
+    MERGE_I(dpop_nonce);
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(claims);
@@ -116,6 +118,10 @@ apr_status_t oas_mod_config_prepare(server_rec *s, apr_pool_t *pconf)
         if (rv == APR_EINVAL) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                          OAS_LOGNO(00012) "the built-in consent template does not parse: %s", err);
+            return APR_EGENERAL;
+        }
+        if (rv == APR_ENOTIMPL) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OAS_LOGNO(00370) "%s: %s", c->issuer, err);
             return APR_EGENERAL;
         }
         if (rv != APR_SUCCESS) {

@@ -437,6 +437,10 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_REQUEST_OBJECT, oas_cmd_request_object, NULL, RSRC_CONF,
                   "signed request objects (JAR): Off, Allowed (default with "
                   "OAuthASClientJWKS) or Required"),
+    AP_INIT_TAKE1(OAS_DIR_DPOP, oas_cmd_dpop, NULL, RSRC_CONF,
+                  "DPoP proofs at the token endpoint: Off, Allowed (default) or Required"),
+    AP_INIT_TAKE1(OAS_DIR_DPOP_NONCE, oas_cmd_dpop, NULL, RSRC_CONF,
+                  "On: DPoP proofs must carry a nonce of this server (default Off)"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT_TEMPLATE, set_consent_template, NULL, RSRC_CONF,
                   "consent page template file"),
     AP_INIT_TAKE2(OAS_DIR_CLAIM, set_claim, NULL, RSRC_CONF,

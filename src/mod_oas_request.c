@@ -149,6 +149,27 @@ static int send_body(request_rec *r, int status, const char *ctype, const char *
     return ap_pass_brigade_fchk(r, bb, NULL);
 }
 
+static int count_header(void *rec, const char *key, const char *value)
+{
+    ++*(int *)rec;
+    return 1;
+}
+
+void oas_mod_dpop_in(oas_dpop_req_t *in, request_rec *r)
+{
+    memset(in, 0, sizeof(*in));
+    in->header = apr_table_get(r->headers_in, "DPoP");
+    /* header names are case-insensitive: "DPOP" counts too */
+    apr_table_do(count_header, &in->header_count, r->headers_in, "DPoP", NULL);
+    in->method = r->method;
+}
+
+void oas_mod_dpop_nonce(request_rec *r, const char *nonce)
+{
+    if (nonce)
+        apr_table_setn(r->err_headers_out, "DPoP-Nonce", nonce);
+}
+
 int oas_mod_send_json(request_rec *r, int status, const char *json)
 {
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");

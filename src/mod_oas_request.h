@@ -5,6 +5,7 @@
 
 #include "mod_oas_private.h"
 #include "oas_conf.h"
+#include "oas_dpop.h"
 #include "oas_err.h"
 
 /* Reads and parses an application/x-www-form-urlencoded body (POST), at most max bytes.
@@ -24,6 +25,13 @@ int oas_mod_query_form(apr_table_t **ptab, const char **perr, request_rec *r);
  * form-urlencoded before base64). Returns 0 when there is no Basic header, 1 when parsed,
  * -1 when the header is malformed. */
 int oas_mod_basic_credentials(const char **pid, const char **psecret, request_rec *r);
+
+/* What the request carries for DPoP (RFC 9449): its DPoP header (httpd joins repeated ones
+ * with ", "), how many there were, and the method; the core fills in the rest. */
+void oas_mod_dpop_in(oas_dpop_req_t *in, request_rec *r);
+
+/* Sends nonce (when not NULL) in a DPoP-Nonce header with the answer, error or not. */
+void oas_mod_dpop_nonce(request_rec *r, const char *nonce);
 
 /* Sends a JSON body with Cache-Control: no-store and Pragma: no-cache. */
 int oas_mod_send_json(request_rec *r, int status, const char *json);

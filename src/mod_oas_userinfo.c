@@ -1,23 +1,50 @@
-/* mod_oauth_as: the userinfo endpoint (OIDC Core §5.3) with Bearer tokens (RFC 6750); the
- * core (oas_liveness.h) checks the token and answers. */
+/* mod_oauth_as: the userinfo endpoint (OIDC Core §5.3) with Bearer tokens (RFC 6750) and
+ * DPoP-bound ones (RFC 9449 §7); the core (oas_liveness.h) checks the token and its proof and
+ * answers. */
 #include <http_protocol.h>
 
 #include "mod_oas_endpoints.h"
 #include "mod_oas_request.h"
 #include "mod_oas_store.h"
+#include "oas_dpop_endpoint.h"
 #include "oas_jsonw.h"
+#include "oas_keys.h"
 #include "oas_liveness.h"
 
-static int bearer_error(request_rec *r, int status, const char *error, const char *desc)
+/* The DPoP challenge (RFC 9449 §7.1): the error, when there is one, and the algorithms. */
+static const char *dpop_challenge(request_rec *r, const oas_issuer_t *iss, const char *error,
+                                  const char *desc)
+{
+    apr_array_header_t *algs = oas_alg_names(r->pool, oas_dpop_algs(iss));
+    const char *a =
+        apr_pstrcat(r->pool, "algs=\"", apr_array_pstrcat(r->pool, algs, ' '), "\"", NULL);
+
+    return error ? apr_psprintf(r->pool, "DPoP error=\"%s\", error_description=\"%s\", %s", error,
+                                desc, a)
+                 : apr_pstrcat(r->pool, "DPoP ", a, NULL);
+}
+
+/* An error answer with its challenge: DPoP when the token came with the DPoP scheme or the
+ * proof failed, else Bearer; a request without any token is offered both. */
+static int bearer_error(request_rec *r, const oas_issuer_t *iss, int dpop, int status,
+                        const char *error, const char *desc)
 {
     oas_jsonw_t w;
     const char *body;
 
     /* error and desc are our own constants (RFC 6750 §3 charset), never input */
-    apr_table_setn(
-        r->err_headers_out, "WWW-Authenticate",
-        error ? apr_psprintf(r->pool, "Bearer error=\"%s\", error_description=\"%s\"", error, desc)
-              : "Bearer");
+    if (error && (dpop || !strcmp(error, "invalid_dpop_proof") || !strcmp(error, "use_dpop_nonce")))
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", dpop_challenge(r, iss, error, desc));
+    else if (error)
+        apr_table_setn(
+            r->err_headers_out, "WWW-Authenticate",
+            apr_psprintf(r->pool, "Bearer error=\"%s\", error_description=\"%s\"", error, desc));
+    else {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Bearer");
+        if (oas_dpop_algs(iss))
+            apr_table_addn(r->err_headers_out, "WWW-Authenticate",
+                           dpop_challenge(r, iss, NULL, NULL));
+    }
     oas_jsonw_init(&w, r->pool, 128);
     oas_jsonw_str(&w, "error", error);
     oas_jsonw_str(&w, "error_description", desc);
@@ -25,42 +52,60 @@ static int bearer_error(request_rec *r, int status, const char *error, const cha
     return oas_mod_send_json(r, status, body ? body : "{}");
 }
 
+/* The token of an Authorization header of scheme s (matched case-insensitively, RFC 9110
+ * §11.1): NULL when h is of another scheme; "" when the credential is malformed. */
+static const char *credential(const char *h, const char *s)
+{
+    apr_size_t n = strlen(s);
+
+    if (!h || strncasecmp(h, s, n) || (h[n] && h[n] != ' '))
+        return NULL;
+    /* RFC 6750 §3.1: a malformed credential is invalid_request (400) */
+    if (h[n] != ' ' || !h[n + 1] || ap_strchr_c(h + n + 1, ' '))
+        return "";
+    return h + n + 1;
+}
+
 int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
 {
     const char *h = apr_table_get(r->headers_in, "Authorization");
     const char *ct = apr_table_get(r->headers_in, "Content-Type");
-    const char *tok = NULL, *perr, *body;
+    const char *tok, *perr, *body, *nonce = NULL;
+    oas_dpop_req_t dpop;
     apr_table_t *form;
     oas_err_t e;
-    int status;
+    int status, is_dpop = 0;
 
     if ((status = oas_mod_check_method(r, 1, 1)) != OK)
         return status;
-    if (h && !strncasecmp(h, "Bearer", 6) && (!h[6] || h[6] == ' ')) {
-        /* RFC 6750 §3.1: a malformed Bearer credential is invalid_request (400); another
-         * scheme is no Bearer credential at all (401 without an error code, below) */
-        if (h[6] != ' ' || !h[7] || ap_strchr_c(h + 7, ' '))
-            return bearer_error(r, 400, "invalid_request", "malformed Bearer credential");
-        tok = h + 7;
-    }
+    /* another scheme is no credential of ours at all (401 without an error code, below) */
+    if (!(tok = credential(h, "Bearer")) && (tok = credential(h, "DPoP")))
+        is_dpop = 1;
+    if (tok && !*tok)
+        return bearer_error(r, iss, is_dpop, 400, "invalid_request",
+                            is_dpop ? "malformed DPoP credential" : "malformed Bearer credential");
     if (r->method_number == M_POST && ct &&
         !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) {
         /* RFC 6750 §2.2: the form body may carry the token */
         if ((status = oas_mod_read_form(&form, &perr, r, (apr_size_t)oas_iss_max_body(iss))) != OK)
             return status;
         if (!form)
-            return bearer_error(r, 400, "invalid_request", "malformed request body");
+            return bearer_error(r, iss, is_dpop, 400, "invalid_request", "malformed request body");
         if (apr_table_get(form, "access_token")) {
             if (tok)
-                return bearer_error(r, 400, "invalid_request", "more than one token");
+                return bearer_error(r, iss, is_dpop, 400, "invalid_request", "more than one token");
             tok = apr_table_get(form, "access_token");
         }
     }
     if (!tok)
-        return bearer_error(r, 401, NULL, NULL); /* RFC 6750 §3.1: no error code */
-    if (oas_userinfo(&body, &e, oas_mod_ctx(r, iss), tok) != APR_SUCCESS) {
+        return bearer_error(r, iss, 0, 401, NULL, NULL); /* RFC 6750 §3.1: no error code */
+    oas_mod_dpop_in(&dpop, r);
+    if (oas_userinfo(&body, &e, oas_mod_ctx(r, iss), tok, is_dpop ? &dpop : NULL, &nonce) !=
+        APR_SUCCESS) {
         oas_mod_log_err(r, &e);
-        return bearer_error(r, e.status, e.error, e.description);
+        oas_mod_dpop_nonce(r, nonce);
+        return bearer_error(r, iss, is_dpop, e.status, e.error, e.description);
     }
+    oas_mod_dpop_nonce(r, nonce);
     return oas_mod_send_json(r, HTTP_OK, body);
 }

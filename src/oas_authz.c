@@ -3,6 +3,7 @@
  * errors that are sent back to the client. */
 #include "oas_authz.h"
 #include "oas_pkce.h"
+#include "oas_util.h"
 
 #define FAIL(code, desc)                                                                          \
     do {                                                                                        \
@@ -120,7 +121,7 @@ const char *const oas_authz_param_names[] = {
     "response_type", "client_id",  "redirect_uri",  "scope",         "state",
     "nonce",         "audience",   "resource",      "code_challenge", "code_challenge_method",
     "prompt",        "max_age",    "response_mode", "request",        "request_uri",
-    NULL};
+    "dpop_jkt",      NULL};
 
 apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool_t *p,
                                 const oas_issuer_t *iss, apr_table_t *params, const char *dup,
@@ -219,6 +220,17 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
         if (*end || end == v || n < 0)
             FAIL("invalid_request", "max_age must be a non-negative integer");
         req->max_age = n;
+    }
+    /* RFC 9449 §10: the thumbprint of the key the code is bound to (a SHA-256 RFC 7638
+     * thumbprint is 43 base64url characters); ignored where DPoP is off, as proofs are */
+    if ((v = apr_table_get(params, "dpop_jkt")) &&
+        oas_client_dpop(iss, req->client) != OAS_DPOP_OFF) {
+        unsigned char *d;
+        apr_size_t n;
+        if (strlen(v) != 43 || oas_b64url_decode(&d, &n, p, v, 43) != APR_SUCCESS ||
+            n != OAS_SHA256_LEN)
+            FAIL("invalid_request", "malformed dpop_jkt");
+        req->dpop_jkt = v;
     }
     req->nonce = apr_table_get(params, "nonce");
     return APR_SUCCESS;

@@ -16,6 +16,7 @@ typedef struct oas_authz_req_t {
     const char *nonce;
     const char *resource;         /* audience (resource or audience parameter), or NULL */
     const char *code_challenge;   /* S256 challenge, or NULL */
+    const char *dpop_jkt;         /* RFC 9449 §10: the DPoP key the code is bound to, or NULL */
     int prompt_none, prompt_consent, prompt_login;
     apr_int64_t max_age;          /* -1 when absent */
 } oas_authz_req_t;

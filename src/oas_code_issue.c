@@ -21,6 +21,7 @@ apr_status_t oas_authz_pending(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
     g->redirect_uri = req->redirect_uri;
     g->redirect_uri_sent = req->redirect_uri_sent;
     g->code_challenge = req->code_challenge;
+    g->dpop_jkt = req->dpop_jkt;
     g->auth_time = auth_time;
     if (!x->user) { /* prompt=none without a signed-in user */
         OAS_ERR_SET(e, 400, "login_required", "the user is not signed in");

@@ -41,6 +41,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->rt_grace = c->client_quota = OAS_UNSET;
     c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
     c->client_signing_algs = OAS_UNSET;
+    c->dpop = c->dpop_nonce = OAS_UNSET;
     return c;
 }
 
@@ -54,6 +55,7 @@ oas_client_t *oas_client_make(apr_pool_t *p, const char *id)
     c->require_par = c->require_pkce = c->consent = c->rt_rotation = OAS_UNSET;
     c->at_ttl = c->rt_ttl = OAS_UNSET;
     c->request_object = OAS_UNSET;
+    c->dpop = c->dpop_nonce = OAS_UNSET;
     return c;
 }
 
@@ -124,6 +126,16 @@ int oas_client_request_object(const oas_issuer_t *iss, const oas_client_t *c)
     if (c->request_object != OAS_UNSET)
         return c->request_object;
     return iss->request_object != OAS_UNSET ? iss->request_object : OAS_REQOBJ_ALLOWED;
+}
+
+int oas_client_dpop(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return c->dpop != OAS_UNSET ? c->dpop : oas_iss_dpop(iss);
+}
+
+int oas_client_dpop_nonce(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return c->dpop_nonce != OAS_UNSET ? c->dpop_nonce : oas_iss_dpop_nonce(iss);
 }
 
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r)

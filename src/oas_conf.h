@@ -29,6 +29,10 @@
 #define OAS_REQOBJ_OFF      0 /* `request` is not supported */
 #define OAS_REQOBJ_ALLOWED  1 /* plain parameters or a request object */
 #define OAS_REQOBJ_REQUIRED 2 /* a request object (or a request_uri of a signed push) only */
+/* OAuthASDPoP: what a DPoP proof (RFC 9449) does at the token endpoint. */
+#define OAS_DPOP_OFF      0 /* the DPoP header is ignored: tokens are Bearer */
+#define OAS_DPOP_ALLOWED  1 /* a valid proof binds the tokens, none leaves them Bearer */
+#define OAS_DPOP_REQUIRED 2 /* a token request without a proof is refused */
 
 /* Where state lives. */
 #define OAS_STORE_SHM 1
@@ -50,6 +54,7 @@ typedef enum {
 
 struct oas_key_t;
 struct oas_tmpl_t;
+struct oas_dpop_nonce_key_t;
 
 typedef struct oas_client_t {
     const char *id;
@@ -75,6 +80,8 @@ typedef struct oas_client_t {
     int request_object;                 /* OAuthASRequestObject; OAS_UNSET: see oas_conf.h */
     int assertion_aud;                  /* OAuthASAssertionAudience: 0 Strict (default), 1 Legacy
                                          * (OAS_ASSERTION_AUD_*, oas_client_assertion.h) */
+    int dpop;                           /* OAuthASDPoP, OAS_DPOP_*; OAS_UNSET: the server's */
+    int dpop_nonce;                     /* OAuthASDPoPNonce; OAS_UNSET: the server's */
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 
@@ -110,6 +117,8 @@ typedef struct oas_issuer_t {
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
                    * client may still be retried; 0 = off */
     int client_signing_algs; /* OAuthASClientSigningAlgs: OAS_ALGBIT() set, see the getter */
+    int dpop;                /* OAuthASDPoP: OAS_DPOP_* (default Allowed) */
+    int dpop_nonce;          /* OAuthASDPoPNonce: On requires server nonces (default Off) */
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
     apr_array_header_t *claims;            /* oas_claim_t */
@@ -125,6 +134,7 @@ typedef struct oas_issuer_t {
     const char *jwks_json;
     int has_public_clients;
     int at_ttl_max; /* the longest access-token lifetime of any client or resource */
+    const struct oas_dpop_nonce_key_t *dpop_nonce_key; /* DPoP nonces (oas_dpop_nonce.h) */
 } oas_issuer_t;
 
 /* The issuer's settings, each read through its getter: a field holds OAS_UNSET until a
@@ -151,6 +161,8 @@ OAS_ISS_GETTER(client_quota, OAS_DEFAULT_CLIENT_QUOTA)
 OAS_ISS_GETTER(user_quota, OAS_DEFAULT_USER_QUOTA)
 OAS_ISS_GETTER(address_quota, OAS_DEFAULT_ADDRESS_QUOTA)
 OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
+OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
+OAS_ISS_GETTER(dpop_nonce, 0)
 #undef OAS_ISS_GETTER
 /* long-lived state lives where short-lived state does unless OAuthASStore names another */
 static inline int oas_iss_store_long(const oas_issuer_t *iss)
@@ -196,6 +208,10 @@ int oas_client_request_object(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r);
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_is_public(const oas_client_t *c); /* its method is none */
+int oas_client_is_public(const oas_client_t *c);
+/* OAuthASDPoP (OAS_DPOP_*) and OAuthASDPoPNonce of a client: its own, else the server's. */
+int oas_client_dpop(const oas_issuer_t *iss, const oas_client_t *c);
+int oas_client_dpop_nonce(const oas_issuer_t *iss, const oas_client_t *c);
 
 /* A client's authentication methods and grant types as its block gives them, else their
  * defaults: client_secret_basic and client_secret_post with a secret, none without one;

@@ -22,6 +22,8 @@ typedef struct oas_ctx_t {
     apr_int64_t now;          /* seconds since the epoch, read once per request */
     const char *addr;         /* the client's address (r->useragent_ip), or "" */
     const char *user;         /* the signed-in user, or NULL */
+    const char *dpop_jkt;     /* the key (RFC 7638 thumbprint) of the request's valid DPoP
+                               * proof (RFC 9449), or NULL: what the tokens are bound to */
     void *log;                /* log baton (oas_log.h): the glue's request_rec */
     oas_ctx_open_fn *open;    /* NULL: only the stores set below */
     void *open_baton;

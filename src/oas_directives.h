@@ -34,6 +34,8 @@
 #define OAS_DIR_RT_LIFETIME "OAuthASRefreshTokenLifetime" /* also in client */
 #define OAS_DIR_REQUIRE_PAR "OAuthASRequirePAR"           /* also in client */
 #define OAS_DIR_REQUEST_OBJECT "OAuthASRequestObject"    /* also in client */
+#define OAS_DIR_DPOP "OAuthASDPoP"                        /* also in client */
+#define OAS_DIR_DPOP_NONCE "OAuthASDPoPNonce"             /* also in client */
 
 /* the blocks, as httpd names them (the '<' belongs to the name) */
 #define OAS_DIR_CLIENT_BLOCK "<OAuthASClient"

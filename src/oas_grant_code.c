@@ -76,6 +76,13 @@ static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, con
                                         "code_challenge (PKCE downgrade)",
                        c->id);
     }
+    /* RFC 9449 §10: a code bound to a key needs a proof of that key; the code stays
+     * redeemable, as nothing is taken before every check passed */
+    if (g->dpop_jkt && (!x->dpop_jkt || strcmp(x->dpop_jkt, g->dpop_jkt)))
+        return oas_err(e, x->p, 400, "invalid_grant",
+                       "the code is bound to another DPoP key", OAS_LOG_INFO,
+                       OAS_LOGNO(06450) "code of client %s: bound to a DPoP key, redeemed %s",
+                       c->id, x->dpop_jkt ? "with a proof of another key" : "without a proof");
     return APR_SUCCESS;
 }
 
@@ -137,6 +144,9 @@ apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *
         return replayed(e, x, c, code, verifier);
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "redeeming a code");
+    /* RFC 9449 §5: a public client's refresh tokens are bound to the key of this request's
+     * proof (if any); a confidential client's are not (each refresh binds anew) */
+    g->dpop_jkt = oas_client_is_public(c) ? x->dpop_jkt : NULL;
     if (oas_issue_wants_refresh(c, g->scope, x->p) &&
         (rv = oas_refresh_new(&rt, x, c, g)) != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "storing a refresh token");

@@ -78,7 +78,7 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, co
     oas_tokens_t tok;
     apr_status_t rv;
 
-    if (oas_token_mint(&tok, x->p, x->iss, c, g, jti, x->now) != APR_SUCCESS)
+    if (oas_token_mint(&tok, x->p, x->iss, c, g, jti, x->dpop_jkt, x->now) != APR_SUCCESS)
         return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
                        OAS_LOGNO(00132) "cannot sign tokens");
     /* The access token names its refresh family by the family's handle (claim "gid"), so a
@@ -89,8 +89,9 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, co
         return rv;
     if (tok.id_token && g->claims_json && (rv = user_claims(x, e, st, g, tok.exp)))
         return rv;
-    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s)",
-                c->id, g->sub, jti);
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
+                OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s%s)", c->id, g->sub,
+                jti, x->dpop_jkt ? ", DPoP-bound" : "");
     *pbody = oas_token_response_json(x->p, &tok, g->scope, refresh_token);
     return APR_SUCCESS;
 }

@@ -18,7 +18,7 @@ apr_status_t oas_issue_client_credentials(const char **pbody, oas_err_t *e, oas_
                                           apr_table_t *form);
 
 /** Mints the tokens of grant g under jti and keeps their record; *pbody gets the 200 answer
- * with refresh_token (may be NULL). */
+ * with refresh_token (may be NULL). The access token is bound to x->dpop_jkt when set. */
 apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
                               const oas_grant_t *g, const char *jti, const char *refresh_token);
 

@@ -236,6 +236,14 @@ apr_status_t oas_key_thumbprint(const char **ptp, apr_pool_t *p, EVP_PKEY *pk)
     return rv;
 }
 
+const char *oas_jwk_members_thumbprint(apr_pool_t *p, const char *kty, const char *crv,
+                                       const char *x, const char *y, const char *e, const char *n)
+{
+    jwk_pub_t jwk = {kty, crv, n, e, x, y};
+
+    return thumbprint_of(p, &jwk);
+}
+
 /* Decide the JWS algorithm from the key, or say in *perr why the key is refused. */
 static apr_status_t check_key(oas_key_t *k, const char **perr, apr_pool_t *p)
 {

@@ -79,6 +79,14 @@ apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, co
  * keys. @return APR_SUCCESS, APR_ENOTIMPL for a key type we do not support */
 apr_status_t oas_key_thumbprint(const char **ptp, apr_pool_t *p, EVP_PKEY *pk);
 
+/** RFC 7638 thumbprint (SHA-256, base64url) of a public JWK from its required members as the
+ * JWK holds them (base64url values): kty "RSA" with e and n, "EC" with crv, x and y, "OKP"
+ * with crv and x (the others NULL). For a JWK already checked (oas_jwk_parse), where reading
+ * the values back from its EVP_PKEY costs more than the hash (DPoP: a thumbprint a request).
+ * @return the thumbprint in p */
+const char *oas_jwk_members_thumbprint(apr_pool_t *p, const char *kty, const char *crv,
+                                       const char *x, const char *y, const char *e, const char *n);
+
 /** The JWK Set (RFC 7517 §5) {"keys":[...]} of the public keys, in array order.
  * @param keys an array of oas_key_t *
  * @return compact JSON in p */

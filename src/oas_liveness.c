@@ -2,6 +2,7 @@
 #include <apr_strings.h>
 
 #include "oas_authz.h"
+#include "oas_dpop_endpoint.h"
 #include "oas_issue.h"
 #include "oas_json.h"
 #include "oas_jsonr.h"
@@ -129,7 +130,13 @@ const char *oas_introspect(oas_ctx_t *x, const char *tok)
         oas_jsonw_bool(&w, "active", 1);
         for (i = 0; introspected[i]; i++)
             oas_jsonw_json(&w, introspected[i], json_object_get(at, introspected[i]));
-        oas_jsonw_str(&w, "token_type", "Bearer");
+        /* RFC 9449 §6.2: a bound token's key, so that a resource server checks the proof */
+        if (oas_dpop_token_jkt(at)) {
+            oas_jsonw_object(&w, "cnf");
+            oas_jsonw_str(&w, "jkt", oas_dpop_token_jkt(at));
+            oas_jsonw_close(&w);
+        }
+        oas_jsonw_str(&w, "token_type", oas_dpop_token_jkt(at) ? "DPoP" : "Bearer");
     }
     else if (oas_live_refresh(&g, x, tok) == APR_SUCCESS) {
         oas_jsonw_bool(&w, "active", 1);
@@ -145,14 +152,23 @@ const char *oas_introspect(oas_ctx_t *x, const char *tok)
     return (out = oas_jsonw_end(&w)) ? out : "{\"active\":false}";
 }
 
-apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const char *tok)
+apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const char *tok,
+                          const oas_dpop_req_t *dpop, const char **pnonce)
 {
-    const char *ui, *why, *aud;
+    const char *ui, *why, *aud, *nonce;
     json_t *c;
+    apr_status_t rv;
 
+    if (pnonce)
+        *pnonce = NULL;
     if (oas_live_access(&c, &ui, &why, x, tok) != APR_SUCCESS)
         return oas_err(e, x->p, 401, "invalid_token", "the access token is invalid", OAS_LOG_INFO,
                        OAS_LOGNO(02030) "userinfo: access token refused: %s", why);
+    rv = oas_dpop_at_resource(&nonce, e, x, c, tok, dpop, OAS_EP_USERINFO);
+    if (pnonce)
+        *pnonce = nonce;
+    if (rv != APR_SUCCESS)
+        return rv;
     aud = oas_json_str(c, "aud");
     if (strcmp(aud ? aud : "", x->iss->issuer) ||
         !oas_list_has(oas_scope_split(x->p, oas_json_str(c, "scope")), "openid"))
@@ -169,8 +185,8 @@ apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const 
         const char *sub = oas_json_str(c, "sub");
         char *v = NULL;
         apr_size_t n;
-        apr_status_t rv =
-            oas_store_get(lst, x->p, OAS_NS_USER, oas_issue_user_key(x->p, x->iss, sub), &v, &n);
+
+        rv = oas_store_get(lst, x->p, OAS_NS_USER, oas_issue_user_key(x->p, x->iss, sub), &v, &n);
         if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
             return oas_store_refused(x, e, rv, "reading the user's claims");
         ui = oas_token_userinfo_json(x->p, sub, oas_json_str(c, "scope"),

@@ -2,11 +2,13 @@
  * its signature holds, its jti is not revoked and its refresh family (if any: the family its
  * claim gid names, or a previous build's record of the token names) still lives; a
  * refresh token when its record and family do. Built on that: revocation (RFC 7009),
- * introspection (RFC 7662) and userinfo (OIDC Core §5.3). */
+ * introspection (RFC 7662, with a DPoP-bound token's cnf) and userinfo (OIDC Core §5.3, with
+ * Bearer or DPoP tokens). */
 #ifndef OAS_LIVENESS_H
 #define OAS_LIVENESS_H
 
 #include "oas_ctx.h"
+#include "oas_dpop.h"
 #include "oas_token.h"
 
 /** Is tok a live access token of this issuer? APR_SUCCESS with *pclaims its claims and, when
@@ -28,9 +30,14 @@ apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
 /** RFC 7662 §2.2: the introspection answer for tok (never NULL). */
 const char *oas_introspect(oas_ctx_t *x, const char *tok);
 
-/** OIDC Core §5.3: the userinfo answer for the bearer token tok: the user's claims of their
+/** OIDC Core §5.3: the userinfo answer for the access token tok: the user's claims of their
  * latest issuance that the token's scope releases; or an error in *e (401 invalid_token, 403
- * insufficient_scope, 503 when the store cannot be read) for the glue to render. */
-apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const char *tok);
+ * insufficient_scope, 503 when the store cannot be read; with DPoP, those of
+ * oas_dpop_at_resource) for the glue to render.
+ * @param dpop the request's DPoP header when tok came with the DPoP scheme (RFC 9449 §7.1),
+ *        NULL for a Bearer token
+ * @param pnonce (may be NULL) a DPoP-Nonce to send, or NULL */
+apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const char *tok,
+                          const oas_dpop_req_t *dpop, const char **pnonce);
 
 #endif

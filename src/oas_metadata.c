@@ -79,6 +79,19 @@ static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
                    (const char *const *)algs->elts, algs->nelts);
 }
 
+/* DPoP is on for the server or for one of its clients (OAuthASDPoP). */
+static int dpop_used(apr_pool_t *p, const oas_issuer_t *iss)
+{
+    apr_hash_index_t *hi;
+
+    if (oas_iss_dpop(iss) != OAS_DPOP_OFF)
+        return 1;
+    for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi))
+        if (oas_client_dpop(iss, apr_hash_this_val(hi)) != OAS_DPOP_OFF)
+            return 1;
+    return 0;
+}
+
 /* Written with oas_jsonw like every response; the member order is the one clients and
  * tests have always seen. Invalid UTF-8 in the configuration fails the document (and so
  * the start-up) instead of silently dropping a member. */
@@ -144,5 +157,11 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         oas_jsonw_close(&w);
     }
     oas_jsonw_strs(&w, "prompt_values_supported", prompts, 3);
+    if (dpop_used(p, iss)) {
+        apr_array_header_t *algs = oas_alg_names(p, oas_iss_client_signing_algs(iss) &
+                                                        ~OAS_ALGBIT(OAS_ALG_HS256));
+        oas_jsonw_strs(&w, "dpop_signing_alg_values_supported", (const char *const *)algs->elts,
+                       algs->nelts);
+    }
     return oas_jsonw_end(&w);
 }

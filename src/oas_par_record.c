@@ -35,6 +35,17 @@ apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const
         e->page = 0;
         return APR_EINVAL;
     }
+    /* RFC 9449 §10.1: a proof at PAR binds the code to its key, as dpop_jkt would; both
+     * must then name the same key */
+    if (x->dpop_jkt) {
+        if (req->dpop_jkt && strcmp(req->dpop_jkt, x->dpop_jkt))
+            return oas_err(e, x->p, 400, "invalid_request",
+                           "dpop_jkt does not match the key of the DPoP proof", OAS_LOG_INFO,
+                           OAS_LOGNO(06452) "pushed request of client %s refused: dpop_jkt "
+                                            "differs from the DPoP proof's key",
+                           c->id);
+        apr_table_set(form, "dpop_jkt", x->dpop_jkt);
+    }
     if (!oas_ctx_store(x, OAS_CTX_SHORT))
         return oas_store_refused(x, e, APR_ENOTIMPL, "storing a pushed request");
 

@@ -385,6 +385,14 @@ static apr_status_t family_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         if (strcmp(f.g->iss, x->iss->issuer) || strcmp(f.g->client_id, c->id))
             return entry(f.live, d) ? foreign(e, x, c, f.g)
                                     : foreign_rotated_out(e, x, c, f.g->client_id);
+        /* RFC 9449 §5: a family bound to a key needs a proof of it; without one nothing is
+         * rotated or revoked (whoever lacks the key learns nothing and changes nothing) */
+        if (f.g->dpop_jkt && (!x->dpop_jkt || strcmp(x->dpop_jkt, f.g->dpop_jkt)))
+            return oas_err(e, x->p, 400, "invalid_grant",
+                           "the refresh token is bound to another DPoP key", OAS_LOG_INFO,
+                           OAS_LOGNO(06451) "refresh token of client %s: bound to a DPoP key, "
+                                            "presented %s",
+                           c->id, x->dpop_jkt ? "with a proof of another key" : "without a proof");
         if (entry(f.live, d))
             retry = 0;
         else if (retry_allowed(x->iss, c) && (out = entry(f.out, d)) &&

@@ -2,6 +2,7 @@
  * shows at the first). */
 #include "oas_startup.h"
 #include "oas_consent.h"
+#include "oas_dpop_nonce.h"
 #include "oas_keys.h"
 #include "oas_metadata.h"
 
@@ -46,8 +47,23 @@ static int at_ttl_max(apr_pool_t *p, const oas_issuer_t *iss)
     return max;
 }
 
+/* OAuthASDPoPNonce is On for the server or one of its clients. */
+static int dpop_nonces(apr_pool_t *p, const oas_issuer_t *iss)
+{
+    apr_hash_index_t *hi;
+
+    if (oas_iss_dpop_nonce(iss))
+        return 1;
+    for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi))
+        if (oas_client_dpop_nonce(iss, apr_hash_this_val(hi)))
+            return 1;
+    return 0;
+}
+
 apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_t *p)
 {
+    oas_dpop_nonce_key_t *nk;
+
     *perr = NULL;
     iss->id_token_key = id_token_key(iss->keys);
     iss->has_public_clients = has_public_clients(p, iss);
@@ -58,6 +74,15 @@ apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_
         if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
             return APR_EINVAL;
         iss->consent_tmpl = t;
+    }
+    /* every node with the same first signing key derives the same key: no shared state */
+    if (dpop_nonces(p, iss)) {
+        if (oas_dpop_nonce_key(&nk, p, APR_ARRAY_IDX(iss->keys, 0, const oas_key_t *),
+                               iss->issuer) != APR_SUCCESS) {
+            *perr = "OAuthASDPoPNonce: no nonce key can be derived from the first signing key";
+            return APR_ENOTIMPL;
+        }
+        iss->dpop_nonce_key = nk;
     }
     /* the metadata lists the ID token's algorithm and the "none" method of public clients:
      * built after both are known */

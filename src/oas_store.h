@@ -33,6 +33,8 @@ typedef enum {
                                  refetch */
     OAS_NS_ASSERTION = 'J',   /* client id "\n" jti of a client assertion -> "" until its exp
                                  plus the skew (live: an evicted jti would let a replay in) */
+    OAS_NS_DPOP = 'D',        /* DPoP proof's jkt "\n" jti -> "": spent until the proof's
+                                 window is over (live: an evicted jti would allow a replay) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 

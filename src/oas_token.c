@@ -26,6 +26,7 @@ apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_gran
     if (g->redirect_uri_sent)
         oas_jsonw_bool(&w, "rus", 1);
     oas_jsonw_str(&w, "cc", g->code_challenge);
+    oas_jsonw_str(&w, "jkt", g->dpop_jkt);
     oas_jsonw_int(&w, "at", g->auth_time);
     oas_jsonw_str(&w, "fam", g->family);
     if (g->family_exp)
@@ -60,6 +61,7 @@ apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *js
     g->redirect_uri = oas_jobj_str(&o, "ru");
     g->redirect_uri_sent = (rus = oas_jobj_get(&o, "rus")) && rus->type == OAS_JSON_TRUE;
     g->code_challenge = oas_jobj_str(&o, "cc");
+    g->dpop_jkt = oas_jobj_str(&o, "jkt");
     g->auth_time = oas_jobj_int(&o, "at", 0);
     g->family = oas_jobj_str(&o, "fam");
     g->family_exp = oas_jobj_int(&o, "fexp", 0);
@@ -151,7 +153,7 @@ static void add_user_claims(oas_jsonw_t *w, apr_pool_t *p, const oas_grant_t *g,
 
 apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t *iss,
                             const oas_client_t *client, const oas_grant_t *g, const char *jti,
-                            apr_int64_t now)
+                            const char *jkt, apr_int64_t now)
 {
     const oas_resource_t *res = g->resource ? oas_issuer_resource(iss, g->resource) : NULL;
     const oas_key_t *at_key = APR_ARRAY_IDX(iss->keys, 0, const oas_key_t *);
@@ -162,6 +164,7 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
 
     memset(out, 0, sizeof(*out));
     out->jti = jti;
+    out->jkt = jkt;
     out->expires_in = ttl;
     out->exp = now + ttl;
 
@@ -177,6 +180,11 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
     if (g->auth_time)
         oas_jsonw_int(&at, "auth_time", g->auth_time);
     oas_jsonw_str(&at, "jti", jti);
+    if (jkt) { /* RFC 9449 §6.1: the key a DPoP proof must be signed with to use it */
+        oas_jsonw_object(&at, "cnf");
+        oas_jsonw_str(&at, "jkt", jkt);
+        oas_jsonw_close(&at);
+    }
     /* the grant it lives and dies with (RFC 9700 §4.14.2), found by its handle */
     if (g->family && !g->family_by_id) {
         const char *gid = oas_grant_handle(p, g->family);
@@ -251,7 +259,7 @@ const char *oas_token_response_json(apr_pool_t *p, const oas_tokens_t *t, const 
 
     oas_jsonw_init(&w, p, 2048);
     oas_jsonw_str(&w, "access_token", t->access_token);
-    oas_jsonw_str(&w, "token_type", "Bearer");
+    oas_jsonw_str(&w, "token_type", t->jkt ? "DPoP" : "Bearer");
     oas_jsonw_int(&w, "expires_in", t->expires_in);
     oas_jsonw_str(&w, "scope", scope);
     oas_jsonw_str(&w, "refresh_token", refresh_token);

@@ -18,6 +18,8 @@ typedef struct oas_grant_t {
     const char *redirect_uri;
     int redirect_uri_sent;
     const char *code_challenge; /* S256, or NULL */
+    const char *dpop_jkt;       /* RFC 9449: the DPoP key (RFC 7638 thumbprint) a code is bound
+                                 * to (§10), or a public client's refresh family (§5) */
     apr_int64_t auth_time;      /* seconds since the epoch */
     const char *claims_json;    /* the user's claims evaluated at authorization time */
     const char *family;         /* refresh tokens: the family all rotations belong to */
@@ -43,13 +45,15 @@ typedef struct oas_tokens_t {
     const char *jti;      /* of the access token */
     apr_int64_t expires_in;
     apr_int64_t exp;      /* access token expiry, seconds since the epoch */
+    const char *jkt;      /* the DPoP key the access token is bound to, or NULL: Bearer */
 } oas_tokens_t;
 
 /** Mints the access token (and the ID token when openid is in the scope) of a grant.
- * jti is given by the caller so it can be recorded before the tokens exist. */
+ * jti is given by the caller so it can be recorded before the tokens exist; jkt (or NULL) is
+ * the DPoP key the access token is bound to (claim cnf.jkt, RFC 9449 §6.1). */
 apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t *iss,
                             const oas_client_t *client, const oas_grant_t *g, const char *jti,
-                            apr_int64_t now);
+                            const char *jkt, apr_int64_t now);
 
 /** Verifies an access token of this issuer (RFC 9068 §4): signature by one of its keys,
  * typ at+jwt, iss, exp. *pclaims gets its claims. APR_EINVAL when it is not valid. */
@@ -61,7 +65,8 @@ apr_status_t oas_token_verify_access(json_t **pclaims, apr_pool_t *p, const oas_
 const char *oas_token_userinfo_json(apr_pool_t *p, const char *sub, const char *scope,
                                     const char *claims_json);
 
-/** The token endpoint's success body (RFC 6749 §5.1). refresh_token may be NULL. */
+/** The token endpoint's success body (RFC 6749 §5.1): token_type DPoP for a bound access
+ * token (RFC 9449 §5), else Bearer. refresh_token may be NULL. */
 const char *oas_token_response_json(apr_pool_t *p, const oas_tokens_t *t, const char *scope,
                                     const char *refresh_token);
 

@@ -54,7 +54,8 @@ JSON_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "unauthoriz
                "unsupported_grant_type", "invalid_scope", "unsupported_response_type",
                "invalid_target", "request_not_supported", "invalid_request_uri",
                "temporarily_unavailable", "server_error", "invalid_redirect_uri",
-               "invalid_request_object"}
+               "invalid_request_object",
+               "invalid_dpop_proof", "use_dpop_nonce"}
 
 # pub1 (public, auth none) as the dbd and cluster tests use it, and their usual scope
 PUB1 = {"client_id": "pub1", "redirect_uri": "https://spa.test/cb"}
@@ -233,6 +234,68 @@ def write_key(path, key):
                                   serialization.PrivateFormat.PKCS8,
                                   serialization.NoEncryption()))
     return path
+
+
+# ---- DPoP proofs (RFC 9449) --------------------------------------------------------------
+
+class DPoPKey:
+    """A client's DPoP key (es256, rsa or ed25519) that makes proofs, right or wrong."""
+
+    def __init__(self, kind="es256"):
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+        self.kind = kind
+        if kind == "es256":
+            self.key, self.alg = ec.generate_private_key(ec.SECP256R1()), "ES256"
+        elif kind == "rsa":
+            self.key, self.alg = rsa.generate_private_key(65537, 2048), "PS256"
+        else:
+            self.key, self.alg = ed25519.Ed25519PrivateKey.generate(), "EdDSA"
+        self.jwk = public_jwk_members(self.key.public_key())
+        self.jkt = thumbprint(self.jwk)
+
+    def sign(self, data, alg):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+        if alg == "ES256":
+            r, s = utils.decode_dss_signature(self.key.sign(data, ec.ECDSA(hashes.SHA256())))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        if alg == "PS256":
+            return self.key.sign(data, padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                                                   salt_length=32), hashes.SHA256())
+        if alg == "RS256":
+            return self.key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        if alg == "EdDSA":
+            return self.key.sign(data)
+        return b""
+
+    def proof(self, htm, htu, at=None, nonce=None, drop=(), header=None, claims=None,
+              alg=None, signer=None, sig=None):
+        """A proof for htm htu (ath of at, nonce when given); drop: members to leave out
+        ("typ", "jti", ...); header/claims: members to add or replace; signer: another key
+        signs it (the jwk stays ours); sig: these signature bytes instead."""
+        h = {"typ": "dpop+jwt", "alg": alg or self.alg, "jwk": self.jwk}
+        c = {"jti": secrets.token_urlsafe(16), "htm": htm, "htu": htu, "iat": int(time.time())}
+        if at is not None:
+            c["ath"] = b64url(hashlib.sha256(at.encode()).digest())
+        if nonce is not None:
+            c["nonce"] = nonce
+        h.update(header or {})
+        c.update(claims or {})
+        for k in drop:
+            h.pop(k, None)
+            c.pop(k, None)
+        si = (b64url(json.dumps(h, separators=(",", ":")).encode()) + "." +
+              b64url(json.dumps(c, separators=(",", ":")).encode()))
+        if sig is None:
+            sig = (signer or self).sign(si.encode(), h.get("alg"))
+        return si + "." + b64url(sig)
+
+
+def private_jwk(key):
+    """The jwk of an EC key with its private scalar d (what a proof must never carry)."""
+    jwk = dict(key.jwk)
+    jwk["d"] = b64url(key.key.private_numbers().private_value.to_bytes(32, "big"))
+    return jwk
 
 
 # ---- HTTP ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
     ensure_node_modules()                       # `npm ci` when node_modules is missing/stale
     rc, out = run_node(["--test", "openid-client.test.mjs"], env={...}, ca=h.ca)
+    env = openid_client_env(h)                  # ... the openid-client scripts' {...}
 
 The dependencies are pinned in tests/interop/package-lock.json; `npm ci` installs exactly
 those.  After a successful install the lock file's SHA-256 is written to node_modules, so a
@@ -49,3 +50,19 @@ def run_node(args, env, ca, timeout=120):
     p = subprocess.run(["node"] + list(args), cwd=INTEROP, env=full, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=timeout)
     return p.returncode, p.stdout
+
+
+def openid_client_env(h):
+    """The environment of the openid-client scripts (tests/interop/openid-client*.test.mjs)
+    against server h with the standard clients: its issuer, alice's password, conf1
+    (confidential), pub1 (public) and svc1 (client_credentials)."""
+    from oauth_conf import CLIENTS, RESOURCE, USERS
+    return {
+        "ISSUER": h.issuer,
+        "OIDC_USER": "alice", "OIDC_PASSWORD": USERS["alice"],
+        "CONF_CLIENT_ID": "conf1", "CONF_CLIENT_SECRET": CLIENTS["conf1"]["secret"],
+        "CONF_REDIRECT_URI": CLIENTS["conf1"]["redirect_uris"][0],
+        "PUBLIC_CLIENT_ID": "pub1", "PUBLIC_REDIRECT_URI": CLIENTS["pub1"]["redirect_uris"][0],
+        "CC_CLIENT_ID": "svc1", "CC_CLIENT_SECRET": CLIENTS["svc1"]["secret"],
+        "RESOURCE": RESOURCE,
+    }

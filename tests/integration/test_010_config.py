@@ -437,7 +437,8 @@ def test_store_shm_ok(tmp_path):
 
 FLAG_PLACES = [("OAuthASRequirePAR", "server"), ("OAuthASRequirePAR", "client"),
                ("OAuthASRequirePKCE", "client"), ("OAuthASConsent", "client"),
-               ("OAuthASRefreshTokenRotation", "client")]
+               ("OAuthASRefreshTokenRotation", "client"), ("OAuthASDPoPNonce", "server"),
+               ("OAuthASDPoPNonce", "client")]
 
 
 @pytest.mark.parametrize("directive,place", FLAG_PLACES)
@@ -461,6 +462,21 @@ def test_flag_good_values(tmp_path, directive, place, value):
         body = valid(client=client("app", 'OAuthASClientSecret "s"',
                                    "OAuthASRedirectURI https://a.test/cb", f"{directive} {value}"))
     assert_ok(tmp_path, body)
+
+
+@pytest.mark.parametrize("place", ["server", "client"])
+def test_dpop_values(tmp_path, place):
+    """OAuthASDPoP Off|Allowed|Required (any case), in the server and in a client block."""
+    def body(value):
+        if place == "server":
+            return valid(server_lines=f"OAuthASDPoP {value}")
+        return valid(client=client("app", 'OAuthASClientSecret "s"',
+                                   "OAuthASRedirectURI https://a.test/cb", f"OAuthASDPoP {value}"))
+    for value in ("Off", "Allowed", "Required", "required"):
+        assert_ok(tmp_path, body(value))
+    for value in ("On", "yes", "optional"):
+        out = assert_fails(tmp_path, body(value), "OAuthASDPoP", "Off, Allowed or Required")
+        assert f"'{value}'" in out
 
 
 def test_require_pkce_off_refused_for_public_client(tmp_path):
@@ -572,7 +588,8 @@ SERVER_ONLY = [
     "OAuthASRequestURILifetime 5", "OAuthASAccessTokenLifetime 5",
     "OAuthASRefreshTokenLifetime 5", "OAuthASIDTokenLifetime 5", "OAuthASRequirePAR On",
     "OAuthASConsentTemplate /nonexistent.html", 'OAuthASClaim email "x"',
-    "OAuthASScopeDescription s t", "OAuthASMaxBody 100",
+    "OAuthASScopeDescription s t", "OAuthASMaxBody 100", "OAuthASDPoP Required",
+    "OAuthASDPoPNonce On",
 ]
 
 

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from client import OFFLINE, PUB1, Pkce, code_of, get_code, post, redeem, refresh, session
+from client import (OFFLINE, PUB1, DPoPKey, Pkce, code_of, get_code, post, redeem, refresh,
+                    session)
 from harness import REPO, free_port
 from oauth_conf import STATUS_CONF, standard_conf
 
@@ -114,6 +115,26 @@ def test_rotated_on_a_dead_on_b(cluster):
     assert refresh(b, "pub1", rt).json()["error"] == "invalid_grant"
     # presenting the rotated-out token revoked the family everywhere
     assert refresh(a, "pub1", new_rt).json()["error"] == "invalid_grant"
+
+
+def test_dpop_proof_replayed_on_the_other_node(cluster):
+    """Issue 16: a DPoP proof spent on one node is refused on the other (its jti is single-use
+    across nodes, in the shared database), and many copies of one proof raced over both
+    nodes bind exactly one token."""
+    a, b = cluster
+    k = DPoPKey()
+    data = {"grant_type": "client_credentials", "scope": "api.read"}
+    proof = k.proof("POST", a.issuer + "/oauth/token")
+    r = post(a, "/oauth/token", data, "svc1", headers={"DPoP": proof})
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+    r = post(b, "/oauth/token", data, "svc1", headers={"DPoP": proof})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_dpop_proof", r.text
+    proof = k.proof("POST", a.issuer + "/oauth/token")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as ex:
+        results = list(ex.map(lambda i: post(a if i % 2 else b, "/oauth/token", data, "svc1",
+                                             headers={"DPoP": proof}), range(20)))
+    statuses = sorted(r.status_code for r in results)
+    assert statuses.count(200) == 1 and statuses.count(400) == 19, statuses
 
 
 @pytest.mark.allow_log("OAS00120", "OAS00202", "OAS00203", "dbd:error", "AH00629", "AH00632",

@@ -7,6 +7,8 @@ own port is the resource server, /api/... protected by mod_oauth2 (AuthType oaut
     /api/aud/         OAuth2TokenVerify jwks_uri <our JWKS>        Require oauth2_claim aud:urn:test:api
     /api/introspect/  OAuth2TokenVerify introspect <our /oauth/introspect>, as svc1
                       (client_secret_basic)                         Require valid-user
+    /api/dpop/        OAuth2TokenVerify jwks_uri <our JWKS> type=dpop, the DPoP scheme only
+                                                                    Require valid-user
 
 With rs_body(h, jwt_keys=...) (issue 15) three more, introspecting with a client assertion
 (liboauth2's `introspect.auth=private_key_jwt` with the key as a JWK, RS256 only, and
@@ -38,7 +40,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from client import client_credentials, get_code, introspect, jwt_claims, redeem, revoke, session
+from client import (DPoPKey, client_credentials, get_code, introspect, jwt_claims, redeem,
+                    revoke, session, token)
 from client_jwk import rsa_private_jwk, write_client_key
 from harness import MODULES_DIR
 from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
@@ -124,7 +127,7 @@ Listen 127.0.0.1:{h.rs_port}
         AddOutputFilter INCLUDES .shtml
         ForceType application/json
     </Directory>
-    AliasMatch "^/api/(jwks|aud|introspect|introspect-pkjwt|introspect-sjwt|introspect-wrong)/$" \
+    AliasMatch "^/api/(jwks|aud|introspect|introspect-pkjwt|introspect-sjwt|introspect-wrong|dpop)/$" \
         "{docs}/api.shtml"
 
     <Location /api/jwks/>
@@ -140,6 +143,12 @@ Listen 127.0.0.1:{h.rs_port}
     <Location /api/introspect/>
         AuthType oauth2
         {intro}
+        Require valid-user
+    </Location>
+    <Location /api/dpop/>
+        AuthType oauth2
+        OAuth2AcceptTokenIn header "name=Authorization&type=DPoP"
+        {jwks}&type=dpop
         Require valid-user
     </Location>{jwt_locations}
 </VirtualHost>
@@ -305,3 +314,59 @@ def test_introspection_with_an_unregistered_key_401(rs_jwt):
     assert_ok(call(rs_jwt, "introspect-pkjwt", cc_token(rs_jwt, resource=RESOURCE)), "svc1")
     # our log: the signature of rs-pkjwt's assertion does not verify (OAS06216)
     assert re.search(r"OAS06216.*client rs-pkjwt: assertion signature", rs_jwt.error_log())
+
+
+# ---- DPoP (issue 16): liboauth2 1.4.5.4's DPoP, written to a 2023 draft ------------------------
+
+LOG_DPOP = "DPOP"   # liboauth2 logs each refused proof at [error] level ("... DPOP ...")
+
+
+def dpop_call(h, token, proof, scheme="DPoP"):
+    headers = {"Authorization": f"{scheme} {token}"}
+    if proof is not None:
+        headers["DPoP"] = proof
+    return session(h).get(f"{h.rs_url}/api/dpop/", headers=headers, timeout=10,
+                          allow_redirects=False)
+
+
+def dpop_token(h, key):
+    r = token(h, "svc1", {"grant_type": "client_credentials"},
+              headers={"DPoP": key.proof("POST", h.issuer + "/oauth/token")})
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+    assert jwt_claims(r.json()["access_token"])["cnf"] == {"jkt": key.jkt}
+    return r.json()["access_token"]
+
+
+@pytest.mark.allow_log(LOG_DPOP, "replay", "cjose_jws_import failed",
+                       "unsupported authentication scheme")
+def test_dpop_bound_token_with_proof(rs):
+    """mod_oauth2 (type=dpop) accepts our bound token with a proof of its key (our cnf.jkt is
+    the thumbprint it computes), and refuses it without a proof, as Bearer, with a proof of
+    another key, for another URL, and a proof used twice."""
+    k, url = DPoPKey(), f"{rs.rs_url}/api/dpop/"
+    at = dpop_token(rs, k)
+    assert_ok(dpop_call(rs, at, k.proof("GET", url, at)), "svc1")
+    for r in (dpop_call(rs, at, None), dpop_call(rs, at, k.proof("GET", url, at), "Bearer"),
+              dpop_call(rs, at, DPoPKey().proof("GET", url, at)),
+              dpop_call(rs, at, k.proof("GET", url + "x", at))):
+        assert r.status_code == 401, (r.status_code, r.text[:200])
+    proof = k.proof("GET", url, at)
+    assert_ok(dpop_call(rs, at, proof), "svc1")
+    assert dpop_call(rs, at, proof).status_code == 401
+
+
+@pytest.mark.allow_log(LOG_DPOP, "cjose_jws_import failed")
+def test_dpop_where_liboauth2_1_4_5_falls_short(rs):
+    """Where bookworm's liboauth2 1.4.5.4 (DPoP of a 2023 draft) differs from RFC 9449, as the
+    README says: it does not check ath (a proof for another token passes), it refuses EdDSA
+    proofs (only RS*, PS*, ES*), and a location of type bearer takes a bound token as a
+    Bearer token (RFC 9449 §7.2 asks a resource server to refuse it). Our own userinfo does
+    all three right (test_750)."""
+    k, url = DPoPKey(), f"{rs.rs_url}/api/dpop/"
+    at = dpop_token(rs, k)
+    assert_ok(dpop_call(rs, at, k.proof("GET", url, "another token")), "svc1")   # no ath check
+    assert_ok(dpop_call(rs, at, k.proof("GET", url)), "svc1")                    # nor a missing one
+    ed = DPoPKey("ed25519")
+    at_ed = dpop_token(rs, ed)
+    assert dpop_call(rs, at_ed, ed.proof("GET", url, at_ed)).status_code == 401  # EdDSA refused
+    assert_ok(call(rs, "jwks", at), "svc1")                                     # bound, as Bearer

@@ -9,23 +9,15 @@ import re
 
 import pytest
 
-from interop_node import ensure_node_modules, run_node
-from oauth_conf import CLIENTS, RESOURCE, USERS, standard_conf
+from interop_node import ensure_node_modules, openid_client_env, run_node
+from oauth_conf import standard_conf
 
 
 @pytest.mark.expect_log("OAS00134")
 def test_openid_client(httpd_factory):
     ensure_node_modules()
     h = httpd_factory(standard_conf)
-    env = {
-        "ISSUER": h.issuer,
-        "OIDC_USER": "alice", "OIDC_PASSWORD": USERS["alice"],
-        "CONF_CLIENT_ID": "conf1", "CONF_CLIENT_SECRET": CLIENTS["conf1"]["secret"],
-        "CONF_REDIRECT_URI": CLIENTS["conf1"]["redirect_uris"][0],
-        "PUBLIC_CLIENT_ID": "pub1", "PUBLIC_REDIRECT_URI": CLIENTS["pub1"]["redirect_uris"][0],
-        "CC_CLIENT_ID": "svc1", "CC_CLIENT_SECRET": CLIENTS["svc1"]["secret"],
-        "RESOURCE": RESOURCE,
-    }
+    env = openid_client_env(h)
     rc, out = run_node(["--test", "--test-reporter=spec", "openid-client.test.mjs"], env, h.ca)
     print(out)
     assert rc == 0, f"node --test failed ({rc}):\n{out}"

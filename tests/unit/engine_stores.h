@@ -28,6 +28,36 @@ static apr_status_t engine_close_dbd(void *data)
     return APR_SUCCESS;
 }
 
+/* A database store on a new connection to the SQLite database path (":memory:": a fresh,
+ * empty one), with the schema and every statement prepared as mod_dbd gives; threads racing
+ * on one file each take a connection of their own. */
+static oas_store_t *engine_dbd_store(apr_pool_t *p, const char *path)
+{
+    engine_dbd_conn_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_hash_t *prepared = apr_hash_make(p);
+    oas_store_t *st = NULL;
+    const char *err;
+    int i, nrows;
+
+    assert_int_equal(apr_dbd_init(p), APR_SUCCESS);
+    assert_int_equal(apr_dbd_get_driver(p, "sqlite3", &c->driver), APR_SUCCESS);
+    assert_int_equal(apr_dbd_open(c->driver, p, path, &c->handle), APR_SUCCESS);
+    /* registered before the statements: runs after their finalizers */
+    apr_pool_cleanup_register(p, c, engine_close_dbd, apr_pool_cleanup_null);
+    apr_dbd_query(c->driver, c->handle, &nrows, "PRAGMA busy_timeout = 10000");
+    assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_SUCCESS);
+    for (i = 0; oas_dbd_statements[i].label; i++) {
+        apr_dbd_prepared_t *stmt = NULL;
+        assert_int_equal(apr_dbd_prepare(c->driver, p, c->handle, oas_dbd_statements[i].sql,
+                                         oas_dbd_statements[i].label, &stmt),
+                         0);
+        apr_hash_set(prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
+    }
+    assert_int_equal(oas_dbd_store_make(&st, p, c->driver, c->handle, prepared, NULL, NULL),
+                     APR_SUCCESS);
+    return st;
+}
+
 /* A fresh, empty store of kind k in pool p (entries: shm capacity). */
 static oas_store_t *engine_store(apr_pool_t *p, engine_store_e k, apr_uint32_t entries)
 {
@@ -39,29 +69,9 @@ static oas_store_t *engine_store(apr_pool_t *p, engine_store_e k, apr_uint32_t e
         assert_true(sz > 0);
         assert_int_equal(oas_shm_store_format(base, sz, entries), APR_SUCCESS);
         assert_int_equal(oas_shm_store_attach(&st, p, base, sz, NULL), APR_SUCCESS);
+        return st;
     }
-    else {
-        engine_dbd_conn_t *c = apr_pcalloc(p, sizeof(*c));
-        apr_hash_t *prepared = apr_hash_make(p);
-        const char *err;
-        int i;
-        assert_int_equal(apr_dbd_init(p), APR_SUCCESS);
-        assert_int_equal(apr_dbd_get_driver(p, "sqlite3", &c->driver), APR_SUCCESS);
-        assert_int_equal(apr_dbd_open(c->driver, p, ":memory:", &c->handle), APR_SUCCESS);
-        /* registered before the statements: runs after their finalizers */
-        apr_pool_cleanup_register(p, c, engine_close_dbd, apr_pool_cleanup_null);
-        assert_int_equal(oas_dbd_schema_ensure(&err, p, c->driver, c->handle), APR_SUCCESS);
-        for (i = 0; oas_dbd_statements[i].label; i++) {
-            apr_dbd_prepared_t *stmt = NULL;
-            assert_int_equal(apr_dbd_prepare(c->driver, p, c->handle, oas_dbd_statements[i].sql,
-                                             oas_dbd_statements[i].label, &stmt),
-                             0);
-            apr_hash_set(prepared, oas_dbd_statements[i].label, APR_HASH_KEY_STRING, stmt);
-        }
-        assert_int_equal(oas_dbd_store_make(&st, p, c->driver, c->handle, prepared, NULL, NULL),
-                         APR_SUCCESS);
-    }
-    return st;
+    return engine_dbd_store(p, ":memory:");
 }
 
 /* A context for iss at time now whose short- and long-lived stores are one fresh store of

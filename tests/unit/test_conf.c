@@ -39,6 +39,9 @@ static void test_issuer_defaults(void **state)
     /* issue 15: clients may sign with PS256, ES256, EdDSA and RS256, never a MAC */
     assert_int_equal(oas_iss_client_signing_algs(iss), OAS_ALGBITS_ASYM);
     assert_int_equal(oas_iss_client_signing_algs(iss) & OAS_ALGBIT(OAS_ALG_HS256), 0);
+    /* issue 16: DPoP proofs bind when sent, no nonces */
+    assert_int_equal(oas_iss_dpop(iss), OAS_DPOP_ALLOWED);
+    assert_int_equal(oas_iss_dpop_nonce(iss), 0);
     /* ... and the fields themselves stay unset, so a virtual host can still inherit */
     assert_int_equal(iss->code_ttl, OAS_UNSET);
     assert_int_equal(iss->store_long, OAS_UNSET);
@@ -87,6 +90,16 @@ static void test_client_settings_fall_back(void **state)
     c->require_par = 0;
     assert_int_equal(oas_client_at_ttl(iss, c, r), 60);
     assert_int_equal(oas_client_require_par(iss, c), 0);
+    /* OAuthASDPoP and OAuthASDPoPNonce: the client's, else the server's */
+    assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_ALLOWED);
+    iss->dpop = OAS_DPOP_REQUIRED;
+    iss->dpop_nonce = 1;
+    assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_REQUIRED);
+    assert_int_equal(oas_client_dpop_nonce(iss, c), 1);
+    c->dpop = OAS_DPOP_OFF;
+    c->dpop_nonce = 0;
+    assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_OFF);
+    assert_int_equal(oas_client_dpop_nonce(iss, c), 0);
 }
 
 static void test_client_resolve(void **state)
@@ -425,6 +438,52 @@ static void test_startup_keeps_configured(void **state)
     json_decref(doc);
 }
 
+/* The metadata's dpop_signing_alg_values_supported: OAuthASClientSigningAlgs, while DPoP is
+ * on for the server or a client; the nonce key is derived when nonces are on, and a key whose
+ * private part cannot be read fails the start-up naming OAuthASDPoPNonce. */
+static void test_startup_dpop(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = startup_issuer(p, 0);
+    oas_client_t *c = client(p, "s", OAS_UNSET, OAS_UNSET, 1);
+    const char *err;
+    json_t *doc, *algs;
+
+    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
+    assert_null(iss->dpop_nonce_key);
+    doc = metadata(iss);
+    algs = json_object_get(doc, "dpop_signing_alg_values_supported");
+    assert_int_equal(json_array_size(algs), 4);
+    assert_string_equal(json_string_value(json_array_get(algs, 0)), "PS256");
+    assert_string_equal(json_string_value(json_array_get(algs, 3)), "RS256");
+    json_decref(doc);
+
+    iss = startup_issuer(p, 0);
+    iss->dpop = OAS_DPOP_OFF;
+    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
+    doc = metadata(iss);
+    assert_null(json_object_get(doc, "dpop_signing_alg_values_supported"));
+    json_decref(doc);
+
+    iss = startup_issuer(p, 0);
+    iss->dpop = OAS_DPOP_OFF;
+    iss->client_signing_algs = (int)OAS_ALGBIT(OAS_ALG_ES256);
+    c->dpop = OAS_DPOP_REQUIRED;
+    apr_hash_set(iss->clients, c->id, APR_HASH_KEY_STRING, c);
+    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_SUCCESS);
+    doc = metadata(iss);
+    algs = json_object_get(doc, "dpop_signing_alg_values_supported");
+    assert_int_equal(json_array_size(algs), 1);
+    assert_string_equal(json_string_value(json_array_get(algs, 0)), "ES256");
+    json_decref(doc);
+
+    /* these keys have no key material: no nonce key */
+    c->dpop_nonce = 1;
+    iss->metadata_json = NULL;
+    assert_int_equal(oas_startup_prepare(&err, iss, p), APR_ENOTIMPL);
+    assert_non_null(strstr(err, OAS_DIR_DPOP_NONCE));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +499,7 @@ int main(void)
         UNIT_TEST(test_startup_id_token_key),
         UNIT_TEST(test_startup_documents),
         UNIT_TEST(test_startup_keeps_configured),
+        UNIT_TEST(test_startup_dpop),
     };
 
     return unit_run("conf", tests, sizeof(tests) / sizeof(tests[0]));

@@ -60,7 +60,7 @@ static void test_t01_exchange(void **state)
         assert_int_equal(oas_store_get(x->store[1], p, OAS_NS_ACCESS, tok_jti(x, at), &v, &n),
                          APR_NOTFOUND);
         /* the user's claims, kept per user for userinfo */
-        assert_int_equal(oas_userinfo(&ui, &e, x, at), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&ui, &e, x, at, NULL, NULL), APR_SUCCESS);
         assert_string_equal(ui, "{\"sub\":\"alice\",\"email\":\"alice@example.org\"}");
 
         x = with_code(p, env, k, "openid email");

@@ -11,14 +11,6 @@
 #include "oas_startup.h"
 #include "token_fixture.h"
 
-static json_t *parsed(apr_pool_t *p, const char *body)
-{
-    json_t *j;
-
-    assert_int_equal(oas_json_parse(&j, p, body, strlen(body)), APR_SUCCESS);
-    return j;
-}
-
 /* An access token dies with its jti revoked or its family revoked; garbage is never live. */
 static void test_live_access(void **state)
 {
@@ -122,7 +114,7 @@ static void test_introspect(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         rt = tok_exchange(x, env, env->conf1, "openid email offline_access", &at);
 
-        j = parsed(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, at));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "token_type"), "Bearer");
         assert_string_equal(oas_json_str(j, "client_id"), "conf1");
@@ -135,7 +127,7 @@ static void test_introspect(void **state)
         assert_true(oas_json_int(j, "iat", 0) > 0);
         assert_true(oas_json_int(j, "auth_time", 0) > 0);
 
-        j = parsed(p, oas_introspect(x, rt));
+        j = tok_json(p, oas_introspect(x, rt));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "token_type"), "refresh_token");
         assert_string_equal(oas_json_str(j, "client_id"), "conf1");
@@ -153,7 +145,7 @@ static void test_introspect(void **state)
                                                       apr_table_make(p, 1)),
                          APR_SUCCESS);
         at = tok_member(p, body, "access_token");
-        j = parsed(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, at));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "sub"), "conf1");
         assert_null(json_object_get(j, "auth_time")); /* no user signed in */
@@ -176,8 +168,8 @@ static void test_userinfo(void **state)
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         tok_exchange(x, env, env->conf1, "openid email", &at);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
-        j = parsed(p, body);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_SUCCESS);
+        j = tok_json(p, body);
         assert_string_equal(oas_json_str(j, "sub"), "alice");
         assert_string_equal(oas_json_str(j, "email"), "alice@example.org");
 
@@ -185,19 +177,19 @@ static void test_userinfo(void **state)
         assert_int_equal(oas_store_del(x->store[1], p, OAS_NS_USER,
                                        oas_issue_user_key(p, env->iss, "alice")),
                          APR_SUCCESS);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\"}");
 
-        assert_int_equal(oas_userinfo(&body, &e, x, "garbage"), APR_EINVAL);
+        assert_int_equal(oas_userinfo(&body, &e, x, "garbage", NULL, NULL), APR_EINVAL);
         assert_err(e, 401, "invalid_token",
                    "OAS02030: userinfo: access token refused: not a "
                    "valid access token");
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, at), APR_SUCCESS);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
         assert_err(e, 401, "invalid_token", "refused: revoked");
 
         tok_exchange(x, env, env->conf1, "email", &at);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
         assert_err(e, 403, "insufficient_scope", "without the openid scope");
 
         {
@@ -208,7 +200,7 @@ static void test_userinfo(void **state)
                                                    "https://rp.test/cb"),
                              APR_SUCCESS);
             at = tok_member(p, body, "access_token");
-            assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+            assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
             assert_err(e, 403, "insufficient_scope", "for another audience");
         }
     }
@@ -278,11 +270,11 @@ static void test_rotating_family(void **state)
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_SUCCESS);
         rt2 = tok_member(p, body, "refresh_token");
         assert_string_equal(oas_introspect(x, rt1), "{\"active\":false}");
-        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt2)), "active")));
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt2)), "active")));
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_SUCCESS);
         rt3 = tok_member(p, body, "refresh_token");
-        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt2)), "active")));
-        assert_true(json_is_true(json_object_get(parsed(p, oas_introspect(x, rt3)), "active")));
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt2)), "active")));
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt3)), "active")));
 
         assert_int_equal(oas_revoke_token(&e, x, env->conf2, rt3), APR_SUCCESS);
         assert_string_equal(oas_introspect(x, rt2), "{\"active\":false}");
@@ -363,13 +355,13 @@ static void test_one_claims_record_per_user(void **state)
         }
         assert_int_equal(keys_in(OAS_NS_USER), 1);
         assert_int_equal(keys_in(OAS_NS_ACCESS), 0);
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\",\"email\":\"alice@example.org\"}");
         /* the last one is a refresh: it dies with its family */
         assert_int_equal(oas_revoke_token(&e, x, env->pub1, rt), APR_SUCCESS);
         assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_EINVAL);
         assert_string_equal(oas_introspect(x, at), "{\"active\":false}");
-        assert_int_equal(oas_userinfo(&body, &e, x, at), APR_EINVAL);
+        assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
         assert_err(e, 401, "invalid_token", "its grant was revoked");
     }
 }
@@ -390,7 +382,7 @@ static void test_claims_latest_and_scoped(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         tok_exchange(x, env, env->conf1, "openid email", &at_email);
         tok_exchange(x, env, env->conf1, "openid", &at_openid);
-        assert_int_equal(oas_userinfo(&body, &e, x, at_openid), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at_openid, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\"}"); /* email needs the email scope */
         g = tok_grant(p, env, env->conf1, "openid");
         g->claims_json = "{\"email\":\"alice@new.example\",\"team\":\"blue\"}";
@@ -398,10 +390,10 @@ static void test_claims_latest_and_scoped(void **state)
         assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C9", TOK_VERIFIER,
                                                "https://rp.test/cb"),
                          APR_SUCCESS);
-        assert_int_equal(oas_userinfo(&body, &e, x, at_email), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at_email, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\",\"email\":\"alice@new.example\","
                                   "\"team\":\"blue\"}");
-        assert_int_equal(oas_userinfo(&body, &e, x, at_openid), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, at_openid, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\",\"team\":\"blue\"}");
     }
     env->conf2->at_ttl = 7200;
@@ -431,12 +423,12 @@ static void test_previous_build_access_token(void **state)
         assert_int_equal(oas_live_refresh(&g, x, rt), APR_SUCCESS);
         rec = apr_psprintf(p, "{\"fam\":\"%s\",\"ui\":{\"sub\":\"alice\",\"old\":1}}", g->family);
         g->family = NULL; /* minted as the previous build did: no gid */
-        assert_int_equal(oas_token_mint(&tok, p, env->iss, env->conf1, g, "OLDJTI", x->now),
+        assert_int_equal(oas_token_mint(&tok, p, env->iss, env->conf1, g, "OLDJTI", NULL, x->now),
                          APR_SUCCESS);
         assert_int_equal(oas_store_put(x->store[1], p, OAS_NS_ACCESS, "OLDJTI", rec, strlen(rec),
                                        apr_time_from_sec(tok.exp + 1)),
                          APR_SUCCESS);
-        assert_int_equal(oas_userinfo(&body, &e, x, tok.access_token), APR_SUCCESS);
+        assert_int_equal(oas_userinfo(&body, &e, x, tok.access_token, NULL, NULL), APR_SUCCESS);
         assert_string_equal(body, "{\"sub\":\"alice\",\"old\":1}");
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, rt), APR_SUCCESS);
         assert_int_equal(oas_live_access(&c, NULL, &why, x, tok.access_token), APR_EINVAL);

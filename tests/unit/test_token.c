@@ -77,7 +77,7 @@ static void test_mint(void **state)
     g.nonce = "N1";
     g.auth_time = 1700000000;
     g.claims_json = "{\"email\":\"alice@x\",\"name\":\"Alice\",\"email_verified\":\"true\"}";
-    assert_int_equal(oas_token_mint(&t, p, iss, fixture_client(p, "s"), &g, "jti-1", 1700000100),
+    assert_int_equal(oas_token_mint(&t, p, iss, fixture_client(p, "s"), &g, "jti-1", NULL, 1700000100),
                      APR_SUCCESS);
     at = payload(p, iss, t.access_token, &hdr);
     assert_non_null(strstr(hdr, "\"typ\":\"at+jwt\""));
@@ -107,7 +107,7 @@ static void test_mint(void **state)
     /* a resource: its audience and its lifetime; no openid: no ID token */
     g.scope = "api.read";
     g.resource = "urn:api";
-    assert_int_equal(oas_token_mint(&t, p, iss, fixture_client(p, "s"), &g, "jti-2", 1700000100),
+    assert_int_equal(oas_token_mint(&t, p, iss, fixture_client(p, "s"), &g, "jti-2", NULL, 1700000100),
                      APR_SUCCESS);
     assert_null(t.id_token);
     at = payload(p, iss, t.access_token, &hdr);

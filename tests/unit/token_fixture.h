@@ -167,13 +167,19 @@ static inline oas_grant_t *tok_grant(apr_pool_t *p, const tok_env_t *env, const 
     return g;
 }
 
-/* A string member of an answer (NULL when absent). */
-static inline const char *tok_member(apr_pool_t *p, const char *body, const char *key)
+/* An answer (a JSON object text) parsed. */
+static inline json_t *tok_json(apr_pool_t *p, const char *body)
 {
     json_t *j;
 
     assert_int_equal(oas_json_parse(&j, p, body, strlen(body)), APR_SUCCESS);
-    return oas_json_str(j, key);
+    return j;
+}
+
+/* A string member of an answer (NULL when absent). */
+static inline const char *tok_member(apr_pool_t *p, const char *body, const char *key)
+{
+    return oas_json_str(tok_json(p, body), key);
 }
 
 /* Puts code for grant g in x's short-lived store, living ttl seconds (as /authorize does). */
