@@ -56,6 +56,9 @@ static const char *json_compact(apr_pool_t *p, const char *json)
 }
 
 /* The claims as parameters (oas_request_object.h). */
+/* The object's claims as the request's parameters, or NULL when two claim names differ in
+ * letter case only: parameters are looked up without regard to case (apr_table), so
+ * "CLIENT_ID" would replace the client_id that was checked. */
 static apr_table_t *claims_to_params(apr_pool_t *p, const oas_jobj_t *o)
 {
     apr_table_t *t = apr_table_make(p, o->n);
@@ -87,6 +90,8 @@ static apr_table_t *claims_to_params(apr_pool_t *p, const oas_jobj_t *o)
         default: /* null: absent */
             v = NULL;
         }
+        if (apr_table_get(t, m->key))
+            return NULL;
         if (v && *v)
             apr_table_setn(t, m->key, v);
     }
@@ -134,10 +139,6 @@ static apr_status_t check_parties(oas_err_t *err, oas_ctx_t *x, const oas_client
     if (!oas_jwt_aud_is(cl, x->iss->issuer, 1))
         return refuse(err, x, c, "the request object's aud is not this server",
                       OAS_LOGNO(06311) "aud is missing or does not hold the issuer");
-    /* RFC 9101 §6.3, RFC 9126 §3: an object never points to another request */
-    if (oas_jobj_get(&cl->claims, "request") || oas_jobj_get(&cl->claims, "request_uri"))
-        return refuse(err, x, c, "the request object may not hold request or request_uri",
-                      OAS_LOGNO(06312) "a request or request_uri claim is inside");
     return APR_SUCCESS;
 }
 
@@ -145,6 +146,7 @@ apr_status_t oas_request_object_params(apr_table_t **pparams, oas_err_t *err, oa
                                        const oas_client_t *c, const char *jws)
 {
     apr_array_header_t *keys;
+    apr_table_t *params;
     const oas_jwk_t *used;
     oas_jws_t *j;
     oas_jwt_t *cl;
@@ -190,7 +192,14 @@ apr_status_t oas_request_object_params(apr_table_t **pparams, oas_err_t *err, oa
                        OAS_LOGNO(06319) "claims: %s (request object of client %s)", why, c->id);
     if (check_parties(err, x, c, cl) != APR_SUCCESS || check_times(err, x, c, cl) != APR_SUCCESS)
         return APR_EINVAL;
-    *pparams = claims_to_params(x->p, &cl->claims);
+    if (!(params = claims_to_params(x->p, &cl->claims)))
+        return refuse(err, x, c, "the request object holds a parameter twice",
+                      OAS_LOGNO(06321) "two claim names differ in letter case only");
+    /* RFC 9101 §6.3, RFC 9126 §3: an object never points to another request */
+    if (apr_table_get(params, "request") || apr_table_get(params, "request_uri"))
+        return refuse(err, x, c, "the request object may not hold request or request_uri",
+                      OAS_LOGNO(06312) "a request or request_uri claim is inside");
+    *pparams = params;
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
                 OAS_LOGNO(06320) "request object of client %s verified (alg %s, kid %s)", c->id,
                 j->alg_name, used && used->kid ? used->kid : "-");

@@ -218,6 +218,11 @@ static const row_t rows[] = {
      6312},
     {"request_uri inside", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0,
      "\"request_uri\":\"urn:ietf:params:oauth:request_uri:x\"", "", 6312},
+    /* parameters are looked up without regard to letter case (found by fuzz_reqobj) */
+    {"request_uri in other case", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0,
+     "\"requEst_uri\":\"urn:x\"", "", 6312},
+    {"client_id twice in two cases", "\"rp\"", "\"rp\"", "\"" ISS "\"", 300, 0,
+     "\"CLIENT_ID\":\"other\"", "", 6321},
 };
 
 /* The payload of row r: its claims, then DEFAULT_CLAIMS (a claim of extra that names one of
