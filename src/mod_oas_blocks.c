@@ -63,24 +63,33 @@ const char *oas_cmd_require_par(cmd_parms *cmd, void *mconfig, const char *arg)
                                                  : &oas_cmd_issuer(cmd)->require_par);
 }
 
-const char *oas_cmd_request_object(cmd_parms *cmd, void *mconfig, const char *arg)
+/* Off|Allowed|Required (0, 1, 2: OAS_REQOBJ_* and OAS_DPOP_* alike) into *field; NULL or
+ * the message naming the directive. */
+static const char *parse_off_allowed_required(cmd_parms *cmd, const char *arg, int *field)
 {
-    static const char *const values[] = {"Off", "Allowed", "Required"}; /* OAS_REQOBJ_* */
-    oas_dir_conf_t *dc = mconfig;
-    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER | OAS_IN_CLIENT);
+    static const char *const values[] = {"Off", "Allowed", "Required"};
     int i;
 
-    if (err)
-        return err;
     for (i = 0; i < 3; i++) {
         if (!strcasecmp(arg, values[i])) {
-            *((dc && dc->client) ? &dc->client->request_object
-                                 : &oas_cmd_issuer(cmd)->request_object) = i;
+            *field = i;
             return NULL;
         }
     }
-    return apr_psprintf(cmd->pool, OAS_DIR_REQUEST_OBJECT ": '%s' is not Off, Allowed or Required",
+    return apr_psprintf(cmd->pool, "%s: '%s' is not Off, Allowed or Required", cmd->cmd->name,
                         arg);
+}
+
+const char *oas_cmd_request_object(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER | OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    return parse_off_allowed_required(cmd, arg,
+                                      (dc && dc->client) ? &dc->client->request_object
+                                                         : &oas_cmd_issuer(cmd)->request_object);
 }
 
 /* OAuthASDPoP Off|Allowed|Required and OAuthASDPoPNonce On|Off: the client's own value in its
@@ -99,18 +108,8 @@ const char *oas_cmd_dpop(cmd_parms *cmd, void *mconfig, const char *arg)
         field = nonce ? &dc->client->dpop_nonce : &dc->client->dpop;
     else
         field = nonce ? &sc->dpop_nonce : &sc->dpop;
-    if (nonce)
-        return oas_cmd_parse_flag(cmd, arg, field);
-    if (!strcasecmp(arg, "off"))
-        *field = OAS_DPOP_OFF;
-    else if (!strcasecmp(arg, "allowed"))
-        *field = OAS_DPOP_ALLOWED;
-    else if (!strcasecmp(arg, "required"))
-        *field = OAS_DPOP_REQUIRED;
-    else
-        return apr_psprintf(cmd->pool, OAS_DIR_DPOP " must be Off, Allowed or Required, not '%s'",
-                            arg);
-    return NULL;
+    return nonce ? oas_cmd_parse_flag(cmd, arg, field)
+                 : parse_off_allowed_required(cmd, arg, field);
 }
 
 const char *oas_cmd_scope(cmd_parms *cmd, void *mconfig, const char *arg)
