@@ -127,7 +127,7 @@ static apr_status_t authfail_refuse(oas_ctx_t *x, oas_err_t *e, oas_store_t *st,
 
 apr_status_t oas_authfail_check(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     const char *key;
     apr_int64_t n, left;
     apr_status_t rv;
@@ -148,7 +148,7 @@ apr_status_t oas_authfail_check(oas_ctx_t *x, oas_err_t *e, const oas_client_t *
 
 apr_status_t oas_authfail_failed(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     int limit = oas_iss_authfail_limit(x->iss);
     apr_int64_t n, left;
     apr_status_t rv;
@@ -198,7 +198,7 @@ static int parties(quota_t q[3], oas_ctx_t *x, const oas_client_t *c, const char
 
 apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     quota_t q[3];
     apr_int64_t n = 0, left = 0;
     apr_status_t rv = APR_SUCCESS;
@@ -239,7 +239,7 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
 
 void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     quota_t q[3];
     apr_int64_t n, left;
     int i, k = parties(q, x, c, user);
