@@ -505,5 +505,6 @@ oas_store_t *oas_tally_store(oas_tally_t *t, apr_pool_t *p, oas_store_t *notes)
     st->del = ts_del;
     st->incr = ts_incr;
     st->note = ts_note;
+    st->incr_drops_spent = 1;
     return st;
 }

@@ -37,8 +37,8 @@ static apr_status_t count(oas_ctx_t *x, oas_store_t *st, int ns, const char *key
         rv = oas_store_incr(st, x->p, ns, key, delta, exp, n, &until);
     }
     /* a counter given back to nothing takes no room (a race with a new count may lose it:
-     * one request more, never fewer) */
-    if (rv == APR_SUCCESS && delta < 0 && *n <= 0)
+     * one request more, never fewer); the tally removes it itself */
+    if (rv == APR_SUCCESS && delta < 0 && *n <= 0 && !st->incr_drops_spent)
         oas_store_del(st, x->p, ns, key);
     if (rv == APR_SUCCESS) {
         *left = apr_time_sec(until) - x->now;
