@@ -407,6 +407,7 @@ static apr_status_t recover(void *baton, const char *op, int rc, const char *msg
 typedef struct {
     int busy_set;    /* SQLite: busy_timeout is set */
     int commit_mode; /* PostgreSQL: the session's synchronous_commit (the store's COMMIT_*) */
+    apr_time_t seen; /* PostgreSQL: when a statement last succeeded on it */
 } dbd_conn_state_t;
 
 static dbd_conn_state_t *conn_state(ap_dbd_t *dbd)
@@ -492,6 +493,7 @@ oas_store_t *oas_mod_dbd_store(request_rec *r)
         rd->dbd = dbd;
         oas_dbd_store_set_recover(st, recover, rd);
         oas_dbd_store_set_commit_mode(st, &cs->commit_mode);
+        oas_dbd_store_set_conn_seen(st, &cs->seen);
     }
     *(oas_store_t **)cached = st;
     return st;

@@ -64,7 +64,21 @@ typedef struct {
     apr_int64_t cap;        /* best-effort rows kept (0: unbounded) */
     int *commit_mode; /* PostgreSQL: the session's synchronous_commit, kept with the pooled
                        * connection (COMMIT_*); NULL: the database's own setting throughout */
+    apr_time_t *seen; /* when a statement last succeeded on the pooled connection, or NULL */
 } dbd_ctx_t;
+
+/* A connection that answered this recently needs no probe (below): a busy server's pooled
+ * connections are never idle that long, so the probe costs a round trip only after a pause,
+ * when a database restart may have broken the connection unseen. */
+#define PROBE_AFTER_IDLE apr_time_from_sec(1)
+
+/* A statement succeeded on the connection. */
+static void verified(dbd_ctx_t *c)
+{
+    c->verified = 1;
+    if (c->seen)
+        *c->seen = apr_time_now();
+}
 
 enum { COMMIT_UNKNOWN = 0, COMMIT_DURABLE, COMMIT_ASYNC };
 
@@ -152,16 +166,20 @@ static void probe(dbd_ctx_t *c, apr_pool_t *p)
 
     if (!c->recover || c->verified)
         return;
+    if (c->seen && *c->seen && apr_time_now() - *c->seen < PROBE_AFTER_IDLE) {
+        c->verified = 1;
+        return;
+    }
     /* k is 64 hex digits in every row: the empty key matches none */
     counted(c);
     rc = apr_dbd_pvselect(c->driver, p, c->handle, &res, c->stmt[S_GET], 1, "", "0", NULL);
     if (rc == 0) {
         while (apr_dbd_get_row(c->driver, p, res, &row, -1) == 0)
             ;
-        c->verified = 1;
+        verified(c);
     }
     else if (recover(c, "probe", rc))
-        c->verified = 1;
+        verified(c);
 }
 
 /* PostgreSQL: the session's synchronous_commit for the records of kind want. */
@@ -206,7 +224,7 @@ static int pvquery_retry(dbd_ctx_t *c, apr_pool_t *p, const char *op, int *nrows
         rc = apr_dbd_pvquery(c->driver, p, c->handle, nrows, c->stmt[s], a1, a2, a3, a4, NULL);
     }
     if (rc == 0)
-        c->verified = 1;
+        verified(c);
     return rc;
 }
 
@@ -332,7 +350,7 @@ static apr_status_t select_one(char **pval, apr_size_t *plen, dbd_ctx_t *c, apr_
     }
     if (rc != 0)
         return db_fail(c, op, rc);
-    c->verified = 1;
+    verified(c);
     while ((rc = apr_dbd_get_row(c->driver, p, res, &row, -1)) == 0) {
         if (nrows++ == 0) {
             v = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 0));
@@ -375,7 +393,7 @@ static apr_status_t write_row(oas_store_t *st, apr_pool_t *p, int ns, const char
         rc = apr_dbd_pvquery(c->driver, p, c->handle, &nrows, c->stmt[S_PUT_NEW], k, v, e, cls,
                              time_arg(p, apr_time_now()), NULL);
         if (rc == 0)
-            c->verified = 1;
+            verified(c);
     }
     else
         rc = pvquery_retry(c, p, "put", &nrows, S_PUT, k, v, e, cls);
@@ -444,7 +462,7 @@ static apr_status_t dbd_del(oas_store_t *st, apr_pool_t *p, int ns, const char *
                          row_key(p, ns, key, klen), time_arg(p, apr_time_now()), NULL);
     if (rc != 0)
         return db_fail(c, "del", rc);
-    c->verified = 1;
+    verified(c);
     return nrows > 0 ? APR_SUCCESS : APR_NOTFOUND;
 }
 
@@ -474,7 +492,7 @@ static apr_status_t dbd_incr(oas_store_t *st, apr_pool_t *p, int ns, const char 
                           apr_psprintf(p, "%" APR_INT64_T_FMT, delta), now, now, NULL);
     if (rc != 0)
         return db_fail(c, "incr", rc);
-    c->verified = 1;
+    verified(c);
     while ((rc = apr_dbd_get_row(c->driver, p, res, &row, -1)) == 0) {
         if (!count) {
             count = apr_pstrdup(p, apr_dbd_get_entry(c->driver, row, 0));
@@ -534,6 +552,11 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
 void oas_dbd_store_set_commit_mode(oas_store_t *st, int *mode)
 {
     ((dbd_ctx_t *)st->ctx)->commit_mode = mode;
+}
+
+void oas_dbd_store_set_conn_seen(oas_store_t *st, apr_time_t *seen)
+{
+    ((dbd_ctx_t *)st->ctx)->seen = seen;
 }
 
 void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *fn, void *baton)

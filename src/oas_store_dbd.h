@@ -88,7 +88,8 @@ apr_status_t oas_dbd_store_make(oas_store_t **pst, apr_pool_t *p, const apr_dbd_
  * a failed get/put/purge (idempotent) is retried once after a successful recovery; a
  * take/put_new/del (not idempotent: a failure may hide a commit) is never retried, and is
  * instead preceded, when nothing has succeeded yet on the connection in this store, by a
- * harmless probe statement that triggers the recovery. */
+ * harmless probe statement that triggers the recovery (unless the connection answered within
+ * the last second: oas_dbd_store_set_conn_seen). */
 void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover, void *baton);
 
 /** PostgreSQL: let the store set the session's synchronous_commit per record kind (durable
@@ -96,6 +97,11 @@ void oas_dbd_store_set_recover(oas_store_t *st, oas_dbd_recover_fn *recover, voi
  * the pooled connection (0 at its start). Without it every commit is the database's default.
  * Call after oas_dbd_store_set_recover. */
 void oas_dbd_store_set_commit_mode(oas_store_t *st, int *mode);
+
+/** Let the store remember in *seen (which lives as long as the pooled connection, 0 at its
+ * start) when a statement last succeeded on the connection: one that answered within the last
+ * second needs no probe before a take/put_new/del. Call after oas_dbd_store_set_recover. */
+void oas_dbd_store_set_conn_seen(oas_store_t *st, apr_time_t *seen);
 
 /** Count statements and events in stats (may be NULL: not counted), and bound the
  * best-effort rows to cap (0: unbounded). */
