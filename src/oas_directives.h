@@ -56,5 +56,9 @@
 #define OAS_DIR_CLIENT_NAME "OAuthASClientName"
 #define OAS_DIR_CLIENT_JWKS "OAuthASClientJWKS"
 #define OAS_DIR_ASSERTION_AUD "OAuthASAssertionAudience"
+#define OAS_DIR_CERT_SUBJECT "OAuthASClientCertSubject"
+#define OAS_DIR_CERT_SAN "OAuthASClientCertSAN"
+#define OAS_DIR_CERT_CA "OAuthASClientCertCA"
+#define OAS_DIR_CERT_BOUND "OAuthASCertBoundTokens"
 
 #endif

@@ -1,0 +1,110 @@
+/* mod_oauth_as: mutual TLS (RFC 8705) in httpd: the client blocks' certificate directives,
+ * and the client certificate of a connection, read from mod_ssl through its optional
+ * functions (never from a request header, which anyone can send). The checks are the core's
+ * (oas_mtls.h). */
+#include "mod_oas_mtls.h"
+
+#include <http_log.h>
+#include <mod_ssl.h>
+
+#include "mod_oas_directives.h"
+#include "oas_directives.h"
+#include "oas_dn.h"
+#include "oas_mtls.h"
+
+static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *var_lookup;
+static APR_OPTIONAL_FN_TYPE(ssl_is_https) *is_https;
+
+void oas_mod_mtls_retrieve(void)
+{
+    var_lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
+    is_https = APR_RETRIEVE_OPTIONAL_FN(ssl_is_https);
+}
+
+static const char *ssl_var(request_rec *r, const char *name)
+{
+    const char *v = var_lookup(r->pool, r->server, r->connection, r, (char *)name);
+
+    return v && *v ? v : NULL;
+}
+
+void oas_mod_client_cert(request_rec *r, oas_ctx_t *x)
+{
+    apr_array_header_t *chain;
+    const char *pem, *v, *err = NULL;
+    oas_cert_t *cert;
+    int i;
+
+    /* mod_ssl absent, or not on for this connection: no certificate, whatever the headers */
+    if (!var_lookup || !is_https || !is_https(r->connection))
+        return;
+    if (!(pem = ssl_var(r, "SSL_CLIENT_CERT")))
+        return;
+    chain = apr_array_make(r->pool, 2, sizeof(const char *));
+    for (i = 0; i <= OAS_CERT_MAX_CHAIN; i++) {
+        if (!(v = ssl_var(r, apr_psprintf(r->pool, "SSL_CLIENT_CERT_CHAIN_%d", i))))
+            break;
+        APR_ARRAY_PUSH(chain, const char *) = v;
+    }
+    if (oas_cert_parse(&cert, &err, r->pool, pem, chain) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      OAS_LOGNO(00400) "client certificate ignored: %s", err ? err : "no memory");
+        return;
+    }
+    x->cert = cert;
+}
+
+const char *oas_cmd_cert_subject(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+
+    if (err)
+        return err;
+    if (dc->client->cert_dn)
+        return OAS_DIR_CERT_SUBJECT ": given twice";
+    if (oas_dn_parse(&dc->client->cert_dn, &err, cmd->pool, arg) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, OAS_DIR_CERT_SUBJECT " '%s': not an RFC 4514 name: %s",
+                            arg, err);
+    dc->client->cert_subject = arg;
+    return NULL;
+}
+
+const char *oas_cmd_cert_san(cmd_parms *cmd, void *mconfig, const char *kind, const char *value)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+    int k = oas_san_kind(kind);
+
+    if (err)
+        return err;
+    if (dc->client->cert_san)
+        return OAS_DIR_CERT_SAN ": given twice (a client registers one value)";
+    if (!k)
+        return apr_psprintf(cmd->pool, OAS_DIR_CERT_SAN ": unknown kind '%s' (dns, uri, ip or "
+                                                        "email)", kind);
+    if ((err = oas_san_value_check(k, value)))
+        return apr_psprintf(cmd->pool, OAS_DIR_CERT_SAN " %s '%s': %s", kind, value, err);
+    dc->client->cert_san_kind = k;
+    dc->client->cert_san = value;
+    return NULL;
+}
+
+/* OAuthASClientCertCA: read now, so a fault fails `apache2 -t`. */
+const char *oas_cmd_cert_ca(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+    const char *path;
+
+    if (err)
+        return err;
+    if (dc->client->cert_ca)
+        return OAS_DIR_CERT_CA ": given twice";
+    if (!(path = ap_server_root_relative(cmd->pool, arg)))
+        return apr_psprintf(cmd->pool, OAS_DIR_CERT_CA ": invalid path '%s'", arg);
+    if (oas_cert_ca_load(&dc->client->cert_ca, &err, cmd->pool, path) != APR_SUCCESS)
+        return apr_psprintf(cmd->pool, OAS_DIR_CERT_CA ": %s", err ? err : "no memory");
+    dc->client->cert_ca_file = path;
+    return NULL;
+}

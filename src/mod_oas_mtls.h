@@ -1,0 +1,16 @@
+/* mod_oauth_as: mutual TLS (RFC 8705) in httpd: the client certificate from mod_ssl. */
+#ifndef MOD_OAS_MTLS_H
+#define MOD_OAS_MTLS_H
+
+#include "mod_oas_private.h"
+#include "oas_ctx.h"
+
+/** Looks up mod_ssl's optional functions (the optional_fn_retrieve hook). */
+void oas_mod_mtls_retrieve(void);
+
+/** Sets x->cert to the client certificate of r's connection (and the chain the client sent)
+ * when mod_ssl is on for it and the client presented one; else leaves it NULL. A certificate
+ * OpenSSL cannot read is logged (INFO) and left out. */
+void oas_mod_client_cert(request_rec *r, oas_ctx_t *x);
+
+#endif
