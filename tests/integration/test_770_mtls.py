@@ -1,0 +1,317 @@
+"""Mutual TLS (issue 17, RFC 8705) on the issuer's own host (SSLVerifyClient optional_no_ca):
+tls_client_auth by subject DN and by SAN against a CA pinned per client, self-signed
+certificates against the JWKS x5c, what happens without a certificate or without TLS,
+certificate-bound access tokens at userinfo and in introspection, metadata, the brute-force
+brake, curl with --cert, and the configtest faults. Every certificate is made here."""
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from client import (assert_json_error, b64url, get_code, introspect, jwt_claims, post,
+                    public_jwk_members, redeem, register, session)
+from harness import Httpd, free_port
+from oauth_conf import signing_key, standard_conf
+
+VERIFY = "SSLVerifyClient optional_no_ca\nSSLVerifyDepth 5\n"
+SUBJECT = r"CN=mtls client,O=Example\, Inc.,C=DE"
+
+
+class Pki:
+    """Keys and certificates of one test module, written as PEM files into a directory."""
+
+    def __init__(self, d):
+        self.d = d
+        os.makedirs(d, exist_ok=True)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.start, self.end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=2)
+        self.ca1 = self.cert("ca1", [(NameOID.ORGANIZATION_NAME, "Client CA")], ca=True)
+        # the same name as ca1, another key: a CA the server might also trust
+        self.ca2 = self.cert("ca2", [(NameOID.ORGANIZATION_NAME, "Client CA")], ca=True)
+        name = [(NameOID.COUNTRY_NAME, "DE"), (NameOID.ORGANIZATION_NAME, "Example, Inc."),
+                (NameOID.COMMON_NAME, "mtls client")]
+        self.leaf = self.cert("leaf", name, issuer=self.ca1)
+        self.spoof = self.cert("spoof", name, issuer=self.ca2)
+        self.san = self.cert("san", [(NameOID.COMMON_NAME, "second client")], issuer=self.ca1,
+                             dns="mtls2.example")
+        self.self1 = self.cert("self1", [(NameOID.COMMON_NAME, "self-signed client")])
+        self.self2 = self.cert("self2", [(NameOID.COMMON_NAME, "self-signed client")])
+
+    def cert(self, label, name, issuer=None, ca=False, dns=None):
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(o, v) for o, v in name])
+        ikey, iname = (issuer["key"], issuer["cert"].subject) if issuer else (key, subject)
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(iname)
+             .public_key(key.public_key()).serial_number(x509.random_serial_number())
+             .not_valid_before(self.start).not_valid_after(self.end)
+             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if not ca:
+            b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
+                                critical=False)
+        if dns:
+            b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]),
+                                critical=False)
+        cert = b.sign(ikey, hashes.SHA256())
+        paths = (os.path.join(self.d, label + ".cert.pem"), os.path.join(self.d, label + ".key.pem"))
+        with open(paths[0], "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(paths[1], "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM,
+                                      serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        der = cert.public_bytes(serialization.Encoding.DER)
+        return {"cert": cert, "key": key, "files": paths, "der": der,
+                "x5t": b64url(hashlib.sha256(der).digest())}
+
+    def jwks(self, *certs):
+        keys = []
+        for i, c in enumerate(certs):
+            jwk = public_jwk_members(c["key"].public_key())
+            jwk.update(kid=f"k{i}", x5c=[base64.b64encode(c["der"]).decode()])
+            keys.append(jwk)
+        path = os.path.join(self.d, "jwks.json")
+        with open(path, "w") as f:
+            json.dump({"keys": keys}, f)
+        return path
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return Pki(str(tmp_path_factory.mktemp("pki")))
+
+
+def clients(pki):
+    return f"""
+<OAuthASClient mtls1>
+    OAuthASAuthMethod tls_client_auth
+    OAuthASClientCertSubject "{SUBJECT}"
+    OAuthASClientCertCA "{pki.ca1['files'][0]}"
+    OAuthASRedirectURI https://mtls.test/cb
+    OAuthASScope openid api.read
+    OAuthASGrantType authorization_code client_credentials
+</OAuthASClient>
+<OAuthASClient mtls2>
+    OAuthASAuthMethod tls_client_auth
+    OAuthASClientCertSAN dns mtls2.example
+    OAuthASClientCertCA "{pki.ca1['files'][0]}"
+    OAuthASScope api.read
+    OAuthASGrantType client_credentials
+</OAuthASClient>
+<OAuthASClient self1>
+    OAuthASAuthMethod self_signed_tls_client_auth
+    OAuthASClientJWKS "{pki.jwks(pki.self1)}"
+    OAuthASScope api.read
+    OAuthASGrantType client_credentials
+</OAuthASClient>
+"""
+
+
+@pytest.fixture
+def mtls(httpd_factory, pki):
+    for cid in ("mtls1", "mtls2", "self1"):
+        register(cid, None, redirect_uris=["https://mtls.test/cb"] if cid == "mtls1" else [])
+    return httpd_factory(lambda h: VERIFY + standard_conf(h, extra=clients(pki)))
+
+
+def tls(h, cert=None):
+    """A session presenting cert (a Pki certificate, None: none)."""
+    s = session(h)
+    if cert:
+        s.cert = cert["files"]
+    return s
+
+
+def cc(h, client_id, cert, **kw):
+    return post(h, "/oauth/token", {"grant_type": "client_credentials", "scope": "api.read",
+                                    "client_id": client_id}, sess=tls(h, cert), **kw)
+
+
+def assert_bound(r, cert):
+    assert r.status_code == 200, (r.status_code, r.text)
+    t = r.json()
+    assert t["token_type"] == "Bearer", t
+    assert jwt_claims(t["access_token"])["cnf"] == {"x5t#S256": cert["x5t"]}, t
+    return t
+
+
+def assert_invalid_client(h, r, tag):
+    assert_json_error(r, 401, "invalid_client")
+    assert tag in h.error_log(), tag
+
+
+# ---- client authentication ------------------------------------------------------------------
+
+def test_tls_client_auth_by_subject(mtls, pki):
+    """The right certificate authenticates and binds the token; none, the same subject from
+    another CA, and another client's certificate of the same CA do not."""
+    h = mtls
+    assert_bound(cc(h, "mtls1", pki.leaf), pki.leaf)
+    assert_invalid_client(h, cc(h, "mtls1", None), "OAS06501")
+    assert_invalid_client(h, cc(h, "mtls1", pki.spoof), "OAS06503")
+    assert_invalid_client(h, cc(h, "mtls1", pki.san), "OAS06504")
+    # a certificate never authenticates a client of a secret method
+    r = post(h, "/oauth/token", {"grant_type": "client_credentials", "client_id": "svc1"},
+             sess=tls(h, pki.leaf))
+    assert_json_error(r, 401, "invalid_client")
+
+
+def test_tls_client_auth_by_san(mtls, pki):
+    h = mtls
+    assert_bound(cc(h, "mtls2", pki.san), pki.san)
+    assert_invalid_client(h, cc(h, "mtls2", pki.leaf), "OAS06505")
+
+
+def test_self_signed(mtls, pki):
+    """A self-signed certificate of the client's JWKS (x5c) authenticates; another one with
+    the same subject and no CA at all does not."""
+    h = mtls
+    assert_bound(cc(h, "self1", pki.self1), pki.self1)
+    assert_invalid_client(h, cc(h, "self1", pki.self2), "OAS06502")
+    assert_invalid_client(h, cc(h, "self1", None), "OAS06501")
+
+
+def test_no_tls_is_401(httpd_factory, pki):
+    """Without TLS there is no certificate, whatever the headers claim (it is never read from
+    a header): behind a TLS-terminating proxy (a plain vhost whose ServerName says https),
+    401 invalid_client; on the plain port the endpoint is refused as before (403)."""
+    register("mtls1", None, redirect_uris=["https://mtls.test/cb"])
+    port = free_port()
+    proxied = (f"Listen 127.0.0.1:{port}\n<VirtualHost 127.0.0.1:{port}>\n"
+               "    ServerName https://localhost\n    SSLEngine off\n</VirtualHost>\n")
+    h = httpd_factory(lambda h: VERIFY + standard_conf(h, extra=clients(pki) + proxied))
+    pem = open(pki.leaf["files"][0]).read().replace("\n", " ")
+    forged = {"SSL-Client-Cert": pem, "X-SSL-Client-Cert": pem, "X-Client-Cert": pem}
+    data = {"grant_type": "client_credentials", "client_id": "mtls1", "scope": "api.read"}
+    r = session().post(f"http://127.0.0.1:{port}/oauth/token", data=data, headers=forged,
+                       timeout=10)
+    assert_json_error(r, 401, "invalid_client")
+    assert "OAS06501" in h.error_log()
+    r = session().post(h.base_url + "/oauth/token", data=data, headers=forged, timeout=10)
+    assert_json_error(r, 403, "invalid_request")
+
+
+@pytest.mark.catalogue("C07")
+@pytest.mark.expect_log("OAS00136")
+def test_failures_are_braked(httpd_factory, pki):
+    """Failed certificates count as wrong secrets do: at the limit even the right one is
+    refused (429) for that client and address."""
+    register("mtls1", None, redirect_uris=["https://mtls.test/cb"])
+    h = httpd_factory(lambda h: VERIFY + standard_conf(
+        h, extra=clients(pki), OAuthASClientAuthFailureLimit="3 60"))
+    for _ in range(3):
+        assert_json_error(cc(h, "mtls1", pki.spoof), 401, "invalid_client")
+    r = cc(h, "mtls1", pki.leaf)
+    assert r.status_code == 429, (r.status_code, r.text)
+    assert_bound(cc(h, "mtls2", pki.san), pki.san)  # another client is not affected
+
+
+def test_curl_client_credentials(mtls, pki):
+    h = mtls
+    out = subprocess.run(
+        ["curl", "-sS", "--cacert", h.ca, "--cert", pki.leaf["files"][0], "--key",
+         pki.leaf["files"][1], "-d", "grant_type=client_credentials", "-d", "client_id=mtls1",
+         "-d", "scope=api.read", h.issuer + "/oauth/token"],
+        capture_output=True, text=True, timeout=30, check=True)
+    t = json.loads(out.stdout)
+    assert jwt_claims(t["access_token"])["cnf"] == {"x5t#S256": pki.leaf["x5t"]}, t
+
+
+# ---- certificate-bound tokens ----------------------------------------------------------------
+
+def test_bound_token_at_userinfo_and_introspection(mtls, pki):
+    """A code-flow token of mtls1 is bound to its certificate: userinfo takes it on a
+    connection with that certificate only (another, none: 401 invalid_token); introspection
+    says what it is bound to."""
+    h = mtls
+    g = get_code(h, "mtls1", scope="openid")
+    t = assert_bound(redeem(h, g, sess=tls(h, pki.leaf)), pki.leaf)
+    at = t["access_token"]
+
+    def ui(cert):
+        return tls(h, cert).get(h.issuer + "/userinfo",
+                                headers={"Authorization": f"Bearer {at}"}, timeout=10)
+    r = ui(pki.leaf)
+    assert r.status_code == 200 and r.json()["sub"] == "alice", r.text
+    for cert in (pki.spoof, pki.self1, None):
+        r = ui(cert)
+        assert r.status_code == 401 and r.json()["error"] == "invalid_token", r.text
+        assert r.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    assert "OAS06507" in h.error_log()
+    j = introspect(h, at).json()
+    assert j["active"] and j["cnf"] == {"x5t#S256": pki.leaf["x5t"]}, j
+    assert j["token_type"] == "Bearer"
+
+
+def test_metadata(mtls):
+    md = session(mtls).get(mtls.issuer + "/.well-known/openid-configuration", timeout=10).json()
+    methods = md["token_endpoint_auth_methods_supported"]
+    assert "tls_client_auth" in methods and "self_signed_tls_client_auth" in methods, methods
+    assert md["tls_client_certificate_bound_access_tokens"] is True
+    assert "tls_client_auth" in md["revocation_endpoint_auth_methods_supported"]
+
+
+def test_unbound_client_keeps_bearer_tokens(mtls, pki):
+    """A secret client presenting a certificate gets no binding (OAuthASCertBoundTokens is
+    Off for it by default)."""
+    h = mtls
+    r = post(h, "/oauth/token", {"grant_type": "client_credentials", "scope": "api.read"},
+             "svc1", sess=tls(h, pki.leaf))
+    assert r.status_code == 200, r.text
+    assert "cnf" not in jwt_claims(r.json()["access_token"])
+
+
+# ---- configtest ------------------------------------------------------------------------------
+
+def configtest(tmp_path, pki, client_lines):
+    h = Httpd(str(tmp_path / "srv"), "")
+    h.body = (f'OAuthASIssuer "https://as.test"\nOAuthASSigningKey "{signing_key(h, "es256")}"\n'
+              f"<OAuthASClient m>\n    OAuthASGrantType client_credentials\n"
+              f"{client_lines.format(ca=pki.ca1['files'][0], jwks=pki.jwks(pki.self1))}\n"
+              f"</OAuthASClient>\n")
+    return h.configtest()
+
+
+@pytest.mark.parametrize("lines,fragments", [
+    ("OAuthASAuthMethod tls_client_auth\nOAuthASClientCertCA {ca}",
+     ["<OAuthASClient m>", "OAuthASClientCertSubject or OAuthASClientCertSAN"]),
+    ('OAuthASAuthMethod tls_client_auth\nOAuthASClientCertSubject "CN=x"',
+     ["<OAuthASClient m>", "needs OAuthASClientCertCA"]),
+    ('OAuthASAuthMethod tls_client_auth\nOAuthASClientCertSubject "CN=x"\n'
+     "OAuthASClientCertSAN dns x.example\nOAuthASClientCertCA {ca}", ["exactly one"]),
+    ("OAuthASAuthMethod self_signed_tls_client_auth",
+     ["self_signed_tls_client_auth needs OAuthASClientJWKS"]),
+    ('OAuthASAuthMethod tls_client_auth\nOAuthASClientCertSubject "CN=a;O=b"\n'
+     "OAuthASClientCertCA {ca}", ["OAuthASClientCertSubject 'CN=a;O=b'", "must be escaped"]),
+    ('OAuthASAuthMethod tls_client_auth\nOAuthASClientCertSubject "XX=a"\n'
+     "OAuthASClientCertCA {ca}", ["unknown attribute type"]),
+    ("OAuthASAuthMethod tls_client_auth\nOAuthASClientCertSAN upn x\nOAuthASClientCertCA {ca}",
+     ["OAuthASClientCertSAN: unknown kind 'upn'"]),
+    ("OAuthASAuthMethod tls_client_auth\nOAuthASClientCertSAN ip 300.1.1.1\n"
+     "OAuthASClientCertCA {ca}", ["OAuthASClientCertSAN ip '300.1.1.1'"]),
+    ('OAuthASAuthMethod tls_client_auth\nOAuthASClientCertSubject "CN=x"\n'
+     "OAuthASClientCertCA {jwks}", ["OAuthASClientCertCA: no PEM certificate"]),
+    ('OAuthASClientSecret "s3cret-s3cret"\nOAuthASClientCertSubject "CN=x"',
+     ["need OAuthASAuthMethod tls_client_auth"]),
+])
+def test_configtest_faults(tmp_path, pki, lines, fragments):
+    rc, out = configtest(tmp_path, pki, lines)
+    assert rc != 0 and "Syntax OK" not in out, out
+    for f in fragments:
+        assert f in out, (f, out)
+
+
+def test_configtest_valid(tmp_path, pki):
+    rc, out = configtest(tmp_path, pki, 'OAuthASAuthMethod tls_client_auth self_signed_tls_client_auth\n'
+                         'OAuthASClientCertSubject "cn=x+uid=7, o=Example\\, Inc."\n'
+                         "OAuthASClientCertCA {ca}\nOAuthASClientJWKS {jwks}\n"
+                         "OAuthASCertBoundTokens Off")
+    assert rc == 0, out
