@@ -199,7 +199,6 @@ def test_no_tls_is_401(httpd_factory, pki):
     assert_json_error(r, 403, "invalid_request")
 
 
-@pytest.mark.catalogue("C07")
 @pytest.mark.expect_log("OAS00136")
 def test_failures_are_braked(httpd_factory, pki):
     """Failed certificates count as wrong secrets do: at the limit even the right one is
