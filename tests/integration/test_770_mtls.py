@@ -45,8 +45,22 @@ class Pki:
                              dns="mtls2.example")
         self.self1 = self.cert("self1", [(NameOID.COMMON_NAME, "self-signed client")])
         self.self2 = self.cert("self2", [(NameOID.COMMON_NAME, "self-signed client")])
+        # an intermediate under ca1 and a client under it (the client sends the intermediate)
+        self.inter = self.cert("inter", [(NameOID.ORGANIZATION_NAME, "Client Sub CA")],
+                               issuer=self.ca1, ca=True)
+        self.deep = self.cert("deep", [(NameOID.COMMON_NAME, "third client")], issuer=self.inter,
+                              uri="https://client3.example/app")
+        self.deep_chain = dict(self.deep, files=(self.chain_file("deep", self.deep, self.inter),
+                                                 self.deep["files"][1]))
 
-    def cert(self, label, name, issuer=None, ca=False, dns=None):
+    def chain_file(self, label, *certs):
+        path = os.path.join(self.d, label + ".chain.pem")
+        with open(path, "wb") as f:
+            for c in certs:
+                f.write(c["cert"].public_bytes(serialization.Encoding.PEM))
+        return path
+
+    def cert(self, label, name, issuer=None, ca=False, dns=None, uri=None):
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(o, v) for o, v in name])
         ikey, iname = (issuer["key"], issuer["cert"].subject) if issuer else (key, subject)
@@ -57,9 +71,9 @@ class Pki:
         if not ca:
             b = b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
                                 critical=False)
-        if dns:
-            b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]),
-                                critical=False)
+        if dns or uri:
+            san = [x509.DNSName(dns)] if dns else [x509.UniformResourceIdentifier(uri)]
+            b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
         cert = b.sign(ikey, hashes.SHA256())
         paths = (os.path.join(self.d, label + ".cert.pem"), os.path.join(self.d, label + ".key.pem"))
         with open(paths[0], "wb") as f:
@@ -106,6 +120,20 @@ def clients(pki):
     OAuthASScope api.read
     OAuthASGrantType client_credentials
 </OAuthASClient>
+<OAuthASClient mtls3>
+    OAuthASAuthMethod tls_client_auth
+    OAuthASClientCertSAN uri https://client3.example/app
+    OAuthASClientCertCA "{pki.ca1['files'][0]}"
+    OAuthASScope api.read
+    OAuthASGrantType client_credentials
+</OAuthASClient>
+<OAuthASClient pubm>
+    OAuthASAuthMethod none
+    OAuthASCertBoundTokens On
+    OAuthASRedirectURI https://pubm.test/cb
+    OAuthASScope openid offline_access
+    OAuthASGrantType authorization_code refresh_token
+</OAuthASClient>
 <OAuthASClient self1>
     OAuthASAuthMethod self_signed_tls_client_auth
     OAuthASClientJWKS "{pki.jwks(pki.self1)}"
@@ -117,8 +145,9 @@ def clients(pki):
 
 @pytest.fixture
 def mtls(httpd_factory, pki):
-    for cid in ("mtls1", "mtls2", "self1"):
+    for cid in ("mtls1", "mtls2", "mtls3", "self1"):
         register(cid, None, redirect_uris=["https://mtls.test/cb"] if cid == "mtls1" else [])
+    register("pubm", None, redirect_uris=["https://pubm.test/cb"])
     return httpd_factory(lambda h: VERIFY + standard_conf(h, extra=clients(pki)))
 
 
@@ -168,6 +197,68 @@ def test_tls_client_auth_by_san(mtls, pki):
     h = mtls
     assert_bound(cc(h, "mtls2", pki.san), pki.san)
     assert_invalid_client(h, cc(h, "mtls2", pki.leaf), "OAS06505")
+
+
+def test_chain_sent_by_the_client(mtls, pki):
+    """A client under an intermediate CA sends it in the handshake (SSL_CLIENT_CERT_CHAIN_0):
+    the chain reaches the pinned root; without the intermediate it does not. Its URI SAN is
+    read from the certificate (mod_ssl exports none)."""
+    h = mtls
+    assert_bound(cc(h, "mtls3", pki.deep_chain), pki.deep)
+    assert_invalid_client(h, cc(h, "mtls3", pki.deep), "OAS06503")
+
+
+def test_par_revoke_introspect(mtls, pki):
+    """Client authentication by certificate at PAR, revocation and introspection too."""
+    h = mtls
+    data = {"response_type": "code", "client_id": "mtls1", "redirect_uri": "https://mtls.test/cb",
+            "scope": "openid", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256"}
+    r = post(h, "/oauth/par", data, sess=tls(h, pki.leaf))
+    assert r.status_code == 201 and r.json()["request_uri"], r.text
+    assert_invalid_client(h, post(h, "/oauth/par", data, sess=tls(h, pki.spoof)), "OAS06503")
+    at = assert_bound(cc(h, "mtls1", pki.leaf), pki.leaf)["access_token"]
+    r = post(h, "/oauth/introspect", {"token": at, "client_id": "mtls1"}, sess=tls(h, pki.leaf))
+    assert r.status_code == 200 and r.json()["cnf"] == {"x5t#S256": pki.leaf["x5t"]}, r.text
+    r = post(h, "/oauth/revoke", {"token": at, "client_id": "mtls1"}, sess=tls(h, None))
+    assert_json_error(r, 401, "invalid_client")
+    r = post(h, "/oauth/revoke", {"token": at, "client_id": "mtls1"}, sess=tls(h, pki.leaf))
+    assert r.status_code == 200, r.text
+    assert introspect(h, at).json() == {"active": False}
+
+
+def test_public_client_bound(mtls, pki):
+    """A public client with OAuthASCertBoundTokens On: its tokens and its refresh family are
+    bound to the certificate it presents (any: it is not authenticated by it); without one
+    the token endpoint refuses it, with another the refresh token is refused."""
+    h = mtls
+    g = get_code(h, "pubm", scope="openid offline_access")
+    r = redeem(h, g, sess=tls(h, None))
+    assert_json_error(r, 401, "invalid_client")
+    assert "OAS06508" in h.error_log()
+    t = assert_bound(redeem(h, g, sess=tls(h, pki.self2)), pki.self2)
+    data = {"grant_type": "refresh_token", "refresh_token": t["refresh_token"],
+            "client_id": "pubm"}
+    r = post(h, "/oauth/token", data, sess=tls(h, pki.self1))
+    assert_json_error(r, 400, "invalid_grant")
+    assert "OAS06509" in h.error_log()
+    assert_bound(post(h, "/oauth/token", data, sess=tls(h, pki.self2)), pki.self2)
+
+
+def test_http2(httpd_factory, pki):
+    """With the certificate asked for in the handshake (server level), HTTP/2 works: the
+    certificate of an h2 stream is its connection's."""
+    register("mtls1", None, redirect_uris=["https://mtls.test/cb"])
+    h = httpd_factory(lambda h: "Protocols h2 http/1.1\n" + VERIFY + standard_conf(
+        h, extra=clients(pki)), extra_modules=("http2",))
+    out = subprocess.run(
+        ["curl", "-sS", "--http2", "-w", "\n%{http_version}", "--cacert", h.ca, "--cert",
+         pki.leaf["files"][0], "--key", pki.leaf["files"][1], "-d",
+         "grant_type=client_credentials", "-d", "client_id=mtls1", "-d", "scope=api.read",
+         h.issuer + "/oauth/token"], capture_output=True, text=True, timeout=30, check=True)
+    body, version = out.stdout.rsplit("\n", 1)
+    assert version == "2", out.stdout
+    assert jwt_claims(json.loads(body)["access_token"])["cnf"] == {"x5t#S256": pki.leaf["x5t"]}
 
 
 def test_self_signed(mtls, pki):
