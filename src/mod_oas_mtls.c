@@ -12,8 +12,8 @@
 #include "oas_dn.h"
 #include "oas_mtls.h"
 
-static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *var_lookup;
-static APR_OPTIONAL_FN_TYPE(ssl_is_https) *is_https;
+static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) * var_lookup;
+static APR_OPTIONAL_FN_TYPE(ssl_is_https) * is_https;
 
 void oas_mod_mtls_retrieve(void)
 {
@@ -64,8 +64,8 @@ const char *oas_cmd_cert_subject(cmd_parms *cmd, void *mconfig, const char *arg)
     if (dc->client->cert_dn)
         return OAS_DIR_CERT_SUBJECT ": given twice";
     if (oas_dn_parse(&dc->client->cert_dn, &err, cmd->pool, arg) != APR_SUCCESS)
-        return apr_psprintf(cmd->pool, OAS_DIR_CERT_SUBJECT " '%s': not an RFC 4514 name: %s",
-                            arg, err);
+        return apr_psprintf(cmd->pool, OAS_DIR_CERT_SUBJECT " '%s': not an RFC 4514 name: %s", arg,
+                            err);
     dc->client->cert_subject = arg;
     return NULL;
 }
@@ -81,8 +81,10 @@ const char *oas_cmd_cert_san(cmd_parms *cmd, void *mconfig, const char *kind, co
     if (dc->client->cert_san)
         return OAS_DIR_CERT_SAN ": given twice (a client registers one value)";
     if (!k)
-        return apr_psprintf(cmd->pool, OAS_DIR_CERT_SAN ": unknown kind '%s' (dns, uri, ip or "
-                                                        "email)", kind);
+        return apr_psprintf(cmd->pool,
+                            OAS_DIR_CERT_SAN ": unknown kind '%s' (dns, uri, ip or "
+                                             "email)",
+                            kind);
     if ((err = oas_san_value_check(k, value)))
         return apr_psprintf(cmd->pool, OAS_DIR_CERT_SAN " %s '%s': %s", kind, value, err);
     dc->client->cert_san_kind = k;

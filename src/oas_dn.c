@@ -16,7 +16,7 @@ typedef struct {
     int vtype;                /* MBSTRING_UTF8 for a string value, else the BER's tag */
     const unsigned char *val; /* in the pool */
     apr_size_t len;
-    int joined;               /* 1: part of the previous AVA's RDN ("+") */
+    int joined; /* 1: part of the previous AVA's RDN ("+") */
 } ava_t;
 
 static apr_status_t name_cleanup(void *data)
@@ -108,9 +108,9 @@ static const char *hex_value(ava_t *a, apr_pool_t *p, const char **ps)
         return "a #hexstring value is not one BER-encoded value";
     }
     if (t->type != V_ASN1_UTF8STRING && t->type != V_ASN1_PRINTABLESTRING &&
-        t->type != V_ASN1_IA5STRING && t->type != V_ASN1_T61STRING &&
-        t->type != V_ASN1_BMPSTRING && t->type != V_ASN1_UNIVERSALSTRING &&
-        t->type != V_ASN1_VISIBLESTRING && t->type != V_ASN1_NUMERICSTRING) {
+        t->type != V_ASN1_IA5STRING && t->type != V_ASN1_T61STRING && t->type != V_ASN1_BMPSTRING &&
+        t->type != V_ASN1_UNIVERSALSTRING && t->type != V_ASN1_VISIBLESTRING &&
+        t->type != V_ASN1_NUMERICSTRING) {
         ASN1_TYPE_free(t);
         return "a #hexstring value is not a string type";
     }

@@ -8,8 +8,8 @@
 
 #include "oas.h"
 
-#define OAS_DN_MAX_LEN  4096 /* bytes of an RFC 4514 string */
-#define OAS_DN_MAX_AVAS 64   /* attribute-value pairs in one name */
+#define OAS_DN_MAX_LEN 4096 /* bytes of an RFC 4514 string */
+#define OAS_DN_MAX_AVAS 64  /* attribute-value pairs in one name */
 
 /** Parse an RFC 4514 string ("CN=client 1,O=Example\, Inc.,C=DE") into an X509_NAME whose
  * first entry is the string's last RDN (RFC 4514 §2.1 writes the most specific RDN first).

@@ -10,8 +10,8 @@
 
 #include "oas_client_keys.h"
 #include "oas_dn.h"
-#include "oas_jwk.h"
 #include "oas_json.h"
+#include "oas_jwk.h"
 #include "oas_log.h"
 #include "oas_mtls.h"
 #include "oas_util.h"
@@ -166,8 +166,7 @@ int oas_cert_san_match(const oas_cert_t *c, int kind, const char *value)
     ASN1_OCTET_STRING *ip = kind == OAS_SAN_IP ? a2i_IPADDRESS(value) : NULL;
     int i, found = 0;
 
-    for (i = 0; gens && (kind != OAS_SAN_IP || ip) && !found && i < sk_GENERAL_NAME_num(gens);
-         i++)
+    for (i = 0; gens && (kind != OAS_SAN_IP || ip) && !found && i < sk_GENERAL_NAME_num(gens); i++)
         found = san_eq(sk_GENERAL_NAME_value(gens, i), kind, value, ip);
     GENERAL_NAMES_free(gens);
     ASN1_OCTET_STRING_free(ip);
@@ -175,8 +174,7 @@ int oas_cert_san_match(const oas_cert_t *c, int kind, const char *value)
     return found;
 }
 
-apr_status_t oas_cert_ca_load(X509_STORE **ps, const char **perr, apr_pool_t *p,
-                              const char *path)
+apr_status_t oas_cert_ca_load(X509_STORE **ps, const char **perr, apr_pool_t *p, const char *path)
 {
     X509_STORE *st;
     BIO *b = BIO_new_file(path, "r");
@@ -241,9 +239,9 @@ int oas_cert_in_jwks(const oas_cert_t *c, const apr_array_header_t *keys, apr_po
     return 0;
 }
 
-#define REFUSE(tag_fmt, ...)                                                                      \
-    oas_err(e, x->p, 401, "invalid_client", "client authentication failed", OAS_LOG_INFO,       \
-            tag_fmt, __VA_ARGS__)
+#define REFUSE(tag_fmt, ...)                                                                       \
+    oas_err(e, x->p, 401, "invalid_client", "client authentication failed", OAS_LOG_INFO, tag_fmt, \
+            __VA_ARGS__)
 
 /* tls_client_auth (§2.1): the chain to the client's pinned CA, then its subject or SAN. */
 static apr_status_t pki(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c)

@@ -12,20 +12,20 @@
 #include "oas_ctx.h"
 
 /* OAuthASClientCertSAN kinds (RFC 8705 §2.1.2 tls_client_auth_san_*) */
-#define OAS_SAN_DNS   1
-#define OAS_SAN_URI   2
-#define OAS_SAN_IP    3
+#define OAS_SAN_DNS 1
+#define OAS_SAN_URI 2
+#define OAS_SAN_IP 3
 #define OAS_SAN_EMAIL 4
 
-#define OAS_CERT_MAX_PEM   16384 /* bytes of one PEM certificate */
-#define OAS_CERT_MAX_CHAIN 10    /* certificates the client may send after its own */
+#define OAS_CERT_MAX_PEM 16384 /* bytes of one PEM certificate */
+#define OAS_CERT_MAX_CHAIN 10  /* certificates the client may send after its own */
 
 typedef struct oas_cert_t {
-    X509 *leaf;                   /* freed with the pool it was parsed into */
-    STACK_OF(X509) *chain;        /* the certificates the client sent after its own */
-    const unsigned char *der;     /* the leaf's DER */
+    X509 *leaf;               /* freed with the pool it was parsed into */
+    STACK_OF(X509) *chain;    /* the certificates the client sent after its own */
+    const unsigned char *der; /* the leaf's DER */
     apr_size_t der_len;
-    const char *x5t;              /* base64url SHA-256 of der (RFC 8705 §3.1 x5t#S256) */
+    const char *x5t; /* base64url SHA-256 of der (RFC 8705 §3.1 x5t#S256) */
 } oas_cert_t;
 
 /** The client certificate pem (SSL_CLIENT_CERT) and the chain the client sent (chain_pems:
@@ -51,8 +51,7 @@ int oas_cert_san_match(const oas_cert_t *c, int kind, const char *value);
 /** Reads OAuthASClientCertCA FILE: PEM, one or more certificates, each an anchor (a pin: a
  * chain needs to reach any one of them, and only them). Freed with p.
  * @return APR_SUCCESS, APR_EINVAL (*perr names the problem; no certificate in the file) */
-apr_status_t oas_cert_ca_load(X509_STORE **ps, const char **perr, apr_pool_t *p,
-                              const char *path);
+apr_status_t oas_cert_ca_load(X509_STORE **ps, const char **perr, apr_pool_t *p, const char *path);
 
 /** Verifies c (with the chain the client sent as untrusted intermediates) against ca alone,
  * at time now (seconds), for TLS client authentication (the clientAuth purpose).

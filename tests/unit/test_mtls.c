@@ -70,8 +70,8 @@ static pair_t make_cert(const char *subject, const char *san, const pair_t *issu
     X509_set_issuer_name(r.x, issuer ? X509_get_subject_name(issuer->x) : n);
     X509_NAME_free(n);
     X509_set_pubkey(r.x, r.k);
-    add_ext(r.x, issuer ? issuer->x : r.x, NID_basic_constraints, ca ? "critical,CA:TRUE"
-                                                                      : "CA:FALSE");
+    add_ext(r.x, issuer ? issuer->x : r.x, NID_basic_constraints,
+            ca ? "critical,CA:TRUE" : "CA:FALSE");
     if (!ca)
         add_ext(r.x, NULL, NID_ext_key_usage, "clientAuth");
     if (san)
@@ -121,7 +121,9 @@ static X509_STORE *ca_store(apr_pool_t *p, const pair_t *a, const pair_t *b)
     X509_STORE *st = NULL;
     const char *err;
 
-    assert_int_equal(apr_file_mktemp(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p), APR_SUCCESS);
+    assert_int_equal(
+        apr_file_mktemp(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p),
+        APR_SUCCESS);
     apr_file_puts(txt, f);
     apr_file_close(f);
     assert_int_equal(oas_cert_ca_load(&st, &err, p, path), APR_SUCCESS);
@@ -197,10 +199,10 @@ static void test_dn_table(void **state)
 static void test_dn_refused(void **state)
 {
     apr_pool_t *p = *state;
-    static const char *const bad[] = {"",          "CN",          "=x",         "CN=a;O=b",
-                                      "CN=a<b",    "CN=a\"b",     "CN=a\\q",    "XX=a",
-                                      "CN=a,,O=b", "CN=#zz",      "CN=#0407",   "C=DEU",
-                                      "1..2=a",    "CN=a\\00b",   "CN=a\\ff",   "CN=a,O=b,"};
+    static const char *const bad[] = {"",          "CN",        "=x",       "CN=a;O=b",
+                                      "CN=a<b",    "CN=a\"b",   "CN=a\\q",  "XX=a",
+                                      "CN=a,,O=b", "CN=#zz",    "CN=#0407", "C=DEU",
+                                      "1..2=a",    "CN=a\\00b", "CN=a\\ff", "CN=a,O=b,"};
     X509_NAME *n;
     const char *err;
     size_t i;
@@ -352,12 +354,12 @@ static void ctx(oas_ctx_t *x, apr_pool_t *p, oas_issuer_t *iss, const oas_cert_t
     x->cert = cert;
 }
 
-#define assert_refused(rv, e, tag)                                                                \
-    do {                                                                                        \
-        assert_int_equal((rv), APR_EINVAL);                                                     \
-        assert_int_equal((e).status, 401);                                                      \
-        assert_string_equal((e).error, "invalid_client");                                      \
-        assert_non_null(strstr((e).detail, tag));                                               \
+#define assert_refused(rv, e, tag)                                                                 \
+    do {                                                                                           \
+        assert_int_equal((rv), APR_EINVAL);                                                        \
+        assert_int_equal((e).status, 401);                                                         \
+        assert_string_equal((e).error, "invalid_client");                                          \
+        assert_non_null(strstr((e).detail, tag));                                                  \
     } while (0)
 
 static void test_tls_client_auth(void **state)
@@ -460,10 +462,14 @@ static void test_bound_token_at_resource(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_dn_table),         UNIT_TEST(test_dn_refused),
-        UNIT_TEST(test_dn_certificate),   UNIT_TEST(test_san),
-        UNIT_TEST(test_parse_and_thumbprint), UNIT_TEST(test_chain),
-        UNIT_TEST(test_tls_client_auth),  UNIT_TEST(test_self_signed),
+        UNIT_TEST(test_dn_table),
+        UNIT_TEST(test_dn_refused),
+        UNIT_TEST(test_dn_certificate),
+        UNIT_TEST(test_san),
+        UNIT_TEST(test_parse_and_thumbprint),
+        UNIT_TEST(test_chain),
+        UNIT_TEST(test_tls_client_auth),
+        UNIT_TEST(test_self_signed),
         UNIT_TEST(test_bound_token_at_resource),
     };
     return UNIT_RUN(tests);

@@ -23,9 +23,9 @@ static void assert_cert_bound(oas_ctx_t *x, const char *body, const oas_cert_t *
 {
     json_t *c;
 
-    assert_int_equal(oas_token_verify_access(&c, x->p, x->iss,
-                                             tok_member(x->p, body, "access_token"), x->now),
-                     APR_SUCCESS);
+    assert_int_equal(
+        oas_token_verify_access(&c, x->p, x->iss, tok_member(x->p, body, "access_token"), x->now),
+        APR_SUCCESS);
     assert_string_equal(tok_member(x->p, body, "token_type"), "Bearer");
     if (cert)
         assert_string_equal(oas_mtls_token_x5t(c), cert->x5t);
@@ -65,8 +65,7 @@ static void test_grants_bound(void **state)
         assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, code_form(p)), APR_EINVAL);
         assert_err(e, 401, "invalid_client", "OAS06508");
         x->cert = &CERT_A;
-        assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, code_form(p)),
-                         APR_SUCCESS);
+        assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, code_form(p)), APR_SUCCESS);
         assert_cert_bound(x, body, &CERT_A);
         /* a confidential client's family is not bound: each refresh binds anew */
         rt = tok_member(p, body, "refresh_token");
@@ -146,9 +145,8 @@ static void test_userinfo_and_introspection(void **state)
         assert_err(e, 401, "invalid_token", "presented without a certificate");
 
         j = tok_json(p, oas_introspect(x, at));
-        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "cnf"),
-                                                              "x5t#S256")),
-                            CERT_A.x5t);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(j, "cnf"), "x5t#S256")), CERT_A.x5t);
         assert_null(json_object_get(json_object_get(j, "cnf"), "jkt"));
         assert_string_equal(json_string_value(json_object_get(j, "token_type")), "Bearer");
 
@@ -158,9 +156,8 @@ static void test_userinfo_and_introspection(void **state)
         j = tok_json(p, oas_introspect(x, at));
         assert_string_equal(json_string_value(json_object_get(json_object_get(j, "cnf"), "jkt")),
                             x->dpop_jkt);
-        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "cnf"),
-                                                              "x5t#S256")),
-                            CERT_A.x5t);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(j, "cnf"), "x5t#S256")), CERT_A.x5t);
         assert_string_equal(json_string_value(json_object_get(j, "token_type")), "DPoP");
     }
 }
