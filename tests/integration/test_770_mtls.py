@@ -127,6 +127,13 @@ def clients(pki):
     OAuthASScope api.read
     OAuthASGrantType client_credentials
 </OAuthASClient>
+<OAuthASClient mtls4>
+    OAuthASAuthMethod tls_client_auth
+    OAuthASClientCertSAN uri https://client3.example/app
+    OAuthASClientCertCA "{pki.chain_file('bundle', pki.ca1, pki.inter)}"
+    OAuthASScope api.read
+    OAuthASGrantType client_credentials
+</OAuthASClient>
 <OAuthASClient pubm>
     OAuthASAuthMethod none
     OAuthASCertBoundTokens On
@@ -145,7 +152,7 @@ def clients(pki):
 
 @pytest.fixture
 def mtls(httpd_factory, pki):
-    for cid in ("mtls1", "mtls2", "mtls3", "self1"):
+    for cid in ("mtls1", "mtls2", "mtls3", "mtls4", "self1"):
         register(cid, None, redirect_uris=["https://mtls.test/cb"] if cid == "mtls1" else [])
     register("pubm", None, redirect_uris=["https://pubm.test/cb"])
     return httpd_factory(lambda h: VERIFY + standard_conf(h, extra=clients(pki)))
@@ -206,6 +213,8 @@ def test_chain_sent_by_the_client(mtls, pki):
     h = mtls
     assert_bound(cc(h, "mtls3", pki.deep_chain), pki.deep)
     assert_invalid_client(h, cc(h, "mtls3", pki.deep), "OAS06503")
+    # with the intermediate in its CA file, the client need not send it
+    assert_bound(cc(h, "mtls4", pki.deep), pki.deep)
 
 
 def test_par_revoke_introspect(mtls, pki):
@@ -405,3 +414,30 @@ def test_configtest_valid(tmp_path, pki):
                          "OAuthASClientCertCA {ca}\nOAuthASClientJWKS {jwks}\n"
                          "OAuthASCertBoundTokens Off")
     assert rc == 0, out
+
+
+
+def curl_twice(h, cert, client_id):
+    """Two client_credentials requests of client_id with cert in one curl run, each on a
+    connection of its own (Connection: close): the second resumes the first's TLS session.
+    Returns (the two status codes, whether curl said it resumed)."""
+    one = ["--cacert", h.ca, "-H", "Connection: close", "--cert", cert["files"][0], "--key",
+           cert["files"][1], "-d", "grant_type=client_credentials", "-d", "scope=api.read",
+           "-d", "client_id=" + client_id, "-o", "/dev/null", "-w", "%{http_code}\\n",
+           h.issuer + "/oauth/token"]
+    out = subprocess.run(["curl", "-sS", "-v"] + one + ["--next"] + one, capture_output=True,
+                         text=True, timeout=30, check=True)
+    return out.stdout.split(), "SSL re-using session ID" in out.stderr
+
+
+def test_resumed_session(mtls, pki):
+    """A resumed TLS session (as real clients resume) still has the client's certificate, so
+    authentication and binding work on it; the chain the client sent is not part of a
+    resumed session, so a client under an intermediate CA needs that intermediate in its
+    OAuthASClientCertCA file (the anchor and its intermediates, as the README says)."""
+    h = mtls
+    assert curl_twice(h, pki.leaf, "mtls1") == (["200", "200"], True)
+    assert curl_twice(h, pki.deep_chain, "mtls4") == (["200", "200"], True)
+    # the intermediate only in the handshake: the resumed connection lacks it
+    assert curl_twice(h, pki.deep_chain, "mtls3") == (["200", "401"], True)
+    assert "OAS06503" in h.error_log()
