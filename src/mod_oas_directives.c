@@ -486,6 +486,9 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_ASSERTION_AUD, oas_cmd_assertion_aud, NULL, RSRC_CONF,
                   "Strict (default): a client assertion's aud is the issuer; Legacy: or the "
                   "token endpoint URL"),
+    AP_INIT_TAKE1(OAS_DIR_MTLS_ALIAS, oas_cmd_mtls_alias, NULL, RSRC_CONF,
+                  "https URL of the host that asks for client certificates and serves this "
+                  "issuer's token, par, userinfo, introspect and revoke endpoints (RFC 8705 §5)"),
     AP_INIT_TAKE1(OAS_DIR_CERT_SUBJECT, oas_cmd_cert_subject, NULL, RSRC_CONF,
                   "tls_client_auth: the subject DN of the client's certificate (RFC 4514)"),
     AP_INIT_TAKE2(OAS_DIR_CERT_SAN, oas_cmd_cert_san, NULL, RSRC_CONF,

@@ -49,6 +49,7 @@ const char *oas_cmd_assertion_aud(cmd_parms *cmd, void *mconfig, const char *arg
 const char *oas_cmd_cert_subject(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_cert_san(cmd_parms *cmd, void *mconfig, const char *kind, const char *value);
 const char *oas_cmd_cert_ca(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_mtls_alias(cmd_parms *cmd, void *mconfig, const char *arg);
 
 /* Handlers of src/mod_oas_outbound.c (outbound https calls). */
 const char *oas_cmd_ca_file(cmd_parms *cmd, void *mconfig, const char *arg);

@@ -28,6 +28,22 @@ static const char *ssl_var(request_rec *r, const char *name)
     return v && *v ? v : NULL;
 }
 
+/* r's server is the alias host: by its configured name and port, never by the Host header. */
+static int on_alias(request_rec *r, const oas_issuer_t *iss)
+{
+    const server_rec *s = r->server;
+    const server_addr_rec *a;
+    int match;
+
+    if (!iss->mtls_alias || !s->server_hostname ||
+        strcasecmp(s->server_hostname, iss->mtls_alias_host))
+        return 0;
+    match = s->port == iss->mtls_alias_port;
+    for (a = s->is_virtual ? s->addrs : NULL; a && !match; a = a->next)
+        match = a->host_port == iss->mtls_alias_port;
+    return match;
+}
+
 void oas_mod_client_cert(request_rec *r, oas_ctx_t *x)
 {
     apr_array_header_t *chain;
@@ -35,6 +51,7 @@ void oas_mod_client_cert(request_rec *r, oas_ctx_t *x)
     oas_cert_t *cert;
     int i;
 
+    x->on_mtls_alias = on_alias(r, x->iss);
     /* mod_ssl absent, or not on for this connection: no certificate, whatever the headers */
     if (!var_lookup || !is_https || !is_https(r->connection))
         return;
@@ -108,5 +125,32 @@ const char *oas_cmd_cert_ca(cmd_parms *cmd, void *mconfig, const char *arg)
     if (oas_cert_ca_load(&dc->client->cert_ca, &err, cmd->pool, path) != APR_SUCCESS)
         return apr_psprintf(cmd->pool, OAS_DIR_CERT_CA ": %s", err ? err : "no memory");
     dc->client->cert_ca_file = path;
+    return NULL;
+}
+
+/* OAuthASMTLSAlias: an https origin (no path, query, fragment or user), kept normalised
+ * (lower-case host, no default port) as the base of the aliased endpoint URLs. */
+const char *oas_cmd_mtls_alias(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    apr_uri_t u;
+
+    if (err)
+        return err;
+    if (apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.scheme ||
+        strcasecmp(u.scheme, "https") || !u.hostname || !*u.hostname || u.user || u.password ||
+        u.query || u.fragment || (u.path && strcmp(u.path, "/")) || strchr(arg, '?') ||
+        strchr(arg, '#'))
+        return apr_psprintf(cmd->pool,
+                            OAS_DIR_MTLS_ALIAS " '%s': not an https URL of a host "
+                                               "(https://mtls.example.com[:port], no path)",
+                            arg);
+    ap_str_tolower(u.hostname);
+    sc->mtls_alias_host = u.hostname;
+    sc->mtls_alias_port = u.port_str ? u.port : 443;
+    sc->mtls_alias =
+        apr_pstrcat(cmd->pool, "https://", u.hostname, sc->mtls_alias_port != 443 ? ":" : "",
+                    sc->mtls_alias_port != 443 ? u.port_str : "", NULL);
     return NULL;
 }

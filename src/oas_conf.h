@@ -117,6 +117,12 @@ typedef struct oas_claim_t {
 typedef struct oas_issuer_t {
     const char *issuer; /* NULL: the AS is off for this server */
     const char *issuer_origin; /* scheme://authority, the base of endpoint URLs */
+    /* OAuthASMTLSAlias (RFC 8705 §5): https://authority of the host that asks for client
+     * certificates and serves the same issuer's endpoints, or NULL; its host and port, by
+     * which the glue knows a request arrived there (oas_ctx_t.on_mtls_alias) */
+    const char *mtls_alias;
+    const char *mtls_alias_host;
+    int mtls_alias_port;
     apr_array_header_t *keys;  /* struct oas_key_t *; first signs access tokens */
     const struct oas_key_t *id_token_key; /* first RSA key, else the first key */
     int store_short, store_long;

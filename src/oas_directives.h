@@ -28,6 +28,7 @@
 #define OAS_DIR_CA_FILE "OAuthASCACertificateFile"
 #define OAS_DIR_OUTBOUND_ALLOW "OAuthASOutboundAllow"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
+#define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */

@@ -13,6 +13,30 @@ static void add_endpoint(oas_jsonw_t *w, const oas_issuer_t *iss, oas_endpoint_e
                                  apr_pstrcat(p, iss->issuer_origin, iss->endpoints[ep], NULL));
 }
 
+/* RFC 8705 §5: where mTLS clients find the endpoints that take client certificates. */
+static void mtls_aliases(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss)
+{
+    static const struct {
+        oas_endpoint_e ep;
+        const char *name;
+    } aliased[] = {{OAS_EP_TOKEN, "token_endpoint"},
+                   {OAS_EP_PAR, "pushed_authorization_request_endpoint"},
+                   {OAS_EP_USERINFO, "userinfo_endpoint"},
+                   {OAS_EP_REVOKE, "revocation_endpoint"},
+                   {OAS_EP_INTROSPECT, "introspection_endpoint"}};
+    size_t i;
+
+    if (!iss->mtls_alias)
+        return;
+    oas_jsonw_object(w, "mtls_endpoint_aliases");
+    for (i = 0; i < sizeof(aliased) / sizeof(aliased[0]); i++)
+        if (iss->endpoints[aliased[i].ep])
+            oas_jsonw_str_keep_empty(w, aliased[i].name,
+                                     apr_pstrcat(p, iss->mtls_alias,
+                                                 iss->endpoints[aliased[i].ep], NULL));
+    oas_jsonw_close(w);
+}
+
 /* Every scope any client or resource may use, sorted, openid first when present. */
 static void scopes_supported(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss)
 {
@@ -184,6 +208,7 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         i = oas_client_cert_bound(apr_hash_this_val(hi));
     if (i)
         oas_jsonw_bool(&w, "tls_client_certificate_bound_access_tokens", 1);
+    mtls_aliases(&w, p, iss);
     if (dpop_used(p, iss)) {
         apr_array_header_t *algs = oas_alg_names(p, oas_iss_client_signing_algs(iss) &
                                                         ~OAS_ALGBIT(OAS_ALG_HS256));

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from client import (assert_json_error, b64url, get_code, introspect, jwt_claims, post,
+from client import (DPoPKey, assert_json_error, b64url, get_code, introspect, jwt_claims, post,
                     public_jwk_members, redeem, register, session)
 from harness import Httpd, free_port
 from oauth_conf import signing_key, standard_conf
@@ -441,3 +441,77 @@ def test_resumed_session(mtls, pki):
     # the intermediate only in the handshake: the resumed connection lacks it
     assert curl_twice(h, pki.deep_chain, "mtls3") == (["200", "401"], True)
     assert "OAS06503" in h.error_log()
+
+
+# ---- OAuthASMTLSAlias: a host of its own asks for certificates -----------------------------
+
+@pytest.fixture
+def alias(httpd_factory, pki):
+    """The issuer's host does not ask for client certificates; the alias host (a TLS virtual
+    host on its own port, with SSLVerifyClient optional_no_ca) serves the same issuer."""
+    for cid in ("mtls1", "self1"):
+        register(cid, None, redirect_uris=["https://mtls.test/cb"] if cid == "mtls1" else [])
+    port = free_port()
+
+    def body(h):
+        h.alias = f"https://localhost:{port}"
+        return (f"OAuthASMTLSAlias {h.alias}\n" + standard_conf(h, extra=clients(pki)) +
+                f"Listen 127.0.0.1:{port}\n<VirtualHost 127.0.0.1:{port}>\n"
+                f"    ServerName localhost:{port}\n    SSLEngine on\n"
+                f'    SSLCertificateFile "{h.ca}"\n    SSLCertificateKeyFile "{h.tls_key}"\n'
+                f"    {VERIFY}</VirtualHost>\n")
+    return httpd_factory(body)
+
+
+def test_alias_metadata_and_authentication(alias, pki):
+    """Metadata publishes the aliases; mTLS clients authenticate there, not on the issuer's
+    host (which asks for no certificate)."""
+    h = alias
+    md = session(h).get(h.issuer + "/.well-known/openid-configuration", timeout=10).json()
+    assert md["mtls_endpoint_aliases"] == {
+        "token_endpoint": h.alias + "/oauth/token",
+        "pushed_authorization_request_endpoint": h.alias + "/oauth/par",
+        "userinfo_endpoint": h.alias + "/userinfo",
+        "revocation_endpoint": h.alias + "/oauth/revoke",
+        "introspection_endpoint": h.alias + "/oauth/introspect"}, md
+    assert md["token_endpoint"] == h.issuer + "/oauth/token"
+    assert md["issuer"] == h.issuer
+    at = assert_bound(cc(h, "mtls1", pki.leaf, base=h.alias), pki.leaf)["access_token"]
+    assert_invalid_client(h, cc(h, "mtls1", pki.leaf), "OAS06501")
+    # the same issuer on both hosts: its token works at the issuer's introspection
+    assert introspect(h, at).json()["cnf"] == {"x5t#S256": pki.leaf["x5t"]}
+
+
+def test_alias_userinfo_and_dpop(alias, pki):
+    """At the alias host a DPoP proof's htu is the alias URL (the issuer's host URL is
+    refused there); a token bound to a key and a certificate carries both; userinfo on the
+    alias host with the certificate takes it, the issuer's host (no certificate) does not."""
+    h = alias
+    k = DPoPKey()
+    r = cc(h, "self1", pki.self1, base=h.alias,
+           headers={"DPoP": k.proof("POST", h.issuer + "/oauth/token")})
+    assert_json_error(r, 400, "invalid_dpop_proof")
+    r = cc(h, "self1", pki.self1, base=h.alias,
+           headers={"DPoP": k.proof("POST", h.alias + "/oauth/token")})
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+    assert jwt_claims(r.json()["access_token"])["cnf"] == {"jkt": k.jkt,
+                                                          "x5t#S256": pki.self1["x5t"]}
+
+    g = get_code(h, "mtls1", scope="openid")
+    at = assert_bound(redeem(h, g, sess=tls(h, pki.leaf), base=h.alias), pki.leaf)["access_token"]
+    r = tls(h, pki.leaf).get(h.alias + "/userinfo", headers={"Authorization": f"Bearer {at}"},
+                             timeout=10)
+    assert r.status_code == 200 and r.json()["sub"] == "alice", r.text
+    r = tls(h, pki.leaf).get(h.issuer + "/userinfo", headers={"Authorization": f"Bearer {at}"},
+                             timeout=10)
+    assert r.status_code == 401 and r.json()["error"] == "invalid_token", r.text
+
+
+@pytest.mark.parametrize("value", ["http://mtls.test", "https://mtls.test/oauth", "mtls.test",
+                                   "https://mtls.test/?x=1", "https://u@mtls.test"])
+def test_alias_configtest(tmp_path, value):
+    h = Httpd(str(tmp_path / "srv"), "")
+    h.body = (f'OAuthASIssuer "https://as.test"\nOAuthASSigningKey "{signing_key(h, "es256")}"\n'
+              f"OAuthASMTLSAlias {value}\n")
+    rc, out = h.configtest()
+    assert rc != 0 and f"OAuthASMTLSAlias '{value}': not an https URL" in out, out
