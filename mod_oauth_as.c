@@ -20,6 +20,7 @@
 #include "mod_oas_outbound.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_status.h"
+#include "mod_oas_tally.h"
 #include "oas_client_auth.h"
 
 static int oas_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -63,7 +64,10 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
             (!setting || oas_mod_shm_bytes(oas_iss_store_size(iss)) > oas_mod_shm_bytes(setting)))
             setting = oas_iss_store_size(iss);
     }
-    if (setting && (rv = oas_mod_shm_post_config(s, pconf, setting)) != APR_SUCCESS) {
+    if (setting && ((rv = oas_mod_shm_post_config(s, pconf, setting)) != APR_SUCCESS ||
+                    (rv = oas_mod_tally_post_config(
+                         s, pconf, oas_mod_tally_bytes(oas_mod_shm_bytes(setting)))) !=
+                        APR_SUCCESS)) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OAS_LOGNO(00002)
                      "cannot create the shared-memory store");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -79,6 +83,9 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 static void oas_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv = oas_mod_shm_child_init(pchild, s);
+
+    if (rv == APR_SUCCESS)
+        rv = oas_mod_tally_child_init(pchild, s);
 
     oas_client_auth_init(pchild);
     oas_mod_outbound_child_init(pchild, s);

@@ -11,6 +11,12 @@
  *              --client-id, aud = --audience (the issuer identifier), a unique jti, iat, exp =
  *              iat + 60) signed with --client-key (an EC P-256 PEM key), header kid
  *              --client-kid.  Signing costs the driver CPU, reported apart from the server's.
+ *   par_dpop : the PAR flow (client_secret_basic) with a fresh DPoP proof (RFC 9449) at PAR,
+ *              token (and refresh): ES256, one key per connection made at start-up, header
+ *              {"typ":"dpop+jwt","alg":"ES256","jwk":…} precomputed, claims jti (random per
+ *              run + connection + counter), htm POST, htu = the endpoint's URL (scheme, host
+ *              and port as connected, then the path: what the server derives from its issuer),
+ *              iat now.  The token answer must say "token_type":"DPoP".
  *   --refreshes N: after the token, N refresh_token grants with the refresh token it got
  *              (the latest one when the server rotates) -> 200 access_token each.
  *   --rate R : at most R flows/s in all (each connection paced at R/conns), else closed loop.
@@ -59,6 +65,7 @@ static struct {
     long flows_limit;          /* stop after this many flows in total (callgrind), 0 = none */
     int flow_par;              /* 1 = PAR flow, 0 = plain code flow, 2 = parfill, 3 = mixed */
     int pkjwt;                 /* client authentication by private_key_jwt (--flow par_pkjwt) */
+    int dpop;                  /* a DPoP proof at PAR, token, refresh (--flow par_dpop) */
     const char *client_key, *client_kid, *audience;   /* its key, kid and the assertion's aud */
     int refreshes;             /* refresh_token grants per flow */
     double rate;               /* flows/s in all, 0 = closed loop */
@@ -133,6 +140,9 @@ typedef struct {
     int status, conn_close;
     uint64_t flows_ok, fail[NSTEP - 1], reconnects;
     uint64_t jti_n;                      /* client assertions made by this connection */
+    EVP_PKEY *dpop_key;                  /* par_dpop: this connection's proof key */
+    char dpop_hdr[320];                  /* base64url of its proofs' JOSE header (with jwk) */
+    uint64_t dpop_n;                     /* proofs made by this connection */
     _Atomic uint64_t all_ok;             /* every flow, warm-up included (progress lines) */
     _Atomic uint32_t fail_status[NSTEP - 1][NSTATUS];
     hist_t h[NSTEP];
@@ -143,6 +153,7 @@ static SSL_CTX *ssl_ctx;
 static EVP_PKEY *client_pkey;            /* --client-key (par_pkjwt) */
 static char assert_hdr[256];             /* base64url of the assertion's fixed JOSE header */
 static char jti_prefix[16];              /* random per run: jtis stay unique across runs */
+static char htu_origin[128];             /* par_dpop: scheme://host:port of the endpoints */
 static struct sockaddr_in addr;
 static char client_basic[512], user_basic[512];
 static atomic_int phase;                 /* 0 warm-up, 1 measuring, 2 stop */
@@ -384,25 +395,15 @@ static void fail(worker_t *w, int step, const char *what)
 static const char *hostname;
 static char redirect_enc[512], scope_enc[256], resource_enc[512], client_enc[256];
 
-/* A client assertion (RFC 7523 §3) into out: ES256 over header.payload with --client-key, the
- * signature's DER converted to JOSE's r||s.  0, or -1 when it does not fit or signing fails. */
-static int make_assertion(worker_t *w, char *out, size_t cap)
+/* ES256 over out[0..k) with key: the signature's DER converted to JOSE's r||s, appended to
+ * out as ".<base64url>" (out must have room for 88 more bytes).  0, or -1 when signing fails. */
+static int es256_append(EVP_PKEY *key, char *out, size_t k)
 {
-    char payload[768], pb64[1100];
-    long long now = (long long)time(NULL);
-    int n = snprintf(payload, sizeof payload,
-                     "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"jti\":\"%s.%d.%llu\","
-                     "\"iat\":%lld,\"exp\":%lld}", opt.client_id, opt.client_id, opt.audience,
-                     jti_prefix, w->id, (unsigned long long)++w->jti_n, now, now + 60);
-    if (n < 0 || (size_t)n >= sizeof payload) return -1;
-    b64((const unsigned char *)payload, (size_t)n, pb64, 1);
-    int k = snprintf(out, cap, "%s.%s", assert_hdr, pb64);
-    if (k < 0 || (size_t)k + 90 >= cap) return -1;
     unsigned char der[80], raw[64];
     size_t dlen = sizeof der;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, client_pkey) == 1 &&
-             EVP_DigestSign(md, der, &dlen, (const unsigned char *)out, (size_t)k) == 1;
+    int ok = md && EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+             EVP_DigestSign(md, der, &dlen, (const unsigned char *)out, k) == 1;
     EVP_MD_CTX_free(md);
     if (!ok) return -1;
     const unsigned char *dp = der;
@@ -416,6 +417,70 @@ static int make_assertion(worker_t *w, char *out, size_t cap)
     out[k] = '.';
     b64(raw, sizeof raw, out + k + 1, 1);
     return 0;
+}
+
+/* A client assertion (RFC 7523 §3) into out: ES256 over header.payload with --client-key.
+ * 0, or -1 when it does not fit or signing fails. */
+static int make_assertion(worker_t *w, char *out, size_t cap)
+{
+    char payload[768], pb64[1100];
+    long long now = (long long)time(NULL);
+    int n = snprintf(payload, sizeof payload,
+                     "{\"iss\":\"%s\",\"sub\":\"%s\",\"aud\":\"%s\",\"jti\":\"%s.%d.%llu\","
+                     "\"iat\":%lld,\"exp\":%lld}", opt.client_id, opt.client_id, opt.audience,
+                     jti_prefix, w->id, (unsigned long long)++w->jti_n, now, now + 60);
+    if (n < 0 || (size_t)n >= sizeof payload) return -1;
+    b64((const unsigned char *)payload, (size_t)n, pb64, 1);
+    int k = snprintf(out, cap, "%s.%s", assert_hdr, pb64);
+    if (k < 0 || (size_t)k + 90 >= cap) return -1;
+    return es256_append(client_pkey, out, (size_t)k);
+}
+
+/* par_dpop: this connection's proof key (P-256) and the base64url of the proofs' JOSE header,
+ * {"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":…,"y":…}}. */
+static int dpop_key_init(worker_t *w)
+{
+    unsigned char pub[65];
+    char x[48], y[48], hdr[256];
+    w->dpop_key = EVP_EC_gen("P-256");
+    if (!w->dpop_key ||
+        EVP_PKEY_get_octet_string_param(w->dpop_key, "encoded-pub-key", pub, sizeof pub,
+                                        NULL) != 1 || pub[0] != 4)
+        return -1;
+    b64(pub + 1, 32, x, 1);
+    b64(pub + 33, 32, y, 1);
+    int n = snprintf(hdr, sizeof hdr, "{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":{"
+                     "\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\",\"y\":\"%s\"}}", x, y);
+    if (n < 0 || (size_t)n >= sizeof hdr) return -1;
+    b64((const unsigned char *)hdr, (size_t)n, w->dpop_hdr, 1);
+    return 0;
+}
+
+/* A "DPoP: <proof>\r\n" header line for POST path into out ("" without par_dpop). */
+static int dpop_header(worker_t *w, const char *path, char *out, size_t cap)
+{
+    char payload[384], pb64[520];
+    out[0] = 0;
+    if (!opt.dpop) return 0;
+    int n = snprintf(payload, sizeof payload,
+                     "{\"jti\":\"%s.%d.%llu\",\"htm\":\"POST\",\"htu\":\"%s%s\",\"iat\":%lld}",
+                     jti_prefix, w->id, (unsigned long long)++w->dpop_n, htu_origin, path,
+                     (long long)time(NULL));
+    if (n < 0 || (size_t)n >= sizeof payload) return -1;
+    b64((const unsigned char *)payload, (size_t)n, pb64, 1);
+    int k = snprintf(out, cap, "DPoP: %s.%s", w->dpop_hdr, pb64);
+    if (k < 0 || (size_t)k + 92 >= cap) return -1;
+    if (es256_append(w->dpop_key, out + 6, (size_t)k - 6) < 0) return -1;
+    strcat(out, "\r\n");
+    return 0;
+}
+
+/* the token answer's token_type is DPoP (par_dpop), or there is nothing to check */
+static int dpop_bound(worker_t *w)
+{
+    char tt[16];
+    return !opt.dpop || (json_str(w->body, "token_type", tt, sizeof tt) == 0 &&
+                         !strcmp(tt, "DPoP"));
 }
 
 /* The client's authentication of one POST (par, token, refresh): an Authorization header line
@@ -440,7 +505,7 @@ static int client_auth(worker_t *w, int with_id, char *hdr, size_t hcap, char *f
 static int run_flow(worker_t *w, unsigned k)
 {
     char req[8192], body[4096], state[32], nonce[32], rq_uri[512], rq_enc[1024], code[512];
-    char auth_hdr[600], auth_form[2048];
+    char auth_hdr[600], auth_form[2048], dpop[800];
     const char *ver = w->verifier[k % NPKCE], *chal = w->challenge[k % NPKCE];
     int flow_par = opt.flow_par == 3 ? (int)(k & 1) : opt.flow_par;
     int measuring = atomic_load(&phase) == 1;
@@ -455,14 +520,17 @@ static int run_flow(worker_t *w, unsigned k)
         if (client_auth(w, 0, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
             fail(w, ST_PAR, "client assertion not made"); return -1;
         }
+        if (dpop_header(w, opt.par_path, dpop, sizeof dpop) < 0) {
+            fail(w, ST_PAR, "DPoP proof not made"); return -1;
+        }
         bl = (size_t)snprintf(body, sizeof body,
             "response_type=code&client_id=%s&redirect_uri=%s&scope=%s&state=%s&nonce=%s"
             "&code_challenge=%s&code_challenge_method=S256%s%s",
             client_enc, redirect_enc, scope_enc, state, nonce, chal, res_part, auth_form);
         n = (size_t)snprintf(req, sizeof req,
-            "POST %s HTTP/1.1\r\nHost: %s\r\n%s"
+            "POST %s HTTP/1.1\r\nHost: %s\r\n%s%s"
             "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-            opt.par_path, hostname, auth_hdr, bl, body);
+            opt.par_path, hostname, auth_hdr, dpop, bl, body);
         if (exchange(w, req, n) < 0) { fail(w, ST_PAR, "i/o"); return -1; }
         if (w->status != 201) { fail(w, ST_PAR, "status"); return -1; }
         if (json_str(w->body, "request_uri", rq_uri, sizeof rq_uri) < 0) {
@@ -516,18 +584,22 @@ static int run_flow(worker_t *w, unsigned k)
     if (client_auth(w, 1, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
         fail(w, ST_TOKEN, "client assertion not made"); return -1;
     }
+    if (dpop_header(w, opt.token_path, dpop, sizeof dpop) < 0) {
+        fail(w, ST_TOKEN, "DPoP proof not made"); return -1;
+    }
     bl = (size_t)snprintf(body, sizeof body,
         "grant_type=authorization_code&code=%s&redirect_uri=%s&code_verifier=%s%s",
         code_dec, redirect_enc, ver, auth_form);
     n = (size_t)snprintf(req, sizeof req,
-        "POST %s HTTP/1.1\r\nHost: %s\r\n%s"
+        "POST %s HTTP/1.1\r\nHost: %s\r\n%s%s"
         "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-        opt.token_path, hostname, auth_hdr, bl, body);
+        opt.token_path, hostname, auth_hdr, dpop, bl, body);
     if (exchange(w, req, n) < 0) { fail(w, ST_TOKEN, "i/o"); return -1; }
     if (w->status != 200) { fail(w, ST_TOKEN, "status"); return -1; }
     if (!strstr(w->body, "\"access_token\"") || !strstr(w->body, "\"id_token\"")) {
         fail(w, ST_TOKEN, "no access_token/id_token"); return -1;
     }
+    if (!dpop_bound(w)) { fail(w, ST_TOKEN, "token_type not DPoP"); return -1; }
     uint64_t t3 = now_us();
     if (opt.verbose && k == (unsigned)w->id * 7919u + 1)   /* one sample answer per connection */
         fprintf(stderr, "conn %d token answer: %.*s\n", w->id, (int)w->body_len, w->body);
@@ -544,17 +616,21 @@ static int run_flow(worker_t *w, unsigned k)
             if (client_auth(w, 1, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
                 fail(w, ST_REFRESH, "client assertion not made"); return -1;
             }
+            if (dpop_header(w, opt.token_path, dpop, sizeof dpop) < 0) {
+                fail(w, ST_REFRESH, "DPoP proof not made"); return -1;
+            }
             bl = (size_t)snprintf(body, sizeof body,
                                   "grant_type=refresh_token&refresh_token=%s%s", rt_enc, auth_form);
             n = (size_t)snprintf(req, sizeof req,
-                "POST %s HTTP/1.1\r\nHost: %s\r\n%s"
+                "POST %s HTTP/1.1\r\nHost: %s\r\n%s%s"
                 "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n\r\n%s",
-                opt.token_path, hostname, auth_hdr, bl, body);
+                opt.token_path, hostname, auth_hdr, dpop, bl, body);
             if (exchange(w, req, n) < 0) { fail(w, ST_REFRESH, "i/o"); return -1; }
             if (w->status != 200) { fail(w, ST_REFRESH, "status"); return -1; }
             if (!strstr(w->body, "\"access_token\"")) {
                 fail(w, ST_REFRESH, "no access_token"); return -1;
             }
+            if (!dpop_bound(w)) { fail(w, ST_REFRESH, "token_type not DPoP"); return -1; }
             char next[512];      /* a rotating server hands out a successor */
             if (json_str(w->body, "refresh_token", next, sizeof next) == 0)
                 memcpy(rt, next, sizeof rt);
@@ -694,6 +770,7 @@ static void usage(void)
         "usage: driver [options]\n"
         "  --port P --host H --tls --conns N --duration S --warmup S --flows N (total, then stop)\n"
         "  --flow par|code|mixed|parfill (PAR only)|par_pkjwt (PAR flow, private_key_jwt)\n"
+        "         |par_dpop (PAR flow, DPoP proofs at PAR and token)\n"
         "  --par-path P --auth-path P --token-path P\n"
         "  --client-key PEM --client-kid KID --audience AUD (par_pkjwt: ES256 key, kid, aud)\n"
         "  --refreshes N (refresh grants per flow) --rate R (flows/s in all) --progress S\n"
@@ -728,8 +805,10 @@ int main(int argc, char **argv)
         case 'n': opt.flows_limit = atol(optarg); break;
         case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2
                                : !strcmp(optarg, "mixed") ? 3
-                               : !strcmp(optarg, "par_pkjwt") ? 1 : 0;
+                               : !strcmp(optarg, "par_pkjwt") || !strcmp(optarg, "par_dpop") ? 1
+                                                                                              : 0;
             opt.pkjwt = !strcmp(optarg, "par_pkjwt");
+            opt.dpop = !strcmp(optarg, "par_dpop");
             break;
         case 1: opt.par_path = optarg; break;
         case 2: opt.auth_path = optarg; break;
@@ -769,6 +848,8 @@ int main(int argc, char **argv)
                           opt.client_kid);
         if (hn < 0 || (size_t)hn >= sizeof hdr / 4 * 3 - 4) usage();
         b64((const unsigned char *)hdr, (size_t)hn, assert_hdr, 1);
+    }
+    if (opt.pkjwt || opt.dpop) {
         unsigned char rnd[6];
         RAND_bytes(rnd, sizeof rnd);
         b64(rnd, sizeof rnd, jti_prefix, 1);
@@ -787,6 +868,7 @@ int main(int argc, char **argv)
     if (opt.resource) pct(opt.resource, resource_enc);
     snprintf(hb, sizeof hb, "%s:%d", opt.tls ? "localhost" : opt.host, opt.port);
     hostname = hb;
+    snprintf(htu_origin, sizeof htu_origin, "%s://%s", opt.tls ? "https" : "http", hb);
 
     addr.sin_family = AF_INET;
     addr.sin_port = htons((uint16_t)opt.port);
@@ -807,6 +889,10 @@ int main(int argc, char **argv)
             b64(rnd, sizeof rnd, w->verifier[j], 1);              /* 43 chars */
             EVP_Digest(w->verifier[j], strlen(w->verifier[j]), dg, NULL, EVP_sha256(), NULL);
             b64(dg, sizeof dg, w->challenge[j], 1);
+        }
+        if (opt.dpop && dpop_key_init(w) < 0) {
+            fprintf(stderr, "driver: no P-256 key for DPoP proofs\n");
+            return 2;
         }
     }
     /* small stacks: 32 threads must stay cheap */
@@ -866,7 +952,8 @@ int main(int argc, char **argv)
     printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
            "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
            "\"token\":%llu,\"refresh\":%llu},\"reconnects\":%llu,",
-           opt.label, opt.pkjwt ? "par_pkjwt" : opt.flow_par == 3 ? "mixed"
+           opt.label, opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop"
+                      : opt.flow_par == 3 ? "mixed"
                       : opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code",
            opt.conns, opt.tls, wall,
            (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],

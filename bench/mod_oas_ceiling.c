@@ -13,6 +13,15 @@
  *                            (private_key_jwt, RFC 7523) with EVP_DigestVerify, r||s converted
  *                            to DER as a JWS verifier must, and answer 401 when it fails.  No
  *                            claim, jti or replay checks: the signature work, statelessly.
+ *   OASCeilingDPoP cache|import (server scope) PAR and token then verify the request's `DPoP`
+ *                            proof (RFC 9449): its header and payload decoded, its `jwk` (EC
+ *                            P-256) imported with EVP_PKEY_fromdata, its ES256 signature
+ *                            checked, the jwk's RFC 7638 thumbprint computed (SHA-256), 400
+ *                            when any of it fails; the token answer says token_type DPoP.
+ *                            `cache`: like mod_oauth_as (oas_dpop_key.c), each thread keeps
+ *                            its last 8 imported keys under their coordinates, so a
+ *                            connection's key is imported once per thread; `import`: every
+ *                            proof's key imported.  No claim, jti or replay checks, no store.
  *
  * Request bodies are read and discarded (the PAR body is scanned for state, which is echoed in
  * the request_uri); state is copied back into the Location so the driver's check holds.  Built with apxs by `make bench` (bench/Makefile).
@@ -26,6 +35,8 @@
 #include <openssl/pem.h>
 #include <openssl/ecdsa.h>
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <string.h>
 
 module AP_MODULE_DECLARE_DATA oas_ceiling_module;
@@ -33,6 +44,7 @@ module AP_MODULE_DECLARE_DATA oas_ceiling_module;
 typedef struct {
     const char *key_file, *client_key_file;
     EVP_PKEY *key, *client_key;
+    int dpop;                   /* 0 off, 1 cache the proofs' keys per thread, 2 import each */
 } ceil_conf;
 
 static const char PAR_JSON_HEAD[] = "{\"request_uri\":\"urn:ietf:params:oauth:request_uri:ceiling:";
@@ -92,6 +104,13 @@ static const char *set_key(cmd_parms *cmd, void *dummy, const char *arg)
     return NULL;
 }
 
+static const char *set_dpop(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    ceil_conf *c = ap_get_module_config(cmd->server->module_config, &oas_ceiling_module);
+    c->dpop = !strcmp(arg, "cache") ? 1 : !strcmp(arg, "import") ? 2 : 0;
+    return c->dpop ? NULL : "OASCeilingDPoP: cache or import";
+}
+
 static apr_status_t key_free(void *k) { EVP_PKEY_free(k); return APR_SUCCESS; }
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -142,17 +161,13 @@ static long b64url_decode(const char *in, size_t n, unsigned char *out, size_t c
     return (long)o;
 }
 
-/* Verify the ES256 client assertion of a form body: the payload decoded (as a JWT verifier
- * must, to read its claims) and the signature checked.  1 verified, 0 not. */
-static int assertion_ok(request_rec *r, EVP_PKEY *key, const char *body)
+/* Verify the ES256 signature (base64url r||s, sig_len chars) of a JWS over its signing input
+ * jws[0..input_len), r||s converted to DER as a JWS verifier must.  1 verified, 0 not. */
+static int es256_verify(EVP_PKEY *key, const char *jws, size_t input_len, const char *sig_b64,
+                        size_t sig_len)
 {
-    const char *jws = param(r, body, "client_assertion");
-    const char *d1 = strchr(jws, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-    if (!d2) return 0;
-    unsigned char payload[2048], raw[64], der[80];
-    if (b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), payload, sizeof payload) <= 0 ||
-        b64url_decode(d2 + 1, strlen(d2 + 1), raw, sizeof raw) != 64)
-        return 0;
+    unsigned char raw[64], der[80];
+    if (b64url_decode(sig_b64, sig_len, raw, sizeof raw) != 64) return 0;
     ECDSA_SIG *sig = ECDSA_SIG_new();
     BIGNUM *br = BN_bin2bn(raw, 32, NULL), *bs = BN_bin2bn(raw + 32, 32, NULL);
     if (!sig || !br || !bs || !ECDSA_SIG_set0(sig, br, bs)) {
@@ -166,10 +181,21 @@ static int assertion_ok(request_rec *r, EVP_PKEY *key, const char *body)
     ECDSA_SIG_free(sig);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     int ok = dlen > 0 && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
-             EVP_DigestVerify(md, der, (size_t)dlen, (const unsigned char *)jws,
-                              (size_t)(d2 - jws)) == 1;
+             EVP_DigestVerify(md, der, (size_t)dlen, (const unsigned char *)jws, input_len) == 1;
     EVP_MD_CTX_free(md);
     return ok;
+}
+
+/* Verify the ES256 client assertion of a form body: the payload decoded (as a JWT verifier
+ * must, to read its claims) and the signature checked.  1 verified, 0 not. */
+static int assertion_ok(request_rec *r, EVP_PKEY *key, const char *body)
+{
+    const char *jws = param(r, body, "client_assertion");
+    const char *d1 = strchr(jws, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (!d2) return 0;
+    unsigned char payload[2048];
+    if (b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), payload, sizeof payload) <= 0) return 0;
+    return es256_verify(key, jws, (size_t)(d2 - jws), d2 + 1, strlen(d2 + 1));
 }
 
 static void b64url(const unsigned char *in, size_t n, char *out)
@@ -212,6 +238,99 @@ static const char *es256(request_rec *r, EVP_PKEY *key, const char *input)
     return out;
 }
 
+/* the string value of member `name` in a (decoded, flat enough) JSON text, copied to out */
+static int json_member(const char *json, const char *name, char *out, size_t cap)
+{
+    char key[32];
+    snprintf(key, sizeof key, "\"%s\":\"", name);
+    const char *p = strstr(json, key), *e;
+    if (!p || !(e = strchr(p += strlen(key), '"')) || (size_t)(e - p) >= cap) return 0;
+    memcpy(out, p, (size_t)(e - p));
+    out[e - p] = 0;
+    return 1;
+}
+
+/* an EC P-256 public key from the base64url coordinates of a JWK (a new reference), or NULL */
+static EVP_PKEY *p256_import(const char *x, const char *y)
+{
+    unsigned char pub[65];
+    pub[0] = 4;
+    if (b64url_decode(x, strlen(x), pub + 1, 32) != 32 ||
+        b64url_decode(y, strlen(y), pub + 33, 32) != 32)
+        return NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof pub),
+        OSSL_PARAM_construct_end()};
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *k = NULL;
+    if (!pc || EVP_PKEY_fromdata_init(pc) != 1 ||
+        EVP_PKEY_fromdata(pc, &k, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        k = NULL;
+    EVP_PKEY_CTX_free(pc);
+    return k;
+}
+
+/* `cache`: this thread's last 8 keys by their coordinates (as mod_oauth_as keeps them) */
+#define KEY_CACHE 8
+static __thread struct { char xy[96]; EVP_PKEY *k; } key_cache[KEY_CACHE];
+static __thread unsigned key_next;
+
+static EVP_PKEY *proof_key(int cache, const char *x, const char *y)
+{
+    char xy[96];
+    if (!cache) return p256_import(x, y);
+    if (snprintf(xy, sizeof xy, "%s.%s", x, y) >= (int)sizeof xy) return NULL;
+    for (int i = 0; i < KEY_CACHE; i++)
+        if (key_cache[i].k && !strcmp(key_cache[i].xy, xy)) {
+            EVP_PKEY_up_ref(key_cache[i].k);
+            return key_cache[i].k;
+        }
+    EVP_PKEY *k = p256_import(x, y);
+    if (!k) return NULL;
+    EVP_PKEY_free(key_cache[key_next].k);
+    EVP_PKEY_up_ref(k);
+    key_cache[key_next].k = k;
+    strcpy(key_cache[key_next].xy, xy);
+    key_next = (key_next + 1) % KEY_CACHE;
+    return k;
+}
+
+/* Check the request's DPoP proof: header and payload decoded, typ and alg read, the jwk's key
+ * imported (or found), the signature verified, the jwk thumbprint computed.  1 ok, 0 not. */
+static int dpop_ok(request_rec *r, int mode)
+{
+    const char *jws = apr_table_get(r->headers_in, "DPoP");
+    const char *d1 = jws ? strchr(jws, '.') : NULL, *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    char hdr[512], payload[512], x[48], y[48], typ[16], alg[8], tp[160], jkt[48];
+    long hn, pn;
+    if (!d2 ||
+        (hn = b64url_decode(jws, (size_t)(d1 - jws), (unsigned char *)hdr, sizeof hdr - 1)) <= 0 ||
+        (pn = b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), (unsigned char *)payload,
+                            sizeof payload - 1)) <= 0)
+        return 0;
+    hdr[hn] = payload[pn] = 0;
+    const char *jwk = strstr(hdr, "\"jwk\":{");
+    if (!jwk || !json_member(hdr, "typ", typ, sizeof typ) || strcmp(typ, "dpop+jwt") ||
+        !json_member(hdr, "alg", alg, sizeof alg) || strcmp(alg, "ES256") ||
+        !json_member(jwk, "x", x, sizeof x) || !json_member(jwk, "y", y, sizeof y) ||
+        !strstr(payload, "\"jti\":") || !strstr(payload, "\"htu\":"))
+        return 0;
+    EVP_PKEY *k = proof_key(mode == 1, x, y);
+    if (!k) return 0;
+    int ok = es256_verify(k, jws, (size_t)(d2 - jws), d2 + 1, strlen(d2 + 1));
+    EVP_PKEY_free(k);
+    unsigned char h[32];
+    int n = snprintf(tp, sizeof tp, "{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", x,
+                     y);
+    if (!ok || n < 0 || (size_t)n >= sizeof tp ||
+        EVP_Digest(tp, (size_t)n, h, NULL, EVP_sha256(), NULL) != 1)
+        return 0;
+    b64url(h, sizeof h, jkt);
+    apr_table_setn(r->notes, "ceiling-jkt", apr_pstrdup(r->pool, jkt));
+    return 1;
+}
+
 static int send_fixed(request_rec *r, int status, const char *ctype, const char *body)
 {
     r->status = status;
@@ -239,6 +358,8 @@ static int handler(request_rec *r)
         if (!body) return HTTP_BAD_REQUEST;
         if (c->client_key && !assertion_ok(r, c->client_key, body))
             return HTTP_UNAUTHORIZED;
+        if (c->dpop && !dpop_ok(r, c->dpop))
+            return HTTP_BAD_REQUEST;
         return send_fixed(r, HTTP_CREATED, "application/json",
                           apr_pstrcat(r->pool, PAR_JSON_HEAD, param(r, body, "state"),
                                       PAR_JSON_TAIL, NULL));
@@ -251,6 +372,7 @@ static int handler(request_rec *r)
         int rv = ap_discard_request_body(r);
         if (rv != OK) return rv;
     }
+    if (kind == 2 && c->dpop && !dpop_ok(r, c->dpop)) return HTTP_BAD_REQUEST;
     if (r->header_only) return OK;
     if (kind == 1) {
         const char *state = r->args ? param(r, r->args, "state") : "";
@@ -275,7 +397,8 @@ static int handler(request_rec *r)
     }
     return send_fixed(r, HTTP_OK, "application/json",
         apr_pstrcat(r->pool, "{\"access_token\":\"", AT_SIGNING_INPUT, ".", s1,
-                    "\",\"token_type\":\"Bearer\",\"expires_in\":3600,\"scope\":\"openid\","
+                    "\",\"token_type\":\"", c->dpop ? "DPoP" : "Bearer",
+                    "\",\"expires_in\":3600,\"scope\":\"openid\","
                     "\"id_token\":\"", ID_SIGNING_INPUT, ".", s2, "\"}", NULL));
 }
 
@@ -285,6 +408,9 @@ static const command_rec cmds[] = {
     AP_INIT_TAKE1("OASCeilingClientKey", set_key, (void *)1, RSRC_CONF,
                   "the client's EC P-256 public key (PEM): verify its ES256 client_assertion "
                   "at PAR and token"),
+    AP_INIT_TAKE1("OASCeilingDPoP", set_dpop, NULL, RSRC_CONF,
+                  "cache|import: verify the DPoP proof at PAR and token (keys cached per thread, "
+                  "or imported for every proof)"),
     {NULL}
 };
 

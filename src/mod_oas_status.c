@@ -10,6 +10,7 @@
 #include "mod_oas_dbd.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_status.h"
+#include "mod_oas_tally.h"
 #include "oas_store_shm.h"
 
 static const char *store_kind(int kind)
@@ -74,6 +75,28 @@ static void report_shm(request_rec *r, int flags, const oas_shm_usage_t *u)
     }
 }
 
+/* The tally: counters and single-use markers (src/oas_tally.h), walked for this page. */
+static void report_tally(request_rec *r, int flags, const oas_tally_t *t)
+{
+    oas_tally_stats_t u;
+
+    oas_tally_stats(t, apr_time_sec(apr_time_now()), &u);
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "OAuthASTallyBytes: %" APR_SIZE_T_FMT "\nOAuthASTallySlots: %u\n"
+                   "OAuthASTallyMarkers: %u\nOAuthASTallyCounters: %u\n"
+                   "OAuthASTallyEvictions: %" APR_UINT64_T_FMT "\n"
+                   "OAuthASTallyFullRefusals: %" APR_UINT64_T_FMT "\n"
+                   "OAuthASTallyLocksTakenOver: %" APR_UINT64_T_FMT "\n",
+                   u.bytes, u.slots, u.live, u.best_effort, u.evicted, u.full, u.stolen);
+        return;
+    }
+    ap_rprintf(r, "<tr><th>counters and single-use markers</th><td>%u markers (live) and %u "
+               "counters (best effort) in %u slots, region %" APR_SIZE_T_FMT " bytes; %"
+               APR_UINT64_T_FMT " counters evicted, %" APR_UINT64_T_FMT " markers refused "
+               "(full), %" APR_UINT64_T_FMT " locks taken over from dead processes</td></tr>\n",
+               u.live, u.best_effort, u.slots, u.bytes, u.evicted, u.full, u.stolen);
+}
+
 int oas_mod_status_hook(request_rec *r, int flags)
 {
     const server_rec *first = ap_server_conf;
@@ -96,6 +119,8 @@ int oas_mod_status_hook(request_rec *r, int flags)
             report_shm(r, flags, &u);
         }
     }
+    if (oas_mod_tally())
+        report_tally(r, flags, oas_mod_tally());
     oas_mod_dbd_status(r, flags);
     for (s = first; s; s = s->next) {
         const oas_issuer_t *iss = oas_mod_issuer(s);

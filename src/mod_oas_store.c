@@ -2,14 +2,20 @@
 #include "mod_oas_store.h"
 #include "mod_oas_dbd.h"
 #include "mod_oas_shm.h"
+#include "mod_oas_tally.h"
 
-/* The store of kind OAS_CTX_SHORT or OAS_CTX_LONG for the context's issuer: the database
- * store takes a pooled connection of this request (NULL when none can be had, logged). */
+/* The store of kind OAS_CTX_* for the context's issuer: the database store takes a pooled
+ * connection of this request (NULL when none can be had, logged). Counters, and the markers
+ * of a node whose short-lived store is its shared memory, go to the tally; their events
+ * (refusals) to the short-lived store's figures in server-status. */
 static oas_store_t *ctx_open(void *baton, int kind)
 {
     oas_ctx_t *x = baton;
     int which = kind == OAS_CTX_LONG ? oas_iss_store_long(x->iss) : oas_iss_store_short(x->iss);
 
+    if ((kind == OAS_CTX_COUNTERS || (kind == OAS_CTX_REPLAY && which == OAS_STORE_SHM)) &&
+        oas_mod_tally())
+        return oas_tally_store(oas_mod_tally(), x->p, oas_ctx_store(x, OAS_CTX_SHORT));
     return which == OAS_STORE_DBD ? oas_mod_dbd_store((request_rec *)x->log)
                                   : oas_mod_shm_store();
 }

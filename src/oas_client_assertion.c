@@ -118,13 +118,14 @@ static apr_status_t check_signature(oas_err_t *err, oas_ctx_t *x, const oas_clie
     return APR_SUCCESS;
 }
 
-/* The jti once per client, until exp plus the skew: put-if-absent in the short-lived store
- * (atomic across children, and across nodes with the database store). A jti that cannot be
- * recorded refuses the request (503), as accepting it could let its replay in later. */
+/* The jti once per client, until exp plus the skew: a single-use marker (OAS_CTX_REPLAY: the
+ * node's tally, or the database shared by the nodes), atomic across children and nodes. A jti
+ * that cannot be recorded refuses the request (503), as accepting it could let its replay in
+ * later. */
 static apr_status_t record_jti(oas_err_t *err, oas_ctx_t *x, const oas_client_t *c,
                                const oas_jwt_t *t)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_REPLAY);
     const char *key = apr_pstrcat(x->p, c->id, "\n", t->jti, NULL);
     apr_time_t until = apr_time_from_sec((apr_int64_t)t->exp + OAS_JWT_EXP_LEEWAY + 1);
     apr_status_t rv;

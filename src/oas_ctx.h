@@ -9,8 +9,17 @@
 #include "oas_log.h"
 #include "oas_store.h"
 
-#define OAS_CTX_SHORT 0 /* codes, request_uris, consent transactions, counters */
+#define OAS_CTX_SHORT 0 /* codes, request_uris, consent transactions */
 #define OAS_CTX_LONG  1 /* refresh tokens, families, remembered consents, revocations */
+/* The brute-force brake's and the quotas' counters: kept by each node in its own tally
+ * (oas_tally.h) whatever the store, so that a flow's counting never waits on a lock of the
+ * whole store or on the database; in a cluster each node counts its own requests. */
+#define OAS_CTX_COUNTERS 2
+/* Single-use markers (a client assertion's or a DPoP proof's jti): the tally when the
+ * short-lived store is the node's shared memory; the database when nodes share it, so that
+ * a jti spent on one node is spent on every node. */
+#define OAS_CTX_REPLAY 3
+#define OAS_CTX_KINDS 4
 
 /* Opens the store of one kind for this request (the database store takes a pooled
  * connection): NULL when it cannot be had (the backend logged why). */
@@ -31,15 +40,16 @@ typedef struct oas_ctx_t {
     void *log;                /* log baton (oas_log.h): the glue's request_rec */
     oas_ctx_open_fn *open;    /* NULL: only the stores set below */
     void *open_baton;
-    oas_store_t *store[2];    /* opened on first use, by kind */
-    int opened[2];
+    oas_store_t *store[OAS_CTX_KINDS]; /* opened on first use, by kind */
+    int opened[OAS_CTX_KINDS];
 } oas_ctx_t;
 
 /** A context for iss in pool p at time now, with no stores yet (unit tests set store[]). */
 void oas_ctx_init(oas_ctx_t *x, apr_pool_t *p, const oas_issuer_t *iss, apr_int64_t now);
 
-/** The store of kind OAS_CTX_SHORT or OAS_CTX_LONG, opened once: NULL when it cannot be had
- * (callers answer with oas_err_store(..., APR_ENOTIMPL, ...)). */
+/** The store of kind OAS_CTX_*, opened once: NULL when it cannot be had (callers answer
+ * with oas_err_store(..., APR_ENOTIMPL, ...)). Without an open function (unit tests), the
+ * counters and markers go to the short-lived store unless a test set their own. */
 oas_store_t *oas_ctx_store(oas_ctx_t *x, int kind);
 
 /** oas_err_store with an honest Retry-After: when the store is full (APR_ENOSPC), the time

@@ -204,12 +204,13 @@ static apr_status_t proof_claims(oas_dpop_t *d, oas_err_t *err, oas_ctx_t *x,
     return APR_SUCCESS;
 }
 
-/* Spend the jti: one put_new, atomic across children (shm) and nodes (dbd). The key is the
+/* Spend the jti: one single-use marker (OAS_CTX_REPLAY: the node's tally, or the database the
+ * nodes share), atomic across children and nodes. The key is the
  * jkt and the jti, so no client can spend another key's jti; the record lives as long as the
  * proof could still be accepted. */
 static apr_status_t spend_jti(oas_err_t *err, oas_ctx_t *x, const oas_dpop_t *d)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_REPLAY);
     const char *key;
     apr_status_t rv;
 

@@ -139,6 +139,9 @@ struct oas_store_t {
                          apr_int64_t *pcount, apr_time_t *pexpires);
     /* Optional (NULL: not counted). Counts one event (oas_store_event_e); never fails. */
     void (*note)(oas_store_t *st, int event);
+    /* 1 when incr itself removes a counter that a negative delta brings to 0 or below (it
+     * then reports 0): callers need not delete it. */
+    int incr_drops_spent;
 };
 
 /* Convenience wrappers for NUL-terminated keys. */

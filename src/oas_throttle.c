@@ -37,8 +37,8 @@ static apr_status_t count(oas_ctx_t *x, oas_store_t *st, int ns, const char *key
         rv = oas_store_incr(st, x->p, ns, key, delta, exp, n, &until);
     }
     /* a counter given back to nothing takes no room (a race with a new count may lose it:
-     * one request more, never fewer) */
-    if (rv == APR_SUCCESS && delta < 0 && *n <= 0)
+     * one request more, never fewer); the tally removes it itself */
+    if (rv == APR_SUCCESS && delta < 0 && *n <= 0 && !st->incr_drops_spent)
         oas_store_del(st, x->p, ns, key);
     if (rv == APR_SUCCESS) {
         *left = apr_time_sec(until) - x->now;
@@ -127,7 +127,7 @@ static apr_status_t authfail_refuse(oas_ctx_t *x, oas_err_t *e, oas_store_t *st,
 
 apr_status_t oas_authfail_check(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     const char *key;
     apr_int64_t n, left;
     apr_status_t rv;
@@ -148,7 +148,7 @@ apr_status_t oas_authfail_check(oas_ctx_t *x, oas_err_t *e, const oas_client_t *
 
 apr_status_t oas_authfail_failed(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     int limit = oas_iss_authfail_limit(x->iss);
     apr_int64_t n, left;
     apr_status_t rv;
@@ -198,7 +198,7 @@ static int parties(quota_t q[3], oas_ctx_t *x, const oas_client_t *c, const char
 
 apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     quota_t q[3];
     apr_int64_t n = 0, left = 0;
     apr_status_t rv = APR_SUCCESS;
@@ -239,7 +239,7 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
 
 void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     quota_t q[3];
     apr_int64_t n, left;
     int i, k = parties(q, x, c, user);

@@ -1,7 +1,7 @@
 // bench/oidc-provider/server.mjs: node oidc-provider configured for the benchmark's flows.
 //
 //   node server.mjs --port P --key ES256.pem [--workers N] [--cookie-file F]
-//                   [--client-key CLIENT.pub.pem --client-kid KID]
+//                   [--client-key CLIENT.pub.pem --client-kid KID] [--dpop]
 //
 // Same flows as mod_oauth_as: PAR enabled (POST /request), PKCE S256 required, client 'bench'
 // with client_secret_basic, JWT access tokens for the resource urn:bench:api signed ES256,
@@ -9,7 +9,10 @@
 // PEM) a second client 'bench-pkjwt', the same but authenticating with private_key_jwt (its
 // jwks: that key with --client-kid, ES256): oidc-provider's own checks of the assertion (alg,
 // exp, jti, iss, aud = issuer / endpoint URLs, signature, the jti once through its
-// ReplayDetection model) at PAR and at the token endpoint.
+// ReplayDetection model) at PAR and at the token endpoint.  With --dpop a client 'bench-dpop',
+// the same as 'bench' (client_secret_basic, the same secret) with dpop_bound_access_tokens:
+// DPoP (RFC 9449, features.dPoP, no nonces as in mod_oauth_as's default) at PAR and token, its
+// tokens bound to the proof's key, a token request without a proof refused.
 //
 // The user 'benchuser' has an existing login session and grant, so /auth redirects at once:
 // at start-up every process saves (1) a Grant for benchuser/bench with scope openid and the
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     'cookie-file': { type: 'string' },
     'client-key': { type: 'string' },
     'client-kid': { type: 'string', default: 'bench-client' },
+    dpop: { type: 'boolean', default: false },
   },
 });
 const PORT = Number(args.port);
@@ -49,6 +53,7 @@ const SESSION_ID = 'benchsession';
 const USER = 'benchuser';
 const CLIENT = { id: 'bench', secret: 'bench-secret', redirect: 'https://rp.bench.test/cb' };
 const PKJWT_CLIENT = 'bench-pkjwt';
+const DPOP_CLIENT = 'bench-dpop';
 const RESOURCE = 'urn:bench:api';
 
 const cookieValue = () => {
@@ -85,6 +90,16 @@ async function worker() {
     });
   }
 
+  if (args.dpop) {
+    clients.push({
+      ...base,
+      client_id: DPOP_CLIENT,
+      client_secret: CLIENT.secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      dpop_bound_access_tokens: true,
+    });
+  }
+
   const provider = new Provider(ISSUER, {
     clients,
     jwks: { keys: [jwk] },
@@ -94,6 +109,7 @@ async function worker() {
     features: {
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: { enabled: true },
+      dPoP: { enabled: true },   // the default; no nonceSecret: no nonces
       resourceIndicators: {
         enabled: true,
         defaultResource: () => RESOURCE,
