@@ -10,15 +10,13 @@ SSL_CLIENT_CERT with the token's cnf). jwks_uri.ssl_verify=false: liboauth2 1.4.
 CA-bundle option (loopback only, as in test_510)."""
 
 import json
-import os
 
 import pytest
 
 from client import post, register, session
-from harness import MODULES_DIR
 from mtls_pki import VERIFY, Pki, clients
 from oauth_conf import standard_conf
-from third_party import second_port
+from third_party import mod_oauth2_vhost
 
 API_PAGE = '{"sub": "<!--#echo var="OAUTH2_CLAIM_sub" -->"}\n'
 # mod_oauth2 logs every refused token at [error] level: another certificate, and none
@@ -33,38 +31,16 @@ def pki(tmp_path_factory):
 
 
 def rs_body(h, pki):
-    h.rs_port = second_port(h)
-    h.rs_url = f"https://localhost:{h.rs_port}"
-    docs = h.path("rs-htdocs")
-    os.makedirs(docs, exist_ok=True)
-    with open(os.path.join(docs, "api.shtml"), "w") as f:
-        f.write(API_PAGE)
-    return VERIFY + standard_conf(h, extra=clients(pki)) + f"""
-LoadModule oauth2_module {MODULES_DIR}/mod_oauth2.so
-LoadModule include_module {MODULES_DIR}/mod_include.so
-
-Listen 127.0.0.1:{h.rs_port}
-<VirtualHost 127.0.0.1:{h.rs_port}>
-    ServerName localhost:{h.rs_port}
-    SSLEngine on
-    {VERIFY}
-    SSLOptions +ExportCertData +StdEnvVars
-    DocumentRoot "{docs}"
-    <Directory "{docs}">
-        Require all granted
-        Options +Includes
-        AddOutputFilter INCLUDES .shtml
-        ForceType application/json
-    </Directory>
-    AliasMatch "^/api/mtls/$" "{docs}/api.shtml"
+    locations = f"""
     <Location /api/mtls/>
         AuthType oauth2
         OAuth2TokenVerify jwks_uri {h.issuer}/.well-known/jwks.json \\
             jwks_uri.ssl_verify=false&verify.exp=required&verify.iss=skip&expiry=1&type=mtls
         Require valid-user
-    </Location>
-</VirtualHost>
-"""
+    </Location>"""
+    return (VERIFY + standard_conf(h, extra=clients(pki)) +
+            mod_oauth2_vhost(h, API_PAGE, ["mtls"], locations,
+                             tls=VERIFY.replace("\n", "\n    ") + "SSLOptions +ExportCertData"))
 
 
 @pytest.fixture
