@@ -122,6 +122,12 @@ def clients(pki):
     OAuthASScope api.read
     OAuthASGrantType client_credentials
 </OAuthASClient>
+<OAuthASClient svcb>
+    OAuthASClientSecret "svcb-secret-41d7e9"
+    OAuthASCertBoundTokens On
+    OAuthASScope api.read
+    OAuthASGrantType client_credentials
+</OAuthASClient>
 <OAuthASClient pubm>
     OAuthASAuthMethod none
     OAuthASCertBoundTokens On

@@ -108,6 +108,17 @@ def test_par_revoke_introspect(mtls, pki):
     assert introspect(h, at).json() == {"active": False}
 
 
+def test_secret_client_bound(mtls, pki):
+    """A secret client with OAuthASCertBoundTokens On: its tokens are bound to the certificate
+    it presents; without one the token endpoint refuses it."""
+    h = mtls
+    register("svcb", "svcb-secret-41d7e9")
+    data = {"grant_type": "client_credentials", "scope": "api.read"}
+    assert_bound(post(h, "/oauth/token", data, "svcb", sess=tls(h, pki.self2)), pki.self2)
+    assert_invalid_client(h, post(h, "/oauth/token", data, "svcb", sess=tls(h, None)),
+                          "OAS06508")
+
+
 def test_public_client_bound(mtls, pki):
     """A public client with OAuthASCertBoundTokens On: its tokens and its refresh family are
     bound to the certificate it presents (any: it is not authenticated by it); without one
