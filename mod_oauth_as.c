@@ -16,6 +16,7 @@
 #include "mod_oas_dbd.h"
 #include "mod_oas_handlers.h"
 #include "mod_oas_log.h"
+#include "mod_oas_mtls.h"
 #include "mod_oas_outbound.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_status.h"
@@ -102,6 +103,7 @@ static void oas_register_hooks(apr_pool_t *p)
 
     oas_mod_log_init(); /* the core logs through httpd from here on */
 
+    ap_hook_optional_fn_retrieve(oas_mod_mtls_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(oas_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_config(oas_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(oas_post_config, NULL, NULL, APR_HOOK_MIDDLE);

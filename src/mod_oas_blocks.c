@@ -261,6 +261,8 @@ static const word_bit_t auth_methods[] = {{"client_secret_basic", OAS_AUTH_BASIC
                                           {"none", OAS_AUTH_NONE},
                                           {"private_key_jwt", OAS_AUTH_PKJWT},
                                           {"client_secret_jwt", OAS_AUTH_SJWT},
+                                          {"tls_client_auth", OAS_AUTH_TLS},
+                                          {"self_signed_tls_client_auth", OAS_AUTH_SELF_TLS},
                                           {NULL, 0}};
 static const word_bit_t grant_types[] = {{"authorization_code", OAS_GRANT_CODE},
                                          {"refresh_token", OAS_GRANT_REFRESH},
@@ -289,7 +291,8 @@ const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg)
     return apr_psprintf(cmd->pool,
                         OAS_DIR_AUTH_METHOD ": unknown method '%s' (client_secret_basic, "
                                             "client_secret_post, private_key_jwt, "
-                                            "client_secret_jwt or none)",
+                                            "client_secret_jwt, tls_client_auth, "
+                                            "self_signed_tls_client_auth or none)",
                         arg);
 }
 
@@ -319,6 +322,8 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_CLIENT_NAME,   OAS_DIR_REQUEST_OBJECT,
                                                 OAS_DIR_ASSERTION_AUD, OAS_DIR_CLIENT_JWKS,
                                                 OAS_DIR_DPOP,          OAS_DIR_DPOP_NONCE,
+                                                OAS_DIR_CERT_SUBJECT,  OAS_DIR_CERT_SAN,
+                                                OAS_DIR_CERT_CA,       OAS_DIR_CERT_BOUND,
                                                 NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 

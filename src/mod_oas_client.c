@@ -3,6 +3,7 @@
 #include <http_protocol.h>
 
 #include "mod_oas_client.h"
+#include "mod_oas_mtls.h"
 #include "mod_oas_request.h"
 #include "mod_oas_store.h"
 #include "oas_throttle.h"
@@ -39,6 +40,7 @@ int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t 
     if ((named = oas_authfail_client(r->pool, iss, basic, bid, *pform)) &&
         oas_authfail_check(x, &err, named) != APR_SUCCESS)
         return oas_mod_send_err(r, &err);
+    oas_mod_client_cert(r, x); /* RFC 8705: for mTLS clients and certificate-bound tokens */
     if (oas_client_authenticate(pc, &err, x, basic, bid, bsecret, *pform) !=
         APR_SUCCESS) {
         oas_err_t brake;

@@ -25,6 +25,9 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
 
     MERGE_P(issuer);
     MERGE_P(issuer_origin);
+    MERGE_P(mtls_alias);
+    MERGE_P(mtls_alias_host);
+    m->mtls_alias_port = add->mtls_alias ? add->mtls_alias_port : base->mtls_alias_port;
     MERGE_P(keys);
     MERGE_I(store_short);
     MERGE_I(store_long);

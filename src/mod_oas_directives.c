@@ -470,7 +470,7 @@ const command_rec oas_mod_cmds[] = {
                     "resources a client may ask for"),
     AP_INIT_ITERATE(OAS_DIR_AUTH_METHOD, oas_cmd_auth_method, NULL, RSRC_CONF,
                     "client_secret_basic, client_secret_post, private_key_jwt, "
-                    "client_secret_jwt or none"),
+                    "client_secret_jwt, tls_client_auth, self_signed_tls_client_auth or none"),
     AP_INIT_ITERATE(OAS_DIR_GRANT_TYPE, oas_cmd_grant_type, NULL, RSRC_CONF,
                     "authorization_code, refresh_token, client_credentials"),
     AP_INIT_TAKE1(OAS_DIR_REQUIRE_PKCE, oas_cmd_client_flag, OFF_C(require_pkce), RSRC_CONF,
@@ -486,4 +486,16 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_ASSERTION_AUD, oas_cmd_assertion_aud, NULL, RSRC_CONF,
                   "Strict (default): a client assertion's aud is the issuer; Legacy: or the "
                   "token endpoint URL"),
+    AP_INIT_TAKE1(OAS_DIR_MTLS_ALIAS, oas_cmd_mtls_alias, NULL, RSRC_CONF,
+                  "https URL of the host that asks for client certificates and serves this "
+                  "issuer's token, par, userinfo, introspect and revoke endpoints (RFC 8705 §5)"),
+    AP_INIT_TAKE1(OAS_DIR_CERT_SUBJECT, oas_cmd_cert_subject, NULL, RSRC_CONF,
+                  "tls_client_auth: the subject DN of the client's certificate (RFC 4514)"),
+    AP_INIT_TAKE2(OAS_DIR_CERT_SAN, oas_cmd_cert_san, NULL, RSRC_CONF,
+                  "tls_client_auth: a subjectAltName of the client's certificate: "
+                  "dns|uri|ip|email VALUE"),
+    AP_INIT_TAKE1(OAS_DIR_CERT_CA, oas_cmd_cert_ca, NULL, RSRC_CONF,
+                  "tls_client_auth: PEM file of the CA the client's certificate must chain to"),
+    AP_INIT_TAKE1(OAS_DIR_CERT_BOUND, oas_cmd_client_flag, OFF_C(cert_bound), RSRC_CONF,
+                  "On (default for mTLS clients): access tokens bound to the client certificate"),
     {NULL}};

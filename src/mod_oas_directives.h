@@ -45,6 +45,12 @@ const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_assertion_aud(cmd_parms *cmd, void *mconfig, const char *arg);
 
+/* Handlers of src/mod_oas_mtls.c (mutual TLS, RFC 8705). */
+const char *oas_cmd_cert_subject(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_cert_san(cmd_parms *cmd, void *mconfig, const char *kind, const char *value);
+const char *oas_cmd_cert_ca(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_mtls_alias(cmd_parms *cmd, void *mconfig, const char *arg);
+
 /* Handlers of src/mod_oas_outbound.c (outbound https calls). */
 const char *oas_cmd_ca_file(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_outbound_allow(cmd_parms *cmd, void *mconfig, const char *arg);

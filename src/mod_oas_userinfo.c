@@ -4,6 +4,7 @@
 #include <http_protocol.h>
 
 #include "mod_oas_endpoints.h"
+#include "mod_oas_mtls.h"
 #include "mod_oas_request.h"
 #include "mod_oas_store.h"
 #include "oas_dpop_endpoint.h"
@@ -73,6 +74,7 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
     const char *tok, *perr, *body, *nonce = NULL;
     oas_dpop_req_t dpop;
     apr_table_t *form;
+    oas_ctx_t *x;
     oas_err_t e;
     int status, is_dpop = 0;
 
@@ -100,8 +102,9 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
     if (!tok)
         return bearer_error(r, iss, 0, 401, NULL, NULL); /* RFC 6750 §3.1: no error code */
     oas_mod_dpop_in(&dpop, r);
-    if (oas_userinfo(&body, &e, oas_mod_ctx(r, iss), tok, is_dpop ? &dpop : NULL, &nonce) !=
-        APR_SUCCESS) {
+    x = oas_mod_ctx(r, iss);
+    oas_mod_client_cert(r, x); /* RFC 8705 §3: for certificate-bound tokens */
+    if (oas_userinfo(&body, &e, x, tok, is_dpop ? &dpop : NULL, &nonce) != APR_SUCCESS) {
         oas_mod_log_err(r, &e);
         oas_mod_dpop_nonce(r, nonce);
         return bearer_error(r, iss, is_dpop, e.status, e.error, e.description);

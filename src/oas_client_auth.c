@@ -9,6 +9,7 @@
 #include "oas_client_assertion.h"
 #include "oas_client_auth.h"
 #include "oas_log.h"
+#include "oas_mtls.h"
 #include "oas_util.h"
 
 #define CACHE_SLOTS 256
@@ -82,15 +83,22 @@ int oas_client_secret_ok(const oas_client_t *c, const char *presented)
 
 /* The client named id, when it may use the method (bit, name) and secret is right (for the
  * secret methods); else *err says, for the log, which of the three failed. */
-static apr_status_t check_client(const oas_client_t **pc, oas_err_t *err, apr_pool_t *p,
-                                 const oas_issuer_t *iss, const char *id, int bit,
-                                 const char *method, const char *secret)
+static apr_status_t check_client(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x,
+                                 const char *id, int bit, const char *method, const char *secret)
 {
-    const oas_client_t *c = oas_issuer_client(iss, id);
+    const oas_client_t *c = oas_issuer_client(x->iss, id);
+    apr_pool_t *p = x->p;
 
     if (!c)
         return oas_err(err, p, 401, "invalid_client", "client authentication failed",
                        OAS_LOG_INFO, OAS_LOGNO(03005) "%s: unknown client id %s", method, id);
+    /* RFC 8705 §2: a client_id alone, from a client of an mTLS method, is that method */
+    if (bit == OAS_AUTH_NONE && (c->auth_methods & OAS_AUTH_MTLS)) {
+        if (oas_mtls_authenticate(err, x, c) != APR_SUCCESS)
+            return APR_EINVAL;
+        *pc = c;
+        return APR_SUCCESS;
+    }
     if (!(c->auth_methods & bit))
         return oas_err(err, p, 401, "invalid_client", "client authentication failed",
                        OAS_LOG_INFO, OAS_LOGNO(03006) "client %s may not use %s", id, method);
@@ -125,8 +133,6 @@ apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, oa
 {
     const char *form_id = apr_table_get(form, "client_id");
     const char *form_secret = apr_table_get(form, "client_secret");
-    apr_pool_t *p = x->p;
-    const oas_issuer_t *iss = x->iss;
 
     *pc = NULL;
     if (basic < 0)
@@ -139,13 +145,13 @@ apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, oa
             DENY(400, "invalid_request", "more than one client authentication method");
         if (form_id && strcmp(form_id, basic_id))
             DENY(400, "invalid_request", "client_id does not match the authenticated client");
-        return check_client(pc, err, p, iss, basic_id, OAS_AUTH_BASIC, "client_secret_basic",
+        return check_client(pc, err, x, basic_id, OAS_AUTH_BASIC, "client_secret_basic",
                             basic_secret);
     }
     if (!form_id)
         DENY(401, "invalid_client", "client authentication required");
     if (form_secret)
-        return check_client(pc, err, p, iss, form_id, OAS_AUTH_POST, "client_secret_post",
+        return check_client(pc, err, x, form_id, OAS_AUTH_POST, "client_secret_post",
                             form_secret);
-    return check_client(pc, err, p, iss, form_id, OAS_AUTH_NONE, "none (public client)", NULL);
+    return check_client(pc, err, x, form_id, OAS_AUTH_NONE, "none (public client)", NULL);
 }

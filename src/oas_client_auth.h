@@ -21,7 +21,8 @@ int oas_client_secret_ok(const oas_client_t *c, const char *presented);
  * oas_client_assertion.h), or none (a public client's client_id).
  * basic: -1 malformed Authorization header, 0 none, 1 parsed into basic_id/basic_secret.
  * form: the request's parameters (client_id, client_secret, client_assertion_type,
- * client_assertion).
+ * client_assertion). A client_id alone names a public client, or one of an mTLS method
+ * (RFC 8705 §2), which the certificate of the connection (x->cert) authenticates.
  * On failure *err is set (401 invalid_client; 400 invalid_request for a request that mixes
  * methods or names an unknown assertion type; 503 when an assertion's jti cannot be
  * recorded) and an error status returned.

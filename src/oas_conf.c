@@ -56,6 +56,7 @@ oas_client_t *oas_client_make(apr_pool_t *p, const char *id)
     c->at_ttl = c->rt_ttl = OAS_UNSET;
     c->request_object = OAS_UNSET;
     c->dpop = c->dpop_nonce = OAS_UNSET;
+    c->cert_bound = OAS_UNSET;
     return c;
 }
 
@@ -84,6 +85,13 @@ const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *i
 int oas_client_is_public(const oas_client_t *c)
 {
     return (oas_client_auth_methods(c) & OAS_AUTH_NONE) != 0;
+}
+
+int oas_client_cert_bound(const oas_client_t *c)
+{
+    if (c->cert_bound != OAS_UNSET)
+        return c->cert_bound;
+    return (oas_client_auth_methods(c) & OAS_AUTH_MTLS) != 0;
 }
 
 int oas_client_auth_methods(const oas_client_t *c)

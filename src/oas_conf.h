@@ -18,6 +18,9 @@
 #define OAS_AUTH_NONE  0x4 /* public client */
 #define OAS_AUTH_PKJWT 0x8  /* private_key_jwt (RFC 7523 §2.2, OIDC Core §9) */
 #define OAS_AUTH_SJWT  0x10 /* client_secret_jwt (HS256 over a plaintext secret >= 32 bytes) */
+#define OAS_AUTH_TLS   0x20 /* tls_client_auth (RFC 8705 §2.1): a certificate under a pinned CA */
+#define OAS_AUTH_SELF_TLS 0x40 /* self_signed_tls_client_auth (RFC 8705 §2.2): an x5c of its JWKS */
+#define OAS_AUTH_MTLS (OAS_AUTH_TLS | OAS_AUTH_SELF_TLS)
 #define OAS_SJWT_MIN_SECRET 32 /* bytes: HS256 needs a 256-bit key (RFC 7518 §3.2) */
 
 /* Grant types (bit set). */
@@ -55,6 +58,8 @@ typedef enum {
 struct oas_key_t;
 struct oas_tmpl_t;
 struct oas_dpop_nonce_key_t;
+struct X509_name_st;
+struct x509_store_st;
 
 typedef struct oas_client_t {
     const char *id;
@@ -82,6 +87,18 @@ typedef struct oas_client_t {
                                          * (OAS_ASSERTION_AUD_*, oas_client_assertion.h) */
     int dpop;                           /* OAuthASDPoP, OAS_DPOP_*; OAS_UNSET: the server's */
     int dpop_nonce;                     /* OAuthASDPoPNonce; OAS_UNSET: the server's */
+    /* mutual TLS (RFC 8705; oas_mtls.h): what a tls_client_auth certificate must carry, one of
+     * OAuthASClientCertSubject (cert_subject as written, parsed into cert_dn) or
+     * OAuthASClientCertSAN (cert_san_kind OAS_SAN_*, cert_san); the CA it must chain to
+     * (OAuthASClientCertCA, read at start-up); OAuthASCertBoundTokens (OAS_UNSET: see
+     * oas_client_cert_bound) */
+    const char *cert_subject;
+    struct X509_name_st *cert_dn;
+    int cert_san_kind;
+    const char *cert_san;
+    const char *cert_ca_file;
+    struct x509_store_st *cert_ca;
+    int cert_bound;
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 
@@ -100,6 +117,12 @@ typedef struct oas_claim_t {
 typedef struct oas_issuer_t {
     const char *issuer; /* NULL: the AS is off for this server */
     const char *issuer_origin; /* scheme://authority, the base of endpoint URLs */
+    /* OAuthASMTLSAlias (RFC 8705 §5): https://authority of the host that asks for client
+     * certificates and serves the same issuer's endpoints, or NULL; its host and port, by
+     * which the glue knows a request arrived there (oas_ctx_t.on_mtls_alias) */
+    const char *mtls_alias;
+    const char *mtls_alias_host;
+    int mtls_alias_port;
     apr_array_header_t *keys;  /* struct oas_key_t *; first signs access tokens */
     const struct oas_key_t *id_token_key; /* first RSA key, else the first key */
     int store_short, store_long;
@@ -208,7 +231,8 @@ int oas_client_request_object(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r);
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_is_public(const oas_client_t *c); /* its method is none */
-int oas_client_is_public(const oas_client_t *c);
+/* OAuthASCertBoundTokens of a client: its own, else On for the mTLS methods, Off otherwise */
+int oas_client_cert_bound(const oas_client_t *c);
 /* OAuthASDPoP (OAS_DPOP_*) and OAuthASDPoPNonce of a client: its own, else the server's. */
 int oas_client_dpop(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_dpop_nonce(const oas_issuer_t *iss, const oas_client_t *c);

@@ -7,10 +7,44 @@
 /* "<OAuthASClient id>: " before every fault of a client block */
 #define CLIENT_MSG(p, c, text) apr_psprintf(p, "<" OAS_DIR_CLIENT " %s>: " text, (c)->id)
 
+/* RFC 8705 §2: what each mTLS method needs, and nothing of tls_client_auth without it. */
+static const char *check_mtls(apr_pool_t *p, const oas_client_t *c, int methods)
+{
+    int i, x5c = 0;
+
+    if (c->cert_dn && c->cert_san)
+        return CLIENT_MSG(p, c,
+                          OAS_DIR_CERT_SUBJECT " and " OAS_DIR_CERT_SAN " together: a "
+                          "tls_client_auth client registers exactly one of them");
+    if (methods & OAS_AUTH_TLS) {
+        if (!c->cert_dn && !c->cert_san)
+            return CLIENT_MSG(p, c,
+                              OAS_DIR_AUTH_METHOD " tls_client_auth needs " OAS_DIR_CERT_SUBJECT
+                              " or " OAS_DIR_CERT_SAN);
+        if (!c->cert_ca)
+            return CLIENT_MSG(p, c,
+                              OAS_DIR_AUTH_METHOD " tls_client_auth needs " OAS_DIR_CERT_CA
+                              " (the CA its certificate must chain to)");
+    }
+    else if (c->cert_dn || c->cert_san || c->cert_ca) {
+        return CLIENT_MSG(p, c,
+                          OAS_DIR_CERT_SUBJECT ", " OAS_DIR_CERT_SAN " and " OAS_DIR_CERT_CA
+                          " need " OAS_DIR_AUTH_METHOD " tls_client_auth");
+    }
+    for (i = 0; c->jwks && i < c->jwks->nelts; i++)
+        x5c |= APR_ARRAY_IDX(c->jwks, i, const oas_jwk_t *)->x5c0 != NULL;
+    if ((methods & OAS_AUTH_SELF_TLS) && !x5c && !c->jwks_uri)
+        return CLIENT_MSG(p, c,
+                          OAS_DIR_AUTH_METHOD " self_signed_tls_client_auth needs "
+                          OAS_DIR_CLIENT_JWKS " with the certificate (x5c) of a key");
+    return NULL;
+}
+
 const char *oas_conf_check_client(apr_pool_t *p, const oas_client_t *c)
 {
     int methods = oas_client_auth_methods(c);
     int grants = oas_client_grant_types(c);
+    const char *err;
 
     if (!c->secret && (methods & (OAS_AUTH_BASIC | OAS_AUTH_POST))) {
         return CLIENT_MSG(p, c,
@@ -54,6 +88,8 @@ const char *oas_conf_check_client(apr_pool_t *p, const oas_client_t *c)
                           OAS_DIR_REQUEST_OBJECT " Allowed or Required needs "
                                                  OAS_DIR_CLIENT_JWKS " (the client's keys)");
     }
+    if ((err = check_mtls(p, c, methods)))
+        return err;
     if (oas_client_is_public(c) && c->require_pkce == 0) {
         return CLIENT_MSG(p, c, OAS_DIR_REQUIRE_PKCE " Off is not allowed for a public client");
     }

@@ -33,6 +33,10 @@ typedef struct oas_ctx_t {
     const char *user;         /* the signed-in user, or NULL */
     const char *dpop_jkt;     /* the key (RFC 7638 thumbprint) of the request's valid DPoP
                                * proof (RFC 9449), or NULL: what the tokens are bound to */
+    const struct oas_cert_t *cert; /* the client certificate of the connection (oas_mtls.h),
+                                    * or NULL: none, or no TLS */
+    int on_mtls_alias;        /* the request arrived on the OAuthASMTLSAlias host: endpoint
+                               * URLs (DPoP's htu) are the alias's */
     void *log;                /* log baton (oas_log.h): the glue's request_rec */
     oas_ctx_open_fn *open;    /* NULL: only the stores set below */
     void *open_baton;

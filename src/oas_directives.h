@@ -28,6 +28,7 @@
 #define OAS_DIR_CA_FILE "OAuthASCACertificateFile"
 #define OAS_DIR_OUTBOUND_ALLOW "OAuthASOutboundAllow"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
+#define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */
@@ -56,5 +57,9 @@
 #define OAS_DIR_CLIENT_NAME "OAuthASClientName"
 #define OAS_DIR_CLIENT_JWKS "OAuthASClientJWKS"
 #define OAS_DIR_ASSERTION_AUD "OAuthASAssertionAudience"
+#define OAS_DIR_CERT_SUBJECT "OAuthASClientCertSubject"
+#define OAS_DIR_CERT_SAN "OAuthASClientCertSAN"
+#define OAS_DIR_CERT_CA "OAuthASClientCertCA"
+#define OAS_DIR_CERT_BOUND "OAuthASCertBoundTokens"
 
 #endif

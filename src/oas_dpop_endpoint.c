@@ -32,8 +32,10 @@ static apr_status_t check(oas_dpop_t **pd, const char **pnonce, oas_err_t *e, oa
         *pnonce = req.nonce_required ? oas_dpop_nonce_new(x->p, req.nonce_key, x->now) : NULL;
         return APR_NOTFOUND;
     }
-    /* RFC 9449 §4.3: the endpoint's URL as the issuer publishes it, never the Host header */
-    req.htu = apr_pstrcat(x->p, x->iss->issuer_origin, x->iss->endpoints[ep], NULL);
+    /* RFC 9449 §4.3: the endpoint's URL as the issuer publishes it (on the OAuthASMTLSAlias
+     * host, as mtls_endpoint_aliases does), never the Host header */
+    req.htu = apr_pstrcat(x->p, x->on_mtls_alias ? x->iss->mtls_alias : x->iss->issuer_origin,
+                          x->iss->endpoints[ep], NULL);
     req.access_token = tok;
     req.algs = oas_dpop_algs(x->iss);
     rv = oas_dpop_check(pd, e, x, &req);

@@ -5,6 +5,7 @@
 #include "oas_issue.h"
 #include "oas_jsonr.h"
 #include "oas_jsonw.h"
+#include "oas_mtls.h"
 #include "oas_pkce.h"
 #include "oas_refresh.h"
 #include "oas_throttle.h"
@@ -147,6 +148,9 @@ apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *
     /* RFC 9449 §5: a public client's refresh tokens are bound to the key of this request's
      * proof (if any); a confidential client's are not (each refresh binds anew) */
     g->dpop_jkt = oas_client_is_public(c) ? x->dpop_jkt : NULL;
+    /* RFC 8705 §4: and, when it binds its tokens, to its certificate */
+    g->cert_x5t = oas_client_is_public(c) && oas_client_cert_bound(c) && x->cert ? x->cert->x5t
+                                                                                 : NULL;
     if (oas_issue_wants_refresh(c, g->scope, x->p) &&
         (rv = oas_refresh_new(&rt, x, c, g)) != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "storing a refresh token");

@@ -5,6 +5,7 @@
 #include "oas_grant_code.h"
 #include "oas_issue.h"
 #include "oas_jsonw.h"
+#include "oas_mtls.h"
 #include "oas_refresh.h"
 #include "oas_throttle.h"
 #include "oas_util.h"
@@ -76,9 +77,12 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, co
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
     oas_tokens_t tok;
+    oas_cnf_t cnf = {x->dpop_jkt, NULL};
     apr_status_t rv;
 
-    if (oas_token_mint(&tok, x->p, x->iss, c, g, jti, x->dpop_jkt, x->now) != APR_SUCCESS)
+    if (oas_client_cert_bound(c) && x->cert)
+        cnf.x5t = x->cert->x5t;
+    if (oas_token_mint(&tok, x->p, x->iss, c, g, jti, &cnf, x->now) != APR_SUCCESS)
         return oas_err(e, x->p, 500, "server_error", "cannot issue tokens", OAS_LOG_ERR,
                        OAS_LOGNO(00132) "cannot sign tokens");
     /* The access token names its refresh family by the family's handle (claim "gid"), so a
@@ -90,8 +94,8 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, co
     if (tok.id_token && g->claims_json && (rv = user_claims(x, e, st, g, tok.exp)))
         return rv;
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
-                OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s%s)", c->id, g->sub,
-                jti, x->dpop_jkt ? ", DPoP-bound" : "");
+                OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s%s%s)", c->id, g->sub,
+                jti, x->dpop_jkt ? ", DPoP-bound" : "", cnf.x5t ? ", certificate-bound" : "");
     *pbody = oas_token_response_json(x->p, &tok, g->scope, refresh_token);
     return APR_SUCCESS;
 }
@@ -158,6 +162,14 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         return oas_err(e, x->p, 400, "unauthorized_client",
                        "the client may not use this grant type", OAS_LOG_INFO,
                        OAS_LOGNO(02004) "client %s may not use the grant type %s", c->id, gt);
+    /* RFC 8705 §3, §4: a client whose tokens are bound presents the certificate to bind them
+     * to (an mTLS client did, to authenticate); refused before any grant is spent */
+    if (oas_client_cert_bound(c) && !x->cert)
+        return oas_err(e, x->p, 401, "invalid_client",
+                       "a client certificate is required to bind the tokens", OAS_LOG_INFO,
+                       OAS_LOGNO(06508) "client %s: OAuthASCertBoundTokens On, no client "
+                                        "certificate on the connection",
+                       c->id);
     if (bit == OAS_GRANT_CODE)
         return oas_grant_code_redeem(pbody, e, x, c, apr_table_get(form, "code"),
                                      apr_table_get(form, "code_verifier"),

@@ -8,6 +8,7 @@
 #include "oas_jsonr.h"
 #include "oas_jsonw.h"
 #include "oas_liveness.h"
+#include "oas_mtls.h"
 #include "oas_refresh.h"
 
 static apr_status_t not_live(const char **pwhy, const char *why)
@@ -130,10 +131,12 @@ const char *oas_introspect(oas_ctx_t *x, const char *tok)
         oas_jsonw_bool(&w, "active", 1);
         for (i = 0; introspected[i]; i++)
             oas_jsonw_json(&w, introspected[i], json_object_get(at, introspected[i]));
-        /* RFC 9449 §6.2: a bound token's key, so that a resource server checks the proof */
-        if (oas_dpop_token_jkt(at)) {
+        /* RFC 9449 §6.2, RFC 8705 §3.2: a bound token's key or certificate, so that a
+         * resource server checks the proof or the connection */
+        if (oas_dpop_token_jkt(at) || oas_mtls_token_x5t(at)) {
             oas_jsonw_object(&w, "cnf");
             oas_jsonw_str(&w, "jkt", oas_dpop_token_jkt(at));
+            oas_jsonw_str(&w, "x5t#S256", oas_mtls_token_x5t(at));
             oas_jsonw_close(&w);
         }
         oas_jsonw_str(&w, "token_type", oas_dpop_token_jkt(at) ? "DPoP" : "Bearer");
@@ -168,6 +171,8 @@ apr_status_t oas_userinfo(const char **pbody, oas_err_t *e, oas_ctx_t *x, const 
     if (pnonce)
         *pnonce = nonce;
     if (rv != APR_SUCCESS)
+        return rv;
+    if ((rv = oas_mtls_at_resource(e, x, c)) != APR_SUCCESS) /* RFC 8705 §3 */
         return rv;
     aud = oas_json_str(c, "aud");
     if (strcmp(aud ? aud : "", x->iss->issuer) ||

@@ -13,6 +13,30 @@ static void add_endpoint(oas_jsonw_t *w, const oas_issuer_t *iss, oas_endpoint_e
                                  apr_pstrcat(p, iss->issuer_origin, iss->endpoints[ep], NULL));
 }
 
+/* RFC 8705 §5: where mTLS clients find the endpoints that take client certificates. */
+static void mtls_aliases(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss)
+{
+    static const struct {
+        oas_endpoint_e ep;
+        const char *name;
+    } aliased[] = {{OAS_EP_TOKEN, "token_endpoint"},
+                   {OAS_EP_PAR, "pushed_authorization_request_endpoint"},
+                   {OAS_EP_USERINFO, "userinfo_endpoint"},
+                   {OAS_EP_REVOKE, "revocation_endpoint"},
+                   {OAS_EP_INTROSPECT, "introspection_endpoint"}};
+    size_t i;
+
+    if (!iss->mtls_alias)
+        return;
+    oas_jsonw_object(w, "mtls_endpoint_aliases");
+    for (i = 0; i < sizeof(aliased) / sizeof(aliased[0]); i++)
+        if (iss->endpoints[aliased[i].ep])
+            oas_jsonw_str_keep_empty(w, aliased[i].name,
+                                     apr_pstrcat(p, iss->mtls_alias,
+                                                 iss->endpoints[aliased[i].ep], NULL));
+    oas_jsonw_close(w);
+}
+
 /* Every scope any client or resource may use, sorted, openid first when present. */
 static void scopes_supported(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss)
 {
@@ -62,19 +86,40 @@ static void request_objects(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *i
                    iss->request_object == OAS_REQOBJ_REQUIRED);
 }
 
+/* The OAS_AUTH_* methods of all clients together. */
+static int client_methods(apr_pool_t *p, const oas_issuer_t *iss)
+{
+    apr_hash_index_t *hi;
+    int m = 0;
+
+    for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi))
+        m |= ((const oas_client_t *)apr_hash_this_val(hi))->auth_methods;
+    return m;
+}
+
 /* How clients authenticate at an endpoint (RFC 8414 §2): every method but none (which only
- * the token endpoint takes, when public clients exist), and the algorithms of the JWT
+ * the token endpoint takes, when public clients exist) and the mTLS ones (only when a client
+ * uses them: they need a server that asks for certificates), and the algorithms of the JWT
  * methods: OAuthASClientSigningAlgs, plus HS256 for client_secret_jwt. */
 static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
                          const char *endpoint, int with_none)
 {
     static const char *const methods[] = {"client_secret_basic", "client_secret_post",
-                                          "private_key_jwt", "client_secret_jwt", "none"};
+                                          "private_key_jwt", "client_secret_jwt"};
     apr_array_header_t *algs =
         oas_alg_names(p, oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256));
+    int i, m = client_methods(p, iss);
 
-    oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_methods_supported", NULL), methods,
-                   with_none ? 5 : 4);
+    oas_jsonw_array(w, apr_pstrcat(p, endpoint, "_auth_methods_supported", NULL));
+    for (i = 0; i < 4; i++)
+        oas_jsonw_str(w, NULL, methods[i]);
+    if (m & OAS_AUTH_TLS)
+        oas_jsonw_str(w, NULL, "tls_client_auth");
+    if (m & OAS_AUTH_SELF_TLS)
+        oas_jsonw_str(w, NULL, "self_signed_tls_client_auth");
+    if (with_none)
+        oas_jsonw_str(w, NULL, "none");
+    oas_jsonw_close(w);
     oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL),
                    (const char *const *)algs->elts, algs->nelts);
 }
@@ -157,6 +202,13 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         oas_jsonw_close(&w);
     }
     oas_jsonw_strs(&w, "prompt_values_supported", prompts, 3);
+    /* RFC 8705 §3.3: when any client's tokens are bound to its certificate (absent: false) */
+    for (i = 0, hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi && !i;
+         hi = apr_hash_next(hi))
+        i = oas_client_cert_bound(apr_hash_this_val(hi));
+    if (i)
+        oas_jsonw_bool(&w, "tls_client_certificate_bound_access_tokens", 1);
+    mtls_aliases(&w, p, iss);
     if (dpop_used(p, iss)) {
         apr_array_header_t *algs = oas_alg_names(p, oas_iss_client_signing_algs(iss) &
                                                         ~OAS_ALGBIT(OAS_ALG_HS256));

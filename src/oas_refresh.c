@@ -29,6 +29,7 @@
 #include "oas_issue.h"
 #include "oas_jsonr.h"
 #include "oas_jsonw.h"
+#include "oas_mtls.h"
 #include "oas_refresh.h"
 #include "oas_util.h"
 
@@ -393,6 +394,13 @@ static apr_status_t family_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
                            OAS_LOGNO(06451) "refresh token of client %s: bound to a DPoP key, "
                                             "presented %s",
                            c->id, x->dpop_jkt ? "with a proof of another key" : "without a proof");
+        if (f.g->cert_x5t && (!x->cert || !oas_secure_streq(x->cert->x5t, f.g->cert_x5t)))
+            return oas_err(e, x->p, 400, "invalid_grant",
+                           "the refresh token is bound to another client certificate",
+                           OAS_LOG_INFO,
+                           OAS_LOGNO(06509) "refresh token of client %s: bound to a certificate, "
+                                            "presented %s",
+                           c->id, x->cert ? "with another" : "without one");
         if (entry(f.live, d))
             retry = 0;
         else if (retry_allowed(x->iss, c) && (out = entry(f.out, d)) &&

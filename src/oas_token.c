@@ -27,6 +27,7 @@ apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_gran
         oas_jsonw_bool(&w, "rus", 1);
     oas_jsonw_str(&w, "cc", g->code_challenge);
     oas_jsonw_str(&w, "jkt", g->dpop_jkt);
+    oas_jsonw_str(&w, "x5t", g->cert_x5t);
     oas_jsonw_int(&w, "at", g->auth_time);
     oas_jsonw_str(&w, "fam", g->family);
     if (g->family_exp)
@@ -62,6 +63,7 @@ apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *js
     g->redirect_uri_sent = (rus = oas_jobj_get(&o, "rus")) && rus->type == OAS_JSON_TRUE;
     g->code_challenge = oas_jobj_str(&o, "cc");
     g->dpop_jkt = oas_jobj_str(&o, "jkt");
+    g->cert_x5t = oas_jobj_str(&o, "x5t");
     g->auth_time = oas_jobj_int(&o, "at", 0);
     g->family = oas_jobj_str(&o, "fam");
     g->family_exp = oas_jobj_int(&o, "fexp", 0);
@@ -153,8 +155,9 @@ static void add_user_claims(oas_jsonw_t *w, apr_pool_t *p, const oas_grant_t *g,
 
 apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t *iss,
                             const oas_client_t *client, const oas_grant_t *g, const char *jti,
-                            const char *jkt, apr_int64_t now)
+                            const oas_cnf_t *cnf, apr_int64_t now)
 {
+    const char *jkt = cnf ? cnf->jkt : NULL, *x5t = cnf ? cnf->x5t : NULL;
     const oas_resource_t *res = g->resource ? oas_issuer_resource(iss, g->resource) : NULL;
     const oas_key_t *at_key = APR_ARRAY_IDX(iss->keys, 0, const oas_key_t *);
     apr_int64_t ttl = oas_client_at_ttl(iss, client, res);
@@ -180,9 +183,12 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
     if (g->auth_time)
         oas_jsonw_int(&at, "auth_time", g->auth_time);
     oas_jsonw_str(&at, "jti", jti);
-    if (jkt) { /* RFC 9449 §6.1: the key a DPoP proof must be signed with to use it */
+    /* RFC 9449 §6.1: the key a DPoP proof must be signed with to use it; RFC 8705 §3.1: the
+     * certificate of the connections it may be used on */
+    if (jkt || x5t) {
         oas_jsonw_object(&at, "cnf");
         oas_jsonw_str(&at, "jkt", jkt);
+        oas_jsonw_str(&at, "x5t#S256", x5t);
         oas_jsonw_close(&at);
     }
     /* the grant it lives and dies with (RFC 9700 §4.14.2), found by its handle */

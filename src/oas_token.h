@@ -20,6 +20,8 @@ typedef struct oas_grant_t {
     const char *code_challenge; /* S256, or NULL */
     const char *dpop_jkt;       /* RFC 9449: the DPoP key (RFC 7638 thumbprint) a code is bound
                                  * to (§10), or a public client's refresh family (§5) */
+    const char *cert_x5t;       /* RFC 8705 §4: the certificate a public client's refresh
+                                 * family is bound to (x5t#S256) */
     apr_int64_t auth_time;      /* seconds since the epoch */
     const char *claims_json;    /* the user's claims evaluated at authorization time */
     const char *family;         /* refresh tokens: the family all rotations belong to */
@@ -39,6 +41,12 @@ apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_gran
 apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *json,
                                  apr_size_t len);
 
+/* What an access token is bound to (its cnf claim), each NULL when it is not. */
+typedef struct oas_cnf_t {
+    const char *jkt; /* RFC 9449 §6.1: a DPoP key (RFC 7638 thumbprint) */
+    const char *x5t; /* RFC 8705 §3.1: a client certificate (x5t#S256) */
+} oas_cnf_t;
+
 typedef struct oas_tokens_t {
     const char *access_token;
     const char *id_token; /* NULL unless openid was granted */
@@ -49,11 +57,12 @@ typedef struct oas_tokens_t {
 } oas_tokens_t;
 
 /** Mints the access token (and the ID token when openid is in the scope) of a grant.
- * jti is given by the caller so it can be recorded before the tokens exist; jkt (or NULL) is
- * the DPoP key the access token is bound to (claim cnf.jkt, RFC 9449 §6.1). */
+ * jti is given by the caller so it can be recorded before the tokens exist; cnf (or NULL)
+ * what the access token is bound to: claims cnf.jkt (RFC 9449 §6.1), cnf.x5t#S256 (RFC 8705
+ * §3.1). */
 apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t *iss,
                             const oas_client_t *client, const oas_grant_t *g, const char *jti,
-                            const char *jkt, apr_int64_t now);
+                            const oas_cnf_t *cnf, apr_int64_t now);
 
 /** Verifies an access token of this issuer (RFC 9068 §4): signature by one of its keys,
  * typ at+jwt, iss, exp. *pclaims gets its claims. APR_EINVAL when it is not valid. */

@@ -28,7 +28,6 @@ validation results (default: much longer) out of the revocation test's way.
 
 import base64
 import json
-import os
 import re
 import time
 import urllib.parse
@@ -43,9 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from client import (DPoPKey, client_credentials, get_code, introspect, jwt_claims, redeem,
                     revoke, session, token)
 from client_jwk import rsa_private_jwk, write_client_key
-from harness import MODULES_DIR
 from oauth_conf import RESOURCE, SVC1_SECRET, standard_conf
-from third_party import second_port
+from third_party import mod_oauth2_vhost
 
 API_PAGE = """{"sub": "<!--#echo var="OAUTH2_CLAIM_sub" -->", \
 "aud": "<!--#echo var="OAUTH2_CLAIM_aud" -->", "remote_user": "<!--#echo var="REMOTE_USER" -->"}
@@ -100,36 +98,13 @@ def jwt_introspection(h, keys):
 
 
 def rs_body(h, jwt_keys=None, **overrides):
-    h.rs_port = second_port(h)
-    h.rs_url = f"https://localhost:{h.rs_port}"
-    docs = h.path("rs-htdocs")
-    os.makedirs(docs, exist_ok=True)
-    with open(os.path.join(docs, "api.shtml"), "w") as f:
-        f.write(API_PAGE)
     jwks = (f"OAuth2TokenVerify jwks_uri {h.issuer}/.well-known/jwks.json "
             "jwks_uri.ssl_verify=false&verify.exp=required&verify.iss=skip&expiry=1")
     intro = (f"OAuth2TokenVerify introspect {h.issuer}/oauth/introspect "
              "introspect.ssl_verify=false&introspect.auth=client_secret_basic"
              f"&client_id=svc1&client_secret={SVC1_SECRET}&expiry=1")
     jwt_clients, jwt_locations = jwt_introspection(h, jwt_keys) if jwt_keys else ("", "")
-    vhost = f"""
-LoadModule oauth2_module {MODULES_DIR}/mod_oauth2.so
-LoadModule include_module {MODULES_DIR}/mod_include.so
-
-Listen 127.0.0.1:{h.rs_port}
-<VirtualHost 127.0.0.1:{h.rs_port}>
-    ServerName localhost:{h.rs_port}
-    SSLEngine on
-    DocumentRoot "{docs}"
-    <Directory "{docs}">
-        Require all granted
-        Options +Includes
-        AddOutputFilter INCLUDES .shtml
-        ForceType application/json
-    </Directory>
-    AliasMatch "^/api/(jwks|aud|introspect|introspect-pkjwt|introspect-sjwt|introspect-wrong|dpop)/$" \
-        "{docs}/api.shtml"
-
+    locations = f"""
     <Location /api/jwks/>
         AuthType oauth2
         {jwks}
@@ -150,10 +125,11 @@ Listen 127.0.0.1:{h.rs_port}
         OAuth2AcceptTokenIn header "name=Authorization&type=DPoP"
         {jwks}&type=dpop
         Require valid-user
-    </Location>{jwt_locations}
-</VirtualHost>
-"""
-    return standard_conf(h, extra=jwt_clients, **overrides) + vhost
+    </Location>{jwt_locations}"""
+    paths = ["jwks", "aud", "introspect", "introspect-pkjwt", "introspect-sjwt",
+             "introspect-wrong", "dpop"]
+    return (standard_conf(h, extra=jwt_clients, **overrides) +
+            mod_oauth2_vhost(h, API_PAGE, paths, locations))
 
 
 @pytest.fixture

@@ -1,0 +1,18 @@
+/* mod_oauth_as: mutual TLS (RFC 8705) in httpd: the client certificate from mod_ssl. */
+#ifndef MOD_OAS_MTLS_H
+#define MOD_OAS_MTLS_H
+
+#include "mod_oas_private.h"
+#include "oas_ctx.h"
+
+/** Looks up mod_ssl's optional functions (the optional_fn_retrieve hook). */
+void oas_mod_mtls_retrieve(void);
+
+/** The TLS side of r for the core: x->cert, the client certificate of r's connection (and
+ * the chain the client sent) when mod_ssl is on for it and the client presented one, else
+ * NULL (a certificate OpenSSL cannot read is logged, INFO, and left out); x->on_mtls_alias,
+ * whether r's server is the OAuthASMTLSAlias host: its ServerName is the alias's host and
+ * its port (ServerName's, or its VirtualHost address's) the alias's. */
+void oas_mod_client_cert(request_rec *r, oas_ctx_t *x);
+
+#endif
