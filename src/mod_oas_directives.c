@@ -161,9 +161,12 @@ static const char *parse_store_kind(cmd_parms *cmd, const char *arg, int *out)
     return NULL;
 }
 
-/* OAuthASClientSigningAlgs: each word one algorithm; the first word replaces the default. */
+/* OAuthASClientSigningAlgs: each word one algorithm; the first word of a line replaces the
+ * default, or what an earlier line set (the directive's lines do not add up). Configuration
+ * is read by one thread: the line of the last word seen is remembered here. */
 static const char *set_client_signing_algs(cmd_parms *cmd, void *mconfig, const char *word)
 {
+    static const ap_directive_t *line;
     oas_issuer_t *sc = oas_cmd_issuer(cmd);
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
     int alg;
@@ -178,8 +181,9 @@ static const char *set_client_signing_algs(cmd_parms *cmd, void *mconfig, const 
             : !strncmp(word, "HS", 2)
                 ? "a MAC is not a signature (client_secret_jwt accepts HS256 on its own)"
                 : "unknown algorithm (PS256, ES256, EdDSA or RS256)");
-    if (sc->client_signing_algs == OAS_UNSET)
+    if (sc->client_signing_algs == OAS_UNSET || line != cmd->directive)
         sc->client_signing_algs = 0;
+    line = cmd->directive;
     sc->client_signing_algs |= (int)OAS_ALGBIT(alg);
     return NULL;
 }

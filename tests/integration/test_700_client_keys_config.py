@@ -193,6 +193,19 @@ def test_signing_algs_refused(tmp_path, alg, reason):
                  "OAuthASClientSigningAlgs", alg, reason)
 
 
+def test_signing_algs_second_line_replaces_the_first(tmp_path):
+    """Written twice, the directive's second line replaces the first (as httpd's own list
+    directives do), it does not add to it: with only an ES256 key, ES256 then PS256 leaves
+    PS256 alone, which no key of the client can verify."""
+    text = jwks_text(jwk("ec", "e"))
+    assert_ok(with_file(tmp_path, text, server_lines="OAuthASClientSigningAlgs PS256\n"
+                                                      "OAuthASClientSigningAlgs ES256"))
+    assert_fails(with_file(tmp_path, text, server_lines="OAuthASClientSigningAlgs ES256\n"
+                                                         "OAuthASClientSigningAlgs PS256"),
+                 "OAuthASClientJWKS in <OAuthASClient partner>",
+                 "no key for an algorithm of OAuthASClientSigningAlgs")
+
+
 def test_jwks_needs_a_key_for_an_accepted_alg(tmp_path):
     text = jwks_text(jwk("ec", "e"), jwk("rsa", "r", alg="RS256"))
     assert_fails(with_file(tmp_path, text, server_lines="OAuthASClientSigningAlgs PS256 EdDSA"),
