@@ -2,6 +2,7 @@
 #include <stdarg.h>
 
 #include <apr_strings.h>
+#include <apr_time.h>
 
 #include "oas_err.h"
 #include "oas_log.h"
@@ -19,12 +20,26 @@ apr_status_t oas_err(oas_err_t *e, apr_pool_t *p, int status, const char *error,
     return APR_EINVAL;
 }
 
+/* The second of this process's last "store full" warning. A full store answers every request
+ * that needs room with 503 until records expire: a warning a second per process says so, the
+ * rest go to the debug level, so that a flood does not fill the disk as well. */
+static apr_int64_t full_warned;
+
+static int full_warning_due(void)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_int64_t last = __atomic_load_n(&full_warned, __ATOMIC_RELAXED);
+
+    return last != now && __atomic_compare_exchange_n(&full_warned, &last, now, 0,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 apr_status_t oas_err_store(oas_err_t *e, apr_pool_t *p, apr_status_t rv, const char *what)
 {
     int full = APR_STATUS_IS_ENOSPC(rv);
 
     OAS_ERR_SET(e, 503, "temporarily_unavailable", "the server is busy, try again later");
-    e->level = full ? OAS_LOG_WARNING : OAS_LOG_ERR;
+    e->level = !full ? OAS_LOG_ERR : full_warning_due() ? OAS_LOG_WARNING : OAS_LOG_DEBUG;
     e->detail = apr_pstrcat(p, OAS_LOGNO(00120) "store ", full ? "full" : "failure", " while ",
                             what, NULL);
     e->rv = rv;

@@ -160,8 +160,8 @@ def assert_503(r, json_body):
 @pytest.mark.catalogue("D07")
 @pytest.mark.expect_log("OAS00120")
 def test_store_full_503_then_reclaimed(httpd_factory):
-    # issue 14: the quota and brake counters live in the table too: off here, so that only
-    # request_uris fill it
+    # the quota and brake counters live in the tally, not in the table; off here all the same,
+    # so that only request_uris are counted
     h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=20, OAuthASCodeLifetime=2,
                                               OAuthASRequestURILifetime=2, OAuthASClientQuota=0,
                                               OAuthASUserQuota=0,
@@ -197,6 +197,25 @@ def test_store_full_503_then_reclaimed(httpd_factory):
     r = authorize_fp1(h, s)
     assert r.status_code == 302 and "code=" in r.headers["Location"]
     assert "OAS00120" in h.error_log()
+
+
+@pytest.mark.expect_log("OAS00120")
+def test_store_full_warns_once_a_second(httpd_factory):
+    """A full store answers 503 to every request that needs room: a flood of them logs one
+    warning a second per process (OAS00120), not one per request, so that it does not fill the
+    disk as well."""
+    h = httpd_factory(lambda h: standard_conf(h, OAuthASStoreSize=20, OAuthASRequestURILifetime=60,
+                                              OAuthASClientQuota=0))
+    s = session(h)
+    while push_conf1(h, s).status_code == 201:
+        pass
+    start = time.monotonic()
+    codes = [push_conf1(h, s).status_code for _ in range(200)]
+    elapsed = time.monotonic() - start
+    assert codes == [503] * 200
+    warnings = h.error_log().count("OAS00120")
+    children = max(1, len(h.children()))
+    assert 1 <= warnings <= (int(elapsed) + 2) * children, (warnings, elapsed, children)
 
 
 @pytest.mark.catalogue("D07")
