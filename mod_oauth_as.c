@@ -42,6 +42,7 @@ static int oas_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     int bad = oas_mod_config_check(s, ptemp);
 
     bad |= oas_mod_dbd_check_config(pconf, s);
+    oas_mod_mtls_check_aliases(s, ptemp);
     return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 

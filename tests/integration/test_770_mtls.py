@@ -3,7 +3,7 @@ tls_client_auth by subject DN and by SAN against a CA pinned per client, self-si
 certificates against the JWKS x5c, what happens without a certificate or without TLS,
 certificate-bound access tokens at userinfo and in introspection, metadata, the brute-force
 brake, curl with --cert, HTTP/2, resumed sessions, the OAuthASMTLSAlias layout and the
-configtest faults. Every certificate is made at test time (mtls_pki.py)."""
+configtest faults and start-up warnings. Every certificate is made at test time (mtls_pki.py)."""
 
 import json
 import subprocess
@@ -394,3 +394,51 @@ def test_alias_configtest(tmp_path, value):
               f"OAuthASMTLSAlias {value}\n")
     rc, out = h.configtest()
     assert rc != 0 and f"OAuthASMTLSAlias '{value}': not an https URL" in out, out
+
+
+# The alias host's TLS set-up, checked at start-up (`apache2 -t` too): a warning, not a
+# failure (another httpd, another node, may serve the alias host).
+def alias_configtest(tmp_path, vhost_lines, top=""):
+    """apache2 -t of an issuer whose alias host is the virtual host made of vhost_lines (no
+    virtual host: None); returns its output, which must say Syntax OK."""
+    h = Httpd(str(tmp_path / "srv"), "")
+    port = free_port()
+    vhost = alias_vhost(h, port)
+    if vhost_lines is not None:
+        vhost = (f"Listen 127.0.0.1:{port}\n<VirtualHost 127.0.0.1:{port}>\n"
+                 f"    ServerName localhost:{port}\n{vhost_lines}</VirtualHost>\n")
+    else:
+        vhost = ""
+    h.body = (f"{top}OAuthASMTLSAlias {h.alias}\n"
+              f'OAuthASIssuer "https://as.test"\nOAuthASSigningKey "{signing_key(h, "es256")}"\n'
+              f"{vhost}")
+    rc, out = h.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
+    return h, out
+
+
+@pytest.mark.parametrize("lines,fragment", [
+    (None, "no virtual host of this server has ServerName localhost and port"),
+    ("SSLEngine on\n", "asks for no client certificate"),
+    ("SSLEngine on\nSSLVerifyClient none\n", "asks for no client certificate"),
+    ("SSLEngine on\n<Location /oauth/token>\n" + VERIFY + "</Location>\n",
+     "asks for no client certificate"),
+    ("SSLEngine off\n" + VERIFY, "has no 'SSLEngine on'"),
+], ids=["no-vhost", "no-verify", "verify-none", "per-location", "no-tls"])
+def test_alias_host_warnings(tmp_path, lines, fragment):
+    h, out = alias_configtest(tmp_path, lines)
+    tag = "OAS00450" if lines is None else "OAS00451"
+    assert tag in out and f"OAuthASMTLSAlias {h.alias}" in out and fragment in out, out
+    if lines is not None:
+        assert "'SSLVerifyClient optional_no_ca' at its virtual-host level" in out, out
+
+
+@pytest.mark.parametrize("lines,top", [
+    ("SSLEngine on\n" + VERIFY, ""),
+    ("<IfModule ssl_module>\n" + VERIFY + "</IfModule>\n", ""),  # SSLEngine on: inherited
+    ("", VERIFY),  # both from the main server
+    ("SSLVerifyClient none\nSSLVerifyClient require\n", ""),  # the last one counts
+], ids=["vhost", "ifmodule", "inherited", "last-wins"])
+def test_alias_host_right(tmp_path, lines, top):
+    h, out = alias_configtest(tmp_path, lines, top)
+    assert "OAS0045" not in out, out
