@@ -5,8 +5,8 @@
 #include "mod_oas_mtls.h"
 
 #include <http_log.h>
-#include <util_cfgtree.h>
 #include <mod_ssl.h>
+#include <util_cfgtree.h>
 
 #include "mod_oas_directives.h"
 #include "oas_directives.h"
@@ -191,8 +191,9 @@ static const ap_directive_t *vhost_section(const ap_directive_t *d, const server
     const ap_directive_t *found;
 
     for (; d; d = d->next) {
-        if (!strcasecmp(d->directive, "<VirtualHost") && (unsigned)d->line_num == s->defn_line_number &&
-            d->filename && s->defn_name && !strcmp(d->filename, s->defn_name))
+        if (!strcasecmp(d->directive, "<VirtualHost") &&
+            (unsigned)d->line_num == s->defn_line_number && d->filename && s->defn_name &&
+            !strcmp(d->filename, s->defn_name))
             return d;
         if (d->first_child && inlined_section(d->directive) &&
             (found = vhost_section(d->first_child, s)))
@@ -204,13 +205,13 @@ static const ap_directive_t *vhost_section(const ap_directive_t *d, const server
 /* One alias: a warning when no server of this httpd is its host, or that host does not ask
  * for client certificates in its TLS handshake. Not a failure: another httpd (another node)
  * may serve the alias host. */
-static void check_alias(server_rec *main, const oas_issuer_t *iss)
+static void check_alias(server_rec *first, const oas_issuer_t *iss)
 {
     const ap_directive_t *vh = NULL;
     server_rec *s;
     int engine = 0, verify = 0;
 
-    for (s = main; s && !serves_alias(s, iss); s = s->next)
+    for (s = first; s && !serves_alias(s, iss); s = s->next)
         ;
     if (!s) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
@@ -228,11 +229,10 @@ static void check_alias(server_rec *main, const oas_issuer_t *iss)
         return;
     ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
                  OAS_LOGNO(00451) "warning: " OAS_DIR_MTLS_ALIAS
-                                  " %s: its host (%s:%d) %s: put 'SSLVerifyClient "
+                                  " %s: its host (%s:%u) %s: put 'SSLVerifyClient "
                                   "optional_no_ca' at its virtual-host level, not in a "
                                   "<Location>",
-                 iss->mtls_alias, s->defn_name ? s->defn_name : "main server",
-                 s->defn_line_number,
+                 iss->mtls_alias, s->defn_name ? s->defn_name : "main server", s->defn_line_number,
                  !engine ? "has no 'SSLEngine on'" : "asks for no client certificate");
 }
 
