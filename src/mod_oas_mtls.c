@@ -205,8 +205,11 @@ static const ap_directive_t *vhost_section(const ap_directive_t *d, const server
 /* One alias: a warning when no server of this httpd is its host, or that host does not ask
  * for client certificates in its TLS handshake. Not a failure: another httpd (another node)
  * may serve the alias host. */
-static void check_alias(server_rec *first, const oas_issuer_t *iss)
+static void check_alias(server_rec *first, const oas_issuer_t *iss, int to_log)
 {
+    /* to the error log at start-up; to the console (no log is open yet) for apache2 -t */
+    server_rec *ls = to_log ? first : NULL;
+    int level = to_log ? APLOG_WARNING : APLOG_STARTUP | APLOG_WARNING;
     const ap_directive_t *vh = NULL;
     server_rec *s;
     int engine = 0, verify = 0;
@@ -214,7 +217,7 @@ static void check_alias(server_rec *first, const oas_issuer_t *iss)
     for (s = first; s && !serves_alias(s, iss); s = s->next)
         ;
     if (!s) {
-        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+        ap_log_error(APLOG_MARK, level, 0, ls,
                      OAS_LOGNO(00450) "warning: " OAS_DIR_MTLS_ALIAS
                                       " %s: no virtual host of this server has ServerName %s "
                                       "and port %d: mTLS clients that use the aliases will not "
@@ -227,7 +230,7 @@ static void check_alias(server_rec *first, const oas_issuer_t *iss)
         scan_tls(vh->first_child, &engine, &verify);
     if (engine && verify)
         return;
-    ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, NULL,
+    ap_log_error(APLOG_MARK, level, 0, ls,
                  OAS_LOGNO(00451) "warning: " OAS_DIR_MTLS_ALIAS
                                   " %s: its host (%s:%u) %s: put 'SSLVerifyClient "
                                   "optional_no_ca' at its virtual-host level, not in a "
@@ -236,7 +239,7 @@ static void check_alias(server_rec *first, const oas_issuer_t *iss)
                  !engine ? "has no 'SSLEngine on'" : "asks for no client certificate");
 }
 
-void oas_mod_mtls_check_aliases(server_rec *s, apr_pool_t *ptemp)
+void oas_mod_mtls_check_aliases(server_rec *s, apr_pool_t *ptemp, int to_log)
 {
     apr_hash_t *done = apr_hash_make(ptemp);
     server_rec *v;
@@ -248,6 +251,6 @@ void oas_mod_mtls_check_aliases(server_rec *s, apr_pool_t *ptemp)
             apr_hash_get(done, iss->mtls_alias, APR_HASH_KEY_STRING))
             continue; /* a virtual host inherits the main server's alias: checked once */
         apr_hash_set(done, iss->mtls_alias, APR_HASH_KEY_STRING, "");
-        check_alias(s, iss);
+        check_alias(s, iss, to_log);
     }
 }

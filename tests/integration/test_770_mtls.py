@@ -435,6 +435,23 @@ def test_alias_host_warnings(tmp_path, lines, fragment):
         assert "'SSLVerifyClient optional_no_ca' at its virtual-host level" in out, out
 
 
+@pytest.mark.expect_log("OAS00451")
+def test_alias_host_warning_in_error_log(httpd_factory):
+    """At start-up the warning goes to the error log (apache2 -t: to the console), and the
+    server runs."""
+    port = free_port()
+
+    def body(h):
+        alias_vhost(h, port)
+        return (f"OAuthASMTLSAlias {h.alias}\nListen 127.0.0.1:{port}\n"
+                f"<VirtualHost 127.0.0.1:{port}>\n    ServerName localhost:{port}\n"
+                "</VirtualHost>\n" + standard_conf(h))
+    h = httpd_factory(body)
+    assert f"OAuthASMTLSAlias {h.alias}: its host" in h.error_log()
+    md = session(h).get(h.issuer + "/.well-known/openid-configuration", timeout=10).json()
+    assert md["mtls_endpoint_aliases"]["token_endpoint"] == h.alias + "/oauth/token", md
+
+
 @pytest.mark.parametrize("lines,top", [
     ("SSLEngine on\n" + VERIFY, ""),
     ("<IfModule ssl_module>\n" + VERIFY + "</IfModule>\n", ""),  # SSLEngine on: inherited
