@@ -124,5 +124,9 @@ mod_oauth_as demo — issuer $ISS   (user demo / password demo; Ctrl-C stops)
           -d grant_type=authorization_code -d redirect_uri=$ISS/callback \\
           -d code_verifier=$VERIFIER -d code=CODE
 
+  as the client demo-mtls, with its TLS client certificate instead of a secret:
+     curl --cacert demo/tls.crt --cert demo/partner-mtls.crt --key demo/partner-mtls.key \\
+          $ISS/oauth/token -d grant_type=client_credentials -d client_id=demo-mtls
+
 TXT
 exec "$APACHE2" -f "$DEMO/httpd.conf" -d "$DEMO" -D FOREGROUND
