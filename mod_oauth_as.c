@@ -42,6 +42,8 @@ static int oas_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
     int bad = oas_mod_config_check(s, ptemp);
 
     bad |= oas_mod_dbd_check_config(pconf, s);
+    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST)
+        oas_mod_mtls_check_aliases(s, ptemp, 0); /* at start-up: post_config, to the log */
     return bad ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
 
@@ -72,8 +74,9 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                      "cannot create the shared-memory store");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    oas_mod_dbd_post_config(ptemp); /* 3. database tables; failures logged, not fatal */
-    if (oas_mod_outbound_post_config(pconf, s) != APR_SUCCESS) /* 4. libcurl */
+    oas_mod_mtls_check_aliases(s, ptemp, 1); /* 3. warnings only */
+    oas_mod_dbd_post_config(ptemp); /* 4. database tables; failures logged, not fatal */
+    if (oas_mod_outbound_post_config(pconf, s) != APR_SUCCESS) /* 5. libcurl */
         return HTTP_INTERNAL_SERVER_ERROR;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(00003) "mod_oauth_as %s ready",
                  OAS_VERSION);

@@ -6,6 +6,7 @@
 
 #include <http_log.h>
 #include <mod_ssl.h>
+#include <util_cfgtree.h>
 
 #include "mod_oas_directives.h"
 #include "oas_directives.h"
@@ -28,10 +29,9 @@ static const char *ssl_var(request_rec *r, const char *name)
     return v && *v ? v : NULL;
 }
 
-/* r's server is the alias host: by its configured name and port, never by the Host header. */
-static int on_alias(request_rec *r, const oas_issuer_t *iss)
+/* s is the alias host: by its configured name and port, never by the Host header. */
+static int serves_alias(const server_rec *s, const oas_issuer_t *iss)
 {
-    const server_rec *s = r->server;
     const server_addr_rec *a;
     int match;
 
@@ -51,7 +51,7 @@ void oas_mod_client_cert(request_rec *r, oas_ctx_t *x)
     oas_cert_t *cert;
     int i;
 
-    x->on_mtls_alias = on_alias(r, x->iss);
+    x->on_mtls_alias = serves_alias(r->server, x->iss);
     /* mod_ssl absent, or not on for this connection: no certificate, whatever the headers */
     if (!var_lookup || !is_https || !is_https(r->connection))
         return;
@@ -153,4 +153,104 @@ const char *oas_cmd_mtls_alias(cmd_parms *cmd, void *mconfig, const char *arg)
         apr_pstrcat(cmd->pool, "https://", u.hostname, sc->mtls_alias_port != 443 ? ":" : "",
                     sc->mtls_alias_port != 443 ? u.port_str : "", NULL);
     return NULL;
+}
+
+/* ---- start-up: the OAuthASMTLSAlias host asks for client certificates ---- */
+
+/* Where a section's contents were read into the tree as they are (the conditional sections
+ * that were true) rather than kept for later (per-directory sections). */
+static int inlined_section(const char *name)
+{
+    static const char *const names[] = {"<IfModule",    "<IfDefine",  "<IfVersion", "<IfFile",
+                                        "<IfDirective", "<IfSection", NULL};
+    int i;
+
+    for (i = 0; names[i]; i++)
+        if (!strcasecmp(name, names[i]))
+            return 1;
+    return 0;
+}
+
+/* The server-level SSLEngine and SSLVerifyClient among the directives from d on (the last of
+ * each wins, as in mod_ssl); per-directory sections do not count (see README, Mutual TLS). */
+static void scan_tls(const ap_directive_t *d, int *engine, int *verify)
+{
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "SSLEngine"))
+            *engine = d->args && !strcasecmp(d->args, "on");
+        else if (!strcasecmp(d->directive, "SSLVerifyClient"))
+            *verify = d->args && strcasecmp(d->args, "none");
+        else if (d->first_child && inlined_section(d->directive))
+            scan_tls(d->first_child, engine, verify);
+    }
+}
+
+/* The <VirtualHost> section that defined s, in the configuration tree from d on. */
+static const ap_directive_t *vhost_section(const ap_directive_t *d, const server_rec *s)
+{
+    const ap_directive_t *found;
+
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "<VirtualHost") &&
+            (unsigned)d->line_num == s->defn_line_number && d->filename && s->defn_name &&
+            !strcmp(d->filename, s->defn_name))
+            return d;
+        if (d->first_child && inlined_section(d->directive) &&
+            (found = vhost_section(d->first_child, s)))
+            return found;
+    }
+    return NULL;
+}
+
+/* One alias: a warning when no server of this httpd is its host, or that host does not ask
+ * for client certificates in its TLS handshake. Not a failure: another httpd (another node)
+ * may serve the alias host. */
+static void check_alias(server_rec *first, const oas_issuer_t *iss, int to_log)
+{
+    /* to the error log at start-up; to the console (no log is open yet) for apache2 -t */
+    server_rec *ls = to_log ? first : NULL;
+    int level = to_log ? APLOG_WARNING : APLOG_STARTUP | APLOG_WARNING;
+    const ap_directive_t *vh = NULL;
+    server_rec *s;
+    int engine = 0, verify = 0;
+
+    for (s = first; s && !serves_alias(s, iss); s = s->next)
+        ;
+    if (!s) {
+        ap_log_error(APLOG_MARK, level, 0, ls,
+                     OAS_LOGNO(00450) "warning: " OAS_DIR_MTLS_ALIAS
+                                      " %s: no virtual host of this server has ServerName %s "
+                                      "and port %d: mTLS clients that use the aliases will not "
+                                      "reach it here",
+                     iss->mtls_alias, iss->mtls_alias_host, iss->mtls_alias_port);
+        return;
+    }
+    scan_tls(ap_conftree, &engine, &verify); /* the main server's, inherited */
+    if (s->is_virtual && (vh = vhost_section(ap_conftree, s)))
+        scan_tls(vh->first_child, &engine, &verify);
+    if (engine && verify)
+        return;
+    ap_log_error(APLOG_MARK, level, 0, ls,
+                 OAS_LOGNO(00451) "warning: " OAS_DIR_MTLS_ALIAS
+                                  " %s: its host (%s:%u) %s: put 'SSLVerifyClient "
+                                  "optional_no_ca' at its virtual-host level, not in a "
+                                  "<Location>",
+                 iss->mtls_alias, s->defn_name ? s->defn_name : "main server", s->defn_line_number,
+                 !engine ? "has no 'SSLEngine on'" : "asks for no client certificate");
+}
+
+void oas_mod_mtls_check_aliases(server_rec *s, apr_pool_t *ptemp, int to_log)
+{
+    apr_hash_t *done = apr_hash_make(ptemp);
+    server_rec *v;
+
+    for (v = s; v; v = v->next) {
+        const oas_issuer_t *iss = oas_mod_issuer(v);
+
+        if (!iss->issuer || !iss->mtls_alias ||
+            apr_hash_get(done, iss->mtls_alias, APR_HASH_KEY_STRING))
+            continue; /* a virtual host inherits the main server's alias: checked once */
+        apr_hash_set(done, iss->mtls_alias, APR_HASH_KEY_STRING, "");
+        check_alias(s, iss, to_log);
+    }
 }

@@ -15,4 +15,10 @@ void oas_mod_mtls_retrieve(void);
  * its port (ServerName's, or its VirtualHost address's) the alias's. */
 void oas_mod_client_cert(request_rec *r, oas_ctx_t *x);
 
+/** Start-up: warns, for every OAuthASMTLSAlias, when no server of this httpd is that host
+ * (ServerName and port, as oas_mod_client_cert matches it), or that host has no server-level
+ * `SSLEngine on` and `SSLVerifyClient` other than none. To the error log (to_log: post_config)
+ * or to the console (`apache2 -t`: check_config, before any log is open). */
+void oas_mod_mtls_check_aliases(server_rec *s, apr_pool_t *ptemp, int to_log);
+
 #endif

@@ -27,6 +27,17 @@ if [ ! -f "$DEMO/partner.jwks.json" ]; then
     openssl genpkey -algorithm ed25519 -out "$DEMO/partner.key"
     tools/jwk "$DEMO/partner.key" partner-1 > "$DEMO/partner.jwks.json"
 fi
+# The client demo-mtls authenticates with a certificate (tls_client_auth): a CA of its own and
+# the client's certificate under it (README, "Mutual TLS").
+if [ ! -f "$DEMO/partner-mtls.crt" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+        -subj "/O=Demo Partner CA" -keyout "$DEMO/partner-ca.key" -out "$DEMO/partner-ca.crt" 2>/dev/null
+    openssl req -x509 -CA "$DEMO/partner-ca.crt" -CAkey "$DEMO/partner-ca.key" \
+        -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+        -subj "/C=DE/O=Partner Inc./CN=partner" -addext "basicConstraints=critical,CA:FALSE" \
+        -addext "extendedKeyUsage=clientAuth" \
+        -keyout "$DEMO/partner-mtls.key" -out "$DEMO/partner-mtls.crt" 2>/dev/null
+fi
 [ -f "$DEMO/rp-passphrase" ] || openssl rand -hex 24 > "$DEMO/rp-passphrase"
 RP_PASSPHRASE=$(cat "$DEMO/rp-passphrase")
 [ -f "$DEMO/users.htpasswd" ] || htpasswd -cbB "$DEMO/users.htpasswd" demo demo 2>/dev/null
@@ -112,6 +123,10 @@ mod_oauth_as demo — issuer $ISS   (user demo / password demo; Ctrl-C stops)
      curl --cacert demo/tls.crt -u demo-app:demo-secret $ISS/oauth/token \\
           -d grant_type=authorization_code -d redirect_uri=$ISS/callback \\
           -d code_verifier=$VERIFIER -d code=CODE
+
+  as the client demo-mtls, with its TLS client certificate instead of a secret:
+     curl --cacert demo/tls.crt --cert demo/partner-mtls.crt --key demo/partner-mtls.key \\
+          $ISS/oauth/token -d grant_type=client_credentials -d client_id=demo-mtls
 
 TXT
 exec "$APACHE2" -f "$DEMO/httpd.conf" -d "$DEMO" -D FOREGROUND

@@ -1,6 +1,7 @@
 """The README's walk-throughs, run as a newcomer would: `make run`'s demo (tools/demo.sh) on a
 free port, then every shell block between the walkthrough markers, unchanged but for the port."""
 
+import json
 import os
 import pathlib
 import shutil
@@ -22,7 +23,7 @@ def walkthrough_blocks():
     text = open(os.path.join(ROOT, "README.md")).read()
     sections = re.findall(r"<!-- walkthrough:begin -->(.*?)<!-- walkthrough:end -->", text, re.S)
     blocks = [re.search(r"```sh\n(.*?)```", s, re.S).group(1) for s in sections]
-    assert len(blocks) >= 3, "README lost its walk-throughs"
+    assert len(blocks) >= 4, "README lost its walk-throughs"
     return blocks
 
 
@@ -55,13 +56,18 @@ def demo():
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-@pytest.mark.parametrize("index", [0, 1, 2], ids=["code-flow", "par-flow", "keys-flow"])
-def test_readme_walkthrough(demo, index):
-    workdir, port = demo
+def run_block(workdir, port, index):
     script = walkthrough_blocks()[index].replace("localhost:8443", f"localhost:{port}")
     out = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=workdir,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+    return out
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["code-flow", "par-flow", "keys-flow"])
+def test_readme_walkthrough(demo, index):
+    workdir, port = demo
+    out = run_block(workdir, port, index)
     lines = out.stdout.strip().splitlines()
     print(out.stdout)
     assert re.search(r'"issuer":"https://localhost:%d"' % port, out.stdout) or index != 0
@@ -71,3 +77,50 @@ def test_readme_walkthrough(demo, index):
     token = lines[-1]
     assert '"access_token":"ey' in token and '"id_token":"ey' in token, token
     assert '"token_type":"Bearer"' in token
+
+
+def test_readme_mtls_walkthrough(demo):
+    """Mutual TLS (issue 17): client credentials and the PAR flow with the certificate alone;
+    the token is bound to it (introspection's cnf is the certificate's thumbprint, which the
+    block computes with openssl), userinfo takes it with the certificate, 401 without."""
+    workdir, port = demo
+    out = run_block(workdir, port, 3)
+    print(out.stdout)
+    lines = out.stdout.strip().splitlines()
+    cc = json.loads(lines[0])
+    assert cc["token_type"] == "Bearer" and cc["access_token"].startswith("ey"), cc
+    assert json.loads(lines[1])["request_uri"].startswith("urn:ietf:params:oauth:request_uri:")
+    assert lines[2].startswith(f"https://localhost:{port}/callback?") and "state=mtls-1" in lines[2]
+    token = json.loads(lines[3])
+    assert token["access_token"].startswith("ey") and token["id_token"].startswith("ey"), token
+    intro, x5t = json.loads(lines[4]), lines[5]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", x5t), x5t
+    assert intro["active"] and intro["client_id"] == "demo-mtls", intro
+    assert intro["cnf"] == {"x5t#S256": x5t}, intro
+    assert json.loads(lines[6])["sub"] == "demo", lines[6]
+    body, status = lines[7].rsplit(" ", 1)
+    assert status == "401" and json.loads(body)["error"] == "invalid_token", lines[7]
+    assert len(lines) == 8, lines
+    log = open(workdir / "demo.log").read()
+    assert "OAS06507" in log, log[-2000:]
+
+
+def commands(text):
+    """The commands of a shell text: continuation lines joined, spaces collapsed."""
+    text = text.replace("\\\n", " ")
+    return [" ".join(l.split()) for l in text.splitlines() if l.strip()]
+
+
+def test_readme_setup_commands_are_the_demos():
+    """The README's commands that made the demo's keys and certificates (the blocks naming
+    demo/ outside the walk-throughs) are the ones tools/demo.sh runs, but for the paths."""
+    readme = re.sub(r"<!-- walkthrough:begin -->.*?<!-- walkthrough:end -->", "",
+                    open(os.path.join(ROOT, "README.md")).read(), flags=re.S)
+    blocks = [b for b in re.findall(r"```sh\n(.*?)```", readme, re.S) if " demo/" in b]
+    assert len(blocks) >= 2, "README lost its key and certificate commands"
+    demo_sh = open(os.path.join(ROOT, "tools", "demo.sh")).read()
+    demo_sh = re.sub(r'"\$DEMO/([^"]*)"', r"demo/\1", demo_sh).replace(" 2>/dev/null", "")
+    demo_sh = commands(demo_sh)
+    for block in blocks:
+        for command in commands(block):
+            assert any(command in line for line in demo_sh), command

@@ -3,16 +3,18 @@ tls_client_auth by subject DN and by SAN against a CA pinned per client, self-si
 certificates against the JWKS x5c, what happens without a certificate or without TLS,
 certificate-bound access tokens at userinfo and in introspection, metadata, the brute-force
 brake, curl with --cert, HTTP/2, resumed sessions, the OAuthASMTLSAlias layout and the
-configtest faults. Every certificate is made at test time (mtls_pki.py)."""
+configtest faults and start-up warnings. Every certificate is made at test time (mtls_pki.py)."""
 
 import json
+import os
+import re
 import subprocess
 
 import pytest
 
 from client import (DPoPKey, assert_json_error, get_code, introspect, jwt_claims, post, redeem,
                     register, session)
-from harness import Httpd, free_port
+from harness import REPO, Httpd, free_port
 from mtls_pki import VERIFY, Pki, alias_vhost, clients
 from oauth_conf import signing_key, standard_conf
 
@@ -394,3 +396,90 @@ def test_alias_configtest(tmp_path, value):
               f"OAuthASMTLSAlias {value}\n")
     rc, out = h.configtest()
     assert rc != 0 and f"OAuthASMTLSAlias '{value}': not an https URL" in out, out
+
+
+# The alias host's TLS set-up, checked at start-up (`apache2 -t` too): a warning, not a
+# failure (another httpd, another node, may serve the alias host).
+def alias_configtest(tmp_path, vhost_lines, top=""):
+    """apache2 -t of an issuer whose alias host is the virtual host made of vhost_lines (no
+    virtual host: None); returns its output, which must say Syntax OK."""
+    h = Httpd(str(tmp_path / "srv"), "")
+    port = free_port()
+    vhost = alias_vhost(h, port)
+    if vhost_lines is not None:
+        vhost = (f"Listen 127.0.0.1:{port}\n<VirtualHost 127.0.0.1:{port}>\n"
+                 f"    ServerName localhost:{port}\n{vhost_lines}</VirtualHost>\n")
+    else:
+        vhost = ""
+    h.body = (f"{top}OAuthASMTLSAlias {h.alias}\n"
+              f'OAuthASIssuer "https://as.test"\nOAuthASSigningKey "{signing_key(h, "es256")}"\n'
+              f"{vhost}")
+    rc, out = h.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
+    return h, out
+
+
+@pytest.mark.parametrize("lines,fragment", [
+    (None, "no virtual host of this server has ServerName localhost and port"),
+    ("SSLEngine on\n", "asks for no client certificate"),
+    ("SSLEngine on\nSSLVerifyClient none\n", "asks for no client certificate"),
+    ("SSLEngine on\n<Location /oauth/token>\n" + VERIFY + "</Location>\n",
+     "asks for no client certificate"),
+    ("SSLEngine off\n" + VERIFY, "has no 'SSLEngine on'"),
+], ids=["no-vhost", "no-verify", "verify-none", "per-location", "no-tls"])
+def test_alias_host_warnings(tmp_path, lines, fragment):
+    h, out = alias_configtest(tmp_path, lines)
+    tag = "OAS00450" if lines is None else "OAS00451"
+    assert tag in out and f"OAuthASMTLSAlias {h.alias}" in out and fragment in out, out
+    if lines is not None:
+        assert "'SSLVerifyClient optional_no_ca' at its virtual-host level" in out, out
+
+
+@pytest.mark.expect_log("OAS00451")
+def test_alias_host_warning_in_error_log(httpd_factory):
+    """At start-up the warning goes to the error log (apache2 -t: to the console), and the
+    server runs."""
+    port = free_port()
+
+    def body(h):
+        alias_vhost(h, port)
+        return (f"OAuthASMTLSAlias {h.alias}\nListen 127.0.0.1:{port}\n"
+                f"<VirtualHost 127.0.0.1:{port}>\n    ServerName localhost:{port}\n"
+                "</VirtualHost>\n" + standard_conf(h))
+    h = httpd_factory(body)
+    assert f"OAuthASMTLSAlias {h.alias}: its host" in h.error_log()
+    md = session(h).get(h.issuer + "/.well-known/openid-configuration", timeout=10).json()
+    assert md["mtls_endpoint_aliases"]["token_endpoint"] == h.alias + "/oauth/token", md
+
+
+@pytest.mark.parametrize("lines,top", [
+    ("SSLEngine on\n" + VERIFY, ""),
+    ("<IfModule ssl_module>\n" + VERIFY + "</IfModule>\n", ""),  # SSLEngine on: inherited
+    ("", VERIFY),  # both from the main server
+    ("SSLVerifyClient none\nSSLVerifyClient require\n", ""),  # the last one counts
+], ids=["vhost", "ifmodule", "inherited", "last-wins"])
+def test_alias_host_right(tmp_path, lines, top):
+    h, out = alias_configtest(tmp_path, lines, top)
+    assert "OAS0045" not in out, out
+
+
+@pytest.mark.parametrize("layout", ["mtls-same-host", "mtls-alias-host"])
+def test_conf_examples(tmp_path, pki, layout):
+    """conf/'s two mTLS layouts, each with mod_oauth_as.conf.example as they say, pass
+    `apache2 -t` (their paths pointed at files made here) without a start-up warning: the
+    alias layout's host is one the check recognises."""
+    def read(name):
+        with open(os.path.join(REPO, "conf", name + ".conf.example")) as f:
+            return f.read()
+    h = Httpd(str(tmp_path / "srv"), "")
+    text = re.sub(r"^LoadModule oauth_as_module .*$", "", read("mod_oauth_as") + read(layout),
+                  flags=re.M)
+    text = (text.replace("/etc/apache2/oauth/as-es256.pem", signing_key(h, "es256"))
+            .replace("/etc/apache2/oauth/partner-ca.pem", pki.ca1["files"][0]))
+    text = re.sub(r"/etc/ssl/certs/\S+\.pem", h.ca, text)
+    h.body = re.sub(r"/etc/ssl/private/\S+\.key", h.tls_key, text)
+    for line in h.body.splitlines():  # every file read at start-up is one of ours
+        assert "/etc/" not in line or line.lstrip().startswith(("#", "AuthUserFile")), line
+    rc, out = h.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
+    assert "OAS0045" not in out and "warn" not in out.lower(), out
