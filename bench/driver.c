@@ -215,7 +215,9 @@ static void conn_close(worker_t *w)
 {
     if (w->ssl) {
         /* keep the session for the next connection (TLS 1.3: its ticket came after the
-         * handshake, with the first answers) */
+         * handshake, with the first answers); marked as shut down, or SSL_free would make it
+         * unresumable (no close_notify sent: the server may have closed already) */
+        SSL_set_shutdown(w->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
         SSL_SESSION *s = SSL_get1_session(w->ssl);
         if (s && SSL_SESSION_is_resumable(s)) { SSL_SESSION_free(w->sess); w->sess = s; }
         else SSL_SESSION_free(s);
@@ -939,6 +941,10 @@ int main(int argc, char **argv)
     if (opt.tls) {
         ssl_ctx = SSL_CTX_new(TLS_client_method());
         SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
+        /* TLS 1.3 tickets become resumable sessions only with the client cache on (each
+         * connection keeps its own: nothing in OpenSSL's internal store) */
+        SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_CLIENT |
+                                                SSL_SESS_CACHE_NO_INTERNAL_STORE);
         if (opt.mtls && (SSL_CTX_use_certificate_chain_file(ssl_ctx, opt.client_cert) != 1 ||
                          SSL_CTX_use_PrivateKey_file(ssl_ctx, opt.client_key,
                                                      SSL_FILETYPE_PEM) != 1 ||
