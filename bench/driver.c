@@ -17,6 +17,11 @@
  *              run + connection + counter), htm POST, htu = the endpoint's URL (scheme, host
  *              and port as connected, then the path: what the server derives from its issuer),
  *              iat now.  The token answer must say "token_type":"DPoP".
+ *   par_mtls : the PAR flow with mutual TLS client authentication (RFC 8705 tls_client_auth):
+ *              TLS connections presenting --client-cert / --client-key (PEM), client_id in the
+ *              form and no secret at PAR, token (and refresh).  A connection re-opened resumes
+ *              its last TLS session (SSL_SESSION kept per connection), as real clients do.  The
+ *              access token (a JWT) must carry cnf.x5t#S256: bound to the certificate.
  *   --refreshes N: after the token, N refresh_token grants with the refresh token it got
  *              (the latest one when the server rotates) -> 200 access_token each.
  *   --rate R : at most R flows/s in all (each connection paced at R/conns), else closed loop.
@@ -66,6 +71,8 @@ static struct {
     int flow_par;              /* 1 = PAR flow, 0 = plain code flow, 2 = parfill, 3 = mixed */
     int pkjwt;                 /* client authentication by private_key_jwt (--flow par_pkjwt) */
     int dpop;                  /* a DPoP proof at PAR, token, refresh (--flow par_dpop) */
+    int mtls;                  /* tls_client_auth with --client-cert (--flow par_mtls) */
+    const char *client_cert;   /* its certificate (PEM; the key is --client-key) */
     const char *client_key, *client_kid, *audience;   /* its key, kid and the assertion's aud */
     int refreshes;             /* refresh_token grants per flow */
     double rate;               /* flows/s in all, 0 = closed loop */
@@ -133,6 +140,8 @@ static const char *step_name[NSTEP] = {"par", "authorize", "token", "refresh", "
 typedef struct {
     int id, fd;
     SSL *ssl;
+    SSL_SESSION *sess;                   /* the last TLS session, resumed on a re-open */
+    uint64_t resumed, handshakes;        /* TLS handshakes, how many of them resumed */
     char verifier[NPKCE][44], challenge[NPKCE][44];
     char *buf; size_t cap, len, off;     /* receive buffer */
     char *body; size_t body_len;        /* last response body (points into buf) */
@@ -166,11 +175,11 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+#define B64URL "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 static void b64(const unsigned char *in, size_t n, char *out, int url)
 {
     static const char *std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    static const char *u = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    const char *t = url ? u : std;
+    const char *t = url ? B64URL : std;
     size_t i, o = 0;
     for (i = 0; i + 2 < n; i += 3) {
         uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
@@ -204,7 +213,16 @@ static size_t pct(const char *in, char *out)
 /* ---------------- connection I/O ---------------- */
 static void conn_close(worker_t *w)
 {
-    if (w->ssl) { SSL_free(w->ssl); w->ssl = NULL; }
+    if (w->ssl) {
+        /* keep the session for the next connection (TLS 1.3: its ticket came after the
+         * handshake, with the first answers); marked as shut down, or SSL_free would make it
+         * unresumable (no close_notify sent: the server may have closed already) */
+        SSL_set_shutdown(w->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+        SSL_SESSION *s = SSL_get1_session(w->ssl);
+        if (s && SSL_SESSION_is_resumable(s)) { SSL_SESSION_free(w->sess); w->sess = s; }
+        else SSL_SESSION_free(s);
+        SSL_free(w->ssl); w->ssl = NULL;
+    }
     if (w->fd >= 0) { close(w->fd); w->fd = -1; }
     w->len = w->off = 0;
 }
@@ -221,7 +239,10 @@ static int conn_open(worker_t *w)
         w->ssl = SSL_new(ssl_ctx);
         SSL_set_fd(w->ssl, fd);
         SSL_set_tlsext_host_name(w->ssl, "localhost");
+        if (w->sess) SSL_set_session(w->ssl, w->sess);
         if (SSL_connect(w->ssl) != 1) { conn_close(w); return -1; }
+        w->handshakes++;
+        w->resumed += SSL_session_reused(w->ssl) == 1;
     }
     return 0;
 }
@@ -483,11 +504,42 @@ static int dpop_bound(worker_t *w)
                          !strcmp(tt, "DPoP"));
 }
 
+/* par_mtls: the access token of the token answer is a JWT whose payload has cnf.x5t#S256 (the
+ * certificate's thumbprint; not compared: the server saw the certificate, the driver trusts
+ * it to hash it right), or there is nothing to check */
+static int mtls_bound(worker_t *w)
+{
+    char at[4096];
+    unsigned char pl[3072];
+    if (!opt.mtls) return 1;
+    if (json_str(w->body, "access_token", at, sizeof at) < 0) return 0;
+    char *d1 = strchr(at, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    if (!d2) return 0;
+    size_t o = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (const char *c = d1 + 1; c < d2 && o < sizeof pl - 1; c++) {
+        const char *t = strchr(B64URL, *c);
+        if (!t || !*c) return 0;
+        v = (v << 6) | (unsigned)(t - B64URL);
+        if ((bits += 6) >= 8) { bits -= 8; pl[o++] = (unsigned char)(v >> bits); }
+    }
+    pl[o] = 0;
+    const char *cnf = strstr((char *)pl, "\"cnf\"");
+    return cnf && strstr(cnf, "\"x5t#S256\"");
+}
+
 /* The client's authentication of one POST (par, token, refresh): an Authorization header line
  * (client_secret_basic), or form parameters to append to the body (private_key_jwt; with_id:
- * client_id too, which the PAR body carries anyway).  -1 when no assertion could be made. */
+ * client_id too, which the PAR body carries anyway; tls_client_auth: client_id alone, the
+ * certificate did the rest).  -1 when no assertion could be made. */
 static int client_auth(worker_t *w, int with_id, char *hdr, size_t hcap, char *form, size_t fcap)
 {
+    if (opt.mtls) {
+        hdr[0] = 0;
+        snprintf(form, fcap, "%s%s", with_id ? "&client_id=" : "", with_id ? client_enc : "");
+        return 0;
+    }
     if (!opt.pkjwt) {
         snprintf(hdr, hcap, "Authorization: Basic %s\r\n", client_basic);
         form[0] = 0;
@@ -600,6 +652,7 @@ static int run_flow(worker_t *w, unsigned k)
         fail(w, ST_TOKEN, "no access_token/id_token"); return -1;
     }
     if (!dpop_bound(w)) { fail(w, ST_TOKEN, "token_type not DPoP"); return -1; }
+    if (!mtls_bound(w)) { fail(w, ST_TOKEN, "access token without cnf.x5t#S256"); return -1; }
     uint64_t t3 = now_us();
     if (opt.verbose && k == (unsigned)w->id * 7919u + 1)   /* one sample answer per connection */
         fprintf(stderr, "conn %d token answer: %.*s\n", w->id, (int)w->body_len, w->body);
@@ -631,6 +684,9 @@ static int run_flow(worker_t *w, unsigned k)
                 fail(w, ST_REFRESH, "no access_token"); return -1;
             }
             if (!dpop_bound(w)) { fail(w, ST_REFRESH, "token_type not DPoP"); return -1; }
+            if (!mtls_bound(w)) {
+                fail(w, ST_REFRESH, "access token without cnf.x5t#S256"); return -1;
+            }
             char next[512];      /* a rotating server hands out a successor */
             if (json_str(w->body, "refresh_token", next, sizeof next) == 0)
                 memcpy(rt, next, sizeof rt);
@@ -771,8 +827,10 @@ static void usage(void)
         "  --port P --host H --tls --conns N --duration S --warmup S --flows N (total, then stop)\n"
         "  --flow par|code|mixed|parfill (PAR only)|par_pkjwt (PAR flow, private_key_jwt)\n"
         "         |par_dpop (PAR flow, DPoP proofs at PAR and token)\n"
+        "         |par_mtls (PAR flow, tls_client_auth: implies --tls)\n"
         "  --par-path P --auth-path P --token-path P\n"
         "  --client-key PEM --client-kid KID --audience AUD (par_pkjwt: ES256 key, kid, aud)\n"
+        "  --client-cert PEM --client-key PEM (par_mtls: the TLS client certificate, its key)\n"
         "  --refreshes N (refresh grants per flow) --rate R (flows/s in all) --progress S\n"
         "  --client-id ID --client-secret S --redirect-uri U --scope S --resource R\n"
         "  --user U --password P (Basic on authorize; --user '' for none) --cookie C\n"
@@ -792,6 +850,7 @@ int main(int argc, char **argv)
         {"server-pid", 1, 0, 12}, {"label", 1, 0, 13}, {"verbose", 0, 0, 'v'},
         {"refreshes", 1, 0, 14}, {"rate", 1, 0, 15}, {"progress", 1, 0, 16},
         {"client-key", 1, 0, 17}, {"client-kid", 1, 0, 18}, {"audience", 1, 0, 19},
+        {"client-cert", 1, 0, 20},
         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -805,10 +864,11 @@ int main(int argc, char **argv)
         case 'n': opt.flows_limit = atol(optarg); break;
         case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2
                                : !strcmp(optarg, "mixed") ? 3
-                               : !strcmp(optarg, "par_pkjwt") || !strcmp(optarg, "par_dpop") ? 1
-                                                                                              : 0;
+                               : !strcmp(optarg, "par_pkjwt") || !strcmp(optarg, "par_dpop") ||
+                                 !strcmp(optarg, "par_mtls") ? 1 : 0;
             opt.pkjwt = !strcmp(optarg, "par_pkjwt");
             opt.dpop = !strcmp(optarg, "par_dpop");
+            opt.mtls = !strcmp(optarg, "par_mtls");
             break;
         case 1: opt.par_path = optarg; break;
         case 2: opt.auth_path = optarg; break;
@@ -829,11 +889,16 @@ int main(int argc, char **argv)
         case 17: opt.client_key = optarg; break;
         case 18: opt.client_kid = optarg; break;
         case 19: opt.audience = optarg; break;
+        case 20: opt.client_cert = optarg; break;
         case 'v': opt.verbose = 1; break;
         default: usage();
         }
     }
     if (opt.conns < 1 || opt.conns > 1024) usage();
+    if (opt.mtls) {
+        if (!opt.client_cert || !opt.client_key) usage();
+        opt.tls = 1;
+    }
     if (opt.pkjwt) {
         if (!opt.client_key || !opt.client_kid || !opt.audience) usage();
         FILE *kf = fopen(opt.client_key, "r");
@@ -876,6 +941,18 @@ int main(int argc, char **argv)
     if (opt.tls) {
         ssl_ctx = SSL_CTX_new(TLS_client_method());
         SSL_CTX_set_verify(ssl_ctx, SSL_VERIFY_NONE, NULL);
+        /* TLS 1.3 tickets become resumable sessions only with the client cache on (each
+         * connection keeps its own: nothing in OpenSSL's internal store) */
+        SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_CLIENT |
+                                                SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        if (opt.mtls && (SSL_CTX_use_certificate_chain_file(ssl_ctx, opt.client_cert) != 1 ||
+                         SSL_CTX_use_PrivateKey_file(ssl_ctx, opt.client_key,
+                                                     SSL_FILETYPE_PEM) != 1 ||
+                         SSL_CTX_check_private_key(ssl_ctx) != 1)) {
+            fprintf(stderr, "driver: --client-cert %s / --client-key %s not usable\n",
+                    opt.client_cert, opt.client_key);
+            return 2;
+        }
     }
 
     worker_t *ws = calloc((size_t)opt.conns, sizeof *ws);
@@ -939,26 +1016,30 @@ int main(int argc, char **argv)
         for (int i = 0; i < opt.conns; i++) pthread_join(th[i], NULL);
 
     hist_t *h = calloc(NSTEP, sizeof *h);
-    uint64_t ok = 0, fails[NSTEP - 1] = {0}, reconn = 0;
+    uint64_t ok = 0, fails[NSTEP - 1] = {0}, reconn = 0, hs = 0, resumed = 0;
     const char *err = "";
     for (int i = 0; i < opt.conns; i++) {
         for (int s = 0; s < NSTEP; s++) hist_merge(&h[s], &ws[i].h[s]);
         for (int s = 0; s < NSTEP - 1; s++) fails[s] += ws[i].fail[s];
         ok += ws[i].flows_ok;
         reconn += ws[i].reconnects;
+        hs += ws[i].handshakes;
+        resumed += ws[i].resumed;
         if (!*err && ws[i].first_error[0]) err = ws[i].first_error;
     }
     double scpu = s_cpu1 - s_cpu0, dcpu = d_cpu1 - d_cpu0;
     printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
            "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
-           "\"token\":%llu,\"refresh\":%llu},\"reconnects\":%llu,",
-           opt.label, opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop"
+           "\"token\":%llu,\"refresh\":%llu},\"reconnects\":%llu,\"tls_handshakes\":%llu,"
+           "\"tls_resumed\":%llu,",
+           opt.label, opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop" : opt.mtls ? "par_mtls"
                       : opt.flow_par == 3 ? "mixed"
                       : opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code",
            opt.conns, opt.tls, wall,
            (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],
            (unsigned long long)fails[1], (unsigned long long)fails[2],
-           (unsigned long long)fails[3], (unsigned long long)reconn);
+           (unsigned long long)fails[3], (unsigned long long)reconn, (unsigned long long)hs,
+           (unsigned long long)resumed);
     printf("\"latency_ms\":{");
     for (int s = 0; s < NSTEP; s++)
         printf("%s\"%s\":{\"p50\":%.3f,\"p99\":%.3f,\"n\":%llu}", s ? "," : "", step_name[s],

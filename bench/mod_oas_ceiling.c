@@ -22,6 +22,16 @@
  *                            its last 8 imported keys under their coordinates, so a
  *                            connection's key is imported once per thread; `import`: every
  *                            proof's key imported.  No claim, jti or replay checks, no store.
+ *   OASCeilingMTLS CAFILE SUBJECT (server scope; the vhost has SSLVerifyClient
+ *                            optional_no_ca) PAR and token then do the certificate work of
+ *                            tls_client_auth (RFC 8705) as mod_oauth_as does it per request:
+ *                            SSL_CLIENT_CERT (and SSL_CLIENT_CERT_CHAIN_0) through mod_ssl's
+ *                            ssl_var_lookup, the PEM parsed, re-encoded to DER and its SHA-256
+ *                            thumbprint computed, the chain verified against CAFILE (loaded at
+ *                            start-up, as OAuthASClientCertCA), the subject compared with
+ *                            SUBJECT (an RFC 4514 string, parsed at start-up), 401 when any of
+ *                            it fails; the access token's payload then carries cnf.x5t#S256 with
+ *                            that thumbprint (base64url-encoded per answer).  No store.
  *
  * Request bodies are read and discarded (the PAR body is scanned for state, which is echoed in
  * the request_uri); state is copied back into the Location so the driver's check holds.  Built with apxs by `make bench` (bench/Makefile).
@@ -37,7 +47,9 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/x509v3.h>
 #include <string.h>
+#include "mod_ssl.h"
 
 module AP_MODULE_DECLARE_DATA oas_ceiling_module;
 
@@ -45,7 +57,12 @@ typedef struct {
     const char *key_file, *client_key_file;
     EVP_PKEY *key, *client_key;
     int dpop;                   /* 0 off, 1 cache the proofs' keys per thread, 2 import each */
+    const char *ca_file;        /* OASCeilingMTLS: the client's CA ... */
+    X509_STORE *ca;
+    X509_NAME *subject;         /* ... and its certificate's subject */
 } ceil_conf;
+
+static APR_OPTIONAL_FN_TYPE(ssl_var_lookup) *var_lookup;
 
 static const char PAR_JSON_HEAD[] = "{\"request_uri\":\"urn:ietf:params:oauth:request_uri:ceiling:";
 static const char PAR_JSON_TAIL[] = "\",\"expires_in\":60}";
@@ -111,12 +128,56 @@ static const char *set_dpop(cmd_parms *cmd, void *dummy, const char *arg)
     return c->dpop ? NULL : "OASCeilingDPoP: cache or import";
 }
 
+/* an RFC 4514 string ("CN=a,O=b": the last RDN first) as an X509_NAME, or NULL */
+static X509_NAME *dn_parse(apr_pool_t *p, const char *dn)
+{
+    apr_array_header_t *rdns = apr_array_make(p, 4, sizeof(char *));
+    char *last, *s = apr_pstrdup(p, dn);
+    for (char *t = apr_strtok(s, ",", &last); t; t = apr_strtok(NULL, ",", &last))
+        APR_ARRAY_PUSH(rdns, char *) = t;
+    X509_NAME *n = X509_NAME_new();
+    for (int i = rdns->nelts - 1; n && i >= 0; i--) {
+        char *t = APR_ARRAY_IDX(rdns, i, char *), *eq = strchr(t, '=');
+        if (!eq) { X509_NAME_free(n); return NULL; }
+        *eq = 0;
+        if (X509_NAME_add_entry_by_txt(n, t, MBSTRING_UTF8, (unsigned char *)eq + 1, -1, -1,
+                                       0) != 1) {
+            X509_NAME_free(n);
+            return NULL;
+        }
+    }
+    return n;
+}
+
+static const char *set_mtls(cmd_parms *cmd, void *dummy, const char *ca, const char *subject)
+{
+    ceil_conf *c = ap_get_module_config(cmd->server->module_config, &oas_ceiling_module);
+    c->ca_file = ap_server_root_relative(cmd->pool, ca);
+    if (!(c->subject = dn_parse(cmd->pool, subject)))
+        return "OASCeilingMTLS: the subject is no distinguished name";
+    apr_pool_cleanup_register(cmd->pool, c->subject, (apr_status_t (*)(void *))X509_NAME_free,
+                              apr_pool_cleanup_null);
+    return NULL;
+}
+
 static apr_status_t key_free(void *k) { EVP_PKEY_free(k); return APR_SUCCESS; }
+static apr_status_t store_free(void *st) { X509_STORE_free(st); return APR_SUCCESS; }
 
 static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
+    var_lookup = APR_RETRIEVE_OPTIONAL_FN(ssl_var_lookup);
     for (; s; s = s->next) {
         ceil_conf *c = ap_get_module_config(s->module_config, &oas_ceiling_module);
+        if (c->ca_file && !c->ca) {
+            if (!var_lookup || !(c->ca = X509_STORE_new()) ||
+                X509_STORE_load_file(c->ca, c->ca_file) != 1) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "ceiling: no CA from %s (or no "
+                             "mod_ssl)", c->ca_file);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            X509_STORE_set_flags(c->ca, X509_V_FLAG_PARTIAL_CHAIN);
+            apr_pool_cleanup_register(pconf, c->ca, store_free, apr_pool_cleanup_null);
+        }
         for (int pub = 0; pub < 2; pub++) {
             const char *file = pub ? c->client_key_file : c->key_file;
             EVP_PKEY **k = pub ? &c->client_key : &c->key;
@@ -331,6 +392,46 @@ static int dpop_ok(request_rec *r, int mode)
     return 1;
 }
 
+/* The connection's client certificate checked as tls_client_auth does: parsed, hashed, its
+ * chain verified against the CA, its subject compared.  The x5t#S256 (base64url), or NULL. */
+static const char *mtls_x5t(request_rec *r, const ceil_conf *c)
+{
+    const char *pem = var_lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_CERT");
+    const char *more = var_lookup(r->pool, r->server, r->connection, r, "SSL_CLIENT_CERT_CHAIN_0");
+    if (!pem || !*pem || (more && *more)) return NULL;     /* the bench's client sends no chain */
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    unsigned char *der = NULL, md[32];
+    int len = x ? i2d_X509(x, &der) : -1, ok = len > 0 &&
+              EVP_Digest(der, (size_t)len, md, NULL, EVP_sha256(), NULL) == 1;
+    OPENSSL_free(der);
+    X509_STORE_CTX *ctx = ok ? X509_STORE_CTX_new() : NULL;
+    ok = ctx && X509_STORE_CTX_init(ctx, c->ca, x, NULL) == 1 &&
+         X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT) == 1 &&
+         X509_verify_cert(ctx) == 1 && !X509_NAME_cmp(X509_get_subject_name(x), c->subject);
+    X509_STORE_CTX_free(ctx);
+    X509_free(x);
+    if (!ok) return NULL;
+    char *out = apr_palloc(r->pool, 44);
+    b64url(md, sizeof md, out);
+    return out;
+}
+
+/* the access token's signing input with cnf.x5t#S256 (the header and claims of the fixed one) */
+static const char *at_input_cnf(request_rec *r, const char *x5t)
+{
+    const char *claims = apr_psprintf(r->pool,
+        "{\"iss\":\"http://127.0.0.1\",\"sub\":\"benchuser\",\"aud\":\"urn:bench:api\","
+        "\"client_id\":\"bench-mtls\",\"scope\":\"openid\",\"iat\":1700000000,"
+        "\"exp\":1700003600,\"jti\":\"ceilingjti0123456789\",\"cnf\":{\"x5t#S256\":\"%s\"}}", x5t);
+    size_t n = strlen(claims);
+    char *b = apr_palloc(r->pool, n / 3 * 4 + 5);
+    b64url((const unsigned char *)claims, n, b);
+    return apr_pstrcat(r->pool, "eyJhbGciOiJFUzI1NiIsInR5cCI6ImF0K2p3dCIsImtpZCI6ImNlaWxpbmcifQ.",
+                       b, NULL);
+}
+
 static int send_fixed(request_rec *r, int status, const char *ctype, const char *body)
 {
     r->status = status;
@@ -360,6 +461,8 @@ static int handler(request_rec *r)
             return HTTP_UNAUTHORIZED;
         if (c->dpop && !dpop_ok(r, c->dpop))
             return HTTP_BAD_REQUEST;
+        if (c->ca && !mtls_x5t(r, c))
+            return HTTP_UNAUTHORIZED;
         return send_fixed(r, HTTP_CREATED, "application/json",
                           apr_pstrcat(r->pool, PAR_JSON_HEAD, param(r, body, "state"),
                                       PAR_JSON_TAIL, NULL));
@@ -373,6 +476,11 @@ static int handler(request_rec *r)
         if (rv != OK) return rv;
     }
     if (kind == 2 && c->dpop && !dpop_ok(r, c->dpop)) return HTTP_BAD_REQUEST;
+    const char *at_input = AT_SIGNING_INPUT, *x5t;
+    if (kind == 2 && c->ca) {
+        if (!(x5t = mtls_x5t(r, c))) return HTTP_UNAUTHORIZED;
+        at_input = at_input_cnf(r, x5t);
+    }
     if (r->header_only) return OK;
     if (kind == 1) {
         const char *state = r->args ? param(r, r->args, "state") : "";
@@ -391,12 +499,12 @@ static int handler(request_rec *r)
     }
     const char *s1 = FIXED_SIG, *s2 = FIXED_SIG;
     if (c->key) {
-        s1 = es256(r, c->key, AT_SIGNING_INPUT);
+        s1 = es256(r, c->key, at_input);
         s2 = es256(r, c->key, ID_SIGNING_INPUT);
         if (!s1 || !s2) return HTTP_INTERNAL_SERVER_ERROR;
     }
     return send_fixed(r, HTTP_OK, "application/json",
-        apr_pstrcat(r->pool, "{\"access_token\":\"", AT_SIGNING_INPUT, ".", s1,
+        apr_pstrcat(r->pool, "{\"access_token\":\"", at_input, ".", s1,
                     "\",\"token_type\":\"", c->dpop ? "DPoP" : "Bearer",
                     "\",\"expires_in\":3600,\"scope\":\"openid\","
                     "\"id_token\":\"", ID_SIGNING_INPUT, ".", s2, "\"}", NULL));
@@ -411,6 +519,9 @@ static const command_rec cmds[] = {
     AP_INIT_TAKE1("OASCeilingDPoP", set_dpop, NULL, RSRC_CONF,
                   "cache|import: verify the DPoP proof at PAR and token (keys cached per thread, "
                   "or imported for every proof)"),
+    AP_INIT_TAKE2("OASCeilingMTLS", set_mtls, NULL, RSRC_CONF,
+                  "CAFILE SUBJECT: check the TLS client certificate at PAR and token as "
+                  "tls_client_auth does, and bind the access token to it"),
     {NULL}
 };
 

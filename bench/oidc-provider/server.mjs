@@ -2,6 +2,7 @@
 //
 //   node server.mjs --port P --key ES256.pem [--workers N] [--cookie-file F]
 //                   [--client-key CLIENT.pub.pem --client-kid KID] [--dpop]
+//                   [--mtls --tls-cert CRT --tls-key KEY --client-ca CA --client-dn DN]
 //
 // Same flows as mod_oauth_as: PAR enabled (POST /request), PKCE S256 required, client 'bench'
 // with client_secret_basic, JWT access tokens for the resource urn:bench:api signed ES256,
@@ -12,7 +13,14 @@
 // ReplayDetection model) at PAR and at the token endpoint.  With --dpop a client 'bench-dpop',
 // the same as 'bench' (client_secret_basic, the same secret) with dpop_bound_access_tokens:
 // DPoP (RFC 9449, features.dPoP, no nonces as in mod_oauth_as's default) at PAR and token, its
-// tokens bound to the proof's key, a token request without a proof refused.
+// tokens bound to the proof's key, a token request without a proof refused.  With --mtls the
+// server speaks TLS (node's https, the issuer https://localhost:PORT, --tls-cert/--tls-key as
+// the httpd servers' certificate), asks every client for a certificate (requestCert, verified
+// against --client-ca by the TLS layer, rejectUnauthorized false: the provider decides) and has a
+// client 'bench-mtls' with tls_client_auth (RFC 8705), tls_client_auth_subject_dn --client-dn and
+// certificate-bound access tokens (features.mTLS: tlsClientAuth, certificateBoundAccessTokens;
+// the certificate read from the TLS socket).  TLS session tickets are on (node's default); the
+// cluster's workers share their ticket keys, as a real cluster would.
 //
 // The user 'benchuser' has an existing login session and grant, so /auth redirects at once:
 // at start-up every process saves (1) a Grant for benchuser/bench with scope openid and the
@@ -29,7 +37,8 @@
 // need a shared adapter (Redis...) and pay for it; the cluster figure is therefore a best case.
 import cluster from 'node:cluster';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createServer } from 'node:https';
 import { parseArgs } from 'node:util';
 import Provider from 'oidc-provider';
 import Keygrip from 'keygrip';
@@ -43,17 +52,23 @@ const { values: args } = parseArgs({
     'client-key': { type: 'string' },
     'client-kid': { type: 'string', default: 'bench-client' },
     dpop: { type: 'boolean', default: false },
+    mtls: { type: 'boolean', default: false },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'client-ca': { type: 'string' },
+    'client-dn': { type: 'string' },
   },
 });
 const PORT = Number(args.port);
 const WORKERS = Number(args.workers);
-const ISSUER = `http://127.0.0.1:${PORT}`;
+const ISSUER = args.mtls ? `https://localhost:${PORT}` : `http://127.0.0.1:${PORT}`;
 const COOKIE_KEYS = ['bench-cookie-signing-key-0123456789'];
 const SESSION_ID = 'benchsession';
 const USER = 'benchuser';
 const CLIENT = { id: 'bench', secret: 'bench-secret', redirect: 'https://rp.bench.test/cb' };
 const PKJWT_CLIENT = 'bench-pkjwt';
 const DPOP_CLIENT = 'bench-dpop';
+const MTLS_CLIENT = 'bench-mtls';
 const RESOURCE = 'urn:bench:api';
 
 const cookieValue = () => {
@@ -100,16 +115,42 @@ async function worker() {
     });
   }
 
+  if (args.mtls) {
+    clients.push({
+      ...base,
+      client_id: MTLS_CLIENT,
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: args['client-dn'],
+      tls_client_certificate_bound_access_tokens: true,
+    });
+  }
+
   const provider = new Provider(ISSUER, {
     clients,
     jwks: { keys: [jwk] },
     cookies: { keys: COOKIE_KEYS },
     pkce: { required: () => true },
+    // the defaults, plus tls_client_auth for the mTLS client
+    clientAuthMethods: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post',
+      'private_key_jwt', 'none', ...(args.mtls ? ['tls_client_auth'] : [])],
     scopes: ['openid'],
     features: {
       devInteractions: { enabled: false },
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },   // the default; no nonceSecret: no nonces
+      mTLS: {
+        enabled: args.mtls,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        // the peer certificate of the TLS connection (an X509Certificate), verified by the TLS
+        // layer against --client-ca
+        getCertificate: (ctx) => ctx.req.socket.getPeerX509Certificate?.(),
+        certificateAuthorized: (ctx) => ctx.req.socket.authorized,
+        // node writes the subject one RDN a line, first RDN first; RFC 4514 the other way round
+        certificateSubjectMatches: (ctx, property, expected) => property
+          === 'tls_client_auth_subject_dn' && ctx.req.socket.getPeerX509Certificate()
+          .subject.split('\n').reverse().join(',') === expected,
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => RESOURCE,
@@ -156,7 +197,18 @@ async function worker() {
   });
   await session.save(7 * 24 * 3600);
 
-  const server = provider.listen(PORT, '127.0.0.1');
+  const server = args.mtls
+    ? createServer({
+      cert: readFileSync(args['tls-cert']),
+      key: readFileSync(args['tls-key']),
+      ca: readFileSync(args['client-ca']),
+      requestCert: true,
+      rejectUnauthorized: false,
+      // the same in every worker of a cluster: a ticket from one resumes at another
+      ticketKeys: createHash('sha512').update(readFileSync(args['tls-key'])).digest()
+        .subarray(0, 48),
+    }, provider.callback()).listen(PORT, '127.0.0.1')
+    : provider.listen(PORT, '127.0.0.1');
   server.keepAliveTimeout = 60000;
   server.headersTimeout = 61000;
 }
