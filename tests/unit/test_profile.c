@@ -1,0 +1,253 @@
+/* Unit tests: OAuthASProfile fapi2 (oas_profile.h): the getters it changes (PAR, DPoP,
+ * algorithms) and the configuration check, one row per rule: each contradiction is refused
+ * naming its directive, and the compliant configuration passes. */
+#include "oas_conf_check.h"
+#include "oas_directives.h"
+#include "oas_jwk.h"
+#include "oas_keys.h"
+#include "oas_profile.h"
+#include "unit.h"
+
+static oas_key_t *key(apr_pool_t *p, oas_alg_e alg, const char *name)
+{
+    oas_key_t *k = apr_pcalloc(p, sizeof(*k));
+
+    k->alg = alg;
+    k->alg_name = name;
+    k->kid = name;
+    return k;
+}
+
+/* a compliant issuer: an ES256 signing key, one private_key_jwt client (ES256 and RS256 keys) */
+static oas_issuer_t *issuer(apr_pool_t *p, oas_client_t **pc)
+{
+    oas_issuer_t *iss = oas_issuer_make(p);
+    oas_client_t *c = oas_client_make(p, "app");
+    oas_jwk_t *k = apr_pcalloc(p, sizeof(*k));
+
+    iss->issuer = iss->issuer_origin = "https://as.test";
+    iss->keys = apr_array_make(p, 1, sizeof(oas_key_t *));
+    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = key(p, OAS_ALG_ES256, "ES256");
+    iss->clients = apr_hash_make(p);
+    c->defined_at = "oauth.conf:7";
+    c->auth_methods = OAS_AUTH_PKJWT;
+    c->profile = OAS_PROFILE_FAPI2;
+    k->algs = OAS_ALGBIT(OAS_ALG_ES256) | OAS_ALGBIT(OAS_ALG_RS256);
+    c->jwks = apr_array_make(p, 1, sizeof(oas_jwk_t *));
+    APR_ARRAY_PUSH(c->jwks, oas_jwk_t *) = k;
+    c->redirect_uris = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(c->redirect_uris, const char *) = "https://app.test/cb";
+    apr_hash_set(iss->clients, c->id, APR_HASH_KEY_STRING, c);
+    *pc = c;
+    return iss;
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_int_equal(oas_profile_from_name("fapi2"), OAS_PROFILE_FAPI2);
+    assert_int_equal(oas_profile_from_name("FAPI2"), OAS_PROFILE_FAPI2);
+    assert_int_equal(oas_profile_from_name("none"), OAS_PROFILE_NONE);
+    assert_int_equal(oas_profile_from_name("fapi1"), OAS_UNSET);
+}
+
+/* the client's own profile, else the server's; what each getter then answers */
+static void test_getters(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_client_t *c;
+    oas_issuer_t *iss = issuer(p, &c);
+    unsigned fapi =
+        OAS_ALGBIT(OAS_ALG_PS256) | OAS_ALGBIT(OAS_ALG_ES256) | OAS_ALGBIT(OAS_ALG_EDDSA);
+
+    assert_string_equal(oas_iss_profile(iss)->name, "none");
+    assert_string_equal(oas_client_profile(iss, c)->name, "fapi2");
+    assert_int_equal(oas_client_require_par(iss, c), 1);
+    assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_REQUIRED);
+    assert_int_equal(oas_client_signing_algs(iss, c), fapi);
+    assert_int_equal(oas_iss_client_signing_algs(iss), OAS_ALGBITS_ASYM); /* server: none */
+
+    /* certificate-bound tokens are sender-constrained already: DPoP stays the server's */
+    c->cert_bound = 1;
+    assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_ALLOWED);
+
+    /* a client of profile none on a fapi2 server keeps the defaults; the server narrows */
+    c->profile = OAS_PROFILE_NONE;
+    c->cert_bound = OAS_UNSET;
+    iss->profile = OAS_PROFILE_FAPI2;
+    assert_int_equal(oas_client_require_par(iss, c), 0);
+    assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_ALLOWED);
+    assert_int_equal(oas_iss_client_signing_algs(iss), fapi);
+
+    /* the server's profile applies to a client without its own */
+    c->profile = OAS_UNSET;
+    assert_int_equal(oas_client_require_par(iss, c), 1);
+    assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_REQUIRED);
+}
+
+/* one row per rule: what the configuration says, and the start of the fault */
+typedef struct {
+    const char *what;
+    void (*apply)(oas_issuer_t *iss, oas_client_t *c);
+    const char *fault;
+} row_t;
+
+static void secret_basic(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->secret = "s3cret";
+    c->auth_methods = OAS_AUTH_BASIC;
+}
+static void secret_post(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->auth_methods = OAS_AUTH_POST;
+}
+static void public_client(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->auth_methods = OAS_AUTH_NONE;
+}
+static void par_off(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->require_par = 0;
+}
+static void pkce_off(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->require_pkce = 0;
+}
+static void dpop_off(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->dpop = OAS_DPOP_OFF;
+}
+static void dpop_allowed(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->dpop = OAS_DPOP_ALLOWED;
+}
+static void server_dpop_off(oas_issuer_t *iss, oas_client_t *c)
+{
+    iss->dpop = OAS_DPOP_OFF;
+}
+static void rotation_no_grace(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->rt_rotation = 1;
+    iss->rt_grace = 0;
+}
+static void legacy_aud(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->assertion_aud = 1;
+}
+static void rs256_keys(oas_issuer_t *iss, oas_client_t *c)
+{
+    APR_ARRAY_IDX(c->jwks, 0, oas_jwk_t *)->algs = OAS_ALGBIT(OAS_ALG_RS256);
+}
+static void code_ttl(oas_issuer_t *iss, oas_client_t *c)
+{
+    iss->code_ttl = 61;
+}
+static void request_uri_ttl(oas_issuer_t *iss, oas_client_t *c)
+{
+    iss->request_uri_ttl = 600;
+}
+static void rs256_signing(oas_issuer_t *iss, oas_client_t *c)
+{
+    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = key(iss->keys->pool, OAS_ALG_RS256, "RS256");
+}
+static void server_rs256(oas_issuer_t *iss, oas_client_t *c)
+{
+    iss->profile = OAS_PROFILE_FAPI2;
+    iss->client_signing_algs = (int)(OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_ES256));
+}
+static void server_par_off(oas_issuer_t *iss, oas_client_t *c)
+{
+    iss->profile = OAS_PROFILE_FAPI2;
+    iss->require_par = 0;
+}
+/* compliant variants */
+static void mtls_bound(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->auth_methods = OAS_AUTH_TLS;
+    c->dpop = OAS_DPOP_OFF; /* certificate-bound tokens: no DPoP needed */
+}
+static void dpop_required(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->dpop = OAS_DPOP_REQUIRED;
+}
+static void limits(oas_issuer_t *iss, oas_client_t *c)
+{
+    iss->code_ttl = 60;
+    iss->request_uri_ttl = 599;
+    c->rt_rotation = 1; /* with the default retry grace */
+}
+static void profile_none(oas_issuer_t *iss, oas_client_t *c)
+{
+    c->profile = OAS_PROFILE_NONE;
+    secret_basic(iss, c);
+    code_ttl(iss, c);
+    rs256_signing(iss, c);
+}
+
+static const row_t rows[] = {
+    {"client_secret_basic", secret_basic,
+     "OAuthASAuthMethod in <OAuthASClient app> "
+     "(oauth.conf:7): a client secret method"},
+    {"client_secret_post", secret_post, "OAuthASAuthMethod in <OAuthASClient app>"},
+    {"public client", public_client,
+     "OAuthASAuthMethod in <OAuthASClient app> (oauth.conf:7): "
+     "none: a public client"},
+    {"RequirePAR Off", par_off, "OAuthASRequirePAR in <OAuthASClient app>"},
+    {"RequirePKCE Off", pkce_off, "OAuthASRequirePKCE in <OAuthASClient app>"},
+    {"DPoP Off, bearer", dpop_off,
+     "OAuthASDPoP in <OAuthASClient app> (oauth.conf:7): Off "
+     "without OAuthASCertBoundTokens On"},
+    {"DPoP Allowed", dpop_allowed, "OAuthASDPoP in <OAuthASClient app> (oauth.conf:7): Allowed"},
+    {"server DPoP Off", server_dpop_off, "OAuthASDPoP in <OAuthASClient app>"},
+    {"rotation, no grace", rotation_no_grace, "OAuthASRefreshTokenRotation in <OAuthASClient"},
+    {"Legacy audience", legacy_aud, "OAuthASAssertionAudience in <OAuthASClient app>"},
+    {"RS256-only JWKS", rs256_keys, "OAuthASClientJWKS in <OAuthASClient app>"},
+    {"code lifetime 61", code_ttl, "OAuthASCodeLifetime 61: over 60 s"},
+    {"request_uri 600", request_uri_ttl, "OAuthASRequestURILifetime 600: 600 s or more"},
+    {"RS256 signing key", rs256_signing, "OAuthASSigningKey RS256 signs RS256"},
+    {"server RS256 alg", server_rs256, "OAuthASClientSigningAlgs: an algorithm other than"},
+    {"server PAR Off", server_par_off, "OAuthASRequirePAR Off, which OAuthASProfile fapi2"},
+    {"mTLS, bound", mtls_bound, NULL},
+    {"DPoP Required", dpop_required, NULL},
+    {"at the limits", limits, NULL},
+    {"profile none", profile_none, NULL},
+};
+
+static void test_check_rows(void **state)
+{
+    apr_pool_t *p = *state;
+    size_t i;
+
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        oas_client_t *c;
+        oas_issuer_t *iss = issuer(p, &c);
+        apr_array_header_t *faults;
+        const char *f;
+
+        assert_null(oas_conf_check_issuer(p, iss)); /* the base is compliant */
+        rows[i].apply(iss, c);
+        faults = oas_conf_check_issuer(p, iss);
+        if (!rows[i].fault) {
+            if (faults)
+                fail_msg("%s: unexpected fault %s", rows[i].what,
+                         APR_ARRAY_IDX(faults, 0, const char *));
+            continue;
+        }
+        if (!faults)
+            fail_msg("%s: no fault", rows[i].what);
+        f = APR_ARRAY_IDX(faults, 0, const char *);
+        if (strncmp(f, rows[i].fault, strlen(rows[i].fault)) || !strstr(f, "OAuthASProfile fapi2"))
+            fail_msg("%s: fault '%s'", rows[i].what, f);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        UNIT_TEST(test_names),
+        UNIT_TEST(test_getters),
+        UNIT_TEST(test_check_rows),
+    };
+
+    return UNIT_RUN(tests);
+}
