@@ -1,10 +1,13 @@
 /* Unit tests: OAuthASProfile fapi2 (oas_profile.h): the getters it changes (PAR, DPoP,
  * algorithms) and the configuration check, one row per rule: each contradiction is refused
  * naming its directive, and the compliant configuration passes. */
+#include <jansson.h>
+
 #include "oas_conf_check.h"
 #include "oas_directives.h"
 #include "oas_jwk.h"
 #include "oas_keys.h"
+#include "oas_metadata.h"
 #include "oas_profile.h"
 #include "unit.h"
 
@@ -241,12 +244,72 @@ static void test_check_rows(void **state)
     }
 }
 
+static int has(const json_t *doc, const char *member, const char *value)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(json_object_get(doc, member), i, v)
+    {
+        if (!strcmp(json_string_value(v), value))
+            return 1;
+    }
+    return 0;
+}
+
+/* a server-level fapi2 advertises only what the profile allows; a client-level one does not
+ * narrow discovery (INTERFACE.md) */
+static void test_metadata(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_client_t *c, *pub = oas_client_make(p, "pub");
+    oas_issuer_t *iss = issuer(p, &c);
+    json_t *doc;
+    int fapi;
+
+    iss->endpoints[OAS_EP_TOKEN] = "/token";
+    iss->endpoints[OAS_EP_INTROSPECT] = "/introspect";
+    pub->auth_methods = OAS_AUTH_NONE;
+    apr_hash_set(iss->clients, pub->id, APR_HASH_KEY_STRING, pub);
+    iss->has_public_clients = 1;
+    for (fapi = 0; fapi < 2; fapi++) {
+        iss->profile = fapi ? OAS_PROFILE_FAPI2 : OAS_UNSET;
+        doc = json_loads(oas_metadata_json(p, iss), 0, NULL);
+        assert_non_null(doc);
+        assert_int_equal(has(doc, "token_endpoint_auth_methods_supported", "private_key_jwt"), 1);
+        assert_int_equal(has(doc, "token_endpoint_auth_methods_supported", "client_secret_basic"),
+                         !fapi);
+        assert_int_equal(has(doc, "token_endpoint_auth_methods_supported", "client_secret_post"),
+                         !fapi);
+        assert_int_equal(has(doc, "token_endpoint_auth_methods_supported", "client_secret_jwt"),
+                         !fapi);
+        assert_int_equal(has(doc, "token_endpoint_auth_methods_supported", "none"), !fapi);
+        assert_int_equal(
+            has(doc, "introspection_endpoint_auth_methods_supported", "client_secret_basic"),
+            !fapi);
+        assert_int_equal(has(doc, "token_endpoint_auth_signing_alg_values_supported", "HS256"),
+                         !fapi);
+        assert_int_equal(has(doc, "token_endpoint_auth_signing_alg_values_supported", "RS256"),
+                         !fapi);
+        assert_int_equal(has(doc, "token_endpoint_auth_signing_alg_values_supported", "PS256"), 1);
+        assert_int_equal(has(doc, "dpop_signing_alg_values_supported", "RS256"), !fapi);
+        assert_int_equal(has(doc, "dpop_signing_alg_values_supported", "ES256"), 1);
+        assert_int_equal(
+            json_is_true(json_object_get(doc, "require_pushed_authorization_requests")), fapi);
+        assert_true(
+            json_is_true(json_object_get(doc, "authorization_response_iss_parameter_supported")));
+        assert_true(has(doc, "code_challenge_methods_supported", "S256"));
+        json_decref(doc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_names),
         UNIT_TEST(test_getters),
         UNIT_TEST(test_check_rows),
+        UNIT_TEST(test_metadata),
     };
 
     return UNIT_RUN(tests);
