@@ -72,22 +72,16 @@ static const char *rule_methods(apr_pool_t *p, const oas_issuer_t *iss, const oa
                  (bad & OAS_AUTH_NONE) ? "none: a public client" : "a client secret method");
 }
 
-static const char *rule_par(apr_pool_t *p, const oas_issuer_t *iss, const oas_client_t *c,
-                            const oas_profile_t *pr)
+/* the switches of the block that the profile turns On, written Off */
+static const char *rule_switches(apr_pool_t *p, const oas_issuer_t *iss, const oas_client_t *c,
+                                 const oas_profile_t *pr)
 {
     (void)iss;
-    return pr->require_par && c->require_par == 0
-               ? FAULT(OAS_DIR_REQUIRE_PAR, "%s", "Off: authorization requests without PAR")
-               : NULL;
-}
-
-static const char *rule_pkce(apr_pool_t *p, const oas_issuer_t *iss, const oas_client_t *c,
-                             const oas_profile_t *pr)
-{
-    (void)iss;
-    return pr->require_pkce && c->require_pkce == 0
-               ? FAULT(OAS_DIR_REQUIRE_PKCE, "%s", "Off: authorization requests without PKCE")
-               : NULL;
+    if (pr->require_par && c->require_par == 0)
+        return FAULT(OAS_DIR_REQUIRE_PAR, "%s", "Off: authorization requests without PAR");
+    if (pr->require_pkce && c->require_pkce == 0)
+        return FAULT(OAS_DIR_REQUIRE_PKCE, "%s", "Off: authorization requests without PKCE");
+    return NULL;
 }
 
 /* INTERFACE.md: fapi2 on a client means OAuthASDPoP Required unless its tokens are
@@ -137,8 +131,8 @@ static const char *rule_keys(apr_pool_t *p, const oas_issuer_t *iss, const oas_c
     return FAULT(OAS_DIR_CLIENT_JWKS, "%s", "no key for PS256, ES256 or EdDSA");
 }
 
-static const rule_fn client_rules[] = {rule_methods,  rule_par, rule_pkce, rule_sender,
-                                       rule_rotation, rule_aud, rule_keys};
+static const rule_fn client_rules[] = {rule_methods,  rule_switches, rule_sender,
+                                       rule_rotation, rule_aud,      rule_keys};
 
 /* what a server-level setting must be when any of its clients or itself has a profile */
 static void check_server(apr_array_header_t *faults, apr_pool_t *p, const oas_issuer_t *iss,

@@ -88,132 +88,135 @@ static void test_getters(void **state)
     assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_REQUIRED);
 }
 
-/* one row per rule: what the configuration says, and the start of the fault */
+/* one row per rule: what the configuration says (applied by apply()), and the start of the
+ * fault (NULL: compliant) */
+typedef enum {
+    SECRET_BASIC,
+    SECRET_POST,
+    PUBLIC,
+    PAR_OFF,
+    PKCE_OFF,
+    DPOP_OFF,
+    DPOP_ALLOWED,
+    SERVER_DPOP_OFF,
+    ROTATION_NO_GRACE,
+    LEGACY_AUD,
+    RS256_KEYS,
+    CODE_TTL,
+    REQUEST_URI_TTL,
+    RS256_SIGNING,
+    SERVER_RS256,
+    SERVER_PAR_OFF,
+    MTLS_BOUND,
+    DPOP_REQUIRED,
+    LIMITS,
+    PROFILE_NONE
+} change_e;
+
 typedef struct {
-    const char *what;
-    void (*apply)(oas_issuer_t *iss, oas_client_t *c);
+    change_e change;
     const char *fault;
 } row_t;
 
-static void secret_basic(oas_issuer_t *iss, oas_client_t *c)
+static void apply(change_e what, oas_issuer_t *iss, oas_client_t *c)
 {
-    c->secret = "s3cret";
-    c->auth_methods = OAS_AUTH_BASIC;
-}
-static void secret_post(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->auth_methods = OAS_AUTH_POST;
-}
-static void public_client(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->auth_methods = OAS_AUTH_NONE;
-}
-static void par_off(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->require_par = 0;
-}
-static void pkce_off(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->require_pkce = 0;
-}
-static void dpop_off(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->dpop = OAS_DPOP_OFF;
-}
-static void dpop_allowed(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->dpop = OAS_DPOP_ALLOWED;
-}
-static void server_dpop_off(oas_issuer_t *iss, oas_client_t *c)
-{
-    iss->dpop = OAS_DPOP_OFF;
-}
-static void rotation_no_grace(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->rt_rotation = 1;
-    iss->rt_grace = 0;
-}
-static void legacy_aud(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->assertion_aud = 1;
-}
-static void rs256_keys(oas_issuer_t *iss, oas_client_t *c)
-{
-    APR_ARRAY_IDX(c->jwks, 0, oas_jwk_t *)->algs = OAS_ALGBIT(OAS_ALG_RS256);
-}
-static void code_ttl(oas_issuer_t *iss, oas_client_t *c)
-{
-    iss->code_ttl = 61;
-}
-static void request_uri_ttl(oas_issuer_t *iss, oas_client_t *c)
-{
-    iss->request_uri_ttl = 600;
-}
-static void rs256_signing(oas_issuer_t *iss, oas_client_t *c)
-{
-    APR_ARRAY_PUSH(iss->keys, oas_key_t *) = key(iss->keys->pool, OAS_ALG_RS256, "RS256");
-}
-static void server_rs256(oas_issuer_t *iss, oas_client_t *c)
-{
-    iss->profile = OAS_PROFILE_FAPI2;
-    iss->client_signing_algs = (int)(OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_ES256));
-}
-static void server_par_off(oas_issuer_t *iss, oas_client_t *c)
-{
-    iss->profile = OAS_PROFILE_FAPI2;
-    iss->require_par = 0;
-}
-/* compliant variants */
-static void mtls_bound(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->auth_methods = OAS_AUTH_TLS;
-    c->dpop = OAS_DPOP_OFF; /* certificate-bound tokens: no DPoP needed */
-}
-static void dpop_required(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->dpop = OAS_DPOP_REQUIRED;
-}
-static void limits(oas_issuer_t *iss, oas_client_t *c)
-{
-    iss->code_ttl = 60;
-    iss->request_uri_ttl = 599;
-    c->rt_rotation = 1; /* with the default retry grace */
-}
-static void profile_none(oas_issuer_t *iss, oas_client_t *c)
-{
-    c->profile = OAS_PROFILE_NONE;
-    secret_basic(iss, c);
-    code_ttl(iss, c);
-    rs256_signing(iss, c);
+    switch (what) {
+    case SECRET_BASIC:
+        c->secret = "s3cret";
+        c->auth_methods = OAS_AUTH_BASIC;
+        break;
+    case SECRET_POST:
+        c->auth_methods = OAS_AUTH_POST;
+        break;
+    case PUBLIC:
+        c->auth_methods = OAS_AUTH_NONE;
+        break;
+    case PAR_OFF:
+        c->require_par = 0;
+        break;
+    case PKCE_OFF:
+        c->require_pkce = 0;
+        break;
+    case DPOP_OFF:
+        c->dpop = OAS_DPOP_OFF;
+        break;
+    case DPOP_ALLOWED:
+        c->dpop = OAS_DPOP_ALLOWED;
+        break;
+    case SERVER_DPOP_OFF:
+        iss->dpop = OAS_DPOP_OFF;
+        break;
+    case ROTATION_NO_GRACE:
+        c->rt_rotation = 1;
+        iss->rt_grace = 0;
+        break;
+    case LEGACY_AUD:
+        c->assertion_aud = 1;
+        break;
+    case RS256_KEYS:
+        APR_ARRAY_IDX(c->jwks, 0, oas_jwk_t *)->algs = OAS_ALGBIT(OAS_ALG_RS256);
+        break;
+    case CODE_TTL:
+        iss->code_ttl = 61;
+        break;
+    case REQUEST_URI_TTL:
+        iss->request_uri_ttl = 600;
+        break;
+    case RS256_SIGNING:
+        APR_ARRAY_PUSH(iss->keys, oas_key_t *) = key(iss->keys->pool, OAS_ALG_RS256, "RS256");
+        break;
+    case SERVER_RS256:
+        iss->profile = OAS_PROFILE_FAPI2;
+        iss->client_signing_algs = (int)(OAS_ALGBIT(OAS_ALG_RS256) | OAS_ALGBIT(OAS_ALG_ES256));
+        break;
+    case SERVER_PAR_OFF:
+        iss->profile = OAS_PROFILE_FAPI2;
+        iss->require_par = 0;
+        break;
+    case MTLS_BOUND: /* certificate-bound tokens: no DPoP needed */
+        c->auth_methods = OAS_AUTH_TLS;
+        c->dpop = OAS_DPOP_OFF;
+        break;
+    case DPOP_REQUIRED:
+        c->dpop = OAS_DPOP_REQUIRED;
+        break;
+    case LIMITS: /* at the limits, and rotation with the default retry grace */
+        iss->code_ttl = 60;
+        iss->request_uri_ttl = 599;
+        c->rt_rotation = 1;
+        break;
+    case PROFILE_NONE: /* none of the rules applies to a client of profile none */
+        c->profile = OAS_PROFILE_NONE;
+        apply(SECRET_BASIC, iss, c);
+        apply(CODE_TTL, iss, c);
+        apply(RS256_SIGNING, iss, c);
+        break;
+    }
 }
 
 static const row_t rows[] = {
-    {"client_secret_basic", secret_basic,
-     "OAuthASAuthMethod in <OAuthASClient app> "
-     "(oauth.conf:7): a client secret method"},
-    {"client_secret_post", secret_post, "OAuthASAuthMethod in <OAuthASClient app>"},
-    {"public client", public_client,
-     "OAuthASAuthMethod in <OAuthASClient app> (oauth.conf:7): "
-     "none: a public client"},
-    {"RequirePAR Off", par_off, "OAuthASRequirePAR in <OAuthASClient app>"},
-    {"RequirePKCE Off", pkce_off, "OAuthASRequirePKCE in <OAuthASClient app>"},
-    {"DPoP Off, bearer", dpop_off,
-     "OAuthASDPoP in <OAuthASClient app> (oauth.conf:7): Off "
-     "without OAuthASCertBoundTokens On"},
-    {"DPoP Allowed", dpop_allowed, "OAuthASDPoP in <OAuthASClient app> (oauth.conf:7): Allowed"},
-    {"server DPoP Off", server_dpop_off, "OAuthASDPoP in <OAuthASClient app>"},
-    {"rotation, no grace", rotation_no_grace, "OAuthASRefreshTokenRotation in <OAuthASClient"},
-    {"Legacy audience", legacy_aud, "OAuthASAssertionAudience in <OAuthASClient app>"},
-    {"RS256-only JWKS", rs256_keys, "OAuthASClientJWKS in <OAuthASClient app>"},
-    {"code lifetime 61", code_ttl, "OAuthASCodeLifetime 61: over 60 s"},
-    {"request_uri 600", request_uri_ttl, "OAuthASRequestURILifetime 600: 600 s or more"},
-    {"RS256 signing key", rs256_signing, "OAuthASSigningKey RS256 signs RS256"},
-    {"server RS256 alg", server_rs256, "OAuthASClientSigningAlgs: an algorithm other than"},
-    {"server PAR Off", server_par_off, "OAuthASRequirePAR Off, which OAuthASProfile fapi2"},
-    {"mTLS, bound", mtls_bound, NULL},
-    {"DPoP Required", dpop_required, NULL},
-    {"at the limits", limits, NULL},
-    {"profile none", profile_none, NULL},
+    {SECRET_BASIC, "OAuthASAuthMethod in <OAuthASClient app> (oauth.conf:7): a client secret "
+                   "method"},
+    {SECRET_POST, "OAuthASAuthMethod in <OAuthASClient app>"},
+    {PUBLIC, "OAuthASAuthMethod in <OAuthASClient app> (oauth.conf:7): none: a public client"},
+    {PAR_OFF, "OAuthASRequirePAR in <OAuthASClient app>"},
+    {PKCE_OFF, "OAuthASRequirePKCE in <OAuthASClient app>"},
+    {DPOP_OFF, "OAuthASDPoP in <OAuthASClient app> (oauth.conf:7): Off without "
+               "OAuthASCertBoundTokens On"},
+    {DPOP_ALLOWED, "OAuthASDPoP in <OAuthASClient app> (oauth.conf:7): Allowed"},
+    {SERVER_DPOP_OFF, "OAuthASDPoP in <OAuthASClient app>"},
+    {ROTATION_NO_GRACE, "OAuthASRefreshTokenRotation in <OAuthASClient"},
+    {LEGACY_AUD, "OAuthASAssertionAudience in <OAuthASClient app>"},
+    {RS256_KEYS, "OAuthASClientJWKS in <OAuthASClient app>"},
+    {CODE_TTL, "OAuthASCodeLifetime 61: over 60 s"},
+    {REQUEST_URI_TTL, "OAuthASRequestURILifetime 600: 600 s or more"},
+    {RS256_SIGNING, "OAuthASSigningKey RS256 signs RS256"},
+    {SERVER_RS256, "OAuthASClientSigningAlgs: an algorithm other than"},
+    {SERVER_PAR_OFF, "OAuthASRequirePAR Off, which OAuthASProfile fapi2"},
+    {MTLS_BOUND, NULL},
+    {DPOP_REQUIRED, NULL},
+    {LIMITS, NULL},
+    {PROFILE_NONE, NULL},
 };
 
 static void test_check_rows(void **state)
@@ -228,19 +231,19 @@ static void test_check_rows(void **state)
         const char *f;
 
         assert_null(oas_conf_check_issuer(p, iss)); /* the base is compliant */
-        rows[i].apply(iss, c);
+        apply(rows[i].change, iss, c);
         faults = oas_conf_check_issuer(p, iss);
         if (!rows[i].fault) {
             if (faults)
-                fail_msg("%s: unexpected fault %s", rows[i].what,
+                fail_msg("row %d: unexpected fault %s", (int)rows[i].change,
                          APR_ARRAY_IDX(faults, 0, const char *));
             continue;
         }
         if (!faults)
-            fail_msg("%s: no fault", rows[i].what);
+            fail_msg("row %d: no fault", (int)rows[i].change);
         f = APR_ARRAY_IDX(faults, 0, const char *);
         if (strncmp(f, rows[i].fault, strlen(rows[i].fault)) || !strstr(f, "OAuthASProfile fapi2"))
-            fail_msg("%s: fault '%s'", rows[i].what, f);
+            fail_msg("row %d: fault '%s'", (int)rows[i].change, f);
     }
 }
 
