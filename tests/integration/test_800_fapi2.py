@@ -12,6 +12,7 @@ import pytest
 
 from client import (Client, DPoPKey, Pkce, assert_error_redirect, assert_json_error, callback,
                     jwt_claims, par_params, post, register, session)
+from mtls_pki import SUBJECT, VERIFY, Pki
 from oauth_conf import standard_conf
 from test_705_client_assertion import assertion, form, jwks_of
 
@@ -244,3 +245,78 @@ def test_discovery_end_point_verification(fh):
     assert md["authorization_response_iss_parameter_supported"] is True
     assert md["require_pushed_authorization_requests"] is True
     assert md["pushed_authorization_request_endpoint"] == fh.issuer + "/oauth/par"
+
+
+# ---- the mTLS + mTLS-bound variant ------------------------------------------------------------
+
+MTLS_REDIRECT = "https://fmtls.test/cb"
+register("fmtls", redirect_uris=[MTLS_REDIRECT])
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return Pki(str(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture
+def mh(httpd_factory, pki):
+    """A fapi2 server (asking for certificates) with a tls_client_auth client: no DPoP."""
+    ca = pki.ca1["files"][0]
+    more = (f'<OAuthASClient fmtls>\n    OAuthASAuthMethod tls_client_auth\n'
+            f'    OAuthASClientCertSubject "{SUBJECT}"\n'
+            f'    OAuthASClientCertCA "{ca}"\n'
+            f"    OAuthASRedirectURI {MTLS_REDIRECT}\n    OAuthASScope openid profile\n"
+            "</OAuthASClient>\n")
+    return httpd_factory(lambda h: VERIFY + server_conf(h) + more)
+
+
+def tls_post(h, path, data, cert):
+    s = session(h)
+    if cert:
+        s.cert = cert["files"]
+    return post(h, path, {"client_id": "fmtls", **data}, sess=s)
+
+
+def mtls_code(h, pki, p):
+    r = tls_post(h, "/oauth/par", {"response_type": "code", "redirect_uri": MTLS_REDIRECT,
+                                   "scope": "openid", "code_challenge": p.challenge,
+                                   "code_challenge_method": "S256"}, pki.leaf)
+    assert r.status_code == 201, (r.status_code, r.text)
+    resp = Client(h).authorize_uri_and_approve("fmtls", r.json()["request_uri"])
+    assert resp.status_code == 303, (resp.status_code, resp.headers)
+    return callback(h, resp, base=MTLS_REDIRECT)["code"]
+
+
+def mtls_grant(c, p):
+    return {"grant_type": "authorization_code", "code": c, "redirect_uri": MTLS_REDIRECT,
+            "code_verifier": p.verifier}
+
+
+def test_plain_fapi_mtls(mh, pki):
+    """tls_client_auth at PAR and token; the access token bound to the certificate."""
+    h, p = mh, Pkce()
+    r = tls_post(h, "/oauth/token", mtls_grant(mtls_code(h, pki, p), p), pki.leaf)
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["token_type"] == "Bearer", t
+    assert jwt_claims(t["access_token"])["cnf"] == {"x5t#S256": pki.leaf["x5t"]}, t
+
+
+@pytest.mark.expect_log("OAS06501")
+def test_ensure_holder_of_key_required_mtls(mh, pki):
+    """Without the certificate the token request is refused (invalid_client) and the code is
+    not spent."""
+    h, p = mh, Pkce()
+    c = mtls_code(h, pki, p)
+    assert_json_error(tls_post(h, "/oauth/token", mtls_grant(c, p), None), 401,
+                      "invalid_client")
+    assert "OAS06501" in h.error_log()
+    r = tls_post(h, "/oauth/token", mtls_grant(c, p), pki.leaf)
+    assert r.status_code == 200, r.text
+
+
+def test_discovery_end_point_verification_mtls(mh):
+    md = session(mh).get(mh.issuer + "/.well-known/openid-configuration").json()
+    assert md["token_endpoint_auth_methods_supported"] == ["private_key_jwt",
+                                                           "tls_client_auth"], md
+    assert md["tls_client_certificate_bound_access_tokens"] is True
