@@ -7,6 +7,7 @@ allows."""
 
 import json
 import os
+import time
 
 import pytest
 
@@ -23,7 +24,7 @@ FAPI_CLIENT = """
     OAuthASAuthMethod private_key_jwt
     OAuthASRedirectURI {redirect}
     OAuthASScope openid profile offline_access
-    OAuthASGrantType authorization_code refresh_token
+    OAuthASGrantType authorization_code refresh_token client_credentials
 {more}
 </OAuthASClient>
 """
@@ -177,6 +178,25 @@ def test_ensure_holder_of_key_required(fh):
     assert "OAS06453" in h.error_log()
     r = token(h, code_grant(c, p), k)
     assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+
+
+def test_fapi_client_credentials_grant(fh):
+    """Sender-constrained tokens on every grant: client_credentials too."""
+    h, k = fh, DPoPKey()
+    assert_json_error(token(h, {"grant_type": "client_credentials"}), 400, "invalid_dpop_proof")
+    r = token(h, {"grant_type": "client_credentials"}, k)
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+
+
+def test_par_ensure_jwt_client_assertions_nbf(fh):
+    """par-ensure-jwt-client-assertions-nbf-8-seconds-in-the-future-is-accepted, and
+    -nbf-over-60-seconds-in-the-future-fails (FAPI 2.0 SP 5.3.2.1-13)."""
+    h, now = fh, int(time.time())
+    data = par_params("fapi", Pkce())
+    r = post(h, "/oauth/par", {**data, **form(assertion(h, "fapi", "ES256", nbf=now + 8))})
+    assert r.status_code == 201, r.text
+    r = post(h, "/oauth/par", {**data, **form(assertion(h, "fapi", "ES256", nbf=now + 70))})
+    assert_json_error(r, 401, "invalid_client")
 
 
 def test_ensure_unsigned_authorization_request_without_using_par_fails(fh):
