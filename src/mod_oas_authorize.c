@@ -15,6 +15,7 @@
 #include "oas_form.h"
 #include "oas_jsonw.h"
 #include "oas_par_record.h"
+#include "oas_profile.h"
 #include "oas_request_object.h"
 #include "oas_uri.h"
 #include "oas_util.h"
@@ -41,8 +42,10 @@ static int send_page(request_rec *r, const oas_err_t *e)
                       e->description);
 }
 
+/* status: 302, or 303 where the client's profile wants it for a code (FAPI 2.0 SP
+ * 5.3.2.2-10: a redirect after the consent POST must not invite a re-POST) */
 static int redirect_with(request_rec *r, const char *uri, apr_array_header_t *pairs,
-                         const oas_issuer_t *iss, const char *state)
+                         const oas_issuer_t *iss, const char *state, int status)
 {
     if (state) {
         APR_ARRAY_PUSH(pairs, const char *) = "state";
@@ -50,7 +53,7 @@ static int redirect_with(request_rec *r, const char *uri, apr_array_header_t *pa
     }
     APR_ARRAY_PUSH(pairs, const char *) = "iss"; /* RFC 9207 */
     APR_ARRAY_PUSH(pairs, const char *) = iss->issuer;
-    return oas_mod_redirect(r, oas_uri_add_query(r->pool, uri, pairs));
+    return oas_mod_redirect(r, oas_uri_add_query(r->pool, uri, pairs), status);
 }
 
 /* RFC 6749 §4.1.2.1: the error goes back to the (trusted) redirect URI, once the PAR
@@ -72,7 +75,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00140)
                   "authorization error redirected to the client: %s (%s)", error,
                   desc ? desc : "");
-    return redirect_with(r, uri, pairs, x->iss, state);
+    return redirect_with(r, uri, pairs, x->iss, state, HTTP_MOVED_TEMPORARILY);
 }
 
 /* An engine refusal of a pending authorization: a page when the engine says so or the
@@ -90,6 +93,7 @@ static int send_err(request_rec *r, oas_ctx_t *x, const oas_err_t *e, const oas_
 static int issue_code(request_rec *r, oas_ctx_t *x, const oas_pending_t *pd)
 {
     apr_array_header_t *pairs = apr_array_make(r->pool, 8, sizeof(const char *));
+    const oas_client_t *c = oas_issuer_client(x->iss, pd->grant->client_id);
     const char *code;
     oas_err_t e;
 
@@ -97,7 +101,9 @@ static int issue_code(request_rec *r, oas_ctx_t *x, const oas_pending_t *pd)
         return send_err(r, x, &e, pd);
     APR_ARRAY_PUSH(pairs, const char *) = "code";
     APR_ARRAY_PUSH(pairs, const char *) = code;
-    return redirect_with(r, pd->grant->redirect_uri, pairs, x->iss, pd->state);
+    return redirect_with(r, pd->grant->redirect_uri, pairs, x->iss, pd->state,
+                         c && oas_client_profile(x->iss, c)->see_other ? HTTP_SEE_OTHER
+                                                                       : HTTP_MOVED_TEMPORARILY);
 }
 
 /* 1 when s is valid UTF-8 (control characters allowed: JSON escapes them). */

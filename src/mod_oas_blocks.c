@@ -10,6 +10,7 @@
 #include "oas_client_assertion.h"
 #include "oas_conf_check.h"
 #include "oas_jwk.h"
+#include "oas_profile.h"
 #include "oas_uri.h"
 
 /* ---- helpers ---- */
@@ -110,6 +111,21 @@ const char *oas_cmd_dpop(cmd_parms *cmd, void *mconfig, const char *arg)
         field = nonce ? &sc->dpop_nonce : &sc->dpop;
     return nonce ? oas_cmd_parse_flag(cmd, arg, field)
                  : parse_off_allowed_required(cmd, arg, field);
+}
+
+/* OAuthASProfile none|fapi2: the client's own in its block, the server's outside. */
+const char *oas_cmd_profile(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER | OAS_IN_CLIENT);
+    int v = oas_profile_from_name(arg);
+
+    if (err)
+        return err;
+    if (v == OAS_UNSET)
+        return apr_psprintf(cmd->pool, OAS_DIR_PROFILE ": '%s' is not none or fapi2", arg);
+    *((dc && dc->client) ? &dc->client->profile : &oas_cmd_issuer(cmd)->profile) = v;
+    return NULL;
 }
 
 const char *oas_cmd_scope(cmd_parms *cmd, void *mconfig, const char *arg)
@@ -324,7 +340,7 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_DPOP,          OAS_DIR_DPOP_NONCE,
                                                 OAS_DIR_CERT_SUBJECT,  OAS_DIR_CERT_SAN,
                                                 OAS_DIR_CERT_CA,       OAS_DIR_CERT_BOUND,
-                                                NULL};
+                                                OAS_DIR_PROFILE,       NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 
 static const char *block_arg(cmd_parms *cmd, const char *arg, const char *block)

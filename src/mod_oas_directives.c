@@ -445,6 +445,9 @@ const command_rec oas_mod_cmds[] = {
                   "DPoP proofs at the token endpoint: Off, Allowed (default) or Required"),
     AP_INIT_TAKE1(OAS_DIR_DPOP_NONCE, oas_cmd_dpop, NULL, RSRC_CONF,
                   "On: DPoP proofs must carry a nonce of this server (default Off)"),
+    AP_INIT_TAKE1(OAS_DIR_PROFILE, oas_cmd_profile, NULL, RSRC_CONF,
+                  "none (default) or fapi2: FAPI 2.0 Security Profile rules for the server "
+                  "or the client"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT_TEMPLATE, set_consent_template, NULL, RSRC_CONF,
                   "consent page template file"),
     AP_INIT_TAKE2(OAS_DIR_CLAIM, set_claim, NULL, RSRC_CONF,

@@ -34,6 +34,7 @@ const char *oas_cmd_lifetime(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_require_par(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_request_object(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_dpop(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_profile(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_scope(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_client_flag(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_client_secret(cmd_parms *cmd, void *mconfig, const char *arg);

@@ -258,13 +258,13 @@ int oas_mod_send_error_page(request_rec *r, int status, const char *title, const
     return oas_mod_send_html(r, status, page);
 }
 
-int oas_mod_redirect(request_rec *r, const char *location)
+int oas_mod_redirect(request_rec *r, const char *location, int status)
 {
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
     apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
     apr_table_setn(r->headers_out, "Location", location);
-    return send_body(r, HTTP_MOVED_TEMPORARILY, "text/html; charset=utf-8", "");
+    return send_body(r, status, "text/html; charset=utf-8", "");
 }
 
 int oas_mod_check_method(request_rec *r, int allow_get, int allow_post)

@@ -55,7 +55,7 @@ int oas_mod_send_html(request_rec *r, int status, const char *html);
 int oas_mod_send_error_page(request_rec *r, int status, const char *title, const char *text);
 
 /* 302 redirect with Cache-Control: no-store. */
-int oas_mod_redirect(request_rec *r, const char *location);
+int oas_mod_redirect(request_rec *r, const char *location, int status);
 
 /* Sets 405 with Allow for everything but the given methods; returns the status or OK. */
 int oas_mod_check_method(request_rec *r, int allow_get, int allow_post);

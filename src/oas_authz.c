@@ -3,6 +3,7 @@
  * errors that are sent back to the client. */
 #include "oas_authz.h"
 #include "oas_pkce.h"
+#include "oas_profile.h"
 #include "oas_util.h"
 
 #define FAIL(code, desc)                                                                          \
@@ -96,7 +97,8 @@ apr_status_t oas_resource_check(const char **pres, oas_err_t *err, const oas_iss
     return APR_SUCCESS;
 }
 
-static apr_status_t check_pkce(oas_authz_req_t *req, oas_err_t *err, apr_table_t *params)
+static apr_status_t check_pkce(oas_authz_req_t *req, oas_err_t *err, const oas_issuer_t *iss,
+                               apr_table_t *params)
 {
     const char *cc = apr_table_get(params, "code_challenge");
     const char *method = apr_table_get(params, "code_challenge_method");
@@ -104,7 +106,7 @@ static apr_status_t check_pkce(oas_authz_req_t *req, oas_err_t *err, apr_table_t
     if (!cc) {
         if (method)
             FAIL("invalid_request", "code_challenge_method without code_challenge");
-        if (req->client->require_pkce)
+        if (req->client->require_pkce || oas_client_profile(iss, req->client)->require_pkce)
             FAIL("invalid_request", "code challenge required (PKCE S256)");
         return APR_SUCCESS;
     }
@@ -159,6 +161,8 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
         /* a client without redirect URIs (client_credentials only) has a NULL list */
         if (!req->client->redirect_uris || req->client->redirect_uris->nelts != 1)
             PAGE("the redirect_uri parameter is missing");
+        if (origin == OAS_AUTHZ_PAR && oas_client_profile(iss, req->client)->par_redirect_uri)
+            PAGE("the redirect_uri parameter is required in a pushed request");
         if (scope && oas_list_has(oas_scope_split(p, scope), "openid"))
             PAGE("the redirect_uri parameter is required for OpenID Connect requests");
         req->redirect_uri = APR_ARRAY_IDX(req->client->redirect_uris, 0, const char *);
@@ -210,7 +214,7 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
     req->openid = oas_list_has(scopes, "openid");
     if (oas_resource_check(&req->resource, err, iss, req->client, params) != APR_SUCCESS)
         return APR_EINVAL;
-    if (check_pkce(req, err, params) != APR_SUCCESS)
+    if (check_pkce(req, err, iss, params) != APR_SUCCESS)
         return APR_EINVAL;
     if ((v = apr_table_get(params, "prompt")) && check_prompt(req, err, p, v) != APR_SUCCESS)
         return APR_EINVAL;

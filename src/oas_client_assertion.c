@@ -101,13 +101,13 @@ static apr_status_t check_signature(oas_err_t *err, oas_ctx_t *x, const oas_clie
         return FAIL(OAS_LOGNO(06213) "client %s: %s assertion, but the client may not use "
                                      "private_key_jwt",
                     c->id, j->alg_name);
-    if (!(oas_iss_client_signing_algs(x->iss) & OAS_ALGBIT(j->alg)))
+    if (!(oas_client_signing_algs(x->iss, c) & OAS_ALGBIT(j->alg)))
         return FAIL(OAS_LOGNO(06214) "client %s: assertion alg %s is not in "
                                      "OAuthASClientSigningAlgs",
                     c->id, j->alg_name);
     if ((rv = oas_client_keys(&keys, err, x, c, j->kid)) != APR_SUCCESS)
         return rv;
-    rv = oas_jws_verify_keys(&used, j, keys, oas_iss_client_signing_algs(x->iss));
+    rv = oas_jws_verify_keys(&used, j, keys, oas_client_signing_algs(x->iss, c));
     if (rv == APR_NOTFOUND)
         return FAIL(OAS_LOGNO(06215) "client %s: no key %s%s for an %s assertion", c->id,
                     j->kid ? "with kid " : "(no kid)", j->kid ? j->kid : "", j->alg_name);

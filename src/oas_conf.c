@@ -1,6 +1,7 @@
 /* mod_oauth_as: lookups and resolved settings over the configuration model. */
 #include "oas_conf.h"
 #include "oas_keys.h"
+#include "oas_profile.h"
 
 static const char *const endpoint_names[OAS_EP_COUNT] = {
     NULL, "authorize", "par", "token", "metadata", "jwks", "userinfo", "revoke", "introspect",
@@ -24,8 +25,15 @@ oas_endpoint_e oas_endpoint_from_name(const char *name)
 
 unsigned oas_iss_client_signing_algs(const oas_issuer_t *iss)
 {
-    return iss->client_signing_algs != OAS_UNSET ? (unsigned)iss->client_signing_algs
-                                                 : OAS_ALGBITS_ASYM;
+    unsigned algs = iss->client_signing_algs != OAS_UNSET ? (unsigned)iss->client_signing_algs
+                                                          : OAS_ALGBITS_ASYM;
+
+    return algs & oas_iss_profile(iss)->algs;
+}
+
+unsigned oas_client_signing_algs(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return oas_iss_client_signing_algs(iss) & oas_client_profile(iss, c)->algs;
 }
 
 oas_issuer_t *oas_issuer_make(apr_pool_t *p)
@@ -42,6 +50,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
     c->client_signing_algs = OAS_UNSET;
     c->dpop = c->dpop_nonce = OAS_UNSET;
+    c->profile = OAS_UNSET;
     return c;
 }
 
@@ -57,6 +66,7 @@ oas_client_t *oas_client_make(apr_pool_t *p, const char *id)
     c->request_object = OAS_UNSET;
     c->dpop = c->dpop_nonce = OAS_UNSET;
     c->cert_bound = OAS_UNSET;
+    c->profile = OAS_UNSET;
     return c;
 }
 
@@ -124,6 +134,8 @@ void oas_client_resolve(oas_client_t *c)
 
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c)
 {
+    if (oas_client_profile(iss, c)->require_par)
+        return 1;
     return c->require_par != OAS_UNSET ? c->require_par : oas_iss_require_par(iss);
 }
 
@@ -138,6 +150,8 @@ int oas_client_request_object(const oas_issuer_t *iss, const oas_client_t *c)
 
 int oas_client_dpop(const oas_issuer_t *iss, const oas_client_t *c)
 {
+    if (oas_client_profile(iss, c)->sender_constrained && !oas_client_cert_bound(c))
+        return OAS_DPOP_REQUIRED;
     return c->dpop != OAS_UNSET ? c->dpop : oas_iss_dpop(iss);
 }
 

@@ -99,6 +99,8 @@ typedef struct oas_client_t {
     const char *cert_ca_file;
     struct x509_store_st *cert_ca;
     int cert_bound;
+    int profile;                        /* OAuthASProfile, OAS_PROFILE_*; OAS_UNSET: the
+                                         * server's (oas_profile.h) */
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 
@@ -142,6 +144,7 @@ typedef struct oas_issuer_t {
     int client_signing_algs; /* OAuthASClientSigningAlgs: OAS_ALGBIT() set, see the getter */
     int dpop;                /* OAuthASDPoP: OAS_DPOP_* (default Allowed) */
     int dpop_nonce;          /* OAuthASDPoPNonce: On requires server nonces (default Off) */
+    int profile;             /* OAuthASProfile: OAS_PROFILE_* (default none; oas_profile.h) */
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
     apr_array_header_t *claims;            /* oas_claim_t */
@@ -197,6 +200,8 @@ static inline int oas_iss_store_long(const oas_issuer_t *iss)
  * JWT a client signs with a key (assertions, request objects, DPoP proofs); default PS256,
  * ES256, EdDSA and RS256. Never holds HS256 (client_secret_jwt accepts it on its own). */
 unsigned oas_iss_client_signing_algs(const oas_issuer_t *iss);
+/** The algorithms accepted from one client: the server's, less what its profile forbids. */
+unsigned oas_client_signing_algs(const oas_issuer_t *iss, const oas_client_t *c);
 
 /* A new issuer, client or resource (in p) whose every setting is OAS_UNSET, so that a
  * directive that is not written leaves the default (or the enclosing server's value). */
@@ -233,7 +238,9 @@ int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_is_public(const oas_client_t *c); /* its method is none */
 /* OAuthASCertBoundTokens of a client: its own, else On for the mTLS methods, Off otherwise */
 int oas_client_cert_bound(const oas_client_t *c);
-/* OAuthASDPoP (OAS_DPOP_*) and OAuthASDPoPNonce of a client: its own, else the server's. */
+/* OAuthASDPoP (OAS_DPOP_*) and OAuthASDPoPNonce of a client: its own, else the server's;
+ * Required for a client whose profile wants sender-constrained tokens not bound to its
+ * certificate. oas_client_require_par: On for a profile that requires PAR. */
 int oas_client_dpop(const oas_issuer_t *iss, const oas_client_t *c);
 int oas_client_dpop_nonce(const oas_issuer_t *iss, const oas_client_t *c);
 

@@ -37,6 +37,7 @@
 #define OAS_DIR_REQUEST_OBJECT "OAuthASRequestObject"    /* also in client */
 #define OAS_DIR_DPOP "OAuthASDPoP"                        /* also in client */
 #define OAS_DIR_DPOP_NONCE "OAuthASDPoPNonce"             /* also in client */
+#define OAS_DIR_PROFILE "OAuthASProfile"                  /* also in client */
 
 /* the blocks, as httpd names them (the '<' belongs to the name) */
 #define OAS_DIR_CLIENT_BLOCK "<OAuthASClient"

@@ -37,7 +37,9 @@ static apr_status_t check(oas_dpop_t **pd, const char **pnonce, oas_err_t *e, oa
     req.htu = apr_pstrcat(x->p, x->on_mtls_alias ? x->iss->mtls_alias : x->iss->issuer_origin,
                           x->iss->endpoints[ep], NULL);
     req.access_token = tok;
-    req.algs = oas_dpop_algs(x->iss);
+    /* at our endpoints, the algorithms of that client (its profile may narrow them) */
+    req.algs = c ? oas_client_signing_algs(x->iss, c) & oas_dpop_algs(x->iss)
+                 : oas_dpop_algs(x->iss);
     rv = oas_dpop_check(pd, e, x, &req);
     *pnonce = (*pd)->fresh_nonce;
     return rv;

@@ -4,6 +4,7 @@
 #include "oas_jsonw.h"
 #include "oas_keys.h"
 #include "oas_metadata.h"
+#include "oas_profile.h"
 
 static void add_endpoint(oas_jsonw_t *w, const oas_issuer_t *iss, oas_endpoint_e ep,
                          const char *name, apr_pool_t *p)
@@ -106,18 +107,23 @@ static void auth_methods(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *iss,
 {
     static const char *const methods[] = {"client_secret_basic", "client_secret_post",
                                           "private_key_jwt", "client_secret_jwt"};
+    static const int bits[] = {OAS_AUTH_BASIC, OAS_AUTH_POST, OAS_AUTH_PKJWT, OAS_AUTH_SJWT};
+    int allowed = oas_iss_profile(iss)->auth_methods; /* a server-level profile narrows */
     apr_array_header_t *algs =
-        oas_alg_names(p, oas_iss_client_signing_algs(iss) | OAS_ALGBIT(OAS_ALG_HS256));
-    int i, m = client_methods(p, iss);
+        oas_alg_names(p, oas_iss_client_signing_algs(iss) |
+                             ((allowed & OAS_AUTH_SJWT) ? OAS_ALGBIT(OAS_ALG_HS256) : 0));
+    int i, m = client_methods(p, iss) & allowed;
 
     oas_jsonw_array(w, apr_pstrcat(p, endpoint, "_auth_methods_supported", NULL));
-    for (i = 0; i < 4; i++)
-        oas_jsonw_str(w, NULL, methods[i]);
+    for (i = 0; i < 4; i++) {
+        if (allowed & bits[i])
+            oas_jsonw_str(w, NULL, methods[i]);
+    }
     if (m & OAS_AUTH_TLS)
         oas_jsonw_str(w, NULL, "tls_client_auth");
     if (m & OAS_AUTH_SELF_TLS)
         oas_jsonw_str(w, NULL, "self_signed_tls_client_auth");
-    if (with_none)
+    if (with_none && (allowed & OAS_AUTH_NONE))
         oas_jsonw_str(w, NULL, "none");
     oas_jsonw_close(w);
     oas_jsonw_strs(w, apr_pstrcat(p, endpoint, "_auth_signing_alg_values_supported", NULL),
@@ -182,7 +188,8 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         auth_methods(&w, p, iss, "introspection_endpoint", 0);
     oas_jsonw_strs(&w, "code_challenge_methods_supported", s256, 1);
     oas_jsonw_bool(&w, "authorization_response_iss_parameter_supported", 1);
-    oas_jsonw_bool(&w, "require_pushed_authorization_requests", oas_iss_require_par(iss));
+    oas_jsonw_bool(&w, "require_pushed_authorization_requests",
+                   oas_iss_require_par(iss) || oas_iss_profile(iss)->require_par);
     oas_jsonw_strs(&w, "subject_types_supported", pub, 1);
     oas_jsonw_array(&w, "id_token_signing_alg_values_supported");
     if (iss->id_token_key)

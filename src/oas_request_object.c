@@ -165,7 +165,7 @@ apr_status_t oas_request_object_params(apr_table_t **pparams, oas_err_t *err, oa
     if (!oas_jwt_typ_is(j->typ, "oauth-authz-req+jwt")) /* RFC 9101 §4 */
         return refuse(err, x, c, "the request object has a wrong typ",
                       OAS_LOGNO(06315) "typ is not oauth-authz-req+jwt or JWT");
-    if (!(oas_iss_client_signing_algs(x->iss) & OAS_ALGBIT(j->alg)) || j->alg == OAS_ALG_HS256)
+    if (!(oas_client_signing_algs(x->iss, c) & OAS_ALGBIT(j->alg)) || j->alg == OAS_ALG_HS256)
         return oas_err(err, x->p, 400, "invalid_request_object",
                        "the request object's signing algorithm is not allowed", OAS_LOG_INFO,
                        OAS_LOGNO(06316) "alg %s is not in OAuthASClientSigningAlgs (request "
@@ -176,7 +176,7 @@ apr_status_t oas_request_object_params(apr_table_t **pparams, oas_err_t *err, oa
                        "the request object cannot be verified", OAS_LOG_INFO,
                        OAS_LOGNO(06317) "no keys to verify it: %s (request object of client %s)",
                        kerr.detail ? kerr.detail : "-", c->id);
-    rv = oas_jws_verify_keys(&used, j, keys, oas_iss_client_signing_algs(x->iss));
+    rv = oas_jws_verify_keys(&used, j, keys, oas_client_signing_algs(x->iss, c));
     if (rv != APR_SUCCESS)
         return oas_err(err, x->p, 400, "invalid_request_object",
                        "the request object's signature does not verify with the client's keys",

@@ -2,13 +2,14 @@
  * resources, prompt) over a hand-built issuer. */
 #include "unit.h"
 #include "oas_authz.h"
+#include "oas_profile.h"
 
 #define CH "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 static oas_issuer_t *make_issuer(apr_pool_t *p)
 {
     oas_issuer_t *iss = apr_pcalloc(p, sizeof(*iss));
-    oas_client_t *c = apr_pcalloc(p, sizeof(*c)), *c2 = apr_pcalloc(p, sizeof(*c2)), *c3;
+    oas_client_t *c = apr_pcalloc(p, sizeof(*c)), *c2 = apr_pcalloc(p, sizeof(*c2)), *c3, *c4;
     oas_resource_t *r = apr_pcalloc(p, sizeof(*r));
 
     iss->issuer = "https://as.test";
@@ -42,6 +43,13 @@ static oas_issuer_t *make_issuer(apr_pool_t *p)
     c3->grant_types = OAS_GRANT_CC;
     c3->redirect_uris = NULL;
     apr_hash_set(iss->clients, c3->id, APR_HASH_KEY_STRING, c3);
+    /* OAuthASProfile fapi2: PAR and PKCE by the profile, whatever the block says */
+    c4 = apr_pcalloc(p, sizeof(*c4));
+    *c4 = *c;
+    c4->id = "fapi";
+    c4->profile = OAS_PROFILE_FAPI2;
+    c4->require_pkce = 0;
+    apr_hash_set(iss->clients, c4->id, APR_HASH_KEY_STRING, c4);
     r->id = "urn:api";
     apr_hash_set(iss->resources, r->id, APR_HASH_KEY_STRING, r);
     apr_hash_set(iss->resources, "urn:other", APR_HASH_KEY_STRING, r);
@@ -121,6 +129,21 @@ static const struct {
     {"client_id=svc1&response_type=code", NULL, OAS_AUTHZ_PAR, "invalid_request", 1},
     {"client_id=svc1&response_type=code", NULL, OAS_AUTHZ_FRONT, "invalid_request", 1},
     {"client_id=svc1&redirect_uri=https://rp1.test/cb", NULL, 0, "invalid_request", 1},
+    /* a fapi2 client: PAR only; redirect_uri in the push even with one registered (and no
+     * openid); PKCE S256 although its block turned it off */
+    {"client_id=fapi&redirect_uri=https://rp1.test/cb&response_type=code&code_challenge=" CH
+     "&code_challenge_method=S256",
+     NULL, OAS_AUTHZ_FRONT, "invalid_request", 0},
+    {"client_id=fapi&response_type=code&code_challenge=" CH "&code_challenge_method=S256", NULL,
+     OAS_AUTHZ_PAR, "invalid_request", 1},
+    {"client_id=fapi&redirect_uri=https://rp1.test/cb&response_type=code", NULL, OAS_AUTHZ_PAR,
+     "invalid_request", 0},
+    {"client_id=fapi&redirect_uri=https://rp1.test/cb&response_type=code&code_challenge=" CH
+     "&code_challenge_method=plain",
+     NULL, OAS_AUTHZ_PAR, "invalid_request", 0},
+    {"client_id=fapi&redirect_uri=https://rp1.test/cb&response_type=code&code_challenge=" CH
+     "&code_challenge_method=S256",
+     NULL, OAS_AUTHZ_PAR, NULL, 0},
 };
 
 static void test_validate_rows(void **state)

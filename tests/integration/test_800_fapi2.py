@@ -1,0 +1,342 @@
+"""OAuthASProfile fapi2 (issue 18; INTERFACE.md "FAPI 2.0", next-wave.md §1.1): a configuration
+that contradicts FAPI 2.0 Security Profile (Final) fails `apache2 -t` naming the directive, and
+a fapi2 server or client refuses what the conformance suite's server-side modules send (each
+test is named after the module it mirrors, prefix fapi2-security-profile-final- left out; the
+private_key_jwt + DPoP variant). Discovery of a fapi2 server advertises only what the profile
+allows."""
+
+import json
+import os
+import time
+
+import pytest
+
+from client import (Client, DPoPKey, Pkce, assert_error_redirect, assert_json_error, callback,
+                    jwt_claims, par_params, post, register, session)
+from mtls_pki import SUBJECT, VERIFY, Pki
+from oauth_conf import standard_conf
+from test_705_client_assertion import assertion, form, jwks_of
+
+REDIRECT = "https://fapi.test/cb"
+FAPI_CLIENT = """
+<OAuthASClient fapi>
+    OAuthASClientJWKS "{jwks}"
+    OAuthASAuthMethod private_key_jwt
+    OAuthASRedirectURI {redirect}
+    OAuthASScope openid profile offline_access
+    OAuthASGrantType authorization_code refresh_token client_credentials
+{more}
+</OAuthASClient>
+"""
+
+register("fapi", redirect_uris=[REDIRECT])
+
+
+def fapi_client(h, more=""):
+    path = h.path("conf", "fapi.jwks.json")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(jwks_of(("ES256", "RS256")), f)  # RS256 too: the profile must refuse it
+    return FAPI_CLIENT.format(jwks=path, redirect=REDIRECT, more=more)
+
+
+def server_conf(h, more="", **overrides):
+    """A fapi2 server whose only client is the fapi2 client (with `more` in its block)."""
+    overrides.setdefault("OAuthASProfile", "fapi2")
+    overrides.setdefault("OAuthASClientAuthFailureLimit", "0")
+    return standard_conf(h, clients=False, extra=fapi_client(h, more), **overrides)
+
+
+@pytest.fixture
+def fh(httpd_factory):
+    return httpd_factory(server_conf)
+
+
+def A(h, alg="ES256"):
+    return form(assertion(h, "fapi", alg))
+
+
+def push(h, p, dpop=None, **params):
+    headers = {"DPoP": dpop.proof("POST", h.issuer + "/oauth/par")} if dpop else None
+    return post(h, "/oauth/par", {**par_params("fapi", p, **params), **A(h)}, headers=headers)
+
+
+def token(h, data, dpop=None, alg="ES256"):
+    headers = {"DPoP": dpop.proof("POST", h.issuer + "/oauth/token")} if dpop else None
+    return post(h, "/oauth/token", {**data, **A(h, alg)}, headers=headers)
+
+
+def code(h, p, dpop=None, **params):
+    """A code of the fapi client through PAR; the authorization response checked (303, iss)."""
+    r = push(h, p, dpop, **params)
+    assert r.status_code == 201, (r.status_code, r.text)
+    c = Client(h)
+    resp = c.authorize_uri_and_approve("fapi", r.json()["request_uri"])
+    assert resp.status_code == 303, (resp.status_code, resp.headers)  # 5.3.2.2-10
+    return callback(h, resp, base=REDIRECT)["code"]  # iss checked (RFC 9207, 5.3.2.2-7)
+
+
+def code_grant(c, p):
+    return {"grant_type": "authorization_code", "code": c, "redirect_uri": REDIRECT,
+            "code_verifier": p.verifier}
+
+
+# ---- configuration -----------------------------------------------------------------------------
+
+COMPLIANT = "OAuthASProfile fapi2"
+
+
+@pytest.mark.parametrize("more,overrides,message", [
+    ("OAuthASProfile fapi1", {}, "OAuthASProfile: 'fapi1' is not none or fapi2"),
+    (COMPLIANT + "\nOAuthASRequirePAR Off", {}, "OAuthASRequirePAR in <OAuthASClient fapi>"),
+    (COMPLIANT + "\nOAuthASRequirePKCE Off", {}, "OAuthASRequirePKCE in <OAuthASClient fapi>"),
+    (COMPLIANT + "\nOAuthASDPoP Off", {},
+     "OAuthASDPoP in <OAuthASClient fapi>"),
+    (COMPLIANT + "\nOAuthASDPoP Allowed", {}, "OAuthASDPoP in <OAuthASClient fapi>"),
+    (COMPLIANT, {"OAuthASDPoP": "Off"}, "OAuthASDPoP in <OAuthASClient fapi>"),
+    (COMPLIANT + "\nOAuthASAssertionAudience Legacy", {},
+     "OAuthASAssertionAudience in <OAuthASClient fapi>"),
+    (COMPLIANT + "\nOAuthASRefreshTokenRotation On", {"OAuthASRefreshTokenGrace": "0"},
+     "OAuthASRefreshTokenRotation in <OAuthASClient fapi>"),
+    (COMPLIANT, {"OAuthASCodeLifetime": "61"}, "OAuthASCodeLifetime 61: over 60 s"),
+    (COMPLIANT, {"OAuthASRequestURILifetime": "600"}, "OAuthASRequestURILifetime 600"),
+], ids=["bad name", "PAR Off", "PKCE Off", "DPoP Off", "DPoP Allowed", "server DPoP Off",
+        "Legacy aud", "rotation without grace", "code lifetime", "request_uri lifetime"])
+def test_configtest_client(httpd_factory, more, overrides, message):
+    h = httpd_factory(lambda h: standard_conf(h, extra=fapi_client(h, more), **overrides),
+                      start=False)
+    rc, out = h.configtest()
+    assert rc != 0 and message in out, out
+    assert more == "OAuthASProfile fapi1" or "which OAuthASProfile fapi2 forbids" in out, out
+
+
+def secret_client(method):
+    return (f'<OAuthASClient sec>\n    OAuthASClientSecret "sec-secret-4d1f0a"\n'
+            f"    OAuthASAuthMethod {method}\n    OAuthASRedirectURI https://sec.test/cb\n"
+            "    OAuthASProfile fapi2\n</OAuthASClient>\n")
+
+
+PUBLIC = ("<OAuthASClient pub>\n    OAuthASRedirectURI https://pub.test/cb\n"
+          "    OAuthASProfile fapi2\n</OAuthASClient>\n")
+
+
+@pytest.mark.parametrize("extra,keys,overrides,message", [
+    (secret_client("client_secret_basic"), ("es256",), {},
+     "OAuthASAuthMethod in <OAuthASClient sec>"),
+    (secret_client("client_secret_post"), ("es256",), {},
+     "OAuthASAuthMethod in <OAuthASClient sec>"),
+    (PUBLIC, ("es256",), {}, "none: a public client"),
+    ("", ("rsa",), {"OAuthASProfile": "fapi2"}, "signs RS256"),
+    ("", ("es256",), {"OAuthASProfile": "fapi2", "OAuthASClientSigningAlgs": "ES256 RS256"},
+     "OAuthASClientSigningAlgs: an algorithm other than PS256, ES256 or EdDSA"),
+    ("", ("es256",), {"OAuthASProfile": "fapi2", "OAuthASRequirePAR": "Off"},
+     "OAuthASRequirePAR Off, which OAuthASProfile fapi2 forbids"),
+], ids=["client_secret_basic", "client_secret_post", "public", "RS256 signing key",
+        "server RS256", "server PAR Off"])
+def test_configtest_server(httpd_factory, extra, keys, overrides, message):
+    h = httpd_factory(lambda h: standard_conf(h, keys=keys, clients=False,
+                                              extra=fapi_client(h) + extra, **overrides),
+                      start=False)
+    rc, out = h.configtest()
+    assert rc != 0 and message in out, out
+
+
+def test_configtest_compliant(httpd_factory):
+    """A fapi2 server, and a fapi2 client on an ordinary server, pass; so does an mTLS-bound
+    client without DPoP (its tokens are sender-constrained by the certificate)."""
+    h = httpd_factory(server_conf, start=False)
+    rc, out = h.configtest()
+    assert rc == 0, out
+    h = httpd_factory(lambda h: standard_conf(h, extra=fapi_client(h, COMPLIANT)), start=False)
+    rc, out = h.configtest()
+    assert rc == 0, out
+    bound = COMPLIANT + "\nOAuthASCertBoundTokens On\nOAuthASDPoP Off"
+    h = httpd_factory(lambda h: standard_conf(h, extra=fapi_client(h, bound)), start=False)
+    rc, out = h.configtest()
+    assert rc == 0, out
+
+
+# ---- requests ----------------------------------------------------------------------------------
+
+def test_plain_fapi(fh):
+    """The happy path: PAR with a DPoP proof, a 303 with iss, tokens bound to the key."""
+    h, k, p = fh, DPoPKey(), Pkce()
+    r = token(h, code_grant(code(h, p, k, scope="openid offline_access"), p), k)
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["token_type"] == "DPoP" and jwt_claims(t["access_token"])["cnf"] == {"jkt": k.jkt}
+    r = token(h, {"grant_type": "refresh_token", "refresh_token": t["refresh_token"]}, k)
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+
+
+@pytest.mark.expect_log("OAS06453")
+def test_ensure_holder_of_key_required(fh):
+    """A valid token request without a DPoP proof is refused, and does not spend the code."""
+    h, k, p = fh, DPoPKey(), Pkce()
+    c = code(h, p)
+    assert_json_error(token(h, code_grant(c, p)), 400, "invalid_dpop_proof")
+    assert "OAS06453" in h.error_log()
+    r = token(h, code_grant(c, p), k)
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+
+
+def test_fapi_client_credentials_grant(fh):
+    """Sender-constrained tokens on every grant: client_credentials too."""
+    h, k = fh, DPoPKey()
+    assert_json_error(token(h, {"grant_type": "client_credentials"}), 400, "invalid_dpop_proof")
+    r = token(h, {"grant_type": "client_credentials"}, k)
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+
+
+def test_par_ensure_jwt_client_assertions_nbf(fh):
+    """par-ensure-jwt-client-assertions-nbf-8-seconds-in-the-future-is-accepted, and
+    -nbf-over-60-seconds-in-the-future-fails (FAPI 2.0 SP 5.3.2.1-13)."""
+    h, now = fh, int(time.time())
+    data = par_params("fapi", Pkce())
+    r = post(h, "/oauth/par", {**data, **form(assertion(h, "fapi", "ES256", nbf=now + 8))})
+    assert r.status_code == 201, r.text
+    r = post(h, "/oauth/par", {**data, **form(assertion(h, "fapi", "ES256", nbf=now + 70))})
+    assert_json_error(r, 401, "invalid_client")
+
+
+def test_ensure_unsigned_authorization_request_without_using_par_fails(fh):
+    h, p = fh, Pkce()
+    params = {**par_params("fapi", p), "client_id": "fapi"}
+    r = Client(h).authorize(params)
+    assert_error_redirect(h, r, "invalid_request", state=params["state"], base=REDIRECT)
+
+
+def test_ensure_redirect_uri_in_authorization_request(fh):
+    """FAPI 2.0 SP 5.3.2.2-6: redirect_uri is required in the push, even with one registered."""
+    # not openid: OIDC requires it anyway; a plain OAuth request could default to the one URI
+    assert_json_error(push(fh, Pkce(), redirect_uri=None, scope="profile"), 400,
+                      "invalid_request")
+
+
+def test_par_ensure_pkce_required(fh):
+    assert_json_error(push(fh, None), 400, "invalid_request")
+
+
+def test_par_plain_pkce_rejected(fh):
+    p = Pkce()
+    r = push(fh, p, code_challenge=p.verifier, code_challenge_method="plain")
+    assert_json_error(r, 400, "invalid_request")
+
+
+@pytest.mark.expect_log("OAS06214")
+def test_ensure_signed_client_assertion_with_RS256_fails(fh):
+    """The server's own OAuthASClientSigningAlgs default has RS256; the profile removes it."""
+    h = fh
+    assert_json_error(post(h, "/oauth/par", {**par_params("fapi", Pkce()), **A(h, "RS256")}),
+                      401, "invalid_client")
+    assert "OAS06214" in h.error_log()
+
+
+def test_dpop_proof_with_RS256_fails(fh):
+    h, k, p = fh, DPoPKey("rsa"), Pkce()
+    c = code(h, p)
+    r = post(h, "/oauth/token", {**code_grant(c, p), **A(h)},
+             headers={"DPoP": k.proof("POST", h.issuer + "/oauth/token", alg="RS256")})
+    assert_json_error(r, 400, "invalid_dpop_proof")
+
+
+def test_client_profile_on_an_ordinary_server(httpd_factory):
+    """A fapi2 client on an ordinary server: its own rules only; discovery is not narrowed."""
+    h = httpd_factory(lambda h: standard_conf(
+        h, extra=fapi_client(h, COMPLIANT), OAuthASClientAuthFailureLimit="0"))
+    p = Pkce()
+    assert_json_error(push(h, p, redirect_uri=None, scope="profile"), 400, "invalid_request")
+    c = code(h, p)
+    assert_json_error(token(h, code_grant(c, p)), 400, "invalid_dpop_proof")
+    md = session(h).get(h.issuer + "/.well-known/oauth-authorization-server").json()
+    assert "client_secret_basic" in md["token_endpoint_auth_methods_supported"]
+    assert md["require_pushed_authorization_requests"] is False
+
+
+def test_discovery_end_point_verification(fh):
+    md = session(fh).get(fh.issuer + "/.well-known/openid-configuration").json()
+    assert md["token_endpoint_auth_methods_supported"] == ["private_key_jwt"], md
+    for alg_list in ("token_endpoint_auth_signing_alg_values_supported",
+                     "dpop_signing_alg_values_supported",
+                     "request_object_signing_alg_values_supported"):
+        assert set(md[alg_list]) == {"PS256", "ES256", "EdDSA"}, (alg_list, md[alg_list])
+    assert md["id_token_signing_alg_values_supported"] == ["ES256"]
+    assert md["code_challenge_methods_supported"] == ["S256"]
+    assert md["authorization_response_iss_parameter_supported"] is True
+    assert md["require_pushed_authorization_requests"] is True
+    assert md["pushed_authorization_request_endpoint"] == fh.issuer + "/oauth/par"
+
+
+# ---- the mTLS + mTLS-bound variant ------------------------------------------------------------
+
+MTLS_REDIRECT = "https://fmtls.test/cb"
+register("fmtls", redirect_uris=[MTLS_REDIRECT])
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    return Pki(str(tmp_path_factory.mktemp("pki")))
+
+
+@pytest.fixture
+def mh(httpd_factory, pki):
+    """A fapi2 server (asking for certificates) with a tls_client_auth client: no DPoP."""
+    ca = pki.ca1["files"][0]
+    more = (f'<OAuthASClient fmtls>\n    OAuthASAuthMethod tls_client_auth\n'
+            f'    OAuthASClientCertSubject "{SUBJECT}"\n'
+            f'    OAuthASClientCertCA "{ca}"\n'
+            f"    OAuthASRedirectURI {MTLS_REDIRECT}\n    OAuthASScope openid profile\n"
+            "</OAuthASClient>\n")
+    return httpd_factory(lambda h: VERIFY + server_conf(h) + more)
+
+
+def tls_post(h, path, data, cert):
+    s = session(h)
+    if cert:
+        s.cert = cert["files"]
+    return post(h, path, {"client_id": "fmtls", **data}, sess=s)
+
+
+def mtls_code(h, pki, p):
+    r = tls_post(h, "/oauth/par", {"response_type": "code", "redirect_uri": MTLS_REDIRECT,
+                                   "scope": "openid", "code_challenge": p.challenge,
+                                   "code_challenge_method": "S256"}, pki.leaf)
+    assert r.status_code == 201, (r.status_code, r.text)
+    resp = Client(h).authorize_uri_and_approve("fmtls", r.json()["request_uri"])
+    assert resp.status_code == 303, (resp.status_code, resp.headers)
+    return callback(h, resp, base=MTLS_REDIRECT)["code"]
+
+
+def mtls_grant(c, p):
+    return {"grant_type": "authorization_code", "code": c, "redirect_uri": MTLS_REDIRECT,
+            "code_verifier": p.verifier}
+
+
+def test_plain_fapi_mtls(mh, pki):
+    """tls_client_auth at PAR and token; the access token bound to the certificate."""
+    h, p = mh, Pkce()
+    r = tls_post(h, "/oauth/token", mtls_grant(mtls_code(h, pki, p), p), pki.leaf)
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert t["token_type"] == "Bearer", t
+    assert jwt_claims(t["access_token"])["cnf"] == {"x5t#S256": pki.leaf["x5t"]}, t
+
+
+@pytest.mark.expect_log("OAS06501")
+def test_ensure_holder_of_key_required_mtls(mh, pki):
+    """Without the certificate the token request is refused (invalid_client) and the code is
+    not spent."""
+    h, p = mh, Pkce()
+    c = mtls_code(h, pki, p)
+    assert_json_error(tls_post(h, "/oauth/token", mtls_grant(c, p), None), 401,
+                      "invalid_client")
+    assert "OAS06501" in h.error_log()
+    r = tls_post(h, "/oauth/token", mtls_grant(c, p), pki.leaf)
+    assert r.status_code == 200, r.text
+
+
+def test_discovery_end_point_verification_mtls(mh):
+    md = session(mh).get(mh.issuer + "/.well-known/openid-configuration").json()
+    assert md["token_endpoint_auth_methods_supported"] == ["private_key_jwt",
+                                                           "tls_client_auth"], md
+    assert md["tls_client_certificate_bound_access_tokens"] is True
