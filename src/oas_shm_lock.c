@@ -7,15 +7,7 @@
 #include <apr_errno.h>
 
 #include "oas_shm_lock.h"
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
+#include "oas_util.h"
 
 /* The two peeks below read glibc's private fields; elsewhere they answer "free" and "not
  * known to be unrecoverable", and the self-test does not ask more of them. */
@@ -99,7 +91,7 @@ static int lock_wait(oas_shm_lock_t *l, pthread_mutex_t *m, apr_interval_time_t 
     int rc;
 
     for (n = l->spin; n > 0; n--) {
-        cpu_relax();
+        oas_cpu_relax();
         if (looks_free(m) && (rc = pthread_mutex_trylock(m)) != EBUSY)
             return rc;
     }

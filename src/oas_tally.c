@@ -113,15 +113,6 @@ void oas_tally_digest(unsigned char out[OAS_SHA256_LEN], const oas_tally_t *t, i
 
 /* ---- locking ---- */
 
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /* A group's lock is held for a few dozen instructions with no call inside, so a waiter
  * spins, then yields the CPU (the holder may be preempted); once in a long while it asks
  * whether the holder's process still exists: a child killed while holding a group leaves its
@@ -138,7 +129,7 @@ static void group_lock(oas_tally_t *t, group_t *g)
             return;
         spins++;
         if (spins % 64)
-            cpu_relax();
+            oas_cpu_relax();
         else if (spins % 65536)
             sched_yield();
         else if (cur != t->pid && kill((pid_t)cur, 0) != 0 && errno == ESRCH &&

@@ -63,4 +63,14 @@ int oas_is_clean_utf8(const char *s, apr_size_t len);
  * not one (overlong, surrogate, beyond U+10FFFF, truncated, or s[0] < 0x80). */
 apr_size_t oas_utf8_seq_len(const unsigned char *s, apr_size_t n);
 
+/** A spinning waiter's pause: lets the other hyper-thread run and saves power. */
+static inline void oas_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif
