@@ -13,6 +13,7 @@
 #include "oas_consent.h"
 #include "oas_consent_txn.h"
 #include "oas_form.h"
+#include "oas_jarm.h"
 #include "oas_jsonw.h"
 #include "oas_par_record.h"
 #include "oas_profile.h"
@@ -43,23 +44,41 @@ static int send_page(request_rec *r, const oas_err_t *e)
 }
 
 /* status: 302, or 303 where the client's profile wants it for a code (FAPI 2.0 SP
- * 5.3.2.2-10: a redirect after the consent POST must not invite a re-POST) */
-static int redirect_with(request_rec *r, const char *uri, apr_array_header_t *pairs,
-                         const oas_issuer_t *iss, const char *state, int status)
+ * 5.3.2.2-10: a redirect after the consent POST must not invite a re-POST).
+ * jarm_aud: the client id when the response goes back as a JWT (JARM), else NULL. */
+static int redirect_with(request_rec *r, oas_ctx_t *x, const char *uri,
+                         apr_array_header_t *pairs, const char *state, const char *jarm_aud,
+                         int status)
 {
+    const char *jwt;
+    apr_status_t rv;
+
     if (state) {
         APR_ARRAY_PUSH(pairs, const char *) = "state";
         APR_ARRAY_PUSH(pairs, const char *) = state;
     }
+    if (jarm_aud) { /* JARM §2.1: iss, then only inside the JWT */
+        if ((rv = oas_jarm_response(&jwt, r->pool, x->iss, jarm_aud, pairs, x->now)) !=
+            APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, OAS_LOGNO(00500)
+                          "the JARM response to client %s could not be signed", jarm_aud);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        apr_array_clear(pairs);
+        APR_ARRAY_PUSH(pairs, const char *) = "response";
+        APR_ARRAY_PUSH(pairs, const char *) = jwt;
+        return oas_mod_redirect(r, oas_uri_add_query(r->pool, uri, pairs), status);
+    }
     APR_ARRAY_PUSH(pairs, const char *) = "iss"; /* RFC 9207 */
-    APR_ARRAY_PUSH(pairs, const char *) = iss->issuer;
+    APR_ARRAY_PUSH(pairs, const char *) = x->iss->issuer;
     return oas_mod_redirect(r, oas_uri_add_query(r->pool, uri, pairs), status);
 }
 
 /* RFC 6749 §4.1.2.1: the error goes back to the (trusted) redirect URI, once the PAR
  * request_uri is used up. */
 static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const char *state,
-                          const char *error, const char *desc, const char *request_uri)
+                          const char *jarm_aud, const char *error, const char *desc,
+                          const char *request_uri)
 {
     apr_array_header_t *pairs = apr_array_make(r->pool, 8, sizeof(const char *));
     oas_err_t e;
@@ -75,7 +94,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00140)
                   "authorization error redirected to the client: %s (%s)", error,
                   desc ? desc : "");
-    return redirect_with(r, uri, pairs, x->iss, state, HTTP_MOVED_TEMPORARILY);
+    return redirect_with(r, x, uri, pairs, state, jarm_aud, HTTP_MOVED_TEMPORARILY);
 }
 
 /* An engine refusal of a pending authorization: a page when the engine says so or the
@@ -85,7 +104,8 @@ static int send_err(request_rec *r, oas_ctx_t *x, const oas_err_t *e, const oas_
     if (e->page || e->status >= HTTP_INTERNAL_SERVER_ERROR)
         return send_page(r, e);
     oas_mod_log_err(r, e);
-    return redirect_error(r, x, pd->grant->redirect_uri, pd->state, e->error, e->description,
+    return redirect_error(r, x, pd->grant->redirect_uri, pd->state,
+                          pd->jarm ? pd->grant->client_id : NULL, e->error, e->description,
                           pd->request_uri);
 }
 
@@ -101,7 +121,8 @@ static int issue_code(request_rec *r, oas_ctx_t *x, const oas_pending_t *pd)
         return send_err(r, x, &e, pd);
     APR_ARRAY_PUSH(pairs, const char *) = "code";
     APR_ARRAY_PUSH(pairs, const char *) = code;
-    return redirect_with(r, pd->grant->redirect_uri, pairs, x->iss, pd->state,
+    return redirect_with(r, x, pd->grant->redirect_uri, pairs, pd->state,
+                         pd->jarm ? pd->grant->client_id : NULL,
                          c && oas_client_profile(x->iss, c)->see_other ? HTTP_SEE_OTHER
                                                                        : HTTP_MOVED_TEMPORARILY);
 }
@@ -279,7 +300,8 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
                               apr_pstrcat(r->pool, "The application sent an invalid request: ",
                                           err.description, ".", NULL));
         }
-        return redirect_error(r, x, req->redirect_uri, req->state, err.error, err.description,
+        return redirect_error(r, x, req->redirect_uri, req->state,
+                              req->jarm ? req->client->id : NULL, err.error, err.description,
                               ru);
     }
     /* httpd authenticated this very request (Basic sends credentials every time) */
@@ -289,7 +311,8 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
 
     if (oas_consent_needed(x, req)) {
         if (req->prompt_none)
-            return redirect_error(r, x, req->redirect_uri, req->state, "consent_required",
+            return redirect_error(r, x, req->redirect_uri, req->state,
+                                  req->jarm ? req->client->id : NULL, "consent_required",
                                   "the user has not approved this client", ru);
         return show_consent(r, x, req, &pd);
     }

@@ -2,6 +2,7 @@
  * first what decides whether we may redirect at all (client, redirect URI), then the
  * errors that are sent back to the client. */
 #include "oas_authz.h"
+#include "oas_jarm.h"
 #include "oas_pkce.h"
 #include "oas_profile.h"
 #include "oas_util.h"
@@ -171,6 +172,11 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
     /* 2. errors redirected to the client (state is echoed only when it was not repeated) */
     if (!dup || strcmp(dup, "state"))
         req->state = apr_table_get(params, "state");
+    /* JARM §4.4: from here on errors too go back as a JWT when one was asked for */
+    if ((!dup || strcmp(dup, "response_mode")) &&
+        oas_jarm_mode(apr_table_get(params, "response_mode")) == OAS_JARM_QUERY &&
+        iss->id_token_key)
+        req->jarm = 1;
     if (dup) {
         if (!strcmp(dup, "resource"))
             FAIL("invalid_target", "the resource parameter is repeated");
@@ -199,9 +205,9 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
         FAIL("unsupported_response_type", "only response_type=code is supported");
     if (origin != OAS_AUTHZ_PAR && oas_client_require_par(iss, req->client))
         FAIL("invalid_request", "this client must use pushed authorization requests");
-    if (apr_table_get(params, "response_mode") &&
-        strcmp(apr_table_get(params, "response_mode"), "query"))
-        FAIL("invalid_request", "only response_mode=query is supported");
+    v = apr_table_get(params, "response_mode");
+    if (oas_jarm_mode(v) == OAS_JARM_UNKNOWN || (oas_jarm_mode(v) == OAS_JARM_QUERY && !req->jarm))
+        FAIL("invalid_request", "unsupported response_mode (query, jwt and query.jwt are)");
 
     if (scope && !oas_scope_valid(scope, 0))
         FAIL("invalid_scope", "malformed scope");

@@ -19,6 +19,7 @@ typedef struct oas_authz_req_t {
     const char *dpop_jkt;         /* RFC 9449 §10: the DPoP key the code is bound to, or NULL */
     int prompt_none, prompt_consent, prompt_login;
     apr_int64_t max_age;          /* -1 when absent */
+    int jarm;                     /* response_mode=jwt or query.jwt: the response is a JWT */
 } oas_authz_req_t;
 
 /* Where the request comes from. */

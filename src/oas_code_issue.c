@@ -12,6 +12,7 @@ apr_status_t oas_authz_pending(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
     pd->grant = g;
     pd->state = req->state;
     pd->request_uri = ru;
+    pd->jarm = req->jarm;
     g->iss = x->iss->issuer;
     g->client_id = req->client->id;
     g->sub = x->user;

@@ -20,6 +20,7 @@ typedef struct oas_pending_t {
     oas_grant_t *grant;
     const char *state;       /* NULL when absent */
     const char *request_uri; /* the opaque part after the urn prefix, or NULL */
+    int jarm;                /* the response goes back as a JWT (oas_jarm.h) */
 } oas_pending_t;
 
 /**

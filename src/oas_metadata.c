@@ -154,7 +154,7 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     static const char *const code[] = {"code"};
     static const char *const s256[] = {"S256"};
     static const char *const pub[] = {"public"};
-    static const char *const modes[] = {"query"};
+    static const char *const modes[] = {"query", "jwt", "query.jwt"}; /* JARM with a key */
     static const char *const prompts[] = {"none", "consent", "login"};
 
     oas_jsonw_init(&w, p, 2048);
@@ -168,7 +168,10 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     add_endpoint(&w, iss, OAS_EP_INTROSPECT, "introspection_endpoint", p);
     scopes_supported(&w, p, iss);
     oas_jsonw_strs(&w, "response_types_supported", code, 1);
-    oas_jsonw_strs(&w, "response_modes_supported", modes, 1);
+    oas_jsonw_strs(&w, "response_modes_supported", modes, iss->id_token_key ? 3 : 1);
+    if (iss->id_token_key) /* JARM §3: the key its responses are signed with */
+        oas_jsonw_strs(&w, "authorization_signing_alg_values_supported",
+                       &iss->id_token_key->alg_name, 1);
 
     for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi))
         g |= ((const oas_client_t *)apr_hash_this_val(hi))->grant_types;

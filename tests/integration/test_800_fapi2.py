@@ -12,7 +12,8 @@ import time
 import pytest
 
 from client import (Client, DPoPKey, Pkce, assert_error_redirect, assert_json_error, callback,
-                    jwt_claims, par_params, post, register, session)
+                    consent_form, jwt_claims, location_query, par_params, post, register,
+                    session)
 from mtls_pki import SUBJECT, VERIFY, Pki
 from oauth_conf import standard_conf
 from test_705_client_assertion import assertion, form, jwks_of
@@ -265,6 +266,65 @@ def test_discovery_end_point_verification(fh):
     assert md["authorization_response_iss_parameter_supported"] is True
     assert md["require_pushed_authorization_requests"] is True
     assert md["pushed_authorization_request_endpoint"] == fh.issuer + "/oauth/par"
+
+
+# ---- JARM: the response_mode=jwt variant of the modules (FAPI 2.0 Message Signing §5.4) -------
+
+def jarm_claims(h, r, base=REDIRECT):
+    """The claims of a JARM redirect: only `response` in the query (the issuer only inside
+    it), signed with the server's key, for the fapi client, short-lived."""
+    got, q = location_query(r)
+    assert got == base and set(q) == {"response"}, r.headers["Location"]
+    _, claims = Client(h).verify_jwt(q["response"])
+    assert claims["iss"] == h.issuer and claims["aud"] == "fapi", claims
+    assert 0 < claims["exp"] - time.time() <= 125, claims
+    return claims
+
+
+@pytest.mark.parametrize("mode", ["jwt", "query.jwt"])
+def test_plain_fapi_jarm(fh, mode):
+    """The code and state inside a signed response (a 303 still); the code redeems."""
+    h, k, p = fh, DPoPKey(), Pkce()
+    r = push(h, p, k, response_mode=mode, state="st-jarm")
+    assert r.status_code == 201, r.text
+    resp = Client(h).authorize_uri_and_approve("fapi", r.json()["request_uri"])
+    assert resp.status_code == 303, (resp.status_code, resp.headers)
+    claims = jarm_claims(h, resp)
+    assert claims["state"] == "st-jarm" and "error" not in claims, claims
+    r = token(h, code_grant(claims["code"], p), k)
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+
+
+def test_user_rejects_authentication_jarm(fh):
+    """The user denies: access_denied inside the signed response, no code."""
+    h, p = fh, Pkce()
+    r = push(h, p, response_mode="jwt", state="st-deny")
+    assert r.status_code == 201, r.text
+    c = Client(h)
+    page = c.authorize_uri("fapi", r.json()["request_uri"])
+    claims = jarm_claims(h, c.decide(consent_form(page), "deny"))
+    assert claims["error"] == "access_denied" and claims["state"] == "st-deny", claims
+    assert "code" not in claims, claims
+
+
+def test_ensure_unsigned_authorization_request_without_using_par_fails_jarm(fh):
+    """An error found at /authorize goes back as a JWT too (JARM §4.4)."""
+    h, p = fh, Pkce()
+    params = {**par_params("fapi", p, response_mode="jwt", state="st-x"), "client_id": "fapi"}
+    claims = jarm_claims(h, Client(h).authorize(params))
+    assert claims["error"] == "invalid_request" and claims["state"] == "st-x", claims
+
+
+def test_response_mode_unsupported(fh):
+    """fragment.jwt and form_post.jwt are not offered: refused at the push."""
+    for mode in ("fragment.jwt", "form_post.jwt"):
+        assert_json_error(push(fh, Pkce(), response_mode=mode), 400, "invalid_request")
+
+
+def test_discovery_end_point_verification_jarm(fh):
+    md = session(fh).get(fh.issuer + "/.well-known/openid-configuration").json()
+    assert md["response_modes_supported"] == ["query", "jwt", "query.jwt"], md
+    assert md["authorization_signing_alg_values_supported"] == ["ES256"], md
 
 
 # ---- the mTLS + mTLS-bound variant ------------------------------------------------------------
