@@ -170,11 +170,16 @@ void oas_mod_dpop_nonce(request_rec *r, const char *nonce)
         apr_table_setn(r->err_headers_out, "DPoP-Nonce", nonce);
 }
 
-int oas_mod_send_json(request_rec *r, int status, const char *json)
+int oas_mod_send_nostore(request_rec *r, int status, const char *ctype, const char *body)
 {
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
-    return send_body(r, status, "application/json", json);
+    return send_body(r, status, ctype, body);
+}
+
+int oas_mod_send_json(request_rec *r, int status, const char *json)
+{
+    return oas_mod_send_nostore(r, status, "application/json", json);
 }
 
 /* The RFC 6749 §5.2 body; NULL when a string is not valid UTF-8 */

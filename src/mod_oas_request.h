@@ -33,6 +33,9 @@ void oas_mod_dpop_in(oas_dpop_req_t *in, request_rec *r);
 /* Sends nonce (when not NULL) in a DPoP-Nonce header with the answer, error or not. */
 void oas_mod_dpop_nonce(request_rec *r, const char *nonce);
 
+/* Sends a body of type ctype with Cache-Control: no-store and Pragma: no-cache. */
+int oas_mod_send_nostore(request_rec *r, int status, const char *ctype, const char *body);
+
 /* Sends a JSON body with Cache-Control: no-store and Pragma: no-cache. */
 int oas_mod_send_json(request_rec *r, int status, const char *json);
 

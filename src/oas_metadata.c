@@ -187,8 +187,12 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     auth_methods(&w, p, iss, "token_endpoint", iss->has_public_clients);
     if (iss->endpoints[OAS_EP_REVOKE])
         auth_methods(&w, p, iss, "revocation_endpoint", 0);
-    if (iss->endpoints[OAS_EP_INTROSPECT])
+    if (iss->endpoints[OAS_EP_INTROSPECT]) {
         auth_methods(&w, p, iss, "introspection_endpoint", 0);
+        if (iss->id_token_key) /* RFC 9701 §7: the key its signed answers are signed with */
+            oas_jsonw_strs(&w, "introspection_signing_alg_values_supported",
+                           &iss->id_token_key->alg_name, 1);
+    }
     oas_jsonw_strs(&w, "code_challenge_methods_supported", s256, 1);
     oas_jsonw_bool(&w, "authorization_response_iss_parameter_supported", 1);
     oas_jsonw_bool(&w, "require_pushed_authorization_requests",

@@ -327,6 +327,40 @@ def test_discovery_end_point_verification_jarm(fh):
     assert md["authorization_signing_alg_values_supported"] == ["ES256"], md
 
 
+# ---- signed introspection (RFC 9701, FAPI 2.0 Message Signing §5.5) ----------------------------
+
+JWT_MEDIA = "application/token-introspection+jwt"
+
+
+def introspect_jwt(h, tok, accept=JWT_MEDIA):
+    """Introspection as the fapi client (a client assertion), asking for a JWT."""
+    return post(h, "/oauth/introspect", {"token": tok, **A(h)}, headers={"Accept": accept})
+
+
+def test_signed_introspection(fh):
+    """The answer inside a JWT the server signs: iss, aud (who asked), iat, token_introspection;
+    an inactive token too; plain JSON for an Accept that does not ask for it."""
+    h, k = fh, DPoPKey()
+    at = token(h, {"grant_type": "client_credentials"}, k).json()["access_token"]
+    r = introspect_jwt(h, at, "application/json;q=0.5, " + JWT_MEDIA)
+    assert r.status_code == 200, r.text
+    assert r.headers["Content-Type"] == JWT_MEDIA and r.headers["Cache-Control"] == "no-store"
+    _, claims = Client(h).verify_jwt(r.text, typ="token-introspection+jwt")
+    assert claims["iss"] == h.issuer and claims["aud"] == "fapi", claims
+    assert abs(claims["iat"] - time.time()) < 60 and "sub" not in claims, claims
+    ti = claims["token_introspection"]
+    assert ti["active"] is True and ti["client_id"] == "fapi", ti
+    assert ti["cnf"] == {"jkt": k.jkt} and ti["token_type"] == "DPoP", ti
+    _, claims = Client(h).verify_jwt(introspect_jwt(h, "garbage").text)
+    assert claims["token_introspection"] == {"active": False}, claims
+    for accept in ("application/json", JWT_MEDIA + ";q=0"):
+        r = introspect_jwt(h, at, accept)
+        assert r.headers["Content-Type"].startswith("application/json"), r.headers
+        assert r.json()["active"] is True
+    md = session(h).get(h.issuer + "/.well-known/oauth-authorization-server").json()
+    assert md["introspection_signing_alg_values_supported"] == ["ES256"], md
+
+
 # ---- the mTLS + mTLS-bound variant ------------------------------------------------------------
 
 MTLS_REDIRECT = "https://fmtls.test/cb"
