@@ -32,8 +32,9 @@ export function consentForm(html) {
 }
 
 // Plays the browser for one authorization request: GET authorizeUrl as the user, allow on the
-// consent page (when one is shown), and return the redirect target as a URL.
-export async function userAgentAuthorize(authorizeUrl, user, password) {
+// consent page (when one is shown), and return the redirect target as a URL. A FAPI 2.0 server
+// redirects with 303 (FAPI 2.0 SP 5.3.2.2-10: the browser must not re-post the consent form).
+export async function userAgentAuthorize(authorizeUrl, user, password, status = 302) {
   const auth = basic(user, password);
   let r = await fetch(authorizeUrl, { headers: { authorization: auth }, redirect: 'manual' });
   if (r.status === 200) {
@@ -47,7 +48,7 @@ export async function userAgentAuthorize(authorizeUrl, user, password) {
       body: new URLSearchParams({ txn: form.txn, csrf: form.csrf, decision: 'allow' }),
     });
   }
-  assert.equal(r.status, 302, `expected a redirect, got ${r.status}: ${await r.text()}`);
+  assert.equal(r.status, status, `expected a ${status}, got ${r.status}: ${await r.text()}`);
   return new URL(r.headers.get('location'));
 }
 

@@ -1,0 +1,56 @@
+"""openid-client v6 in its FAPI 2.0 configuration (issue 18) against a server with
+`OAuthASProfile fapi2` and DPoP nonces: tests/interop/openid-client-fapi2.test.mjs runs
+discovery, then private_key_jwt (ES256) + PAR with a DPoP proof + JARM (response_mode=jwt,
+verified by the library) + the user's login and consent (a 303) + the token request (ID token
+signature, nonce, at_hash) + userinfo and a refresh with the DPoP handle + a signed
+introspection response (RFC 9701, verified by the library); and a token request with another
+DPoP key than the push's, refused with invalid_grant without spending the code."""
+
+import re
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from client_jwk import write_client_key
+from interop_node import ensure_node_modules, run_node
+from oauth_conf import USERS, standard_conf
+
+REDIRECT = "https://fapi-rp.test/cb"
+
+
+def fapi2_conf(h, key):
+    pem, jwks = write_client_key(h, "fapi-rp", key, kid="fapi-rp-es256", alg="ES256")
+    h.fapi_key = pem
+    return standard_conf(h, clients=False, OAuthASProfile="fapi2", OAuthASDPoPNonce="On",
+                         extra=f"""
+<OAuthASClient fapi-rp>
+    OAuthASClientJWKS "{jwks}"
+    OAuthASAuthMethod private_key_jwt
+    OAuthASRedirectURI {REDIRECT}
+    OAuthASScope openid profile offline_access
+    OAuthASGrantType authorization_code refresh_token
+</OAuthASClient>
+""")
+
+
+# OAS06412: use_dpop_nonce, met by the library's first request of each handle and endpoint;
+# OAS06450: the token request with another key than the push's
+def test_openid_client_fapi2(httpd_factory):
+    ensure_node_modules()
+    key = ec.generate_private_key(ec.SECP256R1())
+    h = httpd_factory(lambda h: fapi2_conf(h, key))
+    env = {
+        "ISSUER": h.issuer, "OIDC_USER": "alice", "OIDC_PASSWORD": USERS["alice"],
+        "FAPI_CLIENT_ID": "fapi-rp", "FAPI_KEY_FILE": h.fapi_key, "FAPI_KID": "fapi-rp-es256",
+        "FAPI_REDIRECT_URI": REDIRECT,
+    }
+    rc, out = run_node(["--test", "--test-reporter=spec", "openid-client-fapi2.test.mjs"], env,
+                       h.ca)
+    print(out)
+    assert rc == 0, f"node --test failed ({rc}):\n{out}"
+    assert re.search(r"^. pass 3$", out, re.M) and re.search(r"^. fail 0$", out, re.M), out
+    log = h.error_log()
+    assert "OAS06412" in log, log[-3000:]
+    assert re.search(r"OAS06450: code of client fapi-rp: bound to a DPoP key, redeemed with a "
+                     r"proof of another key", log), log[-3000:]
+    assert len(re.findall(r"OAS00133: issued tokens to client fapi-rp for alice \(jti \S+, "
+                          r"DPoP-bound\)", log)) == 3, log[-3000:]
