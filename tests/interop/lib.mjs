@@ -2,6 +2,8 @@
 // made of fetch that logs in with Basic auth and answers our consent page.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
 
 export function env(name) {
   const v = process.env[name];
@@ -56,4 +58,32 @@ export async function userAgentAuthorize(authorizeUrl, user, password, status = 
 export function atHash(accessToken) {
   const d = createHash('sha256').update(accessToken, 'ascii').digest();
   return d.subarray(0, d.length / 2).toString('base64url');
+}
+
+// A fetch over node:https presenting a client certificate (none when cert is undefined), for
+// openid-client's customFetch: node's own fetch takes no client certificate without undici.
+// Every URL fetched is pushed onto seen.
+export function certFetch(cert, key, seen = []) {
+  return (url, options) => new Promise((resolve, reject) => {
+    seen.push(String(url));
+    const headers = Object.fromEntries(new Headers(options.headers));
+    const req = https.request(url, {
+      method: options.method, headers, signal: options.signal,
+      ...(cert ? { cert: readFileSync(cert), key: readFileSync(key) } : {}),
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) {
+          h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        }
+        const body = [204, 304].includes(res.statusCode) ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status: res.statusCode, headers: h }));
+      });
+    });
+    req.on('error', reject);
+    const body = options.body;
+    req.end(body === undefined || body === null ? undefined : String(body));
+  });
 }

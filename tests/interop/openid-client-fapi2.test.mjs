@@ -2,16 +2,20 @@
 // `OAuthASProfile fapi2` (issue 18): private_key_jwt (ES256), PAR, DPoP (with our nonces),
 // JARM (response_mode=jwt, whose JWT the library verifies itself), ID token and signed
 // introspection responses verified against our JWKS (enableNonRepudiationChecks), userinfo and
-// refresh with the DPoP handle. Run by tests/integration/test_805_openid_client_fapi2.py, which
-// sets ISSUER, NODE_EXTRA_CA_CERTS, OIDC_USER/OIDC_PASSWORD and
-// FAPI_CLIENT_ID/FAPI_KEY_FILE/FAPI_KID/FAPI_REDIRECT_URI (the client's EC P-256 key, PKCS#8).
+// refresh with the DPoP handle; and the same with tls_client_auth and certificate-bound tokens
+// (the other FAPI 2.0 variant). Run by tests/integration/test_805_openid_client_fapi2.py, which
+// sets ISSUER, NODE_EXTRA_CA_CERTS, OIDC_USER/OIDC_PASSWORD,
+// FAPI_CLIENT_ID/FAPI_KEY_FILE/FAPI_KID/FAPI_REDIRECT_URI (the client's EC P-256 key, PKCS#8),
+// MTLS_CLIENT_ID/MTLS_REDIRECT_URI/MTLS_CERT/MTLS_KEY/MTLS_X5T (the mTLS client's certificate
+// and its SHA-256 thumbprint) and OTHER_CERT/OTHER_KEY (a certificate of another CA).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import * as client from 'openid-client';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
-import { env, atHash, userAgentAuthorize } from './lib.mjs';
+import { env, atHash, certFetch, userAgentAuthorize } from './lib.mjs';
+import { refusal } from './rp.mjs';
 
 const ISSUER = env('ISSUER');
 const USER = env('OIDC_USER');
@@ -43,17 +47,27 @@ async function dpop(config) {
            jkt: await calculateJwkThumbprint(await exportJWK(keyPair.publicKey)) };
 }
 
-// PAR with the handle's proof, then the user at /authorize (Basic login, consent, a 303):
-// { callback, verifier, state, nonce }.
-async function authorize(config, d) {
+// The tls_client_auth client presenting cert (its tokens bound to it), with JARM.
+async function mtlsClient(cert, key) {
+  const config = await client.discovery(new URL(ISSUER), env('MTLS_CLIENT_ID'),
+    { introspection_signed_response_alg: 'ES256' }, client.TlsClientAuth(),
+    { [client.customFetch]: certFetch(cert, key) });
+  client.enableNonRepudiationChecks(config);
+  client.useJwtResponseMode(config);
+  return config;
+}
+
+// PAR (with the handle's proof when d is given), then the user at /authorize (Basic login,
+// consent, a 303): { callback, verifier, state, nonce }.
+async function authorize(config, d, redirectUri = REDIRECT_URI) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
   const url = await client.buildAuthorizationUrlWithPAR(config, {
-    redirect_uri: REDIRECT_URI, scope: 'openid profile offline_access', state, nonce,
+    redirect_uri: redirectUri, scope: 'openid profile offline_access', state, nonce,
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
-  }, { DPoP: d.DPoP });
+  }, { DPoP: d?.DPoP });
   assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
   const callback = await userAgentAuthorize(url, USER, env('OIDC_PASSWORD'), 303);
   return { callback, verifier, state, nonce };
@@ -63,7 +77,7 @@ function redeem(config, a, d) {
   return client.authorizationCodeGrant(config, a.callback, {
     pkceCodeVerifier: a.verifier, expectedState: a.state, expectedNonce: a.nonce,
     idTokenExpected: true,
-  }, undefined, { DPoP: d.DPoP });
+  }, undefined, { DPoP: d?.DPoP });
 }
 
 function assertBound(tokens, d) {
@@ -74,7 +88,9 @@ function assertBound(tokens, d) {
 test('discovery: what a FAPI 2.0 client looks for, and nothing the profile forbids',
   async () => {
     const md = (await fapiClient({ jarm: false })).serverMetadata();
-    assert.deepEqual(md.token_endpoint_auth_methods_supported, ['private_key_jwt']);
+    assert.deepEqual(md.token_endpoint_auth_methods_supported,
+      ['private_key_jwt', 'tls_client_auth']);
+    assert.equal(md.tls_client_certificate_bound_access_tokens, true);
     assert.equal(md.require_pushed_authorization_requests, true);
     assert.ok(md.response_modes_supported.includes('jwt'));
     assert.deepEqual(md.authorization_signing_alg_values_supported, ['ES256']);
@@ -140,4 +156,35 @@ test('another DPoP key at the token endpoint than at PAR: invalid_grant; the cod
       return true;
     });
     assertBound(await redeem(config, a, d), d);
+  });
+
+test('mTLS + certificate-bound tokens: PAR + JARM, ID token, userinfo, refresh, introspection',
+  async () => {
+    const config = await mtlsClient(env('MTLS_CERT'), env('MTLS_KEY'));
+    const a = await authorize(config, undefined, env('MTLS_REDIRECT_URI'));
+    assert.deepEqual([...a.callback.searchParams.keys()], ['response']);
+    const tokens = await redeem(config, a);
+    const bound = { 'x5t#S256': env('MTLS_X5T') };
+    assert.equal(tokens.token_type, 'bearer');
+    assert.deepEqual(claims(tokens.access_token).cnf, bound);
+    assert.equal(tokens.claims().sub, USER);
+    assert.equal(tokens.claims().nonce, a.nonce);
+    const info = await client.fetchUserInfo(config, tokens.access_token, USER);
+    assert.equal(info.sub, USER);
+    const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+    assert.deepEqual(claims(refreshed.access_token).cnf, bound);
+    const intro = await client.tokenIntrospection(config, refreshed.access_token);
+    assert.equal(intro.active, true);
+    assert.deepEqual(intro.cnf, bound);
+  });
+
+test('mTLS: the code redeemed with a certificate of another CA: invalid_client; it survives',
+  async () => {
+    const config = await mtlsClient(env('MTLS_CERT'), env('MTLS_KEY'));
+    const a = await authorize(config, undefined, env('MTLS_REDIRECT_URI'));
+    const other = await mtlsClient(env('OTHER_CERT'), env('OTHER_KEY'));
+    const { status, error } = await refusal(redeem(other, a));
+    assert.deepEqual({ status, error }, { status: 401, error: 'invalid_client' });
+    const tokens = await redeem(config, a);
+    assert.deepEqual(claims(tokens.access_token).cnf, { 'x5t#S256': env('MTLS_X5T') });
   });
