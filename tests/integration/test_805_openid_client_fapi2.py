@@ -9,7 +9,9 @@ server asks for client certificates (optional_no_ca), and the mTLS variant runs 
 tls_client_auth client (openid-client's TlsClientAuth, the certificate presented by a fetch over
 node:https) with certificate-bound tokens, PAR + JARM + token + userinfo + refresh +
 introspection, and a token request with a certificate of another CA refused (invalid_client)
-without spending the code."""
+without spending the code. And a client with `OAuthASProfile fapi2-message-signing`: its plain
+push refused (invalid_request), then a request object pushed (buildAuthorizationUrlWithJAR, then
+buildAuthorizationUrlWithPAR with a DPoP proof) and the signed response verified."""
 
 import re
 
@@ -23,6 +25,7 @@ from oauth_conf import USERS, standard_conf
 
 REDIRECT = "https://fapi-rp.test/cb"
 MTLS_REDIRECT = "https://fapi-mtls.test/cb"
+MS_REDIRECT = "https://fapi-ms.test/cb"
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +44,14 @@ def fapi2_conf(h, key, pki):
     OAuthASRedirectURI {REDIRECT}
     OAuthASScope openid profile offline_access
     OAuthASGrantType authorization_code refresh_token
+</OAuthASClient>
+<OAuthASClient fapi-ms>
+    OAuthASProfile fapi2-message-signing
+    OAuthASClientJWKS "{jwks}"
+    OAuthASAuthMethod private_key_jwt
+    OAuthASRedirectURI {MS_REDIRECT}
+    OAuthASScope openid profile offline_access
+    OAuthASGrantType authorization_code
 </OAuthASClient>
 <OAuthASClient fapi-mtls>
     OAuthASAuthMethod tls_client_auth
@@ -65,6 +76,7 @@ def test_openid_client_fapi2(httpd_factory, pki):
         "ISSUER": h.issuer, "OIDC_USER": "alice", "OIDC_PASSWORD": USERS["alice"],
         "FAPI_CLIENT_ID": "fapi-rp", "FAPI_KEY_FILE": h.fapi_key, "FAPI_KID": "fapi-rp-es256",
         "FAPI_REDIRECT_URI": REDIRECT,
+        "MS_CLIENT_ID": "fapi-ms", "MS_REDIRECT_URI": MS_REDIRECT,
         "MTLS_CLIENT_ID": "fapi-mtls", "MTLS_REDIRECT_URI": MTLS_REDIRECT,
         "MTLS_CERT": pki.leaf["files"][0], "MTLS_KEY": pki.leaf["files"][1],
         "MTLS_X5T": pki.leaf["x5t"],
@@ -74,7 +86,7 @@ def test_openid_client_fapi2(httpd_factory, pki):
                        h.ca)
     print(out)
     assert rc == 0, f"node --test failed ({rc}):\n{out}"
-    assert re.search(r"^. pass 5$", out, re.M) and re.search(r"^. fail 0$", out, re.M), out
+    assert re.search(r"^. pass 6$", out, re.M) and re.search(r"^. fail 0$", out, re.M), out
     log = h.error_log()
     assert "OAS06412" in log, log[-3000:]
     assert re.search(r"OAS06450: code of client fapi-rp: bound to a DPoP key, redeemed with a "
@@ -82,5 +94,6 @@ def test_openid_client_fapi2(httpd_factory, pki):
     for cid, binding in (("fapi-rp", "DPoP"), ("fapi-mtls", "certificate")):
         assert len(re.findall(rf"OAS00133: issued tokens to client {cid} for alice \(jti \S+, "
                               rf"{binding}-bound\)", log)) == 3, log[-3000:]
+    assert re.search(r"OAS06320: request object of client fapi-ms verified \(alg ES256", log), log
     assert re.search(r"OAS06503: client fapi-mtls: certificate x5t#S256 "
                      + re.escape(pki.spoof["x5t"]), log), log[-3000:]

@@ -3,9 +3,11 @@
 // JARM (response_mode=jwt, whose JWT the library verifies itself), ID token and signed
 // introspection responses verified against our JWKS (enableNonRepudiationChecks), userinfo and
 // refresh with the DPoP handle; and the same with tls_client_auth and certificate-bound tokens
-// (the other FAPI 2.0 variant). Run by tests/integration/test_805_openid_client_fapi2.py, which
+// (the other FAPI 2.0 variant); and a client of OAuthASProfile fapi2-message-signing pushing a
+// signed request object. Run by tests/integration/test_805_openid_client_fapi2.py, which
 // sets ISSUER, NODE_EXTRA_CA_CERTS, OIDC_USER/OIDC_PASSWORD,
 // FAPI_CLIENT_ID/FAPI_KEY_FILE/FAPI_KID/FAPI_REDIRECT_URI (the client's EC P-256 key, PKCS#8),
+// MS_CLIENT_ID/MS_REDIRECT_URI (the Message Signing client, with the same key),
 // MTLS_CLIENT_ID/MTLS_REDIRECT_URI/MTLS_CERT/MTLS_KEY/MTLS_X5T (the mTLS client's certificate
 // and its SHA-256 thumbprint) and OTHER_CERT/OTHER_KEY (a certificate of another CA).
 import { test } from 'node:test';
@@ -26,19 +28,23 @@ function claims(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 }
 
-// The FAPI 2.0 client: private_key_jwt with its ES256 key, every JWT response of ours (ID
-// token, JARM, introspection) verified against our JWKS; jarm: response_mode=jwt.
-async function fapiClient({ jarm }) {
+// A FAPI 2.0 client: private_key_jwt with the ES256 key of FAPI_KEY_FILE, every JWT response
+// of ours (ID token, JARM, introspection) verified against our JWKS; jarm: response_mode=jwt.
+// Its configuration, and the key (for request objects).
+async function pkjwtClient(clientId, { jarm }) {
   const der = createPrivateKey(readFileSync(env('FAPI_KEY_FILE')))
     .export({ type: 'pkcs8', format: 'der' });
-  const key = await crypto.subtle.importKey('pkcs8', der, { name: 'ECDSA', namedCurve: 'P-256' },
-    false, ['sign']);
-  const config = await client.discovery(new URL(ISSUER), CLIENT_ID,
-    { introspection_signed_response_alg: 'ES256' },
-    client.PrivateKeyJwt({ key, kid: env('FAPI_KID') }));
+  const key = { key: await crypto.subtle.importKey('pkcs8', der,
+    { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']), kid: env('FAPI_KID') };
+  const config = await client.discovery(new URL(ISSUER), clientId,
+    { introspection_signed_response_alg: 'ES256' }, client.PrivateKeyJwt(key));
   client.enableNonRepudiationChecks(config);
   if (jarm) client.useJwtResponseMode(config);
-  return config;
+  return { config, key };
+}
+
+async function fapiClient({ jarm }) {
+  return (await pkjwtClient(CLIENT_ID, { jarm })).config;
 }
 
 async function dpop(config) {
@@ -57,17 +63,30 @@ async function mtlsClient(cert, key) {
   return config;
 }
 
-// PAR (with the handle's proof when d is given), then the user at /authorize (Basic login,
-// consent, a 303): { callback, verifier, state, nonce }.
-async function authorize(config, d, redirectUri = REDIRECT_URI) {
+// The parameters of an authorization request (PKCE S256, state, nonce), and their secrets.
+async function request(redirectUri) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
-  const url = await client.buildAuthorizationUrlWithPAR(config, {
+  const params = {
     redirect_uri: redirectUri, scope: 'openid profile offline_access', state, nonce,
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
-  }, { DPoP: d?.DPoP });
+  };
+  return { params, verifier, state, nonce };
+}
+
+// PAR (with the handle's proof when d is given; the parameters signed as a request object with
+// jarKey when given), then the user at /authorize (Basic login, consent, a 303):
+// { callback, verifier, state, nonce }.
+async function authorize(config, d, redirectUri = REDIRECT_URI, jarKey = undefined) {
+  const { params, verifier, state, nonce } = await request(redirectUri);
+  let pushed = params;
+  if (jarKey) {
+    pushed = (await client.buildAuthorizationUrlWithJAR(config, params, jarKey)).searchParams;
+    assert.deepEqual([...pushed.keys()].sort(), ['client_id', 'request']);
+  }
+  const url = await client.buildAuthorizationUrlWithPAR(config, pushed, { DPoP: d?.DPoP });
   assert.deepEqual([...url.searchParams.keys()].sort(), ['client_id', 'request_uri']);
   const callback = await userAgentAuthorize(url, USER, env('OIDC_PASSWORD'), 303);
   return { callback, verifier, state, nonce };
@@ -187,4 +206,20 @@ test('mTLS: the code redeemed with a certificate of another CA: invalid_client; 
     assert.deepEqual({ status, error }, { status: 401, error: 'invalid_client' });
     const tokens = await redeem(config, a);
     assert.deepEqual(claims(tokens.access_token).cnf, { 'x5t#S256': env('MTLS_X5T') });
+  });
+
+test('Message Signing: plain parameters refused; a request object pushed, JARM, DPoP',
+  async () => {
+    const { config, key } = await pkjwtClient(env('MS_CLIENT_ID'), { jarm: true });
+    const d = await dpop(config);
+    const { params } = await request(env('MS_REDIRECT_URI'));
+    const plain = await refusal(client.buildAuthorizationUrlWithPAR(config, params,
+      { DPoP: d.DPoP }));
+    assert.deepEqual([plain.status, plain.error], [400, 'invalid_request']);
+    assert.match(plain.description, /signed request object/);
+    const a = await authorize(config, d, env('MS_REDIRECT_URI'), key);
+    assert.deepEqual([...a.callback.searchParams.keys()], ['response']);
+    const tokens = await redeem(config, a, d);
+    assertBound(tokens, d);
+    assert.equal(tokens.claims().nonce, a.nonce);
   });
