@@ -19,18 +19,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from client_jwk import write_client_key
-from interop_node import ensure_node_modules, run_node
+from interop_node import ensure_node_modules, run_node_tests
 from mtls_pki import SUBJECT, VERIFY, Pki
 from oauth_conf import USERS, standard_conf
 
 REDIRECT = "https://fapi-rp.test/cb"
 MTLS_REDIRECT = "https://fapi-mtls.test/cb"
 MS_REDIRECT = "https://fapi-ms.test/cb"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return Pki(str(tmp_path_factory.mktemp("pki")))
 
 
 def fapi2_conf(h, key, pki):
@@ -68,8 +63,9 @@ def fapi2_conf(h, key, pki):
 # OAS06450: the token request with another key than the push's; OAS06503: the certificate of
 # another CA
 @pytest.mark.expect_log("OAS06503")
-def test_openid_client_fapi2(httpd_factory, pki):
+def test_openid_client_fapi2(httpd_factory, tmp_path_factory):
     ensure_node_modules()
+    pki = Pki(str(tmp_path_factory.mktemp("pki")))
     key = ec.generate_private_key(ec.SECP256R1())
     h = httpd_factory(lambda h: fapi2_conf(h, key, pki))
     env = {
@@ -82,11 +78,7 @@ def test_openid_client_fapi2(httpd_factory, pki):
         "MTLS_X5T": pki.leaf["x5t"],
         "OTHER_CERT": pki.spoof["files"][0], "OTHER_KEY": pki.spoof["files"][1],
     }
-    rc, out = run_node(["--test", "--test-reporter=spec", "openid-client-fapi2.test.mjs"], env,
-                       h.ca)
-    print(out)
-    assert rc == 0, f"node --test failed ({rc}):\n{out}"
-    assert re.search(r"^. pass 6$", out, re.M) and re.search(r"^. fail 0$", out, re.M), out
+    run_node_tests("openid-client-fapi2.test.mjs", env, h.ca, passed=6)
     log = h.error_log()
     assert "OAS06412" in log, log[-3000:]
     assert re.search(r"OAS06450: code of client fapi-rp: bound to a DPoP key, redeemed with a "
