@@ -91,11 +91,14 @@ cat "$W/body"; echo
 REQUEST_URI=$(field request_uri)
 
 echo "== 2. The browser: /authorize with client_id and request_uri, login, consent: 303"
-call 200 -u "$LOGIN" "$AUTHZ" -G -d client_id="$CLIENT_ID" --data-urlencode request_uri="$REQUEST_URI"
-TXN=$(sed -n 's/.*name="txn" value="\([^"]*\)".*/\1/p' "$W/body")
-CSRF=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$W/body")
-LOCATION=$(curl -sS ${CACERT:+--cacert "$CACERT"} -u "$LOGIN" -o /dev/null \
-  -w '%{http_code} %{redirect_url}' -d txn="$TXN" -d csrf="$CSRF" -d decision=allow "$AUTHZ")
+UA=(-sS ${CACERT:+--cacert "$CACERT"} -u "$LOGIN" -w '%{http_code} %{redirect_url}')
+LOCATION=$(curl "${UA[@]}" -o "$W/body" "$AUTHZ" -G -d client_id="$CLIENT_ID" \
+  --data-urlencode request_uri="$REQUEST_URI")
+if [ "${LOCATION%% *}" = 200 ]; then   # the consent page (unless consent was remembered)
+  TXN=$(sed -n 's/.*name="txn" value="\([^"]*\)".*/\1/p' "$W/body")
+  CSRF=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' "$W/body")
+  LOCATION=$(curl "${UA[@]}" -o /dev/null -d txn="$TXN" -d csrf="$CSRF" -d decision=allow "$AUTHZ")
+fi
 echo "$LOCATION"
 [ "${LOCATION%% *}" = 303 ] || exit 1
 query() { printf %s "$LOCATION" | sed -n "s/.*[?&]$1=\([^&]*\).*/\1/p"; }

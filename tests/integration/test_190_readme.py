@@ -188,19 +188,24 @@ def test_readme_fapi2(httpd_factory):
     assert md.headers["Strict-Transport-Security"].endswith("preload"), md.headers
     assert md.json()["token_endpoint_auth_methods_supported"] == ["private_key_jwt"], md.text
 
-    start = time.time()
-    out = run_sh(sh[1].replace("https://auth.example.org", h.issuer), h.path("keys"),
-                 {"CACERT": h.ca})
-    print(out, f"({time.time() - start:.1f} s)")
-    steps = re.findall(r"^== (\d)\.", out, re.M)
-    assert steps == ["0", "1", "2", "3", "4"], out
-    jkt = re.search(r"^jkt ([A-Za-z0-9_-]{43})$", out, re.M).group(1)
-    assert re.search(r"^303 https://app\.example\.org/callback\?code=", out, re.M), out
-    body = json.loads(out.strip().splitlines()[-1])
-    token = json.loads(re.search(r'^\{"access_token".*$', out, re.M).group(0))
-    assert token["token_type"] == "DPoP" and "id_token" in token, token
-    claims = json.loads(base64.urlsafe_b64decode(token["access_token"].split(".")[1] + "=="))
-    assert claims["cnf"] == {"jkt": jkt}, claims
-    assert body["sub"] == "alice", body
+    for run in (1, 2):  # the second time, the user's consent is remembered: no consent page
+        start = time.time()
+        out = run_sh(sh[1].replace("https://auth.example.org", h.issuer), h.path("keys"),
+                     {"CACERT": h.ca})
+        print(out, f"({time.time() - start:.1f} s)")
+        steps = re.findall(r"^== (\d)\.", out, re.M)
+        assert steps == ["0", "1", "2", "3", "4"], out
+        jkt = re.search(r"^jkt ([A-Za-z0-9_-]{43})$", out, re.M).group(1)
+        assert re.search(r"^303 https://app\.example\.org/callback\?code=", out, re.M), out
+        body = json.loads(out.strip().splitlines()[-1])
+        token = json.loads(re.search(r'^\{"access_token".*$', out, re.M).group(0))
+        assert token["token_type"] == "DPoP" and "id_token" in token, token
+        claims = json.loads(base64.urlsafe_b64decode(token["access_token"].split(".")[1] + "=="))
+        assert claims["cnf"] == {"jkt": jkt}, claims
+        assert body["sub"] == "alice", body
+    with open(h.accesslog) as f:  # a consent page the first time only
+        authorize = re.findall(r'"(GET|POST) /authorize\S* HTTP/1.1" (\d+)', f.read())
+    assert authorize == [("GET", "200"), ("POST", "303"), ("GET", "303")], authorize
     log = h.error_log()
-    assert "DPoP-bound" in log and "fapi-client" in log, log[-2000:]
+    assert len(re.findall(r"OAS00133: issued tokens to client fapi-client for alice \(jti \S+, "
+                          r"DPoP-bound\)", log)) == 2, log[-2000:]
