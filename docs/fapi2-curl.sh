@@ -38,8 +38,9 @@ jws() {
 # A client assertion (RFC 7523): iss = sub = the client, aud = the issuer, a minute to live.
 assertion() {
   local now; now=$(date +%s)
-  jws "$KEY" "{\"alg\":\"ES256\",\"kid\":\"$KID\"}" \
-    "{\"iss\":\"$CLIENT_ID\",\"sub\":\"$CLIENT_ID\",\"aud\":\"$ISSUER\",\"iat\":$now,\"exp\":$((now + 60)),\"jti\":\"$(openssl rand -hex 16)\"}"
+  jws "$KEY" "{\"alg\":\"ES256\",\"kid\":\"$KID\"}" "$(printf \
+    '{"iss":"%s","sub":"%s","aud":"%s","iat":%s,"exp":%s,"jti":"%s"}' \
+    "$CLIENT_ID" "$CLIENT_ID" "$ISSUER" "$now" $((now + 60)) "$(openssl rand -hex 16)")"
 }
 
 # A DPoP proof (RFC 9449) for method $1 at URL $2 (and, with $3, an access token's hash).
@@ -61,7 +62,8 @@ field() { grep -o "\"$1\":\"[^\"]*\"" "$W/body" | head -1 | cut -d'"' -f4; }
 
 case "${1:-}" in
 jwks)
-  printf '{"keys":[%s]}\n' "$(jwk "$2" | sed "s/}\$/,\"kid\":\"$3\",\"alg\":\"ES256\",\"use\":\"sig\"}/")"
+  printf '{"keys":[%s]}\n' \
+    "$(jwk "$2" | sed "s/}\$/,\"kid\":\"$3\",\"alg\":\"ES256\",\"use\":\"sig\"}/")"
   exit ;;
 flow) ;;
 *) sed -n '7,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
