@@ -181,8 +181,7 @@ def test_readme_fapi2(httpd_factory):
     run_sh(sh[0], h.path("keys"))
     jwks = json.load(open(h.path("keys", "client.jwks.json")))
     assert [(k["kty"], k["crv"], k["kid"]) for k in jwks["keys"]] == [("EC", "P-256", "client-1")]
-    for name in ("as-es256.pem", "client.jwks.json"):
-        os.chmod(h.path("keys", name), 0o644)
+    assert os.stat(h.path("keys", "as-es256.pem")).st_mode & 0o077 == 0  # read before setuid
     h.start()
     md = h.get("/.well-known/openid-configuration")
     assert md.headers["Strict-Transport-Security"].endswith("preload"), md.headers
