@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from client import (DPoPKey, b64url, b64url_decode, client_credentials, code_tokens, get_code,
-                    jwt_header_payload, redeem, register, revoke, session)
+from client import (DPoPKey, assert_json_error, b64url, b64url_decode, client_credentials,
+                    code_tokens, get_code, jwt_claims, jwt_header_payload, redeem, register,
+                    revoke, session, token)
 from harness import session_key
 from oauth_conf import standard_conf
 
@@ -39,8 +40,8 @@ def rs_conf(h, more=""):
     OAuthASClientSecret "{SECRET}"
     OAuthASAuthMethod client_secret_basic
     OAuthASRedirectURI https://rsc.test/cb
-    OAuthASScope openid api.read api.write
-    OAuthASGrantType authorization_code
+    OAuthASScope openid api.read api.write offline_access
+    OAuthASGrantType authorization_code refresh_token
     OAuthASAudience {aud}
 </OAuthASClient>
 <OAuthASClient rsvc>
@@ -352,3 +353,28 @@ def test_configtest(httpd_factory, more, message):
     h = httpd_factory(lambda h: rs_conf(h, more.replace("{iss}", h.issuer)), start=False)
     rc, out = h.configtest()
     assert rc != 0 and message in out, out
+
+
+# ---- RFC 8707 §2.2: resource at the token endpoint ---------------------------------------
+
+@pytest.mark.expect_log("OAS02041")
+def test_resource_at_token_endpoint(rs):
+    """The resource a code or refresh token was granted for may be named again; another one,
+    or one for a grant without resource, is invalid_target and spends nothing."""
+    aud = audience(rs)
+    g = get_code(rs, "rsc", scope="openid api.read offline_access", resource=aud)
+    assert_json_error(redeem(rs, g, resource="urn:test:api"), 400, "invalid_target")
+    r = redeem(rs, g, resource=aud)
+    assert r.status_code == 200, r.text
+    t = r.json()
+    assert jwt_claims(t["access_token"])["aud"] == aud
+    rt = t["refresh_token"]
+    assert_json_error(token(rs, "rsc", {"grant_type": "refresh_token", "refresh_token": rt,
+                                        "resource": "https://elsewhere.test/"}),
+                      400, "invalid_target")
+    r = token(rs, "rsc", {"grant_type": "refresh_token", "refresh_token": rt, "resource": aud})
+    assert r.status_code == 200 and jwt_claims(r.json()["access_token"])["aud"] == aud, r.text
+    # granted for the issuer: no resource may be asked for at the token endpoint
+    g = get_code(rs, "rsc", scope="openid api.read")
+    assert_json_error(redeem(rs, g, resource=aud), 400, "invalid_target")
+    assert redeem(rs, g).status_code == 200
