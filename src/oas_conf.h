@@ -52,6 +52,7 @@ typedef enum {
     OAS_EP_USERINFO,
     OAS_EP_REVOKE,
     OAS_EP_INTROSPECT,
+    OAS_EP_RESOURCE_METADATA, /* RFC 9728: a protected resource's, not the issuer's */
     OAS_EP_COUNT
 } oas_endpoint_e;
 
