@@ -349,7 +349,14 @@ def test_two_authorization_headers(rs):
      "Require oauth-as-claim needs a claim name and a value"),
     ("<Location /v/>\n    Require oauth-as-scope\n</Location>",
      "Require oauth-as-scope needs at least one scope"),
-], ids=["issuer", "audience", "metadata urn", "metadata incomplete", "claim args", "scope args"])
+    ("<Location /u/>\n    AuthType oauth-as\n    Require oauth-as-user\n</Location>",
+     "AuthType oauth-as needs OAuthASResourceIssuer and OAuthASResourceAudience where it "
+     "applies"),
+    ('<Location /t/>\n    AuthType oauth-as\n    OAuthASResourceIssuer "{iss}"\n'
+     "    Require oauth-as-user\n</Location>",
+     "AuthType oauth-as needs OAuthASResourceIssuer and OAuthASResourceAudience"),
+], ids=["issuer", "audience", "metadata urn", "metadata incomplete", "claim args", "scope args",
+        "AuthType alone", "no audience"])
 def test_configtest(httpd_factory, more, message):
     h = httpd_factory(lambda h: rs_conf(h, more.replace("{iss}", h.issuer)), start=False)
     rc, out = h.configtest()
@@ -457,3 +464,13 @@ def test_dpop_nonce_at_resource(httpd_factory):
     assert nonce and "," not in nonce
     r = api(h, token=at, scheme="DPoP", headers={"DPoP": k.proof("GET", url, at=at, nonce=nonce)})
     assert r.status_code == 200 and r.headers["X-User"] == "alice", r.status_code
+
+
+def test_configtest_inherited_settings(httpd_factory):
+    """AuthType oauth-as in a section nested in, or under the path of, one that names the
+    issuer and the audience is complete."""
+    more = ("<Location /api/deeper/>\n    AuthType oauth-as\n    Require oauth-as-user\n"
+            "</Location>\n")
+    h = httpd_factory(lambda h: rs_conf(h, more), start=False)
+    rc, out = h.configtest()
+    assert rc == 0, out
