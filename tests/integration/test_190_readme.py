@@ -10,14 +10,13 @@ import shutil
 import tempfile
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
 
 import pytest
 
-from harness import free_port
+from harness import free_port, wait_listening
 from oauth_conf import write_htpasswd
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -42,15 +41,7 @@ def demo():
     log = open(workdir / "demo.log", "w")
     proc = subprocess.Popen([os.path.join(ROOT, "tools", "demo.sh")], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert proc.poll() is None, open(workdir / "demo.log").read()
-            assert time.time() < deadline, "demo did not start"
-            time.sleep(0.1)
+    wait_listening(port, proc, "the demo", lambda: open(workdir / "demo.log").read())
     yield workdir, port
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=15)

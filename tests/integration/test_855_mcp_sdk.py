@@ -11,13 +11,12 @@ the signed-in user, and the token never reached the backend."""
 
 import os
 import re
-import socket
 import subprocess
 import time
 
 import pytest
 
-from harness import free_port
+from harness import free_port, wait_listening
 from interop_node import INTEROP, ensure_node_modules, run_node_tests
 from oauth_conf import USERS, standard_conf
 
@@ -66,15 +65,7 @@ def mcp_server():
     proc = subprocess.Popen(["node", "mcp-server.mjs"], cwd=INTEROP,
                             env=dict(os.environ, MCP_PORT=str(port)),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.time() < deadline, "the MCP server did not start"
-            time.sleep(0.1)
+    wait_listening(port, proc, "the MCP server", proc.stdout.read)
     yield port
     proc.terminate()
     out = proc.communicate(timeout=10)[0]
