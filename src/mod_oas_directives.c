@@ -514,4 +514,7 @@ const command_rec oas_mod_cmds[] = {
                   "tls_client_auth: PEM file of the CA the client's certificate must chain to"),
     AP_INIT_TAKE1(OAS_DIR_CERT_BOUND, oas_cmd_client_flag, OFF_C(cert_bound), RSRC_CONF,
                   "On (default for mTLS clients): access tokens bound to the client certificate"),
+    AP_INIT_TAKE1(OAS_DIR_INTROSPECTION, oas_cmd_client_flag, OFF_C(introspection), RSRC_CONF,
+                  "On: this client (a resource server) may introspect any access token; "
+                  "default Off: only its own tokens"),
     {NULL}};

@@ -64,5 +64,6 @@
 #define OAS_DIR_CERT_SAN "OAuthASClientCertSAN"
 #define OAS_DIR_CERT_CA "OAuthASClientCertCA"
 #define OAS_DIR_CERT_BOUND "OAuthASCertBoundTokens"
+#define OAS_DIR_INTROSPECTION "OAuthASIntrospection"
 
 #endif
