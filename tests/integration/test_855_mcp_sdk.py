@@ -6,7 +6,8 @@ it; the headers it gets are set as README "A backend behind ProxyPass" shows.
 tests/interop/mcp-sdk.test.mjs runs the SDK's client with nothing but the MCP URL and a
 pre-configured public client id (no dynamic registration here: a later issue): 401, the RFC 9728
 document named by the challenge, our discovery, the code flow with PKCE S256 and `resource`
-(the user's Basic login and consent done by the script over HTTP), then `whoami` answers with
+(the user's Basic login and consent done by the script over HTTP; `resource` again at the token
+endpoint, RFC 8707 §2.2, which the token endpoint checks), then `whoami` answers with
 the signed-in user, and the token never reached the backend."""
 
 import os

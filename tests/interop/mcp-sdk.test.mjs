@@ -59,7 +59,9 @@ class PreconfiguredProvider {
 test('MCP SDK client: 401 → RFC 9728 → discovery → PKCE with resource → whoami', async () => {
   const provider = new PreconfiguredProvider();
   const requests = [];
+  const tokenRequests = [];
   const logged = async (url, init) => {
+    if (String(url) === ISSUER + '/oauth/token') tokenRequests.push(new URLSearchParams(init.body));
     const r = await fetch(url, init);
     requests.push(`${init?.method ?? 'GET'} ${url} -> ${r.status}`);
     return r;
@@ -95,6 +97,12 @@ test('MCP SDK client: 401 → RFC 9728 → discovery → PKCE with resource → 
 
   // 3. The SDK redeems the code (PKCE verifier, resource) and keeps the tokens.
   await first.finishAuth(code);
+  assert.equal(tokenRequests.length, 1);
+  const tr = tokenRequests[0];
+  assert.deepEqual([...tr.keys()].sort(),
+    ['client_id', 'code', 'code_verifier', 'grant_type', 'redirect_uri', 'resource']);
+  assert.equal(tr.get('resource'), MCP_URL, 'RFC 8707 §2.2: the resource again at the token endpoint');
+  assert.equal(tr.get('client_id'), CLIENT_ID);
   const tokens = provider._tokens;
   assert.equal(tokens.token_type, 'Bearer');
   const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url'));
