@@ -58,6 +58,15 @@ def key2():
     return _KEY2["k"]
 
 
+# Client 1's keys: test_705's ES256 key (kid k-ES256) and an RS256 one (kid k-RS256), which the
+# profile must refuse; client 2's: key2() (kid k2).
+JWKS1 = jwks_of(("ES256", "RS256"))
+
+
+def jwks2():
+    return {"keys": [{**public_jwk_members(key2().public_key()), "kid": "k2", "alg": "ES256"}]}
+
+
 def write_json(h, name, obj):
     path = h.path("conf", name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -69,13 +78,14 @@ def write_json(h, name, obj):
 class Variant:
     """One variant's server and the suite's way of calling it."""
 
-    def __init__(self, name, pki, more_server=None, more_client=""):
+    def __init__(self, name, pki, more_server=None, more_client="", jar=False):
         self.name = name
         self.dpop = name.endswith("-dpop")
         self.pki = pki
         self.c1, self.c2 = ("fc1", "fc2") if self.dpop else ("fm1", "fm2")
         self.more_server = dict(more_server or {})
         self.more_client = more_client
+        self.jar = jar             # the clients sign request objects (mtls: a JWKS too)
         self.nonces = {}           # "as" / "rs": the last DPoP-Nonce each side offered
         self.nonce_errors = 0      # use_dpop_nonce answers seen (and retried)
         self.h = None
@@ -84,9 +94,8 @@ class Variant:
     def conf(self, h):
         if self.dpop:
             pk = "    OAuthASClientJWKS \"{}\"\n    OAuthASAuthMethod private_key_jwt"
-            j1 = write_json(h, "fc1.jwks.json", jwks_of(("ES256", "RS256")))
-            j2 = write_json(h, "fc2.jwks.json", {"keys": [
-                {**public_jwk_members(key2().public_key()), "kid": "k2", "alg": "ES256"}]})
+            j1 = write_json(h, "fc1.jwks.json", JWKS1)
+            j2 = write_json(h, "fc2.jwks.json", jwks2())
             clients = (CLIENT.format(cid="fc1", auth=pk.format(j1), redirect=REDIRECTS["fc1"],
                                      more="    OAuthASDPoPNonce On\n" + self.more_client)
                        + CLIENT.format(cid="fc2", auth=pk.format(j2), redirect=REDIRECTS["fc2"],
@@ -96,9 +105,13 @@ class Variant:
             ca = self.pki.ca1["files"][0]
             tls = ("    OAuthASAuthMethod tls_client_auth\n    {}\n"
                    f'    OAuthASClientCertCA "{ca}"')
-            clients = (CLIENT.format(cid="fm1", redirect=REDIRECTS["fm1"], more=self.more_client,
+            more1 = more2 = self.more_client
+            if self.jar:  # keys to sign request objects with: client 1's and client 2's
+                more1 += f'\n    OAuthASClientJWKS "{write_json(h, "fm1.jwks.json", JWKS1)}"'
+                more2 += f'\n    OAuthASClientJWKS "{write_json(h, "fm2.jwks.json", jwks2())}"'
+            clients = (CLIENT.format(cid="fm1", redirect=REDIRECTS["fm1"], more=more1,
                                      auth=tls.format(f'OAuthASClientCertSubject "{SUBJECT}"'))
-                       + CLIENT.format(cid="fm2", redirect=REDIRECTS["fm2"], more=self.more_client,
+                       + CLIENT.format(cid="fm2", redirect=REDIRECTS["fm2"], more=more2,
                                        auth=tls.format("OAuthASClientCertSAN dns mtls2.example")))
             prefix = VERIFY
         server = {"OAuthASProfile": "fapi2", "OAuthASClientAuthFailureLimit": "0",
