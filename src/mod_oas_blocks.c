@@ -113,7 +113,8 @@ const char *oas_cmd_dpop(cmd_parms *cmd, void *mconfig, const char *arg)
                  : parse_off_allowed_required(cmd, arg, field);
 }
 
-/* OAuthASProfile none|fapi2: the client's own in its block, the server's outside. */
+/* OAuthASProfile none|fapi2|fapi2-message-signing: the client's own in its block, the
+ * server's outside. */
 const char *oas_cmd_profile(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     oas_dir_conf_t *dc = mconfig;
@@ -123,7 +124,8 @@ const char *oas_cmd_profile(cmd_parms *cmd, void *mconfig, const char *arg)
     if (err)
         return err;
     if (v == OAS_UNSET)
-        return apr_psprintf(cmd->pool, OAS_DIR_PROFILE ": '%s' is not none or fapi2", arg);
+        return apr_psprintf(cmd->pool, OAS_DIR_PROFILE ": '%s' is not none, fapi2 or fapi2-message-signing",
+                            arg);
     *((dc && dc->client) ? &dc->client->profile : &oas_cmd_issuer(cmd)->profile) = v;
     return NULL;
 }

@@ -137,7 +137,7 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
     const char *scope = apr_table_get(params, "scope");
     const char *v;
     apr_array_header_t *scopes;
-    int i;
+    int i, jarm_required = 0;
 
     *preq = req;
     req->max_age = -1;
@@ -177,6 +177,9 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
         oas_jarm_mode(apr_table_get(params, "response_mode")) == OAS_JARM_QUERY &&
         iss->id_token_key)
         req->jarm = 1;
+    /* a client that must get signed responses gets its errors signed, whatever it asked */
+    if (oas_client_profile(iss, req->client)->signed_responses && iss->id_token_key)
+        jarm_required = req->jarm = 1;
     if (dup) {
         if (!strcmp(dup, "resource"))
             FAIL("invalid_target", "the resource parameter is repeated");
@@ -208,6 +211,8 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
     v = apr_table_get(params, "response_mode");
     if (oas_jarm_mode(v) == OAS_JARM_UNKNOWN || (oas_jarm_mode(v) == OAS_JARM_QUERY && !req->jarm))
         FAIL("invalid_request", "unsupported response_mode (query, jwt and query.jwt are)");
+    if (jarm_required && oas_jarm_mode(v) != OAS_JARM_QUERY)
+        FAIL("invalid_request", "this client must ask for response_mode=jwt (signed responses)");
 
     if (scope && !oas_scope_valid(scope, 0))
         FAIL("invalid_scope", "malformed scope");

@@ -143,6 +143,8 @@ int oas_client_request_object(const oas_issuer_t *iss, const oas_client_t *c)
 {
     if (!c->jwks && !c->jwks_uri)
         return OAS_REQOBJ_OFF;
+    if (oas_client_profile(iss, c)->signed_requests)
+        return OAS_REQOBJ_REQUIRED;
     if (c->request_object != OAS_UNSET)
         return c->request_object;
     return iss->request_object != OAS_UNSET ? iss->request_object : OAS_REQOBJ_ALLOWED;

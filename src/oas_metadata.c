@@ -84,7 +84,8 @@ static void request_objects(oas_jsonw_t *w, apr_pool_t *p, const oas_issuer_t *i
     oas_jsonw_strs(w, "request_object_signing_alg_values_supported",
                    (const char *const *)algs->elts, algs->nelts);
     oas_jsonw_bool(w, "require_signed_request_object",
-                   iss->request_object == OAS_REQOBJ_REQUIRED);
+                   iss->request_object == OAS_REQOBJ_REQUIRED ||
+                       oas_iss_profile(iss)->signed_requests);
 }
 
 /* The OAS_AUTH_* methods of all clients together. */
@@ -168,7 +169,11 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     add_endpoint(&w, iss, OAS_EP_INTROSPECT, "introspection_endpoint", p);
     scopes_supported(&w, p, iss);
     oas_jsonw_strs(&w, "response_types_supported", code, 1);
-    oas_jsonw_strs(&w, "response_modes_supported", modes, iss->id_token_key ? 3 : 1);
+    /* a server-level profile that requires signed responses advertises only those */
+    if (oas_iss_profile(iss)->signed_responses && iss->id_token_key)
+        oas_jsonw_strs(&w, "response_modes_supported", modes + 1, 2);
+    else
+        oas_jsonw_strs(&w, "response_modes_supported", modes, iss->id_token_key ? 3 : 1);
     if (iss->id_token_key) /* JARM §3: the key its responses are signed with */
         oas_jsonw_strs(&w, "authorization_signing_alg_values_supported",
                        &iss->id_token_key->alg_name, 1);

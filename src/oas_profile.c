@@ -9,21 +9,27 @@
 
 /* FAPI 2.0 Security Profile (Final) §5.3.2, §5.4.1 (next-wave.md §1.1). The row for none
  * allows everything, so a check reads the same whatever the profile. */
+#define FAPI2_SP                                                                                   \
+    .auth_methods = OAS_AUTH_PKJWT | OAS_AUTH_MTLS, /* 5.3.2.1-6 */                                \
+        .algs = OAS_ALGBIT(OAS_ALG_PS256) | OAS_ALGBIT(OAS_ALG_ES256) |                            \
+                OAS_ALGBIT(OAS_ALG_EDDSA), /* 5.4.1 */                                             \
+        .code_ttl_max = 60,                /* 5.3.2.1-11 */                                        \
+        .request_uri_ttl_max = 599,        /* 5.3.2.2-12: under 600 s */                           \
+        .require_par = 1,                  /* 5.3.2.2-3 */                                         \
+        .require_pkce = 1,                 /* 5.3.2.2-5 */                                         \
+        .par_redirect_uri = 1,             /* 5.3.2.2-6 */                                         \
+        .sender_constrained = 1,           /* 5.3.2.1-4 */                                         \
+        .rotation_grace = 1,               /* 5.3.2.1-9 NOTE 1 */                                  \
+        .strict_aud = 1,                   /* 5.3.2.1-8 */                                         \
+        .see_other = 1                     /* 5.3.2.2-10 */
+
 static const oas_profile_t profiles[] = {
-    [OAS_PROFILE_NONE] = {"none", ~0, ~0u, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-    [OAS_PROFILE_FAPI2] = {.name = "fapi2",
-                           .auth_methods = OAS_AUTH_PKJWT | OAS_AUTH_MTLS, /* 5.3.2.1-6 */
-                           .algs = OAS_ALGBIT(OAS_ALG_PS256) | OAS_ALGBIT(OAS_ALG_ES256) |
-                                   OAS_ALGBIT(OAS_ALG_EDDSA), /* 5.4.1 */
-                           .code_ttl_max = 60,                /* 5.3.2.1-11 */
-                           .request_uri_ttl_max = 599,        /* 5.3.2.2-12: under 600 s */
-                           .require_par = 1,                  /* 5.3.2.2-3 */
-                           .require_pkce = 1,                 /* 5.3.2.2-5 */
-                           .par_redirect_uri = 1,             /* 5.3.2.2-6 */
-                           .sender_constrained = 1,           /* 5.3.2.1-4 */
-                           .rotation_grace = 1,               /* 5.3.2.1-9 NOTE 1 */
-                           .strict_aud = 1,                   /* 5.3.2.1-8 */
-                           .see_other = 1},                   /* 5.3.2.2-10 */
+    [OAS_PROFILE_NONE] = {"none", ~0, ~0u, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    [OAS_PROFILE_FAPI2] = {.name = "fapi2", FAPI2_SP},
+    /* FAPI 2.0 Message Signing (Final) §5.3 and FAPI issue #576: JAR at the PAR endpoint and
+     * JARM are required, not only supported */
+    [OAS_PROFILE_FAPI2_MS] = {.name = "fapi2-message-signing", FAPI2_SP, .signed_requests = 1,
+                              .signed_responses = 1},
 };
 #define N_PROFILES ((int)(sizeof(profiles) / sizeof(profiles[0])))
 
@@ -131,8 +137,23 @@ static const char *rule_keys(apr_pool_t *p, const oas_issuer_t *iss, const oas_c
     return FAULT(OAS_DIR_CLIENT_JWKS, "%s", "no key for PS256, ES256 or EdDSA");
 }
 
-static const rule_fn client_rules[] = {rule_methods,  rule_switches, rule_sender,
-                                       rule_rotation, rule_aud,      rule_keys};
+/* request objects required: the client has keys to verify them with, and says nothing else */
+static const char *rule_signed(apr_pool_t *p, const oas_issuer_t *iss, const oas_client_t *c,
+                               const oas_profile_t *pr)
+{
+    (void)iss;
+    if (!pr->signed_requests)
+        return NULL;
+    if (!c->jwks && !c->jwks_uri)
+        return FAULT(OAS_DIR_CLIENT_JWKS, "%s", "missing: request objects cannot be verified");
+    if (c->request_object == OAS_REQOBJ_OFF || c->request_object == OAS_REQOBJ_ALLOWED)
+        return FAULT(OAS_DIR_REQUEST_OBJECT, "%s: unsigned authorization requests",
+                     c->request_object == OAS_REQOBJ_OFF ? "Off" : "Allowed");
+    return NULL;
+}
+
+static const rule_fn client_rules[] = {rule_methods, rule_switches, rule_sender, rule_rotation,
+                                       rule_aud,     rule_keys,     rule_signed};
 
 /* what a server-level setting must be when any of its clients or itself has a profile */
 static void check_server(apr_array_header_t *faults, apr_pool_t *p, const oas_issuer_t *iss,
@@ -171,6 +192,11 @@ static void check_server(apr_array_header_t *faults, apr_pool_t *p, const oas_is
     if (pr->require_par && iss->require_par == 0)
         APR_ARRAY_PUSH(faults, const char *) = apr_psprintf(
             p, OAS_DIR_REQUIRE_PAR " Off, which " OAS_DIR_PROFILE " %s forbids", pr->name);
+    if (pr->signed_requests && iss->request_object != OAS_UNSET &&
+        iss->request_object != OAS_REQOBJ_REQUIRED)
+        APR_ARRAY_PUSH(faults, const char *) = apr_psprintf(
+            p, OAS_DIR_REQUEST_OBJECT " %s, which " OAS_DIR_PROFILE " %s forbids",
+            iss->request_object == OAS_REQOBJ_OFF ? "Off" : "Allowed", pr->name);
 }
 
 void oas_profile_check(apr_array_header_t *faults, apr_pool_t *p, const oas_issuer_t *iss)

@@ -10,6 +10,7 @@
 
 #define OAS_PROFILE_NONE 0
 #define OAS_PROFILE_FAPI2 1 /* FAPI 2.0 Security Profile (Final) */
+#define OAS_PROFILE_FAPI2_MS 2 /* that, and FAPI 2.0 Message Signing (Final) §5.3, §5.4 */
 
 typedef struct oas_profile_t {
     const char *name;        /* as written in OAuthASProfile */
@@ -24,6 +25,8 @@ typedef struct oas_profile_t {
     int rotation_grace;      /* refresh-token rotation only with OAuthASRefreshTokenGrace */
     int strict_aud;          /* assertions name the issuer alone as aud */
     int see_other;           /* 303 for redirects that carry a code (FAPI-SP 5.3.2.2-10) */
+    int signed_requests;     /* every authorization request a request object (JAR) */
+    int signed_responses;    /* every authorization response a JWT (JARM) */
 } oas_profile_t;
 
 /** OAS_PROFILE_* of a name written in OAuthASProfile, or OAS_UNSET. */

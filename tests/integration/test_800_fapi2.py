@@ -88,7 +88,7 @@ COMPLIANT = "OAuthASProfile fapi2"
 
 
 @pytest.mark.parametrize("more,overrides,message", [
-    ("OAuthASProfile fapi1", {}, "OAuthASProfile: 'fapi1' is not none or fapi2"),
+    ("OAuthASProfile fapi1", {}, "OAuthASProfile: 'fapi1' is not none, fapi2 or fapi2-message-signing"),
     (COMPLIANT + "\nOAuthASRequirePAR Off", {}, "OAuthASRequirePAR in <OAuthASClient fapi>"),
     (COMPLIANT + "\nOAuthASRequirePKCE Off", {}, "OAuthASRequirePKCE in <OAuthASClient fapi>"),
     (COMPLIANT + "\nOAuthASDPoP Off", {},

@@ -2,6 +2,7 @@
  * resources, prompt) over a hand-built issuer. */
 #include "unit.h"
 #include "oas_authz.h"
+#include "oas_keys.h"
 #include "oas_profile.h"
 
 #define CH "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
@@ -171,6 +172,43 @@ static void test_validate_rows(void **state)
     }
 }
 
+/* a fapi2-message-signing client: JARM required; its errors are signed too, whatever it
+ * asked (JARM §4.4) */
+static void test_message_signing_requires_jarm(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = make_issuer(p);
+    oas_client_t *c = apr_hash_get(iss->clients, "fapi", APR_HASH_KEY_STRING);
+    oas_key_t key = {0};
+    oas_authz_req_t *req;
+    oas_err_t err;
+    const char *q = "client_id=fapi&redirect_uri=https://rp1.test/cb&response_type=code"
+                    "&code_challenge=" CH "&code_challenge_method=S256";
+
+    iss->id_token_key = &key;
+    c->profile = OAS_PROFILE_FAPI2_MS;
+    assert_int_equal(oas_authz_validate(&req, &err, p, iss, params(p, q), NULL, OAS_AUTHZ_PAR),
+                     APR_EINVAL);
+    assert_string_equal(err.error, "invalid_request");
+    assert_non_null(strstr(err.description, "response_mode=jwt"));
+    assert_int_equal(req->jarm, 1);
+    assert_int_equal(oas_authz_validate(&req, &err, p, iss,
+                                        params(p, apr_pstrcat(p, q, "&response_mode=query", NULL)),
+                                        NULL, OAS_AUTHZ_PAR),
+                     APR_EINVAL);
+    assert_int_equal(req->jarm, 1);
+    assert_int_equal(oas_authz_validate(&req, &err, p, iss,
+                                        params(p, apr_pstrcat(p, q, "&response_mode=jwt", NULL)),
+                                        NULL, OAS_AUTHZ_PAR),
+                     APR_SUCCESS);
+    assert_int_equal(req->jarm, 1);
+    /* plain fapi2: no JARM unless asked */
+    c->profile = OAS_PROFILE_FAPI2;
+    assert_int_equal(oas_authz_validate(&req, &err, p, iss, params(p, q), NULL, OAS_AUTHZ_PAR),
+                     APR_SUCCESS);
+    assert_int_equal(req->jarm, 0);
+}
+
 static void test_state_not_echoed_when_repeated(void **state)
 {
     apr_pool_t *p = *state;
@@ -204,6 +242,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_validate_rows),
+        UNIT_TEST(test_message_signing_requires_jarm),
         UNIT_TEST(test_state_not_echoed_when_repeated),
         UNIT_TEST(test_scope_normalised),
     };

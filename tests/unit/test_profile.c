@@ -51,6 +51,7 @@ static void test_names(void **state)
     assert_int_equal(oas_profile_from_name("fapi2"), OAS_PROFILE_FAPI2);
     assert_int_equal(oas_profile_from_name("FAPI2"), OAS_PROFILE_FAPI2);
     assert_int_equal(oas_profile_from_name("none"), OAS_PROFILE_NONE);
+    assert_int_equal(oas_profile_from_name("fapi2-message-signing"), OAS_PROFILE_FAPI2_MS);
     assert_int_equal(oas_profile_from_name("fapi1"), OAS_UNSET);
 }
 
@@ -86,6 +87,14 @@ static void test_getters(void **state)
     c->profile = OAS_UNSET;
     assert_int_equal(oas_client_require_par(iss, c), 1);
     assert_int_equal(oas_client_dpop(iss, c), OAS_DPOP_REQUIRED);
+
+    /* message signing: request objects required whatever the block says; fapi2 does not */
+    assert_int_equal(oas_client_request_object(iss, c), OAS_REQOBJ_ALLOWED);
+    c->profile = OAS_PROFILE_FAPI2_MS;
+    c->request_object = OAS_REQOBJ_ALLOWED;
+    assert_int_equal(oas_client_request_object(iss, c), OAS_REQOBJ_REQUIRED);
+    assert_int_equal(oas_client_require_par(iss, c), 1);
+    assert_int_equal(oas_client_profile(iss, c)->signed_responses, 1);
 }
 
 /* one row per rule: what the configuration says (applied by apply()), and the start of the
@@ -110,7 +119,11 @@ typedef enum {
     MTLS_BOUND,
     DPOP_REQUIRED,
     LIMITS,
-    PROFILE_NONE
+    PROFILE_NONE,
+    MS_NO_KEYS,
+    MS_UNSIGNED,
+    MS_SERVER_UNSIGNED,
+    MS_REQUIRED
 } change_e;
 
 typedef struct {
@@ -191,6 +204,25 @@ static void apply(change_e what, oas_issuer_t *iss, oas_client_t *c)
         apply(CODE_TTL, iss, c);
         apply(RS256_SIGNING, iss, c);
         break;
+    case MS_NO_KEYS: /* message signing: request objects need the client's keys */
+        c->profile = OAS_PROFILE_FAPI2_MS;
+        c->auth_methods = OAS_AUTH_TLS;
+        c->cert_bound = 1;
+        c->jwks = NULL;
+        break;
+    case MS_UNSIGNED:
+        c->profile = OAS_PROFILE_FAPI2_MS;
+        c->request_object = OAS_REQOBJ_ALLOWED;
+        break;
+    case MS_SERVER_UNSIGNED:
+        c->profile = OAS_UNSET;
+        iss->profile = OAS_PROFILE_FAPI2_MS;
+        iss->request_object = OAS_REQOBJ_OFF;
+        break;
+    case MS_REQUIRED:
+        c->profile = OAS_PROFILE_FAPI2_MS;
+        c->request_object = OAS_REQOBJ_REQUIRED;
+        break;
     }
 }
 
@@ -217,6 +249,10 @@ static const row_t rows[] = {
     {DPOP_REQUIRED, NULL},
     {LIMITS, NULL},
     {PROFILE_NONE, NULL},
+    {MS_NO_KEYS, "OAuthASClientJWKS in <OAuthASClient app> (oauth.conf:7): missing"},
+    {MS_UNSIGNED, "OAuthASRequestObject in <OAuthASClient app> (oauth.conf:7): Allowed"},
+    {MS_SERVER_UNSIGNED, "OAuthASRequestObject Off, which OAuthASProfile fapi2-message-signing"},
+    {MS_REQUIRED, NULL},
 };
 
 static void test_check_rows(void **state)
@@ -306,6 +342,29 @@ static void test_metadata(void **state)
     }
 }
 
+/* a server-level fapi2-message-signing advertises signed requests and responses only */
+static void test_metadata_message_signing(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_client_t *c;
+    oas_issuer_t *iss = issuer(p, &c);
+    json_t *doc;
+    int ms;
+
+    iss->id_token_key = APR_ARRAY_IDX(iss->keys, 0, oas_key_t *);
+    for (ms = 0; ms < 2; ms++) {
+        iss->profile = ms ? OAS_PROFILE_FAPI2_MS : OAS_PROFILE_FAPI2;
+        doc = json_loads(oas_metadata_json(p, iss), 0, NULL);
+        assert_non_null(doc);
+        assert_int_equal(json_is_true(json_object_get(doc, "require_signed_request_object")), ms);
+        assert_int_equal(has(doc, "response_modes_supported", "query"), !ms);
+        assert_true(has(doc, "response_modes_supported", "jwt"));
+        assert_true(has(doc, "response_modes_supported", "query.jwt"));
+        assert_true(has(doc, "authorization_signing_alg_values_supported", "ES256"));
+        json_decref(doc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +372,7 @@ int main(void)
         UNIT_TEST(test_getters),
         UNIT_TEST(test_check_rows),
         UNIT_TEST(test_metadata),
+        UNIT_TEST(test_metadata_message_signing),
     };
 
     return UNIT_RUN(tests);
