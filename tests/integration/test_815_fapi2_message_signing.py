@@ -4,9 +4,9 @@ request objects at PAR), and the shared modules whose behaviour signing changes,
 plan's `signed_non_repudiation` + `jarm` variant: every request is a request object signed
 with the client's key, every authorization response a JARM JWT. Named after the module
 (prefix `fapi2-security-profile-final-` left out, `-` -> `_`, as the suite names them in both
-plans), in the variants `private_key_jwt-dpop` and `mtls-mtls`. The server: a fapi2 server
-whose clients must sign (OAuthASRequestObject Required); README.md "FAPI 2.0 conformance"
-maps each module to its test."""
+plans), in the variants `private_key_jwt-dpop` and `mtls-mtls`, against a server with
+`OAuthASProfile fapi2-message-signing`; README.md "FAPI 2.0 conformance" maps each module to
+its test."""
 
 import secrets
 import time
@@ -33,7 +33,7 @@ def pki(tmp_path_factory):
 @pytest.fixture(scope="module", params=VARIANTS)
 def v(request, workdir_base, pki):
     yield from variant_server(request, workdir_base, pki, "815", ALLOWED, jar=True,
-                              more_client="    OAuthASRequestObject Required")
+                              more_server={"OAuthASProfile": "fapi2-message-signing"})
 
 
 def request_object(v, p, cid=None, alg="ES256", signer=None, kid=None, typ="oauth-authz-req+jwt",
@@ -100,6 +100,8 @@ def test_discovery_end_point_verification(v):
     md = session(v.h).get(v.h.issuer + "/.well-known/openid-configuration", timeout=10).json()
     assert md["issuer"] == v.h.issuer
     assert md["request_parameter_supported"] is True, md
+    assert md["require_signed_request_object"] is True, md
+    assert md["response_modes_supported"] == ["jwt", "query.jwt"], md
     assert set(md["request_object_signing_alg_values_supported"]) <= FAPI_ALGS, md
     assert "jwt" in md["response_modes_supported"], md
     assert set(md["authorization_signing_alg_values_supported"]) <= FAPI_ALGS, md
