@@ -37,6 +37,16 @@ NONCE_RE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")
 CODE_LIFETIME = 6
 REQUEST_URI_LIFETIME = 6
 
+# TLS as FAPI 2.0 5.2.1-5.2.2 and BCP 195 (RFC 9325) want it, and as the suite's
+# ensure-holder-of-key-required probes it: TLS 1.2 and 1.3 only, and on TLS 1.2 only the four
+# recommended suites (mod_ssl's default HIGH:!aNULL also offers CBC suites, which the suite's
+# RequireOnlyBCP195RecommendedCiphersForTLS12 fails). A deployment sets the same.
+BCP195_TLS12 = ("ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+                "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384")
+FAPI_TLS = ("SSLProtocol -all +TLSv1.2 +TLSv1.3\n"
+            f"SSLCipherSuite {':'.join(BCP195_TLS12)}\n"
+            "SSLHonorCipherOrder on\n")
+
 CLIENT = """
 <OAuthASClient {cid}>
 {auth}
@@ -117,7 +127,7 @@ class Variant:
         server = {"OAuthASProfile": "fapi2", "OAuthASClientAuthFailureLimit": "0",
                   "OAuthASCodeLifetime": str(CODE_LIFETIME),
                   "OAuthASRequestURILifetime": str(REQUEST_URI_LIFETIME), **self.more_server}
-        return prefix + standard_conf(h, clients=False, extra=clients, **server)
+        return FAPI_TLS + prefix + standard_conf(h, clients=False, extra=clients, **server)
 
     def redirect(self, cid=None):
         return REDIRECTS[cid or self.c1]
@@ -262,6 +272,27 @@ class Variant:
             if not self.pick_nonce(r, "rs"):
                 break
         return r
+
+
+def handshake(h, low, high, ciphers=None):
+    """A TLS handshake with h offering versions low..high (ssl.TLSVersion) and ciphers (an
+    OpenSSL cipher string for TLS 1.2): (version, cipher name), or None when refused."""
+    import socket
+    import ssl
+    import warnings
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    with warnings.catch_warnings():  # TLS 1.0 and 1.1 are deprecated: that is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version, ctx.maximum_version = low, high
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    try:
+        with socket.create_connection(("127.0.0.1", h.tls_port), timeout=5) as s:
+            with ctx.wrap_socket(s, server_hostname="localhost") as t:
+                return t.version(), t.cipher()[0]
+    except (ssl.SSLError, ConnectionError):
+        return None
 
 
 def assert_authorization_error(v, r, errors, cid=None):

@@ -9,15 +9,16 @@ Each asserts what the suite asserts: the status, the error codes it accepts, 303
 the PAR answer, the DPoP-Nonce form. One fapi2 server per variant serves the whole file;
 README.md "FAPI 2.0 conformance" maps each module to its test."""
 
+import ssl
 import time
 
 import pytest
 
 from client import (Client, DPoPKey, Pkce, callback, consent_form, is_consent_page,
                     par_params, private_jwk, raw_request, redirect_params, session)
-from fapi2_variants import (CODE_LIFETIME, DPOP_ONLY, REQUEST_URI_LIFETIME, VARIANTS,
-                            assert_authorization_error, assert_par_error, assert_token_error,
-                            variant_server)
+from fapi2_variants import (BCP195_TLS12, CODE_LIFETIME, DPOP_ONLY, REQUEST_URI_LIFETIME,
+                            VARIANTS, assert_authorization_error, assert_par_error,
+                            assert_token_error, handshake, variant_server)
 from mtls_pki import Pki
 
 FAPI_ALGS = {"PS256", "ES256", "EdDSA", "Ed25519"}
@@ -266,9 +267,18 @@ def test_ensure_client_id_in_token_endpoint(v):
 
 
 def test_ensure_holder_of_key_required(v):
-    """A valid token request without the DPoP proof / client certificate: DPoP accepts
-    invalid_request, invalid_grant or invalid_dpop_proof; mTLS invalid_client or
-    invalid_request (or a TLS failure). The code is not spent by that."""
+    """First the module's TLS probes (every endpoint is on one host here): TLS 1.0 and 1.1
+    refused, TLS 1.3 negotiated and preferred, TLS 1.2 available with a BCP 195 suite and
+    refused with any other (the server's FAPI_TLS settings). Then a valid token request
+    without the DPoP proof / client certificate: DPoP accepts invalid_request, invalid_grant or
+    invalid_dpop_proof; mTLS invalid_client or invalid_request (or a TLS failure). The code is
+    not spent by that."""
+    V = ssl.TLSVersion
+    assert handshake(v.h, V.MINIMUM_SUPPORTED, V.TLSv1_1, "ALL:@SECLEVEL=0") is None
+    assert handshake(v.h, V.TLSv1_2, V.MAXIMUM_SUPPORTED)[0] == "TLSv1.3"
+    assert handshake(v.h, V.TLSv1_2, V.TLSv1_2)[1] in BCP195_TLS12
+    others = "ALL:@SECLEVEL=0:" + ":".join("!" + c for c in BCP195_TLS12)
+    assert handshake(v.h, V.TLSv1_2, V.TLSv1_2, others) is None
     k, p = v.key(), Pkce()
     c = v.code(p, k)
     r = v.token(v.grant(c, p), None)
