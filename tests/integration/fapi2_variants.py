@@ -88,6 +88,10 @@ def write_json(h, name, obj):
 class Variant:
     """One variant's server and the suite's way of calling it."""
 
+    def logged(self, since, tag):
+        """Whether the error_log has a line with tag after offset since (len of the log)."""
+        return tag in self.h.error_log()[since:]
+
     def __init__(self, name, pki, more_server=None, more_client="", jar=False):
         self.name = name
         self.dpop = name.endswith("-dpop")
@@ -302,9 +306,23 @@ def assert_authorization_error(v, r, errors, cid=None):
     if is_error_page(r, r.status_code) and 400 <= r.status_code < 500:
         return "page"
     q = redirect_params(r, base=v.redirect(cid))
-    assert q.get("error") in errors, (q, errors)
-    assert q.get("iss") == v.h.issuer and "code" not in q, q
+    assert_error_response(v, q, errors)
     return q["error"]
+
+
+# What an authorization error response may carry (the suite's
+# CheckForUnexpectedParametersInErrorResponseFromAuthorizationEndpoint).
+ERROR_RESPONSE_PARAMS = {"error", "error_description", "error_uri", "state", "session_state",
+                         "iss"}
+
+
+def assert_error_response(v, q, errors):
+    """An authorization error response's parameters: one of errors, iss, nothing else but
+    what the suite allows, error_description in its charset."""
+    assert q.get("error") in errors, (q, errors)
+    assert q.get("iss") == v.h.issuer and set(q) <= ERROR_RESPONSE_PARAMS, q
+    desc = q.get("error_description", "")
+    assert re.match(r"^[\x09\x0a\x0d\x20-\x21\x23-\x5b\x5d-\x7e]*$", desc), desc
 
 
 def assert_par_error(r, errors=("invalid_request",)):

@@ -9,6 +9,7 @@ Each asserts what the suite asserts: the status, the error codes it accepts, 303
 the PAR answer, the DPoP-Nonce form. One fapi2 server per variant serves the whole file;
 README.md "FAPI 2.0 conformance" maps each module to its test."""
 
+import re
 import ssl
 import time
 
@@ -17,8 +18,8 @@ import pytest
 from client import (Client, DPoPKey, Pkce, callback, consent_form, is_consent_page,
                     par_params, private_jwk, raw_request, redirect_params, session)
 from fapi2_variants import (BCP195_TLS12, CODE_LIFETIME, DPOP_ONLY, REQUEST_URI_LIFETIME,
-                            VARIANTS, assert_authorization_error, assert_par_error,
-                            assert_token_error, handshake, variant_server)
+                            VARIANTS, assert_authorization_error, assert_error_response,
+                            assert_par_error, assert_token_error, handshake, variant_server)
 from mtls_pki import Pki
 
 FAPI_ALGS = {"PS256", "ES256", "EdDSA", "Ed25519"}
@@ -57,7 +58,12 @@ def dpop_only(fn):
 
 
 def id_token(v, t):
-    return Client(v.h).verify_jwt(t["id_token"])[1]
+    """The ID token's claims: signed by the server (a FAPI algorithm), for client 1, fresh."""
+    header, claims = Client(v.h).verify_jwt(t["id_token"])
+    assert header["alg"] in FAPI_ALGS, header
+    assert claims["iss"] == v.h.issuer and claims["aud"] == v.c1, claims
+    assert claims["exp"] > time.time() and abs(claims["iat"] - time.time()) < 60, claims
+    return claims
 
 
 # ---- normal well-behaved client ----------------------------------------------------------------
@@ -93,7 +99,6 @@ def test_happy_flow(v):
     k, p = v.key(), Pkce()
     t = v.tokens(p, k, nonce="n-" + "x" * 10)
     claims = id_token(v, t)
-    assert claims["iss"] == v.h.issuer and claims["aud"] == v.c1, claims
     assert claims["nonce"] == "n-" + "x" * 10, claims
     r = v.userinfo(t["access_token"], k)
     assert r.status_code == 200 and r.json()["sub"] == claims["sub"], r.text
@@ -117,8 +122,8 @@ def test_user_rejects_authentication(v):
     assert is_consent_page(page), page.text
     r = c.decide(consent_form(page), "deny")
     q = redirect_params(r, base=v.redirect())
-    assert q["error"] == "access_denied" and q["state"] == "st-reject", q
-    assert q["iss"] == v.h.issuer and "code" not in q, q
+    assert_error_response(v, q, ("access_denied",))
+    assert q["state"] == "st-reject", q
 
 
 def test_ensure_authorization_request_without_state_success(v):
@@ -281,11 +286,14 @@ def test_ensure_holder_of_key_required(v):
     assert handshake(v.h, V.TLSv1_2, V.TLSv1_2, others) is None
     k, p = v.key(), Pkce()
     c = v.code(p, k)
+    since = len(v.h.error_log())
     r = v.token(v.grant(c, p), None)
     if v.dpop:
         assert_token_error(r, DPOP_ERRORS)
+        assert v.logged(since, "OAS06453")   # no proof, and DPoP required
     else:
         assert_token_error(r, INVALID_CLIENT)
+        assert v.logged(since, "OAS06501")   # no certificate on the connection
     v.assert_bound(v.token(v.grant(c, p), k), k)
 
 
@@ -331,6 +339,7 @@ def test_refresh_token(v):
     invalid_grant; client 2's access token with client 1's key or certificate: a 4xx."""
     k, p = v.key(), Pkce()
     t = v.tokens(p, k, scope="openid offline_access", prompt="consent")
+    assert re.match(r"^[\x20-\x7e]+$", t["refresh_token"]), t   # RFC 6749 A.17
     rt = {"grant_type": "refresh_token", "refresh_token": t["refresh_token"]}
     t2 = v.assert_bound(v.token(rt, k), k)
     assert t2.get("refresh_token", t["refresh_token"]) == t["refresh_token"], t2
@@ -422,7 +431,9 @@ def test_ensure_signed_client_assertion_with_RS256_fails(v):
     endpoint."""
     k, p = v.key(), Pkce()
     c = v.code(p, k)
+    since = len(v.h.error_log())
     assert_token_error(v.token(v.grant(c, p), k, auth={"alg": "RS256"}), ("invalid_client",))
+    assert v.logged(since, "OAS06214")   # the alg is not allowed
 
 
 @pkjwt_only
