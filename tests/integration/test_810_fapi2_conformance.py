@@ -314,7 +314,10 @@ def test_attempt_reuse_authorization_code_after_one_second(v):
     t = v.assert_bound(v.token(v.grant(c, p), k), k)
     time.sleep(1)
     assert_token_error(v.token(v.grant(c, p), k), ("invalid_grant",))
-    assert v.userinfo(t["access_token"], k).status_code == 401
+    r = v.userinfo(t["access_token"], k)
+    www = r.headers.get("WWW-Authenticate", "")
+    assert r.status_code == 401 and 'error="invalid_token"' in www, (r.status_code, www)
+    assert www.startswith("DPoP " if v.dpop else "Bearer "), www
 
 
 def test_ensure_pkce_code_verifier_required(v):
@@ -632,6 +635,10 @@ def test_dpop_negative_tests(v):
     for name, proof in must_succeed:
         r = v.userinfo(at, k, proof=proof)
         assert r.status_code == 200, (name, r.status_code, r.text)
+    # a request URL with a query and fragment, htu without them: must succeed
+    r = session(v.h).get(url + "?foo=bar#frag", timeout=10, headers={
+        "Authorization": "DPoP " + at, "DPoP": k.proof("GET", url, at, nonce=v.nonces["rs"])})
+    assert r.status_code == 200, r.text
     # header name DPOP in capitals: must succeed
     r = v.userinfo(at, k, headers={"DPOP": k.proof("GET", url, at, nonce=v.nonces["rs"])},
                    proof=lambda n: None)
