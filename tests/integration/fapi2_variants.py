@@ -9,17 +9,20 @@ holder-of-key proof added to each call."""
 import json
 import os
 import re
+import secrets
 import shutil
 import time
 
 import pytest
 
-from client import (Client, DPoPKey, callback, is_error_page, jwt_claims, par_params,
-                    public_jwk_members, redirect_params, register, request_uri, session)
+from client import (Client, DPoPKey, callback, is_error_page, jwt_claims, location_query,
+                    par_params, public_jwk_members, redirect_params, register, request_uri,
+                    session)
 from harness import Httpd
 from mtls_pki import SUBJECT, VERIFY
 from oauth_conf import standard_conf
-from test_705_client_assertion import assertion, form, jwks_of
+from test_705_client_assertion import assertion, form, jwks_of, key
+from test_720_request_object import sign
 
 VARIANTS = ("private_key_jwt-dpop", "mtls-mtls")
 DPOP_ONLY = ["private_key_jwt-dpop"]
@@ -92,14 +95,15 @@ class Variant:
         """Whether the error_log has a line with tag after offset since (len of the log)."""
         return tag in self.h.error_log()[since:]
 
-    def __init__(self, name, pki, more_server=None, more_client="", jar=False):
+    def __init__(self, name, pki, more_server=None, more_client="", jar=False, signed=False):
         self.name = name
         self.dpop = name.endswith("-dpop")
         self.pki = pki
         self.c1, self.c2 = ("fc1", "fc2") if self.dpop else ("fm1", "fm2")
         self.more_server = dict(more_server or {})
         self.more_client = more_client
-        self.jar = jar             # the clients sign request objects (mtls: a JWKS too)
+        self.jar = jar or signed   # the clients have keys for request objects (mtls: a JWKS)
+        self.signed = signed       # every push a request object, every response JARM
         self.nonces = {}           # "as" / "rs": the last DPoP-Nonce each side offered
         self.nonce_errors = 0      # use_dpop_nonce answers seen (and retried)
         self.h = None
@@ -207,9 +211,58 @@ class Variant:
                 break
         return r
 
-    def push(self, p, key, cid=None, auth=True, proof=None, **params):
+    def push(self, p, key, cid=None, auth=True, proof=None, form=None, **params):
+        """PAR of client cid: par_params(p, **params) as the form, or, when the variant signs,
+        inside a request object (`request`); form: fields beside them either way."""
         cid = cid or self.c1
-        return self.send("/oauth/par", par_params(cid, p, **params), key, cid, auth, proof)
+        data = par_params(cid, p, **params)
+        if self.signed:
+            data = {"request": self.request_object(p, cid, **{**data, **params}),
+                    "client_id": cid}
+        return self.send("/oauth/par", {**data, **(form or {})}, key, cid, auth, proof)
+
+    # -- signed requests and responses (the message-signing plan's signed + JARM variant)
+    def request_object(self, p, cid=None, alg="ES256", signer=None, kid=None,
+                       typ="oauth-authz-req+jwt", **claims):
+        """A request object of client cid as the suite builds it (iss, aud, client_id, the
+        authorization parameters of par_params, response_mode jwt, nbf now, exp in 5 minutes,
+        a jti), signed with the client's key for alg (signer/kid: another key); claims change
+        members (None drops one)."""
+        cid = cid or self.c1
+        now = int(time.time())
+        c = {"iss": cid, "aud": self.h.issuer, "client_id": cid, **par_params(cid, p),
+             "nonce": "n-" + secrets.token_hex(6), "response_mode": "jwt", "nbf": now,
+             "exp": now + 300, "jti": secrets.token_urlsafe(12)}
+        c.update(claims)
+        c = {n: x for n, x in c.items() if x is not None}
+        if alg == "none":
+            return sign(None, "none", c, typ=typ)
+        if signer is None:
+            signer, kid = ((key2(), kid or "k2") if cid in ("fc2", "fm2")
+                           else (key(alg), kid or f"k-{alg}"))
+        return sign(signer, alg, c, kid=kid, typ=typ)
+
+    def jarm(self, r, cid=None):
+        """The claims of a JARM response: only `response` in the query, signed by the server,
+        for the client, short-lived, with iss (only inside)."""
+        assert r.status_code in (302, 303), (r.status_code, r.headers)
+        got, q = location_query(r)
+        assert got == self.redirect(cid) and set(q) == {"response"}, r.headers["Location"]
+        _, claims = Client(self.h).verify_jwt(q["response"])
+        assert claims["iss"] == self.h.issuer and claims["aud"] == (cid or self.c1), claims
+        assert 0 < claims["exp"] - time.time() <= 600, claims
+        return claims
+
+    def callback(self, r, cid=None):
+        """The authorization response's parameters (a JARM response's claims when the variant
+        signs), with iss; a code comes with a 303 (FAPI2 5.3.2.2-10/11)."""
+        if self.signed:
+            q = self.jarm(r, cid)
+        else:
+            q = callback(self.h, r, base=self.redirect(cid))   # iss: FAPI2 5.3.2.2-7
+        if "code" in q:
+            assert r.status_code == 303, (r.status_code, r.headers)
+        return q
 
     def request_uri(self, p, key, cid=None, **params):
         r = self.push(p, key, cid, **params)
@@ -224,9 +277,9 @@ class Variant:
     def response(self, p, key, cid=None, **params):
         """The authorization response's parameters (a 303 with iss, to the client's URI)."""
         cid = cid or self.c1
-        r = self.browser(self.request_uri(p, key, cid, **params), cid)
-        assert r.status_code == 303, (r.status_code, r.headers)  # FAPI2 5.3.2.2-10/11
-        return callback(self.h, r, base=self.redirect(cid))     # iss: FAPI2 5.3.2.2-7
+        q = self.callback(self.browser(self.request_uri(p, key, cid, **params), cid), cid)
+        assert q.get("code"), q
+        return q
 
     def code(self, p, key, cid=None, **params):
         return self.response(p, key, cid, **params)["code"]
@@ -305,6 +358,10 @@ def assert_authorization_error(v, r, errors, cid=None):
     iss. Returns the error ("page" for a page)."""
     if is_error_page(r, r.status_code) and 400 <= r.status_code < 500:
         return "page"
+    if v.signed:
+        q = v.jarm(r, cid)
+        assert q.get("error") in errors and "code" not in q, (q, errors)
+        return q["error"]
     q = redirect_params(r, base=v.redirect(cid))
     assert_error_response(v, q, errors)
     return q["error"]

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from client import (Client, DPoPKey, Pkce, callback, consent_form, is_consent_page,
+from client import (Client, DPoPKey, Pkce, consent_form, is_consent_page,
                     par_params, private_jwk, raw_request, redirect_params, session)
 from fapi2_variants import (BCP195_TLS12, CODE_LIFETIME, DPOP_ONLY, REQUEST_URI_LIFETIME,
                             VARIANTS, assert_authorization_error, assert_error_response,
@@ -195,7 +195,7 @@ def test_ensure_different_nonce_inside_and_outside_request_object(v):
     uri = v.request_uri(p, k, nonce="inside-nonce")
     r = Client(v.h).authorize_and_approve({"client_id": v.c1, "request_uri": uri,
                                            "nonce": "outside-nonce"})
-    code = callback(v.h, r, base=v.redirect())["code"]
+    code = v.callback(r)["code"]
     t = v.assert_bound(v.token(v.grant(code, p), k), k)
     assert id_token(v, t)["nonce"] == "inside-nonce"
 
@@ -204,14 +204,14 @@ def test_ensure_different_state_inside_and_outside_request_object(v):
     uri = v.request_uri(Pkce(), v.key(), state="inside-state")
     r = Client(v.h).authorize_and_approve({"client_id": v.c1, "request_uri": uri,
                                            "state": "outside-state"})
-    assert callback(v.h, r, base=v.redirect())["state"] == "inside-state"
+    assert v.callback(r)["state"] == "inside-state"
 
 
 def test_state_only_outside_request_object_not_used(v):
     uri = v.request_uri(Pkce(), v.key(), state=None)
     r = Client(v.h).authorize_and_approve({"client_id": v.c1, "request_uri": uri,
                                            "state": "outside-state"})
-    assert "state" not in callback(v.h, r, base=v.redirect())
+    assert "state" not in v.callback(r)
 
 
 # ---- negative tests of the authorization request --------------------------------------------
@@ -373,7 +373,7 @@ def test_par_ensure_reused_request_uri_prior_to_auth_completion_succeeds(v):
     page = c.authorize_uri(v.c1, uri)
     assert is_consent_page(page), page.text
     r = c.decide(consent_form(page))
-    code = callback(v.h, r, base=v.redirect())["code"]
+    code = v.callback(r)["code"]
     v.assert_bound(v.token(v.grant(code, p), k), k)
 
 
@@ -394,7 +394,7 @@ def test_par_attempt_to_use_request_uri_for_different_client(v):
 
 
 def test_par_authorization_request_containing_request_uri_form_param(v):
-    r = v.push(Pkce(), v.key(), request_uri="urn:ietf:params:oauth:request_uri:abc")
+    r = v.push(Pkce(), v.key(), form={"request_uri": "urn:ietf:params:oauth:request_uri:abc"})
     assert_par_error(r, ("invalid_request", "invalid_request_object", "request_uri_not_supported"))
 
 
@@ -419,7 +419,7 @@ def test_par_without_duplicate_parameters(v):
     k, p = v.key(), Pkce()
     uri = v.request_uri(p, k)
     r = Client(v.h).authorize_uri_and_approve(v.c1, uri)  # the query: those two only
-    v.assert_bound(v.token(v.grant(callback(v.h, r, base=v.redirect())["code"], p), k), k)
+    v.assert_bound(v.token(v.grant(v.callback(r)["code"], p), k), k)
 
 
 # ---- private_key_jwt: client assertions ------------------------------------------------------
@@ -514,7 +514,7 @@ def test_check_dpop_proof_nbf_exp(v):
     iss = v.h.issuer
     r = v.push(p, k, proof=proof_with(k, "POST", iss + "/oauth/par", **extra))
     assert r.status_code == 201, r.text
-    q = callback(v.h, v.browser(r.json()["request_uri"]), base=v.redirect())
+    q = v.callback(v.browser(r.json()["request_uri"]))
     r = v.token(v.grant(q["code"], p), k,
                 proof=proof_with(k, "POST", iss + "/oauth/token", **extra))
     at = v.assert_bound(r, k)["access_token"]
@@ -527,7 +527,7 @@ def iat_shift(v, seconds):
     iss, claims = v.h.issuer, {"claims": {"iat": int(time.time()) + seconds}}
     r = v.push(p, k, proof=proof_with(k, "POST", iss + "/oauth/par", **claims))
     assert r.status_code == 201, r.text
-    q = callback(v.h, v.browser(r.json()["request_uri"]), base=v.redirect())
+    q = v.callback(v.browser(r.json()["request_uri"]))
     claims = {"claims": {"iat": int(time.time()) + seconds}}
     r = v.token(v.grant(q["code"], p), k, proof=proof_with(k, "POST", iss + "/oauth/token",
                                                            **claims))
