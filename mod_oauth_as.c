@@ -18,6 +18,7 @@
 #include "mod_oas_log.h"
 #include "mod_oas_mtls.h"
 #include "mod_oas_outbound.h"
+#include "mod_oas_resource.h"
 #include "mod_oas_shm.h"
 #include "mod_oas_status.h"
 #include "mod_oas_tally.h"
@@ -41,6 +42,7 @@ static int oas_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pte
 {
     int bad = oas_mod_config_check(s, ptemp);
 
+    bad |= oas_mod_resource_check(s, ptemp);
     bad |= oas_mod_dbd_check_config(pconf, s);
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST)
         oas_mod_mtls_check_aliases(s, ptemp, 0); /* at start-up: post_config, to the log */
@@ -56,6 +58,7 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
     /* 1. documents and templates, on every pass so a fault shows at the first */
     if (oas_mod_config_prepare(s, pconf) != APR_SUCCESS)
         return HTTP_INTERNAL_SERVER_ERROR;
+    oas_mod_resource_post_config(pconf, s);
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
         return OK; /* dry run: create nothing */
 
@@ -115,6 +118,7 @@ static void oas_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(oas_mod_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(oas_mod_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(oas_mod_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    oas_mod_resource_register(p);
     /* server-status shows the store's occupancy when mod_status is loaded */
     APR_OPTIONAL_HOOK(ap, status_hook, oas_mod_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }

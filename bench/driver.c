@@ -22,6 +22,11 @@
  *              form and no secret at PAR, token (and refresh).  A connection re-opened resumes
  *              its last TLS session (SSL_SESSION kept per connection), as real clients do.  The
  *              access token (a JWT) must carry cnf.x5t#S256: bound to the certificate.
+ *   fapi     : the FAPI 2.0 flow (private_key_jwt and DPoP together, as par_pkjwt and par_dpop):
+ *              PAR with a fresh client assertion and a DPoP proof, GET authorize with the
+ *              request_uri (302 or 303), the token request with a fresh assertion and proof
+ *              (token_type must be DPoP), then GET --userinfo-path with "Authorization: DPoP
+ *              <access token>" and a proof for GET with ath (SHA-256 of the token) -> 200.
  *   --refreshes N: after the token, N refresh_token grants with the refresh token it got
  *              (the latest one when the server rotates) -> 200 access_token each.
  *   --rate R : at most R flows/s in all (each connection paced at R/conns), else closed loop.
@@ -72,12 +77,13 @@ static struct {
     int pkjwt;                 /* client authentication by private_key_jwt (--flow par_pkjwt) */
     int dpop;                  /* a DPoP proof at PAR, token, refresh (--flow par_dpop) */
     int mtls;                  /* tls_client_auth with --client-cert (--flow par_mtls) */
+    int fapi;                  /* pkjwt + dpop, then userinfo with a bound token (--flow fapi) */
     const char *client_cert;   /* its certificate (PEM; the key is --client-key) */
     const char *client_key, *client_kid, *audience;   /* its key, kid and the assertion's aud */
     int refreshes;             /* refresh_token grants per flow */
     double rate;               /* flows/s in all, 0 = closed loop */
     double progress;           /* seconds between progress lines, 0 = none */
-    const char *par_path, *auth_path, *token_path;
+    const char *par_path, *auth_path, *token_path, *userinfo_path;
     const char *client_id, *client_secret, *redirect_uri, *scope, *resource;
     const char *user, *password;   /* HTTP Basic on GET authorize (ours) */
     const char *cookie;            /* Cookie on GET authorize (oidc-provider's session) */
@@ -87,7 +93,8 @@ static struct {
 } opt = {
     .host = "127.0.0.1", .port = 8080, .conns = 8, .duration = 10, .warmup = 1,
     .flow_par = 1, .par_path = "/oauth/par", .auth_path = "/authorize",
-    .token_path = "/oauth/token", .client_id = "bench", .client_secret = "bench-secret",
+    .token_path = "/oauth/token", .userinfo_path = "/userinfo", .client_id = "bench",
+    .client_secret = "bench-secret",
     .redirect_uri = "https://rp.bench.test/cb", .scope = "openid", .resource = NULL,
     .user = "benchuser", .password = "benchpass", .label = "",
 };
@@ -132,8 +139,9 @@ static double hist_pct(const hist_t *h, double q)
 }
 
 /* ---------------- per-thread state ---------------- */
-enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_REFRESH, ST_FLOW, NSTEP };
-static const char *step_name[NSTEP] = {"par", "authorize", "token", "refresh", "flow"};
+enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_REFRESH, ST_USERINFO, ST_FLOW, NSTEP };
+static const char *step_name[NSTEP] = {"par", "authorize", "token", "refresh", "userinfo",
+                                       "flow"};
 #define NSTATUS 600                  /* failures by step and HTTP status (0: i/o) */
 
 #define NPKCE 64
@@ -477,16 +485,21 @@ static int dpop_key_init(worker_t *w)
     return 0;
 }
 
-/* A "DPoP: <proof>\r\n" header line for POST path into out ("" without par_dpop). */
-static int dpop_header(worker_t *w, const char *path, char *out, size_t cap)
+/* A "DPoP: <proof>\r\n" header line for a request of method htm to path into out ("" without
+ * par_dpop); ath: the access token's hash (base64url) for a resource request, or NULL.  Its jti
+ * differs from every client assertion's ("d" before the connection's number): oidc-provider
+ * keeps both kinds in one replay cache. */
+static int dpop_header(worker_t *w, const char *htm, const char *path, const char *ath,
+                       char *out, size_t cap)
 {
-    char payload[384], pb64[520];
+    char payload[448], pb64[600];
     out[0] = 0;
     if (!opt.dpop) return 0;
     int n = snprintf(payload, sizeof payload,
-                     "{\"jti\":\"%s.%d.%llu\",\"htm\":\"POST\",\"htu\":\"%s%s\",\"iat\":%lld}",
-                     jti_prefix, w->id, (unsigned long long)++w->dpop_n, htu_origin, path,
-                     (long long)time(NULL));
+                     "{\"jti\":\"%s.d%d.%llu\",\"htm\":\"%s\",\"htu\":\"%s%s\",\"iat\":%lld%s%s%s}",
+                     jti_prefix, w->id, (unsigned long long)++w->dpop_n, htm, htu_origin, path,
+                     (long long)time(NULL), ath ? ",\"ath\":\"" : "", ath ? ath : "",
+                     ath ? "\"" : "");
     if (n < 0 || (size_t)n >= sizeof payload) return -1;
     b64((const unsigned char *)payload, (size_t)n, pb64, 1);
     int k = snprintf(out, cap, "DPoP: %s.%s", w->dpop_hdr, pb64);
@@ -554,6 +567,30 @@ static int client_auth(worker_t *w, int with_id, char *hdr, size_t hcap, char *f
     return n < 0 || (size_t)n >= fcap ? -1 : 0;
 }
 
+/* fapi: GET userinfo with the token answer's access token (DPoP scheme) and a proof with its
+ * ath; the answer must be 200.  req and dpop: the caller's buffers.  0, or -1 (failure
+ * counted). */
+static int userinfo(worker_t *w, char *req, size_t rcap, char *dpop, size_t dcap)
+{
+    char at[4096], ath[48];
+    unsigned char h[32];
+    if (json_str(w->body, "access_token", at, sizeof at) < 0) {
+        fail(w, ST_TOKEN, "no access_token"); return -1;
+    }
+    EVP_Digest(at, strlen(at), h, NULL, EVP_sha256(), NULL);
+    b64(h, sizeof h, ath, 1);
+    if (dpop_header(w, "GET", opt.userinfo_path, ath, dpop, dcap) < 0) {
+        fail(w, ST_USERINFO, "DPoP proof not made"); return -1;
+    }
+    int n = snprintf(req, rcap, "GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: DPoP %s\r\n%s\r\n",
+                     opt.userinfo_path, hostname, at, dpop);
+    if (n < 0 || (size_t)n >= rcap) { fail(w, ST_USERINFO, "request too long"); return -1; }
+    if (exchange(w, req, (size_t)n) < 0) { fail(w, ST_USERINFO, "i/o"); return -1; }
+    if (w->status != 200) { fail(w, ST_USERINFO, "status"); return -1; }
+    if (!strstr(w->body, "\"sub\"")) { fail(w, ST_USERINFO, "no sub"); return -1; }
+    return 0;
+}
+
 static int run_flow(worker_t *w, unsigned k)
 {
     char req[8192], body[4096], state[32], nonce[32], rq_uri[512], rq_enc[1024], code[512];
@@ -572,7 +609,7 @@ static int run_flow(worker_t *w, unsigned k)
         if (client_auth(w, 0, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
             fail(w, ST_PAR, "client assertion not made"); return -1;
         }
-        if (dpop_header(w, opt.par_path, dpop, sizeof dpop) < 0) {
+        if (dpop_header(w, "POST", opt.par_path, NULL, dpop, sizeof dpop) < 0) {
             fail(w, ST_PAR, "DPoP proof not made"); return -1;
         }
         bl = (size_t)snprintf(body, sizeof body,
@@ -636,7 +673,7 @@ static int run_flow(worker_t *w, unsigned k)
     if (client_auth(w, 1, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
         fail(w, ST_TOKEN, "client assertion not made"); return -1;
     }
-    if (dpop_header(w, opt.token_path, dpop, sizeof dpop) < 0) {
+    if (dpop_header(w, "POST", opt.token_path, NULL, dpop, sizeof dpop) < 0) {
         fail(w, ST_TOKEN, "DPoP proof not made"); return -1;
     }
     bl = (size_t)snprintf(body, sizeof body,
@@ -669,7 +706,7 @@ static int run_flow(worker_t *w, unsigned k)
             if (client_auth(w, 1, auth_hdr, sizeof auth_hdr, auth_form, sizeof auth_form) < 0) {
                 fail(w, ST_REFRESH, "client assertion not made"); return -1;
             }
-            if (dpop_header(w, opt.token_path, dpop, sizeof dpop) < 0) {
+            if (dpop_header(w, "POST", opt.token_path, NULL, dpop, sizeof dpop) < 0) {
                 fail(w, ST_REFRESH, "DPoP proof not made"); return -1;
             }
             bl = (size_t)snprintf(body, sizeof body,
@@ -693,6 +730,12 @@ static int run_flow(worker_t *w, unsigned k)
             if (measuring) hist_add(&w->h[ST_REFRESH], now_us() - r0);
         }
         t3 = now_us();
+    }
+    if (opt.fapi) {     /* userinfo with the (last) bound access token */
+        if (userinfo(w, req, sizeof req, dpop, sizeof dpop) < 0) return -1;
+        uint64_t t4 = now_us();
+        if (measuring) hist_add(&w->h[ST_USERINFO], t4 - t3);
+        t3 = t4;
     }
     if (measuring) {
         hist_add(&w->h[ST_FLOW], t3 - t0);
@@ -828,7 +871,8 @@ static void usage(void)
         "  --flow par|code|mixed|parfill (PAR only)|par_pkjwt (PAR flow, private_key_jwt)\n"
         "         |par_dpop (PAR flow, DPoP proofs at PAR and token)\n"
         "         |par_mtls (PAR flow, tls_client_auth: implies --tls)\n"
-        "  --par-path P --auth-path P --token-path P\n"
+        "         |fapi (FAPI 2.0: par_pkjwt and par_dpop together, then userinfo with a proof)\n"
+        "  --par-path P --auth-path P --token-path P --userinfo-path P\n"
         "  --client-key PEM --client-kid KID --audience AUD (par_pkjwt: ES256 key, kid, aud)\n"
         "  --client-cert PEM --client-key PEM (par_mtls: the TLS client certificate, its key)\n"
         "  --refreshes N (refresh grants per flow) --rate R (flows/s in all) --progress S\n"
@@ -850,7 +894,7 @@ int main(int argc, char **argv)
         {"server-pid", 1, 0, 12}, {"label", 1, 0, 13}, {"verbose", 0, 0, 'v'},
         {"refreshes", 1, 0, 14}, {"rate", 1, 0, 15}, {"progress", 1, 0, 16},
         {"client-key", 1, 0, 17}, {"client-kid", 1, 0, 18}, {"audience", 1, 0, 19},
-        {"client-cert", 1, 0, 20},
+        {"client-cert", 1, 0, 20}, {"userinfo-path", 1, 0, 21},
         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -865,9 +909,10 @@ int main(int argc, char **argv)
         case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2
                                : !strcmp(optarg, "mixed") ? 3
                                : !strcmp(optarg, "par_pkjwt") || !strcmp(optarg, "par_dpop") ||
-                                 !strcmp(optarg, "par_mtls") ? 1 : 0;
-            opt.pkjwt = !strcmp(optarg, "par_pkjwt");
-            opt.dpop = !strcmp(optarg, "par_dpop");
+                                 !strcmp(optarg, "par_mtls") || !strcmp(optarg, "fapi") ? 1 : 0;
+            opt.fapi = !strcmp(optarg, "fapi");
+            opt.pkjwt = !strcmp(optarg, "par_pkjwt") || opt.fapi;
+            opt.dpop = !strcmp(optarg, "par_dpop") || opt.fapi;
             opt.mtls = !strcmp(optarg, "par_mtls");
             break;
         case 1: opt.par_path = optarg; break;
@@ -890,6 +935,7 @@ int main(int argc, char **argv)
         case 18: opt.client_kid = optarg; break;
         case 19: opt.audience = optarg; break;
         case 20: opt.client_cert = optarg; break;
+        case 21: opt.userinfo_path = optarg; break;
         case 'v': opt.verbose = 1; break;
         default: usage();
         }
@@ -1030,15 +1076,16 @@ int main(int argc, char **argv)
     double scpu = s_cpu1 - s_cpu0, dcpu = d_cpu1 - d_cpu0;
     printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
            "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
-           "\"token\":%llu,\"refresh\":%llu},\"reconnects\":%llu,\"tls_handshakes\":%llu,"
+           "\"token\":%llu,\"refresh\":%llu,\"userinfo\":%llu},\"reconnects\":%llu,\"tls_handshakes\":%llu,"
            "\"tls_resumed\":%llu,",
-           opt.label, opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop" : opt.mtls ? "par_mtls"
+           opt.label, opt.fapi ? "fapi" : opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop" : opt.mtls ? "par_mtls"
                       : opt.flow_par == 3 ? "mixed"
                       : opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code",
            opt.conns, opt.tls, wall,
            (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],
            (unsigned long long)fails[1], (unsigned long long)fails[2],
-           (unsigned long long)fails[3], (unsigned long long)reconn, (unsigned long long)hs,
+           (unsigned long long)fails[3], (unsigned long long)fails[4],
+           (unsigned long long)reconn, (unsigned long long)hs,
            (unsigned long long)resumed);
     printf("\"latency_ms\":{");
     for (int s = 0; s < NSTEP; s++)

@@ -4,6 +4,13 @@
  *   <Location /oauth/par>   SetHandler oas-ceiling-par   </Location>  201 JSON (state echoed in request_uri)
  *   <Location /authorize>   SetHandler oas-ceiling-auth  </Location>  302 fixed code, state echoed
  *   <Location /oauth/token> SetHandler oas-ceiling-token </Location>  200 fixed JSON
+ *   <Location /userinfo> SetHandler oas-ceiling-userinfo </Location>  200 {"sub":…} for an access
+ *                            token of ours sent as "Authorization: DPoP <token>" with a DPoP
+ *                            proof (needs OASCeilingSignKey and OASCeilingDPoP): the token's
+ *                            ES256 signature verified with the signing key and its payload
+ *                            decoded, the proof checked as at PAR and token, its `ath`
+ *                            compared with the token's SHA-256, its jwk thumbprint with the
+ *                            token's cnf.jkt; 401 when any of it fails (the FAPI 2.0 row)
  *
  *   OASCeilingSignKey FILE   (server scope) an EC P-256 PEM key: the token answer then carries
  *                            two ES256 signatures (access token + ID token) made per request
@@ -21,7 +28,9 @@
  *                            `cache`: like mod_oauth_as (oas_dpop_key.c), each thread keeps
  *                            its last 8 imported keys under their coordinates, so a
  *                            connection's key is imported once per thread; `import`: every
- *                            proof's key imported.  No claim, jti or replay checks, no store.
+ *                            proof's key imported.  The access token's payload then carries
+ *                            cnf.jkt with that thumbprint (base64url-encoded per answer).  No
+ *                            claim, jti or replay checks, no store.
  *   OASCeilingMTLS CAFILE SUBJECT (server scope; the vhost has SSLVerifyClient
  *                            optional_no_ca) PAR and token then do the certificate work of
  *                            tls_client_auth (RFC 8705) as mod_oauth_as does it per request:
@@ -358,12 +367,14 @@ static EVP_PKEY *proof_key(int cache, const char *x, const char *y)
 }
 
 /* Check the request's DPoP proof: header and payload decoded, typ and alg read, the jwk's key
- * imported (or found), the signature verified, the jwk thumbprint computed.  1 ok, 0 not. */
-static int dpop_ok(request_rec *r, int mode)
+ * imported (or found), the signature verified, the jwk thumbprint computed (left in the note
+ * ceiling-jkt); ath: the access token's hash the proof must carry (userinfo), or NULL.  1 ok,
+ * 0 not. */
+static int dpop_ok(request_rec *r, int mode, const char *ath)
 {
     const char *jws = apr_table_get(r->headers_in, "DPoP");
     const char *d1 = jws ? strchr(jws, '.') : NULL, *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
-    char hdr[512], payload[512], x[48], y[48], typ[16], alg[8], tp[160], jkt[48];
+    char hdr[512], payload[512], x[48], y[48], typ[16], alg[8], tp[160], jkt[48], pa[48];
     long hn, pn;
     if (!d2 ||
         (hn = b64url_decode(jws, (size_t)(d1 - jws), (unsigned char *)hdr, sizeof hdr - 1)) <= 0 ||
@@ -375,7 +386,8 @@ static int dpop_ok(request_rec *r, int mode)
     if (!jwk || !json_member(hdr, "typ", typ, sizeof typ) || strcmp(typ, "dpop+jwt") ||
         !json_member(hdr, "alg", alg, sizeof alg) || strcmp(alg, "ES256") ||
         !json_member(jwk, "x", x, sizeof x) || !json_member(jwk, "y", y, sizeof y) ||
-        !strstr(payload, "\"jti\":") || !strstr(payload, "\"htu\":"))
+        !strstr(payload, "\"jti\":") || !strstr(payload, "\"htu\":") ||
+        (ath && (!json_member(payload, "ath", pa, sizeof pa) || strcmp(pa, ath))))
         return 0;
     EVP_PKEY *k = proof_key(mode == 1, x, y);
     if (!k) return 0;
@@ -418,13 +430,15 @@ static const char *mtls_x5t(request_rec *r, const ceil_conf *c)
     return out;
 }
 
-/* the access token's signing input with cnf.x5t#S256 (the header and claims of the fixed one) */
-static const char *at_input_cnf(request_rec *r, const char *x5t)
+/* the access token's signing input with cnf.<member> (x5t#S256 or jkt; the header and claims
+ * of the fixed one) */
+static const char *at_input_cnf(request_rec *r, const char *member, const char *value)
 {
     const char *claims = apr_psprintf(r->pool,
         "{\"iss\":\"http://127.0.0.1\",\"sub\":\"benchuser\",\"aud\":\"urn:bench:api\","
-        "\"client_id\":\"bench-mtls\",\"scope\":\"openid\",\"iat\":1700000000,"
-        "\"exp\":1700003600,\"jti\":\"ceilingjti0123456789\",\"cnf\":{\"x5t#S256\":\"%s\"}}", x5t);
+        "\"client_id\":\"bench-bound\",\"scope\":\"openid\",\"iat\":1700000000,"
+        "\"exp\":1700003600,\"jti\":\"ceilingjti0123456789\",\"cnf\":{\"%s\":\"%s\"}}", member,
+        value);
     size_t n = strlen(claims);
     char *b = apr_palloc(r->pool, n / 3 * 4 + 5);
     b64url((const unsigned char *)claims, n, b);
@@ -442,6 +456,32 @@ static int send_fixed(request_rec *r, int status, const char *ctype, const char 
     return OK;
 }
 
+/* userinfo: a DPoP-bound access token of ours and its proof (see the header) */
+static int userinfo(request_rec *r, const ceil_conf *c)
+{
+    const char *h = apr_table_get(r->headers_in, "Authorization");
+    unsigned char payload[2048], md[32];
+    char ath[48];
+    int rv = ap_discard_request_body(r);
+    if (rv != OK) return rv;
+    if (!c->key || !c->dpop || !h || strncasecmp(h, "DPoP ", 5)) return HTTP_UNAUTHORIZED;
+    const char *at = h + 5, *d1 = strchr(at, '.'), *d2 = d1 ? strchr(d1 + 1, '.') : NULL;
+    long pn;
+    if (!d2 || !es256_verify(c->key, at, (size_t)(d2 - at), d2 + 1, strlen(d2 + 1)) ||
+        (pn = b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), payload, sizeof payload - 1)) <= 0)
+        return HTTP_UNAUTHORIZED;
+    payload[pn] = 0;
+    if (EVP_Digest(at, strlen(at), md, NULL, EVP_sha256(), NULL) != 1) return HTTP_UNAUTHORIZED;
+    b64url(md, sizeof md, ath);
+    if (!dpop_ok(r, c->dpop, ath)) return HTTP_UNAUTHORIZED;
+    const char *jkt = apr_table_get(r->notes, "ceiling-jkt"), *cnf;
+    char want[64];
+    snprintf(want, sizeof want, "\"jkt\":\"%s\"", jkt);
+    if (!(cnf = strstr((const char *)payload, "\"cnf\":")) || !strstr(cnf, want))
+        return HTTP_UNAUTHORIZED;
+    return send_fixed(r, HTTP_OK, "application/json", "{\"sub\":\"benchuser\"}");
+}
+
 static int handler(request_rec *r)
 {
     int kind;
@@ -449,9 +489,12 @@ static int handler(request_rec *r)
     if (!strcmp(r->handler, "oas-ceiling-par")) kind = 0;
     else if (!strcmp(r->handler, "oas-ceiling-auth")) kind = 1;
     else if (!strcmp(r->handler, "oas-ceiling-token")) kind = 2;
+    else if (!strcmp(r->handler, "oas-ceiling-userinfo")) kind = 3;
     else return DECLINED;
 
     ceil_conf *c = ap_get_module_config(r->server->module_config, &oas_ceiling_module);
+    if (kind == 3)
+        return userinfo(r, c);
     if (kind == 0) {
         /* no storage: the state travels inside the request_uri, so the driver's checks of the
          * authorize answer hold without keeping anything */
@@ -459,7 +502,7 @@ static int handler(request_rec *r)
         if (!body) return HTTP_BAD_REQUEST;
         if (c->client_key && !assertion_ok(r, c->client_key, body))
             return HTTP_UNAUTHORIZED;
-        if (c->dpop && !dpop_ok(r, c->dpop))
+        if (c->dpop && !dpop_ok(r, c->dpop, NULL))
             return HTTP_BAD_REQUEST;
         if (c->ca && !mtls_x5t(r, c))
             return HTTP_UNAUTHORIZED;
@@ -475,12 +518,14 @@ static int handler(request_rec *r)
         int rv = ap_discard_request_body(r);
         if (rv != OK) return rv;
     }
-    if (kind == 2 && c->dpop && !dpop_ok(r, c->dpop)) return HTTP_BAD_REQUEST;
+    if (kind == 2 && c->dpop && !dpop_ok(r, c->dpop, NULL)) return HTTP_BAD_REQUEST;
     const char *at_input = AT_SIGNING_INPUT, *x5t;
     if (kind == 2 && c->ca) {
         if (!(x5t = mtls_x5t(r, c))) return HTTP_UNAUTHORIZED;
-        at_input = at_input_cnf(r, x5t);
+        at_input = at_input_cnf(r, "x5t#S256", x5t);
     }
+    if (kind == 2 && c->dpop)       /* bound to the proof's key, as the answer says */
+        at_input = at_input_cnf(r, "jkt", apr_table_get(r->notes, "ceiling-jkt"));
     if (r->header_only) return OK;
     if (kind == 1) {
         const char *state = r->args ? param(r, r->args, "state") : "";

@@ -342,7 +342,8 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_DPOP,          OAS_DIR_DPOP_NONCE,
                                                 OAS_DIR_CERT_SUBJECT,  OAS_DIR_CERT_SAN,
                                                 OAS_DIR_CERT_CA,       OAS_DIR_CERT_BOUND,
-                                                OAS_DIR_PROFILE,       NULL};
+                                                OAS_DIR_PROFILE,       OAS_DIR_INTROSPECTION,
+                                                NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 
 static const char *block_arg(cmd_parms *cmd, const char *arg, const char *block)

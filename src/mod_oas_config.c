@@ -84,6 +84,8 @@ void *oas_mod_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     oas_dir_conf_t *m = apr_pcalloc(p, sizeof(*m));
 
     m->endpoint = add->endpoint != OAS_EP_NONE ? add->endpoint : base->endpoint;
+    m->rs_issuer = add->rs_issuer ? add->rs_issuer : base->rs_issuer;
+    m->rs_audience = add->rs_audience ? add->rs_audience : base->rs_audience;
     return m;
 }
 

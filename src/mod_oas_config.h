@@ -13,6 +13,10 @@ typedef struct oas_dir_conf_t {
     oas_endpoint_e endpoint;
     oas_client_t *client;     /* only while parsing a client block */
     oas_resource_t *resource; /* only while parsing a resource block */
+    /* AuthType oauth-as (src/mod_oas_resource.c): whose tokens, for which audience */
+    const char *rs_issuer;   /* OAuthASResourceIssuer */
+    const char *rs_audience; /* OAuthASResourceAudience */
+    int rs_remembered;       /* this section is in the list the configuration check reads */
 } oas_dir_conf_t;
 
 extern const command_rec oas_mod_cmds[];

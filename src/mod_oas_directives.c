@@ -12,6 +12,7 @@
 #include <http_core.h>
 
 #include "mod_oas_directives.h"
+#include "mod_oas_resource.h"
 #include "oas_authz.h"
 #include "oas_html.h"
 #include "oas_keys.h"
@@ -375,7 +376,8 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
     if (ep == OAS_EP_NONE) {
         return apr_psprintf(cmd->pool,
                             OAS_DIR_ENDPOINT ": unknown endpoint kind '%s' (authorize, par, token, "
-                                             "metadata, jwks, userinfo, revoke, introspect)",
+                                             "metadata, jwks, userinfo, revoke, introspect, "
+                                             "resource-metadata)",
                             kind);
     }
     if (!cmd->path || dc->client || dc->resource)
@@ -387,7 +389,9 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
                                 "(no wildcards, no <LocationMatch>)";
     }
     dc->endpoint = ep;
-    if (!sc->endpoints[ep])
+    if (ep == OAS_EP_RESOURCE_METADATA) /* a resource's, not the issuer's */
+        oas_mod_resource_endpoint(cmd, dc);
+    else if (!sc->endpoints[ep])
         sc->endpoints[ep] = cmd->path;
     return NULL;
 }
@@ -396,6 +400,11 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
 #define OFF_C(f) ((void *)APR_OFFSETOF(oas_client_t, f))
 
 const command_rec oas_mod_cmds[] = {
+    AP_INIT_TAKE1(OAS_DIR_RESOURCE_ISSUER, oas_cmd_resource_issuer, NULL, ACCESS_CONF,
+                  "AuthType oauth-as: the issuer (of this httpd) whose access tokens are accepted"),
+    AP_INIT_TAKE1(OAS_DIR_RESOURCE_AUDIENCE, oas_cmd_resource_audience, NULL, ACCESS_CONF,
+                  "AuthType oauth-as: the audience (an OAuthASResource of the issuer) tokens "
+                  "must be for"),
     AP_INIT_TAKE1(OAS_DIR_ISSUER, set_issuer, NULL, RSRC_CONF,
                   "issuer identifier (https URL); switches the AS on for this server"),
     AP_INIT_TAKE123(OAS_DIR_SIGNING_KEY, set_signing_key, NULL, RSRC_CONF,
@@ -505,4 +514,7 @@ const command_rec oas_mod_cmds[] = {
                   "tls_client_auth: PEM file of the CA the client's certificate must chain to"),
     AP_INIT_TAKE1(OAS_DIR_CERT_BOUND, oas_cmd_client_flag, OFF_C(cert_bound), RSRC_CONF,
                   "On (default for mTLS clients): access tokens bound to the client certificate"),
+    AP_INIT_TAKE1(OAS_DIR_INTROSPECTION, oas_cmd_client_flag, OFF_C(introspection), RSRC_CONF,
+                  "On: this client (a resource server) may introspect any access token; "
+                  "default Off: only its own tokens"),
     {NULL}};

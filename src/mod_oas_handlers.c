@@ -9,6 +9,7 @@
 #include "mod_oas_endpoints.h"
 #include "mod_oas_handlers.h"
 #include "mod_oas_request.h"
+#include "mod_oas_resource.h"
 
 /* Metadata and JWKS are prepared at start-up; clients may cache them for a while. */
 static int serve_document(request_rec *r, const char *json)
@@ -58,6 +59,8 @@ int oas_mod_handler(request_rec *r)
 
     if (!dc || dc->endpoint == OAS_EP_NONE)
         return DECLINED;
+    if (dc->endpoint == OAS_EP_RESOURCE_METADATA) /* public, and of the resource's issuer */
+        return oas_mod_resource_metadata(r, dc);
     if (!iss->issuer) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00100)
                       "OAuthASEndpoint %s used in a server without OAuthASIssuer",

@@ -20,7 +20,7 @@ int oas_mod_introspect(request_rec *r, const oas_issuer_t *iss)
 
     if (status != OK || !c)
         return status;
-    answer = oas_introspect(x, tok);
+    answer = oas_introspect(x, c, tok);
     if (!oas_introspect_jwt_wanted(r->pool, apr_table_get(r->headers_in, "Accept")))
         return oas_mod_send_json(r, HTTP_OK, answer);
     if ((rv = oas_introspect_jwt(&jwt, r->pool, iss, c->id, answer, x->now)) != APR_SUCCESS) {

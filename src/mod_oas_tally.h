@@ -6,7 +6,7 @@
 #include "mod_oas_private.h"
 #include "oas_tally.h"
 
-/** Bytes of the tally for a store of `store_bytes`: an eighth of it, at least
+/** Bytes of the tally for a store of `store_bytes`: half of it, at least
  * OAS_TALLY_MIN_BYTES. */
 apr_size_t oas_mod_tally_bytes(apr_size_t store_bytes);
 

@@ -4,7 +4,8 @@
 #include "oas_profile.h"
 
 static const char *const endpoint_names[OAS_EP_COUNT] = {
-    NULL, "authorize", "par", "token", "metadata", "jwks", "userinfo", "revoke", "introspect",
+    NULL,       "authorize", "par",    "token",      "metadata",
+    "jwks",     "userinfo",  "revoke", "introspect", "resource-metadata",
 };
 
 const char *oas_endpoint_name(oas_endpoint_e ep)

@@ -52,6 +52,7 @@ typedef enum {
     OAS_EP_USERINFO,
     OAS_EP_REVOKE,
     OAS_EP_INTROSPECT,
+    OAS_EP_RESOURCE_METADATA, /* RFC 9728: a protected resource's, not the issuer's */
     OAS_EP_COUNT
 } oas_endpoint_e;
 
@@ -99,6 +100,8 @@ typedef struct oas_client_t {
     const char *cert_ca_file;
     struct x509_store_st *cert_ca;
     int cert_bound;
+    int introspection; /* OAuthASIntrospection On: may introspect any access token (a resource
+                        * server); default Off: only the client's own tokens */
     int profile;                        /* OAuthASProfile, OAS_PROFILE_*; OAS_UNSET: the
                                          * server's (oas_profile.h) */
     const char *defined_at;             /* "file:line" for configuration messages */

@@ -33,6 +33,8 @@ typedef struct oas_ctx_t {
     const char *user;         /* the signed-in user, or NULL */
     const char *dpop_jkt;     /* the key (RFC 7638 thumbprint) of the request's valid DPoP
                                * proof (RFC 9449), or NULL: what the tokens are bound to */
+    const char *target;       /* RFC 8707 §2.2: the resource a token request names (code and
+                               * refresh grants), or NULL: the grant's own */
     const struct oas_cert_t *cert; /* the client certificate of the connection (oas_mtls.h),
                                     * or NULL: none, or no TLS */
     int on_mtls_alias;        /* the request arrived on the OAuthASMTLSAlias host: endpoint

@@ -44,6 +44,8 @@
 #define OAS_DIR_RESOURCE_BLOCK "<OAuthASResource"
 #define OAS_DIR_CLIENT "OAuthASClient"     /* in messages: <OAuthASClient id> */
 #define OAS_DIR_RESOURCE "OAuthASResource" /* in messages: <OAuthASResource id> */
+#define OAS_DIR_RESOURCE_ISSUER "OAuthASResourceIssuer"     /* <Location>: AuthType oauth-as */
+#define OAS_DIR_RESOURCE_AUDIENCE "OAuthASResourceAudience" /* <Location>: AuthType oauth-as */
 
 /* only inside blocks */
 #define OAS_DIR_CLIENT_SECRET "OAuthASClientSecret"
@@ -62,5 +64,6 @@
 #define OAS_DIR_CERT_SAN "OAuthASClientCertSAN"
 #define OAS_DIR_CERT_CA "OAuthASClientCertCA"
 #define OAS_DIR_CERT_BOUND "OAuthASCertBoundTokens"
+#define OAS_DIR_INTROSPECTION "OAuthASIntrospection"
 
 #endif

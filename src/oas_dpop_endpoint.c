@@ -33,9 +33,11 @@ static apr_status_t check(oas_dpop_t **pd, const char **pnonce, oas_err_t *e, oa
         return APR_NOTFOUND;
     }
     /* RFC 9449 §4.3: the endpoint's URL as the issuer publishes it (on the OAuthASMTLSAlias
-     * host, as mtls_endpoint_aliases does), never the Host header */
-    req.htu = apr_pstrcat(x->p, x->on_mtls_alias ? x->iss->mtls_alias : x->iss->issuer_origin,
-                          x->iss->endpoints[ep], NULL);
+     * host, as mtls_endpoint_aliases does), never the Host header; a protected resource's
+     * own URL when the caller gives it */
+    if (!in->htu)
+        req.htu = apr_pstrcat(x->p, x->on_mtls_alias ? x->iss->mtls_alias : x->iss->issuer_origin,
+                              x->iss->endpoints[ep], NULL);
     req.access_token = tok;
     /* at our endpoints, the algorithms of that client (its profile may narrow them) */
     req.algs = c ? oas_client_signing_algs(x->iss, c) & oas_dpop_algs(x->iss)

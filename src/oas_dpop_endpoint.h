@@ -22,8 +22,9 @@
 apr_status_t oas_dpop_at_as(const char **pnonce, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
                             const oas_dpop_req_t *in, oas_endpoint_e ep);
 
-/** An access token presented to resource endpoint ep (OAS_EP_USERINFO) with its live claims
- * at, by the scheme DPoP (in given: what the request had, as above) or Bearer (in NULL).
+/** An access token presented to resource endpoint ep (OAS_EP_USERINFO; OAS_EP_NONE for a
+ * protected resource, whose URL in->htu then gives) with its live claims at, by the scheme
+ * DPoP (in given: what the request had, as above) or Bearer (in NULL).
  * RFC 9449 §7: a bound token (cnf.jkt) needs the DPoP scheme and a proof of its key with
  * ath; the DPoP scheme needs a bound token and a proof. The nonce setting is that of the
  * client the token was issued to.

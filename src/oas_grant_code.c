@@ -77,6 +77,8 @@ static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, con
                                         "code_challenge (PKCE downgrade)",
                        c->id);
     }
+    if (oas_issue_target_check(e, x, c, g) != APR_SUCCESS)
+        return APR_EINVAL; /* the code stays redeemable, as below */
     /* RFC 9449 §10: a code bound to a key needs a proof of that key; the code stays
      * redeemable, as nothing is taken before every check passed */
     if (g->dpop_jkt && (!x->dpop_jkt || strcmp(x->dpop_jkt, g->dpop_jkt)))

@@ -138,6 +138,16 @@ apr_status_t oas_issue_client_credentials(const char **pbody, oas_err_t *e, oas_
     return oas_issue_tokens(pbody, e, x, c, &g, jti, NULL);
 }
 
+apr_status_t oas_issue_target_check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                                    const oas_grant_t *g)
+{
+    if (!x->target || (g->resource && !strcmp(x->target, g->resource)))
+        return APR_SUCCESS;
+    return oas_err(e, x->p, 400, "invalid_target", "the resource was not granted", OAS_LOG_INFO,
+                   OAS_LOGNO(02041) "client %s asked for a resource its grant is not for (%s)",
+                   c->id, g->resource ? g->resource : "granted for the issuer");
+}
+
 apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
                                const oas_client_t *c, apr_table_t *form)
 {
@@ -170,6 +180,17 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
                        OAS_LOGNO(06508) "client %s: OAuthASCertBoundTokens On, no client "
                                         "certificate on the connection",
                        c->id);
+    if (bit != OAS_GRANT_CC) { /* RFC 8707 §2.2: narrows the grant's audience (client
+                                * credentials check theirs in oas_resource_check) */
+        const char *aud = apr_table_get(form, "audience");
+        x->target = apr_table_get(form, "resource");
+        if (aud && x->target && strcmp(aud, x->target)) {
+            OAS_ERR_SET(e, 400, "invalid_target", "audience and resource name different resources");
+            return APR_EINVAL;
+        }
+        if (!x->target)
+            x->target = aud;
+    }
     if (bit == OAS_GRANT_CODE)
         return oas_grant_code_redeem(pbody, e, x, c, apr_table_get(form, "code"),
                                      apr_table_get(form, "code_verifier"),

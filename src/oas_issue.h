@@ -28,6 +28,11 @@ const char *oas_issue_user_key(apr_pool_t *p, const oas_issuer_t *iss, const cha
 /** A fresh access-token id (*pjti); on failure *e is a 500. */
 apr_status_t oas_issue_jti(const char **pjti, oas_err_t *e, apr_pool_t *p);
 
+/** RFC 8707 §2.2: a code or refresh grant g asked for with resource x->target: only the
+ * resource it was granted for (we grant one), else 400 invalid_target. */
+apr_status_t oas_issue_target_check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                                    const oas_grant_t *g);
+
 /** True when the client gets a refresh token for scope (grant type and offline_access). */
 int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t *p);
 

@@ -2,6 +2,7 @@
 #include <apr_strings.h>
 
 #include "oas_authz.h"
+#include "oas_directives.h"
 #include "oas_dpop_endpoint.h"
 #include "oas_issue.h"
 #include "oas_json.h"
@@ -118,16 +119,32 @@ apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
 static const char *const introspected[] = {"scope", "client_id", "sub", "aud",       "iss",
                                            "exp",   "iat",       "jti", "auth_time", NULL};
 
-const char *oas_introspect(oas_ctx_t *x, const char *tok)
+/* May caller learn about a token of client owner? (its own, or any access token for a
+ * resource server); logged when not */
+static int may_introspect(oas_ctx_t *x, const oas_client_t *caller, const char *owner,
+                          int access_token)
+{
+    if ((owner && !strcmp(caller->id, owner)) || (access_token && caller->introspection))
+        return 1;
+    OAS_CTX_LOG(x, OAS_LOG_INFO, APR_SUCCESS,
+                OAS_LOGNO(02040) "introspection: client %s asked about %s of client %s: "
+                                 "answered inactive (not its own%s)",
+                caller->id, access_token ? "an access token" : "a refresh token",
+                owner ? owner : "?",
+                access_token ? "; " OAS_DIR_INTROSPECTION " is Off for it" : "");
+    return 0;
+}
+
+const char *oas_introspect(oas_ctx_t *x, const oas_client_t *caller, const char *tok)
 {
     oas_jsonw_t w;
     oas_grant_t *g;
     json_t *at;
     const char *out;
-    int i;
+    int i, live_at = oas_live_access(&at, NULL, NULL, x, tok) == APR_SUCCESS;
 
     oas_jsonw_init(&w, x->p, 512);
-    if (oas_live_access(&at, NULL, NULL, x, tok) == APR_SUCCESS) {
+    if (live_at && may_introspect(x, caller, oas_json_str(at, "client_id"), 1)) {
         oas_jsonw_bool(&w, "active", 1);
         for (i = 0; introspected[i]; i++)
             oas_jsonw_json(&w, introspected[i], json_object_get(at, introspected[i]));
@@ -141,7 +158,8 @@ const char *oas_introspect(oas_ctx_t *x, const char *tok)
         }
         oas_jsonw_str(&w, "token_type", oas_dpop_token_jkt(at) ? "DPoP" : "Bearer");
     }
-    else if (oas_live_refresh(&g, x, tok) == APR_SUCCESS) {
+    else if (!live_at && oas_live_refresh(&g, x, tok) == APR_SUCCESS &&
+             may_introspect(x, caller, g->client_id, 0)) {
         oas_jsonw_bool(&w, "active", 1);
         oas_jsonw_str_keep_empty(&w, "scope", g->scope);
         oas_jsonw_str_keep_empty(&w, "client_id", g->client_id);

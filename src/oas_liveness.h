@@ -27,8 +27,12 @@ apr_status_t oas_live_refresh(oas_grant_t **pg, oas_ctx_t *x, const char *tok);
  * record the revocation is (*e: 503). */
 apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, const char *tok);
 
-/** RFC 7662 §2.2: the introspection answer for tok (never NULL). */
-const char *oas_introspect(oas_ctx_t *x, const char *tok);
+/** RFC 7662 §2.2: the introspection answer for tok to the authenticated client caller (never
+ * NULL). INTERFACE.md: a client introspects the tokens issued to it; one with
+ * OAuthASIntrospection On (a resource server) also any access token; a refresh token only
+ * its own client. Anything else is {"active": false}, as an unknown token is (§2.2: the
+ * answer tells no more to whom may not know it). */
+const char *oas_introspect(oas_ctx_t *x, const oas_client_t *caller, const char *tok);
 
 /** OIDC Core §5.3: the userinfo answer for the access token tok: the user's claims of their
  * latest issuance that the token's scope releases; or an error in *e (401 invalid_token, 403

@@ -354,6 +354,8 @@ static apr_status_t prepare(oas_grant_t *use, const char **pjti, oas_err_t *e, o
                             const oas_client_t *c, const oas_grant_t *g, const char *scope)
 {
     *use = *g;
+    if (oas_issue_target_check(e, x, c, g) != APR_SUCCESS)
+        return APR_EINVAL;
     if (scope) {
         if (!oas_scope_subset(x->p, scope, g->scope))
             return oas_err(e, x->p, 400, "invalid_scope", "the scope exceeds what was granted",

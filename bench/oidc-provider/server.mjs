@@ -1,7 +1,7 @@
 // bench/oidc-provider/server.mjs: node oidc-provider configured for the benchmark's flows.
 //
 //   node server.mjs --port P --key ES256.pem [--workers N] [--cookie-file F]
-//                   [--client-key CLIENT.pub.pem --client-kid KID] [--dpop]
+//                   [--client-key CLIENT.pub.pem --client-kid KID] [--dpop] [--fapi]
 //                   [--mtls --tls-cert CRT --tls-key KEY --client-ca CA --client-dn DN]
 //
 // Same flows as mod_oauth_as: PAR enabled (POST /request), PKCE S256 required, client 'bench'
@@ -13,7 +13,12 @@
 // ReplayDetection model) at PAR and at the token endpoint.  With --dpop a client 'bench-dpop',
 // the same as 'bench' (client_secret_basic, the same secret) with dpop_bound_access_tokens:
 // DPoP (RFC 9449, features.dPoP, no nonces as in mod_oauth_as's default) at PAR and token, its
-// tokens bound to the proof's key, a token request without a proof refused.  With --mtls the
+// tokens bound to the proof's key, a token request without a proof refused.  With --fapi (and
+// --client-key) the provider runs in its FAPI 2.0 mode (features.fapi, profile '2.0': PKCE
+// S256, the assertion's aud the issuer, redirect_uri required, 303s) with a client 'bench-fapi':
+// private_key_jwt with that key (ES256), dpop_bound_access_tokens, PAR required, scope openid
+// and no resource, so that its (opaque) access token is for userinfo (features.userinfo, GET
+// /me with the DPoP scheme and a proof with ath).  With --mtls the
 // server speaks TLS (node's https, the issuer https://localhost:PORT, --tls-cert/--tls-key as
 // the httpd servers' certificate), asks every client for a certificate (requestCert, verified
 // against --client-ca by the TLS layer, rejectUnauthorized false: the provider decides) and has a
@@ -52,6 +57,7 @@ const { values: args } = parseArgs({
     'client-key': { type: 'string' },
     'client-kid': { type: 'string', default: 'bench-client' },
     dpop: { type: 'boolean', default: false },
+    fapi: { type: 'boolean', default: false },
     mtls: { type: 'boolean', default: false },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
@@ -69,6 +75,7 @@ const CLIENT = { id: 'bench', secret: 'bench-secret', redirect: 'https://rp.benc
 const PKJWT_CLIENT = 'bench-pkjwt';
 const DPOP_CLIENT = 'bench-dpop';
 const MTLS_CLIENT = 'bench-mtls';
+const FAPI_CLIENT = 'bench-fapi';
 const RESOURCE = 'urn:bench:api';
 
 const cookieValue = () => {
@@ -94,8 +101,19 @@ async function worker() {
     client_secret: CLIENT.secret,
     token_endpoint_auth_method: 'client_secret_basic',
   }];
-  if (args['client-key']) {
-    const pub = createPublicKey(readFileSync(args['client-key'])).export({ format: 'jwk' });
+  const pub = args['client-key']
+    && createPublicKey(readFileSync(args['client-key'])).export({ format: 'jwk' });
+  if (args.fapi) {
+    clients.push({
+      ...base,
+      client_id: FAPI_CLIENT,
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [{ ...pub, kid: args['client-kid'], alg: 'ES256', use: 'sig' }] },
+      dpop_bound_access_tokens: true,
+      require_pushed_authorization_requests: true,
+    });
+  } else if (args['client-key']) {
     clients.push({
       ...base,
       client_id: PKJWT_CLIENT,
@@ -136,6 +154,8 @@ async function worker() {
     scopes: ['openid'],
     features: {
       devInteractions: { enabled: false },
+      fapi: { enabled: args.fapi, profile: '2.0' },
+      userinfo: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
       dPoP: { enabled: true },   // the default; no nonceSecret: no nonces
       mTLS: {
@@ -153,8 +173,10 @@ async function worker() {
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => RESOURCE,
-        useGrantedResource: () => true,
+        // the FAPI client asks for no resource: its access token is for userinfo
+        defaultResource: (ctx, client) => (client?.clientId === FAPI_CLIENT ? undefined
+          : RESOURCE),
+        useGrantedResource: (ctx) => ctx.oidc.client?.clientId !== FAPI_CLIENT,
         getResourceServerInfo: (ctx, resourceIndicator) => {
           if (resourceIndicator !== RESOURCE) throw new Error('unknown resource');
           return {
@@ -182,7 +204,7 @@ async function worker() {
   for (const { client_id: clientId } of clients) {
     const grant = new provider.Grant({ accountId: USER, clientId });
     grant.addOIDCScope('openid');
-    grant.addResourceScope(RESOURCE, 'api.read');
+    if (clientId !== FAPI_CLIENT) grant.addResourceScope(RESOURCE, 'api.read');
     const grantId = await grant.save();
     const sid = clientId === CLIENT.id ? 'benchsid' : `benchsid-${clientId}`;
     authorizations[clientId] = { grantId, sid, persistsLogout: false };

@@ -2,6 +2,7 @@
 
     ensure_node_modules()                       # `npm ci` when node_modules is missing/stale
     rc, out = run_node(["--test", "openid-client.test.mjs"], env={...}, ca=h.ca)
+    run_node_tests("openid-client-fapi2.test.mjs", env, h.ca, passed=6)   # ... and assert
     env = openid_client_env(h)                  # ... the openid-client scripts' {...}
 
 The dependencies are pinned in tests/interop/package-lock.json; `npm ci` installs exactly
@@ -11,6 +12,7 @@ changed package-lock.json triggers a fresh `npm ci` and an unchanged one costs n
 
 import hashlib
 import os
+import re
 import subprocess
 
 import pytest
@@ -50,6 +52,16 @@ def run_node(args, env, ca, timeout=120):
     p = subprocess.run(["node"] + list(args), cwd=INTEROP, env=full, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=timeout)
     return p.returncode, p.stdout
+
+
+def run_node_tests(script, env, ca, passed):
+    """`node --test` of one script (spec reporter, printed); asserts that it exited 0 and that
+    exactly `passed` tests passed (a script that silently ran fewer fails). Returns its output."""
+    rc, out = run_node(["--test", "--test-reporter=spec", script], env, ca)
+    print(out)
+    assert rc == 0, f"node --test {script} failed ({rc}):\n{out}"
+    assert re.search(rf"^. pass {passed}$", out, re.M) and re.search(r"^. fail 0$", out, re.M), out
+    return out
 
 
 def openid_client_env(h):

@@ -144,6 +144,7 @@ CLIENTS_CONF = """
     OAuthASScope api.read
     OAuthASGrantType client_credentials
     OAuthASAudience urn:test:api
+    OAuthASIntrospection On
 </OAuthASClient>
 
 <OAuthASResource urn:test:api>

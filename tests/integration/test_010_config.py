@@ -2,11 +2,14 @@
 message naming the directive and the fault; every directive is accepted where it belongs."""
 
 import os
+import re
 import shutil
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from client import session, write_key
+from client_jwk import write_client_key
 from harness import REPO, Httpd, session_key
 from oauth_conf import standard_conf
 
@@ -630,3 +633,40 @@ def test_grace_and_quota_values(tmp_path, directive, value):
                                   "OAuthASClientQuota 0", "OAuthASClientQuota 5000"])
 def test_grace_and_quota_accepted(tmp_path, line):
     assert_ok(tmp_path, valid(server_lines=line))
+
+
+EXAMPLES = sorted(f for f in os.listdir(os.path.join(REPO, "conf")) if f.endswith(".example"))
+
+
+def installed_example(h, name):
+    """conf/<name> as an admin installs it: a whole server (it has its OAuthASIssuer) alone, a
+    layout (mtls-*) after mod_oauth_as.conf.example as it says; the files it names under /etc
+    pointed at files of h: keys, CA certificate, JWK Sets, TLS certificate and key."""
+    def read(n):
+        with open(os.path.join(REPO, "conf", n)) as f:
+            return f.read()
+    text = read(name)
+    if not re.search(r"^\s*OAuthASIssuer ", text, re.M):
+        text = read("mod_oauth_as.conf.example") + text
+    text = re.sub(r"^LoadModule oauth_as_module .*$", "", text, flags=re.M)
+    jwks = write_client_key(h, "client", ec.generate_private_key(ec.SECP256R1()), "client-1")[1]
+    text = re.sub(r"/etc/apache2/oauth/\S+-ca\.pem", h.ca, text)
+    text = re.sub(r"/etc/apache2/oauth/\S+\.jwks\.json", jwks, text)
+    text = re.sub(r"/etc/apache2/oauth/\S+\.pem", key_path(h), text)
+    text = re.sub(r"/etc/ssl/certs/\S+\.pem", h.ca, text)
+    text = re.sub(r"/etc/ssl/private/\S+\.key", h.tls_key, text)
+    for line in text.splitlines():  # every file read at start-up is one of ours
+        assert "/etc/" not in line or line.lstrip().startswith(("#", "AuthUserFile")), line
+    return text
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_conf_examples(tmp_path, name):
+    """Every conf/*.example passes `apache2 -t`, with no warning (the mTLS alias layout's host
+    is one the start-up check recognises: no OAS0045x)."""
+    assert {"mod_oauth_as.conf.example", "fapi2.conf.example"} <= set(EXAMPLES)
+    h = server(tmp_path, "")
+    h.body = installed_example(h, name)
+    rc, out = h.configtest()
+    assert rc == 0 and "Syntax OK" in out, out
+    assert "OAS0045" not in out and "warn" not in out.lower(), out

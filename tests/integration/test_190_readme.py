@@ -1,6 +1,7 @@
 """The README's walk-throughs, run as a newcomer would: `make run`'s demo (tools/demo.sh) on a
 free port, then every shell block between the walkthrough markers, unchanged but for the port."""
 
+import base64
 import json
 import os
 import pathlib
@@ -15,6 +16,7 @@ import time
 import pytest
 
 from harness import free_port
+from oauth_conf import write_htpasswd
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -124,3 +126,85 @@ def test_readme_setup_commands_are_the_demos():
     for block in blocks:
         for command in commands(block):
             assert any(command in line for line in demo_sh), command
+
+
+# ---- "FAPI 2.0 in ten minutes": its commands, conf/fapi2.conf.example and docs/fapi2-curl.sh
+
+def fapi2_section():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    section = re.search(r"^## FAPI 2\.0 in ten minutes\n(.*?)^## ", text, re.S | re.M).group(1)
+    sh = re.findall(r"```sh\n(.*?)```", section, re.S)
+    apache = re.findall(r"```apache\n(.*?)```", section, re.S)
+    assert len(sh) == 2 and len(apache) == 1, "the FAPI 2.0 section lost a block"
+    return sh, apache[0]
+
+
+def run_sh(script, cwd, env=None):
+    out = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=cwd, capture_output=True,
+                         text=True, timeout=60, env=dict(os.environ, **(env or {})))
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out.stdout
+
+
+def fapi2_example(h, keys):
+    """conf/fapi2.conf.example on h's TLS port, with the files the README's key commands made
+    (in keys/) and a user alice:secret; nothing else changed."""
+    with open(os.path.join(ROOT, "conf", "fapi2.conf.example")) as f:
+        text = f.read()
+    assert "OAuthASDPoPNonce" not in text   # the curl script does not answer nonces
+    htpasswd = write_htpasswd(h.path("conf", "users.htpasswd"), {"alice": "secret"})
+    text = re.sub(r"^LoadModule oauth_as_module .*$", "", text, flags=re.M)
+    text = (text.replace("/etc/ssl/certs/auth.example.org.pem", h.ca)
+            .replace("/etc/ssl/private/auth.example.org.key", h.tls_key)
+            .replace("/etc/apache2/oauth/", keys + "/")
+            .replace("/etc/apache2/users.htpasswd", htpasswd)
+            .replace("*:443", f"127.0.0.1:{h.tls_port}")
+            .replace("auth.example.org", f"localhost:{h.tls_port}"))
+    for line in text.splitlines():  # every file the server reads is one of ours
+        assert "/etc/" not in line or line.lstrip().startswith("#"), line
+    return text
+
+
+def test_readme_fapi2(httpd_factory):
+    """The section's key commands (openssl and the script's jwks), its configuration lines
+    (each one in conf/fapi2.conf.example), the example itself started as it stands, and the
+    flow command: docs/fapi2-curl.sh ends with userinfo 200, the token bound to its DPoP key."""
+    sh, conf = fapi2_section()
+    example = open(os.path.join(ROOT, "conf", "fapi2.conf.example")).read()
+    lines = {line.strip() for line in example.splitlines()}
+    for line in conf.splitlines():
+        assert not line.strip() or line.strip() in lines, line
+
+    h = httpd_factory(lambda h: fapi2_example(h, h.path("keys")), start=False)
+    os.makedirs(h.path("keys"))
+    os.symlink(os.path.join(ROOT, "docs"), h.path("keys", "docs"))
+    run_sh(sh[0], h.path("keys"))
+    jwks = json.load(open(h.path("keys", "client.jwks.json")))
+    assert [(k["kty"], k["crv"], k["kid"]) for k in jwks["keys"]] == [("EC", "P-256", "client-1")]
+    assert os.stat(h.path("keys", "as-es256.pem")).st_mode & 0o077 == 0  # read before setuid
+    h.start()
+    md = h.get("/.well-known/openid-configuration")
+    assert md.headers["Strict-Transport-Security"].endswith("preload"), md.headers
+    assert md.json()["token_endpoint_auth_methods_supported"] == ["private_key_jwt"], md.text
+
+    for run in (1, 2):  # the second time, the user's consent is remembered: no consent page
+        start = time.time()
+        out = run_sh(sh[1].replace("https://auth.example.org", h.issuer), h.path("keys"),
+                     {"CACERT": h.ca})
+        print(out, f"({time.time() - start:.1f} s)")
+        steps = re.findall(r"^== (\d)\.", out, re.M)
+        assert steps == ["0", "1", "2", "3", "4"], out
+        jkt = re.search(r"^jkt ([A-Za-z0-9_-]{43})$", out, re.M).group(1)
+        assert re.search(r"^303 https://app\.example\.org/callback\?code=", out, re.M), out
+        body = json.loads(out.strip().splitlines()[-1])
+        token = json.loads(re.search(r'^\{"access_token".*$', out, re.M).group(0))
+        assert token["token_type"] == "DPoP" and "id_token" in token, token
+        claims = json.loads(base64.urlsafe_b64decode(token["access_token"].split(".")[1] + "=="))
+        assert claims["cnf"] == {"jkt": jkt}, claims
+        assert body["sub"] == "alice", body
+    with open(h.accesslog) as f:  # a consent page the first time only
+        authorize = re.findall(r'"(GET|POST) /authorize\S* HTTP/1.1" (\d+)', f.read())
+    assert authorize == [("GET", "200"), ("POST", "303"), ("GET", "303")], authorize
+    log = h.error_log()
+    assert len(re.findall(r"OAS00133: issued tokens to client fapi-client for alice \(jti \S+, "
+                          r"DPoP-bound\)", log)) == 2, log[-2000:]

@@ -31,7 +31,7 @@ def test_revoke_own_refresh_token_kills_the_family(oas):
     revoked_ok(revoke(h, "conf1", rt))
     h.wait_log(r"\[oauth_as:warn\].*OAS00134: revoked a refresh token family: revoked by its client")
     assert_json_error(refresh(h, "conf1", rt), 400, "invalid_grant")
-    assert introspect(h, rt).json() == {"active": False}
+    assert introspect(h, rt, client_id="conf1").json() == {"active": False}
     # revoking again: still 200 (RFC 7009 §2.2)
     revoked_ok(revoke(h, "conf1", rt))
 
@@ -130,9 +130,26 @@ def test_introspect_access_token(oas):
         assert i[k] == c[k], k
     assert i["exp"] > time.time()
     assert i["token_type"] == "Bearer"
-    # any confidential client may introspect, the owner included
-    assert introspect(h, t["access_token"], client_id="conf2").json()["active"] is True
+    # the owner may; another client without OAuthASIntrospection On learns nothing
     assert introspect(h, t["access_token"], client_id="conf1").json()["active"] is True
+    assert introspect(h, t["access_token"], client_id="conf2").json() == {"active": False}
+
+
+@pytest.mark.expect_log("OAS02040")
+def test_introspection_rights(oas):
+    """INTERFACE.md "Introspection": a client introspects its own tokens; a resource server
+    (svc1: OAuthASIntrospection On) any access token but no other client's refresh token;
+    anyone else gets {"active": false}, as for an unknown token."""
+    h = oas
+    t = code_tokens(h, "conf1", FULL)
+    at, rt = t["access_token"], t["refresh_token"]
+    assert introspect(h, at, client_id="svc1").json()["active"] is True
+    assert introspect(h, rt, client_id="svc1").json() == {"active": False}
+    assert introspect(h, rt, client_id="conf1").json()["active"] is True
+    for tok in (at, rt):
+        assert introspect(h, tok, client_id="conf2").json() == {"active": False}
+    assert "OAS02040: introspection: client conf2 asked about a refresh token of client conf1" \
+        in h.error_log()
 
 
 def test_introspect_resource_token(oas):
@@ -145,7 +162,7 @@ def test_introspect_resource_token(oas):
 def test_introspect_refresh_token(oas):
     h = oas
     t = code_tokens(h, "conf1", FULL)
-    i = introspect(h, t["refresh_token"]).json()
+    i = introspect(h, t["refresh_token"], client_id="conf1").json()
     assert i["active"] is True
     assert i["client_id"] == "conf1" and i["sub"] == "alice" and i["iss"] == h.issuer
     assert set(i["scope"].split()) == set(FULL.split())

@@ -70,11 +70,13 @@ def jwt_introspection(h, keys):
     OAuthASClientJWKS "{jwks}"
     OAuthASAuthMethod private_key_jwt
     OAuthASGrantType client_credentials
+    OAuthASIntrospection On
 </OAuthASClient>
 <OAuthASClient rs-sjwt>
     OAuthASClientSecret "{RS_SJWT_SECRET}"
     OAuthASAuthMethod client_secret_jwt
     OAuthASGrantType client_credentials
+    OAuthASIntrospection On
 </OAuthASClient>
 """
     q = lambda v: urllib.parse.quote(v, safe="")  # noqa: E731

@@ -6,15 +6,13 @@ brake, curl with --cert, HTTP/2, resumed sessions, the OAuthASMTLSAlias layout a
 configtest faults and start-up warnings. Every certificate is made at test time (mtls_pki.py)."""
 
 import json
-import os
-import re
 import subprocess
 
 import pytest
 
 from client import (DPoPKey, assert_json_error, get_code, introspect, jwt_claims, post, redeem,
                     register, session)
-from harness import REPO, Httpd, free_port
+from harness import Httpd, free_port
 from mtls_pki import VERIFY, Pki, alias_vhost, clients
 from oauth_conf import signing_key, standard_conf
 
@@ -461,25 +459,3 @@ def test_alias_host_warning_in_error_log(httpd_factory):
 def test_alias_host_right(tmp_path, lines, top):
     h, out = alias_configtest(tmp_path, lines, top)
     assert "OAS0045" not in out, out
-
-
-@pytest.mark.parametrize("layout", ["mtls-same-host", "mtls-alias-host"])
-def test_conf_examples(tmp_path, pki, layout):
-    """conf/'s two mTLS layouts, each with mod_oauth_as.conf.example as they say, pass
-    `apache2 -t` (their paths pointed at files made here) without a start-up warning: the
-    alias layout's host is one the check recognises."""
-    def read(name):
-        with open(os.path.join(REPO, "conf", name + ".conf.example")) as f:
-            return f.read()
-    h = Httpd(str(tmp_path / "srv"), "")
-    text = re.sub(r"^LoadModule oauth_as_module .*$", "", read("mod_oauth_as") + read(layout),
-                  flags=re.M)
-    text = (text.replace("/etc/apache2/oauth/as-es256.pem", signing_key(h, "es256"))
-            .replace("/etc/apache2/oauth/partner-ca.pem", pki.ca1["files"][0]))
-    text = re.sub(r"/etc/ssl/certs/\S+\.pem", h.ca, text)
-    h.body = re.sub(r"/etc/ssl/private/\S+\.key", h.tls_key, text)
-    for line in h.body.splitlines():  # every file read at start-up is one of ours
-        assert "/etc/" not in line or line.lstrip().startswith(("#", "AuthUserFile")), line
-    rc, out = h.configtest()
-    assert rc == 0 and "Syntax OK" in out, out
-    assert "OAS0045" not in out and "warn" not in out.lower(), out

@@ -2,6 +2,8 @@
 // made of fetch that logs in with Basic auth and answers our consent page.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
 
 export function env(name) {
   const v = process.env[name];
@@ -32,8 +34,9 @@ export function consentForm(html) {
 }
 
 // Plays the browser for one authorization request: GET authorizeUrl as the user, allow on the
-// consent page (when one is shown), and return the redirect target as a URL.
-export async function userAgentAuthorize(authorizeUrl, user, password) {
+// consent page (when one is shown), and return the redirect target as a URL. A FAPI 2.0 server
+// redirects with 303 (FAPI 2.0 SP 5.3.2.2-10: the browser must not re-post the consent form).
+export async function userAgentAuthorize(authorizeUrl, user, password, status = 302) {
   const auth = basic(user, password);
   let r = await fetch(authorizeUrl, { headers: { authorization: auth }, redirect: 'manual' });
   if (r.status === 200) {
@@ -47,7 +50,7 @@ export async function userAgentAuthorize(authorizeUrl, user, password) {
       body: new URLSearchParams({ txn: form.txn, csrf: form.csrf, decision: 'allow' }),
     });
   }
-  assert.equal(r.status, 302, `expected a redirect, got ${r.status}: ${await r.text()}`);
+  assert.equal(r.status, status, `expected a ${status}, got ${r.status}: ${await r.text()}`);
   return new URL(r.headers.get('location'));
 }
 
@@ -55,4 +58,32 @@ export async function userAgentAuthorize(authorizeUrl, user, password) {
 export function atHash(accessToken) {
   const d = createHash('sha256').update(accessToken, 'ascii').digest();
   return d.subarray(0, d.length / 2).toString('base64url');
+}
+
+// A fetch over node:https presenting a client certificate (none when cert is undefined), for
+// openid-client's customFetch: node's own fetch takes no client certificate without undici.
+// Every URL fetched is pushed onto seen.
+export function certFetch(cert, key, seen = []) {
+  return (url, options) => new Promise((resolve, reject) => {
+    seen.push(String(url));
+    const headers = Object.fromEntries(new Headers(options.headers));
+    const req = https.request(url, {
+      method: options.method, headers, signal: options.signal,
+      ...(cert ? { cert: readFileSync(cert), key: readFileSync(key) } : {}),
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) {
+          h.set(k, Array.isArray(v) ? v.join(', ') : v);
+        }
+        const body = [204, 304].includes(res.statusCode) ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status: res.statusCode, headers: h }));
+      });
+    });
+    req.on('error', reject);
+    const body = options.body;
+    req.end(body === undefined || body === null ? undefined : String(body));
+  });
 }

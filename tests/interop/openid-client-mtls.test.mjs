@@ -2,14 +2,12 @@
 // library's TlsClientAuth() sends client_id alone and the certificate travels in the TLS
 // handshake. Node's fetch cannot be given a client certificate without the undici package
 // (not among our pinned modules), so the client's customFetch is a small fetch over
-// node:https presenting it: what an undici Agent with connect: { cert, key } does. Run by
-// tests/integration/test_775_openid_client_mtls.py, which makes the certificates.
+// node:https presenting it (certFetch, lib.mjs): what an undici Agent with connect: { cert, key }
+// does. Run by tests/integration/test_775_openid_client_mtls.py, which makes the certificates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
 import * as client from 'openid-client';
-import { env, userAgentAuthorize } from './lib.mjs';
+import { certFetch, env, userAgentAuthorize } from './lib.mjs';
 
 const ISSUER = env('ISSUER');
 const X5T = env('MTLS_X5T');
@@ -20,35 +18,9 @@ function claims(jwt) {
 
 const requested = []; // every URL the clients fetched
 
-// fetch over node:https with a client certificate (none when cert is undefined).
-function certFetch(cert, key) {
-  return (url, options) => new Promise((resolve, reject) => {
-    requested.push(String(url));
-    const headers = Object.fromEntries(new Headers(options.headers));
-    const req = https.request(url, {
-      method: options.method, headers, signal: options.signal,
-      ...(cert ? { cert: readFileSync(cert), key: readFileSync(key) } : {}),
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const h = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) {
-          h.set(k, Array.isArray(v) ? v.join(', ') : v);
-        }
-        const body = [204, 304].includes(res.statusCode) ? null : Buffer.concat(chunks);
-        resolve(new Response(body, { status: res.statusCode, headers: h }));
-      });
-    });
-    req.on('error', reject);
-    const body = options.body;
-    req.end(body === undefined || body === null ? undefined : String(body));
-  });
-}
-
 async function discover(clientId, cert, key, metadata) {
   return client.discovery(new URL(ISSUER), clientId, metadata, client.TlsClientAuth(),
-    { [client.customFetch]: certFetch(cert, key) });
+    { [client.customFetch]: certFetch(cert, key, requested) });
 }
 
 test('discovery lists tls_client_auth, bound tokens and the aliases', async () => {

@@ -187,14 +187,14 @@ static void test_introspection(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         x->dpop_jkt = JKT_A;
         tok_exchange(x, env, env->conf1, "openid", &at);
-        j = tok_json(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, env->conf1, at));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "token_type"), "DPoP");
         assert_string_equal(oas_json_str(json_object_get(j, "cnf"), "jkt"), JKT_A);
 
         x->dpop_jkt = NULL;
         tok_exchange(x, env, env->conf1, "openid", &at);
-        j = tok_json(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, env->conf1, at));
         assert_string_equal(oas_json_str(j, "token_type"), "Bearer");
         assert_null(json_object_get(j, "cnf"));
     }

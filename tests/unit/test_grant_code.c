@@ -194,6 +194,50 @@ static void test_t04_t05_checks_do_not_burn(void **state)
     }
 }
 
+/* RFC 8707 §2.2: a token request's resource is the one the code was granted for, or
+ * invalid_target (the code stays redeemable); the access token's aud is that resource. */
+static void test_resource_at_token(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    const char *body;
+    json_t *c;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
+        oas_grant_t *g = tok_grant(p, env, env->conf1, "openid");
+
+        tok_put_code(x, "C1", g, 60); /* granted for the issuer: no resource may be named */
+        x->target = "urn:api";
+        assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER,
+                                               "https://rp.test/cb"),
+                         APR_EINVAL);
+        assert_err(e, 400, "invalid_target", "OAS02041: client conf1 asked for a resource");
+        g = tok_grant(p, env, env->conf1, "openid");
+        g->resource = "urn:api";
+        tok_put_code(x, "C2", g, 60);
+        x->target = "urn:other";
+        assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C2", TOK_VERIFIER,
+                                               "https://rp.test/cb"),
+                         APR_EINVAL);
+        assert_err(e, 400, "invalid_target", "(urn:api)");
+        x->target = "urn:api";
+        assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C2", TOK_VERIFIER,
+                                               "https://rp.test/cb"),
+                         APR_SUCCESS);
+        assert_int_equal(oas_token_verify_access(&c, p, env->iss,
+                                                 tok_member(p, body, "access_token"), x->now),
+                         APR_SUCCESS);
+        assert_string_equal(oas_json_str(c, "aud"), "urn:api");
+        x->target = NULL;
+        assert_int_equal(oas_grant_code_redeem(&body, &e, x, env->conf1, "C1", TOK_VERIFIER,
+                                               "https://rp.test/cb"),
+                         APR_SUCCESS);
+    }
+}
+
 /* T06, T07: an expired code, an unknown one, and a refresh token presented as a code. */
 static void test_t06_t07_expired_and_unknown(void **state)
 {
@@ -339,6 +383,7 @@ int main(void)
         UNIT_TEST(test_t02_replay_revokes),
         UNIT_TEST(test_t03_invalid_replay_revokes_nothing),
         UNIT_TEST(test_t04_t05_checks_do_not_burn),
+        UNIT_TEST(test_resource_at_token),
         UNIT_TEST(test_t06_t07_expired_and_unknown),
         UNIT_TEST(test_t08_grant_type_errors),
         UNIT_TEST(test_store_failures),

@@ -114,7 +114,7 @@ static void test_introspect(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         rt = tok_exchange(x, env, env->conf1, "openid email offline_access", &at);
 
-        j = tok_json(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, env->conf1, at));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "token_type"), "Bearer");
         assert_string_equal(oas_json_str(j, "client_id"), "conf1");
@@ -127,7 +127,7 @@ static void test_introspect(void **state)
         assert_true(oas_json_int(j, "iat", 0) > 0);
         assert_true(oas_json_int(j, "auth_time", 0) > 0);
 
-        j = tok_json(p, oas_introspect(x, rt));
+        j = tok_json(p, oas_introspect(x, env->conf1, rt));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "token_type"), "refresh_token");
         assert_string_equal(oas_json_str(j, "client_id"), "conf1");
@@ -135,22 +135,34 @@ static void test_introspect(void **state)
         assert_string_equal(oas_json_str(j, "iss"), "https://as.test");
         assert_string_equal(oas_json_str(j, "scope"), "openid email offline_access");
 
-        assert_string_equal(oas_introspect(x, "garbage"), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, env->conf1, "garbage"), "{\"active\":false}");
+
+        /* INTERFACE.md: another client learns nothing; a resource server (OAuthASIntrospection
+         * On) the access token, never the refresh token */
+        assert_string_equal(oas_introspect(x, env->conf2, at), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, env->conf2, rt), "{\"active\":false}");
+        env->conf2->introspection = 1;
+        j = tok_json(p, oas_introspect(x, env->conf2, at));
+        assert_true(json_is_true(json_object_get(j, "active")));
+        assert_string_equal(oas_json_str(j, "client_id"), "conf1");
+        assert_string_equal(oas_introspect(x, env->conf2, rt), "{\"active\":false}");
+        env->conf2->introspection = 0;
+
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, rt), APR_SUCCESS);
-        assert_string_equal(oas_introspect(x, rt), "{\"active\":false}");
-        assert_string_equal(oas_introspect(x, at), "{\"active\":false}"); /* its family */
+        assert_string_equal(oas_introspect(x, env->conf1, rt), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, env->conf1, at), "{\"active\":false}"); /* its family */
 
         /* a client_credentials token (no refresh family, no record) */
         assert_int_equal(oas_issue_client_credentials(&body, &e, x, env->conf1, "api.read",
                                                       apr_table_make(p, 1)),
                          APR_SUCCESS);
         at = tok_member(p, body, "access_token");
-        j = tok_json(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, env->conf1, at));
         assert_true(json_is_true(json_object_get(j, "active")));
         assert_string_equal(oas_json_str(j, "sub"), "conf1");
         assert_null(json_object_get(j, "auth_time")); /* no user signed in */
         assert_int_equal(oas_revoke_token(&e, x, env->conf1, at), APR_SUCCESS);
-        assert_string_equal(oas_introspect(x, at), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, env->conf1, at), "{\"active\":false}");
     }
 }
 
@@ -269,17 +281,17 @@ static void test_rotating_family(void **state)
         rt1 = tok_exchange(x, env, env->conf2, "openid offline_access", &at);
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_SUCCESS);
         rt2 = tok_member(p, body, "refresh_token");
-        assert_string_equal(oas_introspect(x, rt1), "{\"active\":false}");
-        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt2)), "active")));
+        assert_string_equal(oas_introspect(x, env->conf2, rt1), "{\"active\":false}");
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, env->conf2, rt2)), "active")));
         assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf2, rt1, NULL), APR_SUCCESS);
         rt3 = tok_member(p, body, "refresh_token");
-        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt2)), "active")));
-        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, rt3)), "active")));
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, env->conf2, rt2)), "active")));
+        assert_true(json_is_true(json_object_get(tok_json(p, oas_introspect(x, env->conf2, rt3)), "active")));
 
         assert_int_equal(oas_revoke_token(&e, x, env->conf2, rt3), APR_SUCCESS);
-        assert_string_equal(oas_introspect(x, rt2), "{\"active\":false}");
-        assert_string_equal(oas_introspect(x, rt3), "{\"active\":false}");
-        assert_string_equal(oas_introspect(x, at), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, env->conf2, rt2), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, env->conf2, rt3), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, env->conf2, at), "{\"active\":false}");
     }
 }
 
@@ -360,7 +372,7 @@ static void test_one_claims_record_per_user(void **state)
         /* the last one is a refresh: it dies with its family */
         assert_int_equal(oas_revoke_token(&e, x, env->pub1, rt), APR_SUCCESS);
         assert_int_equal(oas_live_access(&c, NULL, NULL, x, at), APR_EINVAL);
-        assert_string_equal(oas_introspect(x, at), "{\"active\":false}");
+        assert_string_equal(oas_introspect(x, env->conf1, at), "{\"active\":false}");
         assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
         assert_err(e, 401, "invalid_token", "its grant was revoked");
     }

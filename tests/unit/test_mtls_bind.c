@@ -144,7 +144,7 @@ static void test_userinfo_and_introspection(void **state)
         assert_int_equal(oas_userinfo(&body, &e, x, at, NULL, NULL), APR_EINVAL);
         assert_err(e, 401, "invalid_token", "presented without a certificate");
 
-        j = tok_json(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, env->conf1, at));
         assert_string_equal(
             json_string_value(json_object_get(json_object_get(j, "cnf"), "x5t#S256")), CERT_A.x5t);
         assert_null(json_object_get(json_object_get(j, "cnf"), "jkt"));
@@ -153,7 +153,7 @@ static void test_userinfo_and_introspection(void **state)
         x->cert = &CERT_A;
         x->dpop_jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
         tok_exchange(x, env, env->conf1, "openid", &at);
-        j = tok_json(p, oas_introspect(x, at));
+        j = tok_json(p, oas_introspect(x, env->conf1, at));
         assert_string_equal(json_string_value(json_object_get(json_object_get(j, "cnf"), "jkt")),
                             x->dpop_jkt);
         assert_string_equal(
