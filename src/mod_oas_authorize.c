@@ -9,6 +9,7 @@
 #include "mod_oas_endpoints.h"
 #include "mod_oas_request.h"
 #include "mod_oas_store.h"
+#include "oas_clients.h"
 #include "oas_authz.h"
 #include "oas_consent.h"
 #include "oas_consent_txn.h"
@@ -113,7 +114,7 @@ static int send_err(request_rec *r, oas_ctx_t *x, const oas_err_t *e, const oas_
 static int issue_code(request_rec *r, oas_ctx_t *x, const oas_pending_t *pd)
 {
     apr_array_header_t *pairs = apr_array_make(r->pool, 8, sizeof(const char *));
-    const oas_client_t *c = oas_issuer_client(x->iss, pd->grant->client_id);
+    const oas_client_t *c = oas_ctx_client(x, pd->grant->client_id);
     const char *code;
     oas_err_t e;
 
@@ -281,7 +282,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
             return send_page(r, &err);
         dup = NULL;
     }
-    else if ((c = oas_issuer_client(iss, apr_table_get(params, "client_id"))) &&
+    else if ((c = oas_ctx_client(x, apr_table_get(params, "client_id"))) &&
              !(dup && (!strcmp(dup, "client_id") || !strcmp(dup, "request")))) {
         /* RFC 9101 §5: a request object by value; its parameters alone count (a repeat
          * outside it no longer matters), and one that does not verify is a page */
@@ -291,8 +292,8 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         if (params != outer)
             dup = NULL;
     }
-    if (oas_authz_validate(&req, &err, r->pool, iss, params, dup,
-                           ru ? OAS_AUTHZ_PAR : OAS_AUTHZ_FRONT) != APR_SUCCESS) {
+    if (oas_authz_validate_ctx(&req, &err, x, params, dup, ru ? OAS_AUTHZ_PAR : OAS_AUTHZ_FRONT) !=
+        APR_SUCCESS) {
         if (err.page) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00145)
                           "authorization request refused without redirect: %s", err.description);

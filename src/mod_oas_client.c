@@ -37,7 +37,7 @@ int oas_mod_client_request(oas_ctx_t **px, const oas_client_t **pc, apr_table_t 
                                         "parameters must be sent in the request body");
     }
     basic = oas_mod_basic_credentials(&bid, &bsecret, r);
-    if ((named = oas_authfail_client(r->pool, iss, basic, bid, *pform)) &&
+    if ((named = oas_authfail_client(x, basic, bid, *pform)) &&
         oas_authfail_check(x, &err, named) != APR_SUCCESS)
         return oas_mod_send_err(r, &err);
     oas_mod_client_cert(r, x); /* RFC 8705: for mTLS clients and certificate-bound tokens */

@@ -51,6 +51,9 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(dpop);
     MERGE_I(dpop_nonce);
     MERGE_I(profile);
+    MERGE_I(registration);
+    MERGE_P(registration_tokens);
+    MERGE_P(registration_audiences);
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(claims);

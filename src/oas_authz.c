@@ -2,6 +2,7 @@
  * first what decides whether we may redirect at all (client, redirect URI), then the
  * errors that are sent back to the client. */
 #include "oas_authz.h"
+#include "oas_clients.h"
 #include "oas_jarm.h"
 #include "oas_uri.h"
 #include "oas_pkce.h"
@@ -131,6 +132,17 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
                                 const oas_issuer_t *iss, apr_table_t *params, const char *dup,
                                 int origin)
 {
+    oas_ctx_t x;
+
+    oas_ctx_init(&x, p, iss, 0); /* no store: configured clients only */
+    return oas_authz_validate_ctx(preq, err, &x, params, dup, origin);
+}
+
+apr_status_t oas_authz_validate_ctx(oas_authz_req_t **preq, oas_err_t *err, oas_ctx_t *x,
+                                    apr_table_t *params, const char *dup, int origin)
+{
+    apr_pool_t *p = x->p;
+    const oas_issuer_t *iss = x->iss;
     oas_authz_req_t *req = apr_pcalloc(p, sizeof(*req));
     const char *client_id = apr_table_get(params, "client_id");
     const char *ru = apr_table_get(params, "redirect_uri");
@@ -150,7 +162,7 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
         PAGE("a parameter is repeated: client_id, redirect_uri or request_uri");
     if (!client_id)
         PAGE("the client_id parameter is missing");
-    if (!(req->client = oas_issuer_client(iss, client_id)))
+    if (!(req->client = oas_ctx_client(x, client_id)))
         PAGE("unknown client");
     if (ru) {
         if (!oas_uri_redirect_registered(req->client->redirect_uris, ru))

@@ -4,6 +4,7 @@
 #define OAS_AUTHZ_H
 
 #include "oas_conf.h"
+#include "oas_ctx.h"
 #include "oas_err.h"
 
 typedef struct oas_authz_req_t {
@@ -46,6 +47,9 @@ typedef struct oas_authz_req_t {
 apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool_t *p,
                                 const oas_issuer_t *iss, apr_table_t *params, const char *dup,
                                 int origin);
+/** oas_authz_validate for a request: registered clients too (oas_ctx_client). */
+apr_status_t oas_authz_validate_ctx(oas_authz_req_t **preq, oas_err_t *err, oas_ctx_t *x,
+                                    apr_table_t *params, const char *dup, int origin);
 
 /** The parameters oas_authz_validate reads, NULL-terminated: all that a pushed request needs
  * to keep (RFC 6749 §3.1: any other parameter is ignored). */

@@ -6,6 +6,7 @@
  * the real client. */
 #include <apr_strings.h>
 
+#include "oas_clients.h"
 #include "oas_client_assertion.h"
 #include "oas_client_keys.h"
 #include "oas_jose.h"
@@ -165,7 +166,7 @@ apr_status_t oas_client_assertion_verify(const oas_client_t **pc, oas_err_t *err
      * passing for an assertion */
     if (!t->sub)
         return FAIL(OAS_LOGNO(06204) "client assertion without sub");
-    if (!(c = oas_issuer_client(x->iss, t->sub)))
+    if (!(c = oas_ctx_client(x, t->sub)))
         return FAIL(OAS_LOGNO(06205) "client assertion for an unknown client %.100s", t->sub);
     if (client_id && strcmp(client_id, c->id))
         return FAIL(OAS_LOGNO(06206) "client assertion of client %s with client_id %.100s", c->id,

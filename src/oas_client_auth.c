@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "oas_clients.h"
 #include "oas_client_assertion.h"
 #include "oas_client_auth.h"
 #include "oas_log.h"
@@ -86,7 +87,7 @@ int oas_client_secret_ok(const oas_client_t *c, const char *presented)
 static apr_status_t check_client(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x,
                                  const char *id, int bit, const char *method, const char *secret)
 {
-    const oas_client_t *c = oas_issuer_client(x->iss, id);
+    const oas_client_t *c = oas_ctx_client(x, id);
     apr_pool_t *p = x->p;
 
     if (!c)

@@ -5,6 +5,7 @@
 
 #include <apr_strings.h>
 
+#include "oas_clients.h"
 #include "oas_authz.h"
 #include "oas_consent_txn.h"
 #include "oas_jsonr.h"
@@ -170,7 +171,7 @@ apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
         OAS_ERR_SET(e, 400, "access_denied", "the user denied the request");
         return APR_EINVAL;
     }
-    if (!(c = oas_issuer_client(x->iss, pd->grant->client_id)))
+    if (!(c = oas_ctx_client(x, pd->grant->client_id)))
         return page(e, 400, "invalid_request", "Unknown client.");
     oas_consent_remember(
         x, c, oas_consent_key(x->p, x->user, c->id, pd->grant->scope, pd->grant->resource));

@@ -42,6 +42,7 @@ typedef struct oas_ctx_t {
     void *log;                /* log baton (oas_log.h): the glue's request_rec */
     oas_ctx_open_fn *open;    /* NULL: only the stores set below */
     void *open_baton;
+    const oas_client_t *reg_client; /* the last registered client read (oas_clients.h) */
     oas_store_t *store[OAS_CTX_KINDS]; /* opened on first use, by kind */
     int opened[OAS_CTX_KINDS];
 } oas_ctx_t;

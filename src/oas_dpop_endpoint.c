@@ -1,6 +1,7 @@
 /* mod_oauth_as: DPoP at our endpoints (oas_dpop_endpoint.h). */
 #include <apr_strings.h>
 
+#include "oas_clients.h"
 #include "oas_dpop_endpoint.h"
 #include "oas_json.h"
 #include "oas_keys.h"
@@ -87,7 +88,7 @@ apr_status_t oas_dpop_at_resource(const char **pnonce, oas_err_t *e, oas_ctx_t *
                                   const char *tok, const oas_dpop_req_t *in, oas_endpoint_e ep)
 {
     const char *jkt = oas_dpop_token_jkt(at);
-    const oas_client_t *c = oas_issuer_client(x->iss, oas_json_str(at, "client_id"));
+    const oas_client_t *c = oas_ctx_client(x, oas_json_str(at, "client_id"));
     oas_dpop_t *d;
     apr_status_t rv;
 

@@ -30,7 +30,7 @@ apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const
         return APR_EINVAL;
     apr_table_unset(form, "client_secret");
     apr_table_set(form, "client_id", c->id);
-    if (oas_authz_validate(&req, e, x->p, x->iss, form, NULL, OAS_AUTHZ_PAR) != APR_SUCCESS) {
+    if (oas_authz_validate_ctx(&req, e, x, form, NULL, OAS_AUTHZ_PAR) != APR_SUCCESS) {
         /* RFC 9126 §2.3: token-endpoint style errors, never a redirect */
         e->page = 0;
         return APR_EINVAL;

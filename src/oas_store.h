@@ -35,6 +35,8 @@ typedef enum {
                                  plus the skew (live: an evicted jti would let a replay in) */
     OAS_NS_DPOP = 'D',        /* DPoP proof's jkt "\n" jti -> "": spent until the proof's
                                  window is over (live: an evicted jti would allow a replay) */
+    OAS_NS_CLIENT = 'C',      /* a registered client's id (RFC 7591) -> its record
+                                 (oas_clients.h): live until it is deleted */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
@@ -79,6 +81,7 @@ static inline int oas_store_ns_durable(int ns)
     case OAS_NS_REFRESH_USED:
     case OAS_NS_REVOKED:
     case OAS_NS_FAMILY:
+    case OAS_NS_CLIENT:
         return 1;
     default:
         return 0;

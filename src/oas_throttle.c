@@ -7,6 +7,7 @@
 
 #include <apr_strings.h>
 
+#include "oas_clients.h"
 #include "oas_client_assertion.h"
 #include "oas_throttle.h"
 
@@ -50,20 +51,20 @@ static apr_status_t count(oas_ctx_t *x, oas_store_t *st, int ns, const char *key
 
 /* ---- C07 ---- */
 
-const oas_client_t *oas_authfail_client(apr_pool_t *p, const oas_issuer_t *iss, int basic,
-                                        const char *bid, apr_table_t *form)
+const oas_client_t *oas_authfail_client(oas_ctx_t *x, int basic, const char *bid,
+                                        apr_table_t *form)
 {
     const char *id = basic > 0 ? bid : apr_table_get(form, "client_id");
     const char *assertion = basic > 0 ? NULL : apr_table_get(form, "client_assertion");
     const oas_client_t *c;
 
-    if (oas_iss_authfail_limit(iss) <= 0)
+    if (oas_iss_authfail_limit(x->iss) <= 0)
         return NULL;
     /* a forged assertion is a guess at the client's key or secret: it is counted against the
      * client it claims to be, as a wrong secret is */
-    if (assertion && (c = oas_issuer_client(iss, oas_client_assertion_sub(p, assertion))))
+    if (assertion && (c = oas_ctx_client(x, oas_client_assertion_sub(x->p, assertion))))
         return oas_client_is_public(c) ? NULL : c;
-    c = id ? oas_issuer_client(iss, id) : NULL;
+    c = id ? oas_ctx_client(x, id) : NULL;
     return c && !oas_client_is_public(c) ? c : NULL;
 }
 

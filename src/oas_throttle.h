@@ -12,8 +12,8 @@
  * of a client_assertion, else the form's client_id) when it is a known confidential client:
  * only those have a secret or a key to guess. NULL too when the brake is off
  * (OAuthASClientAuthFailureLimit 0). */
-const oas_client_t *oas_authfail_client(apr_pool_t *p, const oas_issuer_t *iss, int basic,
-                                        const char *bid, apr_table_t *form);
+const oas_client_t *oas_authfail_client(oas_ctx_t *x, int basic, const char *bid,
+                                        apr_table_t *form);
 
 /** C07, before the secret is looked at: refuses c from x->addr (APR_EINVAL, *e 429
  * temporarily_unavailable with Retry-After until the window ends) when its failures reached

@@ -236,17 +236,19 @@ static void test_authfail_client(void **state)
     apr_pool_t *p = *state;
     oas_issuer_t *iss = make_issuer(p);
     apr_table_t *f = apr_table_make(p, 2);
+    oas_ctx_t x;
 
+    oas_ctx_init(&x, p, iss, 0);
     apr_table_set(f, "client_id", "rp");
-    assert_ptr_equal(oas_authfail_client(p, iss, 0, NULL, f), client(iss, "rp"));
-    assert_ptr_equal(oas_authfail_client(p, iss, 1, "rp", NULL), client(iss, "rp"));
-    assert_null(oas_authfail_client(p, iss, 1, "nosuch", f)); /* unknown: nothing to brake */
-    assert_null(oas_authfail_client(p, iss, -1, "rp", apr_table_make(p, 1)));
+    assert_ptr_equal(oas_authfail_client(&x, 0, NULL, f), client(iss, "rp"));
+    assert_ptr_equal(oas_authfail_client(&x, 1, "rp", NULL), client(iss, "rp"));
+    assert_null(oas_authfail_client(&x, 1, "nosuch", f)); /* unknown: nothing to brake */
+    assert_null(oas_authfail_client(&x, -1, "rp", apr_table_make(p, 1)));
     apr_table_set(f, "client_id", "pub");
-    assert_null(oas_authfail_client(p, iss, 0, NULL, f)); /* public: no secret to guess */
+    assert_null(oas_authfail_client(&x, 0, NULL, f)); /* public: no secret to guess */
     apr_table_set(f, "client_id", "rp");
     iss->authfail_limit = 0; /* the brake is off */
-    assert_null(oas_authfail_client(p, iss, 0, NULL, f));
+    assert_null(oas_authfail_client(&x, 0, NULL, f));
 }
 
 /* Counts the events a store notes (server-status), whatever the backend does with them. */

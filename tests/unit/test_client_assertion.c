@@ -433,7 +433,7 @@ static void test_methods(void **state)
     apr_table_unset(f, "client_secret");
     /* the brake counts a failed assertion against the client it claims to be */
     env->iss->authfail_limit = 5;
-    assert_ptr_equal(oas_authfail_client(p, env->iss, 0, NULL, f),
+    assert_ptr_equal(oas_authfail_client(x, 0, NULL, f),
                      oas_issuer_client(env->iss, "pk"));
     env->iss->authfail_limit = OAS_UNSET;
     assert_int_equal(oas_client_authenticate(&c, &err, x, 0, NULL, NULL, f), APR_SUCCESS);

@@ -1,0 +1,147 @@
+/* mod_oauth_as: finding a client by id, configured or registered (oas_clients.h). */
+#include <apr_strings.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "oas_authz.h"
+#include "oas_clients.h"
+#include "oas_json.h"
+#include "oas_jwk.h"
+
+static const struct {
+    const char *name;
+    int bit;
+} reg_methods[] = {{"none", OAS_AUTH_NONE},
+                   {"client_secret_basic", OAS_AUTH_BASIC},
+                   {"client_secret_post", OAS_AUTH_POST},
+                   {"private_key_jwt", OAS_AUTH_PKJWT}},
+  reg_grants[] = {{"authorization_code", OAS_GRANT_CODE},
+                  {"refresh_token", OAS_GRANT_REFRESH},
+                  {"client_credentials", OAS_GRANT_CC}};
+
+int oas_reg_auth_method(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name && i < sizeof(reg_methods) / sizeof(reg_methods[0]); i++)
+        if (!strcmp(name, reg_methods[i].name))
+            return reg_methods[i].bit;
+    return 0;
+}
+
+int oas_reg_grant_type(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name && i < sizeof(reg_grants) / sizeof(reg_grants[0]); i++)
+        if (!strcmp(name, reg_grants[i].name))
+            return reg_grants[i].bit;
+    return 0;
+}
+
+/* The strings of a JSON array member, or NULL when absent; *bad when not all strings. */
+static apr_array_header_t *str_array(apr_pool_t *p, const json_t *md, const char *key, int *bad)
+{
+    const json_t *a = json_object_get(md, key), *v;
+    apr_array_header_t *out;
+    size_t i;
+
+    if (!a)
+        return NULL;
+    if (!json_is_array(a)) {
+        *bad = 1;
+        return NULL;
+    }
+    out = apr_array_make(p, (int)json_array_size(a) + 1, sizeof(const char *));
+    json_array_foreach(a, i, v) {
+        if (!json_is_string(v)) {
+            *bad = 1;
+            return NULL;
+        }
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p, json_string_value(v));
+    }
+    return out;
+}
+
+apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_issuer_t *iss,
+                                    const char *id, const char *rec, apr_size_t len)
+{
+    json_t *j, *md, *jwks;
+    apr_array_header_t *grants;
+    oas_client_t *c;
+    const char *s;
+    int bad = 0, i;
+
+    if (oas_json_parse(&j, p, rec, len) != APR_SUCCESS ||
+        !json_is_object(md = json_object_get(j, "md")))
+        return APR_EINVAL;
+    c = oas_client_make(p, apr_pstrdup(p, id));
+    if ((s = oas_json_str(md, "client_name")))
+        c->name = apr_pstrdup(p, s);
+    if ((s = oas_json_str(j, "sh"))) {
+        c->secret = apr_pstrdup(p, s);
+        c->secret_hashed = 1;
+    }
+    c->redirect_uris = str_array(p, md, "redirect_uris", &bad);
+    if (!c->redirect_uris)
+        c->redirect_uris = apr_array_make(p, 1, sizeof(const char *));
+    if (!(c->auth_methods = oas_reg_auth_method(oas_json_str(md, "token_endpoint_auth_method"))))
+        return APR_EINVAL;
+    grants = str_array(p, md, "grant_types", &bad);
+    c->grant_types = 0;
+    for (i = 0; grants && i < grants->nelts; i++)
+        c->grant_types |= oas_reg_grant_type(APR_ARRAY_IDX(grants, i, const char *));
+    if (!c->grant_types)
+        c->grant_types = OAS_GRANT_CODE;
+    c->scopes = oas_scope_split(p, oas_json_str(md, "scope"));
+    c->audiences = iss->registration_audiences;
+    if ((jwks = json_object_get(md, "jwks"))) {
+        const char *txt = oas_json_dumps(p, jwks, 0), *err;
+        if (!txt || oas_jwks_parse(&c->jwks, &err, p, txt, strlen(txt)) != APR_SUCCESS)
+            return APR_EINVAL;
+    }
+    else if ((s = oas_json_str(md, "jwks_uri")))
+        c->jwks_uri = apr_pstrdup(p, s);
+    /* INTERFACE.md Precise rules, Registration: consent and PKCE on */
+    c->consent = 1;
+    c->require_pkce = 1;
+    c->defined_at = "registration";
+    oas_client_resolve(c);
+    if (bad)
+        return APR_EINVAL;
+    *pc = c;
+    return APR_SUCCESS;
+}
+
+const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id)
+{
+    const oas_client_t *c = oas_issuer_client(x->iss, id);
+    oas_client_t *rc;
+    oas_store_t *st;
+    apr_size_t n;
+    apr_status_t rv;
+    char *v;
+
+    /* configured clients keep their one hash lookup; only our own ids reach the store */
+    if (c || !id || oas_iss_registration(x->iss) == OAS_REG_OFF ||
+        strncmp(id, OAS_REG_ID_PREFIX, OAS_REG_ID_PREFIX_LEN))
+        return c;
+    if (x->reg_client && !strcmp(x->reg_client->id, id))
+        return x->reg_client;
+    if (!(st = oas_ctx_store(x, OAS_CTX_LONG)))
+        return NULL;
+    rv = oas_store_get(st, x->p, OAS_NS_CLIENT, id, &v, &n);
+    if (rv != APR_SUCCESS) {
+        if (!APR_STATUS_IS_NOTFOUND(rv))
+            OAS_CTX_LOG(x, OAS_LOG_WARNING, rv,
+                        OAS_LOGNO(06801) "registered client %s cannot be read", id);
+        return NULL;
+    }
+    if (oas_client_from_record(&rc, x->p, x->iss, id, v, n) != APR_SUCCESS) {
+        OAS_CTX_LOG(x, OAS_LOG_ERR, 0,
+                    OAS_LOGNO(06802) "registered client %s: its record does not parse", id);
+        return NULL;
+    }
+    x->reg_client = rc;
+    return rc;
+}

@@ -1,0 +1,39 @@
+/* mod_oauth_as: the one way every endpoint finds a client by its id: a configured client
+ * (OAuthASClient, a hash lookup), else, when OAuthASRegistration is on, a client registered
+ * at the registration endpoint (RFC 7591; oas_registration.h), read from the long-lived store
+ * and parsed into the request's pool. Registered clients then behave as configured ones. */
+#ifndef OAS_CLIENTS_H
+#define OAS_CLIENTS_H
+
+#include "oas_ctx.h"
+
+/* Every registered client's id starts so, and no configured client may take such an id
+ * (configtest refuses it): a dynamic client can never be taken for a configured one. */
+#define OAS_REG_ID_PREFIX "dyn-"
+#define OAS_REG_ID_PREFIX_LEN 4
+
+/* OAuthASRegistration */
+#define OAS_REG_OFF   0
+#define OAS_REG_OPEN  1
+#define OAS_REG_TOKEN 2
+
+/** The client named id: configured, else registered (registration on), else NULL (also for
+ * NULL, a store that cannot be had or a record that does not parse: logged). The last
+ * registered client found is kept in x, so that the several lookups of one request read the
+ * store once. */
+const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id);
+
+/** Parse a registered client's record (oas_registration.c writes it: {"md": the metadata as
+ * accepted, RFC 7591 names; "sh": the secret's hash; "rh": the registration access token's
+ * digest; "iat"}) into a resolved client in p, with the issuer's registration policy (scopes,
+ * audiences, consent and PKCE on).
+ * @return APR_SUCCESS, APR_EINVAL (a record we did not write) */
+apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_issuer_t *iss,
+                                    const char *id, const char *rec, apr_size_t len);
+
+/** OAS_AUTH_* bit of an RFC 7591 token_endpoint_auth_method a dynamic client may use, else 0 */
+int oas_reg_auth_method(const char *name);
+/** OAS_GRANT_* bit of an RFC 7591 grant type a dynamic client may use, else 0 */
+int oas_reg_grant_type(const char *name);
+
+#endif
