@@ -28,6 +28,10 @@ const char *oas_cmd_parse_positive(cmd_parms *cmd, const char *arg, apr_int64_t 
 const char *oas_cmd_parse_flag(cmd_parms *cmd, const char *arg, int *out);
 
 /* Handlers of src/mod_oas_blocks.c, for the command table. */
+/* Handlers of src/mod_oas_register.c (registration, RFC 7591). */
+const char *oas_cmd_registration(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_registration_list(cmd_parms *cmd, void *mconfig, const char *arg);
+
 const char *oas_cmd_client_block(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_resource_block(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_lifetime(cmd_parms *cmd, void *mconfig, const char *arg);

@@ -100,6 +100,8 @@ int oas_mod_handler(request_rec *r)
         return oas_mod_revoke(r, iss);
     case OAS_EP_INTROSPECT:
         return oas_mod_introspect(r, iss);
+    case OAS_EP_REGISTER:
+        return oas_mod_register(r, iss);
     default:
         return HTTP_NOT_FOUND;
     }

@@ -100,6 +100,22 @@ int oas_mod_read_form_raw(char **pbody, apr_size_t *plen, const char **perr, req
     return read_body(pbody, plen, r, max);
 }
 
+int oas_mod_read_json(char **pbody, apr_size_t *plen, const char **perr, request_rec *r,
+                      apr_size_t max)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    apr_size_t n = ct ? strcspn(ct, "; \t") : 0;
+
+    *pbody = NULL;
+    *perr = NULL;
+    if (n != 16 || strncasecmp(ct, "application/json", 16)) {
+        *perr = "content type must be application/json";
+        r->connection->keepalive = AP_CONN_CLOSE; /* the body is left unread */
+        return OK;
+    }
+    return read_body(pbody, plen, r, max);
+}
+
 int oas_mod_read_form(apr_table_t **ptab, const char **perr, request_rec *r, apr_size_t max)
 {
     char *body;
@@ -129,6 +145,20 @@ int oas_mod_query_form(apr_table_t **ptab, const char **perr, request_rec *r)
         *perr = form_error(r, bad);
     }
     return OK;
+}
+
+/* The token of an Authorization header of scheme s (matched case-insensitively, RFC 9110
+ * §11.1): NULL when h is of another scheme; "" when the credential is malformed. */
+const char *oas_mod_credential(const char *h, const char *s)
+{
+    apr_size_t n = strlen(s);
+
+    if (!h || strncasecmp(h, s, n) || (h[n] && h[n] != ' '))
+        return NULL;
+    /* RFC 6750 §3.1: a malformed credential is invalid_request (400) */
+    if (h[n] != ' ' || !h[n + 1] || ap_strchr_c(h + n + 1, ' '))
+        return "";
+    return h + n + 1;
 }
 
 int oas_mod_basic_credentials(const char **pid, const char **psecret, request_rec *r)

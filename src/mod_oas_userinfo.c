@@ -53,20 +53,6 @@ static int bearer_error(request_rec *r, const oas_issuer_t *iss, int dpop, int s
     return oas_mod_send_json(r, status, body ? body : "{}");
 }
 
-/* The token of an Authorization header of scheme s (matched case-insensitively, RFC 9110
- * §11.1): NULL when h is of another scheme; "" when the credential is malformed. */
-static const char *credential(const char *h, const char *s)
-{
-    apr_size_t n = strlen(s);
-
-    if (!h || strncasecmp(h, s, n) || (h[n] && h[n] != ' '))
-        return NULL;
-    /* RFC 6750 §3.1: a malformed credential is invalid_request (400) */
-    if (h[n] != ' ' || !h[n + 1] || ap_strchr_c(h + n + 1, ' '))
-        return "";
-    return h + n + 1;
-}
-
 int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
 {
     const char *h = apr_table_get(r->headers_in, "Authorization");
@@ -81,7 +67,7 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
     if ((status = oas_mod_check_method(r, 1, 1)) != OK)
         return status;
     /* another scheme is no credential of ours at all (401 without an error code, below) */
-    if (!(tok = credential(h, "Bearer")) && (tok = credential(h, "DPoP")))
+    if (!(tok = oas_mod_credential(h, "Bearer")) && (tok = oas_mod_credential(h, "DPoP")))
         is_dpop = 1;
     if (tok && !*tok)
         return bearer_error(r, iss, is_dpop, 400, "invalid_request",

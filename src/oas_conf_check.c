@@ -1,4 +1,5 @@
 /* mod_oauth_as: configuration checks over whole client blocks and whole issuers. */
+#include "oas_clients.h"
 #include "oas_conf_check.h"
 #include "oas_directives.h"
 #include "oas_jwk.h"
@@ -108,6 +109,24 @@ static int uses_endpoints(const oas_issuer_t *iss)
     return 0;
 }
 
+/* OAuthASRegistration Token needs a token; the resources dynamic clients may ask for must be
+ * declared, as a configured client's audiences must. */
+static void check_registration(apr_array_header_t *faults, apr_pool_t *p, const oas_issuer_t *iss)
+{
+    const apr_array_header_t *aud = iss->registration_audiences;
+    int i;
+
+    if (oas_iss_registration(iss) == OAS_REG_TOKEN && !iss->registration_tokens)
+        APR_ARRAY_PUSH(faults, const char *) = OAS_DIR_REGISTRATION
+            " Token needs at least one " OAS_DIR_REGISTRATION_TOKEN;
+    for (i = 0; aud && i < aud->nelts; i++) {
+        if (!oas_issuer_resource(iss, APR_ARRAY_IDX(aud, i, const char *)))
+            APR_ARRAY_PUSH(faults, const char *) = apr_psprintf(
+                p, OAS_DIR_REGISTRATION_AUDIENCE " %s: no <" OAS_DIR_RESOURCE " %s> declares it",
+                APR_ARRAY_IDX(aud, i, const char *), APR_ARRAY_IDX(aud, i, const char *));
+    }
+}
+
 apr_array_header_t *oas_conf_check_issuer(apr_pool_t *p, const oas_issuer_t *iss)
 {
     apr_array_header_t *faults = apr_array_make(p, 2, sizeof(const char *));
@@ -152,6 +171,7 @@ apr_array_header_t *oas_conf_check_issuer(apr_pool_t *p, const oas_issuer_t *iss
             }
         }
     }
+    check_registration(faults, p, iss);
     oas_profile_check(faults, p, iss);
     return faults->nelts ? faults : NULL;
 }

@@ -1,6 +1,7 @@
 /* mod_oauth_as: RFC 8414 / OpenID Connect Discovery 1.0 metadata. */
 #include <stdlib.h>
 
+#include "oas_clients.h"
 #include "oas_jsonw.h"
 #include "oas_keys.h"
 #include "oas_metadata.h"
@@ -167,6 +168,8 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     add_endpoint(&w, iss, OAS_EP_USERINFO, "userinfo_endpoint", p);
     add_endpoint(&w, iss, OAS_EP_REVOKE, "revocation_endpoint", p);
     add_endpoint(&w, iss, OAS_EP_INTROSPECT, "introspection_endpoint", p);
+    if (oas_iss_registration(iss) != OAS_REG_OFF) /* RFC 8414 §2 */
+        add_endpoint(&w, iss, OAS_EP_REGISTER, "registration_endpoint", p);
     scopes_supported(&w, p, iss);
     oas_jsonw_strs(&w, "response_types_supported", code, 1);
     /* a server-level profile that requires signed responses advertises only those */

@@ -144,7 +144,7 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
     }
     if (!(a = strings(in, "response_types", "code", 1, 16)) || !has_str(a, "code")) {
         json_decref(a);
-        return BAD("invalid_client_metadata", "response_types may only be [\"code\"]");
+        return BAD("invalid_client_metadata", "response_types may only be code");
     }
     json_object_set_new(md, "response_types", a);
     /* authentication (RFC 7591 §2; INTERFACE.md: no client_secret_jwt, no mTLS) */

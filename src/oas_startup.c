@@ -1,6 +1,7 @@
 /* mod_oauth_as: an issuer's start-up preparation (post_config, on every pass so that a fault
  * shows at the first). */
 #include "oas_startup.h"
+#include "oas_clients.h"
 #include "oas_consent.h"
 #include "oas_dpop_nonce.h"
 #include "oas_keys.h"
@@ -66,7 +67,8 @@ apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_
 
     *perr = NULL;
     iss->id_token_key = id_token_key(iss->keys);
-    iss->has_public_clients = has_public_clients(p, iss);
+    /* dynamic clients may be public (oas_registration.h) */
+    iss->has_public_clients = has_public_clients(p, iss) || oas_iss_registration(iss) != OAS_REG_OFF;
     iss->at_ttl_max = at_ttl_max(p, iss);
     if (!iss->consent_tmpl) {
         const char *tmpl = oas_consent_default_template();

@@ -54,7 +54,7 @@ JSON_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "unauthoriz
                "unsupported_grant_type", "invalid_scope", "unsupported_response_type",
                "invalid_target", "request_not_supported", "invalid_request_uri",
                "temporarily_unavailable", "server_error", "invalid_redirect_uri",
-               "invalid_request_object",
+               "invalid_request_object", "invalid_client_metadata", "invalid_token",
                "invalid_dpop_proof", "use_dpop_nonce"}
 
 # pub1 (public, auth none) as the dbd and cluster tests use it, and their usual scope

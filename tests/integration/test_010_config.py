@@ -91,7 +91,7 @@ def test_unknown_endpoint_kind(tmp_path, kind):
 
 
 @pytest.mark.parametrize("kind", ["authorize", "par", "token", "metadata", "jwks", "userinfo",
-                                  "revoke", "introspect"])
+                                  "revoke", "introspect", "register"])
 def test_every_endpoint_kind_accepted(tmp_path, kind):
     assert_ok(tmp_path, valid(extra=f"<Location /ep>\n    OAuthASEndpoint {kind}\n</Location>\n"))
 
