@@ -9,6 +9,7 @@
 #include "oas_json.h"
 #include "oas_jwk.h"
 #include "oas_registration.h"
+#include "oas_throttle.h"
 #include "oas_uri.h"
 #include "oas_util.h"
 
@@ -288,7 +289,8 @@ apr_status_t oas_reg_create(const char **pjson, oas_err_t *e, oas_ctx_t *x, cons
     int tries;
 
     OAS_ERR_SET(e, 0, NULL, NULL);
-    if (validate(&md, e, x, body, len) != APR_SUCCESS)
+    if (validate(&md, e, x, body, len) != APR_SUCCESS ||
+        oas_quota_registration(x, e) != APR_SUCCESS)
         return APR_EINVAL;
     if (is_confidential(md) && new_secret(&secret, &hash, e, p) != APR_SUCCESS)
         return APR_EGENERAL;

@@ -238,6 +238,30 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
     return APR_EINVAL;
 }
 
+apr_status_t oas_quota_registration(oas_ctx_t *x, oas_err_t *e)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
+    int limit = oas_iss_address_quota(x->iss);
+    const char *key = apr_pstrcat(x->p, "r", oas_addr_prefix(x->p, x->addr), NULL);
+    apr_int64_t n = 0, left = 0;
+    apr_status_t rv;
+
+    if (!st || limit <= 0)
+        return APR_SUCCESS;
+    if ((rv = count(x, st, OAS_NS_QUOTA, key, 1, oas_iss_short_lived(x->iss), &n, &left)) !=
+        APR_SUCCESS)
+        return oas_store_refused(x, e, rv, "counting a registration");
+    if (n <= limit)
+        return APR_SUCCESS;
+    OAS_ERR_SET(e, 429, "temporarily_unavailable", "too many registrations from this address");
+    e->retry_after = left;
+    oas_store_note(st, OAS_STORE_EV_QUOTA_ADDR);
+    if (n == limit + 1) /* the first refusal of the window: logged once */
+        e->detail = apr_psprintf(x->p, OAS_LOGNO(06810) "address %s over its quota of %d "
+                                 "registrations", key + 1, limit);
+    return APR_EINVAL;
+}
+
 void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);

@@ -40,6 +40,13 @@ apr_status_t oas_authfail_failed(oas_ctx_t *x, oas_err_t *e, const oas_client_t 
  * then fails where it needs the store). */
 apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, const char *user);
 
+/** D07 for dynamic registration (oas_registration.h): every registration stores a client
+ * until it is deleted, so an address (IPv6: its /64) may make OAuthASAddressQuota of them per
+ * window of oas_iss_short_lived(), as it may make pushes of public clients; APR_EINVAL with *e
+ * a 429 (Retry-After until the window ends) beyond, logged once per window; 503 when the
+ * counter cannot be written. */
+apr_status_t oas_quota_registration(oas_ctx_t *x, oas_err_t *e);
+
 /** D07: a flow of client c for user ended with its code redeemed: it holds no record any more,
  * so what it counted against c and user is given back. Quotas then bound what a party holds,
  * not how fast it works: a busy client whose flows complete never reaches its quota. (A

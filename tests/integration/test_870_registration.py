@@ -22,11 +22,11 @@ PUBLIC = {"redirect_uris": ["http://127.0.0.1/cb"], "token_endpoint_auth_method"
           "client_name": "Agent"}
 
 
-def conf(mode="Open", tokens=""):
+def conf(mode="Open", tokens="", **overrides):
     def body(h):
         extra = ENDPOINT + (f"OAuthASRegistrationToken {tokens}\n" if tokens else "")
         return standard_conf(h, extra=extra, OAuthASRegistration=mode,
-                             OAuthASRegistrationAudience="urn:test:api")
+                             OAuthASRegistrationAudience="urn:test:api", **overrides)
     return body
 
 
@@ -253,6 +253,18 @@ def test_registration_under_load(rh):
     for c in clients:
         r = manage(rh, "GET", c["registration_client_uri"], c["registration_access_token"])
         assert r.status_code == 200 and r.json()["client_id"] == c["client_id"]
+
+
+def test_registrations_per_address(httpd_factory):
+    """Every registration stores a client until it is deleted: an address may make
+    OAuthASAddressQuota of them per window."""
+    h = httpd_factory(conf(OAuthASAddressQuota=3))
+    for _ in range(3):
+        registered(h, PUBLIC)
+    r = reg_post(h, PUBLIC)
+    assert_json_error(r, 429, "temporarily_unavailable")
+    assert int(r.headers["Retry-After"]) > 0
+    assert "OAS06810" in h.error_log()
 
 
 # ---- Token mode and configuration ------------------------------------------------------------
