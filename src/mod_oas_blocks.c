@@ -267,36 +267,16 @@ const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
-/* The words of OAuthASAuthMethod and OAuthASGrantType: each sets one bit of the client's set,
- * which stays OAS_UNSET (the default) until the first word. */
-typedef struct {
-    const char *word;
-    int bit;
-} word_bit_t;
-
-static const word_bit_t auth_methods[] = {{"client_secret_basic", OAS_AUTH_BASIC},
-                                          {"client_secret_post", OAS_AUTH_POST},
-                                          {"none", OAS_AUTH_NONE},
-                                          {"private_key_jwt", OAS_AUTH_PKJWT},
-                                          {"client_secret_jwt", OAS_AUTH_SJWT},
-                                          {"tls_client_auth", OAS_AUTH_TLS},
-                                          {"self_signed_tls_client_auth", OAS_AUTH_SELF_TLS},
-                                          {NULL, 0}};
-static const word_bit_t grant_types[] = {{"authorization_code", OAS_GRANT_CODE},
-                                         {"refresh_token", OAS_GRANT_REFRESH},
-                                         {"client_credentials", OAS_GRANT_CC},
-                                         {NULL, 0}};
-
-/* 1 when arg is one of words (its bit is added to *set), else 0. */
-static int add_word(int *set, const word_bit_t *words, const char *arg)
+/* The words of OAuthASAuthMethod and OAuthASGrantType (oas_auth_method_bit,
+ * oas_grant_type_bit): each sets one bit of the client's set, which stays OAS_UNSET (the
+ * default) until the first word. 1 when arg is one (its bit is added to *set), else 0. */
+static int add_word(int *set, int (*bit_of)(const char *), const char *arg)
 {
-    for (; words->word; words++) {
-        if (!strcmp(arg, words->word)) {
-            *set = (*set == OAS_UNSET ? 0 : *set) | words->bit;
-            return 1;
-        }
-    }
-    return 0;
+    int bit = bit_of(arg);
+
+    if (bit)
+        *set = (*set == OAS_UNSET ? 0 : *set) | bit;
+    return bit != 0;
 }
 
 const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg)
@@ -304,7 +284,7 @@ const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg)
     oas_dir_conf_t *dc = mconfig;
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
 
-    if (err || add_word(&dc->client->auth_methods, auth_methods, arg))
+    if (err || add_word(&dc->client->auth_methods, oas_auth_method_bit, arg))
         return err;
     return apr_psprintf(cmd->pool,
                         OAS_DIR_AUTH_METHOD ": unknown method '%s' (client_secret_basic, "
@@ -319,7 +299,7 @@ const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg)
     oas_dir_conf_t *dc = mconfig;
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
 
-    if (err || add_word(&dc->client->grant_types, grant_types, arg))
+    if (err || add_word(&dc->client->grant_types, oas_grant_type_bit, arg))
         return err;
     return apr_psprintf(cmd->pool,
                         OAS_DIR_GRANT_TYPE ": unsupported grant type '%s' (authorization_code, "

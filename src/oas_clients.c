@@ -8,35 +8,18 @@
 #include "oas_json.h"
 #include "oas_jwk.h"
 
-static const struct {
-    const char *name;
-    int bit;
-} reg_methods[] = {{"none", OAS_AUTH_NONE},
-                   {"client_secret_basic", OAS_AUTH_BASIC},
-                   {"client_secret_post", OAS_AUTH_POST},
-                   {"private_key_jwt", OAS_AUTH_PKJWT}},
-  reg_grants[] = {{"authorization_code", OAS_GRANT_CODE},
-                  {"refresh_token", OAS_GRANT_REFRESH},
-                  {"client_credentials", OAS_GRANT_CC}};
+/* INTERFACE.md, Registration: no client_secret_jwt (its secret would be stored in the clear)
+ * and no mTLS (a certificate's subject is no metadata of RFC 7591's) */
+#define REG_METHODS (OAS_AUTH_NONE | OAS_AUTH_BASIC | OAS_AUTH_POST | OAS_AUTH_PKJWT)
 
 int oas_reg_auth_method(const char *name)
 {
-    size_t i;
-
-    for (i = 0; name && i < sizeof(reg_methods) / sizeof(reg_methods[0]); i++)
-        if (!strcmp(name, reg_methods[i].name))
-            return reg_methods[i].bit;
-    return 0;
+    return name ? oas_auth_method_bit(name) & REG_METHODS : 0;
 }
 
 int oas_reg_grant_type(const char *name)
 {
-    size_t i;
-
-    for (i = 0; name && i < sizeof(reg_grants) / sizeof(reg_grants[0]); i++)
-        if (!strcmp(name, reg_grants[i].name))
-            return reg_grants[i].bit;
-    return 0;
+    return name ? oas_grant_type_bit(name) : 0;
 }
 
 /* The strings of a JSON array member, or NULL when absent; *bad when not all strings. */

@@ -81,6 +81,41 @@ oas_resource_t *oas_resource_make(apr_pool_t *p, const char *id)
     return r;
 }
 
+typedef struct {
+    const char *name;
+    int bit;
+} named_bit_t;
+
+static int bit_of(const named_bit_t *t, const char *name)
+{
+    for (; t->name; t++)
+        if (!strcmp(name, t->name))
+            return t->bit;
+    return 0;
+}
+
+int oas_auth_method_bit(const char *name)
+{
+    static const named_bit_t methods[] = {{"client_secret_basic", OAS_AUTH_BASIC},
+                                          {"client_secret_post", OAS_AUTH_POST},
+                                          {"none", OAS_AUTH_NONE},
+                                          {"private_key_jwt", OAS_AUTH_PKJWT},
+                                          {"client_secret_jwt", OAS_AUTH_SJWT},
+                                          {"tls_client_auth", OAS_AUTH_TLS},
+                                          {"self_signed_tls_client_auth", OAS_AUTH_SELF_TLS},
+                                          {NULL, 0}};
+    return bit_of(methods, name);
+}
+
+int oas_grant_type_bit(const char *name)
+{
+    static const named_bit_t grants[] = {{"authorization_code", OAS_GRANT_CODE},
+                                         {"refresh_token", OAS_GRANT_REFRESH},
+                                         {"client_credentials", OAS_GRANT_CC},
+                                         {NULL, 0}};
+    return bit_of(grants, name);
+}
+
 const oas_client_t *oas_issuer_client(const oas_issuer_t *iss, const char *id)
 {
     return (id && iss->clients) ? apr_hash_get(iss->clients, id, APR_HASH_KEY_STRING) : NULL;

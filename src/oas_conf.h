@@ -235,6 +235,11 @@ static inline int oas_iss_short_lived(const oas_issuer_t *iss)
 const char *oas_endpoint_name(oas_endpoint_e ep);
 oas_endpoint_e oas_endpoint_from_name(const char *name);
 
+/* The OAS_AUTH_* bit of a token_endpoint_auth_method name, the OAS_GRANT_* bit of a grant
+ * type name (as OAuthASAuthMethod, OAuthASGrantType and RFC 7591 write them); 0 if unknown. */
+int oas_auth_method_bit(const char *name);
+int oas_grant_type_bit(const char *name);
+
 /* Lookups (hash, not a scan). */
 const oas_client_t *oas_issuer_client(const oas_issuer_t *iss, const char *id);
 const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *id);
