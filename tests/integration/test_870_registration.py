@@ -4,14 +4,16 @@ endpoint as a configured one; its secret and registration access token are shown
 
 import concurrent.futures
 import json
+import secrets
 import threading
+import time
 
 import pytest
 
-from client import (Client, Pkce, assert_json_error, get_code, push, redeem, refresh,
+from client import (Client, DPoPKey, Pkce, assert_json_error, b64url, get_code, push, redeem, refresh,
                     register, request_uri, session, token)
 from harness import Httpd
-from oauth_conf import standard_conf
+from oauth_conf import sqlite_dbd, standard_conf
 
 REG = "/oauth/register"
 ENDPOINT = f"<Location {REG}>\n    OAuthASEndpoint register\n</Location>\n"
@@ -22,9 +24,10 @@ PUBLIC = {"redirect_uris": ["http://127.0.0.1/cb"], "token_endpoint_auth_method"
           "client_name": "Agent"}
 
 
-def conf(mode="Open", tokens="", **overrides):
+def conf(mode="Open", tokens="", dbd=False, **overrides):
     def body(h):
         extra = ENDPOINT + (f"OAuthASRegistrationToken {tokens}\n" if tokens else "")
+        extra += sqlite_dbd(h) if dbd else ""
         return standard_conf(h, extra=extra, OAuthASRegistration=mode,
                              OAuthASRegistrationAudience="urn:test:api", **overrides)
     return body
@@ -193,6 +196,32 @@ def test_confidential_client_credentials(rh):
                       401, "invalid_client")
 
 
+def test_private_key_jwt_client(rh):
+    """A client registered with its JWK Set authenticates with assertions signed by its key,
+    and with nothing else."""
+    key, other = DPoPKey(), DPoPKey()
+    jwks = {"keys": [dict(key.jwk, kid="k1", alg="ES256", use="sig")]}
+    c = registered(rh, {"grant_types": ["client_credentials"], "scope": "api.read",
+                        "token_endpoint_auth_method": "private_key_jwt", "jwks": jwks})
+    cid = c["client_id"]
+    assert "client_secret" not in c and c["jwks"] == jwks
+
+    def assertion(signer):
+        now = int(time.time())
+        claims = {"iss": cid, "sub": cid, "aud": rh.issuer, "iat": now, "exp": now + 60,
+                  "jti": secrets.token_urlsafe(16)}
+        si = (b64url(json.dumps({"alg": "ES256", "kid": "k1"}).encode()) + "." +
+              b64url(json.dumps(claims).encode()))
+        return si + "." + b64url(signer.sign(si.encode(), "ES256"))
+
+    form = {"grant_type": "client_credentials", "client_assertion_type":
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+    r = token(rh, None, dict(form, client_assertion=assertion(key)))
+    assert r.status_code == 200, r.text
+    assert_json_error(token(rh, None, dict(form, client_assertion=assertion(other))), 401,
+                      "invalid_client")
+
+
 # ---- RFC 7592 --------------------------------------------------------------------------------
 
 def test_read_update_delete(rh):
@@ -235,8 +264,25 @@ def test_deleted_client_cannot_refresh(rh):
     assert "OAS03005" in rh.error_log()  # an unknown client now
 
 
-def test_registration_under_load(rh):
-    """200 registrations from 20 concurrent clients: no id lost or given twice."""
+def test_registered_client_in_the_database(httpd_factory):
+    """With OAuthASStore shm dbd a registered client is long-lived state: it survives a full
+    restart (the shared memory is gone) and every node sharing the database knows it."""
+    h = httpd_factory(conf(dbd=True, OAuthASStore="shm dbd"))
+    c = registered(h, PUBLIC)
+    cid = c["client_id"]
+    register(cid, redirect_uris=["http://127.0.0.1/cb"])
+    h.restart()
+    r = manage(h, "GET", c["registration_client_uri"], c["registration_access_token"])
+    assert r.status_code == 200 and r.json()["client_id"] == cid
+    assert redeem(h, get_code(h, cid, scope="openid", redirect_uri="http://127.0.0.1:9/cb"))\
+        .status_code == 200
+
+
+@pytest.mark.parametrize("store", ["shm", "dbd"])
+def test_registration_under_load(httpd_factory, store):
+    """200 registrations from 20 concurrent clients: no id lost or given twice (shared memory,
+    and the database's put_new)."""
+    rh = httpd_factory(conf(dbd=store == "dbd", OAuthASStore=store))
     n, local = 200, threading.local()
 
     def one(_):

@@ -180,6 +180,28 @@ static void test_register_and_manage(void **state)
     }
 }
 
+/* every registration stores a client: an address may make OAuthASAddressQuota of them */
+static void test_quota(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = make_issuer(p);
+    oas_ctx_t *x = engine_ctx(p, iss, ENGINE_SHM, apr_time_sec(apr_time_now()));
+    oas_err_t e;
+
+    iss->address_quota = 2;
+    x->addr = "192.0.2.7";
+    assert_non_null(create(x, "{" RU "}", &e));
+    assert_non_null(create(x, "{" RU "}", &e));
+    assert_null(create(x, "{" RU "}", &e));
+    assert_int_equal(e.status, 429);
+    assert_true(e.retry_after > 0);
+    x->addr = "192.0.2.8"; /* another address has its own */
+    assert_non_null(create(x, "{" RU "}", &e));
+    /* a refused registration is not counted */
+    refused(x, "{}", "invalid_redirect_uri");
+    assert_non_null(create(x, "{" RU "}", &e));
+}
+
 static void test_allowed(void **state)
 {
     apr_pool_t *p = *state;
@@ -205,6 +227,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_validation),
         UNIT_TEST(test_register_and_manage),
+        UNIT_TEST(test_quota),
         UNIT_TEST(test_allowed),
     };
     return unit_run("registration", tests, sizeof(tests) / sizeof(tests[0]));
