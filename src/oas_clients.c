@@ -1,4 +1,5 @@
 /* mod_oauth_as: finding a client by id, configured or registered (oas_clients.h). */
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <jansson.h>
 #include <string.h>
@@ -11,6 +12,18 @@
 /* INTERFACE.md, Registration: no client_secret_jwt (its secret would be stored in the clear)
  * and no mTLS (a certificate's subject is no metadata of RFC 7591's) */
 #define REG_METHODS (OAS_AUTH_NONE | OAS_AUTH_BASIC | OAS_AUTH_POST | OAS_AUTH_PKJWT)
+
+int oas_reg_id_valid(const char *id)
+{
+    int i;
+
+    if (!id || strncmp(id, OAS_REG_ID_PREFIX, OAS_REG_ID_PREFIX_LEN))
+        return 0;
+    for (i = OAS_REG_ID_PREFIX_LEN; i < OAS_REG_ID_LEN; i++)
+        if (!apr_isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_')
+            return 0;
+    return id[OAS_REG_ID_LEN] == '\0';
+}
 
 int oas_reg_auth_method(const char *name)
 {
@@ -106,8 +119,7 @@ const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id)
     char *v;
 
     /* configured clients keep their one hash lookup; only our own ids reach the store */
-    if (c || !id || oas_iss_registration(x->iss) == OAS_REG_OFF ||
-        strncmp(id, OAS_REG_ID_PREFIX, OAS_REG_ID_PREFIX_LEN))
+    if (c || oas_iss_registration(x->iss) == OAS_REG_OFF || !oas_reg_id_valid(id))
         return c;
     if (x->reg_client && !strcmp(x->reg_client->id, id))
         return x->reg_client;

@@ -12,6 +12,11 @@
 #define OAS_REG_ID_PREFIX "dyn-"
 #define OAS_REG_ID_PREFIX_LEN 4
 
+#define OAS_REG_ID_LEN (OAS_REG_ID_PREFIX_LEN + 22) /* and 22 base64url characters */
+
+/** 1 when id has the form of a registered client's id (what else is never looked up). */
+int oas_reg_id_valid(const char *id);
+
 /* OAuthASRegistration */
 #define OAS_REG_OFF   0
 #define OAS_REG_OPEN  1

@@ -337,7 +337,7 @@ apr_status_t oas_reg_manage(const char **pjson, oas_err_t *e, oas_ctx_t *x, int 
 
     OAS_ERR_SET(e, 0, NULL, NULL);
     *pjson = NULL;
-    if (!bearer || !id || strncmp(id, OAS_REG_ID_PREFIX, OAS_REG_ID_PREFIX_LEN))
+    if (!bearer || !oas_reg_id_valid(id))
         return INVALID_TOKEN("no token, or not a registered client's id");
     if (!st)
         return oas_store_refused(x, e, APR_ENOTIMPL, "client management");

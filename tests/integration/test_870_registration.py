@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from client import (Client, DPoPKey, Pkce, assert_json_error, b64url, get_code, push, redeem, refresh,
+from client import (Client, DPoPKey, Pkce, assert_json_error, authorize, authz_params, b64url, get_code, push, redeem, refresh,
                     register, request_uri, session, token)
 from harness import Httpd
 from oauth_conf import sqlite_dbd, standard_conf
@@ -164,6 +164,14 @@ def test_public_client_code_refresh_any_port(rh):
     r2 = refresh(rh, cid, t["refresh_token"])
     assert r2.status_code == 200, r2.text
     assert r2.json()["refresh_token"] != t["refresh_token"]  # public: rotated
+
+
+def test_client_name_is_text_on_the_consent_page(rh):
+    c = registered(rh, dict(PUBLIC, client_name='<script>alert("x")</script> Bank'))
+    register(c["client_id"], redirect_uris=["http://127.0.0.1/cb"])
+    r = authorize(rh, authz_params(c["client_id"], scope="openid", challenge=Pkce().challenge))
+    assert r.status_code == 200, r.text
+    assert "<script>alert" not in r.text and "&lt;script&gt;" in r.text
 
 
 def test_public_client_par(rh):

@@ -18,6 +18,11 @@
     "\"token_endpoint_auth_method\":\"client_secret_basic\",\"grant_types\":"                \
     "[\"client_credentials\"],\"scope\":\"openid\"},\"sh\":\"$2y$05$abc\",\"rh\":\"00\"}"
 
+/* registered ids: "dyn-" and 22 characters */
+#define ID_PUB  "dyn-pubpubpubpubpubpubpubp"
+#define ID_CONF "dyn-confconfconfconfconfco"
+#define ID_BAD  "dyn-badbadbadbadbadbadbadb"
+
 static oas_issuer_t *make_issuer(apr_pool_t *p, int registration)
 {
     oas_issuer_t *iss = oas_issuer_make(p);
@@ -55,16 +60,21 @@ static void test_lookup(void **state)
         /* a configured client: its own object */
         assert_ptr_equal(oas_ctx_client(x, "rp"), oas_issuer_client(iss, "rp"));
         assert_null(oas_ctx_client(x, NULL));
-        assert_null(oas_ctx_client(x, "dyn-missing"));
-        put(x, "dyn-pub", REC_PUBLIC);
-        put(x, "dyn-conf", REC_CONF);
-        put(x, "dyn-bad", "{\"md\":{\"token_endpoint_auth_method\":\"tls_client_auth\"}}");
+        assert_null(oas_ctx_client(x, "dyn-missingmissingmissing_"));
+        put(x, ID_PUB, REC_PUBLIC);
+        put(x, ID_CONF, REC_CONF);
+        put(x, ID_BAD, "{\"md\":{\"token_endpoint_auth_method\":\"tls_client_auth\"}}");
         put(x, "nodyn", REC_PUBLIC); /* only our prefix is ever looked up */
         assert_null(oas_ctx_client(x, "nodyn"));
-        assert_null(oas_ctx_client(x, "dyn-bad"));
-        c = oas_ctx_client(x, "dyn-pub");
+        put(x, "dyn-short", REC_PUBLIC); /* nor anything but our ids' form */
+        assert_null(oas_ctx_client(x, "dyn-short"));
+        assert_false(oas_reg_id_valid(ID_PUB "/"));
+        assert_false(oas_reg_id_valid("dyn-pubpubpubpubpubpubpub.p"));
+        assert_false(oas_reg_id_valid(NULL));
+        assert_null(oas_ctx_client(x, ID_BAD));
+        c = oas_ctx_client(x, ID_PUB);
         assert_non_null(c);
-        assert_string_equal(c->id, "dyn-pub");
+        assert_string_equal(c->id, ID_PUB);
         assert_string_equal(c->name, "Agent");
         assert_true(oas_client_is_public(c));
         assert_int_equal(c->grant_types, OAS_GRANT_CODE | OAS_GRANT_REFRESH);
@@ -76,18 +86,18 @@ static void test_lookup(void **state)
         assert_true(oas_list_has(c->scopes, "api") && oas_list_has(c->scopes, "openid"));
         assert_true(oas_list_has(c->audiences, "https://mcp.test"));
         /* the second lookup of a request is the first's */
-        assert_ptr_equal(oas_ctx_client(x, "dyn-pub"), c);
-        c = oas_ctx_client(x, "dyn-conf");
+        assert_ptr_equal(oas_ctx_client(x, ID_PUB), c);
+        c = oas_ctx_client(x, ID_CONF);
         assert_non_null(c);
         assert_false(oas_client_is_public(c));
         assert_int_equal(c->auth_methods, OAS_AUTH_BASIC);
         assert_int_equal(c->grant_types, OAS_GRANT_CC);
         assert_true(c->secret_hashed);
-        assert_string_equal(c->name, "dyn-conf");
+        assert_string_equal(c->name, ID_CONF);
         /* registration off: only configured clients */
         iss->registration = OAS_REG_OFF;
         x->reg_client = NULL;
-        assert_null(oas_ctx_client(x, "dyn-pub"));
+        assert_null(oas_ctx_client(x, ID_PUB));
         assert_non_null(oas_ctx_client(x, "rp"));
     }
 }
