@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from client import (Client, DPoPKey, Pkce, assert_json_error, authorize, authz_params, b64url, get_code, push, redeem, refresh,
-                    register, request_uri, session, token)
+from client import (Client, DPoPKey, Pkce, assert_json_error, authorize, authz_params,
+                    b64url, get_code, push, redeem, refresh, register, request_uri, session,
+                    token)
 from harness import Httpd
 from oauth_conf import sqlite_dbd, standard_conf
 
