@@ -1,0 +1,105 @@
+// The MCP TypeScript SDK's client registering itself (RFC 7591) at our registration endpoint
+// (issue 20), driven by tests/integration/test_875_mcp_sdk_registration.py. The client knows
+// the MCP URL only; its OAuthClientProvider keeps what it registered (saveClientInformation),
+// as an agent that is not pre-configured does. 401 → RFC 9728 → our discovery →
+// registration_endpoint → code flow with PKCE and `resource` on a loopback redirect → whoami.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+import { env, userAgentAuthorize } from './lib.mjs';
+
+const MCP_URL = env('MCP_URL');
+const ISSUER = env('ISSUER');
+const REDIRECT = env('MCP_REDIRECT_URI');
+const USER = env('OIDC_USER');
+const PASSWORD = env('OIDC_PASSWORD');
+
+class RegisteringProvider {
+  constructor() {
+    this.calls = [];
+    this.info = undefined;
+    this.authorizationUrl = undefined;
+    this._tokens = undefined;
+    this._verifier = undefined;
+    this._state = randomBytes(16).toString('base64url');
+  }
+
+  get redirectUrl() { return REDIRECT; }
+
+  get clientMetadata() {
+    return { client_name: 'mod_oauth_as MCP agent', redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
+      token_endpoint_auth_method: 'none' };
+  }
+
+  state() { return this._state; }
+
+  clientInformation() { this.calls.push('clientInformation'); return this.info; }
+
+  saveClientInformation(info) { this.calls.push('saveClientInformation'); this.info = info; }
+
+  tokens() { return this._tokens; }
+
+  saveTokens(t) { this.calls.push('saveTokens'); this._tokens = t; }
+
+  redirectToAuthorization(url) { this.authorizationUrl = url; }
+
+  saveCodeVerifier(v) { this._verifier = v; }
+
+  codeVerifier() { return this._verifier; }
+}
+
+test('MCP SDK client: dynamic registration → PKCE with resource → whoami', async () => {
+  const provider = new RegisteringProvider();
+  const requests = [];
+  const logged = async (url, init) => {
+    const r = await fetch(url, init);
+    requests.push(`${init?.method ?? 'GET'} ${url} -> ${r.status}`);
+    return r;
+  };
+  const transport = () => new StreamableHTTPClientTransport(new URL(MCP_URL),
+    { authProvider: provider, fetch: logged });
+  const client = () => new Client({ name: 'mod-oauth-as-interop', version: '1.0.0' });
+
+  // 1. No token, no client id: the SDK registers, then "redirects" with its new client id.
+  const first = transport();
+  await assert.rejects(client().connect(first), UnauthorizedError);
+  const info = provider.info;
+  assert.ok(info, 'the SDK registered');
+  assert.match(info.client_id, /^dyn-[A-Za-z0-9_-]{22}$/);
+  assert.equal(info.token_endpoint_auth_method, 'none');
+  assert.equal(info.client_secret, undefined);
+  assert.equal(info.scope, 'mcp.tools', 'the resource metadata\'s scopes, registered');
+  console.log(`registered: ${info.client_id}`);
+  const u = provider.authorizationUrl;
+  assert.equal(u.origin + u.pathname, ISSUER + '/authorize');
+  assert.equal(u.searchParams.get('client_id'), info.client_id);
+  assert.equal(u.searchParams.get('resource'), MCP_URL);
+
+  // 2. The user's step (Basic login, consent), then the SDK redeems the code.
+  const cb = await userAgentAuthorize(u.href, USER, PASSWORD);
+  assert.equal(cb.origin + cb.pathname, REDIRECT);
+  const code = cb.searchParams.get('code');
+  assert.ok(code, `no code: ${cb.href}`);
+  await first.finishAuth(code);
+  const claims = JSON.parse(Buffer.from(provider._tokens.access_token.split('.')[1], 'base64url'));
+  assert.equal(claims.aud, MCP_URL);
+  assert.equal(claims.client_id, info.client_id);
+
+  // 3. The tool, with the token of the registered client.
+  const c = client();
+  await c.connect(transport());
+  const res = await c.callTool({ name: 'whoami', arguments: {} });
+  console.log(`whoami: ${res.content[0].text}`);
+  assert.deepEqual(JSON.parse(res.content[0].text), { user: USER, client_id: info.client_id,
+    scope: 'mcp.tools', token_reached_backend: false });
+  await c.close();
+
+  console.log(`provider calls: ${provider.calls.join(' ')}`);
+  for (const r of requests) console.log(`request: ${r}`);
+});
