@@ -7,6 +7,7 @@
 #include "oas_authz.h"
 #include "oas_clients.h"
 #include "oas_json.h"
+#include "oas_profile.h"
 #include "oas_jwk.h"
 #include "oas_registration.h"
 #include "oas_throttle.h"
@@ -155,6 +156,9 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
     if (!(m = oas_reg_auth_method(method)))
         return BAD("invalid_client_metadata", "token_endpoint_auth_method must be none, "
                    "client_secret_basic, client_secret_post or private_key_jwt");
+    if (!(m & oas_iss_profile(x->iss)->auth_methods)) /* OAuthASProfile fapi2: no secrets */
+        return BAD("invalid_client_metadata", "token_endpoint_auth_method %s is not allowed "
+                   "by this server's profile", method);
     json_object_set_new(md, "token_endpoint_auth_method", json_string(method));
     if ((bits & OAS_GRANT_CC) && m == OAS_AUTH_NONE)
         return BAD("invalid_client_metadata", "client_credentials needs a confidential client");

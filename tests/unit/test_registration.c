@@ -11,6 +11,7 @@
 #include "engine_stores.h"
 #include "oas_clients.h"
 #include "oas_json.h"
+#include "oas_profile.h"
 #include "oas_registration.h"
 
 static oas_issuer_t *make_issuer(apr_pool_t *p)
@@ -98,6 +99,18 @@ static void test_validation(void **state)
         refused(x, bad_uri[i], "invalid_redirect_uri");
     for (i = 0; i < sizeof(bad_md) / sizeof(bad_md[0]); i++)
         refused(x, bad_md[i], "invalid_client_metadata");
+}
+
+/* a server-level FAPI 2.0 profile: only the methods it allows */
+static void test_profile(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = make_issuer(p);
+    oas_ctx_t *x = engine_ctx(p, iss, ENGINE_SHM, apr_time_sec(apr_time_now()));
+
+    iss->profile = OAS_PROFILE_FAPI2;
+    refused(x, "{" RU ",\"token_endpoint_auth_method\":\"none\"}", "invalid_client_metadata");
+    refused(x, "{" RU "}", "invalid_client_metadata"); /* client_secret_basic */
 }
 
 static void test_register_and_manage(void **state)
@@ -228,6 +241,7 @@ int main(void)
         UNIT_TEST(test_validation),
         UNIT_TEST(test_register_and_manage),
         UNIT_TEST(test_quota),
+        UNIT_TEST(test_profile),
         UNIT_TEST(test_allowed),
     };
     return unit_run("registration", tests, sizeof(tests) / sizeof(tests[0]));
