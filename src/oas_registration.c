@@ -357,8 +357,13 @@ apr_status_t oas_reg_manage(const char **pjson, oas_err_t *e, oas_ctx_t *x, int 
         return INVALID_TOKEN(apr_pstrcat(p, "a wrong token for ", id, NULL));
     hash = oas_json_str(old, "sh");
     if (op == OAS_REG_DELETE) {
-        rv = oas_store_del(st, p, OAS_NS_CLIENT, id);
-        if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv))
+        /* the record this request read, taken atomically: a 204 means this request removed
+         * it (one taken by a concurrent DELETE or PUT is theirs: 401, try again) */
+        rv = oas_store_take(st, p, OAS_NS_CLIENT, id, NULL, NULL);
+        if (APR_STATUS_IS_NOTFOUND(rv))
+            return INVALID_TOKEN(apr_pstrcat(p, "client ", id, " deleted or updated meanwhile",
+                                             NULL));
+        if (rv != APR_SUCCESS)
             return oas_store_refused(x, e, rv, "client deletion");
         OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06808) "client %s deleted", id);
         return APR_SUCCESS;
@@ -387,8 +392,16 @@ apr_status_t oas_reg_manage(const char **pjson, oas_err_t *e, oas_ctx_t *x, int 
     if (op == OAS_REG_UPDATE) {
         if (strlen(rec) > OAS_STORE_MAX_VALUE)
             return BAD("invalid_client_metadata", "the client metadata is too large");
-        if ((rv = oas_store_put(st, p, OAS_NS_CLIENT, id, rec, strlen(rec), record_expiry(x))) !=
-            APR_SUCCESS)
+        /* take, then put_new: a DELETE that won the race stays done (a put would bring the
+         * deleted client back); for the moment between the two the client is unknown */
+        rv = oas_store_take(st, p, OAS_NS_CLIENT, id, NULL, NULL);
+        if (APR_STATUS_IS_NOTFOUND(rv))
+            return INVALID_TOKEN(apr_pstrcat(p, "client ", id, " deleted meanwhile", NULL));
+        if (rv == APR_SUCCESS &&
+            (rv = oas_store_put_new(st, p, OAS_NS_CLIENT, id, rec, strlen(rec),
+                                    record_expiry(x))) != APR_SUCCESS)
+            oas_store_put_new(st, p, OAS_NS_CLIENT, id, v, n, record_expiry(x)); /* as it was */
+        if (rv != APR_SUCCESS)
             return oas_store_refused(x, e, rv, "client update");
         OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06809) "client %s updated", id);
     }

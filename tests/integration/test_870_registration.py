@@ -260,6 +260,25 @@ def test_read_update_delete(rh):
     assert "OAS06808" in rh.error_log()
 
 
+def test_update_never_brings_back_a_deleted_client(rh):
+    """PUT and DELETE of one client at once, 20 times: whenever the DELETE answered 204 the
+    client is gone afterwards (an update that lost the race gets 401, never re-creates it)."""
+    for _ in range(20):
+        c = registered(rh, PUBLIC)
+        uri, rat = c["registration_client_uri"], c["registration_access_token"]
+        upd = dict(PUBLIC, client_id=c["client_id"], client_name="renamed")
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            put = ex.submit(manage, rh, "PUT", uri, rat, upd)
+            delete = ex.submit(manage, rh, "DELETE", uri, rat)
+            put, delete = put.result(), delete.result()
+        assert put.status_code in (200, 401) and delete.status_code in (204, 401), (put, delete)
+        after = manage(rh, "GET", uri, rat).status_code
+        if delete.status_code == 204:
+            assert after == 401
+        else:  # the update took the record first: the client is there, renamed
+            assert put.status_code == 200 and after == 200
+
+
 def test_deleted_client_cannot_refresh(rh):
     c = registered(rh, PUBLIC)
     cid = c["client_id"]
