@@ -480,15 +480,16 @@ int oas_mod_resource_metadata(request_rec *r, const oas_dir_conf_t *dc)
         issuers && dc->rs_issuer ? apr_hash_get(issuers, dc->rs_issuer, APR_HASH_KEY_STRING)
                                  : NULL;
     const char *json;
-    int rv = oas_mod_check_method(r, 1, 0);
+    int rv;
 
-    if (rv != OK)
-        return rv;
     if (!iss || !dc->rs_audience) /* configtest refuses this */
         return HTTP_NOT_FOUND;
+    if ((rv = oas_mod_cors(r, iss, OAS_EP_RESOURCE_METADATA)) != DECLINED)
+        return rv; /* a preflight, answered */
+    if ((rv = oas_mod_check_method(r, 1, 0)) != OK)
+        return rv;
     json = oas_rs_metadata_json(r->pool, iss, dc->rs_audience);
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
     return oas_mod_send_json(r, HTTP_OK, json);
 }
 

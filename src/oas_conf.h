@@ -158,6 +158,7 @@ typedef struct oas_issuer_t {
     /* outbound https calls (a client's jwks_uri; src/oas_fetch.h) */
     const char *ca_file;                   /* OAuthASCACertificateFile; NULL: system CAs */
     apr_array_header_t *outbound_allow;    /* OAuthASOutboundAllow: const char * hosts */
+    apr_array_header_t *cors_origins;      /* OAuthASCORSOrigin: const char *, or NULL */
     /* prepared once at start-up */
     const char *metadata_json;
     const char *jwks_json;
