@@ -140,3 +140,26 @@ def test_configtest_bad_origin(httpd_factory, value):
     h = httpd_factory(lambda h: standard_conf(h, OAuthASCORSOrigin=value), start=False)
     rc, out = h.configtest()
     assert rc != 0 and f"OAuthASCORSOrigin: '{value}' is not * or an origin" in out, out
+
+
+# ---- discovery of an issuer with a path (RFC 8414 §3.1, OIDC Discovery §4) -----------------
+
+def test_discovery_path_insertion(httpd_factory):
+    """An issuer with a path publishes its document where MCP clients look for it: the
+    well-known name inserted before the path (RFC 8414), appended after it (OIDC), both."""
+    def conf(h):
+        iss = h.issuer + "/t1"
+        body = standard_conf(h).replace(f'OAuthASIssuer "{h.issuer}"', f'OAuthASIssuer "{iss}"')
+        return body + "".join(
+            f"<Location {p}>\n    OAuthASEndpoint metadata\n</Location>\n" for p in (
+                "/.well-known/oauth-authorization-server/t1",
+                "/.well-known/openid-configuration/t1",
+                "/t1/.well-known/openid-configuration"))
+    h = httpd_factory(conf)
+    for p in ("/.well-known/oauth-authorization-server/t1", "/.well-known/openid-configuration/t1",
+              "/t1/.well-known/openid-configuration"):
+        r = session(h).get(h.issuer + p, timeout=10)
+        assert r.status_code == 200, (p, r.status_code)
+        md = r.json()
+        assert md["issuer"] == h.issuer + "/t1", md
+        assert md["code_challenge_methods_supported"] == ["S256"]
