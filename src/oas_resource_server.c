@@ -81,8 +81,12 @@ apr_status_t oas_rs_check(json_t **pclaims, int *pscheme, const char **pnonce, o
                        *pscheme == OAS_RS_DPOP ? "DPoP" : "Bearer");
     if (strlen(tok) > OAS_RS_MAX_TOKEN)
         return invalid(e, x, NULL, "longer than any token we issue");
-    if (oas_live_access(&at, NULL, &why, x, tok) != APR_SUCCESS)
-        return invalid(e, x, NULL, why);
+    if (oas_live_access(&at, NULL, &why, x, tok) != APR_SUCCESS) {
+        /* a token that verifies but is dead (revoked, its grant revoked): name it in the log */
+        if (oas_token_verify_access(&at, x->p, x->iss, tok, x->now) != APR_SUCCESS)
+            at = NULL;
+        return invalid(e, x, at, why);
+    }
     if (!for_audience(at, audience))
         return invalid(e, x, at, apr_pstrcat(x->p, "not for audience ", audience, NULL));
     /* we issue no nbf; a token that has one is not used before it (RFC 7519 §4.1.5) */
