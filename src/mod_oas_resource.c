@@ -10,6 +10,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <mod_auth.h>
+#include <util_cfgtree.h>
 
 #include "mod_oas_config.h"
 #include "mod_oas_mtls.h"
@@ -115,9 +116,88 @@ static const oas_issuer_t *served_issuer(server_rec *s, const char *url)
     return NULL;
 }
 
+/* ---- AuthType oauth-as without the two directives: found in the configuration tree, since
+ * AuthType belongs to mod_authn_core. A section is covered when it, an enclosing one, or a
+ * section of the same kind whose path is a prefix of its own (httpd merges those first) names
+ * the directive. .htaccess files are not in the tree: there the request is refused (500,
+ * OAS00551) ---- */
+
+/* the path of a <Location /x/> or <Directory /x/> node ("/x/"), or NULL */
+static const char *section_path(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d && d->first_child ? d->args : NULL;
+    const char *a = args ? ap_getword_conf(p, &args) : NULL;
+    apr_size_t n;
+
+    if (!a || !*a || *a == '~' ||
+        (strcasecmp(d->directive, "<Location") && strcasecmp(d->directive, "<Directory")))
+        return NULL;
+    n = strlen(a);
+    return n && a[n - 1] == '>' ? apr_pstrmemdup(p, a, n - 1) : a;
+}
+
+static int names_directive(const ap_directive_t *sec, const char *name)
+{
+    const ap_directive_t *c;
+
+    for (c = sec ? sec->first_child : NULL; c; c = c->next)
+        if (!strcasecmp(c->directive, name))
+            return 1;
+    return 0;
+}
+
+/* does a section of the same kind whose path is a prefix of sec's name it? (depth-first) */
+static int prefix_names(apr_pool_t *p, const ap_directive_t *tree, const ap_directive_t *sec,
+                        const char *path, const char *name)
+{
+    const ap_directive_t *d;
+    const char *q;
+
+    for (d = tree; d; d = d->next) {
+        if (d != sec && !strcasecmp(d->directive, sec->directive) &&
+            (q = section_path(p, d)) && !strncmp(path, q, strlen(q)) && names_directive(d, name))
+            return 1;
+        if (d->first_child && prefix_names(p, d->first_child, sec, path, name))
+            return 1;
+    }
+    return 0;
+}
+
+static int covered(apr_pool_t *p, const ap_directive_t *at, const char *name)
+{
+    const ap_directive_t *sec;
+    const char *path;
+
+    for (sec = at->parent; sec; sec = sec->parent)
+        if (names_directive(sec, name))
+            return 1;
+    path = section_path(p, at->parent);
+    return path && prefix_names(p, ap_conftree, at->parent, path, name);
+}
+
+static int check_auth_types(apr_pool_t *p, server_rec *s, const ap_directive_t *d)
+{
+    int bad = 0;
+
+    for (; d; d = d->next) {
+        if (!strcasecmp(d->directive, "AuthType") && d->args &&
+            !strcasecmp(d->args, AUTH_TYPE) &&
+            (!covered(p, d, OAS_DIR_RESOURCE_ISSUER) || !covered(p, d, OAS_DIR_RESOURCE_AUDIENCE))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, OAS_LOGNO(00552)
+                         "%s:%d: AuthType " AUTH_TYPE " needs " OAS_DIR_RESOURCE_ISSUER
+                         " and " OAS_DIR_RESOURCE_AUDIENCE " where it applies",
+                         d->filename, d->line_num);
+            bad = 1;
+        }
+        if (d->first_child)
+            bad |= check_auth_types(p, s, d->first_child);
+    }
+    return bad;
+}
+
 int oas_mod_resource_check(server_rec *s, apr_pool_t *ptemp)
 {
-    int i, bad = 0;
+    int i, bad = check_auth_types(ptemp, s, ap_conftree);
 
 #define FAULT(fmt, ...)                                                                            \
     do {                                                                                           \

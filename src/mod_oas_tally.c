@@ -27,7 +27,7 @@ apr_size_t oas_mod_tally_bytes(apr_size_t store_bytes)
 {
     /* the markers of a FAPI 2.0 flow (two assertions, three DPoP proofs) stay ~1,200
      * record-seconds: at an eighth the default held 800 such flows/s, under what one node
-     * answers; at half it holds ~2,700 */
+     * answers; at half it holds ~2,550 (80 % of its records) */
     apr_size_t b = store_bytes / 2;
 
     return b < OAS_TALLY_MIN_BYTES ? OAS_TALLY_MIN_BYTES : b;

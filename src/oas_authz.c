@@ -3,6 +3,7 @@
  * errors that are sent back to the client. */
 #include "oas_authz.h"
 #include "oas_jarm.h"
+#include "oas_uri.h"
 #include "oas_pkce.h"
 #include "oas_profile.h"
 #include "oas_util.h"
@@ -152,7 +153,7 @@ apr_status_t oas_authz_validate(oas_authz_req_t **preq, oas_err_t *err, apr_pool
     if (!(req->client = oas_issuer_client(iss, client_id)))
         PAGE("unknown client");
     if (ru) {
-        if (!oas_list_has(req->client->redirect_uris, ru))
+        if (!oas_uri_redirect_registered(req->client->redirect_uris, ru))
             PAGE("the redirect_uri is not registered for this client");
         req->redirect_uri = ru;
         req->redirect_uri_sent = 1;

@@ -7,7 +7,7 @@
  *
  * Layout: groups of OAS_TALLY_WAYS slots (256 bytes, four cache lines) with a spin lock each.
  * A record may live in either of two groups picked by its digest, and goes to the emptier
- * (two-choice hashing: no group overflows below ~85 % of the slots in use); both are locked, the lower index first, for every
+ * (two-choice hashing: no group overflows below ~80 % of the slots in use); both are locked, the lower index first, for every
  * operation, so a check-and-insert is atomic for every thread and process.
  *
  * Classes as in the store (oas_store.h): a counter is best-effort (when both groups are full

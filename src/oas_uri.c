@@ -209,3 +209,48 @@ const char *oas_uri_add_query(apr_pool_t *p, const char *uri, const apr_array_he
         APR_ARRAY_PUSH(parts, const char *) = frag;
     return apr_array_pstrcat(p, parts, 0);
 }
+
+/* the rest of a loopback http URI after its port (the path and query) with *phost the host
+ * it names (an index), or NULL when uri is not http on 127.0.0.1 or [::1] or its port is not
+ * 1 to 5 digits */
+static const char *after_loopback_port(const char *uri, size_t *phost)
+{
+    static const char *const hosts[] = {"http://127.0.0.1", "http://[::1]"};
+    const char *s = NULL;
+    size_t n;
+
+    for (*phost = 0; *phost < sizeof(hosts) / sizeof(hosts[0]) && !s; (*phost)++) {
+        n = strlen(hosts[*phost]);
+        if (!strncmp(uri, hosts[*phost], n))
+            s = uri + n;
+    }
+    if (!s)
+        return NULL;
+    if (*s != ':')
+        return *s == '/' || *s == '?' || !*s ? s : NULL;
+    for (n = 1; apr_isdigit((unsigned char)s[n]); n++)
+        ;
+    return n > 1 && n <= 6 && (s[n] == '/' || s[n] == '?' || !s[n]) ? s + n : NULL;
+}
+
+int oas_uri_redirect_matches(const char *registered, const char *requested)
+{
+    const char *a, *b;
+    size_t ha, hb;
+
+    if (!strcmp(registered, requested))
+        return 1;
+    return (a = after_loopback_port(registered, &ha)) && (b = after_loopback_port(requested, &hb)) &&
+           ha == hb && !strcmp(a, b);
+}
+
+int oas_uri_redirect_registered(const apr_array_header_t *list, const char *requested)
+{
+    int i;
+
+    for (i = 0; list && i < list->nelts; i++) {
+        if (oas_uri_redirect_matches(APR_ARRAY_IDX(list, i, const char *), requested))
+            return 1;
+    }
+    return 0;
+}

@@ -61,7 +61,8 @@ read from the address bar by the browser, nothing on the server handles them.</p
 HTML
 
 # The relying party's page (mod_auth_openidc passes the ID token's claims as OIDC_CLAIM_*)
-# and the API's answer (mod_oauth2 passes the access token's claims as OAUTH2_CLAIM_*).
+# and the API's answer: what its backend received from AuthType oauth-as (REMOTE_USER and
+# OAUTH_AS_*; SSI's echo escapes them as HTML entities, so the JSON stays JSON).
 cat > "$DEMO/htdocs/app/index.shtml" <<'HTML'
 <!doctype html>
 <html><head><meta charset="utf-8"><title>Demo app</title>
@@ -84,7 +85,13 @@ cat > "$DEMO/htdocs/app/index.shtml" <<'HTML'
 </body></html>
 HTML
 cat > "$DEMO/htdocs/api/index.shtml" <<'JSON'
-{"message": "hello from the API (mod_oauth2)", "sub": "<!--#echo var="OAUTH2_CLAIM_sub" -->", "client_id": "<!--#echo var="OAUTH2_CLAIM_client_id" -->", "scope": "<!--#echo var="OAUTH2_CLAIM_scope" -->"}
+{"message": "hello from the API (AuthType oauth-as)",
+ "user": "<!--#echo var="REMOTE_USER" -->",
+ "sub": "<!--#echo var="OAUTH_AS_CLAIM_sub" -->",
+ "client_id": "<!--#echo var="OAUTH_AS_CLIENT_ID" -->",
+ "scope": "<!--#echo var="OAUTH_AS_SCOPE" -->",
+ "subject_type": "<!--#echo var="OAUTH_AS_SUBJECT_TYPE" -->",
+ "aud": "<!--#echo var="OAUTH_AS_CLAIM_aud" -->"}
 JSON
 
 # Children run as nobody when we are root; they read htdocs and the htpasswd file.
@@ -114,7 +121,7 @@ mod_oauth_as demo — issuer $ISS   (user demo / password demo; Ctrl-C stops)
   JWKS:      curl --cacert demo/tls.crt $ISS/.well-known/jwks.json
 
   the app (mod_auth_openidc, client demo-rp): $ISS/app/   -> sign in, allow, "Call the API"
-  the API (mod_oauth2):                       $ISS/api/   (needs Authorization: Bearer <access token>)
+  the API (AuthType oauth-as):                $ISS/api/   (needs an access token for $ISS/api)
 
   by hand, as the client demo-app:
   1. open in a browser (accept the self-signed certificate, log in as demo/demo):

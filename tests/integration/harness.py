@@ -80,6 +80,20 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_listening(port, proc, what, output=lambda: "", timeout=15):
+    """Wait until something accepts connections on 127.0.0.1:port; fail when proc (the
+    process that should listen there) ended first, with output(), or after timeout s."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            assert proc.poll() is None, f"{what} ended: {output()}"
+            assert time.time() < deadline, f"{what} did not start"
+            time.sleep(0.1)
+
+
 def unexpected_log_lines(text, allowed=()):
     """Lines of an error_log that a passing test must not produce: levels warn and above,
     and children that died on a signal (AH00052), unless they contain an allowed substring

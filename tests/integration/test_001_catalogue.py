@@ -112,3 +112,44 @@ def test_the_checker_notices_a_missing_function(tmp_path):
     c.write_text("static void test_c(void **state)\n{\n}\n")
     assert defines(str(p), "test_real") and not defines(str(p), "test_fake")
     assert defines(str(c), "test_c") and not defines(str(c), "test_d")
+
+
+# ---- README.md "FAPI 2.0 conformance": conformance module | variants | test ------------------
+
+README = os.path.join(os.path.dirname(TESTS), "README.md")
+FAPI_FILES = ("test_810_fapi2_conformance.py", "test_815_fapi2_message_signing.py")
+
+
+def fapi_rows():
+    """(module, variants, [(file, function)]) of the table under "### FAPI 2.0 conformance"."""
+    text = open(README, encoding="utf-8").read()
+    section = text.split("### FAPI 2.0 conformance\n", 1)[1].split("\n## ", 1)[0]
+    section = section.split("\n### ", 1)[0]
+    out = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and len(cells) == 3 and REF.search(cells[2]):
+            out.append((cells[0], cells[1], REF.findall(cells[2])))
+    return out
+
+
+def test_readme_fapi2_conformance_table():
+    """Every test the table names exists (in tests/integration/), every test of test_810 and
+    test_815 is in the table, and the variants named are the two of the plan."""
+    rows_ = fapi_rows()
+    assert len(rows_) > 60, len(rows_)
+    missing, named = [], set()
+    for module, variants, refs in rows_:
+        assert module and ("private_key_jwt-dpop" in variants), (module, variants)
+        for path, name in refs:
+            full = os.path.join(INTEGRATION, path)
+            if not os.path.isfile(full) or not defines(full, name):
+                missing.append(f"{module}: {path}::{name}")
+            named.add((path, name))
+    assert not missing, missing
+    for path in FAPI_FILES:
+        with open(os.path.join(INTEGRATION, path), encoding="utf-8") as f:
+            tests = re.findall(r"^def (test_\w+)\(", f.read(), re.M)
+        assert tests, path
+        unlisted = [t for t in tests if (path, t) not in named]
+        assert not unlisted, (path, unlisted)

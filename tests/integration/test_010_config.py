@@ -670,3 +670,15 @@ def test_conf_examples(tmp_path, name):
     rc, out = h.configtest()
     assert rc == 0 and "Syntax OK" in out, out
     assert "OAS0045" not in out and "warn" not in out.lower(), out
+
+
+def test_conf_example_protected_location(tmp_path):
+    """mod_oauth_as.conf.example's commented protected <Location /notes/> (issue 19), uncommented
+    as an admin would, passes `apache2 -t` (with mod_proxy, mod_proxy_http and mod_headers)."""
+    h = Httpd(str(tmp_path / "srv"), "", extra_modules=("proxy", "proxy_http"))
+    text = installed_example(h, "mod_oauth_as.conf.example")
+    block = re.search(r"^#<Location /notes/>\n.*?^#</Location>\n", text, re.S | re.M).group(0)
+    h.body = text.replace(block, re.sub(r"^#", "", block, flags=re.M))
+    assert "\nAuthType oauth-as" not in text and "    AuthType oauth-as" in h.body
+    rc, out = h.configtest()
+    assert rc == 0 and "Syntax OK" in out, out

@@ -2,6 +2,7 @@
 free port, then every shell block between the walkthrough markers, unchanged but for the port."""
 
 import base64
+import http.server
 import json
 import os
 import pathlib
@@ -9,13 +10,13 @@ import shutil
 import tempfile
 import re
 import signal
-import socket
 import subprocess
+import threading
 import time
 
 import pytest
 
-from harness import free_port
+from harness import free_port, wait_listening
 from oauth_conf import write_htpasswd
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -40,15 +41,7 @@ def demo():
     log = open(workdir / "demo.log", "w")
     proc = subprocess.Popen([os.path.join(ROOT, "tools", "demo.sh")], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 15
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            assert proc.poll() is None, open(workdir / "demo.log").read()
-            assert time.time() < deadline, "demo did not start"
-            time.sleep(0.1)
+    wait_listening(port, proc, "the demo", lambda: open(workdir / "demo.log").read())
     yield workdir, port
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=15)
@@ -208,3 +201,122 @@ def test_readme_fapi2(httpd_factory):
     log = h.error_log()
     assert len(re.findall(r"OAS00133: issued tokens to client fapi-client for alice \(jti \S+, "
                           r"DPoP-bound\)", log)) == 2, log[-2000:]
+
+
+# ---- "A protected API in the same httpd (AuthType oauth-as)" ---------------------------------
+
+def test_readme_api_walkthrough(demo):
+    """The demo's /api/ (issue 19): 401 with a Bearer then a DPoP challenge naming the RFC 9728
+    document; the document; a token asked with resource= gets what the backend received; the
+    ID token of the same response and the token once revoked get 401 invalid_token."""
+    workdir, port = demo
+    iss = f"https://localhost:{port}"
+    out = run_block(workdir, port, 4).stdout
+    print(out)
+    lines = out.strip().splitlines()
+    meta = f'resource_metadata="{iss}/.well-known/oauth-protected-resource/api"'
+    assert lines[0].strip() == f"WWW-Authenticate: Bearer {meta}", lines[0]
+    assert lines[1].startswith(f"WWW-Authenticate: DPoP {meta}, algs="), lines[1]
+    doc = json.loads(lines[2])
+    assert doc["resource"] == iss + "/api" and doc["authorization_servers"] == [iss], doc
+    assert doc["scopes_supported"] == ["api.read"] and doc["bearer_methods_supported"] == ["header"]
+    api = json.loads(re.search(r'^\{"message".*?\}$', out, re.S | re.M).group(0))
+    assert api == {"message": "hello from the API (AuthType oauth-as)", "user": "demo",
+                   "sub": "demo", "client_id": "demo-app", "scope": "openid api.read",
+                   "subject_type": "user", "aud": iss + "/api"}, api
+    refused = [l.strip() for l in lines if 'error="invalid_token"' in l]
+    assert len(refused) == 2, lines
+    assert all(l.startswith(f"WWW-Authenticate: Bearer {meta}, error=") for l in refused)
+    assert len([l for l in lines if l.startswith("WWW-Authenticate:")]) == 4, lines
+    log = open(workdir / "demo.log").read()
+    assert re.search(r"OAS06701: resource: access token of client \? refused: not a valid access "
+                     r"token of this issuer", log), log[-3000:]   # the ID token (typ JWT)
+    assert re.search(r"OAS06701: resource: access token of client \? refused: revoked", log)
+
+
+class _EchoHeaders(http.server.BaseHTTPRequestHandler):
+    """A backend that answers with the path and headers it received, as JSON."""
+
+    def do_GET(self):
+        body = json.dumps({"path": self.path, "headers": dict(self.headers)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def echo_backend():
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _EchoHeaders)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def proxy_example():
+    text = open(os.path.join(ROOT, "README.md")).read()
+    block = re.search(r"<!-- proxy-example:begin -->\n```apache\n(.*?)```", text, re.S).group(1)
+    return block
+
+
+def test_readme_proxied_backend(httpd_factory, echo_backend):
+    """README "A backend behind ProxyPass", as written but for the host and the backend's port:
+    the backend gets the user, client, scope and subject type in headers of httpd's making (a
+    client's own X-User replaced), never the token; without a token it is not reached. And
+    what the README says of `%{REMOTE_USER}e` (empty) and of a location without a Require
+    line (open)."""
+    from client import code_tokens, register, session
+    from oauth_conf import standard_conf
+
+    block = proxy_example()
+
+    def conf(h):
+        aud = h.issuer + "/notes"
+        register("notes-app", "notes-secret-4d5e6f", redirect_uris=["https://notes.test/cb"])
+        text = re.sub(r"^LoadModule .*$", "", block, flags=re.M)
+        text = (text.replace("https://localhost:8443", h.issuer)
+                .replace("127.0.0.1:3000", f"127.0.0.1:{echo_backend}")
+                .replace("    ProxyPass", '    RequestHeader set X-Env-User "%{REMOTE_USER}e"\n'
+                         "    ProxyPass"))
+        h.write_file("htdocs/open/hello.txt", "hello\n")
+        return standard_conf(h, extra=f"""
+<OAuthASResource {aud}>
+    OAuthASScope notes.read
+</OAuthASResource>
+<OAuthASClient notes-app>
+    OAuthASClientSecret "notes-secret-4d5e6f"
+    OAuthASAuthMethod client_secret_basic
+    OAuthASRedirectURI https://notes.test/cb
+    OAuthASScope openid notes.read
+    OAuthASAudience {aud}
+</OAuthASClient>
+{text}
+<Location /open/>
+    AuthType oauth-as
+    OAuthASResourceIssuer {h.issuer}
+    OAuthASResourceAudience {aud}
+</Location>
+""")
+
+    h = httpd_factory(conf, extra_modules=("proxy", "proxy_http"))
+    s = session(h)
+    r = s.get(h.issuer + "/notes/list?x=1", timeout=10)
+    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer, DPoP")
+    at = code_tokens(h, "notes-app", "openid notes.read", user="alice",
+                     resource=h.issuer + "/notes")["access_token"]
+    r = s.get(h.issuer + "/notes/list?x=1", timeout=10,
+              headers={"Authorization": f"Bearer {at}", "X-User": "mallory"})
+    assert r.status_code == 200, (r.status_code, r.text)
+    got = r.json()
+    hd = {k.lower(): v for k, v in got["headers"].items()}
+    assert got["path"] == "/list?x=1", got
+    assert hd["x-user"] == "alice" and hd["x-client-id"] == "notes-app", hd
+    assert hd["x-scope"] == "openid notes.read" and hd["x-subject-type"] == "user", hd
+    assert "authorization" not in hd, hd
+    assert hd["x-env-user"] == "(null)", hd   # REMOTE_USER is not in the environment
+    assert s.get(h.issuer + "/open/hello.txt", timeout=10).status_code == 200

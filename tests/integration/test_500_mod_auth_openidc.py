@@ -275,7 +275,9 @@ def test_deny_starts_no_session(httpd_factory):
 
 def test_demo_app_and_api(demo):
     """`make run`'s demo: https://localhost:PORT/app/ behind mod_auth_openidc (client demo-rp),
-    and the app's "Call the API" link reaching /api/ behind mod_oauth2 with the access token."""
+    and the app's "Call the API" link reaching /api/ behind AuthType oauth-as with the access
+    token the app asked for the API (resource=): the backend got the user, client, scope and
+    audience."""
     workdir, port = demo
     base = f"https://localhost:{port}"
     s = session()
@@ -296,10 +298,15 @@ def test_demo_app_and_api(demo):
     assert 'href="/app/api/"' in r.text
     r = s.get(base + "/app/api/", allow_redirects=False, timeout=10)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json")
-    assert r.json()["sub"] == "demo" and r.json()["client_id"] == "demo-rp", r.text
-    # the API itself wants a bearer token
+    api = r.json()
+    assert api["sub"] == "demo" and api["user"] == "demo" and api["client_id"] == "demo-rp", api
+    assert api["scope"].split() == ["openid", "profile", "email", "api.read"], api
+    assert api["subject_type"] == "user" and api["aud"] == base + "/api", api
+    # the API itself wants a bearer token, and says where its metadata is (RFC 9728)
     r = s.get(base + "/api/", allow_redirects=False, timeout=10)
-    assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert r.status_code == 401, r.status_code
+    assert r.headers["WWW-Authenticate"].startswith(
+        f'Bearer resource_metadata="{base}/.well-known/oauth-protected-resource/api"'), r.headers
 
 
 @pytest.mark.allow_log("auth_openidc:error")

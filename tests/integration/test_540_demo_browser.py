@@ -5,7 +5,7 @@ tools/demo.sh runs on a free port (the `demo` fixture of test_190_readme).  The 
 /app/ (mod_auth_openidc, client demo-rp), is sent to our /authorize, logs in as demo/demo,
 checks our consent page (client name, scope descriptions, a styled Allow next to Deny) and
 saves a screenshot of it, clicks Allow, lands on /app/ showing sub and email from the ID token
-(screenshot), clicks "Call the API" and checks that mod_oauth2's /api/ answered for the user
+(screenshot), clicks "Call the API" and checks that /api/ (AuthType oauth-as) answered for the user
 with the access token.  No console errors, no CSP violations.  The screenshots go to
 tests/integration/artifacts/ (git-ignored): consent-demo.png and app-demo.png.
 """

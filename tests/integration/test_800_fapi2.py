@@ -1,9 +1,9 @@
 """OAuthASProfile fapi2 (issue 18; INTERFACE.md "FAPI 2.0", next-wave.md §1.1): a configuration
-that contradicts FAPI 2.0 Security Profile (Final) fails `apache2 -t` naming the directive, and
-a fapi2 server or client refuses what the conformance suite's server-side modules send (each
-test is named after the module it mirrors, prefix fapi2-security-profile-final- left out; the
-private_key_jwt + DPoP variant). Discovery of a fapi2 server advertises only what the profile
-allows."""
+that contradicts FAPI 2.0 Security Profile (Final) fails `apache2 -t` naming the directive; a
+fapi2 client on an ordinary server keeps its own rules; discovery of a fapi2 server advertises
+exactly what the profile allows; JARM (response_mode=jwt, query.jwt) on a fapi2 server and
+signed introspection. The conformance suite's modules, one test each in both variants, are in
+test_810 (security profile) and test_815 (message signing)."""
 
 import json
 import os
@@ -11,10 +11,8 @@ import time
 
 import pytest
 
-from client import (Client, DPoPKey, Pkce, assert_error_redirect, assert_json_error, callback,
-                    consent_form, jwt_claims, location_query, par_params, post, register,
-                    session)
-from mtls_pki import SUBJECT, VERIFY, Pki
+from client import (Client, DPoPKey, Pkce, assert_json_error, callback, consent_form,
+                    location_query, par_params, post, register, session)
 from oauth_conf import standard_conf
 from test_705_client_assertion import assertion, form, jwks_of
 
@@ -159,80 +157,6 @@ def test_configtest_compliant(httpd_factory):
 
 # ---- requests ----------------------------------------------------------------------------------
 
-def test_plain_fapi(fh):
-    """The happy path: PAR with a DPoP proof, a 303 with iss, tokens bound to the key."""
-    h, k, p = fh, DPoPKey(), Pkce()
-    r = token(h, code_grant(code(h, p, k, scope="openid offline_access"), p), k)
-    assert r.status_code == 200, r.text
-    t = r.json()
-    assert t["token_type"] == "DPoP" and jwt_claims(t["access_token"])["cnf"] == {"jkt": k.jkt}
-    r = token(h, {"grant_type": "refresh_token", "refresh_token": t["refresh_token"]}, k)
-    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
-
-
-@pytest.mark.expect_log("OAS06453")
-def test_ensure_holder_of_key_required(fh):
-    """A valid token request without a DPoP proof is refused, and does not spend the code."""
-    h, k, p = fh, DPoPKey(), Pkce()
-    c = code(h, p)
-    assert_json_error(token(h, code_grant(c, p)), 400, "invalid_dpop_proof")
-    assert "OAS06453" in h.error_log()
-    r = token(h, code_grant(c, p), k)
-    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
-
-
-def test_fapi_client_credentials_grant(fh):
-    """Sender-constrained tokens on every grant: client_credentials too."""
-    h, k = fh, DPoPKey()
-    assert_json_error(token(h, {"grant_type": "client_credentials"}), 400, "invalid_dpop_proof")
-    r = token(h, {"grant_type": "client_credentials"}, k)
-    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
-
-
-def test_par_ensure_jwt_client_assertions_nbf(fh):
-    """par-ensure-jwt-client-assertions-nbf-8-seconds-in-the-future-is-accepted, and
-    -nbf-over-60-seconds-in-the-future-fails (FAPI 2.0 SP 5.3.2.1-13)."""
-    h, now = fh, int(time.time())
-    data = par_params("fapi", Pkce())
-    r = post(h, "/oauth/par", {**data, **form(assertion(h, "fapi", "ES256", nbf=now + 8))})
-    assert r.status_code == 201, r.text
-    r = post(h, "/oauth/par", {**data, **form(assertion(h, "fapi", "ES256", nbf=now + 70))})
-    assert_json_error(r, 401, "invalid_client")
-
-
-def test_ensure_unsigned_authorization_request_without_using_par_fails(fh):
-    h, p = fh, Pkce()
-    params = {**par_params("fapi", p), "client_id": "fapi"}
-    r = Client(h).authorize(params)
-    assert_error_redirect(h, r, "invalid_request", state=params["state"], base=REDIRECT)
-
-
-def test_ensure_redirect_uri_in_authorization_request(fh):
-    """FAPI 2.0 SP 5.3.2.2-6: redirect_uri is required in the push, even with one registered."""
-    # not openid: OIDC requires it anyway; a plain OAuth request could default to the one URI
-    assert_json_error(push(fh, Pkce(), redirect_uri=None, scope="profile"), 400,
-                      "invalid_request")
-
-
-def test_par_ensure_pkce_required(fh):
-    assert_json_error(push(fh, None), 400, "invalid_request")
-
-
-def test_par_plain_pkce_rejected(fh):
-    p = Pkce()
-    r = push(fh, p, code_challenge=p.verifier, code_challenge_method="plain")
-    assert_json_error(r, 400, "invalid_request")
-
-
-@pytest.mark.expect_log("OAS06214")
-def test_ensure_signed_client_assertion_with_RS256_fails(fh):
-    """The server's own OAuthASClientSigningAlgs default has RS256; the profile removes it."""
-    h = fh
-    assert_json_error(post(h, "/oauth/par", {**par_params("fapi", Pkce()), **A(h, "RS256")}),
-                      401, "invalid_client")
-    assert "OAS06214" in h.error_log()
-
-
 def test_dpop_proof_with_RS256_fails(fh):
     h, k, p = fh, DPoPKey("rsa"), Pkce()
     c = code(h, p)
@@ -254,7 +178,8 @@ def test_client_profile_on_an_ordinary_server(httpd_factory):
     assert md["require_pushed_authorization_requests"] is False
 
 
-def test_discovery_end_point_verification(fh):
+def test_discovery_only_what_the_profile_allows(fh):
+    """Exactly the profile's lists (test_810 checks what the suite accepts)."""
     md = session(fh).get(fh.issuer + "/.well-known/openid-configuration").json()
     assert md["token_endpoint_auth_methods_supported"] == ["private_key_jwt"], md
     for alg_list in ("token_endpoint_auth_signing_alg_values_supported",
@@ -282,7 +207,7 @@ def jarm_claims(h, r, base=REDIRECT):
 
 
 @pytest.mark.parametrize("mode", ["jwt", "query.jwt"])
-def test_plain_fapi_jarm(fh, mode):
+def test_happy_flow_jarm(fh, mode):
     """The code and state inside a signed response (a 303 still); the code redeems."""
     h, k, p = fh, DPoPKey(), Pkce()
     r = push(h, p, k, response_mode=mode, state="st-jarm")
@@ -359,78 +284,3 @@ def test_signed_introspection(fh):
         assert r.json()["active"] is True
     md = session(h).get(h.issuer + "/.well-known/oauth-authorization-server").json()
     assert md["introspection_signing_alg_values_supported"] == ["ES256"], md
-
-
-# ---- the mTLS + mTLS-bound variant ------------------------------------------------------------
-
-MTLS_REDIRECT = "https://fmtls.test/cb"
-register("fmtls", redirect_uris=[MTLS_REDIRECT])
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    return Pki(str(tmp_path_factory.mktemp("pki")))
-
-
-@pytest.fixture
-def mh(httpd_factory, pki):
-    """A fapi2 server (asking for certificates) with a tls_client_auth client: no DPoP."""
-    ca = pki.ca1["files"][0]
-    more = (f'<OAuthASClient fmtls>\n    OAuthASAuthMethod tls_client_auth\n'
-            f'    OAuthASClientCertSubject "{SUBJECT}"\n'
-            f'    OAuthASClientCertCA "{ca}"\n'
-            f"    OAuthASRedirectURI {MTLS_REDIRECT}\n    OAuthASScope openid profile\n"
-            "</OAuthASClient>\n")
-    return httpd_factory(lambda h: VERIFY + server_conf(h) + more)
-
-
-def tls_post(h, path, data, cert):
-    s = session(h)
-    if cert:
-        s.cert = cert["files"]
-    return post(h, path, {"client_id": "fmtls", **data}, sess=s)
-
-
-def mtls_code(h, pki, p):
-    r = tls_post(h, "/oauth/par", {"response_type": "code", "redirect_uri": MTLS_REDIRECT,
-                                   "scope": "openid", "code_challenge": p.challenge,
-                                   "code_challenge_method": "S256"}, pki.leaf)
-    assert r.status_code == 201, (r.status_code, r.text)
-    resp = Client(h).authorize_uri_and_approve("fmtls", r.json()["request_uri"])
-    assert resp.status_code == 303, (resp.status_code, resp.headers)
-    return callback(h, resp, base=MTLS_REDIRECT)["code"]
-
-
-def mtls_grant(c, p):
-    return {"grant_type": "authorization_code", "code": c, "redirect_uri": MTLS_REDIRECT,
-            "code_verifier": p.verifier}
-
-
-def test_plain_fapi_mtls(mh, pki):
-    """tls_client_auth at PAR and token; the access token bound to the certificate."""
-    h, p = mh, Pkce()
-    r = tls_post(h, "/oauth/token", mtls_grant(mtls_code(h, pki, p), p), pki.leaf)
-    assert r.status_code == 200, r.text
-    t = r.json()
-    assert t["token_type"] == "Bearer", t
-    assert jwt_claims(t["access_token"])["cnf"] == {"x5t#S256": pki.leaf["x5t"]}, t
-
-
-@pytest.mark.expect_log("OAS06501")
-def test_ensure_holder_of_key_required_mtls(mh, pki):
-    """Without the certificate the token request is refused (invalid_client) and the code is
-    not spent."""
-    h, p = mh, Pkce()
-    c = mtls_code(h, pki, p)
-    assert_json_error(tls_post(h, "/oauth/token", mtls_grant(c, p), None), 401,
-                      "invalid_client")
-    assert "OAS06501" in h.error_log()
-    r = tls_post(h, "/oauth/token", mtls_grant(c, p), pki.leaf)
-    assert r.status_code == 200, r.text
-
-
-def test_discovery_end_point_verification_mtls(mh):
-    md = session(mh).get(mh.issuer + "/.well-known/openid-configuration").json()
-    assert md["token_endpoint_auth_methods_supported"] == ["private_key_jwt",
-                                                           "tls_client_auth"], md
-    assert md["tls_client_certificate_bound_access_tokens"] is True

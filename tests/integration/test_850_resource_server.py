@@ -16,6 +16,7 @@ from client import (DPoPKey, assert_json_error, b64url, b64url_decode, client_cr
                     code_tokens, get_code, jwt_claims, jwt_header_payload, redeem, register,
                     revoke, session, token)
 from harness import session_key
+from mtls_pki import SUBJECT, VERIFY, Pki
 from oauth_conf import standard_conf
 
 SECRET = "rsc-secret-0c1d2e"
@@ -348,7 +349,14 @@ def test_two_authorization_headers(rs):
      "Require oauth-as-claim needs a claim name and a value"),
     ("<Location /v/>\n    Require oauth-as-scope\n</Location>",
      "Require oauth-as-scope needs at least one scope"),
-], ids=["issuer", "audience", "metadata urn", "metadata incomplete", "claim args", "scope args"])
+    ("<Location /u/>\n    AuthType oauth-as\n    Require oauth-as-user\n</Location>",
+     "AuthType oauth-as needs OAuthASResourceIssuer and OAuthASResourceAudience where it "
+     "applies"),
+    ('<Location /t/>\n    AuthType oauth-as\n    OAuthASResourceIssuer "{iss}"\n'
+     "    Require oauth-as-user\n</Location>",
+     "AuthType oauth-as needs OAuthASResourceIssuer and OAuthASResourceAudience"),
+], ids=["issuer", "audience", "metadata urn", "metadata incomplete", "claim args", "scope args",
+        "AuthType alone", "no audience"])
 def test_configtest(httpd_factory, more, message):
     h = httpd_factory(lambda h: rs_conf(h, more.replace("{iss}", h.issuer)), start=False)
     rc, out = h.configtest()
@@ -378,3 +386,91 @@ def test_resource_at_token_endpoint(rs):
     g = get_code(rs, "rsc", scope="openid api.read")
     assert_json_error(redeem(rs, g, resource=aud), 400, "invalid_target")
     assert redeem(rs, g).status_code == 200
+
+
+# ---- certificate-bound tokens (RFC 8705 §3) and DPoP nonces (RFC 9449 §9) --------------------
+
+def test_certificate_bound_token(httpd_factory, tmp_path):
+    """A token bound to a client certificate is taken only on a connection that presents
+    that certificate: not without one, not with another of the same CA."""
+    pki = Pki(str(tmp_path / "pki"))
+    register("rsm", None, redirect_uris=[])
+
+    def conf(h):
+        block = f"""
+<OAuthASClient rsm>
+    OAuthASAuthMethod tls_client_auth
+    OAuthASClientCertSubject "{SUBJECT}"
+    OAuthASClientCertCA "{pki.ca1['files'][0]}"
+    OAuthASScope api.read
+    OAuthASGrantType client_credentials
+    OAuthASAudience {audience(h)}
+</OAuthASClient>
+"""
+        return VERIFY + rs_conf(h, block)
+    h = httpd_factory(conf)
+    s = session(h)
+    s.cert = pki.leaf["files"]
+    r = s.post(h.issuer + "/oauth/token", data={"grant_type": "client_credentials",
+                                                "client_id": "rsm", "scope": "api.read",
+                                                "resource": audience(h)}, timeout=10)
+    assert r.status_code == 200, r.text
+    at = r.json()["access_token"]
+    assert jwt_claims(at)["cnf"] == {"x5t#S256": pki.leaf["x5t"]}
+    url = h.issuer + "/api/hello.txt"
+    r = s.get(url, headers={"Authorization": f"Bearer {at}"}, timeout=10)
+    assert r.status_code == 200 and r.headers["X-Client"] == "rsm", r.status_code
+    other = session(h)
+    other.cert = pki.san["files"]
+    for sess in (session(h), other):
+        r = sess.get(url, headers={"Authorization": f"Bearer {at}"}, timeout=10)
+        assert r.status_code == 401, r.status_code
+        assert 'error="invalid_token"' in challenges(r)[0], challenges(r)
+    assert "OAS06507" in h.error_log()
+
+
+def test_dpop_nonce_at_resource(httpd_factory):
+    """The nonce rule of the token's client applies at the resource: a proof without a
+    nonce gets 401 use_dpop_nonce with a DPoP-Nonce header, the retry with it passes."""
+    register("rsn", SECRET, redirect_uris=["https://rsn.test/cb"])
+
+    def conf(h):
+        return rs_conf(h, f"""
+<OAuthASClient rsn>
+    OAuthASClientSecret "{SECRET}"
+    OAuthASAuthMethod client_secret_basic
+    OAuthASRedirectURI https://rsn.test/cb
+    OAuthASScope openid api.read
+    OAuthASGrantType authorization_code
+    OAuthASAudience {audience(h)}
+    OAuthASDPoPNonce On
+</OAuthASClient>
+""")
+    h = httpd_factory(conf)
+    k = DPoPKey()
+    g = get_code(h, "rsn", scope="openid api.read", resource=audience(h))
+    tu = h.issuer + "/oauth/token"
+    r = redeem(h, g, headers={"DPoP": k.proof("POST", tu)})
+    assert_json_error(r, 400, "use_dpop_nonce")
+    r = redeem(h, g, headers={"DPoP": k.proof("POST", tu, nonce=r.headers["DPoP-Nonce"])})
+    assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
+    at = r.json()["access_token"]
+    url = h.issuer + "/api/hello.txt"
+    r = api(h, token=at, scheme="DPoP", headers={"DPoP": k.proof("GET", url, at=at)})
+    assert r.status_code == 401, r.status_code
+    line = [c for c in challenges(r) if c.startswith("DPoP")][0]
+    assert 'error="use_dpop_nonce"' in line, challenges(r)
+    nonce = r.headers["DPoP-Nonce"]
+    assert nonce and "," not in nonce
+    r = api(h, token=at, scheme="DPoP", headers={"DPoP": k.proof("GET", url, at=at, nonce=nonce)})
+    assert r.status_code == 200 and r.headers["X-User"] == "alice", r.status_code
+
+
+def test_configtest_inherited_settings(httpd_factory):
+    """AuthType oauth-as in a section nested in, or under the path of, one that names the
+    issuer and the audience is complete."""
+    more = ("<Location /api/deeper/>\n    AuthType oauth-as\n    Require oauth-as-user\n"
+            "</Location>\n")
+    h = httpd_factory(lambda h: rs_conf(h, more), start=False)
+    rc, out = h.configtest()
+    assert rc == 0, out

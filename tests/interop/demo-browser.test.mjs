@@ -7,7 +7,7 @@
 //
 //   /app/ (mod_auth_openidc, client demo-rp) → our /authorize → Basic login → our consent page
 //   → Allow → /app/redirect_uri → /app/ showing the ID token's claims → "Call the API"
-//   → /app/api/ (proxied with the access token) → /api/ (mod_oauth2) answering with the user.
+//   → /app/api/ (proxied with the access token) → /api/ (AuthType oauth-as) answering with the user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -64,7 +64,7 @@ test('Chromium through the demo: app → login → consent → app → API', asy
     assert.ok((await page.title()).includes(CLIENT_NAME), `title: ${await page.title()}`);
     await assert.doesNotReject(page.getByRole('heading', { name: CLIENT_NAME }).waitFor());
     for (const text of ['Sign you in with your account', 'See your name and basic profile',
-      'See your email address']) {
+      'See your email address', 'Call the demo API for you']) {
       assert.ok(await page.getByText(text, { exact: true }).isVisible(), `scope description: ${text}`);
     }
     assert.ok(await page.getByText('demo', { exact: true }).first().isVisible(), 'who is signed in');
@@ -92,7 +92,7 @@ test('Chromium through the demo: app → login → consent → app → API', asy
     await page.screenshot({ path: appShot, fullPage: true });
     console.log(`screenshot: ${appShot}`);
 
-    // "Call the API": the app's back end forwards the access token to mod_oauth2's /api/.
+    // "Call the API": the app's back end forwards the access token to /api/ (AuthType oauth-as).
     const [resp] = await Promise.all([
       page.waitForResponse((r) => r.url() === BASE + '/app/api/'),
       page.locator('#call-api').click(),
@@ -104,7 +104,8 @@ test('Chromium through the demo: app → login → consent → app → API', asy
     console.log(`API: ${JSON.stringify(api)}`);
     assert.equal(api.sub, 'demo');
     assert.equal(api.client_id, 'demo-rp');
-    assert.match(api.scope, /\bopenid\b/);
+    assert.match(api.scope, /\bapi\.read\b/);
+    assert.equal(api.aud, BASE + '/api');
 
     assert.deepEqual(cspReports, [], 'no CSP violations');
     assert.deepEqual(problems, [], 'no console errors');

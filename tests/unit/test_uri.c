@@ -79,6 +79,45 @@ static apr_array_header_t *pairs_of(apr_pool_t *p, const char *const *kv)
     return a;
 }
 
+/* RFC 8252 §7.3: a loopback IP literal's port may differ; nothing else may */
+static void test_redirect_matches(void **state)
+{
+    static const struct {
+        const char *reg, *req;
+        int match;
+    } rows[] = {
+        {"https://rp.test/cb", "https://rp.test/cb", 1},
+        {"https://rp.test/cb", "https://rp.test/cb/", 0},
+        {"https://rp.test:443/cb", "https://rp.test/cb", 0},
+        {"https://rp.test:8443/cb", "https://rp.test:9443/cb", 0}, /* not loopback */
+        {"http://127.0.0.1/cb", "http://127.0.0.1:51234/cb", 1},
+        {"http://127.0.0.1:8080/cb", "http://127.0.0.1:51234/cb", 1},
+        {"http://127.0.0.1:8080/cb", "http://127.0.0.1/cb", 1},
+        {"http://127.0.0.1:8080", "http://127.0.0.1:9", 1},
+        {"http://127.0.0.1:8080/cb?a=1", "http://127.0.0.1:9/cb?a=1", 1},
+        {"http://[::1]/cb", "http://[::1]:51234/cb", 1},
+        {"http://127.0.0.1/cb", "http://127.0.0.1:51234/cb2", 0},  /* path */
+        {"http://127.0.0.1/cb", "http://127.0.0.1:5123x/cb", 0},   /* port */
+        {"http://127.0.0.1/cb", "http://127.0.0.1:1234567/cb", 0}, /* port length */
+        {"http://127.0.0.1/cb", "http://127.0.0.1:/cb", 0},
+        {"http://127.0.0.1/cb", "http://127.0.0.10:80/cb", 0},     /* another host */
+        {"http://127.0.0.1/cb", "http://127.0.0.1.evil.test/cb", 0},
+        {"http://127.0.0.1/cb", "http://127.0.0.1@evil.test/cb", 0},
+        {"http://127.0.0.1/cb", "http://[::1]:80/cb", 0},
+        {"http://[::1]/cb", "http://127.0.0.1/cb", 0},
+        {"http://127.0.0.1/cb", "https://127.0.0.1:443/cb", 0},    /* scheme */
+        {"http://localhost/cb", "http://localhost:8080/cb", 0},    /* not an IP literal */
+        {"https://127.0.0.1/cb", "https://127.0.0.1:8443/cb", 0},  /* https: exact */
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (oas_uri_redirect_matches(rows[i].reg, rows[i].req) != rows[i].match)
+            fail_msg("row %zu: %s vs %s", i, rows[i].reg, rows[i].req);
+    }
+}
+
 static void test_add_query(void **state)
 {
     apr_pool_t *p = *state;
@@ -160,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_valid_redirect),
+        UNIT_TEST(test_redirect_matches),
         UNIT_TEST(test_add_query),
         UNIT_TEST(test_add_query_skips),
         UNIT_TEST(test_encode),
