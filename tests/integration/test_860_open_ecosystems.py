@@ -55,6 +55,7 @@ def test_loopback_any_port(ag, uri, other):
     "http://127.0.0.1.evil.test/callback",
     "http://127.0.0.1:51234@evil.test/callback",
 ])
+@pytest.mark.catalogue("A03")
 def test_other_redirects_stay_exact(ag, uri):
     r = authorize(ag, authz_params("agent", redirect_uri=uri, scope="openid"))
     assert_error_page(r, 400)
