@@ -27,6 +27,15 @@
  *              request_uri (302 or 303), the token request with a fresh assertion and proof
  *              (token_type must be DPoP), then GET --userinfo-path with "Authorization: DPoP
  *              <access token>" and a proof for GET with ath (SHA-256 of the token) -> 200.
+ *   rs       : a resource request, not a flow: GET --rs-path with "Authorization: Bearer <token>"
+ *              (--token, or --token-file: obtained once by bench/run) -> 200; anything else is a
+ *              failure (step "resource"), the connection kept.  flows_per_s is requests/s.
+ *              --revoke-after S: S s into the measured interval one more connection POSTs the
+ *              token to --revoke-path (client_secret_basic, --client-id/--client-secret), and
+ *              from the moment its 200 is read, counts what the server still accepts: the very
+ *              next request on that connection, then requests in a row on it until the first
+ *              refusal, and every connection's requests sent after that moment ("revocation"
+ *              in the output).
  *   --refreshes N: after the token, N refresh_token grants with the refresh token it got
  *              (the latest one when the server rotates) -> 200 access_token each.
  *   --rate R : at most R flows/s in all (each connection paced at R/conns), else closed loop.
@@ -78,6 +87,9 @@ static struct {
     int dpop;                  /* a DPoP proof at PAR, token, refresh (--flow par_dpop) */
     int mtls;                  /* tls_client_auth with --client-cert (--flow par_mtls) */
     int fapi;                  /* pkjwt + dpop, then userinfo with a bound token (--flow fapi) */
+    int rs;                    /* resource requests with a bearer token (--flow rs) */
+    const char *rs_path, *token, *revoke_path;   /* --flow rs: the resource, its token */
+    double revoke_after;       /* --flow rs: revoke the token this many s into the measurement */
     const char *client_cert;   /* its certificate (PEM; the key is --client-key) */
     const char *client_key, *client_kid, *audience;   /* its key, kid and the assertion's aud */
     int refreshes;             /* refresh_token grants per flow */
@@ -93,7 +105,8 @@ static struct {
 } opt = {
     .host = "127.0.0.1", .port = 8080, .conns = 8, .duration = 10, .warmup = 1,
     .flow_par = 1, .par_path = "/oauth/par", .auth_path = "/authorize",
-    .token_path = "/oauth/token", .userinfo_path = "/userinfo", .client_id = "bench",
+    .token_path = "/oauth/token", .userinfo_path = "/userinfo", .rs_path = "/api/hello.txt",
+    .revoke_path = "/oauth/revoke", .client_id = "bench",
     .client_secret = "bench-secret",
     .redirect_uri = "https://rp.bench.test/cb", .scope = "openid", .resource = NULL,
     .user = "benchuser", .password = "benchpass", .label = "",
@@ -139,9 +152,9 @@ static double hist_pct(const hist_t *h, double q)
 }
 
 /* ---------------- per-thread state ---------------- */
-enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_REFRESH, ST_USERINFO, ST_FLOW, NSTEP };
+enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_REFRESH, ST_USERINFO, ST_RESOURCE, ST_FLOW, NSTEP };
 static const char *step_name[NSTEP] = {"par", "authorize", "token", "refresh", "userinfo",
-                                       "flow"};
+                                       "resource", "flow"};
 #define NSTATUS 600                  /* failures by step and HTTP status (0: i/o) */
 
 #define NPKCE 64
@@ -164,6 +177,9 @@ typedef struct {
     _Atomic uint32_t fail_status[NSTEP - 1][NSTATUS];
     hist_t h[NSTEP];
     char first_error[256];
+    /* --revoke-after: requests sent after the revocation's 200 was read, accepted / refused;
+     * the first refusal's answer, in us after that moment (0: none) */
+    uint64_t ok_after, refused_after, first_refusal_us;
 } worker_t;
 
 static SSL_CTX *ssl_ctx;
@@ -174,6 +190,7 @@ static char htu_origin[128];             /* par_dpop: scheme://host:port of the 
 static struct sockaddr_in addr;
 static char client_basic[512], user_basic[512];
 static atomic_int phase;                 /* 0 warm-up, 1 measuring, 2 stop */
+static _Atomic uint64_t revoked_at;      /* now_us() when the revocation's 200 was read */
 static atomic_long flows_total;
 
 static uint64_t now_us(void)
@@ -591,10 +608,83 @@ static int userinfo(worker_t *w, char *req, size_t rcap, char *dpop, size_t dcap
     return 0;
 }
 
+/* --flow rs: one GET of the resource with the bearer token; 0 when an answer came (counted:
+ * 200 a success, anything else a failure), -1 on i/o.  *pstatus: the answer's status. */
+static int rs_request(worker_t *w, int *pstatus)
+{
+    char req[8192];
+    int measuring = atomic_load(&phase) == 1;
+    uint64_t t0 = now_us(), m;
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n"
+                     "Authorization: Bearer %s\r\n\r\n", opt.rs_path, hostname, opt.token);
+    *pstatus = 0;
+    if (n < 0 || (size_t)n >= sizeof req) { fail(w, ST_RESOURCE, "request too long"); return -1; }
+    if (exchange(w, req, (size_t)n) < 0) { fail(w, ST_RESOURCE, "i/o"); return -1; }
+    uint64_t t1 = now_us();
+    *pstatus = w->status;
+    if ((m = atomic_load(&revoked_at)) && t0 >= m) {     /* sent after the revocation */
+        if (w->status == 200) w->ok_after++;
+        else if (!w->refused_after++) w->first_refusal_us = t1 - m;
+    }
+    if (w->status != 200) { fail(w, ST_RESOURCE, "status"); return 0; }
+    if (measuring) {
+        hist_add(&w->h[ST_RESOURCE], t1 - t0);
+        hist_add(&w->h[ST_FLOW], t1 - t0);
+        w->flows_ok++;
+    }
+    atomic_fetch_add_explicit(&w->all_ok, 1, memory_order_relaxed);
+    return 0;
+}
+
+/* --revoke-after: what the revoking connection saw */
+static struct {
+    int revoke_status, next_status;      /* the revocation's answer, the next request's */
+    uint64_t at_us;                      /* into the measured interval */
+    uint64_t seq_ok;                     /* 200s in a row after it, before the first refusal */
+    uint64_t seq_us;                     /* from the revocation's 200 to the first refusal (or
+                                          * to the end, when none came) */
+    int refused;                         /* a refusal came on this connection */
+} rev;
+
+static void *revoker_main(void *arg)
+{
+    worker_t *w = arg;
+    char req[8192], body[6144];
+    while (atomic_load(&phase) < 1) usleep(1000);
+    uint64_t start = now_us();
+    while (atomic_load(&phase) == 1 && now_us() < start + (uint64_t)(opt.revoke_after * 1e6))
+        usleep(1000);
+    if (atomic_load(&phase) != 1) return NULL;
+    int bl = snprintf(body, sizeof body, "token=%s&token_type_hint=access_token", opt.token);
+    int n = snprintf(req, sizeof req,
+                     "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n"
+                     "\r\n%s", opt.revoke_path, hostname, client_basic, bl, body);
+    if (bl < 0 || (size_t)bl >= sizeof body || n < 0 || (size_t)n >= sizeof req) return NULL;
+    if (exchange(w, req, (size_t)n) < 0) return NULL;
+    rev.revoke_status = w->status;
+    if (w->status != 200) return NULL;
+    uint64_t m = now_us();
+    atomic_store(&revoked_at, m);
+    rev.at_us = m - start;
+    int st;
+    if (rs_request(w, &st) < 0) return NULL;
+    rev.next_status = st;
+    while (st == 200 && atomic_load(&phase) == 1) {
+        rev.seq_ok++;
+        if (rs_request(w, &st) < 0) return NULL;
+    }
+    rev.refused = st != 200;
+    rev.seq_us = now_us() - m;
+    return NULL;
+}
+
 static int run_flow(worker_t *w, unsigned k)
 {
     char req[8192], body[4096], state[32], nonce[32], rq_uri[512], rq_enc[1024], code[512];
     char auth_hdr[600], auth_form[2048], dpop[800];
+    int st;
+    if (opt.rs) return rs_request(w, &st);
     const char *ver = w->verifier[k % NPKCE], *chal = w->challenge[k % NPKCE];
     int flow_par = opt.flow_par == 3 ? (int)(k & 1) : opt.flow_par;
     int measuring = atomic_load(&phase) == 1;
@@ -872,6 +962,9 @@ static void usage(void)
         "         |par_dpop (PAR flow, DPoP proofs at PAR and token)\n"
         "         |par_mtls (PAR flow, tls_client_auth: implies --tls)\n"
         "         |fapi (FAPI 2.0: par_pkjwt and par_dpop together, then userinfo with a proof)\n"
+        "         |rs (GET --rs-path with a bearer token: requests, not flows)\n"
+        "  --rs-path P --token T | --token-file F (rs: the resource, the token)\n"
+        "  --revoke-after S --revoke-path P (rs: revoke the token S s into the measurement)\n"
         "  --par-path P --auth-path P --token-path P --userinfo-path P\n"
         "  --client-key PEM --client-kid KID --audience AUD (par_pkjwt: ES256 key, kid, aud)\n"
         "  --client-cert PEM --client-key PEM (par_mtls: the TLS client certificate, its key)\n"
@@ -894,7 +987,9 @@ int main(int argc, char **argv)
         {"server-pid", 1, 0, 12}, {"label", 1, 0, 13}, {"verbose", 0, 0, 'v'},
         {"refreshes", 1, 0, 14}, {"rate", 1, 0, 15}, {"progress", 1, 0, 16},
         {"client-key", 1, 0, 17}, {"client-kid", 1, 0, 18}, {"audience", 1, 0, 19},
-        {"client-cert", 1, 0, 20}, {"userinfo-path", 1, 0, 21},
+        {"client-cert", 1, 0, 20}, {"userinfo-path", 1, 0, 21}, {"rs-path", 1, 0, 22},
+        {"token", 1, 0, 23}, {"token-file", 1, 0, 24}, {"revoke-after", 1, 0, 25},
+        {"revoke-path", 1, 0, 26},
         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -914,6 +1009,7 @@ int main(int argc, char **argv)
             opt.pkjwt = !strcmp(optarg, "par_pkjwt") || opt.fapi;
             opt.dpop = !strcmp(optarg, "par_dpop") || opt.fapi;
             opt.mtls = !strcmp(optarg, "par_mtls");
+            opt.rs = !strcmp(optarg, "rs");
             break;
         case 1: opt.par_path = optarg; break;
         case 2: opt.auth_path = optarg; break;
@@ -936,11 +1032,28 @@ int main(int argc, char **argv)
         case 19: opt.audience = optarg; break;
         case 20: opt.client_cert = optarg; break;
         case 21: opt.userinfo_path = optarg; break;
+        case 22: opt.rs_path = optarg; break;
+        case 23: opt.token = optarg; break;
+        case 24: {
+            static char tok[6000];
+            FILE *tf = fopen(optarg, "r");
+            size_t tn = tf ? fread(tok, 1, sizeof tok - 1, tf) : 0;
+            if (tf) fclose(tf);
+            while (tn && (tok[tn - 1] == '\n' || tok[tn - 1] == '\r' || tok[tn - 1] == ' ')) tn--;
+            tok[tn] = 0;
+            if (!tn) { fprintf(stderr, "driver: --token-file %s: no token\n", optarg); return 2; }
+            opt.token = tok;
+            break;
+        }
+        case 25: opt.revoke_after = atof(optarg); break;
+        case 26: opt.revoke_path = optarg; break;
         case 'v': opt.verbose = 1; break;
         default: usage();
         }
     }
     if (opt.conns < 1 || opt.conns > 1024) usage();
+    if (opt.rs && (!opt.token || strlen(opt.token) > 5000)) usage();
+    if (opt.revoke_after > 0 && (!opt.rs || opt.flows_limit)) usage();
     if (opt.mtls) {
         if (!opt.client_cert || !opt.client_key) usage();
         opt.tls = 1;
@@ -1024,6 +1137,13 @@ int main(int argc, char **argv)
     pthread_attr_setstacksize(&attr, 256 * 1024);
     if (opt.flows_limit) atomic_store(&phase, 1);   /* every one of the N flows counts */
     for (int i = 0; i < opt.conns; i++) pthread_create(&th[i], &attr, worker_main, &ws[i]);
+    worker_t *rw = NULL;     /* --revoke-after: the revoking connection */
+    pthread_t rth;
+    if (opt.revoke_after > 0) {
+        rw = calloc(1, sizeof *rw);
+        rw->id = opt.conns; rw->fd = -1;
+        pthread_create(&rth, &attr, revoker_main, rw);
+    }
 
     double s_cpu0 = 0, d_cpu0 = 0, s_cpu1, d_cpu1, wall;
     int nproc = 0;
@@ -1060,6 +1180,7 @@ int main(int argc, char **argv)
     d_cpu1 = self_cpu();
     if (!opt.flows_limit)
         for (int i = 0; i < opt.conns; i++) pthread_join(th[i], NULL);
+    if (rw) { pthread_join(rth, NULL); conn_close(rw); }
 
     hist_t *h = calloc(NSTEP, sizeof *h);
     uint64_t ok = 0, fails[NSTEP - 1] = {0}, reconn = 0, hs = 0, resumed = 0;
@@ -1076,15 +1197,16 @@ int main(int argc, char **argv)
     double scpu = s_cpu1 - s_cpu0, dcpu = d_cpu1 - d_cpu0;
     printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
            "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
-           "\"token\":%llu,\"refresh\":%llu,\"userinfo\":%llu},\"reconnects\":%llu,\"tls_handshakes\":%llu,"
+           "\"token\":%llu,\"refresh\":%llu,\"userinfo\":%llu,\"resource\":%llu},\"reconnects\":%llu,\"tls_handshakes\":%llu,"
            "\"tls_resumed\":%llu,",
-           opt.label, opt.fapi ? "fapi" : opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop" : opt.mtls ? "par_mtls"
+           opt.label, opt.rs ? "rs" : opt.fapi ? "fapi" : opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop" : opt.mtls ? "par_mtls"
                       : opt.flow_par == 3 ? "mixed"
                       : opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code",
            opt.conns, opt.tls, wall,
            (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],
            (unsigned long long)fails[1], (unsigned long long)fails[2],
            (unsigned long long)fails[3], (unsigned long long)fails[4],
+           (unsigned long long)fails[5],
            (unsigned long long)reconn, (unsigned long long)hs,
            (unsigned long long)resumed);
     printf("\"latency_ms\":{");
@@ -1092,6 +1214,23 @@ int main(int argc, char **argv)
         printf("%s\"%s\":{\"p50\":%.3f,\"p99\":%.3f,\"n\":%llu}", s ? "," : "", step_name[s],
                hist_pct(&h[s], 0.50) / 1000.0, hist_pct(&h[s], 0.99) / 1000.0,
                (unsigned long long)h[s].n);
+    if (rw) {   /* sent after the revocation's 200: every connection's, the revoker's own */
+        uint64_t ok_after = 0, refused_after = 0, first = 0;
+        for (int i = 0; i < opt.conns + 1; i++) {
+            worker_t *x = i < opt.conns ? &ws[i] : rw;
+            ok_after += x->ok_after;
+            refused_after += x->refused_after;
+            if (x->refused_after && (!first || x->first_refusal_us < first))
+                first = x->first_refusal_us;
+        }
+        printf("},\"revocation\":{\"at_s\":%.3f,\"revoke_status\":%d,\"next_status\":%d,"
+               "\"seq_ok_after\":%llu,\"seq_refused\":%d,\"seq_ms\":%.3f,\"ok_after\":%llu,"
+               "\"refused_after\":%llu,\"first_refusal_ms\":%.3f",
+               (double)rev.at_us / 1e6, rev.revoke_status, rev.next_status,
+               (unsigned long long)rev.seq_ok, rev.refused, (double)rev.seq_us / 1e3,
+               (unsigned long long)ok_after, (unsigned long long)refused_after,
+               (double)first / 1e3);
+    }
     printf("},\"server_cpu_s\":%.3f,\"server_procs\":%d,\"driver_cpu_s\":%.3f,"
            "\"server_cpu_ms_per_flow\":%.4f,\"driver_cpu_ms_per_flow\":%.4f,\"first_error\":\"%s\"}\n",
            scpu, nproc, dcpu, ok ? scpu * 1000 / (double)ok : 0,

@@ -14,6 +14,7 @@
 #include "mod_oas_directives.h"
 #include "mod_oas_resource.h"
 #include "oas_authz.h"
+#include "oas_cors.h"
 #include "oas_html.h"
 #include "oas_keys.h"
 #include "oas_store_shm.h"
@@ -364,6 +365,25 @@ static const char *set_scope_description(cmd_parms *cmd, void *mconfig, const ch
     return NULL;
 }
 
+/* OAuthASCORSOrigin ORIGIN...|*: the origins browser-based clients call from */
+static const char *set_cors_origin(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+
+    if (err)
+        return err;
+    if (!oas_cors_origin_valid(arg))
+        return apr_psprintf(cmd->pool,
+                            OAS_DIR_CORS_ORIGIN ": '%s' is not * or an origin "
+                                                "(https://host[:port], lower case, no path)",
+                            arg);
+    if (!sc->cors_origins)
+        sc->cors_origins = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    APR_ARRAY_PUSH(sc->cors_origins, const char *) = arg;
+    return NULL;
+}
+
 static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
 {
     oas_dir_conf_t *dc = mconfig;
@@ -468,6 +488,9 @@ const command_rec oas_mod_cmds[] = {
                   "jwks, userinfo, revoke, introspect, resource-metadata or register"),
     AP_INIT_TAKE1(OAS_DIR_CA_FILE, oas_cmd_ca_file, NULL, RSRC_CONF,
                   "PEM file of the CAs that verify outbound https calls (default: the system's)"),
+    AP_INIT_ITERATE(OAS_DIR_CORS_ORIGIN, set_cors_origin, NULL, RSRC_CONF,
+                    "origins (https://host[:port]) of browser-based clients allowed to call the "
+                    "token, revocation, introspection, userinfo and metadata endpoints, or *"),
     AP_INIT_ITERATE(OAS_DIR_OUTBOUND_ALLOW, oas_cmd_outbound_allow, NULL, RSRC_CONF,
                     "hosts outbound calls may reach although they resolve outside the public "
                     "internet (loopback, private ranges)"),

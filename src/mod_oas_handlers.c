@@ -19,7 +19,6 @@ static int serve_document(request_rec *r, const char *json)
     if (rv != OK)
         return rv;
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, strlen(json));
     if (!r->header_only)
@@ -54,6 +53,7 @@ int oas_mod_map_to_storage(request_rec *r)
 
 int oas_mod_handler(request_rec *r)
 {
+    int status;
     const oas_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &oauth_as_module);
     const oas_issuer_t *iss = oas_mod_issuer(r->server);
 
@@ -83,6 +83,8 @@ int oas_mod_handler(request_rec *r)
         return oas_mod_send_oauth_error(r, HTTP_FORBIDDEN, "invalid_request",
                                         "TLS is required (RFC 6749 section 3.2)");
     }
+    if ((status = oas_mod_cors(r, iss, dc->endpoint)) != DECLINED)
+        return status; /* a preflight, answered */
     switch (dc->endpoint) {
     case OAS_EP_METADATA:
         return serve_document(r, iss->metadata_json);

@@ -8,6 +8,7 @@
 
 #include "mod_oas_request.h"
 #include "oas_basic.h"
+#include "oas_cors.h"
 #include "oas_form.h"
 #include "oas_html.h"
 #include "oas_jsonw.h"
@@ -300,6 +301,32 @@ int oas_mod_redirect(request_rec *r, const char *location, int status)
     apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
     apr_table_setn(r->headers_out, "Location", location);
     return send_body(r, status, "text/html; charset=utf-8", "");
+}
+
+int oas_mod_cors(request_rec *r, const oas_issuer_t *iss, oas_endpoint_e ep)
+{
+    const char *methods = oas_cors_methods(ep), *allow;
+
+    if (!methods || !iss->cors_origins)
+        return DECLINED;
+    if (!(allow = oas_cors_allow(iss, apr_table_get(r->headers_in, "Origin")))) {
+        /* the answer depends on Origin: caches must not hand one origin's to another */
+        apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+        return DECLINED;
+    }
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", allow);
+    apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers", OAS_CORS_EXPOSE_HEADERS);
+    if (strcmp(allow, "*"))
+        apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+    if (r->method_number != M_OPTIONS ||
+        !apr_table_get(r->headers_in, "Access-Control-Request-Method"))
+        return DECLINED;
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Methods", methods);
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Headers", OAS_CORS_ALLOW_HEADERS);
+    apr_table_setn(r->err_headers_out, "Access-Control-Max-Age", OAS_CORS_MAX_AGE);
+    r->status = HTTP_NO_CONTENT;
+    ap_set_content_length(r, 0);
+    return OK;
 }
 
 int oas_mod_check_method(request_rec *r, int allow_get, int allow_post)

@@ -70,4 +70,9 @@ int oas_mod_redirect(request_rec *r, const char *location, int status);
 /* Sets 405 with Allow for everything but the given methods; returns the status or OK. */
 int oas_mod_check_method(request_rec *r, int allow_get, int allow_post);
 
+/* CORS for endpoint ep of iss (oas_cors.h): an allowed origin's answer, errors included,
+ * carries Access-Control-Allow-Origin and exposes WWW-Authenticate and DPoP-Nonce; its
+ * preflight is answered here (204: returns OK, the request is done). DECLINED: go on. */
+int oas_mod_cors(request_rec *r, const oas_issuer_t *iss, oas_endpoint_e ep);
+
 #endif

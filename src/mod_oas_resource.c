@@ -37,6 +37,7 @@ typedef struct {
 static apr_array_header_t *sections; /* rs_section_t */
 static apr_hash_t *issuers;          /* issuer URL -> const oas_issuer_t *, built at start-up */
 static apr_hash_t *metadata_urls;    /* audience -> its RFC 9728 document's URL, when served */
+static oas_token_cache_t *token_cache; /* this child's verified tokens (oas_token_cache.h) */
 
 static apr_status_t forget_sections(void *unused)
 {
@@ -302,6 +303,7 @@ static const char *request_url(request_rec *r)
 static int rs_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r), *nonce;
+    const char *authorization = apr_table_get(r->headers_in, "Authorization");
     const oas_dir_conf_t *dc;
     oas_dpop_req_t dpop;
     rs_note_t *n;
@@ -328,10 +330,10 @@ static int rs_authn(request_rec *r)
     x = oas_mod_ctx(r, n->iss);
     oas_mod_client_cert(r, x); /* RFC 8705 §3: for certificate-bound tokens */
     oas_mod_dpop_in(&dpop, r);
-    dpop.htu = request_url(r);
-    if (oas_rs_check(&n->claims, &n->scheme, &nonce, &e, x,
-                     apr_table_get(r->headers_in, "Authorization"), &dpop,
-                     dc->rs_audience) != APR_SUCCESS) {
+    if (oas_rs_credential(&n->scheme, authorization) && n->scheme == OAS_RS_DPOP)
+        dpop.htu = request_url(r); /* only a proof names it */
+    if (oas_rs_check(&n->claims, &n->scheme, &nonce, &e, x, authorization, &dpop,
+                     dc->rs_audience, token_cache) != APR_SUCCESS) {
         oas_mod_dpop_nonce(r, nonce);
         if (e.error)
             oas_mod_log_err(r, &e);
@@ -480,20 +482,30 @@ int oas_mod_resource_metadata(request_rec *r, const oas_dir_conf_t *dc)
         issuers && dc->rs_issuer ? apr_hash_get(issuers, dc->rs_issuer, APR_HASH_KEY_STRING)
                                  : NULL;
     const char *json;
-    int rv = oas_mod_check_method(r, 1, 0);
+    int rv;
 
-    if (rv != OK)
-        return rv;
     if (!iss || !dc->rs_audience) /* configtest refuses this */
         return HTTP_NOT_FOUND;
+    if ((rv = oas_mod_cors(r, iss, OAS_EP_RESOURCE_METADATA)) != DECLINED)
+        return rv; /* a preflight, answered */
+    if ((rv = oas_mod_check_method(r, 1, 0)) != OK)
+        return rv;
     json = oas_rs_metadata_json(r->pool, iss, dc->rs_audience);
     apr_table_setn(r->headers_out, "Cache-Control", "public, max-age=300");
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", "*");
     return oas_mod_send_json(r, HTTP_OK, json);
+}
+
+static void rs_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (!(token_cache = oas_token_cache_create(pchild)))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, OAS_LOGNO(00553)
+                     "no cache of verified access tokens in this child (no mutex): every "
+                     "request to AuthType " AUTH_TYPE " verifies its token's signature");
 }
 
 void oas_mod_resource_register(apr_pool_t *p)
 {
+    ap_hook_child_init(rs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_check_authn(rs_authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_note_auth_failure(rs_note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(rs_insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);

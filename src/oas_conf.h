@@ -159,6 +159,7 @@ typedef struct oas_issuer_t {
     /* outbound https calls (a client's jwks_uri; src/oas_fetch.h) */
     const char *ca_file;                   /* OAuthASCACertificateFile; NULL: system CAs */
     apr_array_header_t *outbound_allow;    /* OAuthASOutboundAllow: const char * hosts */
+    apr_array_header_t *cors_origins;      /* OAuthASCORSOrigin: const char *, or NULL */
     /* dynamic client registration (RFC 7591, oas_registration.h): OAuthASRegistration
      * (OAS_REG_*, oas_clients.h; default Off), OAuthASRegistrationToken (const char *),
      * OAuthASRegistrationAudience (const char *: the resources dynamic clients may ask for) */

@@ -68,5 +68,6 @@
 #define OAS_DIR_CERT_CA "OAuthASClientCertCA"
 #define OAS_DIR_CERT_BOUND "OAuthASCertBoundTokens"
 #define OAS_DIR_INTROSPECTION "OAuthASIntrospection"
+#define OAS_DIR_CORS_ORIGIN "OAuthASCORSOrigin" /* server-only */
 
 #endif

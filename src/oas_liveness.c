@@ -36,9 +36,22 @@ static int family_live(oas_ctx_t *x, oas_store_t *lst, const char *fam)
 apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy, oas_ctx_t *x,
                              const char *tok)
 {
+    json_t *c;
+
+    if (pui)
+        *pui = NULL;
+    if (oas_token_verify_access(&c, x->p, x->iss, tok, x->now) != APR_SUCCESS)
+        return not_live(pwhy, "not a valid access token of this issuer (signature, expiry)");
+    if (oas_live_claims(pui, pwhy, x, c) != APR_SUCCESS)
+        return APR_EINVAL;
+    *pclaims = c;
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_live_claims(const char **pui, const char **pwhy, oas_ctx_t *x, const json_t *c)
+{
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
     const char *jti, *fam, *gid;
-    json_t *c;
     oas_jobj_t rec;
     char *v;
     apr_size_t n;
@@ -46,8 +59,6 @@ apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pw
 
     if (pui)
         *pui = NULL;
-    if (oas_token_verify_access(&c, x->p, x->iss, tok, x->now) != APR_SUCCESS)
-        return not_live(pwhy, "not a valid access token of this issuer (signature, expiry)");
     if (!lst)
         return not_live(pwhy, "no store to ask whether it was revoked");
     jti = oas_json_str(c, "jti");
@@ -60,7 +71,6 @@ apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pw
         if (rv != APR_SUCCESS)
             return not_live(pwhy,
                             rv == APR_NOTFOUND ? "its grant was revoked" : "the store cannot tell");
-        *pclaims = c;
         return APR_SUCCESS;
     }
     /* else the record the previous builds kept per token, while there is one */
@@ -73,7 +83,6 @@ apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pw
         if (pui)
             *pui = oas_jobj_object(&rec, "ui");
     }
-    *pclaims = c;
     return APR_SUCCESS;
 }
 

@@ -18,6 +18,11 @@
 apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pwhy, oas_ctx_t *x,
                              const char *tok);
 
+/** The second half of oas_live_access, for claims c of a token whose signature and expiry
+ * were checked (by oas_token_verify_access, now or earlier: oas_token_cache.h): is it still
+ * live (not revoked, its family alive)? APR_SUCCESS, or APR_EINVAL with *pwhy. */
+apr_status_t oas_live_claims(const char **pui, const char **pwhy, oas_ctx_t *x, const json_t *c);
+
 /** Is tok a live refresh token of this issuer? APR_SUCCESS with *pg its grant, else
  * APR_EINVAL. */
 apr_status_t oas_live_refresh(oas_grant_t **pg, oas_ctx_t *x, const char *tok);

@@ -12,6 +12,7 @@
 #include "oas_liveness.h"
 #include "oas_mtls.h"
 #include "oas_resource_server.h"
+#include "oas_token.h"
 
 const char *oas_rs_credential(int *pscheme, const char *h)
 {
@@ -60,11 +61,27 @@ static int for_audience(const json_t *at, const char *audience)
     return 0;
 }
 
+/* The claims of tok when it is an access token of x's issuer whose signature holds and which
+ * has not expired: from the cache when this process verified it before for this issuer, else
+ * verified now and remembered; NULL when it is none. */
+static json_t *verified(oas_ctx_t *x, oas_token_cache_t *tc, const char *tok)
+{
+    json_t *at = NULL;
+
+    if (tc && (at = oas_token_cache_get(tc, x->iss, tok, x->now, OAS_JWT_EXP_LEEWAY, x->p)))
+        return at;
+    if (oas_token_verify_access(&at, x->p, x->iss, tok, x->now) != APR_SUCCESS)
+        return NULL;
+    if (tc)
+        oas_token_cache_put(tc, x->iss, tok, at, oas_json_int(at, "exp", 0));
+    return at;
+}
+
 apr_status_t oas_rs_check(json_t **pclaims, int *pscheme, const char **pnonce, oas_err_t *e,
                           oas_ctx_t *x, const char *authorization, const oas_dpop_req_t *dpop,
-                          const char *audience)
+                          const char *audience, oas_token_cache_t *tc)
 {
-    const char *tok = oas_rs_credential(pscheme, authorization), *why;
+    const char *tok = oas_rs_credential(pscheme, authorization), *why = NULL;
     json_t *at;
     apr_status_t rv;
 
@@ -81,8 +98,12 @@ apr_status_t oas_rs_check(json_t **pclaims, int *pscheme, const char **pnonce, o
                        *pscheme == OAS_RS_DPOP ? "DPoP" : "Bearer");
     if (strlen(tok) > OAS_RS_MAX_TOKEN)
         return invalid(e, x, NULL, "longer than any token we issue");
-    if (oas_live_access(&at, NULL, &why, x, tok) != APR_SUCCESS)
-        return invalid(e, x, NULL, why);
+    if (!(at = verified(x, tc, tok)))
+        return invalid(e, x, NULL, "not a valid access token of this issuer (signature, "
+                                   "typ, expiry)");
+    /* revocation: asked of the store every time, cached or not */
+    if (oas_live_claims(NULL, &why, x, at) != APR_SUCCESS)
+        return invalid(e, x, at, why);
     if (!for_audience(at, audience))
         return invalid(e, x, at, apr_pstrcat(x->p, "not for audience ", audience, NULL));
     /* we issue no nbf; a token that has one is not used before it (RFC 7519 §4.1.5) */

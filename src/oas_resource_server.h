@@ -14,6 +14,7 @@
 
 #include "oas_ctx.h"
 #include "oas_dpop.h"
+#include "oas_token_cache.h"
 
 #define OAS_RS_MAX_TOKEN 8192 /* bytes of an access token we look at (ours are < 2 KiB) */
 
@@ -35,12 +36,14 @@ const char *oas_rs_credential(int *pscheme, const char *h);
  *        the check)
  * @param pscheme receives the scheme the token came with (for the challenge)
  * @param pnonce receives a DPoP-Nonce to send, or NULL
+ * @param tc this process's cache of verified tokens (may be NULL): what it holds spares the
+ *        signature check, never the revocation check
  * @return APR_SUCCESS with *pclaims; else APR_EINVAL (or a store error) with *e: 401 and
  *         error NULL when no token came (RFC 6750 §3.1), 400 invalid_request for a malformed
  *         credential, 401 invalid_token, 401 invalid_dpop_proof or use_dpop_nonce, 503 */
 apr_status_t oas_rs_check(json_t **pclaims, int *pscheme, const char **pnonce, oas_err_t *e,
                           oas_ctx_t *x, const char *authorization, const oas_dpop_req_t *dpop,
-                          const char *audience);
+                          const char *audience, oas_token_cache_t *tc);
 
 /** Require oauth-as-scope: the scopes of need (space-separated) that the token lacks,
  * space-separated, or NULL when it has them all. */

@@ -1,10 +1,13 @@
-/* libFuzzer: HTTP Basic client credentials (oas_basic_parse: scheme, strict base64, the split
- * on ':' and form-decoding of each part). The input is tried as the whole header value and as
- * the bytes after "Basic " (base64-encoded first, so the decoded part gets fuzzed too). */
+/* libFuzzer: the Authorization header: HTTP Basic client credentials (oas_basic_parse:
+ * scheme, strict base64, the split on ':' and form-decoding of each part) and the Bearer/DPoP
+ * credential of the resource server (oas_rs_credential). The input is tried as the whole
+ * header value and as the bytes after "Basic " (base64-encoded first, so the decoded part
+ * gets fuzzed too), "Bearer " and "DPoP ". */
 #include <openssl/evp.h>
 
 #include "fuzz.h"
 #include "oas_basic.h"
+#include "oas_resource_server.h"
 #include "oas_util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -27,6 +30,18 @@ static void check(apr_pool_t *p, const char *h)
     }
 }
 
+/* a credential is one token (no space) after the scheme, or "" when malformed, or NULL */
+static void check_token(apr_pool_t *p, const char *h)
+{
+    int scheme = -1;
+    const char *t = oas_rs_credential(&scheme, h);
+
+    FUZZ_ASSERT(scheme == OAS_RS_NONE || scheme == OAS_RS_BEARER || scheme == OAS_RS_DPOP);
+    FUZZ_ASSERT(!t == (scheme == OAS_RS_NONE));
+    if (t && *t)
+        FUZZ_ASSERT(!strchr(t, ' ') && t > h && t[-1] == ' ' && t + strlen(t) == h + strlen(h));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_pool();
@@ -35,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check(p, raw);
     check(p, apr_pstrcat(p, "Basic ", raw, NULL));
+    check_token(p, raw);
+    check_token(p, apr_pstrcat(p, (size & 1) ? "Bearer " : "dpop ", raw, NULL));
     if (size <= 3000) {
         b64 = apr_palloc(p, 4 * (size / 3 + 1) + 1);
         EVP_EncodeBlock(b64, data, (int)size);

@@ -137,24 +137,25 @@ LOOPBACK_CLIENT = """
 
 @pytest.mark.catalogue("A03")
 def test_loopback_redirects_exact(httpd_factory):
-    """A03, loopback: a native client with http://127.0.0.1 redirect URIs. INTERFACE.md pins
-    exact string matching, so RFC 8252's variable port is not offered: only the registered
-    URIs work; another port, localhost, another path or [::1] get the error page."""
+    """A03, loopback: a native client with http://127.0.0.1 redirect URIs. INTERFACE.md
+    (Precise rules, Part two) takes RFC 8252 §7.3's variable port for a loopback IP literal:
+    any port of a registered URI works; localhost, another path, another host ([::1] for a
+    127.0.0.1 URI) or https get the error page."""
     h = httpd_factory(lambda h: standard_conf(h, extra=LOOPBACK_CLIENT))
     f = Client(h)
-    for ok in ("http://127.0.0.1/cb", "http://127.0.0.1:53412/cb"):
+    for ok in ("http://127.0.0.1/cb", "http://127.0.0.1:53412/cb", "http://127.0.0.1:53413/cb",
+               "http://127.0.0.1:80/cb"):
         g = f.get_code("native1", redirect_uri=ok, scope="openid")
         r = f.token({"grant_type": "authorization_code", "code": g["code"],
                      "redirect_uri": ok, "code_verifier": g["verifier"],
                      "client_id": "native1"})
         assert r.status_code == 200, r.text
-    for bad in ("http://127.0.0.1:53413/cb", "http://localhost:53412/cb",
-                "http://127.0.0.1:53412/cb2", "http://[::1]:53412/cb", "https://127.0.0.1/cb",
-                "http://127.0.0.1:80/cb"):
+    for bad in ("http://localhost:53412/cb", "http://127.0.0.1:53412/cb2",
+                "http://[::1]:53412/cb", "https://127.0.0.1/cb", "http://127.0.0.2:53412/cb"):
         r = f.authorize(f.authz_params("native1", redirect_uri=bad, scope="openid",
                                        challenge=CH))
         assert_error_page(r, 400)
-    assert codes_issued(h) == 2
+    assert codes_issued(h) == 4
 
 
 # ---- R06 (c) ---------------------------------------------------------------------------------

@@ -287,6 +287,8 @@ def test_revoked_refused_at_once(rs):
     assert r.status_code == 200, r.text
     r = api(rs, token=at)
     assert r.status_code == 401 and 'error="invalid_token"' in challenges(r)[0]
+    jti = jwt_claims(at)["jti"]
+    assert f"OAS06701: resource: access token jti {jti} of client rsc refused: " in rs.error_log()
 
 
 @pytest.mark.allow_log("AH01631")

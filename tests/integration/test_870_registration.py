@@ -341,6 +341,34 @@ def test_registrations_per_address(httpd_factory):
     assert "OAS06810" in h.error_log()
 
 
+def test_cors(httpd_factory):
+    """A browser-based agent (an MCP inspector) registers and manages its client from its
+    origin (INTERFACE.md: CORS on registration); other origins get no CORS header."""
+    app = "https://inspector.test"
+    h = httpd_factory(conf(OAuthASCORSOrigin=app))
+    with session(h) as s:
+        r = s.options(h.issuer + REG, timeout=10, headers={
+            "Origin": app, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type"})
+        assert r.status_code == 204
+        assert r.headers["Access-Control-Allow-Origin"] == app
+        assert "POST" in r.headers["Access-Control-Allow-Methods"]
+        assert "Content-Type" in r.headers["Access-Control-Allow-Headers"]
+        r = s.post(h.issuer + REG, data=json.dumps(PUBLIC), timeout=10,
+                   headers={"Origin": app, "Content-Type": "application/json"})
+        assert r.status_code == 201 and r.headers["Access-Control-Allow-Origin"] == app
+        uri = r.json()["registration_client_uri"]
+        r = s.options(uri, timeout=10, headers={"Origin": app,
+                                                "Access-Control-Request-Method": "DELETE"})
+        assert r.status_code == 204 and "DELETE" in r.headers["Access-Control-Allow-Methods"]
+        r = s.get(uri, timeout=10, headers={"Origin": app, "Authorization": "Bearer x"})
+        assert r.status_code == 401 and r.headers["Access-Control-Allow-Origin"] == app
+        assert "WWW-Authenticate" in r.headers["Access-Control-Expose-Headers"]
+        r = s.post(h.issuer + REG, data=json.dumps(PUBLIC), timeout=10,
+                   headers={"Origin": "https://evil.test", "Content-Type": "application/json"})
+        assert "Access-Control-Allow-Origin" not in r.headers
+
+
 # ---- Token mode and configuration ------------------------------------------------------------
 
 def test_token_mode(httpd_factory):

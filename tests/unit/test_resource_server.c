@@ -5,6 +5,8 @@
 
 #include "engine_stores.h"
 #include "oas_grant_code.h"
+#include "oas_jwt.h"
+#include "oas_liveness.h"
 #include "oas_jsonw.h"
 #include "oas_resource_server.h"
 #include "token_fixture.h"
@@ -38,30 +40,31 @@ static void test_check(void **state)
     oas_ctx_t *x = engine_ctx(p, env->iss, ENGINE_SHM, tok_now());
     const char *at, *nonce;
     oas_dpop_req_t dpop = {0};
+    oas_token_cache_t *tc = oas_token_cache_create(p);
     json_t *c;
     oas_err_t e;
     int scheme;
 
     tok_exchange(x, env, env->conf1, "openid email", &at);
     assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x,
-                                  apr_pstrcat(p, "Bearer ", at, NULL), &dpop, "https://as.test"),
+                                  apr_pstrcat(p, "Bearer ", at, NULL), &dpop, "https://as.test", tc),
                      APR_SUCCESS);
     assert_string_equal(oas_json_str(c, "client_id"), "conf1");
     assert_int_equal(scheme, OAS_RS_BEARER);
     /* another audience */
     assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x,
-                                  apr_pstrcat(p, "Bearer ", at, NULL), &dpop, "urn:api"),
+                                  apr_pstrcat(p, "Bearer ", at, NULL), &dpop, "urn:api", tc),
                      APR_EINVAL);
     assert_int_equal(e.status, 401);
     assert_string_equal(e.error, "invalid_token");
     assert_null(c);
     /* no credential: 401 without an error code; a malformed one: 400 */
-    assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x, NULL, &dpop, "https://as.test"),
+    assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x, NULL, &dpop, "https://as.test", tc),
                      APR_EINVAL);
     assert_int_equal(e.status, 401);
     assert_null(e.error);
     assert_int_equal(
-        oas_rs_check(&c, &scheme, &nonce, &e, x, "Bearer a b", &dpop, "https://as.test"),
+        oas_rs_check(&c, &scheme, &nonce, &e, x, "Bearer a b", &dpop, "https://as.test", tc),
         APR_EINVAL);
     assert_int_equal(e.status, 400);
     assert_string_equal(e.error, "invalid_request");
@@ -69,15 +72,60 @@ static void test_check(void **state)
     dpop.htu = "https://rs.test/api";
     dpop.method = "GET";
     assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x, apr_pstrcat(p, "DPoP ", at, NULL),
-                                  &dpop, "https://as.test"),
+                                  &dpop, "https://as.test", tc),
                      APR_EINVAL);
     assert_string_equal(e.error, "invalid_token");
     assert_int_equal(scheme, OAS_RS_DPOP);
     /* garbage and an ID token are no access tokens */
     assert_int_equal(
-        oas_rs_check(&c, &scheme, &nonce, &e, x, "Bearer x.y.z", &dpop, "https://as.test"),
+        oas_rs_check(&c, &scheme, &nonce, &e, x, "Bearer x.y.z", &dpop, "https://as.test", tc),
         APR_EINVAL);
     assert_string_equal(e.error, "invalid_token");
+}
+
+/* the cache spares the signature, never the revocation check; it is keyed by the issuer too */
+static void test_cache(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    oas_ctx_t *x = engine_ctx(p, env->iss, ENGINE_SHM, tok_now());
+    oas_token_cache_t *tc = oas_token_cache_create(p);
+    oas_issuer_t *other = fixture_issuer(p, 0);
+    oas_dpop_req_t dpop = {0};
+    const char *at, *h, *nonce;
+    apr_uint64_t hits, misses;
+    json_t *c;
+    oas_err_t e;
+    int scheme, i;
+
+    tok_exchange(x, env, env->conf1, "openid email", &at);
+    h = apr_pstrcat(p, "Bearer ", at, NULL);
+    for (i = 0; i < 3; i++)
+        assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x, h, &dpop, "https://as.test", tc),
+                         APR_SUCCESS);
+    oas_token_cache_counts(tc, &hits, &misses);
+    assert_int_equal(hits, 2);
+    assert_int_equal(misses, 1);
+    /* another issuer (other keys) with the same URL-less cache: no hit for this token */
+    other->issuer = "https://other.test";
+    x->iss = other;
+    assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x, h, &dpop, "https://as.test", tc),
+                     APR_EINVAL);
+    x->iss = env->iss;
+    /* revoked: refused at once although its claims are cached */
+    assert_int_equal(oas_revoke_token(&e, x, env->conf1, at), APR_SUCCESS);
+    assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x, h, &dpop, "https://as.test", tc),
+                     APR_EINVAL);
+    assert_string_equal(e.error, "invalid_token");
+    assert_non_null(strstr(e.detail, "revoked"));
+    /* expired: a hit no more */
+    tok_exchange(x, env, env->conf1, "openid", &at);
+    h = apr_pstrcat(p, "Bearer ", at, NULL);
+    assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x, h, &dpop, "https://as.test", tc),
+                     APR_SUCCESS);
+    x->now += 3600 + OAS_JWT_EXP_LEEWAY + 1;
+    assert_int_equal(oas_rs_check(&c, &scheme, &nonce, &e, x, h, &dpop, "https://as.test", tc),
+                     APR_EINVAL);
 }
 
 static json_t *claims(const char *json)
@@ -210,7 +258,7 @@ static void test_metadata(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_credential), UNIT_TEST(test_check),      UNIT_TEST(test_require_helpers),
+        UNIT_TEST(test_credential), UNIT_TEST(test_check),        UNIT_TEST(test_cache),      UNIT_TEST(test_require_helpers),
         UNIT_TEST(test_env),        UNIT_TEST(test_metadata_url), UNIT_TEST(test_challenges),
         UNIT_TEST(test_metadata),
     };
