@@ -4,14 +4,12 @@
 // as an agent that is not pre-configured does. 401 → RFC 9728 → our discovery →
 // registration_endpoint → code flow with PKCE and `resource` on a loopback redirect → whoami.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { env, userAgentAuthorize } from './lib.mjs';
+import { RegisteringProvider, mcpSession } from './mcp-provider.mjs';
 
 const MCP_URL = env('MCP_URL');
 const ISSUER = env('ISSUER');
@@ -19,52 +17,9 @@ const REDIRECT = env('MCP_REDIRECT_URI');
 const USER = env('OIDC_USER');
 const PASSWORD = env('OIDC_PASSWORD');
 
-class RegisteringProvider {
-  constructor() {
-    this.calls = [];
-    this.info = undefined;
-    this.authorizationUrl = undefined;
-    this._tokens = undefined;
-    this._verifier = undefined;
-    this._state = randomBytes(16).toString('base64url');
-  }
-
-  get redirectUrl() { return REDIRECT; }
-
-  get clientMetadata() {
-    return { client_name: 'mod_oauth_as MCP agent', redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'],
-      token_endpoint_auth_method: 'none' };
-  }
-
-  state() { return this._state; }
-
-  clientInformation() { this.calls.push('clientInformation'); return this.info; }
-
-  saveClientInformation(info) { this.calls.push('saveClientInformation'); this.info = info; }
-
-  tokens() { return this._tokens; }
-
-  saveTokens(t) { this.calls.push('saveTokens'); this._tokens = t; }
-
-  redirectToAuthorization(url) { this.authorizationUrl = url; }
-
-  saveCodeVerifier(v) { this._verifier = v; }
-
-  codeVerifier() { return this._verifier; }
-}
-
 test('MCP SDK client: dynamic registration → PKCE with resource → whoami', async () => {
-  const provider = new RegisteringProvider();
-  const requests = [];
-  const logged = async (url, init) => {
-    const r = await fetch(url, init);
-    requests.push(`${init?.method ?? 'GET'} ${url} -> ${r.status}`);
-    return r;
-  };
-  const transport = () => new StreamableHTTPClientTransport(new URL(MCP_URL),
-    { authProvider: provider, fetch: logged });
-  const client = () => new Client({ name: 'mod-oauth-as-interop', version: '1.0.0' });
+  const provider = new RegisteringProvider(REDIRECT);
+  const { requests, transport, client } = mcpSession(MCP_URL, provider);
 
   // 1. No token, no client id: the SDK registers, then "redirects" with its new client id.
   const first = transport();

@@ -6,14 +6,12 @@
 // here over HTTP; then it calls the tool `whoami`, which answers with the signed-in user.
 // Every provider call and every request the SDK made is printed (what the SDK needed).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { env, userAgentAuthorize } from './lib.mjs';
+import { PreconfiguredProvider, mcpSession } from './mcp-provider.mjs';
 
 const MCP_URL = env('MCP_URL');
 const ISSUER = env('ISSUER');
@@ -22,53 +20,12 @@ const REDIRECT = env('MCP_REDIRECT_URI');
 const USER = env('OIDC_USER');
 const PASSWORD = env('OIDC_PASSWORD');
 
-// The SDK's OAuthClientProvider, pre-configured: client information without a secret, no
-// saveClientInformation (so the SDK cannot fall back to dynamic registration), in memory.
-class PreconfiguredProvider {
-  constructor() {
-    this.calls = [];
-    this.authorizationUrl = undefined;
-    this._tokens = undefined;
-    this._verifier = undefined;
-    this._state = randomBytes(16).toString('base64url');
-  }
-
-  get redirectUrl() { return REDIRECT; }
-
-  get clientMetadata() {
-    return { client_name: 'mod_oauth_as MCP interop', redirect_uris: [REDIRECT],
-      grant_types: ['authorization_code'], response_types: ['code'],
-      token_endpoint_auth_method: 'none' };
-  }
-
-  state() { this.calls.push('state'); return this._state; }
-
-  clientInformation() { this.calls.push('clientInformation'); return { client_id: CLIENT_ID }; }
-
-  tokens() { this.calls.push('tokens'); return this._tokens; }
-
-  saveTokens(t) { this.calls.push('saveTokens'); this._tokens = t; }
-
-  redirectToAuthorization(url) { this.calls.push('redirectToAuthorization'); this.authorizationUrl = url; }
-
-  saveCodeVerifier(v) { this.calls.push('saveCodeVerifier'); this._verifier = v; }
-
-  codeVerifier() { this.calls.push('codeVerifier'); return this._verifier; }
-}
-
 test('MCP SDK client: 401 → RFC 9728 → discovery → PKCE with resource → whoami', async () => {
-  const provider = new PreconfiguredProvider();
-  const requests = [];
+  const provider = new PreconfiguredProvider(REDIRECT, CLIENT_ID);
   const tokenRequests = [];
-  const logged = async (url, init) => {
+  const { requests, transport, client } = mcpSession(MCP_URL, provider, (url, init) => {
     if (String(url) === ISSUER + '/oauth/token') tokenRequests.push(new URLSearchParams(init.body));
-    const r = await fetch(url, init);
-    requests.push(`${init?.method ?? 'GET'} ${url} -> ${r.status}`);
-    return r;
-  };
-  const transport = () => new StreamableHTTPClientTransport(new URL(MCP_URL),
-    { authProvider: provider, fetch: logged });
-  const client = () => new Client({ name: 'mod-oauth-as-interop', version: '1.0.0' });
+  });
 
   // 1. No token: the SDK reads our challenge, the metadata, discovers us, and "redirects".
   const first = transport();
