@@ -15,7 +15,9 @@
 #include <openssl/pem.h>
 #include <unistd.h>
 
+#include "oas_ctx.h"
 #include "oas_keys.h"
+#include "oas_store_shm.h"
 
 static apr_pool_t *fuzz_root;
 
@@ -69,6 +71,22 @@ static oas_key_t *fuzz_key(EVP_PKEY *pk, int alg)
         abort();
     unlink(path);
     return k;
+}
+
+/* A context for iss at now whose short- and long-lived stores are one fresh shm store of
+ * entries slots formatted in region (of size bytes). */
+static void fuzz_store_ctx(oas_ctx_t *x, apr_pool_t *p, const oas_issuer_t *iss, apr_int64_t now,
+                           char *region, apr_size_t size, apr_uint32_t entries)
+{
+    apr_size_t sz = oas_shm_store_size_needed(entries);
+    oas_store_t *st = NULL;
+
+    FUZZ_ASSERT(sz <= size);
+    FUZZ_ASSERT(oas_shm_store_format(region, sz, entries) == APR_SUCCESS);
+    FUZZ_ASSERT(oas_shm_store_attach(&st, p, region, sz, NULL) == APR_SUCCESS);
+    oas_ctx_init(x, p, iss, now);
+    x->store[OAS_CTX_SHORT] = x->store[OAS_CTX_LONG] = st;
+    x->opened[OAS_CTX_SHORT] = x->opened[OAS_CTX_LONG] = 1;
 }
 
 #endif

@@ -66,20 +66,13 @@ static void check(apr_pool_t *p, const char *header, int count, const char *toke
                   unsigned algs)
 {
     static char region[1 << 16];
-    apr_size_t sz = oas_shm_store_size_needed(STORE_ENTRIES);
-    oas_store_t *st = NULL;
     oas_dpop_req_t q;
     oas_dpop_t *d = NULL;
     oas_err_t e;
     oas_ctx_t x;
     apr_status_t rv;
 
-    FUZZ_ASSERT(sz <= sizeof(region));
-    FUZZ_ASSERT(oas_shm_store_format(region, sz, STORE_ENTRIES) == APR_SUCCESS);
-    FUZZ_ASSERT(oas_shm_store_attach(&st, p, region, sz, NULL) == APR_SUCCESS);
-    oas_ctx_init(&x, p, iss, NOW);
-    x.store[OAS_CTX_SHORT] = x.store[OAS_CTX_LONG] = st;
-    x.opened[OAS_CTX_SHORT] = x.opened[OAS_CTX_LONG] = 1;
+    fuzz_store_ctx(&x, p, iss, NOW, region, sizeof(region), STORE_ENTRIES);
     memset(&q, 0, sizeof(q));
     memset(&e, 0, sizeof(e));
     q.header = header;

@@ -41,21 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static char region[1 << 18];
     apr_pool_t *p = fuzz_pool();
-    apr_size_t sz = oas_shm_store_size_needed(STORE_ENTRIES);
     const char *out = NULL, *id, *rat, *upd;
     const oas_client_t *c;
-    oas_store_t *st = NULL;
     json_t *j, *in;
     oas_err_t e;
     oas_ctx_t x;
     apr_status_t rv;
 
-    FUZZ_ASSERT(sz <= sizeof(region));
-    FUZZ_ASSERT(oas_shm_store_format(region, sz, STORE_ENTRIES) == APR_SUCCESS);
-    FUZZ_ASSERT(oas_shm_store_attach(&st, p, region, sz, NULL) == APR_SUCCESS);
-    oas_ctx_init(&x, p, iss, NOW);
-    x.store[OAS_CTX_SHORT] = x.store[OAS_CTX_LONG] = st;
-    x.opened[OAS_CTX_SHORT] = x.opened[OAS_CTX_LONG] = 1;
+    fuzz_store_ctx(&x, p, iss, NOW, region, sizeof(region), STORE_ENTRIES);
     memset(&e, 0, sizeof(e));
 
     rv = oas_reg_create(&out, &e, &x, (const char *)data, size);
