@@ -471,6 +471,9 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_ITERATE(OAS_DIR_OUTBOUND_ALLOW, oas_cmd_outbound_allow, NULL, RSRC_CONF,
                     "hosts outbound calls may reach although they resolve outside the public "
                     "internet (loopback, private ranges)"),
+    AP_INIT_TAKE1(OAS_DIR_CIMD, oas_cmd_cimd, NULL, RSRC_CONF,
+                  "On: a client_id that is an https URL names the client's metadata document, "
+                  "fetched from there (default Off)"),
     AP_INIT_RAW_ARGS(OAS_DIR_CLIENT_BLOCK, oas_cmd_client_block, NULL, RSRC_CONF,
                      "a client: <" OAS_DIR_CLIENT " client-id> ... </" OAS_DIR_CLIENT ">"),
     AP_INIT_RAW_ARGS(OAS_DIR_RESOURCE_BLOCK, oas_cmd_resource_block, NULL, RSRC_CONF,

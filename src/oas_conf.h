@@ -158,6 +158,7 @@ typedef struct oas_issuer_t {
     /* outbound https calls (a client's jwks_uri; src/oas_fetch.h) */
     const char *ca_file;                   /* OAuthASCACertificateFile; NULL: system CAs */
     apr_array_header_t *outbound_allow;    /* OAuthASOutboundAllow: const char * hosts */
+    int cimd; /* OAuthASClientMetadataDocuments: an https client_id is fetched (oas_cimd.h) */
     /* prepared once at start-up */
     const char *metadata_json;
     const char *jwks_json;
@@ -192,6 +193,7 @@ OAS_ISS_GETTER(address_quota, OAS_DEFAULT_ADDRESS_QUOTA)
 OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
 OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
 OAS_ISS_GETTER(dpop_nonce, 0)
+OAS_ISS_GETTER(cimd, 0)
 #undef OAS_ISS_GETTER
 /* long-lived state lives where short-lived state does unless OAuthASStore names another */
 static inline int oas_iss_store_long(const oas_issuer_t *iss)

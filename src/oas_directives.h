@@ -27,6 +27,7 @@
 #define OAS_DIR_ENDPOINT "OAuthASEndpoint"
 #define OAS_DIR_CA_FILE "OAuthASCACertificateFile"
 #define OAS_DIR_OUTBOUND_ALLOW "OAuthASOutboundAllow"
+#define OAS_DIR_CIMD "OAuthASClientMetadataDocuments"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 #define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"
 
