@@ -261,7 +261,7 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
     *pc = NULL;
     *pwhy = NULL;
     if (len > OAS_CIMD_MAX_DOC)
-        why = "larger than " APR_STRINGIFY(OAS_CIMD_MAX_DOC) " bytes";
+        why = apr_psprintf(p, "larger than %d bytes", OAS_CIMD_MAX_DOC);
     else if (oas_json_parse(&doc, p, body, len) != APR_SUCCESS)
         why = "not one JSON object";
     else if (!(id = oas_json_str(doc, "client_id")) || strcmp(id, url))
