@@ -45,6 +45,40 @@ static int dot_segment(const char *s, size_t n)
     return dots == 1 || dots == 2;
 }
 
+/* the n bytes at a are host[:port]: a DNS name (letters, digits, '-', dots between labels),
+ * an IPv4 address or a bracketed IPv6 one; a port of 1 to 5 digits */
+static int host_ok(const char *a, size_t n)
+{
+    size_t h, i;
+
+    if (*a == '[') {
+        h = 1 + strspn(a + 1, "0123456789abcdefABCDEF:.");
+        if (h >= n || a[h] != ']' || h < 3)
+            return 0;
+        h++;
+    }
+    else {
+        for (h = 0; h < n && a[h] != ':'; h++) {
+            char ch = a[h];
+            if (ch == '.' ? (h == 0 || a[h - 1] == '.')
+                          : !((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                              (ch >= '0' && ch <= '9') || ch == '-'))
+                return 0;
+        }
+        if (!h || a[h - 1] == '.')
+            return 0;
+    }
+    if (h == n)
+        return 1;
+    if (a[h] != ':' || n - h < 2 || n - h > 6)
+        return 0;
+    for (i = h + 1; i < n; i++) {
+        if (a[i] < '0' || a[i] > '9')
+            return 0;
+    }
+    return 1;
+}
+
 const char *oas_cimd_client_id_problem(const char *url)
 {
     const char *s, *auth, *path, *end;
@@ -74,6 +108,8 @@ const char *oas_cimd_client_id_problem(const char *url)
         return "has no host";
     if (memchr(auth, '@', n))
         return "has user information";
+    if (!host_ok(auth, n))
+        return "has a host that is not a DNS name or IP address, or a bad port";
     path = auth + n;
     end = path + strcspn(path, "?");
     if (*path != '/' || end - path < 2)

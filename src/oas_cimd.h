@@ -30,7 +30,8 @@
 
 /** Why url cannot be a metadata document's client_id, or NULL when it can: an https URL of at
  * most OAS_CIMD_MAX_URL bytes made only of URI characters (RFC 3986; no controls, spaces or
- * backslash, valid %-escapes), with a host, no userinfo, no fragment, a path other than "/",
+ * backslash, valid %-escapes), with a host (a DNS name, an IPv4 or a bracketed IPv6 address;
+ * a numeric port), no userinfo, no fragment, a path other than "/",
  * and no "." or ".." segment (nor their %2e forms). A query is allowed. */
 const char *oas_cimd_client_id_problem(const char *url);
 

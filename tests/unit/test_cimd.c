@@ -28,6 +28,9 @@ static void test_client_id_url(void **state)
         "https://app.example/.well-known/client",
         "https://app.example/a%20b/...",
         "https://[2001:db8::1]/c",
+        "https://[::1]:8443/c",
+        "https://192.0.2.1/c",
+        "https://a-b.c9.example/c",
         NULL,
     };
     static const char *const bad[] = {
@@ -39,7 +42,18 @@ static void test_client_id_url(void **state)
         "https://app.example",            /* no path */
         "https://app.example/",
         "https://app.example/?q=1",
-        "https:///c",                     /* no host */
+        "https:///c",                     /* no host, or not a DNS name or address */
+        "https://../c",
+        "https://app..example/c",
+        "https://.app.example/c",
+        "https://app.example./c",
+        "https://app_x.example/c",
+        "https://app%2eexample/c",
+        "https://app.example:/c",
+        "https://app.example:443x/c",
+        "https://app.example:1234567/c",
+        "https://[zz::1]/c",
+        "https://[]/c",
         "https://app.example/c#frag",     /* fragment */
         "https://app.example/c#",
         "https://user:pw@app.example/c",  /* userinfo */
