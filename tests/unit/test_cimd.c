@@ -4,15 +4,13 @@
 #include "unit.h"
 
 #include <apr_strings.h>
-#include <openssl/core_names.h>
-#include <openssl/ec.h>
-#include <openssl/evp.h>
 
 #include "engine_stores.h"
 #include "oas_cimd.h"
 #include "oas_fetch.h"
 #include "oas_jwk.h"
 #include "oas_util.h"
+#include "unit_jwk.h"
 
 #define URL "https://app.example/oauth/client.json"
 #define MIN_DOC "{\"client_id\":\"" URL "\",\"redirect_uris\":[\"https://app.example/cb\"]"
@@ -101,23 +99,6 @@ static void test_client_id_url(void **state)
 
 /* ---- the document ---- */
 
-/* a fresh P-256 public JWK (extra: more members) */
-static const char *ec_jwk(apr_pool_t *p, const char *extra)
-{
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-    unsigned char pub[65];
-    size_t n = 0;
-    const char *j;
-
-    assert_non_null(k);
-    assert_true(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n));
-    j = apr_psprintf(p, "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"k1\",\"x\":\"%s\",\"y\":\"%s\"%s}",
-                     oas_b64url_encode(p, pub + 1, 32), oas_b64url_encode(p, pub + 33, 32),
-                     extra ? extra : "");
-    EVP_PKEY_free(k);
-    return j;
-}
-
 static oas_issuer_t *issuer(apr_pool_t *p)
 {
     oas_issuer_t *iss = oas_issuer_make(p);
@@ -202,7 +183,7 @@ static void test_parse_private_key_jwt(void **state)
 
     c = parse_ok(p, apr_psprintf(p, MIN_DOC ",\"token_endpoint_auth_method\":\"private_key_jwt\","
                                             "\"jwks\":{\"keys\":[%s]}}",
-                                 ec_jwk(p, NULL)));
+                                 ec_jwk(p, "k1", NULL)));
     assert_int_equal(c->auth_methods, OAS_AUTH_PKJWT);
     assert_false(oas_client_is_public(c));
     assert_int_equal(c->jwks->nelts, 1);
@@ -472,34 +453,23 @@ static void refused_at(env_t *e, apr_int64_t dt, int calls, const char *tag)
         fail_msg("detail '%s' lacks %s", e->err.detail, tag);
 }
 
-static void on_both_stores(apr_pool_t *parent, void (*body)(env_t *e, apr_pool_t *p))
+/* a fresh environment on store k: an issuer with metadata documents On and outbound
+ * settings, the stand-in fetch reset to a minimal document without Cache-Control */
+static void env_init(env_t *e, apr_pool_t *p, engine_store_e k)
 {
-    int k;
-
-    for (k = 0; k < ENGINE_STORES; k++) {
-        apr_pool_t *p;
-        env_t e;
-        apr_pool_create(&p, parent);
-        memset(&e, 0, sizeof(e));
-        e.p = p;
-        e.iss = issuer(p);
-        e.iss->ca_file = "/etc/test-ca.pem";
-        e.iss->outbound_allow = apr_array_make(p, 1, sizeof(const char *));
-        APR_ARRAY_PUSH(e.iss->outbound_allow, const char *) = "app.example";
-        e.st = engine_store(p, k, 1024);
-        e.t0 = apr_time_sec(apr_time_now());
-        memset(&fake, 0, sizeof(fake));
-        fake.max_age = -1;
-        fake.doc = MIN_DOC "}";
-        body(&e, p);
-        apr_pool_destroy(p);
-    }
+    memset(e, 0, sizeof(*e));
+    e->p = p;
+    e->iss = issuer(p);
+    e->iss->ca_file = "/etc/test-ca.pem";
+    e->iss->outbound_allow = apr_array_make(p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(e->iss->outbound_allow, const char *) = "app.example";
+    e->st = engine_store(p, k, 1024);
+    e->t0 = apr_time_sec(apr_time_now());
+    memset(&fake, 0, sizeof(fake));
+    fake.max_age = -1;
+    fake.doc = MIN_DOC "}";
 }
-#define ON_BOTH_STORES(name)                                                                       \
-    static void name(void **state)                                                                 \
-    {                                                                                              \
-        on_both_stores(*state, name##_on);                                                         \
-    }
+#define ON_BOTH_STORES(name) ENGINE_EACH_STORE(name, env_t, env_init)
 
 static void test_cache_hit_and_expiry_on(env_t *e, apr_pool_t *p)
 {
