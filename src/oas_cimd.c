@@ -1,6 +1,7 @@
 /* mod_oauth_as: Client ID Metadata Documents (see oas_cimd.h). */
 #include <string.h>
 
+#include <apr_escape.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 
@@ -325,6 +326,8 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
 
 #define REC_DOC 'd'  /* "<expires> <the document as fetched>" */
 #define REC_FAIL 'f' /* "<expires> <why it failed>" */
+#define REC_BUSY 'l' /* "<expires> ": a fetch under way */
+#define BUSY_TTL (OAS_FETCH_TIMEOUT_MS / 1000 + 2) /* outlives any fetch */
 
 /* Records are keyed by the issuer too: each issuer fetches under its own OAuthASOutboundAllow,
  * so a document one may reach is never served to another that may not. */
@@ -358,6 +361,7 @@ static apr_status_t cache_read(const char **prest, apr_size_t *prlen, apr_int64_
 static apr_status_t cache_write(oas_store_t *st, oas_ctx_t *x, int kind, const char *url,
                                 const char *rest, apr_size_t rlen, apr_int64_t ttl)
 {
+    const char *key;
     const char *head = apr_psprintf(x->p, "%" APR_INT64_T_FMT " ", x->now + ttl);
     apr_size_t hl = strlen(head);
     char *v = apr_palloc(x->p, hl + rlen);
@@ -366,8 +370,60 @@ static apr_status_t cache_write(oas_store_t *st, oas_ctx_t *x, int kind, const c
         return APR_ENOTIMPL;
     memcpy(v, head, hl);
     memcpy(v + hl, rest, rlen);
-    return oas_store_put(st, x->p, OAS_NS_CIMD, cache_key(x, kind, url), v, hl + rlen,
-                         apr_time_from_sec(x->now + ttl));
+    key = cache_key(x, kind, url);
+    return kind == REC_BUSY
+               ? oas_store_put_new(st, x->p, OAS_NS_CIMD, key, v, hl + rlen,
+                                   apr_time_from_sec(x->now + ttl))
+               : oas_store_put(st, x->p, OAS_NS_CIMD, key, v, hl + rlen,
+                               apr_time_from_sec(x->now + ttl));
+}
+
+/* 1 when this request may fetch the document: no other request, in any process or node, is
+ * fetching it (one fetch at a time per document, so that a burst of requests naming a new
+ * URL does not make us hit its host once per request). A marker the store keeps but the
+ * clock says has lapsed is taken and claimed anew; a store that cannot say: 1. */
+static int claim_fetch(oas_store_t *st, oas_ctx_t *x, const char *url)
+{
+    const char *rest;
+    apr_size_t rlen;
+    apr_int64_t exp;
+    apr_status_t rv;
+
+    if (!st || (rv = cache_write(st, x, REC_BUSY, url, "", 0, BUSY_TTL)) == APR_SUCCESS ||
+        rv != APR_EEXIST)
+        return 1;
+    if (cache_read(&rest, &rlen, &exp, st, x, REC_BUSY, url, BUSY_TTL) == APR_SUCCESS)
+        return 0;
+    return oas_store_take(st, x->p, OAS_NS_CIMD, cache_key(x, REC_BUSY, url), NULL, NULL) ==
+               APR_SUCCESS &&
+           cache_write(st, x, REC_BUSY, url, "", 0, BUSY_TTL) == APR_SUCCESS;
+}
+
+/* Another request fetches the document: its outcome, waited for at most the fetch timeout
+ * (that fetch began before we came). APR_EAGAIN when its marker went without an outcome (its
+ * process died): the caller fetches. */
+static apr_status_t await_fetch(oas_client_t **pc, const char **pwhy, oas_store_t *st,
+                                oas_ctx_t *x, const char *url)
+{
+    apr_time_t until = apr_time_now() + apr_time_from_msec(OAS_FETCH_TIMEOUT_MS);
+    const char *rest;
+    apr_size_t rlen;
+    apr_int64_t exp;
+
+    while (apr_time_now() < until) {
+        apr_sleep(apr_time_from_msec(20));
+        if (cache_read(&rest, &rlen, &exp, st, x, REC_DOC, url, OAS_CIMD_TTL_MAX) == APR_SUCCESS)
+            return oas_cimd_parse(pc, pwhy, x->p, x->iss, url, rest, rlen);
+        if (cache_read(&rest, &rlen, &exp, st, x, REC_FAIL, url, OAS_CIMD_FAIL_MEMORY) ==
+            APR_SUCCESS) {
+            *pwhy = apr_pstrcat(x->p, "another request's fetch failed: ", rest, NULL);
+            return APR_EGENERAL;
+        }
+        if (cache_read(&rest, &rlen, &exp, st, x, REC_BUSY, url, BUSY_TTL) != APR_SUCCESS)
+            return APR_EAGAIN;
+    }
+    *pwhy = "another request's fetch of it gave no document in time";
+    return APR_TIMEUP;
 }
 
 /* What a document's Cache-Control max-age (-1: none) gives it, within the bounds. */
@@ -426,12 +482,14 @@ apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, con
     const char *rest, *why = NULL;
     apr_size_t rlen;
     apr_int64_t exp;
+    apr_status_t rv;
 
     *pc = NULL;
     if (!oas_iss_cimd(x->iss) || (why = oas_cimd_client_id_problem(url)) != NULL) {
         oas_err(err, x->p, 401, "invalid_client", "client authentication failed", OAS_LOG_INFO,
-                OAS_LOGNO(06853) "client id %.*s: not a metadata document client (%s)", 256,
-                url ? url : "", why ? why : "OAuthASClientMetadataDocuments is Off");
+                OAS_LOGNO(06853) "client id %s: not a metadata document client (%s)",
+                apr_pescape_echo(x->p, apr_pstrndup(x->p, url ? url : "", 256), 1),
+                why ? why : "OAuthASClientMetadataDocuments is Off");
         return APR_NOTFOUND;
     }
     st = oas_ctx_store(x, OAS_CTX_SHORT);
@@ -451,7 +509,19 @@ apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, con
                                         "attempt for %" APR_INT64_T_FMT " s",
                        url, rest, exp - x->now);
     }
-    if (fetch_doc(pc, &why, st, x, url, fetch) != APR_SUCCESS) {
+    if (!claim_fetch(st, x, url)) {
+        if ((rv = await_fetch(pc, &why, st, x, url)) == APR_SUCCESS)
+            return APR_SUCCESS;
+        if (rv != APR_EAGAIN || !claim_fetch(st, x, url)) {
+            return oas_err(err, x->p, 401, "invalid_client", "client authentication failed",
+                           OAS_LOG_INFO,
+                           OAS_LOGNO(06857) "client %s: no metadata document: %s", url, why);
+        }
+    }
+    rv = fetch_doc(pc, &why, st, x, url, fetch);
+    if (st)
+        oas_store_del(st, x->p, OAS_NS_CIMD, cache_key(x, REC_BUSY, url));
+    if (rv != APR_SUCCESS) {
         return oas_err(err, x->p, 401, "invalid_client", "client authentication failed",
                        OAS_LOG_WARNING,
                        OAS_LOGNO(06856) "client %s: no metadata document: %s", url, why);

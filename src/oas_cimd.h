@@ -69,7 +69,9 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
  * its document or, when there is none (or it is older than its lifetime), fetched with fetch
  * (NULL: oas_fetch_json) under x->iss's OAuthASCACertificateFile and OAuthASOutboundAllow,
  * with a body of at most OAS_CIMD_MAX_DOC bytes. A fetch that fails or gives a refused
- * document is remembered (OAS_CIMD_FAIL_MEMORY): meanwhile the same URL fails at once.
+ * document is remembered (OAS_CIMD_FAIL_MEMORY): meanwhile the same URL fails at once. One
+ * fetch at a time per document: a request that finds another's under way (any process or
+ * node) waits for its outcome, at most the fetch timeout.
  * @return APR_SUCCESS (*pc in x->p);
  *         APR_NOTFOUND: OAuthASClientMetadataDocuments is Off or url cannot be a client_id:
  *         not a metadata-document client (the caller's "unknown client"), err set;

@@ -571,14 +571,19 @@ static void test_cache_per_issuer_on(env_t *e, apr_pool_t *p)
 }
 ON_BOTH_STORES(test_cache_per_issuer)
 
+/* the store key of a record of kind for URL */
+static const char *rec_key(env_t *e, int kind)
+{
+    return apr_psprintf(e->p, "%c\n%s\n%s", kind, e->iss->issuer, URL);
+}
+
 static void test_shared_copy_rechecked_on(env_t *e, apr_pool_t *p)
 {
-    char key[256];
-    const char *bad;
+    const char *key, *bad;
 
     ok_at(e, 0, 1);
     /* a shared copy that no longer passes (another build wrote it) is fetched anew */
-    apr_snprintf(key, sizeof(key), "d\n%s\n%s", e->iss->issuer, URL);
+    key = rec_key(e, 'd');
     bad = apr_psprintf(p, "%" APR_INT64_T_FMT " {\"client_id\":\"https://app.example/other\"}",
                        e->t0 + 100);
     assert_int_equal(oas_store_put(e->st, p, OAS_NS_CIMD, key, bad, strlen(bad),
@@ -588,6 +593,43 @@ static void test_shared_copy_rechecked_on(env_t *e, apr_pool_t *p)
     ok_at(e, 2, 2);
 }
 ON_BOTH_STORES(test_shared_copy_rechecked)
+
+static void test_one_fetch_at_a_time_on(env_t *e, apr_pool_t *p)
+{
+    const char *v = apr_psprintf(p, "%" APR_INT64_T_FMT " ", e->t0 + 5);
+    apr_time_t start = apr_time_now();
+    char *got;
+    apr_size_t n;
+
+    /* another request's fetch is under way (its marker lives 300 ms, then its process
+     * "dies" without an outcome): this one waits instead of fetching, then fetches itself */
+    assert_int_equal(oas_store_put(e->st, p, OAS_NS_CIMD, rec_key(e, 'l'), v, strlen(v),
+                                   apr_time_now() + apr_time_from_msec(300)),
+                     APR_SUCCESS);
+    ok_at(e, 0, 1);
+    assert_true(apr_time_now() - start >= apr_time_from_msec(250));
+    assert_true(apr_time_now() - start < apr_time_from_sec(OAS_FETCH_TIMEOUT_MS / 1000));
+    /* its own marker is gone once it has fetched */
+    assert_int_equal(oas_store_get(e->st, p, OAS_NS_CIMD, rec_key(e, 'l'), &got, &n),
+                     APR_NOTFOUND);
+    /* a marker the store still keeps but whose time is over is taken at once */
+    v = apr_psprintf(p, "%" APR_INT64_T_FMT " ", e->t0 + OAS_CIMD_TTL_DEFAULT);
+    assert_int_equal(oas_store_put(e->st, p, OAS_NS_CIMD, rec_key(e, 'l'), v, strlen(v),
+                                   apr_time_from_sec(e->t0 + 2 * OAS_CIMD_TTL_DEFAULT)),
+                     APR_SUCCESS);
+    start = apr_time_now();
+    ok_at(e, OAS_CIMD_TTL_DEFAULT, 2);
+    assert_true(apr_time_now() - start < apr_time_from_msec(200));
+}
+ON_BOTH_STORES(test_one_fetch_at_a_time)
+
+static void test_log_detail_escaped_on(env_t *e, apr_pool_t *p)
+{
+    client_at(e, 0, "https://app.example/a\nOAS00001 forged", APR_NOTFOUND);
+    assert_null(strchr(e->err.detail, '\n'));
+    assert_int_equal(fake.calls, 0);
+}
+ON_BOTH_STORES(test_log_detail_escaped)
 
 int main(void)
 {
@@ -609,6 +651,8 @@ int main(void)
         UNIT_TEST(test_not_a_cimd_client),
         UNIT_TEST(test_cache_per_issuer),
         UNIT_TEST(test_shared_copy_rechecked),
+        UNIT_TEST(test_one_fetch_at_a_time),
+        UNIT_TEST(test_log_detail_escaped),
     };
     return UNIT_RUN(tests);
 }
