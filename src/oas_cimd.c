@@ -156,8 +156,8 @@ static const char *redirect_uris(oas_client_t *c, apr_pool_t *p, const json_t *v
         const char *u = json_string_value(json_array_get(v, i));
         apr_uri_t pu;
         if (!u || strlen(u) > OAS_CIMD_MAX_URI)
-            return apr_psprintf(p, "redirect_uris[%d] is not a string of at most %d bytes",
-                                (int)i, OAS_CIMD_MAX_URI);
+            return apr_psprintf(p, "redirect_uris[%d] is not a string of at most %d bytes", (int)i,
+                                OAS_CIMD_MAX_URI);
         if (!oas_uri_valid_redirect(&why, p, u))
             return apr_psprintf(p, "redirect_uris[%d] %s", (int)i, why);
         /* https, or a native app's loopback listener (RFC 8252 §7.3); never localhost, whose
@@ -166,8 +166,9 @@ static const char *redirect_uris(oas_client_t *c, apr_pool_t *p, const json_t *v
             (strcmp(pu.scheme, "https") &&
              (strcmp(pu.scheme, "http") ||
               (strcmp(pu.hostname, "127.0.0.1") && strcmp(pu.hostname, "::1")))))
-            return apr_psprintf(p, "redirect_uris[%d] is neither https nor http on 127.0.0.1 "
-                                   "or [::1]",
+            return apr_psprintf(p,
+                                "redirect_uris[%d] is neither https nor http on 127.0.0.1 "
+                                "or [::1]",
                                 (int)i);
         APR_ARRAY_PUSH(c->redirect_uris, const char *) = u;
     }
@@ -221,9 +222,9 @@ static const char *grants(oas_client_t *c, const json_t *gt, const json_t *rt)
         if (!(c->grant_types & OAS_GRANT_CODE))
             return "grant_types lacks authorization_code";
     }
-    if (rt && (!json_is_array(rt) || json_array_size(rt) != 1 ||
-               !json_is_string(json_array_get(rt, 0)) ||
-               strcmp(json_string_value(json_array_get(rt, 0)), "code")))
+    if (rt &&
+        (!json_is_array(rt) || json_array_size(rt) != 1 || !json_is_string(json_array_get(rt, 0)) ||
+         strcmp(json_string_value(json_array_get(rt, 0)), "code")))
         return "response_types is not [\"code\"]";
     return NULL;
 }
@@ -324,9 +325,9 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
 
 /* ---- the shared copy ---- */
 
-#define REC_DOC 'd'  /* "<expires> <the document as fetched>" */
-#define REC_FAIL 'f' /* "<expires> <why it failed>" */
-#define REC_BUSY 'l' /* "<expires> ": a fetch under way */
+#define REC_DOC 'd'                                /* "<expires> <the document as fetched>" */
+#define REC_FAIL 'f'                               /* "<expires> <why it failed>" */
+#define REC_BUSY 'l'                               /* "<expires> ": a fetch under way */
 #define BUSY_TTL (OAS_FETCH_TIMEOUT_MS / 1000 + 2) /* outlives any fetch */
 
 /* Records are keyed by the issuer too: each issuer fetches under its own OAuthASOutboundAllow,
@@ -371,11 +372,10 @@ static apr_status_t cache_write(oas_store_t *st, oas_ctx_t *x, int kind, const c
     memcpy(v, head, hl);
     memcpy(v + hl, rest, rlen);
     key = cache_key(x, kind, url);
-    return kind == REC_BUSY
-               ? oas_store_put_new(st, x->p, OAS_NS_CIMD, key, v, hl + rlen,
-                                   apr_time_from_sec(x->now + ttl))
-               : oas_store_put(st, x->p, OAS_NS_CIMD, key, v, hl + rlen,
-                               apr_time_from_sec(x->now + ttl));
+    return kind == REC_BUSY ? oas_store_put_new(st, x->p, OAS_NS_CIMD, key, v, hl + rlen,
+                                                apr_time_from_sec(x->now + ttl))
+                            : oas_store_put(st, x->p, OAS_NS_CIMD, key, v, hl + rlen,
+                                            apr_time_from_sec(x->now + ttl));
 }
 
 /* 1 when this request may fetch the document: no other request, in any process or node, is
@@ -402,8 +402,8 @@ static int claim_fetch(oas_store_t *st, oas_ctx_t *x, const char *url)
 /* Another request fetches the document: its outcome, waited for at most the fetch timeout
  * (that fetch began before we came). APR_EAGAIN when its marker went without an outcome (its
  * process died): the caller fetches. */
-static apr_status_t await_fetch(oas_client_t **pc, const char **pwhy, oas_store_t *st,
-                                oas_ctx_t *x, const char *url)
+static apr_status_t await_fetch(oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
+                                const char *url)
 {
     apr_time_t until = apr_time_now() + apr_time_from_msec(OAS_FETCH_TIMEOUT_MS);
     const char *rest;
@@ -514,8 +514,8 @@ apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, con
             return APR_SUCCESS;
         if (rv != APR_EAGAIN || !claim_fetch(st, x, url)) {
             return oas_err(err, x->p, 401, "invalid_client", "client authentication failed",
-                           OAS_LOG_INFO,
-                           OAS_LOGNO(06857) "client %s: no metadata document: %s", url, why);
+                           OAS_LOG_INFO, OAS_LOGNO(06857) "client %s: no metadata document: %s",
+                           url, why);
         }
     }
     rv = fetch_doc(pc, &why, st, x, url, fetch);
@@ -523,8 +523,8 @@ apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, con
         oas_store_del(st, x->p, OAS_NS_CIMD, cache_key(x, REC_BUSY, url));
     if (rv != APR_SUCCESS) {
         return oas_err(err, x->p, 401, "invalid_client", "client authentication failed",
-                       OAS_LOG_WARNING,
-                       OAS_LOGNO(06856) "client %s: no metadata document: %s", url, why);
+                       OAS_LOG_WARNING, OAS_LOGNO(06856) "client %s: no metadata document: %s", url,
+                       why);
     }
     return APR_SUCCESS;
 }

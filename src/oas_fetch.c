@@ -175,7 +175,8 @@ apr_int64_t oas_fetch_max_age(const char *v)
     while (t && *t) {
         t += strspn(t, " \t,");
         n = strcspn(t, " \t,=");
-        if ((n == 8 && !strncasecmp(t, "no-store", 8)) || (n == 8 && !strncasecmp(t, "no-cache", 8)))
+        if ((n == 8 && !strncasecmp(t, "no-store", 8)) ||
+            (n == 8 && !strncasecmp(t, "no-cache", 8)))
             return 0;
         if (n == 7 && !strncasecmp(t, "max-age", 7) && t[7] == '=') {
             const char *d = t + 8 + (t[8] == '"');

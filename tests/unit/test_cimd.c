@@ -33,14 +33,14 @@ static void test_client_id_url(void **state)
     };
     static const char *const bad[] = {
         "",
-        "http://app.example/c",           /* not https */
-        "HTTPS://app.example/c",          /* written otherwise than the document's must be */
+        "http://app.example/c",  /* not https */
+        "HTTPS://app.example/c", /* written otherwise than the document's must be */
         "ftp://app.example/c",
         "app.example/c",
-        "https://app.example",            /* no path */
+        "https://app.example", /* no path */
         "https://app.example/",
         "https://app.example/?q=1",
-        "https:///c",                     /* no host, or not a DNS name or address */
+        "https:///c", /* no host, or not a DNS name or address */
         "https://../c",
         "https://app..example/c",
         "https://.app.example/c",
@@ -52,26 +52,26 @@ static void test_client_id_url(void **state)
         "https://app.example:1234567/c",
         "https://[zz::1]/c",
         "https://[]/c",
-        "https://app.example/c#frag",     /* fragment */
+        "https://app.example/c#frag", /* fragment */
         "https://app.example/c#",
-        "https://user:pw@app.example/c",  /* userinfo */
+        "https://user:pw@app.example/c", /* userinfo */
         "https://user@app.example/c",
-        "https://app.example/a/../c",     /* dot segments */
+        "https://app.example/a/../c", /* dot segments */
         "https://app.example/./c",
         "https://app.example/a/..",
         "https://app.example/a/.?x",
         "https://app.example/%2e%2e/c",
         "https://app.example/.%2E/c",
         "https://app.example/%2E/c",
-        "https://app.example/a\\b",       /* backslash */
-        "https://app.example/a b",        /* space, controls, quotes */
+        "https://app.example/a\\b", /* backslash */
+        "https://app.example/a b",  /* space, controls, quotes */
         "https://app.example/a\tb",
         "https://app.example/a\nb",
         "https://app.example/a\x7f",
         "https://app.example/a\"b",
         "https://app.example/a<b>",
         "https://app.example/\xc3\xa9",
-        "https://app.example/%zz",        /* broken escapes */
+        "https://app.example/%zz", /* broken escapes */
         "https://app.example/%2",
         NULL,
     };
@@ -181,8 +181,9 @@ static void test_parse_private_key_jwt(void **state)
     apr_pool_t *p = *state;
     oas_client_t *c;
 
-    c = parse_ok(p, apr_psprintf(p, MIN_DOC ",\"token_endpoint_auth_method\":\"private_key_jwt\","
-                                            "\"jwks\":{\"keys\":[%s]}}",
+    c = parse_ok(p, apr_psprintf(p,
+                                 MIN_DOC ",\"token_endpoint_auth_method\":\"private_key_jwt\","
+                                         "\"jwks\":{\"keys\":[%s]}}",
                                  ec_jwk(p, "k1", NULL)));
     assert_int_equal(c->auth_methods, OAS_AUTH_PKJWT);
     assert_false(oas_client_is_public(c));
@@ -265,11 +266,13 @@ static void test_parse_document_and_client_id(void **state)
                   "client_id");
     parse_refused(p, "{\"client_id\":\"" URL "/\",\"redirect_uris\":[\"https://a.example/cb\"]}",
                   "client_id");
-    parse_refused(p, "{\"client_id\":\"https://APP.example/oauth/client.json\",\"redirect_uris\":"
-                     "[\"https://app.example/cb\"]}",
+    parse_refused(p,
+                  "{\"client_id\":\"https://APP.example/oauth/client.json\",\"redirect_uris\":"
+                  "[\"https://app.example/cb\"]}",
                   "client_id");
-    parse_refused(p, "{\"client_id\":\"https://other.example/c\",\"redirect_uris\":"
-                     "[\"https://app.example/cb\"]}",
+    parse_refused(p,
+                  "{\"client_id\":\"https://other.example/c\",\"redirect_uris\":"
+                  "[\"https://app.example/cb\"]}",
                   "client_id");
     /* over the size limit, even when valid */
     big = apr_pcalloc(p, OAS_CIMD_MAX_DOC + 64);
@@ -324,10 +327,9 @@ static void test_parse_redirect_uris(void **state)
     longer = apr_pcalloc(p, OAS_CIMD_MAX_URI + 2);
     memcpy(longer, "https://app.example/", 20);
     memset(longer + 20, 'a', OAS_CIMD_MAX_URI - 19);
-    parse_refused(p,
-                  apr_pstrcat(p, "{\"client_id\":\"" URL "\",\"redirect_uris\":[\"", longer,
-                              "\"]}", NULL),
-                  "at most");
+    parse_refused(
+        p, apr_pstrcat(p, "{\"client_id\":\"" URL "\",\"redirect_uris\":[\"", longer, "\"]}", NULL),
+        "at most");
 }
 
 static void test_parse_scope_limit(void **state)
@@ -586,9 +588,9 @@ static void test_shared_copy_rechecked_on(env_t *e, apr_pool_t *p)
     key = rec_key(e, 'd');
     bad = apr_psprintf(p, "%" APR_INT64_T_FMT " {\"client_id\":\"https://app.example/other\"}",
                        e->t0 + 100);
-    assert_int_equal(oas_store_put(e->st, p, OAS_NS_CIMD, key, bad, strlen(bad),
-                                   apr_time_from_sec(e->t0 + 100)),
-                     APR_SUCCESS);
+    assert_int_equal(
+        oas_store_put(e->st, p, OAS_NS_CIMD, key, bad, strlen(bad), apr_time_from_sec(e->t0 + 100)),
+        APR_SUCCESS);
     ok_at(e, 1, 2);
     ok_at(e, 2, 2);
 }
@@ -610,8 +612,7 @@ static void test_one_fetch_at_a_time_on(env_t *e, apr_pool_t *p)
     assert_true(apr_time_now() - start >= apr_time_from_msec(250));
     assert_true(apr_time_now() - start < apr_time_from_sec(OAS_FETCH_TIMEOUT_MS / 1000));
     /* its own marker is gone once it has fetched */
-    assert_int_equal(oas_store_get(e->st, p, OAS_NS_CIMD, rec_key(e, 'l'), &got, &n),
-                     APR_NOTFOUND);
+    assert_int_equal(oas_store_get(e->st, p, OAS_NS_CIMD, rec_key(e, 'l'), &got, &n), APR_NOTFOUND);
     /* a marker the store still keeps but whose time is over is taken at once */
     v = apr_psprintf(p, "%" APR_INT64_T_FMT " ", e->t0 + OAS_CIMD_TTL_DEFAULT);
     assert_int_equal(oas_store_put(e->st, p, OAS_NS_CIMD, rec_key(e, 'l'), v, strlen(v),

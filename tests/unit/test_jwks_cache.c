@@ -12,12 +12,12 @@
 #include <openssl/evp.h>
 
 #include "engine_stores.h"
-#include "unit_jwk.h"
 #include "oas_client_keys.h"
 #include "oas_fetch.h"
 #include "oas_jwk.h"
 #include "oas_jwks_cache.h"
 #include "oas_util.h"
+#include "unit_jwk.h"
 
 #define URI "https://keys.example/jwks"
 
