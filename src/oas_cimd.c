@@ -9,6 +9,7 @@
 #include "oas_json.h"
 #include "oas_jwk.h"
 #include "oas_log.h"
+#include "oas_profile.h"
 #include "oas_uri.h"
 
 /* ---- the client_id URL ---- */
@@ -263,6 +264,14 @@ static const char *auth_method(oas_client_t *c, apr_pool_t *p, const json_t *doc
     return NULL;
 }
 
+/* a server-level OAuthASProfile narrows the methods (fapi2: no public clients) */
+static const char *profile_allows(const oas_issuer_t *iss, const oas_client_t *c)
+{
+    return (oas_iss_profile(iss)->auth_methods & c->auth_methods)
+               ? NULL
+               : "its token_endpoint_auth_method is not allowed by the server's OAuthASProfile";
+}
+
 static const char *name_and_uris(oas_client_t *c, apr_pool_t *p, const json_t *doc)
 {
     static const char *const uris[] = {"client_uri", "logo_uri", "policy_uri", "tos_uri", NULL};
@@ -295,7 +304,7 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
     json_t *doc;
     const char *id, *why;
 
-    (void)iss; /* OAuthASRegistrationAudience, when the model has it: c->audiences */
+    /* OAuthASRegistrationAudience, when the model has it, gives c->audiences; none today */
     *pc = NULL;
     *pwhy = NULL;
     if (len > OAS_CIMD_MAX_DOC)
@@ -307,7 +316,8 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
     else {
         c = oas_client_make(p, apr_pstrdup(p, url));
         c->defined_at = "metadata document";
-        if (!(why = auth_method(c, p, doc)) && !(why = name_and_uris(c, p, doc)) &&
+        if (!(why = auth_method(c, p, doc)) && !(why = profile_allows(iss, c)) &&
+            !(why = name_and_uris(c, p, doc)) &&
             !(why = redirect_uris(c, p, json_object_get(doc, "redirect_uris"))) &&
             !(why = grants(c, json_object_get(doc, "grant_types"),
                            json_object_get(doc, "response_types"))) &&

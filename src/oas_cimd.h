@@ -44,7 +44,8 @@ int oas_cimd_client_id_valid(const char *url);
  *     client_id equals url byte for byte;
  *   - no client_secret, no client_secret_expires_at;
  *   - token_endpoint_auth_method none (also when absent) or private_key_jwt; the latter with
- *     jwks (a JWK Set, oas_jwks_parse) or an https jwks_uri, not both;
+ *     jwks (a JWK Set, oas_jwks_parse) or an https jwks_uri, not both; and a method the
+ *     server's OAuthASProfile allows (fapi2: private_key_jwt only);
  *   - redirect_uris: 1 to OAS_CIMD_MAX_REDIRECTS strings of at most OAS_CIMD_MAX_URI bytes,
  *     each a valid redirect URI (oas_uri_valid_redirect) that is https, or http on the
  *     loopback IP literals 127.0.0.1 and [::1] (any port matches, oas_uri_redirect_matches);

@@ -9,6 +9,7 @@
 #include "oas_cimd.h"
 #include "oas_fetch.h"
 #include "oas_jwk.h"
+#include "oas_profile.h"
 #include "oas_util.h"
 #include "unit_jwk.h"
 
@@ -194,6 +195,23 @@ static void test_parse_private_key_jwt(void **state)
                             "\"jwks_uri\":\"https://app.example/jwks\"}");
     assert_string_equal(c->jwks_uri, "https://app.example/jwks");
     assert_null(c->jwks);
+}
+
+static void test_parse_profile(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = issuer(p);
+    oas_client_t *c;
+    const char *why = NULL, *doc = MIN_DOC "}";
+
+    /* a FAPI 2.0 server takes no public client, from a document either */
+    iss->profile = OAS_PROFILE_FAPI2;
+    assert_int_equal(oas_cimd_parse(&c, &why, p, iss, URL, doc, strlen(doc)), APR_EINVAL);
+    assert_non_null(strstr(why, "OAuthASProfile"));
+    doc = MIN_DOC ",\"token_endpoint_auth_method\":\"private_key_jwt\","
+                  "\"jwks_uri\":\"https://app.example/jwks\"}";
+    assert_int_equal(oas_cimd_parse(&c, &why, p, iss, URL, doc, strlen(doc)), APR_SUCCESS);
+    assert_int_equal(c->auth_methods, OAS_AUTH_PKJWT);
 }
 
 static void test_parse_refusals(void **state)
@@ -640,6 +658,7 @@ int main(void)
         UNIT_TEST(test_parse_minimal_public),
         UNIT_TEST(test_parse_full_public),
         UNIT_TEST(test_parse_private_key_jwt),
+        UNIT_TEST(test_parse_profile),
         UNIT_TEST(test_parse_refusals),
         UNIT_TEST(test_parse_document_and_client_id),
         UNIT_TEST(test_parse_redirect_uris),
