@@ -72,6 +72,7 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_P(ca_file);
     MERGE_P(outbound_allow);
     MERGE_P(cors_origins);
+    MERGE_I(cimd);
     for (i = 0; i < OAS_EP_COUNT; i++)
         MERGE_P(endpoints[i]);
     return m;

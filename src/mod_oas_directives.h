@@ -59,5 +59,6 @@ const char *oas_cmd_mtls_alias(cmd_parms *cmd, void *mconfig, const char *arg);
 /* Handlers of src/mod_oas_outbound.c (outbound https calls). */
 const char *oas_cmd_ca_file(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_outbound_allow(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_cimd(cmd_parms *cmd, void *mconfig, const char *arg);
 
 #endif

@@ -60,6 +60,14 @@ const char *oas_cmd_outbound_allow(cmd_parms *cmd, void *mconfig, const char *ar
     return NULL;
 }
 
+/* OAuthASClientMetadataDocuments On|Off (server-only): an https client_id is a URL we fetch */
+const char *oas_cmd_cimd(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+
+    return err ? err : oas_cmd_parse_flag(cmd, arg, &oas_cmd_issuer(cmd)->cimd);
+}
+
 apr_status_t oas_mod_outbound_post_config(apr_pool_t *pconf, server_rec *s)
 {
     static int started;

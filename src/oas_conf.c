@@ -53,6 +53,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->dpop = c->dpop_nonce = OAS_UNSET;
     c->profile = OAS_UNSET;
     c->registration = OAS_UNSET;
+    c->cimd = OAS_UNSET;
     return c;
 }
 

@@ -166,6 +166,7 @@ typedef struct oas_issuer_t {
     int registration;
     apr_array_header_t *registration_tokens;
     apr_array_header_t *registration_audiences;
+    int cimd; /* OAuthASClientMetadataDocuments: an https client_id is fetched (oas_cimd.h) */
     /* prepared once at start-up */
     const char *metadata_json;
     const char *jwks_json;
@@ -201,6 +202,7 @@ OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
 OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
 OAS_ISS_GETTER(dpop_nonce, 0)
 OAS_ISS_GETTER(registration, 0)
+OAS_ISS_GETTER(cimd, 0)
 #undef OAS_ISS_GETTER
 /* long-lived state lives where short-lived state does unless OAuthASStore names another */
 static inline int oas_iss_store_long(const oas_issuer_t *iss)

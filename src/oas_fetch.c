@@ -114,6 +114,7 @@ typedef struct {
     int too_large;
     int host_allowed;
     const char *refused; /* the last address refused by the policy */
+    apr_int64_t max_age; /* the shortest lifetime of the Cache-Control headers, or -1 */
 } fetch_state_t;
 
 /* libcurl opens every socket through here, with the address it will connect to: the one
@@ -164,6 +165,48 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+apr_int64_t oas_fetch_max_age(const char *v)
+{
+    apr_int64_t age = -1;
+    const char *t = v;
+    char *end;
+    size_t n;
+
+    while (t && *t) {
+        t += strspn(t, " \t,");
+        n = strcspn(t, " \t,=");
+        if ((n == 8 && !strncasecmp(t, "no-store", 8)) ||
+            (n == 8 && !strncasecmp(t, "no-cache", 8)))
+            return 0;
+        if (n == 7 && !strncasecmp(t, "max-age", 7) && t[7] == '=') {
+            const char *d = t + 8 + (t[8] == '"');
+            if (*d >= '0' && *d <= '9') {
+                apr_int64_t a = apr_strtoi64(d, &end, 10);
+                age = (a < 0 || a > 31536000) ? 31536000 : a; /* overflow: the cap */
+            }
+        }
+        t += strcspn(t, ","); /* the next directive (a quoted comma is harmless here) */
+    }
+    return age;
+}
+
+/* libcurl hands every header line here: Cache-Control is kept (the shortest lifetime wins) */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    fetch_state_t *st = userdata;
+    apr_size_t n = size * nmemb;
+    apr_int64_t a;
+
+    if (n > 14 && n < 1024 && !strncasecmp(data, "cache-control:", 14)) {
+        char *v = apr_pstrmemdup(st->p, data + 14, n - 14);
+        v[strcspn(v, "\r\n")] = '\0';
+        a = oas_fetch_max_age(v);
+        if (a >= 0 && (st->max_age < 0 || a < st->max_age))
+            st->max_age = a;
+    }
+    return n;
+}
+
 /* application/json, or application/<anything>+json (jwk-set+json), parameters ignored */
 static int is_json_type(const char *ct)
 {
@@ -206,6 +249,7 @@ apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, a
     st.p = p;
     st.max = o->max_body ? o->max_body : OAS_FETCH_MAX_BODY;
     st.host_allowed = oas_fetch_host_allowed(o->allow, u.hostname);
+    st.max_age = -1;
     if (!(h = curl_easy_init())) {
         *perr = "libcurl cannot make a handle";
         return APR_EGENERAL;
@@ -237,6 +281,8 @@ apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, a
     curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &st);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &st);
 
     cc = curl_easy_perform(h);
     if (cc == CURLE_OK) {
@@ -264,6 +310,8 @@ apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, a
         *pbody = st.len ? st.buf : apr_pstrdup(p, "");
         (*pbody)[st.len] = '\0';
         *plen = st.len;
+        if (o->max_age)
+            *o->max_age = st.max_age;
         rv = APR_SUCCESS;
     }
     curl_easy_cleanup(h);

@@ -24,6 +24,8 @@ typedef struct oas_fetch_opts_t {
     int connect_timeout_ms;          /* 0: OAS_FETCH_CONNECT_TIMEOUT_MS */
     int timeout_ms;                  /* 0: OAS_FETCH_TIMEOUT_MS */
     apr_size_t max_body;             /* 0: OAS_FETCH_MAX_BODY */
+    apr_int64_t *max_age;            /* when not NULL, receives what the answer's Cache-Control
+                                      * says (oas_fetch_max_age; -1: nothing) */
 } oas_fetch_opts_t;
 
 /* How a caller fetches: oas_fetch_json, or a test's stand-in. */
@@ -44,6 +46,10 @@ apr_status_t oas_fetch_global_init(void);
  *         (connect, TLS, timeout, status, content type, size) */
 apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
                             const char *url, const oas_fetch_opts_t *o);
+
+/** The freshness lifetime one Cache-Control header value gives, in seconds: 0 for no-store or
+ * no-cache, else max-age's value (capped at a year), else -1 (nothing said, or unreadable). */
+apr_int64_t oas_fetch_max_age(const char *cache_control);
 
 /** 1 when sa (AF_INET or AF_INET6) is outside the public internet: unspecified (0/8, ::),
  * loopback, RFC 1918, CGNAT (100.64/10), link-local, IETF/benchmark/documentation ranges,

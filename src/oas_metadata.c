@@ -231,6 +231,8 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     if (i)
         oas_jsonw_bool(&w, "tls_client_certificate_bound_access_tokens", 1);
     mtls_aliases(&w, p, iss);
+    if (oas_iss_cimd(iss)) /* draft-ietf-oauth-client-id-metadata-document; absent: false */
+        oas_jsonw_bool(&w, "client_id_metadata_document_supported", 1);
     if (dpop_used(p, iss)) {
         apr_array_header_t *algs = oas_alg_names(p, oas_iss_client_signing_algs(iss) &
                                                         ~OAS_ALGBIT(OAS_ALG_HS256));

@@ -25,6 +25,8 @@ static int has_public_clients(apr_pool_t *p, const oas_issuer_t *iss)
 {
     apr_hash_index_t *hi;
 
+    if (oas_iss_cimd(iss)) /* a metadata document may name the method none (oas_cimd.h) */
+        return 1;
     for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi)) {
         if (oas_client_is_public(apr_hash_this_val(hi)))
             return 1;

@@ -31,6 +31,9 @@ typedef enum {
     OAS_NS_JWKS = 'k',        /* a kind letter, client id and jwks_uri -> the fetched JWKS and
                                  its fetch markers (oas_jwks_cache.c): a lost one costs a
                                  refetch */
+    OAS_NS_CIMD = 'm',        /* a kind letter, issuer and client id URL -> the fetched client
+                                 metadata document, or why its fetch failed (oas_cimd.c): a
+                                 lost one costs a refetch */
     OAS_NS_ASSERTION = 'J',   /* client id "\n" jti of a client assertion -> "" until its exp
                                  plus the skew (live: an evicted jti would let a replay in) */
     OAS_NS_DPOP = 'D',        /* DPoP proof's jkt "\n" jti -> "": spent until the proof's
@@ -61,6 +64,7 @@ static inline int oas_store_ns_class(int ns)
     case OAS_NS_AUTHFAIL:
     case OAS_NS_QUOTA:
     case OAS_NS_JWKS:
+    case OAS_NS_CIMD:
         return OAS_STORE_BEST_EFFORT;
     default:
         return OAS_STORE_LIVE;

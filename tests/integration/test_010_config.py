@@ -345,7 +345,7 @@ def test_audience_of_other_vhost_not_declared(tmp_path):
 @pytest.mark.parametrize("directive", [
     "ServerName app.test", 'OAuthASIssuer "https://evil.test"', "Require all granted",
     "OAuthASCodeLifetime 5", "OAuthASStoreSize 5", "OAuthASEndpoint token",
-    "OAuthASClientScret typo",
+    "OAuthASClientScret typo", "OAuthASClientMetadataDocuments On",
 ])
 def test_unknown_directive_in_client_block(tmp_path, directive):
     c = client("app", 'OAuthASClientSecret "s"', "OAuthASRedirectURI https://a.test/cb",
@@ -441,7 +441,7 @@ def test_store_shm_ok(tmp_path):
 FLAG_PLACES = [("OAuthASRequirePAR", "server"), ("OAuthASRequirePAR", "client"),
                ("OAuthASRequirePKCE", "client"), ("OAuthASConsent", "client"),
                ("OAuthASRefreshTokenRotation", "client"), ("OAuthASDPoPNonce", "server"),
-               ("OAuthASDPoPNonce", "client")]
+               ("OAuthASDPoPNonce", "client"), ("OAuthASClientMetadataDocuments", "server")]
 
 
 @pytest.mark.parametrize("directive,place", FLAG_PLACES)
@@ -592,7 +592,7 @@ SERVER_ONLY = [
     "OAuthASRefreshTokenLifetime 5", "OAuthASIDTokenLifetime 5", "OAuthASRequirePAR On",
     "OAuthASConsentTemplate /nonexistent.html", 'OAuthASClaim email "x"',
     "OAuthASScopeDescription s t", "OAuthASMaxBody 100", "OAuthASDPoP Required",
-    "OAuthASDPoPNonce On",
+    "OAuthASDPoPNonce On", "OAuthASClientMetadataDocuments On",
 ]
 
 

@@ -155,6 +155,7 @@ def test_metadata_follows_mount_points(httpd_factory):
     assert s.get(h.issuer + "/.well-known/jwks.json", timeout=5).status_code == 404
     # no public client: no "none"; only authorization_code is used by the clients
     assert "none" not in m["token_endpoint_auth_methods_supported"]
+    assert "client_id_metadata_document_supported" not in m  # OAuthASClientMetadataDocuments Off
     assert m["grant_types_supported"] == ["authorization_code"]
     assert {"openid", "custom.scope"} <= set(m["scopes_supported"])
     assert m["require_pushed_authorization_requests"] is False
@@ -166,6 +167,17 @@ def test_metadata_public_client_and_require_par(httpd_factory):
     m = metadata(h).json()
     assert "none" in m["token_endpoint_auth_methods_supported"]
     assert m["require_pushed_authorization_requests"] is True
+
+
+def test_metadata_client_id_metadata_documents(httpd_factory):
+    """OAuthASClientMetadataDocuments On: the draft's flag, and "none" for such public clients
+    although no configured client is public."""
+    def body(h):
+        return custom_conf(h).replace("OAuthASIssuer", "OAuthASClientMetadataDocuments On\n"
+                                      "OAuthASIssuer", 1)
+    m = metadata(httpd_factory(body)).json()
+    assert m["client_id_metadata_document_supported"] is True
+    assert {"none", "private_key_jwt"} <= set(m["token_endpoint_auth_methods_supported"])
 
 
 def test_metadata_openid_always_in_scopes(httpd_factory):

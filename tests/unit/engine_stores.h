@@ -88,4 +88,20 @@ static oas_ctx_t *engine_ctx(apr_pool_t *p, const oas_issuer_t *iss, engine_stor
     return x;
 }
 
+/* A cmocka test `name` that runs name##_on(&e, p) once per store kind, each time on a fresh
+ * environment (env_type) made by init(&e, p, k) in its own sub-pool of the test's pool. */
+#define ENGINE_EACH_STORE(name, env_type, init)                                                    \
+    static void name(void **state)                                                                 \
+    {                                                                                              \
+        int k_;                                                                                    \
+        for (k_ = 0; k_ < ENGINE_STORES; k_++) {                                                   \
+            apr_pool_t *p_;                                                                        \
+            env_type e_;                                                                           \
+            apr_pool_create(&p_, *state);                                                          \
+            init(&e_, p_, (engine_store_e)k_);                                                     \
+            name##_on(&e_, p_);                                                                    \
+            apr_pool_destroy(p_);                                                                  \
+        }                                                                                          \
+    }
+
 #endif

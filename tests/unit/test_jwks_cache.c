@@ -17,6 +17,7 @@
 #include "oas_jwk.h"
 #include "oas_jwks_cache.h"
 #include "oas_util.h"
+#include "unit_jwk.h"
 
 #define URI "https://keys.example/jwks"
 
@@ -41,26 +42,6 @@ static apr_status_t fake_fetch(char **pbody, apr_size_t *plen, const char **perr
     *pbody = apr_pstrdup(p, fake.doc);
     *plen = strlen(fake.doc);
     return APR_SUCCESS;
-}
-
-/* a fresh P-256 public JWK (extra: more members, e.g. ",\"d\":\"...\"") */
-static const char *ec_jwk(apr_pool_t *p, const char *kid, const char *extra)
-{
-    EVP_PKEY *k = EVP_EC_gen("P-256");
-    unsigned char pub[65];
-    size_t n = 0;
-    const char *j;
-
-    assert_non_null(k);
-    assert_true(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, pub, sizeof(pub), &n));
-    assert_int_equal(n, 65);
-    j = apr_psprintf(p,
-                     "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\",\"x\":\"%s\",\"y\":\"%s\""
-                     "%s}",
-                     kid, oas_b64url_encode(p, pub + 1, 32), oas_b64url_encode(p, pub + 33, 32),
-                     extra ? extra : "");
-    EVP_PKEY_free(k);
-    return j;
 }
 
 static const char *jwks2(apr_pool_t *p, const char *a, const char *b)
@@ -127,24 +108,8 @@ static apr_array_header_t *ok_at(env_t *e, apr_int64_t dt, const char *kid, int 
 #define DETAIL_HAS(e, s) assert_non_null(strstr((e)->err.detail, (s)))
 
 /* Runs body on a fresh environment of each store (in its own pool). */
-static void on_both_stores(apr_pool_t *parent, void (*body)(env_t *e, apr_pool_t *p))
-{
-    int k;
-
-    for (k = 0; k < ENGINE_STORES; k++) {
-        apr_pool_t *p;
-        env_t e;
-        apr_pool_create(&p, parent);
-        env_init(&e, p, k);
-        body(&e, p);
-        apr_pool_destroy(p);
-    }
-}
-#define ON_BOTH_STORES(name)                                                                       \
-    static void name(void **state)                                                                 \
-    {                                                                                              \
-        on_both_stores(*state, name##_on);                                                         \
-    }
+/* Runs name##_on on a fresh environment of each store (in its own pool). */
+#define ON_BOTH_STORES(name) ENGINE_EACH_STORE(name, env_t, env_init)
 
 /* ---- the cache policy ---- */
 
