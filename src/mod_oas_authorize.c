@@ -183,6 +183,7 @@ static int show_consent(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *req
     v.user = r->user;
     v.scope = req->scope;
     v.resource = req->resource;
+    v.redirect_uri = req->redirect_uri;
     v.action = r->uri;
     v.txn = t.txn;
     v.csrf = t.csrf;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "oas_authz.h"
+#include "oas_cimd.h"
 #include "oas_clients.h"
 #include "oas_json.h"
 #include "oas_jwk.h"
@@ -23,6 +24,59 @@ int oas_reg_id_valid(const char *id)
         if (!apr_isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_')
             return 0;
     return id[OAS_REG_ID_LEN] == '\0';
+}
+
+/* The scopes every dynamic client may ask for (OpenID Connect Core §5.4, §11); the scopes of
+ * the OAuthASRegistrationAudience resources come on top. */
+static const char *const open_scopes[] = {"openid", "profile", "email",
+                                          "address", "phone", "offline_access"};
+
+int oas_reg_scope_open(const oas_issuer_t *iss, const char *s)
+{
+    const apr_array_header_t *aud = iss->registration_audiences;
+    size_t i;
+    int k;
+
+    for (i = 0; i < sizeof(open_scopes) / sizeof(open_scopes[0]); i++)
+        if (!strcmp(s, open_scopes[i]))
+            return 1;
+    for (k = 0; aud && k < aud->nelts; k++) {
+        const oas_resource_t *r = oas_issuer_resource(iss, APR_ARRAY_IDX(aud, k, const char *));
+        if (r && oas_list_has(r->scopes, s))
+            return 1;
+    }
+    return 0;
+}
+
+/* A metadata-document client (oas_cimd.h) gets what a registered one may: the scopes open to
+ * dynamic clients among those its document names (openid when it names none), and the
+ * OAuthASRegistrationAudience resources. */
+static const oas_client_t *document_client(oas_ctx_t *x, const char *id)
+{
+    oas_client_t *c;
+    oas_err_t e;
+    int i;
+
+    if (oas_cimd_fetch(&c, &e, x, id, NULL) != APR_SUCCESS) {
+        if (e.detail)
+            OAS_CTX_LOG(x, OAS_LOG_INFO, 0, "%s", e.detail);
+        return NULL;
+    }
+    for (i = 0; c->scopes && i < c->scopes->nelts; i++) {
+        if (!oas_reg_scope_open(x->iss, APR_ARRAY_IDX(c->scopes, i, const char *))) {
+            /* drop it: the array keeps its order */
+            memmove(&APR_ARRAY_IDX(c->scopes, i, const char *),
+                    &APR_ARRAY_IDX(c->scopes, i + 1, const char *),
+                    (size_t)(c->scopes->nelts - i - 1) * sizeof(const char *));
+            c->scopes->nelts--;
+            i--;
+        }
+    }
+    if (!c->scopes || !c->scopes->nelts)
+        c->scopes = oas_scope_split(x->p, "openid");
+    c->audiences = x->iss->registration_audiences;
+    x->reg_client = c;
+    return c;
 }
 
 int oas_reg_auth_method(const char *name)
@@ -118,11 +172,16 @@ const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id)
     apr_status_t rv;
     char *v;
 
-    /* configured clients keep their one hash lookup; only our own ids reach the store */
-    if (c || oas_iss_registration(x->iss) == OAS_REG_OFF || !oas_reg_id_valid(id))
+    /* configured clients keep their one hash lookup; only our own ids reach the store, and
+     * only https URLs the document cache */
+    if (c || !id)
         return c;
     if (x->reg_client && !strcmp(x->reg_client->id, id))
         return x->reg_client;
+    if (oas_iss_cimd(x->iss) && oas_cimd_client_id_valid(id))
+        return document_client(x, id);
+    if (oas_iss_registration(x->iss) == OAS_REG_OFF || !oas_reg_id_valid(id))
+        return NULL;
     if (!(st = oas_ctx_store(x, OAS_CTX_LONG)))
         return NULL;
     rv = oas_store_get(st, x->p, OAS_NS_CLIENT, id, &v, &n);

@@ -1,7 +1,9 @@
 /* mod_oauth_as: the one way every endpoint finds a client by its id: a configured client
  * (OAuthASClient, a hash lookup), else, when OAuthASRegistration is on, a client registered
  * at the registration endpoint (RFC 7591; oas_registration.h), read from the long-lived store
- * and parsed into the request's pool. Registered clients then behave as configured ones. */
+ * and parsed into the request's pool, else, when OAuthASClientMetadataDocuments is on and the
+ * id is an https URL, the client its metadata document describes (oas_cimd.h). Such clients
+ * then behave as configured ones. */
 #ifndef OAS_CLIENTS_H
 #define OAS_CLIENTS_H
 
@@ -35,6 +37,10 @@ const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id);
  * @return APR_SUCCESS, APR_EINVAL (a record we did not write) */
 apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_issuer_t *iss,
                                     const char *id, const char *rec, apr_size_t len);
+
+/** 1 when a dynamic or metadata-document client may ask for scope s: the OpenID Connect
+ * scopes, and those of the OAuthASRegistrationAudience resources. */
+int oas_reg_scope_open(const oas_issuer_t *iss, const char *s);
 
 /** OAS_AUTH_* bit of an RFC 7591 token_endpoint_auth_method a dynamic client may use, else 0 */
 int oas_reg_auth_method(const char *name);

@@ -1,5 +1,6 @@
 /* mod_oauth_as: consent page rendering. */
 #include <apr_lib.h>
+#include <apr_uri.h>
 
 #include "oas_authz.h"
 #include "oas_consent.h"
@@ -32,6 +33,33 @@ const char *oas_scope_description(const oas_issuer_t *iss, const char *scope)
     return scope;
 }
 
+/* The host of an http(s) URI (with its port), or NULL for another scheme. */
+static const char *uri_host(apr_pool_t *p, const char *uri)
+{
+    apr_uri_t u;
+
+    if (!uri || apr_uri_parse(p, uri, &u) != APR_SUCCESS || !u.scheme ||
+        (strcasecmp(u.scheme, "https") && strcasecmp(u.scheme, "http")) || !u.hostinfo)
+        return NULL;
+    return u.hostinfo;
+}
+
+/* Every redirect URI the client has is a loopback one: whoever runs a program on a device
+ * can present this client's id and get its answers there (MCP authorization, CIMD: the user
+ * must be warned). */
+static int loopback_only(const oas_client_t *c)
+{
+    int i;
+
+    for (i = 0; c->redirect_uris && i < c->redirect_uris->nelts; i++) {
+        const char *u = APR_ARRAY_IDX(c->redirect_uris, i, const char *);
+        if (strncmp(u, "http://127.0.0.1", 16) && strncmp(u, "http://[::1]", 12) &&
+            strncmp(u, "http://localhost", 16))
+            return 0;
+    }
+    return c->redirect_uris && c->redirect_uris->nelts;
+}
+
 const char *oas_consent_render(apr_pool_t *p, const oas_tmpl_t *t, const oas_issuer_t *iss,
                                const oas_consent_view_t *v)
 {
@@ -51,6 +79,9 @@ const char *oas_consent_render(apr_pool_t *p, const oas_tmpl_t *t, const oas_iss
     oas_tmpl_set(vars, "txn", v->txn);
     oas_tmpl_set(vars, "csrf", v->csrf);
     oas_tmpl_set(vars, "issuer", iss->issuer);
+    oas_tmpl_set(vars, "redirect_host", uri_host(p, v->redirect_uri));
+    if (loopback_only(v->client))
+        oas_tmpl_set(vars, "loopback_only", "1");
     if (scopes->nelts)
         oas_tmpl_set(vars, "has_scopes", "1");
     for (i = 0; i < scopes->nelts; i++) {

@@ -13,6 +13,7 @@ typedef struct oas_consent_view_t {
     const char *user;
     const char *scope;    /* space-separated */
     const char *resource; /* or NULL */
+    const char *redirect_uri; /* where the answer goes (its host is shown), or NULL */
     const char *action;   /* form action URL path */
     const char *txn;
     const char *csrf;

@@ -20,10 +20,6 @@
 #define BCRYPT_COST  5 /* a 256-bit random secret needs no stretching; the hash keeps the
                         * store from holding it in the clear (oas_client_auth caches checks) */
 
-/* The scopes every dynamic client may ask for (OpenID Connect Core §5.4, §11); the scopes of
- * the OAuthASRegistrationAudience resources come on top. */
-static const char *const open_scopes[] = {"openid", "profile", "email",
-                                          "address", "phone", "offline_access"};
 
 #define BAD(code, ...)                                                                           \
     oas_err(e, p, 400, code, apr_psprintf(p, __VA_ARGS__), OAS_LOG_INFO,                        \
@@ -64,23 +60,6 @@ static int redirect_ok(apr_pool_t *p, const char *u)
     else if (!strncasecmp(u, "http://[::1]", 12))
         rest = u + 12;
     return rest && (!*rest || *rest == ':' || *rest == '/' || *rest == '?');
-}
-
-static int scope_open(const oas_issuer_t *iss, const char *s)
-{
-    const apr_array_header_t *aud = iss->registration_audiences;
-    size_t i;
-    int k;
-
-    for (i = 0; i < sizeof(open_scopes) / sizeof(open_scopes[0]); i++)
-        if (!strcmp(s, open_scopes[i]))
-            return 1;
-    for (k = 0; aud && k < aud->nelts; k++) {
-        const oas_resource_t *r = oas_issuer_resource(iss, APR_ARRAY_IDX(aud, k, const char *));
-        if (r && oas_list_has(r->scopes, s))
-            return 1;
-    }
-    return 0;
 }
 
 /* The strings of array member key of in (absent: dflt, one string), each at most max bytes;
@@ -203,7 +182,7 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
     if (!keys->nelts)
         return BAD("invalid_client_metadata", "scope is empty");
     for (m = 0; m < keys->nelts; m++) {
-        if (!scope_open(x->iss, APR_ARRAY_IDX(keys, m, const char *)))
+        if (!oas_reg_scope_open(x->iss, APR_ARRAY_IDX(keys, m, const char *)))
             return BAD("invalid_client_metadata", "scope %s is not available to dynamic "
                        "clients", APR_ARRAY_IDX(keys, m, const char *));
     }

@@ -219,6 +219,7 @@ static void test_consent_page(void **state)
     v.user = "alice\"><script>";
     v.scope = "openid api.read";
     v.resource = "urn:api";
+    v.redirect_uri = "https://rp.test:8443/cb?x=1";
     v.action = "/authorize";
     v.txn = "TXN";
     v.csrf = "CSRF";
@@ -233,6 +234,21 @@ static void test_consent_page(void **state)
     assert_non_null(strstr(html, "value=\"allow\""));
     assert_non_null(strstr(html, "value=\"deny\""));
     assert_non_null(strstr(html, "urn:api"));
+    /* where the answer goes; no device warning for a web client */
+    assert_non_null(strstr(html, "sent back to: <strong>rp.test:8443</strong>"));
+    assert_null(strstr(html, "runs on a device"));
+    /* a client whose every redirect is a loopback one is flagged */
+    {
+        oas_client_t *c = fixture_client(p, NULL);
+        c->redirect_uris = apr_array_make(p, 2, sizeof(const char *));
+        APR_ARRAY_PUSH(c->redirect_uris, const char *) = "http://127.0.0.1/cb";
+        APR_ARRAY_PUSH(c->redirect_uris, const char *) = "http://[::1]/cb";
+        v.client = c;
+        v.redirect_uri = "http://127.0.0.1:53123/cb";
+        html = oas_consent_render(p, t, iss, &v);
+        assert_non_null(strstr(html, "sent back to: <strong>127.0.0.1:53123</strong>"));
+        assert_non_null(strstr(html, "runs on a device"));
+    }
 }
 
 int main(void)
