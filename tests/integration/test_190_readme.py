@@ -231,7 +231,8 @@ def test_readme_api_walkthrough(demo):
     log = open(workdir / "demo.log").read()
     assert re.search(r"OAS06701: resource: access token of client \? refused: not a valid access "
                      r"token of this issuer", log), log[-3000:]   # the ID token (typ JWT)
-    assert re.search(r"OAS06701: resource: access token of client \? refused: revoked", log)
+    assert re.search(r"OAS06701: resource: access token jti \S+ of client demo-app refused: "
+                     r"revoked", log), log[-3000:]
 
 
 class _EchoHeaders(http.server.BaseHTTPRequestHandler):
