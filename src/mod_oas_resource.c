@@ -287,11 +287,28 @@ static void challenge(request_rec *r, const rs_note_t *n, const char *error, con
                        APR_ARRAY_IDX(lines, i, const char *));
 }
 
+static int has_ours(void *found, const char *key, const char *value)
+{
+    (void)value;
+    if (strncasecmp(key, "OAUTH_AS_", 9))
+        return 1;
+    *(int *)found = 1;
+    return 0;
+}
+
 static void set_env(void *baton, const char *name, const char *value)
 {
     request_rec *r = baton;
 
     apr_table_setn(r->subprocess_env, name, value ? value : "");
+}
+
+/* no OAUTH_AS_* variable yet (the usual case): adding spares a search per variable */
+static void add_env(void *baton, const char *name, const char *value)
+{
+    request_rec *r = baton;
+
+    apr_table_addn(r->subprocess_env, name, value ? value : "");
 }
 
 /* the request's own URL (scheme, host and port as it arrived), for the DPoP proof's htu */
@@ -309,6 +326,7 @@ static int rs_authn(request_rec *r)
     rs_note_t *n;
     oas_ctx_t *x;
     oas_err_t e;
+    int found;
 
     if (!type || strcasecmp(type, AUTH_TYPE))
         return DECLINED;
@@ -345,7 +363,9 @@ static int rs_authn(request_rec *r)
     oas_mod_dpop_nonce(r, nonce);
     r->user = apr_pstrdup(r->pool, oas_json_str(n->claims, "sub"));
     r->ap_auth_type = (char *)AUTH_TYPE;
-    oas_rs_env(r->pool, n->claims, set_env, r);
+    found = 0;
+    apr_table_do(has_ours, &found, r->subprocess_env, NULL);
+    oas_rs_env(r->pool, n->claims, found ? set_env : add_env, r);
     return OK;
 }
 

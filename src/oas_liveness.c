@@ -42,13 +42,14 @@ apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pw
         *pui = NULL;
     if (oas_token_verify_access(&c, x->p, x->iss, tok, x->now) != APR_SUCCESS)
         return not_live(pwhy, "not a valid access token of this issuer (signature, expiry)");
-    if (oas_live_claims(pui, pwhy, x, c) != APR_SUCCESS)
+    if (oas_live_claims(pui, pwhy, x, c, NULL) != APR_SUCCESS)
         return APR_EINVAL;
     *pclaims = c;
     return APR_SUCCESS;
 }
 
-apr_status_t oas_live_claims(const char **pui, const char **pwhy, oas_ctx_t *x, const json_t *c)
+apr_status_t oas_live_claims(const char **pui, const char **pwhy, oas_ctx_t *x, const json_t *c,
+                             int *punlinked)
 {
     oas_store_t *lst = oas_ctx_store(x, OAS_CTX_LONG);
     const char *jti, *fam, *gid;
@@ -74,9 +75,13 @@ apr_status_t oas_live_claims(const char **pui, const char **pwhy, oas_ctx_t *x, 
         return APR_SUCCESS;
     }
     /* else the record the previous builds kept per token, while there is one */
+    if (punlinked && *punlinked)
+        return APR_SUCCESS;
     rv = oas_store_get(lst, x->p, OAS_NS_ACCESS, jti, &v, &n);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
         return not_live(pwhy, "the store cannot tell");
+    if (rv == APR_NOTFOUND && punlinked)
+        *punlinked = 1;
     if (rv == APR_SUCCESS && oas_jsonr_parse(&rec, x->p, v, n) == APR_SUCCESS) {
         if ((fam = oas_jobj_str(&rec, "fam")) && !family_live(x, lst, fam))
             return not_live(pwhy, "its grant was revoked");

@@ -20,8 +20,13 @@ apr_status_t oas_live_access(json_t **pclaims, const char **pui, const char **pw
 
 /** The second half of oas_live_access, for claims c of a token whose signature and expiry
  * were checked (by oas_token_verify_access, now or earlier: oas_token_cache.h): is it still
- * live (not revoked, its family alive)? APR_SUCCESS, or APR_EINVAL with *pwhy. */
-apr_status_t oas_live_claims(const char **pui, const char **pwhy, oas_ctx_t *x, const json_t *c);
+ * live (not revoked, its family alive)? APR_SUCCESS, or APR_EINVAL with *pwhy.
+ * @param punlinked (may be NULL) in: 1 when an earlier check found that this token has no
+ *        per-token record (such a record is written when the token is issued, before anyone
+ *        has it, so once absent it stays absent): the lookup is skipped; out: set to 1 when
+ *        this check found none. The revocation of the token itself is asked every time. */
+apr_status_t oas_live_claims(const char **pui, const char **pwhy, oas_ctx_t *x, const json_t *c,
+                             int *punlinked);
 
 /** Is tok a live refresh token of this issuer? APR_SUCCESS with *pg its grant, else
  * APR_EINVAL. */

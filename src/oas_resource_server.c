@@ -64,11 +64,13 @@ static int for_audience(const json_t *at, const char *audience)
 /* The claims of tok when it is an access token of x's issuer whose signature holds and which
  * has not expired: from the cache when this process verified it before for this issuer, else
  * verified now and remembered; NULL when it is none. */
-static json_t *verified(oas_ctx_t *x, oas_token_cache_t *tc, const char *tok)
+static json_t *verified(oas_ctx_t *x, oas_token_cache_t *tc, const char *tok, int *punlinked)
 {
     json_t *at = NULL;
 
-    if (tc && (at = oas_token_cache_get(tc, x->iss, tok, x->now, OAS_JWT_EXP_LEEWAY, x->p)))
+    *punlinked = 0;
+    if (tc &&
+        (at = oas_token_cache_get(tc, x->iss, tok, x->now, OAS_JWT_EXP_LEEWAY, x->p, punlinked)))
         return at;
     if (oas_token_verify_access(&at, x->p, x->iss, tok, x->now) != APR_SUCCESS)
         return NULL;
@@ -82,6 +84,7 @@ apr_status_t oas_rs_check(json_t **pclaims, int *pscheme, const char **pnonce, o
                           const char *audience, oas_token_cache_t *tc)
 {
     const char *tok = oas_rs_credential(pscheme, authorization), *why = NULL;
+    int unlinked, was;
     json_t *at;
     apr_status_t rv;
 
@@ -98,12 +101,15 @@ apr_status_t oas_rs_check(json_t **pclaims, int *pscheme, const char **pnonce, o
                        *pscheme == OAS_RS_DPOP ? "DPoP" : "Bearer");
     if (strlen(tok) > OAS_RS_MAX_TOKEN)
         return invalid(e, x, NULL, "longer than any token we issue");
-    if (!(at = verified(x, tc, tok)))
+    if (!(at = verified(x, tc, tok, &unlinked)))
         return invalid(e, x, NULL, "not a valid access token of this issuer (signature, "
                                    "typ, expiry)");
     /* revocation: asked of the store every time, cached or not */
-    if (oas_live_claims(NULL, &why, x, at) != APR_SUCCESS)
+    was = unlinked;
+    if (oas_live_claims(NULL, &why, x, at, &unlinked) != APR_SUCCESS)
         return invalid(e, x, at, why);
+    if (tc && unlinked && !was)
+        oas_token_cache_unlinked(tc, x->iss, tok);
     if (!for_audience(at, audience))
         return invalid(e, x, at, apr_pstrcat(x->p, "not for audience ", audience, NULL));
     /* we issue no nbf; a token that has one is not used before it (RFC 7519 §4.1.5) */

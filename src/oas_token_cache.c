@@ -14,6 +14,7 @@ typedef struct {
     apr_size_t len;
     apr_int64_t exp;
     json_t *claims; /* our reference */
+    int unlinked;   /* no per-token record (oas_liveness.h) */
 } slot_t;
 
 struct oas_token_cache_t {
@@ -64,8 +65,14 @@ static unsigned slot_of(const char *tok, apr_size_t len)
     return h % OAS_TOKEN_CACHE_SLOTS;
 }
 
+/* s holds tok of issuer (under its lock) */
+static int holds(const slot_t *s, const void *issuer, const char *tok, apr_size_t len)
+{
+    return s->tok && s->issuer == issuer && s->len == len && !memcmp(s->tok, tok, len);
+}
+
 json_t *oas_token_cache_get(oas_token_cache_t *tc, const void *issuer, const char *tok,
-                            apr_int64_t now, apr_int64_t leeway, apr_pool_t *p)
+                            apr_int64_t now, apr_int64_t leeway, apr_pool_t *p, int *punlinked)
 {
     apr_size_t len = strlen(tok);
     unsigned i = slot_of(tok, len);
@@ -74,9 +81,10 @@ json_t *oas_token_cache_get(oas_token_cache_t *tc, const void *issuer, const cha
     json_t *c = NULL;
 
     apr_thread_mutex_lock(lock);
-    if (s->tok && s->issuer == issuer && s->len == len && !memcmp(s->tok, tok, len) &&
-        s->exp + leeway >= now)
+    if (holds(s, issuer, tok, len) && s->exp + leeway >= now) {
         c = json_incref(s->claims);
+        *punlinked = s->unlinked;
+    }
     apr_thread_mutex_unlock(lock);
     __atomic_fetch_add(c ? &tc->hits : &tc->misses, 1, __ATOMIC_RELAXED);
     return c ? oas_json_adopt(p, c) : NULL;
@@ -109,8 +117,22 @@ void oas_token_cache_put(oas_token_cache_t *tc, const void *issuer, const char *
     s->len = len;
     s->exp = exp;
     s->claims = copy;
+    s->unlinked = 0;
     apr_thread_mutex_unlock(lock);
     clear(&old); /* a request holding the old claims keeps its own reference */
+}
+
+void oas_token_cache_unlinked(oas_token_cache_t *tc, const void *issuer, const char *tok)
+{
+    apr_size_t len = strlen(tok);
+    unsigned i = slot_of(tok, len);
+    apr_thread_mutex_t *lock = tc->locks[i % STRIPES];
+    slot_t *s = &tc->slots[i];
+
+    apr_thread_mutex_lock(lock);
+    if (holds(s, issuer, tok, len))
+        s->unlinked = 1;
+    apr_thread_mutex_unlock(lock);
 }
 
 void oas_token_cache_counts(oas_token_cache_t *tc, apr_uint64_t *hits, apr_uint64_t *misses)

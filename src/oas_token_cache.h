@@ -24,9 +24,13 @@ oas_token_cache_t *oas_token_cache_create(apr_pool_t *p);
 
 /** The claims cached for token tok verified for issuer (compared by identity: the issuer's
  * configuration lives as long as the process) when its exp (plus leeway) is not past now: a
- * reference the pool p releases; else NULL. */
+ * reference the pool p releases, and *punlinked what oas_token_cache_unlinked noted; else
+ * NULL. */
 json_t *oas_token_cache_get(oas_token_cache_t *tc, const void *issuer, const char *tok,
-                            apr_int64_t now, apr_int64_t leeway, apr_pool_t *p);
+                            apr_int64_t now, apr_int64_t leeway, apr_pool_t *p, int *punlinked);
+
+/** Note that tok has no per-token record (oas_live_claims' punlinked), if it is still cached. */
+void oas_token_cache_unlinked(oas_token_cache_t *tc, const void *issuer, const char *tok);
 
 /** Remember the verified claims of tok for issuer until exp (copies are kept). */
 void oas_token_cache_put(oas_token_cache_t *tc, const void *issuer, const char *tok,

@@ -128,6 +128,39 @@ static void test_cache(void **state)
                      APR_EINVAL);
 }
 
+/* a token without a per-token record is noted so (its lookup skipped after); one with a
+ * record is looked up every time, so its family's revocation is seen */
+static void test_unlinked(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    oas_ctx_t *x = engine_ctx(p, env->iss, ENGINE_SHM, tok_now());
+    const char *at, *why;
+    json_t *c;
+    int unlinked = 0;
+
+    tok_exchange(x, env, env->conf1, "openid", &at);
+    assert_int_equal(oas_token_verify_access(&c, p, env->iss, at, x->now), APR_SUCCESS);
+    assert_int_equal(oas_live_claims(NULL, &why, x, c, &unlinked), APR_SUCCESS);
+    assert_int_equal(unlinked, 1);
+    /* a record linking it to a family that is gone: refused, and never noted as unlinked */
+    assert_int_equal(oas_store_put(oas_ctx_store(x, OAS_CTX_LONG), p, OAS_NS_ACCESS,
+                                   oas_json_str(c, "jti"), "{\"fam\":\"gone\"}", 14,
+                                   apr_time_from_sec(x->now + 60)),
+                     APR_SUCCESS);
+    unlinked = 0;
+    assert_int_equal(oas_live_claims(NULL, &why, x, c, &unlinked), APR_EINVAL);
+    assert_string_equal(why, "its grant was revoked");
+    assert_int_equal(unlinked, 0);
+    /* a revoked jti is refused whatever the note says */
+    unlinked = 1;
+    assert_int_equal(oas_store_put(oas_ctx_store(x, OAS_CTX_LONG), p, OAS_NS_REVOKED,
+                                   oas_json_str(c, "jti"), "", 0, apr_time_from_sec(x->now + 60)),
+                     APR_SUCCESS);
+    assert_int_equal(oas_live_claims(NULL, &why, x, c, &unlinked), APR_EINVAL);
+    assert_string_equal(why, "revoked");
+}
+
 static json_t *claims(const char *json)
 {
     json_t *j = json_loads(json, 0, NULL);
@@ -258,7 +291,8 @@ static void test_metadata(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_credential), UNIT_TEST(test_check),        UNIT_TEST(test_cache),      UNIT_TEST(test_require_helpers),
+        UNIT_TEST(test_credential), UNIT_TEST(test_check),        UNIT_TEST(test_cache),
+        UNIT_TEST(test_unlinked),      UNIT_TEST(test_require_helpers),
         UNIT_TEST(test_env),        UNIT_TEST(test_metadata_url), UNIT_TEST(test_challenges),
         UNIT_TEST(test_metadata),
     };
