@@ -94,3 +94,30 @@ def test_refused_documents(httpd_factory, docs, case):
         assert docs.fetched("/other.json") == 0
     if case == "off":
         assert docs.fetched("/agent.json") == 0
+
+
+@pytest.mark.allow_log("OAS0685")
+@pytest.mark.parametrize("host", [
+    "10.1.2.3",                 # RFC 1918
+    "100.64.0.1",               # CGNAT
+    "169.254.169.254",          # link-local (cloud metadata)
+    "[fe80::1]",                # IPv6 link-local
+    "[fc00::1]",                # IPv6 unique local
+    "[::1]:{port}",             # IPv6 loopback
+    "[::ffff:127.0.0.1]:{port}",  # IPv4-mapped loopback: the test server is there
+    "127.0.0.1:{port}",         # loopback, as an address
+])
+def test_ssrf_guard(httpd_factory, docs, host):
+    """A metadata-document URL that leads outside the public internet is refused before any
+    connection (no connect timeout to wait for), whatever form the address takes, unless
+    OAuthASOutboundAllow names it (not here)."""
+    import time as _time
+    url = f"https://{host.format(port=docs.port)}/agent.json"
+    docs.serve("/agent.json", document(url))
+    h = httpd_factory(conf(allow=None))
+    t0 = _time.monotonic()
+    r = authorize(h, authz_params(url, redirect_uri=REDIRECT, scope="openid", challenge="x" * 43))
+    assert_error_page(r, 400)
+    assert _time.monotonic() - t0 < 1.5
+    assert docs.fetched("/agent.json") == 0
+    assert "outside the public internet" in h.error_log(), h.log_tail(20)
