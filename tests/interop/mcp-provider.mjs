@@ -50,11 +50,16 @@ export class PreconfiguredProvider extends MemoryProvider {
 }
 
 export class RegisteringProvider extends MemoryProvider {
-  constructor(redirect) {
+  // metadataUrl: the agent names itself by its Client ID Metadata Document (SEP-991) where the
+  // server says it supports them, instead of registering
+  constructor(redirect, metadataUrl) {
     super(redirect, 'mod_oauth_as MCP agent');
     this.grantTypes = ['authorization_code', 'refresh_token'];
     this.info = undefined;
+    this._metadataUrl = metadataUrl;
   }
+
+  get clientMetadataUrl() { return this._metadataUrl; }
 
   clientInformation() { this.calls.push('clientInformation'); return this.info; }
 

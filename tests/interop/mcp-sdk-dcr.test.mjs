@@ -16,20 +16,26 @@ const ISSUER = env('ISSUER');
 const REDIRECT = env('MCP_REDIRECT_URI');
 const USER = env('OIDC_USER');
 const PASSWORD = env('OIDC_PASSWORD');
+// set: the agent's Client ID Metadata Document, which it names itself by instead
+const DOCUMENT = process.env.MCP_CLIENT_METADATA_URL;
 
-test('MCP SDK client: dynamic registration → PKCE with resource → whoami', async () => {
-  const provider = new RegisteringProvider(REDIRECT);
+test(`MCP SDK client: ${DOCUMENT ? 'a metadata document' : 'dynamic registration'} → PKCE with resource → whoami`, async () => {
+  const provider = new RegisteringProvider(REDIRECT, DOCUMENT);
   const { requests, transport, client } = mcpSession(MCP_URL, provider);
 
   // 1. No token, no client id: the SDK registers, then "redirects" with its new client id.
   const first = transport();
   await assert.rejects(client().connect(first), UnauthorizedError);
   const info = provider.info;
-  assert.ok(info, 'the SDK registered');
-  assert.match(info.client_id, /^dyn-[A-Za-z0-9_-]{22}$/);
-  assert.equal(info.token_endpoint_auth_method, 'none');
-  assert.equal(info.client_secret, undefined);
-  assert.equal(info.scope, 'mcp.tools', 'the resource metadata\'s scopes, registered');
+  assert.ok(info, 'the SDK registered or named its document');
+  if (DOCUMENT) {
+    assert.equal(info.client_id, DOCUMENT);
+  } else {
+    assert.match(info.client_id, /^dyn-[A-Za-z0-9_-]{22}$/);
+    assert.equal(info.token_endpoint_auth_method, 'none');
+    assert.equal(info.client_secret, undefined);
+    assert.equal(info.scope, 'mcp.tools', 'the resource metadata\'s scopes, registered');
+  }
   console.log(`registered: ${info.client_id}`);
   const u = provider.authorizationUrl;
   assert.equal(u.origin + u.pathname, ISSUER + '/authorize');
