@@ -12,6 +12,7 @@
 #include "oas_clients.h"
 #include "oas_jsonw.h"
 #include "oas_registration.h"
+#include "oas_resource_server.h"
 
 const char *oas_cmd_registration(cmd_parms *cmd, void *mconfig, const char *arg)
 {
@@ -100,12 +101,14 @@ int oas_mod_register(request_rec *r, const oas_issuer_t *iss)
     oas_ctx_t *x;
     oas_err_t e;
     char *body = NULL;
-    int status, op;
+    int status, op, scheme;
 
     if (oas_iss_registration(iss) == OAS_REG_OFF || !base || strncmp(r->uri, base, n))
         return HTTP_NOT_FOUND;
     rest = r->uri + n;
-    bearer = oas_mod_credential(apr_table_get(r->headers_in, "Authorization"), "Bearer");
+    bearer = oas_rs_credential(&scheme, apr_table_get(r->headers_in, "Authorization"));
+    if (scheme != OAS_RS_BEARER)
+        bearer = NULL;
     if (!*rest) { /* RFC 7591 §3: a registration */
         if ((status = oas_mod_check_method(r, 0, 1)) != OK)
             return status;

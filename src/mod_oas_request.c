@@ -150,18 +150,6 @@ int oas_mod_query_form(apr_table_t **ptab, const char **perr, request_rec *r)
 
 /* The token of an Authorization header of scheme s (matched case-insensitively, RFC 9110
  * §11.1): NULL when h is of another scheme; "" when the credential is malformed. */
-const char *oas_mod_credential(const char *h, const char *s)
-{
-    apr_size_t n = strlen(s);
-
-    if (!h || strncasecmp(h, s, n) || (h[n] && h[n] != ' '))
-        return NULL;
-    /* RFC 6750 §3.1: a malformed credential is invalid_request (400) */
-    if (h[n] != ' ' || !h[n + 1] || ap_strchr_c(h + n + 1, ' '))
-        return "";
-    return h + n + 1;
-}
-
 int oas_mod_basic_credentials(const char **pid, const char **psecret, request_rec *r)
 {
     return oas_basic_parse(pid, psecret, r->pool, apr_table_get(r->headers_in, "Authorization"));

@@ -24,9 +24,6 @@ int oas_mod_read_json(char **pbody, apr_size_t *plen, const char **perr, request
 /* Parses the query string the same way (repeats and bad escapes refused). */
 int oas_mod_query_form(apr_table_t **ptab, const char **perr, request_rec *r);
 
-/** The token of an Authorization header h of scheme s (matched case-insensitively, RFC 9110
- * §11.1): NULL when h is of another scheme; "" when the credential is malformed. */
-const char *oas_mod_credential(const char *h, const char *s);
 
 /* Client credentials from "Authorization: Basic" (RFC 6749 §2.3.1: both parts are
  * form-urlencoded before base64). Returns 0 when there is no Basic header, 1 when parsed,

@@ -11,6 +11,7 @@
 #include "oas_jsonw.h"
 #include "oas_keys.h"
 #include "oas_liveness.h"
+#include "oas_resource_server.h"
 
 /* The DPoP challenge (RFC 9449 §7.1): the error, when there is one, and the algorithms. */
 static const char *dpop_challenge(request_rec *r, const oas_issuer_t *iss, const char *error,
@@ -62,13 +63,13 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss)
     apr_table_t *form;
     oas_ctx_t *x;
     oas_err_t e;
-    int status, is_dpop = 0;
+    int status, scheme, is_dpop;
 
     if ((status = oas_mod_check_method(r, 1, 1)) != OK)
         return status;
     /* another scheme is no credential of ours at all (401 without an error code, below) */
-    if (!(tok = oas_mod_credential(h, "Bearer")) && (tok = oas_mod_credential(h, "DPoP")))
-        is_dpop = 1;
+    tok = oas_rs_credential(&scheme, h);
+    is_dpop = scheme == OAS_RS_DPOP;
     if (tok && !*tok)
         return bearer_error(r, iss, is_dpop, 400, "invalid_request",
                             is_dpop ? "malformed DPoP credential" : "malformed Bearer credential");
