@@ -54,6 +54,11 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(registration);
     MERGE_P(registration_tokens);
     MERGE_P(registration_audiences);
+    MERGE_P(reg_scopes);
+    MERGE_I(reg_at_ttl);
+    MERGE_I(reg_rt_ttl);
+    MERGE_I(reg_client_ttl);
+    MERGE_I(reg_max_clients);
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(claims);

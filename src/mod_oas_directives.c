@@ -500,6 +500,10 @@ const command_rec oas_mod_cmds[] = {
                     "initial access tokens that OAuthASRegistration Token accepts"),
     AP_INIT_ITERATE(OAS_DIR_REGISTRATION_AUDIENCE, oas_cmd_registration_list, NULL, RSRC_CONF,
                     "resources that dynamically registered clients may ask for"),
+    AP_INIT_RAW_ARGS(OAS_DIR_REGISTRATION_DEFAULTS, oas_cmd_registration_defaults, NULL,
+                     RSRC_CONF, "what dynamic clients may get: scope=\"...\" "
+                     "access-token-lifetime=SEC refresh-token-lifetime=SEC client-lifetime=SEC "
+                     "max-clients=N"),
     AP_INIT_TAKE1(OAS_DIR_CIMD, oas_cmd_cimd, NULL, RSRC_CONF,
                   "On: a client_id that is an https URL names the client's metadata document, "
                   "fetched from there (default Off)"),

@@ -31,6 +31,7 @@ const char *oas_cmd_parse_flag(cmd_parms *cmd, const char *arg, int *out);
 /* Handlers of src/mod_oas_register.c (registration, RFC 7591). */
 const char *oas_cmd_registration(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_registration_list(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_registration_defaults(cmd_parms *cmd, void *mconfig, const char *args);
 
 const char *oas_cmd_client_block(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_resource_block(cmd_parms *cmd, void *mconfig, const char *arg);

@@ -78,6 +78,8 @@ typedef struct oas_client_t {
     int consent;                        /* default On */
     int rt_rotation;                    /* default Off; always On for public clients */
     int at_ttl;                         /* OAS_UNSET: resource's, then server's */
+    int at_ttl_cap;                     /* OAS_UNSET: none; a dynamic client's most
+                                         * (OAuthASRegistrationDefaults access-token-lifetime) */
     int rt_ttl;                         /* OAS_UNSET: server's */
     /* OAuthASClientJWKS: the client's public keys, from a file read at start-up
      * (jwks: struct oas_jwk_t *, see oas_jwk.h) or an https jwks_uri fetched and cached at
@@ -166,6 +168,12 @@ typedef struct oas_issuer_t {
     int registration;
     apr_array_header_t *registration_tokens;
     apr_array_header_t *registration_audiences;
+    /* OAuthASRegistrationDefaults (oas_reg_policy.h): the scopes dynamic and metadata-document
+     * clients may get (const char *; NULL: the OpenID scopes and those of the registration
+     * audiences), their token lifetimes, how long a registered client lives and how many
+     * may be registered (OAS_UNSET: the getters' defaults) */
+    apr_array_header_t *reg_scopes;
+    int reg_at_ttl, reg_rt_ttl, reg_client_ttl, reg_max_clients;
     int cimd; /* OAuthASClientMetadataDocuments: an https client_id is fetched (oas_cimd.h) */
     /* prepared once at start-up */
     const char *metadata_json;
@@ -203,6 +211,8 @@ OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
 OAS_ISS_GETTER(dpop_nonce, 0)
 OAS_ISS_GETTER(registration, 0)
 OAS_ISS_GETTER(cimd, 0)
+OAS_ISS_GETTER(reg_client_ttl, OAS_DEFAULT_REG_CLIENT_TTL)
+OAS_ISS_GETTER(reg_max_clients, OAS_DEFAULT_REG_MAX_CLIENTS)
 #undef OAS_ISS_GETTER
 /* long-lived state lives where short-lived state does unless OAuthASStore names another */
 static inline int oas_iss_store_long(const oas_issuer_t *iss)
@@ -247,7 +257,8 @@ int oas_grant_type_bit(const char *name);
 const oas_client_t *oas_issuer_client(const oas_issuer_t *iss, const char *id);
 const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *id);
 
-/* Resolved settings of a client (client's value, else resource/server default). */
+/* Resolved settings of a client (client's value, else resource/server default; a dynamic
+ * client's access tokens live at most its at_ttl_cap). */
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c);
 /* OAS_REQOBJ_*: the client's OAuthASRequestObject, else the server's, else Allowed; always Off
  * for a client without OAuthASClientJWKS (it has no key to sign with) */

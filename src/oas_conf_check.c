@@ -5,6 +5,7 @@
 #include "oas_jwk.h"
 #include "oas_keys.h"
 #include "oas_profile.h"
+#include "oas_reg_policy.h"
 
 /* "<OAuthASClient id>: " before every fault of a client block */
 #define CLIENT_MSG(p, c, text) apr_psprintf(p, "<" OAS_DIR_CLIENT " %s>: " text, (c)->id)
@@ -172,6 +173,7 @@ apr_array_header_t *oas_conf_check_issuer(apr_pool_t *p, const oas_issuer_t *iss
         }
     }
     check_registration(faults, p, iss);
+    oas_reg_defaults_check(faults, p, iss);
     oas_profile_check(faults, p, iss);
     return faults->nelts ? faults : NULL;
 }

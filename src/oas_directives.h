@@ -30,6 +30,7 @@
 #define OAS_DIR_REGISTRATION "OAuthASRegistration"
 #define OAS_DIR_REGISTRATION_TOKEN "OAuthASRegistrationToken"
 #define OAS_DIR_REGISTRATION_AUDIENCE "OAuthASRegistrationAudience"
+#define OAS_DIR_REGISTRATION_DEFAULTS "OAuthASRegistrationDefaults"
 #define OAS_DIR_CIMD "OAuthASClientMetadataDocuments"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 #define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"

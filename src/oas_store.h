@@ -39,7 +39,11 @@ typedef enum {
     OAS_NS_DPOP = 'D',        /* DPoP proof's jkt "\n" jti -> "": spent until the proof's
                                  window is over (live: an evicted jti would allow a replay) */
     OAS_NS_CLIENT = 'C',      /* a registered client's id (RFC 7591) -> its record
-                                 (oas_clients.h): live until it is deleted */
+                                 (oas_clients.h): live until it expires
+                                 (client-lifetime) or is deleted */
+    OAS_NS_REG_COUNT = 'n',   /* issuer "\n" width "\n" bucket -> how many clients were
+                                 registered in that time bucket (oas_reg_policy.c): live
+                                 while they may be (max-clients counts them) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
@@ -86,6 +90,7 @@ static inline int oas_store_ns_durable(int ns)
     case OAS_NS_REVOKED:
     case OAS_NS_FAMILY:
     case OAS_NS_CLIENT:
+    case OAS_NS_REG_COUNT:
         return 1;
     default:
         return 0;
