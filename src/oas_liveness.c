@@ -179,6 +179,8 @@ const char *oas_introspect(oas_ctx_t *x, const oas_client_t *caller, const char 
         oas_jsonw_str_keep_empty(&w, "client_id", g->client_id);
         oas_jsonw_str_keep_empty(&w, "sub", g->sub);
         oas_jsonw_str_keep_empty(&w, "iss", g->iss);
+        if (g->family_exp > 0) /* RFC 7662 §2.2: when the family (and so the token) ends */
+            oas_jsonw_int(&w, "exp", g->family_exp);
         oas_jsonw_str(&w, "token_type", "refresh_token");
     }
     else {
