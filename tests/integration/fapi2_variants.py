@@ -404,19 +404,15 @@ def assert_token_error(r, errors, statuses=(400,)):
     return body["error"]
 
 
-def variant_server(request, workdir_base, pki, tag, allowed, **variant_kw):
-    """Starts the module-scoped server of variant request.param; yields the Variant; stops it
-    and fails on error_log lines other than allowed (tags) at the end. Its workdir is kept
-    on failure."""
-    v = Variant(request.param, pki, **variant_kw)
-    h = Httpd(os.path.join(workdir_base, f"{tag}-{request.param}"), v.conf)
-    h.allow_log(*allowed)
-    v.h = h
+def module_server(request, h):
+    """Starts h, the server a test module (or one of its parameters) shares; yields it; stops
+    it and fails on error_log lines it does not allow at the end. Its workdir is kept on
+    failure."""
     h.start()
     t0 = time.monotonic()
     failed_before = request.session.testsfailed
     try:
-        yield v
+        yield h
     finally:
         h.stop()
     bad = h.check_error_log()
@@ -427,3 +423,14 @@ def variant_server(request, workdir_base, pki, tag, allowed, **variant_kw):
         shutil.rmtree(h.workdir, ignore_errors=True)
     else:
         print(f"kept httpd workdir: {h.workdir} ({time.monotonic() - t0:.1f} s)")
+
+
+def variant_server(request, workdir_base, pki, tag, allowed, **variant_kw):
+    """Starts the module-scoped server of variant request.param; yields the Variant; stops it
+    and fails on error_log lines other than allowed (tags) at the end (module_server)."""
+    v = Variant(request.param, pki, **variant_kw)
+    h = Httpd(os.path.join(workdir_base, f"{tag}-{request.param}"), v.conf)
+    h.allow_log(*allowed)
+    v.h = h
+    for _ in module_server(request, h):
+        yield v

@@ -8,7 +8,6 @@ module-scoped server carries the scope and lifetimes; the expiry and the cap nee
 
 import json
 import os
-import shutil
 import time
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from client import (assert_error_page, assert_error_redirect, assert_json_error, authorize,
                     authz_params, get_code, introspect, jwt_claims, redeem, refresh, register,
                     session)
+from fapi2_variants import module_server
 from harness import Httpd
 from oauth_conf import standard_conf
 from test_710_jwks_uri import JwksServer, make_conf
@@ -48,21 +48,9 @@ def docs():
 
 @pytest.fixture(scope="module")
 def h(request, workdir_base):
-    """One server for the tests of scope= and the lifetimes (each registers its own clients);
-    error_log lines checked at the end, its workdir kept on failure."""
-    srv = Httpd(os.path.join(workdir_base, "871-defaults"), conf(DEFAULTS))
-    failed_before = request.session.testsfailed
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-    bad = srv.check_error_log()
-    if bad:
-        pytest.fail(f"{srv.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
-                    pytrace=False)
-    if request.session.testsfailed == failed_before and not os.environ.get("OAS_IT_KEEP"):
-        shutil.rmtree(srv.workdir, ignore_errors=True)
+    """One server for the tests of scope= and the lifetimes (each registers its own clients)."""
+    yield from module_server(request, Httpd(os.path.join(workdir_base, "871-defaults"),
+                                            conf(DEFAULTS)))
 
 
 def reg_post(h, md):

@@ -9,21 +9,22 @@
 #include "oas_authz.h"
 #include "oas_reg_policy.h"
 
+/* An issuer with a resource of two scopes, the one dynamic clients may ask for, and a
+ * configured client of a third. */
 static oas_issuer_t *make_issuer(apr_pool_t *p)
 {
     oas_issuer_t *iss = oas_issuer_make(p);
     oas_resource_t *r = oas_resource_make(p, "https://mcp.test");
     oas_client_t *c = oas_client_make(p, "rp");
 
+    r->scopes = oas_scope_split(p, "tools.read tools.write");
+    c->scopes = oas_scope_split(p, "admin");
     iss->issuer = "https://as.test";
     iss->resources = apr_hash_make(p);
     iss->clients = apr_hash_make(p);
-    r->scopes = oas_scope_split(p, "tools.read tools.write");
     apr_hash_set(iss->resources, r->id, APR_HASH_KEY_STRING, r);
-    c->scopes = oas_scope_split(p, "admin");
     apr_hash_set(iss->clients, c->id, APR_HASH_KEY_STRING, c);
-    iss->registration_audiences = apr_array_make(p, 1, sizeof(const char *));
-    APR_ARRAY_PUSH(iss->registration_audiences, const char *) = r->id;
+    iss->registration_audiences = oas_scope_split(p, r->id);
     return iss;
 }
 
