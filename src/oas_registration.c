@@ -418,7 +418,8 @@ apr_status_t oas_reg_manage(const char **pjson, oas_err_t *e, oas_ctx_t *x, int 
         if (rv == APR_SUCCESS &&
             (rv = oas_store_put_new(st, p, OAS_NS_CLIENT, id, rec, strlen(rec),
                                     record_expiry(x, exp))) != APR_SUCCESS)
-            oas_store_put_new(st, p, OAS_NS_CLIENT, id, v, n, record_expiry(x, exp)); /* as it was */
+            oas_store_put_new(st, p, OAS_NS_CLIENT, id, v, n,
+                              record_expiry(x, exp)); /* as it was */
         if (rv != APR_SUCCESS)
             return oas_store_refused(x, e, rv, "client update");
         OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06809) "client %s updated", id);
