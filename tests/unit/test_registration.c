@@ -221,14 +221,14 @@ static void test_quota(void **state)
 static void test_defaults(void **state)
 {
     apr_pool_t *p = *state;
+    const char *out, *upd, *rat;
+    json_t *a, *b;
+    oas_err_t e;
     int k;
 
     for (k = 0; k < ENGINE_STORES; k++) {
         oas_issuer_t *iss = make_issuer(p);
         oas_ctx_t *x = engine_ctx(p, iss, k, apr_time_sec(apr_time_now()));
-        const char *out, *upd, *rat;
-        json_t *a, *b;
-        oas_err_t e;
 
         assert_null(oas_reg_defaults_parse(iss, p, "scope=\"openid tools\" max-clients=2 "
                                                    "client-lifetime=3600"));
