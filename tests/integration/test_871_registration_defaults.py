@@ -147,6 +147,7 @@ def wait_until(cond, timeout):
     return cond()
 
 
+@pytest.mark.catalogue("D07")
 @pytest.mark.allow_log("OAS06830")
 def test_client_lifetime_and_max_clients(httpd_factory):
     """client-lifetime=6 max-clients=2: the third registration is refused (403); a client
