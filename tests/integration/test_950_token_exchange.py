@@ -12,7 +12,8 @@ import pytest
 from client import (DPoPKey, assert_json_error, b64url, client_credentials, code_tokens,
                     jwt_claims, register, revoke, session, token)
 from harness import Httpd
-from oauth_conf import standard_conf
+from interop_node import ensure_node_modules, run_node_tests
+from oauth_conf import SVC1_SECRET, standard_conf
 from test_010_config import assert_fails, assert_ok, valid
 
 GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -232,6 +233,16 @@ def test_exchanged_token_outlives_no_subject(h):
 def test_metadata_lists_the_grant(h):
     md = session(h).get(h.issuer + "/.well-known/oauth-authorization-server", timeout=10).json()
     assert GRANT in md["grant_types_supported"], md
+
+
+def test_openid_client_generic_grant(h):
+    """openid-client 6.x's genericGrantRequest (tests/interop/openid-client-exchange.test.mjs):
+    discovery, an exchange whose token our resource server takes, delegation, invalid_scope."""
+    ensure_node_modules()
+    env = {"ISSUER": h.issuer, "CC_CLIENT_ID": "svc1", "CC_CLIENT_SECRET": SVC1_SECRET,
+           "XANY_CLIENT_ID": "xany", "XANY_CLIENT_SECRET": SECRET, "AUDIENCE": aud2(h),
+           "API_URL": h.issuer + "/api2/hello.txt"}
+    run_node_tests("openid-client-exchange.test.mjs", env, h.ca, passed=3)
 
 
 # ---- errors --------------------------------------------------------------------------------
