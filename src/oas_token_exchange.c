@@ -146,8 +146,9 @@ static const char *read_token(xtoken_t *t, oas_ctx_t *x, const char *tok, const 
         t->kind = "an access token";
     }
     else if (!strcmp(name, "id_token") || !strcmp(name, "jwt")) {
-        if ((why = id_token(&t->claims, x->p, x->iss, tok, x->now)))
-            return why;
+        const char *not_id = id_token(&t->claims, x->p, x->iss, tok, x->now);
+        if (not_id) /* a jwt that is neither: an access token's reason tells more */
+            return why && !strcmp(not_id, "not an ID token (typ)") ? why : not_id;
         t->client = oas_json_str(t->claims, "aud");
         t->kind = "an ID token";
     }
