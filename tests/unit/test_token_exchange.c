@@ -5,7 +5,9 @@
 #include "engine_stores.h"
 #include "oas_grant_code.h"
 #include "oas_issue.h"
+#include "oas_jose.h"
 #include "oas_liveness.h"
+#include "oas_mtls.h"
 #include "oas_token_exchange.h"
 #include "token_fixture.h"
 
@@ -270,12 +272,82 @@ static void test_bound(void **state)
     assert_string_equal(tok_member(p, body, "token_type"), "DPoP");
 }
 
+/* An access token of the issuer with may_act (we mint none: another issuance path could) */
+static const char *may_act_token(oas_ctx_t *x, const char *who)
+{
+    const char *jwt, *claims = apr_psprintf(
+        x->p,
+        "{\"iss\":\"https://as.test\",\"sub\":\"alice\",\"aud\":\"https://as.test\","
+        "\"client_id\":\"conf1\",\"scope\":\"email\",\"iat\":%" APR_INT64_T_FMT
+        ",\"exp\":%" APR_INT64_T_FMT ",\"jti\":\"j-%s\",\"may_act\":{\"sub\":\"%s\"}}",
+        x->now, x->now + 60, who, who);
+
+    assert_int_equal(oas_jws_sign(&jwt, x->p, APR_ARRAY_IDX(x->iss->keys, 0, const oas_key_t *),
+                                  "at+jwt", claims),
+                     APR_SUCCESS);
+    return jwt;
+}
+
+static void test_may_act_grant(void **state)
+{
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    oas_ctx_t *x = engine_ctx(p, env->iss, ENGINE_SHM, tok_now());
+    const char *body;
+    apr_table_t *f;
+    oas_err_t e;
+
+    add_rule(p, env->conf2, "conf1", "urn:api");
+    assert_int_equal(
+        oas_issue_request(&body, &e, x, env->conf2, form(p, may_act_token(x, "svc"), TT_AT)),
+        APR_EINVAL);
+    assert_err(e, 400, "invalid_request", "may_act names another actor than the client");
+    assert_int_equal(
+        oas_issue_request(&body, &e, x, env->conf2, form(p, may_act_token(x, "conf2"), TT_AT)),
+        APR_SUCCESS);
+    /* with an actor token: its sub must be the one named */
+    assert_int_equal(oas_issue_client_credentials(&body, &e, x, env->conf2, "", form(p, 0, 0)),
+                     APR_SUCCESS);
+    f = form(p, may_act_token(x, "svc"), TT_AT);
+    apr_table_set(f, "actor_token", tok_member(p, body, "access_token"));
+    apr_table_set(f, "actor_token_type", TT_AT);
+    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, f), APR_EINVAL);
+    assert_err(e, 400, "invalid_request", "may_act does not name actor conf2");
+}
+
+static void test_cert_bound(void **state)
+{
+    static const oas_cert_t cert_a = {.x5t = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"};
+    static const oas_cert_t cert_b = {.x5t = "LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564"};
+    apr_pool_t *p = *state;
+    tok_env_t *env = tok_env(p);
+    oas_ctx_t *x = engine_ctx(p, env->iss, ENGINE_SHM, tok_now());
+    const char *at, *body;
+    oas_err_t e;
+
+    add_rule(p, env->conf2, "conf1", "urn:api");
+    env->conf1->cert_bound = 1;
+    x->cert = &cert_a;
+    tok_exchange(x, env, env->conf1, "email", &at);
+    /* a connection without a certificate, with another one, with the token's own */
+    x->cert = NULL;
+    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)), APR_EINVAL);
+    assert_err(e, 400, "invalid_request", "certificate-bound");
+    x->cert = &cert_b;
+    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)), APR_EINVAL);
+    assert_err(e, 400, "invalid_request", "certificate-bound");
+    x->cert = &cert_a;
+    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)),
+                     APR_SUCCESS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_policy), UNIT_TEST(test_scope),      UNIT_TEST(test_act),
         UNIT_TEST(test_may_act), UNIT_TEST(test_grant),     UNIT_TEST(test_delegation),
-        UNIT_TEST(test_bound),
+        UNIT_TEST(test_bound),  UNIT_TEST(test_cert_bound),
+        UNIT_TEST(test_may_act_grant),
     };
 
     return UNIT_RUN(tests);
