@@ -45,8 +45,8 @@ apr_status_t oas_exchange_scope(const char **pscope, const char **pbad, apr_pool
     *pbad = NULL;
     for (i = 0; i < w->nelts; i++) {
         const char *s = APR_ARRAY_IDX(w, i, const char *);
-        int ok = oas_list_has(h, s) && !never_exchanged(s) &&
-                 (!allowed || oas_list_has(allowed, s));
+        int ok =
+            oas_list_has(h, s) && !never_exchanged(s) && (!allowed || oas_list_has(allowed, s));
         if (!ok && want) {
             *pbad = s;
             return APR_EINVAL;
@@ -188,8 +188,9 @@ static apr_status_t check_params(oas_err_t *e, oas_ctx_t *x, const oas_client_t 
     const char *aud = apr_table_get(form, "audience"), *res = apr_table_get(form, "resource");
 
     if (!apr_table_get(form, "subject_token") || !apr_table_get(form, "subject_token_type"))
-        return refuse(e, x, c, "invalid_request", "subject_token and subject_token_type are "
-                      "required", "no subject_token or subject_token_type");
+        return refuse(e, x, c, "invalid_request",
+                      "subject_token and subject_token_type are required",
+                      "no subject_token or subject_token_type");
     if (!apr_table_get(form, "actor_token") != !apr_table_get(form, "actor_token_type"))
         return refuse(e, x, c, "invalid_request", "actor_token and actor_token_type go together",
                       "actor_token without actor_token_type, or the reverse");
@@ -218,8 +219,9 @@ static apr_status_t actor(const char **pact, oas_err_t *e, oas_ctx_t *x, const o
     *pact = NULL;
     if (!tok) { /* impersonation: the subject's chain stays */
         if (!oas_exchange_may_act(subject->claims, c->id))
-            return refuse(e, x, c, "invalid_request", "the subject token's may_act does not "
-                          "name the client", "may_act names another actor than the client");
+            return refuse(e, x, c, "invalid_request",
+                          "the subject token's may_act does not name the client",
+                          "may_act names another actor than the client");
         *pact = prior ? oas_json_dumps(x->p, prior, 0) : NULL;
         return APR_SUCCESS;
     }
@@ -232,8 +234,9 @@ static apr_status_t actor(const char **pact, oas_err_t *e, oas_ctx_t *x, const o
                       apr_pstrcat(x->p, "actor token of another client, ", a.client, NULL));
     who = oas_json_str(a.claims, "sub");
     if (!oas_exchange_may_act(subject->claims, who))
-        return refuse(e, x, c, "invalid_request", "the subject token's may_act does not name "
-                      "the actor", apr_pstrcat(x->p, "may_act does not name actor ", who, NULL));
+        return refuse(e, x, c, "invalid_request",
+                      "the subject token's may_act does not name the actor",
+                      apr_pstrcat(x->p, "may_act does not name actor ", who, NULL));
     if (!(*pact = oas_exchange_act(x->p, who, prior)))
         return refuse(e, x, c, "invalid_request", "the delegation chain is too long",
                       "act nested too deep");
@@ -262,20 +265,21 @@ apr_status_t oas_exchange_grant(const char **pbody, oas_err_t *e, oas_ctx_t *x,
                       apr_pstrcat(x->p, "subject token: ", why, NULL));
     switch (oas_exchange_allowed(c, s.client, target)) {
     case OAS_XCHG_SUBJECT:
-        return refuse(e, x, c, "invalid_request", "the subject token is not acceptable",
-                      apr_pstrcat(x->p, "no " OAS_DIR_TOKEN_EXCHANGE " line names client ",
-                                  s.client, NULL));
+        return refuse(
+            e, x, c, "invalid_request", "the subject token is not acceptable",
+            apr_pstrcat(x->p, "no " OAS_DIR_TOKEN_EXCHANGE " line names client ", s.client, NULL));
     case OAS_XCHG_AUDIENCE:
-        return refuse(e, x, c, "invalid_target", "the client may not exchange for this target",
-                      apr_pstrcat(x->p, "audience not allowed for tokens of client ", s.client,
-                                  NULL));
+        return refuse(
+            e, x, c, "invalid_target", "the client may not exchange for this target",
+            apr_pstrcat(x->p, "audience not allowed for tokens of client ", s.client, NULL));
     }
     if (!(res = oas_issuer_resource(x->iss, target))) /* configtest makes this a fault */
         return refuse(e, x, c, "invalid_target", "unknown target", "undeclared audience");
     memset(&g, 0, sizeof(g));
     if (oas_exchange_scope(&g.scope, &bad, x->p, oas_json_str(s.claims, "scope"), want, res))
-        return refuse(e, x, c, "invalid_scope", "the scope is wider than the subject token's or "
-                      "than the target allows", apr_pstrcat(x->p, "scope ", bad, NULL));
+        return refuse(e, x, c, "invalid_scope",
+                      "the scope is wider than the subject token's or than the target allows",
+                      apr_pstrcat(x->p, "scope ", bad, NULL));
     if ((rv = actor(&g.act_json, e, x, c, form, &s)) != APR_SUCCESS)
         return rv;
     g.iss = x->iss->issuer;

@@ -22,8 +22,8 @@
 #define OAS_TOKEN_TYPE_ACCESS OAS_TOKEN_TYPE_PREFIX "access_token"
 #define OAS_EXCHANGE_MAX_ACT 8 /* actors in a delegation chain (act nested in act) */
 
-#define OAS_XCHG_OK       0 /* a line allows it */
-#define OAS_XCHG_SUBJECT  1 /* no line names the subject token's client (or *) */
+#define OAS_XCHG_OK 0       /* a line allows it */
+#define OAS_XCHG_SUBJECT 1  /* no line names the subject token's client (or *) */
 #define OAS_XCHG_AUDIENCE 2 /* lines name the subject, none with this audience */
 
 /** Which of c's OAuthASTokenExchange lines allow a token issued to client subject_client to be

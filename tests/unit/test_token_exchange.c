@@ -53,9 +53,9 @@ static void test_scope(void **state)
     const char *s, *bad;
 
     /* none asked: the subject's, less openid and offline_access */
-    assert_int_equal(oas_exchange_scope(&s, &bad, p, "openid email api.read offline_access", NULL,
-                                        NULL),
-                     APR_SUCCESS);
+    assert_int_equal(
+        oas_exchange_scope(&s, &bad, p, "openid email api.read offline_access", NULL, NULL),
+        APR_SUCCESS);
     assert_string_equal(s, "email api.read");
     /* narrowed to what the audience declares */
     r->scopes = apr_array_make(p, 1, sizeof(const char *));
@@ -66,8 +66,7 @@ static void test_scope(void **state)
     assert_int_equal(oas_exchange_scope(&s, &bad, p, "email", NULL, r), APR_SUCCESS);
     assert_string_equal(s, "");
     /* asked: a subset of both */
-    assert_int_equal(oas_exchange_scope(&s, &bad, p, "email api.read", "api.read", r),
-                     APR_SUCCESS);
+    assert_int_equal(oas_exchange_scope(&s, &bad, p, "email api.read", "api.read", r), APR_SUCCESS);
     assert_string_equal(s, "api.read");
     /* never wider: outside the subject's, outside the audience's, openid */
     assert_int_equal(oas_exchange_scope(&s, &bad, p, "email", "api.read", NULL), APR_EINVAL);
@@ -117,9 +116,9 @@ static void test_may_act(void **state)
 
     assert_int_equal(oas_json_parse(&c, p, "{\"sub\":\"alice\"}", 15), APR_SUCCESS);
     assert_true(oas_exchange_may_act(c, "anyone"));
-    assert_int_equal(oas_json_parse(&c, p, "{\"sub\":\"alice\",\"may_act\":{\"sub\":\"svc-a\"}}",
-                                    41),
-                     APR_SUCCESS);
+    assert_int_equal(
+        oas_json_parse(&c, p, "{\"sub\":\"alice\",\"may_act\":{\"sub\":\"svc-a\"}}", 41),
+        APR_SUCCESS);
     assert_true(oas_exchange_may_act(c, "svc-a"));
     assert_false(oas_exchange_may_act(c, "svc-b"));
     assert_false(oas_exchange_may_act(c, NULL));
@@ -152,8 +151,7 @@ static void test_grant(void **state)
     add_rule(p, env->conf2, "conf1", "urn:api");
     tok_exchange(x, env, env->conf1, "openid email api.read", &at);
     /* success: the subject's scope less openid, for urn:api, to conf2, no refresh token */
-    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)),
-                     APR_SUCCESS);
+    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)), APR_SUCCESS);
     assert_string_equal(tok_member(p, body, "issued_token_type"), TT_AT);
     assert_string_equal(tok_member(p, body, "token_type"), "Bearer");
     assert_string_equal(tok_member(p, body, "scope"), "email api.read");
@@ -236,8 +234,7 @@ static void test_delegation(void **state)
     assert_string_equal(oas_json_dumps(p, json_object_get(c, "act"), 0),
                         "{\"sub\":\"conf2\",\"act\":{\"sub\":\"conf2\"}}");
     /* impersonation from the delegated token keeps its act */
-    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, t1, TT_AT)),
-                     APR_SUCCESS);
+    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, t1, TT_AT)), APR_SUCCESS);
     assert_int_equal(oas_live_access(&c, NULL, NULL, x, tok_member(p, body, "access_token")),
                      APR_SUCCESS);
     assert_string_equal(oas_json_dumps(p, json_object_get(c, "act"), 0), "{\"sub\":\"conf2\"}");
@@ -267,20 +264,20 @@ static void test_bound(void **state)
     x->dpop_jkt = "another-key-thumbprint-000000000000000000000";
     assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)), APR_EINVAL);
     x->dpop_jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
-    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)),
-                     APR_SUCCESS);
+    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)), APR_SUCCESS);
     assert_string_equal(tok_member(p, body, "token_type"), "DPoP");
 }
 
 /* An access token of the issuer with may_act (we mint none: another issuance path could) */
 static const char *may_act_token(oas_ctx_t *x, const char *who)
 {
-    const char *jwt, *claims = apr_psprintf(
-        x->p,
-        "{\"iss\":\"https://as.test\",\"sub\":\"alice\",\"aud\":\"https://as.test\","
-        "\"client_id\":\"conf1\",\"scope\":\"email\",\"iat\":%" APR_INT64_T_FMT
-        ",\"exp\":%" APR_INT64_T_FMT ",\"jti\":\"j-%s\",\"may_act\":{\"sub\":\"%s\"}}",
-        x->now, x->now + 60, who, who);
+    const char *jwt,
+        *claims = apr_psprintf(
+            x->p,
+            "{\"iss\":\"https://as.test\",\"sub\":\"alice\",\"aud\":\"https://as.test\","
+            "\"client_id\":\"conf1\",\"scope\":\"email\",\"iat\":%" APR_INT64_T_FMT
+            ",\"exp\":%" APR_INT64_T_FMT ",\"jti\":\"j-%s\",\"may_act\":{\"sub\":\"%s\"}}",
+            x->now, x->now + 60, who, who);
 
     assert_int_equal(oas_jws_sign(&jwt, x->p, APR_ARRAY_IDX(x->iss->keys, 0, const oas_key_t *),
                                   "at+jwt", claims),
@@ -337,17 +334,15 @@ static void test_cert_bound(void **state)
     assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)), APR_EINVAL);
     assert_err(e, 400, "invalid_request", "certificate-bound");
     x->cert = &cert_a;
-    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)),
-                     APR_SUCCESS);
+    assert_int_equal(oas_issue_request(&body, &e, x, env->conf2, form(p, at, TT_AT)), APR_SUCCESS);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_policy), UNIT_TEST(test_scope),      UNIT_TEST(test_act),
-        UNIT_TEST(test_may_act), UNIT_TEST(test_grant),     UNIT_TEST(test_delegation),
-        UNIT_TEST(test_bound),  UNIT_TEST(test_cert_bound),
-        UNIT_TEST(test_may_act_grant),
+        UNIT_TEST(test_policy),  UNIT_TEST(test_scope),      UNIT_TEST(test_act),
+        UNIT_TEST(test_may_act), UNIT_TEST(test_grant),      UNIT_TEST(test_delegation),
+        UNIT_TEST(test_bound),   UNIT_TEST(test_cert_bound), UNIT_TEST(test_may_act_grant),
     };
 
     return UNIT_RUN(tests);
