@@ -302,9 +302,9 @@ const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg)
     if (err || add_word(&dc->client->grant_types, oas_grant_type_bit, arg))
         return err;
     return apr_psprintf(cmd->pool,
-                        OAS_DIR_GRANT_TYPE ": unsupported grant type '%s' (authorization_code, "
-                                           "refresh_token, client_credentials or "
-                                           OAS_GRANT_TYPE_EXCHANGE ")",
+                        OAS_DIR_GRANT_TYPE
+                        ": unsupported grant type '%s' (authorization_code, "
+                        "refresh_token, client_credentials or " OAS_GRANT_TYPE_EXCHANGE ")",
                         arg);
 }
 
@@ -333,18 +333,18 @@ const char *oas_cmd_token_exchange(cmd_parms *cmd, void *mconfig, int argc, char
 
 /* Directives that may stand inside each kind of block; anything else is refused, so a
  * misplaced ServerName or a typo does not silently configure the server instead. */
-static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_REDIRECT_URI,
-                                                OAS_DIR_SCOPE,         OAS_DIR_AUDIENCE,
-                                                OAS_DIR_AUTH_METHOD,   OAS_DIR_GRANT_TYPE,
-                                                OAS_DIR_REQUIRE_PAR,   OAS_DIR_REQUIRE_PKCE,
-                                                OAS_DIR_CONSENT,       OAS_DIR_RT_ROTATION,
-                                                OAS_DIR_AT_LIFETIME,   OAS_DIR_RT_LIFETIME,
-                                                OAS_DIR_CLIENT_NAME,   OAS_DIR_REQUEST_OBJECT,
-                                                OAS_DIR_ASSERTION_AUD, OAS_DIR_CLIENT_JWKS,
-                                                OAS_DIR_DPOP,          OAS_DIR_DPOP_NONCE,
-                                                OAS_DIR_CERT_SUBJECT,  OAS_DIR_CERT_SAN,
-                                                OAS_DIR_CERT_CA,       OAS_DIR_CERT_BOUND,
-                                                OAS_DIR_PROFILE,       OAS_DIR_INTROSPECTION,
+static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET,  OAS_DIR_REDIRECT_URI,
+                                                OAS_DIR_SCOPE,          OAS_DIR_AUDIENCE,
+                                                OAS_DIR_AUTH_METHOD,    OAS_DIR_GRANT_TYPE,
+                                                OAS_DIR_REQUIRE_PAR,    OAS_DIR_REQUIRE_PKCE,
+                                                OAS_DIR_CONSENT,        OAS_DIR_RT_ROTATION,
+                                                OAS_DIR_AT_LIFETIME,    OAS_DIR_RT_LIFETIME,
+                                                OAS_DIR_CLIENT_NAME,    OAS_DIR_REQUEST_OBJECT,
+                                                OAS_DIR_ASSERTION_AUD,  OAS_DIR_CLIENT_JWKS,
+                                                OAS_DIR_DPOP,           OAS_DIR_DPOP_NONCE,
+                                                OAS_DIR_CERT_SUBJECT,   OAS_DIR_CERT_SAN,
+                                                OAS_DIR_CERT_CA,        OAS_DIR_CERT_BOUND,
+                                                OAS_DIR_PROFILE,        OAS_DIR_INTROSPECTION,
                                                 OAS_DIR_TOKEN_EXCHANGE, NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 

@@ -80,11 +80,10 @@ const char *oas_conf_check_client(apr_pool_t *p, const oas_client_t *c)
     if ((grants & OAS_GRANT_EXCHANGE) && (!c->exchange || (methods & OAS_AUTH_NONE)))
         return CLIENT_MSG(p, c,
                           OAS_DIR_GRANT_TYPE " " OAS_GRANT_TYPE_EXCHANGE " needs a confidential "
-                          "client and at least one " OAS_DIR_TOKEN_EXCHANGE);
+                                             "client and at least one " OAS_DIR_TOKEN_EXCHANGE);
     if (c->exchange && !(grants & OAS_GRANT_EXCHANGE))
-        return CLIENT_MSG(p, c,
-                          OAS_DIR_TOKEN_EXCHANGE " needs " OAS_DIR_GRANT_TYPE " "
-                          OAS_GRANT_TYPE_EXCHANGE);
+        return CLIENT_MSG(
+            p, c, OAS_DIR_TOKEN_EXCHANGE " needs " OAS_DIR_GRANT_TYPE " " OAS_GRANT_TYPE_EXCHANGE);
     if ((grants & OAS_GRANT_CODE) && !c->redirect_uris) {
         return CLIENT_MSG(p, c,
                           "the authorization_code grant needs at least one " OAS_DIR_REDIRECT_URI);
@@ -148,15 +147,19 @@ static void check_exchange(apr_array_header_t *faults, apr_pool_t *p, const oas_
         const oas_exchange_rule_t *r = APR_ARRAY_IDX(cl->exchange, i, const oas_exchange_rule_t *);
         if (strcmp(r->subject, "*") && !oas_issuer_client(iss, r->subject))
             APR_ARRAY_PUSH(faults, const char *) = apr_psprintf(
-                p, OAS_DIR_TOKEN_EXCHANGE " %s in <" OAS_DIR_CLIENT " %s> (%s): no client %s "
-                   "(a client id or *)", r->subject, cl->id, cl->defined_at, r->subject);
+                p,
+                OAS_DIR_TOKEN_EXCHANGE " %s in <" OAS_DIR_CLIENT " %s> (%s): no client %s "
+                                       "(a client id or *)",
+                r->subject, cl->id, cl->defined_at, r->subject);
         for (j = 0; j < r->audiences->nelts; j++) {
             const char *aud = APR_ARRAY_IDX(r->audiences, j, const char *);
             if (!oas_issuer_resource(iss, aud))
-                APR_ARRAY_PUSH(faults, const char *) = apr_psprintf(
-                    p, OAS_DIR_TOKEN_EXCHANGE " %s in <" OAS_DIR_CLIENT " %s> (%s): no <"
-                       OAS_DIR_RESOURCE " %s> declares this audience", aud, cl->id,
-                    cl->defined_at, aud);
+                APR_ARRAY_PUSH(faults, const char *) =
+                    apr_psprintf(p,
+                                 OAS_DIR_TOKEN_EXCHANGE " %s in <" OAS_DIR_CLIENT
+                                                        " %s> (%s): no <" OAS_DIR_RESOURCE
+                                                        " %s> declares this audience",
+                                 aud, cl->id, cl->defined_at, aud);
         }
     }
 }
