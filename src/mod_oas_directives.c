@@ -523,8 +523,12 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_ITERATE(OAS_DIR_AUTH_METHOD, oas_cmd_auth_method, NULL, RSRC_CONF,
                     "client_secret_basic, client_secret_post, private_key_jwt, "
                     "client_secret_jwt, tls_client_auth, self_signed_tls_client_auth or none"),
-    AP_INIT_ITERATE(OAS_DIR_GRANT_TYPE, oas_cmd_grant_type, NULL, RSRC_CONF,
-                    "authorization_code, refresh_token, client_credentials"),
+    AP_INIT_ITERATE(
+        OAS_DIR_GRANT_TYPE, oas_cmd_grant_type, NULL, RSRC_CONF,
+        "authorization_code, refresh_token, client_credentials, " OAS_GRANT_TYPE_EXCHANGE),
+    AP_INIT_TAKE_ARGV(OAS_DIR_TOKEN_EXCHANGE, oas_cmd_token_exchange, NULL, RSRC_CONF,
+                      "SUBJECT-CLIENT-OR-* AUDIENCE...: tokens of that client (* any) may be "
+                      "exchanged for these audiences (RFC 8693)"),
     AP_INIT_TAKE1(OAS_DIR_REQUIRE_PKCE, oas_cmd_client_flag, OFF_C(require_pkce), RSRC_CONF,
                   "On (default): the client must use PKCE S256"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT, oas_cmd_client_flag, OFF_C(consent), RSRC_CONF,

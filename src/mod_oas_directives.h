@@ -48,6 +48,7 @@ const char *oas_cmd_audience(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_client_name(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_token_exchange(cmd_parms *cmd, void *mconfig, int argc, char *const argv[]);
 const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_assertion_aud(cmd_parms *cmd, void *mconfig, const char *arg);
 

@@ -52,7 +52,8 @@ int oas_reg_auth_method(const char *name)
 
 int oas_reg_grant_type(const char *name)
 {
-    return name ? oas_grant_type_bit(name) : 0;
+    /* token exchange needs an OAuthASTokenExchange policy, which only a configured client has */
+    return name ? oas_grant_type_bit(name) & ~OAS_GRANT_EXCHANGE : 0;
 }
 
 /* The strings of a JSON array member, or NULL when absent; *bad when not all strings. */

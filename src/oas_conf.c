@@ -114,6 +114,7 @@ int oas_grant_type_bit(const char *name)
     static const named_bit_t grants[] = {{"authorization_code", OAS_GRANT_CODE},
                                          {"refresh_token", OAS_GRANT_REFRESH},
                                          {"client_credentials", OAS_GRANT_CC},
+                                         {OAS_GRANT_TYPE_EXCHANGE, OAS_GRANT_EXCHANGE},
                                          {NULL, 0}};
     return bit_of(grants, name);
 }

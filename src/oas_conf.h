@@ -27,6 +27,8 @@
 #define OAS_GRANT_CODE    0x1 /* authorization_code */
 #define OAS_GRANT_REFRESH 0x2 /* refresh_token */
 #define OAS_GRANT_CC      0x4 /* client_credentials */
+#define OAS_GRANT_EXCHANGE 0x8 /* RFC 8693 token exchange (oas_token_exchange.h) */
+#define OAS_GRANT_TYPE_EXCHANGE "urn:ietf:params:oauth:grant-type:token-exchange"
 
 /* OAuthASRequestObject: signed request objects (JAR, RFC 9101) */
 #define OAS_REQOBJ_OFF      0 /* `request` is not supported */
@@ -62,6 +64,13 @@ struct oas_tmpl_t;
 struct oas_dpop_nonce_key_t;
 struct X509_name_st;
 struct x509_store_st;
+
+/* OAuthASTokenExchange SUBJECT AUDIENCE...: the client may exchange tokens issued to client
+ * subject ("*": any client of this issuer) for a token for one of audiences (resource ids). */
+typedef struct oas_exchange_rule_t {
+    const char *subject;
+    apr_array_header_t *audiences; /* const char * */
+} oas_exchange_rule_t;
 
 typedef struct oas_client_t {
     const char *id;
@@ -105,6 +114,7 @@ typedef struct oas_client_t {
     int cert_bound;
     int introspection; /* OAuthASIntrospection On: may introspect any access token (a resource
                         * server); default Off: only the client's own tokens */
+    apr_array_header_t *exchange;       /* oas_exchange_rule_t *: OAuthASTokenExchange lines */
     int profile;                        /* OAuthASProfile, OAS_PROFILE_*; OAS_UNSET: the
                                          * server's (oas_profile.h) */
     const char *defined_at;             /* "file:line" for configuration messages */

@@ -59,6 +59,7 @@
 #define OAS_DIR_AUDIENCE "OAuthASAudience"
 #define OAS_DIR_AUTH_METHOD "OAuthASAuthMethod"
 #define OAS_DIR_GRANT_TYPE "OAuthASGrantType"
+#define OAS_DIR_TOKEN_EXCHANGE "OAuthASTokenExchange"
 #define OAS_DIR_REQUIRE_PKCE "OAuthASRequirePKCE"
 #define OAS_DIR_CONSENT "OAuthASConsent"
 #define OAS_DIR_RT_ROTATION "OAuthASRefreshTokenRotation"

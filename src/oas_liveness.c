@@ -130,8 +130,9 @@ apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
 }
 
 /* The claims of a live access token an introspection answer repeats (RFC 7662 §2.2). */
-static const char *const introspected[] = {"scope", "client_id", "sub", "aud",       "iss",
-                                           "exp",   "iat",       "jti", "auth_time", NULL};
+/* act: who acts for sub in a token exchanged with an actor token (RFC 8693 §4.1) */
+static const char *const introspected[] = {"scope", "client_id", "sub",       "aud", "iss", "exp",
+                                           "iat",   "jti",       "auth_time", "act", NULL};
 
 /* May caller learn about a token of client owner? (its own, or any access token for a
  * resource server); logged when not */

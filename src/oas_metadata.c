@@ -190,6 +190,8 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         oas_jsonw_str(&w, NULL, "refresh_token");
     if (g & OAS_GRANT_CC)
         oas_jsonw_str(&w, NULL, "client_credentials");
+    if (g & OAS_GRANT_EXCHANGE)
+        oas_jsonw_str(&w, NULL, OAS_GRANT_TYPE_EXCHANGE);
     oas_jsonw_close(&w);
 
     auth_methods(&w, p, iss, "token_endpoint", iss->has_public_clients);

@@ -168,8 +168,11 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
     memset(out, 0, sizeof(*out));
     out->jti = jti;
     out->jkt = jkt;
+    if (g->exp_max && now + ttl > g->exp_max) /* an exchanged token outlives no subject */
+        ttl = g->exp_max > now ? g->exp_max - now : 0;
     out->expires_in = ttl;
     out->exp = now + ttl;
+    out->issued_token_type = g->issued_token_type;
 
     /* RFC 9068 §2.2 */
     oas_jsonw_init(&at, p, 512);
@@ -198,6 +201,10 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
             return APR_ENOMEM;
         oas_jsonw_str(&at, "gid", gid);
     }
+    else
+        oas_jsonw_str(&at, "gid", g->gid);
+    if (g->act_json) /* RFC 8693 §4.1: who acts for sub; our own text (oas_token_exchange.c) */
+        oas_jsonw_raw(&at, "act", g->act_json);
     rv = oas_jws_sign(&out->access_token, p, at_key, "at+jwt", oas_jsonw_end(&at));
     if (rv != APR_SUCCESS)
         return rv;
@@ -270,5 +277,6 @@ const char *oas_token_response_json(apr_pool_t *p, const oas_tokens_t *t, const 
     oas_jsonw_str(&w, "scope", scope);
     oas_jsonw_str(&w, "refresh_token", refresh_token);
     oas_jsonw_str(&w, "id_token", t->id_token);
+    oas_jsonw_str(&w, "issued_token_type", t->issued_token_type);
     return oas_jsonw_end(&w);
 }
