@@ -39,8 +39,9 @@ const char *oas_mod_session_cookie(request_rec *r)
 void oas_mod_session_set(request_rec *r, const char *value, apr_int64_t max_age)
 {
     apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_psprintf(r->pool, OAS_SESSION_COOKIE "=%s" ATTRS "; Max-Age=%" APR_INT64_T_FMT,
-                                value, max_age > 0 ? max_age : 0));
+                   apr_psprintf(r->pool,
+                                OAS_SESSION_COOKIE "=%s" ATTRS "; Max-Age=%" APR_INT64_T_FMT, value,
+                                max_age > 0 ? max_age : 0));
 }
 
 void oas_mod_session_clear(request_rec *r)

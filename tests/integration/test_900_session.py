@@ -294,7 +294,8 @@ def test_public_client_revokes_its_tokens(basic):
     t = tokens(f, f.get_code("pub1", scope="openid offline_access"))
     other = tokens(f, f.get_code("conf1", scope="openid offline_access"))
     # another client's token: 200 (RFC 7009 §2.2), and nothing happens to it
-    assert post(basic, "/oauth/revoke", {"token": other["refresh_token"]}, "pub1").status_code == 200
+    r = post(basic, "/oauth/revoke", {"token": other["refresh_token"]}, "pub1")
+    assert r.status_code == 200, r.text
     assert refresh(basic, "conf1", other["refresh_token"]).status_code == 200
     # its own access token, then its refresh token, by client_id alone
     r = post(basic, "/oauth/revoke", {"token": t["access_token"]}, "pub1")

@@ -104,8 +104,7 @@ static void test_rps(void **state)
         /* a bounded list: the oldest gives way */
         tok_log_start();
         for (i = 0; i < 70; i++)
-            assert_int_equal(oas_session_add_rp(x, g, apr_psprintf(p, "c%d", i),
-                                                "alice", &e),
+            assert_int_equal(oas_session_add_rp(x, g, apr_psprintf(p, "c%d", i), "alice", &e),
                              APR_SUCCESS);
         assert_non_null(strstr(tok_log, "OAS06926"));
         assert_int_equal(oas_session_get(&s, x, cookie), APR_SUCCESS);
@@ -163,8 +162,9 @@ static void test_authorize(void **state)
         q->prompt_none = 1;
         assert_int_equal(oas_session_authorize(&s, &cookie, &reauth, x, &e, q, NULL, 0),
                          APR_EINVAL);
-        assert_err(e, 400, "login_required", "OAS06930: prompt=none of client conf1 for alice: "
-                                             "no live session");
+        assert_err(e, 400, "login_required",
+                   "OAS06930: prompt=none of client conf1 for alice: "
+                   "no live session");
         /* an interactive request begins one */
         q->prompt_none = 0;
         assert_int_equal(oas_session_authorize(&s, &cookie, &reauth, x, &e, q, NULL, 0),
@@ -183,8 +183,7 @@ static void test_authorize(void **state)
         assert_int_equal(s2->auth_time, x->now - 100);
         /* max_age: older than that wants a sign-in (prompt=none: login_required) */
         q->max_age = 50;
-        assert_int_equal(oas_session_authorize(&s2, &c2, &reauth, x, &e, q, cookie, 0),
-                         APR_EINVAL);
+        assert_int_equal(oas_session_authorize(&s2, &c2, &reauth, x, &e, q, cookie, 0), APR_EINVAL);
         assert_err(e, 400, "login_required", "older than max_age");
         q->prompt_none = 0;
         assert_int_equal(oas_session_authorize(&s2, &c2, &reauth, x, &e, q, cookie, 0),
@@ -202,8 +201,7 @@ static void test_authorize(void **state)
         assert_true(reauth);
         q->max_age = -1;
         q->prompt_login = 1;
-        assert_int_equal(oas_session_authorize(&s2, &c2, &reauth, x, &e, q, NULL, 0),
-                         APR_SUCCESS);
+        assert_int_equal(oas_session_authorize(&s2, &c2, &reauth, x, &e, q, NULL, 0), APR_SUCCESS);
         assert_true(reauth);
         /* back from the sign-in: auth_time is now, the same session */
         assert_int_equal(oas_session_authorize(&s2, &c2, &reauth, x, &e, q, cookie, 1),
@@ -230,8 +228,7 @@ static void test_authorize(void **state)
         x->user = "alice";
         assert_int_equal(oas_session_end(x, s2, &e), APR_SUCCESS);
         q->prompt_none = 1;
-        assert_int_equal(oas_session_authorize(&s2, &c2, &reauth, x, &e, q, cookie, 0),
-                         APR_EINVAL);
+        assert_int_equal(oas_session_authorize(&s2, &c2, &reauth, x, &e, q, cookie, 0), APR_EINVAL);
         assert_err(e, 400, "login_required", "no live session");
     }
 }
@@ -345,10 +342,14 @@ static void test_parse(void **state)
 {
     apr_pool_t *p = *state;
     static const char *const bad[] = {
-        "", "{}", "[]", "{\"sid\":\"s\",\"u\":\"a\",\"at\":1}",
+        "",
+        "{}",
+        "[]",
+        "{\"sid\":\"s\",\"u\":\"a\",\"at\":1}",
         "{\"sid\":\"s\",\"u\":\"a\",\"at\":0,\"exp\":5}",
         "{\"sid\":\"s\",\"u\":\"a\",\"at\":1,\"exp\":5,\"rp\":{\"c\":1}}",
-        "{\"sid\":1,\"u\":\"a\",\"at\":1,\"exp\":5}", NULL};
+        "{\"sid\":1,\"u\":\"a\",\"at\":1,\"exp\":5}",
+        NULL};
     const char *good = "{\"sid\":\"s\",\"u\":\"a\",\"at\":1,\"exp\":5,\"rp\":{\"c\":\"a\"}}";
     oas_session_t *s;
     int i;
@@ -363,10 +364,14 @@ static void test_parse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_begin_and_get),    UNIT_TEST(test_rps),
-        UNIT_TEST(test_end),              UNIT_TEST(test_authorize),
-        UNIT_TEST(test_join_and_code),    UNIT_TEST(test_login_transaction),
-        UNIT_TEST(test_refresh_after_end), UNIT_TEST(test_parse),
+        UNIT_TEST(test_begin_and_get),
+        UNIT_TEST(test_rps),
+        UNIT_TEST(test_end),
+        UNIT_TEST(test_authorize),
+        UNIT_TEST(test_join_and_code),
+        UNIT_TEST(test_login_transaction),
+        UNIT_TEST(test_refresh_after_end),
+        UNIT_TEST(test_parse),
     };
     return UNIT_RUN(tests);
 }
