@@ -15,7 +15,7 @@ import pytest
 
 from client import (Client, Pkce, assert_error_redirect, assert_json_error, jwt_claims,
                     location_query, post, refresh, revoke, introspect)
-from harness import Httpd
+from harness import Httpd, module_scoped
 from oauth_conf import USERS, standard_conf
 
 COOKIE = "__Host-oauth_as_session"
@@ -46,19 +46,7 @@ def module_server(request, workdir_base, name, conf, **kw):
     h = Httpd(os.path.join(workdir_base, f"900-{name}"), "", **kw)
     h.body = conf(h)
     h.allow_log("OAS00134")  # a refresh family revoked by its (public) client
-    h.start()
-    failed = request.session.testsfailed
-    try:
-        yield h
-    finally:
-        h.stop()
-    bad = h.check_error_log()
-    if bad:
-        pytest.fail(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
-                    pytrace=False)
-    if request.session.testsfailed == failed and not os.environ.get("OAS_IT_KEEP"):
-        import shutil
-        shutil.rmtree(h.workdir, ignore_errors=True)
+    yield from module_scoped(request, h)
 
 
 @pytest.fixture(scope="module")

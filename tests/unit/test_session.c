@@ -26,122 +26,120 @@ static oas_authz_req_t *req(apr_pool_t *p, const tok_env_t *env)
     return q;
 }
 
-/* A record under a keyed digest of the cookie (never the cookie), the sid apart from it. */
-static void test_begin_and_get(void **state)
-{
-    apr_pool_t *p = *state;
-    tok_env_t *env = tok_env(p);
-    oas_session_t *s, *g;
+/* Each case on each store: a context of alice's with a session begun 5 s ago. */
+typedef struct {
+    tok_env_t *env;
+    oas_ctx_t *x;
+    oas_session_t *s;
     const char *cookie;
+    oas_err_t e;
+} sess_env_t;
+
+static void sess_init(sess_env_t *t, apr_pool_t *p, engine_store_e k)
+{
+    t->env = tok_env(p);
+    t->x = ctx(p, t->env, k, "alice");
+    assert_int_equal(oas_session_begin(&t->s, &t->cookie, t->x, t->x->now - 5, &t->e), APR_SUCCESS);
+}
+
+/* A record under a keyed digest of the cookie (never the cookie), the sid apart from it. */
+static void test_begin_and_get_on(sess_env_t *t, apr_pool_t *p)
+{
+    oas_ctx_t *x = t->x;
+    oas_session_t *s = t->s, *g;
+    const char *cookie = t->cookie;
     char *v;
     apr_size_t n;
-    oas_err_t e;
-    int k;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        oas_ctx_t *x = ctx(p, env, k, "alice");
-        assert_int_equal(oas_session_begin(&s, &cookie, x, x->now - 5, &e), APR_SUCCESS);
-        assert_true(oas_session_cookie_valid(cookie));
-        assert_true(strlen(s->sid) >= 22);
-        assert_string_not_equal(s->sid, cookie);
-        assert_int_equal(s->expires, x->now + OAS_DEFAULT_SESSION_TTL);
-        assert_int_equal(oas_store_get(x->store[OAS_CTX_LONG], p, OAS_NS_SESSION, cookie, &v, &n),
-                         APR_NOTFOUND);
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
-        assert_non_null(g);
-        assert_string_equal(g->sid, s->sid);
-        assert_string_equal(g->user, "alice");
-        assert_int_equal(g->auth_time, x->now - 5);
-        assert_int_equal(g->rps->nelts, 0);
-        /* no cookie, a malformed one, an unknown one */
-        assert_int_equal(oas_session_get(&g, x, NULL), APR_SUCCESS);
-        assert_null(g);
-        assert_int_equal(oas_session_get(&g, x, "short"), APR_SUCCESS);
-        assert_null(g);
-        assert_int_equal(oas_session_get(&g, x, apr_pstrcat(p, "!", cookie + 1, NULL)),
-                         APR_SUCCESS);
-        assert_null(g);
-        assert_int_equal(oas_session_get(&g, x, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
-                         APR_SUCCESS);
-        assert_null(g);
-        /* another issuer sharing the store does not see it */
-        {
-            oas_issuer_t other = *env->iss;
-            oas_ctx_t y = *x;
-            other.issuer = "https://other.test";
-            y.iss = &other;
-            assert_int_equal(oas_session_get(&g, &y, cookie), APR_SUCCESS);
-            assert_null(g);
-        }
-        /* expired */
-        x->now += OAS_DEFAULT_SESSION_TTL;
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
+    assert_true(oas_session_cookie_valid(cookie));
+    assert_true(strlen(s->sid) >= 22);
+    assert_string_not_equal(s->sid, cookie);
+    assert_int_equal(s->expires, x->now + OAS_DEFAULT_SESSION_TTL);
+    assert_int_equal(oas_store_get(x->store[OAS_CTX_LONG], p, OAS_NS_SESSION, cookie, &v, &n),
+                     APR_NOTFOUND);
+    assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
+    assert_non_null(g);
+    assert_string_equal(g->sid, s->sid);
+    assert_string_equal(g->user, "alice");
+    assert_int_equal(g->auth_time, x->now - 5);
+    assert_int_equal(g->rps->nelts, 0);
+    /* no cookie, a malformed one, an unknown one */
+    assert_int_equal(oas_session_get(&g, x, NULL), APR_SUCCESS);
+    assert_null(g);
+    assert_int_equal(oas_session_get(&g, x, "short"), APR_SUCCESS);
+    assert_null(g);
+    assert_int_equal(oas_session_get(&g, x, apr_pstrcat(p, "!", cookie + 1, NULL)), APR_SUCCESS);
+    assert_null(g);
+    assert_int_equal(oas_session_get(&g, x, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+                     APR_SUCCESS);
+    assert_null(g);
+    /* another issuer sharing the store does not see it */
+    {
+        oas_issuer_t other = *t->env->iss;
+        oas_ctx_t y = *x;
+        other.issuer = "https://other.test";
+        y.iss = &other;
+        assert_int_equal(oas_session_get(&g, &y, cookie), APR_SUCCESS);
         assert_null(g);
     }
+    /* expired */
+    x->now += OAS_DEFAULT_SESSION_TTL;
+    assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
+    assert_null(g);
 }
+ENGINE_EACH_STORE(test_begin_and_get, sess_env_t, sess_init)
 
 /* The clients of a session: each once (its latest sub), kept in the record. */
-static void test_rps(void **state)
+static void test_rps_on(sess_env_t *t, apr_pool_t *p)
 {
-    apr_pool_t *p = *state;
-    tok_env_t *env = tok_env(p);
-    oas_session_t *s, *g;
-    const char *cookie;
+    oas_ctx_t *x = t->x;
+    oas_session_t *s = t->s, *g;
+    const char *cookie = t->cookie;
     oas_err_t e;
-    int k, i;
+    int i;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        oas_ctx_t *x = ctx(p, env, k, "alice");
-        assert_int_equal(oas_session_begin(&s, &cookie, x, x->now, &e), APR_SUCCESS);
-        assert_int_equal(oas_session_add_rp(x, s, "conf1", "alice", &e), APR_SUCCESS);
-        assert_int_equal(oas_session_add_rp(x, s, "conf2", "alice", &e), APR_SUCCESS);
-        assert_int_equal(oas_session_add_rp(x, s, "conf1", "alice", &e), APR_SUCCESS);
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
-        assert_int_equal(g->rps->nelts, 2);
-        assert_string_equal(APR_ARRAY_IDX(g->rps, 0, oas_session_rp_t).client_id, "conf1");
-        assert_string_equal(APR_ARRAY_IDX(g->rps, 1, oas_session_rp_t).client_id, "conf2");
-        assert_string_equal(APR_ARRAY_IDX(g->rps, 1, oas_session_rp_t).sub, "alice");
-        /* a bounded list: the oldest gives way */
-        tok_log_start();
-        for (i = 0; i < 70; i++)
-            assert_int_equal(oas_session_add_rp(x, g, apr_psprintf(p, "c%d", i), "alice", &e),
-                             APR_SUCCESS);
-        assert_non_null(strstr(tok_log, "OAS06926"));
-        assert_int_equal(oas_session_get(&s, x, cookie), APR_SUCCESS);
-        assert_int_equal(s->rps->nelts, 64);
-        assert_string_equal(APR_ARRAY_IDX(s->rps, 63, oas_session_rp_t).client_id, "c69");
-    }
+    assert_int_equal(oas_session_add_rp(x, s, "conf1", "alice", &e), APR_SUCCESS);
+    assert_int_equal(oas_session_add_rp(x, s, "conf2", "alice", &e), APR_SUCCESS);
+    assert_int_equal(oas_session_add_rp(x, s, "conf1", "alice", &e), APR_SUCCESS);
+    assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
+    assert_int_equal(g->rps->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(g->rps, 0, oas_session_rp_t).client_id, "conf1");
+    assert_string_equal(APR_ARRAY_IDX(g->rps, 1, oas_session_rp_t).client_id, "conf2");
+    assert_string_equal(APR_ARRAY_IDX(g->rps, 1, oas_session_rp_t).sub, "alice");
+    /* a bounded list: the oldest gives way */
+    tok_log_start();
+    for (i = 0; i < 70; i++)
+        assert_int_equal(oas_session_add_rp(x, g, apr_psprintf(p, "c%d", i), "alice", &e),
+                         APR_SUCCESS);
+    assert_non_null(strstr(tok_log, "OAS06926"));
+    assert_int_equal(oas_session_get(&s, x, cookie), APR_SUCCESS);
+    assert_int_equal(s->rps->nelts, 64);
+    assert_string_equal(APR_ARRAY_IDX(s->rps, 63, oas_session_rp_t).client_id, "c69");
 }
+ENGINE_EACH_STORE(test_rps, sess_env_t, sess_init)
 
 /* oas_session_end: gone at once; its sid is remembered as ended. */
-static void test_end(void **state)
+static void test_end_on(sess_env_t *t, apr_pool_t *p)
 {
-    apr_pool_t *p = *state;
-    tok_env_t *env = tok_env(p);
-    oas_session_t *s, *g;
-    const char *cookie;
-    oas_err_t e;
-    int k;
+    oas_ctx_t *x = t->x;
+    oas_session_t *s = t->s, *g;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        oas_ctx_t *x = ctx(p, env, k, "alice");
-        assert_int_equal(oas_session_begin(&s, &cookie, x, x->now, &e), APR_SUCCESS);
-        assert_false(oas_session_ended(x, s->sid));
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
-        assert_int_equal(oas_session_end(x, g, &e), APR_SUCCESS);
-        assert_true(oas_session_ended(x, s->sid));
-        assert_false(oas_session_ended(x, "other"));
-        assert_false(oas_session_ended(x, NULL));
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
-        assert_null(g);
-        /* the marker alone stops a record that could not be removed */
-        assert_int_equal(oas_session_begin(&s, &cookie, x, x->now, &e), APR_SUCCESS);
-        s->key = NULL;
-        assert_int_equal(oas_session_end(x, s, &e), APR_SUCCESS);
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
-        assert_null(g);
-    }
+    assert_false(oas_session_ended(x, s->sid));
+    assert_int_equal(oas_session_get(&g, x, t->cookie), APR_SUCCESS);
+    assert_int_equal(oas_session_end(x, g, &t->e), APR_SUCCESS);
+    assert_true(oas_session_ended(x, s->sid));
+    assert_false(oas_session_ended(x, "other"));
+    assert_false(oas_session_ended(x, NULL));
+    assert_int_equal(oas_session_get(&g, x, t->cookie), APR_SUCCESS);
+    assert_null(g);
+    /* the marker alone stops a record that could not be removed */
+    assert_int_equal(oas_session_begin(&s, &t->cookie, x, x->now, &t->e), APR_SUCCESS);
+    s->key = NULL;
+    assert_int_equal(oas_session_end(x, s, &t->e), APR_SUCCESS);
+    assert_int_equal(oas_session_get(&g, x, t->cookie), APR_SUCCESS);
+    assert_null(g);
 }
+ENGINE_EACH_STORE(test_end, sess_env_t, sess_init)
 
 /* /authorize: the session of the request, the site's user, prompt and max_age. */
 static void test_authorize(void **state)
@@ -234,48 +232,43 @@ static void test_authorize(void **state)
 }
 
 /* The grant carries the session's sid and auth_time; a code with openid lists its client. */
-static void test_join_and_code(void **state)
+static void test_join_and_code_on(sess_env_t *t, apr_pool_t *p)
 {
-    apr_pool_t *p = *state;
-    tok_env_t *env = tok_env(p);
-    oas_session_t *s, *g;
+    oas_ctx_t *x = t->x;
+    oas_session_t *s = t->s, *g;
+    const char *cookie = t->cookie, *json;
     oas_grant_t *gr;
-    const char *cookie, *json;
     oas_err_t e;
-    int k;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        oas_ctx_t *x = ctx(p, env, k, "alice");
-        assert_int_equal(oas_session_begin(&s, &cookie, x, x->now - 30, &e), APR_SUCCESS);
-        gr = tok_grant(p, env, env->conf1, "api.read");
-        oas_session_join(NULL, gr);
-        assert_null(gr->sid);
-        oas_session_join(s, gr);
-        assert_string_equal(gr->sid, s->sid);
-        assert_int_equal(gr->auth_time, x->now - 30);
-        /* the sid travels in the code's record */
-        assert_int_equal(oas_grant_to_json(&json, p, gr), APR_SUCCESS);
-        assert_int_equal(oas_grant_from_json(&gr, p, json, strlen(json)), APR_SUCCESS);
-        assert_string_equal(gr->sid, s->sid);
-        /* no openid: no ID token, not a client of the session */
-        assert_int_equal(oas_session_code(x, &e, s, cookie, gr), APR_SUCCESS);
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
-        assert_int_equal(g->rps->nelts, 0);
-        /* with openid, found by the cookie (the consent form came back) */
-        gr->scope = "openid api.read";
-        assert_int_equal(oas_session_code(x, &e, NULL, cookie, gr), APR_SUCCESS);
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
-        assert_int_equal(g->rps->nelts, 1);
-        assert_string_equal(APR_ARRAY_IDX(g->rps, 0, oas_session_rp_t).client_id, "conf1");
-        /* another session behind the cookie, or none: nothing to list, the code still comes */
-        gr->client_id = "conf2";
-        gr->sid = "another";
-        assert_int_equal(oas_session_code(x, &e, NULL, cookie, gr), APR_SUCCESS);
-        assert_int_equal(oas_session_code(x, &e, NULL, NULL, gr), APR_SUCCESS);
-        assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
-        assert_int_equal(g->rps->nelts, 1);
-    }
+    gr = tok_grant(p, t->env, t->env->conf1, "api.read");
+    oas_session_join(NULL, gr);
+    assert_null(gr->sid);
+    oas_session_join(s, gr);
+    assert_string_equal(gr->sid, s->sid);
+    assert_int_equal(gr->auth_time, x->now - 5);
+    /* the sid travels in the code's record */
+    assert_int_equal(oas_grant_to_json(&json, p, gr), APR_SUCCESS);
+    assert_int_equal(oas_grant_from_json(&gr, p, json, strlen(json)), APR_SUCCESS);
+    assert_string_equal(gr->sid, s->sid);
+    /* no openid: no ID token, not a client of the session */
+    assert_int_equal(oas_session_code(x, &e, s, cookie, gr), APR_SUCCESS);
+    assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
+    assert_int_equal(g->rps->nelts, 0);
+    /* with openid, found by the cookie (the consent form came back) */
+    gr->scope = "openid api.read";
+    assert_int_equal(oas_session_code(x, &e, NULL, cookie, gr), APR_SUCCESS);
+    assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
+    assert_int_equal(g->rps->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(g->rps, 0, oas_session_rp_t).client_id, "conf1");
+    /* another session behind the cookie, or none: nothing to list, the code still comes */
+    gr->client_id = "conf2";
+    gr->sid = "another";
+    assert_int_equal(oas_session_code(x, &e, NULL, cookie, gr), APR_SUCCESS);
+    assert_int_equal(oas_session_code(x, &e, NULL, NULL, gr), APR_SUCCESS);
+    assert_int_equal(oas_session_get(&g, x, cookie), APR_SUCCESS);
+    assert_int_equal(g->rps->nelts, 1);
 }
+ENGINE_EACH_STORE(test_join_and_code, sess_env_t, sess_init)
 
 /* A sign-in transaction keeps the request's parameters, once. */
 static void test_login_transaction(void **state)
@@ -307,35 +300,31 @@ static void test_login_transaction(void **state)
 
 /* Back-Channel Logout 1.0 §2.7: a refresh token of an ended session stops unless it was
  * issued with offline_access. */
-static void test_refresh_after_end(void **state)
+static void test_refresh_after_end_on(sess_env_t *t, apr_pool_t *p)
 {
-    apr_pool_t *p = *state;
-    tok_env_t *env = tok_env(p);
-    oas_session_t *s;
+    tok_env_t *env = t->env;
+    oas_ctx_t *x = t->x;
+    oas_session_t *s = t->s;
     oas_grant_t *g;
-    const char *cookie, *rt, *rt2, *body;
+    const char *rt, *rt2, *body;
     oas_err_t e;
-    int k;
 
-    for (k = 0; k < ENGINE_STORES; k++) {
-        oas_ctx_t *x = ctx(p, env, k, "alice");
-        assert_int_equal(oas_session_begin(&s, &cookie, x, x->now, &e), APR_SUCCESS);
-        g = tok_grant(p, env, env->conf1, "openid email");
-        oas_session_join(s, g);
-        assert_int_equal(oas_refresh_new(&rt, x, env->conf1, g), APR_SUCCESS);
-        g = tok_grant(p, env, env->conf1, "openid offline_access");
-        oas_session_join(s, g);
-        assert_int_equal(oas_refresh_new(&rt2, x, env->conf1, g), APR_SUCCESS);
-        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_SUCCESS);
-        assert_int_equal(oas_session_end(x, s, &e), APR_SUCCESS);
-        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
-        assert_err(e, 400, "invalid_grant", "OAS06933");
-        /* revoked for good */
-        assert_int_equal(oas_refresh_lookup(&g, x, rt), APR_NOTFOUND);
-        assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt2, NULL), APR_SUCCESS);
-        assert_non_null(tok_member(p, body, "id_token"));
-    }
+    g = tok_grant(p, env, env->conf1, "openid email");
+    oas_session_join(s, g);
+    assert_int_equal(oas_refresh_new(&rt, x, env->conf1, g), APR_SUCCESS);
+    g = tok_grant(p, env, env->conf1, "openid offline_access");
+    oas_session_join(s, g);
+    assert_int_equal(oas_refresh_new(&rt2, x, env->conf1, g), APR_SUCCESS);
+    assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_SUCCESS);
+    assert_int_equal(oas_session_end(x, s, &e), APR_SUCCESS);
+    assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt, NULL), APR_EINVAL);
+    assert_err(e, 400, "invalid_grant", "OAS06933");
+    /* revoked for good */
+    assert_int_equal(oas_refresh_lookup(&g, x, rt), APR_NOTFOUND);
+    assert_int_equal(oas_refresh_grant(&body, &e, x, env->conf1, rt2, NULL), APR_SUCCESS);
+    assert_non_null(tok_member(p, body, "id_token"));
 }
+ENGINE_EACH_STORE(test_refresh_after_end, sess_env_t, sess_init)
 
 /* A record that is not one is refused. */
 static void test_parse(void **state)
