@@ -38,14 +38,22 @@ def form_conf(h):
     with open(os.path.join(h.htdocs, "login.html"), "w") as f:
         f.write("<form method=post action=/dologin>login</form>\n")
     extra = (f"<Location /authorize>\n{auth}    Require valid-user\n</Location>\n"
-             f"<Location /dologin>\n    SetHandler form-login-handler\n{auth}</Location>\n")
+             f"<Location /dologin>\n    SetHandler form-login-handler\n{auth}</Location>\n"
+             # HTTP Basic beside a mod_session session: no sign-in in it to drop
+             "<Location /basic-authorize>\n    OAuthASEndpoint authorize\n"
+             '    AuthType Basic\n    AuthName "oauth-as"\n'
+             f"    AuthUserFile \"{h.path('conf', 'users.htpasswd')}\"\n"
+             "    Session On\n    SessionCookieName site_session path=/;secure;httponly\n"
+             '    SessionCryptoPassphrase "test-only-passphrase-5d1c"\n'
+             "    Require valid-user\n</Location>\n")
     return standard_conf(h, extra=extra, OAuthASLoginURL="/login.html")
 
 
 def module_server(request, workdir_base, name, conf, **kw):
     h = Httpd(os.path.join(workdir_base, f"900-{name}"), "", **kw)
     h.body = conf(h)
-    h.allow_log("OAS00134")  # a refresh family revoked by its (public) client
+    # a refresh family revoked by its (public) client; OAuthASLoginURL beside HTTP Basic
+    h.allow_log("OAS00134", "OAS00630")
     yield from module_scoped(request, h)
 
 
@@ -262,6 +270,18 @@ def test_login_url_refuses_an_old_site_session(form):
     r = f.s.get(back, allow_redirects=False, timeout=10)
     assert_error_redirect(form, r, "login_required", state="old", base=FP)
     assert "OAS00632" in form.error_log()
+
+
+def test_login_url_with_basic_beside_a_session(form):
+    """HTTP Basic at an authorize location with Session On: the sign-in is not the session's,
+    nothing can be dropped: login_required (and a warning naming the location)."""
+    f = Client(form)
+    r = f.s.get(form.issuer + "/basic-authorize", auth=("alice", USERS["alice"]),
+                params=send(fp_params(f, state="b", prompt="login")), allow_redirects=False,
+                timeout=10)
+    base, q = location_query(r)
+    assert base == FP and q["error"] == "login_required" and q["state"] == "b", q
+    assert "OAS00630" in form.error_log()
 
 
 def test_prompt_none_after_max_age_with_login_url(form):
