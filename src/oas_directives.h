@@ -34,6 +34,8 @@
 #define OAS_DIR_CIMD "OAuthASClientMetadataDocuments"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 #define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"
+#define OAS_DIR_SESSION_LIFETIME "OAuthASSessionLifetime"
+#define OAS_DIR_LOGIN_URL "OAuthASLoginURL"
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */

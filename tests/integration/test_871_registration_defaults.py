@@ -15,8 +15,7 @@ import pytest
 from client import (assert_error_page, assert_error_redirect, assert_json_error, authorize,
                     authz_params, get_code, introspect, jwt_claims, redeem, refresh, register,
                     session)
-from fapi2_variants import module_server
-from harness import Httpd
+from harness import Httpd, module_scoped
 from oauth_conf import standard_conf
 from test_710_jwks_uri import JwksServer, make_conf
 
@@ -49,7 +48,7 @@ def docs():
 @pytest.fixture(scope="module")
 def h(request, workdir_base):
     """One server for the tests of scope= and the lifetimes (each registers its own clients)."""
-    yield from module_server(request, Httpd(os.path.join(workdir_base, "871-defaults"),
+    yield from module_scoped(request, Httpd(os.path.join(workdir_base, "871-defaults"),
                                             conf(DEFAULTS)))
 
 
