@@ -2,6 +2,7 @@
  * shows at the first). */
 #include "oas_startup.h"
 #include "oas_clients.h"
+#include "oas_account.h"
 #include "oas_consent.h"
 #include "oas_dpop_nonce.h"
 #include "oas_keys.h"
@@ -78,6 +79,13 @@ apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_
         if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
             return APR_EINVAL;
         iss->consent_tmpl = t;
+    }
+    if (!iss->account_tmpl) {
+        const char *tmpl = oas_account_default_template();
+        oas_tmpl_t *t;
+        if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
+            return APR_EINVAL;
+        iss->account_tmpl = t;
     }
     /* every node with the same first signing key derives the same key: no shared state */
     if (dpop_nonces(p, iss)) {

@@ -40,6 +40,9 @@ typedef enum {
                                  window is over (live: an evicted jti would allow a replay) */
     OAS_NS_CLIENT = 'C',      /* a registered client's id (RFC 7591) -> its record
                                  (oas_clients.h): live until it is deleted */
+    OAS_NS_ACCOUNT = 'A',     /* issuer "\n" user -> what each client holds of the user
+                                 (oas_account.h: consents, refresh families, access tokens),
+                                 and the lock of that record ("lock\n" and its key) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
@@ -86,6 +89,7 @@ static inline int oas_store_ns_durable(int ns)
     case OAS_NS_REVOKED:
     case OAS_NS_FAMILY:
     case OAS_NS_CLIENT:
+    case OAS_NS_ACCOUNT:
         return 1;
     default:
         return 0;
