@@ -141,7 +141,6 @@ def introspected(h, tok, client_id):
     return r.json()["active"]
 
 
-@pytest.mark.catalogue("H02")
 def test_lists_exactly_the_users_applications(acct):
     """carol allowed photos and notes, dave only notes: each sees exactly theirs, with names,
     scope descriptions and dates."""
@@ -161,7 +160,6 @@ def test_lists_exactly_the_users_applications(acct):
     assert ">carol<" not in text
 
 
-@pytest.mark.catalogue("H02")
 def test_revoke_one_application(acct):
     """erin revokes photos: its refresh token, access tokens (introspection, resource server)
     and remembered consent end; notes, allowed by erin too, keeps working."""
@@ -198,7 +196,6 @@ def test_revoke_one_application(acct):
     assert "Access revoked." in r.text
 
 
-@pytest.mark.catalogue("H02")
 def test_csrf_refusals(acct):
     """The revoke form is ours only: another site's POST (Origin, Sec-Fetch-Site), a missing,
     forged or another user's token, a repeated field: refused, nothing revoked."""
@@ -239,7 +236,6 @@ def test_csrf_refusals(acct):
     assert not introspected(acct, t["access_token"], "notes")
 
 
-@pytest.mark.catalogue("H02")
 def test_not_configured_and_methods(acct):
     """Without the site's authentication the page is the same "not configured" refusal as
     /authorize; only GET, HEAD and POST; HEAD changes nothing."""
@@ -277,7 +273,6 @@ def test_account_template(httpd_factory):
     assert rc != 0 and "OAuthASAccountTemplate" in out and "line 1" in out, out
 
 
-@pytest.mark.catalogue("H05")
 def test_browser_account_page(acct):
     """Chromium signs in (Basic), sees the page (both applications, styled), clicks Revoke on
     one: the page comes back with the notice and without it; its tokens are dead, the other's
