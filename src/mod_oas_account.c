@@ -11,21 +11,6 @@
 #include "oas_account.h"
 #include "oas_form.h"
 
-/* A refusal or failure of the core, as a page. */
-static int send_page(request_rec *r, const oas_err_t *e)
-{
-    oas_mod_log_err(r, e);
-    if (e->status == HTTP_SERVICE_UNAVAILABLE)
-        return oas_mod_send_error_page(r, HTTP_SERVICE_UNAVAILABLE, "Temporarily unavailable",
-                                       "The server is busy. Please try again in a moment.");
-    if (e->status >= HTTP_INTERNAL_SERVER_ERROR)
-        return HTTP_INTERNAL_SERVER_ERROR;
-    return oas_mod_send_error_page(r, e->status,
-                                   e->status == HTTP_FORBIDDEN ? "Request refused"
-                                                               : "Invalid request",
-                                   e->description);
-}
-
 static int show_page(request_rec *r, oas_ctx_t *x, const oas_issuer_t *iss)
 {
     oas_account_view_t v;
@@ -34,7 +19,7 @@ static int show_page(request_rec *r, oas_ctx_t *x, const oas_issuer_t *iss)
 
     if (oas_account_list(&apps, &e, x) != APR_SUCCESS ||
         oas_account_csrf(&v.csrf, &e, x) != APR_SUCCESS)
-        return send_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     v.user = r->user;
     v.action = r->uri;
     v.apps = apps;
@@ -63,12 +48,9 @@ static int revoke_app(request_rec *r, oas_ctx_t *x, const oas_issuer_t *iss)
                                        "repeated).");
     f.client_id = apr_table_get(form, "client_id");
     f.csrf = apr_table_get(form, "csrf");
-    f.origin = apr_table_get(r->headers_in, "Origin");
-    f.site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    f.our_origin = apr_pstrcat(r->pool, ap_http_scheme(r), "://",
-                               apr_table_get(r->headers_in, "Host"), NULL);
+    oas_mod_form_site(r, &f.origin, &f.site, &f.our_origin);
     if (oas_account_revoke(&e, x, &f) != APR_SUCCESS)
-        return send_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     /* a reload of the page that follows must not post again */
     return oas_mod_redirect(r, apr_pstrcat(r->pool, r->uri, "?revoked=1", NULL), HTTP_SEE_OTHER);
 }

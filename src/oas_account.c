@@ -471,9 +471,7 @@ static const char *client_name(oas_ctx_t *x, const char *id)
 
 static void render_app(oas_ctx_t *x, oas_tmpl_vars_t *item, const oas_account_app_t *a)
 {
-    apr_array_header_t *scopes = oas_scope_split(x->p, a->scope ? a->scope : "");
     const char *name = client_name(x, a->client_id);
-    int i;
 
     oas_tmpl_set(item, "client_id", a->client_id);
     oas_tmpl_set(item, "client_name", name);
@@ -485,12 +483,7 @@ static void render_app(oas_ctx_t *x, oas_tmpl_vars_t *item, const oas_account_ap
         oas_tmpl_set(item, "last_differs", "1");
     if (a->families)
         oas_tmpl_set(item, "offline", "1");
-    for (i = 0; i < scopes->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(scopes, i, const char *);
-        oas_tmpl_vars_t *sv = oas_tmpl_list_add(item, "scopes");
-        oas_tmpl_set(sv, "scope", s);
-        oas_tmpl_set(sv, "description", oas_scope_description(x->iss, s));
-    }
+    oas_consent_scopes(item, x->p, x->iss, a->scope);
 }
 
 const char *oas_account_render(oas_ctx_t *x, const oas_tmpl_t *t, const oas_account_view_t *v)

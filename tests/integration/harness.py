@@ -601,3 +601,27 @@ def children(ppid):
         if int(fields[1]) == ppid and fields[0] != "Z":
             out.append(int(d))
     return out
+
+
+def module_server(request, h, allowed=()):
+    """A module-scoped fixture's server (make test's time: one server for a whole file):
+    starts h, yields it, stops it, and fails on error_log lines at warn and above other than
+    allowed (tags) at the end. Its workdir is removed unless a test of the session failed
+    meanwhile (or OAS_IT_KEEP is set)."""
+    import pytest
+    h.allow_log(*allowed)
+    h.start()
+    t0 = time.monotonic()
+    failed_before = request.session.testsfailed
+    try:
+        yield h
+    finally:
+        h.stop()
+    bad = h.check_error_log()
+    if bad:
+        pytest.fail(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
+                    pytrace=False)
+    if request.session.testsfailed == failed_before and not os.environ.get("OAS_IT_KEEP"):
+        shutil.rmtree(h.workdir, ignore_errors=True)
+    else:
+        print(f"kept httpd workdir: {h.workdir} ({time.monotonic() - t0:.1f} s)")

@@ -17,7 +17,7 @@ import pytest
 
 from client import (assert_json_error, code_tokens, get_code, introspect, parse_forms, refresh,
                     register, session)
-from harness import Httpd
+from harness import Httpd, module_server
 from interop_node import ensure_node_modules, run_node_tests
 from oauth_conf import USERS
 from test_850_resource_server import SECRET, api, audience, rs_conf
@@ -75,20 +75,8 @@ def account_conf(h):
 
 @pytest.fixture(scope="module")
 def acct(request, workdir_base):
-    h = Httpd(os.path.join(workdir_base, "930-account"), account_conf)
-    h.allow_log(*ALLOWED)
-    h.start()
-    failed_before = request.session.testsfailed
-    try:
-        yield h
-    finally:
-        h.stop()
-    bad = h.check_error_log()
-    if bad:
-        pytest.fail(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
-                    pytrace=False)
-    if request.session.testsfailed == failed_before and not os.environ.get("OAS_IT_KEEP"):
-        shutil.rmtree(h.workdir, ignore_errors=True)
+    yield from module_server(request, Httpd(os.path.join(workdir_base, "930-account"),
+                                            account_conf), ALLOWED)
 
 
 def tokens(h, client_id, user, scope="openid api.read offline_access"):

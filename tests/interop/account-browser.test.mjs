@@ -6,36 +6,18 @@
 //   screenshot goes), CHROMIUM (/usr/bin/chromium).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { firstPage, launch } from './chromium.mjs';
 import { env } from './lib.mjs';
 
-// A browser profile of its own, thrown away afterwards; nothing talks to the internet.
-async function launch() {
-  const profile = mkdtempSync(join(tmpdir(), 'oas-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    ignoreHTTPSErrors: true,
-    httpCredentials: { username: env('OIDC_USER'), password: env('OIDC_PASSWORD') },
-    viewport: { width: 900, height: 760 },
-  });
-  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
-}
+const ARTIFACTS = env('ARTIFACTS');
 
 test('Chromium: the account page lists both applications; Revoke removes exactly one', async () => {
-  mkdirSync(ARTIFACTS(), { recursive: true });
-  const { context, close } = await launch();
-  const problems = [];   // console errors (CSP violations show up here) and page errors
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const { context, close } = await launch(env('OIDC_USER'), env('OIDC_PASSWORD'));
   try {
-    const page = context.pages()[0] || await context.newPage();
-    page.setDefaultTimeout(10000);
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    const { page, problems } = await firstPage(context);
     // the page has no favicon of its own: the browser's request for one is not ours to judge
     await page.route('**/favicon.ico', (route) => route.fulfill({ status: 204, body: '' }));
 
@@ -62,7 +44,7 @@ test('Chromium: the account page lists both applications; Revoke removes exactly
     assert.equal(style.color, 'rgb(180, 35, 24)', `Revoke colour: ${style.color}`);
     assert.notEqual(style.radius, '0px');
     assert.equal(style.bodyMargin, '0px', 'body margin reset by the page style');
-    const shot = join(ARTIFACTS(), 'account.png');
+    const shot = join(ARTIFACTS, 'account.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`screenshot: ${shot}`);
 
@@ -72,14 +54,10 @@ test('Chromium: the account page lists both applications; Revoke removes exactly
     await page.getByRole('status').filter({ hasText: 'Access revoked.' }).waitFor();
     assert.equal(await revoke.count(), 0, `${revokeName} gone`);
     assert.ok(await keep.isVisible(), `${keepName} still listed`);
-    await page.screenshot({ path: join(ARTIFACTS(), 'account-revoked.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'account-revoked.png'), fullPage: true });
 
     assert.deepEqual(problems, [], 'no console errors');
   } finally {
     await close();
   }
 });
-
-function ARTIFACTS() {
-  return env('ARTIFACTS');
-}

@@ -461,20 +461,14 @@ static void test_race_sqlite(void **state)
 {
     apr_pool_t *p = *state;
     tok_env_t *env = acct_env(p);
-    char path[] = "/tmp/oas-account-XXXXXX";
+    const char *path = engine_sqlite_file(p);
     oas_store_t *stores[RACERS];
-    int fd = mkstemp(path);
     int i;
 
-    assert_true(fd >= 0);
-    close(fd);
     for (i = 0; i < RACERS; i++)
         stores[i] = engine_dbd_store(p, path);
     race(p, env->iss, stores);
-    unlink(path);
-    unlink(apr_pstrcat(p, path, "-wal", NULL));
-    unlink(apr_pstrcat(p, path, "-shm", NULL));
-    unlink(apr_pstrcat(p, path, "-journal", NULL));
+    engine_sqlite_remove(p, path);
 }
 
 int main(void)
