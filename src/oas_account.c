@@ -57,21 +57,15 @@ static const char *record_key(oas_ctx_t *x, const char *user)
     return apr_pstrcat(x->p, x->iss->issuer, "\n", user, NULL);
 }
 
-static const char *lock_key(oas_ctx_t *x, const char *key)
-{
-    return apr_pstrcat(x->p, "lock\n", key, NULL);
-}
-
 static apr_status_t lock(oas_ctx_t *x, oas_store_t *st, const char *key)
 {
-    const char *lk = lock_key(x, key);
     apr_status_t rv = APR_EEXIST;
     int i;
 
     for (i = 0; i < LOCK_TRIES && rv == APR_EEXIST; i++) {
         if (i)
             apr_sleep(LOCK_WAIT);
-        rv = oas_store_put_new(st, x->p, OAS_NS_ACCOUNT, lk, "", 0,
+        rv = oas_store_put_new(st, x->p, OAS_NS_ACCOUNT_LOCK, key, "", 0,
                                apr_time_from_sec(x->now + LOCK_SECS));
     }
     return rv == APR_EEXIST ? APR_TIMEUP : rv;
@@ -79,7 +73,7 @@ static apr_status_t lock(oas_ctx_t *x, oas_store_t *st, const char *key)
 
 static void unlock(oas_ctx_t *x, oas_store_t *st, const char *key)
 {
-    oas_store_del(st, x->p, OAS_NS_ACCOUNT, lock_key(x, key));
+    oas_store_del(st, x->p, OAS_NS_ACCOUNT_LOCK, key);
 }
 
 /* The user's record ({"apps": {}} when there is none). One that cannot be read is logged and
@@ -395,7 +389,7 @@ apr_status_t oas_account_revoke(oas_err_t *e, oas_ctx_t *x, const oas_account_fo
     const char *key;
     char *u;
     apr_size_t n;
-    json_t *rec, *app;
+    json_t *rec, *app = NULL;
     int counts[3] = {0, 0, 0};
     apr_status_t rv, failed = APR_SUCCESS;
 
@@ -437,6 +431,13 @@ apr_status_t oas_account_revoke(oas_err_t *e, oas_ctx_t *x, const oas_account_fo
         rv = failed;
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "revoking an application");
+    if (!app) {
+        OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
+                    OAS_LOGNO(07057) "account page: user %s revoked client %s, which held "
+                                     "nothing of theirs (any more)",
+                    x->user, f->client_id);
+        return APR_SUCCESS;
+    }
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
                 OAS_LOGNO(07055) "account page: user %s revoked client %s (%d remembered "
                                  "consents, %d refresh families, %d access tokens)",

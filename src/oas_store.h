@@ -41,8 +41,10 @@ typedef enum {
     OAS_NS_CLIENT = 'C',      /* a registered client's id (RFC 7591) -> its record
                                  (oas_clients.h): live until it is deleted */
     OAS_NS_ACCOUNT = 'A',     /* issuer "\n" user -> what each client holds of the user
-                                 (oas_account.h: consents, refresh families, access tokens),
-                                 and the lock of that record ("lock\n" and its key) */
+                                 (oas_account.h: consents, refresh families, access tokens) */
+    OAS_NS_ACCOUNT_LOCK = 'L', /* the same key -> "" while a request updates that record
+                                  (live: an evicted lock would let two writers lose one's
+                                  update; not durable: it lives seconds) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 

@@ -193,6 +193,8 @@ static void test_revoke_exactly_one(void **state)
 
         /* twice (a double click): nothing left to do, no error */
         assert_int_equal(revoke_as(&e, x, "alice", csrf_of(x, "alice"), "conf1"), APR_SUCCESS);
+        assert_non_null(strstr(tok_log, "OAS07057: account page: user alice revoked client conf1, "
+                                        "which held nothing of theirs"));
         /* a client alice never allowed: nothing of bob's is touched */
         assert_int_equal(revoke_as(&e, x, "alice", csrf_of(x, "alice"), "nope"), APR_SUCCESS);
         assert_true(rt_live(x, rtb));
@@ -284,7 +286,7 @@ static void test_failures_issue_nothing(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         oas_store_t *good = x->store[OAS_CTX_LONG];
 
-        assert_int_equal(oas_store_put_new(good, p, OAS_NS_ACCOUNT, "lock\nhttps://as.test\nalice",
+        assert_int_equal(oas_store_put_new(good, p, OAS_NS_ACCOUNT_LOCK, "https://as.test\nalice",
                                            "", 0, apr_time_from_sec(x->now + 60)),
                          APR_SUCCESS);
         tok_put_code(x, "C1", tok_grant(p, env, env->conf1, "openid offline_access"), 60);
@@ -296,7 +298,7 @@ static void test_failures_issue_nothing(void **state)
         assert_non_null(strstr(tok_log, "OAS07053"));
         assert_non_null(strstr(tok_log, "revoked a refresh token family: the user's account "
                                         "record cannot list it"));
-        assert_int_equal(oas_store_del(good, p, OAS_NS_ACCOUNT, "lock\nhttps://as.test\nalice"),
+        assert_int_equal(oas_store_del(good, p, OAS_NS_ACCOUNT_LOCK, "https://as.test\nalice"),
                          APR_SUCCESS);
 
         tok_fail(x, OAS_NS_ACCOUNT, APR_ENOSPC);
