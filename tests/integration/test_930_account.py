@@ -15,15 +15,15 @@ import shutil
 
 import pytest
 
-from client import (assert_json_error, code_tokens, get_code, introspect, parse_forms, refresh,
-                    register, session)
+from client import (assert_json_error, code_tokens, get_code, introspect, parse_forms, redeem,
+                    refresh, register, run_parallel, session)
 from harness import Httpd, module_server
 from interop_node import ensure_node_modules, run_node_tests
-from oauth_conf import USERS
+from oauth_conf import USERS, sqlite_dbd
 from test_850_resource_server import SECRET, api, audience, rs_conf
 
 # users of this module's tests (written into the test htpasswd with alice and bob)
-for _u in ("carol", "dave", "erin", "frank", "grace"):
+for _u in ("carol", "dave", "erin", "frank", "grace", "heidi"):
     USERS.setdefault(_u, f"{_u}-password-930")
 register("photos", SECRET, redirect_uris=["https://photos.test/cb"])
 register("notes", SECRET, redirect_uris=["https://notes.test/cb"])
@@ -38,7 +38,7 @@ SCREENSHOT = os.path.join(HERE, "..", "..", "docs", "account-page.png")
 ALLOWED = ("OAS00134", "OAS00690")
 
 
-def account_conf(h):
+def account_conf(h, store=""):
     aud = audience(h)
     more = f"""
 <OAuthASClient photos>
@@ -69,7 +69,7 @@ def account_conf(h):
 <Location /open/applications>
     OAuthASEndpoint account
 </Location>
-"""
+{store}"""
     return rs_conf(h, more)
 
 
@@ -77,6 +77,17 @@ def account_conf(h):
 def acct(request, workdir_base):
     yield from module_server(request, Httpd(os.path.join(workdir_base, "930-account"),
                                             account_conf), ALLOWED)
+
+
+@pytest.fixture(scope="module", params=["shm", "dbd"])
+def acct_stores(request, acct, workdir_base):
+    """The module's server (shm), and one whose state is all in SQLite through mod_dbd."""
+    if request.param == "shm":
+        yield acct
+        return
+    conf = lambda h: account_conf(h, "OAuthASStore dbd\n" + sqlite_dbd(h))  # noqa: E731
+    yield from module_server(request, Httpd(os.path.join(workdir_base, "930-account-dbd"),
+                                            conf), ALLOWED)
 
 
 def tokens(h, client_id, user, scope="openid api.read offline_access"):
@@ -182,6 +193,22 @@ def test_revoke_one_application(acct):
     assert set(apps) == {"notes", "photos"}  # photos again: allowed a moment ago
     r = page(acct, "erin", "/me/applications?revoked=1")
     assert "Access revoked." in r.text
+
+
+def test_concurrent_grants_all_revoked(acct_stores):
+    """Eight codes of one user and one application redeemed at once (children adding to the
+    user's record together): each refresh family lands on the record, so one Revoke ends all
+    eight."""
+    codes = [get_code(acct_stores, "photos", user="heidi", scope="openid offline_access")
+             for _ in range(8)]
+    out = run_parallel(8, lambda i: redeem(acct_stores, codes[i], secret=SECRET))
+    assert all(r.status_code == 200 for r in out), [r.text for r in out]
+    rts = [r.json()["refresh_token"] for r in out]
+    revoke_app(acct_stores, "heidi", "photos")
+    assert "OAS07055: account page: user heidi revoked client photos (1 remembered consents, " \
+        "8 refresh families, 0 access tokens)" in acct_stores.error_log()
+    for rt in rts:
+        assert_json_error(refresh(acct_stores, "photos", rt, secret=SECRET), 400, "invalid_grant")
 
 
 def test_csrf_refusals(acct):
