@@ -22,9 +22,9 @@
 
 /* The lock: held for one read and one write of the record; a holder that died frees it after
  * LOCK_SECS. A request waits at most LOCK_TRIES * LOCK_WAIT for it. */
-#define LOCK_SECS  10
+#define LOCK_SECS 10
 #define LOCK_TRIES 50
-#define LOCK_WAIT  apr_time_from_msec(2)
+#define LOCK_WAIT apr_time_from_msec(2)
 
 /* the record's member of each kind, in the order of kind_index */
 static const char *const kinds[] = {"g", "fam", "at"};
@@ -105,12 +105,13 @@ static apr_status_t record_write(oas_ctx_t *x, oas_store_t *st, const char *key,
     apr_int64_t until = x->now + 1;
     size_t i, k;
 
-    json_object_foreach (apps, name, app) {
+    json_object_foreach(apps, name, app) {
         for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
             list = json_object_get(app, kinds[k]);
-            json_array_foreach (list, i, entry)
+            json_array_foreach(list, i, entry) {
                 if (exp_of(entry) > until)
                     until = exp_of(entry);
+            }
         }
     }
     if (!json_object_size(apps)) {
@@ -183,8 +184,8 @@ static void end_item(oas_ctx_t *x, oas_store_t *st, int kind, const char *item, 
 
 /* Adds [exp, item] to the list of kind in app (an item already there keeps the later exp);
  * beyond the list's bound its oldest item is ended. */
-static apr_status_t list_add(oas_ctx_t *x, oas_store_t *st, json_t *app, int kind,
-                             const char *item, apr_int64_t exp)
+static apr_status_t list_add(oas_ctx_t *x, oas_store_t *st, json_t *app, int kind, const char *item,
+                             apr_int64_t exp)
 {
     static const size_t max[] = {OAS_ACCOUNT_CONSENTS_MAX, OAS_ACCOUNT_FAMILIES_MAX,
                                  OAS_ACCOUNT_TOKENS_MAX};
@@ -195,7 +196,7 @@ static apr_status_t list_add(oas_ctx_t *x, oas_store_t *st, json_t *app, int kin
 
     if (!list && json_object_set_new(app, m, (list = json_array())))
         return APR_ENOMEM;
-    json_array_foreach (list, i, it) {
+    json_array_foreach(list, i, it) {
         if (!strcmp(item_of(it), item)) {
             if (exp_of(it) < exp)
                 json_array_set_new(it, 0, json_integer(exp));
@@ -234,9 +235,10 @@ apr_status_t oas_account_note(oas_ctx_t *x, const char *user, const char *client
         return rv;
     if ((rv = record_read(&rec, x, st, key)) == APR_SUCCESS) {
         apps = json_object_get(rec, "apps");
-        json_object_foreach_safe (apps, tmp, name, cur)
+        json_object_foreach_safe(apps, tmp, name, cur) {
             if (!prune(cur, x->now) && strcmp(name, client_id))
                 json_object_del(apps, name);
+        }
         if (!(app = json_object_get(apps, client_id))) {
             app = json_pack("{sI}", "f", (json_int_t)x->now);
             if (!app || json_object_set_new(apps, client_id, app))
@@ -297,8 +299,9 @@ static int live_count(oas_ctx_t *x, oas_store_t *st, json_t *app, int kind)
     size_t i;
     int live = 0;
 
-    json_array_foreach (list, i, it)
+    json_array_foreach(list, i, it) {
         live += item_live(x, st, kind, item_of(it));
+    }
     return live;
 }
 
@@ -321,7 +324,7 @@ apr_status_t oas_account_list(apr_array_header_t **papps, oas_err_t *e, oas_ctx_
         return oas_store_refused(x, e, APR_ENOTIMPL, "reading the user's applications");
     if ((rv = record_read(&rec, x, st, record_key(x, x->user))) != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "reading the user's applications");
-    json_object_foreach (json_object_get(rec, "apps"), name, app) {
+    json_object_foreach(json_object_get(rec, "apps"), name, app) {
         oas_account_app_t a = {name, oas_json_str(app, "s"), oas_json_int(app, "f", 0),
                                oas_json_int(app, "l", 0), 0, 0, 0};
         if (!prune(app, x->now))
@@ -376,7 +379,7 @@ static void end_app(oas_ctx_t *x, oas_store_t *st, json_t *app, int n[3], apr_st
     for (j = 0; j < 3; j++) {
         n[j] = 0;
         list = json_object_get(app, kinds[j]);
-        json_array_foreach (list, i, it) {
+        json_array_foreach(list, i, it) {
             end_item(x, st, k[j], item_of(it), exp_of(it), prv);
             n[j]++;
         }

@@ -18,14 +18,14 @@
 
 /* What a client holds of a user (oas_account_note). */
 #define OAS_ACCOUNT_CONSENT 'g' /* item: the remembered consent's key (oas_consent_key) */
-#define OAS_ACCOUNT_FAMILY  'f' /* item: a refresh family's id */
-#define OAS_ACCOUNT_TOKEN   'a' /* item: an access token's jti (one without a family) */
+#define OAS_ACCOUNT_FAMILY 'f'  /* item: a refresh family's id */
+#define OAS_ACCOUNT_TOKEN 'a'   /* item: an access token's jti (one without a family) */
 
 /* Per client, how many of each kind are kept: beyond, the oldest is revoked (a list that
  * forgot one would leave it beyond the user's reach). */
 #define OAS_ACCOUNT_CONSENTS_MAX 8
 #define OAS_ACCOUNT_FAMILIES_MAX 16
-#define OAS_ACCOUNT_TOKENS_MAX   16
+#define OAS_ACCOUNT_TOKENS_MAX 16
 
 /** 1 when the issuer keeps the users' records: its account endpoint is configured. */
 int oas_account_on(const oas_issuer_t *iss);
@@ -44,8 +44,8 @@ apr_status_t oas_account_note_grant(oas_err_t *e, oas_ctx_t *x, const oas_grant_
 /* An application on the page. */
 typedef struct oas_account_app_t {
     const char *client_id;
-    const char *scope;       /* every scope it was given, space-separated */
-    apr_int64_t first, last; /* first and latest time it was given something (seconds) */
+    const char *scope;              /* every scope it was given, space-separated */
+    apr_int64_t first, last;        /* first and latest time it was given something (seconds) */
     int consents, families, tokens; /* of them, still live */
 } oas_account_app_t;
 
@@ -76,7 +76,7 @@ typedef struct oas_account_view_t {
     const char *user;
     const char *action; /* the form's action (the page's own path) */
     const char *csrf;
-    int revoked;        /* an application was just revoked (a notice) */
+    int revoked;                    /* an application was just revoked (a notice) */
     const apr_array_header_t *apps; /* oas_account_app_t */
 } oas_account_view_t;
 

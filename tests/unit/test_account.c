@@ -308,8 +308,8 @@ static void test_failures_issue_nothing(void **state)
                          APR_ENOSPC);
         assert_int_equal(e.status, 503);
         remember(x, env->conf1, "alice", "openid");
-        assert_false(oas_consent_remembered(
-            x, oas_consent_key(p, "alice", "conf1", "openid", NULL)));
+        assert_false(
+            oas_consent_remembered(x, oas_consent_key(p, "alice", "conf1", "openid", NULL)));
         x->store[OAS_CTX_SHORT] = x->store[OAS_CTX_LONG] = good;
         assert_int_equal(list_of(x, "alice")->nelts, 0);
     }
@@ -351,8 +351,7 @@ static void test_bound_revokes_oldest(void **state)
         assert_false(rt_live(x, rt[0]));
         for (i = 1; i <= OAS_ACCOUNT_FAMILIES_MAX; i++)
             assert_true(rt_live(x, rt[i]));
-        assert_int_equal(app_of(list_of(x, "alice"), "conf1")->families,
-                         OAS_ACCOUNT_FAMILIES_MAX);
+        assert_int_equal(app_of(list_of(x, "alice"), "conf1")->families, OAS_ACCOUNT_FAMILIES_MAX);
     }
 }
 
@@ -406,9 +405,9 @@ static void *APR_THREAD_FUNC racer(apr_thread_t *t, void *data)
     while (!apr_atomic_read32(r->go))
         ;
     for (i = 0; i < EACH && r->rv == APR_SUCCESS; i++)
-        r->rv = oas_account_note(r->x, "alice", apr_psprintf(r->x->p, "c%d-%d", r->n, i),
-                                 "openid", OAS_ACCOUNT_TOKEN,
-                                 apr_psprintf(r->x->p, "jti%d-%d", r->n, i), r->x->now + 60);
+        r->rv = oas_account_note(r->x, "alice", apr_psprintf(r->x->p, "c%d-%d", r->n, i), "openid",
+                                 OAS_ACCOUNT_TOKEN, apr_psprintf(r->x->p, "jti%d-%d", r->n, i),
+                                 r->x->now + 60);
     return NULL;
 }
 
