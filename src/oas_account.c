@@ -339,25 +339,45 @@ apr_status_t oas_account_list(apr_array_header_t **papps, oas_err_t *e, oas_ctx_
     return APR_SUCCESS;
 }
 
-#define CSRF_PREFIX "account\n"
+/* The page's CSRF token: one per user (a record in the short-lived store, key CSRF_PREFIX, the
+ * issuer and the user), kept as long as the user keeps loading the page within
+ * OAuthASConsentLifetime, so that reloads and tabs share it and a user holds one record
+ * however often the page is shown. */
+#define CSRF_PREFIX "account csrf\n"
+
+static const char *csrf_key(oas_ctx_t *x)
+{
+    return apr_pstrcat(x->p, CSRF_PREFIX, x->iss->issuer, "\n", x->user, NULL);
+}
 
 apr_status_t oas_account_csrf(const char **pcsrf, oas_err_t *e, oas_ctx_t *x)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    const char *key = csrf_key(x);
+    apr_time_t until = apr_time_from_sec(x->now + oas_iss_consent_ttl(x->iss));
+    char *v;
+    apr_size_t n;
     apr_status_t rv;
+    int i;
 
     if (!st)
         return oas_store_refused(x, e, APR_ENOTIMPL, "starting the account page");
-    if ((rv = oas_random_token(pcsrf, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS) {
-        OAS_ERR_SET(e, 500, "server_error", "no random bytes");
-        return rv;
+    /* the user's token, its life extended; else a new one (two first loads at once: one
+     * wins, the other reads it) */
+    for (i = 0, rv = APR_EEXIST; i < 2 && rv == APR_EEXIST; i++) {
+        if ((rv = oas_store_get(st, x->p, OAS_NS_TXN, key, &v, &n)) == APR_SUCCESS) {
+            *pcsrf = v;
+            rv = oas_store_put(st, x->p, OAS_NS_TXN, key, v, n, until);
+        }
+        else if (rv == APR_NOTFOUND) {
+            if ((rv = oas_random_token(pcsrf, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS) {
+                OAS_ERR_SET(e, 500, "server_error", "no random bytes");
+                return rv;
+            }
+            rv = oas_store_put_new(st, x->p, OAS_NS_TXN, key, *pcsrf, strlen(*pcsrf), until);
+        }
     }
-    if ((rv = oas_store_put(st, x->p, OAS_NS_TXN, apr_pstrcat(x->p, CSRF_PREFIX, *pcsrf, NULL),
-                            x->user, strlen(x->user),
-                            apr_time_from_sec(x->now + oas_iss_consent_ttl(x->iss)))) !=
-        APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "starting the account page");
-    return APR_SUCCESS;
+    return rv == APR_SUCCESS ? rv : oas_store_refused(x, e, rv, "starting the account page");
 }
 
 static apr_status_t refused(oas_err_t *e, oas_ctx_t *x, const char *desc, const char *why)
@@ -409,11 +429,12 @@ apr_status_t oas_account_revoke(oas_err_t *e, oas_ctx_t *x, const oas_account_fo
     }
     if (!sst || !st)
         return oas_store_refused(x, e, APR_ENOTIMPL, "revoking an application");
-    rv = oas_store_get(sst, x->p, OAS_NS_TXN, apr_pstrcat(x->p, CSRF_PREFIX, f->csrf, NULL), &u,
-                       &n);
+    if (!x->user)
+        return refused(e, x, "The form does not belong to this user.", "no signed-in user");
+    rv = oas_store_get(sst, x->p, OAS_NS_TXN, csrf_key(x), &u, &n);
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
         return oas_store_refused(x, e, rv, "revoking an application");
-    if (rv == APR_NOTFOUND || !x->user || strcmp(u, x->user))
+    if (rv == APR_NOTFOUND || !oas_secure_streq(f->csrf, u))
         return refused(e, x,
                        "The form does not belong to this user or has expired. Please reload "
                        "the page.",

@@ -53,8 +53,9 @@ typedef struct oas_account_app_t {
  * (*papps: oas_account_app_t). On a store failure *e is a 503. */
 apr_status_t oas_account_list(apr_array_header_t **papps, oas_err_t *e, oas_ctx_t *x);
 
-/** A fresh CSRF token for x->user's page (kept in the short-lived store for
- * OAuthASConsentLifetime). On failure *e is a 503 or 500. */
+/** The CSRF token of x->user's page: the user's one (one record per user in the short-lived
+ * store, kept for OAuthASConsentLifetime after the page was last shown), or a new one. On
+ * failure *e is a 503 or 500. */
 apr_status_t oas_account_csrf(const char **pcsrf, oas_err_t *e, oas_ctx_t *x);
 
 /* The revoke form as posted. */

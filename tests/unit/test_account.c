@@ -240,6 +240,10 @@ static void test_csrf(void **state)
         oas_ctx_t *x = engine_ctx(p, env->iss, k, tok_now());
         rt = exchange_as(x, env, env->conf1, "alice", "offline_access", NULL);
         csrf = csrf_of(x, "alice");
+        /* one per user: reloads and tabs share it */
+        assert_string_equal(csrf_of(x, "alice"), csrf);
+        assert_string_not_equal(csrf_of(x, "bob"), csrf);
+        x->user = "alice";
 
         f = (oas_account_form_t){"conf1", csrf, "https://evil.test", NULL, ORIGIN};
         assert_int_equal(oas_account_revoke(&e, x, &f), APR_EINVAL);
