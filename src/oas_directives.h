@@ -22,6 +22,7 @@
 #define OAS_DIR_ADDRESS_QUOTA "OAuthASAddressQuota"
 #define OAS_DIR_CONSENT_LIFETIME "OAuthASConsentLifetime"
 #define OAS_DIR_CONSENT_TEMPLATE "OAuthASConsentTemplate"
+#define OAS_DIR_ACCOUNT_TEMPLATE "OAuthASAccountTemplate"
 #define OAS_DIR_CLAIM "OAuthASClaim"
 #define OAS_DIR_SCOPE_DESC "OAuthASScopeDescription"
 #define OAS_DIR_ENDPOINT "OAuthASEndpoint"
