@@ -211,6 +211,7 @@ def test_concurrent_grants_all_revoked(acct_stores):
         assert_json_error(refresh(acct_stores, "photos", rt, secret=SECRET), 400, "invalid_grant")
 
 
+@pytest.mark.catalogue("H02")
 def test_csrf_refusals(acct):
     """The revoke form is ours only: another site's POST (Origin, Sec-Fetch-Site), a missing,
     forged or another user's token, a repeated field: refused, nothing revoked."""
