@@ -73,6 +73,20 @@ static char *dup_or_null(const char *s, int *bad)
     return d;
 }
 
+/* the queue's pool goes: what is still queued goes with it (a started queue has dropped it,
+ * logged, already) */
+static apr_status_t free_items(void *data)
+{
+    oas_logout_queue_t *q = data;
+    item_t *it;
+
+    while ((it = q->head)) {
+        q->head = it->next;
+        item_free(it);
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t oas_logout_queue_make(oas_logout_queue_t **pq, apr_pool_t *p,
                                    oas_logout_send_fn *send)
 {
@@ -83,6 +97,7 @@ apr_status_t oas_logout_queue_make(oas_logout_queue_t **pq, apr_pool_t *p,
         (rv = apr_thread_cond_create(&q->wake, p)))
         return rv;
     q->send = send ? send : oas_fetch_post_form;
+    apr_pool_cleanup_register(p, q, free_items, apr_pool_cleanup_null);
     *pq = q;
     return APR_SUCCESS;
 }

@@ -15,15 +15,13 @@ int oas_logout_uri_valid(const char **perr, apr_pool_t *p, const char *uri)
         *perr = "is longer than 2048 bytes";
         return 0;
     }
-    /* the redirect URI rules give: absolute, URI characters only, a host, no user
-     * information, no fragment; then only https (a token or a session id travels there) */
-    if (!oas_uri_valid_redirect(perr, p, uri))
-        return 0;
-    if (strncasecmp(uri, "https://", 8)) {
+    /* only https (a token or a session id travels there); then the redirect URI rules:
+     * URI characters only, a host, no user information, no fragment */
+    if (!uri || strncasecmp(uri, "https://", 8)) {
         *perr = "is not an https URL";
         return 0;
     }
-    return 1;
+    return oas_uri_valid_redirect(perr, p, uri);
 }
 
 apr_status_t oas_logout_token(const char **ptok, apr_pool_t *p, const oas_issuer_t *iss,
