@@ -21,12 +21,13 @@ MODULE   := build/mod_oauth_as.so
 all: $(MODULE)
 
 # apxs compiles every file through libtool; -Wc passes our warning flags to each compile.
-# The built-in consent page is conf/consent.html, turned into a C string at build time.
-GEN_HDR  := build/gen/oas_consent_default.h
-$(GEN_HDR): conf/consent.html
+# The built-in pages are conf/consent.html and conf/logout.html, each turned into a C string at
+# build time (oas_consent_default_html, oas_logout_default_html).
+GEN_HDR  := build/gen/oas_consent_default.h build/gen/oas_logout_default.h
+build/gen/oas_%_default.h: conf/%.html
 	@mkdir -p build/gen
-	{ echo '/* generated from conf/consent.html: do not edit */'; \
-	  echo 'static const char oas_consent_default_html[] ='; \
+	{ echo '/* generated from $<: do not edit */'; \
+	  echo 'static const char oas_$*_default_html[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 # ---- the core: every src/oas_*.c, built once per flavour into a static library that the

@@ -27,23 +27,6 @@ static int error_page(request_rec *r, int status, const char *title, const char 
     return oas_mod_send_error_page(r, status, title, text);
 }
 
-/* The page of an engine refusal (e->page, or a failure of the server): logged first, then
- * titled by what went wrong. */
-static int send_page(request_rec *r, const oas_err_t *e)
-{
-    oas_mod_log_err(r, e);
-    if (e->status == HTTP_SERVICE_UNAVAILABLE)
-        return error_page(r, HTTP_SERVICE_UNAVAILABLE, "Temporarily unavailable",
-                          "The server is busy. Please try again in a moment.");
-    if (e->status >= HTTP_INTERNAL_SERVER_ERROR)
-        return HTTP_INTERNAL_SERVER_ERROR;
-    if (e->status == HTTP_FORBIDDEN)
-        return error_page(r, e->status, "Request refused", e->description);
-    return error_page(r, e->status,
-                      strcmp(e->error, OAS_AUTHZ_GONE) ? "Invalid request" : "Request expired",
-                      e->description);
-}
-
 /* status: 302, or 303 where the client's profile wants it for a code (FAPI 2.0 SP
  * 5.3.2.2-10: a redirect after the consent POST must not invite a re-POST).
  * jarm_aud: the client id when the response goes back as a JWT (JARM), else NULL. */
@@ -85,7 +68,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
     oas_err_t e;
 
     if (oas_request_uri_use_up(x, &e, request_uri) != APR_SUCCESS)
-        return send_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     APR_ARRAY_PUSH(pairs, const char *) = "error";
     APR_ARRAY_PUSH(pairs, const char *) = error;
     if (desc) {
@@ -103,7 +86,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
 static int send_err(request_rec *r, oas_ctx_t *x, const oas_err_t *e, const oas_pending_t *pd)
 {
     if (e->page || e->status >= HTTP_INTERNAL_SERVER_ERROR)
-        return send_page(r, e);
+        return oas_mod_send_err_page(r, e);
     oas_mod_log_err(r, e);
     return redirect_error(r, x, pd->grant->redirect_uri, pd->state,
                           pd->jarm ? pd->grant->client_id : NULL, e->error, e->description,
@@ -198,45 +181,10 @@ static int consent_decision(request_rec *r, oas_ctx_t *x, apr_table_t *form)
     oas_pending_t pd;
     oas_err_t e;
 
-    f.txn = apr_table_get(form, "txn");
-    f.csrf = apr_table_get(form, "csrf");
-    f.decision = apr_table_get(form, "decision");
-    f.origin = apr_table_get(r->headers_in, "Origin");
-    f.site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    f.our_origin = apr_pstrcat(r->pool, ap_http_scheme(r), "://",
-                               apr_table_get(r->headers_in, "Host"), NULL);
+    oas_mod_decision_form(&f, r, form);
     if (oas_consent_decide(&pd, x, &e, &f) != APR_SUCCESS)
         return send_err(r, x, &e, &pd);
     return issue_code(r, x, &pd);
-}
-
-/* Reads the request's parameters: the query for GET; the query and the form body for POST
- * (RFC 6749 §3.1: a parameter may not appear twice, not even once in each). */
-static int read_params(apr_table_t **pparams, const char **pdup, request_rec *r,
-                       const oas_issuer_t *iss)
-{
-    const char *data = r->args ? r->args : "";
-    const char *perr;
-    int status;
-
-    *pparams = NULL;
-    *pdup = NULL;
-    if (r->method_number == M_POST) {
-        char *body;
-        apr_size_t len = 0;
-        status = oas_mod_read_form_raw(&body, &len, &perr, r, (apr_size_t)oas_iss_max_body(iss));
-        if (status)
-            return status;
-        if (!body)
-            return error_page(r, HTTP_BAD_REQUEST, "Invalid request", perr);
-        data = *data ? apr_pstrcat(r->pool, data, "&", body, NULL) : body;
-    }
-    if (oas_form_parse_first(pparams, pdup, r->pool, data, strlen(data), OAS_MAX_FORM_PAIRS) !=
-        APR_SUCCESS)
-        return error_page(r, HTTP_BAD_REQUEST, "Invalid request",
-                          "The request is malformed (bad encoding, control characters or too "
-                          "many or too long parameters).");
-    return OK;
 }
 
 int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
@@ -254,7 +202,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         return status;
     if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
         return oas_mod_send_html(r, HTTP_OK, "");
-    if ((status = read_params(&params, &dup, r, iss)) != OK || !params)
+    if ((status = oas_mod_read_params(&params, &dup, r, iss)) != OK || !params)
         return status;
 
     prompt = apr_table_get(params, "prompt");
@@ -280,7 +228,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         /* RFC 9126 §4: only the pushed parameters count; the rest of the query is ignored */
         if (oas_par_load(&params, &ru, x, &err, apr_table_get(params, "request_uri"),
                          apr_table_get(params, "client_id")) != APR_SUCCESS)
-            return send_page(r, &err);
+            return oas_mod_send_err_page(r, &err);
         dup = NULL;
     }
     else if ((c = oas_ctx_client(x, apr_table_get(params, "client_id"))) &&
@@ -289,7 +237,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
          * outside it no longer matters), and one that does not verify is a page */
         apr_table_t *outer = params;
         if (oas_request_object_use(&params, &err, x, c, outer, OAS_AUTHZ_FRONT) != APR_SUCCESS)
-            return send_page(r, &err);
+            return oas_mod_send_err_page(r, &err);
         if (params != outer)
             dup = NULL;
     }

@@ -193,8 +193,10 @@ const char *oas_cmd_redirect_uri(cmd_parms *cmd, void *mconfig, const char *arg)
     if (err)
         return err;
     if (!oas_uri_valid_redirect(&err, cmd->pool, arg))
-        return apr_psprintf(cmd->pool, OAS_DIR_REDIRECT_URI " '%s': %s", arg, err);
-    list_add(cmd->pool, &dc->client->redirect_uris, arg);
+        return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->directive->directive, arg, err);
+    /* cmd->info: OAuthASPostLogoutRedirectURI, checked alike */
+    list_add(cmd->pool, cmd->info ? &dc->client->post_logout_redirect_uris
+                                  : &dc->client->redirect_uris, arg);
     return NULL;
 }
 
@@ -345,7 +347,7 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_PROFILE,       OAS_DIR_INTROSPECTION,
                                                 OAS_DIR_BACKCHANNEL_LOGOUT_URI,
                                                 OAS_DIR_FRONTCHANNEL_LOGOUT_URI,
-                                                NULL};
+                                                OAS_DIR_POST_LOGOUT_URI, NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 
 static const char *block_arg(cmd_parms *cmd, const char *arg, const char *block)

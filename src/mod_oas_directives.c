@@ -17,6 +17,7 @@
 #include "oas_cors.h"
 #include "oas_html.h"
 #include "oas_keys.h"
+#include "oas_logout.h"
 #include "oas_store_shm.h"
 
 /* ---- helpers ---- */
@@ -282,10 +283,13 @@ static const char *set_authfail_limit(cmd_parms *cmd, void *mconfig, const char 
     return NULL;
 }
 
-static const char *set_consent_template(cmd_parms *cmd, void *mconfig, const char *file)
+/* OAuthASConsentTemplate (cmd->info NULL) and OAuthASLogoutTemplate: read and parsed here, so
+ * that a bad template fails configtest naming its directive and file. */
+static const char *set_template(cmd_parms *cmd, void *mconfig, const char *file)
 {
     oas_issuer_t *sc = oas_cmd_issuer(cmd);
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+    const char *dir = cmd->info ? OAS_DIR_LOGOUT_TEMPLATE : OAS_DIR_CONSENT_TEMPLATE;
     const char *path;
     char *text;
     apr_file_t *f;
@@ -299,21 +303,43 @@ static const char *set_consent_template(cmd_parms *cmd, void *mconfig, const cha
     path = ap_server_root_relative(cmd->pool, file);
     if (!path || (rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool)) ||
         (rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f))) {
-        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": cannot read '%s'", file);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'", dir, file);
     }
     if (fi.size > 1024 * 1024)
-        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": '%s' is larger than 1 MiB",
-                            file);
+        return apr_psprintf(cmd->pool, "%s: '%s' is larger than 1 MiB", dir, file);
     n = (apr_size_t)fi.size;
     text = apr_palloc(cmd->temp_pool, n + 1);
     if (apr_file_read_full(f, text, n, &n) != APR_SUCCESS && n != (apr_size_t)fi.size)
-        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": cannot read '%s'", file);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'", dir, file);
     text[n] = '\0';
     apr_file_close(f);
     if (oas_tmpl_parse(&t, &err, cmd->pool, text, n) != APR_SUCCESS)
-        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE " %s: %s", file, err);
-    sc->consent_template_path = path;
-    sc->consent_tmpl = t;
+        return apr_psprintf(cmd->pool, "%s %s: %s", dir, file, err);
+    if (cmd->info) {
+        sc->logout_template_path = path;
+        sc->logout_tmpl = t;
+    }
+    else {
+        sc->consent_template_path = path;
+        sc->consent_tmpl = t;
+    }
+    return NULL;
+}
+
+/* OAuthASLogoutURL: an https URL, or a path on this server (the site's logout handler) */
+static const char *set_logout_url(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+
+    if (err)
+        return err;
+    if (!oas_logout_url_valid(cmd->temp_pool, arg))
+        return apr_psprintf(cmd->pool,
+                            OAS_DIR_LOGOUT_URL " '%s': not an https URL or a path starting "
+                                               "with / (without fragment)",
+                            arg);
+    sc->logout_url = arg;
     return NULL;
 }
 
@@ -477,15 +503,20 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_PROFILE, oas_cmd_profile, NULL, RSRC_CONF,
                   "none (default) or fapi2: FAPI 2.0 Security Profile rules for the server "
                   "or the client"),
-    AP_INIT_TAKE1(OAS_DIR_CONSENT_TEMPLATE, set_consent_template, NULL, RSRC_CONF,
+    AP_INIT_TAKE1(OAS_DIR_CONSENT_TEMPLATE, set_template, NULL, RSRC_CONF,
                   "consent page template file"),
+    AP_INIT_TAKE1(OAS_DIR_LOGOUT_TEMPLATE, set_template, (void *)1, RSRC_CONF,
+                  "sign-out pages template file (confirmation, signed out)"),
+    AP_INIT_TAKE1(OAS_DIR_LOGOUT_URL, set_logout_url, NULL, RSRC_CONF,
+                  "where the site's own sign-in is ended after a sign-out here (given the next "
+                  "URL in 'return')"),
     AP_INIT_TAKE2(OAS_DIR_CLAIM, set_claim, NULL, RSRC_CONF,
                   "a user claim: name and ap_expr string"),
     AP_INIT_TAKE2(OAS_DIR_SCOPE_DESC, set_scope_description, NULL, RSRC_CONF,
                   "text shown for a scope on the consent page"),
     AP_INIT_TAKE1(OAS_DIR_ENDPOINT, set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
-                  "jwks, userinfo, revoke, introspect, resource-metadata or register"),
+                  "jwks, userinfo, revoke, introspect, resource-metadata, register or end-session"),
     AP_INIT_TAKE1(OAS_DIR_CA_FILE, oas_cmd_ca_file, NULL, RSRC_CONF,
                   "PEM file of the CAs that verify outbound https calls (default: the system's)"),
     AP_INIT_ITERATE(OAS_DIR_CORS_ORIGIN, set_cors_origin, NULL, RSRC_CONF,
@@ -512,6 +543,8 @@ const command_rec oas_mod_cmds[] = {
                   "client secret: plaintext or an htpasswd-style hash; none = public client"),
     AP_INIT_TAKE1(OAS_DIR_REDIRECT_URI, oas_cmd_redirect_uri, NULL, RSRC_CONF,
                   "a registered redirect URI (exact match)"),
+    AP_INIT_TAKE1(OAS_DIR_POST_LOGOUT_URI, oas_cmd_redirect_uri, (void *)1, RSRC_CONF,
+                  "where the client may ask to return after a sign-out (exact match)"),
     AP_INIT_ITERATE(OAS_DIR_SCOPE, oas_cmd_scope, NULL, RSRC_CONF,
                     "scopes a client may ask for, or a resource offers"),
     AP_INIT_ITERATE(OAS_DIR_AUDIENCE, oas_cmd_audience, NULL, RSRC_CONF,

@@ -135,6 +135,7 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     c->redirect_uris = str_array(p, md, "redirect_uris", &bad);
     if (!c->redirect_uris)
         c->redirect_uris = apr_array_make(p, 1, sizeof(const char *));
+    c->post_logout_redirect_uris = str_array(p, md, "post_logout_redirect_uris", &bad);
     if (!(c->auth_methods = oas_reg_auth_method(oas_json_str(md, "token_endpoint_auth_method"))))
         return APR_EINVAL;
     grants = str_array(p, md, "grant_types", &bad);

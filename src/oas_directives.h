@@ -33,6 +33,8 @@
 #define OAS_DIR_CIMD "OAuthASClientMetadataDocuments"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 #define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"
+#define OAS_DIR_LOGOUT_TEMPLATE "OAuthASLogoutTemplate"
+#define OAS_DIR_LOGOUT_URL "OAuthASLogoutURL" /* server-only */
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */
@@ -54,6 +56,7 @@
 /* only inside blocks */
 #define OAS_DIR_CLIENT_SECRET "OAuthASClientSecret"
 #define OAS_DIR_REDIRECT_URI "OAuthASRedirectURI"
+#define OAS_DIR_POST_LOGOUT_URI "OAuthASPostLogoutRedirectURI"
 #define OAS_DIR_SCOPE "OAuthASScope" /* client and resource */
 #define OAS_DIR_AUDIENCE "OAuthASAudience"
 #define OAS_DIR_AUTH_METHOD "OAuthASAuthMethod"

@@ -129,6 +129,25 @@ static apr_status_t logout_metadata(json_t *md, oas_err_t *e, oas_ctx_t *x, cons
     return APR_SUCCESS;
 }
 
+/* The redirect URIs of member key of in, copied to md: 1, 0 when absent, -1 when it is not an
+ * array of 1 to OAS_REG_MAX_REDIRECTS strings, -2 when one may not be a redirect URI. */
+static int uri_list(json_t *md, apr_pool_t *p, const json_t *in, const char *key)
+{
+    json_t *a, *v;
+    size_t i;
+
+    if (!json_object_get(in, key))
+        return 0;
+    if (!(a = strings(in, key, NULL, OAS_REG_MAX_REDIRECTS, OAS_REG_MAX_URI)))
+        return -1;
+    json_object_set_new(md, key, a);
+    json_array_foreach(a, i, v) {
+        if (!redirect_ok(p, json_string_value(v)))
+            return -2;
+    }
+    return 1;
+}
+
 /* The metadata of body as we accept it (*pmd, owned by p), or *e. */
 static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const char *body,
                              apr_size_t len)
@@ -189,19 +208,19 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
     else if (m == OAS_AUTH_PKJWT)
         return BAD("invalid_client_metadata", "private_key_jwt needs jwks or jwks_uri");
     /* redirect URIs: required for the code grant */
-    if ((v = json_object_get(in, "redirect_uris"))) {
-        if (!(a = strings(in, "redirect_uris", NULL, OAS_REG_MAX_REDIRECTS, OAS_REG_MAX_URI)))
-            return BAD("invalid_redirect_uri", "redirect_uris must be an array of 1 to %d URIs",
-                       OAS_REG_MAX_REDIRECTS);
-        json_object_set_new(md, "redirect_uris", a);
-        json_array_foreach(a, i, v) {
-            if (!redirect_ok(p, json_string_value(v)))
-                return BAD("invalid_redirect_uri", "a redirect URI must be https without a "
-                           "fragment, or http on 127.0.0.1 or [::1]");
-        }
-    }
-    else if (bits & OAS_GRANT_CODE)
+    if ((m = uri_list(md, p, in, "redirect_uris")) == -1)
+        return BAD("invalid_redirect_uri", "redirect_uris must be an array of 1 to %d URIs",
+                   OAS_REG_MAX_REDIRECTS);
+    if (m == -2)
+        return BAD("invalid_redirect_uri", "a redirect URI must be https without a fragment, "
+                   "or http on 127.0.0.1 or [::1]");
+    if (!m && (bits & OAS_GRANT_CODE))
         return BAD("invalid_redirect_uri", "redirect_uris is required");
+    /* RP-Initiated Logout 1.0 §3.1: where the client may return after a sign-out */
+    if ((m = uri_list(md, p, in, "post_logout_redirect_uris")) < 0)
+        return BAD("invalid_client_metadata", "post_logout_redirect_uris must be an array of 1 "
+                   "to %d URIs, each https without a fragment, or http on 127.0.0.1 or [::1]",
+                   OAS_REG_MAX_REDIRECTS);
     /* scope: default openid; only what dynamic clients may get */
     v = json_object_get(in, "scope");
     s = v ? json_string_value(v) : "openid";

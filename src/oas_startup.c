@@ -5,6 +5,7 @@
 #include "oas_consent.h"
 #include "oas_dpop_nonce.h"
 #include "oas_keys.h"
+#include "oas_logout.h"
 #include "oas_metadata.h"
 
 /* INTERFACE.md: ID tokens are signed with the first RSA key (RS256 is OpenID Connect's
@@ -78,6 +79,13 @@ apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_
         if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
             return APR_EINVAL;
         iss->consent_tmpl = t;
+    }
+    if (!iss->logout_tmpl) {
+        const char *tmpl = oas_logout_default_template();
+        oas_tmpl_t *t;
+        if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
+            return APR_EINVAL;
+        iss->logout_tmpl = t;
     }
     /* every node with the same first signing key derives the same key: no shared state */
     if (dpop_nonces(p, iss)) {
