@@ -459,5 +459,5 @@ int main(void)
         UNIT_TEST(test_thread_stops_with_retries_pending),
         UNIT_TEST(test_thread_cancels_transfer),
     };
-    return unit_run("logout", tests, sizeof(tests) / sizeof(tests[0]));
+    return unit_run("backchannel", tests, sizeof(tests) / sizeof(tests[0]));
 }
