@@ -209,3 +209,20 @@ def test_registration_logout_metadata_refused(reg, md):
     r = reg_post(reg, dict(md, redirect_uris=["https://rp.test/cb"]))
     assert_json_error(r, 400, "invalid_client_metadata")
     assert "logout" in r.json()["error_description"]
+
+
+# ---- metadata --------------------------------------------------------------------------------
+
+LOGOUT_FLAGS = ("backchannel_logout_supported", "backchannel_logout_session_supported",
+                "frontchannel_logout_supported", "frontchannel_logout_session_supported")
+END_SESSION = "<Location /oauth/logout>\n    OAuthASEndpoint end-session\n</Location>\n"
+
+
+def test_metadata_logout_support(reg, httpd_factory):
+    """Only with the end-session endpoint (where sessions end), then all four, true."""
+    md = reg.get("/.well-known/openid-configuration").json()
+    assert not any(k in md for k in LOGOUT_FLAGS)
+    h = httpd_factory(lambda h: standard_conf(h, extra=END_SESSION))
+    md = h.get("/.well-known/openid-configuration").json()
+    assert md["end_session_endpoint"] == h.issuer + "/oauth/logout"
+    assert all(md[k] is True for k in LOGOUT_FLAGS), md
