@@ -209,7 +209,7 @@ static int sign_in_again(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *re
                               ru);
     if (oas_session_login_start(&txn, x, &e, orig) != APR_SUCCESS) {
         if (e.status >= HTTP_INTERNAL_SERVER_ERROR)
-            return send_page(r, &e);
+            return oas_mod_send_err_page(r, &e);
         oas_mod_log_err(r, &e);
         return redirect_error(r, x, req->redirect_uri, req->state,
                               req->jarm ? req->client->id : NULL, e.error, e.description, ru);
@@ -273,7 +273,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         /* back from OAuthASLoginURL: the request resumes, signed in again or not */
         reauthed = oas_mod_session_reauth_done(r, login) ? 1 : -1;
         if (oas_session_login_resume(&params, x, &err, login) != APR_SUCCESS)
-            return send_page(r, &err);
+            return oas_mod_send_err_page(r, &err);
         prompt = apr_table_get(params, "prompt");
     }
     orig = params;
