@@ -351,7 +351,8 @@ static const char *set_claim(cmd_parms *cmd, void *mconfig, const char *name, co
     ap_expr_info_t *info;
     static const char *const reserved[] = {"iss", "sub",       "aud",       "exp",   "iat",
                                            "nbf", "jti",       "auth_time", "nonce", "at_hash",
-                                           "azp", "client_id", "scope",     NULL};
+                                           "azp", "client_id", "scope",     "sid",
+                                           NULL};
     int i;
 
     if (err)
@@ -487,6 +488,11 @@ const command_rec oas_mod_cmds[] = {
                   "longest short-lived lifetime (default 1000; 0 = no limit)"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT_LIFETIME, set_server_int, OFF_S(consent_ttl), RSRC_CONF,
                   "seconds a consent page stays answerable (default 300)"),
+    AP_INIT_TAKE1(OAS_DIR_SESSION_LIFETIME, set_server_int, OFF_S(session_ttl), RSRC_CONF,
+                  "seconds an authorization-server session lives (default 86400)"),
+    AP_INIT_TAKE1(OAS_DIR_LOGIN_URL, oas_cmd_login_url, NULL, RSRC_CONF,
+                  "where the browser signs in again for prompt=login and max_age (a local "
+                  "path or an https URL; it gets a return parameter)"),
     AP_INIT_TAKE1(OAS_DIR_AT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,
                   "access token lifetime in seconds"),
     AP_INIT_TAKE1(OAS_DIR_RT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,

@@ -62,4 +62,7 @@ const char *oas_cmd_ca_file(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_outbound_allow(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_cimd(cmd_parms *cmd, void *mconfig, const char *arg);
 
+/* Handlers of src/mod_oas_session.c (the AS session). */
+const char *oas_cmd_login_url(cmd_parms *cmd, void *mconfig, const char *arg);
+
 #endif

@@ -50,6 +50,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->authfail_limit = c->authfail_window = OAS_UNSET;
     c->rt_grace = c->client_quota = OAS_UNSET;
     c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
+    c->session_ttl = OAS_UNSET;
     c->client_signing_algs = OAS_UNSET;
     c->dpop = c->dpop_nonce = OAS_UNSET;
     c->profile = OAS_UNSET;

@@ -151,6 +151,9 @@ typedef struct oas_issuer_t {
     int user_quota, address_quota; /* OAuthASUserQuota, OAuthASAddressQuota: the same per
                                     * signed-in user, per address; 0 = no limit */
     int consent_ttl; /* OAuthASConsentLifetime: seconds a consent page stays answerable */
+    int session_ttl; /* OAuthASSessionLifetime: seconds an AS session lives (oas_session.h) */
+    const char *login_url; /* OAuthASLoginURL: where the browser signs in again (prompt=login,
+                            * max_age), or NULL: those answer login_required */
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
                    * client may still be retried; 0 = off */
     int client_signing_algs; /* OAuthASClientSigningAlgs: OAS_ALGBIT() set, see the getter */
@@ -211,6 +214,7 @@ OAS_ISS_GETTER(client_quota, OAS_DEFAULT_CLIENT_QUOTA)
 OAS_ISS_GETTER(user_quota, OAS_DEFAULT_USER_QUOTA)
 OAS_ISS_GETTER(address_quota, OAS_DEFAULT_ADDRESS_QUOTA)
 OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
+OAS_ISS_GETTER(session_ttl, OAS_DEFAULT_SESSION_TTL)
 OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
 OAS_ISS_GETTER(dpop_nonce, 0)
 OAS_ISS_GETTER(registration, 0)

@@ -35,6 +35,8 @@
 #define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"
 #define OAS_DIR_LOGOUT_TEMPLATE "OAuthASLogoutTemplate"
 #define OAS_DIR_LOGOUT_URL "OAuthASLogoutURL" /* server-only */
+#define OAS_DIR_SESSION_LIFETIME "OAuthASSessionLifetime"
+#define OAS_DIR_LOGIN_URL "OAuthASLoginURL"
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */

@@ -40,6 +40,12 @@ typedef enum {
                                  window is over (live: an evicted jti would allow a replay) */
     OAS_NS_CLIENT = 'C',      /* a registered client's id (RFC 7591) -> its record
                                  (oas_clients.h): live until it is deleted */
+    OAS_NS_SESSION = 's',     /* keyed digest of a session cookie -> the AS session
+                                 (oas_session.c); best effort: a lost one costs a sign-in */
+    OAS_NS_SESSION_END = 'e', /* sid of an ended session -> "" until the longest refresh-token
+                                 lifetime: its refresh tokens without offline_access stop */
+    OAS_NS_LOGIN = 'l',       /* a re-authentication in progress (prompt=login, max_age) ->
+                                 the user and the authorization request to resume */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
@@ -65,6 +71,7 @@ static inline int oas_store_ns_class(int ns)
     case OAS_NS_QUOTA:
     case OAS_NS_JWKS:
     case OAS_NS_CIMD:
+    case OAS_NS_SESSION:
         return OAS_STORE_BEST_EFFORT;
     default:
         return OAS_STORE_LIVE;
@@ -86,6 +93,7 @@ static inline int oas_store_ns_durable(int ns)
     case OAS_NS_REVOKED:
     case OAS_NS_FAMILY:
     case OAS_NS_CLIENT:
+    case OAS_NS_SESSION_END:
         return 1;
     default:
         return 0;

@@ -29,6 +29,7 @@ apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_gran
     oas_jsonw_str(&w, "jkt", g->dpop_jkt);
     oas_jsonw_str(&w, "x5t", g->cert_x5t);
     oas_jsonw_int(&w, "at", g->auth_time);
+    oas_jsonw_str(&w, "sid", g->sid);
     oas_jsonw_str(&w, "fam", g->family);
     if (g->family_exp)
         oas_jsonw_int(&w, "fexp", g->family_exp);
@@ -65,6 +66,7 @@ apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *js
     g->dpop_jkt = oas_jobj_str(&o, "jkt");
     g->cert_x5t = oas_jobj_str(&o, "x5t");
     g->auth_time = oas_jobj_int(&o, "at", 0);
+    g->sid = oas_jobj_str(&o, "sid");
     g->family = oas_jobj_str(&o, "fam");
     g->family_exp = oas_jobj_int(&o, "fexp", 0);
     g->claims_json = oas_jobj_object(&o, "cl");
@@ -216,6 +218,7 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
             oas_jsonw_int(&id, "auth_time", g->auth_time);
         oas_jsonw_str(&id, "nonce", g->nonce);
         oas_jsonw_str(&id, "azp", g->client_id);
+        oas_jsonw_str(&id, "sid", g->sid); /* OIDC Front-/Back-Channel Logout 1.0 */
         oas_jsonw_str(&id, "at_hash", oas_jose_at_hash(p, idk, out->access_token));
         add_user_claims(&id, p, g, scopes);
         rv = oas_jws_sign(&out->id_token, p, idk, "JWT", oas_jsonw_end(&id));

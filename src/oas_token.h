@@ -23,6 +23,7 @@ typedef struct oas_grant_t {
     const char *cert_x5t;       /* RFC 8705 §4: the certificate a public client's refresh
                                  * family is bound to (x5t#S256) */
     apr_int64_t auth_time;      /* seconds since the epoch */
+    const char *sid;            /* the AS session it was issued in (oas_session.h), or NULL */
     const char *claims_json;    /* the user's claims evaluated at authorization time */
     const char *family;         /* refresh tokens: the family all rotations belong to */
     apr_int64_t family_exp;     /* when the family ends (seconds): rotation never extends it */
