@@ -43,6 +43,17 @@ apr_int64_t oas_logout_due(int n, apr_int64_t t0)
     return n >= 0 && n < OAS_LOGOUT_ATTEMPTS ? t0 + schedule[n] : -1;
 }
 
+apr_int64_t oas_logout_next_due(int made, apr_int64_t t0, apr_int64_t last)
+{
+    apr_int64_t due = oas_logout_due(made, t0);
+
+    if (due >= 0 && due < last + OAS_LOGOUT_GAP)
+        due = last + OAS_LOGOUT_GAP; /* the thread was busy: never two attempts back to back */
+    if (due >= 0 && due + OAS_LOGOUT_TIMEOUT_MS / 1000 > t0 + OAS_LOGOUT_BOUND)
+        return -1; /* it would end after the bound */
+    return due;
+}
+
 oas_logout_queue_t *oas_logout_queue_get(void)
 {
     return process_queue;
@@ -211,8 +222,12 @@ apr_int64_t oas_logout_queue_run(oas_logout_queue_t *q, apr_pool_t *p, apr_int64
     apr_thread_mutex_lock(q->lock);
     while (!q->stop && (it = take_due(q, now))) {
         apr_thread_mutex_unlock(q->lock);
-        done = attempt(q, p, it, now);
-        it->due = oas_logout_due(++it->attempt, it->t0);
+        done = 0;
+        if (now + OAS_LOGOUT_TIMEOUT_MS / 1000 <= it->t0 + OAS_LOGOUT_BOUND) {
+            done = attempt(q, p, it, now);
+            it->attempt++;
+        }
+        it->due = done ? -1 : oas_logout_next_due(it->attempt, it->t0, now);
         if (!done && it->due < 0)
             oas_log(OAS_LOG_MARK, OAS_LOG_WARNING, 0, NULL,
                     OAS_LOGNO(07004) "back-channel logout of client %s given up after %d "

@@ -19,6 +19,7 @@
 #define OAS_LOGOUT_BOUND     300 /* seconds after the logout by which every attempt has ended */
 #define OAS_LOGOUT_CONNECT_MS 2000
 #define OAS_LOGOUT_TIMEOUT_MS 5000 /* one attempt, connect included */
+#define OAS_LOGOUT_GAP       5   /* seconds at least between two attempts of one delivery */
 
 /* How a delivery is posted: oas_fetch_post_form, or a test's stand-in. */
 typedef apr_status_t oas_logout_send_fn(int *pstatus, const char **perr, apr_pool_t *p,
@@ -31,6 +32,12 @@ typedef struct oas_logout_queue_t oas_logout_queue_t;
  * there is no such attempt (n >= OAS_LOGOUT_ATTEMPTS): the delivery is given up. The last
  * attempt starts early enough to end (OAS_LOGOUT_TIMEOUT_MS) within OAS_LOGOUT_BOUND. */
 apr_int64_t oas_logout_due(int n, apr_int64_t t0);
+
+/** When the next attempt of a delivery queued at t0 is due, after `made` attempts of which the
+ * last started at `last`: its time in the schedule (oas_logout_due), but no sooner than
+ * OAS_LOGOUT_GAP after the last; -1 when none is left or it could not end within
+ * OAS_LOGOUT_BOUND (a delivery delayed behind others runs out of time, not over it). */
+apr_int64_t oas_logout_next_due(int made, apr_int64_t t0, apr_int64_t last);
 
 /** A queue in p with no thread: unit tests drive it with oas_logout_queue_run.
  * @param send NULL: oas_fetch_post_form */

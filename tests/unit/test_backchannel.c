@@ -153,6 +153,20 @@ static void test_schedule(void **state)
     assert_int_equal(oas_logout_due(-1, T0), -1);
 }
 
+static void test_schedule_delayed(void **state)
+{
+    /* on time: the schedule */
+    assert_int_equal(oas_logout_next_due(1, T0, T0), T0 + 5);
+    assert_int_equal(oas_logout_next_due(2, T0, T0 + 5), T0 + 60);
+    assert_int_equal(oas_logout_next_due(3, T0, T0 + 60), T0 + 240);
+    assert_int_equal(oas_logout_next_due(4, T0, T0 + 240), -1);
+    /* the thread was busy: 5 s after the late attempt, and never past the bound */
+    assert_int_equal(oas_logout_next_due(1, T0, T0 + 50), T0 + 55);
+    assert_int_equal(oas_logout_next_due(3, T0, T0 + 280), T0 + 285);
+    assert_int_equal(oas_logout_next_due(3, T0, T0 + 291), -1); /* 296 + 5 s > 300 */
+    assert_int_equal(oas_logout_next_due(2, T0, T0 + 200), T0 + 205);
+}
+
 /* ---- the queue, driven by the test's clock and sender ---- */
 
 static struct {
@@ -278,6 +292,27 @@ static void test_given_up_after_bound(void **state)
     /* nothing later */
     assert_int_equal(oas_logout_queue_run(q, p, T0 + 10000), -1);
     assert_int_equal(snd.calls, 4);
+}
+
+static void test_queue_late_run(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = fixture_issuer(p, 0);
+    static const int answers[] = {503};
+    oas_logout_queue_t *q = fake_queue(p, answers, 1);
+
+    assert_int_equal(oas_logout_queue_add(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
+                     APR_SUCCESS);
+    /* held up behind others for 50 s: the retry comes 5 s after the late attempt */
+    assert_int_equal(oas_logout_queue_run(q, p, T0 + 50), T0 + 55);
+    assert_int_equal(oas_logout_queue_run(q, p, T0 + 55), T0 + 60);
+    assert_int_equal(oas_logout_queue_run(q, p, T0 + 60), T0 + 240);
+    /* held up past the bound: given up without an attempt that would end after it */
+    assert_int_equal(oas_logout_queue_run(q, p, T0 + 297), -1);
+    assert_int_equal(snd.calls, 3);
+    assert_int_equal(oas_logout_queue_pending(q), 0);
+    assert_non_null(strstr(logbuf, "OAS07004: back-channel logout of client rp1 given up after 3 "
+                                   "attempts"));
 }
 
 static void test_queue_bounded(void **state)
@@ -451,6 +486,8 @@ int main(void)
         UNIT_TEST(test_uri_rules),
         UNIT_TEST(test_frontchannel_url),
         UNIT_TEST(test_schedule),
+        UNIT_TEST(test_schedule_delayed),
+        UNIT_TEST(test_queue_late_run),
         UNIT_TEST(test_delivered_at_once),
         UNIT_TEST(test_retried_then_delivered),
         UNIT_TEST(test_given_up_after_bound),
