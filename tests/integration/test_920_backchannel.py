@@ -21,7 +21,7 @@ import pytest
 
 from client import (assert_json_error, get_code, jwt_header_payload, redeem, register, session,
                     verify_jws)
-from harness import Httpd
+from harness import Httpd, serve_module
 from oauth_conf import standard_conf
 from test_010_config import assert_fails, client, valid
 from test_710_jwks_uri import _tls_material
@@ -157,16 +157,13 @@ def test_configtest_logout_uri_place_and_twice(tmp_path, directive):
 # ---- registration metadata -------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def reg(workdir_base):
+def reg(request, workdir_base):
     def body(h):
         return standard_conf(h, extra=REG_ENDPOINT, OAuthASRegistration="Open",
                              OAuthASRegistrationAudience="urn:test:api")
     h = Httpd(os.path.join(workdir_base, "920-reg"), body)
     h.allow_log("OAS06803")
-    h.start()
-    yield h
-    h.stop()
-    assert h.check_error_log() == []
+    yield from serve_module(request, h)
 
 
 def reg_post(h, md):
@@ -265,18 +262,7 @@ def bc(request, workdir_base, receiver):
     known_rps(RPS)
     h = Httpd(os.path.join(workdir_base, "920-bc"), rp_conf(receiver, RPS))
     h.allow_log(*DELIVERY_LOG)
-    h.start()
-    failed = request.session.testsfailed
-    try:
-        yield h
-    finally:
-        h.stop()
-    bad = h.check_error_log()
-    if bad:
-        pytest.fail(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
-                    pytrace=False)
-    if request.session.testsfailed == failed and not os.environ.get("OAS_IT_KEEP"):
-        shutil.rmtree(h.workdir, ignore_errors=True)
+    yield from serve_module(request, h)
 
 
 def sign_in(h, sess, cid):
