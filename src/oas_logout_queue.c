@@ -396,10 +396,11 @@ apr_status_t oas_logout_queue_start(apr_pool_t *pchild)
     oas_logout_queue_t *q;
     apr_status_t rv;
 
-    if ((rv = oas_logout_queue_make(&q, pchild, NULL)) ||
-        (rv = apr_thread_create(&q->thread, NULL, worker, q, pchild)))
+    if ((rv = oas_logout_queue_make(&q, pchild, NULL)))
         return rv;
     q->live_clock = 1;
+    if ((rv = apr_thread_create(&q->thread, NULL, worker, q, pchild)))
+        return rv;
     /* a pre-cleanup: the thread stops before pchild's subpools (its own among them) go */
     apr_pool_pre_cleanup_register(pchild, q, stop_queue);
     process_queue = q;
