@@ -245,10 +245,6 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
     oas_err_t err;
     int status, reauthed = 0, reauth;
 
-    if ((status = oas_mod_check_method(r, 1, 1)) != OK)
-        return status;
-    if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
-        return oas_mod_send_html(r, HTTP_OK, "");
     if ((status = oas_mod_read_params(&params, &dup, r, iss)) != OK || !params)
         return status;
 

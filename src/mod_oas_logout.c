@@ -118,10 +118,6 @@ int oas_mod_end_session(request_rec *r, const oas_issuer_t *iss)
     apr_status_t rv;
     int status;
 
-    if ((status = oas_mod_check_method(r, 1, 1)) != OK)
-        return status;
-    if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
-        return oas_mod_send_html(r, HTTP_OK, "");
     if ((status = oas_mod_read_params(&params, &dup, r, iss)) != OK || !params)
         return status;
     x = oas_mod_ctx(r, iss);

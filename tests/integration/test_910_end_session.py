@@ -377,7 +377,7 @@ def test_cross_site_post_refused(h, headers):
     f = confirmation(end_session(h, s))
     assert_error_page(confirm(h, s, f, headers=headers), 403, "another site")
     assert signed_in(h, s)
-    assert "OAS06966" in h.error_log()
+    assert "OAS03003" in h.error_log()
     # our own page's POST (Origin null with Sec-Fetch-Site same-origin) passes
     r = confirm(h, s, f, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
     assert_signed_out_page(r)

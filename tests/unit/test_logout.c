@@ -232,15 +232,7 @@ static void test_next(void **state)
 
 static oas_consent_form_t form(const oas_logout_txn_t *t, const char *decision)
 {
-    oas_consent_form_t f;
-
-    memset(&f, 0, sizeof(f));
-    f.txn = t->txn;
-    f.csrf = t->csrf;
-    f.decision = decision;
-    f.origin = "https://as.test";
-    f.our_origin = "https://as.test";
-    return f;
+    return engine_decision_form(t->txn, t->csrf, decision);
 }
 
 /* A confirmation of rp's request (valid hint, its URI, state) in session s (or none). */
