@@ -10,6 +10,7 @@
 #include "oas_client_assertion.h"
 #include "oas_conf_check.h"
 #include "oas_jwk.h"
+#include "oas_logout_token.h"
 #include "oas_profile.h"
 #include "oas_uri.h"
 
@@ -269,6 +270,25 @@ const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg)
     return NULL;
 }
 
+/* OAuthASBackchannelLogoutURI, OAuthASFrontchannelLogoutURI: an https URL (oas_logout_token.h) */
+const char *oas_cmd_logout_uri(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+    int back = !strcmp(cmd->cmd->name, OAS_DIR_BACKCHANNEL_LOGOUT_URI);
+    const char **field;
+
+    if (err)
+        return err;
+    field = back ? &dc->client->backchannel_logout_uri : &dc->client->frontchannel_logout_uri;
+    if (*field)
+        return apr_psprintf(cmd->pool, "%s: given twice", cmd->cmd->name);
+    if (!oas_logout_uri_valid(&err, cmd->pool, arg))
+        return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->cmd->name, arg, err);
+    *field = arg;
+    return NULL;
+}
+
 /* The words of OAuthASAuthMethod and OAuthASGrantType (oas_auth_method_bit,
  * oas_grant_type_bit): each sets one bit of the client's set, which stays OAS_UNSET (the
  * default) until the first word. 1 when arg is one (its bit is added to *set), else 0. */
@@ -325,6 +345,8 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_R
                                                 OAS_DIR_CERT_SUBJECT,  OAS_DIR_CERT_SAN,
                                                 OAS_DIR_CERT_CA,       OAS_DIR_CERT_BOUND,
                                                 OAS_DIR_PROFILE,       OAS_DIR_INTROSPECTION,
+                                                OAS_DIR_BACKCHANNEL_LOGOUT_URI,
+                                                OAS_DIR_FRONTCHANNEL_LOGOUT_URI,
                                                 OAS_DIR_POST_LOGOUT_URI, NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 

@@ -588,4 +588,8 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_INTROSPECTION, oas_cmd_client_flag, OFF_C(introspection), RSRC_CONF,
                   "On: this client (a resource server) may introspect any access token; "
                   "default Off: only its own tokens"),
+    AP_INIT_TAKE1(OAS_DIR_BACKCHANNEL_LOGOUT_URI, oas_cmd_logout_uri, NULL, RSRC_CONF,
+                  "https URL where this client receives back-channel logout tokens"),
+    AP_INIT_TAKE1(OAS_DIR_FRONTCHANNEL_LOGOUT_URI, oas_cmd_logout_uri, NULL, RSRC_CONF,
+                  "https URL the \"signed out\" page loads in an iframe (with iss and sid)"),
     {NULL}};

@@ -153,6 +153,10 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     }
     else if ((s = oas_json_str(md, "jwks_uri")))
         c->jwks_uri = apr_pstrdup(p, s);
+    if ((s = oas_json_str(md, "backchannel_logout_uri")))
+        c->backchannel_logout_uri = apr_pstrdup(p, s);
+    if ((s = oas_json_str(md, "frontchannel_logout_uri")))
+        c->frontchannel_logout_uri = apr_pstrdup(p, s);
     /* INTERFACE.md Precise rules, Registration: consent and PKCE on */
     c->consent = 1;
     c->require_pkce = 1;

@@ -108,6 +108,11 @@ typedef struct oas_client_t {
                         * server); default Off: only the client's own tokens */
     int profile;                        /* OAuthASProfile, OAS_PROFILE_*; OAS_UNSET: the
                                          * server's (oas_profile.h) */
+    /* OpenID Connect logout (oas_logout_token.h): OAuthASBackchannelLogoutURI, where logout
+     * tokens are posted, and OAuthASFrontchannelLogoutURI, loaded in the "signed out" page's
+     * iframe (registration: backchannel_logout_uri, frontchannel_logout_uri); https, or NULL */
+    const char *backchannel_logout_uri;
+    const char *frontchannel_logout_uri;
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 

@@ -74,6 +74,8 @@
 #define OAS_DIR_CERT_CA "OAuthASClientCertCA"
 #define OAS_DIR_CERT_BOUND "OAuthASCertBoundTokens"
 #define OAS_DIR_INTROSPECTION "OAuthASIntrospection"
+#define OAS_DIR_BACKCHANNEL_LOGOUT_URI "OAuthASBackchannelLogoutURI"
+#define OAS_DIR_FRONTCHANNEL_LOGOUT_URI "OAuthASFrontchannelLogoutURI"
 #define OAS_DIR_CORS_ORIGIN "OAuthASCORSOrigin" /* server-only */
 
 #endif

@@ -1,10 +1,11 @@
-/* mod_oauth_as: one bounded outbound https GET (see oas_fetch.h). */
+/* mod_oauth_as: bounded outbound https calls (see oas_fetch.h). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <curl/curl.h>
@@ -225,36 +226,43 @@ apr_status_t oas_fetch_global_init(void)
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? APR_SUCCESS : APR_EGENERAL;
 }
 
-apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
-                            const char *url, const oas_fetch_opts_t *o)
+/* The transfer's progress, checked often by libcurl: a set cancel flag (a child exiting)
+ * aborts it at once instead of waiting for its timeout. */
+static int on_progress(void *clientp, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    const apr_uint32_t *cancel = clientp;
+
+    return cancel && apr_atomic_read32((volatile apr_uint32_t *)cancel) ? 1 : 0;
+}
+
+/* One bounded https transfer of url under the outbound policy (o), its answer read into st;
+ * hdrs (owned by the caller) and, for a POST, form (the body). A GET succeeds only with 200
+ * and a JSON type; a POST with any answer (*pstatus). Else *perr says why. */
+static apr_status_t transfer(long *pstatus, const char **perr, fetch_state_t *st,
+                             const char *url, const oas_fetch_opts_t *o, struct curl_slist *hdrs,
+                             const char *form)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
-    fetch_state_t st;
-    struct curl_slist *hdrs = NULL;
+    apr_pool_t *p = st->p;
     apr_uri_t u;
     CURL *h;
     CURLcode cc;
-    long status = 0;
     char *ct = NULL;
     apr_status_t rv = APR_EGENERAL;
 
-    *pbody = NULL;
-    *plen = 0;
+    *pstatus = 0;
     if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || strcasecmp(u.scheme, "https") ||
         !u.hostname || !*u.hostname) {
         *perr = "not an https URL";
         return APR_EINVAL;
     }
-    memset(&st, 0, sizeof(st));
-    st.p = p;
-    st.max = o->max_body ? o->max_body : OAS_FETCH_MAX_BODY;
-    st.host_allowed = oas_fetch_host_allowed(o->allow, u.hostname);
-    st.max_age = -1;
+    st->max = o->max_body ? o->max_body : OAS_FETCH_MAX_BODY;
+    st->host_allowed = oas_fetch_host_allowed(o->allow, u.hostname);
+    st->max_age = -1;
     if (!(h = curl_easy_init())) {
         *perr = "libcurl cannot make a handle";
         return APR_EGENERAL;
     }
-    hdrs = curl_slist_append(hdrs, "Accept: application/jwk-set+json, application/json");
     curl_easy_setopt(h, CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
@@ -273,48 +281,99 @@ apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, a
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st.max);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st->max);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "mod_oauth_as/" OAS_VERSION);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &st);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, st);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, st);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &st);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, st);
+    if (o->cancel) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)o->cancel);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
+    if (form) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
+    }
 
     cc = curl_easy_perform(h);
     if (cc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, pstatus);
         curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+        rv = APR_SUCCESS;
     }
-    if (st.refused && cc != CURLE_OK) {
+    else if (st->refused) {
         *perr = apr_psprintf(p,
                              "%s resolves to %s, outside the public internet (not named in "
                              "OAuthASOutboundAllow)",
-                             u.hostname, st.refused);
+                             u.hostname, st->refused);
         rv = APR_EACCES;
     }
-    else if (st.too_large || cc == CURLE_FILESIZE_EXCEEDED)
+    else if (st->too_large || cc == CURLE_FILESIZE_EXCEEDED)
         *perr = apr_psprintf(p, "%s: the document is larger than %" APR_SIZE_T_FMT " bytes",
-                             u.hostname, st.max);
-    else if (cc != CURLE_OK)
+                             u.hostname, st->max);
+    else if (cc == CURLE_ABORTED_BY_CALLBACK)
+        *perr = apr_psprintf(p, "%s: cancelled", u.hostname);
+    else
         *perr = apr_psprintf(p, "%s: %s", u.hostname, *errbuf ? errbuf : curl_easy_strerror(cc));
-    else if (status != 200)
-        *perr = apr_psprintf(p, "%s answered HTTP status %ld", u.hostname, status);
-    else if (!is_json_type(ct))
+    /* a GET is for a JSON document: 200 and a JSON type, or nothing */
+    if (rv == APR_SUCCESS && form == NULL && *pstatus != 200) {
+        *perr = apr_psprintf(p, "%s answered HTTP status %ld", u.hostname, *pstatus);
+        rv = APR_EGENERAL;
+    }
+    else if (rv == APR_SUCCESS && form == NULL && !is_json_type(ct)) {
         *perr = apr_psprintf(p, "%s answered a content type that is not JSON (%.64s)", u.hostname,
                              ct ? ct : "none");
-    else {
-        *pbody = st.len ? st.buf : apr_pstrdup(p, "");
-        (*pbody)[st.len] = '\0';
-        *plen = st.len;
-        if (o->max_age)
-            *o->max_age = st.max_age;
-        rv = APR_SUCCESS;
+        rv = APR_EGENERAL;
     }
     curl_easy_cleanup(h);
+    return rv;
+}
+
+apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
+                            const char *url, const oas_fetch_opts_t *o)
+{
+    fetch_state_t st;
+    struct curl_slist *hdrs = NULL;
+    long status;
+    apr_status_t rv;
+
+    *pbody = NULL;
+    *plen = 0;
+    memset(&st, 0, sizeof(st));
+    st.p = p;
+    hdrs = curl_slist_append(hdrs, "Accept: application/jwk-set+json, application/json");
+    rv = transfer(&status, perr, &st, url, o, hdrs, NULL);
     curl_slist_free_all(hdrs);
+    if (rv != APR_SUCCESS)
+        return rv;
+    *pbody = st.len ? st.buf : apr_pstrdup(p, "");
+    (*pbody)[st.len] = '\0';
+    *plen = st.len;
+    if (o->max_age)
+        *o->max_age = st.max_age;
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_fetch_post_form(int *pstatus, const char **perr, apr_pool_t *p, const char *url,
+                                 const char *form, const oas_fetch_opts_t *o)
+{
+    fetch_state_t st;
+    struct curl_slist *hdrs = NULL;
+    long status = 0;
+    apr_status_t rv;
+
+    memset(&st, 0, sizeof(st));
+    st.p = p;
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/x-www-form-urlencoded");
+    hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+    rv = transfer(&status, perr, &st, url, o, hdrs, form);
+    curl_slist_free_all(hdrs);
+    *pstatus = (int)status;
     return rv;
 }

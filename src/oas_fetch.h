@@ -1,6 +1,7 @@
-/* mod_oauth_as: one bounded outbound https GET (libcurl), for documents other parties publish:
- * a client's jwks_uri today. The caller's request waits for it, so every step is bounded
- * (connect, whole transfer, body size) and nothing follows a redirect. Outbound calls go only
+/* mod_oauth_as: one bounded outbound https GET (libcurl), for documents other parties publish
+ * (a client's jwks_uri, a client metadata document), and one POST of a form (back-channel
+ * logout tokens, sent by a background thread). A caller's request waits for a GET, so every
+ * step is bounded (connect, whole transfer, body size); nothing follows a redirect. Outbound calls go only
  * to the public internet unless the host is named in OAuthASOutboundAllow (INTERFACE.md,
  * "Precise rules"): the address checked is the one the connection is made to, so a DNS answer
  * that changes between a lookup and the connect (rebinding) cannot lead inside. */
@@ -26,6 +27,8 @@ typedef struct oas_fetch_opts_t {
     apr_size_t max_body;             /* 0: OAS_FETCH_MAX_BODY */
     apr_int64_t *max_age;            /* when not NULL, receives what the answer's Cache-Control
                                       * says (oas_fetch_max_age; -1: nothing) */
+    const apr_uint32_t *cancel;      /* when not NULL and set (read atomically): the transfer
+                                      * stops at once (a child exiting) */
 } oas_fetch_opts_t;
 
 /* How a caller fetches: oas_fetch_json, or a test's stand-in. */
@@ -46,6 +49,16 @@ apr_status_t oas_fetch_global_init(void);
  *         (connect, TLS, timeout, status, content type, size) */
 apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
                             const char *url, const oas_fetch_opts_t *o);
+
+/** POST form (application/x-www-form-urlencoded, already encoded) to url (https only) under
+ * the same rules as oas_fetch_json (verified TLS, the outbound policy, no redirects, time
+ * limits; the answer's body is read up to o->max_body and dropped).
+ * @param pstatus the answer's HTTP status (0 when there was none)
+ * @param perr    on failure: why, for the log (the URL's host, never the form)
+ * @return APR_SUCCESS when an answer came (whatever its status); APR_EINVAL, APR_EACCES,
+ *         APR_EGENERAL as oas_fetch_json */
+apr_status_t oas_fetch_post_form(int *pstatus, const char **perr, apr_pool_t *p, const char *url,
+                                 const char *form, const oas_fetch_opts_t *o);
 
 /** The freshness lifetime one Cache-Control header value gives, in seconds: 0 for no-store or
  * no-cache, else max-age's value (capped at a year), else -1 (nothing said, or unreadable). */

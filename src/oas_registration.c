@@ -9,6 +9,7 @@
 #include "oas_json.h"
 #include "oas_profile.h"
 #include "oas_jwk.h"
+#include "oas_logout_token.h"
 #include "oas_registration.h"
 #include "oas_throttle.h"
 #include "oas_uri.h"
@@ -98,6 +99,34 @@ static int has_str(const json_t *a, const char *s)
             return 1;
     }
     return 0;
+}
+
+/* Back-Channel Logout 1.0 §2.2, Front-Channel Logout 1.0 §2: each URI https (as the client
+ * directives: oas_logout_uri_valid), each *_session_required a boolean (sid is always sent). */
+static apr_status_t logout_metadata(json_t *md, oas_err_t *e, oas_ctx_t *x, const json_t *in)
+{
+    static const char *const names[] = {"backchannel_logout", "frontchannel_logout"};
+    apr_pool_t *p = x->p;
+    const json_t *v;
+    const char *err, *key;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        key = apr_pstrcat(p, names[i], "_uri", NULL);
+        if ((v = json_object_get(in, key))) {
+            if (!json_is_string(v) || !oas_logout_uri_valid(&err, p, json_string_value(v)))
+                return BAD("invalid_client_metadata", "%s must be an https URL without a "
+                           "fragment", key);
+            json_object_set(md, key, (json_t *)v);
+        }
+        key = apr_pstrcat(p, names[i], "_session_required", NULL);
+        if ((v = json_object_get(in, key))) {
+            if (!json_is_boolean(v))
+                return BAD("invalid_client_metadata", "%s must be true or false", key);
+            json_object_set(md, key, (json_t *)v);
+        }
+    }
+    return APR_SUCCESS;
 }
 
 /* The redirect URIs of member key of in, copied to md: 1, 0 when absent, -1 when it is not an
@@ -213,6 +242,8 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
                        OAS_REG_MAX_NAME);
         json_object_set(md, "client_name", v);
     }
+    if (logout_metadata(md, e, x, in) != APR_SUCCESS)
+        return APR_EINVAL;
     *pmd = md;
     return APR_SUCCESS;
 }
