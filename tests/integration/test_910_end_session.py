@@ -9,8 +9,10 @@ A user signs in (HTTP Basic here: every /authorize request authenticates; the AS
 its cookie), the client gets an ID token (with `sid`) and sends it back as id_token_hint."""
 
 import base64
+import html
 import json
 import os
+import re
 import shutil
 import time
 import urllib.parse
@@ -27,6 +29,7 @@ from test_010_config import assert_fails, assert_ok, client, valid
 
 LO1_SECRET = "lo1-secret-5c02e1"
 LO2_SECRET = "lo2-secret-e71a93"
+LO3_SECRET = "lo3-secret-0b8f44"
 BYE = "https://lo1.test/bye"
 BYE2 = "https://lo1.test/bye2?x=1"
 COOKIE = "__Host-oauth_as_session"
@@ -48,6 +51,14 @@ CLIENTS = f"""
     OAuthASScope openid
     OAuthASConsent Off
 </OAuthASClient>
+<OAuthASClient lo3>
+    OAuthASClientSecret "{LO3_SECRET}"
+    OAuthASRedirectURI https://lo3.test/cb
+    OAuthASPostLogoutRedirectURI https://lo3.test/bye
+    OAuthASFrontchannelLogoutURI "https://fc.lo3.test:8443/logout?app=1"
+    OAuthASScope openid
+    OAuthASConsent Off
+</OAuthASClient>
 <Location /logout>
     OAuthASEndpoint end-session
 </Location>
@@ -55,6 +66,7 @@ CLIENTS = f"""
 
 register("lo1", LO1_SECRET, "client_secret_basic", ["https://lo1.test/cb"])
 register("lo2", LO2_SECRET, "client_secret_basic", ["https://lo2.test/cb"])
+register("lo3", LO3_SECRET, "client_secret_basic", ["https://lo3.test/cb"])
 
 METHODS = ("GET", "POST")
 
@@ -284,6 +296,28 @@ def test_prompt_none_after_logout(h):
     assert not signed_in(h, s, "lo1") and not signed_in(h, s, "lo2")
     get_code(h, "lo1", sess=s, scope="openid")
     assert signed_in(h, s)
+
+
+def test_front_channel_iframes(h):
+    """A client with OAuthASFrontchannelLogoutURI: the signed-out page loads its URI with iss
+    and sid in a hidden iframe (the page's CSP allows that origin as frame-src, nothing
+    else), then goes on by itself to the client's URI with state."""
+    s, idt = sign_in(h, "lo3")
+    sid = jwt_claims(idt)["sid"]
+    r = end_session(h, s, id_token_hint=idt, post_logout_redirect_uri="https://lo3.test/bye",
+                    state="f")
+    assert r.status_code == 200 and "You have signed out" in r.text, (r.status_code, r.text)
+    assert cookie_cleared(r)
+    frames = re.findall(r'<iframe src="([^"]+)"', r.text)
+    assert len(frames) == 1, r.text
+    u = urllib.parse.urlsplit(html.unescape(frames[0]))
+    assert (u.scheme, u.netloc, u.path) == ("https", "fc.lo3.test:8443", "/logout"), u
+    assert urllib.parse.parse_qs(u.query) == {"app": ["1"], "iss": [h.issuer], "sid": [sid]}, u
+    csp = r.headers["Content-Security-Policy"]
+    assert "frame-src https://fc.lo3.test:8443" in csp and "frame-ancestors 'none'" in csp, csp
+    assert 'content="2;url=https://lo3.test/bye?state=f"' in r.text, r.text
+    assert "Location" not in r.headers
+    assert not signed_in(h, s, "lo3")
 
 
 # ---- hints: client_id, another session, expired ---------------------------------------------
