@@ -434,9 +434,11 @@ static void test_render(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_hint_verify),   UNIT_TEST(test_validate),   UNIT_TEST(test_needs_confirmation),
-        UNIT_TEST(test_next),          UNIT_TEST(test_confirmation), UNIT_TEST(test_not_a_consent),
-        UNIT_TEST(test_frame_src),     UNIT_TEST(test_url_valid),  UNIT_TEST(test_render),
+        UNIT_TEST(test_hint_verify),  UNIT_TEST(test_validate),
+        UNIT_TEST(test_needs_confirmation), UNIT_TEST(test_next),
+        UNIT_TEST(test_confirmation), UNIT_TEST(test_not_a_consent),
+        UNIT_TEST(test_frame_src),    UNIT_TEST(test_url_valid),
+        UNIT_TEST(test_render),
     };
     return UNIT_RUN(tests);
 }
