@@ -50,15 +50,37 @@ apr_status_t oas_fetch_global_init(void);
 apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
                             const char *url, const oas_fetch_opts_t *o);
 
-/** POST form (application/x-www-form-urlencoded, already encoded) to url (https only) under
- * the same rules as oas_fetch_json (verified TLS, the outbound policy, no redirects, time
- * limits; the answer's body is read up to o->max_body and dropped).
- * @param pstatus the answer's HTTP status (0 when there was none)
- * @param perr    on failure: why, for the log (the URL's host, never the form)
- * @return APR_SUCCESS when an answer came (whatever its status); APR_EINVAL, APR_EACCES,
- *         APR_EGENERAL as oas_fetch_json */
-apr_status_t oas_fetch_post_form(int *pstatus, const char **perr, apr_pool_t *p, const char *url,
-                                 const char *form, const oas_fetch_opts_t *o);
+#define OAS_FETCH_STREAM_MAX 64      /* posts under way at once in a stream */
+#define OAS_FETCH_STREAM_POLL_MS 100 /* how often a stream asks for new posts meanwhile */
+
+/* One POST of a stream. */
+typedef struct oas_fetch_post_t {
+    const char *url, *form;    /* in: where, and the encoded form */
+    const oas_fetch_opts_t *o; /* in: its outbound policy and limits */
+    int status;                /* out: the answer's HTTP status (0: none) */
+    const char *err;           /* out: why it failed, for the log (a host, never the form) */
+    apr_status_t rv;           /* out: see oas_fetch_post_stream */
+} oas_fetch_post_t;
+
+/* Where a stream's posts come from and where they go. */
+typedef struct oas_fetch_stream_t {
+    /* a post to start now, made in p (which lives until it has ended), or NULL: none */
+    oas_fetch_post_t *(*next)(void *baton, apr_pool_t *p);
+    /* post has ended: its status, err and rv are set */
+    void (*ended)(void *baton, oas_fetch_post_t *post);
+    void *baton;
+} oas_fetch_stream_t;
+
+/** POSTs every form (application/x-www-form-urlencoded, already encoded) s->next gives, under
+ * the rules of oas_fetch_json (https only, verified TLS, the outbound policy, no redirects,
+ * time limits; the answer's body read up to o->max_body and dropped), all at once in the
+ * calling thread (libcurl's multi interface, at most OAS_FETCH_STREAM_MAX under way): each
+ * ends on its own (answer, timeout, its cancel flag) and none waits for another; s->next is
+ * asked again every OAS_FETCH_STREAM_POLL_MS meanwhile, so later posts start at once too.
+ * A post's rv: APR_SUCCESS when an answer came (whatever its status), else APR_EINVAL,
+ * APR_EACCES or APR_EGENERAL as oas_fetch_json's. Returns when nothing is under way and
+ * s->next has nothing. */
+void oas_fetch_post_stream(const oas_fetch_stream_t *s, apr_pool_t *p);
 
 /** The freshness lifetime one Cache-Control header value gives, in seconds: 0 for no-store or
  * no-cache, else max-age's value (capped at a year), else -1 (nothing said, or unreadable). */

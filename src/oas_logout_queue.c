@@ -33,6 +33,7 @@ struct oas_logout_queue_t {
     int pending;           /* queued and under way */
     int stop;              /* under lock */
     int kicked;            /* an item came while the thread was busy: look again */
+    int live_clock;        /* runs read the clock (the thread's), not their argument */
     apr_uint32_t cancel;   /* atomic: a transfer under way stops */
 };
 
@@ -107,59 +108,81 @@ apr_status_t oas_logout_queue_make(oas_logout_queue_t **pq, apr_pool_t *p,
     if ((rv = apr_thread_mutex_create(&q->lock, APR_THREAD_MUTEX_DEFAULT, p)) ||
         (rv = apr_thread_cond_create(&q->wake, p)))
         return rv;
-    q->send = send ? send : oas_fetch_post_form;
+    q->send = send ? send : oas_fetch_post_stream;
     apr_pool_cleanup_register(p, q, free_items, apr_pool_cleanup_null);
     *pq = q;
     return APR_SUCCESS;
 }
 
-apr_status_t oas_logout_queue_add(oas_logout_queue_t *q, const oas_issuer_t *iss,
-                                  const char *client_id, const char *sub, const char *sid,
-                                  const char *uri, apr_int64_t now)
+static item_t *item_make(const oas_issuer_t *iss, const oas_logout_rp_t *rp, const char *sid,
+                         apr_int64_t now)
 {
-    item_t *it;
+    item_t *it = calloc(1, sizeof(*it));
     int bad = 0;
 
-    apr_thread_mutex_lock(q->lock);
-    if (q->stop || q->pending >= OAS_LOGOUT_QUEUE_MAX) {
-        apr_thread_mutex_unlock(q->lock);
-        return q->stop ? APR_EINVAL : APR_ENOSPC;
-    }
-    q->pending++; /* taken now: a burst of logouts cannot overshoot the bound */
-    apr_thread_mutex_unlock(q->lock);
-    if ((it = calloc(1, sizeof(*it)))) {
-        it->client_id = dup_or_null(client_id, &bad);
-        it->sub = dup_or_null(sub, &bad);
-        it->sid = dup_or_null(sid, &bad);
-        it->uri = dup_or_null(uri, &bad);
-    }
-    apr_thread_mutex_lock(q->lock);
-    if (!it || bad) {
-        q->pending--;
-        apr_thread_mutex_unlock(q->lock);
-        if (it)
-            item_free(it);
-        return APR_ENOMEM;
+    if (!it)
+        return NULL;
+    it->client_id = dup_or_null(rp->client_id, &bad);
+    it->sub = dup_or_null(rp->sub, &bad);
+    it->sid = dup_or_null(sid, &bad);
+    it->uri = dup_or_null(rp->uri, &bad);
+    if (bad) {
+        item_free(it);
+        return NULL;
     }
     it->iss = iss;
     it->t0 = it->due = now;
-    it->next = q->head;
-    q->head = it;
+    return it;
+}
+
+void oas_logout_queue_add(oas_logout_queue_t *q, const oas_issuer_t *iss, const char *sid,
+                          oas_logout_rp_t *rps, int n, apr_int64_t now)
+{
+    item_t **made = calloc(n ? n : 1, sizeof(*made));
+    int i;
+
+    for (i = 0; made && i < n; i++) /* outside the lock */
+        made[i] = item_make(iss, &rps[i], sid, now);
+    /* published together, so that the thread takes them in one batch (in parallel) */
+    apr_thread_mutex_lock(q->lock);
+    for (i = 0; i < n; i++) {
+        item_t *it = made ? made[i] : NULL;
+        rps[i].rv = !it ? APR_ENOMEM : q->stop ? APR_EINVAL
+                  : q->pending >= OAS_LOGOUT_QUEUE_MAX ? APR_ENOSPC : APR_SUCCESS;
+        if (rps[i].rv != APR_SUCCESS) {
+            if (it)
+                item_free(it);
+            continue;
+        }
+        q->pending++;
+        it->next = q->head;
+        q->head = it;
+    }
     q->kicked = 1;
     apr_thread_cond_signal(q->wake);
     apr_thread_mutex_unlock(q->lock);
-    return APR_SUCCESS;
+    free(made);
 }
 
-/* One attempt: 1 when the RP took the token (200 or 204). */
-static int attempt(oas_logout_queue_t *q, apr_pool_t *p, const item_t *it, apr_int64_t now)
-{
-    const char *tok, *err = NULL;
+/* One attempt under way: its post (first, so that the stream's post leads back here), the
+ * outbound policy, the delivery, when it started, the pool it lives in. */
+typedef struct {
+    oas_fetch_post_t post;
     oas_fetch_opts_t o;
-    int status = 0;
+    item_t *it;
+    apr_int64_t now;
+    apr_pool_t *p;
+} flight_t;
+
+/* The post of one attempt: a token signed now, the issuer's outbound policy; 0 when the
+ * token cannot be made (logged). */
+static int prepare(flight_t *f, oas_logout_queue_t *q)
+{
+    const item_t *it = f->it;
+    const char *tok;
     apr_status_t rv;
 
-    rv = oas_logout_token(&tok, p, it->iss, it->client_id, it->sub, it->sid, now);
+    rv = oas_logout_token(&tok, f->p, it->iss, it->client_id, it->sub, it->sid, f->now);
     if (rv != APR_SUCCESS) {
         oas_log(OAS_LOG_MARK, OAS_LOG_ERR, rv, NULL,
                 OAS_LOGNO(07001) "back-channel logout of client %s: the logout token cannot "
@@ -167,27 +190,35 @@ static int attempt(oas_logout_queue_t *q, apr_pool_t *p, const item_t *it, apr_i
                 it->client_id);
         return 0;
     }
-    memset(&o, 0, sizeof(o));
-    o.ca_file = it->iss->ca_file;
-    o.allow = it->iss->outbound_allow;
-    o.connect_timeout_ms = OAS_LOGOUT_CONNECT_MS;
-    o.timeout_ms = OAS_LOGOUT_TIMEOUT_MS;
-    o.max_body = 4096; /* the answer is not read: only its status counts */
-    o.cancel = &q->cancel;
-    rv = q->send(&status, &err, p, it->uri,
-                 apr_pstrcat(p, "logout_token=", oas_uri_encode(p, tok), NULL), &o);
-    if (rv == APR_SUCCESS && (status == 200 || status == 204)) {
+    f->o.ca_file = it->iss->ca_file;
+    f->o.allow = it->iss->outbound_allow;
+    f->o.connect_timeout_ms = OAS_LOGOUT_CONNECT_MS;
+    f->o.timeout_ms = OAS_LOGOUT_TIMEOUT_MS;
+    f->o.max_body = 4096; /* the answer is not read: only its status counts */
+    f->o.cancel = &q->cancel;
+    f->post.url = it->uri;
+    f->post.form = apr_pstrcat(f->p, "logout_token=", oas_uri_encode(f->p, tok), NULL);
+    f->post.o = &f->o;
+    return 1;
+}
+
+/* What attempt it->attempt came to, logged: 1 when the RP took the token (200 or 204). */
+static int outcome(const item_t *it, const oas_fetch_post_t *post, apr_pool_t *p)
+{
+    const char *err = post->err;
+
+    if (post->rv == APR_SUCCESS && (post->status == 200 || post->status == 204)) {
         oas_log(OAS_LOG_MARK, OAS_LOG_INFO, 0, NULL,
                 OAS_LOGNO(07002) "back-channel logout of client %s delivered (HTTP %d, "
                                  "attempt %d)",
-                it->client_id, status, it->attempt + 1);
+                it->client_id, post->status, it->attempt);
         return 1;
     }
-    if (rv == APR_SUCCESS)
-        err = apr_psprintf(p, "HTTP status %d", status);
-    oas_log(OAS_LOG_MARK, OAS_LOG_WARNING, rv, NULL,
+    if (post->rv == APR_SUCCESS)
+        err = apr_psprintf(p, "HTTP status %d", post->status);
+    oas_log(OAS_LOG_MARK, OAS_LOG_WARNING, post->rv, NULL,
             OAS_LOGNO(07003) "back-channel logout of client %s: attempt %d of %d failed (%s)",
-            it->client_id, it->attempt + 1, OAS_LOGOUT_ATTEMPTS, err ? err : "no answer");
+            it->client_id, it->attempt, OAS_LOGOUT_ATTEMPTS, err ? err : "no answer");
     return 0;
 }
 
@@ -213,38 +244,81 @@ static item_t *take_due(oas_logout_queue_t *q, apr_int64_t now)
     return NULL;
 }
 
+/* After an attempt that started at now (or none: out of time): done, retried later, or
+ * given up. */
+static void finish(oas_logout_queue_t *q, item_t *it, int done, apr_int64_t now)
+{
+    it->due = done ? -1 : oas_logout_next_due(it->attempt, it->t0, now);
+    if (!done && it->due < 0)
+        oas_log(OAS_LOG_MARK, OAS_LOG_WARNING, 0, NULL,
+                OAS_LOGNO(07004) "back-channel logout of client %s given up after %d attempts",
+                it->client_id, it->attempt);
+    apr_thread_mutex_lock(q->lock);
+    if (done || it->due < 0 || q->stop) {
+        if (!done && it->due >= 0)
+            log_dropped(it);
+        q->pending--;
+        item_free(it);
+    }
+    else {
+        it->next = q->head;
+        q->head = it;
+    }
+    apr_thread_mutex_unlock(q->lock);
+}
+
+typedef struct {
+    oas_logout_queue_t *q;
+    apr_int64_t now; /* the run's time (the thread's runs read the clock instead) */
+} run_t;
+
+/* The stream's next post: an attempt of a delivery due now, or NULL. */
+static oas_fetch_post_t *next_post(void *baton, apr_pool_t *p)
+{
+    run_t *r = baton;
+    oas_logout_queue_t *q = r->q;
+    apr_int64_t now = q->live_clock ? apr_time_sec(apr_time_now()) : r->now;
+    flight_t *f;
+    item_t *it;
+
+    for (;;) {
+        apr_thread_mutex_lock(q->lock);
+        it = q->stop ? NULL : take_due(q, now);
+        apr_thread_mutex_unlock(q->lock);
+        if (!it)
+            return NULL;
+        if (now + OAS_LOGOUT_TIMEOUT_MS / 1000 > it->t0 + OAS_LOGOUT_BOUND) {
+            finish(q, it, 0, now); /* held up so long that it would end after the bound */
+            continue;
+        }
+        it->attempt++;
+        f = apr_pcalloc(p, sizeof(*f));
+        f->it = it;
+        f->now = now;
+        f->p = p;
+        if (prepare(f, q))
+            return &f->post;
+        finish(q, it, 0, now);
+    }
+}
+
+static void post_ended(void *baton, oas_fetch_post_t *post)
+{
+    run_t *r = baton;
+    flight_t *f = (flight_t *)post;
+
+    finish(r->q, f->it, outcome(f->it, post, f->p), f->now);
+}
+
 apr_int64_t oas_logout_queue_run(oas_logout_queue_t *q, apr_pool_t *p, apr_int64_t now)
 {
+    run_t r = {q, now};
+    oas_fetch_stream_t s = {next_post, post_ended, &r};
     apr_int64_t next = -1;
     item_t *it;
-    int done;
 
+    q->send(&s, p);
     apr_thread_mutex_lock(q->lock);
-    while (!q->stop && (it = take_due(q, now))) {
-        apr_thread_mutex_unlock(q->lock);
-        done = 0;
-        if (now + OAS_LOGOUT_TIMEOUT_MS / 1000 <= it->t0 + OAS_LOGOUT_BOUND) {
-            done = attempt(q, p, it, now);
-            it->attempt++;
-        }
-        it->due = done ? -1 : oas_logout_next_due(it->attempt, it->t0, now);
-        if (!done && it->due < 0)
-            oas_log(OAS_LOG_MARK, OAS_LOG_WARNING, 0, NULL,
-                    OAS_LOGNO(07004) "back-channel logout of client %s given up after %d "
-                                     "attempts",
-                    it->client_id, it->attempt);
-        apr_thread_mutex_lock(q->lock);
-        if (done || it->due < 0 || q->stop) {
-            if (!done && it->due >= 0)
-                log_dropped(it);
-            q->pending--;
-            item_free(it);
-        }
-        else {
-            it->next = q->head;
-            q->head = it;
-        }
-    }
     for (it = q->head; it; it = it->next) {
         if (next < 0 || it->due < next)
             next = it->due;
@@ -325,6 +399,7 @@ apr_status_t oas_logout_queue_start(apr_pool_t *pchild)
     if ((rv = oas_logout_queue_make(&q, pchild, NULL)) ||
         (rv = apr_thread_create(&q->thread, NULL, worker, q, pchild)))
         return rv;
+    q->live_clock = 1;
     /* a pre-cleanup: the thread stops before pchild's subpools (its own among them) go */
     apr_pool_pre_cleanup_register(pchild, q, stop_queue);
     process_queue = q;

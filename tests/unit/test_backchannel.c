@@ -173,26 +173,57 @@ static struct {
     int calls;
     int answers[8]; /* status per call, the last repeated; 0: no answer (APR_EGENERAL) */
     int n;
+    int batches;
     const char *form, *url;
+    const char *urls[8], *forms[8]; /* the first 8 calls' */
     oas_fetch_opts_t o;
     apr_pool_t *p;
 } snd;
 
-static apr_status_t fake_send(int *pstatus, const char **perr, apr_pool_t *p, const char *url,
-                              const char *form, const oas_fetch_opts_t *o)
+/* The stream as the real one runs it: every post available at once is started (a batch),
+ * then each ends with the next scripted answer; again until none is left. */
+static void fake_send(const oas_fetch_stream_t *st, apr_pool_t *p)
 {
-    int a = snd.answers[snd.calls < snd.n ? snd.calls : snd.n - 1];
+    oas_fetch_post_t *posts[OAS_FETCH_STREAM_MAX];
+    apr_pool_t *fp;
+    int i, n;
 
-    snd.calls++;
-    snd.form = apr_pstrdup(snd.p, form);
-    snd.url = apr_pstrdup(snd.p, url);
-    snd.o = *o;
-    *pstatus = a;
-    if (!a) {
-        *perr = "rp.test: Connection refused";
-        return APR_EGENERAL;
+    for (;;) {
+        for (n = 0; n < OAS_FETCH_STREAM_MAX; n++) {
+            apr_pool_create(&fp, p);
+            if (!(posts[n] = st->next(st->baton, fp)))
+                break;
+        }
+        if (!n)
+            return;
+        snd.batches++;
+        for (i = 0; i < n; i++) {
+            int a = snd.answers[snd.calls < snd.n ? snd.calls : snd.n - 1];
+
+            snd.calls++;
+            snd.form = apr_pstrdup(snd.p, posts[i]->form);
+            snd.url = apr_pstrdup(snd.p, posts[i]->url);
+            if (snd.calls <= 8) {
+                snd.forms[snd.calls - 1] = snd.form;
+                snd.urls[snd.calls - 1] = snd.url;
+            }
+            snd.o = *posts[i]->o;
+            posts[i]->status = a;
+            posts[i]->err = a ? NULL : "rp.test: Connection refused";
+            posts[i]->rv = a ? APR_SUCCESS : APR_EGENERAL;
+            st->ended(st->baton, posts[i]);
+        }
     }
-    return APR_SUCCESS;
+}
+
+/* one delivery queued (oas_logout_queue_add of one RP): its rv */
+static apr_status_t add1(oas_logout_queue_t *q, const oas_issuer_t *iss, const char *client_id,
+                         const char *sub, const char *sid, const char *uri, apr_int64_t now)
+{
+    oas_logout_rp_t rp = {client_id, sub, uri, APR_EGENERAL};
+
+    oas_logout_queue_add(q, iss, sid, &rp, 1, now);
+    return rp.rv;
 }
 
 static oas_logout_queue_t *fake_queue(apr_pool_t *p, const int *answers, int n)
@@ -219,7 +250,7 @@ static void test_delivered_at_once(void **state)
 
     iss->ca_file = "/etc/ca.pem";
     iss->outbound_allow = apr_array_make(p, 1, sizeof(const char *));
-    assert_int_equal(oas_logout_queue_add(q, iss, "rp1", "alice", "sid-1",
+    assert_int_equal(add1(q, iss, "rp1", "alice", "sid-1",
                                           "https://rp.test/bc", T0), APR_SUCCESS);
     assert_int_equal(oas_logout_queue_pending(q), 1);
     assert_int_equal(snd.calls, 0); /* nothing is sent by the caller */
@@ -250,7 +281,7 @@ static void test_retried_then_delivered(void **state)
     oas_logout_queue_t *q = fake_queue(p, answers, 2);
     json_t *h;
 
-    assert_int_equal(oas_logout_queue_add(q, iss, "rp1", "alice", "sid-1",
+    assert_int_equal(add1(q, iss, "rp1", "alice", "sid-1",
                                           "https://rp.test/bc", T0), APR_SUCCESS);
     assert_int_equal(oas_logout_queue_run(q, p, T0), T0 + 5);
     assert_int_equal(snd.calls, 1);
@@ -276,7 +307,7 @@ static void test_given_up_after_bound(void **state)
     apr_int64_t now = T0, next;
     int guard = 0;
 
-    assert_int_equal(oas_logout_queue_add(q, iss, "rp9", "alice", "sid-1",
+    assert_int_equal(add1(q, iss, "rp9", "alice", "sid-1",
                                           "https://rp.test/bc", T0), APR_SUCCESS);
     /* the clock jumps to each due time: 4 attempts, the last inside the bound */
     while ((next = oas_logout_queue_run(q, p, now)) >= 0 && guard++ < 10) {
@@ -301,7 +332,7 @@ static void test_queue_late_run(void **state)
     static const int answers[] = {503};
     oas_logout_queue_t *q = fake_queue(p, answers, 1);
 
-    assert_int_equal(oas_logout_queue_add(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
+    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
                      APR_SUCCESS);
     /* held up behind others for 50 s: the retry comes 5 s after the late attempt */
     assert_int_equal(oas_logout_queue_run(q, p, T0 + 50), T0 + 55);
@@ -324,13 +355,15 @@ static void test_queue_bounded(void **state)
     int i;
 
     for (i = 0; i < OAS_LOGOUT_QUEUE_MAX; i++)
-        assert_int_equal(oas_logout_queue_add(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
+        assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
                          APR_SUCCESS);
-    assert_int_equal(oas_logout_queue_add(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
+    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
                      APR_ENOSPC);
     assert_int_equal(oas_logout_queue_run(q, p, T0), -1);
     assert_int_equal(snd.calls, OAS_LOGOUT_QUEUE_MAX);
-    assert_int_equal(oas_logout_queue_add(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
+    /* posted in parallel, OAS_FETCH_STREAM_MAX at a time */
+    assert_int_equal(snd.batches, OAS_LOGOUT_QUEUE_MAX / OAS_FETCH_STREAM_MAX);
+    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
                      APR_SUCCESS);
 }
 
@@ -365,11 +398,13 @@ static void test_notify(void **state)
     apr_array_header_t *front;
     oas_ctx_t x;
     json_t *h, *c;
+    int i;
 
     iss->clients = apr_hash_make(p);
     add_client(p, iss, "both", "https://both.test/bc", "https://both.test/fc");
     add_client(p, iss, "front", NULL, "https://front.test/fc?x=1");
     add_client(p, iss, "none", NULL, NULL);
+    add_client(p, iss, "back", "https://back.test/bc", NULL);
     memset(&s, 0, sizeof(s));
     s.sid = "SID_abc-1";
     s.user = "alice";
@@ -378,6 +413,7 @@ static void test_notify(void **state)
     push_rp(&s, "front", "alice");
     push_rp(&s, "none", "alice");
     push_rp(&s, "gone", "alice"); /* deleted since: skipped */
+    push_rp(&s, "back", "alice");
     oas_ctx_init(&x, p, iss, T0);
     oas_logout_queue_set(q);
 
@@ -387,17 +423,23 @@ static void test_notify(void **state)
                         "https://both.test/fc?iss=https%3A%2F%2Fas.test&sid=SID_abc-1");
     assert_string_equal(APR_ARRAY_IDX(front, 1, const char *),
                         "https://front.test/fc?x=1&iss=https%3A%2F%2Fas.test&sid=SID_abc-1");
-    /* one back-channel delivery, queued, not sent in the request */
-    assert_int_equal(oas_logout_queue_pending(q), 1);
+    /* two back-channel deliveries, queued, not sent in the request */
+    assert_int_equal(oas_logout_queue_pending(q), 2);
     assert_int_equal(snd.calls, 0);
     assert_non_null(strstr(logbuf, "OAS07008: back-channel logout of client both queued"));
+    assert_non_null(strstr(logbuf, "OAS07008: back-channel logout of client back queued"));
     oas_logout_queue_run(q, p, T0);
-    assert_int_equal(snd.calls, 1);
-    assert_string_equal(snd.url, "https://both.test/bc");
-    c = verify(p, iss, snd.form + 13, &h);
-    assert_string_equal(oas_json_str(c, "aud"), "both");
-    assert_string_equal(oas_json_str(c, "sub"), "pairwise-alice"); /* the sub the RP saw */
-    assert_string_equal(oas_json_str(c, "sid"), "SID_abc-1");
+    assert_int_equal(snd.calls, 2);
+    assert_int_equal(snd.batches, 1); /* in parallel */
+    for (i = 0; i < 2; i++) {
+        int both = !strcmp(snd.urls[i], "https://both.test/bc");
+        assert_true(both || !strcmp(snd.urls[i], "https://back.test/bc"));
+        c = verify(p, iss, snd.forms[i] + 13, &h);
+        assert_string_equal(oas_json_str(c, "aud"), both ? "both" : "back");
+        /* the sub the RP saw */
+        assert_string_equal(oas_json_str(c, "sub"), both ? "pairwise-alice" : "alice");
+        assert_string_equal(oas_json_str(c, "sid"), "SID_abc-1");
+    }
 
     /* no delivery thread: the front channel still works, the miss is logged */
     oas_logout_queue_set(NULL);
@@ -429,7 +471,7 @@ static void test_thread_stops_with_retries_pending(void **state)
     assert_int_equal(oas_logout_queue_start(child), APR_SUCCESS);
     assert_non_null(oas_logout_queue_get());
     /* a loopback address not allowed: refused before any connection, retried in 5 s */
-    assert_int_equal(oas_logout_queue_add(oas_logout_queue_get(), iss, "rp1", "a", "s",
+    assert_int_equal(add1(oas_logout_queue_get(), iss, "rp1", "a", "s",
                                           "https://127.0.0.1:1/bc", apr_time_sec(apr_time_now())),
                      APR_SUCCESS);
     for (i = 0; i < 200 && !strstr(logbuf, "OAS07003"); i++)
@@ -465,7 +507,7 @@ static void test_thread_cancels_transfer(void **state)
     log_start();
     apr_pool_create(&child, p);
     assert_int_equal(oas_logout_queue_start(child), APR_SUCCESS);
-    assert_int_equal(oas_logout_queue_add(oas_logout_queue_get(), iss, "rp2", "a", "s",
+    assert_int_equal(add1(oas_logout_queue_get(), iss, "rp2", "a", "s",
                                           apr_psprintf(p, "https://127.0.0.1:%d/bc", port),
                                           apr_time_sec(apr_time_now())),
                      APR_SUCCESS);
