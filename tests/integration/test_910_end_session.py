@@ -13,7 +13,6 @@ import html
 import json
 import os
 import re
-import shutil
 import time
 import urllib.parse
 
@@ -23,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from client import (Pkce, assert_error_page, authorize, authz_params, b64url, get_code,
                     jwt_claims, parse_forms, redeem, redirect_params, register, session)
-from harness import Httpd
+from harness import Httpd, module_scoped
 from oauth_conf import USERS, standard_conf, write_htpasswd
 from test_010_config import assert_fails, assert_ok, client, valid
 
@@ -72,18 +71,11 @@ METHODS = ("GET", "POST")
 
 
 @pytest.fixture(scope="module")
-def h(workdir_base):
+def h(request, workdir_base):
     """The server of the conformance modules (ID tokens live 4 s: the expired-hint test)."""
     srv = Httpd(os.path.join(workdir_base, "910-end-session"),
                 lambda h: standard_conf(h, extra=CLIENTS, OAuthASIDTokenLifetime=4))
-    srv.start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-    bad = srv.check_error_log()
-    assert not bad, bad
-    shutil.rmtree(srv.workdir, ignore_errors=True)
+    yield from module_scoped(request, srv)
 
 
 def sign_in(h, client_id="lo1"):
