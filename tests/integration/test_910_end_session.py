@@ -621,3 +621,43 @@ def test_logout_template_used(httpd_factory):
     assert r.text.startswith("CONFIRM Logout App"), r.text
     r = confirm(h, s, confirmation(r))
     assert r.text == "BYE-PAGE", r.text
+
+
+# ---- interop: mod_auth_openidc's RP-initiated logout (?logout=) ------------------------------
+
+def test_mod_auth_openidc_rp_initiated_logout(httpd_factory):
+    """Debian's mod_auth_openidc (test_500's RP) logs alice in, then its `?logout=<URL>` ends
+    its own session and sends the browser to our end_session_endpoint with id_token_hint and
+    post_logout_redirect_uri (no state, next-wave.md §6.3): the hint is of our session, so we
+    sign out at once and send the browser back to that URL; our session is over (prompt=none:
+    login_required) and the app asks us again."""
+    from test_500_mod_auth_openidc import login_through_rp, rp_body
+
+    def conf(h):
+        text = rp_body(h, ("es256",))
+        back = h.rp_url + "/loggedout.html"
+        h.rp_back = back
+        text = text.replace("    OAuthASConsent On\n",
+                            f"    OAuthASConsent On\n    OAuthASPostLogoutRedirectURI {back}\n", 1)
+        return text + "<Location /logout>\n    OAuthASEndpoint end-session\n</Location>\n"
+
+    h = httpd_factory(conf, extra_modules=("dir",))
+    s = session(h)
+    assert "sub=alice</p>" in login_through_rp(h, s).text
+    r = s.get(h.rp_redirect, params={"logout": h.rp_back}, allow_redirects=False, timeout=10)
+    assert r.status_code == 302, (r.status_code, r.text[:500])
+    loc = r.headers["Location"]
+    assert loc.startswith(h.issuer + "/logout?"), loc
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(loc).query))
+    assert q.get("post_logout_redirect_uri") == h.rp_back and q.get("id_token_hint"), q
+    r = s.get(loc, allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and r.headers["Location"] == h.rp_back, (r.status_code,
+                                                                         r.text[:300])
+    assert cookie_cleared(r)
+    assert "OAS00650" in h.error_log()
+    r = authorize(h, authz_params("rp-openidc", redirect_uri=h.rp_redirect, scope="openid",
+                                  prompt="none", challenge=Pkce().challenge), sess=s)
+    assert redirect_params(r).get("error") == "login_required", r.headers
+    r = s.get(h.rp_url + "/app/", allow_redirects=False, timeout=10)
+    assert r.status_code == 302 and r.headers["Location"].startswith(h.issuer + "/authorize?"), \
+        (r.status_code, r.headers)
