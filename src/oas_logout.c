@@ -98,9 +98,11 @@ apr_status_t oas_logout_validate(oas_logout_req_t *req, oas_ctx_t *x, oas_err_t 
             e->page = 1;
             return APR_EINVAL;
         }
-        cid = req->hint.client_id;
+        /* only a verified hint names the client: a bare client_id could put any name on
+         * the confirmation page (and, being an https URL, have its metadata document
+         * fetched for an anonymous request) */
+        req->client = oas_ctx_client(x, req->hint.client_id);
     }
-    req->client = cid ? oas_ctx_client(x, cid) : NULL;
     if (plr && req->hint_valid) {
         if (!registered(req->client, plr)) {
             oas_err(e, x->p, 400, "invalid_request",
@@ -108,7 +110,7 @@ apr_status_t oas_logout_validate(oas_logout_req_t *req, oas_ctx_t *x, oas_err_t 
                     OAS_LOG_INFO,
                     OAS_LOGNO(06964) "end-session request refused: post_logout_redirect_uri "
                                      "is not one of client %s's",
-                    cid);
+                    req->hint.client_id);
             e->page = 1;
             return APR_EINVAL;
         }

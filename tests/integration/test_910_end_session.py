@@ -217,7 +217,8 @@ def test_rp_initiated_logout_no_id_token_hint(h, method):
     s, _ = sign_in(h)
     r = end_session(h, s, method, client_id="lo1", post_logout_redirect_uri=BYE, state="s")
     f = confirmation(r)
-    assert "Logout App" in r.text and "alice" in r.text, r.text
+    # the session's user; a bare client_id names no application on the page
+    assert "alice" in r.text and "Logout App" not in r.text, r.text
     assert signed_in(h, s)
     r = confirm(h, s, f)
     assert_signed_out_page(r)
@@ -333,6 +334,7 @@ def test_hint_of_another_session_asks(h):
     s2, _ = sign_in(h)
     r = end_session(h, s2, id_token_hint=idt1, post_logout_redirect_uri=BYE, state="z")
     f = confirmation(r)
+    assert "<strong>Logout App</strong> asks to sign you out" in r.text, r.text
     assert signed_in(h, s1) and signed_in(h, s2)
     r = confirm(h, s2, f)
     assert r.status_code == 303 and r.headers["Location"] == BYE + "?state=z", r.headers
@@ -616,8 +618,9 @@ def test_logout_template_used(httpd_factory):
                          "{{/signed_out}}")
         return standard_conf(h, OAuthASLogoutTemplate=f'"{t}"', extra=CLIENTS)
     h = httpd_factory(conf)
+    _, idt = sign_in(h)
     s, _ = sign_in(h)
-    r = end_session(h, s, client_id="lo1")
+    r = end_session(h, s, id_token_hint=idt)  # of another session: asks, naming its client
     assert r.text.startswith("CONFIRM Logout App"), r.text
     r = confirm(h, s, confirmation(r))
     assert r.text == "BYE-PAGE", r.text
