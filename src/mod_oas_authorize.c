@@ -216,8 +216,8 @@ static int sign_in_again(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *re
     }
     if (!oas_mod_session_reauth_begin(r, txn)) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OAS_LOGNO(00630)
-                      "OAuthASLoginURL is set, but %s has no mod_session session (Session On "
-                      "and mod_auth_form): login_required",
+                      "OAuthASLoginURL is set, but the sign-in at %s is not mod_auth_form's in "
+                      "a mod_session session (Session On): login_required",
                       r->uri);
         return redirect_error(r, x, req->redirect_uri, req->state,
                               req->jarm ? req->client->id : NULL, "login_required",
@@ -245,10 +245,6 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
     oas_err_t err;
     int status, reauthed = 0, reauth;
 
-    if ((status = oas_mod_check_method(r, 1, 1)) != OK)
-        return status;
-    if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
-        return oas_mod_send_html(r, HTTP_OK, "");
     if ((status = oas_mod_read_params(&params, &dup, r, iss)) != OK || !params)
         return status;
 
@@ -274,7 +270,6 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         reauthed = oas_mod_session_reauth_done(r, login) ? 1 : -1;
         if (oas_session_login_resume(&params, x, &err, login) != APR_SUCCESS)
             return oas_mod_send_err_page(r, &err);
-        prompt = apr_table_get(params, "prompt");
     }
     orig = params;
 

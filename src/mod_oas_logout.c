@@ -23,8 +23,9 @@ static const char *signed_out_url(request_rec *r, const oas_issuer_t *iss)
 
 static int render(request_rec *r, const oas_issuer_t *iss, const oas_logout_view_t *v)
 {
-    return oas_mod_send_html_frames(r, HTTP_OK, oas_logout_render(r->pool, iss->logout_tmpl, iss, v),
-                                    oas_logout_frame_src(r->pool, v->frames));
+    const char *page = oas_logout_render(r->pool, iss->logout_tmpl, iss, v);
+
+    return oas_mod_send_html_frames(r, HTTP_OK, page, oas_logout_frame_src(r->pool, v->frames));
 }
 
 static int show(request_rec *r, const oas_issuer_t *iss, oas_logout_view_e view, const char *user)
@@ -118,10 +119,6 @@ int oas_mod_end_session(request_rec *r, const oas_issuer_t *iss)
     apr_status_t rv;
     int status;
 
-    if ((status = oas_mod_check_method(r, 1, 1)) != OK)
-        return status;
-    if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
-        return oas_mod_send_html(r, HTTP_OK, "");
     if ((status = oas_mod_read_params(&params, &dup, r, iss)) != OK || !params)
         return status;
     x = oas_mod_ctx(r, iss);

@@ -319,6 +319,10 @@ int oas_mod_read_params(apr_table_t **pparams, const char **pdup, request_rec *r
 
     *pparams = NULL;
     *pdup = NULL;
+    if ((status = oas_mod_check_method(r, 1, 1)) != OK)
+        return status;
+    if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
+        return oas_mod_send_html(r, HTTP_OK, "");
     if (r->method_number == M_POST) {
         char *body;
         apr_size_t len = 0;

@@ -70,10 +70,11 @@ int oas_mod_send_err_page(request_rec *r, const oas_err_t *e);
  * source expressions, space-separated; NULL or "" for none) added to the policy. */
 int oas_mod_send_html_frames(request_rec *r, int status, const char *html, const char *frame_src);
 
-/* The parameters of a page request (authorize, end-session): the query for GET; the query and
- * the form body for POST (RFC 6749 §3.1: a parameter may not appear twice, not even once in
- * each: *pdup names the first repeat). Returns OK with *pparams set, or the status of the
- * page or error sent (*pparams NULL). */
+/* The parameters of a page request (authorize, end-session): GET and POST only (405); HEAD
+ * answered with an empty page, changing nothing (a link scanner, a prefetch); the query for
+ * GET; the query and the form body for POST (RFC 6749 §3.1: a parameter may not appear twice,
+ * not even once in each: *pdup names the first repeat). Returns OK with *pparams set, or the
+ * status of what was sent (*pparams NULL). */
 int oas_mod_read_params(apr_table_t **pparams, const char **pdup, request_rec *r,
                         const oas_issuer_t *iss);
 

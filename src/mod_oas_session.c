@@ -9,8 +9,10 @@
  * signed one in since (the session that left had none), and the marker proves that this session
  * is the one that left: an older copy of the session (a saved cookie of mod_session_cookie, still
  * carrying the user) has no marker, and the marker alone carries no user. mod_session_crypto
- * keeps both from being forged. With HTTP Basic there is no session to drop the sign-in from:
- * the browser resends its cached credentials, so login_required is the only honest answer. */
+ * keeps both from being forged. Both ends check that the request's user is the one the session
+ * carries: with HTTP Basic there is no sign-in in the session to drop (the browser resends its
+ * cached credentials, even beside a mod_session session), so login_required is the only honest
+ * answer. */
 #include "mod_oas_private.h"
 
 #include <apr_optional.h>
@@ -39,8 +41,9 @@ const char *oas_mod_session_cookie(request_rec *r)
 void oas_mod_session_set(request_rec *r, const char *value, apr_int64_t max_age)
 {
     apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_psprintf(r->pool, OAS_SESSION_COOKIE "=%s" ATTRS "; Max-Age=%" APR_INT64_T_FMT,
-                                value, max_age > 0 ? max_age : 0));
+                   apr_psprintf(r->pool,
+                                OAS_SESSION_COOKIE "=%s" ATTRS "; Max-Age=%" APR_INT64_T_FMT, value,
+                                max_age > 0 ? max_age : 0));
 }
 
 void oas_mod_session_clear(request_rec *r)
@@ -65,20 +68,31 @@ static session_rec *site_session(request_rec *r)
     return z;
 }
 
+/* 1 when the site's sign-in of this request is the one mod_auth_form keeps in session z (its
+ * "<AuthName>-user" entry names r->user): only then can dropping it end the sign-in. HTTP Basic
+ * beside a mod_session session is not such a sign-in (the browser resends its credentials). */
+static int signed_in_by_session(request_rec *r, session_rec *z)
+{
+    APR_OPTIONAL_FN_TYPE(ap_session_get) *get = APR_RETRIEVE_OPTIONAL_FN(ap_session_get);
+    const char *realm = ap_auth_name(r), *user = NULL;
+
+    return realm && r->user &&
+           get(r, z, apr_pstrcat(r->pool, realm, "-" MOD_SESSION_USER, NULL), &user) ==
+               APR_SUCCESS &&
+           user && !strcmp(user, r->user);
+}
+
 int oas_mod_session_reauth_begin(request_rec *r, const char *txn)
 {
     APR_OPTIONAL_FN_TYPE(ap_session_set) *set = APR_RETRIEVE_OPTIONAL_FN(ap_session_set);
     static const char *const what[] = {"-" MOD_SESSION_USER, "-" MOD_SESSION_PW, "-site"};
     session_rec *z = site_session(r);
-    const char *realm = ap_auth_name(r);
     int i;
 
-    if (!z)
+    if (!z || !signed_in_by_session(r, z))
         return 0;
-    for (i = 0; realm && i < 3; i++)
-        set(r, z, apr_pstrcat(r->pool, realm, what[i], NULL), NULL);
-    set(r, z, MOD_SESSION_USER, NULL);
-    set(r, z, MOD_SESSION_PW, NULL);
+    for (i = 0; i < 3; i++)
+        set(r, z, apr_pstrcat(r->pool, ap_auth_name(r), what[i], NULL), NULL);
     set(r, z, REAUTH_KEY, txn);
     return 1;
 }
@@ -93,7 +107,7 @@ int oas_mod_session_reauth_done(request_rec *r, const char *txn)
     if (!z || get(r, z, REAUTH_KEY, &mark) != APR_SUCCESS || !mark)
         return 0;
     set(r, z, REAUTH_KEY, NULL);
-    return r->user && oas_secure_streq(mark, txn);
+    return signed_in_by_session(r, z) && oas_secure_streq(mark, txn);
 }
 
 /* OAuthASLoginURL: a local path or an https URL, without a fragment. */

@@ -16,13 +16,14 @@ void oas_mod_session_clear(request_rec *r);
 
 /** A sign-in again begins (prompt=login, max_age): the site's own sign-in is dropped from its
  * mod_session session (mod_auth_form keeps it there) and txn is written beside it, in this very
- * response. 0 when this request has no mod_session session (the site cannot be asked to sign
- * the user in again: the caller answers login_required). */
+ * response. 0 when the request's user was not signed in through its mod_session session
+ * (mod_session absent or off here, or another authentication such as HTTP Basic): the site
+ * cannot be asked to sign the user in again, the caller answers login_required. */
 int oas_mod_session_reauth_begin(request_rec *r, const char *txn);
 
 /** The browser came back from the sign-in with txn: 1 when its mod_session session carries
- * txn beside a user (who can only be there by a sign-in after oas_mod_session_reauth_begin);
- * the marker is removed either way. */
+ * txn beside the sign-in of the request's user (who can only be there by a sign-in after
+ * oas_mod_session_reauth_begin); the marker is removed either way. */
 int oas_mod_session_reauth_done(request_rec *r, const char *txn);
 
 /** 1 when mod_session is loaded (OAuthASLoginURL needs it). */

@@ -54,14 +54,6 @@ apr_status_t oas_logout_hint_verify(oas_logout_hint_t *h, const char **perr, apr
     return APR_SUCCESS;
 }
 
-/* A refusal shown as a page: nothing from the request can be trusted as a redirect. */
-static apr_status_t page(oas_err_t *e, int status, const char *error, const char *desc)
-{
-    OAS_ERR_SET(e, status, error, desc);
-    e->page = 1;
-    return APR_EINVAL;
-}
-
 /* The client's post_logout_redirect_uri uri, when it has it exactly (no loopback port
  * latitude: RP-Initiated Logout 1.0 §3 asks for an exact match). */
 static int registered(const oas_client_t *c, const char *uri)
@@ -106,9 +98,11 @@ apr_status_t oas_logout_validate(oas_logout_req_t *req, oas_ctx_t *x, oas_err_t 
             e->page = 1;
             return APR_EINVAL;
         }
-        cid = req->hint.client_id;
+        /* only a verified hint names the client: a bare client_id could put any name on
+         * the confirmation page (and, being an https URL, have its metadata document
+         * fetched for an anonymous request) */
+        req->client = oas_ctx_client(x, req->hint.client_id);
     }
-    req->client = cid ? oas_ctx_client(x, cid) : NULL;
     if (plr && req->hint_valid) {
         if (!registered(req->client, plr)) {
             oas_err(e, x->p, 400, "invalid_request",
@@ -116,7 +110,7 @@ apr_status_t oas_logout_validate(oas_logout_req_t *req, oas_ctx_t *x, oas_err_t 
                     OAS_LOG_INFO,
                     OAS_LOGNO(06964) "end-session request refused: post_logout_redirect_uri "
                                      "is not one of client %s's",
-                    cid);
+                    req->hint.client_id);
             e->page = 1;
             return APR_EINVAL;
         }
@@ -202,7 +196,6 @@ apr_status_t oas_logout_txn_start(oas_logout_txn_t *t, oas_ctx_t *x, oas_err_t *
 apr_status_t oas_logout_decide(oas_logout_req_t *req, int *allow, oas_ctx_t *x, oas_err_t *e,
                                const oas_consent_form_t *f, const oas_session_t *s)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
     const char *k, *csrf, *sid, *cid, *plr;
     char *val;
     apr_size_t len;
@@ -211,27 +204,8 @@ apr_status_t oas_logout_decide(oas_logout_req_t *req, int *allow, oas_ctx_t *x, 
 
     memset(req, 0, sizeof(*req));
     *allow = 0;
-    if (!oas_consent_same_site(f->origin, f->site, f->our_origin)) {
-        oas_err(e, x->p, 403, "access_denied", "The sign-out form was submitted from another site.",
-                OAS_LOG_INFO,
-                OAS_LOGNO(06966) "sign-out form refused: posted from another site (Origin %s, "
-                                 "Sec-Fetch-Site %s)",
-                f->origin ? f->origin : "-", f->site ? f->site : "-");
-        e->page = 1;
-        return APR_EINVAL;
-    }
-    if (!f->txn || !f->csrf || !f->decision)
-        return page(e, 403, "access_denied",
-                    "The sign-out form is incomplete (missing CSRF token or decision).");
-    if (!st)
-        return oas_store_refused(x, e, APR_ENOTIMPL, "reading a sign-out");
-    rv = oas_store_get(st, x->p, OAS_NS_TXN, f->txn, &val, &len);
-    if (rv == APR_NOTFOUND)
-        return page(e, 400, OAS_AUTHZ_GONE,
-                    "This sign-out request has expired or was already answered. Please sign out "
-                    "again from the application.");
-    if (rv != APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "reading a sign-out");
+    if ((rv = oas_decision_read(&val, &len, x, e, f, "sign-out")) != APR_SUCCESS)
+        return rv;
     if (oas_jsonr_parse(&o, x->p, val, len) != APR_SUCCESS || !(k = oas_jobj_str(&o, "k")) ||
         strcmp(k, TXN_KIND) ||
         !oas_secure_streq(f->csrf, (csrf = oas_jobj_str(&o, "csrf")) ? csrf : "") ||
@@ -243,13 +217,8 @@ apr_status_t oas_logout_decide(oas_logout_req_t *req, int *allow, oas_ctx_t *x, 
         e->page = 1;
         return APR_EINVAL;
     }
-    if (strcmp(f->decision, "allow") && strcmp(f->decision, "deny"))
-        return page(e, 400, "invalid_request", "Unknown decision.");
-    rv = oas_store_take(st, x->p, OAS_NS_TXN, f->txn, NULL, NULL);
-    if (rv == APR_NOTFOUND)
-        return page(e, 400, OAS_AUTHZ_GONE, "This sign-out request was already answered.");
-    if (rv != APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "taking a sign-out");
+    if ((rv = oas_decision_take(x, e, f, "sign-out")) != APR_SUCCESS)
+        return rv;
     cid = oas_jobj_str(&o, "cid");
     plr = oas_jobj_str(&o, "plr");
     req->client = cid ? oas_ctx_client(x, cid) : NULL;

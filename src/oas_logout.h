@@ -34,7 +34,8 @@ apr_status_t oas_logout_hint_verify(oas_logout_hint_t *h, const char **perr, apr
 
 /* A checked end-session request. */
 typedef struct oas_logout_req_t {
-    const oas_client_t *client; /* named by the hint or by client_id, or NULL */
+    const oas_client_t *client; /* the valid hint's (its aud), or NULL: a client_id alone
+                                 * names nobody */
     int hint_valid;             /* an id_token_hint was given and verified */
     oas_logout_hint_t hint;
     const char *redirect_uri; /* post_logout_redirect_uri, only when the hint is valid and

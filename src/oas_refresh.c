@@ -362,8 +362,8 @@ static apr_status_t prepare(oas_grant_t *use, const char **pjti, oas_err_t *e, o
     if (g->sid && !oas_list_has(oas_scope_split(x->p, g->scope), "offline_access") &&
         oas_session_ended(x, g->sid)) {
         oas_refresh_revoke_family(x, g->family, "its session ended");
-        return oas_err(e, x->p, 400, "invalid_grant", "the refresh token was revoked or has expired",
-                       OAS_LOG_INFO,
+        return oas_err(e, x->p, 400, "invalid_grant",
+                       "the refresh token was revoked or has expired", OAS_LOG_INFO,
                        OAS_LOGNO(06933) "refresh token of client %s: issued in session %s "
                                         "without offline_access, and the session ended",
                        c->id, g->sid);

@@ -106,8 +106,7 @@ static apr_status_t save(oas_ctx_t *x, oas_err_t *e, const oas_session_t *s, int
     if (!st)
         return oas_store_refused(x, e, APR_ENOTIMPL, "storing a session");
     if (!rec)
-        return oas_err(e, x->p, 500, "server_error", "the session could not be kept",
-                       OAS_LOG_ERR,
+        return oas_err(e, x->p, 500, "server_error", "the session could not be kept", OAS_LOG_ERR,
                        OAS_LOGNO(06921) "cannot write the record of session %s", s->sid);
     rv = is_new ? oas_store_put_new(st, x->p, OAS_NS_SESSION, s->key, rec, strlen(rec),
                                     apr_time_from_sec(s->expires))
@@ -161,11 +160,11 @@ apr_status_t oas_session_begin(oas_session_t **ps, const char **pcookie, oas_ctx
     *pcookie = NULL;
     if ((rv = oas_random_token(pcookie, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS ||
         (rv = oas_random_token(&s->sid, x->p, SID_BYTES)) != APR_SUCCESS)
-        return oas_err(err, x->p, 500, "server_error", "the session could not be made",
-                       OAS_LOG_ERR, OAS_LOGNO(06923) "no random bytes for a session");
+        return oas_err(err, x->p, 500, "server_error", "the session could not be made", OAS_LOG_ERR,
+                       OAS_LOGNO(06923) "no random bytes for a session");
     if (!(s->key = record_key(x->p, x->iss, *pcookie)))
-        return oas_err(err, x->p, 500, "server_error", "the session could not be made",
-                       OAS_LOG_ERR, OAS_LOGNO(06924) "cannot hash a session cookie");
+        return oas_err(err, x->p, 500, "server_error", "the session could not be made", OAS_LOG_ERR,
+                       OAS_LOGNO(06924) "cannot hash a session cookie");
     s->user = x->user;
     s->auth_time = auth_time;
     s->expires = x->now + oas_iss_session_ttl(x->iss);
@@ -241,8 +240,8 @@ apr_status_t oas_session_end(oas_ctx_t *x, const oas_session_t *s, oas_err_t *er
                     OAS_LOGNO(06927) "session %s ended, but its record could not be removed "
                                      "(its end marker stops it)",
                     s->sid);
-    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06928) "session %s of %s ended (%d clients)",
-                s->sid, s->user, s->rps ? s->rps->nelts : 0);
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06928) "session %s of %s ended (%d clients)", s->sid,
+                s->user, s->rps ? s->rps->nelts : 0);
     return APR_SUCCESS;
 }
 
@@ -293,8 +292,7 @@ apr_status_t oas_session_authorize(oas_session_t **ps, const char **pcookie, int
     fresh = req->prompt_login || req->max_age == 0 ||
             (req->max_age > 0 && s && x->now - s->auth_time > req->max_age);
     if (req->prompt_none && (!s || fresh))
-        return oas_err(e, x->p, 400, "login_required", "the user is not signed in",
-                       OAS_LOG_INFO,
+        return oas_err(e, x->p, 400, "login_required", "the user is not signed in", OAS_LOG_INFO,
                        OAS_LOGNO(06930) "prompt=none of client %s for %s: %s", req->client->id,
                        x->user, s ? "the sign-in is older than max_age" : "no live session");
     if (fresh) {
@@ -393,7 +391,6 @@ apr_status_t oas_session_login_resume(apr_table_t **pparams, oas_ctx_t *x, oas_e
                 OAS_LOGNO(06932) "%s signed in again (started by %s): the authorization "
                                  "request of client %s resumes",
                 x->user, oas_jobj_str(&o, "u") ? oas_jobj_str(&o, "u") : "?",
-                apr_table_get(*pparams, "client_id") ? apr_table_get(*pparams, "client_id")
-                                                     : "?");
+                apr_table_get(*pparams, "client_id") ? apr_table_get(*pparams, "client_id") : "?");
     return APR_SUCCESS;
 }

@@ -22,13 +22,13 @@ typedef struct {
 } oas_session_rp_t;
 
 typedef struct {
-    const char *sid;          /* public, random (>= 128 bits, base64url): ID tokens, logout
-                               * tokens, front-channel URLs; never the cookie value */
-    const char *user;         /* the site's authenticated user (r->user) */
-    apr_int64_t auth_time;    /* when the site authenticated the user for this session */
+    const char *sid;       /* public, random (>= 128 bits, base64url): ID tokens, logout
+                            * tokens, front-channel URLs; never the cookie value */
+    const char *user;      /* the site's authenticated user (r->user) */
+    apr_int64_t auth_time; /* when the site authenticated the user for this session */
     apr_int64_t expires;
-    apr_array_header_t *rps;  /* oas_session_rp_t */
-    const char *key;          /* private: the store key of the record (the cookie's digest) */
+    apr_array_header_t *rps; /* oas_session_rp_t */
+    const char *key;         /* private: the store key of the record (the cookie's digest) */
 } oas_session_t;
 
 /** The browser's live session from its cookie value (NULL cookie -> *s NULL, APR_SUCCESS;

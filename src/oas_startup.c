@@ -64,6 +64,18 @@ static int dpop_nonces(apr_pool_t *p, const oas_issuer_t *iss)
     return 0;
 }
 
+/* A built-in page's template, for an issuer without its own: nonzero when it does not parse. */
+static int builtin_tmpl(const oas_tmpl_t **pt, const char **perr, apr_pool_t *p,
+                        const char *text)
+{
+    oas_tmpl_t *t;
+
+    if (oas_tmpl_parse(&t, perr, p, text, strlen(text)) != APR_SUCCESS)
+        return 1;
+    *pt = t;
+    return 0;
+}
+
 apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_t *p)
 {
     oas_dpop_nonce_key_t *nk;
@@ -73,20 +85,11 @@ apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_
     /* dynamic clients may be public (oas_registration.h) */
     iss->has_public_clients = has_public_clients(p, iss) || oas_iss_registration(iss) != OAS_REG_OFF;
     iss->at_ttl_max = at_ttl_max(p, iss);
-    if (!iss->consent_tmpl) {
-        const char *tmpl = oas_consent_default_template();
-        oas_tmpl_t *t;
-        if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
-            return APR_EINVAL;
-        iss->consent_tmpl = t;
-    }
-    if (!iss->logout_tmpl) {
-        const char *tmpl = oas_logout_default_template();
-        oas_tmpl_t *t;
-        if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
-            return APR_EINVAL;
-        iss->logout_tmpl = t;
-    }
+    if ((!iss->consent_tmpl &&
+         builtin_tmpl(&iss->consent_tmpl, perr, p, oas_consent_default_template())) ||
+        (!iss->logout_tmpl &&
+         builtin_tmpl(&iss->logout_tmpl, perr, p, oas_logout_default_template())))
+        return APR_EINVAL;
     /* every node with the same first signing key derives the same key: no shared state */
     if (dpop_nonces(p, iss)) {
         if (oas_dpop_nonce_key(&nk, p, APR_ARRAY_IDX(iss->keys, 0, const oas_key_t *),

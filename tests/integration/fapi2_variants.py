@@ -15,7 +15,7 @@ import time
 from client import (Client, DPoPKey, callback, is_error_page, jwt_claims, location_query,
                     par_params, public_jwk_members, redirect_params, register, request_uri,
                     session)
-from harness import Httpd, serve_module
+from harness import Httpd, module_scoped
 from mtls_pki import SUBJECT, VERIFY
 from oauth_conf import standard_conf
 from test_705_client_assertion import assertion, form, jwks_of, key
@@ -409,5 +409,5 @@ def variant_server(request, workdir_base, pki, tag, allowed, **variant_kw):
     h = Httpd(os.path.join(workdir_base, f"{tag}-{request.param}"), v.conf)
     h.allow_log(*allowed)
     v.h = h
-    for _ in serve_module(request, h):
+    for _ in module_scoped(request, h):
         yield v
