@@ -9,6 +9,7 @@
 #include <apr_network_io.h>
 #include <jansson.h>
 
+#include "oas_clients.h"
 #include "oas_jose.h"
 #include "oas_log.h"
 #include "oas_logout_notify.h"
@@ -447,6 +448,33 @@ static void test_notify(void **state)
     assert_int_equal(front->nelts, 0);
 }
 
+/* a registered client's record (oas_registration.c writes it) gives the logout URIs back */
+static void test_registered_client_uris(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = oas_issuer_make(p);
+    oas_client_t *c;
+    const char *rec = "{\"md\":{\"redirect_uris\":[\"https://rp.test/cb\"],"
+                      "\"token_endpoint_auth_method\":\"none\","
+                      "\"backchannel_logout_uri\":\"https://rp.test/bc?x=1\","
+                      "\"backchannel_logout_session_required\":true,"
+                      "\"frontchannel_logout_uri\":\"https://rp.test/fc\"},"
+                      "\"rh\":\"00\",\"iat\":1}";
+
+    iss->issuer = "https://as.test";
+    assert_int_equal(
+        oas_client_from_record(&c, p, iss, "dyn-AAAAAAAAAAAAAAAAAAAAAA", rec, strlen(rec)),
+        APR_SUCCESS);
+    assert_string_equal(c->backchannel_logout_uri, "https://rp.test/bc?x=1");
+    assert_string_equal(c->frontchannel_logout_uri, "https://rp.test/fc");
+    rec = "{\"md\":{\"token_endpoint_auth_method\":\"none\"},\"rh\":\"00\",\"iat\":1}";
+    assert_int_equal(
+        oas_client_from_record(&c, p, iss, "dyn-AAAAAAAAAAAAAAAAAAAAAA", rec, strlen(rec)),
+        APR_SUCCESS);
+    assert_null(c->backchannel_logout_uri);
+    assert_null(c->frontchannel_logout_uri);
+}
+
 /* ---- the thread: it stops at once, whatever is pending or under way ---- */
 
 static apr_int64_t elapsed_ms(apr_time_t since)
@@ -530,6 +558,7 @@ int main(void)
         UNIT_TEST(test_given_up_after_bound),
         UNIT_TEST(test_queue_bounded),
         UNIT_TEST(test_notify),
+        UNIT_TEST(test_registered_client_uris),
         UNIT_TEST(test_thread_stops_with_retries_pending),
         UNIT_TEST(test_thread_cancels_transfer),
     };
