@@ -265,9 +265,10 @@ def bc(request, workdir_base, receiver):
     yield from module_scoped(request, h)
 
 
-def sign_in(h, sess, cid):
-    """A browser (sess) signs in to client cid: its ID token's claims and the token."""
-    g = get_code(h, cid, sess=sess, scope="openid", expect_consent=False)
+def sign_in(h, sess, cid, consent=False):
+    """A browser (sess) signs in to client cid (consent: the page comes, and is allowed): its
+    ID token's claims and the token."""
+    g = get_code(h, cid, sess=sess, scope="openid", expect_consent=consent)
     r = redeem(h, g)
     assert r.status_code == 200, r.text
     idt = r.json()["id_token"]
@@ -416,3 +417,23 @@ def test_graceful_restart_with_a_delivery_under_way(httpd_factory, receiver):
         time.sleep(0.05)
     assert not old & set(h.children()), "an old child still runs 3 s after the restart"
     h.wait_log(r"OAS07005: back-channel logout of client bcslow dropped")
+
+
+def test_registered_client_gets_its_token(httpd_factory, receiver):
+    """A client registered with backchannel_logout_uri (RFC 7591) is told like a configured one."""
+    def body(h):
+        return standard_conf(h, extra=REG_ENDPOINT + END_SESSION, OAuthASRegistration="Open",
+                             OAuthASRegistrationAudience="urn:test:api", **outbound(h))
+    h = httpd_factory(body)
+    r = reg_post(h, {"redirect_uris": ["https://dyn.test/cb"], "token_endpoint_auth_method": "none",
+                     "backchannel_logout_uri": receiver.url("/dyn"),
+                     "backchannel_logout_session_required": True})
+    assert r.status_code == 201, r.text
+    cid = r.json()["client_id"]
+    register(cid, None, redirect_uris=["https://dyn.test/cb"])
+    with session(h) as s:
+        c, idt = sign_in(h, s, cid, consent=True)  # consent is always on for these
+        r = end_session(h, s, id_token_hint=idt)
+    assert r.status_code == 200, (r.status_code, r.text[:300])
+    (tok, _), = tokens_for(receiver, "/dyn", c["sid"])
+    verify_logout_token(h, tok, cid, sub=c["sub"], sid=c["sid"])
