@@ -81,6 +81,10 @@ class LogoutReceiver:
     def url(self, path):
         return f"https://localhost:{self.port}{path}"
 
+    def count(self, path):
+        with self.cond:
+            return sum(1 for p in self.posts if p[0] == path)
+
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
@@ -419,14 +423,22 @@ def test_graceful_restart_with_a_delivery_under_way(httpd_factory, receiver):
     h.wait_log(r"OAS07005: back-channel logout of client bcslow dropped")
 
 
-def test_registered_client_gets_its_token(httpd_factory, receiver):
-    """A client registered with backchannel_logout_uri (RFC 7591) is told like a configured one."""
+@pytest.mark.parametrize("allowed", [True, False], ids=["allowed", "ssrf-refused"])
+def test_registered_client_gets_its_token(httpd_factory, receiver, allowed):
+    """A client registered with backchannel_logout_uri (RFC 7591) is told like a configured
+    one; one whose URI points inside (loopback here) without OAuthASOutboundAllow is refused
+    before any connection (SSRF), and says so in the log."""
     def body(h):
+        out = outbound(h)
+        if not allowed:
+            del out["OAuthASOutboundAllow"]
         return standard_conf(h, extra=REG_ENDPOINT + END_SESSION, OAuthASRegistration="Open",
-                             OAuthASRegistrationAudience="urn:test:api", **outbound(h))
+                             OAuthASRegistrationAudience="urn:test:api", **out)
     h = httpd_factory(body)
+    h.allow_log(*DELIVERY_LOG)
+    path = "/dyn" if allowed else "/dyn-refused"
     r = reg_post(h, {"redirect_uris": ["https://dyn.test/cb"], "token_endpoint_auth_method": "none",
-                     "backchannel_logout_uri": receiver.url("/dyn"),
+                     "backchannel_logout_uri": receiver.url(path),
                      "backchannel_logout_session_required": True})
     assert r.status_code == 201, r.text
     cid = r.json()["client_id"]
@@ -435,5 +447,10 @@ def test_registered_client_gets_its_token(httpd_factory, receiver):
         c, idt = sign_in(h, s, cid, consent=True)  # consent is always on for these
         r = end_session(h, s, id_token_hint=idt)
     assert r.status_code == 200, (r.status_code, r.text[:300])
-    (tok, _), = tokens_for(receiver, "/dyn", c["sid"])
-    verify_logout_token(h, tok, cid, sub=c["sub"], sid=c["sid"])
+    if allowed:
+        (tok, _), = tokens_for(receiver, path, c["sid"])
+        verify_logout_token(h, tok, cid, sub=c["sub"], sid=c["sid"])
+        return
+    h.wait_log(rf"OAS07003: back-channel logout of client {cid}: attempt 1 of 4 failed "
+               r"\(localhost resolves to (127\.0\.0\.1|::1), outside the public internet")
+    assert receiver.count(path) == 0
