@@ -402,18 +402,20 @@ def test_stop_with_retries_pending(httpd_factory, receiver, mpm):
     assert "AH00052" not in h.error_log()  # no child died on a signal
 
 
-def test_graceful_restart_with_a_delivery_under_way(httpd_factory, receiver):
+@pytest.mark.parametrize("mpm", ["event", "prefork"])
+def test_graceful_restart_with_a_delivery_under_way(httpd_factory, receiver, mpm):
     """The RP hangs for 30 s: the old child cancels the transfer and exits at once."""
-    rps = {"bcslow": ("/slow", [(200, 30)], None)}
-    receiver.script["/slow"] = rps["bcslow"][1]
+    path = f"/slow-{mpm}"
+    rps = {"bcslow": (path, [(200, 30)], None)}
+    receiver.script[path] = rps["bcslow"][1]
     known_rps(rps)
-    h = httpd_factory(rp_conf(receiver, rps))
+    h = httpd_factory(rp_conf(receiver, rps), mpm=mpm)
     h.allow_log(*DELIVERY_LOG)
     with session(h, keep_alive=False) as s:
         c, idt = sign_in(h, s, "bcslow")
         assert end_session(h, s, id_token_hint=idt,
                            post_logout_redirect_uri="https://bcslow.test/bye").status_code == 302
-    tokens_for(receiver, "/slow", c["sid"])  # arrived: the child now waits for the answer
+    tokens_for(receiver, path, c["sid"])  # arrived: the child now waits for the answer
     old = set(h.children())
     h.graceful()
     deadline = time.monotonic() + 3.0
