@@ -102,6 +102,7 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     c->redirect_uris = str_array(p, md, "redirect_uris", &bad);
     if (!c->redirect_uris)
         c->redirect_uris = apr_array_make(p, 1, sizeof(const char *));
+    c->post_logout_redirect_uris = str_array(p, md, "post_logout_redirect_uris", &bad);
     if (!(c->auth_methods = oas_reg_auth_method(oas_json_str(md, "token_endpoint_auth_method"))))
         return APR_EINVAL;
     grants = str_array(p, md, "grant_types", &bad);
@@ -119,6 +120,10 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     }
     else if ((s = oas_json_str(md, "jwks_uri")))
         c->jwks_uri = apr_pstrdup(p, s);
+    if ((s = oas_json_str(md, "backchannel_logout_uri")))
+        c->backchannel_logout_uri = apr_pstrdup(p, s);
+    if ((s = oas_json_str(md, "frontchannel_logout_uri")))
+        c->frontchannel_logout_uri = apr_pstrdup(p, s);
     /* INTERFACE.md Precise rules, Registration: consent and PKCE on */
     c->consent = 1;
     c->require_pkce = 1;
