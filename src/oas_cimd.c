@@ -5,7 +5,9 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 
+#include "oas_authz.h"
 #include "oas_cimd.h"
+#include "oas_clients.h"
 #include "oas_json.h"
 #include "oas_jwk.h"
 #include "oas_log.h"
@@ -333,6 +335,41 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
     return APR_EINVAL;
 }
 
+/* ---- the client a request gets ---- */
+
+/* oas_cimd_parse, and what a registered client may: the scopes open to dynamic clients among
+ * those the document names (openid when it names none), and the OAuthASRegistrationAudience
+ * resources */
+static apr_status_t open_client(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
+                                const oas_issuer_t *iss, const char *url, const char *body,
+                                apr_size_t len)
+{
+    apr_array_header_t *open;
+    oas_client_t *c;
+    int i;
+
+    if (oas_cimd_parse(&c, pwhy, p, iss, url, body, len) != APR_SUCCESS)
+        return APR_EINVAL;
+    open = apr_array_make(p, c->scopes->nelts + 1, sizeof(const char *));
+    for (i = 0; i < c->scopes->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(c->scopes, i, const char *);
+        if (oas_reg_scope_open(iss, s))
+            APR_ARRAY_PUSH(open, const char *) = s;
+    }
+    c->scopes = open->nelts ? open : oas_scope_split(p, "openid");
+    c->audiences = iss->registration_audiences;
+    *pc = c;
+    return APR_SUCCESS;
+}
+
+/* the client of a document this request read or fetched: parsed once per process and
+ * document (oas_clients.h) */
+static apr_status_t doc_client(const oas_client_t **pc, const char **pwhy, oas_ctx_t *x,
+                               const char *url, const char *body, apr_size_t len)
+{
+    return oas_client_parsed(pc, pwhy, x, 'd', open_client, url, body, len);
+}
+
 /* ---- the shared copy ---- */
 
 #define REC_DOC 'd'                                /* "<expires> <the document as fetched>" */
@@ -412,7 +449,7 @@ static int claim_fetch(oas_store_t *st, oas_ctx_t *x, const char *url)
 /* Another request fetches the document: its outcome, waited for at most the fetch timeout
  * (that fetch began before we came). APR_EAGAIN when its marker went without an outcome (its
  * process died): the caller fetches. */
-static apr_status_t await_fetch(oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
+static apr_status_t await_fetch(const oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
                                 const char *url)
 {
     apr_time_t until = apr_time_now() + apr_time_from_msec(OAS_FETCH_TIMEOUT_MS);
@@ -423,7 +460,7 @@ static apr_status_t await_fetch(oas_client_t **pc, const char **pwhy, oas_store_
     while (apr_time_now() < until) {
         apr_sleep(apr_time_from_msec(20));
         if (cache_read(&rest, &rlen, &exp, st, x, REC_DOC, url, OAS_CIMD_TTL_MAX) == APR_SUCCESS)
-            return oas_cimd_parse(pc, pwhy, x->p, x->iss, url, rest, rlen);
+            return doc_client(pc, pwhy, x, url, rest, rlen);
         if (cache_read(&rest, &rlen, &exp, st, x, REC_FAIL, url, OAS_CIMD_FAIL_MEMORY) ==
             APR_SUCCESS) {
             *pwhy = apr_pstrcat(x->p, "another request's fetch failed: ", rest, NULL);
@@ -446,7 +483,7 @@ static apr_int64_t doc_ttl(apr_int64_t max_age)
 }
 
 /* Fetches and checks the document; on failure *pwhy says why and the failure is remembered */
-static apr_status_t fetch_doc(oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
+static apr_status_t fetch_doc(const oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
                               const char *url, oas_fetch_fn *fetch)
 {
     oas_fetch_opts_t o;
@@ -463,7 +500,7 @@ static apr_status_t fetch_doc(oas_client_t **pc, const char **pwhy, oas_store_t 
     o.max_age = &max_age;
     if ((rv = (fetch ? fetch : oas_fetch_json)(&body, &len, &why, x->p, url, &o)) != APR_SUCCESS)
         why = why ? why : "the fetch failed";
-    else if ((rv = oas_cimd_parse(pc, &why, x->p, x->iss, url, body, len)) != APR_SUCCESS)
+    else if ((rv = doc_client(pc, &why, x, url, body, len)) != APR_SUCCESS)
         why = apr_pstrcat(x->p, "the document is refused: ", why, NULL);
     if (rv != APR_SUCCESS) {
         *pwhy = why;
@@ -485,7 +522,7 @@ static apr_status_t fetch_doc(oas_client_t **pc, const char **pwhy, oas_store_t 
     return APR_SUCCESS;
 }
 
-apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, const char *url,
+apr_status_t oas_cimd_fetch(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, const char *url,
                             oas_fetch_fn *fetch)
 {
     oas_store_t *st;
@@ -504,7 +541,7 @@ apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, con
     }
     st = oas_ctx_store(x, OAS_CTX_SHORT);
     if (cache_read(&rest, &rlen, &exp, st, x, REC_DOC, url, OAS_CIMD_TTL_MAX) == APR_SUCCESS) {
-        if (oas_cimd_parse(pc, &why, x->p, x->iss, url, rest, rlen) == APR_SUCCESS)
+        if (doc_client(pc, &why, x, url, rest, rlen) == APR_SUCCESS)
             return APR_SUCCESS;
         OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
                     OAS_LOGNO(06854) "client %s: the shared copy of its metadata document is "
