@@ -19,8 +19,9 @@
 /* RFC 3986 characters but '#' (a fragment is refused on its own) and '%' (checked apart) */
 static int uri_char(unsigned char ch)
 {
+    /* letters and digits first: a URL is mostly those, and this runs at every lookup */
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch && strchr("-._~:/?[]@!$&'()*+,;=", ch));
+           ch == '/' || ch == '.' || ch == '-' || (ch && strchr("_~:?[]@!$&'()*+,;=", ch));
 }
 
 static int hex(unsigned char ch)
@@ -381,7 +382,9 @@ static apr_status_t doc_client(const oas_client_t **pc, const char **pwhy, oas_c
  * so a document one may reach is never served to another that may not. */
 static const char *cache_key(oas_ctx_t *x, int kind, const char *url)
 {
-    return apr_psprintf(x->p, "%c\n%s\n%s", kind, x->iss->issuer ? x->iss->issuer : "", url);
+    const char head[3] = {(char)kind, '\n', '\0'};
+
+    return apr_pstrcat(x->p, head, x->iss->issuer ? x->iss->issuer : "", "\n", url, NULL);
 }
 
 /* The rest of a record of kind that has not expired by the request's clock (and does not

@@ -91,11 +91,12 @@ apr_status_t oas_client_parsed(const oas_client_t **pc, const char **pwhy, oas_c
                                apr_size_t len)
 {
     parse_baton_t b = {parse, x->iss, id};
-    /* issuers live as long as the process: one is told from another by its address */
-    const char *name = apr_psprintf(x->p, "%c %pp %s", kind, (const void *)x->iss, id);
+    char name[2] = {kind, '\0'};
     void *c = NULL;
-    apr_status_t rv = oas_parse_cache_get(&c, pwhy, cache, name, bytes, len, parse_client, &b,
-                                          x->p);
+    /* issuers live as long as the process: one is told from another by its address */
+    apr_status_t rv = oas_parse_cache_get(&c, pwhy, cache, x->iss,
+                                          apr_pstrcat(x->p, name, id, NULL), bytes, len,
+                                          parse_client, &b, x->p);
 
     *pc = c;
     return rv;
@@ -207,10 +208,11 @@ const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id)
         return c;
     if (x->reg_client && !strcmp(x->reg_client->id, id))
         return x->reg_client;
-    if (oas_iss_cimd(x->iss) && oas_cimd_client_id_valid(id)) {
+    /* oas_cimd_fetch checks the rest of the URL (APR_NOTFOUND: not one, said nothing) */
+    if (oas_iss_cimd(x->iss) && !strncmp(id, "https://", 8)) {
         oas_err_t e;
-        if (oas_cimd_fetch(&c, &e, x, id, NULL) != APR_SUCCESS) {
-            if (e.detail)
+        if ((rv = oas_cimd_fetch(&c, &e, x, id, NULL)) != APR_SUCCESS) {
+            if (rv != APR_NOTFOUND && e.detail)
                 OAS_CTX_LOG(x, OAS_LOG_INFO, 0, "%s", e.detail);
             return NULL;
         }

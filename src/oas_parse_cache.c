@@ -6,15 +6,16 @@
 #include <string.h>
 
 #include "oas_parse_cache.h"
-#include "oas_util.h"
 
 #define STRIPES 16 /* locks: threads of one process rarely wait on each other */
 
 typedef struct entry_t {
     apr_pool_t *pool; /* everything of the entry, this struct too */
     oas_parse_cache_t *cache;
+    const void *owner;
     const char *name;
-    unsigned char digest[OAS_SHA256_LEN]; /* of the bytes it was parsed from */
+    const char *bytes; /* a copy of those it was parsed from */
+    apr_size_t len;
     void *val;
     apr_uint32_t refs; /* atomic: the slot's, plus one per request holding it */
 } entry_t;
@@ -90,8 +91,8 @@ oas_parse_cache_t *oas_parse_cache_create(apr_pool_t *p, int slots)
 /* A new entry of name for bytes, parsed into its own pool (no parent: made and freed by any
  * thread without a lock), with one reference for the caller; NULL and *prv on refusal. */
 static entry_t *parsed(apr_status_t *prv, const char **pwhy, oas_parse_cache_t *pc,
-                       const char *name, const unsigned char *digest, const char *bytes,
-                       apr_size_t len, oas_parse_cache_fn *parse, void *baton, apr_pool_t *p)
+                       const void *owner, const char *name, const char *bytes, apr_size_t len,
+                       oas_parse_cache_fn *parse, void *baton, apr_pool_t *p)
 {
     apr_pool_t *ep;
     entry_t *e;
@@ -109,8 +110,10 @@ static entry_t *parsed(apr_status_t *prv, const char **pwhy, oas_parse_cache_t *
     }
     e->pool = ep;
     e->cache = pc;
+    e->owner = owner;
     e->name = apr_pstrdup(ep, name);
-    memcpy(e->digest, digest, OAS_SHA256_LEN);
+    e->bytes = apr_pmemdup(ep, bytes, len);
+    e->len = len;
     e->refs = 1;
     __atomic_fetch_add(&pc->alive, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&pc->refs, 1, __ATOMIC_ACQ_REL);
@@ -118,10 +121,10 @@ static entry_t *parsed(apr_status_t *prv, const char **pwhy, oas_parse_cache_t *
 }
 
 apr_status_t oas_parse_cache_get(void **pval, const char **pwhy, oas_parse_cache_t *pc,
-                                 const char *name, const char *bytes, apr_size_t len,
-                                 oas_parse_cache_fn *parse, void *baton, apr_pool_t *p)
+                                 const void *owner, const char *name, const char *bytes,
+                                 apr_size_t len, oas_parse_cache_fn *parse, void *baton,
+                                 apr_pool_t *p)
 {
-    unsigned char d[OAS_SHA256_LEN];
     apr_ssize_t klen = APR_HASH_KEY_STRING;
     unsigned i;
     apr_thread_mutex_t *lock;
@@ -131,19 +134,20 @@ apr_status_t oas_parse_cache_get(void **pval, const char **pwhy, oas_parse_cache
     *pwhy = NULL;
     if (!pc)
         return parse(pval, pwhy, p, bytes, len, baton);
-    oas_sha256(d, bytes, len);
-    i = apr_hashfunc_default(name, &klen) % (unsigned)pc->nslots;
+    i = (apr_hashfunc_default(name, &klen) ^ (unsigned)((apr_uintptr_t)owner >> 4)) %
+        (unsigned)pc->nslots;
     lock = pc->locks[i % STRIPES];
     apr_thread_mutex_lock(lock);
     e = pc->slots[i];
-    if (e && !strcmp(e->name, name) && !memcmp(e->digest, d, sizeof(d)))
+    if (e && e->owner == owner && e->len == len && !strcmp(e->name, name) &&
+        !memcmp(e->bytes, bytes, len))
         __atomic_fetch_add(&e->refs, 1, __ATOMIC_ACQ_REL); /* the request's */
     else
         e = NULL;
     apr_thread_mutex_unlock(lock);
     __atomic_fetch_add(e ? &pc->hits : &pc->misses, 1, __ATOMIC_RELAXED);
     if (!e) {
-        if (!(e = parsed(&rv, pwhy, pc, name, d, bytes, len, parse, baton, p)))
+        if (!(e = parsed(&rv, pwhy, pc, owner, name, bytes, len, parse, baton, p)))
             return rv;
         __atomic_fetch_add(&e->refs, 1, __ATOMIC_ACQ_REL); /* the slot's */
         apr_thread_mutex_lock(lock);

@@ -9,6 +9,7 @@
 #include "oas_parse_cache.h"
 
 static int parses, freed;
+static const int owner1 = 1, owner2 = 2; /* two issuers, say */
 
 static apr_status_t count_free(void *data)
 {
@@ -30,17 +31,23 @@ static apr_status_t copy_parse(void **pval, const char **pwhy, apr_pool_t *p, co
     return APR_SUCCESS;
 }
 
-static const char *get(oas_parse_cache_t *pc, const char *name, const char *bytes, apr_pool_t *p)
+static const char *get_of(oas_parse_cache_t *pc, const void *owner, const char *name,
+                          const char *bytes, apr_pool_t *p)
 {
     void *v = NULL;
     const char *why;
 
-    assert_int_equal(oas_parse_cache_get(&v, &why, pc, name, bytes, strlen(bytes), copy_parse,
-                                         NULL, p),
+    assert_int_equal(oas_parse_cache_get(&v, &why, pc, owner, name, bytes, strlen(bytes),
+                                         copy_parse, NULL, p),
                      APR_SUCCESS);
     assert_non_null(v);
     assert_string_equal(v, bytes);
     return v;
+}
+
+static const char *get(oas_parse_cache_t *pc, const char *name, const char *bytes, apr_pool_t *p)
+{
+    return get_of(pc, &owner1, name, bytes, p);
 }
 
 static void counts(oas_parse_cache_t *pc, int hits, int misses, int alive)
@@ -81,9 +88,15 @@ static void test_hit_and_changed_bytes(void **state)
     /* the bytes back as they were: a miss too (only the newest version is kept) */
     get(pc, "c1", "{\"v\":1}", req);
     assert_int_equal(parses, 3);
-    /* another name with the same bytes is another entry */
+    /* another name with the same bytes is another entry, so is another owner's name */
     get(pc, "c2", "{\"v\":1}", req);
     assert_int_equal(parses, 4);
+    get_of(pc, &owner2, "c2", "{\"v\":1}", req);
+    assert_int_equal(parses, 5);
+    /* bytes of the same length that differ in their last byte */
+    get(pc, "c3", "{\"v\":10}", req);
+    get(pc, "c3", "{\"v\":11}", req);
+    assert_int_equal(parses, 7);
     apr_pool_destroy(req);
 }
 
@@ -97,7 +110,8 @@ static void test_refused_not_cached(void **state)
 
     parses = freed = 0;
     for (k = 0; k < 2; k++) {
-        assert_int_equal(oas_parse_cache_get(&v, &why, pc, "c", "bad", 3, copy_parse, NULL, p),
+        assert_int_equal(oas_parse_cache_get(&v, &why, pc, &owner1, "c", "bad", 3, copy_parse, NULL,
+                                             p),
                          APR_EINVAL);
         assert_string_equal(why, "refused bytes"); /* in p, the entry's pool is gone */
     }
@@ -221,8 +235,8 @@ static void *APR_THREAD_FUNC work(apr_thread_t *t, void *data)
         apr_pool_create_unmanaged_ex(&req, NULL, NULL);
         name = apr_psprintf(req, "n%d", (i + w->seed) % 5);
         bytes = apr_psprintf(req, "%s-v%d", name, (i / 7 + w->seed) % 3);
-        if (oas_parse_cache_get(&v, &why, w->pc, name, bytes, strlen(bytes), atomic_parse, NULL,
-                                req) != APR_SUCCESS ||
+        if (oas_parse_cache_get(&v, &why, w->pc, &owner1, name, bytes, strlen(bytes),
+                                atomic_parse, NULL, req) != APR_SUCCESS ||
             strcmp(v, bytes))
             __atomic_fetch_add(&wrong, 1, __ATOMIC_RELAXED);
         apr_pool_destroy(req);
