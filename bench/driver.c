@@ -620,6 +620,18 @@ static int userinfo(worker_t *w, char *req, size_t rcap, char *dpop, size_t dcap
     return 0;
 }
 
+/* A request that is the whole "flow" (rs, register) succeeded after us microseconds: counted
+ * as its step and as a flow (in the measured interval), and in the progress total. */
+static void request_done(worker_t *w, int step, int measuring, uint64_t us)
+{
+    if (measuring) {
+        hist_add(&w->h[step], us);
+        hist_add(&w->h[ST_FLOW], us);
+        w->flows_ok++;
+    }
+    atomic_fetch_add_explicit(&w->all_ok, 1, memory_order_relaxed);
+}
+
 /* --flow rs: one GET of the resource with the bearer token; 0 when an answer came (counted:
  * 200 a success, anything else a failure), -1 on i/o.  *pstatus: the answer's status. */
 static int rs_request(worker_t *w, int *pstatus)
@@ -639,12 +651,7 @@ static int rs_request(worker_t *w, int *pstatus)
         else if (!w->refused_after++) w->first_refusal_us = t1 - m;
     }
     if (w->status != 200) { fail(w, ST_RESOURCE, "status"); return 0; }
-    if (measuring) {
-        hist_add(&w->h[ST_RESOURCE], t1 - t0);
-        hist_add(&w->h[ST_FLOW], t1 - t0);
-        w->flows_ok++;
-    }
-    atomic_fetch_add_explicit(&w->all_ok, 1, memory_order_relaxed);
+    request_done(w, ST_RESOURCE, measuring, t1 - t0);
     return 0;
 }
 
@@ -670,12 +677,7 @@ static int register_request(worker_t *w)
     uint64_t t1 = now_us();
     if (w->status != 201) { fail(w, ST_REGISTER, "status"); return 0; }
     if (!strstr(w->body, "\"client_id\"")) { fail(w, ST_REGISTER, "no client_id"); return 0; }
-    if (measuring) {
-        hist_add(&w->h[ST_REGISTER], t1 - t0);
-        hist_add(&w->h[ST_FLOW], t1 - t0);
-        w->flows_ok++;
-    }
-    atomic_fetch_add_explicit(&w->all_ok, 1, memory_order_relaxed);
+    request_done(w, ST_REGISTER, measuring, t1 - t0);
     return 0;
 }
 
