@@ -452,8 +452,8 @@ static int claim_fetch(oas_store_t *st, oas_ctx_t *x, const char *url)
 /* Another request fetches the document: its outcome, waited for at most the fetch timeout
  * (that fetch began before we came). APR_EAGAIN when its marker went without an outcome (its
  * process died): the caller fetches. */
-static apr_status_t await_fetch(const oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
-                                const char *url)
+static apr_status_t await_fetch(const oas_client_t **pc, const char **pwhy, oas_store_t *st,
+                                oas_ctx_t *x, const char *url)
 {
     apr_time_t until = apr_time_now() + apr_time_from_msec(OAS_FETCH_TIMEOUT_MS);
     const char *rest;
@@ -486,8 +486,8 @@ static apr_int64_t doc_ttl(apr_int64_t max_age)
 }
 
 /* Fetches and checks the document; on failure *pwhy says why and the failure is remembered */
-static apr_status_t fetch_doc(const oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
-                              const char *url, oas_fetch_fn *fetch)
+static apr_status_t fetch_doc(const oas_client_t **pc, const char **pwhy, oas_store_t *st,
+                              oas_ctx_t *x, const char *url, oas_fetch_fn *fetch)
 {
     oas_fetch_opts_t o;
     apr_int64_t max_age = -1, ttl;

@@ -75,8 +75,8 @@ typedef struct {
     const char *id;
 } parse_baton_t;
 
-static apr_status_t parse_client(void **pval, const char **pwhy, apr_pool_t *p,
-                                 const char *bytes, apr_size_t len, void *baton)
+static apr_status_t parse_client(void **pval, const char **pwhy, apr_pool_t *p, const char *bytes,
+                                 apr_size_t len, void *baton)
 {
     parse_baton_t *b = baton;
     oas_client_t *c;
@@ -187,8 +187,8 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
 }
 
 static apr_status_t from_record(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
-                               const oas_issuer_t *iss, const char *id, const char *bytes,
-                               apr_size_t len)
+                                const oas_issuer_t *iss, const char *id, const char *bytes,
+                                apr_size_t len)
 {
     return oas_client_from_record(pc, p, iss, id, bytes, len);
 }

@@ -23,7 +23,7 @@
 #define OAS_JWKS_STALE_MAX 86400 /* ... and at most, while refreshes fail */
 #define OAS_JWKS_REFETCH_GAP 60  /* between refetches for an unknown kid, per client */
 #define OAS_JWKS_FAIL_MEMORY 60  /* a failed fetch is not retried within this */
-#define OAS_JWKS_CACHE_SLOTS 256 /* clients whose parsed keys a process keeps (oas_parse_cache.h) */
+#define OAS_JWKS_CACHE_SLOTS 256 /* clients whose keys a process keeps parsed (oas_parse_cache.h) */
 
 /** How documents are fetched (the glue installs oas_fetch_json; unit tests a stand-in) and how
  * long a request waits for another process's fetch of the same document (milliseconds). Once

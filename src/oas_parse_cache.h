@@ -32,8 +32,8 @@ oas_parse_cache_t *oas_parse_cache_create(apr_pool_t *p, int slots);
  * @return parse's status; on refusal *pwhy in p */
 apr_status_t oas_parse_cache_get(void **pval, const char **pwhy, oas_parse_cache_t *pc,
                                  const void *owner, const char *name, const char *bytes,
-                                 apr_size_t len,
-                                 oas_parse_cache_fn *parse, void *baton, apr_pool_t *p);
+                                 apr_size_t len, oas_parse_cache_fn *parse, void *baton,
+                                 apr_pool_t *p);
 
 /** Figures for tests: hits, misses (parses), and entries alive (cached or still held). */
 void oas_parse_cache_counts(oas_parse_cache_t *pc, apr_uint64_t *hits, apr_uint64_t *misses,

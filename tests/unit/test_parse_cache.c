@@ -37,9 +37,9 @@ static const char *get_of(oas_parse_cache_t *pc, const void *owner, const char *
     void *v = NULL;
     const char *why;
 
-    assert_int_equal(oas_parse_cache_get(&v, &why, pc, owner, name, bytes, strlen(bytes),
-                                         copy_parse, NULL, p),
-                     APR_SUCCESS);
+    assert_int_equal(
+        oas_parse_cache_get(&v, &why, pc, owner, name, bytes, strlen(bytes), copy_parse, NULL, p),
+        APR_SUCCESS);
     assert_non_null(v);
     assert_string_equal(v, bytes);
     return v;
@@ -110,9 +110,9 @@ static void test_refused_not_cached(void **state)
 
     parses = freed = 0;
     for (k = 0; k < 2; k++) {
-        assert_int_equal(oas_parse_cache_get(&v, &why, pc, &owner1, "c", "bad", 3, copy_parse, NULL,
-                                             p),
-                         APR_EINVAL);
+        assert_int_equal(
+            oas_parse_cache_get(&v, &why, pc, &owner1, "c", "bad", 3, copy_parse, NULL, p),
+            APR_EINVAL);
         assert_string_equal(why, "refused bytes"); /* in p, the entry's pool is gone */
     }
     assert_int_equal(parses, 2);
@@ -167,8 +167,7 @@ static void test_bound(void **state)
     for (i = 0; i < 200; i++) {
         apr_pool_create(&req, p);
         get(pc, apr_psprintf(req, "client-%d", i), apr_psprintf(req, "bytes-%d", i), req);
-        get(pc, apr_psprintf(req, "client-%d", i / 2), apr_psprintf(req, "bytes-%d", i / 2),
-            req);
+        get(pc, apr_psprintf(req, "client-%d", i / 2), apr_psprintf(req, "bytes-%d", i / 2), req);
         apr_pool_destroy(req);
         oas_parse_cache_counts(pc, &h, &m, &a);
         assert_true(a <= 4);
@@ -208,8 +207,8 @@ static apr_status_t count_free_atomic(void *data)
     return APR_SUCCESS;
 }
 
-static apr_status_t atomic_parse(void **pval, const char **pwhy, apr_pool_t *p,
-                                 const char *bytes, apr_size_t len, void *baton)
+static apr_status_t atomic_parse(void **pval, const char **pwhy, apr_pool_t *p, const char *bytes,
+                                 apr_size_t len, void *baton)
 {
     __atomic_fetch_add(&parses, 1, __ATOMIC_RELAXED);
     *pval = apr_pstrmemdup(p, bytes, len);
@@ -235,8 +234,8 @@ static void *APR_THREAD_FUNC work(apr_thread_t *t, void *data)
         apr_pool_create_unmanaged_ex(&req, NULL, NULL);
         name = apr_psprintf(req, "n%d", (i + w->seed) % 5);
         bytes = apr_psprintf(req, "%s-v%d", name, (i / 7 + w->seed) % 3);
-        if (oas_parse_cache_get(&v, &why, w->pc, &owner1, name, bytes, strlen(bytes),
-                                atomic_parse, NULL, req) != APR_SUCCESS ||
+        if (oas_parse_cache_get(&v, &why, w->pc, &owner1, name, bytes, strlen(bytes), atomic_parse,
+                                NULL, req) != APR_SUCCESS ||
             strcmp(v, bytes))
             __atomic_fetch_add(&wrong, 1, __ATOMIC_RELAXED);
         apr_pool_destroy(req);
