@@ -5,13 +5,13 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 
-#include "oas_authz.h"
 #include "oas_cimd.h"
 #include "oas_clients.h"
 #include "oas_json.h"
 #include "oas_jwk.h"
 #include "oas_log.h"
 #include "oas_profile.h"
+#include "oas_reg_policy.h"
 #include "oas_uri.h"
 
 /* ---- the client_id URL ---- */
@@ -338,27 +338,19 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
 
 /* ---- the client a request gets ---- */
 
-/* oas_cimd_parse, and what a registered client may: the scopes open to dynamic clients among
- * those the document names (openid when it names none), and the OAuthASRegistrationAudience
- * resources */
+/* oas_cimd_parse, and what a registered client may (OAuthASRegistrationDefaults,
+ * oas_reg_policy_apply): the scopes open to dynamic clients among those the document names
+ * (the default ones when it names none), the OAuthASRegistrationAudience resources, the
+ * lifetimes' caps */
 static apr_status_t open_client(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
                                 const oas_issuer_t *iss, const char *url, const char *body,
                                 apr_size_t len)
 {
-    apr_array_header_t *open;
     oas_client_t *c;
-    int i;
 
     if (oas_cimd_parse(&c, pwhy, p, iss, url, body, len) != APR_SUCCESS)
         return APR_EINVAL;
-    open = apr_array_make(p, c->scopes->nelts + 1, sizeof(const char *));
-    for (i = 0; i < c->scopes->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(c->scopes, i, const char *);
-        if (oas_reg_scope_open(iss, s))
-            APR_ARRAY_PUSH(open, const char *) = s;
-    }
-    c->scopes = open->nelts ? open : oas_scope_split(p, "openid");
-    c->audiences = iss->registration_audiences;
+    oas_reg_policy_apply(c, p, iss);
     *pc = c;
     return APR_SUCCESS;
 }

@@ -66,9 +66,8 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
                             const oas_issuer_t *iss, const char *url, const char *body,
                             apr_size_t len);
 
-/** The client whose client_id is url (oas_cimd_parse, then narrowed to what a registered
- * client may: the scopes oas_reg_scope_open allows among those of its document, openid when
- * none; the OAuthASRegistrationAudience resources), from the short-lived store's copy of
+/** The client whose client_id is url (oas_cimd_parse, then given what a registered client
+ * may: oas_reg_policy_apply), from the short-lived store's copy of
  * its document or, when there is none (or it is older than its lifetime), fetched with fetch
  * (NULL: oas_fetch_json) under x->iss's OAuthASCACertificateFile and OAuthASOutboundAllow,
  * with a body of at most OAS_CIMD_MAX_DOC bytes. A fetch that fails or gives a refused

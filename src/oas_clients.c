@@ -9,6 +9,7 @@
 #include "oas_clients.h"
 #include "oas_json.h"
 #include "oas_jwk.h"
+#include "oas_reg_policy.h"
 
 /* INTERFACE.md, Registration: no client_secret_jwt (its secret would be stored in the clear)
  * and no mTLS (a certificate's subject is no metadata of RFC 7591's) */
@@ -24,28 +25,6 @@ int oas_reg_id_valid(const char *id)
         if (!apr_isalnum((unsigned char)id[i]) && id[i] != '-' && id[i] != '_')
             return 0;
     return id[OAS_REG_ID_LEN] == '\0';
-}
-
-/* The scopes every dynamic client may ask for (OpenID Connect Core §5.4, §11); the scopes of
- * the OAuthASRegistrationAudience resources come on top. */
-static const char *const open_scopes[] = {"openid", "profile", "email",
-                                          "address", "phone", "offline_access"};
-
-int oas_reg_scope_open(const oas_issuer_t *iss, const char *s)
-{
-    const apr_array_header_t *aud = iss->registration_audiences;
-    size_t i;
-    int k;
-
-    for (i = 0; i < sizeof(open_scopes) / sizeof(open_scopes[0]); i++)
-        if (!strcmp(s, open_scopes[i]))
-            return 1;
-    for (k = 0; aud && k < aud->nelts; k++) {
-        const oas_resource_t *r = oas_issuer_resource(iss, APR_ARRAY_IDX(aud, k, const char *));
-        if (r && oas_list_has(r->scopes, s))
-            return 1;
-    }
-    return 0;
 }
 
 static oas_parse_cache_t *cache; /* this process's parsed clients */
@@ -109,7 +88,8 @@ int oas_reg_auth_method(const char *name)
 
 int oas_reg_grant_type(const char *name)
 {
-    return name ? oas_grant_type_bit(name) : 0;
+    /* token exchange needs an OAuthASTokenExchange policy, which only a configured client has */
+    return name ? oas_grant_type_bit(name) & ~OAS_GRANT_EXCHANGE : 0;
 }
 
 /* The strings of a JSON array member, or NULL when absent; *bad when not all strings. */
@@ -167,7 +147,7 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     if (!c->grant_types)
         c->grant_types = OAS_GRANT_CODE;
     c->scopes = oas_scope_split(p, oas_json_str(md, "scope"));
-    c->audiences = iss->registration_audiences;
+    oas_reg_policy_apply(c, p, iss);
     if ((jwks = json_object_get(md, "jwks"))) {
         const char *txt = oas_json_dumps(p, jwks, 0), *err;
         if (!txt || oas_jwks_parse(&c->jwks, &err, p, txt, strlen(txt)) != APR_SUCCESS)

@@ -1,6 +1,7 @@
 /* mod_oauth_as: redeeming an authorization code (oas_grant_code.h). */
 #include <apr_strings.h>
 
+#include "oas_account.h"
 #include "oas_grant_code.h"
 #include "oas_issue.h"
 #include "oas_jsonr.h"
@@ -89,6 +90,12 @@ static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, con
     return APR_SUCCESS;
 }
 
+/* When the access token issued now for g expires (seconds). */
+static apr_int64_t at_exp(oas_ctx_t *x, const oas_client_t *c, const oas_grant_t *g)
+{
+    return x->now + oas_client_at_ttl(x->iss, c, oas_issuer_resource(x->iss, g->resource));
+}
+
 /* A tombstone remembers what the code issued, so a replay can revoke it. A replay comes soon
  * after the theft it reveals: the tombstone lives twice the code lifetime (at least two
  * minutes), not as long as the tokens, so that a busy server does not fill its store with
@@ -103,8 +110,7 @@ static apr_status_t tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t 
     oas_jsonw_init(&t, x->p, 256);
     oas_jsonw_str(&t, "cid", c->id);
     oas_jsonw_str(&t, "jti", jti);
-    oas_jsonw_int(&t, "exp",
-                  x->now + oas_client_at_ttl(x->iss, c, oas_issuer_resource(x->iss, g->resource)));
+    oas_jsonw_int(&t, "exp", at_exp(x, c, g));
     oas_jsonw_str(&t, "cc", g->code_challenge);
     oas_jsonw_str(&t, "fam", g->family);
     if (!(tomb = oas_jsonw_end(&t)))
@@ -156,6 +162,12 @@ apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *
     if (oas_issue_wants_refresh(c, g->scope, x->p) &&
         (rv = oas_refresh_new(&rt, x, c, g)) != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "storing a refresh token");
+    /* the user's account page lists what the client now holds (its family, or this access
+     * token) before the client has it; when it cannot, nothing is issued */
+    if ((rv = oas_account_note_grant(e, x, g, jti, at_exp(x, c, g))) != APR_SUCCESS) {
+        oas_refresh_revoke_family(x, g->family, "the user's account record cannot list it");
+        return rv;
+    }
     /* RFC 6749 §4.1.2: what a replay must revoke is on record before anything is issued;
      * when it cannot be, nothing is (the refresh token just made dies with its family) */
     if ((rv = tombstone(x, st, c, code, g, jti)) != APR_SUCCESS) {

@@ -529,6 +529,29 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
         return children(self.pid) if self.pid else []
 
 
+def module_scoped(request, h, allowed=()):
+    """For a module-scoped fixture (make test's time: one server for a whole file): starts h,
+    yields it, stops it at the end of the module and fails on error_log lines h does not allow
+    (nor `allowed`, tags); its workdir is kept when a test failed (or OAS_IT_KEEP is set)."""
+    import pytest
+    h.allow_log(*allowed)
+    h.start()
+    t0 = time.monotonic()
+    failed_before = request.session.testsfailed
+    try:
+        yield h
+    finally:
+        h.stop()
+    bad = h.check_error_log()
+    if bad:
+        pytest.fail(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
+                    pytrace=False)
+    if request.session.testsfailed == failed_before and not os.environ.get("OAS_IT_KEEP"):
+        shutil.rmtree(h.workdir, ignore_errors=True)
+    else:
+        print(f"kept httpd workdir: {h.workdir} ({time.monotonic() - t0:.1f} s)")
+
+
 def _alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -601,3 +624,5 @@ def children(ppid):
         if int(fields[1]) == ppid and fields[0] != "Z":
             out.append(int(d))
     return out
+
+
