@@ -444,6 +444,19 @@ def test_pages_escape_and_headers(h):
     assert r.headers.get("Referrer-Policy") == "no-referrer"
 
 
+def test_confirmations_per_address_bounded(httpd_factory):
+    """Anyone may open a confirmation page, and each keeps a record until it expires:
+    OAuthASAddressQuota per address, then 429 with Retry-After (a page), logged once."""
+    h = httpd_factory(lambda h: standard_conf(h, extra=CLIENTS, OAuthASAddressQuota=2))
+    s = session(h)
+    for _ in range(2):
+        confirmation(end_session(h, s))
+    r = end_session(h, s)
+    assert_error_page(r, 429, "try again later")
+    assert int(r.headers["Retry-After"]) > 0, r.headers
+    assert "OAS06810" in h.error_log() and "sign-out confirmations" in h.error_log()
+
+
 # ---- OAuthASLogoutURL: the site's own sign-in (mod_auth_form + mod_session) ------------------
 
 SITE_MODULES = ("session", "session_cookie", "auth_form", "request", "rewrite")
