@@ -43,7 +43,9 @@ typedef enum {
     OAS_NS_SESSION = 's',     /* keyed digest of a session cookie -> the AS session
                                  (oas_session.c); best effort: a lost one costs a sign-in */
     OAS_NS_SESSION_END = 'e', /* sid of an ended session -> "" until the longest refresh-token
-                                 lifetime: its refresh tokens without offline_access stop */
+                                 lifetime: its refresh tokens without offline_access stop;
+                                 best effort, so that logouts never fill the store for a month
+                                 (refresh tokens are only issued with offline_access today) */
     OAS_NS_LOGIN = 'l',       /* a re-authentication in progress (prompt=login, max_age) ->
                                  the user and the authorization request to resume */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
@@ -72,6 +74,7 @@ static inline int oas_store_ns_class(int ns)
     case OAS_NS_JWKS:
     case OAS_NS_CIMD:
     case OAS_NS_SESSION:
+    case OAS_NS_SESSION_END:
         return OAS_STORE_BEST_EFFORT;
     default:
         return OAS_STORE_LIVE;
