@@ -247,8 +247,7 @@ typedef struct {
 
 /* Sets up t for url (hdrs owned by the caller); else *perr and the status to return. */
 static apr_status_t xfer_open(xfer_t *t, const char **perr, apr_pool_t *p, const char *url,
-                              const oas_fetch_opts_t *o, struct curl_slist *hdrs,
-                              const char *form)
+                              const oas_fetch_opts_t *o, struct curl_slist *hdrs, const char *form)
 {
     apr_uri_t u;
     CURL *h;
@@ -393,8 +392,8 @@ typedef struct {
 } flight_t;
 
 /* Starts the posts s has for now (up to max under way); 0 when it had none. */
-static int take_posts(CURLM *m, const oas_fetch_stream_t *s, struct curl_slist *hdrs,
-                      apr_pool_t *p, flight_t **flights, int *running)
+static int take_posts(CURLM *m, const oas_fetch_stream_t *s, struct curl_slist *hdrs, apr_pool_t *p,
+                      flight_t **flights, int *running)
 {
     int took = 0, i;
     long status;

@@ -1,10 +1,11 @@
-/* mod_oauth_as: one bounded outbound https GET (libcurl), for documents other parties publish
- * (a client's jwks_uri, a client metadata document), and one POST of a form (back-channel
- * logout tokens, sent by a background thread). A caller's request waits for a GET, so every
- * step is bounded (connect, whole transfer, body size); nothing follows a redirect. Outbound calls go only
- * to the public internet unless the host is named in OAuthASOutboundAllow (INTERFACE.md,
- * "Precise rules"): the address checked is the one the connection is made to, so a DNS answer
- * that changes between a lookup and the connect (rebinding) cannot lead inside. */
+/* mod_oauth_as: bounded outbound https calls (libcurl): a GET of a document another party
+ * publishes (a client's jwks_uri, a client metadata document), for which a caller's request
+ * waits, and POSTs of forms (back-channel logout tokens), made in parallel by a background
+ * thread. Every step is bounded (connect, whole transfer, body size); nothing follows a
+ * redirect. Outbound calls go only to the public internet unless the host is named in
+ * OAuthASOutboundAllow (INTERFACE.md, "Precise rules"): the address checked is the one the
+ * connection is made to, so a DNS answer that changes between a lookup and the connect
+ * (rebinding) cannot lead inside. */
 #ifndef OAS_FETCH_H
 #define OAS_FETCH_H
 

@@ -1,6 +1,6 @@
 /* mod_oauth_as: back- and front-channel logout of an ended session (oas_logout_notify.h). */
-#include "oas_clients.h"
 #include "oas_logout_notify.h"
+#include "oas_clients.h"
 #include "oas_logout_queue.h"
 #include "oas_logout_token.h"
 
@@ -35,15 +35,14 @@ apr_status_t oas_logout_notify(apr_array_header_t **front, oas_ctx_t *x, const o
         }
     }
     if (q && back->nelts)
-        oas_logout_queue_add(q, x->iss, s->sid, (oas_logout_rp_t *)back->elts, back->nelts,
-                             x->now);
+        oas_logout_queue_add(q, x->iss, s->sid, (oas_logout_rp_t *)back->elts, back->nelts, x->now);
     for (i = 0; i < back->nelts; i++) {
         b = &APR_ARRAY_IDX(back, i, oas_logout_rp_t);
         if (b->rv != APR_SUCCESS)
             OAS_CTX_LOG(x, OAS_LOG_ERR, b->rv,
                         OAS_LOGNO(07007) "back-channel logout of client %s not queued (%s)",
                         b->client_id,
-                        b->rv == APR_ENOSPC    ? "too many deliveries pending in this process"
+                        b->rv == APR_ENOSPC     ? "too many deliveries pending in this process"
                         : b->rv == APR_ENOTIMPL ? "no delivery thread in this process"
                                                 : "the process is stopping");
         else

@@ -29,12 +29,12 @@ struct oas_logout_queue_t {
     apr_thread_cond_t *wake;
     apr_thread_t *thread;
     oas_logout_send_fn *send;
-    item_t *head;          /* pending, not under way */
-    int pending;           /* queued and under way */
-    int stop;              /* under lock */
-    int kicked;            /* an item came while the thread was busy: look again */
-    int live_clock;        /* runs read the clock (the thread's), not their argument */
-    apr_uint32_t cancel;   /* atomic: a transfer under way stops */
+    item_t *head;        /* pending, not under way */
+    int pending;         /* queued and under way */
+    int stop;            /* under lock */
+    int kicked;          /* an item came while the thread was busy: look again */
+    int live_clock;      /* runs read the clock (the thread's), not their argument */
+    apr_uint32_t cancel; /* atomic: a transfer under way stops */
 };
 
 static oas_logout_queue_t *process_queue;
@@ -99,8 +99,7 @@ static apr_status_t free_items(void *data)
     return APR_SUCCESS;
 }
 
-apr_status_t oas_logout_queue_make(oas_logout_queue_t **pq, apr_pool_t *p,
-                                   oas_logout_send_fn *send)
+apr_status_t oas_logout_queue_make(oas_logout_queue_t **pq, apr_pool_t *p, oas_logout_send_fn *send)
 {
     oas_logout_queue_t *q = apr_pcalloc(p, sizeof(*q));
     apr_status_t rv;
@@ -147,8 +146,10 @@ void oas_logout_queue_add(oas_logout_queue_t *q, const oas_issuer_t *iss, const 
     apr_thread_mutex_lock(q->lock);
     for (i = 0; i < n; i++) {
         item_t *it = made ? made[i] : NULL;
-        rps[i].rv = !it ? APR_ENOMEM : q->stop ? APR_EINVAL
-                  : q->pending >= OAS_LOGOUT_QUEUE_MAX ? APR_ENOSPC : APR_SUCCESS;
+        rps[i].rv = !it                                  ? APR_ENOMEM
+                    : q->stop                            ? APR_EINVAL
+                    : q->pending >= OAS_LOGOUT_QUEUE_MAX ? APR_ENOSPC
+                                                         : APR_SUCCESS;
         if (rps[i].rv != APR_SUCCESS) {
             if (it)
                 item_free(it);
@@ -396,10 +397,11 @@ apr_status_t oas_logout_queue_start(apr_pool_t *pchild)
     oas_logout_queue_t *q;
     apr_status_t rv;
 
-    if ((rv = oas_logout_queue_make(&q, pchild, NULL)) ||
-        (rv = apr_thread_create(&q->thread, NULL, worker, q, pchild)))
+    if ((rv = oas_logout_queue_make(&q, pchild, NULL)))
         return rv;
     q->live_clock = 1;
+    if ((rv = apr_thread_create(&q->thread, NULL, worker, q, pchild)))
+        return rv;
     /* a pre-cleanup: the thread stops before pchild's subpools (its own among them) go */
     apr_pool_pre_cleanup_register(pchild, q, stop_queue);
     process_queue = q;

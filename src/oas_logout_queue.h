@@ -16,11 +16,11 @@
 #include "oas_fetch.h"
 
 #define OAS_LOGOUT_QUEUE_MAX 512 /* deliveries one process keeps pending; more are refused */
-#define OAS_LOGOUT_ATTEMPTS  4   /* the first and 3 retries */
-#define OAS_LOGOUT_BOUND     300 /* seconds after the logout by which every attempt has ended */
+#define OAS_LOGOUT_ATTEMPTS 4    /* the first and 3 retries */
+#define OAS_LOGOUT_BOUND 300     /* seconds after the logout by which every attempt has ended */
 #define OAS_LOGOUT_CONNECT_MS 2000
 #define OAS_LOGOUT_TIMEOUT_MS 5000 /* one attempt, connect included */
-#define OAS_LOGOUT_GAP       5   /* seconds at least between two attempts of one delivery */
+#define OAS_LOGOUT_GAP 5           /* seconds at least between two attempts of one delivery */
 
 /* How deliveries are posted, all those due at once and those that come due meanwhile:
  * oas_fetch_post_stream, or a test's stand-in. */

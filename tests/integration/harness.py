@@ -73,28 +73,6 @@ _CRASH = re.compile(r"AH00052|exit signal")
 _MACHINE_WARNINGS = ("AH01882:",)
 
 
-def serve_module(request, h):
-    """The server of a module-scoped fixture (yield from it): starts h, yields it, stops it;
-    then fails on error_log lines h does not allow (h.allow_log) and removes its workdir,
-    unless a test failed meanwhile (or OAS_IT_KEEP is set): then it is kept, and said."""
-    import pytest
-    h.start()
-    t0 = time.monotonic()
-    failed_before = request.session.testsfailed
-    try:
-        yield h
-    finally:
-        h.stop()
-    bad = h.check_error_log()
-    if bad:
-        pytest.fail(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
-                    pytrace=False)
-    if request.session.testsfailed == failed_before and not os.environ.get("OAS_IT_KEEP"):
-        shutil.rmtree(h.workdir, ignore_errors=True)
-    else:
-        print(f"kept httpd workdir: {h.workdir} ({time.monotonic() - t0:.1f} s)")
-
-
 def free_port():
     """A port that was free a moment ago on 127.0.0.1 (the kernel picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

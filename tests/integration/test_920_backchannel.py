@@ -21,7 +21,7 @@ import pytest
 
 from client import (assert_json_error, get_code, jwt_header_payload, redeem, register, session,
                     verify_jws)
-from harness import Httpd, serve_module
+from harness import Httpd, module_scoped
 from oauth_conf import standard_conf
 from test_010_config import assert_fails, client, valid
 from test_710_jwks_uri import _tls_material
@@ -163,7 +163,7 @@ def reg(request, workdir_base):
                              OAuthASRegistrationAudience="urn:test:api")
     h = Httpd(os.path.join(workdir_base, "920-reg"), body)
     h.allow_log("OAS06803")
-    yield from serve_module(request, h)
+    yield from module_scoped(request, h)
 
 
 def reg_post(h, md):
@@ -262,7 +262,7 @@ def bc(request, workdir_base, receiver):
     known_rps(RPS)
     h = Httpd(os.path.join(workdir_base, "920-bc"), rp_conf(receiver, RPS))
     h.allow_log(*DELIVERY_LOG)
-    yield from serve_module(request, h)
+    yield from module_scoped(request, h)
 
 
 def sign_in(h, sess, cid):

@@ -2,8 +2,8 @@
  * oas_logout_notify.h): the logout token's header and claims, the URI rules, the front-channel
  * URL, the delivery schedule driven by an injected clock and sender, the bound on the queue,
  * and a thread that stops at once with deliveries pending or a transfer under way. */
-#include "unit.h"
 #include "token_fixture.h"
+#include "unit.h"
 
 #include <apr_network_io.h>
 #include <jansson.h>
@@ -250,8 +250,7 @@ static void test_delivered_at_once(void **state)
 
     iss->ca_file = "/etc/ca.pem";
     iss->outbound_allow = apr_array_make(p, 1, sizeof(const char *));
-    assert_int_equal(add1(q, iss, "rp1", "alice", "sid-1",
-                                          "https://rp.test/bc", T0), APR_SUCCESS);
+    assert_int_equal(add1(q, iss, "rp1", "alice", "sid-1", "https://rp.test/bc", T0), APR_SUCCESS);
     assert_int_equal(oas_logout_queue_pending(q), 1);
     assert_int_equal(snd.calls, 0); /* nothing is sent by the caller */
     assert_int_equal(oas_logout_queue_run(q, p, T0), -1);
@@ -269,7 +268,8 @@ static void test_delivered_at_once(void **state)
     assert_ptr_equal(snd.o.allow, iss->outbound_allow);
     assert_int_equal(snd.o.timeout_ms, OAS_LOGOUT_TIMEOUT_MS);
     assert_non_null(snd.o.cancel);
-    assert_non_null(strstr(logbuf, "OAS07002: back-channel logout of client rp1 delivered (HTTP 200"));
+    assert_non_null(
+        strstr(logbuf, "OAS07002: back-channel logout of client rp1 delivered (HTTP 200"));
     assert_null(strstr(logbuf, tok)); /* never the token */
 }
 
@@ -281,8 +281,7 @@ static void test_retried_then_delivered(void **state)
     oas_logout_queue_t *q = fake_queue(p, answers, 2);
     json_t *h;
 
-    assert_int_equal(add1(q, iss, "rp1", "alice", "sid-1",
-                                          "https://rp.test/bc", T0), APR_SUCCESS);
+    assert_int_equal(add1(q, iss, "rp1", "alice", "sid-1", "https://rp.test/bc", T0), APR_SUCCESS);
     assert_int_equal(oas_logout_queue_run(q, p, T0), T0 + 5);
     assert_int_equal(snd.calls, 1);
     assert_non_null(strstr(logbuf, "OAS07003: back-channel logout of client rp1: attempt 1 of 4 "
@@ -307,8 +306,7 @@ static void test_given_up_after_bound(void **state)
     apr_int64_t now = T0, next;
     int guard = 0;
 
-    assert_int_equal(add1(q, iss, "rp9", "alice", "sid-1",
-                                          "https://rp.test/bc", T0), APR_SUCCESS);
+    assert_int_equal(add1(q, iss, "rp9", "alice", "sid-1", "https://rp.test/bc", T0), APR_SUCCESS);
     /* the clock jumps to each due time: 4 attempts, the last inside the bound */
     while ((next = oas_logout_queue_run(q, p, now)) >= 0 && guard++ < 10) {
         assert_true(next <= T0 + OAS_LOGOUT_BOUND);
@@ -332,8 +330,7 @@ static void test_queue_late_run(void **state)
     static const int answers[] = {503};
     oas_logout_queue_t *q = fake_queue(p, answers, 1);
 
-    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
-                     APR_SUCCESS);
+    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0), APR_SUCCESS);
     /* held up behind others for 50 s: the retry comes 5 s after the late attempt */
     assert_int_equal(oas_logout_queue_run(q, p, T0 + 50), T0 + 55);
     assert_int_equal(oas_logout_queue_run(q, p, T0 + 55), T0 + 60);
@@ -355,22 +352,19 @@ static void test_queue_bounded(void **state)
     int i;
 
     for (i = 0; i < OAS_LOGOUT_QUEUE_MAX; i++)
-        assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
-                         APR_SUCCESS);
-    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
-                     APR_ENOSPC);
+        assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0), APR_SUCCESS);
+    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0), APR_ENOSPC);
     assert_int_equal(oas_logout_queue_run(q, p, T0), -1);
     assert_int_equal(snd.calls, OAS_LOGOUT_QUEUE_MAX);
     /* posted in parallel, OAS_FETCH_STREAM_MAX at a time */
     assert_int_equal(snd.batches, OAS_LOGOUT_QUEUE_MAX / OAS_FETCH_STREAM_MAX);
-    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0),
-                     APR_SUCCESS);
+    assert_int_equal(add1(q, iss, "rp1", "a", "s", "https://rp.test/", T0), APR_SUCCESS);
 }
 
 /* ---- oas_logout_notify: who gets what ---- */
 
-static oas_client_t *add_client(apr_pool_t *p, oas_issuer_t *iss, const char *id,
-                                const char *back, const char *front)
+static oas_client_t *add_client(apr_pool_t *p, oas_issuer_t *iss, const char *id, const char *back,
+                                const char *front)
 {
     oas_client_t *c = oas_client_make(p, id);
 
@@ -471,8 +465,8 @@ static void test_thread_stops_with_retries_pending(void **state)
     assert_int_equal(oas_logout_queue_start(child), APR_SUCCESS);
     assert_non_null(oas_logout_queue_get());
     /* a loopback address not allowed: refused before any connection, retried in 5 s */
-    assert_int_equal(add1(oas_logout_queue_get(), iss, "rp1", "a", "s",
-                                          "https://127.0.0.1:1/bc", apr_time_sec(apr_time_now())),
+    assert_int_equal(add1(oas_logout_queue_get(), iss, "rp1", "a", "s", "https://127.0.0.1:1/bc",
+                          apr_time_sec(apr_time_now())),
                      APR_SUCCESS);
     for (i = 0; i < 200 && !strstr(logbuf, "OAS07003"); i++)
         apr_sleep(apr_time_from_msec(10));
@@ -508,8 +502,8 @@ static void test_thread_cancels_transfer(void **state)
     apr_pool_create(&child, p);
     assert_int_equal(oas_logout_queue_start(child), APR_SUCCESS);
     assert_int_equal(add1(oas_logout_queue_get(), iss, "rp2", "a", "s",
-                                          apr_psprintf(p, "https://127.0.0.1:%d/bc", port),
-                                          apr_time_sec(apr_time_now())),
+                          apr_psprintf(p, "https://127.0.0.1:%d/bc", port),
+                          apr_time_sec(apr_time_now())),
                      APR_SUCCESS);
     apr_sleep(apr_time_from_msec(300)); /* the TLS handshake waits on the silent server */
     assert_null(strstr(logbuf, "OAS07003"));
