@@ -2,8 +2,9 @@
  * oas_logout_notify.h): the logout token's header and claims, the URI rules, the front-channel
  * URL, the delivery schedule driven by an injected clock and sender, the bound on the queue,
  * and a thread that stops at once with deliveries pending or a transfer under way. */
-#include "token_fixture.h"
 #include "unit.h"
+
+#include "token_fixture.h"
 
 #include <apr_network_io.h>
 #include <jansson.h>
