@@ -599,6 +599,22 @@ def test_configtest_logout_url(tmp_path, url):
                  "not an https URL or a path")
 
 
+@pytest.mark.parametrize("directive", ["OAuthASLogoutURL /site-logout",
+                                       "OAuthASLogoutTemplate /nonexistent.html"])
+def test_configtest_server_only(tmp_path, directive):
+    out = assert_fails(tmp_path, valid(extra=f"<Location /x>\n    {directive}\n</Location>\n"),
+                       directive.split()[0])
+    assert "not allowed in <Location> context" in out, out
+    c = client("app", 'OAuthASClientSecret "s"', "OAuthASRedirectURI https://app.test/cb",
+               directive)
+    assert_fails(tmp_path, valid(client=c), directive.split()[0])
+
+
+def test_configtest_post_logout_uri_only_in_client(tmp_path):
+    assert_fails(tmp_path, valid(server_lines="OAuthASPostLogoutRedirectURI https://a.test/bye"),
+                 "OAuthASPostLogoutRedirectURI")
+
+
 def test_configtest_logout_template(tmp_path):
     assert_fails(tmp_path, valid(server_lines="OAuthASLogoutTemplate /nonexistent.html"),
                  "OAuthASLogoutTemplate", "cannot read")
