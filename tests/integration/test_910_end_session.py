@@ -375,6 +375,16 @@ def test_repeated_parameter(h):
     assert signed_in(h, s)
 
 
+def test_transport_and_methods(h):
+    """https only (a page, 403, over plain http), GET and POST only (405 with Allow)."""
+    r = h.get("/logout", tls=False)
+    assert_error_page(r, 403, "HTTPS")
+    for method in ("PUT", "DELETE"):
+        r = session(h).request(method, h.issuer + "/logout", allow_redirects=False, timeout=10)
+        assert r.status_code == 405 and "GET" in r.headers.get("Allow", ""), (r.status_code,
+                                                                             r.headers)
+
+
 def test_head_changes_nothing(h):
     s, idt = sign_in(h)
     r = s.head(h.issuer + "/logout", params={"id_token_hint": idt}, allow_redirects=False,
