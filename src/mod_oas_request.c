@@ -314,6 +314,9 @@ int oas_mod_send_err_page(request_rec *r, const oas_err_t *e)
         return HTTP_INTERNAL_SERVER_ERROR;
     if (e->status == HTTP_FORBIDDEN)
         return oas_mod_send_error_page(r, e->status, "Request refused", e->description);
+    if (e->status == HTTP_TOO_MANY_REQUESTS)
+        return oas_mod_send_error_page(r, e->status, "Too many requests",
+                                       "Please try again later.");
     return oas_mod_send_error_page(
         r, e->status, strcmp(e->error, OAS_AUTHZ_GONE) ? "Invalid request" : "Request expired",
         e->description);

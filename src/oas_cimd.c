@@ -146,37 +146,50 @@ static int https_url(apr_pool_t *p, const char *s)
            !u.password;
 }
 
-static const char *redirect_uris(oas_client_t *c, apr_pool_t *p, const json_t *v)
+/* The URIs of member key (redirect_uris, post_logout_redirect_uris) into *out: 1 to
+ * OAS_CIMD_MAX_REDIRECTS, each https or http on a loopback address. NULL, or why not. */
+static const char *uri_list(apr_array_header_t **out, apr_pool_t *p, const json_t *v,
+                            const char *key)
 {
     size_t i;
     const char *why;
 
     if (!json_is_array(v) || json_array_size(v) < 1)
-        return "redirect_uris is not a non-empty array";
+        return apr_psprintf(p, "%s is not a non-empty array", key);
     if (json_array_size(v) > OAS_CIMD_MAX_REDIRECTS)
-        return "more than " APR_STRINGIFY(OAS_CIMD_MAX_REDIRECTS) " redirect_uris";
-    c->redirect_uris = apr_array_make(p, (int)json_array_size(v), sizeof(const char *));
+        return apr_psprintf(p, "more than %d %s", OAS_CIMD_MAX_REDIRECTS, key);
+    *out = apr_array_make(p, (int)json_array_size(v), sizeof(const char *));
     for (i = 0; i < json_array_size(v); i++) {
         const char *u = json_string_value(json_array_get(v, i));
         apr_uri_t pu;
         if (!u || strlen(u) > OAS_CIMD_MAX_URI)
-            return apr_psprintf(p, "redirect_uris[%d] is not a string of at most %d bytes", (int)i,
+            return apr_psprintf(p, "%s[%d] is not a string of at most %d bytes", key, (int)i,
                                 OAS_CIMD_MAX_URI);
         if (!oas_uri_valid_redirect(&why, p, u))
-            return apr_psprintf(p, "redirect_uris[%d] %s", (int)i, why);
+            return apr_psprintf(p, "%s[%d] %s", key, (int)i, why);
         /* https, or a native app's loopback listener (RFC 8252 §7.3); never localhost, whose
          * resolution the app does not control, nor a private-use scheme anyone may claim */
         if (apr_uri_parse(p, u, &pu) != APR_SUCCESS || !pu.scheme || !pu.hostname ||
             (strcmp(pu.scheme, "https") &&
              (strcmp(pu.scheme, "http") ||
               (strcmp(pu.hostname, "127.0.0.1") && strcmp(pu.hostname, "::1")))))
-            return apr_psprintf(p,
-                                "redirect_uris[%d] is neither https nor http on 127.0.0.1 "
-                                "or [::1]",
+            return apr_psprintf(p, "%s[%d] is neither https nor http on 127.0.0.1 or [::1]", key,
                                 (int)i);
-        APR_ARRAY_PUSH(c->redirect_uris, const char *) = u;
+        APR_ARRAY_PUSH(*out, const char *) = u;
     }
     return NULL;
+}
+
+/* redirect_uris (required) and post_logout_redirect_uris (RP-Initiated Logout 1.0 §3.1) */
+static const char *redirect_uris(oas_client_t *c, apr_pool_t *p, const json_t *doc)
+{
+    const json_t *plr = json_object_get(doc, "post_logout_redirect_uris");
+    const char *why = uri_list(&c->redirect_uris, p, json_object_get(doc, "redirect_uris"),
+                               "redirect_uris");
+
+    if (!why && plr)
+        why = uri_list(&c->post_logout_redirect_uris, p, plr, "post_logout_redirect_uris");
+    return why;
 }
 
 /* RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E */
@@ -321,7 +334,7 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
         c->defined_at = "metadata document";
         if (!(why = auth_method(c, p, doc)) && !(why = profile_allows(iss, c)) &&
             !(why = name_and_uris(c, p, doc)) &&
-            !(why = redirect_uris(c, p, json_object_get(doc, "redirect_uris"))) &&
+            !(why = redirect_uris(c, p, doc)) &&
             !(why = grants(c, json_object_get(doc, "grant_types"),
                            json_object_get(doc, "response_types"))) &&
             !(why = scopes(c, p, json_object_get(doc, "scope")))) {

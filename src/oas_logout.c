@@ -14,6 +14,7 @@
 #include "oas_jwt.h"
 #include "oas_logout.h"
 #include "oas_logout_default.h"
+#include "oas_throttle.h"
 #include "oas_uri.h"
 #include "oas_util.h"
 
@@ -168,6 +169,11 @@ apr_status_t oas_logout_txn_start(oas_logout_txn_t *t, oas_ctx_t *x, oas_err_t *
     apr_status_t rv;
 
     t->txn = t->csrf = NULL;
+    /* anyone may open a confirmation, which holds a record until it expires */
+    if ((rv = oas_quota_address(x, e, 'l', "sign-out confirmations")) != APR_SUCCESS) {
+        e->page = 1;
+        return rv;
+    }
     if ((rv = oas_random_token(&t->csrf, x->p, OAS_TOKEN_BYTES)) != APR_SUCCESS) {
         OAS_ERR_SET(e, 500, "server_error", "no random token");
         e->rv = rv;

@@ -74,8 +74,9 @@ typedef struct oas_logout_txn_t {
 /**
  * Keeps req as a confirmation (OAuthASConsentLifetime) bound to session s (or to "no session"
  * when s is NULL), with a fresh CSRF token.
+ * Counted against OAuthASAddressQuota (x->addr), as anyone may open one.
  * @return APR_SUCCESS with *t set (in x->p), or with *e set (a page): 400 invalid_request
- *         too large, 503 store, 500.
+ *         too large, 429 temporarily_unavailable (Retry-After), 503 store, 500.
  */
 apr_status_t oas_logout_txn_start(oas_logout_txn_t *t, oas_ctx_t *x, oas_err_t *e,
                                   const oas_logout_req_t *req, const oas_session_t *s);

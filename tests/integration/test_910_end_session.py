@@ -375,6 +375,16 @@ def test_repeated_parameter(h):
     assert signed_in(h, s)
 
 
+def test_transport_and_methods(h):
+    """https only (a page, 403, over plain http), GET and POST only (405 with Allow)."""
+    r = h.get("/logout", tls=False)
+    assert_error_page(r, 403, "HTTPS")
+    for method in ("PUT", "DELETE"):
+        r = session(h).request(method, h.issuer + "/logout", allow_redirects=False, timeout=10)
+        assert r.status_code == 405 and "GET" in r.headers.get("Allow", ""), (r.status_code,
+                                                                             r.headers)
+
+
 def test_head_changes_nothing(h):
     s, idt = sign_in(h)
     r = s.head(h.issuer + "/logout", params={"id_token_hint": idt}, allow_redirects=False,
@@ -442,6 +452,19 @@ def test_pages_escape_and_headers(h):
     csp = r.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp, csp
     assert r.headers.get("Referrer-Policy") == "no-referrer"
+
+
+def test_confirmations_per_address_bounded(httpd_factory):
+    """Anyone may open a confirmation page, and each keeps a record until it expires:
+    OAuthASAddressQuota per address, then 429 with Retry-After (a page), logged once."""
+    h = httpd_factory(lambda h: standard_conf(h, extra=CLIENTS, OAuthASAddressQuota=2))
+    s = session(h)
+    for _ in range(2):
+        confirmation(end_session(h, s))
+    r = end_session(h, s)
+    assert_error_page(r, 429, "try again later")
+    assert int(r.headers["Retry-After"]) > 0, r.headers
+    assert "OAS06810" in h.error_log() and "sign-out confirmations" in h.error_log()
 
 
 # ---- OAuthASLogoutURL: the site's own sign-in (mod_auth_form + mod_session) ------------------
@@ -584,6 +607,22 @@ def test_configtest_post_logout_redirect_uri(tmp_path, uri, fault):
 def test_configtest_logout_url(tmp_path, url):
     assert_fails(tmp_path, valid(server_lines=f'OAuthASLogoutURL "{url}"'), "OAuthASLogoutURL",
                  "not an https URL or a path")
+
+
+@pytest.mark.parametrize("directive", ["OAuthASLogoutURL /site-logout",
+                                       "OAuthASLogoutTemplate /nonexistent.html"])
+def test_configtest_server_only(tmp_path, directive):
+    out = assert_fails(tmp_path, valid(extra=f"<Location /x>\n    {directive}\n</Location>\n"),
+                       directive.split()[0])
+    assert "not allowed in <Location> context" in out, out
+    c = client("app", 'OAuthASClientSecret "s"', "OAuthASRedirectURI https://app.test/cb",
+               directive)
+    assert_fails(tmp_path, valid(client=c), directive.split()[0])
+
+
+def test_configtest_post_logout_uri_only_in_client(tmp_path):
+    assert_fails(tmp_path, valid(server_lines="OAuthASPostLogoutRedirectURI https://a.test/bye"),
+                 "OAuthASPostLogoutRedirectURI")
 
 
 def test_configtest_logout_template(tmp_path):

@@ -178,6 +178,24 @@ static void test_parse_full_public(void **state)
     assert_true(oas_list_has(c->scopes, "openid") && oas_list_has(c->scopes, "mcp:tools"));
 }
 
+/* post_logout_redirect_uris (RP-Initiated Logout 1.0 §3.1): read like redirect_uris */
+static void test_parse_post_logout_redirect_uris(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_client_t *c = parse_ok(p, MIN_DOC ",\"post_logout_redirect_uris\":"
+                                  "[\"https://app.example/bye\",\"http://127.0.0.1:9/bye\"]}");
+
+    assert_int_equal(c->post_logout_redirect_uris->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(c->post_logout_redirect_uris, 0, const char *),
+                        "https://app.example/bye");
+    assert_null(parse_ok(p, MIN_DOC "}")->post_logout_redirect_uris);
+    parse_refused(p, MIN_DOC ",\"post_logout_redirect_uris\":[]}", "post_logout_redirect_uris");
+    parse_refused(p, MIN_DOC ",\"post_logout_redirect_uris\":[\"http://app.example/bye\"]}",
+                  "post_logout_redirect_uris[0]");
+    parse_refused(p, MIN_DOC ",\"post_logout_redirect_uris\":\"https://app.example/bye\"}",
+                  "post_logout_redirect_uris");
+}
+
 static void test_parse_private_key_jwt(void **state)
 {
     apr_pool_t *p = *state;
@@ -685,6 +703,7 @@ int main(void)
         UNIT_TEST(test_client_id_url),
         UNIT_TEST(test_parse_minimal_public),
         UNIT_TEST(test_parse_full_public),
+        UNIT_TEST(test_parse_post_logout_redirect_uris),
         UNIT_TEST(test_parse_private_key_jwt),
         UNIT_TEST(test_parse_profile),
         UNIT_TEST(test_parse_refusals),

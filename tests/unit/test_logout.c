@@ -324,6 +324,31 @@ static void test_confirmation(void **state)
     }
 }
 
+/* Anyone may open a confirmation, and each holds a record: OAuthASAddressQuota per address. */
+static void test_confirmation_quota(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_issuer_t *iss = make_issuer(p);
+    oas_ctx_t *x;
+    oas_logout_req_t req;
+    oas_logout_txn_t t;
+    oas_err_t e;
+
+    iss->address_quota = 2;
+    x = ctx(p, iss, ENGINE_SHM);
+    memset(&req, 0, sizeof(req));
+    assert_int_equal(oas_logout_txn_start(&t, x, &e, &req, NULL), APR_SUCCESS);
+    assert_int_equal(oas_logout_txn_start(&t, x, &e, &req, NULL), APR_SUCCESS);
+    assert_int_equal(oas_logout_txn_start(&t, x, &e, &req, NULL), APR_EINVAL);
+    assert_int_equal(e.status, 429);
+    assert_true(e.page);
+    assert_true(e.retry_after > 0);
+    assert_non_null(strstr(e.detail, "OAS06810"));
+    assert_non_null(strstr(e.detail, "sign-out confirmations"));
+    x->addr = "192.0.2.99"; /* another address: its own count */
+    assert_int_equal(oas_logout_txn_start(&t, x, &e, &req, NULL), APR_SUCCESS);
+}
+
 /* A consent transaction cannot decide a sign-out, nor the reverse. */
 static void test_not_a_consent(void **state)
 {
@@ -436,7 +461,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_hint_verify),  UNIT_TEST(test_validate),
         UNIT_TEST(test_needs_confirmation), UNIT_TEST(test_next),
-        UNIT_TEST(test_confirmation), UNIT_TEST(test_not_a_consent),
+        UNIT_TEST(test_confirmation), UNIT_TEST(test_confirmation_quota),
+        UNIT_TEST(test_not_a_consent),
         UNIT_TEST(test_frame_src),    UNIT_TEST(test_url_valid),
         UNIT_TEST(test_render),
     };
