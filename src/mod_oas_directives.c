@@ -415,7 +415,7 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
         return apr_psprintf(cmd->pool,
                             OAS_DIR_ENDPOINT ": unknown endpoint kind '%s' (authorize, par, token, "
                                              "metadata, jwks, userinfo, revoke, introspect, "
-                                             "resource-metadata, register, account)",
+                                             "resource-metadata, register, account, metrics)",
                             kind);
     }
     if (!cmd->path || dc->client || dc->resource)
@@ -510,7 +510,7 @@ const command_rec oas_mod_cmds[] = {
                   "text shown for a scope on the consent page"),
     AP_INIT_TAKE1(OAS_DIR_ENDPOINT, set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
-                  "jwks, userinfo, revoke, introspect, resource-metadata, register or account"),
+                  "jwks, userinfo, revoke, introspect, resource-metadata, register, account or metrics"),
     AP_INIT_TAKE1(OAS_DIR_CA_FILE, oas_cmd_ca_file, NULL, RSRC_CONF,
                   "PEM file of the CAs that verify outbound https calls (default: the system's)"),
     AP_INIT_ITERATE(OAS_DIR_CORS_ORIGIN, set_cors_origin, NULL, RSRC_CONF,

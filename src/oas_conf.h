@@ -57,6 +57,7 @@ typedef enum {
     OAS_EP_RESOURCE_METADATA, /* RFC 9728: a protected resource's, not the issuer's */
     OAS_EP_REGISTER,          /* RFC 7591, RFC 7592 (oas_registration.h) */
     OAS_EP_ACCOUNT,           /* the user's page of allowed applications (oas_account.h) */
+    OAS_EP_METRICS,           /* Prometheus exposition of the counters (oas_metrics.h) */
     OAS_EP_COUNT
 } oas_endpoint_e;
 
