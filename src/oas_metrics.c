@@ -37,6 +37,9 @@ static const char *const error_names[OAS_METRICS_ERRORS] = {
 /* upper bounds, microseconds: 1 ms to 10 s */
 static const apr_int64_t bucket_us[OAS_METRICS_BUCKETS] = {
     1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 10000000};
+/* the same in seconds, as the le label says them (apr_psprintf's %g drops the leading 0) */
+static const char *const bucket_le[OAS_METRICS_BUCKETS] = {
+    "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "10"};
 
 static const char *const grant_names[OAS_MG_COUNT] = {
     "authorization_code", "refresh_token", "client_credentials", "token_exchange", "other"};
@@ -291,8 +294,8 @@ static void render_latency(out_t *o, const oas_metrics_slot_t *m)
         cum = 0;
         for (i = 0; i < OAS_METRICS_BUCKETS; i++) {
             cum += m->latency[ep][i];
-            put(o, "oauth_as_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %"
-                   APR_UINT64_T_FMT "\n", e, bucket_us[i] / 1e6, cum);
+            put(o, "oauth_as_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%s\"} %"
+                   APR_UINT64_T_FMT "\n", e, bucket_le[i], cum);
         }
         cum += m->latency[ep][OAS_METRICS_BUCKETS];
         put(o, "oauth_as_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %"
