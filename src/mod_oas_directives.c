@@ -429,7 +429,7 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
     dc->endpoint = ep;
     if (ep == OAS_EP_RESOURCE_METADATA) /* a resource's, not the issuer's */
         oas_mod_resource_endpoint(cmd, dc);
-    else if (!sc->endpoints[ep])
+    else if (ep != OAS_EP_METRICS && !sc->endpoints[ep]) /* metrics: the server's, no issuer's */
         sc->endpoints[ep] = cmd->path;
     return NULL;
 }

@@ -241,3 +241,13 @@ def test_hard_restart_resets(mh):
                 or k[0].startswith("oauth_as_request_duration")], m
     assert all(v == 0 for k, v in m.items() if k[0] == "oauth_as_tokens_issued_total")
 
+
+
+def test_without_issuer(httpd_factory):
+    """The endpoint is the server's: a server with no issuer serves it (no store figures)."""
+    h = httpd_factory("<Location /metrics>\n    OAuthASEndpoint metrics\n    Require local\n"
+                      "</Location>\n")
+    m = scrape(h)
+    assert not [k for k in m if k[0].startswith("oauth_as_store_")], m
+    assert val(m, "oauth_as_replays_refused_total", kind="dpop_proof") == 0
+    assert ("oauth_as_replays_refused_total", (("kind", "dpop_proof"),)) in m
