@@ -12,6 +12,7 @@
 #include "mod_oas_metrics.h"
 #include "mod_oas_request.h"
 #include "mod_oas_shm.h"
+#include "mod_oas_tally.h"
 #include "oas_metrics.h"
 
 #define OAS_METRICS_RETAINED_KEY "mod_oauth_as-metrics"
@@ -101,6 +102,8 @@ void oas_mod_metrics_register(apr_pool_t *p)
 int oas_mod_metrics(request_rec *r)
 {
     oas_store_t *st = oas_mod_shm_store();
+    oas_tally_t *tally = oas_mod_tally();
+    oas_tally_stats_t ts;
     oas_shm_usage_t u;
     oas_metrics_slot_t *sum;
     int rv = oas_mod_check_method(r, 1, 0);
@@ -116,6 +119,9 @@ int oas_mod_metrics(request_rec *r)
     oas_metrics_read(sum);
     if (st && oas_shm_store_usage(&u, st) != APR_SUCCESS)
         st = NULL; /* its figures are left out of this scrape */
+    if (tally)
+        oas_tally_counters(tally, &ts);
     return oas_mod_send_nostore(r, HTTP_OK, "text/plain; version=0.0.4; charset=utf-8",
-                                oas_metrics_render(r->pool, sum, st ? &u : NULL));
+                                oas_metrics_render(r->pool, sum, st ? &u : NULL,
+                                                   tally ? &ts : NULL));
 }

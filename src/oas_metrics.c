@@ -366,7 +366,22 @@ static void render_store(out_t *o, const oas_shm_usage_t *u)
         u->events[OAS_STORE_EV_FULL]);
 }
 
-char *oas_metrics_render(apr_pool_t *p, const oas_metrics_slot_t *sum, const oas_shm_usage_t *shm)
+/* The tally's counters only: its occupancy needs a walk of the table (server-status). */
+static void render_tally(out_t *o, const oas_tally_stats_t *t)
+{
+    family(o, "oauth_as_tally_slots", "gauge",
+           "Slots of the tally (brute-force brake and quota counters, single-use markers).");
+    put(o, "oauth_as_tally_slots %u\n", t->slots);
+    family(o, "oauth_as_tally_evictions_total", "counter",
+           "Tally counters that gave way to a new record.");
+    put(o, "oauth_as_tally_evictions_total %" APR_UINT64_T_FMT "\n", t->evicted);
+    family(o, "oauth_as_tally_full_refusals_total", "counter",
+           "Single-use markers refused: their groups were full of live markers.");
+    put(o, "oauth_as_tally_full_refusals_total %" APR_UINT64_T_FMT "\n", t->full);
+}
+
+char *oas_metrics_render(apr_pool_t *p, const oas_metrics_slot_t *sum, const oas_shm_usage_t *shm,
+                         const oas_tally_stats_t *tally)
 {
     out_t o;
 
@@ -377,5 +392,7 @@ char *oas_metrics_render(apr_pool_t *p, const oas_metrics_slot_t *sum, const oas
     render_events(&o, sum);
     if (shm)
         render_store(&o, shm);
+    if (tally)
+        render_tally(&o, tally);
     return apr_array_pstrcat(p, o.parts, '\0');
 }

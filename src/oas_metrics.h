@@ -9,6 +9,7 @@
 
 #include "oas_conf.h"
 #include "oas_store_shm.h"
+#include "oas_tally.h"
 
 #define OAS_METRICS_SLOTS   8  /* threads share a slot round-robin; fewer shared cache lines */
 #define OAS_METRICS_EPS     16 /* endpoint kinds (oas_endpoint_e), room to grow */
@@ -91,7 +92,8 @@ void oas_metrics_read(oas_metrics_slot_t *sum);
 const char *oas_metrics_escape(apr_pool_t *p, const char *v);
 
 /** The exposition (text/plain; version=0.0.4) of sum, with the shared-memory store's figures
- * when shm is not NULL. */
-char *oas_metrics_render(apr_pool_t *p, const oas_metrics_slot_t *sum, const oas_shm_usage_t *shm);
+ * when shm is not NULL and the tally's counters (oas_tally_counters) when tally is not NULL. */
+char *oas_metrics_render(apr_pool_t *p, const oas_metrics_slot_t *sum, const oas_shm_usage_t *shm,
+                         const oas_tally_stats_t *tally);
 
 #endif

@@ -218,6 +218,8 @@ def test_deltas_exact_across_children_and_graceful(mh):
     assert val(m1, "oauth_as_store_capacity_entries") == 10000
     assert val(m1, "oauth_as_store_entries", **{"class": "live"}) >= 1
     assert ("oauth_as_store_evictions_total", ()) in m1
+    assert val(m1, "oauth_as_tally_slots") >= 3825     # the smallest tally
+    assert ("oauth_as_tally_evictions_total", ()) in m1
 
 
 def test_scrapes_not_counted_and_protected(mh):
@@ -248,6 +250,6 @@ def test_without_issuer(httpd_factory):
     h = httpd_factory("<Location /metrics>\n    OAuthASEndpoint metrics\n    Require local\n"
                       "</Location>\n")
     m = scrape(h)
-    assert not [k for k in m if k[0].startswith("oauth_as_store_")], m
+    assert not [k for k in m if k[0].startswith(("oauth_as_store_", "oauth_as_tally_"))], m
     assert val(m, "oauth_as_replays_refused_total", kind="dpop_proof") == 0
     assert ("oauth_as_replays_refused_total", (("kind", "dpop_proof"),)) in m

@@ -177,6 +177,7 @@ static void test_exposition(void **state)
     void *base = segment();
     oas_metrics_slot_t sum;
     oas_shm_usage_t u;
+    oas_tally_stats_t ts;
     const char *text;
 
     oas_metrics_request(OAS_EP_TOKEN, 200, NULL, 500);
@@ -190,7 +191,10 @@ static void test_exposition(void **state)
     u.capacity = 100;
     u.class_entries[OAS_STORE_LIVE] = 7;
     u.events[OAS_STORE_EV_EVICTED] = 5;
-    text = oas_metrics_render(p, &sum, &u);
+    memset(&ts, 0, sizeof(ts));
+    ts.slots = 3825;
+    ts.evicted = 9;
+    text = oas_metrics_render(p, &sum, &u, &ts);
     check_format(text);
     assert_non_null(strstr(text, "# HELP oauth_as_requests_total "));
     assert_non_null(strstr(text, "# TYPE oauth_as_requests_total counter\n"));
@@ -223,8 +227,13 @@ static void test_exposition(void **state)
     assert_non_null(strstr(text, "\noauth_as_store_entries{class=\"live\"} 7\n"));
     assert_non_null(strstr(text, "\noauth_as_store_capacity_entries 100\n"));
     assert_non_null(strstr(text, "\noauth_as_store_evictions_total 5\n"));
-    /* without a store: its families are left out */
-    assert_null(strstr(oas_metrics_render(p, &sum, NULL), "oauth_as_store_"));
+    assert_non_null(strstr(text, "\noauth_as_tally_slots 3825\n"));
+    assert_non_null(strstr(text, "\noauth_as_tally_evictions_total 9\n"));
+    /* without a store and a tally: their families are left out */
+    text = oas_metrics_render(p, &sum, NULL, NULL);
+    check_format(text);
+    assert_null(strstr(text, "oauth_as_store_"));
+    assert_null(strstr(text, "oauth_as_tally_"));
     release(base);
 }
 
