@@ -253,3 +253,22 @@ def test_without_issuer(httpd_factory):
     assert not [k for k in m if k[0].startswith(("oauth_as_store_", "oauth_as_tally_"))], m
     assert val(m, "oauth_as_replays_refused_total", kind="dpop_proof") == 0
     assert ("oauth_as_replays_refused_total", (("kind", "dpop_proof"),)) in m
+
+
+def test_assertion_replay_counted(httpd_factory):
+    """A client assertion used twice: the second is a replay refused (401), counted as one
+    with the failed authentication of its method."""
+    import test_705_client_assertion as ca
+    h = httpd_factory(lambda h: ca.conf(h, extra=METRICS_CONF))
+    m0 = scrape(h)
+    a = ca.assertion(h)
+    ca.assert_authenticated(ca.call(h, "/oauth/par", ca.form(a)), "/oauth/par")
+    assert_json_error(ca.call(h, "/oauth/token", ca.form(a)), 401, "invalid_client")
+    d = delta(m0, scrape(h))
+    counters = {k: v for k, v in d.items() if not k[0].startswith(
+        ("oauth_as_request_duration", "oauth_as_store_", "oauth_as_tally_"))}
+    assert counters == {
+        req("par", "2xx"): 1, req("token", "4xx"): 1, err("token", "invalid_client"): 1,
+        ("oauth_as_replays_refused_total", (("kind", "client_assertion"),)): 1,
+        ("oauth_as_client_auth_failures_total", (("method", "jwt_assertion"),)): 1,
+    }, sorted(counters.items())
