@@ -510,7 +510,8 @@ const command_rec oas_mod_cmds[] = {
                   "text shown for a scope on the consent page"),
     AP_INIT_TAKE1(OAS_DIR_ENDPOINT, set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
-                  "jwks, userinfo, revoke, introspect, resource-metadata, register, account or metrics"),
+                  "jwks, userinfo, revoke, introspect, resource-metadata, register, account "
+                  "or metrics"),
     AP_INIT_TAKE1(OAS_DIR_CA_FILE, oas_cmd_ca_file, NULL, RSRC_CONF,
                   "PEM file of the CAs that verify outbound https calls (default: the system's)"),
     AP_INIT_ITERATE(OAS_DIR_CORS_ORIGIN, set_cors_origin, NULL, RSRC_CONF,

@@ -13,8 +13,8 @@ import re
 
 import pytest
 
-from client import (DPoPKey, Pkce, assert_error_redirect, assert_json_error, authorize, authz_params,
-                    client_credentials, get_code, redeem, session, token, userinfo)
+from client import (DPoPKey, Pkce, assert_error_redirect, assert_json_error, authorize,
+                    authz_params, client_credentials, get_code, redeem, session, token, userinfo)
 from harness import Httpd, module_scoped
 from oauth_conf import standard_conf
 from test_640_catalogue_restarts import hard_restart

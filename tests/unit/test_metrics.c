@@ -198,11 +198,13 @@ static void test_exposition(void **state)
     check_format(text);
     assert_non_null(strstr(text, "# HELP oauth_as_requests_total "));
     assert_non_null(strstr(text, "# TYPE oauth_as_requests_total counter\n"));
-    assert_non_null(strstr(text, "\noauth_as_requests_total{endpoint=\"token\",status=\"2xx\"} 1\n"));
-    assert_non_null(strstr(text, "\noauth_as_requests_total{endpoint=\"token\",status=\"4xx\"} 1\n"));
-    assert_null(strstr(text, "endpoint=\"par\""));
     assert_non_null(
-        strstr(text, "\noauth_as_oauth_errors_total{endpoint=\"token\",error=\"invalid_grant\"} 1\n"));
+        strstr(text, "\noauth_as_requests_total{endpoint=\"token\",status=\"2xx\"} 1\n"));
+    assert_non_null(
+        strstr(text, "\noauth_as_requests_total{endpoint=\"token\",status=\"4xx\"} 1\n"));
+    assert_null(strstr(text, "endpoint=\"par\""));
+    assert_non_null(strstr(
+        text, "\noauth_as_oauth_errors_total{endpoint=\"token\",error=\"invalid_grant\"} 1\n"));
     assert_non_null(strstr(text, "# TYPE oauth_as_request_duration_seconds histogram\n"));
     assert_non_null(strstr(
         text, "\noauth_as_request_duration_seconds_bucket{endpoint=\"token\",le=\"0.001\"} 1\n"));
