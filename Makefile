@@ -14,11 +14,12 @@ APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes) $(shell apu-1
 APR_LIBS   := $(shell apr-1-config --link-ld) $(shell apu-1-config --link-ld)
 
 MODULE   := build/mod_oauth_as.so
+CLI      := build/oauth-as
 
-.PHONY: all install check check-layering check-lognos test integration run deps clean format bench \
+.PHONY: all cli install check check-layering check-lognos test integration run deps clean format bench \
         fuzz fuzz-short fuzz-build integration-asan integration-asan-subset
 
-all: $(MODULE)
+all: $(MODULE) $(CLI)
 
 # apxs compiles every file through libtool; -Wc passes our warning flags to each compile.
 # The built-in consent page is conf/consent.html, turned into a C string at build time.
@@ -68,7 +69,16 @@ $(MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB)
 	@# (cp would overwrite the mapped file in place and crash its children with SIGBUS)
 	cp build/.libs/mod_oauth_as.so $(MODULE).new && mv -f $(MODULE).new $(MODULE)
 
-install: $(MODULE)
+# ---- oauth-as, the operator's tool (docs/oauth-as.1): links the core, no httpd ----
+CLI_SRC := $(sort $(wildcard cli/*.c))
+$(CLI): $(CLI_SRC) $(wildcard cli/*.h) $(HEADERS) $(CORE_LIB)
+	@mkdir -p build
+	$(CC) -O2 -g $(WARN) -Isrc -Icli $(APR_CFLAGS) $(DEP_CFLAGS) -o $@ $(CLI_SRC) $(CORE_LIB) \
+	    $(APR_LIBS) $(DEP_LIBS)
+
+cli: $(CLI)
+
+install: $(MODULE) $(CLI)
 	$(APXS) -i -n oauth_as build/mod_oauth_as.la
 
 # ---- unit tests: core files only, no httpd headers (STYLE.md C1) ----
