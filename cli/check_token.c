@@ -136,28 +136,26 @@ static int verify(check_t *c, apr_array_header_t *keys)
     print_part("claims", j->payload);
     rv = oas_jws_verify_keys(&used, j, keys, OAS_ALGBITS_ASYM);
     if (rv == APR_NOTFOUND)
-        return invalid(j->kid ? apr_psprintf(c->p, "no published key has the kid %s for %s",
-                                             j->kid, j->alg_name)
+        return invalid(j->kid ? apr_psprintf(c->p, "no published key has the kid %s for %s", j->kid,
+                                             j->alg_name)
                               : "no published key may verify its alg");
     if (rv != APR_SUCCESS)
         return invalid("the signature does not verify");
     if (!typ_is(j->typ, c->typ))
-        return invalid(apr_psprintf(c->p, "typ is %s, not %s", j->typ ? j->typ : "absent",
-                                    c->typ));
+        return invalid(apr_psprintf(c->p, "typ is %s, not %s", j->typ ? j->typ : "absent", c->typ));
     if (oas_jwt_parse(&t, &err, c->p, j->payload, j->payload_len) != APR_SUCCESS)
         return invalid(apr_psprintf(c->p, "claims: %s", err));
     if (!t->iss || strcmp(t->iss, c->issuer))
-        return invalid(apr_psprintf(c->p, "iss is %s, not %s", t->iss ? t->iss : "absent",
-                                    c->issuer));
+        return invalid(
+            apr_psprintf(c->p, "iss is %s, not %s", t->iss ? t->iss : "absent", c->issuer));
     if (oas_jwt_check_times(t, now, 1, 0, &err) != APR_SUCCESS)
         return invalid(apr_psprintf(c->p, "%s (now %" APR_INT64_T_FMT ")", err, now));
     if (c->audience && !oas_jwt_aud_is(t, c->audience, 1))
         return invalid(apr_psprintf(c->p, "aud does not name %s", c->audience));
-    reason = apr_psprintf(c->p, "VALID: signed %s by kid %s, typ %s, iss, %s%s, expires in %"
-                          APR_INT64_T_FMT " s",
-                          j->alg_name, used && used->kid ? used->kid : "(none)", j->typ,
-                          c->audience ? "aud " : "no aud asked", c->audience ? c->audience : "",
-                          t->exp - now);
+    reason = apr_psprintf(
+        c->p, "VALID: signed %s by kid %s, typ %s, iss, %s%s, expires in %" APR_INT64_T_FMT " s",
+        j->alg_name, used && used->kid ? used->kid : "(none)", j->typ,
+        c->audience ? "aud " : "no aud asked", c->audience ? c->audience : "", t->exp - now);
     printf("verdict: %s\n", reason);
     return CLI_OK;
 }
@@ -168,8 +166,7 @@ static int read_token(check_t *c)
     char *buf = apr_palloc(c->p, OAS_JWS_MAX_LEN + 2), *s, *e;
     apr_size_t len = 0, n;
 
-    while (len <= OAS_JWS_MAX_LEN &&
-           (n = fread(buf + len, 1, OAS_JWS_MAX_LEN + 1 - len, stdin)))
+    while (len <= OAS_JWS_MAX_LEN && (n = fread(buf + len, 1, OAS_JWS_MAX_LEN + 1 - len, stdin)))
         len += n;
     if (ferror(stdin))
         return cli_fail(CMD, "cannot read stdin");
@@ -178,8 +175,8 @@ static int read_token(check_t *c)
     buf[len] = '\0';
     for (s = buf; *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'; s++)
         ;
-    for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
-                                      e[-1] == '\n');)
+    for (e = s + strlen(s);
+         e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n');)
         *--e = '\0';
     c->token = s;
     return CLI_OK;

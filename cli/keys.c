@@ -12,7 +12,7 @@
 #include "oas_keys.h"
 #include "oauth_as.h"
 
-#define JWKS_MAX_FILES 64 /* OAS_JWKS_MAX_KEYS: what a client's JWK Set may hold */
+#define JWKS_MAX_FILES 64      /* OAS_JWKS_MAX_KEYS: what a client's JWK Set may hold */
 #define JWKS_CACHE_SECONDS 300 /* the module's jwks endpoint: Cache-Control max-age */
 
 static const char keygen_usage[] =
@@ -55,8 +55,9 @@ static int parse_alg(const char *cmd, const char *opt, const char *v, int rsa_on
  * empty KID when there is none) for an RSA key that signs with PSS. */
 static const char *key_line(apr_pool_t *p, const char *path, const char *kid, int alg)
 {
-    return apr_psprintf(p, "    OAuthASSigningKey %s%s%s%s%s", path, kid || alg == OAS_ALG_PS256 ? " \"" : "",
-                        kid ? kid : "", kid || alg == OAS_ALG_PS256 ? "\"" : "",
+    return apr_psprintf(p, "    OAuthASSigningKey %s%s%s%s%s", path,
+                        kid || alg == OAS_ALG_PS256 ? " \"" : "", kid ? kid : "",
+                        kid || alg == OAS_ALG_PS256 ? "\"" : "",
                         alg == OAS_ALG_PS256 ? " PS256" : "");
 }
 
@@ -199,8 +200,8 @@ static void print_rotation(apr_pool_t *p, const char *cur_path, const oas_key_t 
            "%s\n%s\n%s\n"
            "  Then wait until everyone who verifies our tokens has the new JWKS: at least %d s\n"
            "  (our jwks endpoint's Cache-Control max-age) plus their own cache lifetime.\n",
-           key_line(p, cur_path, NULL, cur->alg), key_line(p, next_path, NULL, (next ? next : cur)->alg), restart,
-           JWKS_CACHE_SECONDS);
+           key_line(p, cur_path, NULL, cur->alg),
+           key_line(p, next_path, NULL, (next ? next : cur)->alg), restart, JWKS_CACHE_SECONDS);
     if (next && is_rsa(next) && !is_rsa(cur))
         printf("  WARNING: the next key is RSA and the current one is not: from this step on\n"
                "  the module signs ID tokens (and JARM and JWT introspection responses) with\n"
@@ -211,7 +212,8 @@ static void print_rotation(apr_pool_t *p, const char *cur_path, const oas_key_t 
            "key still verifies the tokens it signed:\n%s\n%s\n%s\n"
            "  DPoP nonces (OAuthASDPoPNonce) are derived from the first key: clients holding\n"
            "  one get use_dpop_nonce once and retry with the new nonce.\n",
-           key_line(p, next_path, NULL, (next ? next : cur)->alg), key_line(p, cur_path, NULL, cur->alg), restart);
+           key_line(p, next_path, NULL, (next ? next : cur)->alg),
+           key_line(p, cur_path, NULL, cur->alg), restart);
     if (next && is_rsa(cur) && !is_rsa(next))
         printf("  WARNING: the current key is RSA and the next one is not: ID tokens stay signed\n"
                "  with the current key until step 4, then with the next one, and the metadata's\n"
@@ -259,10 +261,10 @@ int cli_rotate_key(apr_pool_t *p, cli_args_t *a)
     }
     else { /* a name for the key step 1 makes, beside the current one */
         dot = strrchr(cur_path, '.');
-        next_path = (dot && !strchr(dot, '/'))
-                        ? apr_pstrcat(p, apr_pstrndup(p, cur_path, dot - cur_path), "-next", dot,
-                                      NULL)
-                        : apr_pstrcat(p, cur_path, "-next", NULL);
+        next_path =
+            (dot && !strchr(dot, '/'))
+                ? apr_pstrcat(p, apr_pstrndup(p, cur_path, dot - cur_path), "-next", dot, NULL)
+                : apr_pstrcat(p, cur_path, "-next", NULL);
     }
     print_rotation(p, cur_path, cur, next_path, next);
     return CLI_OK;

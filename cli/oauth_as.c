@@ -168,9 +168,8 @@ static const struct {
     const char *name;
     int (*run)(apr_pool_t *p, cli_args_t *a);
 } commands[] = {
-    {"keygen", cli_keygen},         {"hash-secret", cli_hash_secret},
-    {"jwks", cli_jwks},             {"check-token", cli_check_token},
-    {"rotate-key", cli_rotate_key}, {NULL, NULL},
+    {"keygen", cli_keygen},           {"hash-secret", cli_hash_secret}, {"jwks", cli_jwks},
+    {"check-token", cli_check_token}, {"rotate-key", cli_rotate_key},   {NULL, NULL},
 };
 
 int main(int argc, const char *const *argv)

@@ -252,8 +252,8 @@ def test_check_token_invalid(srv):
 
     tampered = head + "." + b64url(json.dumps({**claims, "scope": "api.write"}).encode())
     invalid(tampered + "." + sig, "the signature does not verify")
-    invalid(forge(h, hdr, {**claims, "exp": now - 60, "iat": now - 120}), "exp")
-    invalid(forge(h, hdr, {**claims, "nbf": now + 600}), "nbf")
+    invalid(forge(h, hdr, {**claims, "exp": now - 60, "iat": now - 120}), "expired")
+    invalid(forge(h, hdr, {**claims, "nbf": now + 600}), "not yet valid (nbf)")
     invalid(tok, "aud does not name urn:test:other", "--audience", "urn:test:other")
     invalid(forge(h, {**hdr, "typ": "JWT"}, claims), "typ is JWT, not at+jwt")
     invalid(forge(h, {k: v for k, v in hdr.items() if k != "typ"}, claims), "typ is absent")

@@ -124,8 +124,8 @@ static void test_secret_is_hash(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_keygen_each_alg),   UNIT_TEST(test_keygen_rsa_size),
-        UNIT_TEST(test_keygen_refused),    UNIT_TEST(test_secret_hash),
+        UNIT_TEST(test_keygen_each_alg),     UNIT_TEST(test_keygen_rsa_size),
+        UNIT_TEST(test_keygen_refused),      UNIT_TEST(test_secret_hash),
         UNIT_TEST(test_secret_hash_refused), UNIT_TEST(test_secret_is_hash),
     };
     int rc;
