@@ -7,6 +7,7 @@ unknown-key tokens are invalid (exit 1); an unreachable or wrong issuer exits 2.
 
 import json
 import os
+import re
 import secrets
 import stat
 import subprocess
@@ -64,6 +65,11 @@ OAuthASSigningKey "{key}"
     OAuthASGrantType client_credentials
     OAuthASScope api.read
     OAuthASAudience urn:test:api
+</OAuthASClient>
+<OAuthASClient demo-gateway>
+    OAuthASClientSecret "gateway-secret"
+    OAuthASGrantType client_credentials
+    OAuthASScope api.read
 </OAuthASClient>
 """
     return standard_conf(h, keys=(), extra=extra)
@@ -330,6 +336,34 @@ def test_rotate_key_bad_input(tmp_path):
     usage_error("rotate-key", "--current", cur, "--current-alg", "PS256",
                 says="cannot sign PS256")
     usage_error("rotate-key", "--current", cur, "--now", says="unknown option --now")
+
+
+# ---- the README's commands ----------------------------------------------------------------
+
+def test_readme_block(srv, tmp_path):
+    """README "The oauth-as tool", as it stands, against this server configured like the demo
+    (its demo-gateway client), but for the issuer, the CA and the current key's path."""
+    h = srv
+    text = open(os.path.join(REPO, "README.md")).read()
+    block = re.search(r"<!-- oauth-as:begin -->\n```sh\n(.*?)```\n<!-- oauth-as:end -->", text,
+                      re.S).group(1)
+    script = (block.replace("https://localhost:8443", h.issuer)
+              .replace("demo/tls.crt", h.ca)
+              .replace("demo/signing-es256.pem", h.path("conf", "as.pem"))
+              .replace("OAS=build/oauth-as", f"OAS={CLI}"))
+    os.mkdir(tmp_path / "demo")
+    p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    assert re.search(r"^\$2y\$10\$[./A-Za-z0-9]{53}$", p.stdout, re.M)
+    assert json.load(open(tmp_path / "demo" / "client.jwks"))["keys"][0]["kty"] == "OKP"
+    assert re.search(r"^verdict: VALID: signed ES256 by kid \S+, typ at\+jwt, iss, aud ",
+                     p.stdout, re.M)
+    assert "Step 4: retire." in p.stdout
+    # the second run stops at keygen, as the README says
+    p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "next-signing.pem exists: not overwritten" in p.stderr
 
 
 # ---- the tool itself ------------------------------------------------------------------------
