@@ -151,7 +151,9 @@ integration: $(MODULE)
 # (OAS_SANITIZER_PRELOAD) and fails a test on any report file (tests/integration/harness.py).
 ASAN_MODULE := build-asan/mod_oauth_as.so
 ASAN_RT     := $(shell $(CC) -print-file-name=libasan.so)
-ASAN_ENV    := OAS_MODULE=$(CURDIR)/$(ASAN_MODULE) OAS_SANITIZER_PRELOAD=$(ASAN_RT)
+ASAN_CLI    := build-asan/oauth-as
+ASAN_ENV    := OAS_MODULE=$(CURDIR)/$(ASAN_MODULE) OAS_SANITIZER_PRELOAD=$(ASAN_RT) \
+               OAS_CLI=$(CURDIR)/$(ASAN_CLI)
 # make test runs this subset under ASan; make integration-asan runs everything
 ASAN_SUBSET ?= test_100 test_120 test_150 test_200 test_230 test_300 test_340 test_750
 
@@ -161,10 +163,16 @@ $(ASAN_MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB_ASAN)
 	    -Isrc -Ibuild/gen -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(DEP_CFLAGS) \
 	    -o $@ $(GLUE_SRC) $(CORE_LIB_ASAN) $(DEP_LIBS) -Wl,--exclude-libs,ALL
 
-integration-asan: $(ASAN_MODULE)
+# the oauth-as tool too (test_970_cli runs it)
+$(ASAN_CLI): $(CLI_SRC) $(wildcard cli/*.h) $(HEADERS) $(CORE_LIB_ASAN)
+	@mkdir -p build-asan
+	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -Icli $(APR_CFLAGS) $(DEP_CFLAGS) -o $@ $(CLI_SRC) \
+	    $(CORE_LIB_ASAN) $(APR_LIBS) $(DEP_LIBS)
+
+integration-asan: $(ASAN_MODULE) $(ASAN_CLI)
 	$(ASAN_ENV) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
-integration-asan-subset: $(ASAN_MODULE)
+integration-asan-subset: $(ASAN_MODULE) $(ASAN_CLI)
 	$(ASAN_ENV) $(PYTHON) -m pytest -q \
 	    $(foreach t,$(ASAN_SUBSET),$(wildcard tests/integration/$(t)*.py)) $(PYTEST_ARGS)
 

@@ -58,10 +58,23 @@ static apr_status_t fetch(char **pbody, const char **perr, check_t *c, const cha
     return oas_fetch_json(pbody, &len, perr, c->p, url, &o);
 }
 
+/* RFC 8414 §3.1: the well-known path goes between the host and the issuer's path; OpenID
+ * Connect Discovery §4 appends it to the issuer. */
+static const char *rfc8414_url(check_t *c)
+{
+    apr_uri_t u;
+
+    if (apr_uri_parse(c->p, c->issuer, &u) != APR_SUCCESS || !u.path || !*u.path ||
+        !strcmp(u.path, "/"))
+        return apr_pstrcat(c->p, c->issuer, "/.well-known/oauth-authorization-server", NULL);
+    return apr_pstrcat(c->p, "https://", u.hostinfo, "/.well-known/oauth-authorization-server",
+                       u.path, NULL);
+}
+
 /* The issuer's keys, or CLI_USAGE (message printed). */
 static int issuer_keys(apr_array_header_t **pkeys, check_t *c)
 {
-    const char *urls[3], *err = NULL, *iss, *jwks_uri;
+    const char *urls[3], *errs[3], *iss, *jwks_uri, *err;
     char *body = NULL;
     json_t *md;
     int i, n = 0;
@@ -69,16 +82,18 @@ static int issuer_keys(apr_array_header_t **pkeys, check_t *c)
     if (c->metadata_url)
         urls[n++] = c->metadata_url;
     else {
-        urls[n++] = apr_pstrcat(c->p, c->issuer, "/.well-known/oauth-authorization-server", NULL);
+        urls[n++] = rfc8414_url(c);
         urls[n++] = apr_pstrcat(c->p, c->issuer, "/.well-known/openid-configuration", NULL);
     }
     for (i = 0; i < n; i++) {
-        if (fetch(&body, &err, c, urls[i]) == APR_SUCCESS)
+        if (fetch(&body, &errs[i], c, urls[i]) == APR_SUCCESS)
             break;
-        fprintf(stderr, "oauth-as: %s: %s: %s\n", CMD, urls[i], err);
     }
-    if (i == n)
+    if (i == n) { /* only when none answered: an issuer may publish either */
+        for (i = 0; i < n; i++)
+            fprintf(stderr, "oauth-as: %s: %s: %s\n", CMD, urls[i], errs[i]);
         return cli_fail(CMD, "no metadata of %s", c->issuer);
+    }
     if (oas_json_parse(&md, c->p, body, strlen(body)) != APR_SUCCESS || !json_is_object(md))
         return cli_fail(CMD, "%s: not a JSON object", urls[i]);
     /* RFC 8414 §3.3: the metadata is the issuer's only when it names the issuer asked for */

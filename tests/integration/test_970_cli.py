@@ -19,7 +19,8 @@ from client import DPoPKey, b64url, jwt_parts, load_private, post, register, tok
 from harness import REPO, Httpd, module_scoped
 from oauth_conf import RESOURCE, standard_conf
 
-CLI = os.path.join(REPO, "build", "oauth-as")
+# OAS_CLI: another build (make integration-asan: build-asan/oauth-as, ASan + UBSan)
+CLI = os.environ.get("OAS_CLI") or os.path.join(REPO, "build", "oauth-as")
 SECRET = "cli-secret-" + "5f3a9c" * 3
 TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 register("cli1", SECRET)
