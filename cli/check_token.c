@@ -22,14 +22,15 @@
 #define CMD "check-token"
 #define FETCH_TIMEOUT_MS 10000 /* an operator waits longer than a request would */
 
-static const char check_usage[] =
+const char cli_check_usage[] =
     "usage: oauth-as check-token --issuer URL [--audience AUD] [--typ TYP] [--cacert FILE]\n"
     "                            [--metadata URL] TOKEN|-\n"
     "Fetches the issuer's metadata (URL/.well-known/oauth-authorization-server, else\n"
     "/.well-known/openid-configuration; or --metadata URL) and its jwks_uri over https (TLS\n"
     "verified against the system CAs or --cacert FILE), then verifies the token (- reads it\n"
     "from stdin): its signature with a published key, typ (at+jwt unless --typ), iss (the\n"
-    "issuer), exp and nbf (%d s of clock skew), and aud when --audience is given. Prints the\n"
+    "issuer), exp and nbf (the module's clock leeway), and aud when --audience is given. Prints "
+    "the\n"
     "header, the claims and a verdict. Exit status: 0 valid, 1 invalid, 2 usage or network.\n";
 
 typedef struct check_t {
@@ -219,10 +220,6 @@ int cli_check_token(apr_pool_t *p, cli_args_t *a)
     int rc;
 
     while (a->i < a->argc) {
-        if (cli_wants_help(a)) {
-            printf(check_usage, OAS_JWT_EXP_LEEWAY);
-            return CLI_OK;
-        }
         if ((rc = cli_opt(a, "--issuer", &c.issuer)) == 0 &&
             (rc = cli_opt(a, "--audience", &c.audience)) == 0 &&
             (rc = cli_opt(a, "--typ", &c.typ)) == 0 &&

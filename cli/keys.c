@@ -15,21 +15,21 @@
 #define JWKS_MAX_FILES 64      /* OAS_JWKS_MAX_KEYS: what a client's JWK Set may hold */
 #define JWKS_CACHE_SECONDS 300 /* the module's jwks endpoint: Cache-Control max-age */
 
-static const char keygen_usage[] =
+const char cli_keygen_usage[] =
     "usage: oauth-as keygen [--alg ES256|RS256|PS256|EdDSA] [--kid KID] --out FILE\n"
     "Makes a signing key (ES256: P-256, the default; RS256 and PS256: RSA 3072 bits; EdDSA:\n"
     "Ed25519), writes it to FILE as PKCS#8 PEM, mode 0600 (an existing FILE is never\n"
     "overwritten), and prints its public JWK on stdout. The kid is KID, or by default the key's\n"
     "RFC 7638 thumbprint (what the module publishes when OAuthASSigningKey names no KID).\n";
 
-static const char jwks_usage[] =
+const char cli_jwks_usage[] =
     "usage: oauth-as jwks [--alg RS256|PS256] PEM...\n"
     "Prints the JWK Set {\"keys\":[...]} of the public halves of the PEM private keys (RSA of\n"
     "2048 bits or more, EC P-256, Ed25519): an OAuthASClientJWKS file, or what a client\n"
     "publishes at its jwks_uri. Each kid is the RFC 7638 thumbprint. RSA keys are marked RS256\n"
     "unless --alg PS256 says the client signs with PSS.\n";
 
-static const char rotate_usage[] =
+const char cli_rotate_usage[] =
     "usage: oauth-as rotate-key --current PEM [--current-alg ALG] [--next PEM]\n"
     "                           [--next-alg ALG]\n"
     "Shows what rotating the issuer's signing key takes: add the next key, publish it, switch\n"
@@ -78,10 +78,6 @@ int cli_keygen(apr_pool_t *p, cli_args_t *a)
     oas_key_t *k;
 
     while (a->i < a->argc) {
-        if (cli_wants_help(a)) {
-            fputs(keygen_usage, stdout);
-            return CLI_OK;
-        }
         if ((rc = cli_opt(a, "--alg", &v)) > 0) {
             if ((alg = parse_alg("keygen", "--alg", v, 0)) < 0)
                 return CLI_USAGE;
@@ -122,10 +118,6 @@ int cli_jwks(apr_pool_t *p, cli_args_t *a)
     oas_key_t *k;
 
     while (a->i < a->argc) {
-        if (cli_wants_help(a)) {
-            fputs(jwks_usage, stdout);
-            return CLI_OK;
-        }
         if ((rc = cli_opt(a, "--alg", &v)) < 0)
             return CLI_USAGE;
         if (rc) {
@@ -236,10 +228,6 @@ int cli_rotate_key(apr_pool_t *p, cli_args_t *a)
     int rc;
 
     while (a->i < a->argc) {
-        if (cli_wants_help(a)) {
-            fputs(rotate_usage, stdout);
-            return CLI_OK;
-        }
         if ((rc = cli_opt(a, "--current", &cur_path)) == 0 &&
             (rc = cli_opt(a, "--next", &next_path)) == 0 &&
             (rc = cli_opt(a, "--current-alg", &cur_alg)) == 0)

@@ -33,7 +33,7 @@ static const char usage[] =
     "`oauth-as COMMAND --help` describes each; man oauth-as(1). Exit status: 0 success\n"
     "(check-token: valid), 1 check-token: invalid, 2 usage, input, file or network error.\n";
 
-static const char hash_usage[] =
+const char cli_hash_usage[] =
     "usage: oauth-as hash-secret [--cost N]\n"
     "Reads one client secret from stdin (never from the command line, where other users and\n"
     "the shell history could see it; from a terminal it is read without echo), and prints its\n"
@@ -77,9 +77,9 @@ int cli_opt(cli_args_t *a, const char *name, const char **pval)
     return 1;
 }
 
-int cli_wants_help(const cli_args_t *a)
+static int is_help(const char *arg)
 {
-    return !strcmp(a->argv[a->i], "--help") || !strcmp(a->argv[a->i], "-h");
+    return !strcmp(arg, "--help") || !strcmp(arg, "-h");
 }
 
 int cli_unexpected(const cli_args_t *a)
@@ -131,10 +131,6 @@ int cli_hash_secret(apr_pool_t *p, cli_args_t *a)
     int rc;
 
     while (a->i < a->argc) {
-        if (cli_wants_help(a)) {
-            fputs(hash_usage, stdout);
-            return CLI_OK;
-        }
         if ((rc = cli_opt(a, "--cost", &v)) < 0)
             return CLI_USAGE;
         if (!rc)
@@ -167,38 +163,46 @@ int cli_hash_secret(apr_pool_t *p, cli_args_t *a)
 static const struct {
     const char *name;
     int (*run)(apr_pool_t *p, cli_args_t *a);
+    const char *usage;
 } commands[] = {
-    {"keygen", cli_keygen},           {"hash-secret", cli_hash_secret}, {"jwks", cli_jwks},
-    {"check-token", cli_check_token}, {"rotate-key", cli_rotate_key},   {NULL, NULL},
+    {"keygen", cli_keygen, cli_keygen_usage},
+    {"hash-secret", cli_hash_secret, cli_hash_usage},
+    {"jwks", cli_jwks, cli_jwks_usage},
+    {"check-token", cli_check_token, cli_check_usage},
+    {"rotate-key", cli_rotate_key, cli_rotate_usage},
+    {NULL, NULL, NULL},
 };
 
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
     cli_args_t a;
-    int i, rc = -1;
+    int i, j, rc = CLI_USAGE;
 
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_USAGE;
     }
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    if (is_help(argv[1]) || !strcmp(argv[1], "help")) {
         fputs(usage, stdout);
         return CLI_OK;
+    }
+    for (i = 0; commands[i].name && strcmp(argv[1], commands[i].name); i++)
+        ;
+    if (!commands[i].name)
+        return cli_fail(NULL, "unknown command %s (oauth-as --help lists them)", argv[1]);
+    for (j = 2; j < argc; j++) { /* --help anywhere: the command's text, nothing done */
+        if (is_help(argv[j])) {
+            fputs(commands[i].usage, stdout);
+            return CLI_OK;
+        }
     }
     if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS || apr_pool_create(&p, NULL))
         return cli_fail(NULL, "cannot start APR");
     a.argc = argc - 1;
     a.argv = argv + 1;
     a.i = 1;
-    for (i = 0; commands[i].name; i++) {
-        if (!strcmp(argv[1], commands[i].name)) {
-            rc = commands[i].run(p, &a);
-            break;
-        }
-    }
-    if (rc < 0)
-        rc = cli_fail(NULL, "unknown command %s (oauth-as --help lists them)", argv[1]);
+    rc = commands[i].run(p, &a);
     apr_pool_destroy(p);
     apr_terminate();
     fflush(stdout);

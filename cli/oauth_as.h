@@ -25,13 +25,12 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
  * @return 1 matched (*pval set), 0 not this option, -1 the value is missing (message printed) */
 int cli_opt(cli_args_t *a, const char *name, const char **pval);
 
-/** 1 when argv[i] asks for help (--help or -h). */
-int cli_wants_help(const cli_args_t *a);
-
 /** An unknown option or an extra argument at argv[i]: message, CLI_USAGE. */
 int cli_unexpected(const cli_args_t *a);
 
-/* the commands: each returns its exit code */
+/* the commands, each with its --help text: each returns its exit code */
+extern const char cli_keygen_usage[], cli_jwks_usage[], cli_rotate_usage[], cli_hash_usage[],
+    cli_check_usage[];
 int cli_keygen(apr_pool_t *p, cli_args_t *a);
 int cli_jwks(apr_pool_t *p, cli_args_t *a);
 int cli_rotate_key(apr_pool_t *p, cli_args_t *a);
