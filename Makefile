@@ -16,7 +16,7 @@ APR_LIBS   := $(shell apr-1-config --link-ld) $(shell apu-1-config --link-ld)
 MODULE   := build/mod_oauth_as.so
 CLI      := build/oauth-as
 
-.PHONY: all cli install check check-layering check-lognos test integration run deps clean format bench \
+.PHONY: all cli install-cli install check check-layering check-lognos test integration run deps clean format bench \
         fuzz fuzz-short fuzz-build integration-asan integration-asan-subset
 
 all: $(MODULE) $(CLI)
@@ -70,13 +70,21 @@ $(MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB)
 	cp build/.libs/mod_oauth_as.so $(MODULE).new && mv -f $(MODULE).new $(MODULE)
 
 # ---- oauth-as, the operator's tool (docs/oauth-as.1): links the core, no httpd ----
+# a package's CPPFLAGS, CFLAGS and LDFLAGS (dpkg-buildflags: hardening) apply to it
 CLI_SRC := $(sort $(wildcard cli/*.c))
+CLI_CFLAGS := -O2 -g
 $(CLI): $(CLI_SRC) $(wildcard cli/*.h) $(HEADERS) $(CORE_LIB)
 	@mkdir -p build
-	$(CC) -O2 -g $(WARN) -Isrc -Icli $(APR_CFLAGS) $(DEP_CFLAGS) -o $@ $(CLI_SRC) $(CORE_LIB) \
-	    $(APR_LIBS) $(DEP_LIBS)
+	$(CC) $(CLI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN) -Isrc -Icli $(APR_CFLAGS) $(DEP_CFLAGS) \
+	    $(LDFLAGS) -o $@ $(CLI_SRC) $(CORE_LIB) $(APR_LIBS) $(DEP_LIBS)
 
 cli: $(CLI)
+
+# the tool and its man page, for a package (DESTDIR=debian/<package>) or by hand
+PREFIX ?= /usr
+install-cli: $(CLI)
+	install -D -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/oauth-as
+	install -D -m 0644 docs/oauth-as.1 $(DESTDIR)$(PREFIX)/share/man/man1/oauth-as.1
 
 install: $(MODULE) $(CLI)
 	$(APXS) -i -n oauth_as build/mod_oauth_as.la
