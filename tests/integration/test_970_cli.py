@@ -3,7 +3,8 @@ exit status 2, never a crash), and what it makes used by a real server: the sign
 `keygen`, a client secret hashed by `hash-secret`, a client JWKS from `jwks` (a private_key_jwt
 grant verifies with it). `check-token` verifies tokens of that server over verified TLS: a
 client_credentials token is valid; tampered, expired, wrong-audience, wrong-typ and
-unknown-key tokens are invalid (exit 1); an unreachable or wrong issuer exits 2."""
+unknown-key tokens are invalid (exit 1); an unreachable or wrong issuer exits 2. The lines
+`rotate-key` prints, applied step by step to a server, rotate its key without a gap."""
 
 import json
 import os
@@ -315,6 +316,50 @@ def test_rotate_key(tmp_path):
     # without --next: step 1 makes it, beside the current key
     out = run("rotate-key", "--current", cur, check=0)[1]
     assert f"oauth-as keygen --alg ES256 --out {tmp_path}/cur-next.pem" in out
+
+
+def step_lines(out):
+    """{step number: its OAuthASSigningKey lines} of rotate-key's output."""
+    return {int(part.split(":")[0]): re.findall(r"^    (OAuthASSigningKey .*)$", part, re.M)
+            for part in out.split("\nStep ")[1:]}
+
+
+def test_rotate_key_steps_on_a_server(httpd_factory):
+    """The lines rotate-key prints, applied one step at a time with a graceful restart: the new
+    key is published before it signs; after the switch the old key's tokens still verify; once
+    it is retired they do not (check-token, against the server's JWKS)."""
+    h = httpd_factory(lambda h: standard_conf(h, keys=(), extra="\n".join(h.key_lines) + "\n"),
+                      start=False)
+    cur, nxt = h.path("conf", "cur.pem"), h.path("conf", "next.pem")
+    kid_cur = json.loads(run("keygen", "--out", cur, check=0)[1])["kid"]
+    kid_next = json.loads(run("keygen", "--out", nxt, check=0)[1])["kid"]
+    steps = step_lines(run("rotate-key", "--current", cur, "--next", nxt, check=0)[1])
+
+    def new_token(kid):
+        r = token(h, "svc1", {"grant_type": "client_credentials"})
+        assert r.status_code == 200, r.text
+        assert jwt_parts(r.json()["access_token"])[0]["kid"] == kid
+        return r.json()["access_token"]
+
+    def verdict(tok):
+        rc, out, err = check(h, tok)
+        return rc, out.splitlines()[-1]
+
+    h.key_lines = steps[2]  # publish
+    h.start()
+    assert [k["kid"] for k in h.get("/.well-known/jwks.json").json()["keys"]] == [kid_cur,
+                                                                                 kid_next]
+    old = new_token(kid_cur)
+    assert verdict(old)[0] == 0
+    h.key_lines = steps[3]  # switch
+    h.graceful()
+    new = new_token(kid_next)
+    assert verdict(old)[0] == 0 and verdict(new)[0] == 0
+    h.key_lines = steps[4]  # retire
+    h.graceful()
+    assert verdict(new)[0] == 0
+    assert verdict(old) == (1, f"verdict: INVALID: no published key has the kid {kid_cur} "
+                               "for ES256")
 
 
 def test_rotate_key_to_rsa_warns(tmp_path):
