@@ -151,7 +151,7 @@ fuzz: $(FUZZ_BIN)
 fuzz-short: $(FUZZ_BIN)
 	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))
 
-integration: $(MODULE)
+integration: $(MODULE) $(CLI)
 	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 # ---- the module built with ASan + UBSan, for the integration suite (gcc, like the unit tests) ----

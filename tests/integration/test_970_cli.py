@@ -29,6 +29,8 @@ register("cli1", SECRET)
 
 def run(*args, stdin=None, check=None, cwd=None):
     """oauth-as ARGS: (exit status, stdout, stderr)."""
+    if not os.path.exists(CLI):
+        pytest.fail(f"{CLI} is missing: build it first (make all or make cli)")
     p = subprocess.run([CLI, *args], input=stdin, capture_output=True, text=True, timeout=60,
                        cwd=cwd)
     assert "Sanitizer" not in p.stderr and p.returncode >= 0, p.stderr  # no crash
