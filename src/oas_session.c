@@ -97,7 +97,7 @@ apr_status_t oas_session_parse(oas_session_t **ps, apr_pool_t *p, const char *v,
     return APR_SUCCESS;
 }
 
-static apr_status_t save(oas_ctx_t *x, oas_err_t *e, const oas_session_t *s, int is_new)
+static apr_status_t save(oas_ctx_t *x, oas_err_t *e, const oas_session_t *s)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
     const char *rec = record(x->p, s);
@@ -108,10 +108,11 @@ static apr_status_t save(oas_ctx_t *x, oas_err_t *e, const oas_session_t *s, int
     if (!rec)
         return oas_err(e, x->p, 500, "server_error", "the session could not be kept", OAS_LOG_ERR,
                        OAS_LOGNO(06921) "cannot write the record of session %s", s->sid);
-    rv = is_new ? oas_store_put_new(st, x->p, OAS_NS_SESSION, s->key, rec, strlen(rec),
-                                    apr_time_from_sec(s->expires))
-                : oas_store_put(st, x->p, OAS_NS_SESSION, s->key, rec, strlen(rec),
-                                apr_time_from_sec(s->expires));
+    /* a new session's key digests a fresh random cookie: no other record can have it, so a
+     * plain put (idempotent, rerun by a dbd store after it repaired a connection a database
+     * restart broke) serves as well as put_new, which is never rerun (oas_store_dbd.c) */
+    rv = oas_store_put(st, x->p, OAS_NS_SESSION, s->key, rec, strlen(rec),
+                       apr_time_from_sec(s->expires));
     return rv == APR_SUCCESS ? rv : oas_store_refused(x, e, rv, "storing a session");
 }
 
@@ -169,7 +170,7 @@ apr_status_t oas_session_begin(oas_session_t **ps, const char **pcookie, oas_ctx
     s->auth_time = auth_time;
     s->expires = x->now + oas_iss_session_ttl(x->iss);
     s->rps = apr_array_make(x->p, 4, sizeof(oas_session_rp_t));
-    if ((rv = save(x, err, s, 1)) != APR_SUCCESS) {
+    if ((rv = save(x, err, s)) != APR_SUCCESS) {
         *pcookie = NULL;
         return rv;
     }
@@ -205,7 +206,7 @@ apr_status_t oas_session_add_rp(oas_ctx_t *x, oas_session_t *s, const char *clie
     rp = apr_array_push(s->rps);
     rp->client_id = apr_pstrdup(x->p, client_id);
     rp->sub = apr_pstrdup(x->p, sub);
-    return save(x, err, s, 0);
+    return save(x, err, s);
 }
 
 /* The longest lifetime a refresh token of this issuer may have: how long an ended session's
@@ -281,7 +282,7 @@ apr_status_t oas_session_authorize(oas_session_t **ps, const char **pcookie, int
         if (!s)
             return oas_session_begin(ps, pcookie, x, x->now, e);
         s->auth_time = x->now;
-        if ((rv = save(x, e, s, 0)) != APR_SUCCESS)
+        if ((rv = save(x, e, s)) != APR_SUCCESS)
             return rv;
         *ps = s;
         return APR_SUCCESS;
