@@ -27,9 +27,7 @@ static int error_page(request_rec *r, int status, const char *title, const char 
     return oas_mod_send_error_page(r, status, title, text);
 }
 
-/* The page of an engine refusal (e->page, or a failure of the server): logged first, then
- * titled by what went wrong. */
-static int send_page(request_rec *r, const oas_err_t *e)
+int oas_mod_authz_page(request_rec *r, const oas_err_t *e)
 {
     oas_mod_log_err(r, e);
     if (e->status == HTTP_SERVICE_UNAVAILABLE)
@@ -85,7 +83,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
     oas_err_t e;
 
     if (oas_request_uri_use_up(x, &e, request_uri) != APR_SUCCESS)
-        return send_page(r, &e);
+        return oas_mod_authz_page(r, &e);
     APR_ARRAY_PUSH(pairs, const char *) = "error";
     APR_ARRAY_PUSH(pairs, const char *) = error;
     if (desc) {
@@ -103,7 +101,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
 static int send_err(request_rec *r, oas_ctx_t *x, const oas_err_t *e, const oas_pending_t *pd)
 {
     if (e->page || e->status >= HTTP_INTERNAL_SERVER_ERROR)
-        return send_page(r, e);
+        return oas_mod_authz_page(r, e);
     oas_mod_log_err(r, e);
     return redirect_error(r, x, pd->grant->redirect_uri, pd->state,
                           pd->jarm ? pd->grant->client_id : NULL, e->error, e->description,
@@ -144,9 +142,7 @@ static int utf8_valid(const char *s)
     return 1;
 }
 
-/* The user's claims, evaluated now from the OAuthASClaim expressions (a value that is not
- * UTF-8 text is left out, as JSON cannot carry it). */
-static const char *eval_claims(request_rec *r, const oas_issuer_t *iss)
+const char *oas_mod_eval_claims(request_rec *r, const oas_issuer_t *iss)
 {
     oas_jsonw_t o;
     int i;
@@ -187,6 +183,7 @@ static int show_consent(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *req
     v.action = r->uri;
     v.txn = t.txn;
     v.csrf = t.csrf;
+    v.other_device = 0;
     return oas_mod_send_html(r, HTTP_OK,
                              oas_consent_render(r->pool, x->iss->consent_tmpl, x->iss, &v));
 }
@@ -205,6 +202,7 @@ static int consent_decision(request_rec *r, oas_ctx_t *x, apr_table_t *form)
     f.site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
     f.our_origin = apr_pstrcat(r->pool, ap_http_scheme(r), "://",
                                apr_table_get(r->headers_in, "Host"), NULL);
+    f.device = 0;
     if (oas_consent_decide(&pd, x, &e, &f) != APR_SUCCESS)
         return send_err(r, x, &e, &pd);
     return issue_code(r, x, &pd);
@@ -280,7 +278,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         /* RFC 9126 §4: only the pushed parameters count; the rest of the query is ignored */
         if (oas_par_load(&params, &ru, x, &err, apr_table_get(params, "request_uri"),
                          apr_table_get(params, "client_id")) != APR_SUCCESS)
-            return send_page(r, &err);
+            return oas_mod_authz_page(r, &err);
         dup = NULL;
     }
     else if ((c = oas_ctx_client(x, apr_table_get(params, "client_id"))) &&
@@ -289,7 +287,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
          * outside it no longer matters), and one that does not verify is a page */
         apr_table_t *outer = params;
         if (oas_request_object_use(&params, &err, x, c, outer, OAS_AUTHZ_FRONT) != APR_SUCCESS)
-            return send_page(r, &err);
+            return oas_mod_authz_page(r, &err);
         if (params != outer)
             dup = NULL;
     }
@@ -309,7 +307,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
     /* httpd authenticated this very request (Basic sends credentials every time) */
     if (oas_authz_pending(&pd, x, &err, req, ru, apr_time_sec(r->request_time)) != APR_SUCCESS)
         return send_err(r, x, &err, &pd);
-    pd.grant->claims_json = eval_claims(r, iss);
+    pd.grant->claims_json = oas_mod_eval_claims(r, iss);
 
     if (oas_consent_needed(x, req)) {
         if (req->prompt_none)

@@ -303,7 +303,8 @@ const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg)
         return err;
     return apr_psprintf(cmd->pool,
                         OAS_DIR_GRANT_TYPE ": unsupported grant type '%s' (authorization_code, "
-                                           "refresh_token or client_credentials)",
+                                           "refresh_token, client_credentials or "
+                                           OAS_GRANT_DEVICE_NAME ")",
                         arg);
 }
 

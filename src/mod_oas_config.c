@@ -47,6 +47,8 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(user_quota);
     MERGE_I(address_quota);
     MERGE_I(consent_ttl);
+    MERGE_I(device_ttl);
+    MERGE_I(device_interval);
     MERGE_I(client_signing_algs);
     MERGE_I(dpop);
     MERGE_I(dpop_nonce);

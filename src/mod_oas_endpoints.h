@@ -4,6 +4,7 @@
 
 #include "mod_oas_private.h"
 #include "oas_conf.h"
+#include "oas_err.h"
 
 int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_token(request_rec *r, const oas_issuer_t *iss);
@@ -12,5 +13,15 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_revoke(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_introspect(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_register(request_rec *r, const oas_issuer_t *iss);
+int oas_mod_device(request_rec *r, const oas_issuer_t *iss);
+int oas_mod_device_verify(request_rec *r, const oas_issuer_t *iss);
+
+/* The page of an engine refusal on a user's page (e->page, or a failure of the server):
+ * logged first, then titled by what went wrong (mod_oas_authorize.c). */
+int oas_mod_authz_page(request_rec *r, const oas_err_t *e);
+
+/* The user's claims, evaluated now from the OAuthASClaim expressions (a value that is not
+ * UTF-8 text is left out, as JSON cannot carry it), as a JSON object text, or NULL. */
+const char *oas_mod_eval_claims(request_rec *r, const oas_issuer_t *iss);
 
 #endif

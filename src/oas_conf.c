@@ -6,6 +6,7 @@
 static const char *const endpoint_names[OAS_EP_COUNT] = {
     NULL,       "authorize", "par",    "token",      "metadata",
     "jwks",     "userinfo",  "revoke", "introspect", "resource-metadata", "register",
+    "device",   "device-verify",
 };
 
 const char *oas_endpoint_name(oas_endpoint_e ep)
@@ -49,6 +50,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->authfail_limit = c->authfail_window = OAS_UNSET;
     c->rt_grace = c->client_quota = OAS_UNSET;
     c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
+    c->device_ttl = c->device_interval = OAS_UNSET;
     c->client_signing_algs = OAS_UNSET;
     c->dpop = c->dpop_nonce = OAS_UNSET;
     c->profile = OAS_UNSET;
@@ -113,6 +115,7 @@ int oas_grant_type_bit(const char *name)
     static const named_bit_t grants[] = {{"authorization_code", OAS_GRANT_CODE},
                                          {"refresh_token", OAS_GRANT_REFRESH},
                                          {"client_credentials", OAS_GRANT_CC},
+                                         {OAS_GRANT_DEVICE_NAME, OAS_GRANT_DEVICE},
                                          {NULL, 0}};
     return bit_of(grants, name);
 }

@@ -27,6 +27,8 @@
 #define OAS_GRANT_CODE    0x1 /* authorization_code */
 #define OAS_GRANT_REFRESH 0x2 /* refresh_token */
 #define OAS_GRANT_CC      0x4 /* client_credentials */
+#define OAS_GRANT_DEVICE  0x8 /* urn:ietf:params:oauth:grant-type:device_code (RFC 8628) */
+#define OAS_GRANT_DEVICE_NAME "urn:ietf:params:oauth:grant-type:device_code"
 
 /* OAuthASRequestObject: signed request objects (JAR, RFC 9101) */
 #define OAS_REQOBJ_OFF      0 /* `request` is not supported */
@@ -54,6 +56,8 @@ typedef enum {
     OAS_EP_INTROSPECT,
     OAS_EP_RESOURCE_METADATA, /* RFC 9728: a protected resource's, not the issuer's */
     OAS_EP_REGISTER,          /* RFC 7591, RFC 7592 (oas_registration.h) */
+    OAS_EP_DEVICE,            /* RFC 8628 §3.1: the device authorization endpoint */
+    OAS_EP_DEVICE_VERIFY,     /* RFC 8628 §3.3: where the user enters the code (oas_device.h) */
     OAS_EP_COUNT
 } oas_endpoint_e;
 
@@ -143,6 +147,8 @@ typedef struct oas_issuer_t {
     int user_quota, address_quota; /* OAuthASUserQuota, OAuthASAddressQuota: the same per
                                     * signed-in user, per address; 0 = no limit */
     int consent_ttl; /* OAuthASConsentLifetime: seconds a consent page stays answerable */
+    int device_ttl;      /* OAuthASDeviceCodeLifetime: seconds a device code lives (RFC 8628) */
+    int device_interval; /* OAuthASDeviceInterval: seconds between two polls of a device */
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
                    * client may still be retried; 0 = off */
     int client_signing_algs; /* OAuthASClientSigningAlgs: OAS_ALGBIT() set, see the getter */
@@ -199,6 +205,8 @@ OAS_ISS_GETTER(client_quota, OAS_DEFAULT_CLIENT_QUOTA)
 OAS_ISS_GETTER(user_quota, OAS_DEFAULT_USER_QUOTA)
 OAS_ISS_GETTER(address_quota, OAS_DEFAULT_ADDRESS_QUOTA)
 OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
+OAS_ISS_GETTER(device_ttl, OAS_DEFAULT_DEVICE_TTL)
+OAS_ISS_GETTER(device_interval, OAS_DEFAULT_DEVICE_INTERVAL)
 OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
 OAS_ISS_GETTER(dpop_nonce, 0)
 OAS_ISS_GETTER(registration, 0)

@@ -2,6 +2,7 @@
 #include <apr_strings.h>
 
 #include "oas_authz.h"
+#include "oas_device.h"
 #include "oas_grant_code.h"
 #include "oas_issue.h"
 #include "oas_jsonw.h"
@@ -22,6 +23,21 @@ int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t
 {
     return (c->grant_types & OAS_GRANT_REFRESH) &&
            oas_list_has(oas_scope_split(p, scope), "offline_access");
+}
+
+apr_status_t oas_issue_refresh(const char **prt, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                               oas_grant_t *g)
+{
+    apr_status_t rv;
+
+    *prt = NULL;
+    g->dpop_jkt = oas_client_is_public(c) ? x->dpop_jkt : NULL;
+    g->cert_x5t = oas_client_is_public(c) && oas_client_cert_bound(c) && x->cert ? x->cert->x5t
+                                                                                 : NULL;
+    if (oas_issue_wants_refresh(c, g->scope, x->p) &&
+        (rv = oas_refresh_new(prt, x, c, g)) != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, "storing a refresh token");
+    return APR_SUCCESS;
 }
 
 /* The link of access token jti (expiring at exp) to the family of g, kept by the previous
@@ -164,6 +180,8 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         bit = OAS_GRANT_REFRESH;
     else if (!strcmp(gt, "client_credentials"))
         bit = OAS_GRANT_CC;
+    else if (!strcmp(gt, OAS_GRANT_DEVICE_NAME))
+        bit = OAS_GRANT_DEVICE;
     else {
         OAS_ERR_SET(e, 400, "unsupported_grant_type", "the grant type is not supported");
         return APR_EINVAL;
@@ -195,6 +213,8 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         return oas_grant_code_redeem(pbody, e, x, c, apr_table_get(form, "code"),
                                      apr_table_get(form, "code_verifier"),
                                      apr_table_get(form, "redirect_uri"));
+    if (bit == OAS_GRANT_DEVICE)
+        return oas_device_poll(pbody, e, x, c, apr_table_get(form, "device_code"));
     if (bit == OAS_GRANT_REFRESH)
         return oas_refresh_grant(pbody, e, x, c, apr_table_get(form, "refresh_token"),
                                  apr_table_get(form, "scope"));

@@ -168,6 +168,7 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     add_endpoint(&w, iss, OAS_EP_USERINFO, "userinfo_endpoint", p);
     add_endpoint(&w, iss, OAS_EP_REVOKE, "revocation_endpoint", p);
     add_endpoint(&w, iss, OAS_EP_INTROSPECT, "introspection_endpoint", p);
+    add_endpoint(&w, iss, OAS_EP_DEVICE, "device_authorization_endpoint", p); /* RFC 8628 §4 */
     if (oas_iss_registration(iss) != OAS_REG_OFF) /* RFC 8414 §2 */
         add_endpoint(&w, iss, OAS_EP_REGISTER, "registration_endpoint", p);
     scopes_supported(&w, p, iss);
@@ -190,6 +191,8 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         oas_jsonw_str(&w, NULL, "refresh_token");
     if (g & OAS_GRANT_CC)
         oas_jsonw_str(&w, NULL, "client_credentials");
+    if ((g & OAS_GRANT_DEVICE) && iss->endpoints[OAS_EP_DEVICE])
+        oas_jsonw_str(&w, NULL, OAS_GRANT_DEVICE_NAME);
     oas_jsonw_close(&w);
 
     auth_methods(&w, p, iss, "token_endpoint", iss->has_public_clients);

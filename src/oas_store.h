@@ -40,6 +40,11 @@ typedef enum {
                                  window is over (live: an evicted jti would allow a replay) */
     OAS_NS_CLIENT = 'C',      /* a registered client's id (RFC 7591) -> its record
                                  (oas_clients.h): live until it is deleted */
+    OAS_NS_DEVICE = 'v',      /* RFC 8628 (oas_device.c): "d" device-code handle -> the device
+                                 request; "u" user-code handle -> the device-code handle; "r"
+                                 device-code handle -> the user's decision */
+    OAS_NS_DEVICE_PACE = 'p', /* a device-code handle -> its last poll (marker) and how often
+                                 it was told slow_down (counter) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
@@ -65,6 +70,7 @@ static inline int oas_store_ns_class(int ns)
     case OAS_NS_QUOTA:
     case OAS_NS_JWKS:
     case OAS_NS_CIMD:
+    case OAS_NS_DEVICE_PACE:
         return OAS_STORE_BEST_EFFORT;
     default:
         return OAS_STORE_LIVE;
