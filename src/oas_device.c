@@ -234,7 +234,8 @@ apr_status_t oas_device_form_check(oas_err_t *e, oas_ctx_t *x, const char *tok)
 
 /* RFC 8628 §5.1: wrong user codes counted per user and per address (IPv6: its /64); *over
  * when one of them is at the limit. count 0: a read alone (a counter not yet there is 0). */
-static apr_status_t guesses(int *over, apr_int64_t *left, oas_ctx_t *x, int count)
+static apr_status_t guesses(int *over, apr_int64_t *left, apr_int64_t *most, oas_ctx_t *x,
+                            int count)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     const char *keys[2] = {apr_pstrcat(x->p, "d", x->user ? x->user : "", NULL),
@@ -245,6 +246,7 @@ static apr_status_t guesses(int *over, apr_int64_t *left, oas_ctx_t *x, int coun
     int i;
 
     *over = 0;
+    *most = 0;
     *left = OAS_DEVICE_GUESS_WINDOW;
     if (!st)
         return APR_ENOTIMPL;
@@ -255,6 +257,8 @@ static apr_status_t guesses(int *over, apr_int64_t *left, oas_ctx_t *x, int coun
             continue; /* none, or one whose window is over */
         if (rv != APR_SUCCESS)
             return rv;
+        if (n > *most)
+            *most = n;
         if (n >= OAS_DEVICE_GUESS_LIMIT + count) { /* count: this miss is allowed at the limit */
             *over = 1;
             *left = apr_time_sec(until) - x->now > 0 ? apr_time_sec(until) - x->now : 1;
@@ -266,7 +270,7 @@ static apr_status_t guesses(int *over, apr_int64_t *left, oas_ctx_t *x, int coun
 static apr_status_t too_many(oas_err_t *e, oas_ctx_t *x, apr_int64_t left)
 {
     oas_err(e, x->p, 429, "temporarily_unavailable",
-            "Too many wrong codes. Please wait a minute and try again.", OAS_LOG_WARNING,
+            "Too many wrong codes. Please wait a minute and try again.", OAS_LOG_INFO,
             OAS_LOGNO(07107) "user %s from %s: too many wrong user codes, refused for %" APR_INT64_T_FMT
                              " s",
             x->user ? x->user : "-", x->addr ? x->addr : "-", left);
@@ -278,12 +282,17 @@ static apr_status_t too_many(oas_err_t *e, oas_ctx_t *x, apr_int64_t left)
 /* A code typed that names no request: counted, then refused. */
 static apr_status_t wrong_code(oas_err_t *e, oas_ctx_t *x, const char *why)
 {
-    apr_int64_t left;
+    apr_int64_t left, most;
     int over;
-    apr_status_t rv = guesses(&over, &left, x, 1);
+    apr_status_t rv = guesses(&over, &left, &most, x, 1);
 
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "counting a wrong user code");
+    if (most == OAS_DEVICE_GUESS_LIMIT) /* logged once per window */
+        OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
+                    OAS_LOGNO(07121) "user %s from %s: %d wrong user codes, refused for "
+                                     "%" APR_INT64_T_FMT " s",
+                    x->user, x->addr ? x->addr : "-", OAS_DEVICE_GUESS_LIMIT, left);
     if (over)
         return too_many(e, x, left);
     oas_err(e, x->p, 400, "invalid_request",
@@ -341,7 +350,7 @@ apr_status_t oas_device_lookup(oas_pending_t *pd, oas_err_t *e, oas_ctx_t *x,
     oas_jobj_t o, d;
     char *dh;
     apr_size_t len;
-    apr_int64_t left;
+    apr_int64_t left, most;
     apr_status_t rv;
     int over;
 
@@ -349,7 +358,7 @@ apr_status_t oas_device_lookup(oas_pending_t *pd, oas_err_t *e, oas_ctx_t *x,
     if (!x->user)
         return page(e, 403, "access_denied", "Nobody is signed in.");
     /* a party at its limit learns nothing more, right or wrong */
-    if ((rv = guesses(&over, &left, x, 0)) != APR_SUCCESS)
+    if ((rv = guesses(&over, &left, &most, x, 0)) != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "counting a wrong user code");
     if (over)
         return too_many(e, x, left);
