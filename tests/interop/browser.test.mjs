@@ -6,34 +6,18 @@
 //   OIDC_USER/OIDC_PASSWORD, ARTIFACTS (where screenshots go), CHROMIUM (/usr/bin/chromium).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { env, basic } from './lib.mjs';
 
 const ISSUER = env('ISSUER');
 const USER = env('OIDC_USER');
 const ARTIFACTS = env('ARTIFACTS');
 
-// A browser profile of its own, thrown away afterwards; nothing talks to the internet.
-async function launch() {
-  const profile = mkdtempSync(join(tmpdir(), 'oas-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    ignoreHTTPSErrors: true,
-    httpCredentials: { username: USER, password: env('OIDC_PASSWORD') },
-    viewport: { width: 900, height: 760 },
-  });
-  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
-}
-
 test('Chromium: app, consent page (deny, then allow), callback; code redeemed, userinfo', async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const { context, close } = await launch();
+  const { context, close } = await launchChromium(USER, env('OIDC_PASSWORD'));
   const problems = [];   // console errors (CSP violations show up here) and page errors
   try {
     const page = context.pages()[0] || await context.newPage();

@@ -10,33 +10,18 @@
 //   → /app/api/ (proxied with the access token) → /api/ (AuthType oauth-as) answering with the user.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { env } from './lib.mjs';
 
 const BASE = env('DEMO_URL');
 const ARTIFACTS = env('ARTIFACTS');
 const CLIENT_NAME = 'Demo app (mod_auth_openidc)';
 
-async function launch() {
-  const profile = mkdtempSync(join(tmpdir(), 'oas-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    ignoreHTTPSErrors: true,
-    httpCredentials: { username: 'demo', password: 'demo' },
-    viewport: { width: 900, height: 760 },
-  });
-  return { context, close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); } };
-}
-
 test('Chromium through the demo: app → login → consent → app → API', async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const { context, close } = await launch();
+  const { context, close } = await launchChromium('demo', 'demo');
   const problems = [];   // console errors (CSP violations included) and page errors, with the page
   try {
     const page = context.pages()[0] || await context.newPage();
