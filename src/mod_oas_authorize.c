@@ -188,6 +188,28 @@ static int show_consent(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *req
                              oas_consent_render(r->pool, x->iss->consent_tmpl, x->iss, &v));
 }
 
+int oas_mod_unprotected(request_rec *r, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00144)
+                  "the %s endpoint %s is not protected by any Apache authentication (no "
+                  "authenticated user): add AuthType and Require",
+                  what, r->uri);
+    return error_page(r, HTTP_FORBIDDEN, "Not configured",
+                      "Sign-in is not configured for this authorization server.");
+}
+
+void oas_mod_consent_form(oas_consent_form_t *f, request_rec *r, apr_table_t *form, int device)
+{
+    f->txn = apr_table_get(form, "txn");
+    f->csrf = apr_table_get(form, "csrf");
+    f->decision = apr_table_get(form, "decision");
+    f->origin = apr_table_get(r->headers_in, "Origin");
+    f->site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    f->our_origin = apr_pstrcat(r->pool, ap_http_scheme(r), "://",
+                                apr_table_get(r->headers_in, "Host"), NULL);
+    f->device = device;
+}
+
 /* The consent form came back: the engine decides it, then the code or the error. */
 static int consent_decision(request_rec *r, oas_ctx_t *x, apr_table_t *form)
 {
@@ -195,14 +217,7 @@ static int consent_decision(request_rec *r, oas_ctx_t *x, apr_table_t *form)
     oas_pending_t pd;
     oas_err_t e;
 
-    f.txn = apr_table_get(form, "txn");
-    f.csrf = apr_table_get(form, "csrf");
-    f.decision = apr_table_get(form, "decision");
-    f.origin = apr_table_get(r->headers_in, "Origin");
-    f.site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    f.our_origin = apr_pstrcat(r->pool, ap_http_scheme(r), "://",
-                               apr_table_get(r->headers_in, "Host"), NULL);
-    f.device = 0;
+    oas_mod_consent_form(&f, r, form, 0);
     if (oas_consent_decide(&pd, x, &e, &f) != APR_SUCCESS)
         return send_err(r, x, &e, &pd);
     return issue_code(r, x, &pd);
@@ -257,12 +272,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
 
     prompt = apr_table_get(params, "prompt");
     if (!r->user && !(prompt && !strcmp(prompt, "none"))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00144)
-                      "the authorization endpoint %s is not protected by any Apache "
-                      "authentication (no authenticated user): add AuthType and Require",
-                      r->uri);
-        return error_page(r, HTTP_FORBIDDEN, "Not configured",
-                          "Sign-in is not configured for this authorization server.");
+        return oas_mod_unprotected(r, "authorization");
     }
     x = oas_mod_ctx(r, iss);
     if (r->method_number == M_POST && apr_table_get(params, "txn")) {

@@ -91,15 +91,14 @@ static int code_form(request_rec *r, oas_ctx_t *x, const char *user_code, const 
 static int code_typed(request_rec *r, oas_ctx_t *x, const oas_issuer_t *iss, apr_table_t *form)
 {
     const char *code = apr_table_get(form, "user_code");
+    oas_consent_form_t f;
     oas_consent_view_t v;
     oas_consent_txn_t t;
     oas_pending_t pd;
     oas_err_t e;
 
-    if (!oas_consent_same_site(apr_table_get(r->headers_in, "Origin"),
-                               apr_table_get(r->headers_in, "Sec-Fetch-Site"),
-                               apr_pstrcat(r->pool, ap_http_scheme(r), "://",
-                                           apr_table_get(r->headers_in, "Host"), NULL))) {
+    oas_mod_consent_form(&f, r, form, 1);
+    if (!oas_consent_same_site(f.origin, f.site, f.our_origin)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00710)
                       "device code form of user %s refused: posted from another site", r->user);
         return oas_mod_send_error_page(r, HTTP_FORBIDDEN, "Request refused",
@@ -142,15 +141,7 @@ static int decided(request_rec *r, oas_ctx_t *x, apr_table_t *form)
     oas_err_t e;
     int allow;
 
-    memset(&f, 0, sizeof(f));
-    f.txn = apr_table_get(form, "txn");
-    f.csrf = apr_table_get(form, "csrf");
-    f.decision = apr_table_get(form, "decision");
-    f.origin = apr_table_get(r->headers_in, "Origin");
-    f.site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    f.our_origin = apr_pstrcat(r->pool, ap_http_scheme(r), "://",
-                               apr_table_get(r->headers_in, "Host"), NULL);
-    f.device = 1;
+    oas_mod_consent_form(&f, r, form, 1);
     allow = oas_consent_decide(&pd, x, &e, &f) == APR_SUCCESS;
     if (!allow && (e.page || !pd.device || strcmp(e.error, "access_denied")))
         return oas_mod_authz_page(r, &e);
@@ -174,14 +165,8 @@ int oas_mod_device_verify(request_rec *r, const oas_issuer_t *iss)
         return status;
     if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
         return oas_mod_send_html(r, HTTP_OK, "");
-    if (!r->user) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00711)
-                      "the device verification endpoint %s is not protected by any Apache "
-                      "authentication (no authenticated user): add AuthType and Require",
-                      r->uri);
-        return oas_mod_send_error_page(r, HTTP_FORBIDDEN, "Not configured",
-                                       "Sign-in is not configured for this authorization server.");
-    }
+    if (!r->user)
+        return oas_mod_unprotected(r, "device verification");
     x = oas_mod_ctx(r, iss);
     if (r->method_number == M_GET) {
         if ((status = oas_mod_query_form(&form, &perr, r)) != OK)

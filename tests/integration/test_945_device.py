@@ -56,7 +56,7 @@ def conf(lifetime=None, verify_auth=True):
     return body
 
 
-ALLOWED = ("OAS00711",)  # the unprotected page's configuration error, provoked on purpose
+ALLOWED = ("OAS00144",)  # the unprotected page's configuration error, provoked on purpose
 
 
 @pytest.fixture(scope="module")

@@ -120,6 +120,17 @@ static apr_status_t poll(dev_env_t *d, const oas_client_t *c, const char *dc, co
     return oas_device_poll(body, e, d->x, c, dc);
 }
 
+/* A poll of c with dc refused with 400 error (detail: a piece of its log line, or NULL). */
+static void refused(dev_env_t *d, const oas_client_t *c, const char *dc, const char *error,
+                    const char *detail)
+{
+    const char *body;
+    oas_err_t e;
+
+    assert_int_equal(poll(d, c, dc, &body, &e), APR_EINVAL);
+    assert_err(e, 400, error, detail);
+}
+
 /* The user typed a's code and decided (allow or deny). */
 static void decided(dev_env_t *d, const oas_device_auth_t *a, int allow)
 {
@@ -173,12 +184,10 @@ static void test_pending_then_approved_on(dev_env_t *d, apr_pool_t *p)
     const char *body;
     oas_err_t e;
 
-    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "authorization_pending", "OAS07115");
+    refused(d, d->tv, a.device_code, "authorization_pending", "OAS07115");
     decided(d, &a, 1);
     /* another client's poll: invalid_grant, and it spends nothing */
-    assert_int_equal(poll(d, d->tvc, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "invalid_grant", "issued to client tv");
+    refused(d, d->tvc, a.device_code, "invalid_grant", "issued to client tv");
     /* approved: the tokens, with no wait for the interval (the decision came) */
     assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_SUCCESS);
     assert_non_null(tok_member(p, body, "access_token"));
@@ -186,8 +195,7 @@ static void test_pending_then_approved_on(dev_env_t *d, apr_pool_t *p)
     assert_non_null(tok_member(p, body, "refresh_token"));
     assert_string_equal(tok_member(p, body, "scope"), "openid offline_access api.read");
     /* once */
-    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "invalid_grant", "OAS07117");
+    refused(d, d->tv, a.device_code, "invalid_grant", "OAS07117");
     /* the user code is spent too */
     {
         oas_pending_t pd;
@@ -200,39 +208,30 @@ ENGINE_EACH_STORE(test_pending_then_approved, dev_env_t, dev_init)
 static void test_denied_on(dev_env_t *d, apr_pool_t *p)
 {
     oas_device_auth_t a = start(d, d->tvc, "api.read");
-    const char *body;
-    oas_err_t e;
 
     decided(d, &a, 0);
-    assert_int_equal(poll(d, d->tvc, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "access_denied", "OAS07120");
-    assert_int_equal(poll(d, d->tvc, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "access_denied", NULL);
+    refused(d, d->tvc, a.device_code, "access_denied", "OAS07120");
+    refused(d, d->tvc, a.device_code, "access_denied", NULL);
 }
 ENGINE_EACH_STORE(test_denied, dev_env_t, dev_init)
 
 static void test_expired_on(dev_env_t *d, apr_pool_t *p)
 {
     oas_device_auth_t a = start(d, d->tv, "api.read"), b = start(d, d->tv, "api.read");
-    const char *body;
     oas_pending_t pd;
     oas_err_t e;
 
     decided(d, &b, 1);
     d->x->now += OAS_DEFAULT_DEVICE_TTL; /* the request's exp: expired */
-    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "expired_token", "OAS07119");
+    refused(d, d->tv, a.device_code, "expired_token", "OAS07119");
     /* approved too late is expired too */
-    assert_int_equal(poll(d, d->tv, b.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "expired_token", NULL);
+    refused(d, d->tv, b.device_code, "expired_token", NULL);
     /* the user can no longer type it */
     assert_int_equal(oas_device_lookup(&pd, &e, d->x, a.user_code, 0), APR_EINVAL);
     assert_err(e, 400, "invalid_request", "expired or used");
     /* unknown codes */
-    assert_int_equal(poll(d, d->tv, "nope", &body, &e), APR_EINVAL);
-    assert_err(e, 400, "invalid_grant", NULL);
-    assert_int_equal(poll(d, d->tv, NULL, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "invalid_request", NULL);
+    refused(d, d->tv, "nope", "invalid_grant", NULL);
+    refused(d, d->tv, NULL, "invalid_request", NULL);
 }
 ENGINE_EACH_STORE(test_expired, dev_env_t, dev_init)
 
@@ -244,18 +243,13 @@ static void test_slow_down_on(dev_env_t *d, apr_pool_t *p)
     const char *body;
     oas_err_t e;
 
-    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "authorization_pending", NULL); /* the first poll may come at once */
-    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "slow_down", "interval now 10 s");
-    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "slow_down", "interval now 15 s");
-    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "slow_down", "interval now 20 s");
+    refused(d, d->tv, a.device_code, "authorization_pending", NULL); /* the first poll may come at once */
+    refused(d, d->tv, a.device_code, "slow_down", "interval now 10 s");
+    refused(d, d->tv, a.device_code, "slow_down", "interval now 15 s");
+    refused(d, d->tv, a.device_code, "slow_down", "interval now 20 s");
     /* another device request has its own pace */
     a = start(d, d->tv, "api.read");
-    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_EINVAL);
-    assert_err(e, 400, "authorization_pending", NULL);
+    refused(d, d->tv, a.device_code, "authorization_pending", NULL);
     /* once decided, the answer comes at once */
     decided(d, &a, 1);
     assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_SUCCESS);
