@@ -86,7 +86,10 @@ int oas_reg_auth_method(const char *name)
 
 int oas_reg_grant_type(const char *name)
 {
-    return name ? oas_grant_type_bit(name) : 0;
+    /* not the device grant: its consent page shows the client's own name to a user who came
+     * with a code someone gave them (RFC 8628 §5.4); a name anyone may register is not shown
+     * there */
+    return name ? oas_grant_type_bit(name) & ~OAS_GRANT_DEVICE : 0;
 }
 
 /* The strings of a JSON array member, or NULL when absent; *bad when not all strings. */

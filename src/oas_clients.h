@@ -44,7 +44,8 @@ int oas_reg_scope_open(const oas_issuer_t *iss, const char *s);
 
 /** OAS_AUTH_* bit of an RFC 7591 token_endpoint_auth_method a dynamic client may use, else 0 */
 int oas_reg_auth_method(const char *name);
-/** OAS_GRANT_* bit of an RFC 7591 grant type a dynamic client may use, else 0 */
+/** OAS_GRANT_* bit of an RFC 7591 grant type a dynamic client may use (not the device grant),
+ * else 0 */
 int oas_reg_grant_type(const char *name);
 
 #endif
