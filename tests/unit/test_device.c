@@ -7,6 +7,8 @@
 #include "engine_stores.h"
 #include "oas_device.h"
 #include "oas_issue.h"
+#include "oas_liveness.h"
+#include "oas_mtls.h"
 #include "token_fixture.h"
 
 #define DEVICE_GT OAS_GRANT_DEVICE_NAME
@@ -308,6 +310,38 @@ static void test_form_token_on(dev_env_t *d, apr_pool_t *p)
 }
 ENGINE_EACH_STORE(test_form_token, dev_env_t, dev_init)
 
+/* RFC 8705 §3, §4 and RFC 9449 §5 as on the other grants: a client that binds its tokens gets
+ * them bound to the connection's certificate, a DPoP proof binds them to its key, and a public
+ * client's refresh family is bound to both. */
+static void test_bound_on(dev_env_t *d, apr_pool_t *p)
+{
+    static const oas_cert_t cert = {.x5t = "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"};
+    oas_device_auth_t a;
+    const char *body;
+    oas_grant_t *g;
+    json_t *claims;
+    oas_err_t e;
+
+    d->tv->cert_bound = 1;
+    a = start(d, d->tv, "offline_access api.read");
+    decided(d, &a, 1);
+    d->x->cert = &cert;
+    d->x->dpop_jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_SUCCESS);
+    assert_string_equal(tok_member(p, body, "token_type"), "DPoP");
+    assert_int_equal(oas_token_verify_access(&claims, p, d->x->iss,
+                                             tok_member(p, body, "access_token"), d->x->now),
+                     APR_SUCCESS);
+    assert_string_equal(oas_mtls_token_x5t(claims), cert.x5t);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(claims, "cnf"), "jkt")),
+                        d->x->dpop_jkt);
+    assert_int_equal(oas_live_refresh(&g, d->x, tok_member(p, body, "refresh_token")),
+                     APR_SUCCESS);
+    assert_string_equal(g->cert_x5t, cert.x5t);
+    assert_string_equal(g->dpop_jkt, d->x->dpop_jkt);
+}
+ENGINE_EACH_STORE(test_bound, dev_env_t, dev_init)
+
 /* The token endpoint's dispatch knows the grant type, and a client needs it. */
 static void test_dispatch_on(dev_env_t *d, apr_pool_t *p)
 {
@@ -332,6 +366,7 @@ int main(void)
         UNIT_TEST(test_denied),        UNIT_TEST(test_expired),
         UNIT_TEST(test_slow_down),     UNIT_TEST(test_guessing),
         UNIT_TEST(test_form_token),    UNIT_TEST(test_dispatch),
+        UNIT_TEST(test_bound),
     };
     return UNIT_RUN(tests);
 }
