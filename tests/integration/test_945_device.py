@@ -17,7 +17,7 @@ import pytest
 from client import (DPoPKey, assert_error_page, assert_json_error, consent_form, jwt_claims,
                     parse_forms, post, session)
 from harness import Httpd
-from oauth_conf import USERS, standard_conf
+from oauth_conf import USERS, sqlite_dbd, standard_conf
 
 DEVICE_GT = "urn:ietf:params:oauth:grant-type:device_code"
 TVC_SECRET = "tvc-secret-6c1e93"
@@ -39,7 +39,7 @@ CLIENTS = f"""
 """
 
 
-def conf(lifetime=None, verify_auth=True):
+def conf(lifetime=None, verify_auth=True, dbd=False):
     def body(h):
         htpasswd = h.path("conf", "users.htpasswd")
         auth = ('    AuthType Basic\n    AuthName "oauth-as test"\n'
@@ -50,6 +50,9 @@ def conf(lifetime=None, verify_auth=True):
                  # a second page, left unprotected: refused
                  "<Location /device-open>\n    OAuthASEndpoint device-verify\n</Location>\n")
         over = {"OAuthASDeviceInterval": 1}
+        if dbd:
+            over["OAuthASStore"] = "dbd"
+            extra += sqlite_dbd(h)
         if lifetime:
             over["OAuthASDeviceCodeLifetime"] = lifetime
         return standard_conf(h, extra=extra, **over)
@@ -343,6 +346,21 @@ def test_expiry(httpd_factory):
     with session(h) as s:
         r = type_code(h, s, d["user_code"])
         assert r.status_code == 200 and "not valid" in r.text
+
+
+def test_flow_on_a_database(httpd_factory):
+    """OAuthASStore dbd: the requests, decisions and the poll markers in the database; the
+    same answers, and one token of parallel polls."""
+    h = httpd_factory(conf(dbd=True))
+    d = start(h)
+    assert_json_error(poll(h, d["device_code"]), 400, "authorization_pending")
+    assert_json_error(poll(h, d["device_code"]), 400, "slow_down")
+    with session(h) as s:
+        assert decide(h, s, type_code(h, s, d["user_code"])).status_code == 200
+    with concurrent.futures.ThreadPoolExecutor(6) as ex:
+        got = list(ex.map(lambda _: poll(h, d["device_code"]), range(6)))
+    assert sorted(r.status_code for r in got) == [200] + [400] * 5, [r.text for r in got]
+    assert_json_error(poll(h, approved(h, decision="deny")), 400, "access_denied")
 
 
 @pytest.mark.expect_log("OAS07121")
