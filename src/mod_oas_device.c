@@ -81,7 +81,8 @@ static int code_form(request_rec *r, oas_ctx_t *x, const char *user_code, const 
         "\"><label for=\"user_code\">Code</label><input type=\"text\" id=\"user_code\" "
         "name=\"user_code\" autocomplete=\"off\" autocapitalize=\"characters\" "
         "spellcheck=\"false\" maxlength=\"" APR_STRINGIFY(OAS_USER_CODE_MAX_INPUT) "\" value=\"",
-        oas_html_escape(r->pool, user_code), "\" required><button type=\"submit\">Continue"
+        oas_html_escape(r->pool, user_code),
+        "\" required><button type=\"submit\">Continue"
         "</button></form></main></body></html>\n",
         NULL);
     return oas_mod_send_html(r, HTTP_OK, page);
@@ -99,8 +100,10 @@ static int code_typed(request_rec *r, oas_ctx_t *x, const oas_issuer_t *iss, apr
 
     oas_mod_consent_form(&f, r, form, 1);
     if (!oas_consent_same_site(f.origin, f.site, f.our_origin)) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00710)
-                      "device code form of user %s refused: posted from another site", r->user);
+        ap_log_rerror(
+            APLOG_MARK, APLOG_INFO, 0, r,
+            OAS_LOGNO(00710) "device code form of user %s refused: posted from another site",
+            r->user);
         return oas_mod_send_error_page(r, HTTP_FORBIDDEN, "Request refused",
                                        "The form was submitted from another site.");
     }
@@ -129,8 +132,7 @@ static int code_typed(request_rec *r, oas_ctx_t *x, const oas_issuer_t *iss, apr
     if (!v.client)
         return oas_mod_send_error_page(r, HTTP_BAD_REQUEST, "Invalid request",
                                        "The application is not known any more.");
-    return oas_mod_send_html(r, HTTP_OK,
-                             oas_consent_render(r->pool, iss->consent_tmpl, iss, &v));
+    return oas_mod_send_html(r, HTTP_OK, oas_consent_render(r->pool, iss->consent_tmpl, iss, &v));
 }
 
 /* The consent page came back: the decision goes to the device. */

@@ -26,13 +26,13 @@ static int serve_document(request_rec *r, const char *json)
     return OK;
 }
 
-/* The endpoints other than /authorize are virtual: no file stands behind them, so httpd's
- * walk of the file system (a stat per path component, <Directory> and .htaccess merging)
- * is skipped for them, as mod_proxy does for the URLs it serves; their <Location>
- * configuration applies as usual. /authorize and the device verification page keep the walk:
- * a site may protect them with <Directory> authentication. httpd resets the per-directory configuration before
- * map_to_storage, so translate_name (which still sees the <Location> merge) marks the
- * request. */
+/* The endpoints other than /authorize and the device verification page are virtual: no file
+ * stands behind them, so httpd's walk of the file system (a stat per path component,
+ * <Directory> and .htaccess merging) is skipped for them, as mod_proxy does for the URLs it
+ * serves; their <Location> configuration applies as usual. The two user pages keep the walk:
+ * a site may protect them with <Directory> authentication. httpd resets the per-directory
+ * configuration before map_to_storage, so translate_name (which still sees the <Location>
+ * merge) marks the request. */
 static const char virtual_endpoint;
 
 int oas_mod_translate_name(request_rec *r)

@@ -54,8 +54,7 @@ const char *oas_device_user_code_norm(apr_pool_t *p, const char *s)
         if (ch == '-' || ch == ' ' || ch == '\t') /* separators the user may type */
             continue;
         ch = (unsigned char)apr_toupper(ch);
-        if (ch >= 0x80 || !ch || !strchr(OAS_USER_CODE_ALPHABET, ch) ||
-            n == OAS_USER_CODE_CHARS)
+        if (ch >= 0x80 || !ch || !strchr(OAS_USER_CODE_ALPHABET, ch) || n == OAS_USER_CODE_CHARS)
             return NULL;
         out[n++] = (char)ch;
     }
@@ -152,13 +151,11 @@ apr_status_t oas_device_authorize(oas_device_auth_t *a, oas_err_t *e, oas_ctx_t 
         if (!(a->user_code = oas_device_user_code_new(x->p)) ||
             !(uh = handle(x->p, 'u', oas_device_user_code_norm(x->p, a->user_code))))
             return no_random(e, x->p);
-        rv = oas_store_put_new(st, x->p, OAS_NS_DEVICE, key(x->p, "u", uh), dh, strlen(dh),
-                               until);
+        rv = oas_store_put_new(st, x->p, OAS_NS_DEVICE, key(x->p, "u", uh), dh, strlen(dh), until);
     }
     if (rv != APR_SUCCESS) {
         oas_store_del(st, x->p, OAS_NS_DEVICE, key(x->p, "d", dh));
-        return oas_store_refused(x, e, rv == APR_EEXIST ? APR_ENOSPC : rv,
-                                 "recording a user code");
+        return oas_store_refused(x, e, rv == APR_EEXIST ? APR_ENOSPC : rv, "recording a user code");
     }
     a->expires_in = ttl;
     a->interval = oas_iss_device_interval(x->iss);
@@ -215,19 +212,19 @@ apr_status_t oas_device_form_check(oas_err_t *e, oas_ctx_t *x, const char *tok)
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
     char *val = NULL;
     apr_size_t len;
-    apr_status_t rv = st ? oas_store_get(st, x->p, OAS_NS_DEVICE,
-                                         apr_pstrcat(x->p, "f", x->user ? x->user : "", NULL),
-                                         &val, &len)
-                         : APR_ENOTIMPL;
+    apr_status_t rv =
+        st ? oas_store_get(st, x->p, OAS_NS_DEVICE,
+                           apr_pstrcat(x->p, "f", x->user ? x->user : "", NULL), &val, &len)
+           : APR_ENOTIMPL;
 
     if (rv != APR_SUCCESS && rv != APR_NOTFOUND)
         return oas_store_refused(x, e, rv, "reading the code form");
     if (rv == APR_SUCCESS && x->user && tok && oas_secure_streq(tok, val))
         return APR_SUCCESS;
     oas_err(e, x->p, 403, "access_denied",
-            "The form does not belong to this session. Please load the page again.",
-            OAS_LOG_INFO, OAS_LOGNO(07106) "code form of user %s refused: CSRF token %s",
-            x->user ? x->user : "-", tok ? "wrong or expired" : "missing");
+            "The form does not belong to this session. Please load the page again.", OAS_LOG_INFO,
+            OAS_LOGNO(07106) "code form of user %s refused: CSRF token %s", x->user ? x->user : "-",
+            tok ? "wrong or expired" : "missing");
     e->page = 1;
     return APR_EINVAL;
 }
@@ -271,8 +268,8 @@ static apr_status_t too_many(oas_err_t *e, oas_ctx_t *x, apr_int64_t left)
 {
     oas_err(e, x->p, 429, "temporarily_unavailable",
             "Too many wrong codes. Please wait a minute and try again.", OAS_LOG_INFO,
-            OAS_LOGNO(07107) "user %s from %s: too many wrong user codes, refused for %" APR_INT64_T_FMT
-                             " s",
+            OAS_LOGNO(07107) "user %s from %s: too many wrong user codes, refused for "
+                             "%" APR_INT64_T_FMT " s",
             x->user ? x->user : "-", x->addr ? x->addr : "-", left);
     e->retry_after = left;
     e->page = 1;
@@ -340,8 +337,8 @@ static apr_status_t decision_of(oas_jobj_t *o, oas_err_t *e, oas_ctx_t *x, oas_s
     return APR_SUCCESS;
 }
 
-apr_status_t oas_device_lookup(oas_pending_t *pd, oas_err_t *e, oas_ctx_t *x,
-                               const char *user_code, apr_int64_t auth_time)
+apr_status_t oas_device_lookup(oas_pending_t *pd, oas_err_t *e, oas_ctx_t *x, const char *user_code,
+                               apr_int64_t auth_time)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
     const char *norm = oas_device_user_code_norm(x->p, user_code), *uh;
@@ -430,9 +427,8 @@ apr_status_t oas_device_decide(oas_err_t *e, oas_ctx_t *x, const oas_pending_t *
         return page(e, 400, OAS_AUTHZ_GONE, "This code was already used.");
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "recording a device decision");
-    OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
-                OAS_LOGNO(07114) "user %s %s the device request of client %s", x->user,
-                allow ? "approved" : "denied", oas_jobj_str(&o, "cid"));
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(07114) "user %s %s the device request of client %s",
+                x->user, allow ? "approved" : "denied", oas_jobj_str(&o, "cid"));
     return APR_SUCCESS;
 }
 
@@ -461,9 +457,9 @@ static apr_status_t pace(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, cons
     rv = oas_store_put_new(mk, x->p, OAS_NS_DEVICE_PACE, dh, "", 0,
                            apr_time_from_sec(x->now + interval));
     if (rv == APR_SUCCESS)
-        return oas_err(e, x->p, 400, "authorization_pending",
-                       "the user has not answered yet", OAS_LOG_INFO,
-                       OAS_LOGNO(07115) "device request of client %s: pending", c->id);
+        return oas_err(e, x->p, 400, "authorization_pending", "the user has not answered yet",
+                       OAS_LOG_INFO, OAS_LOGNO(07115) "device request of client %s: pending",
+                       c->id);
     if (rv != APR_EEXIST)
         return oas_store_refused(x, e, rv, "pacing a device");
     if ((rv = oas_store_incr(ct, x->p, OAS_NS_DEVICE_PACE, k, 1, apr_time_from_sec(exp + 1), &n,
@@ -520,8 +516,8 @@ static apr_status_t redeem(const char **pbody, oas_err_t *e, oas_ctx_t *x, const
     return APR_SUCCESS;
 }
 
-apr_status_t oas_device_poll(const char **pbody, oas_err_t *e, oas_ctx_t *x,
-                             const oas_client_t *c, const char *device_code)
+apr_status_t oas_device_poll(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                             const char *device_code)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
     const char *dh;
@@ -545,16 +541,14 @@ apr_status_t oas_device_poll(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         return invalid_grant(e, x, c,
                              apr_psprintf(x->p, "issued to client %s", oas_jobj_str(&o, "cid")));
     if ((exp = oas_jobj_int(&o, "exp", 0)) <= x->now)
-        return oas_err(e, x->p, 400, "expired_token", "the device code has expired",
-                       OAS_LOG_INFO, OAS_LOGNO(07119) "device code of client %s expired",
-                       c->id);
+        return oas_err(e, x->p, 400, "expired_token", "the device code has expired", OAS_LOG_INFO,
+                       OAS_LOGNO(07119) "device code of client %s expired", c->id);
     if ((rv = decision_of(&d, e, x, st, dh)) == APR_NOTFOUND)
         return pace(e, x, c, dh, exp);
     if (rv != APR_SUCCESS)
         return rv;
     if (oas_jobj_int(&d, "ok", 0) != 1)
-        return oas_err(e, x->p, 400, "access_denied", "the user denied the request",
-                       OAS_LOG_INFO, OAS_LOGNO(07120) "device request of client %s: denied",
-                       c->id);
+        return oas_err(e, x->p, 400, "access_denied", "the user denied the request", OAS_LOG_INFO,
+                       OAS_LOGNO(07120) "device request of client %s: denied", c->id);
     return redeem(pbody, e, x, c, st, dh, oas_jobj_object(&d, "g"));
 }

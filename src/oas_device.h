@@ -19,7 +19,7 @@
 #include "oas_ctx.h"
 
 #define OAS_USER_CODE_ALPHABET "BCDFGHJKLMNPQRSTVWXZ" /* base 20: no vowels, no look-alikes */
-#define OAS_USER_CODE_CHARS 8                          /* shown as XXXX-XXXX */
+#define OAS_USER_CODE_CHARS 8                         /* shown as XXXX-XXXX */
 #define OAS_USER_CODE_MAX_INPUT 64 /* longer input is not a user code, whatever it holds */
 #define OAS_DEVICE_GUESS_LIMIT 5   /* wrong user codes per user, and per address, ... */
 #define OAS_DEVICE_GUESS_WINDOW 60 /* ... per this many seconds */
@@ -66,8 +66,8 @@ apr_status_t oas_device_form_check(oas_err_t *e, oas_ctx_t *x, const char *tok);
  * @return APR_SUCCESS, or APR_EINVAL with *e a page: 400 invalid_request (unknown, expired or
  *         already answered code), 429 (too many wrong codes), 503, 500.
  */
-apr_status_t oas_device_lookup(oas_pending_t *pd, oas_err_t *e, oas_ctx_t *x,
-                               const char *user_code, apr_int64_t auth_time);
+apr_status_t oas_device_lookup(oas_pending_t *pd, oas_err_t *e, oas_ctx_t *x, const char *user_code,
+                               apr_int64_t auth_time);
 
 /** Records the user's decision on pd's device request (allow: pd->grant is what the device
  * gets). Once: a request already decided is a page 400 OAS_AUTHZ_GONE; 503, 500. */
@@ -80,7 +80,7 @@ apr_status_t oas_device_decide(oas_err_t *e, oas_ctx_t *x, const oas_pending_t *
  *         client's), expired_token, authorization_pending, slow_down, access_denied,
  *         invalid_target, 503, 500.
  */
-apr_status_t oas_device_poll(const char **pbody, oas_err_t *e, oas_ctx_t *x,
-                             const oas_client_t *c, const char *device_code);
+apr_status_t oas_device_poll(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                             const char *device_code);
 
 #endif

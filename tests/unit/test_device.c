@@ -51,11 +51,11 @@ static void test_user_code_norm(void **state)
         {" BC DF - GH JK ", "BCDFGHJK"},
         {"B-C-D-F-G-H-J-K", "BCDFGHJK"},
         {"\tBCDF\tGHJK", "BCDFGHJK"},
-        {"BCDF-GHJ", NULL},      /* too short */
-        {"BCDF-GHJKL", NULL},    /* too long */
-        {"BCDA-GHJK", NULL},     /* a vowel: not in the alphabet */
-        {"BCD1-GHJK", NULL},     /* a digit */
-        {"BCDF_GHJK", NULL},     /* another separator */
+        {"BCDF-GHJ", NULL},         /* too short */
+        {"BCDF-GHJKL", NULL},       /* too long */
+        {"BCDA-GHJK", NULL},        /* a vowel: not in the alphabet */
+        {"BCD1-GHJK", NULL},        /* a digit */
+        {"BCDF_GHJK", NULL},        /* another separator */
         {"BCDF-GHJ\xc3\x9f", NULL}, /* non-ASCII */
         {"", NULL},
         {"----", NULL},
@@ -165,8 +165,7 @@ static void test_authorize_on(dev_env_t *d, apr_pool_t *p)
                                        apr_pstrcat(p, "d", a.device_code, NULL), &v, &n),
                          APR_NOTFOUND);
     }
-    assert_int_equal(oas_device_authorize(&a, &e, d->x, d->env->conf1,
-                                          form1(p, "scope", "openid")),
+    assert_int_equal(oas_device_authorize(&a, &e, d->x, d->env->conf1, form1(p, "scope", "openid")),
                      APR_EINVAL);
     assert_err(e, 400, "unauthorized_client", "OAS07102");
     assert_int_equal(oas_device_authorize(&a, &e, d->x, d->tv, form1(p, "scope", "profile")),
@@ -175,8 +174,7 @@ static void test_authorize_on(dev_env_t *d, apr_pool_t *p)
     assert_int_equal(oas_device_authorize(&a, &e, d->x, d->tv, form1(p, "resource", "urn:x")),
                      APR_EINVAL);
     assert_err(e, 400, "invalid_scope", NULL);
-    assert_int_equal(oas_device_authorize(&a, &e, d->x, d->tv, form1(p, NULL, NULL)),
-                     APR_SUCCESS);
+    assert_int_equal(oas_device_authorize(&a, &e, d->x, d->tv, form1(p, NULL, NULL)), APR_SUCCESS);
 }
 ENGINE_EACH_STORE(test_authorize, dev_env_t, dev_init)
 
@@ -245,7 +243,8 @@ static void test_slow_down_on(dev_env_t *d, apr_pool_t *p)
     const char *body;
     oas_err_t e;
 
-    refused(d, d->tv, a.device_code, "authorization_pending", NULL); /* the first poll may come at once */
+    /* the first poll may come at once */
+    refused(d, d->tv, a.device_code, "authorization_pending", NULL);
     refused(d, d->tv, a.device_code, "slow_down", "interval now 10 s");
     refused(d, d->tv, a.device_code, "slow_down", "interval now 15 s");
     refused(d, d->tv, a.device_code, "slow_down", "interval now 20 s");
@@ -335,8 +334,7 @@ static void test_bound_on(dev_env_t *d, apr_pool_t *p)
     assert_string_equal(oas_mtls_token_x5t(claims), cert.x5t);
     assert_string_equal(json_string_value(json_object_get(json_object_get(claims, "cnf"), "jkt")),
                         d->x->dpop_jkt);
-    assert_int_equal(oas_live_refresh(&g, d->x, tok_member(p, body, "refresh_token")),
-                     APR_SUCCESS);
+    assert_int_equal(oas_live_refresh(&g, d->x, tok_member(p, body, "refresh_token")), APR_SUCCESS);
     assert_string_equal(g->cert_x5t, cert.x5t);
     assert_string_equal(g->dpop_jkt, d->x->dpop_jkt);
 }
