@@ -8,6 +8,7 @@
 
 #include "mod_oas_endpoints.h"
 #include "mod_oas_request.h"
+#include "mod_oas_session.h"
 #include "mod_oas_store.h"
 #include "oas_clients.h"
 #include "oas_authz.h"
@@ -19,6 +20,7 @@
 #include "oas_par_record.h"
 #include "oas_profile.h"
 #include "oas_request_object.h"
+#include "oas_session.h"
 #include "oas_uri.h"
 #include "oas_util.h"
 
@@ -108,15 +110,17 @@ static int send_err(request_rec *r, oas_ctx_t *x, const oas_err_t *e, const oas_
                           pd->request_uri);
 }
 
-/* Issues the code and redirects with it. */
-static int issue_code(request_rec *r, oas_ctx_t *x, const oas_pending_t *pd)
+/* Issues the code and redirects with it; its client joins the session s (NULL: the browser's,
+ * when the grant was made in one). */
+static int issue_code(request_rec *r, oas_ctx_t *x, const oas_pending_t *pd, oas_session_t *s)
 {
     apr_array_header_t *pairs = apr_array_make(r->pool, 8, sizeof(const char *));
     const oas_client_t *c = oas_ctx_client(x, pd->grant->client_id);
     const char *code;
     oas_err_t e;
 
-    if (oas_code_issue(&code, x, &e, pd) != APR_SUCCESS)
+    if (oas_session_code(x, &e, s, oas_mod_session_cookie(r), pd->grant) != APR_SUCCESS ||
+        oas_code_issue(&code, x, &e, pd) != APR_SUCCESS)
         return send_err(r, x, &e, pd);
     APR_ARRAY_PUSH(pairs, const char *) = "code";
     APR_ARRAY_PUSH(pairs, const char *) = code;
@@ -220,7 +224,49 @@ static int consent_decision(request_rec *r, oas_ctx_t *x, apr_table_t *form)
     oas_mod_consent_form(&f, r, form, 0);
     if (oas_consent_decide(&pd, x, &e, &f) != APR_SUCCESS)
         return send_err(r, x, &e, &pd);
-    return issue_code(r, x, &pd);
+    return issue_code(r, x, &pd, NULL);
+}
+
+/* prompt=login or max_age want a sign-in now: the browser goes to OAuthASLoginURL with a
+ * return to /authorize carrying a one-time sign-in transaction (orig: the parameters as they
+ * came, resumed from there), and the site's sign-in is dropped (mod_oas_session.c says why);
+ * where that cannot be, login_required (OIDC Core §3.1.2.6). */
+static int sign_in_again(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *req,
+                         const apr_table_t *orig, const char *ru)
+{
+    apr_array_header_t *pairs = apr_array_make(r->pool, 2, sizeof(const char *));
+    const char *txn, *url = x->iss->login_url;
+    oas_err_t e;
+
+    if (!url || !oas_mod_session_available())
+        return redirect_error(r, x, req->redirect_uri, req->state,
+                              req->jarm ? req->client->id : NULL, "login_required",
+                              "the user must sign in again, which this server cannot ask for",
+                              ru);
+    if (oas_session_login_start(&txn, x, &e, orig) != APR_SUCCESS) {
+        if (e.status >= HTTP_INTERNAL_SERVER_ERROR)
+            return oas_mod_authz_page(r, &e);
+        oas_mod_log_err(r, &e);
+        return redirect_error(r, x, req->redirect_uri, req->state,
+                              req->jarm ? req->client->id : NULL, e.error, e.description, ru);
+    }
+    if (!oas_mod_session_reauth_begin(r, txn)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, OAS_LOGNO(00630)
+                      "OAuthASLoginURL is set, but the sign-in at %s is not mod_auth_form's in "
+                      "a mod_session session (Session On): login_required",
+                      r->uri);
+        return redirect_error(r, x, req->redirect_uri, req->state,
+                              req->jarm ? req->client->id : NULL, "login_required",
+                              "the user must sign in again, which this server cannot ask for",
+                              ru);
+    }
+    APR_ARRAY_PUSH(pairs, const char *) = "return";
+    APR_ARRAY_PUSH(pairs, const char *) =
+        apr_pstrcat(r->pool, x->iss->issuer_origin, r->uri, "?oas_login=", txn, NULL);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00631)
+                  "%s must sign in again for client %s (%s): sent to %s", r->user,
+                  req->client->id, req->prompt_login ? "prompt=login" : "max_age", url);
+    return oas_mod_redirect(r, oas_uri_add_query(r->pool, url, pairs), HTTP_MOVED_TEMPORARILY);
 }
 
 /* Reads the request's parameters: the query for GET; the query and the form body for POST
@@ -254,14 +300,15 @@ static int read_params(apr_table_t **pparams, const char **pdup, request_rec *r,
 
 int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
 {
-    apr_table_t *params;
-    const char *dup, *prompt, *ru = NULL;
+    apr_table_t *params, *orig;
+    const char *dup, *prompt, *ru = NULL, *login, *newc;
     const oas_client_t *c;
     oas_authz_req_t *req;
+    oas_session_t *s;
     oas_pending_t pd;
     oas_ctx_t *x;
     oas_err_t err;
-    int status;
+    int status, reauthed = 0, reauth;
 
     if ((status = oas_mod_check_method(r, 1, 1)) != OK)
         return status;
@@ -282,6 +329,13 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
                               "The consent form was submitted with a repeated field.");
         return consent_decision(r, x, params);
     }
+    if ((login = apr_table_get(params, "oas_login")) && !dup) {
+        /* back from OAuthASLoginURL: the request resumes, signed in again or not */
+        reauthed = oas_mod_session_reauth_done(r, login) ? 1 : -1;
+        if (oas_session_login_resume(&params, x, &err, login) != APR_SUCCESS)
+            return oas_mod_authz_page(r, &err);
+    }
+    orig = params;
 
     if (apr_table_get(params, "request_uri") &&
         (!dup || (strcmp(dup, "client_id") && strcmp(dup, "request_uri")))) {
@@ -317,6 +371,23 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
     /* httpd authenticated this very request (Basic sends credentials every time) */
     if (oas_authz_pending(&pd, x, &err, req, ru, apr_time_sec(r->request_time)) != APR_SUCCESS)
         return send_err(r, x, &err, &pd);
+    if (reauthed < 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00632)
+                      "back from OAuthASLoginURL without a new sign-in of the site: "
+                      "login_required");
+        return redirect_error(r, x, req->redirect_uri, req->state,
+                              req->jarm ? req->client->id : NULL, "login_required",
+                              "the user did not sign in again", ru);
+    }
+    /* the browser's session (OIDC: sid, auth_time), prompt and max_age */
+    if (oas_session_authorize(&s, &newc, &reauth, x, &err, req, oas_mod_session_cookie(r),
+                              reauthed) != APR_SUCCESS)
+        return send_err(r, x, &err, &pd);
+    if (newc)
+        oas_mod_session_set(r, newc, oas_iss_session_ttl(iss));
+    if (reauth)
+        return sign_in_again(r, x, req, orig, ru);
+    oas_session_join(s, pd.grant);
     pd.grant->claims_json = oas_mod_eval_claims(r, iss);
 
     if (oas_consent_needed(x, req)) {
@@ -326,5 +397,5 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
                                   "the user has not approved this client", ru);
         return show_consent(r, x, req, &pd);
     }
-    return issue_code(r, x, &pd);
+    return issue_code(r, x, &pd, s);
 }

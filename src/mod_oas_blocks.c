@@ -302,29 +302,50 @@ const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg)
     if (err || add_word(&dc->client->grant_types, oas_grant_type_bit, arg))
         return err;
     return apr_psprintf(cmd->pool,
-                        OAS_DIR_GRANT_TYPE ": unsupported grant type '%s' (authorization_code, "
-                                           "refresh_token, client_credentials or "
-                                           OAS_GRANT_DEVICE_NAME ")",
+                        OAS_DIR_GRANT_TYPE
+                        ": unsupported grant type '%s' (authorization_code, refresh_token, "
+                        "client_credentials, " OAS_GRANT_TYPE_EXCHANGE " or " OAS_GRANT_TYPE_DEVICE ")",
                         arg);
+}
+
+const char *oas_cmd_token_exchange(cmd_parms *cmd, void *mconfig, int argc, char *const argv[])
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+    oas_exchange_rule_t *rule;
+    int i;
+
+    if (err)
+        return err;
+    if (argc < 2)
+        return OAS_DIR_TOKEN_EXCHANGE " needs a subject client (or *) and at least one audience";
+    rule = apr_pcalloc(cmd->pool, sizeof(*rule));
+    rule->subject = argv[0];
+    for (i = 1; i < argc; i++)
+        list_add(cmd->pool, &rule->audiences, argv[i]);
+    if (!dc->client->exchange)
+        dc->client->exchange = apr_array_make(cmd->pool, 1, sizeof(oas_exchange_rule_t *));
+    APR_ARRAY_PUSH(dc->client->exchange, oas_exchange_rule_t *) = rule;
+    return NULL;
 }
 
 /* ---- the blocks ---- */
 
 /* Directives that may stand inside each kind of block; anything else is refused, so a
  * misplaced ServerName or a typo does not silently configure the server instead. */
-static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET, OAS_DIR_REDIRECT_URI,
-                                                OAS_DIR_SCOPE,         OAS_DIR_AUDIENCE,
-                                                OAS_DIR_AUTH_METHOD,   OAS_DIR_GRANT_TYPE,
-                                                OAS_DIR_REQUIRE_PAR,   OAS_DIR_REQUIRE_PKCE,
-                                                OAS_DIR_CONSENT,       OAS_DIR_RT_ROTATION,
-                                                OAS_DIR_AT_LIFETIME,   OAS_DIR_RT_LIFETIME,
-                                                OAS_DIR_CLIENT_NAME,   OAS_DIR_REQUEST_OBJECT,
-                                                OAS_DIR_ASSERTION_AUD, OAS_DIR_CLIENT_JWKS,
-                                                OAS_DIR_DPOP,          OAS_DIR_DPOP_NONCE,
-                                                OAS_DIR_CERT_SUBJECT,  OAS_DIR_CERT_SAN,
-                                                OAS_DIR_CERT_CA,       OAS_DIR_CERT_BOUND,
-                                                OAS_DIR_PROFILE,       OAS_DIR_INTROSPECTION,
-                                                NULL};
+static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET,  OAS_DIR_REDIRECT_URI,
+                                                OAS_DIR_SCOPE,          OAS_DIR_AUDIENCE,
+                                                OAS_DIR_AUTH_METHOD,    OAS_DIR_GRANT_TYPE,
+                                                OAS_DIR_REQUIRE_PAR,    OAS_DIR_REQUIRE_PKCE,
+                                                OAS_DIR_CONSENT,        OAS_DIR_RT_ROTATION,
+                                                OAS_DIR_AT_LIFETIME,    OAS_DIR_RT_LIFETIME,
+                                                OAS_DIR_CLIENT_NAME,    OAS_DIR_REQUEST_OBJECT,
+                                                OAS_DIR_ASSERTION_AUD,  OAS_DIR_CLIENT_JWKS,
+                                                OAS_DIR_DPOP,           OAS_DIR_DPOP_NONCE,
+                                                OAS_DIR_CERT_SUBJECT,   OAS_DIR_CERT_SAN,
+                                                OAS_DIR_CERT_CA,        OAS_DIR_CERT_BOUND,
+                                                OAS_DIR_PROFILE,        OAS_DIR_INTROSPECTION,
+                                                OAS_DIR_TOKEN_EXCHANGE, NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 
 static const char *block_arg(cmd_parms *cmd, const char *arg, const char *block)

@@ -4,8 +4,7 @@
 #include "mod_oas_request.h"
 
 int oas_mod_confidential_request(oas_ctx_t **px, const oas_client_t **pc, const char **ptok,
-                                 request_rec *r,
-                                 const oas_issuer_t *iss)
+                                 request_rec *r, const oas_issuer_t *iss, int allow_public)
 {
     apr_table_t *form;
     int status = oas_mod_client_request(px, pc, &form, r, iss);
@@ -13,7 +12,7 @@ int oas_mod_confidential_request(oas_ctx_t **px, const oas_client_t **pc, const 
     *ptok = NULL;
     if (status != OK || !*pc)
         return status;
-    if (oas_client_is_public(*pc)) {
+    if (oas_client_is_public(*pc) && !allow_public) {
         *pc = NULL;
         return oas_mod_send_oauth_error(r, 401, "invalid_client",
                                         "this endpoint is for confidential clients");

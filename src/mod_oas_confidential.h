@@ -7,11 +7,10 @@
 #include "oas_conf.h"
 #include "oas_ctx.h"
 
-/* Reads the form and authenticates a confidential client. Returns OK with *pc and *ptok set,
- * OK with *pc NULL when an error response was already sent, or an HTTP status for httpd to
- * answer. */
+/* Reads the form and authenticates a confidential client (or, with allow_public, a public one
+ * by its client_id: RFC 7009 §2.1). Returns OK with *pc and *ptok set, OK with *pc NULL when an
+ * error response was already sent, or an HTTP status for httpd to answer. */
 int oas_mod_confidential_request(oas_ctx_t **px, const oas_client_t **pc, const char **ptok,
-                                 request_rec *r,
-                                 const oas_issuer_t *iss);
+                                 request_rec *r, const oas_issuer_t *iss, int allow_public);
 
 #endif

@@ -4,7 +4,9 @@
  * (src/oas_conf_check.c, src/oas_startup.c); this file runs them for every server and logs.
  * The directives are in src/mod_oas_directives.c and src/mod_oas_blocks.c. */
 #include "mod_oas_config.h"
+#include "mod_oas_session.h"
 #include "oas_conf_check.h"
+#include "oas_directives.h"
 #include "oas_startup.h"
 
 #define MERGE_I(f) m->f = (add->f != OAS_UNSET) ? add->f : base->f
@@ -47,6 +49,8 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(user_quota);
     MERGE_I(address_quota);
     MERGE_I(consent_ttl);
+    MERGE_I(session_ttl);
+    MERGE_P(login_url);
     MERGE_I(device_ttl);
     MERGE_I(device_interval);
     MERGE_I(client_signing_algs);
@@ -56,6 +60,11 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(registration);
     MERGE_P(registration_tokens);
     MERGE_P(registration_audiences);
+    MERGE_P(reg_scopes);
+    MERGE_I(reg_at_ttl);
+    MERGE_I(reg_rt_ttl);
+    MERGE_I(reg_client_ttl);
+    MERGE_I(reg_max_clients);
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(claims);
@@ -109,6 +118,15 @@ int oas_mod_config_check(server_rec *s, apr_pool_t *ptemp)
         for (i = 0; faults && i < faults->nelts; i++) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
                          OAS_LOGNO(00010) "%s (%s:%d)", APR_ARRAY_IDX(faults, i, const char *),
+                         s->defn_name ? s->defn_name : "main server", s->defn_line_number);
+            bad = 1;
+        }
+        /* the sign-in again is told by the site's mod_session session (mod_oas_session.c) */
+        if (oas_mod_issuer(s)->issuer && oas_mod_issuer(s)->login_url &&
+            !oas_mod_session_available()) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL, OAS_LOGNO(00633)
+                         OAS_DIR_LOGIN_URL " needs mod_session (with mod_auth_form): without it "
+                         "a new sign-in cannot be told from the old one (%s:%d)",
                          s->defn_name ? s->defn_name : "main server", s->defn_line_number);
             bad = 1;
         }

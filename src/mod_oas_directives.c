@@ -328,7 +328,8 @@ static const char *set_claim(cmd_parms *cmd, void *mconfig, const char *name, co
     ap_expr_info_t *info;
     static const char *const reserved[] = {"iss", "sub",       "aud",       "exp",   "iat",
                                            "nbf", "jti",       "auth_time", "nonce", "at_hash",
-                                           "azp", "client_id", "scope",     NULL};
+                                           "azp", "client_id", "scope",     "sid",
+                                           NULL};
     int i;
 
     if (err)
@@ -464,6 +465,11 @@ const command_rec oas_mod_cmds[] = {
                   "longest short-lived lifetime (default 1000; 0 = no limit)"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT_LIFETIME, set_server_int, OFF_S(consent_ttl), RSRC_CONF,
                   "seconds a consent page stays answerable (default 300)"),
+    AP_INIT_TAKE1(OAS_DIR_SESSION_LIFETIME, set_server_int, OFF_S(session_ttl), RSRC_CONF,
+                  "seconds an authorization-server session lives (default 86400)"),
+    AP_INIT_TAKE1(OAS_DIR_LOGIN_URL, oas_cmd_login_url, NULL, RSRC_CONF,
+                  "where the browser signs in again for prompt=login and max_age (a local "
+                  "path or an https URL; it gets a return parameter)"),
     AP_INIT_TAKE1(OAS_DIR_DEVICE_LIFETIME, set_server_int, OFF_S(device_ttl), RSRC_CONF,
                   "seconds a device code of RFC 8628 lives (default 600)"),
     AP_INIT_TAKE1(OAS_DIR_DEVICE_INTERVAL, set_server_int, OFF_S(device_interval), RSRC_CONF,
@@ -507,6 +513,10 @@ const command_rec oas_mod_cmds[] = {
                     "initial access tokens that OAuthASRegistration Token accepts"),
     AP_INIT_ITERATE(OAS_DIR_REGISTRATION_AUDIENCE, oas_cmd_registration_list, NULL, RSRC_CONF,
                     "resources that dynamically registered clients may ask for"),
+    AP_INIT_RAW_ARGS(OAS_DIR_REGISTRATION_DEFAULTS, oas_cmd_registration_defaults, NULL,
+                     RSRC_CONF, "what dynamic clients may get: scope=\"...\" "
+                     "access-token-lifetime=SEC refresh-token-lifetime=SEC client-lifetime=SEC "
+                     "max-clients=N"),
     AP_INIT_TAKE1(OAS_DIR_CIMD, oas_cmd_cimd, NULL, RSRC_CONF,
                   "On: a client_id that is an https URL names the client's metadata document, "
                   "fetched from there (default Off)"),
@@ -526,8 +536,12 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_ITERATE(OAS_DIR_AUTH_METHOD, oas_cmd_auth_method, NULL, RSRC_CONF,
                     "client_secret_basic, client_secret_post, private_key_jwt, "
                     "client_secret_jwt, tls_client_auth, self_signed_tls_client_auth or none"),
-    AP_INIT_ITERATE(OAS_DIR_GRANT_TYPE, oas_cmd_grant_type, NULL, RSRC_CONF,
-                    "authorization_code, refresh_token, client_credentials"),
+    AP_INIT_ITERATE(
+        OAS_DIR_GRANT_TYPE, oas_cmd_grant_type, NULL, RSRC_CONF,
+        "authorization_code, refresh_token, client_credentials, " OAS_GRANT_TYPE_EXCHANGE),
+    AP_INIT_TAKE_ARGV(OAS_DIR_TOKEN_EXCHANGE, oas_cmd_token_exchange, NULL, RSRC_CONF,
+                      "SUBJECT-CLIENT-OR-* AUDIENCE...: tokens of that client (* any) may be "
+                      "exchanged for these audiences (RFC 8693)"),
     AP_INIT_TAKE1(OAS_DIR_REQUIRE_PKCE, oas_cmd_client_flag, OFF_C(require_pkce), RSRC_CONF,
                   "On (default): the client must use PKCE S256"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT, oas_cmd_client_flag, OFF_C(consent), RSRC_CONF,

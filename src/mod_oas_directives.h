@@ -31,6 +31,7 @@ const char *oas_cmd_parse_flag(cmd_parms *cmd, const char *arg, int *out);
 /* Handlers of src/mod_oas_register.c (registration, RFC 7591). */
 const char *oas_cmd_registration(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_registration_list(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_registration_defaults(cmd_parms *cmd, void *mconfig, const char *args);
 
 const char *oas_cmd_client_block(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_resource_block(cmd_parms *cmd, void *mconfig, const char *arg);
@@ -47,6 +48,7 @@ const char *oas_cmd_audience(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_client_name(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_auth_method(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_token_exchange(cmd_parms *cmd, void *mconfig, int argc, char *const argv[]);
 const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_assertion_aud(cmd_parms *cmd, void *mconfig, const char *arg);
 
@@ -60,5 +62,8 @@ const char *oas_cmd_mtls_alias(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_ca_file(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_outbound_allow(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_cimd(cmd_parms *cmd, void *mconfig, const char *arg);
+
+/* Handlers of src/mod_oas_session.c (the AS session). */
+const char *oas_cmd_login_url(cmd_parms *cmd, void *mconfig, const char *arg);
 
 #endif

@@ -14,7 +14,7 @@ int oas_mod_introspect(request_rec *r, const oas_issuer_t *iss)
     const oas_client_t *c;
     oas_ctx_t *x;
     const char *tok;
-    int status = oas_mod_confidential_request(&x, &c, &tok, r, iss);
+    int status = oas_mod_confidential_request(&x, &c, &tok, r, iss, 0);
     const char *answer, *jwt;
     apr_status_t rv;
 

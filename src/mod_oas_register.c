@@ -11,6 +11,7 @@
 #include "mod_oas_store.h"
 #include "oas_clients.h"
 #include "oas_jsonw.h"
+#include "oas_reg_policy.h"
 #include "oas_registration.h"
 #include "oas_resource_server.h"
 
@@ -54,6 +55,15 @@ const char *oas_cmd_registration_list(cmd_parms *cmd, void *mconfig, const char 
         *list = apr_array_make(cmd->pool, 2, sizeof(const char *));
     APR_ARRAY_PUSH(*list, const char *) = arg;
     return NULL;
+}
+
+/* OAuthASRegistrationDefaults KEY=VALUE...: what dynamic clients may get (the core parses
+ * it, oas_reg_policy.h). */
+const char *oas_cmd_registration_defaults(cmd_parms *cmd, void *mconfig, const char *args)
+{
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+
+    return err ? err : oas_reg_defaults_parse(oas_cmd_issuer(cmd), cmd->pool, args);
 }
 
 /* An RFC 6750 §3 answer: 401 invalid_token with its challenge. */

@@ -1,4 +1,6 @@
-/* mod_oauth_as: the revocation endpoint (RFC 7009); the core (oas_liveness.h) revokes. */
+/* mod_oauth_as: the revocation endpoint (RFC 7009); the core (oas_liveness.h) revokes. A
+ * public client revokes its own tokens, identified by its client_id (§2.1): it proves no more
+ * than that, and can only end what was issued to that client. */
 #include <http_protocol.h>
 
 #include "mod_oas_confidential.h"
@@ -13,7 +15,7 @@ int oas_mod_revoke(request_rec *r, const oas_issuer_t *iss)
     oas_ctx_t *x;
     const char *tok;
     oas_err_t e;
-    int status = oas_mod_confidential_request(&x, &c, &tok, r, iss);
+    int status = oas_mod_confidential_request(&x, &c, &tok, r, iss, 1);
 
     if (status != OK || !c)
         return status;

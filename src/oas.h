@@ -30,9 +30,17 @@
 #define OAS_DEFAULT_USER_QUOTA        100
 #define OAS_DEFAULT_ADDRESS_QUOTA     1000
 #define OAS_DEFAULT_CONSENT_TTL       300 /* seconds a consent page stays answerable */
+#define OAS_DEFAULT_SESSION_TTL       86400 /* the AS session (oas_session.h): one day */
 #define OAS_DEFAULT_DEVICE_TTL        600 /* seconds a device code lives (RFC 8628 §3.2) */
 #define OAS_DEFAULT_DEVICE_INTERVAL   5   /* seconds between polls (RFC 8628 §3.2) */
 #define OAS_DEFAULT_RT_GRACE          30 /* FAPI 2.0 SP §5.3.2.1: a retry with the previous RT */
+/* OAuthASRegistrationDefaults (oas_reg_policy.h): a registered client lives 90 days (three
+ * times the refresh tokens' default, so that an agent in use sees its client outlive several
+ * of them; one left behind is gone in a season); at most 1000 registered clients per issuer
+ * (Keycloak's anonymous default is 200): records of at most 16 KiB each, so 16 MiB at worst,
+ * an eighth of the default store */
+#define OAS_DEFAULT_REG_CLIENT_TTL    (90 * 24 * 3600)
+#define OAS_DEFAULT_REG_MAX_CLIENTS   1000
 
 /* Limits on outside input. */
 #define OAS_MAX_FORM_PAIRS   64      /* parameters in one request */

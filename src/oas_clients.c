@@ -9,6 +9,7 @@
 #include "oas_clients.h"
 #include "oas_json.h"
 #include "oas_jwk.h"
+#include "oas_reg_policy.h"
 
 /* INTERFACE.md, Registration: no client_secret_jwt (its secret would be stored in the clear)
  * and no mTLS (a certificate's subject is no metadata of RFC 7591's) */
@@ -26,55 +27,20 @@ int oas_reg_id_valid(const char *id)
     return id[OAS_REG_ID_LEN] == '\0';
 }
 
-/* The scopes every dynamic client may ask for (OpenID Connect Core §5.4, §11); the scopes of
- * the OAuthASRegistrationAudience resources come on top. */
-static const char *const open_scopes[] = {"openid", "profile", "email",
-                                          "address", "phone", "offline_access"};
-
-int oas_reg_scope_open(const oas_issuer_t *iss, const char *s)
-{
-    const apr_array_header_t *aud = iss->registration_audiences;
-    size_t i;
-    int k;
-
-    for (i = 0; i < sizeof(open_scopes) / sizeof(open_scopes[0]); i++)
-        if (!strcmp(s, open_scopes[i]))
-            return 1;
-    for (k = 0; aud && k < aud->nelts; k++) {
-        const oas_resource_t *r = oas_issuer_resource(iss, APR_ARRAY_IDX(aud, k, const char *));
-        if (r && oas_list_has(r->scopes, s))
-            return 1;
-    }
-    return 0;
-}
-
-/* A metadata-document client (oas_cimd.h) gets what a registered one may: the scopes open to
- * dynamic clients among those its document names (openid when it names none), and the
- * OAuthASRegistrationAudience resources. */
+/* A metadata-document client (oas_cimd.h) gets what a registered one may
+ * (OAuthASRegistrationDefaults): the scopes open to dynamic clients among those its document
+ * names (the default ones when it names none), the OAuthASRegistrationAudience resources. */
 static const oas_client_t *document_client(oas_ctx_t *x, const char *id)
 {
     oas_client_t *c;
     oas_err_t e;
-    int i;
 
     if (oas_cimd_fetch(&c, &e, x, id, NULL) != APR_SUCCESS) {
         if (e.detail)
             OAS_CTX_LOG(x, OAS_LOG_INFO, 0, "%s", e.detail);
         return NULL;
     }
-    for (i = 0; c->scopes && i < c->scopes->nelts; i++) {
-        if (!oas_reg_scope_open(x->iss, APR_ARRAY_IDX(c->scopes, i, const char *))) {
-            /* drop it: the array keeps its order */
-            memmove(&APR_ARRAY_IDX(c->scopes, i, const char *),
-                    &APR_ARRAY_IDX(c->scopes, i + 1, const char *),
-                    (size_t)(c->scopes->nelts - i - 1) * sizeof(const char *));
-            c->scopes->nelts--;
-            i--;
-        }
-    }
-    if (!c->scopes || !c->scopes->nelts)
-        c->scopes = oas_scope_split(x->p, "openid");
-    c->audiences = x->iss->registration_audiences;
+    oas_reg_policy_apply(c, x->p, x->iss);
     x->reg_client = c;
     return c;
 }
@@ -86,10 +52,11 @@ int oas_reg_auth_method(const char *name)
 
 int oas_reg_grant_type(const char *name)
 {
-    /* not the device grant: its consent page shows the client's own name to a user who came
-     * with a code someone gave them (RFC 8628 §5.4); a name anyone may register is not shown
-     * there */
-    return name ? oas_grant_type_bit(name) & ~OAS_GRANT_DEVICE : 0;
+    /* token exchange needs an OAuthASTokenExchange policy, which only a configured client has;
+     * nor the device grant: its consent page shows the client's own name to a user who came
+     * with a code someone gave them (RFC 8628 §5.4), and a name anyone may register is not
+     * shown there */
+    return name ? oas_grant_type_bit(name) & ~(OAS_GRANT_EXCHANGE | OAS_GRANT_DEVICE) : 0;
 }
 
 /* The strings of a JSON array member, or NULL when absent; *bad when not all strings. */
@@ -147,7 +114,7 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     if (!c->grant_types)
         c->grant_types = OAS_GRANT_CODE;
     c->scopes = oas_scope_split(p, oas_json_str(md, "scope"));
-    c->audiences = iss->registration_audiences;
+    oas_reg_policy_apply(c, p, iss);
     if ((jwks = json_object_get(md, "jwks"))) {
         const char *txt = oas_json_dumps(p, jwks, 0), *err;
         if (!txt || oas_jwks_parse(&c->jwks, &err, p, txt, strlen(txt)) != APR_SUCCESS)

@@ -32,15 +32,12 @@ const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id);
 
 /** Parse a registered client's record (oas_registration.c writes it: {"md": the metadata as
  * accepted, RFC 7591 names; "sh": the secret's hash; "rh": the registration access token's
- * digest; "iat"}) into a resolved client in p, with the issuer's registration policy (scopes,
- * audiences, consent and PKCE on).
+ * digest; "iat"; "exp": when it expires, absent for a record that never does}) into a resolved
+ * client in p, with the issuer's registration policy (OAuthASRegistrationDefaults, audiences,
+ * consent and PKCE on; oas_reg_policy.h).
  * @return APR_SUCCESS, APR_EINVAL (a record we did not write) */
 apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_issuer_t *iss,
                                     const char *id, const char *rec, apr_size_t len);
-
-/** 1 when a dynamic or metadata-document client may ask for scope s: the OpenID Connect
- * scopes, and those of the OAuthASRegistrationAudience resources. */
-int oas_reg_scope_open(const oas_issuer_t *iss, const char *s);
 
 /** OAS_AUTH_* bit of an RFC 7591 token_endpoint_auth_method a dynamic client may use, else 0 */
 int oas_reg_auth_method(const char *name);

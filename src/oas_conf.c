@@ -50,12 +50,14 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->authfail_limit = c->authfail_window = OAS_UNSET;
     c->rt_grace = c->client_quota = OAS_UNSET;
     c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
+    c->session_ttl = OAS_UNSET;
     c->device_ttl = c->device_interval = OAS_UNSET;
     c->client_signing_algs = OAS_UNSET;
     c->dpop = c->dpop_nonce = OAS_UNSET;
     c->profile = OAS_UNSET;
     c->registration = OAS_UNSET;
     c->cimd = OAS_UNSET;
+    c->reg_at_ttl = c->reg_rt_ttl = c->reg_client_ttl = c->reg_max_clients = OAS_UNSET;
     return c;
 }
 
@@ -67,7 +69,7 @@ oas_client_t *oas_client_make(apr_pool_t *p, const char *id)
     c->name = id;
     c->auth_methods = c->grant_types = OAS_UNSET;
     c->require_par = c->require_pkce = c->consent = c->rt_rotation = OAS_UNSET;
-    c->at_ttl = c->rt_ttl = OAS_UNSET;
+    c->at_ttl = c->rt_ttl = c->at_ttl_cap = OAS_UNSET;
     c->request_object = OAS_UNSET;
     c->dpop = c->dpop_nonce = OAS_UNSET;
     c->cert_bound = OAS_UNSET;
@@ -115,7 +117,8 @@ int oas_grant_type_bit(const char *name)
     static const named_bit_t grants[] = {{"authorization_code", OAS_GRANT_CODE},
                                          {"refresh_token", OAS_GRANT_REFRESH},
                                          {"client_credentials", OAS_GRANT_CC},
-                                         {OAS_GRANT_DEVICE_NAME, OAS_GRANT_DEVICE},
+                                         {OAS_GRANT_TYPE_EXCHANGE, OAS_GRANT_EXCHANGE},
+                                         {OAS_GRANT_TYPE_DEVICE, OAS_GRANT_DEVICE},
                                          {NULL, 0}};
     return bit_of(grants, name);
 }
@@ -205,11 +208,11 @@ int oas_client_dpop_nonce(const oas_issuer_t *iss, const oas_client_t *c)
 
 int oas_client_at_ttl(const oas_issuer_t *iss, const oas_client_t *c, const oas_resource_t *r)
 {
-    if (c && c->at_ttl != OAS_UNSET)
-        return c->at_ttl;
-    if (r && r->at_ttl != OAS_UNSET)
-        return r->at_ttl;
-    return oas_iss_at_ttl(iss);
+    int t = c && c->at_ttl != OAS_UNSET   ? c->at_ttl
+            : r && r->at_ttl != OAS_UNSET ? r->at_ttl
+                                          : oas_iss_at_ttl(iss);
+
+    return c && c->at_ttl_cap != OAS_UNSET && t > c->at_ttl_cap ? c->at_ttl_cap : t;
 }
 
 int oas_client_rt_ttl(const oas_issuer_t *iss, const oas_client_t *c)

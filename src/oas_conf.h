@@ -27,8 +27,10 @@
 #define OAS_GRANT_CODE    0x1 /* authorization_code */
 #define OAS_GRANT_REFRESH 0x2 /* refresh_token */
 #define OAS_GRANT_CC      0x4 /* client_credentials */
-#define OAS_GRANT_DEVICE  0x8 /* urn:ietf:params:oauth:grant-type:device_code (RFC 8628) */
-#define OAS_GRANT_DEVICE_NAME "urn:ietf:params:oauth:grant-type:device_code"
+#define OAS_GRANT_EXCHANGE 0x8 /* RFC 8693 token exchange (oas_token_exchange.h) */
+#define OAS_GRANT_TYPE_EXCHANGE "urn:ietf:params:oauth:grant-type:token-exchange"
+#define OAS_GRANT_DEVICE  0x10 /* RFC 8628 device authorization (oas_device.h) */
+#define OAS_GRANT_TYPE_DEVICE "urn:ietf:params:oauth:grant-type:device_code"
 
 /* OAuthASRequestObject: signed request objects (JAR, RFC 9101) */
 #define OAS_REQOBJ_OFF      0 /* `request` is not supported */
@@ -67,6 +69,13 @@ struct oas_dpop_nonce_key_t;
 struct X509_name_st;
 struct x509_store_st;
 
+/* OAuthASTokenExchange SUBJECT AUDIENCE...: the client may exchange tokens issued to client
+ * subject ("*": any client of this issuer) for a token for one of audiences (resource ids). */
+typedef struct oas_exchange_rule_t {
+    const char *subject;
+    apr_array_header_t *audiences; /* const char * */
+} oas_exchange_rule_t;
+
 typedef struct oas_client_t {
     const char *id;
     const char *name;                   /* shown on the consent page; defaults to id */
@@ -82,6 +91,8 @@ typedef struct oas_client_t {
     int consent;                        /* default On */
     int rt_rotation;                    /* default Off; always On for public clients */
     int at_ttl;                         /* OAS_UNSET: resource's, then server's */
+    int at_ttl_cap;                     /* OAS_UNSET: none; a dynamic client's most
+                                         * (OAuthASRegistrationDefaults access-token-lifetime) */
     int rt_ttl;                         /* OAS_UNSET: server's */
     /* OAuthASClientJWKS: the client's public keys, from a file read at start-up
      * (jwks: struct oas_jwk_t *, see oas_jwk.h) or an https jwks_uri fetched and cached at
@@ -107,6 +118,7 @@ typedef struct oas_client_t {
     int cert_bound;
     int introspection; /* OAuthASIntrospection On: may introspect any access token (a resource
                         * server); default Off: only the client's own tokens */
+    apr_array_header_t *exchange;       /* oas_exchange_rule_t *: OAuthASTokenExchange lines */
     int profile;                        /* OAuthASProfile, OAS_PROFILE_*; OAS_UNSET: the
                                          * server's (oas_profile.h) */
     const char *defined_at;             /* "file:line" for configuration messages */
@@ -147,6 +159,9 @@ typedef struct oas_issuer_t {
     int user_quota, address_quota; /* OAuthASUserQuota, OAuthASAddressQuota: the same per
                                     * signed-in user, per address; 0 = no limit */
     int consent_ttl; /* OAuthASConsentLifetime: seconds a consent page stays answerable */
+    int session_ttl; /* OAuthASSessionLifetime: seconds an AS session lives (oas_session.h) */
+    const char *login_url; /* OAuthASLoginURL: where the browser signs in again (prompt=login,
+                            * max_age), or NULL: those answer login_required */
     int device_ttl;      /* OAuthASDeviceCodeLifetime: seconds a device code lives (RFC 8628) */
     int device_interval; /* OAuthASDeviceInterval: seconds between two polls of a device */
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
@@ -172,6 +187,12 @@ typedef struct oas_issuer_t {
     int registration;
     apr_array_header_t *registration_tokens;
     apr_array_header_t *registration_audiences;
+    /* OAuthASRegistrationDefaults (oas_reg_policy.h): the scopes dynamic and metadata-document
+     * clients may get (const char *; NULL: the OpenID scopes and those of the registration
+     * audiences), their token lifetimes, how long a registered client lives and how many
+     * may be registered (OAS_UNSET: the getters' defaults) */
+    apr_array_header_t *reg_scopes;
+    int reg_at_ttl, reg_rt_ttl, reg_client_ttl, reg_max_clients;
     int cimd; /* OAuthASClientMetadataDocuments: an https client_id is fetched (oas_cimd.h) */
     /* prepared once at start-up */
     const char *metadata_json;
@@ -205,12 +226,15 @@ OAS_ISS_GETTER(client_quota, OAS_DEFAULT_CLIENT_QUOTA)
 OAS_ISS_GETTER(user_quota, OAS_DEFAULT_USER_QUOTA)
 OAS_ISS_GETTER(address_quota, OAS_DEFAULT_ADDRESS_QUOTA)
 OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
+OAS_ISS_GETTER(session_ttl, OAS_DEFAULT_SESSION_TTL)
 OAS_ISS_GETTER(device_ttl, OAS_DEFAULT_DEVICE_TTL)
 OAS_ISS_GETTER(device_interval, OAS_DEFAULT_DEVICE_INTERVAL)
 OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
 OAS_ISS_GETTER(dpop_nonce, 0)
 OAS_ISS_GETTER(registration, 0)
 OAS_ISS_GETTER(cimd, 0)
+OAS_ISS_GETTER(reg_client_ttl, OAS_DEFAULT_REG_CLIENT_TTL)
+OAS_ISS_GETTER(reg_max_clients, OAS_DEFAULT_REG_MAX_CLIENTS)
 #undef OAS_ISS_GETTER
 /* long-lived state lives where short-lived state does unless OAuthASStore names another */
 static inline int oas_iss_store_long(const oas_issuer_t *iss)
@@ -255,7 +279,8 @@ int oas_grant_type_bit(const char *name);
 const oas_client_t *oas_issuer_client(const oas_issuer_t *iss, const char *id);
 const oas_resource_t *oas_issuer_resource(const oas_issuer_t *iss, const char *id);
 
-/* Resolved settings of a client (client's value, else resource/server default). */
+/* Resolved settings of a client (client's value, else resource/server default; a dynamic
+ * client's access tokens live at most its at_ttl_cap). */
 int oas_client_require_par(const oas_issuer_t *iss, const oas_client_t *c);
 /* OAS_REQOBJ_*: the client's OAuthASRequestObject, else the server's, else Allowed; always Off
  * for a client without OAuthASClientJWKS (it has no key to sign with) */

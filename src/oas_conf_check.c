@@ -5,6 +5,7 @@
 #include "oas_jwk.h"
 #include "oas_keys.h"
 #include "oas_profile.h"
+#include "oas_reg_policy.h"
 
 /* "<OAuthASClient id>: " before every fault of a client block */
 #define CLIENT_MSG(p, c, text) apr_psprintf(p, "<" OAS_DIR_CLIENT " %s>: " text, (c)->id)
@@ -75,6 +76,15 @@ const char *oas_conf_check_client(apr_pool_t *p, const oas_client_t *c)
                           OAS_DIR_AUTH_METHOD " client_secret_jwt needs a plaintext "
                           OAS_DIR_CLIENT_SECRET " of at least 32 bytes");
     }
+    /* RFC 8693: a token exchange is what the policy allows, and only to a client that proves
+     * who it is (a public client could be anyone holding a token) */
+    if ((grants & OAS_GRANT_EXCHANGE) && (!c->exchange || (methods & OAS_AUTH_NONE)))
+        return CLIENT_MSG(p, c,
+                          OAS_DIR_GRANT_TYPE " " OAS_GRANT_TYPE_EXCHANGE " needs a confidential "
+                                             "client and at least one " OAS_DIR_TOKEN_EXCHANGE);
+    if (c->exchange && !(grants & OAS_GRANT_EXCHANGE))
+        return CLIENT_MSG(
+            p, c, OAS_DIR_TOKEN_EXCHANGE " needs " OAS_DIR_GRANT_TYPE " " OAS_GRANT_TYPE_EXCHANGE);
     if ((grants & OAS_GRANT_CODE) && !c->redirect_uris) {
         return CLIENT_MSG(p, c,
                           "the authorization_code grant needs at least one " OAS_DIR_REDIRECT_URI);
@@ -127,6 +137,34 @@ static void check_registration(apr_array_header_t *faults, apr_pool_t *p, const 
     }
 }
 
+/* OAuthASTokenExchange: its subject is a client of this issuer (or *), its audiences are
+ * declared resources. */
+static void check_exchange(apr_array_header_t *faults, apr_pool_t *p, const oas_issuer_t *iss,
+                           const oas_client_t *cl)
+{
+    int i, j;
+
+    for (i = 0; cl->exchange && i < cl->exchange->nelts; i++) {
+        const oas_exchange_rule_t *r = APR_ARRAY_IDX(cl->exchange, i, const oas_exchange_rule_t *);
+        if (strcmp(r->subject, "*") && !oas_issuer_client(iss, r->subject))
+            APR_ARRAY_PUSH(faults, const char *) = apr_psprintf(
+                p,
+                OAS_DIR_TOKEN_EXCHANGE " %s in <" OAS_DIR_CLIENT " %s> (%s): no client %s "
+                                       "(a client id or *)",
+                r->subject, cl->id, cl->defined_at, r->subject);
+        for (j = 0; j < r->audiences->nelts; j++) {
+            const char *aud = APR_ARRAY_IDX(r->audiences, j, const char *);
+            if (!oas_issuer_resource(iss, aud))
+                APR_ARRAY_PUSH(faults, const char *) =
+                    apr_psprintf(p,
+                                 OAS_DIR_TOKEN_EXCHANGE " %s in <" OAS_DIR_CLIENT
+                                                        " %s> (%s): no <" OAS_DIR_RESOURCE
+                                                        " %s> declares this audience",
+                                 aud, cl->id, cl->defined_at, aud);
+        }
+    }
+}
+
 apr_array_header_t *oas_conf_check_issuer(apr_pool_t *p, const oas_issuer_t *iss)
 {
     apr_array_header_t *faults = apr_array_make(p, 2, sizeof(const char *));
@@ -165,6 +203,7 @@ apr_array_header_t *oas_conf_check_issuer(apr_pool_t *p, const oas_issuer_t *iss
                 cl->id, cl->defined_at);
         }
 
+        check_exchange(faults, p, iss, cl);
         for (i = 0; cl->audiences && i < cl->audiences->nelts; i++) {
             const char *aud = APR_ARRAY_IDX(cl->audiences, i, const char *);
             if (!oas_issuer_resource(iss, aud)) {
@@ -177,6 +216,7 @@ apr_array_header_t *oas_conf_check_issuer(apr_pool_t *p, const oas_issuer_t *iss
         }
     }
     check_registration(faults, p, iss);
+    oas_reg_defaults_check(faults, p, iss);
     oas_profile_check(faults, p, iss);
     return faults->nelts ? faults : NULL;
 }

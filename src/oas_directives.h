@@ -32,9 +32,12 @@
 #define OAS_DIR_REGISTRATION "OAuthASRegistration"
 #define OAS_DIR_REGISTRATION_TOKEN "OAuthASRegistrationToken"
 #define OAS_DIR_REGISTRATION_AUDIENCE "OAuthASRegistrationAudience"
+#define OAS_DIR_REGISTRATION_DEFAULTS "OAuthASRegistrationDefaults"
 #define OAS_DIR_CIMD "OAuthASClientMetadataDocuments"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 #define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"
+#define OAS_DIR_SESSION_LIFETIME "OAuthASSessionLifetime"
+#define OAS_DIR_LOGIN_URL "OAuthASLoginURL"
 
 /* server-wide and inside blocks */
 #define OAS_DIR_AT_LIFETIME "OAuthASAccessTokenLifetime"  /* also in client and resource */
@@ -60,6 +63,7 @@
 #define OAS_DIR_AUDIENCE "OAuthASAudience"
 #define OAS_DIR_AUTH_METHOD "OAuthASAuthMethod"
 #define OAS_DIR_GRANT_TYPE "OAuthASGrantType"
+#define OAS_DIR_TOKEN_EXCHANGE "OAuthASTokenExchange"
 #define OAS_DIR_REQUIRE_PKCE "OAuthASRequirePKCE"
 #define OAS_DIR_CONSENT "OAuthASConsent"
 #define OAS_DIR_RT_ROTATION "OAuthASRefreshTokenRotation"

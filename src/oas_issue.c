@@ -9,6 +9,7 @@
 #include "oas_mtls.h"
 #include "oas_refresh.h"
 #include "oas_throttle.h"
+#include "oas_token_exchange.h"
 #include "oas_util.h"
 
 apr_status_t oas_issue_jti(const char **pjti, oas_err_t *e, apr_pool_t *p)
@@ -180,7 +181,9 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         bit = OAS_GRANT_REFRESH;
     else if (!strcmp(gt, "client_credentials"))
         bit = OAS_GRANT_CC;
-    else if (!strcmp(gt, OAS_GRANT_DEVICE_NAME))
+    else if (!strcmp(gt, OAS_GRANT_TYPE_EXCHANGE))
+        bit = OAS_GRANT_EXCHANGE;
+    else if (!strcmp(gt, OAS_GRANT_TYPE_DEVICE))
         bit = OAS_GRANT_DEVICE;
     else {
         OAS_ERR_SET(e, 400, "unsupported_grant_type", "the grant type is not supported");
@@ -198,6 +201,8 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
                        OAS_LOGNO(06508) "client %s: OAuthASCertBoundTokens On, no client "
                                         "certificate on the connection",
                        c->id);
+    if (bit == OAS_GRANT_EXCHANGE) /* RFC 8693: checks its own target */
+        return oas_exchange_grant(pbody, e, x, c, form);
     if (bit != OAS_GRANT_CC) { /* RFC 8707 §2.2: narrows the grant's audience (client
                                 * credentials check theirs in oas_resource_check) */
         const char *aud = apr_table_get(form, "audience");

@@ -130,8 +130,9 @@ apr_status_t oas_revoke_token(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
 }
 
 /* The claims of a live access token an introspection answer repeats (RFC 7662 §2.2). */
-static const char *const introspected[] = {"scope", "client_id", "sub", "aud",       "iss",
-                                           "exp",   "iat",       "jti", "auth_time", NULL};
+/* act: who acts for sub in a token exchanged with an actor token (RFC 8693 §4.1) */
+static const char *const introspected[] = {"scope", "client_id", "sub",       "aud", "iss", "exp",
+                                           "iat",   "jti",       "auth_time", "act", NULL};
 
 /* May caller learn about a token of client owner? (its own, or any access token for a
  * resource server); logged when not */
@@ -179,6 +180,8 @@ const char *oas_introspect(oas_ctx_t *x, const oas_client_t *caller, const char 
         oas_jsonw_str_keep_empty(&w, "client_id", g->client_id);
         oas_jsonw_str_keep_empty(&w, "sub", g->sub);
         oas_jsonw_str_keep_empty(&w, "iss", g->iss);
+        if (g->family_exp > 0) /* RFC 7662 §2.2: when the family (and so the token) ends */
+            oas_jsonw_int(&w, "exp", g->family_exp);
         oas_jsonw_str(&w, "token_type", "refresh_token");
     }
     else {

@@ -191,8 +191,10 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         oas_jsonw_str(&w, NULL, "refresh_token");
     if (g & OAS_GRANT_CC)
         oas_jsonw_str(&w, NULL, "client_credentials");
+    if (g & OAS_GRANT_EXCHANGE)
+        oas_jsonw_str(&w, NULL, OAS_GRANT_TYPE_EXCHANGE);
     if ((g & OAS_GRANT_DEVICE) && iss->endpoints[OAS_EP_DEVICE])
-        oas_jsonw_str(&w, NULL, OAS_GRANT_DEVICE_NAME);
+        oas_jsonw_str(&w, NULL, OAS_GRANT_TYPE_DEVICE);
     oas_jsonw_close(&w);
 
     auth_methods(&w, p, iss, "token_endpoint", iss->has_public_clients);
@@ -226,7 +228,9 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
             oas_jsonw_str_keep_empty(&w, NULL, APR_ARRAY_IDX(iss->claims, i, oas_claim_t).name);
         oas_jsonw_close(&w);
     }
-    oas_jsonw_strs(&w, "prompt_values_supported", prompts, 3);
+    /* login only where the site can be asked to sign the user in again (OAuthASLoginURL;
+     * without it prompt=login and max_age answer login_required) */
+    oas_jsonw_strs(&w, "prompt_values_supported", prompts, iss->login_url ? 3 : 2);
     /* RFC 8705 §3.3: when any client's tokens are bound to its certificate (absent: false) */
     for (i = 0, hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi && !i;
          hi = apr_hash_next(hi))

@@ -31,6 +31,7 @@
 #include "oas_jsonw.h"
 #include "oas_mtls.h"
 #include "oas_refresh.h"
+#include "oas_session.h"
 #include "oas_util.h"
 
 #define FAMILY_ID_BYTES 16
@@ -356,6 +357,17 @@ static apr_status_t prepare(oas_grant_t *use, const char **pjti, oas_err_t *e, o
     *use = *g;
     if (oas_issue_target_check(e, x, c, g) != APR_SUCCESS)
         return APR_EINVAL;
+    /* Back-Channel Logout 1.0 §2.7: a refresh token issued in a session without
+     * offline_access ends with the session (with offline_access it outlives it) */
+    if (g->sid && !oas_list_has(oas_scope_split(x->p, g->scope), "offline_access") &&
+        oas_session_ended(x, g->sid)) {
+        oas_refresh_revoke_family(x, g->family, "its session ended");
+        return oas_err(e, x->p, 400, "invalid_grant",
+                       "the refresh token was revoked or has expired", OAS_LOG_INFO,
+                       OAS_LOGNO(06933) "refresh token of client %s: issued in session %s "
+                                        "without offline_access, and the session ended",
+                       c->id, g->sid);
+    }
     if (scope) {
         if (!oas_scope_subset(x->p, scope, g->scope))
             return oas_err(e, x->p, 400, "invalid_scope", "the scope exceeds what was granted",

@@ -9,6 +9,7 @@
 #include "oas_json.h"
 #include "oas_profile.h"
 #include "oas_jwk.h"
+#include "oas_reg_policy.h"
 #include "oas_registration.h"
 #include "oas_throttle.h"
 #include "oas_uri.h"
@@ -107,7 +108,7 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
     apr_pool_t *p = x->p;
     json_t *in, *md = oas_json_adopt(p, json_object()), *a, *v;
     const char *method, *s, *err;
-    apr_array_header_t *keys;
+    apr_array_header_t *keys, *asked;
     int bits = 0, m;
     size_t i;
 
@@ -173,19 +174,25 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
     }
     else if (bits & OAS_GRANT_CODE)
         return BAD("invalid_redirect_uri", "redirect_uris is required");
-    /* scope: default openid; only what dynamic clients may get */
-    v = json_object_get(in, "scope");
-    s = v ? json_string_value(v) : "openid";
-    if (!s || !oas_scope_valid(s, 0) || strlen(s) > 1024)
-        return BAD("invalid_client_metadata", "scope must be a space-separated string");
-    keys = oas_scope_split(p, s);
-    if (!keys->nelts)
-        return BAD("invalid_client_metadata", "scope is empty");
-    for (m = 0; m < keys->nelts; m++) {
-        if (!oas_reg_scope_open(x->iss, APR_ARRAY_IDX(keys, m, const char *)))
-            return BAD("invalid_client_metadata", "scope %s is not available to dynamic "
-                       "clients", APR_ARRAY_IDX(keys, m, const char *));
+    /* scope: the default ones when none is asked for; of those asked for, only what dynamic
+     * clients may get (RFC 7591 §3.2.1: the server may replace a requested value; the
+     * response tells the client what it got) */
+    if ((v = json_object_get(in, "scope"))) {
+        s = json_string_value(v);
+        if (!s || !oas_scope_valid(s, 0) || strlen(s) > 1024)
+            return BAD("invalid_client_metadata", "scope must be a space-separated string");
+        asked = oas_scope_split(p, s);
+        keys = apr_array_make(p, asked->nelts + 1, sizeof(const char *));
+        for (m = 0; m < asked->nelts; m++) {
+            if (oas_reg_scope_open(x->iss, APR_ARRAY_IDX(asked, m, const char *)))
+                APR_ARRAY_PUSH(keys, const char *) = APR_ARRAY_IDX(asked, m, const char *);
+        }
+        if (!keys->nelts)
+            return BAD("invalid_client_metadata", "no scope of '%s' is available to dynamic "
+                       "clients", s);
     }
+    else
+        keys = oas_reg_default_scopes(p, x->iss);
     json_object_set_new(md, "scope", json_string(apr_array_pstrcat(p, keys, ' ')));
     if ((v = json_object_get(in, "client_name"))) {
         s = json_string_value(v);
@@ -222,10 +229,11 @@ static apr_status_t new_secret(const char **psecret, const char **phash, oas_err
     return APR_SUCCESS;
 }
 
-/* The record of a client (oas_clients.h) and the response to its registration or read. */
+/* The record of a client (oas_clients.h) and the response to its registration or read; exp:
+ * when the client expires (seconds), 0 never. */
 static apr_status_t render(const char **prec, const char **pjson, oas_ctx_t *x, const char *id,
                            json_t *md, const char *secret, const char *hash, const char *rat,
-                           apr_int64_t iat)
+                           apr_int64_t iat, apr_int64_t exp)
 {
     apr_pool_t *p = x->p;
     json_t *rec = oas_json_adopt(p, json_object()), *out = oas_json_adopt(p, json_copy(md));
@@ -235,12 +243,14 @@ static apr_status_t render(const char **prec, const char **pjson, oas_ctx_t *x, 
         json_object_set_new(rec, "sh", json_string(hash));
     json_object_set_new(rec, "rh", json_string(digest_hex(p, rat)));
     json_object_set_new(rec, "iat", json_integer(iat));
+    if (exp)
+        json_object_set_new(rec, "exp", json_integer(exp));
     json_object_set_new(out, "client_id", json_string(id));
     json_object_set_new(out, "client_id_issued_at", json_integer(iat));
     if (secret)
         json_object_set_new(out, "client_secret", json_string(secret));
-    if (hash)
-        json_object_set_new(out, "client_secret_expires_at", json_integer(0));
+    if (hash) /* RFC 7591 §3.2.1: its secret expires with the client (0: never) */
+        json_object_set_new(out, "client_secret_expires_at", json_integer(exp));
     json_object_set_new(out, "registration_access_token", json_string(rat));
     json_object_set_new(out, "registration_client_uri",
                         json_string(apr_pstrcat(p, oas_reg_url(p, x->iss), "/", id, NULL)));
@@ -256,20 +266,57 @@ static int is_confidential(const json_t *md)
     return m && (!strcmp(m, "client_secret_basic") || !strcmp(m, "client_secret_post"));
 }
 
-static apr_time_t record_expiry(oas_ctx_t *x)
+/* When a client registered now expires (client-lifetime), 0 never; the store's expiry of
+ * the record of a client that expires at exp. */
+static apr_int64_t client_exp(oas_ctx_t *x)
 {
-    return apr_time_from_sec(x->now + OAS_REG_RECORD_TTL);
+    return oas_iss_reg_client_ttl(x->iss) > 0 ? x->now + oas_iss_reg_client_ttl(x->iss) : 0;
+}
+
+static apr_time_t record_expiry(oas_ctx_t *x, apr_int64_t exp)
+{
+    return apr_time_from_sec(exp ? exp : x->now + OAS_REG_FOREVER);
+}
+
+/* Stores a new client (its id drawn here) and renders the answer, or *e. */
+static apr_status_t created(const char **pjson, oas_err_t *e, oas_ctx_t *x, oas_store_t *st,
+                            json_t *md, const char *secret, const char *hash, const char *rat)
+{
+    apr_pool_t *p = x->p;
+    apr_int64_t exp = client_exp(x);
+    apr_status_t rv = APR_EEXIST;
+    const char *tok, *id = NULL, *rec;
+    int tries;
+
+    /* put_new: two registrations never share an id, and a configured id is never taken */
+    for (tries = 0; tries < 3 && APR_STATUS_IS_EEXIST(rv); tries++) {
+        if (oas_random_token(&tok, p, ID_BYTES) != APR_SUCCESS)
+            break;
+        id = apr_pstrcat(p, OAS_REG_ID_PREFIX, tok, NULL);
+        if (oas_issuer_client(x->iss, id))
+            continue;
+        if (render(&rec, pjson, x, id, md, secret, hash, rat, x->now, exp) != APR_SUCCESS)
+            return oas_store_refused(x, e, APR_ENOMEM, "registration");
+        if (strlen(rec) > OAS_STORE_MAX_VALUE)
+            return BAD("invalid_client_metadata", "the client metadata is too large");
+        rv = oas_store_put_new(st, p, OAS_NS_CLIENT, id, rec, strlen(rec),
+                               record_expiry(x, exp));
+    }
+    if (rv != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, "registration");
+    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06806) "client %s registered (%s)", id,
+                json_string_value(json_object_get(md, "token_endpoint_auth_method")));
+    return APR_SUCCESS;
 }
 
 apr_status_t oas_reg_create(const char **pjson, oas_err_t *e, oas_ctx_t *x, const char *body,
                             apr_size_t len)
 {
     apr_pool_t *p = x->p;
-    const char *secret = NULL, *hash = NULL, *rat, *tok, *id = NULL, *rec;
+    const char *secret = NULL, *hash = NULL, *rat;
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
-    apr_status_t rv = APR_EEXIST;
+    apr_status_t rv;
     json_t *md;
-    int tries;
 
     OAS_ERR_SET(e, 0, NULL, NULL);
     if (validate(&md, e, x, body, len) != APR_SUCCESS ||
@@ -282,24 +329,12 @@ apr_status_t oas_reg_create(const char **pjson, oas_err_t *e, oas_ctx_t *x, cons
                        OAS_LOG_ERR, OAS_LOGNO(06805) "registration: the RNG failed");
     if (!st)
         return oas_store_refused(x, e, APR_ENOTIMPL, "registration");
-    /* put_new: two registrations never share an id, and a configured id is never taken */
-    for (tries = 0; tries < 3 && APR_STATUS_IS_EEXIST(rv); tries++) {
-        if (oas_random_token(&tok, p, ID_BYTES) != APR_SUCCESS)
-            break;
-        id = apr_pstrcat(p, OAS_REG_ID_PREFIX, tok, NULL);
-        if (oas_issuer_client(x->iss, id))
-            continue;
-        if (render(&rec, pjson, x, id, md, secret, hash, rat, x->now) != APR_SUCCESS)
-            return oas_store_refused(x, e, APR_ENOMEM, "registration");
-        if (strlen(rec) > OAS_STORE_MAX_VALUE)
-            return BAD("invalid_client_metadata", "the client metadata is too large");
-        rv = oas_store_put_new(st, p, OAS_NS_CLIENT, id, rec, strlen(rec), record_expiry(x));
-    }
+    if (oas_reg_count_take(x, e) != APR_SUCCESS) /* max-clients */
+        return APR_EINVAL;
+    rv = created(pjson, e, x, st, md, secret, hash, rat);
     if (rv != APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "registration");
-    OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06806) "client %s registered (%s)", id,
-                json_string_value(json_object_get(md, "token_endpoint_auth_method")));
-    return APR_SUCCESS;
+        oas_reg_count_give_back(x, x->now);
+    return rv;
 }
 
 #define INVALID_TOKEN(why)                                                                       \
@@ -314,6 +349,7 @@ apr_status_t oas_reg_manage(const char **pjson, oas_err_t *e, oas_ctx_t *x, int 
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
     const char *hash, *secret = NULL, *rec, *s;
     json_t *old, *md;
+    apr_int64_t exp;
     apr_status_t rv;
     apr_size_t n;
     char *v;
@@ -344,6 +380,7 @@ apr_status_t oas_reg_manage(const char **pjson, oas_err_t *e, oas_ctx_t *x, int 
                                              NULL));
         if (rv != APR_SUCCESS)
             return oas_store_refused(x, e, rv, "client deletion");
+        oas_reg_count_give_back(x, oas_json_int(old, "iat", x->now));
         OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06808) "client %s deleted", id);
         return APR_SUCCESS;
     }
@@ -365,8 +402,10 @@ apr_status_t oas_reg_manage(const char **pjson, oas_err_t *e, oas_ctx_t *x, int 
         else if (!hash && new_secret(&secret, &hash, e, p) != APR_SUCCESS)
             return APR_EGENERAL;
     }
-    if (render(&rec, pjson, x, id, md, secret, hash, bearer,
-               oas_json_int(old, "iat", x->now)) != APR_SUCCESS)
+    /* an update keeps the client's expiry: its lifetime runs from its registration */
+    exp = oas_json_int(old, "exp", 0);
+    if (render(&rec, pjson, x, id, md, secret, hash, bearer, oas_json_int(old, "iat", x->now),
+               exp) != APR_SUCCESS)
         return oas_store_refused(x, e, APR_ENOMEM, "client management");
     if (op == OAS_REG_UPDATE) {
         if (strlen(rec) > OAS_STORE_MAX_VALUE)
@@ -378,8 +417,9 @@ apr_status_t oas_reg_manage(const char **pjson, oas_err_t *e, oas_ctx_t *x, int 
             return INVALID_TOKEN(apr_pstrcat(p, "client ", id, " deleted meanwhile", NULL));
         if (rv == APR_SUCCESS &&
             (rv = oas_store_put_new(st, p, OAS_NS_CLIENT, id, rec, strlen(rec),
-                                    record_expiry(x))) != APR_SUCCESS)
-            oas_store_put_new(st, p, OAS_NS_CLIENT, id, v, n, record_expiry(x)); /* as it was */
+                                    record_expiry(x, exp))) != APR_SUCCESS)
+            oas_store_put_new(st, p, OAS_NS_CLIENT, id, v, n,
+                              record_expiry(x, exp)); /* as it was */
         if (rv != APR_SUCCESS)
             return oas_store_refused(x, e, rv, "client update");
         OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06809) "client %s updated", id);

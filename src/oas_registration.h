@@ -13,8 +13,6 @@
 #define OAS_REG_MAX_REDIRECTS 10          /* redirect_uris */
 #define OAS_REG_MAX_URI       1024        /* each redirect URI and the jwks_uri, bytes */
 #define OAS_REG_MAX_NAME      128         /* client_name, bytes */
-/* a registered client lives until it is deleted: its record's expiry is this far away */
-#define OAS_REG_RECORD_TTL    (10 * 365 * 24 * 3600)
 
 /* RFC 7592 operations at registration_client_uri */
 #define OAS_REG_READ   0 /* GET */
@@ -29,9 +27,10 @@ int oas_reg_allowed(const oas_issuer_t *iss, const char *bearer);
 /** Register a client from its RFC 7591 metadata (body, a JSON object of len bytes).
  * @param pjson receives the §3.2.1 response (201): the metadata as accepted, client_id,
  *        client_id_issued_at, client_secret (confidential methods) and
- *        client_secret_expires_at, registration_access_token, registration_client_uri
- * @return APR_SUCCESS; else *e (400 invalid_redirect_uri or invalid_client_metadata, 503 when
- *         the store refuses) */
+ *        client_secret_expires_at (when the client expires: OAuthASRegistrationDefaults
+ *        client-lifetime), registration_access_token, registration_client_uri
+ * @return APR_SUCCESS; else *e (400 invalid_redirect_uri or invalid_client_metadata, 403 when
+ *         the issuer has max-clients registered clients, 503 when the store refuses) */
 apr_status_t oas_reg_create(const char **pjson, oas_err_t *e, oas_ctx_t *x, const char *body,
                             apr_size_t len);
 

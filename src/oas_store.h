@@ -39,7 +39,19 @@ typedef enum {
     OAS_NS_DPOP = 'D',        /* DPoP proof's jkt "\n" jti -> "": spent until the proof's
                                  window is over (live: an evicted jti would allow a replay) */
     OAS_NS_CLIENT = 'C',      /* a registered client's id (RFC 7591) -> its record
-                                 (oas_clients.h): live until it is deleted */
+                                 (oas_clients.h): live until it expires
+                                 (client-lifetime) or is deleted */
+    OAS_NS_REG_COUNT = 'n',   /* issuer "\n" width "\n" bucket -> how many clients were
+                                 registered in that time bucket (oas_reg_policy.c): live
+                                 while they may be (max-clients counts them) */
+    OAS_NS_SESSION = 's',     /* keyed digest of a session cookie -> the AS session
+                                 (oas_session.c); best effort: a lost one costs a sign-in */
+    OAS_NS_SESSION_END = 'e', /* sid of an ended session -> "" until the longest refresh-token
+                                 lifetime: its refresh tokens without offline_access stop;
+                                 best effort, so that logouts never fill the store for a month
+                                 (refresh tokens are only issued with offline_access today) */
+    OAS_NS_LOGIN = 'l',       /* a re-authentication in progress (prompt=login, max_age) ->
+                                 the user and the authorization request to resume */
     OAS_NS_DEVICE = 'v',      /* RFC 8628 (oas_device.c): "d" device-code handle -> the device
                                  request; "u" user-code handle -> the device-code handle; "r"
                                  device-code handle -> the user's decision */
@@ -70,6 +82,8 @@ static inline int oas_store_ns_class(int ns)
     case OAS_NS_QUOTA:
     case OAS_NS_JWKS:
     case OAS_NS_CIMD:
+    case OAS_NS_SESSION:
+    case OAS_NS_SESSION_END:
     case OAS_NS_DEVICE_PACE:
         return OAS_STORE_BEST_EFFORT;
     default:
@@ -92,6 +106,8 @@ static inline int oas_store_ns_durable(int ns)
     case OAS_NS_REVOKED:
     case OAS_NS_FAMILY:
     case OAS_NS_CLIENT:
+    case OAS_NS_REG_COUNT:
+    case OAS_NS_SESSION_END:
         return 1;
     default:
         return 0;

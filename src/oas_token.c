@@ -29,6 +29,7 @@ apr_status_t oas_grant_to_json(const char **pjson, apr_pool_t *p, const oas_gran
     oas_jsonw_str(&w, "jkt", g->dpop_jkt);
     oas_jsonw_str(&w, "x5t", g->cert_x5t);
     oas_jsonw_int(&w, "at", g->auth_time);
+    oas_jsonw_str(&w, "sid", g->sid);
     oas_jsonw_str(&w, "fam", g->family);
     if (g->family_exp)
         oas_jsonw_int(&w, "fexp", g->family_exp);
@@ -65,6 +66,7 @@ apr_status_t oas_grant_from_json(oas_grant_t **pg, apr_pool_t *p, const char *js
     g->dpop_jkt = oas_jobj_str(&o, "jkt");
     g->cert_x5t = oas_jobj_str(&o, "x5t");
     g->auth_time = oas_jobj_int(&o, "at", 0);
+    g->sid = oas_jobj_str(&o, "sid");
     g->family = oas_jobj_str(&o, "fam");
     g->family_exp = oas_jobj_int(&o, "fexp", 0);
     g->claims_json = oas_jobj_object(&o, "cl");
@@ -168,8 +170,11 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
     memset(out, 0, sizeof(*out));
     out->jti = jti;
     out->jkt = jkt;
+    if (g->exp_max && now + ttl > g->exp_max) /* an exchanged token outlives no subject */
+        ttl = g->exp_max > now ? g->exp_max - now : 0;
     out->expires_in = ttl;
     out->exp = now + ttl;
+    out->issued_token_type = g->issued_token_type;
 
     /* RFC 9068 §2.2 */
     oas_jsonw_init(&at, p, 512);
@@ -198,6 +203,10 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
             return APR_ENOMEM;
         oas_jsonw_str(&at, "gid", gid);
     }
+    else
+        oas_jsonw_str(&at, "gid", g->gid);
+    if (g->act_json) /* RFC 8693 §4.1: who acts for sub; our own text (oas_token_exchange.c) */
+        oas_jsonw_raw(&at, "act", g->act_json);
     rv = oas_jws_sign(&out->access_token, p, at_key, "at+jwt", oas_jsonw_end(&at));
     if (rv != APR_SUCCESS)
         return rv;
@@ -216,6 +225,7 @@ apr_status_t oas_token_mint(oas_tokens_t *out, apr_pool_t *p, const oas_issuer_t
             oas_jsonw_int(&id, "auth_time", g->auth_time);
         oas_jsonw_str(&id, "nonce", g->nonce);
         oas_jsonw_str(&id, "azp", g->client_id);
+        oas_jsonw_str(&id, "sid", g->sid); /* OIDC Front-/Back-Channel Logout 1.0 */
         oas_jsonw_str(&id, "at_hash", oas_jose_at_hash(p, idk, out->access_token));
         add_user_claims(&id, p, g, scopes);
         rv = oas_jws_sign(&out->id_token, p, idk, "JWT", oas_jsonw_end(&id));
@@ -270,5 +280,6 @@ const char *oas_token_response_json(apr_pool_t *p, const oas_tokens_t *t, const 
     oas_jsonw_str(&w, "scope", scope);
     oas_jsonw_str(&w, "refresh_token", refresh_token);
     oas_jsonw_str(&w, "id_token", t->id_token);
+    oas_jsonw_str(&w, "issued_token_type", t->issued_token_type);
     return oas_jsonw_end(&w);
 }

@@ -23,11 +23,17 @@ typedef struct oas_grant_t {
     const char *cert_x5t;       /* RFC 8705 §4: the certificate a public client's refresh
                                  * family is bound to (x5t#S256) */
     apr_int64_t auth_time;      /* seconds since the epoch */
+    const char *sid;            /* the AS session it was issued in (oas_session.h), or NULL */
     const char *claims_json;    /* the user's claims evaluated at authorization time */
     const char *family;         /* refresh tokens: the family all rotations belong to */
     apr_int64_t family_exp;     /* when the family ends (seconds): rotation never extends it */
     int family_by_id;           /* not stored: the family's record is a previous build's, keyed
                                  * by the family id, so no handle finds it (oas_issue.c) */
+    /* a token exchange's (RFC 8693, oas_token_exchange.h), never stored: */
+    const char *act_json;       /* the act claim (§4.1), a JSON object text, or NULL */
+    const char *gid;            /* the subject token's grant handle: the new token dies with it */
+    apr_int64_t exp_max;        /* the new token expires no later (seconds), or 0 */
+    const char *issued_token_type; /* answered as issued_token_type (§2.2.1), or NULL */
 } oas_grant_t;
 
 /** The public handle of refresh family id: base64url of the first 16 bytes of SHA-256 over a
@@ -54,6 +60,7 @@ typedef struct oas_tokens_t {
     apr_int64_t expires_in;
     apr_int64_t exp;      /* access token expiry, seconds since the epoch */
     const char *jkt;      /* the DPoP key the access token is bound to, or NULL: Bearer */
+    const char *issued_token_type; /* RFC 8693 §2.2.1, or NULL */
 } oas_tokens_t;
 
 /** Mints the access token (and the ID token when openid is in the scope) of a grant.

@@ -10,15 +10,12 @@ import json
 import os
 import re
 import secrets
-import shutil
 import time
-
-import pytest
 
 from client import (Client, DPoPKey, callback, is_error_page, jwt_claims, location_query,
                     par_params, public_jwk_members, redirect_params, register, request_uri,
                     session)
-from harness import Httpd
+from harness import Httpd, module_scoped
 from mtls_pki import SUBJECT, VERIFY
 from oauth_conf import standard_conf
 from test_705_client_assertion import assertion, form, jwks_of, key
@@ -412,18 +409,5 @@ def variant_server(request, workdir_base, pki, tag, allowed, **variant_kw):
     h = Httpd(os.path.join(workdir_base, f"{tag}-{request.param}"), v.conf)
     h.allow_log(*allowed)
     v.h = h
-    h.start()
-    t0 = time.monotonic()
-    failed_before = request.session.testsfailed
-    try:
+    for _ in module_scoped(request, h):
         yield v
-    finally:
-        h.stop()
-    bad = h.check_error_log()
-    if bad:
-        pytest.fail(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
-                    pytrace=False)
-    if request.session.testsfailed == failed_before and not os.environ.get("OAS_IT_KEEP"):
-        shutil.rmtree(h.workdir, ignore_errors=True)
-    else:
-        print(f"kept httpd workdir: {h.workdir} ({time.monotonic() - t0:.1f} s)")

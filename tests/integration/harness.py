@@ -529,6 +529,27 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
         return children(self.pid) if self.pid else []
 
 
+def module_scoped(request, h):
+    """For a module-scoped fixture: starts h, yields it, stops it at the end of the module and
+    fails on error_log lines h does not allow; its workdir is kept when a test failed."""
+    import pytest
+    h.start()
+    t0 = time.monotonic()
+    failed_before = request.session.testsfailed
+    try:
+        yield h
+    finally:
+        h.stop()
+    bad = h.check_error_log()
+    if bad:
+        pytest.fail(f"{h.workdir}: unexpected error_log lines:\n  " + "\n  ".join(bad),
+                    pytrace=False)
+    if request.session.testsfailed == failed_before and not os.environ.get("OAS_IT_KEEP"):
+        shutil.rmtree(h.workdir, ignore_errors=True)
+    else:
+        print(f"kept httpd workdir: {h.workdir} ({time.monotonic() - t0:.1f} s)")
+
+
 def _alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:

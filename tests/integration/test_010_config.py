@@ -374,7 +374,7 @@ def test_duplicate_resource(tmp_path):
 # ---- numbers and flags ----------------------------------------------------------------------
 
 LIFETIMES = ["OAuthASCodeLifetime", "OAuthASRequestURILifetime", "OAuthASAccessTokenLifetime",
-             "OAuthASRefreshTokenLifetime", "OAuthASIDTokenLifetime"]
+             "OAuthASRefreshTokenLifetime", "OAuthASIDTokenLifetime", "OAuthASSessionLifetime"]
 BAD_NUMBERS = ["0", "-5", "abc", "1.5", "10s", "", "99999999999999999999"]
 
 
@@ -592,7 +592,8 @@ SERVER_ONLY = [
     "OAuthASRefreshTokenLifetime 5", "OAuthASIDTokenLifetime 5", "OAuthASRequirePAR On",
     "OAuthASConsentTemplate /nonexistent.html", 'OAuthASClaim email "x"',
     "OAuthASScopeDescription s t", "OAuthASMaxBody 100", "OAuthASDPoP Required",
-    "OAuthASDPoPNonce On", "OAuthASClientMetadataDocuments On",
+    "OAuthASDPoPNonce On", "OAuthASClientMetadataDocuments On", "OAuthASSessionLifetime 5",
+    "OAuthASLoginURL /login",
 ]
 
 
@@ -601,6 +602,24 @@ def test_server_directive_refused_in_location(tmp_path, directive):
     extra = f"<Location /somewhere>\n    {directive}\n</Location>\n"
     out = assert_fails(tmp_path, valid(extra=extra), directive.split()[0])
     assert "not allowed in <Location> context" in out, out
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "http://sso.test/login", "//sso.test/x",
+                                 "/login#top", "login.html", "https://", "/a b"])
+def test_login_url_bad(tmp_path, url):
+    out = assert_fails(tmp_path, valid(server_lines=f'OAuthASLoginURL "{url}"'),
+                       "OAuthASLoginURL", "neither a local path")
+    assert url in out
+
+
+def test_login_url_needs_mod_session(tmp_path):
+    assert_fails(tmp_path, valid(server_lines="OAuthASLoginURL /login.html"),
+                 "OAuthASLoginURL needs mod_session")
+    for url in ("/login.html", "https://sso.test/login?app=as"):
+        h = Httpd(str(tmp_path / url.replace("/", "_")), "", extra_modules=("session",))
+        h.body = valid(server_lines=f'OAuthASLoginURL "{url}"')(h, key_path(h))
+        rc, out = h.configtest()
+        assert rc == 0 and "Syntax OK" in out, out
 
 
 @pytest.mark.parametrize("block", ["<OAuthASClient x>\n</OAuthASClient>",

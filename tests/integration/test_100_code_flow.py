@@ -192,6 +192,9 @@ def test_remembered_consent_and_prompt(oas):
 
 def test_prompt_none_without_consent(oas):
     f = Client(oas)
+    # signed in at the AS (a session) through a first-party client: prompt=none is then
+    # about consent alone (without a session it is login_required: test_900_session)
+    f.get_code("fp1", scope="openid", expect_consent=False)
     p = f.authz_params("conf1", state="pn", prompt="none",
                        challenge=CH)
     r = f.authorize(p)
@@ -203,7 +206,9 @@ def test_first_party_client_skips_consent(oas):
     g = f.get_code("fp1", scope="openid profile email", expect_consent=False)
     t = check_token_response(f.redeem(g), "openid profile email")
     check_id_token(f, t, g)
-    # prompt=none works for it without any earlier consent
+    # prompt=none works for it without any earlier consent (bob's session begins first: the
+    # browser's session is alice's)
+    f.get_code("fp1", scope="openid", user="bob", expect_consent=False)
     f.get_code("fp1", scope="openid", prompt="none", user="bob", expect_consent=False)
 
 

@@ -235,6 +235,32 @@ def test_readme_api_walkthrough(demo):
                      r"revoked", log), log[-3000:]
 
 
+def test_readme_exchange_walkthrough(demo):
+    """Token exchange (issue 22): demo-gateway trades demo-app's token for the API for one for
+    the reports service (the user's openid stays behind), which takes it while the API does
+    not; a wider scope is invalid_scope; with an actor token introspection shows act."""
+    workdir, port = demo
+    iss = f"https://localhost:{port}"
+    out = run_block(workdir, port, 5).stdout
+    print(out)
+    lines = out.strip().splitlines()
+    xt = json.loads(lines[0])
+    assert xt["issued_token_type"] == "urn:ietf:params:oauth:token-type:access_token", xt
+    assert xt["token_type"] == "Bearer" and xt["scope"] == "api.read", xt
+    assert "refresh_token" not in xt and "id_token" not in xt, xt
+    reports = json.loads(re.search(r'^\{"message".*?\}$', out, re.S | re.M).group(0))
+    assert reports["user"] == "demo" and reports["client_id"] == "demo-gateway", reports
+    assert reports["aud"] == iss + "/reports", reports
+    assert "401" in lines, lines
+    err = json.loads(next(l for l in lines if '"error"' in l))
+    assert err["error"] == "invalid_scope", err
+    intro = json.loads(lines[-1])
+    assert intro["active"] is True and intro["sub"] == "demo", intro
+    assert intro["client_id"] == "demo-gateway" and intro["act"] == {"sub": "demo-gateway"}, intro
+    assert "OAS07151: token exchange: client demo-gateway exchanges an access token of client " \
+           "demo-app" in open(workdir / "demo.log").read()
+
+
 # ---- "Device authorization (RFC 8628)" ---------------------------------------------------------
 
 def test_readme_device_walkthrough(demo):
@@ -242,7 +268,7 @@ def test_readme_device_walkthrough(demo):
     (authorization_pending), the user's code form and consent (200), the tokens, then the used
     code refused."""
     workdir, port = demo
-    out = run_block(workdir, port, 5).stdout
+    out = run_block(workdir, port, 6).stdout
     print(out)
     lines = out.strip().splitlines()
     assert len(lines) == 5, lines

@@ -235,13 +235,13 @@ def test_deny_uses_request_uri_up(oas):
 
 
 def test_error_redirect_uses_request_uri_up(oas):
-    """An error redirect ends the authorization too: pushed prompt=none without a remembered
-    consent → consent_required, then the request_uri is dead."""
+    """An error redirect ends the authorization too: pushed prompt=none without a session (a
+    new browser) → login_required, then the request_uri is dead."""
     c = Client(oas)
     ru = c.push_ok("conf1", Pkce(), prompt="none", state="pn-S")
     base, q = location_query(c.authorize_uri("conf1", ru))
     assert base == "https://rp1.test/cb"
-    assert q["error"] == "consent_required" and q["state"] == "pn-S"
+    assert q["error"] == "login_required" and q["state"] == "pn-S"
     assert q["iss"] == oas.issuer and "code" not in q
     assert_error_page(c.authorize_uri("conf1", ru), 400, "invalid_request_uri")
     assert codes_issued(oas) == 0

@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "engine_stores.h"
+#include "oas_authz.h"
 #include "oas_clients.h"
 
 #define REC_PUBLIC                                                                               \
@@ -27,9 +28,13 @@ static oas_issuer_t *make_issuer(apr_pool_t *p, int registration)
 {
     oas_issuer_t *iss = oas_issuer_make(p);
     oas_client_t *c = oas_client_make(p, "rp");
+    oas_resource_t *r = oas_resource_make(p, "https://mcp.test");
 
     iss->issuer = "https://as.test";
     iss->clients = apr_hash_make(p);
+    iss->resources = apr_hash_make(p);
+    r->scopes = oas_scope_split(p, "api");
+    apr_hash_set(iss->resources, r->id, APR_HASH_KEY_STRING, r);
     iss->registration = registration;
     iss->registration_audiences = apr_array_make(p, 1, sizeof(const char *));
     APR_ARRAY_PUSH(iss->registration_audiences, const char *) = "https://mcp.test";

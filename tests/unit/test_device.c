@@ -11,7 +11,7 @@
 #include "oas_mtls.h"
 #include "token_fixture.h"
 
-#define DEVICE_GT OAS_GRANT_DEVICE_NAME
+#define DEVICE_GT OAS_GRANT_TYPE_DEVICE
 
 static void test_user_code_new(void **state)
 {

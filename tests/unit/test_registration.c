@@ -12,6 +12,7 @@
 #include "oas_clients.h"
 #include "oas_json.h"
 #include "oas_profile.h"
+#include "oas_reg_policy.h"
 #include "oas_registration.h"
 
 static oas_issuer_t *make_issuer(apr_pool_t *p)
@@ -217,6 +218,51 @@ static void test_quota(void **state)
     assert_non_null(create(x, "{" RU "}", &e));
 }
 
+/* OAuthASRegistrationDefaults: a registration narrowed to scope=, its expiry (kept by an
+ * update), max-clients (a deletion gives a place back) */
+static void test_defaults(void **state)
+{
+    apr_pool_t *p = *state;
+    const char *out, *upd, *rat;
+    json_t *a, *b;
+    oas_err_t e;
+    int k;
+
+    for (k = 0; k < ENGINE_STORES; k++) {
+        oas_issuer_t *iss = make_issuer(p);
+        oas_ctx_t *x = engine_ctx(p, iss, k, apr_time_sec(apr_time_now()));
+
+        assert_null(oas_reg_defaults_parse(iss, p, "scope=\"openid tools\" max-clients=2 "
+                                                   "client-lifetime=3600"));
+        a = create(x, "{" RU ",\"scope\":\"openid profile tools\"}", &e);
+        assert_non_null(a);
+        assert_string_equal(oas_json_str(a, "scope"), "openid tools");
+        assert_int_equal(oas_json_int(a, "client_secret_expires_at", 0), x->now + 3600);
+        refused(x, "{" RU ",\"scope\":\"profile\"}", "invalid_client_metadata");
+        b = create(x, "{" RU ",\"token_endpoint_auth_method\":\"none\"}", &e);
+        assert_non_null(b);
+        assert_null(json_object_get(b, "client_secret_expires_at")); /* no secret */
+        assert_null(create(x, "{" RU "}", &e));
+        assert_int_equal(e.status, 403);
+        assert_string_equal(e.error, "access_denied");
+        /* an update an hour later keeps the expiry of the registration */
+        rat = oas_json_str(a, "registration_access_token");
+        upd = apr_pstrcat(p, "{\"client_id\":\"", oas_json_str(a, "client_id"), "\"," RU "}",
+                          NULL);
+        x->now += 60;
+        assert_int_equal(oas_reg_manage(&out, &e, x, OAS_REG_UPDATE,
+                                        oas_json_str(a, "client_id"), rat, upd, strlen(upd)),
+                         APR_SUCCESS);
+        assert_non_null(strstr(out, apr_psprintf(p, "\"client_secret_expires_at\":"
+                                                 "%" APR_INT64_T_FMT, x->now - 60 + 3600)));
+        x->now -= 60;
+        assert_int_equal(oas_reg_manage(&out, &e, x, OAS_REG_DELETE, oas_json_str(b, "client_id"),
+                                        oas_json_str(b, "registration_access_token"), NULL, 0),
+                         APR_SUCCESS);
+        assert_non_null(create(x, "{" RU "}", &e));
+    }
+}
+
 static void test_allowed(void **state)
 {
     apr_pool_t *p = *state;
@@ -245,6 +291,7 @@ int main(void)
         UNIT_TEST(test_quota),
         UNIT_TEST(test_profile),
         UNIT_TEST(test_allowed),
+        UNIT_TEST(test_defaults),
     };
     return unit_run("registration", tests, sizeof(tests) / sizeof(tests[0]));
 }
