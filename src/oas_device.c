@@ -114,13 +114,44 @@ static apr_status_t check_request(const char **pscope, const char **pres, oas_er
     return oas_resource_check(pres, e, x->iss, c, form);
 }
 
+/* Records the request of c (rec) under a fresh device code and user code in *a. */
+static apr_status_t record(oas_device_auth_t *a, oas_err_t *e, oas_ctx_t *x, oas_store_t *st,
+                           const char *rec)
+{
+    int ttl = oas_iss_device_ttl(x->iss), tries;
+    const char *dh, *uh;
+    apr_status_t rv;
+
+    if (oas_random_token(&a->device_code, x->p, OAS_TOKEN_BYTES) != APR_SUCCESS ||
+        !(dh = handle(x->p, 'd', a->device_code)))
+        return no_random(e, x->p);
+    /* kept past its expiry for as long again, so that a late poll learns expired_token */
+    if ((rv = oas_store_put(st, x->p, OAS_NS_DEVICE, key(x->p, "d", dh), rec, strlen(rec),
+                            apr_time_from_sec(x->now + 2 * (apr_int64_t)ttl))) != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, "recording a device request");
+    /* a user code names one live request: a collision (1 in 20^8 per live code) draws again */
+    for (tries = 0, rv = APR_EEXIST; rv == APR_EEXIST && tries < 4; tries++) {
+        if (!(a->user_code = oas_device_user_code_new(x->p)) ||
+            !(uh = handle(x->p, 'u', oas_device_user_code_norm(x->p, a->user_code)))) {
+            rv = APR_EGENERAL;
+            break;
+        }
+        rv = oas_store_put_new(st, x->p, OAS_NS_DEVICE, key(x->p, "u", uh), dh, strlen(dh),
+                               apr_time_from_sec(x->now + ttl));
+    }
+    if (rv == APR_SUCCESS)
+        return APR_SUCCESS;
+    oas_store_del(st, x->p, OAS_NS_DEVICE, key(x->p, "d", dh));
+    if (rv == APR_EGENERAL)
+        return no_random(e, x->p);
+    return oas_store_refused(x, e, rv == APR_EEXIST ? APR_ENOSPC : rv, "recording a user code");
+}
+
 apr_status_t oas_device_authorize(oas_device_auth_t *a, oas_err_t *e, oas_ctx_t *x,
                                   const oas_client_t *c, apr_table_t *form)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
-    int ttl = oas_iss_device_ttl(x->iss), tries;
-    apr_time_t until = apr_time_from_sec(x->now + ttl);
-    const char *scope = NULL, *res = NULL, *dh, *rec;
+    const char *scope = NULL, *res = NULL, *rec;
     oas_jsonw_t w;
     apr_status_t rv;
 
@@ -128,36 +159,22 @@ apr_status_t oas_device_authorize(oas_device_auth_t *a, oas_err_t *e, oas_ctx_t 
         return rv;
     if (!st)
         return oas_store_refused(x, e, APR_ENOTIMPL, "starting a device authorization");
-    if ((rv = oas_quota_take(x, e, c, NULL)) != APR_SUCCESS)
-        return rv;
-    if (oas_random_token(&a->device_code, x->p, OAS_TOKEN_BYTES) != APR_SUCCESS ||
-        !(dh = handle(x->p, 'd', a->device_code)))
-        return no_random(e, x->p);
     oas_jsonw_init(&w, x->p, 256);
     oas_jsonw_str(&w, "cid", c->id);
     oas_jsonw_str_keep_empty(&w, "sc", scope);
     oas_jsonw_str(&w, "res", res);
-    oas_jsonw_int(&w, "exp", x->now + ttl);
-    if (!(rec = oas_jsonw_end(&w)) || oas_authz_record_fits(e, rec) != APR_SUCCESS)
+    oas_jsonw_int(&w, "exp", x->now + oas_iss_device_ttl(x->iss));
+    if (!(rec = oas_jsonw_end(&w)))
         return oas_err(e, x->p, 500, "server_error", "cannot record the request", OAS_LOG_ERR,
                        OAS_LOGNO(07104) "cannot write the device request of client %s", c->id);
-    /* kept past its expiry for as long again, so that a late poll learns expired_token */
-    if ((rv = oas_store_put(st, x->p, OAS_NS_DEVICE, key(x->p, "d", dh), rec, strlen(rec),
-                            apr_time_from_sec(x->now + 2 * (apr_int64_t)ttl))) != APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "recording a device request");
-    /* a user code names one live request: a collision (1 in 20^8 per live code) draws again */
-    for (tries = 0, rv = APR_EEXIST; rv == APR_EEXIST && tries < 4; tries++) {
-        const char *uh;
-        if (!(a->user_code = oas_device_user_code_new(x->p)) ||
-            !(uh = handle(x->p, 'u', oas_device_user_code_norm(x->p, a->user_code))))
-            return no_random(e, x->p);
-        rv = oas_store_put_new(st, x->p, OAS_NS_DEVICE, key(x->p, "u", uh), dh, strlen(dh), until);
+    if ((rv = oas_authz_record_fits(e, rec)) != APR_SUCCESS ||
+        (rv = oas_quota_take(x, e, c, NULL)) != APR_SUCCESS)
+        return rv;
+    if ((rv = record(a, e, x, st, rec)) != APR_SUCCESS) {
+        oas_quota_give_back(x, c, NULL); /* nothing is held */
+        return rv;
     }
-    if (rv != APR_SUCCESS) {
-        oas_store_del(st, x->p, OAS_NS_DEVICE, key(x->p, "d", dh));
-        return oas_store_refused(x, e, rv == APR_EEXIST ? APR_ENOSPC : rv, "recording a user code");
-    }
-    a->expires_in = ttl;
+    a->expires_in = oas_iss_device_ttl(x->iss);
     a->interval = oas_iss_device_interval(x->iss);
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0,
                 OAS_LOGNO(07105) "device authorization of client %s started (scope %s)", c->id,

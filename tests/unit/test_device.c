@@ -340,6 +340,34 @@ static void test_bound_on(dev_env_t *d, apr_pool_t *p)
 }
 ENGINE_EACH_STORE(test_bound, dev_env_t, dev_init)
 
+/* A store that refuses: 503 with Retry-After, nothing half-written (the quota given back). */
+static void test_store_failures_on(dev_env_t *d, apr_pool_t *p)
+{
+    oas_device_auth_t a = start(d, d->tv, "api.read");
+    const char *body;
+    oas_pending_t pd;
+    oas_err_t e;
+
+    d->env->iss->client_quota = 1; /* the request above holds the client's one */
+    assert_int_equal(oas_device_authorize(&a, &e, d->x, d->tv, form1(p, NULL, NULL)), APR_EINVAL);
+    assert_err(e, 429, "temporarily_unavailable", NULL);
+    d->env->iss->client_quota = 3; /* the refusal above counted too: one place left */
+    tok_fail(d->x, OAS_NS_DEVICE, APR_ENOSPC);
+    assert_int_equal(oas_device_authorize(&a, &e, d->x, d->tv, form1(p, NULL, NULL)), APR_ENOSPC);
+    assert_err(e, 503, "temporarily_unavailable", "recording a device request");
+    assert_true(e.retry_after > 0);
+    /* the refused request gave its place back: one more fits (on a store that works) */
+    d->x->store[OAS_CTX_SHORT] = d->x->store[OAS_CTX_LONG] =
+        ((tok_failing_t *)d->x->store[OAS_CTX_SHORT]->ctx)->below;
+    a = start(d, d->tv, "api.read");
+    d->x->store[OAS_CTX_SHORT] = NULL;
+    assert_int_equal(poll(d, d->tv, a.device_code, &body, &e), APR_ENOTIMPL);
+    assert_err(e, 503, "temporarily_unavailable", NULL);
+    assert_int_equal(oas_device_lookup(&pd, &e, d->x, a.user_code, 0), APR_ENOTIMPL);
+    assert_err(e, 503, "temporarily_unavailable", NULL);
+}
+ENGINE_EACH_STORE(test_store_failures, dev_env_t, dev_init)
+
 /* The token endpoint's dispatch knows the grant type, and a client needs it. */
 static void test_dispatch_on(dev_env_t *d, apr_pool_t *p)
 {
@@ -364,7 +392,7 @@ int main(void)
         UNIT_TEST(test_denied),        UNIT_TEST(test_expired),
         UNIT_TEST(test_slow_down),     UNIT_TEST(test_guessing),
         UNIT_TEST(test_form_token),    UNIT_TEST(test_dispatch),
-        UNIT_TEST(test_bound),
+        UNIT_TEST(test_bound),         UNIT_TEST(test_store_failures),
     };
     return UNIT_RUN(tests);
 }
