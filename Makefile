@@ -22,11 +22,12 @@ all: $(MODULE)
 
 # apxs compiles every file through libtool; -Wc passes our warning flags to each compile.
 # The built-in consent page is conf/consent.html, turned into a C string at build time.
-GEN_HDR  := build/gen/oas_consent_default.h
-$(GEN_HDR): conf/consent.html
+# So is the account page, conf/account.html.
+GEN_HDR  := build/gen/oas_consent_default.h build/gen/oas_account_default.h
+build/gen/oas_%_default.h: conf/%.html
 	@mkdir -p build/gen
-	{ echo '/* generated from conf/consent.html: do not edit */'; \
-	  echo 'static const char oas_consent_default_html[] ='; \
+	{ echo '/* generated from conf/$*.html: do not edit */'; \
+	  echo 'static const char oas_$*_default_html[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 # ---- the core: every src/oas_*.c, built once per flavour into a static library that the

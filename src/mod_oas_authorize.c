@@ -29,21 +29,6 @@ static int error_page(request_rec *r, int status, const char *title, const char 
     return oas_mod_send_error_page(r, status, title, text);
 }
 
-int oas_mod_authz_page(request_rec *r, const oas_err_t *e)
-{
-    oas_mod_log_err(r, e);
-    if (e->status == HTTP_SERVICE_UNAVAILABLE)
-        return error_page(r, HTTP_SERVICE_UNAVAILABLE, "Temporarily unavailable",
-                          "The server is busy. Please try again in a moment.");
-    if (e->status >= HTTP_INTERNAL_SERVER_ERROR)
-        return HTTP_INTERNAL_SERVER_ERROR;
-    if (e->status == HTTP_FORBIDDEN)
-        return error_page(r, e->status, "Request refused", e->description);
-    return error_page(r, e->status,
-                      strcmp(e->error, OAS_AUTHZ_GONE) ? "Invalid request" : "Request expired",
-                      e->description);
-}
-
 /* status: 302, or 303 where the client's profile wants it for a code (FAPI 2.0 SP
  * 5.3.2.2-10: a redirect after the consent POST must not invite a re-POST).
  * jarm_aud: the client id when the response goes back as a JWT (JARM), else NULL. */
@@ -85,7 +70,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
     oas_err_t e;
 
     if (oas_request_uri_use_up(x, &e, request_uri) != APR_SUCCESS)
-        return oas_mod_authz_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     APR_ARRAY_PUSH(pairs, const char *) = "error";
     APR_ARRAY_PUSH(pairs, const char *) = error;
     if (desc) {
@@ -103,7 +88,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
 static int send_err(request_rec *r, oas_ctx_t *x, const oas_err_t *e, const oas_pending_t *pd)
 {
     if (e->page || e->status >= HTTP_INTERNAL_SERVER_ERROR)
-        return oas_mod_authz_page(r, e);
+        return oas_mod_send_err_page(r, e);
     oas_mod_log_err(r, e);
     return redirect_error(r, x, pd->grant->redirect_uri, pd->state,
                           pd->jarm ? pd->grant->client_id : NULL, e->error, e->description,
@@ -207,10 +192,7 @@ void oas_mod_consent_form(oas_consent_form_t *f, request_rec *r, apr_table_t *fo
     f->txn = apr_table_get(form, "txn");
     f->csrf = apr_table_get(form, "csrf");
     f->decision = apr_table_get(form, "decision");
-    f->origin = apr_table_get(r->headers_in, "Origin");
-    f->site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
-    f->our_origin = apr_pstrcat(r->pool, ap_http_scheme(r), "://",
-                                apr_table_get(r->headers_in, "Host"), NULL);
+    oas_mod_form_site(r, &f->origin, &f->site, &f->our_origin);
     f->device = device;
 }
 
@@ -245,7 +227,7 @@ static int sign_in_again(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *re
                               ru);
     if (oas_session_login_start(&txn, x, &e, orig) != APR_SUCCESS) {
         if (e.status >= HTTP_INTERNAL_SERVER_ERROR)
-            return oas_mod_authz_page(r, &e);
+            return oas_mod_send_err_page(r, &e);
         oas_mod_log_err(r, &e);
         return redirect_error(r, x, req->redirect_uri, req->state,
                               req->jarm ? req->client->id : NULL, e.error, e.description, ru);
@@ -333,7 +315,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         /* back from OAuthASLoginURL: the request resumes, signed in again or not */
         reauthed = oas_mod_session_reauth_done(r, login) ? 1 : -1;
         if (oas_session_login_resume(&params, x, &err, login) != APR_SUCCESS)
-            return oas_mod_authz_page(r, &err);
+            return oas_mod_send_err_page(r, &err);
     }
     orig = params;
 
@@ -342,7 +324,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
         /* RFC 9126 §4: only the pushed parameters count; the rest of the query is ignored */
         if (oas_par_load(&params, &ru, x, &err, apr_table_get(params, "request_uri"),
                          apr_table_get(params, "client_id")) != APR_SUCCESS)
-            return oas_mod_authz_page(r, &err);
+            return oas_mod_send_err_page(r, &err);
         dup = NULL;
     }
     else if ((c = oas_ctx_client(x, apr_table_get(params, "client_id"))) &&
@@ -351,7 +333,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
          * outside it no longer matters), and one that does not verify is a page */
         apr_table_t *outer = params;
         if (oas_request_object_use(&params, &err, x, c, outer, OAS_AUTHZ_FRONT) != APR_SUCCESS)
-            return oas_mod_authz_page(r, &err);
+            return oas_mod_send_err_page(r, &err);
         if (params != outer)
             dup = NULL;
     }

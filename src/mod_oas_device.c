@@ -58,7 +58,7 @@ static int code_form(request_rec *r, oas_ctx_t *x, const char *user_code, const 
     oas_err_t e;
 
     if (oas_device_form_token(&tok, &e, x) != APR_SUCCESS)
-        return oas_mod_authz_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     page = apr_pstrcat(
         r->pool,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -108,17 +108,17 @@ static int code_typed(request_rec *r, oas_ctx_t *x, const oas_issuer_t *iss, apr
                                        "The form was submitted from another site.");
     }
     if (oas_device_form_check(&e, x, apr_table_get(form, "csrf")) != APR_SUCCESS)
-        return oas_mod_authz_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     if (oas_device_lookup(&pd, &e, x, code, apr_time_sec(r->request_time)) != APR_SUCCESS) {
         if (e.status != HTTP_BAD_REQUEST || strcmp(e.error, "invalid_request"))
-            return oas_mod_authz_page(r, &e);
+            return oas_mod_send_err_page(r, &e);
         oas_mod_log_err(r, &e);
         return code_form(r, x, code, e.description);
     }
     pd.grant->claims_json = oas_mod_eval_claims(r, iss);
     if (oas_consent_txn_start(&t, x, &e, &pd) != APR_SUCCESS) {
         e.page = 1;
-        return oas_mod_authz_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     }
     memset(&v, 0, sizeof(v));
     v.client = oas_ctx_client(x, pd.grant->client_id);
@@ -146,9 +146,9 @@ static int decided(request_rec *r, oas_ctx_t *x, apr_table_t *form)
     oas_mod_consent_form(&f, r, form, 1);
     allow = oas_consent_decide(&pd, x, &e, &f) == APR_SUCCESS;
     if (!allow && (e.page || !pd.device || strcmp(e.error, "access_denied")))
-        return oas_mod_authz_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     if (oas_device_decide(&e, x, &pd, allow) != APR_SUCCESS)
-        return oas_mod_authz_page(r, &e);
+        return oas_mod_send_err_page(r, &e);
     if (!allow)
         return oas_mod_send_error_page(r, HTTP_OK, "Request denied",
                                        "The device was not connected. You may close this page.");

@@ -285,9 +285,11 @@ static const char *set_authfail_limit(cmd_parms *cmd, void *mconfig, const char 
     return NULL;
 }
 
-static const char *set_consent_template(cmd_parms *cmd, void *mconfig, const char *file)
+/* A page template (OAuthASConsentTemplate, OAuthASAccountTemplate): FILE read and parsed
+ * into *pt, or why not, naming the directive. */
+static const char *read_template(cmd_parms *cmd, void *mconfig, const char *dir,
+                                 const char *file, const oas_tmpl_t **pt)
 {
-    oas_issuer_t *sc = oas_cmd_issuer(cmd);
     const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
     const char *path;
     char *text;
@@ -302,22 +304,37 @@ static const char *set_consent_template(cmd_parms *cmd, void *mconfig, const cha
     path = ap_server_root_relative(cmd->pool, file);
     if (!path || (rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, cmd->temp_pool)) ||
         (rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f))) {
-        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": cannot read '%s'", file);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'", dir, file);
     }
     if (fi.size > 1024 * 1024)
-        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": '%s' is larger than 1 MiB",
-                            file);
+        return apr_psprintf(cmd->pool, "%s: '%s' is larger than 1 MiB", dir, file);
     n = (apr_size_t)fi.size;
     text = apr_palloc(cmd->temp_pool, n + 1);
     if (apr_file_read_full(f, text, n, &n) != APR_SUCCESS && n != (apr_size_t)fi.size)
-        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE ": cannot read '%s'", file);
+        return apr_psprintf(cmd->pool, "%s: cannot read '%s'", dir, file);
     text[n] = '\0';
     apr_file_close(f);
     if (oas_tmpl_parse(&t, &err, cmd->pool, text, n) != APR_SUCCESS)
-        return apr_psprintf(cmd->pool, OAS_DIR_CONSENT_TEMPLATE " %s: %s", file, err);
-    sc->consent_template_path = path;
-    sc->consent_tmpl = t;
+        return apr_psprintf(cmd->pool, "%s %s: %s", dir, file, err);
+    *pt = t;
     return NULL;
+}
+
+static const char *set_consent_template(cmd_parms *cmd, void *mconfig, const char *file)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = read_template(cmd, mconfig, OAS_DIR_CONSENT_TEMPLATE, file,
+                                    &sc->consent_tmpl);
+
+    if (!err)
+        sc->consent_template_path = ap_server_root_relative(cmd->pool, file);
+    return err;
+}
+
+static const char *set_account_template(cmd_parms *cmd, void *mconfig, const char *file)
+{
+    return read_template(cmd, mconfig, OAS_DIR_ACCOUNT_TEMPLATE, file,
+                         &oas_cmd_issuer(cmd)->account_tmpl);
 }
 
 static const char *set_claim(cmd_parms *cmd, void *mconfig, const char *name, const char *expr)
@@ -401,7 +418,7 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
         return apr_psprintf(cmd->pool,
                             OAS_DIR_ENDPOINT ": unknown endpoint kind '%s' (authorize, par, token, "
                                              "metadata, jwks, userinfo, revoke, introspect, "
-                                             "resource-metadata)",
+                                             "resource-metadata, register, account)",
                             kind);
     }
     if (!cmd->path || dc->client || dc->resource)
@@ -492,13 +509,15 @@ const command_rec oas_mod_cmds[] = {
                   "or the client"),
     AP_INIT_TAKE1(OAS_DIR_CONSENT_TEMPLATE, set_consent_template, NULL, RSRC_CONF,
                   "consent page template file"),
+    AP_INIT_TAKE1(OAS_DIR_ACCOUNT_TEMPLATE, set_account_template, NULL, RSRC_CONF,
+                  "template file of the user's page of allowed applications"),
     AP_INIT_TAKE2(OAS_DIR_CLAIM, set_claim, NULL, RSRC_CONF,
                   "a user claim: name and ap_expr string"),
     AP_INIT_TAKE2(OAS_DIR_SCOPE_DESC, set_scope_description, NULL, RSRC_CONF,
                   "text shown for a scope on the consent page"),
     AP_INIT_TAKE1(OAS_DIR_ENDPOINT, set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
-                  "jwks, userinfo, revoke, introspect, resource-metadata or register"),
+                  "jwks, userinfo, revoke, introspect, resource-metadata, register or account"),
     AP_INIT_TAKE1(OAS_DIR_CA_FILE, oas_cmd_ca_file, NULL, RSRC_CONF,
                   "PEM file of the CAs that verify outbound https calls (default: the system's)"),
     AP_INIT_ITERATE(OAS_DIR_CORS_ORIGIN, set_cors_origin, NULL, RSRC_CONF,

@@ -13,12 +13,9 @@ int oas_mod_userinfo(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_revoke(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_introspect(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_register(request_rec *r, const oas_issuer_t *iss);
+int oas_mod_account(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_device(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_device_verify(request_rec *r, const oas_issuer_t *iss);
-
-/* The page of an engine refusal on a user's page (e->page, or a failure of the server):
- * logged first, then titled by what went wrong (mod_oas_authorize.c). */
-int oas_mod_authz_page(request_rec *r, const oas_err_t *e);
 
 /* A user's page (what: "authorization", "device verification") reached without a signed-in
  * user: the site did not protect it. Logged (OAS00144), and a 403 page. */

@@ -8,6 +8,7 @@
 
 #include "mod_oas_request.h"
 #include "oas_basic.h"
+#include "oas_code_issue.h"
 #include "oas_cors.h"
 #include "oas_form.h"
 #include "oas_html.h"
@@ -280,6 +281,30 @@ int oas_mod_send_error_page(request_rec *r, int status, const char *title, const
         t, "</h1><p>", oas_html_escape(r->pool, text), "</p></main></body></html>\n", NULL);
 
     return oas_mod_send_html(r, status, page);
+}
+
+void oas_mod_form_site(request_rec *r, const char **porigin, const char **psite,
+                       const char **pours)
+{
+    *porigin = apr_table_get(r->headers_in, "Origin");
+    *psite = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    *pours = apr_pstrcat(r->pool, ap_http_scheme(r), "://", apr_table_get(r->headers_in, "Host"),
+                         NULL);
+}
+
+int oas_mod_send_err_page(request_rec *r, const oas_err_t *e)
+{
+    oas_mod_log_err(r, e);
+    if (e->status == HTTP_SERVICE_UNAVAILABLE)
+        return oas_mod_send_error_page(r, HTTP_SERVICE_UNAVAILABLE, "Temporarily unavailable",
+                                       "The server is busy. Please try again in a moment.");
+    if (e->status >= HTTP_INTERNAL_SERVER_ERROR)
+        return HTTP_INTERNAL_SERVER_ERROR;
+    if (e->status == HTTP_FORBIDDEN)
+        return oas_mod_send_error_page(r, e->status, "Request refused", e->description);
+    return oas_mod_send_error_page(
+        r, e->status, strcmp(e->error, OAS_AUTHZ_GONE) ? "Invalid request" : "Request expired",
+        e->description);
 }
 
 int oas_mod_redirect(request_rec *r, const char *location, int status)

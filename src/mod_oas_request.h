@@ -61,6 +61,16 @@ int oas_mod_send_html(request_rec *r, int status, const char *html);
 /* Sends the HTML error page used when the client or redirect_uri cannot be trusted. */
 int oas_mod_send_error_page(request_rec *r, int status, const char *title, const char *text);
 
+/* The request's Origin and Sec-Fetch-Site headers (NULL when absent) and its own origin
+ * (scheme://Host): what the same-site check of our pages' forms compares
+ * (oas_consent_same_site). */
+void oas_mod_form_site(request_rec *r, const char **porigin, const char **psite,
+                       const char **pours);
+
+/* The page of an engine refusal at a user's page (e->page, or a failure of the server):
+ * oas_mod_log_err, then an error page titled by what went wrong. */
+int oas_mod_send_err_page(request_rec *r, const oas_err_t *e);
+
 /* 302 redirect with Cache-Control: no-store. */
 int oas_mod_redirect(request_rec *r, const char *location, int status);
 

@@ -58,6 +58,7 @@ typedef enum {
     OAS_EP_INTROSPECT,
     OAS_EP_RESOURCE_METADATA, /* RFC 9728: a protected resource's, not the issuer's */
     OAS_EP_REGISTER,          /* RFC 7591, RFC 7592 (oas_registration.h) */
+    OAS_EP_ACCOUNT,           /* the user's page of allowed applications (oas_account.h) */
     OAS_EP_DEVICE,            /* RFC 8628 §3.1: the device authorization endpoint */
     OAS_EP_DEVICE_VERIFY,     /* RFC 8628 §3.3: where the user enters the code (oas_device.h) */
     OAS_EP_COUNT
@@ -172,6 +173,7 @@ typedef struct oas_issuer_t {
     int profile;             /* OAuthASProfile: OAS_PROFILE_* (default none; oas_profile.h) */
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
+    const struct oas_tmpl_t *account_tmpl; /* OAuthASAccountTemplate, or the built-in one */
     apr_array_header_t *claims;            /* oas_claim_t */
     apr_hash_t *clients;                   /* id -> oas_client_t * */
     apr_hash_t *resources;                 /* id -> oas_resource_t * */

@@ -60,13 +60,27 @@ static int loopback_only(const oas_client_t *c)
     return c->redirect_uris && c->redirect_uris->nelts;
 }
 
+void oas_consent_scopes(oas_tmpl_vars_t *vars, apr_pool_t *p, const oas_issuer_t *iss,
+                        const char *scope)
+{
+    apr_array_header_t *scopes = oas_scope_split(p, scope ? scope : "");
+    int i;
+
+    if (scopes->nelts)
+        oas_tmpl_set(vars, "has_scopes", "1");
+    for (i = 0; i < scopes->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(scopes, i, const char *);
+        oas_tmpl_vars_t *item = oas_tmpl_list_add(vars, "scopes");
+        oas_tmpl_set(item, "scope", s);
+        oas_tmpl_set(item, "description", oas_scope_description(iss, s));
+    }
+}
+
 const char *oas_consent_render(apr_pool_t *p, const oas_tmpl_t *t, const oas_issuer_t *iss,
                                const oas_consent_view_t *v)
 {
     oas_tmpl_vars_t *vars = oas_tmpl_vars_make(p);
-    apr_array_header_t *scopes = oas_scope_split(p, v->scope);
     const char *name = v->client->name ? v->client->name : v->client->id;
-    int i;
 
     oas_tmpl_set(vars, "client_id", v->client->id);
     oas_tmpl_set(vars, "client_name", name);
@@ -84,13 +98,6 @@ const char *oas_consent_render(apr_pool_t *p, const oas_tmpl_t *t, const oas_iss
         oas_tmpl_set(vars, "other_device", "1");
     else if (loopback_only(v->client))
         oas_tmpl_set(vars, "loopback_only", "1");
-    if (scopes->nelts)
-        oas_tmpl_set(vars, "has_scopes", "1");
-    for (i = 0; i < scopes->nelts; i++) {
-        const char *s = APR_ARRAY_IDX(scopes, i, const char *);
-        oas_tmpl_vars_t *item = oas_tmpl_list_add(vars, "scopes");
-        oas_tmpl_set(item, "scope", s);
-        oas_tmpl_set(item, "description", oas_scope_description(iss, s));
-    }
+    oas_consent_scopes(vars, p, iss, v->scope);
     return oas_tmpl_render(p, t, vars);
 }

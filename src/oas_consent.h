@@ -24,6 +24,11 @@ typedef struct oas_consent_view_t {
 const char *oas_consent_render(apr_pool_t *p, const oas_tmpl_t *t, const oas_issuer_t *iss,
                                const oas_consent_view_t *v);
 
+/** Adds the list "scopes" to vars: for each scope of the space-separated list, "scope" and
+ * "description" (oas_scope_description); "has_scopes" when there is one. */
+void oas_consent_scopes(oas_tmpl_vars_t *vars, apr_pool_t *p, const oas_issuer_t *iss,
+                        const char *scope);
+
 /** A readable description of a scope: OAuthASScopeDescription, a built-in text for the
  * OpenID Connect scopes, else the scope itself. */
 const char *oas_scope_description(const oas_issuer_t *iss, const char *scope);

@@ -6,6 +6,7 @@
 
 #include <apr_strings.h>
 
+#include "oas_account.h"
 #include "oas_clients.h"
 #include "oas_authz.h"
 #include "oas_consent_txn.h"
@@ -41,11 +42,22 @@ int oas_consent_needed(oas_ctx_t *x, const oas_authz_req_t *req)
                 x, oas_consent_key(x->p, x->user, req->client->id, req->scope, req->resource)));
 }
 
-void oas_consent_remember(oas_ctx_t *x, const oas_client_t *c, const char *key)
+void oas_consent_remember(oas_ctx_t *x, const oas_client_t *c, const char *key,
+                          const char *scope)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
     apr_time_t exp = apr_time_now() + apr_time_from_sec(oas_client_rt_ttl(x->iss, c));
+    apr_status_t rv;
 
+    if (oas_account_on(x->iss) &&
+        (rv = oas_account_note(x, x->user, c->id, scope, OAS_ACCOUNT_CONSENT, key,
+                               apr_time_sec(exp))) != APR_SUCCESS) {
+        OAS_CTX_LOG(x, OAS_LOG_WARNING, rv,
+                    OAS_LOGNO(07056) "the consent of %s for client %s is not remembered: the "
+                                     "account record cannot list it",
+                    x->user, c->id);
+        return;
+    }
     if (!st || oas_store_put(st, x->p, OAS_NS_CONSENT, key, "1", 1, exp) != APR_SUCCESS)
         OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
                     OAS_LOGNO(00143) "could not remember the consent of %s for client %s", x->user,
@@ -179,6 +191,7 @@ apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
     if (!(c = oas_ctx_client(x, pd->grant->client_id)))
         return page(e, 400, "invalid_request", "Unknown client.");
     oas_consent_remember(
-        x, c, oas_consent_key(x->p, x->user, c->id, pd->grant->scope, pd->grant->resource));
+        x, c, oas_consent_key(x->p, x->user, c->id, pd->grant->scope, pd->grant->resource),
+        pd->grant->scope);
     return APR_SUCCESS;
 }

@@ -19,9 +19,11 @@ int oas_consent_remembered(oas_ctx_t *x, const char *key);
  * remembered. */
 int oas_consent_needed(oas_ctx_t *x, const oas_authz_req_t *req);
 
-/** Remembers the consent under key for as long as c's refresh tokens live (best effort:
- * logged when it cannot). */
-void oas_consent_remember(oas_ctx_t *x, const oas_client_t *c, const char *key);
+/** Remembers the consent (of scope) under key for as long as c's refresh tokens live (best
+ * effort: logged when it cannot). With the account page on, the user's record lists it
+ * first; when it cannot, the consent is not remembered (the user is asked again). */
+void oas_consent_remember(oas_ctx_t *x, const oas_client_t *c, const char *key,
+                          const char *scope);
 
 /** A started transaction: what the consent page posts back. */
 typedef struct oas_consent_txn_t {

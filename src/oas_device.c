@@ -523,7 +523,7 @@ static apr_status_t redeem(const char **pbody, oas_err_t *e, oas_ctx_t *x, const
         return invalid_grant(e, x, c, "already redeemed");
     if (rv != APR_SUCCESS)
         return rv;
-    if ((rv = oas_issue_refresh(&rt, e, x, c, g)) != APR_SUCCESS)
+    if ((rv = oas_issue_refresh(&rt, e, x, c, g, jti)) != APR_SUCCESS)
         return rv;
     if ((rv = oas_issue_tokens(pbody, e, x, c, g, jti, rt)) != APR_SUCCESS) {
         oas_refresh_revoke_family(x, g->family, "its access token could not be recorded");

@@ -24,6 +24,7 @@
 #define OAS_DIR_DEVICE_LIFETIME "OAuthASDeviceCodeLifetime"
 #define OAS_DIR_DEVICE_INTERVAL "OAuthASDeviceInterval"
 #define OAS_DIR_CONSENT_TEMPLATE "OAuthASConsentTemplate"
+#define OAS_DIR_ACCOUNT_TEMPLATE "OAuthASAccountTemplate"
 #define OAS_DIR_CLAIM "OAuthASClaim"
 #define OAS_DIR_SCOPE_DESC "OAuthASScopeDescription"
 #define OAS_DIR_ENDPOINT "OAuthASEndpoint"

@@ -89,6 +89,12 @@ static apr_status_t check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c, con
     return APR_SUCCESS;
 }
 
+/* When the access token issued now for g expires (seconds). */
+static apr_int64_t at_exp(oas_ctx_t *x, const oas_client_t *c, const oas_grant_t *g)
+{
+    return x->now + oas_client_at_ttl(x->iss, c, oas_issuer_resource(x->iss, g->resource));
+}
+
 /* A tombstone remembers what the code issued, so a replay can revoke it. A replay comes soon
  * after the theft it reveals: the tombstone lives twice the code lifetime (at least two
  * minutes), not as long as the tokens, so that a busy server does not fill its store with
@@ -103,8 +109,7 @@ static apr_status_t tombstone(oas_ctx_t *x, oas_store_t *st, const oas_client_t 
     oas_jsonw_init(&t, x->p, 256);
     oas_jsonw_str(&t, "cid", c->id);
     oas_jsonw_str(&t, "jti", jti);
-    oas_jsonw_int(&t, "exp",
-                  x->now + oas_client_at_ttl(x->iss, c, oas_issuer_resource(x->iss, g->resource)));
+    oas_jsonw_int(&t, "exp", at_exp(x, c, g));
     oas_jsonw_str(&t, "cc", g->code_challenge);
     oas_jsonw_str(&t, "fam", g->family);
     if (!(tomb = oas_jsonw_end(&t)))
@@ -147,7 +152,7 @@ apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *
         return replayed(e, x, c, code, verifier);
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "redeeming a code");
-    if ((rv = oas_issue_refresh(&rt, e, x, c, g)) != APR_SUCCESS)
+    if ((rv = oas_issue_refresh(&rt, e, x, c, g, jti)) != APR_SUCCESS)
         return rv;
     /* RFC 6749 §4.1.2: what a replay must revoke is on record before anything is issued;
      * when it cannot be, nothing is (the refresh token just made dies with its family) */

@@ -1,6 +1,8 @@
 /* mod_oauth_as: the token endpoint's dispatch, client_credentials and issuing (oas_issue.h). */
 #include <apr_strings.h>
 
+#include "oas_account.h"
+
 #include "oas_authz.h"
 #include "oas_device.h"
 #include "oas_grant_code.h"
@@ -27,7 +29,7 @@ int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t
 }
 
 apr_status_t oas_issue_refresh(const char **prt, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
-                               oas_grant_t *g)
+                               oas_grant_t *g, const char *jti)
 {
     apr_status_t rv;
 
@@ -38,6 +40,15 @@ apr_status_t oas_issue_refresh(const char **prt, oas_err_t *e, oas_ctx_t *x, con
     if (oas_issue_wants_refresh(c, g->scope, x->p) &&
         (rv = oas_refresh_new(prt, x, c, g)) != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "storing a refresh token");
+    /* the user's account page lists what the client now holds (its family, or this access
+     * token) before the client has it; when it cannot, nothing is issued */
+    if ((rv = oas_account_note_grant(
+             e, x, g, jti,
+             x->now + oas_client_at_ttl(x->iss, c, oas_issuer_resource(x->iss, g->resource)))) !=
+        APR_SUCCESS) {
+        oas_refresh_revoke_family(x, g->family, "the user's account record cannot list it");
+        return rv;
+    }
     return APR_SUCCESS;
 }
 

@@ -2,6 +2,7 @@
  * shows at the first). */
 #include "oas_startup.h"
 #include "oas_clients.h"
+#include "oas_account.h"
 #include "oas_consent.h"
 #include "oas_dpop_nonce.h"
 #include "oas_keys.h"
@@ -63,6 +64,20 @@ static int dpop_nonces(apr_pool_t *p, const oas_issuer_t *iss)
     return 0;
 }
 
+/* A page's built-in template, unless the site gave its own (*pt set). */
+static apr_status_t builtin_page(const oas_tmpl_t **pt, const char **perr, apr_pool_t *p,
+                                 const char *text)
+{
+    oas_tmpl_t *t;
+
+    if (*pt)
+        return APR_SUCCESS;
+    if (oas_tmpl_parse(&t, perr, p, text, strlen(text)) != APR_SUCCESS)
+        return APR_EINVAL;
+    *pt = t;
+    return APR_SUCCESS;
+}
+
 apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_t *p)
 {
     oas_dpop_nonce_key_t *nk;
@@ -72,13 +87,9 @@ apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_
     /* dynamic clients may be public (oas_registration.h) */
     iss->has_public_clients = has_public_clients(p, iss) || oas_iss_registration(iss) != OAS_REG_OFF;
     iss->at_ttl_max = at_ttl_max(p, iss);
-    if (!iss->consent_tmpl) {
-        const char *tmpl = oas_consent_default_template();
-        oas_tmpl_t *t;
-        if (oas_tmpl_parse(&t, perr, p, tmpl, strlen(tmpl)) != APR_SUCCESS)
-            return APR_EINVAL;
-        iss->consent_tmpl = t;
-    }
+    if (builtin_page(&iss->consent_tmpl, perr, p, oas_consent_default_template()) ||
+        builtin_page(&iss->account_tmpl, perr, p, oas_account_default_template()))
+        return APR_EINVAL;
     /* every node with the same first signing key derives the same key: no shared state */
     if (dpop_nonces(p, iss)) {
         if (oas_dpop_nonce_key(&nk, p, APR_ARRAY_IDX(iss->keys, 0, const oas_key_t *),

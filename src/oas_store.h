@@ -52,6 +52,11 @@ typedef enum {
                                  (refresh tokens are only issued with offline_access today) */
     OAS_NS_LOGIN = 'l',       /* a re-authentication in progress (prompt=login, max_age) ->
                                  the user and the authorization request to resume */
+    OAS_NS_ACCOUNT = 'A',     /* issuer "\n" user -> what each client holds of the user
+                                 (oas_account.h: consents, refresh families, access tokens) */
+    OAS_NS_ACCOUNT_LOCK = 'L', /* the same key -> "" while a request updates that record
+                                  (live: an evicted lock would let two writers lose one's
+                                  update; not durable: it lives seconds) */
     OAS_NS_DEVICE = 'v',      /* RFC 8628 (oas_device.c): "d" device-code handle -> the device
                                  request; "u" user-code handle -> the device-code handle; "r"
                                  device-code handle -> the user's decision */
@@ -108,6 +113,7 @@ static inline int oas_store_ns_durable(int ns)
     case OAS_NS_CLIENT:
     case OAS_NS_REG_COUNT:
     case OAS_NS_SESSION_END:
+    case OAS_NS_ACCOUNT:
         return 1;
     default:
         return 0;

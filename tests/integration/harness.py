@@ -529,10 +529,12 @@ SSLSessionCache "shmcb:{self.path('run', 'ssl_scache')}(512000)"
         return children(self.pid) if self.pid else []
 
 
-def module_scoped(request, h):
-    """For a module-scoped fixture: starts h, yields it, stops it at the end of the module and
-    fails on error_log lines h does not allow; its workdir is kept when a test failed."""
+def module_scoped(request, h, allowed=()):
+    """For a module-scoped fixture (make test's time: one server for a whole file): starts h,
+    yields it, stops it at the end of the module and fails on error_log lines h does not allow
+    (nor `allowed`, tags); its workdir is kept when a test failed (or OAS_IT_KEEP is set)."""
     import pytest
+    h.allow_log(*allowed)
     h.start()
     t0 = time.monotonic()
     failed_before = request.session.testsfailed
@@ -622,3 +624,5 @@ def children(ppid):
         if int(fields[1]) == ppid and fields[0] != "Z":
             out.append(int(d))
     return out
+
+

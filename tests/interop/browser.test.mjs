@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { firstPage, launch } from './chromium.mjs';
 import { env, basic } from './lib.mjs';
 
 const ISSUER = env('ISSUER');
@@ -17,13 +17,9 @@ const ARTIFACTS = env('ARTIFACTS');
 
 test('Chromium: app, consent page (deny, then allow), callback; code redeemed, userinfo', async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const { context, close } = await launchChromium(USER, env('OIDC_PASSWORD'));
-  const problems = [];   // console errors (CSP violations show up here) and page errors
+  const { context, close } = await launch(USER, env('OIDC_PASSWORD'));
   try {
-    const page = context.pages()[0] || await context.newPage();
-    page.setDefaultTimeout(10000);
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    const { page, problems } = await firstPage(context);
     const cspReports = [];
     await page.exposeFunction('__cspViolation', (v) => cspReports.push(v));
     await page.addInitScript(() => {

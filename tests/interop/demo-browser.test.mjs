@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { launchChromium } from './chromium.mjs';
+import { launch } from './chromium.mjs';
 import { env } from './lib.mjs';
 
 const BASE = env('DEMO_URL');
@@ -21,7 +21,7 @@ const CLIENT_NAME = 'Demo app (mod_auth_openidc)';
 
 test('Chromium through the demo: app → login → consent → app → API', async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const { context, close } = await launchChromium('demo', 'demo');
+  const { context, close } = await launch('demo', 'demo');
   const problems = [];   // console errors (CSP violations included) and page errors, with the page
   try {
     const page = context.pages()[0] || await context.newPage();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { launchChromium } from './chromium.mjs';
+import { firstPage, launch } from './chromium.mjs';
 import { env } from './lib.mjs';
 
 const ISSUER = env('ISSUER');
@@ -23,13 +23,9 @@ function device() {
 // The user, in a browser: opens the verification URI the device shows (with the code in it),
 // checks the pre-filled code, continues, and answers the consent page with `button`.
 async function userStep(uri, userCode, button, shot) {
-  const { context, close } = await launchChromium(USER, env('OIDC_PASSWORD'));
-  const problems = [];
+  const { context, close } = await launch(USER, env('OIDC_PASSWORD'));
   try {
-    const page = context.pages()[0] || await context.newPage();
-    page.setDefaultTimeout(10000);
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    const { page, problems } = await firstPage(context);
     await page.goto(uri);
     const input = page.getByLabel('Code');
     assert.equal(await input.inputValue(), userCode, 'the code is pre-filled');

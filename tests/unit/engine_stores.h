@@ -4,8 +4,12 @@
 #ifndef OAS_ENGINE_STORES_H
 #define OAS_ENGINE_STORES_H
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <apr_dbd.h>
 #include <apr_hash.h>
+#include <apr_strings.h>
 
 #include "oas_ctx.h"
 #include "oas_store_dbd.h"
@@ -56,6 +60,27 @@ static oas_store_t *engine_dbd_store(apr_pool_t *p, const char *path)
     assert_int_equal(oas_dbd_store_make(&st, p, c->driver, c->handle, prepared, NULL, NULL),
                      APR_SUCCESS);
     return st;
+}
+
+/* A fresh, empty SQLite file for threads that race with a connection each
+ * (engine_dbd_store(p, path) per thread); engine_sqlite_remove removes it, its journals too. */
+static inline const char *engine_sqlite_file(apr_pool_t *p)
+{
+    char path[] = "/tmp/oas-engine-XXXXXX";
+    int fd = mkstemp(path);
+
+    assert_true(fd >= 0);
+    close(fd);
+    return apr_pstrdup(p, path);
+}
+
+static inline void engine_sqlite_remove(apr_pool_t *p, const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    int i;
+
+    for (i = 0; i < 4; i++)
+        unlink(apr_pstrcat(p, path, suffixes[i], NULL));
 }
 
 /* A fresh, empty store of kind k in pool p (entries: shm capacity). */

@@ -896,7 +896,8 @@ static void case_consent_remembered(apr_pool_t *p, oas_ctx_t *x)
     oas_authz_req_t *req = front(p, x->iss);
 
     assert_true(oas_consent_needed(x, req));
-    oas_consent_remember(x, req->client, oas_consent_key(p, "alice", "rp", "api openid", NULL));
+    oas_consent_remember(x, req->client, oas_consent_key(p, "alice", "rp", "api openid", NULL),
+                         "api openid");
     assert_false(oas_consent_needed(x, req));
     req->prompt_consent = 1; /* asked again on request */
     assert_true(oas_consent_needed(x, req));
@@ -1171,7 +1172,7 @@ static void test_store_failures_503(void **state)
         assert_503(&e, "reading a consent");
         /* a consent that cannot be remembered is logged, not refused */
         log_start();
-        oas_consent_remember(x, client(iss, "rp"), "k");
+        oas_consent_remember(x, client(iss, "rp"), "k", "openid");
         oas_log_set(NULL, NULL);
         assert_int_equal(log_count("OAS00143"), 1);
         assert_false(oas_consent_remembered(x, "k"));

@@ -781,20 +781,14 @@ static void test_race_shm(void **state)
 static void test_race_sqlite(void **state)
 {
     apr_pool_t *p = *state;
-    char path[] = "/tmp/oas-dpop-XXXXXX";
+    const char *path = engine_sqlite_file(p);
     oas_store_t *stores[RACERS];
-    int fd = mkstemp(path);
     int i;
 
-    assert_true(fd >= 0);
-    close(fd);
     for (i = 0; i < RACERS; i++)
         stores[i] = engine_dbd_store(p, path);
     race(p, stores, "sqlite");
-    unlink(path);
-    unlink(apr_pstrcat(p, path, "-wal", NULL));
-    unlink(apr_pstrcat(p, path, "-shm", NULL));
-    unlink(apr_pstrcat(p, path, "-journal", NULL));
+    engine_sqlite_remove(p, path);
 }
 
 /* ---- nonces ---- */
