@@ -2,7 +2,6 @@
 #include <apr_strings.h>
 
 #include "oas_account.h"
-
 #include "oas_authz.h"
 #include "oas_device.h"
 #include "oas_grant_code.h"

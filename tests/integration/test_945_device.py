@@ -48,7 +48,10 @@ def conf(lifetime=None, verify_auth=True, dbd=False):
                  "<Location /device>\n    OAuthASEndpoint device-verify\n"
                  + (auth if verify_auth else "") + "</Location>\n"
                  # a second page, left unprotected: refused
-                 "<Location /device-open>\n    OAuthASEndpoint device-verify\n</Location>\n")
+                 "<Location /device-open>\n    OAuthASEndpoint device-verify\n</Location>\n"
+                 # the user's page of allowed applications lists devices too
+                 "<Location /me/applications>\n    OAuthASEndpoint account\n" + auth
+                 + "</Location>\n")
         over = {"OAuthASDeviceInterval": 1}
         if dbd:
             over["OAuthASStore"] = "dbd"
@@ -59,7 +62,8 @@ def conf(lifetime=None, verify_auth=True, dbd=False):
     return body
 
 
-ALLOWED = ("OAS00144",)  # the unprotected page's configuration error, provoked on purpose
+ALLOWED = ("OAS00144",  # the unprotected page's configuration error, provoked on purpose
+           "OAS00134")  # the account page's revocation (a warning)
 
 
 @pytest.fixture(scope="module")
@@ -119,12 +123,12 @@ def decide(h, s, page, decision="allow", user="alice"):
                   auth=(user, USERS[user]), allow_redirects=False, timeout=10)
 
 
-def approved(h, client="tv1", scope="openid api.read", decision="allow"):
-    """A device request of client, typed and decided by alice: its device_code."""
+def approved(h, client="tv1", scope="openid api.read", decision="allow", user="alice"):
+    """A device request of client, typed and decided by user: its device_code."""
     d = start(h, client, scope)
     with session(h) as s:
-        page = type_code(h, s, d["user_code"])
-        r = decide(h, s, page, decision)
+        page = type_code(h, s, d["user_code"], user=user)
+        r = decide(h, s, page, decision, user=user)
     assert r.status_code == 200, r.text
     return d["device_code"]
 
@@ -283,6 +287,25 @@ def test_dpop_bound_tokens(dh):
     # a public client's refresh token is bound to the key too
     r = post(dh, "/oauth/token", {"client_id": "tv1", "grant_type": "refresh_token",
                                   "refresh_token": body["refresh_token"]})
+    assert_json_error(r, 400, "invalid_grant")
+
+
+def test_account_page_lists_the_device(dh):
+    """The user's page of allowed applications (issue 21) shows the device, and its Revoke
+    ends the device's refresh tokens."""
+    r = poll(dh, approved(dh, scope="openid offline_access", user="bob"))
+    assert r.status_code == 200, r.text
+    rt = r.json()["refresh_token"]
+    with session(dh) as s:
+        page = s.get(dh.issuer + "/me/applications", auth=("bob", USERS["bob"]), timeout=10)
+        assert page.status_code == 200 and "Living Room TV" in page.text
+        form = next(f for f in parse_forms(page.text) if f["hidden"].get("client_id") == "tv1")
+        r = s.post(dh.issuer + "/me/applications", auth=("bob", USERS["bob"]),
+                   headers={"Origin": dh.issuer}, allow_redirects=False, timeout=10,
+                   data={"csrf": form["hidden"]["csrf"], "client_id": "tv1"})
+        assert r.status_code == 303, (r.status_code, r.text[:300])
+    r = post(dh, "/oauth/token", {"client_id": "tv1", "grant_type": "refresh_token",
+                                  "refresh_token": rt})
     assert_json_error(r, 400, "invalid_grant")
 
 
