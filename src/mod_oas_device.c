@@ -98,7 +98,7 @@ static int code_typed(request_rec *r, oas_ctx_t *x, const oas_issuer_t *iss, apr
     oas_pending_t pd;
     oas_err_t e;
 
-    oas_mod_consent_form(&f, r, form, 1);
+    oas_mod_decision_form(&f, r, form);
     if (!oas_consent_same_site(f.origin, f.site, f.our_origin)) {
         ap_log_rerror(
             APLOG_MARK, APLOG_INFO, 0, r,
@@ -143,7 +143,8 @@ static int decided(request_rec *r, oas_ctx_t *x, apr_table_t *form)
     oas_err_t e;
     int allow;
 
-    oas_mod_consent_form(&f, r, form, 1);
+    oas_mod_decision_form(&f, r, form);
+    f.device = 1;
     allow = oas_consent_decide(&pd, x, &e, &f) == APR_SUCCESS;
     if (!allow && (e.page || !pd.device || strcmp(e.error, "access_denied")))
         return oas_mod_send_err_page(r, &e);

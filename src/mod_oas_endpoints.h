@@ -14,18 +14,13 @@ int oas_mod_revoke(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_introspect(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_register(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_account(request_rec *r, const oas_issuer_t *iss);
+int oas_mod_end_session(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_device(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_device_verify(request_rec *r, const oas_issuer_t *iss);
 
 /* A user's page (what: "authorization", "device verification") reached without a signed-in
  * user: the site did not protect it. Logged (OAS00144), and a 403 page. */
 int oas_mod_unprotected(request_rec *r, const char *what);
-
-/* The consent form as posted to r (form: its fields; device: posted to the device
- * verification page), with the request's Origin, Sec-Fetch-Site and own origin. */
-struct oas_consent_form_t;
-void oas_mod_consent_form(struct oas_consent_form_t *f, request_rec *r, apr_table_t *form,
-                          int device);
 
 /* The user's claims, evaluated now from the OAuthASClaim expressions (a value that is not
  * UTF-8 text is left out, as JSON cannot carry it), as a JSON object text, or NULL. */

@@ -6,7 +6,9 @@
 static const char *const endpoint_names[OAS_EP_COUNT] = {
     NULL,       "authorize", "par",    "token",      "metadata",
     "jwks",     "userinfo",  "revoke", "introspect", "resource-metadata", "register",
-    "account",  "device",    "device-verify",
+    "account",
+    "end-session",
+    "device",   "device-verify",
 };
 
 const char *oas_endpoint_name(oas_endpoint_e ep)
