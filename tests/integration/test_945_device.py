@@ -51,7 +51,9 @@ def conf(lifetime=None, verify_auth=True, dbd=False):
                  "<Location /device-open>\n    OAuthASEndpoint device-verify\n</Location>\n"
                  # the user's page of allowed applications lists devices too
                  "<Location /me/applications>\n    OAuthASEndpoint account\n" + auth
-                 + "</Location>\n")
+                 + "</Location>\n"
+                 "<Location /metrics>\n    OAuthASEndpoint metrics\n    Require local\n"
+                 "</Location>\n")
         over = {"OAuthASDeviceInterval": 1}
         if dbd:
             over["OAuthASStore"] = "dbd"
@@ -217,10 +219,21 @@ def test_flow_public_client(dh):
     assert r.status_code == 200, r.text
 
 
+def issued(h):
+    """The device grant's access tokens so far, by the metrics (issue 23)."""
+    with session(h) as s:
+        text = s.get(h.issuer + "/metrics", timeout=10).text
+    return sum(int(m) for m in re.findall(
+        r'^oauth_as_tokens_issued_total\{grant="device_code",binding="[a-z]+",type="access"\} '
+        r'(\d+)$', text, re.M))
+
+
 def test_flow_confidential_client(dh):
     dc = approved(dh, "tvc", "api.read")
+    before = issued(dh)
     r = poll(dh, dc, "tvc")
     assert r.status_code == 200, r.text
+    assert issued(dh) == before + 1
     assert jwt_claims(r.json()["access_token"])["client_id"] == "tvc"
     assert "refresh_token" not in r.json()
 
