@@ -51,5 +51,8 @@
 /* the member of a pushed request's record naming the client that pushed it: the record is
  * otherwise the request's parameters, none of which has this name */
 #define OAS_PAR_RECORD_CLIENT "cid"
+/* ... and the address its push was counted against (OAuthASAddressQuota), given back when the
+ * request_uri is used up */
+#define OAS_PAR_RECORD_ADDRESS "qa"
 
 #endif

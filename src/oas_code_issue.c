@@ -1,6 +1,7 @@
 /* mod_oauth_as: the pending authorization and issuing its code (oas_code_issue.h). */
 #include "oas_code_issue.h"
 #include "oas_authz.h"
+#include "oas_jsonr.h"
 #include "oas_throttle.h"
 #include "oas_util.h"
 
@@ -47,12 +48,17 @@ apr_status_t oas_request_uri_use_up(oas_ctx_t *x, oas_err_t *e, const char *ru)
 {
     oas_store_t *st;
     apr_status_t rv;
+    char *val = NULL;
+    apr_size_t len = 0;
+    oas_jobj_t o;
 
     if (!ru)
         return APR_SUCCESS;
     if (!(st = oas_ctx_store(x, OAS_CTX_SHORT)))
         return oas_store_refused(x, e, APR_ENOTIMPL, "using up a request_uri");
-    rv = oas_store_take(st, x->p, OAS_NS_REQUEST_URI, ru, NULL, NULL);
+    rv = oas_store_take(st, x->p, OAS_NS_REQUEST_URI, ru, &val, &len);
+    if (rv == APR_SUCCESS && val && oas_jsonr_parse(&o, x->p, val, len) == APR_SUCCESS)
+        oas_quota_give_back_address(x, oas_jobj_str(&o, OAS_PAR_RECORD_ADDRESS));
     if (rv == APR_NOTFOUND) {
         OAS_ERR_SET(e, 400, OAS_AUTHZ_GONE,
                     "This authorization request has expired or was already used "

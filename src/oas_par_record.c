@@ -53,6 +53,8 @@ apr_status_t oas_par_push(const char **ptoken, oas_ctx_t *x, oas_err_t *e, const
      * §3.1), so a body padded with them up to the size limit still fits the store */
     oas_jsonw_init(&o, x->p, 1024);
     oas_jsonw_str(&o, OAS_PAR_RECORD_CLIENT, c->id);
+    if ((v = oas_quota_push_address(x, c)))
+        oas_jsonw_str(&o, OAS_PAR_RECORD_ADDRESS, v);
     for (i = 0; oas_authz_param_names[i]; i++) {
         if ((v = apr_table_get(form, oas_authz_param_names[i])))
             oas_jsonw_str_keep_empty(&o, oas_authz_param_names[i], v);
@@ -126,7 +128,8 @@ apr_status_t oas_par_load(apr_table_t **pparams, const char **pru, oas_ctx_t *x,
     }
     *pparams = apr_table_make(x->p, o.n);
     for (i = 0; i < o.n; i++) {
-        if (o.m[i].type == OAS_JSON_STRING && strcmp(o.m[i].key, OAS_PAR_RECORD_CLIENT))
+        if (o.m[i].type == OAS_JSON_STRING && strcmp(o.m[i].key, OAS_PAR_RECORD_CLIENT) &&
+            strcmp(o.m[i].key, OAS_PAR_RECORD_ADDRESS))
             apr_table_setn(*pparams, o.m[i].key, o.m[i].str);
     }
     *pru = ru + plen;

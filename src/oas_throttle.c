@@ -268,6 +268,23 @@ apr_status_t oas_quota_registration(oas_ctx_t *x, oas_err_t *e)
     return oas_quota_address(x, e, 'r', "registrations");
 }
 
+const char *oas_quota_push_address(oas_ctx_t *x, const oas_client_t *c)
+{
+    if (!c || !oas_client_is_public(c) || oas_iss_address_quota(x->iss) <= 0)
+        return NULL;
+    return oas_addr_prefix(x->p, x->addr);
+}
+
+void oas_quota_give_back_address(oas_ctx_t *x, const char *address)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
+    apr_int64_t n, left;
+
+    if (st && address && *address && oas_iss_address_quota(x->iss) > 0)
+        count(x, st, OAS_NS_QUOTA, apr_pstrcat(x->p, "a", address, NULL), -1,
+              oas_iss_short_lived(x->iss), &n, &left);
+}
+
 void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);

@@ -55,8 +55,18 @@ apr_status_t oas_quota_address(oas_ctx_t *x, oas_err_t *e, char kind, const char
 /** D07: a flow of client c for user ended with its code redeemed: it holds no record any more,
  * so what it counted against c and user is given back. Quotas then bound what a party holds,
  * not how fast it works: a busy client whose flows complete never reaches its quota. (A
- * push's address is not known here; its count ends with the window.) */
+ * push's address is given back when its request_uri is used up: oas_quota_give_back_address.) */
 void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user);
+
+/** The address (its oas_addr_prefix) a push of client c from x->addr is counted against, or
+ * NULL when it is not (a confidential client, or OAuthASAddressQuota 0): the pushed request's
+ * record keeps it, so that using up the request_uri gives it back. */
+const char *oas_quota_push_address(oas_ctx_t *x, const oas_client_t *c);
+
+/** A pushed request counted against address (oas_quota_push_address) was used up at
+ * /authorize: the address holds it no more (an agent behind one NAT whose flows complete never
+ * reaches OAuthASAddressQuota). The push may have come from elsewhere than this request. */
+void oas_quota_give_back_address(oas_ctx_t *x, const char *address);
 
 /** The key an address is counted under: IPv4 as is, IPv6 by its /64 (one subscriber's
  * prefix), an IPv4-mapped IPv6 address as its IPv4 address. */

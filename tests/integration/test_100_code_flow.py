@@ -193,7 +193,7 @@ def test_remembered_consent_and_prompt(oas):
 def test_prompt_none_without_consent(oas):
     f = Client(oas)
     # signed in at the AS (a session) through a first-party client: prompt=none is then
-    # about consent alone (without a session it is login_required: test_900_session)
+    # about consent alone (without a session it is login_required: test_890_session)
     f.get_code("fp1", scope="openid", expect_consent=False)
     p = f.authz_params("conf1", state="pn", prompt="none",
                        challenge=CH)

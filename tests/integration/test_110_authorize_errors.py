@@ -180,7 +180,7 @@ def test_other_redirected_errors(oas):
     r = f.authorize(params(f, "parreq", scope="openid", state="par"))
     assert_error_redirect(oas, r, "invalid_request", state="par", base="https://rp3.test/cb")
     # prompt=login and max_age=0 want a new sign-in, which HTTP Basic cannot give (no
-    # OAuthASLoginURL): login_required (test_900_session has the rest)
+    # OAuthASLoginURL): login_required (test_890_session has the rest)
     for extra in ({"prompt": "login"}, {"max_age": "0"}):
         r = f.authorize({**params(f, state="l"), **extra})
         assert_error_redirect(oas, r, "login_required", state="l", base=RP1)

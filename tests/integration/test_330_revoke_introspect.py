@@ -95,7 +95,7 @@ def test_revoke_unknown_token_is_200(oas, tok):
 
 def test_revoke_client_authentication(oas):
     """A confidential client authenticates; a public one names itself (RFC 7009 §2.1, issue
-    21: test_900_session has more)."""
+    21: test_890_session has more)."""
     h = oas
     t = code_tokens(h, "pub1", "openid offline_access")
     assert_json_error(revoke(h, "conf1", t["refresh_token"], method="anonymous"), 401, "invalid_client")

@@ -159,6 +159,24 @@ def test_par_flood_by_public_client(httpd_factory):
                            headers={"X-Forwarded-For": "192.0.2.66"}))
 
 
+@pytest.mark.catalogue("D07")
+def test_completed_public_flows_never_reach_the_address_quota(httpd_factory):
+    """The address quota bounds pushes that are left pending, not how many flows an address
+    completes: an agent behind one NAT (a public client pushing without credentials) runs
+    twice its address quota of whole flows, each push given back when its request_uri is used
+    up; pushes it leaves unused still count."""
+    h = proxied_server(httpd_factory, OAuthASAddressQuota=3)
+    s = session(h)
+    for _ in range(6):
+        assert "access_token" in full_flow(h, s, "pub1", user="bob", xff="192.0.2.77")
+    _, challenge = Pkce()
+    push = {"response_type": "code", "client_id": "pub1", "redirect_uri": "https://spa.test/cb",
+            "scope": "openid", "code_challenge": challenge, "code_challenge_method": "S256"}
+    got = [s.post(h.issuer + "/oauth/par", data=push, timeout=10,
+                  headers={"X-Forwarded-For": "192.0.2.77"}).status_code for _ in range(4)]
+    assert got == [201, 201, 201, 429], got
+
+
 @pytest.mark.catalogue("C07")
 @pytest.mark.expect_log("OAS00136")  # the brake reaches its limit
 def test_wrong_secrets_from_many_addresses(httpd_factory):

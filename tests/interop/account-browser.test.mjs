@@ -1,5 +1,5 @@
 // A real browser (Debian's headless Chromium, driven by playwright-core) on the user's page of
-// allowed applications.  Run by tests/integration/test_930_account.py, which has the user allow
+// allowed applications.  Run by tests/integration/test_893_account.py, which has the user allow
 // two applications first and sets:
 //   ACCOUNT_URL (the page), NODE_EXTRA_CA_CERTS, OIDC_USER/OIDC_PASSWORD (Basic), REVOKE_NAME
 //   (the application to revoke), KEEP_NAME (the one that stays), ARTIFACTS (where the
