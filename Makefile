@@ -121,7 +121,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_SHORT_SECONDS ?= 25
 FUZZ_TARGETS := form basic jws tmpl grant shm uri jsonr jwt assertion reqobj dpop registration cimd \
-                logout
+                logout usercode
 FUZZ_BIN     := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_LIB_FLAGS := -g -O1 -fno-lto -fsanitize=fuzzer-no-link,address,undefined \
                   -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unused-function

@@ -132,9 +132,7 @@ static int utf8_valid(const char *s)
     return 1;
 }
 
-/* The user's claims, evaluated now from the OAuthASClaim expressions (a value that is not
- * UTF-8 text is left out, as JSON cannot carry it). */
-static const char *eval_claims(request_rec *r, const oas_issuer_t *iss)
+const char *oas_mod_eval_claims(request_rec *r, const oas_issuer_t *iss)
 {
     oas_jsonw_t o;
     int i;
@@ -175,8 +173,19 @@ static int show_consent(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *req
     v.action = r->uri;
     v.txn = t.txn;
     v.csrf = t.csrf;
+    v.other_device = 0;
     return oas_mod_send_html(r, HTTP_OK,
                              oas_consent_render(r->pool, x->iss->consent_tmpl, x->iss, &v));
+}
+
+int oas_mod_unprotected(request_rec *r, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00144)
+                  "the %s endpoint %s is not protected by any Apache authentication (no "
+                  "authenticated user): add AuthType and Require",
+                  what, r->uri);
+    return error_page(r, HTTP_FORBIDDEN, "Not configured",
+                      "Sign-in is not configured for this authorization server.");
 }
 
 /* The consent form came back: the engine decides it, then the code or the error. */
@@ -251,12 +260,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
 
     prompt = apr_table_get(params, "prompt");
     if (!r->user && !(prompt && !strcmp(prompt, "none"))) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00144)
-                      "the authorization endpoint %s is not protected by any Apache "
-                      "authentication (no authenticated user): add AuthType and Require",
-                      r->uri);
-        return error_page(r, HTTP_FORBIDDEN, "Not configured",
-                          "Sign-in is not configured for this authorization server.");
+        return oas_mod_unprotected(r, "authorization");
     }
     x = oas_mod_ctx(r, iss);
     if (r->method_number == M_POST && apr_table_get(params, "txn")) {
@@ -325,7 +329,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
     if (reauth)
         return sign_in_again(r, x, req, orig, ru);
     oas_session_join(s, pd.grant);
-    pd.grant->claims_json = eval_claims(r, iss);
+    pd.grant->claims_json = oas_mod_eval_claims(r, iss);
 
     if (oas_consent_needed(x, req)) {
         if (req->prompt_none)

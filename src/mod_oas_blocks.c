@@ -313,8 +313,8 @@ const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg)
         return err;
     return apr_psprintf(cmd->pool,
                         OAS_DIR_GRANT_TYPE
-                        ": unsupported grant type '%s' (authorization_code, "
-                        "refresh_token, client_credentials or " OAS_GRANT_TYPE_EXCHANGE ")",
+                        ": unsupported grant type '%s' (authorization_code, refresh_token, "
+                        "client_credentials, " OAS_GRANT_TYPE_EXCHANGE " or " OAS_GRANT_TYPE_DEVICE ")",
                         arg);
 }
 

@@ -51,6 +51,8 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_I(consent_ttl);
     MERGE_I(session_ttl);
     MERGE_P(login_url);
+    MERGE_I(device_ttl);
+    MERGE_I(device_interval);
     MERGE_I(client_signing_algs);
     MERGE_I(dpop);
     MERGE_I(dpop_nonce);

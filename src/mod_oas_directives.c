@@ -212,8 +212,11 @@ static const char *set_server_int(cmd_parms *cmd, void *mconfig, const char *arg
         return err;
     if (!strcmp(cmd->cmd->name, OAS_DIR_MAX_BODY))
         max = 1024 * 1024;
-    else if (!strcmp(cmd->cmd->name, OAS_DIR_CONSENT_LIFETIME))
+    else if (!strcmp(cmd->cmd->name, OAS_DIR_CONSENT_LIFETIME) ||
+             !strcmp(cmd->cmd->name, OAS_DIR_DEVICE_LIFETIME))
         max = 3600; /* a pending consent holds store space: minutes, not hours */
+    else if (!strcmp(cmd->cmd->name, OAS_DIR_DEVICE_INTERVAL))
+        max = 300;
     return oas_cmd_parse_positive(cmd, arg, max, field);
 }
 
@@ -514,6 +517,10 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_LOGIN_URL, oas_cmd_login_url, NULL, RSRC_CONF,
                   "where the browser signs in again for prompt=login and max_age (a local "
                   "path or an https URL; it gets a return parameter)"),
+    AP_INIT_TAKE1(OAS_DIR_DEVICE_LIFETIME, set_server_int, OFF_S(device_ttl), RSRC_CONF,
+                  "seconds a device code of RFC 8628 lives (default 600)"),
+    AP_INIT_TAKE1(OAS_DIR_DEVICE_INTERVAL, set_server_int, OFF_S(device_interval), RSRC_CONF,
+                  "seconds a device waits between two polls (default 5)"),
     AP_INIT_TAKE1(OAS_DIR_AT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,
                   "access token lifetime in seconds"),
     AP_INIT_TAKE1(OAS_DIR_RT_LIFETIME, oas_cmd_lifetime, NULL, RSRC_CONF,

@@ -27,13 +27,13 @@ static int serve_document(request_rec *r, const char *json)
     return OK;
 }
 
-/* The endpoints other than /authorize are virtual: no file stands behind them, so httpd's
- * walk of the file system (a stat per path component, <Directory> and .htaccess merging)
- * is skipped for them, as mod_proxy does for the URLs it serves; their <Location>
- * configuration applies as usual. /authorize and the account page keep the walk: a site may
- * protect them with <Directory> authentication. httpd resets the per-directory configuration before
- * map_to_storage, so translate_name (which still sees the <Location> merge) marks the
- * request. */
+/* The endpoints other than /authorize, the account page and the device verification page are
+ * virtual: no file stands behind them, so httpd's walk of the file system (a stat per path
+ * component, <Directory> and .htaccess merging) is skipped for them, as mod_proxy does for the
+ * URLs it serves; their <Location> configuration applies as usual. The three user pages keep
+ * the walk: a site may protect them with <Directory> authentication. httpd resets the
+ * per-directory configuration before map_to_storage, so translate_name (which still sees the
+ * <Location> merge) marks the request. */
 static const char virtual_endpoint;
 
 int oas_mod_translate_name(request_rec *r)
@@ -41,7 +41,7 @@ int oas_mod_translate_name(request_rec *r)
     const oas_dir_conf_t *dc = ap_get_module_config(r->per_dir_config, &oauth_as_module);
 
     if (dc && dc->endpoint != OAS_EP_NONE && dc->endpoint != OAS_EP_AUTHORIZE &&
-        dc->endpoint != OAS_EP_ACCOUNT)
+        dc->endpoint != OAS_EP_ACCOUNT && dc->endpoint != OAS_EP_DEVICE_VERIFY)
         ap_set_module_config(r->request_config, &oauth_as_module, (void *)&virtual_endpoint);
     return DECLINED;
 }
@@ -82,7 +82,7 @@ int oas_mod_handler(request_rec *r)
                       "%s endpoint requested without TLS: refused (403)",
                       oas_endpoint_name(dc->endpoint));
         if (dc->endpoint == OAS_EP_AUTHORIZE || dc->endpoint == OAS_EP_ACCOUNT ||
-            dc->endpoint == OAS_EP_END_SESSION)
+            dc->endpoint == OAS_EP_END_SESSION || dc->endpoint == OAS_EP_DEVICE_VERIFY)
             return oas_mod_send_error_page(r, HTTP_FORBIDDEN, "HTTPS required",
                                            "This page is served over HTTPS only.");
         return oas_mod_send_oauth_error(r, HTTP_FORBIDDEN, "invalid_request",
@@ -113,6 +113,10 @@ int oas_mod_handler(request_rec *r)
         return oas_mod_account(r, iss);
     case OAS_EP_END_SESSION:
         return oas_mod_end_session(r, iss);
+    case OAS_EP_DEVICE:
+        return oas_mod_device(r, iss);
+    case OAS_EP_DEVICE_VERIFY:
+        return oas_mod_device_verify(r, iss);
     default:
         return HTTP_NOT_FOUND;
     }

@@ -373,6 +373,7 @@ void oas_mod_decision_form(oas_consent_form_t *f, request_rec *r, const apr_tabl
     f->csrf = apr_table_get(form, "csrf");
     f->decision = apr_table_get(form, "decision");
     oas_mod_form_site(r, &f->origin, &f->site, &f->our_origin);
+    f->device = 0; /* the device verification page sets it */
 }
 
 int oas_mod_redirect(request_rec *r, const char *location, int status)

@@ -31,6 +31,8 @@
 #define OAS_DEFAULT_ADDRESS_QUOTA     1000
 #define OAS_DEFAULT_CONSENT_TTL       300 /* seconds a consent page stays answerable */
 #define OAS_DEFAULT_SESSION_TTL       86400 /* the AS session (oas_session.h): one day */
+#define OAS_DEFAULT_DEVICE_TTL        600 /* seconds a device code lives (RFC 8628 §3.2) */
+#define OAS_DEFAULT_DEVICE_INTERVAL   5   /* seconds between polls (RFC 8628 §3.2) */
 #define OAS_DEFAULT_RT_GRACE          30 /* FAPI 2.0 SP §5.3.2.1: a retry with the previous RT */
 /* OAuthASRegistrationDefaults (oas_reg_policy.h): a registered client lives 90 days (three
  * times the refresh tokens' default, so that an agent in use sees its client outlive several

@@ -88,8 +88,11 @@ int oas_reg_auth_method(const char *name)
 
 int oas_reg_grant_type(const char *name)
 {
-    /* token exchange needs an OAuthASTokenExchange policy, which only a configured client has */
-    return name ? oas_grant_type_bit(name) & ~OAS_GRANT_EXCHANGE : 0;
+    /* token exchange needs an OAuthASTokenExchange policy, which only a configured client has;
+     * nor the device grant: its consent page shows the client's own name to a user who came
+     * with a code someone gave them (RFC 8628 §5.4), and a name anyone may register is not
+     * shown there */
+    return name ? oas_grant_type_bit(name) & ~(OAS_GRANT_EXCHANGE | OAS_GRANT_DEVICE) : 0;
 }
 
 /* The strings of a JSON array member, or NULL when absent; *bad when not all strings. */

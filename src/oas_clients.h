@@ -66,7 +66,8 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
 
 /** OAS_AUTH_* bit of an RFC 7591 token_endpoint_auth_method a dynamic client may use, else 0 */
 int oas_reg_auth_method(const char *name);
-/** OAS_GRANT_* bit of an RFC 7591 grant type a dynamic client may use, else 0 */
+/** OAS_GRANT_* bit of an RFC 7591 grant type a dynamic client may use (not the device grant),
+ * else 0 */
 int oas_reg_grant_type(const char *name);
 
 #endif

@@ -14,6 +14,7 @@ apr_status_t oas_authz_pending(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
     pd->state = req->state;
     pd->request_uri = ru;
     pd->jarm = req->jarm;
+    pd->device = NULL;
     g->iss = x->iss->issuer;
     g->client_id = req->client->id;
     g->sub = x->user;

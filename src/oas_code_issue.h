@@ -21,6 +21,8 @@ typedef struct oas_pending_t {
     const char *state;       /* NULL when absent */
     const char *request_uri; /* the opaque part after the urn prefix, or NULL */
     int jarm;                /* the response goes back as a JWT (oas_jarm.h) */
+    const char *device;      /* a device request's handle (oas_device.h): the decision goes to
+                              * the device, not to a redirect URI; NULL for /authorize */
 } oas_pending_t;
 
 /**

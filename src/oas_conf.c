@@ -9,6 +9,7 @@ static const char *const endpoint_names[OAS_EP_COUNT] = {
     "account",
     "end-session",
     "metrics",
+    "device",   "device-verify",
 };
 
 const char *oas_endpoint_name(oas_endpoint_e ep)
@@ -53,6 +54,7 @@ oas_issuer_t *oas_issuer_make(apr_pool_t *p)
     c->rt_grace = c->client_quota = OAS_UNSET;
     c->user_quota = c->address_quota = c->consent_ttl = OAS_UNSET;
     c->session_ttl = OAS_UNSET;
+    c->device_ttl = c->device_interval = OAS_UNSET;
     c->client_signing_algs = OAS_UNSET;
     c->dpop = c->dpop_nonce = OAS_UNSET;
     c->profile = OAS_UNSET;
@@ -119,6 +121,7 @@ int oas_grant_type_bit(const char *name)
                                          {"refresh_token", OAS_GRANT_REFRESH},
                                          {"client_credentials", OAS_GRANT_CC},
                                          {OAS_GRANT_TYPE_EXCHANGE, OAS_GRANT_EXCHANGE},
+                                         {OAS_GRANT_TYPE_DEVICE, OAS_GRANT_DEVICE},
                                          {NULL, 0}};
     return bit_of(grants, name);
 }

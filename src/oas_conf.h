@@ -29,6 +29,8 @@
 #define OAS_GRANT_CC      0x4 /* client_credentials */
 #define OAS_GRANT_EXCHANGE 0x8 /* RFC 8693 token exchange (oas_token_exchange.h) */
 #define OAS_GRANT_TYPE_EXCHANGE "urn:ietf:params:oauth:grant-type:token-exchange"
+#define OAS_GRANT_DEVICE  0x10 /* RFC 8628 device authorization (oas_device.h) */
+#define OAS_GRANT_TYPE_DEVICE "urn:ietf:params:oauth:grant-type:device_code"
 
 /* OAuthASRequestObject: signed request objects (JAR, RFC 9101) */
 #define OAS_REQOBJ_OFF      0 /* `request` is not supported */
@@ -59,6 +61,8 @@ typedef enum {
     OAS_EP_ACCOUNT,           /* the user's page of allowed applications (oas_account.h) */
     OAS_EP_END_SESSION,       /* RP-Initiated Logout 1.0 (oas_logout.h) */
     OAS_EP_METRICS,           /* Prometheus exposition of the counters (oas_metrics.h) */
+    OAS_EP_DEVICE,            /* RFC 8628 §3.1: the device authorization endpoint */
+    OAS_EP_DEVICE_VERIFY,     /* RFC 8628 §3.3: where the user enters the code (oas_device.h) */
     OAS_EP_COUNT
 } oas_endpoint_e;
 
@@ -168,6 +172,8 @@ typedef struct oas_issuer_t {
     int session_ttl; /* OAuthASSessionLifetime: seconds an AS session lives (oas_session.h) */
     const char *login_url; /* OAuthASLoginURL: where the browser signs in again (prompt=login,
                             * max_age), or NULL: those answer login_required */
+    int device_ttl;      /* OAuthASDeviceCodeLifetime: seconds a device code lives (RFC 8628) */
+    int device_interval; /* OAuthASDeviceInterval: seconds between two polls of a device */
     int rt_grace; /* OAuthASRefreshTokenGrace: seconds a rotated-out token of a confidential
                    * client may still be retried; 0 = off */
     int client_signing_algs; /* OAuthASClientSigningAlgs: OAS_ALGBIT() set, see the getter */
@@ -236,6 +242,8 @@ OAS_ISS_GETTER(user_quota, OAS_DEFAULT_USER_QUOTA)
 OAS_ISS_GETTER(address_quota, OAS_DEFAULT_ADDRESS_QUOTA)
 OAS_ISS_GETTER(consent_ttl, OAS_DEFAULT_CONSENT_TTL)
 OAS_ISS_GETTER(session_ttl, OAS_DEFAULT_SESSION_TTL)
+OAS_ISS_GETTER(device_ttl, OAS_DEFAULT_DEVICE_TTL)
+OAS_ISS_GETTER(device_interval, OAS_DEFAULT_DEVICE_INTERVAL)
 OAS_ISS_GETTER(dpop, OAS_DPOP_ALLOWED)
 OAS_ISS_GETTER(dpop_nonce, 0)
 OAS_ISS_GETTER(registration, 0)

@@ -183,6 +183,11 @@ apr_array_header_t *oas_conf_check_issuer(apr_pool_t *p, const oas_issuer_t *iss
         APR_ARRAY_PUSH(faults, const char *) =
             OAS_DIR_SIGNING_KEY " is required: no signing key configured";
     }
+    /* RFC 8628 §3.2: the device endpoint answers with the verification page's URL */
+    if (iss->endpoints[OAS_EP_DEVICE] && !iss->endpoints[OAS_EP_DEVICE_VERIFY])
+        APR_ARRAY_PUSH(faults, const char *) =
+            OAS_DIR_ENDPOINT " device needs " OAS_DIR_ENDPOINT " device-verify (the page where "
+                             "the user types the code)";
     for (hi = iss->clients ? apr_hash_first(p, iss->clients) : NULL; hi; hi = apr_hash_next(hi)) {
         const oas_client_t *cl = apr_hash_this_val(hi);
         unsigned key_algs = 0;

@@ -100,7 +100,9 @@ const char *oas_consent_render(apr_pool_t *p, const oas_tmpl_t *t, const oas_iss
     oas_tmpl_set(vars, "csrf", v->csrf);
     oas_tmpl_set(vars, "issuer", iss->issuer);
     oas_tmpl_set(vars, "redirect_host", uri_host(p, v->redirect_uri));
-    if (loopback_only(v->client))
+    if (v->other_device)
+        oas_tmpl_set(vars, "other_device", "1");
+    else if (loopback_only(v->client))
         oas_tmpl_set(vars, "loopback_only", "1");
     oas_consent_scopes(vars, p, iss, v->scope);
     return oas_tmpl_render(p, t, vars);

@@ -17,6 +17,7 @@ typedef struct oas_consent_view_t {
     const char *action;   /* form action URL path */
     const char *txn;
     const char *csrf;
+    int other_device; /* RFC 8628 §5.4: the request comes from another device (warned) */
 } oas_consent_view_t;
 
 /** Sets a page's client variables: client_id, client_name (its OAuthASClientName, else its

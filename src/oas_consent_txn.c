@@ -1,6 +1,7 @@
 /* mod_oauth_as: remembered consents and consent transactions (oas_consent_txn.h). A
  * transaction is one record in the short-lived store: {"u": user, "csrf": token, "g":
- * grant, "st": state, "par": request_uri, "jm": 1 when the response is a JWT}. */
+ * grant, "st": state, "par": request_uri, "jm": 1 when the response is a JWT, "dev": the
+ * device request's handle (oas_device.h)}. */
 #include <stdlib.h>
 
 #include <apr_strings.h>
@@ -83,6 +84,7 @@ apr_status_t oas_consent_txn_start(oas_consent_txn_t *t, oas_ctx_t *x, oas_err_t
         oas_jsonw_str(&o, "par", pd->request_uri);
         if (pd->jarm)
             oas_jsonw_int(&o, "jm", 1);
+        oas_jsonw_str(&o, "dev", pd->device);
         rec = oas_jsonw_end(&o);
     }
     if (!rec) {
@@ -199,6 +201,9 @@ apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
     pd->state = oas_jobj_str(&o, "st");
     pd->request_uri = oas_jobj_str(&o, "par");
     pd->jarm = oas_jobj_int(&o, "jm", 0) == 1;
+    pd->device = oas_jobj_str(&o, "dev");
+    if (!pd->device != !f->device) /* decided where it was asked, or not at all */
+        return page(e, 400, "invalid_request", "This consent form belongs to another page.");
     if ((rv = oas_decision_take(x, e, f, "consent")) != APR_SUCCESS)
         return rv;
     if (!strcmp(f->decision, "deny")) {

@@ -45,6 +45,9 @@ typedef struct oas_consent_form_t {
     const char *txn, *csrf, *decision; /* the form's fields, NULL when absent */
     const char *origin, *site;         /* Origin and Sec-Fetch-Site headers, NULL when absent */
     const char *our_origin;            /* scheme://Host of this request */
+    int device;                        /* posted to the device verification page: only a
+                                        * device request's transaction is answered there,
+                                        * and only there */
 } oas_consent_form_t;
 
 /** 1 when the POST may come from our own consent page, 0 when another site sent it: a

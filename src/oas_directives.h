@@ -21,6 +21,8 @@
 #define OAS_DIR_USER_QUOTA "OAuthASUserQuota"
 #define OAS_DIR_ADDRESS_QUOTA "OAuthASAddressQuota"
 #define OAS_DIR_CONSENT_LIFETIME "OAuthASConsentLifetime"
+#define OAS_DIR_DEVICE_LIFETIME "OAuthASDeviceCodeLifetime"
+#define OAS_DIR_DEVICE_INTERVAL "OAuthASDeviceInterval"
 #define OAS_DIR_CONSENT_TEMPLATE "OAuthASConsentTemplate"
 #define OAS_DIR_ACCOUNT_TEMPLATE "OAuthASAccountTemplate"
 #define OAS_DIR_CLAIM "OAuthASClaim"

@@ -1,7 +1,6 @@
 /* mod_oauth_as: redeeming an authorization code (oas_grant_code.h). */
 #include <apr_strings.h>
 
-#include "oas_account.h"
 #include "oas_grant_code.h"
 #include "oas_issue.h"
 #include "oas_jsonr.h"
@@ -153,21 +152,8 @@ apr_status_t oas_grant_code_redeem(const char **pbody, oas_err_t *e, oas_ctx_t *
         return replayed(e, x, c, code, verifier);
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "redeeming a code");
-    /* RFC 9449 §5: a public client's refresh tokens are bound to the key of this request's
-     * proof (if any); a confidential client's are not (each refresh binds anew) */
-    g->dpop_jkt = oas_client_is_public(c) ? x->dpop_jkt : NULL;
-    /* RFC 8705 §4: and, when it binds its tokens, to its certificate */
-    g->cert_x5t = oas_client_is_public(c) && oas_client_cert_bound(c) && x->cert ? x->cert->x5t
-                                                                                 : NULL;
-    if (oas_issue_wants_refresh(c, g->scope, x->p) &&
-        (rv = oas_refresh_new(&rt, x, c, g)) != APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "storing a refresh token");
-    /* the user's account page lists what the client now holds (its family, or this access
-     * token) before the client has it; when it cannot, nothing is issued */
-    if ((rv = oas_account_note_grant(e, x, g, jti, at_exp(x, c, g))) != APR_SUCCESS) {
-        oas_refresh_revoke_family(x, g->family, "the user's account record cannot list it");
+    if ((rv = oas_issue_refresh(&rt, e, x, c, g, jti)) != APR_SUCCESS)
         return rv;
-    }
     /* RFC 6749 §4.1.2: what a replay must revoke is on record before anything is issued;
      * when it cannot be, nothing is (the refresh token just made dies with its family) */
     if ((rv = tombstone(x, st, c, code, g, jti)) != APR_SUCCESS) {

@@ -1,7 +1,9 @@
 /* mod_oauth_as: the token endpoint's dispatch, client_credentials and issuing (oas_issue.h). */
 #include <apr_strings.h>
 
+#include "oas_account.h"
 #include "oas_authz.h"
+#include "oas_device.h"
 #include "oas_grant_code.h"
 #include "oas_issue.h"
 #include "oas_jsonw.h"
@@ -24,6 +26,30 @@ int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t
 {
     return (c->grant_types & OAS_GRANT_REFRESH) &&
            oas_list_has(oas_scope_split(p, scope), "offline_access");
+}
+
+apr_status_t oas_issue_refresh(const char **prt, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                               oas_grant_t *g, const char *jti)
+{
+    apr_status_t rv;
+
+    *prt = NULL;
+    g->dpop_jkt = oas_client_is_public(c) ? x->dpop_jkt : NULL;
+    g->cert_x5t = oas_client_is_public(c) && oas_client_cert_bound(c) && x->cert ? x->cert->x5t
+                                                                                 : NULL;
+    if (oas_issue_wants_refresh(c, g->scope, x->p) &&
+        (rv = oas_refresh_new(prt, x, c, g)) != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, "storing a refresh token");
+    /* the user's account page lists what the client now holds (its family, or this access
+     * token) before the client has it; when it cannot, nothing is issued */
+    if ((rv = oas_account_note_grant(
+             e, x, g, jti,
+             x->now + oas_client_at_ttl(x->iss, c, oas_issuer_resource(x->iss, g->resource)))) !=
+        APR_SUCCESS) {
+        oas_refresh_revoke_family(x, g->family, "the user's account record cannot list it");
+        return rv;
+    }
+    return APR_SUCCESS;
 }
 
 /* The link of access token jti (expiring at exp) to the family of g, kept by the previous
@@ -86,6 +112,8 @@ static oas_metrics_grant_e metrics_grant(int bit)
         return OAS_MG_CC;
     case OAS_GRANT_EXCHANGE:
         return OAS_MG_EXCHANGE;
+    case OAS_GRANT_DEVICE:
+        return OAS_MG_DEVICE;
     default:
         return OAS_MG_OTHER;
     }
@@ -189,6 +217,8 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         bit = OAS_GRANT_CC;
     else if (!strcmp(gt, OAS_GRANT_TYPE_EXCHANGE))
         bit = OAS_GRANT_EXCHANGE;
+    else if (!strcmp(gt, OAS_GRANT_TYPE_DEVICE))
+        bit = OAS_GRANT_DEVICE;
     else {
         OAS_ERR_SET(e, 400, "unsupported_grant_type", "the grant type is not supported");
         return APR_EINVAL;
@@ -223,6 +253,8 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         return oas_grant_code_redeem(pbody, e, x, c, apr_table_get(form, "code"),
                                      apr_table_get(form, "code_verifier"),
                                      apr_table_get(form, "redirect_uri"));
+    if (bit == OAS_GRANT_DEVICE)
+        return oas_device_poll(pbody, e, x, c, apr_table_get(form, "device_code"));
     if (bit == OAS_GRANT_REFRESH)
         return oas_refresh_grant(pbody, e, x, c, apr_table_get(form, "refresh_token"),
                                  apr_table_get(form, "scope"));

@@ -33,6 +33,14 @@ apr_status_t oas_issue_jti(const char **pjti, oas_err_t *e, apr_pool_t *p);
 apr_status_t oas_issue_target_check(oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
                                     const oas_grant_t *g);
 
+/** The refresh token of a grant g just redeemed by c (*prt NULL when c gets none): a public
+ * client's is bound to the key of this request's DPoP proof (RFC 9449 §5) and, when it binds
+ * its tokens, to its certificate (RFC 8705 §4); a confidential client's to neither (each
+ * refresh binds anew). Then the user's account record lists the family, or the access token
+ * jti about to be issued (oas_account_note_grant). APR_SUCCESS, or *e set (503). */
+apr_status_t oas_issue_refresh(const char **prt, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
+                               oas_grant_t *g, const char *jti);
+
 /** True when the client gets a refresh token for scope (grant type and offline_access). */
 int oas_issue_wants_refresh(const oas_client_t *c, const char *scope, apr_pool_t *p);
 

@@ -178,6 +178,7 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         oas_jsonw_bool(&w, "frontchannel_logout_supported", 1);
         oas_jsonw_bool(&w, "frontchannel_logout_session_supported", 1);
     }
+    add_endpoint(&w, iss, OAS_EP_DEVICE, "device_authorization_endpoint", p); /* RFC 8628 §4 */
     if (oas_iss_registration(iss) != OAS_REG_OFF) /* RFC 8414 §2 */
         add_endpoint(&w, iss, OAS_EP_REGISTER, "registration_endpoint", p);
     scopes_supported(&w, p, iss);
@@ -202,6 +203,8 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
         oas_jsonw_str(&w, NULL, "client_credentials");
     if (g & OAS_GRANT_EXCHANGE)
         oas_jsonw_str(&w, NULL, OAS_GRANT_TYPE_EXCHANGE);
+    if ((g & OAS_GRANT_DEVICE) && iss->endpoints[OAS_EP_DEVICE])
+        oas_jsonw_str(&w, NULL, OAS_GRANT_TYPE_DEVICE);
     oas_jsonw_close(&w);
 
     auth_methods(&w, p, iss, "token_endpoint", iss->has_public_clients);

@@ -42,7 +42,8 @@ static const char *const bucket_le[OAS_METRICS_BUCKETS] = {
     "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "10"};
 
 static const char *const grant_names[OAS_MG_COUNT] = {
-    "authorization_code", "refresh_token", "client_credentials", "token_exchange", "other"};
+    "authorization_code", "refresh_token", "client_credentials", "token_exchange", "device_code",
+    "other"};
 static const char *const bind_names[OAS_MB_COUNT] = {"bearer", "dpop", "mtls"};
 static const char *const kind_names[OAS_MT_COUNT] = {"access", "refresh", "id"};
 static const char *const auth_names[OAS_MA_COUNT] = {

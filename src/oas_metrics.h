@@ -21,7 +21,8 @@
 
 /* Grants tokens are issued for (label grant) */
 typedef enum {
-    OAS_MG_CODE = 0, OAS_MG_REFRESH, OAS_MG_CC, OAS_MG_EXCHANGE, OAS_MG_OTHER, OAS_MG_COUNT
+    OAS_MG_CODE = 0, OAS_MG_REFRESH, OAS_MG_CC, OAS_MG_EXCHANGE, OAS_MG_DEVICE, OAS_MG_OTHER,
+    OAS_MG_COUNT
 } oas_metrics_grant_e;
 /* What the access token is bound to (label binding) */
 typedef enum { OAS_MB_BEARER = 0, OAS_MB_DPOP, OAS_MB_MTLS, OAS_MB_COUNT } oas_metrics_bind_e;

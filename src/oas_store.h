@@ -57,6 +57,11 @@ typedef enum {
     OAS_NS_ACCOUNT_LOCK = 'L', /* the same key -> "" while a request updates that record
                                   (live: an evicted lock would let two writers lose one's
                                   update; not durable: it lives seconds) */
+    OAS_NS_DEVICE = 'v',      /* RFC 8628 (oas_device.c): "d" device-code handle -> the device
+                                 request; "u" user-code handle -> the device-code handle; "r"
+                                 device-code handle -> the user's decision */
+    OAS_NS_DEVICE_PACE = 'p', /* a device-code handle -> its last poll (marker) and how often
+                                 it was told slow_down (counter) */
     OAS_NS_TEST = 'x'         /* unit and integration tests only */
 } oas_store_ns_e;
 
@@ -84,6 +89,7 @@ static inline int oas_store_ns_class(int ns)
     case OAS_NS_CIMD:
     case OAS_NS_SESSION:
     case OAS_NS_SESSION_END:
+    case OAS_NS_DEVICE_PACE:
         return OAS_STORE_BEST_EFFORT;
     default:
         return OAS_STORE_LIVE;

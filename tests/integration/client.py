@@ -56,7 +56,9 @@ JSON_ERRORS = {"invalid_request", "invalid_client", "invalid_grant", "unauthoriz
                "temporarily_unavailable", "server_error", "invalid_redirect_uri",
                "invalid_request_object", "invalid_client_metadata", "invalid_token",
                "invalid_dpop_proof", "use_dpop_nonce",
-               "access_denied"}  # 403 of a registration over max-clients (oas_reg_policy.c)
+               "access_denied",  # 403 of a registration over max-clients (oas_reg_policy.c)
+               # RFC 8628 §3.5
+               "authorization_pending", "slow_down", "expired_token"}
 
 # pub1 (public, auth none) as the dbd and cluster tests use it, and their usual scope
 PUB1 = {"client_id": "pub1", "redirect_uri": "https://spa.test/cb"}

@@ -262,6 +262,28 @@ def test_readme_exchange_walkthrough(demo):
            "demo-app" in open(workdir / "demo.log").read()
 
 
+# ---- "Device authorization (RFC 8628)" ---------------------------------------------------------
+
+def test_readme_device_walkthrough(demo):
+    """The demo's TV (issue 22): the device's codes, a poll before the user answers
+    (authorization_pending), the user's code form and consent (200), the tokens, then the used
+    code refused."""
+    workdir, port = demo
+    out = run_block(workdir, port, 6).stdout
+    print(out)
+    lines = out.strip().splitlines()
+    assert len(lines) == 5, lines
+    dev = json.loads(lines[0])
+    assert re.fullmatch(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}", dev["user_code"])
+    assert dev["verification_uri"] == f"https://localhost:{port}/device", dev
+    assert json.loads(lines[1])["error"] == "authorization_pending", lines[1]
+    assert lines[2] == "200", lines[2]
+    tokens = json.loads(lines[3])
+    assert tokens["access_token"].startswith("ey") and tokens["id_token"].startswith("ey")
+    assert tokens["refresh_token"] and tokens["token_type"] == "Bearer", tokens
+    assert json.loads(lines[4])["error"] == "invalid_grant", lines[4]
+
+
 class _EchoHeaders(http.server.BaseHTTPRequestHandler):
     """A backend that answers with the path and headers it received, as JSON."""
 

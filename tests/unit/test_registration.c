@@ -83,6 +83,8 @@ static void test_validation(void **state)
         "\"client_credentials\"]}",
         "{" RU ",\"grant_types\":[\"password\"]}",
         "{" RU ",\"grant_types\":[\"implicit\"]}",
+        /* not the device grant (RFC 8628 §5.4: its consent page trusts the client's name) */
+        "{" RU ",\"grant_types\":[\"urn:ietf:params:oauth:grant-type:device_code\"]}",
         "{" RU ",\"response_types\":[\"token\"]}",
         "{" RU ",\"response_types\":[\"code\",\"id_token\"]}",
         "{" RU ",\"scope\":\"admin\"}",

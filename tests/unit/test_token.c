@@ -212,6 +212,7 @@ static void test_consent_page(void **state)
     oas_consent_view_t v;
     const char *text = oas_consent_default_template();
 
+    memset(&v, 0, sizeof(v));
     assert_int_equal(oas_tmpl_parse(&t, &err, p, text, strlen(text)), APR_SUCCESS);
     iss->scope_descriptions = apr_table_make(p, 2);
     apr_table_set(iss->scope_descriptions, "api.read", "Read your <notes>");
@@ -248,6 +249,14 @@ static void test_consent_page(void **state)
         html = oas_consent_render(p, t, iss, &v);
         assert_non_null(strstr(html, "sent back to: <strong>127.0.0.1:53123</strong>"));
         assert_non_null(strstr(html, "runs on a device"));
+        assert_null(strstr(html, "comes from another device"));
+        /* RFC 8628 §5.4: a device request is flagged as such (its own warning) */
+        v.other_device = 1;
+        v.redirect_uri = NULL;
+        html = oas_consent_render(p, t, iss, &v);
+        assert_non_null(strstr(html, "comes from another device"));
+        assert_null(strstr(html, "runs on a device"));
+        assert_null(strstr(html, "sent back to"));
     }
 }
 
