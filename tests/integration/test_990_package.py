@@ -3,9 +3,10 @@
 installs it on the machine with dpkg -i, checks what it holds and that it comes disabled, enables
 it with a2enmod, runs configtest on the machine's own configuration (the system apache2 service
 is never started: a policy-rc.d refuses it while dpkg runs), runs a private httpd that loads the
-INSTALLED module through the packaged oauth_as.load, with the packaged oauth_as.conf and the
-installed templates, for a code flow and a client_credentials grant, then purges the package and
-checks that nothing of it is left (files, a2enmod links and state).
+INSTALLED module through the packaged oauth_as.load, with the smallest configuration that the
+packaged oauth_as.conf holds commented out (the README's, line for line) and the installed
+templates, for a code flow, then purges the package and checks that nothing of it is left
+(files, a2enmod links and state).
 
 It changes the machine (/usr, /etc/apache2), so it refuses to start when the package or a module
 file of that name is there already, and puts the machine back as it found it however it ends
@@ -19,9 +20,9 @@ import time
 
 import pytest
 
-from client import client_credentials, code_tokens, jwt_claims
+from client import get_code, jwt_claims, redeem, register
 from harness import REPO
-from oauth_conf import standard_conf
+from oauth_conf import signing_key, write_htpasswd
 
 PACKAGE = "libapache2-mod-oauth-as"
 SO = "/usr/lib/apache2/modules/mod_oauth_as.so"
@@ -29,6 +30,8 @@ MODS_AVAILABLE = "/etc/apache2/mods-available"
 SHARE = f"/usr/share/{PACKAGE}"
 DOC = f"/usr/share/doc/{PACKAGE}"
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
+# the client of the README's smallest configuration
+register("my-app", "change-me", redirect_uris=["https://app.example.org/callback"])
 # what the package must install (the templates: every conf/*.html of the sources)
 EXPECTED = [SO, f"{MODS_AVAILABLE}/oauth_as.load", f"{MODS_AVAILABLE}/oauth_as.conf",
             f"{DOC}/copyright", f"{DOC}/changelog.Debian.gz", f"{DOC}/README.md.gz",
@@ -97,12 +100,37 @@ def oas_version():
         return re.search(r'#define OAS_VERSION "([^"]+)"', f.read()).group(1)
 
 
+# a commented-out directive of oauth_as.conf: "#" then the directive, or then 4 spaces and a
+# directive inside a block (prose comments are "# " and a sentence)
+COMMENTED = re.compile(r"^(\s*)#((?:    )?)(?=[<A-Z])")
+
+
+def minimal_conf():
+    """The directives the installed oauth_as.conf holds commented out, uncommented; they are the
+    README's smallest working configuration, line for line."""
+    with open(f"{MODS_AVAILABLE}/oauth_as.conf") as f:
+        lines = [COMMENTED.sub(r"\1\2", l) for l in f.read().splitlines()
+                 if COMMENTED.match(l)]
+    with open(os.path.join(REPO, "README.md")) as f:
+        block = re.search(r"<!-- minimal-conf:begin -->\n```apache\n(.*?)```", f.read(), re.S)
+    readme = [l.strip() for l in block.group(1).splitlines() if l.strip()]
+    assert [l.strip() for l in lines] == readme, "oauth_as.conf and the README differ"
+    return "\n".join(lines) + "\n"
+
+
 def private_conf(h):
-    """The test server's config: the packaged load file and (commented) conf, then the standard
-    fixture with the installed page templates."""
-    return (f"Include {MODS_AVAILABLE}/oauth_as.load\nInclude {MODS_AVAILABLE}/oauth_as.conf\n"
-            + standard_conf(h, OAuthASConsentTemplate=f"{SHARE}/consent.html",
-                            OAuthASAccountTemplate=f"{SHARE}/account.html"))
+    """The test server's config: the packaged load file, then the smallest configuration of
+    the packaged oauth_as.conf with this server's issuer, key and users, and the installed
+    page templates."""
+    conf = (minimal_conf()
+            .replace("https://auth.example.org", h.issuer)
+            .replace("/etc/apache2/oauth/es256.pem", signing_key(h, "es256"))
+            .replace("/etc/apache2/oauth/users.htpasswd",
+                     write_htpasswd(h.path("conf", "users.htpasswd"))))
+    assert "/etc/apache2/oauth" not in conf, conf
+    return (f"Include {MODS_AVAILABLE}/oauth_as.load\n{conf}"
+            f'OAuthASConsentTemplate "{SHARE}/consent.html"\n'
+            f'OAuthASAccountTemplate "{SHARE}/account.html"\n')
 
 
 def install_enable_and_use(deb, httpd_factory):
@@ -130,13 +158,14 @@ def install_enable_and_use(deb, httpd_factory):
     with open(f"/proc/{h.pid}/maps") as f:
         assert SO in f.read(), "the private httpd did not map the installed module"
     assert f"mod_oauth_as {oas_version()} ready" in h.error_log()
-    # a code flow (the consent page from the installed template) and client_credentials
-    j = code_tokens(h, "conf1", "openid profile")
+    # the README's client, a code flow (the consent page from the installed template)
+    g = get_code(h, "my-app", scope="openid profile", expect_consent=True)
+    r = redeem(h, g)
+    assert r.status_code == 200, r.text
+    j = r.json()
     assert jwt_claims(j["id_token"])["iss"] == h.issuer
     assert jwt_claims(j["access_token"])["sub"] == "alice"
-    r = client_credentials(h, scope="api.read", resource="urn:test:api")
-    assert r.status_code == 200, r.text
-    assert jwt_claims(r.json()["access_token"])["client_id"] == "svc1"
+    assert j["scope"] == "openid profile"
     h.stop()
 
 
