@@ -24,12 +24,13 @@ EXTRA_LDFLAGS ?=
 all: $(MODULE)
 
 # apxs compiles every file through libtool; -Wc passes our warning flags to each compile.
-# The built-in consent page is conf/consent.html, turned into a C string at build time.
-# So is the account page, conf/account.html.
-GEN_HDR  := build/gen/oas_consent_default.h build/gen/oas_account_default.h
+# The built-in pages (conf/consent.html, conf/account.html, conf/logout.html) are turned into
+# C strings at build time (oas_consent_default_html, ...).
+GEN_HDR  := build/gen/oas_consent_default.h build/gen/oas_account_default.h \
+            build/gen/oas_logout_default.h
 build/gen/oas_%_default.h: conf/%.html
 	@mkdir -p build/gen
-	{ echo '/* generated from conf/$*.html: do not edit */'; \
+	{ echo '/* generated from $<: do not edit */'; \
 	  echo 'static const char oas_$*_default_html[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
@@ -111,7 +112,8 @@ check: check-layering check-lognos $(UNIT_BIN)
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
 FUZZ_SHORT_SECONDS ?= 25
-FUZZ_TARGETS := form basic jws tmpl grant shm uri jsonr jwt assertion reqobj dpop registration cimd
+FUZZ_TARGETS := form basic jws tmpl grant shm uri jsonr jwt assertion reqobj dpop registration cimd \
+                logout
 FUZZ_BIN     := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
 FUZZ_LIB_FLAGS := -g -O1 -fno-lto -fsanitize=fuzzer-no-link,address,undefined \
                   -fno-sanitize-recover=undefined -fno-omit-frame-pointer -Wno-unused-function

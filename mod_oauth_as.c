@@ -23,6 +23,7 @@
 #include "mod_oas_status.h"
 #include "mod_oas_tally.h"
 #include "oas_client_auth.h"
+#include "oas_clients.h"
 
 static int oas_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
@@ -95,6 +96,11 @@ static void oas_child_init(apr_pool_t *pchild, server_rec *s)
 
     oas_client_auth_init(pchild);
     oas_mod_outbound_child_init(pchild, s);
+    if (oas_clients_child_init(pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, OAS_LOGNO(06901)
+                     "no cache of parsed dynamic clients in this child (no mutex): every "
+                     "request parses the registered client's record or metadata document");
+    }
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, OAS_LOGNO(00004)

@@ -36,6 +36,14 @@
  *              next request on that connection, then requests in a row on it until the first
  *              refusal, and every connection's requests sent after that moment ("revocation"
  *              in the output).
+ *   par_public: the PAR flow of a public client (token_endpoint_auth_method none): client_id in
+ *              the form and no credentials at PAR and token (a configured public client, or
+ *              one whose --client-id is its Client ID Metadata Document's https URL).
+ *   register : a registration request, not a flow: POST --reg-path with an RFC 7591 JSON body
+ *              (a public client: client_name, redirect_uris [--redirect-uri], grant_types
+ *              authorization_code, response_types code, token_endpoint_auth_method none,
+ *              scope --scope) -> 201 with a client_id; anything else is a failure (step
+ *              "register"), the connection kept.  flows_per_s is registrations/s.
  *   --refreshes N: after the token, N refresh_token grants with the refresh token it got
  *              (the latest one when the server rotates) -> 200 access_token each.
  *   --rate R : at most R flows/s in all (each connection paced at R/conns), else closed loop.
@@ -88,6 +96,9 @@ static struct {
     int mtls;                  /* tls_client_auth with --client-cert (--flow par_mtls) */
     int fapi;                  /* pkjwt + dpop, then userinfo with a bound token (--flow fapi) */
     int rs;                    /* resource requests with a bearer token (--flow rs) */
+    int public_client;         /* no client authentication, client_id in the form (par_public) */
+    int reg;                   /* registration requests (--flow register) */
+    const char *reg_path;      /* --flow register: the registration endpoint */
     const char *rs_path, *token, *revoke_path;   /* --flow rs: the resource, its token */
     double revoke_after;       /* --flow rs: revoke the token this many s into the measurement */
     const char *client_cert;   /* its certificate (PEM; the key is --client-key) */
@@ -106,7 +117,7 @@ static struct {
     .host = "127.0.0.1", .port = 8080, .conns = 8, .duration = 10, .warmup = 1,
     .flow_par = 1, .par_path = "/oauth/par", .auth_path = "/authorize",
     .token_path = "/oauth/token", .userinfo_path = "/userinfo", .rs_path = "/api/hello.txt",
-    .revoke_path = "/oauth/revoke", .client_id = "bench",
+    .revoke_path = "/oauth/revoke", .reg_path = "/register", .client_id = "bench",
     .client_secret = "bench-secret",
     .redirect_uri = "https://rp.bench.test/cb", .scope = "openid", .resource = NULL,
     .user = "benchuser", .password = "benchpass", .label = "",
@@ -152,9 +163,10 @@ static double hist_pct(const hist_t *h, double q)
 }
 
 /* ---------------- per-thread state ---------------- */
-enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_REFRESH, ST_USERINFO, ST_RESOURCE, ST_FLOW, NSTEP };
+enum { ST_PAR, ST_AUTH, ST_TOKEN, ST_REFRESH, ST_USERINFO, ST_RESOURCE, ST_REGISTER, ST_FLOW,
+       NSTEP };
 static const char *step_name[NSTEP] = {"par", "authorize", "token", "refresh", "userinfo",
-                                       "resource", "flow"};
+                                       "resource", "register", "flow"};
 #define NSTATUS 600                  /* failures by step and HTTP status (0: i/o) */
 
 #define NPKCE 64
@@ -565,7 +577,7 @@ static int mtls_bound(worker_t *w)
  * certificate did the rest).  -1 when no assertion could be made. */
 static int client_auth(worker_t *w, int with_id, char *hdr, size_t hcap, char *form, size_t fcap)
 {
-    if (opt.mtls) {
+    if (opt.mtls || opt.public_client) {
         hdr[0] = 0;
         snprintf(form, fcap, "%s%s", with_id ? "&client_id=" : "", with_id ? client_enc : "");
         return 0;
@@ -608,6 +620,18 @@ static int userinfo(worker_t *w, char *req, size_t rcap, char *dpop, size_t dcap
     return 0;
 }
 
+/* A request that is the whole "flow" (rs, register) succeeded after us microseconds: counted
+ * as its step and as a flow (in the measured interval), and in the progress total. */
+static void request_done(worker_t *w, int step, int measuring, uint64_t us)
+{
+    if (measuring) {
+        hist_add(&w->h[step], us);
+        hist_add(&w->h[ST_FLOW], us);
+        w->flows_ok++;
+    }
+    atomic_fetch_add_explicit(&w->all_ok, 1, memory_order_relaxed);
+}
+
 /* --flow rs: one GET of the resource with the bearer token; 0 when an answer came (counted:
  * 200 a success, anything else a failure), -1 on i/o.  *pstatus: the answer's status. */
 static int rs_request(worker_t *w, int *pstatus)
@@ -627,12 +651,33 @@ static int rs_request(worker_t *w, int *pstatus)
         else if (!w->refused_after++) w->first_refusal_us = t1 - m;
     }
     if (w->status != 200) { fail(w, ST_RESOURCE, "status"); return 0; }
-    if (measuring) {
-        hist_add(&w->h[ST_RESOURCE], t1 - t0);
-        hist_add(&w->h[ST_FLOW], t1 - t0);
-        w->flows_ok++;
+    request_done(w, ST_RESOURCE, measuring, t1 - t0);
+    return 0;
+}
+
+/* --flow register: one RFC 7591 registration of a public client; 0 when an answer came
+ * (counted: 201 with a client_id a success, anything else a failure), -1 on i/o. */
+static int register_request(worker_t *w)
+{
+    char req[4096], body[1024];
+    int measuring = atomic_load(&phase) == 1;
+    uint64_t t0 = now_us();
+    int bl = snprintf(body, sizeof body,
+                      "{\"client_name\":\"bench agent %d\",\"redirect_uris\":[\"%s\"],"
+                      "\"grant_types\":[\"authorization_code\"],\"response_types\":[\"code\"],"
+                      "\"token_endpoint_auth_method\":\"none\",\"scope\":\"%s\"}",
+                      w->id, opt.redirect_uri, opt.scope);
+    int n = snprintf(req, sizeof req,
+                     "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %d\r\n\r\n%s", opt.reg_path, hostname, bl, body);
+    if (bl < 0 || (size_t)bl >= sizeof body || n < 0 || (size_t)n >= sizeof req) {
+        fail(w, ST_REGISTER, "request too long"); return -1;
     }
-    atomic_fetch_add_explicit(&w->all_ok, 1, memory_order_relaxed);
+    if (exchange(w, req, (size_t)n) < 0) { fail(w, ST_REGISTER, "i/o"); return -1; }
+    uint64_t t1 = now_us();
+    if (w->status != 201) { fail(w, ST_REGISTER, "status"); return 0; }
+    if (!strstr(w->body, "\"client_id\"")) { fail(w, ST_REGISTER, "no client_id"); return 0; }
+    request_done(w, ST_REGISTER, measuring, t1 - t0);
     return 0;
 }
 
@@ -685,6 +730,7 @@ static int run_flow(worker_t *w, unsigned k)
     char auth_hdr[600], auth_form[2048], dpop[800];
     int st;
     if (opt.rs) return rs_request(w, &st);
+    if (opt.reg) return register_request(w);
     const char *ver = w->verifier[k % NPKCE], *chal = w->challenge[k % NPKCE];
     int flow_par = opt.flow_par == 3 ? (int)(k & 1) : opt.flow_par;
     int measuring = atomic_load(&phase) == 1;
@@ -963,6 +1009,9 @@ static void usage(void)
         "         |par_mtls (PAR flow, tls_client_auth: implies --tls)\n"
         "         |fapi (FAPI 2.0: par_pkjwt and par_dpop together, then userinfo with a proof)\n"
         "         |rs (GET --rs-path with a bearer token: requests, not flows)\n"
+        "         |par_public (PAR flow, a public client: client_id, no credentials)\n"
+        "         |register (POST --reg-path, RFC 7591, a public client: requests, not flows)\n"
+        "  --reg-path P (register: the registration endpoint; default /register)\n"
         "  --rs-path P --token T | --token-file F (rs: the resource, the token)\n"
         "  --revoke-after S --revoke-path P (rs: revoke the token S s into the measurement)\n"
         "  --par-path P --auth-path P --token-path P --userinfo-path P\n"
@@ -989,7 +1038,7 @@ int main(int argc, char **argv)
         {"client-key", 1, 0, 17}, {"client-kid", 1, 0, 18}, {"audience", 1, 0, 19},
         {"client-cert", 1, 0, 20}, {"userinfo-path", 1, 0, 21}, {"rs-path", 1, 0, 22},
         {"token", 1, 0, 23}, {"token-file", 1, 0, 24}, {"revoke-after", 1, 0, 25},
-        {"revoke-path", 1, 0, 26},
+        {"revoke-path", 1, 0, 26}, {"reg-path", 1, 0, 27},
         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -1004,12 +1053,15 @@ int main(int argc, char **argv)
         case 'f': opt.flow_par = !strcmp(optarg, "par") ? 1 : !strcmp(optarg, "parfill") ? 2
                                : !strcmp(optarg, "mixed") ? 3
                                : !strcmp(optarg, "par_pkjwt") || !strcmp(optarg, "par_dpop") ||
-                                 !strcmp(optarg, "par_mtls") || !strcmp(optarg, "fapi") ? 1 : 0;
+                                 !strcmp(optarg, "par_mtls") || !strcmp(optarg, "fapi") ||
+                                 !strcmp(optarg, "par_public") ? 1 : 0;
             opt.fapi = !strcmp(optarg, "fapi");
             opt.pkjwt = !strcmp(optarg, "par_pkjwt") || opt.fapi;
             opt.dpop = !strcmp(optarg, "par_dpop") || opt.fapi;
             opt.mtls = !strcmp(optarg, "par_mtls");
             opt.rs = !strcmp(optarg, "rs");
+            opt.public_client = !strcmp(optarg, "par_public");
+            opt.reg = !strcmp(optarg, "register");
             break;
         case 1: opt.par_path = optarg; break;
         case 2: opt.auth_path = optarg; break;
@@ -1047,6 +1099,7 @@ int main(int argc, char **argv)
         }
         case 25: opt.revoke_after = atof(optarg); break;
         case 26: opt.revoke_path = optarg; break;
+        case 27: opt.reg_path = optarg; break;
         case 'v': opt.verbose = 1; break;
         default: usage();
         }
@@ -1197,16 +1250,18 @@ int main(int argc, char **argv)
     double scpu = s_cpu1 - s_cpu0, dcpu = d_cpu1 - d_cpu0;
     printf("{\"label\":\"%s\",\"flow\":\"%s\",\"conns\":%d,\"tls\":%d,\"seconds\":%.3f,"
            "\"flows\":%llu,\"flows_per_s\":%.1f,\"failed\":{\"par\":%llu,\"authorize\":%llu,"
-           "\"token\":%llu,\"refresh\":%llu,\"userinfo\":%llu,\"resource\":%llu},\"reconnects\":%llu,\"tls_handshakes\":%llu,"
+           "\"token\":%llu,\"refresh\":%llu,\"userinfo\":%llu,\"resource\":%llu,"
+           "\"register\":%llu},\"reconnects\":%llu,\"tls_handshakes\":%llu,"
            "\"tls_resumed\":%llu,",
-           opt.label, opt.rs ? "rs" : opt.fapi ? "fapi" : opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop" : opt.mtls ? "par_mtls"
+           opt.label, opt.rs ? "rs" : opt.reg ? "register" : opt.public_client ? "par_public"
+                      : opt.fapi ? "fapi" : opt.pkjwt ? "par_pkjwt" : opt.dpop ? "par_dpop" : opt.mtls ? "par_mtls"
                       : opt.flow_par == 3 ? "mixed"
                       : opt.flow_par == 2 ? "parfill" : opt.flow_par ? "par" : "code",
            opt.conns, opt.tls, wall,
            (unsigned long long)ok, ok / wall, (unsigned long long)fails[0],
            (unsigned long long)fails[1], (unsigned long long)fails[2],
            (unsigned long long)fails[3], (unsigned long long)fails[4],
-           (unsigned long long)fails[5],
+           (unsigned long long)fails[5], (unsigned long long)fails[6],
            (unsigned long long)reconn, (unsigned long long)hs,
            (unsigned long long)resumed);
     printf("\"latency_ms\":{");

@@ -185,10 +185,7 @@ static int consent_decision(request_rec *r, oas_ctx_t *x, apr_table_t *form)
     oas_pending_t pd;
     oas_err_t e;
 
-    f.txn = apr_table_get(form, "txn");
-    f.csrf = apr_table_get(form, "csrf");
-    f.decision = apr_table_get(form, "decision");
-    oas_mod_form_site(r, &f.origin, &f.site, &f.our_origin);
+    oas_mod_decision_form(&f, r, form);
     if (oas_consent_decide(&pd, x, &e, &f) != APR_SUCCESS)
         return send_err(r, x, &e, &pd);
     return issue_code(r, x, &pd, NULL);
@@ -236,35 +233,6 @@ static int sign_in_again(request_rec *r, oas_ctx_t *x, const oas_authz_req_t *re
     return oas_mod_redirect(r, oas_uri_add_query(r->pool, url, pairs), HTTP_MOVED_TEMPORARILY);
 }
 
-/* Reads the request's parameters: the query for GET; the query and the form body for POST
- * (RFC 6749 §3.1: a parameter may not appear twice, not even once in each). */
-static int read_params(apr_table_t **pparams, const char **pdup, request_rec *r,
-                       const oas_issuer_t *iss)
-{
-    const char *data = r->args ? r->args : "";
-    const char *perr;
-    int status;
-
-    *pparams = NULL;
-    *pdup = NULL;
-    if (r->method_number == M_POST) {
-        char *body;
-        apr_size_t len = 0;
-        status = oas_mod_read_form_raw(&body, &len, &perr, r, (apr_size_t)oas_iss_max_body(iss));
-        if (status)
-            return status;
-        if (!body)
-            return error_page(r, HTTP_BAD_REQUEST, "Invalid request", perr);
-        data = *data ? apr_pstrcat(r->pool, data, "&", body, NULL) : body;
-    }
-    if (oas_form_parse_first(pparams, pdup, r->pool, data, strlen(data), OAS_MAX_FORM_PAIRS) !=
-        APR_SUCCESS)
-        return error_page(r, HTTP_BAD_REQUEST, "Invalid request",
-                          "The request is malformed (bad encoding, control characters or too "
-                          "many or too long parameters).");
-    return OK;
-}
-
 int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
 {
     apr_table_t *params, *orig;
@@ -277,11 +245,7 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
     oas_err_t err;
     int status, reauthed = 0, reauth;
 
-    if ((status = oas_mod_check_method(r, 1, 1)) != OK)
-        return status;
-    if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
-        return oas_mod_send_html(r, HTTP_OK, "");
-    if ((status = read_params(&params, &dup, r, iss)) != OK || !params)
+    if ((status = oas_mod_read_params(&params, &dup, r, iss)) != OK || !params)
         return status;
 
     prompt = apr_table_get(params, "prompt");

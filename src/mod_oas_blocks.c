@@ -10,6 +10,7 @@
 #include "oas_client_assertion.h"
 #include "oas_conf_check.h"
 #include "oas_jwk.h"
+#include "oas_logout_token.h"
 #include "oas_profile.h"
 #include "oas_uri.h"
 
@@ -192,8 +193,10 @@ const char *oas_cmd_redirect_uri(cmd_parms *cmd, void *mconfig, const char *arg)
     if (err)
         return err;
     if (!oas_uri_valid_redirect(&err, cmd->pool, arg))
-        return apr_psprintf(cmd->pool, OAS_DIR_REDIRECT_URI " '%s': %s", arg, err);
-    list_add(cmd->pool, &dc->client->redirect_uris, arg);
+        return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->directive->directive, arg, err);
+    /* cmd->info: OAuthASPostLogoutRedirectURI, checked alike */
+    list_add(cmd->pool, cmd->info ? &dc->client->post_logout_redirect_uris
+                                  : &dc->client->redirect_uris, arg);
     return NULL;
 }
 
@@ -264,6 +267,25 @@ const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg)
         return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS ": invalid path '%s'", arg);
     if (oas_jwks_load_file(&dc->client->jwks, &err, cmd->pool, path) != APR_SUCCESS)
         return apr_psprintf(cmd->pool, OAS_DIR_CLIENT_JWKS ": %s", err);
+    return NULL;
+}
+
+/* OAuthASBackchannelLogoutURI, OAuthASFrontchannelLogoutURI: an https URL (oas_logout_token.h) */
+const char *oas_cmd_logout_uri(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_dir_conf_t *dc = mconfig;
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_CLIENT);
+    int back = !strcmp(cmd->cmd->name, OAS_DIR_BACKCHANNEL_LOGOUT_URI);
+    const char **field;
+
+    if (err)
+        return err;
+    field = back ? &dc->client->backchannel_logout_uri : &dc->client->frontchannel_logout_uri;
+    if (*field)
+        return apr_psprintf(cmd->pool, "%s: given twice", cmd->cmd->name);
+    if (!oas_logout_uri_valid(&err, cmd->pool, arg))
+        return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->cmd->name, arg, err);
+    *field = arg;
     return NULL;
 }
 
@@ -345,7 +367,10 @@ static const char *const client_directives[] = {OAS_DIR_CLIENT_SECRET,  OAS_DIR_
                                                 OAS_DIR_CERT_SUBJECT,   OAS_DIR_CERT_SAN,
                                                 OAS_DIR_CERT_CA,        OAS_DIR_CERT_BOUND,
                                                 OAS_DIR_PROFILE,        OAS_DIR_INTROSPECTION,
-                                                OAS_DIR_TOKEN_EXCHANGE, NULL};
+                                                OAS_DIR_TOKEN_EXCHANGE,
+                                                OAS_DIR_BACKCHANNEL_LOGOUT_URI,
+                                                OAS_DIR_FRONTCHANNEL_LOGOUT_URI,
+                                                OAS_DIR_POST_LOGOUT_URI, NULL};
 static const char *const resource_directives[] = {OAS_DIR_SCOPE, OAS_DIR_AT_LIFETIME, NULL};
 
 static const char *block_arg(cmd_parms *cmd, const char *arg, const char *block)

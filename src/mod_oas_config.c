@@ -66,6 +66,9 @@ void *oas_mod_config_merge_server(apr_pool_t *p, void *basev, void *addv)
     MERGE_P(consent_template_path);
     MERGE_P(consent_tmpl);
     MERGE_P(account_tmpl);
+    MERGE_P(logout_template_path);
+    MERGE_P(logout_tmpl);
+    MERGE_P(logout_url);
     MERGE_P(claims);
     /* A vhost with its own OAuthASIssuer is another issuer: clients and resources belong to
      * the server that declares them (INTERFACE.md), so it does not take the main server's.

@@ -17,6 +17,7 @@
 #include "oas_cors.h"
 #include "oas_html.h"
 #include "oas_keys.h"
+#include "oas_logout.h"
 #include "oas_store_shm.h"
 
 /* ---- helpers ---- */
@@ -282,7 +283,8 @@ static const char *set_authfail_limit(cmd_parms *cmd, void *mconfig, const char 
     return NULL;
 }
 
-/* A page template (OAuthASConsentTemplate, OAuthASAccountTemplate): FILE read and parsed
+/* A page template (OAuthASConsentTemplate, OAuthASAccountTemplate,
+ * OAuthASLogoutTemplate): FILE read and parsed
  * into *pt, or why not, naming the directive. */
 static const char *read_template(cmd_parms *cmd, void *mconfig, const char *dir,
                                  const char *file, const oas_tmpl_t **pt)
@@ -317,6 +319,23 @@ static const char *read_template(cmd_parms *cmd, void *mconfig, const char *dir,
     return NULL;
 }
 
+/* OAuthASLogoutURL: an https URL, or a path on this server (the site's logout handler) */
+static const char *set_logout_url(cmd_parms *cmd, void *mconfig, const char *arg)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = oas_cmd_check_place(cmd, mconfig, OAS_IN_SERVER);
+
+    if (err)
+        return err;
+    if (!oas_logout_url_valid(cmd->temp_pool, arg))
+        return apr_psprintf(cmd->pool,
+                            OAS_DIR_LOGOUT_URL " '%s': not an https URL or a path starting "
+                                               "with / (without fragment)",
+                            arg);
+    sc->logout_url = arg;
+    return NULL;
+}
+
 static const char *set_consent_template(cmd_parms *cmd, void *mconfig, const char *file)
 {
     oas_issuer_t *sc = oas_cmd_issuer(cmd);
@@ -332,6 +351,17 @@ static const char *set_account_template(cmd_parms *cmd, void *mconfig, const cha
 {
     return read_template(cmd, mconfig, OAS_DIR_ACCOUNT_TEMPLATE, file,
                          &oas_cmd_issuer(cmd)->account_tmpl);
+}
+
+static const char *set_logout_template(cmd_parms *cmd, void *mconfig, const char *file)
+{
+    oas_issuer_t *sc = oas_cmd_issuer(cmd);
+    const char *err = read_template(cmd, mconfig, OAS_DIR_LOGOUT_TEMPLATE, file,
+                                    &sc->logout_tmpl);
+
+    if (!err)
+        sc->logout_template_path = ap_server_root_relative(cmd->pool, file);
+    return err;
 }
 
 static const char *set_claim(cmd_parms *cmd, void *mconfig, const char *name, const char *expr)
@@ -504,13 +534,19 @@ const command_rec oas_mod_cmds[] = {
                   "consent page template file"),
     AP_INIT_TAKE1(OAS_DIR_ACCOUNT_TEMPLATE, set_account_template, NULL, RSRC_CONF,
                   "template file of the user's page of allowed applications"),
+    AP_INIT_TAKE1(OAS_DIR_LOGOUT_TEMPLATE, set_logout_template, NULL, RSRC_CONF,
+                  "sign-out pages template file (confirmation, signed out)"),
+    AP_INIT_TAKE1(OAS_DIR_LOGOUT_URL, set_logout_url, NULL, RSRC_CONF,
+                  "where the site's own sign-in is ended after a sign-out here (given the next "
+                  "URL in 'return')"),
     AP_INIT_TAKE2(OAS_DIR_CLAIM, set_claim, NULL, RSRC_CONF,
                   "a user claim: name and ap_expr string"),
     AP_INIT_TAKE2(OAS_DIR_SCOPE_DESC, set_scope_description, NULL, RSRC_CONF,
                   "text shown for a scope on the consent page"),
     AP_INIT_TAKE1(OAS_DIR_ENDPOINT, set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
-                  "jwks, userinfo, revoke, introspect, resource-metadata, register or account"),
+                  "jwks, userinfo, revoke, introspect, resource-metadata, register, account or "
+                  "end-session"),
     AP_INIT_TAKE1(OAS_DIR_CA_FILE, oas_cmd_ca_file, NULL, RSRC_CONF,
                   "PEM file of the CAs that verify outbound https calls (default: the system's)"),
     AP_INIT_ITERATE(OAS_DIR_CORS_ORIGIN, set_cors_origin, NULL, RSRC_CONF,
@@ -541,6 +577,8 @@ const command_rec oas_mod_cmds[] = {
                   "client secret: plaintext or an htpasswd-style hash; none = public client"),
     AP_INIT_TAKE1(OAS_DIR_REDIRECT_URI, oas_cmd_redirect_uri, NULL, RSRC_CONF,
                   "a registered redirect URI (exact match)"),
+    AP_INIT_TAKE1(OAS_DIR_POST_LOGOUT_URI, oas_cmd_redirect_uri, (void *)1, RSRC_CONF,
+                  "where the client may ask to return after a sign-out (exact match)"),
     AP_INIT_ITERATE(OAS_DIR_SCOPE, oas_cmd_scope, NULL, RSRC_CONF,
                     "scopes a client may ask for, or a resource offers"),
     AP_INIT_ITERATE(OAS_DIR_AUDIENCE, oas_cmd_audience, NULL, RSRC_CONF,
@@ -582,4 +620,8 @@ const command_rec oas_mod_cmds[] = {
     AP_INIT_TAKE1(OAS_DIR_INTROSPECTION, oas_cmd_client_flag, OFF_C(introspection), RSRC_CONF,
                   "On: this client (a resource server) may introspect any access token; "
                   "default Off: only its own tokens"),
+    AP_INIT_TAKE1(OAS_DIR_BACKCHANNEL_LOGOUT_URI, oas_cmd_logout_uri, NULL, RSRC_CONF,
+                  "https URL where this client receives back-channel logout tokens"),
+    AP_INIT_TAKE1(OAS_DIR_FRONTCHANNEL_LOGOUT_URI, oas_cmd_logout_uri, NULL, RSRC_CONF,
+                  "https URL the \"signed out\" page loads in an iframe (with iss and sid)"),
     {NULL}};

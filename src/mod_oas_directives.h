@@ -51,6 +51,7 @@ const char *oas_cmd_grant_type(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_token_exchange(cmd_parms *cmd, void *mconfig, int argc, char *const argv[]);
 const char *oas_cmd_client_jwks(cmd_parms *cmd, void *mconfig, const char *arg);
 const char *oas_cmd_assertion_aud(cmd_parms *cmd, void *mconfig, const char *arg);
+const char *oas_cmd_logout_uri(cmd_parms *cmd, void *mconfig, const char *arg);
 
 /* Handlers of src/mod_oas_mtls.c (mutual TLS, RFC 8705). */
 const char *oas_cmd_cert_subject(cmd_parms *cmd, void *mconfig, const char *arg);

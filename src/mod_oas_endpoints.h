@@ -13,5 +13,6 @@ int oas_mod_revoke(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_introspect(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_register(request_rec *r, const oas_issuer_t *iss);
 int oas_mod_account(request_rec *r, const oas_issuer_t *iss);
+int oas_mod_end_session(request_rec *r, const oas_issuer_t *iss);
 
 #endif

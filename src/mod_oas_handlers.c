@@ -78,7 +78,8 @@ int oas_mod_handler(request_rec *r)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, OAS_LOGNO(00101)
                       "%s endpoint requested without TLS: refused (403)",
                       oas_endpoint_name(dc->endpoint));
-        if (dc->endpoint == OAS_EP_AUTHORIZE || dc->endpoint == OAS_EP_ACCOUNT)
+        if (dc->endpoint == OAS_EP_AUTHORIZE || dc->endpoint == OAS_EP_ACCOUNT ||
+            dc->endpoint == OAS_EP_END_SESSION)
             return oas_mod_send_error_page(r, HTTP_FORBIDDEN, "HTTPS required",
                                            "This page is served over HTTPS only.");
         return oas_mod_send_oauth_error(r, HTTP_FORBIDDEN, "invalid_request",
@@ -107,6 +108,8 @@ int oas_mod_handler(request_rec *r)
         return oas_mod_register(r, iss);
     case OAS_EP_ACCOUNT:
         return oas_mod_account(r, iss);
+    case OAS_EP_END_SESSION:
+        return oas_mod_end_session(r, iss);
     default:
         return HTTP_NOT_FOUND;
     }

@@ -1,15 +1,19 @@
 /* mod_oauth_as: outbound https calls, the glue: the two server-wide directives
- * (OAuthASCACertificateFile, OAuthASOutboundAllow), libcurl's global start and the fetch
- * function the core's jwks_uri cache calls (src/oas_fetch.c, src/oas_jwks_cache.c). */
+ * (OAuthASCACertificateFile, OAuthASOutboundAllow), libcurl's global start, the fetch
+ * function the core's jwks_uri cache calls (src/oas_fetch.c, src/oas_jwks_cache.c) and each
+ * child's back-channel logout thread (src/oas_logout_queue.c). */
 #include "mod_oas_private.h"
 
 #include <apr_lib.h>
 #include <apr_strings.h>
 
+#include "mod_oas_config.h"
 #include "mod_oas_directives.h"
 #include "mod_oas_outbound.h"
+#include "oas_clients.h"
 #include "oas_fetch.h"
 #include "oas_jwks_cache.h"
+#include "oas_logout_queue.h"
 
 const char *oas_cmd_ca_file(cmd_parms *cmd, void *mconfig, const char *arg)
 {
@@ -86,9 +90,38 @@ apr_status_t oas_mod_outbound_post_config(apr_pool_t *pconf, server_rec *s)
     return APR_SUCCESS;
 }
 
+/* 1 when some issuer may have a client with a back-channel logout URI: a configured one, or
+ * any once registration is on */
+static int backchannel_logout_used(server_rec *s)
+{
+    apr_hash_index_t *hi;
+
+    for (; s; s = s->next) {
+        const oas_issuer_t *iss = oas_mod_issuer(s);
+        if (!iss->issuer)
+            continue;
+        if (oas_iss_registration(iss) != OAS_REG_OFF)
+            return 1;
+        for (hi = iss->clients ? apr_hash_first(NULL, iss->clients) : NULL; hi;
+             hi = apr_hash_next(hi)) {
+            const oas_client_t *c = apr_hash_this_val(hi);
+            if (c->backchannel_logout_uri)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 void oas_mod_outbound_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    apr_status_t rv = oas_jwks_cache_child_init(pchild);
+    apr_status_t rv;
+
+    /* the back-channel logout thread of this child: it stops (at once) when pchild goes */
+    if (backchannel_logout_used(s) && (rv = oas_logout_queue_start(pchild)) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     OAS_LOGNO(00670) "cannot start the back-channel logout thread: logout "
+                                      "tokens are not delivered by this process");
+    rv = oas_jwks_cache_child_init(pchild);
 
     if (rv != APR_SUCCESS) {
         ap_log_error(

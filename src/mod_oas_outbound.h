@@ -8,7 +8,8 @@
  * core's jwks_uri cache. */
 apr_status_t oas_mod_outbound_post_config(apr_pool_t *pconf, server_rec *s);
 
-/** child_init: the per-process cache of parsed client keys. */
+/** child_init: the per-process cache of parsed client keys, and the back-channel logout
+ * thread when a client may need it (oas_logout_queue.h). */
 void oas_mod_outbound_child_init(apr_pool_t *pchild, server_rec *s);
 
 #endif

@@ -247,14 +247,17 @@ int oas_mod_send_err(request_rec *r, const oas_err_t *e)
     return oas_mod_send_oauth_error(r, e->status, e->error, e->description);
 }
 
+/* Our pages run no script, load nothing but their own images, and are never framed. */
+#define CSP                                                                                     \
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "                     \
+    "frame-ancestors 'none'; base-uri 'none'"
+
 static void html_headers(request_rec *r)
 {
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     apr_table_setn(r->err_headers_out, "Pragma", "no-cache");
     apr_table_setn(r->err_headers_out, "X-Frame-Options", "DENY");
-    apr_table_setn(r->err_headers_out, "Content-Security-Policy",
-                   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                   "frame-ancestors 'none'; base-uri 'none'");
+    apr_table_setn(r->err_headers_out, "Content-Security-Policy", CSP);
     apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
     apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
 }
@@ -262,6 +265,15 @@ static void html_headers(request_rec *r)
 int oas_mod_send_html(request_rec *r, int status, const char *html)
 {
     html_headers(r);
+    return send_body(r, status, "text/html; charset=utf-8", html);
+}
+
+int oas_mod_send_html_frames(request_rec *r, int status, const char *html, const char *frame_src)
+{
+    html_headers(r);
+    if (frame_src && *frame_src)
+        apr_table_setn(r->err_headers_out, "Content-Security-Policy",
+                       apr_pstrcat(r->pool, CSP "; frame-src ", frame_src, NULL));
     return send_body(r, status, "text/html; charset=utf-8", html);
 }
 
@@ -302,9 +314,51 @@ int oas_mod_send_err_page(request_rec *r, const oas_err_t *e)
         return HTTP_INTERNAL_SERVER_ERROR;
     if (e->status == HTTP_FORBIDDEN)
         return oas_mod_send_error_page(r, e->status, "Request refused", e->description);
+    if (e->status == HTTP_TOO_MANY_REQUESTS)
+        return oas_mod_send_error_page(r, e->status, "Too many requests",
+                                       "Please try again later.");
     return oas_mod_send_error_page(
         r, e->status, strcmp(e->error, OAS_AUTHZ_GONE) ? "Invalid request" : "Request expired",
         e->description);
+}
+
+int oas_mod_read_params(apr_table_t **pparams, const char **pdup, request_rec *r,
+                        const oas_issuer_t *iss)
+{
+    const char *data = r->args ? r->args : "";
+    const char *perr;
+    int status;
+
+    *pparams = NULL;
+    *pdup = NULL;
+    if ((status = oas_mod_check_method(r, 1, 1)) != OK)
+        return status;
+    if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
+        return oas_mod_send_html(r, HTTP_OK, "");
+    if (r->method_number == M_POST) {
+        char *body;
+        apr_size_t len = 0;
+        status = oas_mod_read_form_raw(&body, &len, &perr, r, (apr_size_t)oas_iss_max_body(iss));
+        if (status)
+            return status;
+        if (!body)
+            return oas_mod_send_error_page(r, HTTP_BAD_REQUEST, "Invalid request", perr);
+        data = *data ? apr_pstrcat(r->pool, data, "&", body, NULL) : body;
+    }
+    if (oas_form_parse_first(pparams, pdup, r->pool, data, strlen(data), OAS_MAX_FORM_PAIRS) !=
+        APR_SUCCESS)
+        return oas_mod_send_error_page(r, HTTP_BAD_REQUEST, "Invalid request",
+                                       "The request is malformed (bad encoding, control "
+                                       "characters or too many or too long parameters).");
+    return OK;
+}
+
+void oas_mod_decision_form(oas_consent_form_t *f, request_rec *r, const apr_table_t *form)
+{
+    f->txn = apr_table_get(form, "txn");
+    f->csrf = apr_table_get(form, "csrf");
+    f->decision = apr_table_get(form, "decision");
+    oas_mod_form_site(r, &f->origin, &f->site, &f->our_origin);
 }
 
 int oas_mod_redirect(request_rec *r, const char *location, int status)

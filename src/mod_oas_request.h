@@ -5,6 +5,7 @@
 
 #include "mod_oas_private.h"
 #include "oas_conf.h"
+#include "oas_consent_txn.h"
 #include "oas_dpop.h"
 #include "oas_err.h"
 
@@ -70,6 +71,22 @@ void oas_mod_form_site(request_rec *r, const char **porigin, const char **psite,
 /* The page of an engine refusal at a user's page (e->page, or a failure of the server):
  * oas_mod_log_err, then an error page titled by what went wrong. */
 int oas_mod_send_err_page(request_rec *r, const oas_err_t *e);
+
+/* oas_mod_send_html for a page that loads other sites' pages in iframes: frame_src (CSP
+ * source expressions, space-separated; NULL or "" for none) added to the policy. */
+int oas_mod_send_html_frames(request_rec *r, int status, const char *html, const char *frame_src);
+
+/* The parameters of a page request (authorize, end-session): GET and POST only (405); HEAD
+ * answered with an empty page, changing nothing (a link scanner, a prefetch); the query for
+ * GET; the query and the form body for POST (RFC 6749 §3.1: a parameter may not appear twice,
+ * not even once in each: *pdup names the first repeat). Returns OK with *pparams set, or the
+ * status of what was sent (*pparams NULL). */
+int oas_mod_read_params(apr_table_t **pparams, const char **pdup, request_rec *r,
+                        const oas_issuer_t *iss);
+
+/* A decision form (consent, sign-out) posted back: its txn, csrf and decision fields, the
+ * Origin and Sec-Fetch-Site headers and the origin of this request. */
+void oas_mod_decision_form(oas_consent_form_t *f, request_rec *r, const apr_table_t *form);
 
 /* 302 redirect with Cache-Control: no-store. */
 int oas_mod_redirect(request_rec *r, const char *location, int status);

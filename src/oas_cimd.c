@@ -6,10 +6,12 @@
 #include <apr_uri.h>
 
 #include "oas_cimd.h"
+#include "oas_clients.h"
 #include "oas_json.h"
 #include "oas_jwk.h"
 #include "oas_log.h"
 #include "oas_profile.h"
+#include "oas_reg_policy.h"
 #include "oas_uri.h"
 
 /* ---- the client_id URL ---- */
@@ -17,8 +19,9 @@
 /* RFC 3986 characters but '#' (a fragment is refused on its own) and '%' (checked apart) */
 static int uri_char(unsigned char ch)
 {
+    /* letters and digits first: a URL is mostly those, and this runs at every lookup */
     return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch && strchr("-._~:/?[]@!$&'()*+,;=", ch));
+           ch == '/' || ch == '.' || ch == '-' || (ch && strchr("_~:?[]@!$&'()*+,;=", ch));
 }
 
 static int hex(unsigned char ch)
@@ -143,37 +146,50 @@ static int https_url(apr_pool_t *p, const char *s)
            !u.password;
 }
 
-static const char *redirect_uris(oas_client_t *c, apr_pool_t *p, const json_t *v)
+/* The URIs of member key (redirect_uris, post_logout_redirect_uris) into *out: 1 to
+ * OAS_CIMD_MAX_REDIRECTS, each https or http on a loopback address. NULL, or why not. */
+static const char *uri_list(apr_array_header_t **out, apr_pool_t *p, const json_t *v,
+                            const char *key)
 {
     size_t i;
     const char *why;
 
     if (!json_is_array(v) || json_array_size(v) < 1)
-        return "redirect_uris is not a non-empty array";
+        return apr_psprintf(p, "%s is not a non-empty array", key);
     if (json_array_size(v) > OAS_CIMD_MAX_REDIRECTS)
-        return "more than " APR_STRINGIFY(OAS_CIMD_MAX_REDIRECTS) " redirect_uris";
-    c->redirect_uris = apr_array_make(p, (int)json_array_size(v), sizeof(const char *));
+        return apr_psprintf(p, "more than %d %s", OAS_CIMD_MAX_REDIRECTS, key);
+    *out = apr_array_make(p, (int)json_array_size(v), sizeof(const char *));
     for (i = 0; i < json_array_size(v); i++) {
         const char *u = json_string_value(json_array_get(v, i));
         apr_uri_t pu;
         if (!u || strlen(u) > OAS_CIMD_MAX_URI)
-            return apr_psprintf(p, "redirect_uris[%d] is not a string of at most %d bytes", (int)i,
+            return apr_psprintf(p, "%s[%d] is not a string of at most %d bytes", key, (int)i,
                                 OAS_CIMD_MAX_URI);
         if (!oas_uri_valid_redirect(&why, p, u))
-            return apr_psprintf(p, "redirect_uris[%d] %s", (int)i, why);
+            return apr_psprintf(p, "%s[%d] %s", key, (int)i, why);
         /* https, or a native app's loopback listener (RFC 8252 §7.3); never localhost, whose
          * resolution the app does not control, nor a private-use scheme anyone may claim */
         if (apr_uri_parse(p, u, &pu) != APR_SUCCESS || !pu.scheme || !pu.hostname ||
             (strcmp(pu.scheme, "https") &&
              (strcmp(pu.scheme, "http") ||
               (strcmp(pu.hostname, "127.0.0.1") && strcmp(pu.hostname, "::1")))))
-            return apr_psprintf(p,
-                                "redirect_uris[%d] is neither https nor http on 127.0.0.1 "
-                                "or [::1]",
+            return apr_psprintf(p, "%s[%d] is neither https nor http on 127.0.0.1 or [::1]", key,
                                 (int)i);
-        APR_ARRAY_PUSH(c->redirect_uris, const char *) = u;
+        APR_ARRAY_PUSH(*out, const char *) = u;
     }
     return NULL;
+}
+
+/* redirect_uris (required) and post_logout_redirect_uris (RP-Initiated Logout 1.0 §3.1) */
+static const char *redirect_uris(oas_client_t *c, apr_pool_t *p, const json_t *doc)
+{
+    const json_t *plr = json_object_get(doc, "post_logout_redirect_uris");
+    const char *why = uri_list(&c->redirect_uris, p, json_object_get(doc, "redirect_uris"),
+                               "redirect_uris");
+
+    if (!why && plr)
+        why = uri_list(&c->post_logout_redirect_uris, p, plr, "post_logout_redirect_uris");
+    return why;
 }
 
 /* RFC 6749 §3.3 scope-token: %x21 / %x23-5B / %x5D-7E */
@@ -318,7 +334,7 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
         c->defined_at = "metadata document";
         if (!(why = auth_method(c, p, doc)) && !(why = profile_allows(iss, c)) &&
             !(why = name_and_uris(c, p, doc)) &&
-            !(why = redirect_uris(c, p, json_object_get(doc, "redirect_uris"))) &&
+            !(why = redirect_uris(c, p, doc)) &&
             !(why = grants(c, json_object_get(doc, "grant_types"),
                            json_object_get(doc, "response_types"))) &&
             !(why = scopes(c, p, json_object_get(doc, "scope")))) {
@@ -333,6 +349,33 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
     return APR_EINVAL;
 }
 
+/* ---- the client a request gets ---- */
+
+/* oas_cimd_parse, and what a registered client may (OAuthASRegistrationDefaults,
+ * oas_reg_policy_apply): the scopes open to dynamic clients among those the document names
+ * (the default ones when it names none), the OAuthASRegistrationAudience resources, the
+ * lifetimes' caps */
+static apr_status_t open_client(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
+                                const oas_issuer_t *iss, const char *url, const char *body,
+                                apr_size_t len)
+{
+    oas_client_t *c;
+
+    if (oas_cimd_parse(&c, pwhy, p, iss, url, body, len) != APR_SUCCESS)
+        return APR_EINVAL;
+    oas_reg_policy_apply(c, p, iss);
+    *pc = c;
+    return APR_SUCCESS;
+}
+
+/* the client of a document this request read or fetched: parsed once per process and
+ * document (oas_clients.h) */
+static apr_status_t doc_client(const oas_client_t **pc, const char **pwhy, oas_ctx_t *x,
+                               const char *url, const char *body, apr_size_t len)
+{
+    return oas_client_parsed(pc, pwhy, x, 'd', open_client, url, body, len);
+}
+
 /* ---- the shared copy ---- */
 
 #define REC_DOC 'd'                                /* "<expires> <the document as fetched>" */
@@ -344,7 +387,9 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
  * so a document one may reach is never served to another that may not. */
 static const char *cache_key(oas_ctx_t *x, int kind, const char *url)
 {
-    return apr_psprintf(x->p, "%c\n%s\n%s", kind, x->iss->issuer ? x->iss->issuer : "", url);
+    const char head[3] = {(char)kind, '\n', '\0'};
+
+    return apr_pstrcat(x->p, head, x->iss->issuer ? x->iss->issuer : "", "\n", url, NULL);
 }
 
 /* The rest of a record of kind that has not expired by the request's clock (and does not
@@ -412,8 +457,8 @@ static int claim_fetch(oas_store_t *st, oas_ctx_t *x, const char *url)
 /* Another request fetches the document: its outcome, waited for at most the fetch timeout
  * (that fetch began before we came). APR_EAGAIN when its marker went without an outcome (its
  * process died): the caller fetches. */
-static apr_status_t await_fetch(oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
-                                const char *url)
+static apr_status_t await_fetch(const oas_client_t **pc, const char **pwhy, oas_store_t *st,
+                                oas_ctx_t *x, const char *url)
 {
     apr_time_t until = apr_time_now() + apr_time_from_msec(OAS_FETCH_TIMEOUT_MS);
     const char *rest;
@@ -423,7 +468,7 @@ static apr_status_t await_fetch(oas_client_t **pc, const char **pwhy, oas_store_
     while (apr_time_now() < until) {
         apr_sleep(apr_time_from_msec(20));
         if (cache_read(&rest, &rlen, &exp, st, x, REC_DOC, url, OAS_CIMD_TTL_MAX) == APR_SUCCESS)
-            return oas_cimd_parse(pc, pwhy, x->p, x->iss, url, rest, rlen);
+            return doc_client(pc, pwhy, x, url, rest, rlen);
         if (cache_read(&rest, &rlen, &exp, st, x, REC_FAIL, url, OAS_CIMD_FAIL_MEMORY) ==
             APR_SUCCESS) {
             *pwhy = apr_pstrcat(x->p, "another request's fetch failed: ", rest, NULL);
@@ -446,8 +491,8 @@ static apr_int64_t doc_ttl(apr_int64_t max_age)
 }
 
 /* Fetches and checks the document; on failure *pwhy says why and the failure is remembered */
-static apr_status_t fetch_doc(oas_client_t **pc, const char **pwhy, oas_store_t *st, oas_ctx_t *x,
-                              const char *url, oas_fetch_fn *fetch)
+static apr_status_t fetch_doc(const oas_client_t **pc, const char **pwhy, oas_store_t *st,
+                              oas_ctx_t *x, const char *url, oas_fetch_fn *fetch)
 {
     oas_fetch_opts_t o;
     apr_int64_t max_age = -1, ttl;
@@ -463,7 +508,7 @@ static apr_status_t fetch_doc(oas_client_t **pc, const char **pwhy, oas_store_t 
     o.max_age = &max_age;
     if ((rv = (fetch ? fetch : oas_fetch_json)(&body, &len, &why, x->p, url, &o)) != APR_SUCCESS)
         why = why ? why : "the fetch failed";
-    else if ((rv = oas_cimd_parse(pc, &why, x->p, x->iss, url, body, len)) != APR_SUCCESS)
+    else if ((rv = doc_client(pc, &why, x, url, body, len)) != APR_SUCCESS)
         why = apr_pstrcat(x->p, "the document is refused: ", why, NULL);
     if (rv != APR_SUCCESS) {
         *pwhy = why;
@@ -485,7 +530,7 @@ static apr_status_t fetch_doc(oas_client_t **pc, const char **pwhy, oas_store_t 
     return APR_SUCCESS;
 }
 
-apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, const char *url,
+apr_status_t oas_cimd_fetch(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, const char *url,
                             oas_fetch_fn *fetch)
 {
     oas_store_t *st;
@@ -504,7 +549,7 @@ apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, con
     }
     st = oas_ctx_store(x, OAS_CTX_SHORT);
     if (cache_read(&rest, &rlen, &exp, st, x, REC_DOC, url, OAS_CIMD_TTL_MAX) == APR_SUCCESS) {
-        if (oas_cimd_parse(pc, &why, x->p, x->iss, url, rest, rlen) == APR_SUCCESS)
+        if (doc_client(pc, &why, x, url, rest, rlen) == APR_SUCCESS)
             return APR_SUCCESS;
         OAS_CTX_LOG(x, OAS_LOG_WARNING, 0,
                     OAS_LOGNO(06854) "client %s: the shared copy of its metadata document is "

@@ -66,18 +66,20 @@ apr_status_t oas_cimd_parse(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
                             const oas_issuer_t *iss, const char *url, const char *body,
                             apr_size_t len);
 
-/** The client whose client_id is url (oas_cimd_parse), from the short-lived store's copy of
+/** The client whose client_id is url (oas_cimd_parse, then given what a registered client
+ * may: oas_reg_policy_apply), from the short-lived store's copy of
  * its document or, when there is none (or it is older than its lifetime), fetched with fetch
  * (NULL: oas_fetch_json) under x->iss's OAuthASCACertificateFile and OAuthASOutboundAllow,
  * with a body of at most OAS_CIMD_MAX_DOC bytes. A fetch that fails or gives a refused
  * document is remembered (OAS_CIMD_FAIL_MEMORY): meanwhile the same URL fails at once. One
  * fetch at a time per document: a request that finds another's under way (any process or
  * node) waits for its outcome, at most the fetch timeout.
- * @return APR_SUCCESS (*pc in x->p);
+ * The client is parsed once per process and document (oas_client_parsed).
+ * @return APR_SUCCESS (*pc shared, read only, valid while x->p lives);
  *         APR_NOTFOUND: OAuthASClientMetadataDocuments is Off or url cannot be a client_id:
  *         not a metadata-document client (the caller's "unknown client"), err set;
  *         APR_EINVAL: no usable document, err set: 401 invalid_client, the detail says why */
-apr_status_t oas_cimd_fetch(oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, const char *url,
+apr_status_t oas_cimd_fetch(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, const char *url,
                             oas_fetch_fn *fetch);
 
 #endif

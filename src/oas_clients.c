@@ -27,22 +27,58 @@ int oas_reg_id_valid(const char *id)
     return id[OAS_REG_ID_LEN] == '\0';
 }
 
-/* A metadata-document client (oas_cimd.h) gets what a registered one may
- * (OAuthASRegistrationDefaults): the scopes open to dynamic clients among those its document
- * names (the default ones when it names none), the OAuthASRegistrationAudience resources. */
-static const oas_client_t *document_client(oas_ctx_t *x, const char *id)
-{
-    oas_client_t *c;
-    oas_err_t e;
+static oas_parse_cache_t *cache; /* this process's parsed clients */
 
-    if (oas_cimd_fetch(&c, &e, x, id, NULL) != APR_SUCCESS) {
-        if (e.detail)
-            OAS_CTX_LOG(x, OAS_LOG_INFO, 0, "%s", e.detail);
-        return NULL;
-    }
-    oas_reg_policy_apply(c, x->p, x->iss);
-    x->reg_client = c;
-    return c;
+static apr_status_t cache_gone(void *data)
+{
+    cache = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_clients_child_init(apr_pool_t *p)
+{
+    if (!(cache = oas_parse_cache_create(p, OAS_CLIENT_CACHE_SLOTS)))
+        return APR_ENOMEM;
+    apr_pool_cleanup_register(p, NULL, cache_gone, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+oas_parse_cache_t *oas_clients_cache(void)
+{
+    return cache;
+}
+
+typedef struct {
+    oas_client_parse_fn *parse;
+    const oas_issuer_t *iss;
+    const char *id;
+} parse_baton_t;
+
+static apr_status_t parse_client(void **pval, const char **pwhy, apr_pool_t *p, const char *bytes,
+                                 apr_size_t len, void *baton)
+{
+    parse_baton_t *b = baton;
+    oas_client_t *c;
+    apr_status_t rv = b->parse(&c, pwhy, p, b->iss, apr_pstrdup(p, b->id), bytes, len);
+
+    *pval = rv == APR_SUCCESS ? c : NULL;
+    return rv;
+}
+
+apr_status_t oas_client_parsed(const oas_client_t **pc, const char **pwhy, oas_ctx_t *x, char kind,
+                               oas_client_parse_fn *parse, const char *id, const char *bytes,
+                               apr_size_t len)
+{
+    parse_baton_t b = {parse, x->iss, id};
+    char name[2] = {kind, '\0'};
+    void *c = NULL;
+    /* issuers live as long as the process: one is told from another by its address */
+    apr_status_t rv = oas_parse_cache_get(&c, pwhy, cache, x->iss,
+                                          apr_pstrcat(x->p, name, id, NULL), bytes, len,
+                                          parse_client, &b, x->p);
+
+    *pc = c;
+    return rv;
 }
 
 int oas_reg_auth_method(const char *name)
@@ -102,6 +138,7 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     c->redirect_uris = str_array(p, md, "redirect_uris", &bad);
     if (!c->redirect_uris)
         c->redirect_uris = apr_array_make(p, 1, sizeof(const char *));
+    c->post_logout_redirect_uris = str_array(p, md, "post_logout_redirect_uris", &bad);
     if (!(c->auth_methods = oas_reg_auth_method(oas_json_str(md, "token_endpoint_auth_method"))))
         return APR_EINVAL;
     grants = str_array(p, md, "grant_types", &bad);
@@ -119,6 +156,10 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     }
     else if ((s = oas_json_str(md, "jwks_uri")))
         c->jwks_uri = apr_pstrdup(p, s);
+    if ((s = oas_json_str(md, "backchannel_logout_uri")))
+        c->backchannel_logout_uri = apr_pstrdup(p, s);
+    if ((s = oas_json_str(md, "frontchannel_logout_uri")))
+        c->frontchannel_logout_uri = apr_pstrdup(p, s);
     /* INTERFACE.md Precise rules, Registration: consent and PKCE on */
     c->consent = 1;
     c->require_pkce = 1;
@@ -130,11 +171,18 @@ apr_status_t oas_client_from_record(oas_client_t **pc, apr_pool_t *p, const oas_
     return APR_SUCCESS;
 }
 
+static apr_status_t from_record(oas_client_t **pc, const char **pwhy, apr_pool_t *p,
+                                const oas_issuer_t *iss, const char *id, const char *bytes,
+                                apr_size_t len)
+{
+    return oas_client_from_record(pc, p, iss, id, bytes, len);
+}
+
 const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id)
 {
     const oas_client_t *c = oas_issuer_client(x->iss, id);
-    oas_client_t *rc;
     oas_store_t *st;
+    const char *why;
     apr_size_t n;
     apr_status_t rv;
     char *v;
@@ -145,8 +193,16 @@ const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id)
         return c;
     if (x->reg_client && !strcmp(x->reg_client->id, id))
         return x->reg_client;
-    if (oas_iss_cimd(x->iss) && oas_cimd_client_id_valid(id))
-        return document_client(x, id);
+    /* oas_cimd_fetch checks the rest of the URL (APR_NOTFOUND: not one, said nothing) */
+    if (oas_iss_cimd(x->iss) && !strncmp(id, "https://", 8)) {
+        oas_err_t e;
+        if ((rv = oas_cimd_fetch(&c, &e, x, id, NULL)) != APR_SUCCESS) {
+            if (rv != APR_NOTFOUND && e.detail)
+                OAS_CTX_LOG(x, OAS_LOG_INFO, 0, "%s", e.detail);
+            return NULL;
+        }
+        return x->reg_client = c;
+    }
     if (oas_iss_registration(x->iss) == OAS_REG_OFF || !oas_reg_id_valid(id))
         return NULL;
     if (!(st = oas_ctx_store(x, OAS_CTX_LONG)))
@@ -158,11 +214,10 @@ const oas_client_t *oas_ctx_client(oas_ctx_t *x, const char *id)
                         OAS_LOGNO(06801) "registered client %s cannot be read", id);
         return NULL;
     }
-    if (oas_client_from_record(&rc, x->p, x->iss, id, v, n) != APR_SUCCESS) {
+    if (oas_client_parsed(&c, &why, x, 'r', from_record, id, v, n) != APR_SUCCESS) {
         OAS_CTX_LOG(x, OAS_LOG_ERR, 0,
                     OAS_LOGNO(06802) "registered client %s: its record does not parse", id);
         return NULL;
     }
-    x->reg_client = rc;
-    return rc;
+    return x->reg_client = c;
 }

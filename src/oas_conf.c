@@ -7,6 +7,7 @@ static const char *const endpoint_names[OAS_EP_COUNT] = {
     NULL,       "authorize", "par",    "token",      "metadata",
     "jwks",     "userinfo",  "revoke", "introspect", "resource-metadata", "register",
     "account",
+    "end-session",
 };
 
 const char *oas_endpoint_name(oas_endpoint_e ep)

@@ -57,6 +57,7 @@ typedef enum {
     OAS_EP_RESOURCE_METADATA, /* RFC 9728: a protected resource's, not the issuer's */
     OAS_EP_REGISTER,          /* RFC 7591, RFC 7592 (oas_registration.h) */
     OAS_EP_ACCOUNT,           /* the user's page of allowed applications (oas_account.h) */
+    OAS_EP_END_SESSION,       /* RP-Initiated Logout 1.0 (oas_logout.h) */
     OAS_EP_COUNT
 } oas_endpoint_e;
 
@@ -79,6 +80,8 @@ typedef struct oas_client_t {
     const char *secret;                 /* plaintext or htpasswd-style hash; NULL = public */
     int secret_hashed;                  /* secret is an apr_password_validate hash */
     apr_array_header_t *redirect_uris;  /* const char *, exact match */
+    apr_array_header_t *post_logout_redirect_uris; /* OAuthASPostLogoutRedirectURI: const char *,
+                                                    * exact match (oas_logout.h) */
     apr_array_header_t *scopes;         /* const char *, what it may ask for */
     apr_array_header_t *audiences;      /* const char *, resources it may ask for */
     int auth_methods;                   /* OAS_AUTH_* bits; OAS_UNSET until resolved */
@@ -118,6 +121,11 @@ typedef struct oas_client_t {
     apr_array_header_t *exchange;       /* oas_exchange_rule_t *: OAuthASTokenExchange lines */
     int profile;                        /* OAuthASProfile, OAS_PROFILE_*; OAS_UNSET: the
                                          * server's (oas_profile.h) */
+    /* OpenID Connect logout (oas_logout_token.h): OAuthASBackchannelLogoutURI, where logout
+     * tokens are posted, and OAuthASFrontchannelLogoutURI, loaded in the "signed out" page's
+     * iframe (registration: backchannel_logout_uri, frontchannel_logout_uri); https, or NULL */
+    const char *backchannel_logout_uri;
+    const char *frontchannel_logout_uri;
     const char *defined_at;             /* "file:line" for configuration messages */
 } oas_client_t;
 
@@ -168,6 +176,10 @@ typedef struct oas_issuer_t {
     const char *consent_template_path;
     const struct oas_tmpl_t *consent_tmpl; /* parsed at start-up */
     const struct oas_tmpl_t *account_tmpl; /* OAuthASAccountTemplate, or the built-in one */
+    const char *logout_template_path;      /* OAuthASLogoutTemplate */
+    const struct oas_tmpl_t *logout_tmpl;  /* parsed at start-up */
+    const char *logout_url; /* OAuthASLogoutURL: where the site's own sign-in is ended after
+                             * ours (oas_logout_next), or NULL */
     apr_array_header_t *claims;            /* oas_claim_t */
     apr_hash_t *clients;                   /* id -> oas_client_t * */
     apr_hash_t *resources;                 /* id -> oas_resource_t * */

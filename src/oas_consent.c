@@ -76,16 +76,22 @@ void oas_consent_scopes(oas_tmpl_vars_t *vars, apr_pool_t *p, const oas_issuer_t
     }
 }
 
+void oas_consent_set_client(oas_tmpl_vars_t *vars, apr_pool_t *p, const oas_client_t *c)
+{
+    const char *name = c->name ? c->name : c->id;
+
+    oas_tmpl_set(vars, "client_id", c->id);
+    oas_tmpl_set(vars, "client_name", name);
+    oas_tmpl_set(vars, "client_initial",
+                 apr_psprintf(p, "%c", apr_isalnum(name[0]) ? apr_toupper(name[0]) : '?'));
+}
+
 const char *oas_consent_render(apr_pool_t *p, const oas_tmpl_t *t, const oas_issuer_t *iss,
                                const oas_consent_view_t *v)
 {
     oas_tmpl_vars_t *vars = oas_tmpl_vars_make(p);
-    const char *name = v->client->name ? v->client->name : v->client->id;
 
-    oas_tmpl_set(vars, "client_id", v->client->id);
-    oas_tmpl_set(vars, "client_name", name);
-    oas_tmpl_set(vars, "client_initial",
-                 apr_psprintf(p, "%c", apr_isalnum(name[0]) ? apr_toupper(name[0]) : '?'));
+    oas_consent_set_client(vars, p, v->client);
     oas_tmpl_set(vars, "user", v->user);
     oas_tmpl_set(vars, "scope", v->scope);
     oas_tmpl_set(vars, "audience", v->resource);

@@ -19,6 +19,10 @@ typedef struct oas_consent_view_t {
     const char *csrf;
 } oas_consent_view_t;
 
+/** Sets a page's client variables: client_id, client_name (its OAuthASClientName, else its
+ * id) and client_initial (the name's first letter, for the badge). */
+void oas_consent_set_client(oas_tmpl_vars_t *vars, apr_pool_t *p, const oas_client_t *c);
+
 /** Renders the page; every value is HTML-escaped by the template engine. */
 const char *oas_consent_render(apr_pool_t *p, const oas_tmpl_t *t, const oas_issuer_t *iss,
                                const oas_consent_view_t *v);

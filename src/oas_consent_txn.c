@@ -119,10 +119,56 @@ static apr_status_t page(oas_err_t *e, int status, const char *error, const char
     return APR_EINVAL;
 }
 
+apr_status_t oas_decision_read(char **pval, apr_size_t *plen, oas_ctx_t *x, oas_err_t *e,
+                               const oas_consent_form_t *f, const char *what)
+{
+    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
+    apr_status_t rv;
+
+    if (!oas_consent_same_site(f->origin, f->site, f->our_origin)) {
+        oas_err(e, x->p, 403, "access_denied",
+                apr_psprintf(x->p, "The %s form was submitted from another site.", what),
+                OAS_LOG_INFO,
+                OAS_LOGNO(03003) "%s form of user %s refused: posted from another site "
+                                 "(Origin %s, Sec-Fetch-Site %s)",
+                what, x->user ? x->user : "-", f->origin ? f->origin : "-",
+                f->site ? f->site : "-");
+        e->page = 1;
+        return APR_EINVAL;
+    }
+    if (!f->txn || !f->csrf || !f->decision)
+        return page(e, 403, "access_denied",
+                    apr_psprintf(x->p, "The %s form is incomplete (missing CSRF token or "
+                                       "decision).", what));
+    rv = st ? oas_store_get(st, x->p, OAS_NS_TXN, f->txn, pval, plen) : APR_ENOTIMPL;
+    if (rv == APR_NOTFOUND)
+        return page(e, 400, OAS_AUTHZ_GONE,
+                    apr_psprintf(x->p, "This %s request has expired or was already answered. "
+                                       "Please start again from the application.", what));
+    if (rv != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, apr_pstrcat(x->p, "reading a ", what, NULL));
+    return APR_SUCCESS;
+}
+
+apr_status_t oas_decision_take(oas_ctx_t *x, oas_err_t *e, const oas_consent_form_t *f,
+                               const char *what)
+{
+    apr_status_t rv;
+
+    if (strcmp(f->decision, "allow") && strcmp(f->decision, "deny"))
+        return page(e, 400, "invalid_request", "Unknown decision.");
+    rv = oas_store_take(oas_ctx_store(x, OAS_CTX_SHORT), x->p, OAS_NS_TXN, f->txn, NULL, NULL);
+    if (rv == APR_NOTFOUND)
+        return page(e, 400, OAS_AUTHZ_GONE,
+                    apr_psprintf(x->p, "This %s request was already answered.", what));
+    if (rv != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, apr_pstrcat(x->p, "taking a ", what, NULL));
+    return APR_SUCCESS;
+}
+
 apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
                                 const oas_consent_form_t *f)
 {
-    oas_store_t *st = oas_ctx_store(x, OAS_CTX_SHORT);
     const oas_client_t *c;
     const char *gj, *u, *csrf;
     char *val;
@@ -131,27 +177,8 @@ apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
     apr_status_t rv;
 
     memset(pd, 0, sizeof(*pd));
-    if (!oas_consent_same_site(f->origin, f->site, f->our_origin)) {
-        oas_err(e, x->p, 403, "access_denied", "The consent form was submitted from another site.",
-                OAS_LOG_INFO,
-                OAS_LOGNO(03003) "consent form of user %s refused: posted from another site "
-                                 "(Origin %s, Sec-Fetch-Site %s)",
-                x->user ? x->user : "-", f->origin ? f->origin : "-", f->site ? f->site : "-");
-        e->page = 1;
-        return APR_EINVAL;
-    }
-    if (!f->txn || !f->csrf || !f->decision)
-        return page(e, 403, "access_denied",
-                    "The consent form is incomplete (missing CSRF token or decision).");
-    if (!st)
-        return oas_store_refused(x, e, APR_ENOTIMPL, "reading a consent");
-    rv = oas_store_get(st, x->p, OAS_NS_TXN, f->txn, &val, &len);
-    if (rv == APR_NOTFOUND)
-        return page(e, 400, OAS_AUTHZ_GONE,
-                    "This consent request has expired or was already answered. Please start "
-                    "again from the application.");
-    if (rv != APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "reading a consent");
+    if ((rv = oas_decision_read(&val, &len, x, e, f, "consent")) != APR_SUCCESS)
+        return rv;
     if (oas_jsonr_parse(&o, x->p, val, len) != APR_SUCCESS || !(u = oas_jobj_str(&o, "u")) ||
         !x->user || strcmp(u, x->user) ||
         !oas_secure_streq(f->csrf, (csrf = oas_jobj_str(&o, "csrf")) ? csrf : "")) {
@@ -163,8 +190,6 @@ apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
         e->page = 1;
         return APR_EINVAL;
     }
-    if (strcmp(f->decision, "allow") && strcmp(f->decision, "deny"))
-        return page(e, 400, "invalid_request", "Unknown decision.");
     gj = oas_jobj_object(&o, "g");
     if (!gj || (rv = oas_grant_from_json(&pd->grant, x->p, gj, strlen(gj))) != APR_SUCCESS) {
         OAS_ERR_SET(e, 500, "server_error", "the consent record is unreadable");
@@ -174,11 +199,8 @@ apr_status_t oas_consent_decide(oas_pending_t *pd, oas_ctx_t *x, oas_err_t *e,
     pd->state = oas_jobj_str(&o, "st");
     pd->request_uri = oas_jobj_str(&o, "par");
     pd->jarm = oas_jobj_int(&o, "jm", 0) == 1;
-    rv = oas_store_take(st, x->p, OAS_NS_TXN, f->txn, NULL, NULL);
-    if (rv == APR_NOTFOUND)
-        return page(e, 400, OAS_AUTHZ_GONE, "This consent request was already answered.");
-    if (rv != APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "taking a consent");
+    if ((rv = oas_decision_take(x, e, f, "consent")) != APR_SUCCESS)
+        return rv;
     if (!strcmp(f->decision, "deny")) {
         OAS_ERR_SET(e, 400, "access_denied", "the user denied the request");
         return APR_EINVAL;

@@ -51,6 +51,20 @@ typedef struct oas_consent_form_t {
  * function of the request headers only. */
 int oas_consent_same_site(const char *origin, const char *site, const char *our_origin);
 
+/** The start of deciding a form posted back (consent, sign-out; what names it in messages):
+ * sent from our own page (oas_consent_same_site), complete (txn, csrf, decision), its
+ * transaction read (*pval, *plen in x->p; not yet taken).
+ * @return APR_SUCCESS, or a page in *e: 403 access_denied (another site, incomplete), 400
+ *         OAS_AUTHZ_GONE (unknown or expired); 503 store */
+apr_status_t oas_decision_read(char **pval, apr_size_t *plen, oas_ctx_t *x, oas_err_t *e,
+                               const oas_consent_form_t *f, const char *what);
+
+/** The end of it, once the transaction is known to be the user's: the decision "allow" or
+ * "deny" (else a 400 invalid_request page, nothing spent), then the transaction taken, once
+ * even when posted twice at once (else a 400 OAS_AUTHZ_GONE page; 503 store). */
+apr_status_t oas_decision_take(oas_ctx_t *x, oas_err_t *e, const oas_consent_form_t *f,
+                               const char *what);
+
 /**
  * Decides a consent transaction for x->user: the cross-site check, the form complete, the
  * transaction x->user's with the right CSRF token, then taken (one decision per

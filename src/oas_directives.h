@@ -35,6 +35,8 @@
 #define OAS_DIR_CIMD "OAuthASClientMetadataDocuments"
 #define OAS_DIR_CLIENT_SIGNING_ALGS "OAuthASClientSigningAlgs"
 #define OAS_DIR_MTLS_ALIAS "OAuthASMTLSAlias"
+#define OAS_DIR_LOGOUT_TEMPLATE "OAuthASLogoutTemplate"
+#define OAS_DIR_LOGOUT_URL "OAuthASLogoutURL" /* server-only */
 #define OAS_DIR_SESSION_LIFETIME "OAuthASSessionLifetime"
 #define OAS_DIR_LOGIN_URL "OAuthASLoginURL"
 
@@ -58,6 +60,7 @@
 /* only inside blocks */
 #define OAS_DIR_CLIENT_SECRET "OAuthASClientSecret"
 #define OAS_DIR_REDIRECT_URI "OAuthASRedirectURI"
+#define OAS_DIR_POST_LOGOUT_URI "OAuthASPostLogoutRedirectURI"
 #define OAS_DIR_SCOPE "OAuthASScope" /* client and resource */
 #define OAS_DIR_AUDIENCE "OAuthASAudience"
 #define OAS_DIR_AUTH_METHOD "OAuthASAuthMethod"
@@ -74,6 +77,8 @@
 #define OAS_DIR_CERT_CA "OAuthASClientCertCA"
 #define OAS_DIR_CERT_BOUND "OAuthASCertBoundTokens"
 #define OAS_DIR_INTROSPECTION "OAuthASIntrospection"
+#define OAS_DIR_BACKCHANNEL_LOGOUT_URI "OAuthASBackchannelLogoutURI"
+#define OAS_DIR_FRONTCHANNEL_LOGOUT_URI "OAuthASFrontchannelLogoutURI"
 #define OAS_DIR_CORS_ORIGIN "OAuthASCORSOrigin" /* server-only */
 
 #endif

@@ -1,10 +1,11 @@
-/* mod_oauth_as: one bounded outbound https GET (see oas_fetch.h). */
+/* mod_oauth_as: bounded outbound https calls (see oas_fetch.h). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <curl/curl.h>
@@ -225,36 +226,48 @@ apr_status_t oas_fetch_global_init(void)
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? APR_SUCCESS : APR_EGENERAL;
 }
 
-apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
-                            const char *url, const oas_fetch_opts_t *o)
+/* The transfer's progress, checked often by libcurl: a set cancel flag (a child exiting)
+ * aborts it at once instead of waiting for its timeout. */
+static int on_progress(void *clientp, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-    char errbuf[CURL_ERROR_SIZE] = "";
+    const apr_uint32_t *cancel = clientp;
+
+    return cancel && apr_atomic_read32((volatile apr_uint32_t *)cancel) ? 1 : 0;
+}
+
+/* One bounded https transfer under the outbound policy: its handle, its answer (st) and
+ * what it was (a GET when form is NULL, else a POST of form). */
+typedef struct {
     fetch_state_t st;
-    struct curl_slist *hdrs = NULL;
+    CURL *h;
+    char errbuf[CURL_ERROR_SIZE];
+    const char *host;
+    const char *form;
+} xfer_t;
+
+/* Sets up t for url (hdrs owned by the caller); else *perr and the status to return. */
+static apr_status_t xfer_open(xfer_t *t, const char **perr, apr_pool_t *p, const char *url,
+                              const oas_fetch_opts_t *o, struct curl_slist *hdrs, const char *form)
+{
     apr_uri_t u;
     CURL *h;
-    CURLcode cc;
-    long status = 0;
-    char *ct = NULL;
-    apr_status_t rv = APR_EGENERAL;
 
-    *pbody = NULL;
-    *plen = 0;
+    memset(t, 0, sizeof(*t));
+    t->st.p = p;
+    t->form = form;
     if (apr_uri_parse(p, url, &u) != APR_SUCCESS || !u.scheme || strcasecmp(u.scheme, "https") ||
         !u.hostname || !*u.hostname) {
         *perr = "not an https URL";
         return APR_EINVAL;
     }
-    memset(&st, 0, sizeof(st));
-    st.p = p;
-    st.max = o->max_body ? o->max_body : OAS_FETCH_MAX_BODY;
-    st.host_allowed = oas_fetch_host_allowed(o->allow, u.hostname);
-    st.max_age = -1;
-    if (!(h = curl_easy_init())) {
+    t->host = u.hostname;
+    t->st.max = o->max_body ? o->max_body : OAS_FETCH_MAX_BODY;
+    t->st.host_allowed = oas_fetch_host_allowed(o->allow, u.hostname);
+    t->st.max_age = -1;
+    if (!(t->h = h = curl_easy_init())) {
         *perr = "libcurl cannot make a handle";
         return APR_EGENERAL;
     }
-    hdrs = curl_slist_append(hdrs, "Accept: application/jwk-set+json, application/json");
     curl_easy_setopt(h, CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
@@ -273,48 +286,198 @@ apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, a
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, o->ca_file);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)st.max);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->st.max);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "mod_oauth_as/" OAS_VERSION);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, open_socket);
-    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &st);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &t->st);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &t->st);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &st);
-
-    cc = curl_easy_perform(h);
-    if (cc == CURLE_OK) {
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &t->st);
+    if (o->cancel) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)o->cancel);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
-    if (st.refused && cc != CURLE_OK) {
+    if (form) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, form);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
+    }
+    return APR_SUCCESS;
+}
+
+/* The end of t (cc: libcurl's verdict), its handle released. A GET succeeds only with 200
+ * and a JSON type; a POST with any answer (*pstatus). Else *perr says why. */
+static apr_status_t xfer_close(xfer_t *t, CURLcode cc, long *pstatus, const char **perr)
+{
+    apr_pool_t *p = t->st.p;
+    char *ct = NULL;
+    apr_status_t rv = APR_EGENERAL;
+
+    *pstatus = 0;
+    if (cc == CURLE_OK) {
+        curl_easy_getinfo(t->h, CURLINFO_RESPONSE_CODE, pstatus);
+        curl_easy_getinfo(t->h, CURLINFO_CONTENT_TYPE, &ct);
+        rv = APR_SUCCESS;
+    }
+    else if (t->st.refused) {
         *perr = apr_psprintf(p,
                              "%s resolves to %s, outside the public internet (not named in "
                              "OAuthASOutboundAllow)",
-                             u.hostname, st.refused);
+                             t->host, t->st.refused);
         rv = APR_EACCES;
     }
-    else if (st.too_large || cc == CURLE_FILESIZE_EXCEEDED)
+    else if (t->st.too_large || cc == CURLE_FILESIZE_EXCEEDED)
         *perr = apr_psprintf(p, "%s: the document is larger than %" APR_SIZE_T_FMT " bytes",
-                             u.hostname, st.max);
-    else if (cc != CURLE_OK)
-        *perr = apr_psprintf(p, "%s: %s", u.hostname, *errbuf ? errbuf : curl_easy_strerror(cc));
-    else if (status != 200)
-        *perr = apr_psprintf(p, "%s answered HTTP status %ld", u.hostname, status);
-    else if (!is_json_type(ct))
-        *perr = apr_psprintf(p, "%s answered a content type that is not JSON (%.64s)", u.hostname,
-                             ct ? ct : "none");
-    else {
-        *pbody = st.len ? st.buf : apr_pstrdup(p, "");
-        (*pbody)[st.len] = '\0';
-        *plen = st.len;
-        if (o->max_age)
-            *o->max_age = st.max_age;
-        rv = APR_SUCCESS;
+                             t->host, t->st.max);
+    else if (cc == CURLE_ABORTED_BY_CALLBACK)
+        *perr = apr_psprintf(p, "%s: cancelled", t->host);
+    else
+        *perr = apr_psprintf(p, "%s: %s", t->host, *t->errbuf ? t->errbuf : curl_easy_strerror(cc));
+    /* a GET is for a JSON document: 200 and a JSON type, or nothing */
+    if (rv == APR_SUCCESS && !t->form && *pstatus != 200) {
+        *perr = apr_psprintf(p, "%s answered HTTP status %ld", t->host, *pstatus);
+        rv = APR_EGENERAL;
     }
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hdrs);
+    else if (rv == APR_SUCCESS && !t->form && !is_json_type(ct)) {
+        *perr = apr_psprintf(p, "%s answered a content type that is not JSON (%.64s)", t->host,
+                             ct ? ct : "none");
+        rv = APR_EGENERAL;
+    }
+    curl_easy_cleanup(t->h);
+    t->h = NULL;
     return rv;
+}
+
+apr_status_t oas_fetch_json(char **pbody, apr_size_t *plen, const char **perr, apr_pool_t *p,
+                            const char *url, const oas_fetch_opts_t *o)
+{
+    struct curl_slist *hdrs = NULL;
+    xfer_t t;
+    long status;
+    apr_status_t rv;
+
+    *pbody = NULL;
+    *plen = 0;
+    hdrs = curl_slist_append(hdrs, "Accept: application/jwk-set+json, application/json");
+    rv = xfer_open(&t, perr, p, url, o, hdrs, NULL);
+    if (rv == APR_SUCCESS)
+        rv = xfer_close(&t, curl_easy_perform(t.h), &status, perr);
+    curl_slist_free_all(hdrs);
+    if (rv != APR_SUCCESS)
+        return rv;
+    *pbody = t.st.len ? t.st.buf : apr_pstrdup(p, "");
+    (*pbody)[t.st.len] = '\0';
+    *plen = t.st.len;
+    if (o->max_age)
+        *o->max_age = t.st.max_age;
+    return APR_SUCCESS;
+}
+
+static struct curl_slist *form_headers(void)
+{
+    struct curl_slist *hdrs = NULL;
+
+    hdrs = curl_slist_append(hdrs, "Content-Type: application/x-www-form-urlencoded");
+    return curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+}
+
+/* A post under way in a stream, in its own pool. */
+typedef struct {
+    xfer_t t;
+    oas_fetch_post_t *post;
+    apr_pool_t *p;
+} flight_t;
+
+/* Starts the posts s has for now (up to max under way); 0 when it had none. */
+static int take_posts(CURLM *m, const oas_fetch_stream_t *s, struct curl_slist *hdrs, apr_pool_t *p,
+                      flight_t **flights, int *running)
+{
+    int took = 0, i;
+    long status;
+
+    while (*running < OAS_FETCH_STREAM_MAX) {
+        apr_pool_t *fp;
+        oas_fetch_post_t *post;
+        flight_t *f;
+
+        apr_pool_create(&fp, p);
+        if (!(post = s->next(s->baton, fp))) {
+            apr_pool_destroy(fp);
+            break;
+        }
+        took = 1;
+        f = apr_pcalloc(fp, sizeof(*f));
+        f->post = post;
+        f->p = fp;
+        post->status = 0;
+        post->err = NULL;
+        post->rv = xfer_open(&f->t, &post->err, fp, post->url, post->o, hdrs, post->form);
+        if (post->rv == APR_SUCCESS && curl_multi_add_handle(m, f->t.h) != CURLM_OK)
+            post->rv = xfer_close(&f->t, CURLE_FAILED_INIT, &status, &post->err);
+        if (post->rv != APR_SUCCESS) {
+            s->ended(s->baton, post);
+            apr_pool_destroy(fp);
+            continue;
+        }
+        for (i = 0; flights[i]; i++)
+            ;
+        flights[i] = f;
+        (*running)++;
+    }
+    return took;
+}
+
+void oas_fetch_post_stream(const oas_fetch_stream_t *s, apr_pool_t *p)
+{
+    flight_t *flights[OAS_FETCH_STREAM_MAX + 1] = {NULL};
+    struct curl_slist *hdrs = form_headers();
+    CURLM *m = curl_multi_init();
+    CURLMsg *msg;
+    long status;
+    int running = 0, active, left, i;
+
+    if (!m) {
+        curl_slist_free_all(hdrs);
+        return;
+    }
+    /* every post at once, in this thread: one that hangs holds up none of the others (each
+     * ends by its own answer, its timeout or its cancel flag); new posts join at once */
+    for (;;) {
+        take_posts(m, s, hdrs, p, flights, &running);
+        if (!running)
+            break;
+        if (curl_multi_perform(m, &active) != CURLM_OK)
+            break;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            for (i = 0; flights[i] && flights[i]->t.h != msg->easy_handle; i++)
+                ;
+            if (!flights[i])
+                continue;
+            curl_multi_remove_handle(m, flights[i]->t.h);
+            flights[i]->post->rv =
+                xfer_close(&flights[i]->t, msg->data.result, &status, &flights[i]->post->err);
+            flights[i]->post->status = (int)status;
+            s->ended(s->baton, flights[i]->post);
+            apr_pool_destroy(flights[i]->p);
+            running--;
+            for (; flights[i]; i++) /* closes the gap */
+                flights[i] = flights[i + 1];
+        }
+        if (running)
+            curl_multi_poll(m, NULL, 0, OAS_FETCH_STREAM_POLL_MS, NULL);
+    }
+    for (i = 0; flights[i]; i++) { /* the multi handle failed under them */
+        curl_multi_remove_handle(m, flights[i]->t.h);
+        flights[i]->post->rv =
+            xfer_close(&flights[i]->t, CURLE_FAILED_INIT, &status, &flights[i]->post->err);
+        s->ended(s->baton, flights[i]->post);
+        apr_pool_destroy(flights[i]->p);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(hdrs);
 }

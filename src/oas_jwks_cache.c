@@ -2,14 +2,13 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 #include <apr_time.h>
 
 #include "oas_json.h"
 #include "oas_jwk.h"
 #include "oas_jwks_cache.h"
 #include "oas_log.h"
-#include "oas_util.h"
+#include "oas_parse_cache.h"
 
 /* Records of one client in OAS_NS_JWKS, keyed by the kind letter, the client id and the
  * jwks_uri (two issuers may have clients of one id; a changed URL is another document). Each
@@ -20,21 +19,11 @@
 #define REC_KID 'a'  /* "<at>": the last refetch for an unknown kid */
 #define REC_BUSY 'l' /* "<at>": a fetch in progress */
 
-/* The keys this process parsed from one document of one client. */
-typedef struct {
-    apr_pool_t *pool; /* the keys live here; destroyed when the last holder lets go */
-    unsigned char digest[OAS_SHA256_LEN];
-    apr_array_header_t *keys;
-    unsigned refs; /* requests holding the keys, plus one while it is the current entry */
-} entry_t;
-
 static struct {
     oas_fetch_fn *fetch;
     int wait_ms;
-    apr_pool_t *pool;
-    apr_thread_mutex_t *mu;
-    apr_hash_t *entries; /* client id "\n" jwks_uri -> entry_t * */
-} g = {NULL, OAS_FETCH_TIMEOUT_MS, NULL, NULL, NULL};
+    oas_parse_cache_t *parsed; /* the keys this process parsed, by client and document */
+} g = {NULL, OAS_FETCH_TIMEOUT_MS, NULL};
 
 void oas_jwks_cache_set_fetch(oas_fetch_fn *fetch, int wait_ms)
 {
@@ -44,95 +33,43 @@ void oas_jwks_cache_set_fetch(oas_fetch_fn *fetch, int wait_ms)
 
 static apr_status_t cache_gone(void *data)
 {
-    g.mu = NULL;
-    g.entries = NULL;
-    g.pool = NULL;
+    g.parsed = NULL;
     return APR_SUCCESS;
 }
 
 apr_status_t oas_jwks_cache_child_init(apr_pool_t *p)
 {
-    apr_pool_t *cp;
-    apr_status_t rv;
-
-    if ((rv = apr_pool_create(&cp, p)) != APR_SUCCESS)
-        return rv;
-    if ((rv = apr_thread_mutex_create(&g.mu, APR_THREAD_MUTEX_DEFAULT, cp)) != APR_SUCCESS) {
-        apr_pool_destroy(cp);
-        g.mu = NULL;
-        return rv;
-    }
-    g.entries = apr_hash_make(cp);
-    g.pool = cp;
-    /* registered after the mutex: runs before the mutex is destroyed */
-    apr_pool_cleanup_register(cp, NULL, cache_gone, apr_pool_cleanup_null);
+    if (!(g.parsed = oas_parse_cache_create(p, OAS_JWKS_CACHE_SLOTS)))
+        return APR_ENOMEM;
+    apr_pool_cleanup_register(p, NULL, cache_gone, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }
 
 /* ---- the process's parsed keys ---- */
 
-static void entry_unref_locked(entry_t *e)
+static apr_status_t parse_keys(void **pval, const char **pwhy, apr_pool_t *p, const char *bytes,
+                               apr_size_t len, void *baton)
 {
-    if (--e->refs == 0)
-        apr_pool_destroy(e->pool);
-}
+    apr_array_header_t *keys = NULL;
+    apr_status_t rv = oas_jwks_parse(&keys, pwhy, p, bytes, len);
 
-static apr_status_t entry_release(void *data)
-{
-    if (g.mu) {
-        apr_thread_mutex_lock(g.mu);
-        entry_unref_locked(data);
-        apr_thread_mutex_unlock(g.mu);
-    }
-    return APR_SUCCESS;
+    *pval = keys;
+    return rv;
 }
 
 /* The keys of doc (a document this cache stored, or just fetched and checked), parsed once
- * per process and document: another document of the client replaces them, while requests
- * that hold the old ones keep them until their pool goes. */
+ * per process and document (oas_parse_cache.h): another document of the client replaces them,
+ * while requests that hold the old ones keep them until their pool goes. */
 static apr_status_t keys_of(apr_array_header_t **pkeys, const char **perr, oas_ctx_t *x,
                             const oas_client_t *c, const char *doc, apr_size_t len)
 {
-    unsigned char d[OAS_SHA256_LEN];
-    const char *name;
-    entry_t *e, *ne;
-    apr_pool_t *ep;
-    apr_status_t rv;
+    void *keys = NULL;
+    apr_status_t rv = oas_parse_cache_get(&keys, perr, g.parsed, x->iss,
+                                          apr_pstrcat(x->p, c->id, "\n", c->jwks_uri, NULL),
+                                          doc, len, parse_keys, NULL, x->p);
 
-    if (!g.mu)
-        return oas_jwks_parse(pkeys, perr, x->p, doc, len);
-    oas_sha256(d, doc, len);
-    name = apr_pstrcat(x->p, c->id, "\n", c->jwks_uri, NULL);
-    apr_thread_mutex_lock(g.mu);
-    e = apr_hash_get(g.entries, name, APR_HASH_KEY_STRING);
-    if (!e || memcmp(e->digest, d, sizeof(d))) {
-        if ((rv = apr_pool_create(&ep, g.pool)) != APR_SUCCESS) {
-            apr_thread_mutex_unlock(g.mu);
-            *perr = "out of memory";
-            return rv;
-        }
-        if ((rv = oas_jwks_parse(pkeys, perr, ep, doc, len)) != APR_SUCCESS) {
-            *perr = apr_pstrdup(x->p, *perr ? *perr : "unusable");
-            apr_pool_destroy(ep);
-            apr_thread_mutex_unlock(g.mu);
-            return rv;
-        }
-        ne = apr_pcalloc(ep, sizeof(*ne));
-        ne->pool = ep;
-        memcpy(ne->digest, d, sizeof(d));
-        ne->keys = *pkeys;
-        ne->refs = 1;
-        /* the hash keeps the key of its first insertion: allocated once, in the cache's pool */
-        apr_hash_set(g.entries, e ? name : apr_pstrdup(g.pool, name), APR_HASH_KEY_STRING, ne);
-        if (e)
-            entry_unref_locked(e);
-        e = ne;
-    }
-    e->refs++;
-    apr_thread_mutex_unlock(g.mu);
-    apr_pool_cleanup_register(x->p, e, entry_release, apr_pool_cleanup_null);
-    *pkeys = e->keys;
-    return APR_SUCCESS;
+    *pkeys = keys;
+    return rv;
 }
 
 int oas_jwks_has_kid(const apr_array_header_t *keys, const char *kid)

@@ -23,14 +23,16 @@
 #define OAS_JWKS_STALE_MAX 86400 /* ... and at most, while refreshes fail */
 #define OAS_JWKS_REFETCH_GAP 60  /* between refetches for an unknown kid, per client */
 #define OAS_JWKS_FAIL_MEMORY 60  /* a failed fetch is not retried within this */
+#define OAS_JWKS_CACHE_SLOTS 256 /* clients whose keys a process keeps parsed (oas_parse_cache.h) */
 
 /** How documents are fetched (the glue installs oas_fetch_json; unit tests a stand-in) and how
  * long a request waits for another process's fetch of the same document (milliseconds). Once
  * at start-up, before any request. */
 void oas_jwks_cache_set_fetch(oas_fetch_fn *fetch, int wait_ms);
 
-/** Once per process (child_init): the process's cache of parsed keys, in a sub-pool of p.
- * Without it every request parses the document it reads. */
+/** Once per process (child_init): the process's cache of parsed keys (bounded: the last
+ * OAS_JWKS_CACHE_SLOTS clients, by client and document), in p. Without it every request
+ * parses the document it reads. */
 apr_status_t oas_jwks_cache_child_init(apr_pool_t *p);
 
 /** The keys (oas_jwk_t *) of c->jwks_uri to verify a JWT whose header names kid (NULL: none).

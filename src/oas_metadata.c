@@ -168,6 +168,16 @@ const char *oas_metadata_json(apr_pool_t *p, const oas_issuer_t *iss)
     add_endpoint(&w, iss, OAS_EP_USERINFO, "userinfo_endpoint", p);
     add_endpoint(&w, iss, OAS_EP_REVOKE, "revocation_endpoint", p);
     add_endpoint(&w, iss, OAS_EP_INTROSPECT, "introspection_endpoint", p);
+    /* RP-Initiated Logout 1.0 §2.1 */
+    add_endpoint(&w, iss, OAS_EP_END_SESSION, "end_session_endpoint", p);
+    /* Back-Channel Logout 1.0 §2.1, Front-Channel Logout 1.0 §3: a session ends only there;
+     * logout tokens and front-channel URLs always carry sid */
+    if (iss->endpoints[OAS_EP_END_SESSION]) {
+        oas_jsonw_bool(&w, "backchannel_logout_supported", 1);
+        oas_jsonw_bool(&w, "backchannel_logout_session_supported", 1);
+        oas_jsonw_bool(&w, "frontchannel_logout_supported", 1);
+        oas_jsonw_bool(&w, "frontchannel_logout_session_supported", 1);
+    }
     if (oas_iss_registration(iss) != OAS_REG_OFF) /* RFC 8414 §2 */
         add_endpoint(&w, iss, OAS_EP_REGISTER, "registration_endpoint", p);
     scopes_supported(&w, p, iss);

@@ -10,6 +10,7 @@
 #include "oas_profile.h"
 #include "oas_jwk.h"
 #include "oas_reg_policy.h"
+#include "oas_logout_token.h"
 #include "oas_registration.h"
 #include "oas_throttle.h"
 #include "oas_uri.h"
@@ -101,6 +102,53 @@ static int has_str(const json_t *a, const char *s)
     return 0;
 }
 
+/* Back-Channel Logout 1.0 §2.2, Front-Channel Logout 1.0 §2: each URI https (as the client
+ * directives: oas_logout_uri_valid), each *_session_required a boolean (sid is always sent). */
+static apr_status_t logout_metadata(json_t *md, oas_err_t *e, oas_ctx_t *x, const json_t *in)
+{
+    static const char *const names[] = {"backchannel_logout", "frontchannel_logout"};
+    apr_pool_t *p = x->p;
+    const json_t *v;
+    const char *err, *key;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        key = apr_pstrcat(p, names[i], "_uri", NULL);
+        if ((v = json_object_get(in, key))) {
+            if (!json_is_string(v) || !oas_logout_uri_valid(&err, p, json_string_value(v)))
+                return BAD("invalid_client_metadata", "%s must be an https URL without a "
+                           "fragment", key);
+            json_object_set(md, key, (json_t *)v);
+        }
+        key = apr_pstrcat(p, names[i], "_session_required", NULL);
+        if ((v = json_object_get(in, key))) {
+            if (!json_is_boolean(v))
+                return BAD("invalid_client_metadata", "%s must be true or false", key);
+            json_object_set(md, key, (json_t *)v);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* The redirect URIs of member key of in, copied to md: 1, 0 when absent, -1 when it is not an
+ * array of 1 to OAS_REG_MAX_REDIRECTS strings, -2 when one may not be a redirect URI. */
+static int uri_list(json_t *md, apr_pool_t *p, const json_t *in, const char *key)
+{
+    json_t *a, *v;
+    size_t i;
+
+    if (!json_object_get(in, key))
+        return 0;
+    if (!(a = strings(in, key, NULL, OAS_REG_MAX_REDIRECTS, OAS_REG_MAX_URI)))
+        return -1;
+    json_object_set_new(md, key, a);
+    json_array_foreach(a, i, v) {
+        if (!redirect_ok(p, json_string_value(v)))
+            return -2;
+    }
+    return 1;
+}
+
 /* The metadata of body as we accept it (*pmd, owned by p), or *e. */
 static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const char *body,
                              apr_size_t len)
@@ -161,19 +209,19 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
     else if (m == OAS_AUTH_PKJWT)
         return BAD("invalid_client_metadata", "private_key_jwt needs jwks or jwks_uri");
     /* redirect URIs: required for the code grant */
-    if ((v = json_object_get(in, "redirect_uris"))) {
-        if (!(a = strings(in, "redirect_uris", NULL, OAS_REG_MAX_REDIRECTS, OAS_REG_MAX_URI)))
-            return BAD("invalid_redirect_uri", "redirect_uris must be an array of 1 to %d URIs",
-                       OAS_REG_MAX_REDIRECTS);
-        json_object_set_new(md, "redirect_uris", a);
-        json_array_foreach(a, i, v) {
-            if (!redirect_ok(p, json_string_value(v)))
-                return BAD("invalid_redirect_uri", "a redirect URI must be https without a "
-                           "fragment, or http on 127.0.0.1 or [::1]");
-        }
-    }
-    else if (bits & OAS_GRANT_CODE)
+    if ((m = uri_list(md, p, in, "redirect_uris")) == -1)
+        return BAD("invalid_redirect_uri", "redirect_uris must be an array of 1 to %d URIs",
+                   OAS_REG_MAX_REDIRECTS);
+    if (m == -2)
+        return BAD("invalid_redirect_uri", "a redirect URI must be https without a fragment, "
+                   "or http on 127.0.0.1 or [::1]");
+    if (!m && (bits & OAS_GRANT_CODE))
         return BAD("invalid_redirect_uri", "redirect_uris is required");
+    /* RP-Initiated Logout 1.0 §3.1: where the client may return after a sign-out */
+    if ((m = uri_list(md, p, in, "post_logout_redirect_uris")) < 0)
+        return BAD("invalid_client_metadata", "post_logout_redirect_uris must be an array of 1 "
+                   "to %d URIs, each https without a fragment, or http on 127.0.0.1 or [::1]",
+                   OAS_REG_MAX_REDIRECTS);
     /* scope: the default ones when none is asked for; of those asked for, only what dynamic
      * clients may get (RFC 7591 §3.2.1: the server may replace a requested value; the
      * response tells the client what it got) */
@@ -201,6 +249,8 @@ static apr_status_t validate(json_t **pmd, oas_err_t *e, oas_ctx_t *x, const cha
                        OAS_REG_MAX_NAME);
         json_object_set(md, "client_name", v);
     }
+    if (logout_metadata(md, e, x, in) != APR_SUCCESS)
+        return APR_EINVAL;
     *pmd = md;
     return APR_SUCCESS;
 }

@@ -6,6 +6,7 @@
 #include "oas_consent.h"
 #include "oas_dpop_nonce.h"
 #include "oas_keys.h"
+#include "oas_logout.h"
 #include "oas_metadata.h"
 
 /* INTERFACE.md: ID tokens are signed with the first RSA key (RS256 is OpenID Connect's
@@ -88,7 +89,8 @@ apr_status_t oas_startup_prepare(const char **perr, oas_issuer_t *iss, apr_pool_
     iss->has_public_clients = has_public_clients(p, iss) || oas_iss_registration(iss) != OAS_REG_OFF;
     iss->at_ttl_max = at_ttl_max(p, iss);
     if (builtin_page(&iss->consent_tmpl, perr, p, oas_consent_default_template()) ||
-        builtin_page(&iss->account_tmpl, perr, p, oas_account_default_template()))
+        builtin_page(&iss->account_tmpl, perr, p, oas_account_default_template()) ||
+        builtin_page(&iss->logout_tmpl, perr, p, oas_logout_default_template()))
         return APR_EINVAL;
     /* every node with the same first signing key derives the same key: no shared state */
     if (dpop_nonces(p, iss)) {

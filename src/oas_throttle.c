@@ -238,11 +238,11 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
     return APR_EINVAL;
 }
 
-apr_status_t oas_quota_registration(oas_ctx_t *x, oas_err_t *e)
+apr_status_t oas_quota_address(oas_ctx_t *x, oas_err_t *e, char kind, const char *what)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_COUNTERS);
     int limit = oas_iss_address_quota(x->iss);
-    const char *key = apr_pstrcat(x->p, "r", oas_addr_prefix(x->p, x->addr), NULL);
+    const char *key = apr_psprintf(x->p, "%c%s", kind, oas_addr_prefix(x->p, x->addr));
     apr_int64_t n = 0, left = 0;
     apr_status_t rv;
 
@@ -250,16 +250,22 @@ apr_status_t oas_quota_registration(oas_ctx_t *x, oas_err_t *e)
         return APR_SUCCESS;
     if ((rv = count(x, st, OAS_NS_QUOTA, key, 1, oas_iss_short_lived(x->iss), &n, &left)) !=
         APR_SUCCESS)
-        return oas_store_refused(x, e, rv, "counting a registration");
+        return oas_store_refused(x, e, rv, apr_pstrcat(x->p, "counting ", what, NULL));
     if (n <= limit)
         return APR_SUCCESS;
-    OAS_ERR_SET(e, 429, "temporarily_unavailable", "too many registrations from this address");
+    OAS_ERR_SET(e, 429, "temporarily_unavailable",
+                apr_psprintf(x->p, "too many %s from this address", what));
     e->retry_after = left;
     oas_store_note(st, OAS_STORE_EV_QUOTA_ADDR);
     if (n == limit + 1) /* the first refusal of the window: logged once */
-        e->detail = apr_psprintf(x->p, OAS_LOGNO(06810) "address %s over its quota of %d "
-                                 "registrations", key + 1, limit);
+        e->detail = apr_psprintf(x->p, OAS_LOGNO(06810) "address %s over its quota of %d %s",
+                                 key + 1, limit, what);
     return APR_EINVAL;
+}
+
+apr_status_t oas_quota_registration(oas_ctx_t *x, oas_err_t *e)
+{
+    return oas_quota_address(x, e, 'r', "registrations");
 }
 
 void oas_quota_give_back(oas_ctx_t *x, const oas_client_t *c, const char *user)

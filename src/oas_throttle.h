@@ -47,6 +47,11 @@ apr_status_t oas_quota_take(oas_ctx_t *x, oas_err_t *e, const oas_client_t *c, c
  * counter cannot be written. */
 apr_status_t oas_quota_registration(oas_ctx_t *x, oas_err_t *e);
 
+/** The same count for any record an anonymous request leaves in the store (kind: a letter of
+ * its own, e.g. 'r' registrations, 'l' sign-out confirmations; what: its plural, for the
+ * answer and the log line): OAuthASAddressQuota per address (IPv6: its /64) and window. */
+apr_status_t oas_quota_address(oas_ctx_t *x, oas_err_t *e, char kind, const char *what);
+
 /** D07: a flow of client c for user ended with its code redeemed: it holds no record any more,
  * so what it counted against c and user is given back. Quotas then bound what a party holds,
  * not how fast it works: a busy client whose flows complete never reaches its quota. (A

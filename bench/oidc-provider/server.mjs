@@ -3,6 +3,7 @@
 //   node server.mjs --port P --key ES256.pem [--workers N] [--cookie-file F]
 //                   [--client-key CLIENT.pub.pem --client-kid KID] [--dpop] [--fapi]
 //                   [--mtls --tls-cert CRT --tls-key KEY --client-ca CA --client-dn DN]
+//                   [--registration]
 //
 // Same flows as mod_oauth_as: PAR enabled (POST /request), PKCE S256 required, client 'bench'
 // with client_secret_basic, JWT access tokens for the resource urn:bench:api signed ES256,
@@ -25,7 +26,9 @@
 // client 'bench-mtls' with tls_client_auth (RFC 8705), tls_client_auth_subject_dn --client-dn and
 // certificate-bound access tokens (features.mTLS: tlsClientAuth, certificateBoundAccessTokens;
 // the certificate read from the TLS socket).  TLS session tickets are on (node's default); the
-// cluster's workers share their ticket keys, as a real cluster would.
+// cluster's workers share their ticket keys, as a real cluster would.  With --registration
+// open dynamic client registration (features.registration, RFC 7591, no initial access token)
+// at POST /reg: bench/run --dcr's registration row (the memory adapter keeps the clients).
 //
 // The user 'benchuser' has an existing login session and grant, so /auth redirects at once:
 // at start-up every process saves (1) a Grant for benchuser/bench with scope openid and the
@@ -59,6 +62,7 @@ const { values: args } = parseArgs({
     dpop: { type: 'boolean', default: false },
     fapi: { type: 'boolean', default: false },
     mtls: { type: 'boolean', default: false },
+    registration: { type: 'boolean', default: false },
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'client-ca': { type: 'string' },
@@ -146,6 +150,13 @@ async function worker() {
   const provider = new Provider(ISSUER, {
     clients,
     jwks: { keys: [jwk] },
+    // the library's defaults but ES256 ID tokens (its only key): what a registered client gets
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      id_token_signed_response_alg: 'ES256',
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
     cookies: { keys: COOKIE_KEYS },
     pkce: { required: () => true },
     // the defaults, plus tls_client_auth for the mTLS client
@@ -157,6 +168,7 @@ async function worker() {
       fapi: { enabled: args.fapi, profile: '2.0' },
       userinfo: { enabled: true },
       pushedAuthorizationRequests: { enabled: true },
+      registration: { enabled: args.registration },
       dPoP: { enabled: true },   // the default; no nonceSecret: no nonces
       mTLS: {
         enabled: args.mtls,

@@ -11,6 +11,7 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 
+#include "oas_consent_txn.h"
 #include "oas_ctx.h"
 #include "oas_store_dbd.h"
 #include "oas_store_shm.h"
@@ -111,6 +112,22 @@ static oas_ctx_t *engine_ctx(apr_pool_t *p, const oas_issuer_t *iss, engine_stor
     x->opened[OAS_CTX_SHORT] = x->opened[OAS_CTX_LONG] = 1;
     x->addr = "192.0.2.1";
     return x;
+}
+
+/* A decision form (consent, sign-out) of transaction txn with its csrf token, answered with
+ * decision from our own page at https://as.test. */
+static inline oas_consent_form_t engine_decision_form(const char *txn, const char *csrf,
+                                                      const char *decision)
+{
+    oas_consent_form_t f;
+
+    memset(&f, 0, sizeof(f));
+    f.txn = txn;
+    f.csrf = csrf;
+    f.decision = decision;
+    f.origin = "https://as.test";
+    f.our_origin = "https://as.test";
+    return f;
 }
 
 /* A cmocka test `name` that runs name##_on(&e, p) once per store kind, each time on a fresh

@@ -955,15 +955,7 @@ static void test_cross_site_matrix(void **state)
 /* A consent page opened for alice on pd: its form, answered with decision. */
 static oas_consent_form_t consent_form(const oas_consent_txn_t *t, const char *decision)
 {
-    oas_consent_form_t f;
-
-    memset(&f, 0, sizeof(f));
-    f.txn = t->txn;
-    f.csrf = t->csrf;
-    f.decision = decision;
-    f.origin = "https://as.test";
-    f.our_origin = "https://as.test";
-    return f;
+    return engine_decision_form(t->txn, t->csrf, decision);
 }
 
 /* A consent page opened for x->user on rp's request (pushed when pushed): *t, and the

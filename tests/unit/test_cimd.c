@@ -7,6 +7,7 @@
 
 #include "engine_stores.h"
 #include "oas_cimd.h"
+#include "oas_clients.h"
 #include "oas_fetch.h"
 #include "oas_jwk.h"
 #include "oas_profile.h"
@@ -175,6 +176,24 @@ static void test_parse_full_public(void **state)
     assert_int_equal(c->grant_types, OAS_GRANT_CODE | OAS_GRANT_REFRESH);
     assert_int_equal(c->scopes->nelts, 2); /* the repeated one once */
     assert_true(oas_list_has(c->scopes, "openid") && oas_list_has(c->scopes, "mcp:tools"));
+}
+
+/* post_logout_redirect_uris (RP-Initiated Logout 1.0 §3.1): read like redirect_uris */
+static void test_parse_post_logout_redirect_uris(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_client_t *c = parse_ok(p, MIN_DOC ",\"post_logout_redirect_uris\":"
+                                  "[\"https://app.example/bye\",\"http://127.0.0.1:9/bye\"]}");
+
+    assert_int_equal(c->post_logout_redirect_uris->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(c->post_logout_redirect_uris, 0, const char *),
+                        "https://app.example/bye");
+    assert_null(parse_ok(p, MIN_DOC "}")->post_logout_redirect_uris);
+    parse_refused(p, MIN_DOC ",\"post_logout_redirect_uris\":[]}", "post_logout_redirect_uris");
+    parse_refused(p, MIN_DOC ",\"post_logout_redirect_uris\":[\"http://app.example/bye\"]}",
+                  "post_logout_redirect_uris[0]");
+    parse_refused(p, MIN_DOC ",\"post_logout_redirect_uris\":\"https://app.example/bye\"}",
+                  "post_logout_redirect_uris");
 }
 
 static void test_parse_private_key_jwt(void **state)
@@ -434,10 +453,10 @@ typedef struct {
 } env_t;
 
 /* one request at t0 + dt: its status; the client when it succeeded (NULL otherwise) */
-static oas_client_t *client_at(env_t *e, apr_int64_t dt, const char *url, apr_status_t want)
+static const oas_client_t *client_at(env_t *e, apr_int64_t dt, const char *url, apr_status_t want)
 {
     oas_ctx_t *x = apr_palloc(e->p, sizeof(*x));
-    oas_client_t *c = NULL;
+    const oas_client_t *c = NULL;
     apr_status_t rv;
 
     oas_ctx_init(x, e->p, e->iss, e->t0 + dt);
@@ -500,6 +519,33 @@ static void test_cache_hit_and_expiry_on(env_t *e, apr_pool_t *p)
     ok_at(e, OAS_CIMD_TTL_DEFAULT + 5, 2);
 }
 ON_BOTH_STORES(test_cache_hit_and_expiry)
+
+/* the process's cache of parsed clients (oas_clients.h): the shared copy is read at every
+ * request, parsed once per process and version; the client has the open scopes only */
+static void test_parsed_once_on(env_t *e, apr_pool_t *p)
+{
+    apr_pool_t *child;
+    const oas_client_t *c1, *c2;
+
+    apr_pool_create(&child, p);
+    assert_int_equal(oas_clients_child_init(child), APR_SUCCESS);
+    fake.doc = MIN_DOC ",\"scope\":\"mcp:tools profile openid\"}";
+    c1 = client_at(e, 0, URL, APR_SUCCESS);
+    assert_int_equal(c1->scopes->nelts, 2); /* mcp:tools is no open scope */
+    assert_true(oas_list_has(c1->scopes, "openid") && oas_list_has(c1->scopes, "profile"));
+    assert_ptr_equal(client_at(e, 10, URL, APR_SUCCESS), c1);
+    assert_int_equal(fake.calls, 1);
+    /* another document at the refetch: another client */
+    fake.doc = MIN_DOC ",\"client_name\":\"New\"}";
+    c2 = client_at(e, OAS_CIMD_TTL_DEFAULT, URL, APR_SUCCESS);
+    assert_int_equal(fake.calls, 2);
+    assert_ptr_not_equal(c2, c1);
+    assert_string_equal(c2->name, "New");
+    assert_int_equal(c2->scopes->nelts, 1); /* none named: openid */
+    assert_ptr_equal(client_at(e, OAS_CIMD_TTL_DEFAULT + 1, URL, APR_SUCCESS), c2);
+    apr_pool_destroy(child);
+}
+ON_BOTH_STORES(test_parsed_once)
 
 static void test_cache_max_age_bounds_on(env_t *e, apr_pool_t *p)
 {
@@ -657,6 +703,7 @@ int main(void)
         UNIT_TEST(test_client_id_url),
         UNIT_TEST(test_parse_minimal_public),
         UNIT_TEST(test_parse_full_public),
+        UNIT_TEST(test_parse_post_logout_redirect_uris),
         UNIT_TEST(test_parse_private_key_jwt),
         UNIT_TEST(test_parse_profile),
         UNIT_TEST(test_parse_refusals),
@@ -665,6 +712,7 @@ int main(void)
         UNIT_TEST(test_parse_scope_limit),
         UNIT_TEST(test_max_age),
         UNIT_TEST(test_cache_hit_and_expiry),
+        UNIT_TEST(test_parsed_once),
         UNIT_TEST(test_cache_max_age_bounds),
         UNIT_TEST(test_failed_fetch_remembered),
         UNIT_TEST(test_refused_documents_remembered),

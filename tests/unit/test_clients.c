@@ -131,11 +131,75 @@ static void test_record(void **state)
     assert_int_equal(oas_reg_grant_type("client_credentials"), OAS_GRANT_CC);
 }
 
+/* a request of its own: a sub-pool of p, a context on store st */
+static oas_ctx_t *request(apr_pool_t **preq, apr_pool_t *p, const oas_issuer_t *iss,
+                          oas_store_t *st)
+{
+    oas_ctx_t *x;
+
+    apr_pool_create(preq, p);
+    x = apr_palloc(*preq, sizeof(*x));
+    oas_ctx_init(x, *preq, iss, apr_time_sec(apr_time_now()));
+    x->store[OAS_CTX_SHORT] = x->store[OAS_CTX_LONG] = st;
+    x->opened[OAS_CTX_SHORT] = x->opened[OAS_CTX_LONG] = 1;
+    return x;
+}
+
+/* the process's cache of parsed clients: the record is read at every request, its parse is
+ * kept while the bytes stay the same; an update is seen at once, so is a deletion */
+static void test_cache(void **state)
+{
+    apr_pool_t *p = *state, *child, *r1, *r2;
+    oas_issuer_t *iss = make_issuer(p, OAS_REG_OPEN), *iss2 = make_issuer(p, OAS_REG_OPEN);
+    oas_store_t *st = engine_store(p, ENGINE_SHM, 1024);
+    const oas_client_t *c1, *c2;
+    apr_uint64_t h, m, a;
+    oas_ctx_t *x;
+
+    apr_pool_create(&child, p);
+    assert_null(oas_clients_cache());
+    assert_int_equal(oas_clients_child_init(child), APR_SUCCESS);
+    x = request(&r1, p, iss, st);
+    put(x, ID_PUB, REC_PUBLIC);
+    c1 = oas_ctx_client(x, ID_PUB);
+    assert_non_null(c1);
+    x = request(&r2, p, iss, st);
+    c2 = oas_ctx_client(x, ID_PUB);
+    assert_ptr_equal(c1, c2); /* parsed once */
+    oas_parse_cache_counts(oas_clients_cache(), &h, &m, &a);
+    assert_int_equal((int)h, 1);
+    assert_int_equal((int)m, 1);
+    apr_pool_destroy(r2);
+    /* another issuer with a client of the same id: its own parse */
+    x = request(&r2, p, iss2, st);
+    assert_ptr_not_equal(oas_ctx_client(x, ID_PUB), c1);
+    apr_pool_destroy(r2);
+    /* an update (RFC 7592): the next request sees the new record, while the first still holds
+     * the old client (ASan: no use after free) */
+    x = request(&r2, p, iss, st);
+    put(x, ID_PUB, "{\"md\":{\"client_name\":\"Renamed\",\"redirect_uris\":"
+                   "[\"http://127.0.0.1/cb\"],\"token_endpoint_auth_method\":\"none\"}}");
+    c2 = oas_ctx_client(x, ID_PUB);
+    assert_non_null(c2);
+    assert_string_equal(c2->name, "Renamed");
+    assert_string_equal(c1->name, "Agent");
+    apr_pool_destroy(r1);
+    apr_pool_destroy(r2);
+    /* a deletion: no client, whatever the cache holds */
+    x = request(&r1, p, iss, st);
+    assert_int_equal(oas_store_del(st, r1, OAS_NS_CLIENT, ID_PUB), APR_SUCCESS);
+    assert_null(oas_ctx_client(x, ID_PUB));
+    apr_pool_destroy(r1);
+    apr_pool_destroy(child);
+    assert_null(oas_clients_cache());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_lookup),
         UNIT_TEST(test_record),
+        UNIT_TEST(test_cache),
     };
     return unit_run("clients", tests, sizeof(tests) / sizeof(tests[0]));
 }

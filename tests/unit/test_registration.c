@@ -93,6 +93,11 @@ static void test_validation(void **state)
         "\"private_key_jwt\"}",
         "{" RU ",\"jwks\":{\"keys\":[]},\"token_endpoint_auth_method\":\"private_key_jwt\"}",
         "{" RU ",\"jwks\":{},\"jwks_uri\":\"https://rp.test/j\"}",
+        "{" RU ",\"post_logout_redirect_uris\":[]}",
+        "{" RU ",\"post_logout_redirect_uris\":\"https://rp.test/bye\"}",
+        "{" RU ",\"post_logout_redirect_uris\":[\"http://rp.test/bye\"]}",
+        "{" RU ",\"post_logout_redirect_uris\":[\"https://rp.test/bye#f\"]}",
+        "{" RU ",\"post_logout_redirect_uris\":[7]}",
     };
     size_t i;
 
@@ -100,6 +105,36 @@ static void test_validation(void **state)
         refused(x, bad_uri[i], "invalid_redirect_uri");
     for (i = 0; i < sizeof(bad_md) / sizeof(bad_md[0]); i++)
         refused(x, bad_md[i], "invalid_client_metadata");
+}
+
+/* post_logout_redirect_uris (RP-Initiated Logout 1.0 §3.1): echoed, and the client read back
+ * has them for the end-session endpoint */
+static void test_post_logout_redirect_uris(void **state)
+{
+    apr_pool_t *p = *state;
+    oas_ctx_t *x = engine_ctx(p, make_issuer(p), ENGINE_SHM, apr_time_sec(apr_time_now()));
+    const oas_client_t *c;
+    oas_err_t e;
+    json_t *j = create(x,
+                       "{" RU ",\"token_endpoint_auth_method\":\"none\","
+                       "\"post_logout_redirect_uris\":[\"https://rp.test/bye\","
+                       "\"http://127.0.0.1:8080/bye\"]}",
+                       &e);
+
+    assert_non_null(j);
+    assert_int_equal(json_array_size(json_object_get(j, "post_logout_redirect_uris")), 2);
+    x->reg_client = NULL;
+    c = oas_ctx_client(x, oas_json_str(j, "client_id"));
+    assert_non_null(c);
+    assert_int_equal(c->post_logout_redirect_uris->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(c->post_logout_redirect_uris, 0, const char *),
+                        "https://rp.test/bye");
+    /* without them: none */
+    j = create(x, "{" RU ",\"token_endpoint_auth_method\":\"none\"}", &e);
+    x->reg_client = NULL;
+    c = oas_ctx_client(x, oas_json_str(j, "client_id"));
+    assert_non_null(c);
+    assert_null(c->post_logout_redirect_uris);
 }
 
 /* a server-level FAPI 2.0 profile: only the methods it allows */
@@ -285,6 +320,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         UNIT_TEST(test_validation),
+        UNIT_TEST(test_post_logout_redirect_uris),
         UNIT_TEST(test_register_and_manage),
         UNIT_TEST(test_quota),
         UNIT_TEST(test_profile),
