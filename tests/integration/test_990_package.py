@@ -130,7 +130,8 @@ def private_conf(h):
     assert "/etc/apache2/oauth" not in conf, conf
     return (f"Include {MODS_AVAILABLE}/oauth_as.load\n{conf}"
             f'OAuthASConsentTemplate "{SHARE}/consent.html"\n'
-            f'OAuthASAccountTemplate "{SHARE}/account.html"\n')
+            f'OAuthASAccountTemplate "{SHARE}/account.html"\n'
+            f'OAuthASLogoutTemplate "{SHARE}/logout.html"\n')
 
 
 def install_enable_and_use(deb, httpd_factory):
