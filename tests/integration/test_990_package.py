@@ -37,6 +37,9 @@ EXPECTED = [SO, f"{MODS_AVAILABLE}/oauth_as.load", f"{MODS_AVAILABLE}/oauth_as.c
             f"{DOC}/copyright", f"{DOC}/changelog.Debian.gz", f"{DOC}/README.md.gz",
             f"{SHARE}/schema-sqlite3.sql", f"{SHARE}/schema-pgsql.sql"] + [
     f"{SHARE}/{os.path.basename(p)}" for p in sorted(glob.glob(os.path.join(REPO, "conf/*.html")))]
+# the oauth-as tool and its manual, once the sources have it (cli/): in the package too
+HAS_CLI = os.path.isdir(os.path.join(REPO, "cli"))
+CLI = ["/usr/bin/oauth-as", "/usr/share/man/man1/oauth-as.1.gz"]
 # a2enmod's links and the state a2enmod/a2dismod keep: purge removes them all
 ENABLED = ["/etc/apache2/mods-enabled/oauth_as.load", "/etc/apache2/mods-enabled/oauth_as.conf"]
 STATE = [f"/var/lib/apache2/module/{d}/oauth_as"
@@ -70,7 +73,7 @@ def installed():
 
 def leftovers():
     """Anything of the package still on the machine."""
-    left = [p for p in EXPECTED + ENABLED + STATE + [SHARE, DOC] if os.path.lexists(p)]
+    left = [p for p in EXPECTED + CLI + ENABLED + STATE + [SHARE, DOC] if os.path.lexists(p)]
     return left + ([f"package {PACKAGE}"] if installed() else [])
 
 
@@ -90,9 +93,9 @@ def check_deb(deb):
     _, contents = run("dpkg-deb", "-c", deb)
     for path in EXPECTED:
         assert f" .{path}\n" in contents, path
-    # the oauth-as tool, once `make all` builds it, is in the package (debian/*.install)
-    if os.path.exists(os.path.join(REPO, "build/oauth-as")):
-        assert " ./usr/bin/oauth-as\n" in contents, "build/oauth-as is not packaged"
+    # the oauth-as tool (debian/*.install, *.manpages) once the sources have it
+    for path in CLI if HAS_CLI else ():
+        assert f" .{path}\n" in contents, f"{path} is not packaged"
 
 
 def oas_version():
@@ -139,8 +142,11 @@ def install_enable_and_use(deb, httpd_factory):
     if not installed():  # missing dependencies: apt completes the installation
         run("apt-get", "-f", "install", "-y", "--no-install-recommends", timeout=600)
     assert installed()
-    for path in EXPECTED:
+    for path in EXPECTED + (CLI if HAS_CLI else []):
         assert os.path.isfile(path), path
+    if HAS_CLI:
+        _, out = run(CLI[0], "--help")
+        assert "usage: oauth-as" in out, out
     # installed disabled (dh_apache2 --noenable): nothing changes until the admin enables it
     assert not any(os.path.lexists(p) for p in ENABLED)
     rc, out = run("a2query", "-m", "oauth_as", check=False)
