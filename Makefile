@@ -14,11 +14,12 @@ APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes) $(shell apu-1
 APR_LIBS   := $(shell apr-1-config --link-ld) $(shell apu-1-config --link-ld)
 
 MODULE   := build/mod_oauth_as.so
+CLI      := build/oauth-as
 
-.PHONY: all install check check-layering check-lognos test integration run deps clean format bench \
+.PHONY: all cli install-cli install check check-layering check-lognos test integration run deps clean format bench \
         fuzz fuzz-short fuzz-build integration-asan integration-asan-subset
 
-all: $(MODULE)
+all: $(MODULE) $(CLI)
 
 # apxs compiles every file through libtool; -Wc passes our warning flags to each compile.
 # The built-in pages (conf/consent.html, conf/account.html, conf/logout.html) are turned into
@@ -72,7 +73,24 @@ $(MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB)
 	@# (cp would overwrite the mapped file in place and crash its children with SIGBUS)
 	cp build/.libs/mod_oauth_as.so $(MODULE).new && mv -f $(MODULE).new $(MODULE)
 
-install: $(MODULE)
+# ---- oauth-as, the operator's tool (docs/oauth-as.1): links the core, no httpd ----
+# a package's CPPFLAGS, CFLAGS and LDFLAGS (dpkg-buildflags: hardening) apply to it
+CLI_SRC := $(sort $(wildcard cli/*.c))
+CLI_CFLAGS := -O2 -g
+$(CLI): $(CLI_SRC) $(wildcard cli/*.h) $(HEADERS) $(CORE_LIB)
+	@mkdir -p build
+	$(CC) $(CLI_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARN) -Isrc -Icli $(APR_CFLAGS) $(DEP_CFLAGS) \
+	    $(LDFLAGS) -o $@ $(CLI_SRC) $(CORE_LIB) $(APR_LIBS) $(DEP_LIBS)
+
+cli: $(CLI)
+
+# the tool and its man page, for a package (DESTDIR=debian/<package>) or by hand
+PREFIX ?= /usr
+install-cli: $(CLI)
+	install -D -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/oauth-as
+	install -D -m 0644 docs/oauth-as.1 $(DESTDIR)$(PREFIX)/share/man/man1/oauth-as.1
+
+install: $(MODULE) $(CLI)
 	$(APXS) -i -n oauth_as build/mod_oauth_as.la
 
 # ---- the Debian package (debian/, README "Install"): build/deb/libapache2-mod-oauth-as_*.deb,
@@ -145,7 +163,7 @@ fuzz: $(FUZZ_BIN)
 fuzz-short: $(FUZZ_BIN)
 	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))
 
-integration: $(MODULE)
+integration: $(MODULE) $(CLI)
 	$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
 # ---- the module built with ASan + UBSan, for the integration suite (gcc, like the unit tests) ----
@@ -153,7 +171,9 @@ integration: $(MODULE)
 # (OAS_SANITIZER_PRELOAD) and fails a test on any report file (tests/integration/harness.py).
 ASAN_MODULE := build-asan/mod_oauth_as.so
 ASAN_RT     := $(shell $(CC) -print-file-name=libasan.so)
-ASAN_ENV    := OAS_MODULE=$(CURDIR)/$(ASAN_MODULE) OAS_SANITIZER_PRELOAD=$(ASAN_RT)
+ASAN_CLI    := build-asan/oauth-as
+ASAN_ENV    := OAS_MODULE=$(CURDIR)/$(ASAN_MODULE) OAS_SANITIZER_PRELOAD=$(ASAN_RT) \
+               OAS_CLI=$(CURDIR)/$(ASAN_CLI)
 # make test runs this subset under ASan; make integration-asan runs everything
 ASAN_SUBSET ?= test_100 test_120 test_150 test_200 test_230 test_300 test_340 test_750
 
@@ -163,10 +183,16 @@ $(ASAN_MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB_ASAN)
 	    -Isrc -Ibuild/gen -I$(shell $(APXS) -q INCLUDEDIR) $(APR_CFLAGS) $(DEP_CFLAGS) \
 	    -o $@ $(GLUE_SRC) $(CORE_LIB_ASAN) $(DEP_LIBS) -Wl,--exclude-libs,ALL
 
-integration-asan: $(ASAN_MODULE)
+# the oauth-as tool too (test_970_cli runs it)
+$(ASAN_CLI): $(CLI_SRC) $(wildcard cli/*.h) $(HEADERS) $(CORE_LIB_ASAN)
+	@mkdir -p build-asan
+	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -Icli $(APR_CFLAGS) $(DEP_CFLAGS) -o $@ $(CLI_SRC) \
+	    $(CORE_LIB_ASAN) $(APR_LIBS) $(DEP_LIBS)
+
+integration-asan: $(ASAN_MODULE) $(ASAN_CLI)
 	$(ASAN_ENV) $(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
-integration-asan-subset: $(ASAN_MODULE)
+integration-asan-subset: $(ASAN_MODULE) $(ASAN_CLI)
 	$(ASAN_ENV) $(PYTHON) -m pytest -q \
 	    $(foreach t,$(ASAN_SUBSET),$(wildcard tests/integration/$(t)*.py)) $(PYTEST_ARGS)
 

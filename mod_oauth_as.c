@@ -16,6 +16,7 @@
 #include "mod_oas_dbd.h"
 #include "mod_oas_handlers.h"
 #include "mod_oas_log.h"
+#include "mod_oas_metrics.h"
 #include "mod_oas_mtls.h"
 #include "mod_oas_outbound.h"
 #include "mod_oas_resource.h"
@@ -78,9 +79,13 @@ static int oas_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
                      "cannot create the shared-memory store");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    oas_mod_mtls_check_aliases(s, ptemp, 1); /* 3. warnings only */
-    oas_mod_dbd_post_config(ptemp); /* 4. database tables; failures logged, not fatal */
-    if (oas_mod_outbound_post_config(pconf, s) != APR_SUCCESS) /* 5. libcurl */
+    /* 3. the metrics counters: one small segment, whether or not an issuer is configured */
+    if ((rv = oas_mod_metrics_post_config(s)) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, OAS_LOGNO(00753)
+                     "metrics unavailable: the counters' segment could not be made");
+    oas_mod_mtls_check_aliases(s, ptemp, 1); /* 4. warnings only */
+    oas_mod_dbd_post_config(ptemp); /* 5. database tables; failures logged, not fatal */
+    if (oas_mod_outbound_post_config(pconf, s) != APR_SUCCESS) /* 6. libcurl */
         return HTTP_INTERNAL_SERVER_ERROR;
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, OAS_LOGNO(00003) "mod_oauth_as %s ready",
                  OAS_VERSION);
@@ -125,6 +130,7 @@ static void oas_register_hooks(apr_pool_t *p)
     ap_hook_map_to_storage(oas_mod_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(oas_mod_handler, NULL, NULL, APR_HOOK_MIDDLE);
     oas_mod_resource_register(p);
+    oas_mod_metrics_register(p);
     /* server-status shows the store's occupancy when mod_status is loaded */
     APR_OPTIONAL_HOOK(ap, status_hook, oas_mod_status_hook, NULL, NULL, APR_HOOK_MIDDLE);
 }

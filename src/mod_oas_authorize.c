@@ -71,6 +71,7 @@ static int redirect_error(request_rec *r, oas_ctx_t *x, const char *uri, const c
 
     if (oas_request_uri_use_up(x, &e, request_uri) != APR_SUCCESS)
         return oas_mod_send_err_page(r, &e);
+    oas_mod_note_error(r, error);
     APR_ARRAY_PUSH(pairs, const char *) = "error";
     APR_ARRAY_PUSH(pairs, const char *) = error;
     if (desc) {

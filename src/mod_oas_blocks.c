@@ -12,6 +12,7 @@
 #include "oas_jwk.h"
 #include "oas_logout_token.h"
 #include "oas_profile.h"
+#include "oas_secret.h"
 #include "oas_uri.h"
 
 /* ---- helpers ---- */
@@ -154,19 +155,6 @@ const char *oas_cmd_client_flag(cmd_parms *cmd, void *mconfig, const char *arg)
     return oas_cmd_parse_flag(cmd, arg, (int *)((char *)dc->client + (apr_size_t)cmd->info));
 }
 
-static int is_password_hash(const char *s)
-{
-    static const char *const prefixes[] = {"$apr1$", "$2y$", "$2a$", "$2b$", "{SHA}",
-                                           "$1$",    "$5$",  "$6$",  NULL};
-    int i;
-
-    for (i = 0; prefixes[i]; i++) {
-        if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
-            return 1;
-    }
-    return 0;
-}
-
 const char *oas_cmd_client_secret(cmd_parms *cmd, void *mconfig, const char *arg)
 {
     oas_dir_conf_t *dc = mconfig;
@@ -181,7 +169,7 @@ const char *oas_cmd_client_secret(cmd_parms *cmd, void *mconfig, const char *arg
     if (!*arg)
         return OAS_DIR_CLIENT_SECRET ": empty secret (use 'none' for a public client)";
     dc->client->secret = arg;
-    dc->client->secret_hashed = is_password_hash(arg);
+    dc->client->secret_hashed = oas_secret_is_hash(arg);
     return NULL;
 }
 

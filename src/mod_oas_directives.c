@@ -445,7 +445,7 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
         return apr_psprintf(cmd->pool,
                             OAS_DIR_ENDPOINT ": unknown endpoint kind '%s' (authorize, par, token, "
                                              "metadata, jwks, userinfo, revoke, introspect, "
-                                             "resource-metadata, register, account)",
+                                             "resource-metadata, register, account, metrics)",
                             kind);
     }
     if (!cmd->path || dc->client || dc->resource)
@@ -459,7 +459,7 @@ static const char *set_endpoint(cmd_parms *cmd, void *mconfig, const char *kind)
     dc->endpoint = ep;
     if (ep == OAS_EP_RESOURCE_METADATA) /* a resource's, not the issuer's */
         oas_mod_resource_endpoint(cmd, dc);
-    else if (!sc->endpoints[ep])
+    else if (ep != OAS_EP_METRICS && !sc->endpoints[ep]) /* metrics: the server's, no issuer's */
         sc->endpoints[ep] = cmd->path;
     return NULL;
 }
@@ -545,8 +545,8 @@ const command_rec oas_mod_cmds[] = {
                   "text shown for a scope on the consent page"),
     AP_INIT_TAKE1(OAS_DIR_ENDPOINT, set_endpoint, NULL, RSRC_CONF | ACCESS_CONF,
                   "the endpoint this <Location> serves: authorize, par, token, metadata, "
-                  "jwks, userinfo, revoke, introspect, resource-metadata, register, account or "
-                  "end-session"),
+                  "jwks, userinfo, revoke, introspect, resource-metadata, register, account, "
+                  "end-session or metrics"),
     AP_INIT_TAKE1(OAS_DIR_CA_FILE, oas_cmd_ca_file, NULL, RSRC_CONF,
                   "PEM file of the CAs that verify outbound https calls (default: the system's)"),
     AP_INIT_ITERATE(OAS_DIR_CORS_ORIGIN, set_cors_origin, NULL, RSRC_CONF,

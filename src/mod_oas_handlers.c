@@ -8,6 +8,7 @@
 #include "mod_oas_config.h"
 #include "mod_oas_endpoints.h"
 #include "mod_oas_handlers.h"
+#include "mod_oas_metrics.h"
 #include "mod_oas_request.h"
 #include "mod_oas_resource.h"
 
@@ -62,6 +63,8 @@ int oas_mod_handler(request_rec *r)
         return DECLINED;
     if (dc->endpoint == OAS_EP_RESOURCE_METADATA) /* public, and of the resource's issuer */
         return oas_mod_resource_metadata(r, dc);
+    if (dc->endpoint == OAS_EP_METRICS) /* the server's, protected by its <Location> */
+        return oas_mod_metrics(r);
     if (!iss->issuer) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00100)
                       "OAuthASEndpoint %s used in a server without OAuthASIssuer",

@@ -213,6 +213,19 @@ static const char *oauth_error_json(apr_pool_t *p, const char *error, const char
     return oas_jsonw_end(&w);
 }
 
+#define OAS_NOTE_ERROR "oauth-as-error"
+
+void oas_mod_note_error(request_rec *r, const char *error)
+{
+    if (error)
+        apr_table_setn(r->notes, OAS_NOTE_ERROR, error);
+}
+
+const char *oas_mod_noted_error(request_rec *r)
+{
+    return apr_table_get(r->notes, OAS_NOTE_ERROR);
+}
+
 int oas_mod_send_oauth_error(request_rec *r, int status, const char *error,
                              const char *description)
 {
@@ -222,6 +235,7 @@ int oas_mod_send_oauth_error(request_rec *r, int status, const char *error,
 
     if (!body)
         body = oauth_error_json(r->pool, error, NULL);
+    oas_mod_note_error(r, error);
 
     if (status == HTTP_UNAUTHORIZED) {
         apr_table_setn(r->err_headers_out, "WWW-Authenticate",

@@ -44,6 +44,11 @@ int oas_mod_send_nostore(request_rec *r, int status, const char *ctype, const ch
 /* Sends a JSON body with Cache-Control: no-store and Pragma: no-cache. */
 int oas_mod_send_json(request_rec *r, int status, const char *json);
 
+/* Notes the OAuth error code an answer carries (JSON body, redirect or challenge) for the
+ * request's metrics; oas_mod_noted_error reads it back (NULL: none). */
+void oas_mod_note_error(request_rec *r, const char *error);
+const char *oas_mod_noted_error(request_rec *r);
+
 /* Sends an OAuth error (RFC 6749 §5.2). status 401 adds WWW-Authenticate: Basic. */
 int oas_mod_send_oauth_error(request_rec *r, int status, const char *error,
                              const char *description);

@@ -35,6 +35,7 @@ static int bearer_error(request_rec *r, const oas_issuer_t *iss, int dpop, int s
     const char *body;
 
     /* error and desc are our own constants (RFC 6750 §3 charset), never input */
+    oas_mod_note_error(r, error);
     if (error && (dpop || !strcmp(error, "invalid_dpop_proof") || !strcmp(error, "use_dpop_nonce")))
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", dpop_challenge(r, iss, error, desc));
     else if (error)

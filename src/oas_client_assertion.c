@@ -12,6 +12,7 @@
 #include "oas_jose.h"
 #include "oas_jwt.h"
 #include "oas_log.h"
+#include "oas_metrics.h"
 
 #define FAIL(...)                                                                                  \
     oas_err(err, x->p, 401, "invalid_client", "client authentication failed", OAS_LOG_INFO,        \
@@ -134,9 +135,11 @@ static apr_status_t record_jti(oas_err_t *err, oas_ctx_t *x, const oas_client_t 
     if (!st)
         return oas_store_refused(x, err, APR_ENOTIMPL, "recording a client assertion");
     rv = oas_store_put_new(st, x->p, OAS_NS_ASSERTION, key, "", 0, until);
-    if (rv == APR_EEXIST)
+    if (rv == APR_EEXIST) {
+        oas_metrics_replay(OAS_MR_ASSERTION);
         return FAIL(OAS_LOGNO(06217) "client %s: assertion jti %s was used before (replay)", c->id,
                     t->jti);
+    }
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, err, rv, "recording a client assertion");
     return APR_SUCCESS;

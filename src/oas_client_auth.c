@@ -10,6 +10,7 @@
 #include "oas_client_assertion.h"
 #include "oas_client_auth.h"
 #include "oas_log.h"
+#include "oas_metrics.h"
 #include "oas_mtls.h"
 #include "oas_util.h"
 
@@ -128,9 +129,9 @@ static apr_status_t by_assertion(const oas_client_t **pc, oas_err_t *err, oas_ct
     return oas_client_assertion_verify(pc, err, x, assertion, apr_table_get(form, "client_id"));
 }
 
-apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x,
-                                     int basic, const char *basic_id, const char *basic_secret,
-                                     apr_table_t *form)
+static apr_status_t authenticate(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x, int basic,
+                                 const char *basic_id, const char *basic_secret,
+                                 apr_table_t *form)
 {
     const char *form_id = apr_table_get(form, "client_id");
     const char *form_secret = apr_table_get(form, "client_secret");
@@ -155,4 +156,27 @@ apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, oa
         return check_client(pc, err, x, form_id, OAS_AUTH_POST, "client_secret_post",
                             form_secret);
     return check_client(pc, err, x, form_id, OAS_AUTH_NONE, "none (public client)", NULL);
+}
+
+/* The method a failed authentication tried (metrics). */
+static oas_metrics_auth_e tried_method(const oas_ctx_t *x, int basic, apr_table_t *form)
+{
+    if (apr_table_get(form, "client_assertion") || apr_table_get(form, "client_assertion_type"))
+        return OAS_MA_JWT;
+    if (basic)
+        return OAS_MA_BASIC;
+    if (apr_table_get(form, "client_secret"))
+        return OAS_MA_POST;
+    return x->cert ? OAS_MA_TLS : OAS_MA_NONE;
+}
+
+apr_status_t oas_client_authenticate(const oas_client_t **pc, oas_err_t *err, oas_ctx_t *x,
+                                     int basic, const char *basic_id, const char *basic_secret,
+                                     apr_table_t *form)
+{
+    apr_status_t rv = authenticate(pc, err, x, basic, basic_id, basic_secret, form);
+
+    if (rv != APR_SUCCESS && err->status == 401)
+        oas_metrics_auth_failure(tried_method(x, basic, form));
+    return rv;
 }

@@ -8,6 +8,7 @@ static const char *const endpoint_names[OAS_EP_COUNT] = {
     "jwks",     "userinfo",  "revoke", "introspect", "resource-metadata", "register",
     "account",
     "end-session",
+    "metrics",
 };
 
 const char *oas_endpoint_name(oas_endpoint_e ep)

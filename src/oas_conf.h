@@ -58,6 +58,7 @@ typedef enum {
     OAS_EP_REGISTER,          /* RFC 7591, RFC 7592 (oas_registration.h) */
     OAS_EP_ACCOUNT,           /* the user's page of allowed applications (oas_account.h) */
     OAS_EP_END_SESSION,       /* RP-Initiated Logout 1.0 (oas_logout.h) */
+    OAS_EP_METRICS,           /* Prometheus exposition of the counters (oas_metrics.h) */
     OAS_EP_COUNT
 } oas_endpoint_e;
 

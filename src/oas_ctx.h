@@ -37,6 +37,7 @@ typedef struct oas_ctx_t {
                                * refresh grants), or NULL: the grant's own */
     const struct oas_cert_t *cert; /* the client certificate of the connection (oas_mtls.h),
                                     * or NULL: none, or no TLS */
+    int grant;                /* the OAS_GRANT_* bit of the token request served (metrics) */
     int on_mtls_alias;        /* the request arrived on the OAuthASMTLSAlias host: endpoint
                                * URLs (DPoP's htu) are the alias's */
     void *log;                /* log baton (oas_log.h): the glue's request_rec */

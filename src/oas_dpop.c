@@ -10,6 +10,7 @@
 #include "oas_jwk.h"
 #include "oas_jwt.h"
 #include "oas_keys.h"
+#include "oas_metrics.h"
 #include "oas_util.h"
 
 #define DPOP_TYP "dpop+jwt"
@@ -219,8 +220,10 @@ static apr_status_t spend_jti(oas_err_t *err, oas_ctx_t *x, const oas_dpop_t *d)
     key = apr_pstrcat(x->p, d->jkt, "\n", d->jti, NULL);
     rv = oas_store_put_new(st, x->p, OAS_NS_DPOP, key, "", 0,
                            apr_time_from_sec(d->iat + OAS_DPOP_IAT_PAST + 1));
-    if (rv == APR_EEXIST)
+    if (rv == APR_EEXIST) {
+        oas_metrics_replay(OAS_MR_DPOP);
         return REFUSE(OAS_LOGNO(06413), "DPoP proof already used", "jti replayed (jkt %s)", d->jkt);
+    }
     if (rv != APR_SUCCESS)
         return oas_store_refused(x, err, rv, "spending a DPoP proof's jti");
     return APR_SUCCESS;

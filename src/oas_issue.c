@@ -5,6 +5,7 @@
 #include "oas_grant_code.h"
 #include "oas_issue.h"
 #include "oas_jsonw.h"
+#include "oas_metrics.h"
 #include "oas_mtls.h"
 #include "oas_refresh.h"
 #include "oas_throttle.h"
@@ -73,6 +74,23 @@ static apr_status_t user_claims(oas_ctx_t *x, oas_err_t *e, oas_store_t *st, con
     return APR_SUCCESS;
 }
 
+/* The metrics label of a grant bit. */
+static oas_metrics_grant_e metrics_grant(int bit)
+{
+    switch (bit) {
+    case OAS_GRANT_CODE:
+        return OAS_MG_CODE;
+    case OAS_GRANT_REFRESH:
+        return OAS_MG_REFRESH;
+    case OAS_GRANT_CC:
+        return OAS_MG_CC;
+    case OAS_GRANT_EXCHANGE:
+        return OAS_MG_EXCHANGE;
+    default:
+        return OAS_MG_OTHER;
+    }
+}
+
 apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, const oas_client_t *c,
                               const oas_grant_t *g, const char *jti, const char *refresh_token)
 {
@@ -98,6 +116,10 @@ apr_status_t oas_issue_tokens(const char **pbody, oas_err_t *e, oas_ctx_t *x, co
                 OAS_LOGNO(00133) "issued tokens to client %s for %s (jti %s%s%s)", c->id, g->sub,
                 jti, x->dpop_jkt ? ", DPoP-bound" : "", cnf.x5t ? ", certificate-bound" : "");
     *pbody = oas_token_response_json(x->p, &tok, g->scope, refresh_token);
+    oas_metrics_tokens(metrics_grant(x->grant),
+                       x->dpop_jkt ? OAS_MB_DPOP : cnf.x5t ? OAS_MB_MTLS : OAS_MB_BEARER,
+                       OAS_MT_ACCESS | (refresh_token ? OAS_MT_REFRESH : 0) |
+                           (tok.id_token ? OAS_MT_ID : 0));
     return APR_SUCCESS;
 }
 
@@ -171,6 +193,7 @@ apr_status_t oas_issue_request(const char **pbody, oas_err_t *e, oas_ctx_t *x,
         OAS_ERR_SET(e, 400, "unsupported_grant_type", "the grant type is not supported");
         return APR_EINVAL;
     }
+    x->grant = bit;
     if (!(c->grant_types & bit))
         return oas_err(e, x->p, 400, "unauthorized_client",
                        "the client may not use this grant type", OAS_LOG_INFO,

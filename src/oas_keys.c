@@ -9,6 +9,9 @@
 #include <openssl/rsa.h>
 #include <string.h>
 
+#include <apr_file_io.h>
+#include <apr_strings.h>
+
 #include "oas_jsonw.h"
 #include "oas_keys.h"
 #include "oas_util.h"
@@ -380,4 +383,65 @@ const char *oas_keys_jwks_json(apr_pool_t *p, apr_array_header_t *keys)
         oas_jsonw_raw(&w, NULL, APR_ARRAY_IDX(keys, i, const oas_key_t *)->jwk_json);
     oas_jsonw_close(&w);
     return oas_jsonw_end(&w);
+}
+
+static EVP_PKEY *generate(int alg)
+{
+    switch (alg) {
+    case OAS_ALG_RS256:
+    case OAS_ALG_PS256:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)OAS_KEYGEN_RSA_BITS);
+    case OAS_ALG_ES256:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    case OAS_ALG_EDDSA:
+        return EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    default:
+        return NULL;
+    }
+}
+
+apr_status_t oas_key_generate(const char **perr, apr_pool_t *p, const char *path, int alg)
+{
+    apr_status_t rv = APR_EGENERAL;
+    EVP_PKEY *pk = NULL;
+    BIO *mem = NULL;
+    apr_file_t *f;
+    char *pem;
+    long len;
+
+    *perr = NULL;
+    if (alg != OAS_ALG_RS256 && alg != OAS_ALG_PS256 && alg != OAS_ALG_ES256 &&
+        alg != OAS_ALG_EDDSA) {
+        *perr = "keys are made for RS256, PS256, ES256 or EdDSA";
+        return APR_EINVAL;
+    }
+    ERR_clear_error();
+    if (NULL == (pk = generate(alg)) || NULL == (mem = BIO_new(BIO_s_mem())) ||
+        !PEM_write_bio_PrivateKey(mem, pk, NULL, NULL, 0, NULL, NULL) ||
+        (len = BIO_get_mem_data(mem, &pem)) <= 0) {
+        *perr = apr_psprintf(p, "cannot make the key: %s", ssl_reason(p));
+        goto leave;
+    }
+    /* created here, exclusively, readable by its owner only: the key never sits in a file
+     * others could read, not even for a moment */
+    if ((rv = apr_file_open(&f, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_EXCL,
+                            APR_FPROT_UREAD | APR_FPROT_UWRITE, p)) != APR_SUCCESS) {
+        *perr = APR_STATUS_IS_EEXIST(rv) ? apr_psprintf(p, "%s exists: not overwritten", path)
+                                         : apr_psprintf(p, "cannot create %s", path);
+        if (APR_STATUS_IS_EEXIST(rv))
+            rv = APR_EEXIST;
+        goto leave;
+    }
+    rv = apr_file_write_full(f, pem, (apr_size_t)len, NULL);
+    if (apr_file_close(f) != APR_SUCCESS && rv == APR_SUCCESS)
+        rv = APR_EGENERAL;
+    if (rv != APR_SUCCESS) {
+        *perr = apr_psprintf(p, "cannot write %s", path);
+        apr_file_remove(path, p);
+    }
+leave:
+    BIO_free(mem); /* its buffer is cleared as it is freed (BUF_MEM_free) */
+    EVP_PKEY_free(pk);
+    ERR_clear_error();
+    return rv;
 }

@@ -75,6 +75,16 @@ const char *oas_key_jws_header(apr_pool_t *p, const oas_key_t *key, const char *
 apr_status_t oas_key_load(oas_key_t **pkey, const char **perr, apr_pool_t *p, const char *path,
                           const char *kid, int alg);
 
+#define OAS_KEYGEN_RSA_BITS 3072 /* oas_key_generate's RSA keys */
+
+/** Make a new private key for alg (RS256 and PS256: RSA of OAS_KEYGEN_RSA_BITS bits, ES256:
+ * P-256, EdDSA: Ed25519) and write it as unencrypted PKCS#8 PEM to a new file of mode 0600
+ * (an existing file is never overwritten), ready for oas_key_load (OAuthASSigningKey).
+ * @param perr receives a short message on failure (in p)
+ * @return APR_SUCCESS; APR_EINVAL alg is none of those; APR_EEXIST the file exists; another
+ *         status when the file cannot be written; APR_EGENERAL OpenSSL failed */
+apr_status_t oas_key_generate(const char **perr, apr_pool_t *p, const char *path, int alg);
+
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of the public part of pk; works on public-only
  * keys. @return APR_SUCCESS, APR_ENOTIMPL for a key type we do not support */
 apr_status_t oas_key_thumbprint(const char **ptp, apr_pool_t *p, EVP_PKEY *pk);

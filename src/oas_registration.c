@@ -12,6 +12,7 @@
 #include "oas_reg_policy.h"
 #include "oas_logout_token.h"
 #include "oas_registration.h"
+#include "oas_secret.h"
 #include "oas_throttle.h"
 #include "oas_uri.h"
 #include "oas_util.h"
@@ -267,15 +268,10 @@ static const char *digest_hex(apr_pool_t *p, const char *s)
 static apr_status_t new_secret(const char **psecret, const char **phash, oas_err_t *e,
                                apr_pool_t *p)
 {
-    unsigned char salt[16];
-    char out[64];
-
-    if (oas_random_token(psecret, p, SECRET_BYTES) != APR_SUCCESS || !oas_rand_bytes(salt, 16) ||
-        apr_bcrypt_encode(*psecret, BCRYPT_COST, salt, sizeof(salt), out, sizeof(out)) !=
-            APR_SUCCESS)
+    if (oas_random_token(psecret, p, SECRET_BYTES) != APR_SUCCESS ||
+        oas_secret_hash(phash, p, *psecret, BCRYPT_COST) != APR_SUCCESS)
         return oas_err(e, p, 500, "server_error", "the client secret cannot be made",
                        OAS_LOG_ERR, OAS_LOGNO(06804) "registration: RNG or bcrypt failed");
-    *phash = apr_pstrdup(p, out);
     return APR_SUCCESS;
 }
 

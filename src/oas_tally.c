@@ -348,13 +348,21 @@ apr_uint32_t oas_tally_slots(const oas_tally_t *t)
     return t->ngroups * OAS_TALLY_WAYS;
 }
 
+void oas_tally_counters(const oas_tally_t *t, oas_tally_stats_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->bytes = (apr_size_t)t->hdr->size;
+    st->slots = oas_tally_slots(t);
+    st->evicted = __atomic_load_n(&t->hdr->evicted, __ATOMIC_RELAXED);
+    st->full = __atomic_load_n(&t->hdr->full, __ATOMIC_RELAXED);
+    st->stolen = __atomic_load_n(&t->hdr->stolen, __ATOMIC_RELAXED);
+}
+
 void oas_tally_stats(const oas_tally_t *t, apr_int64_t now, oas_tally_stats_t *st)
 {
     apr_uint32_t g, i, r = rel(t, now);
 
-    memset(st, 0, sizeof(*st));
-    st->bytes = (apr_size_t)t->hdr->size;
-    st->slots = oas_tally_slots(t);
+    oas_tally_counters(t, st);
     for (g = 0; g < t->ngroups; g++) {
         for (i = 0; i < OAS_TALLY_WAYS; i++) {
             slot_t s = t->groups[g].s[i]; /* a racy copy: figures for a human */
@@ -367,9 +375,6 @@ void oas_tally_stats(const oas_tally_t *t, apr_int64_t now, oas_tally_stats_t *s
             }
         }
     }
-    st->evicted = __atomic_load_n(&t->hdr->evicted, __ATOMIC_RELAXED);
-    st->full = __atomic_load_n(&t->hdr->full, __ATOMIC_RELAXED);
-    st->stolen = __atomic_load_n(&t->hdr->stolen, __ATOMIC_RELAXED);
 }
 
 /* ---- the store over the tally ---- */

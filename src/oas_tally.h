@@ -78,6 +78,9 @@ apr_status_t oas_tally_drop(oas_tally_t *t, const unsigned char d[OAS_SHA256_LEN
 /** Slots in all. */
 apr_uint32_t oas_tally_slots(const oas_tally_t *t);
 
+/** The figures of oas_tally_stats_t but live and best_effort (0): no walk, for every scrape. */
+void oas_tally_counters(const oas_tally_t *t, oas_tally_stats_t *s);
+
 /** The figures of oas_tally_stats_t (walks the table: server-status only). */
 void oas_tally_stats(const oas_tally_t *t, apr_int64_t now, oas_tally_stats_t *s);
 

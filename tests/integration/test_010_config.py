@@ -82,7 +82,7 @@ def test_standard_conf_is_valid(tmp_path):
 
 # ---- endpoints ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["login", "authorization", "jwk", "", "token2"])
+@pytest.mark.parametrize("kind", ["login", "authorization", "jwk", "", "token2", "metric"])
 def test_unknown_endpoint_kind(tmp_path, kind):
     extra = f'<Location /x>\n    OAuthASEndpoint "{kind}"\n</Location>\n'
     out = assert_fails(tmp_path, valid(extra=extra), "OAuthASEndpoint")

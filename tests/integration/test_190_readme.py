@@ -108,8 +108,9 @@ def commands(text):
 
 def test_readme_setup_commands_are_the_demos():
     """The README's commands that made the demo's keys and certificates (the blocks naming
-    demo/ outside the walk-throughs) are the ones tools/demo.sh runs, but for the paths."""
-    readme = re.sub(r"<!-- walkthrough:begin -->.*?<!-- walkthrough:end -->", "",
+    demo/ outside the walk-throughs and the oauth-as block, which test_970_cli runs) are the
+    ones tools/demo.sh runs, but for the paths."""
+    readme = re.sub(r"<!-- (walkthrough|oauth-as):begin -->.*?<!-- \1:end -->", "",
                     open(os.path.join(ROOT, "README.md")).read(), flags=re.S)
     blocks = [b for b in re.findall(r"```sh\n(.*?)```", readme, re.S) if " demo/" in b]
     assert len(blocks) >= 2, "README lost its key and certificate commands"
