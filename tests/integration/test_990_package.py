@@ -1,12 +1,12 @@
 """The Debian package (issue 23): `make deb` builds libapache2-mod-oauth-as the Debian way
 (debian/, dpkg-buildpackage, lintian; cached by the hash of its sources, tools/deb.sh). This test
-installs it on the machine with dpkg -i, checks what it holds and that it comes disabled, enables
-it with a2enmod, runs configtest on the machine's own configuration (the system apache2 service
-is never started: a policy-rc.d refuses it while dpkg runs), runs a private httpd that loads the
-INSTALLED module through the packaged oauth_as.load, with the smallest configuration that the
-packaged oauth_as.conf holds commented out (the README's, line for line) and the installed
-templates, for a code flow, then purges the package and checks that nothing of it is left
-(files, a2enmod links and state).
+installs it on the machine with dpkg -i, checks what it holds (the oauth-as tool answers) and
+that it comes disabled, enables it with a2enmod, runs configtest on the machine's own
+configuration (the system apache2 service is never started: a policy-rc.d refuses it while dpkg
+runs), runs a private httpd that loads the INSTALLED module through the packaged oauth_as.load,
+with the smallest configuration that the packaged oauth_as.conf holds commented out (the
+README's, line for line) and the installed templates, for a code flow, then purges the package
+and checks that nothing of it is left (files, a2enmod links and state).
 
 It changes the machine (/usr, /etc/apache2), so it refuses to start when the package or a module
 file of that name is there already, and puts the machine back as it found it however it ends
@@ -37,9 +37,9 @@ EXPECTED = [SO, f"{MODS_AVAILABLE}/oauth_as.load", f"{MODS_AVAILABLE}/oauth_as.c
             f"{DOC}/copyright", f"{DOC}/changelog.Debian.gz", f"{DOC}/README.md.gz",
             f"{SHARE}/schema-sqlite3.sql", f"{SHARE}/schema-pgsql.sql"] + [
     f"{SHARE}/{os.path.basename(p)}" for p in sorted(glob.glob(os.path.join(REPO, "conf/*.html")))]
-# the oauth-as tool and its manual, once the sources have it (cli/): in the package too
-HAS_CLI = os.path.isdir(os.path.join(REPO, "cli"))
+# the oauth-as tool and its manual
 CLI = ["/usr/bin/oauth-as", "/usr/share/man/man1/oauth-as.1.gz"]
+EXPECTED += CLI
 # a2enmod's links and the state a2enmod/a2dismod keep: purge removes them all
 ENABLED = ["/etc/apache2/mods-enabled/oauth_as.load", "/etc/apache2/mods-enabled/oauth_as.conf"]
 STATE = [f"/var/lib/apache2/module/{d}/oauth_as"
@@ -73,7 +73,7 @@ def installed():
 
 def leftovers():
     """Anything of the package still on the machine."""
-    left = [p for p in EXPECTED + CLI + ENABLED + STATE + [SHARE, DOC] if os.path.lexists(p)]
+    left = [p for p in EXPECTED + ENABLED + STATE + [SHARE, DOC] if os.path.lexists(p)]
     return left + ([f"package {PACKAGE}"] if installed() else [])
 
 
@@ -93,9 +93,6 @@ def check_deb(deb):
     _, contents = run("dpkg-deb", "-c", deb)
     for path in EXPECTED:
         assert f" .{path}\n" in contents, path
-    # the oauth-as tool (debian/*.install, *.manpages) once the sources have it
-    for path in CLI if HAS_CLI else ():
-        assert f" .{path}\n" in contents, f"{path} is not packaged"
 
 
 def oas_version():
@@ -142,11 +139,10 @@ def install_enable_and_use(deb, httpd_factory):
     if not installed():  # missing dependencies: apt completes the installation
         run("apt-get", "-f", "install", "-y", "--no-install-recommends", timeout=600)
     assert installed()
-    for path in EXPECTED + (CLI if HAS_CLI else []):
+    for path in EXPECTED:
         assert os.path.isfile(path), path
-    if HAS_CLI:
-        _, out = run(CLI[0], "--help")
-        assert "usage: oauth-as" in out, out
+    _, out = run(CLI[0], "--help")
+    assert "usage: oauth-as" in out, out
     # installed disabled (dh_apache2 --noenable): nothing changes until the admin enables it
     assert not any(os.path.lexists(p) for p in ENABLED)
     rc, out = run("a2query", "-m", "oauth_as", check=False)
