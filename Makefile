@@ -46,9 +46,11 @@ CORE_OBJ_ASAN := $(patsubst src/%.c,build/core-asan/%.o,$(CORE_SRC))
 CORE_OBJ_FUZZ := $(patsubst src/%.c,build/core-fuzz/%.o,$(CORE_SRC))
 ASAN_CFLAGS := -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
 
+# A package's CPPFLAGS, CFLAGS and LDFLAGS (dpkg-buildflags: hardening) come after apxs's own,
+# here and for the module.
 build/core/%.o: src/%.c $(HEADERS) $(GEN_HDR)
 	@mkdir -p build/core
-	$(CC) -c $(shell $(APXS) -q CFLAGS) $(CORE_CFLAGS) -o $@ $<
+	$(CC) -c $(shell $(APXS) -q CFLAGS) $(CORE_CFLAGS) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 build/core-asan/%.o: src/%.c $(HEADERS) $(GEN_HDR)
 	@mkdir -p build/core-asan
 	$(CC) -c $(ASAN_CFLAGS) $(CORE_CFLAGS) -o $@ $<
@@ -64,8 +66,9 @@ $(CORE_LIB_FUZZ): $(CORE_OBJ_FUZZ)
 
 $(MODULE): $(GLUE_SRC) $(HEADERS) $(GEN_HDR) $(CORE_LIB)
 	@mkdir -p build
-	$(APXS) -c -o build/mod_oauth_as.la -Wc,"$(WARN) -Isrc -Ibuild/gen $(DEP_CFLAGS)" \
-	    -Wl,"-Wl,--exclude-libs,ALL" $(GLUE_SRC) $(CORE_LIB) $(DEP_LIBS)
+	$(APXS) -c -o build/mod_oauth_as.la \
+	    -Wc,"$(WARN) -Isrc -Ibuild/gen $(DEP_CFLAGS) $(CPPFLAGS) $(CFLAGS)" \
+	    -Wl,"-Wl,--exclude-libs,ALL $(LDFLAGS)" $(GLUE_SRC) $(CORE_LIB) $(DEP_LIBS)
 	@# a new file renamed over the old one: an httpd running the old build keeps its mapping
 	@# (cp would overwrite the mapped file in place and crash its children with SIGBUS)
 	cp build/.libs/mod_oauth_as.so $(MODULE).new && mv -f $(MODULE).new $(MODULE)
@@ -89,6 +92,13 @@ install-cli: $(CLI)
 
 install: $(MODULE) $(CLI)
 	$(APXS) -i -n oauth_as build/mod_oauth_as.la
+
+# ---- the Debian package (debian/, README "Install"): build/deb/libapache2-mod-oauth-as_*.deb,
+# built by dpkg-buildpackage in a copy of the sources and checked by lintian; rebuilt only when
+# the packaged sources change (tools/deb.sh)
+.PHONY: deb
+deb:
+	@tools/deb.sh
 
 # ---- unit tests: core files only, no httpd headers (STYLE.md C1) ----
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))

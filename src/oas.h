@@ -8,7 +8,7 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
-#define OAS_VERSION "0.1.0"
+#define OAS_VERSION "0.2.0"
 
 /* Defaults of INTERFACE.md; they live here and in the config getters only. */
 /* OAuthASStoreSize as the issuer keeps it: > 0 entries (a bare number), < 0 minus the region's

@@ -9,6 +9,8 @@ set -euo pipefail
 # and PostgreSQL), htpasswd (apache2-utils), curl/openssl CLIs, Debian's pytest + requests;
 # chromium: the browser of the interop test (driven by playwright-core, never a downloaded one).
 # fuzzing: clang and its libFuzzer/sanitizer runtimes.
+# The Debian package (make deb, tests/integration/test_990_package.py): dpkg-buildpackage
+# (dpkg-dev, build-essential), debhelper (dh_apache2 comes with apache2-dev), fakeroot, lintian.
 PACKAGES=(
     apache2 apache2-dev apache2-utils
     libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
@@ -19,6 +21,7 @@ PACKAGES=(
     libapache2-mod-auth-openidc libapache2-mod-oauth2
     chromium
     clang libclang-rt-14-dev
+    build-essential dpkg-dev debhelper fakeroot lintian
 )
 # Interop tests (tests/interop, run by the pytest wrappers with `npm ci`): Node.js >= 20 and npm.
 # The machine images ship Node 20 with its npm; only a machine without node gets Debian's.
