@@ -141,9 +141,9 @@ apr_status_t oas_session_get(oas_session_t **ps, oas_ctx_t *x, const char *cooki
         *ps = NULL;
         return APR_SUCCESS;
     }
-    /* the record goes when the session ends; its marker stops it too, should the removal
-     * have failed on some node */
-    if ((*ps)->expires <= x->now || oas_session_ended(x, (*ps)->sid)) {
+    /* the record goes when the session ends (oas_session_end fails when it cannot remove
+     * it); the end marker is for the refresh tokens issued in it */
+    if ((*ps)->expires <= x->now) {
         *ps = NULL;
         return APR_SUCCESS;
     }
@@ -230,17 +230,19 @@ apr_status_t oas_session_end(oas_ctx_t *x, const oas_session_t *s, oas_err_t *er
 
     if (!st)
         return oas_store_refused(x, err, APR_ENOTIMPL, "ending a session");
-    /* the marker first: once it is there, the session is over on every node, whatever
-     * becomes of the record */
+    /* the marker first: once it is there, the refresh tokens issued in the session stop on
+     * every node, whatever becomes of the record */
     if ((rv = oas_store_put(st, x->p, OAS_NS_SESSION_END, s->sid, "", 0,
                             apr_time_from_sec(x->now + rt_ttl_max(x) + 1))) != APR_SUCCESS)
         return oas_store_refused(x, err, rv, "ending a session");
+    /* reading a session does not look for the marker (one read less per /authorize): the
+     * record must go, or the logout fails and is retried */
     if (s->key && (rv = oas_store_del(st, x->p, OAS_NS_SESSION, s->key)) != APR_SUCCESS &&
-        rv != APR_NOTFOUND)
+        rv != APR_NOTFOUND) {
         OAS_CTX_LOG(x, OAS_LOG_WARNING, rv,
-                    OAS_LOGNO(06927) "session %s ended, but its record could not be removed "
-                                     "(its end marker stops it)",
-                    s->sid);
+                    OAS_LOGNO(06927) "session %s: its record could not be removed", s->sid);
+        return oas_store_refused(x, err, rv, "ending a session");
+    }
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06928) "session %s of %s ended (%d clients)", s->sid,
                 s->user, s->rps ? s->rps->nelts : 0);
     return APR_SUCCESS;
