@@ -129,7 +129,7 @@ check: check-layering check-lognos $(UNIT_BIN)
 # build/fuzz/crash-<target>-* and fails the run.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 300
-FUZZ_SHORT_SECONDS ?= 25
+FUZZ_SHORT_SECONDS ?= 15
 FUZZ_TARGETS := form basic jws tmpl grant shm uri jsonr jwt assertion reqobj dpop registration cimd \
                 logout usercode
 FUZZ_BIN     := $(patsubst %,build/fuzz/fuzz_%,$(FUZZ_TARGETS))
