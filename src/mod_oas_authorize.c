@@ -336,6 +336,8 @@ int oas_mod_authorize(request_rec *r, const oas_issuer_t *iss)
             return redirect_error(r, x, req->redirect_uri, req->state,
                                   req->jarm ? req->client->id : NULL, "consent_required",
                                   "the user has not approved this client", ru);
+        if (oas_session_keep(x, &err, s) != APR_SUCCESS)
+            return send_err(r, x, &err, &pd);
         return show_consent(r, x, req, &pd);
     }
     return issue_code(r, x, &pd, s);

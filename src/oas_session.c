@@ -151,8 +151,9 @@ apr_status_t oas_session_get(oas_session_t **ps, oas_ctx_t *x, const char *cooki
     return APR_SUCCESS;
 }
 
-apr_status_t oas_session_begin(oas_session_t **ps, const char **pcookie, oas_ctx_t *x,
-                               apr_int64_t auth_time, oas_err_t *err)
+/* A new session, not stored yet (s->unsaved). */
+static apr_status_t begin(oas_session_t **ps, const char **pcookie, oas_ctx_t *x,
+                          apr_int64_t auth_time, oas_err_t *err)
 {
     oas_session_t *s = apr_pcalloc(x->p, sizeof(*s));
     apr_status_t rv;
@@ -170,13 +171,33 @@ apr_status_t oas_session_begin(oas_session_t **ps, const char **pcookie, oas_ctx
     s->auth_time = auth_time;
     s->expires = x->now + oas_iss_session_ttl(x->iss);
     s->rps = apr_array_make(x->p, 4, sizeof(oas_session_rp_t));
-    if ((rv = save(x, err, s)) != APR_SUCCESS) {
-        *pcookie = NULL;
-        return rv;
-    }
+    s->unsaved = 1;
     OAS_CTX_LOG(x, OAS_LOG_INFO, 0, OAS_LOGNO(06925) "session %s of %s begins", s->sid, s->user);
     *ps = s;
     return APR_SUCCESS;
+}
+
+apr_status_t oas_session_keep(oas_ctx_t *x, oas_err_t *e, oas_session_t *s)
+{
+    apr_status_t rv;
+
+    if (!s || !s->unsaved)
+        return APR_SUCCESS;
+    if ((rv = save(x, e, s)) == APR_SUCCESS)
+        s->unsaved = 0;
+    return rv;
+}
+
+apr_status_t oas_session_begin(oas_session_t **ps, const char **pcookie, oas_ctx_t *x,
+                               apr_int64_t auth_time, oas_err_t *err)
+{
+    apr_status_t rv = begin(ps, pcookie, x, auth_time, err);
+
+    if (rv == APR_SUCCESS && (rv = oas_session_keep(x, err, *ps)) != APR_SUCCESS) {
+        *ps = NULL;
+        *pcookie = NULL;
+    }
+    return rv;
 }
 
 apr_status_t oas_session_add_rp(oas_ctx_t *x, oas_session_t *s, const char *client_id,
@@ -188,7 +209,7 @@ apr_status_t oas_session_add_rp(oas_ctx_t *x, oas_session_t *s, const char *clie
     for (i = 0; i < s->rps->nelts; i++) {
         rp = &APR_ARRAY_IDX(s->rps, i, oas_session_rp_t);
         if (!strcmp(rp->client_id, client_id) && !strcmp(rp->sub, sub))
-            return APR_SUCCESS;
+            return oas_session_keep(x, err, s);
         if (!strcmp(rp->client_id, client_id)) { /* one sub per client: the latest */
             memmove(rp, rp + 1, (s->rps->nelts - i - 1) * sizeof(*rp));
             s->rps->nelts--;
@@ -206,7 +227,8 @@ apr_status_t oas_session_add_rp(oas_ctx_t *x, oas_session_t *s, const char *clie
     rp = apr_array_push(s->rps);
     rp->client_id = apr_pstrdup(x->p, client_id);
     rp->sub = apr_pstrdup(x->p, sub);
-    return save(x, err, s);
+    s->unsaved = 1; /* one write for a new session and its first client */
+    return oas_session_keep(x, err, s);
 }
 
 /* The longest lifetime a refresh token of this issuer may have: how long an ended session's
@@ -302,8 +324,8 @@ apr_status_t oas_session_authorize(oas_session_t **ps, const char **pcookie, int
         *preauth = 1;
         return APR_SUCCESS;
     }
-    if (!s)
-        return oas_session_begin(ps, pcookie, x, x->now, e);
+    if (!s) /* stored with its first client (oas_session_code) or before the consent page */
+        return begin(ps, pcookie, x, x->now, e);
     *ps = s;
     return APR_SUCCESS;
 }
@@ -322,7 +344,7 @@ apr_status_t oas_session_code(oas_ctx_t *x, oas_err_t *e, oas_session_t *s, cons
     apr_status_t rv;
 
     if (!g->sid || !oas_list_has(oas_scope_split(x->p, g->scope), "openid"))
-        return APR_SUCCESS;
+        return oas_session_keep(x, e, s);
     if (!s && (rv = oas_session_get(&s, x, cookie)) != APR_SUCCESS)
         return oas_store_refused(x, e, rv, "reading a session");
     /* the session ended or gave way to another while the consent page was shown: the code

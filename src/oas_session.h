@@ -29,6 +29,8 @@ typedef struct {
     apr_int64_t expires;
     apr_array_header_t *rps; /* oas_session_rp_t */
     const char *key;         /* private: the store key of the record (the cookie's digest) */
+    int unsaved;             /* private: begun by this request, not stored yet: the code's
+                              * client joins it in the same write (oas_session_keep) */
 } oas_session_t;
 
 /** The browser's live session from its cookie value (NULL cookie -> *s NULL, APR_SUCCESS;
@@ -41,6 +43,11 @@ apr_status_t oas_session_end(oas_ctx_t *x, const oas_session_t *s, oas_err_t *er
 
 /** 1 when the session sid was ended (oas_session_end), 0 when not or unknown. */
 int oas_session_ended(oas_ctx_t *x, const char *sid);
+
+/** Stores a session this request began (s->unsaved) and has not stored yet: before a page
+ * that leaves the flow to a later request (the consent page). NULL s or a stored one: nothing
+ * to do. Other statuses: the store failed (*e set). */
+apr_status_t oas_session_keep(oas_ctx_t *x, oas_err_t *e, oas_session_t *s);
 
 /** A new session of user x->user authenticated at auth_time: *pcookie gets the cookie's
  * value (random, 256 bits, base64url) to send to the browser. */

@@ -167,6 +167,10 @@ static void test_authorize(void **state)
         assert_non_null(cookie);
         assert_false(reauth);
         assert_int_equal(s->auth_time, x->now);
+        /* stored with the code's client (oas_session_code) or before the consent page */
+        assert_true(s->unsaved);
+        assert_int_equal(oas_session_keep(x, &e, s), APR_SUCCESS);
+        assert_false(s->unsaved);
         /* the same browser and user: the same session, its auth_time kept */
         x->now += 100;
         q->prompt_none = 1;
