@@ -61,15 +61,8 @@ int oas_mod_account(request_rec *r, const oas_issuer_t *iss)
 
     if ((status = oas_mod_check_method(r, 1, 1)) != OK)
         return status;
-    if (!r->user) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, OAS_LOGNO(00690)
-                      "the account page %s is not protected by any Apache authentication (no "
-                      "authenticated user): add AuthType and Require",
-                      r->uri);
-        return oas_mod_send_error_page(r, HTTP_FORBIDDEN, "Not configured",
-                                       "Sign-in is not configured for this authorization "
-                                       "server.");
-    }
+    if (!r->user)
+        return oas_mod_unprotected(r, "account");
     if (r->header_only) /* HEAD: a link scanner or prefetch must change nothing */
         return oas_mod_send_html(r, HTTP_OK, "");
     if (r->method_number == M_POST)
