@@ -31,7 +31,7 @@ def rs_conf(h, more=""):
     register("rsc", SECRET, redirect_uris=["https://rsc.test/cb"])
     register("rsvc", SECRET)
     h.write_file("htdocs/api/hello.txt", "hello\n")
-    for d in ("admin", "user", "any"):
+    for d in ("admin", "user", "any", "cors"):
         h.write_file(f"htdocs/api/{d}/hello.txt", "hello\n")
     extra = f"""
 <OAuthASResource {aud}>
@@ -73,6 +73,12 @@ def rs_conf(h, more=""):
     <RequireAny>
         Require oauth-as-scope api.write
         Require oauth-as-claim sub bob
+    </RequireAny>
+</Location>
+<Location /api/cors/>
+    <RequireAny>
+        Require method OPTIONS
+        Require oauth-as-scope api.read
     </RequireAny>
 </Location>
 <Location /.well-known/oauth-protected-resource/api>
@@ -224,6 +230,24 @@ def test_no_token_challenges(rs):
     assert lines[0] == f'Bearer resource_metadata="{metadata_url(rs)}"', lines
     assert lines[1].startswith(f'DPoP resource_metadata="{metadata_url(rs)}", algs="'), lines
     assert "error" not in " ".join(lines)
+
+
+def test_preflight_let_through_by_require_method(rs):
+    """README "An MCP server behind Apache": a browser's CORS preflight carries no token;
+    `Require method OPTIONS` in a RequireAny lets it reach whatever answers it, and every
+    other method still needs the token."""
+    pre = {"Origin": "https://app.test", "Access-Control-Request-Method": "POST",
+           "Access-Control-Request-Headers": "authorization, content-type"}
+    r = session(rs).options(rs.issuer + "/api/cors/hello.txt", headers=pre, timeout=10)
+    assert r.status_code == 200 and "WWW-Authenticate" not in r.headers, (r.status_code,
+                                                                          r.headers)
+    r = api(rs, "/api/cors/hello.txt")
+    assert r.status_code == 401 and challenges(r)[0].startswith("Bearer "), r.status_code
+    r = session(rs).options(rs.issuer + "/api/hello.txt", headers=pre, timeout=10)
+    assert r.status_code == 401, r.status_code          # without the line: refused
+    at = user_token(rs)["access_token"]
+    r = api(rs, "/api/cors/hello.txt", token=at)
+    assert r.status_code == 200 and r.text == "hello\n", r.status_code
 
 
 def test_token_in_query_or_body_is_not_read(rs):

@@ -10,6 +10,7 @@ the endpoint is protected like any Location (Require)."""
 
 import os
 import re
+import time
 
 import pytest
 
@@ -102,6 +103,18 @@ def scrape(h, path="/metrics"):
     return parse(r.text)
 
 
+def scrape_when(h, cond, timeout=5):
+    """A scrape once cond(it) holds (else the last one, after timeout): a request is counted
+    where it ends (log_transaction), just after its answer went out, so a scrape sent at once
+    can be ahead of the last counts."""
+    deadline = time.monotonic() + timeout
+    m = scrape(h)
+    while not cond(m) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        m = scrape(h)
+    return m
+
+
 def val(m, name, **labels):
     return m.get((name, tuple(labels.items())), 0.0)
 
@@ -172,41 +185,47 @@ def test_deltas_exact_across_children_and_graceful(mh):
                   sess=s)
         assert r.status_code == status, r.text
     assert r.json()["error"] == "invalid_dpop_proof", r.text
-    m1 = scrape(h)
     assert set(h.children()) != pids0   # the counts came from several generations of children
 
-    d = delta(m0, m1)
-    expected = {
-        req("token", "2xx"): 5, req("token", "4xx"): 4,
-        err("token", "invalid_client"): 2, err("token", "unsupported_grant_type"): 1,
-        err("token", "invalid_dpop_proof"): 1,
-        ("oauth_as_replays_refused_total", (("kind", "dpop_proof"),)): 1,
-        tok("client_credentials", "bearer", "access"): 3,
-        tok("client_credentials", "dpop", "access"): 1,
-        tok("authorization_code", "bearer", "access"): 1,
-        tok("authorization_code", "bearer", "refresh"): 1,
-        tok("authorization_code", "bearer", "id"): 1,
-        ("oauth_as_client_auth_failures_total", (("method", "client_secret_basic"),)): 2,
-        req("userinfo", "4xx"): 1, err("userinfo", "invalid_token"): 1,
-        req("jwks", "2xx"): 2,
-        hist("token", "count"): 9, hist("token", "bucket", "+Inf"): 9,
-        hist("userinfo", "count"): 1, hist("userinfo", "bucket", "+Inf"): 1,
-        hist("jwks", "count"): 2, hist("jwks", "bucket", "+Inf"): 2,
-    }
-    # the authorization requests: the code (a consent page first, then its approval, when the
-    # user had not allowed conf1 yet) and the invalid_scope redirect
-    auth_3xx = d.get(req("authorize", "3xx"), 0)
-    auth_2xx = d.get(req("authorize", "2xx"), 0)
-    assert auth_3xx == 2 and auth_2xx in (0, 1), d
-    expected[req("authorize", "3xx")] = 2
-    if auth_2xx:
-        expected[req("authorize", "2xx")] = 1
-    expected[err("authorize", "invalid_scope")] = 1
-    expected[hist("authorize", "count")] = 2 + auth_2xx
-    expected[hist("authorize", "bucket", "+Inf")] = 2 + auth_2xx
-    counters = {k: v for k, v in d.items()
-                if not k[0].endswith(("_sum",)) and not k[0].startswith("oauth_as_store_") and
-                not (k[0].endswith("_bucket") and dict(k[1])["le"] != "+Inf")}
+    def counted(m1):
+        """The change since m0, its counters (finite buckets, sums and the store's figures
+        aside) and what they must be."""
+        d = delta(m0, m1)
+        expected = {
+            req("token", "2xx"): 5, req("token", "4xx"): 4,
+            err("token", "invalid_client"): 2, err("token", "unsupported_grant_type"): 1,
+            err("token", "invalid_dpop_proof"): 1,
+            ("oauth_as_replays_refused_total", (("kind", "dpop_proof"),)): 1,
+            tok("client_credentials", "bearer", "access"): 3,
+            tok("client_credentials", "dpop", "access"): 1,
+            tok("authorization_code", "bearer", "access"): 1,
+            tok("authorization_code", "bearer", "refresh"): 1,
+            tok("authorization_code", "bearer", "id"): 1,
+            ("oauth_as_client_auth_failures_total", (("method", "client_secret_basic"),)): 2,
+            req("userinfo", "4xx"): 1, err("userinfo", "invalid_token"): 1,
+            req("jwks", "2xx"): 2,
+            hist("token", "count"): 9, hist("token", "bucket", "+Inf"): 9,
+            hist("userinfo", "count"): 1, hist("userinfo", "bucket", "+Inf"): 1,
+            hist("jwks", "count"): 2, hist("jwks", "bucket", "+Inf"): 2,
+        }
+        # the authorization requests: the code (a consent page first, then its approval, when the
+        # user had not allowed conf1 yet) and the invalid_scope redirect
+        auth_3xx = d.get(req("authorize", "3xx"), 0)
+        auth_2xx = d.get(req("authorize", "2xx"), 0)
+        assert auth_3xx == 2 and auth_2xx in (0, 1), d
+        expected[req("authorize", "3xx")] = 2
+        if auth_2xx:
+            expected[req("authorize", "2xx")] = 1
+        expected[err("authorize", "invalid_scope")] = 1
+        expected[hist("authorize", "count")] = 2 + auth_2xx
+        expected[hist("authorize", "bucket", "+Inf")] = 2 + auth_2xx
+        counters = {k: v for k, v in d.items()
+                    if not k[0].endswith(("_sum",)) and not k[0].startswith("oauth_as_store_") and
+                    not (k[0].endswith("_bucket") and dict(k[1])["le"] != "+Inf")}
+        return d, counters, expected
+
+    m1 = scrape_when(h, lambda m: counted(m)[1] == counted(m)[2])
+    d, counters, expected = counted(m1)
     assert counters == expected, (sorted(counters.items()), sorted(expected.items()))
     # every finite bucket moved by at most the count; the sums grew
     for ep in ("token", "userinfo", "jwks", "authorize"):
@@ -236,7 +255,8 @@ def test_scrapes_not_counted_and_protected(mh):
 def test_hard_restart_resets(mh):
     h = mh
     assert client_credentials(h).status_code == 200
-    assert scrape(h).get(req("token", "2xx"), 0) >= 1
+    assert scrape_when(h, lambda m: m.get(req("token", "2xx"), 0) >= 1).get(
+        req("token", "2xx"), 0) >= 1
     hard_restart(h)
     m = scrape(h)
     assert not [k for k in m if k[0] in ("oauth_as_requests_total", "oauth_as_oauth_errors_total")
@@ -264,11 +284,14 @@ def test_assertion_replay_counted(httpd_factory):
     a = ca.assertion(h)
     ca.assert_authenticated(ca.call(h, "/oauth/par", ca.form(a)), "/oauth/par")
     assert_json_error(ca.call(h, "/oauth/token", ca.form(a)), 401, "invalid_client")
-    d = delta(m0, scrape(h))
-    counters = {k: v for k, v in d.items() if not k[0].startswith(
-        ("oauth_as_request_duration", "oauth_as_store_", "oauth_as_tally_"))}
-    assert counters == {
+    expected = {
         req("par", "2xx"): 1, req("token", "4xx"): 1, err("token", "invalid_client"): 1,
         ("oauth_as_replays_refused_total", (("kind", "client_assertion"),)): 1,
         ("oauth_as_client_auth_failures_total", (("method", "jwt_assertion"),)): 1,
-    }, sorted(counters.items())
+    }
+
+    def counters(m):
+        return {k: v for k, v in delta(m0, m).items() if not k[0].startswith(
+            ("oauth_as_request_duration", "oauth_as_store_", "oauth_as_tally_"))}
+    got = counters(scrape_when(h, lambda m: counters(m) == expected))
+    assert got == expected, sorted(got.items())
