@@ -224,7 +224,11 @@ def test_deltas_exact_across_children_and_graceful(mh):
                     not (k[0].endswith("_bucket") and dict(k[1])["le"] != "+Inf")}
         return d, counters, expected
 
-    m1 = scrape_when(h, lambda m: counted(m)[1] == counted(m)[2])
+    def settled(m):
+        _, got, want = counted(m)
+        return got == want
+
+    m1 = scrape_when(h, settled)
     d, counters, expected = counted(m1)
     assert counters == expected, (sorted(counters.items()), sorted(expected.items()))
     # every finite bucket moved by at most the count; the sums grew
