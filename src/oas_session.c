@@ -97,7 +97,8 @@ apr_status_t oas_session_parse(oas_session_t **ps, apr_pool_t *p, const char *v,
     return APR_SUCCESS;
 }
 
-static apr_status_t save(oas_ctx_t *x, oas_err_t *e, const oas_session_t *s)
+/* Stores s (s->unsaved cleared). */
+static apr_status_t save(oas_ctx_t *x, oas_err_t *e, oas_session_t *s)
 {
     oas_store_t *st = oas_ctx_store(x, OAS_CTX_LONG);
     const char *rec = record(x->p, s);
@@ -113,7 +114,10 @@ static apr_status_t save(oas_ctx_t *x, oas_err_t *e, const oas_session_t *s)
      * restart broke) serves as well as put_new, which is never rerun (oas_store_dbd.c) */
     rv = oas_store_put(st, x->p, OAS_NS_SESSION, s->key, rec, strlen(rec),
                        apr_time_from_sec(s->expires));
-    return rv == APR_SUCCESS ? rv : oas_store_refused(x, e, rv, "storing a session");
+    if (rv != APR_SUCCESS)
+        return oas_store_refused(x, e, rv, "storing a session");
+    s->unsaved = 0;
+    return APR_SUCCESS;
 }
 
 apr_status_t oas_session_get(oas_session_t **ps, oas_ctx_t *x, const char *cookie)
@@ -179,13 +183,7 @@ static apr_status_t begin(oas_session_t **ps, const char **pcookie, oas_ctx_t *x
 
 apr_status_t oas_session_keep(oas_ctx_t *x, oas_err_t *e, oas_session_t *s)
 {
-    apr_status_t rv;
-
-    if (!s || !s->unsaved)
-        return APR_SUCCESS;
-    if ((rv = save(x, e, s)) == APR_SUCCESS)
-        s->unsaved = 0;
-    return rv;
+    return s && s->unsaved ? save(x, e, s) : APR_SUCCESS;
 }
 
 apr_status_t oas_session_begin(oas_session_t **ps, const char **pcookie, oas_ctx_t *x,
@@ -209,7 +207,7 @@ apr_status_t oas_session_add_rp(oas_ctx_t *x, oas_session_t *s, const char *clie
     for (i = 0; i < s->rps->nelts; i++) {
         rp = &APR_ARRAY_IDX(s->rps, i, oas_session_rp_t);
         if (!strcmp(rp->client_id, client_id) && !strcmp(rp->sub, sub))
-            return oas_session_keep(x, err, s);
+            return APR_SUCCESS; /* listed: a stored session (a new one lists no client) */
         if (!strcmp(rp->client_id, client_id)) { /* one sub per client: the latest */
             memmove(rp, rp + 1, (s->rps->nelts - i - 1) * sizeof(*rp));
             s->rps->nelts--;
@@ -227,8 +225,7 @@ apr_status_t oas_session_add_rp(oas_ctx_t *x, oas_session_t *s, const char *clie
     rp = apr_array_push(s->rps);
     rp->client_id = apr_pstrdup(x->p, client_id);
     rp->sub = apr_pstrdup(x->p, sub);
-    s->unsaved = 1; /* one write for a new session and its first client */
-    return oas_session_keep(x, err, s);
+    return save(x, err, s); /* a new session is stored here with its first client */
 }
 
 /* The longest lifetime a refresh token of this issuer may have: how long an ended session's
